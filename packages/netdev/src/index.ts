@@ -1,0 +1,2 @@
+export * from './packet-batch.js';
+export type * from './types.js';

@@ -1,0 +1,102 @@
+/**
+ * PacketBatch: the unit of I/O between the data path and every device.
+ *
+ * One preallocated Buffer is cut into `capacity` fixed-size slots of `slotSize`
+ * bytes. Slot i holds one packet at `buffer[i * slotSize + offsets[i] ..
+ * + lengths[i]]`. Readers place packets at a caller-chosen `headroom` so a tunnel
+ * header can later be written in front of the frame without a copy (lower
+ * offsets[i], raise lengths[i]). Nothing here allocates per packet: views of
+ * every slot are made once.
+ *
+ * UDP metadata per slot (filled by TunnelSocket.recv, read by TunnelSocket.send):
+ *  - family[i]: 4 or 6 (0 = unset)
+ *  - ipv4[i]: the IPv4 address as an unsigned 32-bit number (family 4)
+ *  - ipv6: 16 bytes per slot at ipv6[i * 16] (family 6)
+ *  - port[i]: UDP port
+ *
+ * Ownership: a batch belongs to whoever created it. Devices only read from or
+ * write into it during a call and keep no reference afterwards.
+ */
+export class PacketBatch {
+  readonly buffer: Buffer;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly family: Uint8Array;
+  readonly ipv4: Uint32Array;
+  readonly ipv6: Buffer;
+  readonly port: Uint16Array;
+  /** slots[i] is a view of slot i's whole slot (slotSize bytes), made once. */
+  readonly slots: readonly Buffer[];
+
+  constructor(
+    readonly capacity: number,
+    readonly slotSize: number,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1024) {
+      throw new RangeError(`PacketBatch capacity must be 1..1024, got ${capacity}`);
+    }
+    if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize > 262144) {
+      throw new RangeError(`PacketBatch slotSize must be 64..262144, got ${slotSize}`);
+    }
+    this.buffer = Buffer.alloc(capacity * slotSize);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.family = new Uint8Array(capacity);
+    this.ipv4 = new Uint32Array(capacity);
+    this.ipv6 = Buffer.alloc(capacity * 16);
+    this.port = new Uint16Array(capacity);
+    const slots: Buffer[] = [];
+    for (let i = 0; i < capacity; i++) slots.push(this.buffer.subarray(i * slotSize, (i + 1) * slotSize));
+    this.slots = slots;
+  }
+
+  /** Absolute start of packet i inside `buffer`. */
+  start(i: number): number {
+    return i * this.slotSize + this.offsets[i];
+  }
+
+  /** Copies packet `from` of `src` into slot `to` of this batch at `headroom`, with its UDP metadata. */
+  copyFrom(src: PacketBatch, from: number, to: number, headroom: number): void {
+    const len = src.lengths[from];
+    src.buffer.copy(this.buffer, to * this.slotSize + headroom, src.start(from), src.start(from) + len);
+    this.offsets[to] = headroom;
+    this.lengths[to] = len;
+    this.family[to] = src.family[from];
+    this.ipv4[to] = src.ipv4[from];
+    this.port[to] = src.port[from];
+    if (src.family[from] === 6) src.ipv6.copy(this.ipv6, to * 16, from * 16, from * 16 + 16);
+  }
+
+  /** Sets slot i's destination to an IPv4 address (as uint32) and port. */
+  setIpv4Destination(i: number, addr: number, port: number): void {
+    this.family[i] = 4;
+    this.ipv4[i] = addr >>> 0;
+    this.port[i] = port;
+  }
+
+  /** Sets slot i's destination to an IPv6 address (16 bytes) and port. */
+  setIpv6Destination(i: number, addr: Uint8Array, port: number): void {
+    this.family[i] = 6;
+    this.ipv6.set(addr, i * 16);
+    this.port[i] = port;
+  }
+}
+
+/** Parses dotted-quad IPv4 into an unsigned 32-bit number, or -1. Not for the hot path. */
+export function ipv4ToNumber(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return -1;
+    const v = Number(p);
+    if (v > 255) return -1;
+    n = n * 256 + v;
+  }
+  return n >>> 0;
+}
+
+/** Formats an unsigned 32-bit IPv4 number as dotted quad. */
+export function numberToIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Idempotent set-up that `npm run demo`, `npm test` and `npm run bench` call first.
+#  1. Debian packages the project needs (installed with apt-get only when missing).
+#  2. `npm ci` when node_modules does not match package-lock.json.
+#  3. Build: native addon (node-gyp, from source) and TypeScript (tsc -b).
+# When everything is present it takes a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# Debian package -> a file it installs (dpkg -s is slow-ish; a file test is instant).
+declare -A NEEDS=(
+  [etcd-server]=/usr/bin/etcd
+  [etcd-client]=/usr/bin/etcdctl
+  [iproute2]=/usr/sbin/ip
+  [iperf3]=/usr/bin/iperf3
+  [iputils-ping]=/usr/bin/ping
+  [tshark]=/usr/bin/tshark
+  [tcpdump]=/usr/bin/tcpdump
+  [procps]=/usr/bin/pgrep
+)
+missing=()
+for pkg in "${!NEEDS[@]}"; do
+  [ -e "${NEEDS[$pkg]}" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${missing[*]}"
+    say "run as root (or: sudo apt-get install -y ${missing[*]}) and try again"
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; the default (no) is right for us.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections 2>/dev/null || true
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/dvs-apt.log 2>&1; then
+    say "apt-get install failed; refreshing the package lists once (apt-get update)"
+    apt-get update >>/tmp/dvs-apt.log 2>&1 || true
+    apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/dvs-apt.log 2>&1 || {
+      say "apt-get install failed, see /tmp/dvs-apt.log"
+      tail -20 /tmp/dvs-apt.log >&2
+      exit 1
+    }
+  fi
+fi
+
+# npm ci when the lock file changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.dvs-lock-hash
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund >/tmp/dvs-npm-ci.log 2>&1 || {
+    say "npm ci failed, see /tmp/dvs-npm-ci.log"
+    tail -30 /tmp/dvs-npm-ci.log >&2
+    exit 1
+  }
+  echo "$lock_hash" >"$stamp"
+fi
+
+# Native addon: npm ci builds it (install script); rebuild only when it is missing.
+if [ -f packages/netdev/binding.gyp ] && [ ! -f packages/netdev/build/Release/dvs_netdev.node ]; then
+  say "building the native addon (node-gyp)"
+  (cd packages/netdev && "$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild >/tmp/dvs-node-gyp.log 2>&1) || {
+    say "node-gyp build failed, see /tmp/dvs-node-gyp.log"
+    tail -30 /tmp/dvs-node-gyp.log >&2
+    exit 1
+  }
+fi
+
+say "building TypeScript (tsc -b)"
+node_modules/.bin/tsc -b
