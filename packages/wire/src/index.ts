@@ -1,1 +1,6 @@
-export {};
+// @dvs/wire public surface. Frames: pure (buf, offset) codecs for the data path.
+// Records: control-plane records (msgpackr) and the etcd key layout.
+// Admin: the agent admin-socket protocol shared by agent and CLI.
+export * from './frames/index.js';
+export * from './records/index.js';
+export * from './admin/index.js';

@@ -1,0 +1,51 @@
+/**
+ * The one surface through which the control plane (etcd sync, static config,
+ * admin socket) changes the data path, and the events the data path reports
+ * back. The data path imports nothing of the control plane; the control plane
+ * imports only this file's types and the DataPath's `apply()`.
+ *
+ * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
+ * address + UDP port.
+ */
+
+export type Encap = 'vxlan' | 'gre-udp';
+
+export interface Vtep {
+  address: string;
+  port: number;
+}
+
+export interface NetworkSpec {
+  vni: number;
+  encap: Encap;
+  /** Overlay MTU: largest inner frame payload (IP MTU) carried. */
+  mtu: number;
+  /** Answer ARP for IPs the FDB knows, instead of flooding (optional feature). */
+  arpSuppression?: boolean;
+}
+
+export type TableChange =
+  | { kind: 'network:set'; network: NetworkSpec }
+  | { kind: 'network:del'; vni: number }
+  /** Authoritative remote location of a MAC (from the controller or static config). */
+  | { kind: 'fdb:set'; vni: number; mac: number; vtep: Vtep; seq: number; static?: boolean }
+  | { kind: 'fdb:del'; vni: number; mac: number }
+  /** The complete flood list of a VNI (replaces the previous one). */
+  | { kind: 'flood:set'; vni: number; vteps: Vtep[] }
+  /** Peers known for a VNI, accepted as outer sources (replaces previous). */
+  | { kind: 'peers:set'; vni: number; vteps: Vtep[] };
+
+/** Events the data path emits, `noun:verb` names. Never emitted per frame on the hot path except learns/moves. */
+export interface DataPathEvents {
+  /** A MAC was learned on (or moved to) a local port. seq is the mobility seq to report. */
+  'mac:local': { vni: number; mac: number; port: string; seq: number };
+  /** A local MAC aged out or its port was removed. */
+  'mac:gone': { vni: number; mac: number; port: string };
+  /** A MAC moved (local↔remote or remote↔remote). */
+  'mac:move': { vni: number; mac: number; from: string; to: string };
+}
+
+export interface ControlSurface {
+  /** Applies changes atomically in order; never throws for well-typed input; invalid entries are rejected and counted. */
+  apply(changes: readonly TableChange[]): void;
+}
