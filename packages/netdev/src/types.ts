@@ -19,6 +19,22 @@ import type { PacketBatch } from './packet-batch.js';
  *    until read() returns less than capacity or 0. null stops watching.
  *  - close(): stops watching, closes the fd; a device created by us and not
  *    persistent disappears with it. Idempotent.
+ *
+ * Details every implementation (native, fake) keeps, checked by the compliance
+ * suite (test/compliance/frame-device.ts):
+ *  - `headroom` is the byte offset inside each slot where the frame starts;
+ *    0 <= headroom < slotSize, else RangeError. read() also sets family[i] = 0.
+ *  - write() return value = how many of slots[0..n-1] were consumed from the
+ *    front: written, or dropped as invalid (shorter than 14 bytes; counted in
+ *    stats.writeDropsInvalid). n - return were not taken because of EAGAIN.
+ *    A frame may be longer than mtu (room for offloads later).
+ *  - A slot index outside the batch, or offset + length beyond slotSize, is a
+ *    programmer error: RangeError before anything is written.
+ *  - read/write after close(): NetdevError code DVS_CLOSED.
+ *  - Buffers: the device copies bytes in read()/write() and keeps no reference
+ *    to the batch after the call returns.
+ *  - onWritable(handler) (optional): one-shot; runs once when the device can
+ *    take frames again (use it after a short write), then disarms.
  */
 export interface FrameDevice {
   readonly name: string;
@@ -27,6 +43,30 @@ export interface FrameDevice {
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number;
   onReadable(handler: (() => void) | null): void;
   close(): void;
+  /** One-shot writable notification (see above). Optional: every dvs implementation has it. */
+  onWritable?(handler: (() => void) | null): void;
+  /** Counters kept by the device. Optional: every dvs implementation has them. */
+  readonly stats?: FrameDeviceStats;
+}
+
+export interface FrameDeviceStats {
+  framesRead: number;
+  framesWritten: number;
+  /** Frames longer than slotSize - headroom: dropped by read(), never returned. */
+  readDropsTooBig: number;
+  /** Frames shorter than an Ethernet header (or rejected by the kernel with EINVAL): consumed, not written. */
+  writeDropsInvalid: number;
+  /** Fakes only: frames dropped because the receive queue was full. */
+  rxQueueDrops: number;
+}
+
+export interface TunnelSocketStats {
+  packetsReceived: number;
+  packetsSent: number;
+  /** Datagrams longer than slotSize - headroom: dropped by recv(), never returned. */
+  recvDropsTooBig: number;
+  /** Packets whose slot had no valid destination (family not 4/6, or family not usable on this socket), or the kernel refused (EINVAL, EMSGSIZE, unreachable): consumed, not sent. */
+  sendDropsInvalid: number;
 }
 
 /**
@@ -41,6 +81,18 @@ export interface FrameDevice {
  *    EAGAIN the rest are dropped by the caller and counted, never queued.
  *  - onReadable(handler): as FrameDevice.
  *  - localPort: the bound port (useful with port 0).
+ *
+ * Details every implementation (native sendmmsg/recvmmsg, node:dgram, fake)
+ * keeps, checked by the compliance suite (test/compliance/tunnel-socket.ts):
+ *  - headroom and slot checks, DVS_CLOSED, buffer ownership: as FrameDevice.
+ *  - send() return value = how many of slots[0..n-1] were consumed from the
+ *    front: sent, or dropped as invalid (stats.sendDropsInvalid). n - return
+ *    were not taken because the kernel said EAGAIN; nothing is ever queued.
+ *  - A socket bound to '::' also receives IPv4 (dual stack); the source of
+ *    such a datagram is reported as family 4. Sending to family 4 from a
+ *    socket bound to an IPv6 address other than '::' is dropped as invalid,
+ *    and family 6 from an IPv4 socket likewise.
+ *  - recv() leaves family/ipv4/ipv6/port of each filled slot set to the source.
  */
 export interface TunnelSocket {
   readonly localAddress: string;
@@ -49,6 +101,10 @@ export interface TunnelSocket {
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number;
   onReadable(handler: (() => void) | null): void;
   close(): void;
+  /** One-shot writable notification, as FrameDevice. Optional: every dvs implementation has it. */
+  onWritable?(handler: (() => void) | null): void;
+  /** Counters kept by the socket. Optional: every dvs implementation has them. */
+  readonly stats?: TunnelSocketStats;
 }
 
 export interface OpenTapOptions {

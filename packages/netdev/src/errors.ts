@@ -1,0 +1,42 @@
+/**
+ * Errors of @dvs/netdev. Callers match on `code`, never on the message.
+ *
+ *  DVS_NO_TUN_DEVICE   /dev/net/tun is missing (module not loaded, container without it)
+ *  DVS_PERMISSION      not root / no CAP_NET_ADMIN (EPERM/EACCES from open or TUNSETIFF)
+ *  DVS_NAME_IN_USE     the name belongs to a device that is not a TAP (EINVAL from TUNSETIFF)
+ *  DVS_NAME_TOO_LONG   the name does not fit IFNAMSIZ - 1 (15 bytes)
+ *  DVS_DEVICE_BUSY     the TAP exists and is attached to another fd (EBUSY)
+ *  DVS_ADDRESS_INVALID an address that is not IPv4/IPv6 text, or a port out of range
+ *  DVS_ADDRESS_IN_USE  bind(): EADDRINUSE
+ *  DVS_CLOSED          the device or socket was used after close()
+ *  DVS_NATIVE_UNAVAILABLE the native addon is not built (run the bootstrap)
+ *  DVS_IO              any other system error; `errno` carries the symbol (e.g. 'EIO')
+ */
+export type NetdevErrorCode =
+  | 'DVS_NO_TUN_DEVICE'
+  | 'DVS_PERMISSION'
+  | 'DVS_NAME_IN_USE'
+  | 'DVS_NAME_TOO_LONG'
+  | 'DVS_DEVICE_BUSY'
+  | 'DVS_ADDRESS_INVALID'
+  | 'DVS_ADDRESS_IN_USE'
+  | 'DVS_CLOSED'
+  | 'DVS_NATIVE_UNAVAILABLE'
+  | 'DVS_IO';
+
+export class NetdevError extends Error {
+  override readonly name = 'NetdevError';
+  constructor(
+    readonly code: NetdevErrorCode,
+    message: string,
+    /** The system error symbol when one caused this ('EPERM', 'EBUSY', …). */
+    readonly errno?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Type guard for callers that match on codes. */
+export function isNetdevError(err: unknown, code?: NetdevErrorCode): err is NetdevError {
+  return err instanceof NetdevError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,207 @@
+import { NetdevError } from '../errors.js';
+import type { PacketBatch } from '../packet-batch.js';
+import type { FrameDevice, FrameDeviceStats } from '../types.js';
+import { checkHeadroom, checkSlots } from '../slot-check.js';
+import { ReadableNotifier } from './readable-notifier.js';
+
+/**
+ * An in-memory TAP for unit tests: honours every FrameDevice contract (see
+ * types.ts) and passes the same compliance suite as the real TAP.
+ *
+ * The "other side" of a real TAP is the kernel; here it is the test or other
+ * fake devices:
+ *  - `inject(frame)` queues a frame as if the kernel had sent it to the VM side
+ *    (it becomes readable with read());
+ *  - frames the device's user write() go to every other device on the same
+ *    FakeFrameHub (a pair is a hub of two); a device on no hub (or alone on it)
+ *    keeps them for `takeWritten()`.
+ *  - `writeBudget` simulates EAGAIN: write() takes at most that many more frames.
+ *  - the receive queue is bounded (`rxQueueLimit`); frames beyond it are dropped
+ *    and counted, like a full TAP queue.
+ */
+export interface FakeFrameDeviceOptions {
+  name?: string;
+  mtu?: number;
+  /** Frames queued for read() beyond this are dropped and counted. Default 1024. */
+  rxQueueLimit?: number;
+}
+
+let fakeIndex = 0;
+
+export class FakeFrameDevice implements FrameDevice {
+  readonly name: string;
+  readonly mtu: number;
+  readonly stats: FrameDeviceStats = {
+    framesRead: 0,
+    framesWritten: 0,
+    readDropsTooBig: 0,
+    writeDropsInvalid: 0,
+    rxQueueDrops: 0,
+  };
+  /** null: unlimited. A number: write() takes at most that many more frames, then reports EAGAIN. */
+  writeBudget: number | null = null;
+  hub: FakeFrameHub | null = null;
+  private readonly rxQueueLimit: number;
+  private readonly rx: Buffer[] = [];
+  private readonly written: Buffer[] = [];
+  private readonly readable = new ReadableNotifier(() => this.rx.length > 0);
+  private writableHandler: (() => void) | null = null;
+  private isClosed = false;
+
+  constructor(options: FakeFrameDeviceOptions = {}) {
+    this.name = options.name ?? `fake${fakeIndex++}`;
+    this.mtu = options.mtu ?? 1500;
+    this.rxQueueLimit = options.rxQueueLimit ?? 1024;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Frames waiting for read(). */
+  get pendingRead(): number {
+    return this.rx.length;
+  }
+
+  /** Queues copies of frames for read() (the kernel side sending to us). Returns how many were queued. */
+  inject(...frames: Uint8Array[]): number {
+    let queued = 0;
+    for (const frame of frames) {
+      if (this.isClosed) break;
+      if (this.rx.length >= this.rxQueueLimit) {
+        this.stats.rxQueueDrops++;
+        continue;
+      }
+      this.rx.push(Buffer.from(frame));
+      queued++;
+    }
+    this.readable.poke();
+    return queued;
+  }
+
+  /** Returns and forgets the frames written while no other device shared the hub. */
+  takeWritten(): Buffer[] {
+    return this.written.splice(0, this.written.length);
+  }
+
+  read(batch: PacketBatch, headroom: number): number {
+    this.assertOpen();
+    checkHeadroom(batch, headroom);
+    let n = 0;
+    while (n < batch.capacity && this.rx.length > 0) {
+      const frame = this.rx.shift() as Buffer;
+      if (frame.length > batch.slotSize - headroom) {
+        this.stats.readDropsTooBig++;
+        continue;
+      }
+      frame.copy(batch.buffer, n * batch.slotSize + headroom);
+      batch.offsets[n] = headroom;
+      batch.lengths[n] = frame.length;
+      batch.family[n] = 0;
+      n++;
+    }
+    this.stats.framesRead += n;
+    return n;
+  }
+
+  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    this.assertOpen();
+    checkSlots(batch, slots, n);
+    let taken = 0;
+    for (; taken < n; taken++) {
+      if (this.writeBudget !== null) {
+        if (this.writeBudget <= 0) break;
+        this.writeBudget--;
+      }
+      const slot = slots[taken];
+      const len = batch.lengths[slot];
+      if (len < ETHERNET_HEADER_LENGTH) {
+        this.stats.writeDropsInvalid++;
+        continue;
+      }
+      const start = batch.start(slot);
+      const frame = batch.buffer.subarray(start, start + len);
+      const others = this.hub?.othersOf(this) ?? [];
+      if (others.length === 0) this.written.push(Buffer.from(frame));
+      else for (const other of others) other.inject(frame);
+      this.stats.framesWritten++;
+    }
+    return taken;
+  }
+
+  onReadable(handler: (() => void) | null): void {
+    this.assertOpen();
+    this.readable.set(handler);
+  }
+
+  onWritable(handler: (() => void) | null): void {
+    this.assertOpen();
+    this.writableHandler = handler;
+    this.pokeWritable();
+  }
+
+  /** Lifts or changes the EAGAIN simulation; fires a pending onWritable handler when there is room. */
+  setWriteBudget(budget: number | null): void {
+    this.writeBudget = budget;
+    this.pokeWritable();
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.readable.cancel();
+    this.readable.set(null);
+    this.writableHandler = null;
+    this.rx.length = 0;
+    this.hub?.detach(this);
+  }
+
+  private pokeWritable(): void {
+    if (this.writableHandler === null || (this.writeBudget !== null && this.writeBudget <= 0)) return;
+    const handler = this.writableHandler;
+    this.writableHandler = null;
+    setImmediate(() => {
+      if (!this.isClosed) handler();
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `device ${this.name} is closed`);
+  }
+}
+
+const ETHERNET_HEADER_LENGTH = 14;
+
+/**
+ * A hub of fake TAPs: a frame written to one device is readable on every other
+ * device of the hub (no learning — the thing under test does the switching).
+ */
+export class FakeFrameHub {
+  private readonly devices: FakeFrameDevice[] = [];
+
+  createDevice(options: FakeFrameDeviceOptions = {}): FakeFrameDevice {
+    const device = new FakeFrameDevice(options);
+    device.hub = this;
+    this.devices.push(device);
+    return device;
+  }
+
+  othersOf(device: FakeFrameDevice): FakeFrameDevice[] {
+    return this.devices.filter((d) => d !== device);
+  }
+
+  detach(device: FakeFrameDevice): void {
+    const i = this.devices.indexOf(device);
+    if (i >= 0) this.devices.splice(i, 1);
+    device.hub = null;
+  }
+}
+
+/** Two fake TAPs wired back to back: what one writes, the other reads. */
+export function createFakeFramePair(
+  a: FakeFrameDeviceOptions = {},
+  b: FakeFrameDeviceOptions = {},
+): [FakeFrameDevice, FakeFrameDevice] {
+  const hub = new FakeFrameHub();
+  return [hub.createDevice(a), hub.createDevice(b)];
+}
