@@ -1,1 +1,58 @@
-export {};
+// Control-plane records (msgpackr, versioned) and the etcd key layout.
+// Every decodeX returns the record or a RecordError, never throws.
+export { RecordError, isRecordError, type RecordErrorCode } from './record-error.js';
+export type { SchemaVersion } from './codec.js';
+export { isHostId, isPortName } from './field-reader.js';
+export { isRecordMac, macToRecordText, macFromRecordText, canonicalRecordMac } from './mac-text.js';
+export { RECORD_ENCAPS, compareVteps, type RecordEncap, type VtepRecord } from './vtep.js';
+export { HOST_RECORD_VERSION, encodeHost, decodeHost, type HostRecord } from './host.js';
+export {
+  PORT_RECORD_VERSION,
+  encodePort,
+  decodePort,
+  type PortRecord,
+  type PortBinding,
+  type PortMode,
+  type PortState,
+} from './port.js';
+export { REPORT_RECORD_VERSION, MAX_SEQ, encodeReport, decodeReport, type ReportRecord } from './report.js';
+export {
+  NETWORK_RECORD_VERSION,
+  FLOOD_MODES,
+  NETWORK_NAME,
+  MIN_OVERLAY_MTU,
+  MAX_OVERLAY_MTU,
+  MAX_EXTERNAL_VTEPS,
+  encodeNetwork,
+  decodeNetwork,
+  type NetworkRecord,
+  type ExternalVtepRecord,
+  type FloodMode,
+} from './network.js';
+export {
+  FDB_ENTRY_RECORD_VERSION,
+  encodeFdbEntry,
+  decodeFdbEntry,
+  type FdbEntryRecord,
+  type FdbOrigin,
+} from './fdb-entry.js';
+export {
+  FLOOD_LIST_RECORD_VERSION,
+  MAX_FLOOD_MEMBERS,
+  encodeFloodList,
+  decodeFloodList,
+  type FloodListRecord,
+  type FloodMember,
+} from './flood-list.js';
+export {
+  TUNNEL_STATUS_RECORD_VERSION,
+  TUNNEL_STATES,
+  MAX_TUNNEL_PEERS,
+  encodeTunnelStatus,
+  decodeTunnelStatus,
+  type TunnelStatusRecord,
+  type PeerTunnelStatus,
+  type TunnelRtt,
+  type TunnelState,
+} from './tunnel-status.js';
+export { KeyLayout, DEFAULT_KEY_PREFIX, CONTROLLER_ELECTION_NAME, type ParsedKey, type KeyKind } from './keys.js';

@@ -1,0 +1,197 @@
+/**
+ * The etcd key layout, under a configurable prefix (default `/dvs/v1/`):
+ *
+ *   hosts/<host>                 agent, on its lease   HostRecord
+ *   ports/<host>/<port>          agent, on its lease   PortRecord
+ *   reports/<vni>/<mac>/<host>   agent, on its lease   ReportRecord
+ *   networks/<vni>               controller (API)      NetworkRecord
+ *   fdb/<vni>/<mac>              controller            FdbEntryRecord
+ *   flood/<vni>                  controller            FloodListRecord
+ *   status/<host>                agent, on its lease   TunnelStatusRecord
+ *   election/controller/…        controllers           etcd3 Election keys
+ *
+ * VNIs are decimal without leading zeros, MACs canonical lowercase text
+ * (`02:00:00:00:00:01`). Builders throw RecordError on an invalid component
+ * (a programming error: it would write a key no parser accepts); parsers
+ * return null for any key that is not exactly one of ours.
+ */
+import { isHostId, isPortName } from './field-reader.js';
+import { isRecordMac } from './mac-text.js';
+import { RecordError } from './record-error.js';
+import { isRecordVni } from './vni-range.js';
+
+export const DEFAULT_KEY_PREFIX = '/dvs/v1/';
+/** Name passed to etcd3's `namespace(prefix).election(...)`; its keys live under `election/controller/`. */
+export const CONTROLLER_ELECTION_NAME = 'controller';
+
+export type ParsedKey =
+  | { kind: 'host'; host: string }
+  | { kind: 'port'; host: string; port: string }
+  | { kind: 'report'; vni: number; mac: string; host: string }
+  | { kind: 'network'; vni: number }
+  | { kind: 'fdb'; vni: number; mac: string }
+  | { kind: 'flood'; vni: number }
+  | { kind: 'status'; host: string }
+  | { kind: 'election'; name: string; rest: string };
+
+export type KeyKind = ParsedKey['kind'];
+
+const SECTION: Record<KeyKind, string> = {
+  host: 'hosts/',
+  port: 'ports/',
+  report: 'reports/',
+  network: 'networks/',
+  fdb: 'fdb/',
+  flood: 'flood/',
+  status: 'status/',
+  election: 'election/',
+};
+
+function bad(what: string, value: unknown): never {
+  throw new RecordError('DVS_RECORD_INVALID', 'key', what, `invalid ${what} ${JSON.stringify(value)}`);
+}
+
+function vniText(vni: number): string {
+  return isRecordVni(vni) ? String(vni) : bad('vni', vni);
+}
+function macText(mac: string): string {
+  return isRecordMac(mac) ? mac : bad('mac', mac);
+}
+function hostText(host: string): string {
+  return isHostId(host) ? host : bad('host', host);
+}
+function portText(port: string): string {
+  return isPortName(port) ? port : bad('port', port);
+}
+
+function parseVni(text: string): number | null {
+  if (!/^[1-9]\d{0,7}$/.test(text)) return null;
+  const vni = Number(text);
+  return isRecordVni(vni) ? vni : null;
+}
+
+export class KeyLayout {
+  readonly prefix: string;
+
+  constructor(prefix: string = DEFAULT_KEY_PREFIX) {
+    if (!prefix.endsWith('/')) bad('prefix', prefix);
+    this.prefix = prefix;
+  }
+
+  /** Prefix of one section (`/dvs/v1/fdb/`), for range reads and watches. */
+  section(kind: KeyKind): string {
+    return this.prefix + SECTION[kind];
+  }
+
+  host(host: string): string {
+    return `${this.section('host')}${hostText(host)}`;
+  }
+  port(host: string, port: string): string {
+    return `${this.portsOf(host)}${portText(port)}`;
+  }
+  /** All port keys of one host. */
+  portsOf(host: string): string {
+    return `${this.section('port')}${hostText(host)}/`;
+  }
+  report(vni: number, mac: string, host: string): string {
+    return `${this.reportsOf(vni, mac)}${hostText(host)}`;
+  }
+  /** All reports of one MAC in one VNI. */
+  reportsOf(vni: number, mac: string): string {
+    return `${this.section('report')}${vniText(vni)}/${macText(mac)}/`;
+  }
+  network(vni: number): string {
+    return `${this.section('network')}${vniText(vni)}`;
+  }
+  fdb(vni: number, mac: string): string {
+    return `${this.fdbOf(vni)}${macText(mac)}`;
+  }
+  /** All FDB entries of one VNI. */
+  fdbOf(vni: number): string {
+    return `${this.section('fdb')}${vniText(vni)}/`;
+  }
+  flood(vni: number): string {
+    return `${this.section('flood')}${vniText(vni)}`;
+  }
+  status(host: string): string {
+    return `${this.section('status')}${hostText(host)}`;
+  }
+  /** Prefix of the controller election's keys. */
+  election(name: string = CONTROLLER_ELECTION_NAME): string {
+    return `${this.section('election')}${name}/`;
+  }
+
+  /** Parses any key of the layout; null for foreign or malformed keys. */
+  parse(key: string): ParsedKey | null {
+    if (!key.startsWith(this.prefix)) return null;
+    const rest = key.slice(this.prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0) return null;
+    const section = rest.slice(0, slash + 1);
+    const parts = rest.slice(slash + 1).split('/');
+    switch (section) {
+      case 'hosts/':
+        return parts.length === 1 && isHostId(parts[0]) ? { kind: 'host', host: parts[0] } : null;
+      case 'ports/':
+        return parts.length === 2 && isHostId(parts[0]) && isPortName(parts[1])
+          ? { kind: 'port', host: parts[0], port: parts[1] }
+          : null;
+      case 'reports/': {
+        if (parts.length !== 3) return null;
+        const vni = parseVni(parts[0]!);
+        return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2])
+          ? { kind: 'report', vni, mac: parts[1], host: parts[2] }
+          : null;
+      }
+      case 'networks/': {
+        const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
+        return vni === null ? null : { kind: 'network', vni };
+      }
+      case 'fdb/': {
+        const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
+        return vni !== null && isRecordMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
+      }
+      case 'flood/': {
+        const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
+        return vni === null ? null : { kind: 'flood', vni };
+      }
+      case 'status/':
+        return parts.length === 1 && isHostId(parts[0]) ? { kind: 'status', host: parts[0] } : null;
+      case 'election/':
+        return parts.length >= 2 && parts[0] !== ''
+          ? { kind: 'election', name: parts[0]!, rest: parts.slice(1).join('/') }
+          : null;
+      default:
+        return null;
+    }
+  }
+
+  parseHost(key: string): { host: string } | null {
+    const p = this.parse(key);
+    return p?.kind === 'host' ? { host: p.host } : null;
+  }
+  parsePort(key: string): { host: string; port: string } | null {
+    const p = this.parse(key);
+    return p?.kind === 'port' ? { host: p.host, port: p.port } : null;
+  }
+  parseReport(key: string): { vni: number; mac: string; host: string } | null {
+    const p = this.parse(key);
+    return p?.kind === 'report' ? { vni: p.vni, mac: p.mac, host: p.host } : null;
+  }
+  parseNetwork(key: string): { vni: number } | null {
+    const p = this.parse(key);
+    return p?.kind === 'network' ? { vni: p.vni } : null;
+  }
+  parseFdb(key: string): { vni: number; mac: string } | null {
+    const p = this.parse(key);
+    return p?.kind === 'fdb' ? { vni: p.vni, mac: p.mac } : null;
+  }
+  parseFlood(key: string): { vni: number } | null {
+    const p = this.parse(key);
+    return p?.kind === 'flood' ? { vni: p.vni } : null;
+  }
+  parseStatus(key: string): { host: string } | null {
+    const p = this.parse(key);
+    return p?.kind === 'status' ? { host: p.host } : null;
+  }
+}

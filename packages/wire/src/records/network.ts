@@ -1,0 +1,69 @@
+/**
+ * `networks/<vni>` — written by the controller (HTTP API): a virtual L2
+ * network. External VTEPs are VTEPs that are not dvs agents (a kernel vxlan
+ * device, a hardware switch); they are always in the VNI's flood list.
+ */
+import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
+import { FieldInvalid, mapAt } from './field-reader.js';
+import type { RecordError } from './record-error.js';
+import { RECORD_ENCAPS, readVtep, type RecordEncap } from './vtep.js';
+
+export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 0 };
+
+/**
+ * head-end: BUM frames are copied to every VTEP of the flood list.
+ * none: no BUM copies leave the host (only known unicast crosses tunnels).
+ */
+export type FloodMode = 'head-end' | 'none';
+export const FLOOD_MODES: readonly FloodMode[] = ['head-end', 'none'];
+
+export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Overlay MTU bounds: IPv4 minimum datagram size up to a jumbo underlay minus encapsulation. */
+export const MIN_OVERLAY_MTU = 576;
+export const MAX_OVERLAY_MTU = 9000;
+export const MAX_EXTERNAL_VTEPS = 256;
+
+export interface ExternalVtepRecord {
+  address: string;
+  port: number;
+  description: string;
+}
+
+export interface NetworkRecord {
+  vni: number;
+  name: string;
+  encap: RecordEncap;
+  mtu: number;
+  floodMode: FloodMode;
+  arpSuppression: boolean;
+  externalVteps: ExternalVtepRecord[];
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function encodeNetwork(record: NetworkRecord): Buffer {
+  return encodeRecord(NETWORK_RECORD_VERSION, record);
+}
+
+export function decodeNetwork(buf: Uint8Array): NetworkRecord | RecordError {
+  return decodeRecord('network', NETWORK_RECORD_VERSION, buf, (r) => {
+    const name = r.string('name', 64);
+    if (!NETWORK_NAME.test(name)) throw new FieldInvalid('name', 'expected letters, digits, ".", "_", "-" (1..64)');
+    return {
+      vni: r.vni('vni'),
+      name,
+      encap: r.oneOf('encap', RECORD_ENCAPS),
+      mtu: r.int('mtu', MIN_OVERLAY_MTU, MAX_OVERLAY_MTU),
+      floodMode: r.oneOf('floodMode', FLOOD_MODES),
+      arpSuppression: r.boolean('arpSuppression'),
+      externalVteps: r.array('externalVteps', MAX_EXTERNAL_VTEPS, (v, path) => {
+        const e = mapAt(v, path);
+        return { ...readVtep(e), description: e.string('description', 256) };
+      }),
+      description: r.string('description', 1024),
+      createdAt: r.time('createdAt'),
+      updatedAt: r.time('updatedAt'),
+    };
+  });
+}

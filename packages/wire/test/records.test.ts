@@ -1,0 +1,257 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Packr } from 'msgpackr';
+import {
+  RecordError,
+  compareVteps,
+  decodeFdbEntry,
+  decodeFloodList,
+  decodeHost,
+  decodeNetwork,
+  decodePort,
+  decodeReport,
+  decodeTunnelStatus,
+  encodeFdbEntry,
+  encodeFloodList,
+  encodeHost,
+  encodeNetwork,
+  encodePort,
+  encodeReport,
+  encodeTunnelStatus,
+  macFromRecordText,
+  macToRecordText,
+  canonicalRecordMac,
+  type FdbEntryRecord,
+  type FloodListRecord,
+  type HostRecord,
+  type NetworkRecord,
+  type PortRecord,
+  type ReportRecord,
+  type TunnelStatusRecord,
+} from '../src/records/index.js';
+
+const plain = new Packr({ useRecords: false, mapsAsObjects: true });
+
+const host: HostRecord = {
+  host: 'host-a',
+  vtep: { address: '192.0.2.1', port: 4789 },
+  encaps: ['vxlan', 'gre-udp'],
+  agentVersion: '0.1.0',
+  startedAt: 1_700_000_000_000,
+};
+const port: PortRecord = {
+  host: 'host-a',
+  port: 'tap0',
+  mode: 'trunk',
+  bindings: [
+    { vni: 100, vlan: 10 },
+    { vni: 200, vlan: 20 },
+  ],
+  state: 'up',
+  macCount: 3,
+};
+const report: ReportRecord = {
+  vni: 100,
+  mac: '02:00:00:00:00:01',
+  host: 'host-a',
+  port: 'tap0',
+  seq: 4,
+  ips: ['198.51.100.7'],
+  seenAt: 1_700_000_000_123,
+};
+const network: NetworkRecord = {
+  vni: 16777215,
+  name: 'blue',
+  encap: 'gre-udp',
+  mtu: 1450,
+  floodMode: 'head-end',
+  arpSuppression: false,
+  externalVteps: [{ address: '2001:db8::1', port: 4754, description: 'tor-1' }],
+  description: '',
+  createdAt: 1,
+  updatedAt: 2,
+};
+const fdb: FdbEntryRecord = {
+  vni: 1,
+  mac: '02:00:00:00:00:02',
+  host: null,
+  vtep: { address: '203.0.113.9', port: 4789 },
+  seq: 0,
+  ips: [],
+  origin: 'static',
+  moves: 0,
+  duplicate: false,
+  reason: '',
+  updatedAt: 5,
+};
+const flood: FloodListRecord = {
+  vni: 100,
+  members: [
+    { address: '192.0.2.1', port: 4789, host: 'host-a' },
+    { address: '203.0.113.9', port: 4789, host: null },
+  ],
+  updatedAt: 9,
+};
+const status: TunnelStatusRecord = {
+  host: 'host-a',
+  peers: [
+    {
+      vtep: { address: '192.0.2.2', port: 4789 },
+      host: 'host-b',
+      encap: 'vxlan',
+      state: 'up',
+      rtt: { lastMs: 0.2, avgMs: 0.25, p99Ms: 1.5 },
+      lossPct: 0,
+      lastChange: 100,
+      reason: 'probe answered',
+      rxPackets: 10,
+      txPackets: 11,
+      rxBytes: 1000,
+      txBytes: 1100,
+    },
+    {
+      vtep: { address: '203.0.113.9', port: 4789 },
+      host: null,
+      encap: 'vxlan',
+      state: 'unmonitored',
+      rtt: null,
+      lossPct: 0,
+      lastChange: 0,
+      reason: 'external VTEP',
+      rxPackets: 0,
+      txPackets: 0,
+      rxBytes: 0,
+      txBytes: 0,
+    },
+  ],
+  updatedAt: 100,
+};
+
+const cases = [
+  { name: 'host', record: host, encode: encodeHost, decode: decodeHost },
+  { name: 'port', record: port, encode: encodePort, decode: decodePort },
+  { name: 'report', record: report, encode: encodeReport, decode: decodeReport },
+  { name: 'network', record: network, encode: encodeNetwork, decode: decodeNetwork },
+  { name: 'fdb-entry', record: fdb, encode: encodeFdbEntry, decode: decodeFdbEntry },
+  { name: 'flood-list', record: flood, encode: encodeFloodList, decode: decodeFloodList },
+  { name: 'tunnel-status', record: status, encode: encodeTunnelStatus, decode: decodeTunnelStatus },
+] as const;
+
+for (const c of cases) {
+  test(`${c.name} record round-trips`, () => {
+    const encode = c.encode as (r: object) => Buffer;
+    const decode = c.decode as (b: Uint8Array) => object;
+    assert.deepEqual(decode(encode(c.record)), c.record);
+  });
+
+  test(`${c.name} record: a newer major is a DVS_RECORD_VERSION error, a newer minor is accepted`, () => {
+    const encode = c.encode as (r: object) => Buffer;
+    const decode = c.decode as (b: Uint8Array) => unknown;
+    const raw = plain.unpack(encode(c.record)) as Record<string, unknown>;
+    const major = decode(plain.pack({ ...raw, v: [2, 0] }));
+    assert.ok(major instanceof RecordError);
+    assert.equal(major.code, 'DVS_RECORD_VERSION');
+    assert.equal(major.field, 'v');
+    const minor = decode(plain.pack({ ...raw, v: [1, 7], addedLater: 'x' }));
+    assert.deepEqual(minor, c.record);
+  });
+
+  test(`${c.name} record: every missing field is named, no half-filled object`, () => {
+    const encode = c.encode as (r: object) => Buffer;
+    const decode = c.decode as (b: Uint8Array) => unknown;
+    const raw = plain.unpack(encode(c.record)) as Record<string, unknown>;
+    for (const field of Object.keys(raw)) {
+      const copy = { ...raw };
+      delete copy[field];
+      const out = decode(plain.pack(copy));
+      // Nullable fields (host: null) may be absent; everything else must be named.
+      if (raw[field] === null) continue;
+      assert.ok(out instanceof RecordError, `${c.name} without ${field} decoded`);
+      assert.equal(out.code, 'DVS_RECORD_INVALID');
+      assert.equal(out.field, field);
+    }
+  });
+}
+
+test('schema version missing or malformed is DVS_RECORD_INVALID on field v', () => {
+  for (const v of [undefined, 'x', [1], [1, 0, 0], [-1, 0], [1.5, 0]]) {
+    const out = decodeHost(plain.pack({ ...host, v }));
+    assert.ok(out instanceof RecordError);
+    assert.equal(out.code, 'DVS_RECORD_INVALID');
+    assert.equal(out.field, 'v');
+  }
+});
+
+test('not msgpack or not a map is DVS_RECORD_INVALID on the record', () => {
+  for (const buf of [Buffer.alloc(0), Buffer.from([0xc1]), plain.pack([1, 2]), plain.pack('host')]) {
+    const out = decodeReport(buf);
+    assert.ok(out instanceof RecordError);
+    assert.equal(out.code, 'DVS_RECORD_INVALID');
+    assert.equal(out.field, '(record)');
+  }
+});
+
+test('VNI range 1..16777215 is enforced', () => {
+  for (const vni of [0, 16777216, -1, 1.5, '100']) {
+    const out = decodeReport(encodeReport({ ...report, vni: vni as number }));
+    assert.ok(out instanceof RecordError, `vni ${vni}`);
+    assert.equal(out.field, 'vni');
+  }
+  assert.equal((decodeReport(encodeReport({ ...report, vni: 1 })) as ReportRecord).vni, 1);
+});
+
+test('bad nested fields are named by path', () => {
+  const badPort = decodeHost(encodeHost({ ...host, vtep: { address: '192.0.2.1', port: 0 } }));
+  assert.ok(badPort instanceof RecordError);
+  assert.equal(badPort.field, 'vtep.port');
+  const badAddr = decodeHost(encodeHost({ ...host, vtep: { address: '192.0.2.256', port: 1 } }));
+  assert.ok(badAddr instanceof RecordError);
+  assert.equal(badAddr.field, 'vtep.address');
+  const badState = decodeTunnelStatus(
+    encodeTunnelStatus({ ...status, peers: [{ ...status.peers[0]!, state: 'sideways' as 'up' }] }),
+  );
+  assert.ok(badState instanceof RecordError);
+  assert.equal(badState.field, 'peers.0.state');
+  const badEncap = decodeNetwork(encodeNetwork({ ...network, encap: 'geneve' as 'vxlan' }));
+  assert.ok(badEncap instanceof RecordError);
+  assert.equal(badEncap.field, 'encap');
+  const badMac = decodeFdbEntry(encodeFdbEntry({ ...fdb, mac: '02:00:00:00:00:0G' }));
+  assert.ok(badMac instanceof RecordError);
+  assert.equal(badMac.field, 'mac');
+  const upperMac = decodeFdbEntry(encodeFdbEntry({ ...fdb, mac: '02:00:00:00:00:0A' }));
+  assert.ok(upperMac instanceof RecordError, 'record MACs are canonical lowercase');
+});
+
+test('access port needs exactly one binding, trunk bindings need a VLAN', () => {
+  const access = decodePort(encodePort({ ...port, mode: 'access', bindings: [{ vni: 1, vlan: null }] }));
+  assert.deepEqual(access, { ...port, mode: 'access', bindings: [{ vni: 1, vlan: null }] });
+  const twoAccess = decodePort(encodePort({ ...port, mode: 'access' }));
+  assert.ok(twoAccess instanceof RecordError);
+  assert.equal(twoAccess.field, 'bindings');
+  const noVlan = decodePort(encodePort({ ...port, bindings: [{ vni: 1, vlan: null }] }));
+  assert.ok(noVlan instanceof RecordError);
+  assert.equal(noVlan.field, 'bindings.0.vlan');
+});
+
+test('MAC text converts both ways and canonicalises typed forms', () => {
+  assert.equal(macToRecordText(0x02005e00010a), '02:00:5e:00:01:0a');
+  assert.equal(macFromRecordText('02:00:5e:00:01:0a'), 0x02005e00010a);
+  assert.equal(macFromRecordText('02-00-5E-00-01-0A'), 0x02005e00010a);
+  assert.equal(canonicalRecordMac('FF-FF-FF-FF-FF-FF'), 'ff:ff:ff:ff:ff:ff');
+  assert.equal(macFromRecordText('02:00:5e:00:01'), null);
+  assert.equal(macToRecordText(2 ** 48), null);
+  assert.equal(macToRecordText(-1), null);
+});
+
+test('VTEP order: IPv4 numerically, then port, IPv4 before IPv6', () => {
+  const sorted = [
+    { address: '2001:db8::1', port: 1 },
+    { address: '192.0.2.10', port: 4789 },
+    { address: '192.0.2.9', port: 4790 },
+    { address: '192.0.2.9', port: 4789 },
+  ].sort(compareVteps);
+  assert.deepEqual(
+    sorted.map((v) => `${v.address}:${v.port}`),
+    ['192.0.2.9:4789', '192.0.2.9:4790', '192.0.2.10:4789', '2001:db8::1:1'],
+  );
+});
