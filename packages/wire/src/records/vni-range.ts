@@ -1,11 +1,5 @@
 /**
- * VNI range check for records and keys. Kept local (not re-exported) so it
- * never collides with the frames module's own VNI constants.
- * TODO(wire): switch to isValidVni/MIN_VNI/MAX_VNI from ../frames/vni.js once committed.
+ * Records and keys use the one VNI range of the wire package (1..16777215).
+ * Re-exported under local names so the record code reads the same as before.
  */
-export const RECORD_MIN_VNI = 1;
-export const RECORD_MAX_VNI = 0xffffff;
-
-export function isRecordVni(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= RECORD_MIN_VNI && value <= RECORD_MAX_VNI;
-}
+export { isValidVni as isRecordVni, MIN_VNI as RECORD_MIN_VNI, MAX_VNI as RECORD_MAX_VNI } from '../frames/vni.js';
