@@ -1,0 +1,244 @@
+/**
+ * A private etcd server for tests, the lab and benchmarks: `/usr/bin/etcd`
+ * (etcd 3.4, Debian's etcd-server) on 127.0.0.1 with random free ports and a
+ * temporary data directory, auto-compaction off.
+ *
+ *   const etcd = await EtcdServer.start({ signal });
+ *   … new Etcd3({ hosts: etcd.endpoint }) …
+ *   await etcd.halt(); await etcd.restart();  // outage on the same ports and data
+ *   etcd.pause(); etcd.resume();              // SIGSTOP / SIGCONT: a hung server
+ *   await etcd.stop();                        // SIGTERM, then SIGKILL; removes the data dir
+ *
+ * Only the process this class started is ever signalled, by its PID. A
+ * process-exit hook SIGKILLs servers a crashed test left running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ETCD_BINARY = '/usr/bin/etcd';
+
+export class EtcdServerError extends Error {
+  override readonly name = 'EtcdServerError';
+  constructor(
+    readonly code: 'DVS_ETCD_START_FAILED' | 'DVS_ETCD_NOT_RUNNING',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface EtcdServerOptions {
+  signal?: AbortSignal;
+  /** How long to wait for /health to answer (default 15 s). */
+  startTimeoutMs?: number;
+  /** Binary to run (default /usr/bin/etcd). */
+  binary?: string;
+  /** Extra etcd flags. */
+  extraArgs?: string[];
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running)
+    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class EtcdServer {
+  /** Client URL, e.g. `http://127.0.0.1:34567`. */
+  readonly endpoint: string;
+  private child: ChildProcess | null = null;
+  private readonly output: string[] = [];
+  private stopped = false;
+
+  private constructor(
+    readonly clientPort: number,
+    readonly peerPort: number,
+    readonly dataDir: string,
+    private readonly options: EtcdServerOptions,
+  ) {
+    this.endpoint = `http://127.0.0.1:${clientPort}`;
+  }
+
+  /** Starts a fresh server; retries with new ports if the chosen ones were taken meanwhile. */
+  static async start(options: EtcdServerOptions = {}): Promise<EtcdServer> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dvs-etcd-'));
+      const server = new EtcdServer(await freePort(), await freePort(), dataDir, options);
+      try {
+        await server.launch();
+        return server;
+      } catch (err) {
+        lastError = err;
+        await server.stop();
+        if (options.signal?.aborted) throw err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** PID of the running server, or null while halted. */
+  get pid(): number | null {
+    const child = this.child;
+    return child !== null && child.exitCode === null && child.signalCode === null ? (child.pid ?? null) : null;
+  }
+
+  /** Last lines etcd printed (for failure messages). */
+  recentOutput(): string {
+    return this.output.join('\n');
+  }
+
+  private async launch(): Promise<void> {
+    if (this.stopped) throw new EtcdServerError('DVS_ETCD_NOT_RUNNING', 'etcd server was stopped');
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const args = [
+      '--name',
+      'dvs-test',
+      '--data-dir',
+      this.dataDir,
+      '--listen-client-urls',
+      this.endpoint,
+      '--advertise-client-urls',
+      this.endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `dvs-test=${peer}`,
+      '--initial-cluster-state',
+      'new',
+      '--auto-compaction-retention',
+      '0',
+      '--logger',
+      'zap',
+      '--log-level',
+      'warn',
+      ...(this.options.extraArgs ?? []),
+    ];
+    const child = spawn(this.options.binary ?? ETCD_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    running.add(child);
+    const keep = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n')) if (line !== '') this.output.push(line);
+      if (this.output.length > 50) this.output.splice(0, this.output.length - 50);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('exit', () => running.delete(child));
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    spawnError.catch(() => undefined);
+    await Promise.race([this.waitHealthy(child), spawnError]);
+  }
+
+  private async waitHealthy(child: ChildProcess): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs ?? 15_000;
+    const signals = [AbortSignal.timeout(timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
+    const signal = AbortSignal.any(signals);
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new EtcdServerError(
+          'DVS_ETCD_START_FAILED',
+          `etcd exited (${child.exitCode ?? child.signalCode}) while starting:\n${this.recentOutput()}`,
+        );
+      }
+      try {
+        const res = await fetch(`${this.endpoint}/health`, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(1000)]),
+        });
+        const body = (await res.json()) as { health?: string };
+        if (res.ok && body.health === 'true') return;
+      } catch {
+        // not listening yet
+      }
+      try {
+        await delay(50, signal);
+      } catch {
+        throw new EtcdServerError(
+          'DVS_ETCD_START_FAILED',
+          `etcd at ${this.endpoint} not healthy within ${timeoutMs} ms:\n${this.recentOutput()}`,
+        );
+      }
+    }
+  }
+
+  /** Stops the process (SIGTERM, SIGKILL after `graceMs`), keeping ports and data for `restart()`. */
+  async halt(graceMs = 3000): Promise<void> {
+    const child = this.child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    process.kill(child.pid, 'SIGCONT'); // a paused server cannot handle SIGTERM
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILLs the process at once (a crash), keeping ports and data for `restart()`. */
+  async kill(): Promise<void> {
+    await this.halt(0);
+  }
+
+  /** Starts the server again on the same ports and data directory. */
+  async restart(): Promise<void> {
+    await this.halt();
+    await this.launch();
+  }
+
+  /** SIGSTOP: the server keeps its sockets but answers nothing. */
+  pause(): void {
+    const pid = this.pid;
+    if (pid === null) throw new EtcdServerError('DVS_ETCD_NOT_RUNNING', 'etcd server is not running');
+    process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    const pid = this.pid;
+    if (pid === null) throw new EtcdServerError('DVS_ETCD_NOT_RUNNING', 'etcd server is not running');
+    process.kill(pid, 'SIGCONT');
+  }
+
+  /** Stops the server for good and removes its data directory. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.halt();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,2 @@
+// @dvs/controller/testing: helpers for tests, the lab and benchmarks.
+export { EtcdServer, EtcdServerError, ETCD_BINARY, type EtcdServerOptions } from './etcd-server.js';
