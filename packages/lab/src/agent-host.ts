@@ -1,0 +1,114 @@
+/**
+ * A dvs host: one `dvs-agent` in the host namespace, started as
+ *   ip netns exec <host> node packages/agent/dist/src/main.js --config <file>
+ * with its admin socket in the lab directory (a unix socket is a file, so the
+ * lab reaches it from the root namespace). VMs are attached the way a
+ * hypervisor would: the agent creates the TAP (`ports/add`), then the lab moves
+ * it into the VM's namespace and gives it the VM's MAC and address.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AdminClient } from './admin-client.js';
+import { LabError } from './errors.js';
+import { devices, ETCD_CLIENT_PORT, UNDERLAY_CONTROL_ADDRESS } from './lab-layout.js';
+import type { LabRecorder } from './lab-recorder.js';
+import { labDir, type HostState, type LabState, type VmState } from './lab-state.js';
+import { isBuilt, programs } from './repo-paths.js';
+import { configureVmInterface, moveIntoVm, OVERLAY_MTU } from './vm-interface.js';
+import { isRecordedProcessAlive } from './process-control.js';
+
+export const VXLAN_PORT = 4789;
+export const GRE_UDP_PORT = 4754;
+
+/**
+ * The agent's config (JSON is YAML, so the agent's YAML loader reads it).
+ * Static peers are listed only when the lab runs without a controller.
+ */
+export function agentConfig(state: LabState, host: HostState, adminSocket: string): Record<string, unknown> {
+  const withController = state.controller !== undefined;
+  const others = state.hosts.filter((h) => h.name !== host.name);
+  return {
+    host: host.name,
+    vtep: { address: host.underlayAddress },
+    adminSocket,
+    logLevel: 'info',
+    networks: state.networks.map((n) => ({
+      vni: n.vni,
+      encap: n.encap,
+      mtu: OVERLAY_MTU,
+      ...(withController
+        ? {}
+        : {
+            peers: others
+              .filter((h) => h.kind === 'dvs' || n.encap === 'vxlan')
+              .map((h) => ({ address: h.underlayAddress })),
+          }),
+    })),
+    ...(withController
+      ? { etcd: { endpoints: [`http://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`], prefix: '/dvs/v1/' } }
+      : {}),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startAgent(recorder: LabRecorder, host: HostState): Promise<void> {
+  if (!isBuilt('agent')) {
+    throw new LabError(
+      'DVS_LAB_UNAVAILABLE',
+      `dvs-agent is not built (${programs.agent} missing): build it, or use --hosts 0 --kernel-hosts K for a kernel-only lab`,
+    );
+  }
+  const dir = labDir(recorder.state.id);
+  const adminSocket = join(dir, `${host.name}.sock`);
+  const configFile = join(dir, `${host.name}-agent.yaml`);
+  await writeFile(configFile, JSON.stringify(agentConfig(recorder.state, host, adminSocket), null, 2) + '\n');
+  await recorder.update(() => {
+    host.adminSocket = adminSocket;
+    host.configFile = configFile;
+  });
+  const p = await recorder.spawn({
+    role: 'agent',
+    name: host.name,
+    argv: ['ip', 'netns', 'exec', host.netns, process.execPath, programs.agent, '--config', configFile],
+    logFile: join(dir, `${host.name}-agent.log`),
+  });
+  // Ready when the admin socket answers.
+  const client = new AdminClient(adminSocket);
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await client.call('version', [], 1000);
+        return;
+      } catch (e) {
+        if (!(await isRecordedProcessAlive(p))) {
+          throw new LabError('DVS_LAB_COMMAND_FAILED', `agent on ${host.name} exited: see ${p.logFile}`, { cause: e });
+        }
+        if (i > 200) throw new LabError('DVS_LAB_TIMEOUT', `agent on ${host.name} did not answer on ${adminSocket}`);
+        client.close();
+        await sleep(50);
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Asks the agent for a new TAP port in the VM's VNI (`ports/add <name> <vni>`). */
+export async function addAgentPort(admin: AdminClient, tap: string, vni: number): Promise<void> {
+  await admin.call('ports/add', [tap, String(vni)]);
+}
+
+/** Attaches a VM to its host's agent: new TAP, moved into the VM, MAC + address set. */
+export async function attachAgentVm(
+  recorder: LabRecorder,
+  host: HostState,
+  vm: VmState,
+  admin: AdminClient,
+): Promise<void> {
+  const tap = devices.vmTap(recorder.state.id, vm.number, vm.generation);
+  await addAgentPort(admin, tap, vm.vni);
+  await moveIntoVm(host.netns, tap, vm.netns);
+  await configureVmInterface(vm, tap);
+  await recorder.update(() => (vm.ifname = tap));
+}

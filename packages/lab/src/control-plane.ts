@@ -1,0 +1,134 @@
+/**
+ * The lab's private control plane: etcd and one dvs-controller, both in the
+ * underlay namespace on 198.51.100.1 (so agents reach them over the underlay),
+ * plus a unix-socket forwarder through which the lab process calls the
+ * controller's HTTP API. Skipped, and said so, when the controller is not built.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabError } from './errors.js';
+import {
+  CONTROLLER_PORT,
+  ETCD_CLIENT_PORT,
+  ETCD_PEER_PORT,
+  UNDERLAY_CONTROL_ADDRESS,
+  underlayNamespace,
+} from './lab-layout.js';
+import type { LabRecorder } from './lab-recorder.js';
+import { labDir } from './lab-state.js';
+import { isBuilt, programs } from './repo-paths.js';
+import { isRecordedProcessAlive } from './process-control.js';
+import { ControllerClient } from './controller-client.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startControlPlane(recorder: LabRecorder, progress: (s: string) => void): Promise<void> {
+  if (!isBuilt('controller')) {
+    const why = 'dvs-controller is not built yet: agents run with static peers, no etcd tables';
+    progress(why);
+    await recorder.noteLimitation(why);
+    return;
+  }
+  const id = recorder.state.id;
+  const dir = labDir(id);
+  const ns = underlayNamespace(id);
+  const dataDir = join(dir, 'etcd-data');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const clientUrl = `http://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`;
+  const etcd = await recorder.spawn({
+    role: 'etcd',
+    name: 'etcd',
+    argv: [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'etcd',
+      '--name',
+      `dvl-${id}`,
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      clientUrl,
+      '--advertise-client-urls',
+      clientUrl,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${ETCD_PEER_PORT}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${ETCD_PEER_PORT}`,
+      '--initial-cluster',
+      `dvl-${id}=http://127.0.0.1:${ETCD_PEER_PORT}`,
+      '--log-level',
+      'warn',
+    ],
+    logFile: join(dir, 'etcd.log'),
+  });
+  await recorder.update((s) => (s.etcd = { endpoints: [clientUrl], dataDir }));
+
+  const socketPath = join(dir, 'controller.sock');
+  await recorder.spawn({
+    role: 'forwarder',
+    name: 'controller-forwarder',
+    argv: [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      programs.forwarder,
+      socketPath,
+      UNDERLAY_CONTROL_ADDRESS,
+      String(CONTROLLER_PORT),
+    ],
+    logFile: join(dir, 'forwarder.log'),
+  });
+  const controller = await recorder.spawn({
+    role: 'controller',
+    name: 'controller',
+    argv: [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      programs.controller,
+      '--etcd',
+      clientUrl,
+      '--listen',
+      `${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`,
+    ],
+    logFile: join(dir, 'controller.log'),
+  });
+  const url = `http://${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`;
+  await recorder.update((s) => (s.controller = { url, socketPath }));
+  const client = new ControllerClient(socketPath);
+  for (let i = 0; ; i++) {
+    if (await client.healthy()) return;
+    for (const p of [etcd, controller]) {
+      if (!(await isRecordedProcessAlive(p))) {
+        throw new LabError('DVS_LAB_COMMAND_FAILED', `${p.name} exited during start: see ${p.logFile}`);
+      }
+    }
+    if (i > 200) throw new LabError('DVS_LAB_TIMEOUT', `controller not healthy at ${url} after 10 s`);
+    await sleep(50);
+  }
+}
+
+/** Creates the lab's networks through the controller API, kernel hosts as external VTEPs of VXLAN networks. */
+export async function registerLabNetworks(recorder: LabRecorder, progress: (s: string) => void): Promise<void> {
+  const c = recorder.state.controller;
+  if (!c?.socketPath) return;
+  const client = new ControllerClient(c.socketPath);
+  const kernelVteps = recorder.state.hosts.filter((h) => h.kind === 'kernel').map((h) => h.underlayAddress);
+  for (const n of recorder.state.networks) {
+    progress(
+      `network ${n.name}: VNI ${n.vni}, ${n.encap}${n.encap === 'vxlan' && kernelVteps.length ? `, external VTEPs ${kernelVteps.join(' ')}` : ''}`,
+    );
+    await client.createNetwork({
+      vni: n.vni,
+      name: n.name,
+      encap: n.encap,
+      externalVteps: n.encap === 'vxlan' ? kernelVteps.map((address) => ({ address })) : [],
+    });
+  }
+}

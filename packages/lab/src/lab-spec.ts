@@ -1,0 +1,70 @@
+/**
+ * What `lab up` builds: hosts, VMs per host, networks and kernel hosts.
+ * Parsing here gives one clear error naming the option and the fix.
+ */
+import { LabError } from './errors.js';
+import { MAX_HOSTS, MAX_VMS, OVERLAY_SUBNETS } from './lab-layout.js';
+
+export type Encap = 'vxlan' | 'gre-udp';
+
+export interface NetworkSpec {
+  vni: number;
+  encap: Encap;
+  name?: string;
+}
+
+export interface LabSpec {
+  /** dvs hosts (each runs an agent). */
+  hosts: number;
+  /** VMs per host (dvs hosts and kernel hosts alike); VM k of a host joins network k mod networks. */
+  vmsPerHost: number;
+  networks: NetworkSpec[];
+  /** Hosts running the Linux kernel's vxlan device + bridge instead of an agent (VXLAN networks only). */
+  kernelHosts: number;
+  /** Start etcd and the controller (when built). Default true. */
+  controlPlane?: boolean;
+}
+
+export const DEFAULT_VNIS = [100, 200];
+
+/**
+ * Parses `--networks`: comma-separated `vni[:encap]` (e.g. `100:vxlan,200:gre-udp`),
+ * or a bare encap applied to default VNIs when absent.
+ */
+export function parseNetworks(text: string | undefined, defaultEncap: Encap): NetworkSpec[] {
+  if (text === undefined || text.trim() === '') return [{ vni: DEFAULT_VNIS[0], encap: defaultEncap }];
+  const out: NetworkSpec[] = [];
+  for (const part of text.split(',')) {
+    const [vniText, encapText] = part.trim().split(':');
+    const vni = Number(vniText);
+    if (!Number.isInteger(vni) || vni < 1 || vni > 0xffffff) {
+      throw new LabError('DVS_LAB_BAD_SPEC', `--networks: "${part}" has no valid VNI (1..16777215), e.g. 100:vxlan`);
+    }
+    const encap = encapText ?? defaultEncap;
+    if (encap !== 'vxlan' && encap !== 'gre-udp') {
+      throw new LabError('DVS_LAB_BAD_SPEC', `--networks: unknown encap "${encap}" in "${part}": use vxlan or gre-udp`);
+    }
+    if (out.some((n) => n.vni === vni)) throw new LabError('DVS_LAB_BAD_SPEC', `--networks: VNI ${vni} listed twice`);
+    out.push({ vni, encap });
+  }
+  return out;
+}
+
+export function validateLabSpec(spec: LabSpec): void {
+  const bad = (msg: string) => new LabError('DVS_LAB_BAD_SPEC', msg);
+  if (!Number.isInteger(spec.hosts) || spec.hosts < 0 || spec.hosts > MAX_HOSTS) {
+    throw bad(`--hosts must be 0..${MAX_HOSTS}`);
+  }
+  if (!Number.isInteger(spec.kernelHosts) || spec.kernelHosts < 0 || spec.kernelHosts > 20) {
+    throw bad('--kernel-hosts must be 0..20');
+  }
+  if (spec.hosts + spec.kernelHosts < 1) throw bad('the lab needs at least one host: --hosts 1 or more');
+  if (!Number.isInteger(spec.vmsPerHost) || spec.vmsPerHost < 0) throw bad('--vms must be 0 or more');
+  if ((spec.hosts + spec.kernelHosts) * spec.vmsPerHost > MAX_VMS) throw bad(`at most ${MAX_VMS} VMs in a lab`);
+  if (spec.networks.length < 1 || spec.networks.length > OVERLAY_SUBNETS.length) {
+    throw bad(`--networks: 1 to ${OVERLAY_SUBNETS.length} networks (one overlay subnet each)`);
+  }
+  if (spec.kernelHosts > 0 && !spec.networks.some((n) => n.encap === 'vxlan')) {
+    throw bad('--kernel-hosts needs a vxlan network: the kernel hosts speak VXLAN only');
+  }
+}

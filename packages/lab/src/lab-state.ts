@@ -1,0 +1,139 @@
+/**
+ * The lab's record of everything it created, written before each thing is
+ * created (so a crash between "recorded" and "created" only costs `down` a
+ * harmless "not found"). `down` works from this file alone, so it also cleans
+ * up after a process that died without its finally blocks.
+ *
+ * Location: /run/dvs-lab/<id>/state.json (tmpfs: a reboot clears the lab, and
+ * its namespaces and processes, together), or $DVS_LAB_DIR/<id>/.
+ */
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Encap } from './lab-spec.js';
+
+export const LAB_STATE_VERSION = 1;
+
+export function labRootDir(): string {
+  return process.env.DVS_LAB_DIR ?? '/run/dvs-lab';
+}
+
+export function labDir(labId: string): string {
+  return join(labRootDir(), labId);
+}
+
+export interface RecordedProcess {
+  role: 'etcd' | 'controller' | 'agent' | 'forwarder';
+  /** Host name for agents; the role otherwise. */
+  name: string;
+  pid: number;
+  /** /proc/<pid>/stat start time (clock ticks since boot): guards against killing a recycled pid. */
+  startTime: number;
+  logFile: string;
+}
+
+export interface NetworkState {
+  index: number;
+  vni: number;
+  name: string;
+  encap: Encap;
+  subnet: string;
+}
+
+export interface HostState {
+  name: string;
+  kind: 'dvs' | 'kernel';
+  netns: string;
+  underlayAddress: string;
+  /** dvs hosts: the agent's admin socket and config file. */
+  adminSocket?: string;
+  configFile?: string;
+}
+
+export interface VmState {
+  name: string;
+  number: number;
+  netns: string;
+  host: string;
+  vni: number;
+  mac: string;
+  address: string;
+  prefixLength: number;
+  /** The VM's interface inside its namespace (a TAP on dvs hosts, a veth on kernel hosts). */
+  ifname: string;
+  /** Migration generation: names the next TAP. */
+  generation: number;
+}
+
+export interface LabState {
+  version: typeof LAB_STATE_VERSION;
+  id: string;
+  createdAt: string;
+  /** Pid of the process that built the lab (informational). */
+  builderPid: number;
+  phase: 'building' | 'up' | 'failed' | 'tearing-down';
+  namespaces: string[];
+  processes: RecordedProcess[];
+  networks: NetworkState[];
+  hosts: HostState[];
+  vms: VmState[];
+  /** Controller API, reachable from the lab process through a unix socket forwarder. */
+  controller?: { url: string; socketPath?: string };
+  etcd?: { endpoints: string[]; dataDir: string };
+  /** What the lab could not do with the parts of dvs built so far, said plainly. */
+  limitations: string[];
+}
+
+export function newLabState(id: string): LabState {
+  return {
+    version: LAB_STATE_VERSION,
+    id,
+    createdAt: new Date().toISOString(),
+    builderPid: process.pid,
+    phase: 'building',
+    namespaces: [],
+    processes: [],
+    networks: [],
+    hosts: [],
+    vms: [],
+    limitations: [],
+  };
+}
+
+/** Writes state.json atomically (write + rename). */
+export async function saveLabState(state: LabState): Promise<void> {
+  const dir = labDir(state.id);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `state.json.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, join(dir, 'state.json'));
+}
+
+/** Reads a lab's state, or null when no such lab is recorded. */
+export async function loadLabState(labId: string): Promise<LabState | null> {
+  let text: string;
+  try {
+    text = await readFile(join(labDir(labId), 'state.json'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const state = JSON.parse(text) as LabState;
+  if (state.version !== LAB_STATE_VERSION) {
+    throw new Error(`${join(labDir(labId), 'state.json')}: unknown state version ${String(state.version)}`);
+  }
+  return state;
+}
+
+export async function removeLabDir(labId: string): Promise<void> {
+  await rm(labDir(labId), { recursive: true, force: true });
+}
+
+/** Ids of every lab recorded under the lab root directory. */
+export async function listLabIds(): Promise<string[]> {
+  try {
+    const entries = await readdir(labRootDir(), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Where the lab finds the other dvs programs: the built entry points of the
+ * monorepo it is part of (packages/lab/dist/src/… → repository root).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export const programs = {
+  agent: join(REPO_ROOT, 'packages/agent/dist/src/main.js'),
+  controller: join(REPO_ROOT, 'packages/controller/dist/src/main.js'),
+  cli: join(REPO_ROOT, 'packages/cli/dist/src/main.js'),
+  forwarder: join(REPO_ROOT, 'packages/lab/dist/src/unix-forwarder.js'),
+};
+
+export function isBuilt(program: keyof typeof programs): boolean {
+  return existsSync(programs[program]);
+}
