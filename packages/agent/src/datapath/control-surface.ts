@@ -49,3 +49,16 @@ export interface ControlSurface {
   /** Applies changes atomically in order; never throws for well-typed input; invalid entries are rejected and counted. */
   apply(changes: readonly TableChange[]): void;
 }
+
+/**
+ * Tunnel-health hook (see probe.ts for the full contract). On the DataPath:
+ *  - `setProbeHandler(handler | null)`: decapsulated frames with destination
+ *    PROBE_MAC (02:64:76:73:00:01) and EtherType PROBE_ETHERTYPE (0x88b5),
+ *    from a known VTEP of their VNI, go to `handler(peer, vni, frame)` instead
+ *    of being switched (the frame view is valid only during the call).
+ *  - `sendProbe({ vtep, encap, vni }, frame)`: sends one frame to a VTEP in the
+ *    given encapsulation over the same socket as VM traffic; false when it
+ *    could not (then `lastProbeSendError()` says why: an errno symbol).
+ */
+export { PROBE_ETHERTYPE, PROBE_MAC } from './probe.js';
+export type { ProbeHandler, ProbeTarget } from './probe.js';

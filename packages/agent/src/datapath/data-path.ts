@@ -1,0 +1,521 @@
+import { EventEmitter } from 'node:events';
+import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
+import type { ControlSurface, DataPathEvents, Encap, NetworkSpec, TableChange, Vtep } from './control-surface.js';
+import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
+import { DataPathError } from './data-path-error.js';
+import { ENCAPS, TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
+import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
+import { NetworkState } from './network.js';
+import { PeerRegistry, parseIpv4, type Peer } from './peer.js';
+import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
+import { Port, type PortSpec } from './port.js';
+import type { ProbeHandler, ProbeTarget } from './probe.js';
+import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
+import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
+
+/** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
+export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
+
+export interface DataPathOptions {
+  /** Injectable clock in milliseconds (tests age entries without waiting). Default Date.now. */
+  now?: () => number;
+  /** FDB aging in ms. Default 300 000. */
+  agingMs?: number;
+  /** Dynamic FDB entries per VNI. Default 8192. */
+  fdbLimit?: number;
+  /** Frames per read/recv batch. Default 64. */
+  batchSize?: number;
+  /** Bytes per batch slot (headroom included). Default 9344: a 9000-byte MTU frame, a tag and a tunnel header. */
+  slotSize?: number;
+  /** Slots for flood copies (head-end replication, tagged egress). Default 128. */
+  copyBatchSize?: number;
+  /** Read at most this many batches per readiness callback before yielding to other devices. Default 16. */
+  maxBatchesPerPoll?: number;
+  /** Run expire() on a timer while started. Default true. */
+  agingTimer?: boolean;
+}
+
+const DEFAULT_SLOT_SIZE = 9344;
+const PROBE_SLOTS = new Uint32Array([0]);
+const MIN_MTU = 68;
+const MAX_MTU = 9000;
+
+/**
+ * The agent's switch: ports, per-VNI networks (FDB, flood list, peers), the
+ * tunnel sockets, and the pipeline that switches frames among them (see
+ * pipeline.ts for the per-frame steps). The control plane changes it only
+ * through apply() and the port calls; it reports learns back as events.
+ */
+export class DataPath extends EventEmitter<DataPathEventArgs> implements ControlSurface {
+  readonly drops = newDropCounters();
+  readonly fdbCounters = newFdbCounters();
+  /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …). */
+  rejectedChanges = 0;
+  private readonly pipeline: Pipeline;
+  private readonly peerRegistry = new PeerRegistry();
+  private readonly rxBatch: PacketBatch;
+  private readonly injectBatch: PacketBatch;
+  private readonly probeBatch: PacketBatch;
+  private readonly now: () => number;
+  private readonly agingMs: number;
+  private readonly fdbLimit: number;
+  private readonly maxBatchesPerPoll: number;
+  private readonly agingTimerEnabled: boolean;
+  private agingTimer: NodeJS.Timeout | null = null;
+  private probeSendError: string | null = null;
+  private started = false;
+
+  constructor(options: DataPathOptions = {}) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
+    this.fdbLimit = options.fdbLimit ?? DEFAULT_FDB_LIMIT;
+    this.maxBatchesPerPoll = options.maxBatchesPerPoll ?? 16;
+    this.agingTimerEnabled = options.agingTimer ?? true;
+    const slotSize = options.slotSize ?? DEFAULT_SLOT_SIZE;
+    this.rxBatch = new PacketBatch(options.batchSize ?? 64, slotSize);
+    this.injectBatch = new PacketBatch(1, slotSize);
+    this.probeBatch = new PacketBatch(1, slotSize);
+    const copyBatch = new PacketBatch(options.copyBatchSize ?? 128, slotSize);
+    this.pipeline = new Pipeline(copyBatch, this.drops, this.now, this.listener());
+  }
+
+  get maxFrameLength(): number {
+    return this.rxBatch.slotSize - HEADROOM;
+  }
+
+  // ---- devices -------------------------------------------------------------
+
+  /** Attaches the tunnel socket of an encap (one per encap). */
+  attachSocket(encap: Encap, socket: TunnelSocket): void {
+    if (this.pipeline.sockets.has(encap))
+      throw new DataPathError('DVS_BAD_ARGUMENT', `a ${encap} socket is already attached`);
+    const target = new SocketTarget(encap, socket, this.rxBatch.capacity, this.pipeline.copyBatch.capacity);
+    this.pipeline.sockets.set(encap, target);
+    if (this.started) this.watchSocket(target);
+  }
+
+  /** Adds a port; traffic of other ports is not disturbed. Throws DataPathError (DVS_PORT_EXISTS, DVS_BAD_ARGUMENT). */
+  addPort(spec: PortSpec, device: FrameDevice): void {
+    if (this.pipeline.ports.has(spec.name))
+      throw new DataPathError('DVS_PORT_EXISTS', `port ${spec.name} already exists`);
+    if (spec.mode === 'access' && !isValidVni(spec.vni)) {
+      throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${spec.vni}`);
+    }
+    if (spec.mode === 'trunk') {
+      if (spec.vlans.size === 0)
+        throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: a trunk needs at least one VLAN=VNI`);
+      const seen = new Set<number>();
+      for (const [vlan, vni] of spec.vlans) {
+        if (!isValidVlanId(vlan))
+          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VLAN must be 1..4094, got ${vlan}`);
+        if (!isValidVni(vni))
+          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${vni}`);
+        if (seen.has(vni))
+          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI ${vni} is mapped from two VLANs`);
+        seen.add(vni);
+      }
+    }
+    const port = new Port(spec, device, this.rxBatch.capacity, this.pipeline.copyBatch.capacity);
+    this.pipeline.ports.set(port.name, port);
+    this.rebuildMembers();
+    if (this.started) this.watchPort(port);
+  }
+
+  /** Removes a port: stops reading it, forgets its MACs (mac:gone). Returns its device; the caller closes it. */
+  removePort(name: string): FrameDevice {
+    const port = this.pipeline.ports.get(name);
+    if (port === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${name}`);
+    this.unwatch(() => port.device.onReadable(null));
+    this.pipeline.ports.delete(name);
+    this.rebuildMembers();
+    for (const net of this.pipeline.networks.values()) {
+      for (const entry of net.fdb.removeLocation(port, true)) this.emitGone(net.vni, entry);
+    }
+    return port.device;
+  }
+
+  hasPort(name: string): boolean {
+    return this.pipeline.ports.has(name);
+  }
+
+  /** Starts reading every port and socket (and the aging timer). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const port of this.pipeline.ports.values()) this.watchPort(port);
+    for (const target of this.pipeline.sockets.values()) this.watchSocket(target);
+    if (this.agingTimerEnabled) {
+      const every = Math.max(100, Math.min(this.agingMs / 4, 5000));
+      this.agingTimer = setInterval(() => this.expire(), every);
+      this.agingTimer.unref();
+    }
+  }
+
+  /** Stops reading (devices stay open: their owner closes them). */
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    for (const port of this.pipeline.ports.values()) this.unwatch(() => port.device.onReadable(null));
+    for (const target of this.pipeline.sockets.values()) this.unwatch(() => target.socket.onReadable(null));
+    if (this.agingTimer !== null) clearInterval(this.agingTimer);
+    this.agingTimer = null;
+  }
+
+  /**
+   * Switches `frame` as if it had been read from port `portName` (the admin
+   * socket's ports/announce uses it to send RARP self-announcements).
+   */
+  injectFrame(portName: string, frame: Uint8Array): void {
+    const port = this.pipeline.ports.get(portName);
+    if (port === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${portName}`);
+    if (frame.length > this.maxFrameLength)
+      throw new DataPathError('DVS_BAD_ARGUMENT', `frame longer than ${this.maxFrameLength} bytes`);
+    const batch = this.injectBatch;
+    batch.buffer.set(frame, HEADROOM);
+    batch.offsets[0] = HEADROOM;
+    batch.lengths[0] = frame.length;
+    this.pipeline.processPortBatch(port, batch, 1);
+  }
+
+  // ---- tunnel health hook --------------------------------------------------
+
+  /** Why the last sendProbe() returned false: an errno symbol ('EAGAIN', 'ENETUNREACH', …) or null. */
+  lastProbeSendError(): string | null {
+    return this.probeSendError;
+  }
+
+  /** Registers the handler of probe frames (see probe.ts); null removes it. */
+  setProbeHandler(handler: ProbeHandler | null): void {
+    this.pipeline.probeHandler = handler;
+  }
+
+  /**
+   * Sends one probe frame to a VTEP over the encap's socket, inside a tunnel
+   * header for `vni`. Returns false when there is no socket for the encap, the
+   * address is not IPv4, the frame does not fit, or the socket refused it.
+   */
+  sendProbe(target: ProbeTarget, frame: Uint8Array): boolean {
+    const socket = this.pipeline.sockets.get(target.encap);
+    const ipv4 = parseIpv4(target.vtep.address);
+    if (socket === undefined || ipv4 < 0 || !isValidVni(target.vni) || frame.length > this.maxFrameLength) {
+      this.probeSendError = socket === undefined ? 'ENOSOCKET' : 'EINVAL';
+      return false;
+    }
+    const b = this.probeBatch;
+    b.buffer.set(frame, HEADROOM);
+    writeTunnelHeader(target.encap, b.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
+    b.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
+    b.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
+    b.setIpv4Destination(0, ipv4, target.vtep.port);
+    let sent = 0;
+    this.probeSendError = null;
+    try {
+      sent = socket.socket.send(b, PROBE_SLOTS, 1);
+      if (sent !== 1) this.probeSendError = 'EAGAIN';
+    } catch (err) {
+      this.probeSendError =
+        (err as { errno?: unknown }).errno === undefined ? 'ESENDFAILED' : String((err as { errno: unknown }).errno);
+    }
+    const peer = this.peerRegistry.get(target.vtep);
+    if (peer !== undefined) {
+      if (sent === 1) {
+        peer.counters.txFrames++;
+        peer.counters.txBytes += b.lengths[0];
+      } else peer.counters.txDrops++;
+    }
+    return sent === 1;
+  }
+
+  // ---- control surface -------------------------------------------------------
+
+  apply(changes: readonly TableChange[]): void {
+    for (const change of changes) {
+      try {
+        if (!this.applyOne(change)) this.rejectedChanges++;
+      } catch {
+        this.rejectedChanges++;
+      }
+    }
+  }
+
+  /** Adds a static FDB entry on a local port (static config). Throws DataPathError. */
+  addStaticLocal(vni: number, mac: number, portName: string): void {
+    const net = this.pipeline.networks.get(vni);
+    const port = this.pipeline.ports.get(portName);
+    if (net === undefined) throw new DataPathError('DVS_BAD_ARGUMENT', `no network with VNI ${vni}`);
+    if (port === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${portName}`);
+    if (!isValidMac(mac)) throw new DataPathError('DVS_BAD_ARGUMENT', `invalid MAC`);
+    if (!port.vniToVlan.has(vni)) throw new DataPathError('DVS_BAD_ARGUMENT', `port ${portName} is not in VNI ${vni}`);
+    net.fdb.setStaticLocal(mac, port, this.now());
+  }
+
+  /** Ages out stale entries of every VNI (the timer calls it; tests call it with an injected clock). */
+  expire(): number {
+    const now = this.now();
+    let n = 0;
+    for (const net of this.pipeline.networks.values()) {
+      for (const entry of net.fdb.expire(now)) {
+        n++;
+        this.emitGone(net.vni, entry);
+      }
+    }
+    return n;
+  }
+
+  /** Removes learned entries of one VNI or all; returns how many. Static and control entries stay. */
+  flushFdb(vni?: number): number {
+    let n = 0;
+    for (const net of this.pipeline.networks.values()) {
+      if (vni !== undefined && net.vni !== vni) continue;
+      for (const entry of net.fdb.flush()) {
+        n++;
+        this.emitGone(net.vni, entry);
+      }
+    }
+    return n;
+  }
+
+  hasNetwork(vni: number): boolean {
+    return this.pipeline.networks.has(vni);
+  }
+
+  // ---- views -----------------------------------------------------------------
+
+  fdbEntries(vni?: number): FdbEntryView[] {
+    const now = this.now();
+    const out: FdbEntryView[] = [];
+    for (const net of this.sortedNetworks()) {
+      if (vni !== undefined && net.vni !== vni) continue;
+      const entries = [...net.fdb.entries.values()].sort((a, b) => a.mac - b.mac);
+      for (const entry of entries) out.push(describeFdbEntry(entry, now));
+    }
+    return out;
+  }
+
+  portViews(): PortView[] {
+    return [...this.pipeline.ports.values()].sort((a, b) => a.name.localeCompare(b.name)).map(describePort);
+  }
+
+  peerViews(): PeerView[] {
+    const nets = this.sortedNetworks();
+    return [...this.peerRegistry.all()].sort((a, b) => a.id.localeCompare(b.id)).map((p) => describePeer(p, nets));
+  }
+
+  networkViews(): NetworkView[] {
+    return this.sortedNetworks().map(describeNetwork);
+  }
+
+  counters(): CountersSnapshot {
+    const sizeByVni: Record<string, number> = {};
+    let size = 0;
+    for (const net of this.sortedNetworks()) {
+      sizeByVni[String(net.vni)] = net.fdb.size;
+      size += net.fdb.size;
+    }
+    const ports: CountersSnapshot['ports'] = {};
+    for (const port of this.pipeline.ports.values()) ports[port.name] = { ...port.counters };
+    const peers: CountersSnapshot['peers'] = {};
+    for (const peer of this.peerRegistry.all()) peers[peer.id] = { ...peer.counters };
+    return { drops: { ...this.drops }, fdb: { ...this.fdbCounters, size, sizeByVni }, ports, peers };
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  private applyOne(change: TableChange): boolean {
+    const networks = this.pipeline.networks;
+    switch (change.kind) {
+      case 'network:set': {
+        const spec = change.network;
+        if (!isValidNetworkSpec(spec)) return false;
+        const existing = networks.get(spec.vni);
+        if (existing !== undefined) existing.spec = { ...spec };
+        else {
+          networks.set(
+            spec.vni,
+            new NetworkState({ ...spec }, this.fdbCounters, { agingMs: this.agingMs, limit: this.fdbLimit }),
+          );
+          this.rebuildMembers();
+        }
+        return true;
+      }
+      case 'network:del': {
+        const net = networks.get(change.vni);
+        if (net === undefined) return false;
+        networks.delete(change.vni);
+        for (const p of net.peers) this.peerRegistry.release(p);
+        for (const p of net.floodList.replace([])) this.peerRegistry.release(p);
+        for (const p of net.controlMacs.values()) this.peerRegistry.release(p);
+        for (const entry of net.fdb.entries.values()) if (entry.local) this.emitGone(net.vni, entry);
+        return true;
+      }
+      case 'fdb:set': {
+        const net = networks.get(change.vni);
+        if (net === undefined || !isValidMac(change.mac) || !Number.isInteger(change.seq) || change.seq < 0)
+          return false;
+        const peer = this.peerRegistry.acquire(change.vtep);
+        if (peer === null) return false;
+        const replacedLocal = net.fdb.setControl(change.mac, peer, change.seq, change.static === true, this.now());
+        if (net.fdb.lookup(change.mac)?.location !== peer) {
+          // A newer local entry kept its place.
+          this.peerRegistry.release(peer);
+          return true;
+        }
+        this.setControlMac(net, change.mac, peer);
+        if (replacedLocal !== null) {
+          const from = (replacedLocal.location as Port).name;
+          this.emit('mac:move', { vni: net.vni, mac: change.mac, from, to: peer.id });
+          this.emit('mac:gone', { vni: net.vni, mac: change.mac, port: from });
+        }
+        return true;
+      }
+      case 'fdb:del': {
+        const net = networks.get(change.vni);
+        if (net === undefined || !isValidMac(change.mac)) return false;
+        const entry = net.fdb.lookup(change.mac);
+        if (entry !== undefined && !entry.local) net.fdb.delete(change.mac);
+        this.setControlMac(net, change.mac, null);
+        return true;
+      }
+      case 'flood:set':
+      case 'peers:set': {
+        const net = networks.get(change.vni);
+        if (net === undefined || !Array.isArray(change.vteps)) return false;
+        const peers = this.acquireDistinct(change.vteps);
+        if (peers === null) return false;
+        const old = change.kind === 'flood:set' ? net.floodList.replace(peers) : net.peers;
+        if (change.kind === 'peers:set') net.peers = peers;
+        for (const p of old) this.peerRegistry.release(p);
+        this.refreshKnownVteps(net);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Acquires one registry reference per distinct VTEP; null (nothing acquired) when one is invalid. */
+  private acquireDistinct(vteps: readonly Vtep[]): Peer[] | null {
+    const seen = new Set<string>();
+    const out: Peer[] = [];
+    for (const v of vteps) {
+      const id = `${v.address}:${v.port}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const peer = this.peerRegistry.acquire(v);
+      if (peer === null) {
+        for (const p of out) this.peerRegistry.release(p);
+        return null;
+      }
+      out.push(peer);
+    }
+    return out;
+  }
+
+  private setControlMac(net: NetworkState, mac: number, peer: Peer | null): void {
+    const old = net.controlMacs.get(mac);
+    if (old !== undefined) this.peerRegistry.release(old);
+    if (peer === null) net.controlMacs.delete(mac);
+    else net.controlMacs.set(mac, peer);
+    this.refreshKnownVteps(net);
+  }
+
+  private refreshKnownVteps(net: NetworkState): void {
+    for (const gone of net.rebuildKnownVteps()) net.fdb.removeLocation(gone);
+  }
+
+  private rebuildMembers(): void {
+    for (const net of this.pipeline.networks.values()) {
+      net.members = [];
+      for (const port of this.pipeline.ports.values()) {
+        const vlan = port.vniToVlan.get(net.vni);
+        if (vlan !== undefined) net.members.push({ port, vlan });
+      }
+    }
+  }
+
+  private watchPort(port: Port): void {
+    port.device.onReadable(() => this.pollPort(port));
+  }
+
+  private watchSocket(target: SocketTarget): void {
+    target.socket.onReadable(() => this.pollSocket(target));
+  }
+
+  private unwatch(stop: () => void): void {
+    try {
+      stop();
+    } catch {
+      // Already closed: nothing to stop.
+    }
+  }
+
+  private pollPort(port: Port): void {
+    const batch = this.rxBatch;
+    for (let round = 0; round < this.maxBatchesPerPoll; round++) {
+      let n: number;
+      try {
+        n = port.device.read(batch, HEADROOM);
+      } catch {
+        return;
+      }
+      if (n === 0) return;
+      this.pipeline.processPortBatch(port, batch, n);
+      if (n < batch.capacity) return;
+    }
+  }
+
+  private pollSocket(target: SocketTarget): void {
+    const batch = this.rxBatch;
+    for (let round = 0; round < this.maxBatchesPerPoll; round++) {
+      let n: number;
+      try {
+        n = target.socket.recv(batch, HEADROOM);
+      } catch {
+        return;
+      }
+      if (n === 0) return;
+      this.pipeline.processTunnelBatch(target, batch, n);
+      if (n < batch.capacity) return;
+    }
+  }
+
+  private sortedNetworks(): NetworkState[] {
+    return [...this.pipeline.networks.values()].sort((a, b) => a.vni - b.vni);
+  }
+
+  private emitGone(vni: number, entry: FdbEntry): void {
+    if (entry.local) this.emit('mac:gone', { vni, mac: entry.mac, port: (entry.location as Port).name });
+  }
+
+  private listener(): PipelineListener {
+    const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
+    return {
+      learnedLocal: (net, mac, port, seq, movedFrom) => {
+        this.emit('mac:local', { vni: net.vni, mac, port: port.name, seq });
+        if (movedFrom !== null) this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: port.name });
+      },
+      learnedRemote: (net, mac, peer, movedFrom) => {
+        if (movedFrom === null) return;
+        this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: peer.id });
+        if (movedFrom instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: movedFrom.name });
+      },
+      evicted: (net, mac, location) => {
+        if (location instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: location.name });
+      },
+    };
+  }
+}
+
+function isValidNetworkSpec(spec: NetworkSpec): boolean {
+  return (
+    typeof spec === 'object' &&
+    spec !== null &&
+    isValidVni(spec.vni) &&
+    (ENCAPS as readonly string[]).includes(spec.encap) &&
+    Number.isInteger(spec.mtu) &&
+    spec.mtu >= MIN_MTU &&
+    spec.mtu <= MAX_MTU
+  );
+}

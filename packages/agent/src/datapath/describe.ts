@@ -1,0 +1,57 @@
+import { formatMac } from '@dvs/wire';
+import type { FdbEntry } from './fdb.js';
+import type { NetworkState } from './network.js';
+import { Port } from './port.js';
+import type { Peer } from './peer.js';
+import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
+
+/** Table rows → JSON views (admin socket, metrics). Off the hot path. */
+
+export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
+  const local = entry.location instanceof Port;
+  return {
+    vni: entry.vni,
+    mac: formatMac(entry.mac),
+    kind: local ? 'port' : 'vtep',
+    location: entry.location instanceof Port ? entry.location.name : entry.location.id,
+    static: entry.isStatic,
+    control: entry.control,
+    seq: entry.seq,
+    ageSeconds: Math.max(0, Math.floor((now - entry.lastSeen) / 1000)),
+    moves: entry.moves,
+  };
+}
+
+export function describePort(port: Port): PortView {
+  return {
+    name: port.name,
+    mode: port.mode,
+    vni: port.mode === 'access' ? port.accessVni : null,
+    vlans: Object.fromEntries([...port.vlanToVni].map(([vlan, vni]) => [String(vlan), vni])),
+    device: port.device.name,
+    mtu: port.device.mtu,
+    counters: { ...port.counters },
+  };
+}
+
+export function describePeer(peer: Peer, networks: readonly NetworkState[]): PeerView {
+  const vnis: number[] = [];
+  const floodVnis: number[] = [];
+  for (const net of networks) {
+    if (net.knownVteps.get(peer.ipv4) === peer) vnis.push(net.vni);
+    if (net.floodList.has(peer)) floodVnis.push(net.vni);
+  }
+  return { vtep: peer.id, address: peer.address, port: peer.port, vnis, floodVnis, counters: { ...peer.counters } };
+}
+
+export function describeNetwork(net: NetworkState): NetworkView {
+  return {
+    vni: net.vni,
+    encap: net.spec.encap,
+    mtu: net.spec.mtu,
+    ports: net.members.map((m) => (m.vlan < 0 ? m.port.name : `${m.port.name}.${m.vlan}`)),
+    floodList: net.floodList.peers.map((p) => p.id),
+    peers: net.peers.map((p) => p.id),
+    fdbSize: net.fdb.size,
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * The per-frame pipeline: the hot path of the agent. Batch in, batch out; no
+ * allocation per frame (MACs are numbers, tables are Maps keyed by numbers,
+ * frames stay in their PacketBatch slot, tunnel headers and VLAN tags are
+ * written in place in the headroom, flood copies go to a preallocated batch).
+ * Bad input is dropped with a counted reason; nothing here throws.
+ *
+ * A frame from a local port (switchFromPort):
+ *  1. count rx on the port; shorter than an Ethernet header → `malformed`
+ *  2. classify: access → the port's VNI; trunk → 802.1Q VLAN → VNI
+ *     (untagged/unmapped → `unmapped-vlan`, QinQ → `qinq`), tag stripped in place
+ *  3. the VNI's network (`unknown-vni`); payload > overlay MTU → `mtu`
+ *  4. source MAC: group address → `bad-src-mac`; learn (vni, src) → port
+ *  5. destination: group address or FDB miss → flood (7); FDB hit →
+ *     local port: the ingress port → `hairpin`, else queue it (tag pushed in
+ *     place for a trunk); remote VTEP → (6)
+ *  6. encap in place: tunnel header written into the headroom, the slot's UDP
+ *     destination set to the VTEP, queued on the encap's socket
+ *  7. flood: every other local member of the VNI (untagged: zero-copy ref;
+ *     tagged: a copy with its tag), and one copy with its own header per VTEP
+ *     of the VNI's flood list (head-end replication)
+ *  8. after the batch: every queue flushed (refs, then copies); what a device
+ *     or socket refuses is dropped as `tx-full`, never queued
+ *
+ * A packet from a tunnel socket (switchFromTunnel):
+ *  1. tunnel header of the socket's encap (`malformed`)
+ *  2. the VNI's network (`unknown-vni`), whose encap must be the socket's
+ *     (`wrong-encap`)
+ *  3. outer source address must be a known VTEP of the VNI (`unknown-vtep`);
+ *     count rx on that peer
+ *  4. decap in place (the slot now starts at the inner frame); inner shorter
+ *     than an Ethernet header → `malformed`
+ *  5. probe frames (PROBE_MAC, 0x88b5) go to the ProbeHandler, not switched
+ *  6. MTU; source MAC (`bad-src-mac`); learn (vni, src) → the peer
+ *  7. destination: group address or FDB miss → every local member of the VNI
+ *     (never back into a tunnel: split horizon); local port → queue it;
+ *     another VTEP → `remote-dst`
+ *  8. flush as above
+ */
+import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
+import {
+  ETHERNET_HEADER_LENGTH,
+  VLAN_QINQ,
+  VLAN_UNTAGGED,
+  isMulticastMac,
+  popVlanTag,
+  pushVlanTag,
+  readMac,
+  readVlanId,
+} from '@dvs/wire';
+import type { Encap } from './control-surface.js';
+import type { DropCounters, DropReason } from './counters.js';
+import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
+import { LearnResult, type FdbLocation } from './fdb.js';
+import type { NetworkState } from './network.js';
+import type { Peer } from './peer.js';
+import type { Port } from './port.js';
+import { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler } from './probe.js';
+import { TxQueue, type TxSink } from './tx-queue.js';
+
+/** Bytes kept free in front of every frame: a tunnel header (8) plus an 802.1Q tag (4), rounded up. */
+export const HEADROOM = 64;
+
+/** An encap's socket as an output target. */
+export class SocketTarget implements TxSink {
+  readonly tx: TxQueue;
+  constructor(
+    readonly encap: Encap,
+    readonly socket: TunnelSocket,
+    refCapacity: number,
+    copyCapacity: number,
+  ) {
+    this.tx = new TxQueue(refCapacity, copyCapacity);
+  }
+  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.socket.send(batch, slots, n);
+  }
+}
+
+/** What the pipeline reports up (learns, moves, losses of local MACs); called rarely, never per frame. */
+export interface PipelineListener {
+  learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
+  learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
+  evicted(net: NetworkState, mac: number, location: FdbLocation): void;
+}
+
+export class Pipeline {
+  readonly networks = new Map<number, NetworkState>();
+  readonly ports = new Map<string, Port>();
+  readonly sockets = new Map<Encap, SocketTarget>();
+  probeHandler: ProbeHandler | null = null;
+  private source: PacketBatch | null = null;
+  private copyUsed = 0;
+
+  constructor(
+    readonly copyBatch: PacketBatch,
+    readonly drops: DropCounters,
+    private readonly now: () => number,
+    private readonly listener: PipelineListener,
+  ) {}
+
+  /** Switches frames 0..n-1 of `batch`, read from `port` at HEADROOM, and flushes the output. */
+  processPortBatch(port: Port, batch: PacketBatch, n: number): void {
+    const now = this.now();
+    this.source = batch;
+    for (let i = 0; i < n; i++) this.switchFromPort(port, batch, i, now);
+    this.flushAll();
+    this.source = null;
+  }
+
+  /** Switches packets 0..n-1 of `batch`, received on `target`'s socket at HEADROOM, and flushes the output. */
+  processTunnelBatch(target: SocketTarget, batch: PacketBatch, n: number): void {
+    const now = this.now();
+    this.source = batch;
+    for (let i = 0; i < n; i++) this.switchFromTunnel(target, batch, i, now);
+    this.flushAll();
+    this.source = null;
+  }
+
+  private drop(reason: DropReason): void {
+    this.drops[reason]++;
+  }
+
+  private switchFromPort(port: Port, batch: PacketBatch, i: number, now: number): void {
+    const buf = batch.buffer;
+    let off = batch.start(i);
+    let len = batch.lengths[i];
+    port.counters.rxFrames++;
+    port.counters.rxBytes += len;
+    if (len < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    let vni = port.accessVni;
+    if (vni < 0) {
+      const vid = readVlanId(buf, off, len);
+      if (vid === VLAN_QINQ) return this.drop('qinq');
+      if (vid < VLAN_UNTAGGED) return this.drop('malformed');
+      const mapped = vid === VLAN_UNTAGGED ? undefined : port.vlanToVni.get(vid);
+      if (mapped === undefined) return this.drop('unmapped-vlan');
+      vni = mapped;
+      off = popVlanTag(buf, off, len);
+      if (off < 0) return this.drop('malformed');
+      len -= 4;
+      batch.offsets[i] += 4;
+      batch.lengths[i] = len;
+    }
+    const net = this.networks.get(vni);
+    if (net === undefined) return this.drop('unknown-vni');
+    if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
+    const src = readMac(buf, off + 6);
+    if (isMulticastMac(src)) return this.drop('bad-src-mac');
+    this.learn(net, src, port, true, now);
+    const dst = readMac(buf, off);
+    const entry = isMulticastMac(dst) ? undefined : net.fdb.lookup(dst);
+    if (entry === undefined) return this.floodFromPort(net, port, batch, i);
+    if (entry.local) {
+      const out = entry.location as Port;
+      if (out === port) return this.drop('hairpin');
+      return this.queueLocalRef(out, net.vni, batch, i);
+    }
+    this.queueTunnelRef(net, entry.location as Peer, batch, i);
+  }
+
+  private switchFromTunnel(target: SocketTarget, batch: PacketBatch, i: number, now: number): void {
+    const buf = batch.buffer;
+    const start = batch.start(i);
+    const len = batch.lengths[i];
+    const vni = readTunnelVni(target.encap, buf, start, len);
+    if (vni < 0) return this.drop('malformed');
+    const net = this.networks.get(vni);
+    if (net === undefined) return this.drop('unknown-vni');
+    if (net.spec.encap !== target.encap) return this.drop('wrong-encap');
+    const peer = batch.family[i] === 4 ? net.knownVteps.get(batch.ipv4[i]) : undefined;
+    if (peer === undefined) return this.drop('unknown-vtep');
+    peer.counters.rxFrames++;
+    peer.counters.rxBytes += len;
+    const off = start + TUNNEL_HEADER_LENGTH;
+    const flen = len - TUNNEL_HEADER_LENGTH;
+    if (flen < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    batch.offsets[i] += TUNNEL_HEADER_LENGTH;
+    batch.lengths[i] = flen;
+    const dst = readMac(buf, off);
+    if (dst === PROBE_MAC && ((buf[off + 12] << 8) | buf[off + 13]) === PROBE_ETHERTYPE) {
+      return this.divertProbe(peer, vni, batch, off, flen);
+    }
+    if (flen - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
+    const src = readMac(buf, off + 6);
+    if (isMulticastMac(src)) return this.drop('bad-src-mac');
+    this.learn(net, src, peer, false, now);
+    const entry = isMulticastMac(dst) ? undefined : net.fdb.lookup(dst);
+    if (entry === undefined) return this.floodToMembers(net, null, batch, i);
+    if (!entry.local) return this.drop('remote-dst');
+    this.queueLocalRef(entry.location as Port, vni, batch, i);
+  }
+
+  private learn(net: NetworkState, mac: number, location: Port | Peer, local: boolean, now: number): void {
+    const fdb = net.fdb;
+    const result = fdb.learn(mac, location, local, now);
+    if (result === LearnResult.Refreshed || result === LearnResult.Ignored || result === LearnResult.Refused) return;
+    const evicted = fdb.lastEvicted;
+    const movedFrom = fdb.lastMovedFrom;
+    if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
+    if (local) this.listener.learnedLocal(net, mac, location as Port, fdb.lookup(mac)?.seq ?? 0, movedFrom);
+    else this.listener.learnedRemote(net, mac, location as Peer, movedFrom);
+  }
+
+  private divertProbe(peer: Peer, vni: number, batch: PacketBatch, off: number, len: number): void {
+    const handler = this.probeHandler;
+    if (handler === null) return this.drop('probe-unhandled');
+    try {
+      handler(peer.vtep, vni, batch.buffer.subarray(off, off + len));
+    } catch {
+      // A failing probe handler must not stop the data path.
+    }
+  }
+
+  /** Unicast to a local port: zero copy; a trunk port gets its tag pushed in place. */
+  private queueLocalRef(port: Port, vni: number, batch: PacketBatch, i: number): void {
+    const vlan = port.vniToVlan.get(vni);
+    if (vlan === undefined) return this.drop('unknown-vni');
+    if (vlan >= 0) {
+      const start = pushVlanTag(batch.buffer, batch.start(i), batch.lengths[i], vlan);
+      if (start < 0) return this.drop('malformed');
+      batch.offsets[i] -= 4;
+      batch.lengths[i] += 4;
+    }
+    port.tx.addRef(i, null);
+  }
+
+  /** Unicast to a remote VTEP: tunnel header written in place, slot addressed to the VTEP. */
+  private queueTunnelRef(net: NetworkState, peer: Peer, batch: PacketBatch, i: number): void {
+    const target = this.sockets.get(net.spec.encap);
+    if (target === undefined) return this.drop('no-socket');
+    const start = batch.start(i) - TUNNEL_HEADER_LENGTH;
+    writeTunnelHeader(net.spec.encap, batch.buffer, start, net.vni);
+    batch.offsets[i] -= TUNNEL_HEADER_LENGTH;
+    batch.lengths[i] += TUNNEL_HEADER_LENGTH;
+    batch.setIpv4Destination(i, peer.ipv4, peer.port);
+    target.tx.addRef(i, peer);
+  }
+
+  private floodFromPort(net: NetworkState, inPort: Port, batch: PacketBatch, i: number): void {
+    this.floodToMembers(net, inPort, batch, i);
+    const peers = net.floodList.peers;
+    if (peers.length === 0) return;
+    const target = this.sockets.get(net.spec.encap);
+    if (target === undefined) return this.drop('no-socket');
+    for (let k = 0; k < peers.length; k++) {
+      const peer = peers[k];
+      const c = this.allocCopy();
+      const copy = this.copyBatch;
+      copy.copyFrom(batch, i, c, HEADROOM);
+      writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
+      copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
+      copy.lengths[c] += TUNNEL_HEADER_LENGTH;
+      copy.setIpv4Destination(c, peer.ipv4, peer.port);
+      target.tx.addCopy(c, peer);
+    }
+  }
+
+  /** Every local member of the VNI except `inPort`: untagged ones share the slot, tagged ones get a copy. */
+  private floodToMembers(net: NetworkState, inPort: Port | null, batch: PacketBatch, i: number): void {
+    const members = net.members;
+    for (let k = 0; k < members.length; k++) {
+      const m = members[k];
+      if (m.port === inPort) continue;
+      if (m.vlan < 0) {
+        m.port.tx.addRef(i, null);
+        continue;
+      }
+      const c = this.allocCopy();
+      const copy = this.copyBatch;
+      copy.copyFrom(batch, i, c, HEADROOM);
+      if (pushVlanTag(copy.buffer, copy.start(c), copy.lengths[c], m.vlan) < 0) {
+        this.drop('malformed');
+        continue;
+      }
+      copy.offsets[c] -= 4;
+      copy.lengths[c] += 4;
+      m.port.tx.addCopy(c, null);
+    }
+  }
+
+  /** A free slot of the copy batch; when it is full, everything queued so far is flushed first. */
+  private allocCopy(): number {
+    if (this.copyUsed === this.copyBatch.capacity) this.flushAll();
+    return this.copyUsed++;
+  }
+
+  private flushAll(): void {
+    const source = this.source;
+    if (source === null) return;
+    for (const port of this.ports.values()) {
+      if (!port.tx.pending) continue;
+      const refused = port.tx.flush(source, this.copyBatch, port.device, port.counters);
+      this.drops['tx-full'] += refused;
+    }
+    for (const target of this.sockets.values()) {
+      if (!target.tx.pending) continue;
+      this.drops['tx-full'] += target.tx.flush(source, this.copyBatch, target, null);
+    }
+    this.copyUsed = 0;
+  }
+}
