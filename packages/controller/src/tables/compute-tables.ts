@@ -1,0 +1,280 @@
+/**
+ * The authoritative tables as a pure function of what agents and operators
+ * put in etcd: networks, live hosts, their ports and MAC reports, the current
+ * FDB (for static entries, mobility and duplicates) and the mobility history.
+ * No I/O, no clock: `now` is an input, so tests drive it with fakes.
+ *
+ * FDB, per (vni, mac), for networks that exist:
+ *  1. A static entry (set through the API) stays as it is; reports are ignored.
+ *  2. Otherwise the claims are the reports of live hosts. The winner has the
+ *     highest seq; ties go to the lowest VTEP address (then port, then host id),
+ *     so every replica and every agent agrees on one outcome.
+ *  3. No claim left: the entry is removed (its host died or aged the MAC out).
+ *  4. A winner at another host than the current entry is a move, dampened as
+ *     mobility.ts says; a duplicate stays frozen at its last location.
+ * Flood list, per network: every live host with a port (or a report) in the
+ * VNI plus the network's external VTEPs, sorted by VTEP.
+ */
+import {
+  compareVteps,
+  type FdbEntryRecord,
+  type FloodListRecord,
+  type FloodMember,
+  type HostRecord,
+  type NetworkRecord,
+  type PortRecord,
+  type ReportRecord,
+} from '@dvs/wire';
+import { pruneMoves, type DampeningOptions, type MacMobility, type MobilityState } from './mobility.js';
+
+export interface TableInputs {
+  networks: ReadonlyMap<number, NetworkRecord>;
+  /** Live hosts (their lease holds). */
+  hosts: ReadonlyMap<string, HostRecord>;
+  ports: readonly PortRecord[];
+  reports: readonly ReportRecord[];
+  /** Current authoritative FDB keyed by `${vni}/${mac}`. */
+  fdb: ReadonlyMap<string, FdbEntryRecord>;
+  /** Current flood lists (to keep `updatedAt` when nothing changed). */
+  flood: ReadonlyMap<number, FloodListRecord>;
+  mobility: MobilityState;
+  dampening: DampeningOptions;
+  now: number;
+}
+
+export interface MacMove {
+  vni: number;
+  mac: string;
+  from: string | null;
+  to: string;
+  seq: number;
+  /** True when this move was refused because the MAC is (now) duplicate. */
+  frozen: boolean;
+}
+
+export interface TableOutputs {
+  fdb: Map<string, FdbEntryRecord>;
+  flood: Map<number, FloodListRecord>;
+  mobility: Map<string, MacMobility>;
+  /** Moves decided in this computation (for logs and metrics). */
+  moves: MacMove[];
+}
+
+export function fdbKeyOf(vni: number, mac: string): string {
+  return `${vni}/${mac}`;
+}
+
+interface Claim {
+  report: ReportRecord;
+  host: HostRecord;
+}
+
+/** Orders claims best first: highest seq, then lowest VTEP, then lowest host id. */
+export function compareClaims(a: Claim, b: Claim): number {
+  if (a.report.seq !== b.report.seq) return b.report.seq - a.report.seq;
+  const byVtep = compareVteps(a.host.vtep, b.host.vtep);
+  if (byVtep !== 0) return byVtep;
+  return a.report.host < b.report.host ? -1 : a.report.host > b.report.host ? 1 : 0;
+}
+
+export function computeTables(input: TableInputs): TableOutputs {
+  const claims = new Map<string, Claim[]>();
+  for (const report of input.reports) {
+    const host = input.hosts.get(report.host);
+    if (host === undefined || !input.networks.has(report.vni)) continue;
+    const key = fdbKeyOf(report.vni, report.mac);
+    const list = claims.get(key);
+    if (list === undefined) claims.set(key, [{ report, host }]);
+    else list.push({ report, host });
+  }
+
+  const fdb = new Map<string, FdbEntryRecord>();
+  const mobility = new Map<string, MacMobility>();
+  const moves: MacMove[] = [];
+
+  for (const [key, entry] of input.fdb) {
+    if (entry.origin === 'static' && input.networks.has(entry.vni)) fdb.set(key, entry);
+  }
+
+  for (const [key, list] of claims) {
+    if (fdb.has(key)) continue; // static wins
+    list.sort(compareClaims);
+    const decided = decide(key, list, input, moves);
+    fdb.set(key, decided.entry);
+    mobility.set(key, decided.mobility);
+  }
+
+  return { fdb, flood: computeFlood(input), mobility, moves };
+}
+
+function entryFrom(claim: Claim, now: number, moves: number): FdbEntryRecord {
+  return {
+    vni: claim.report.vni,
+    mac: claim.report.mac,
+    host: claim.report.host,
+    vtep: { address: claim.host.vtep.address, port: claim.host.vtep.port },
+    seq: claim.report.seq,
+    ips: [...claim.report.ips],
+    origin: 'report',
+    moves,
+    duplicate: false,
+    reason: '',
+    updatedAt: now,
+  };
+}
+
+/** Keeps `previous.updatedAt` when nothing but the time would change, so an unchanged entry is never rewritten. */
+function settle(previous: FdbEntryRecord | undefined, next: FdbEntryRecord): FdbEntryRecord {
+  if (previous !== undefined && sameFdbEntry(previous, next)) return previous;
+  return next;
+}
+
+/** `claims` is sorted best first and not empty. */
+function decide(
+  key: string,
+  claims: readonly Claim[],
+  input: TableInputs,
+  moves: MacMove[],
+): { entry: FdbEntryRecord; mobility: MacMobility } {
+  const { now, dampening } = input;
+  const winner = claims[0]!;
+  const previous = input.fdb.get(key);
+  const claim = { host: winner.report.host, seq: winner.report.seq };
+  const prior = previous === undefined ? undefined : input.mobility.get(key);
+  const history: MacMobility = {
+    moveTimes: pruneMoves(prior?.moveTimes ?? [], now, dampening.windowMs),
+    lastClaim: prior?.lastClaim ?? (previous ? { host: previous.host ?? '', seq: previous.seq } : null),
+    lastAttemptAt: prior?.lastAttemptAt ?? previous?.updatedAt ?? now,
+  };
+  const newClaim =
+    history.lastClaim === null || history.lastClaim.host !== claim.host || history.lastClaim.seq !== claim.seq;
+  history.lastClaim = claim;
+
+  if (previous === undefined || previous.origin === 'static') {
+    return { entry: entryFrom(winner, now, 0), mobility: { moveTimes: [], lastClaim: claim, lastAttemptAt: now } };
+  }
+
+  if (previous.duplicate) {
+    const frozenHostStillClaims = claims.some((c) => c.report.host === previous.host);
+    const quiet = now - history.lastAttemptAt >= dampening.windowMs;
+    if (frozenHostStillClaims && !(quiet && !newClaim)) {
+      if (newClaim && winner.report.host !== previous.host) {
+        history.lastAttemptAt = now;
+        moves.push({
+          vni: previous.vni,
+          mac: previous.mac,
+          from: previous.host,
+          to: claim.host,
+          seq: claim.seq,
+          frozen: true,
+        });
+      }
+      return { entry: previous, mobility: history };
+    }
+    // Released: quiet for a whole window, or the frozen location is gone.
+    return { entry: entryFrom(winner, now, 0), mobility: { moveTimes: [], lastClaim: claim, lastAttemptAt: now } };
+  }
+
+  if (winner.report.host === previous.host) {
+    return { entry: settle(previous, entryFrom(winner, now, history.moveTimes.length)), mobility: history };
+  }
+
+  // A move.
+  const moveTimes = [...history.moveTimes, now];
+  if (moveTimes.length > dampening.maxMoves) {
+    const frozen: FdbEntryRecord = {
+      ...previous,
+      moves: moveTimes.length,
+      duplicate: true,
+      reason: `duplicate: ${moveTimes.length} moves in ${Math.round(dampening.windowMs / 1000)} s (limit ${dampening.maxMoves}), frozen at ${previous.host}`,
+      updatedAt: now,
+    };
+    moves.push({
+      vni: previous.vni,
+      mac: previous.mac,
+      from: previous.host,
+      to: claim.host,
+      seq: claim.seq,
+      frozen: true,
+    });
+    return { entry: frozen, mobility: { moveTimes, lastClaim: claim, lastAttemptAt: now } };
+  }
+  moves.push({
+    vni: previous.vni,
+    mac: previous.mac,
+    from: previous.host,
+    to: claim.host,
+    seq: claim.seq,
+    frozen: false,
+  });
+  return {
+    entry: entryFrom(winner, now, moveTimes.length),
+    mobility: { moveTimes, lastClaim: claim, lastAttemptAt: now },
+  };
+}
+
+function computeFlood(input: TableInputs): Map<number, FloodListRecord> {
+  const members = new Map<number, Map<string, FloodMember>>();
+  const add = (vni: number, member: FloodMember): void => {
+    if (!input.networks.has(vni)) return;
+    let set = members.get(vni);
+    if (set === undefined) members.set(vni, (set = new Map()));
+    const id = `${member.address}|${member.port}`;
+    if (!set.has(id)) set.set(id, member);
+  };
+  const hostMember = (name: string): FloodMember | null => {
+    const host = input.hosts.get(name);
+    return host === undefined ? null : { address: host.vtep.address, port: host.vtep.port, host: name };
+  };
+  for (const port of input.ports) {
+    const member = hostMember(port.host);
+    if (member !== null) for (const binding of port.bindings) add(binding.vni, member);
+  }
+  for (const report of input.reports) {
+    const member = hostMember(report.host);
+    if (member !== null) add(report.vni, member);
+  }
+  const out = new Map<number, FloodListRecord>();
+  for (const network of input.networks.values()) {
+    for (const external of network.externalVteps) {
+      add(network.vni, { address: external.address, port: external.port, host: null });
+    }
+    const list = [...(members.get(network.vni)?.values() ?? [])].sort(
+      (a, b) => compareVteps(a, b) || (a.host ?? '').localeCompare(b.host ?? ''),
+    );
+    const next: FloodListRecord = { vni: network.vni, members: list, updatedAt: input.now };
+    const previous = input.flood.get(network.vni);
+    out.set(network.vni, previous !== undefined && sameFloodList(previous, next) ? previous : next);
+  }
+  return out;
+}
+
+/** Equal in everything but `updatedAt`. */
+export function sameFdbEntry(a: FdbEntryRecord, b: FdbEntryRecord): boolean {
+  return (
+    a.vni === b.vni &&
+    a.mac === b.mac &&
+    a.host === b.host &&
+    a.vtep.address === b.vtep.address &&
+    a.vtep.port === b.vtep.port &&
+    a.seq === b.seq &&
+    a.origin === b.origin &&
+    a.moves === b.moves &&
+    a.duplicate === b.duplicate &&
+    a.reason === b.reason &&
+    a.ips.length === b.ips.length &&
+    a.ips.every((ip, i) => ip === b.ips[i])
+  );
+}
+
+/** Equal in everything but `updatedAt`. */
+export function sameFloodList(a: FloodListRecord, b: FloodListRecord): boolean {
+  return (
+    a.vni === b.vni &&
+    a.members.length === b.members.length &&
+    a.members.every((m, i) => {
+      const o = b.members[i]!;
+      return m.address === o.address && m.port === o.port && m.host === o.host;
+    })
+  );
+}
