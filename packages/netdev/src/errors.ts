@@ -7,7 +7,9 @@
  *  DVS_NAME_TOO_LONG   the name does not fit IFNAMSIZ - 1 (15 bytes)
  *  DVS_DEVICE_BUSY     the TAP exists and is attached to another fd (EBUSY)
  *  DVS_ADDRESS_INVALID an address that is not IPv4/IPv6 text, or a port out of range
+ *  DVS_NAME_INVALID    empty, '.', '..', or containing '/', ':' or whitespace
  *  DVS_ADDRESS_IN_USE  bind(): EADDRINUSE
+ *  DVS_ADDRESS_UNAVAILABLE bind(): EADDRNOTAVAIL (the address is not on this host)
  *  DVS_CLOSED          the device or socket was used after close()
  *  DVS_NATIVE_UNAVAILABLE the native addon is not built (run the bootstrap)
  *  DVS_IO              any other system error; `errno` carries the symbol (e.g. 'EIO')
@@ -19,7 +21,9 @@ export type NetdevErrorCode =
   | 'DVS_NAME_TOO_LONG'
   | 'DVS_DEVICE_BUSY'
   | 'DVS_ADDRESS_INVALID'
+  | 'DVS_NAME_INVALID'
   | 'DVS_ADDRESS_IN_USE'
+  | 'DVS_ADDRESS_UNAVAILABLE'
   | 'DVS_CLOSED'
   | 'DVS_NATIVE_UNAVAILABLE'
   | 'DVS_IO';

@@ -15,8 +15,8 @@ export function checkHeadroom(batch: PacketBatch, headroom: number): void {
 
 /** slots[0..n-1] must name slots of `batch` whose offset + length stays inside the slot. */
 export function checkSlots(batch: PacketBatch, slots: ArrayLike<number>, n: number): void {
-  if (!Number.isInteger(n) || n < 0 || n > slots.length) {
-    throw new RangeError(`n must be 0..${slots.length}, got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > slots.length || n > 1024) {
+    throw new RangeError(`n must be 0..min(slots.length, 1024), got ${n}`);
   }
   for (let i = 0; i < n; i++) {
     const slot = slots[i];

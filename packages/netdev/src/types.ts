@@ -118,6 +118,7 @@ export interface OpenTapOptions {
   persistent?: boolean;
   owner?: number;
   group?: number;
+  signal?: AbortSignal;
 }
 
 export interface OpenTunnelOptions {
@@ -128,4 +129,5 @@ export interface OpenTunnelOptions {
   /** Kernel socket buffer sizes in bytes (SO_RCVBUF/SO_SNDBUF); optional. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  signal?: AbortSignal;
 }

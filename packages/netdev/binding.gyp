@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "dvs_netdev",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/common.cc",
+        "src/native/fd-handle.cc",
+        "src/native/tap.cc",
+        "src/native/udp.cc",
+        "src/native/packet-socket.cc",
+        "src/native/netns.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

@@ -1,0 +1,70 @@
+import type { FdHandle } from './native-binding.js';
+import { nativeBinding } from './native-binding.js';
+
+const READABLE = 1;
+const WRITABLE = 2;
+
+/**
+ * Readable/writable notifications for one native fd, on Node's event loop
+ * (uv_poll; see src/native/fd-handle.cc). Readable is level-triggered: the
+ * handler runs on every loop turn while frames are pending. Writable is
+ * one-shot. An active watch keeps the process alive like a bound socket does;
+ * unref() lets the process exit anyway. close() closes the fd itself.
+ */
+export class FdWatcher {
+  private readonly handle: FdHandle;
+  private readable: (() => void) | null = null;
+  private writable: (() => void) | null = null;
+  private mask = 0;
+
+  constructor(fd: number) {
+    this.handle = new (nativeBinding().FdHandle)(fd, (events, status) => this.dispatch(events, status));
+  }
+
+  get fd(): number {
+    return this.handle.fd;
+  }
+
+  onReadable(handler: (() => void) | null): void {
+    this.readable = handler;
+    this.update();
+  }
+
+  onWritable(handler: (() => void) | null): void {
+    this.writable = handler;
+    this.update();
+  }
+
+  ref(): void {
+    this.handle.ref();
+  }
+
+  unref(): void {
+    this.handle.unref();
+  }
+
+  close(): void {
+    this.readable = null;
+    this.writable = null;
+    this.handle.close();
+  }
+
+  private update(): void {
+    const mask = (this.readable !== null ? READABLE : 0) | (this.writable !== null ? WRITABLE : 0);
+    if (mask === this.mask) return;
+    this.mask = mask;
+    this.handle.watch(mask);
+  }
+
+  private dispatch(events: number, status: number): void {
+    // An error status (the fd went bad, e.g. the TAP was deleted) is reported
+    // as readable: the next read() surfaces the error as a NetdevError.
+    if (this.writable !== null && (events & WRITABLE || status < 0)) {
+      const handler = this.writable;
+      this.writable = null;
+      this.update();
+      handler();
+    }
+    if (this.readable !== null && (events & READABLE || status < 0)) this.readable();
+  }
+}

@@ -1,0 +1,28 @@
+// dvs_netdev: the native half of @dvs/netdev. Everything runs on the JS thread;
+// readiness comes from uv_poll on Node's own loop (fd-handle.cc).
+#include <napi.h>
+
+#include "fd-handle.h"
+#include "native.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("FdHandle", dvs::FdHandle::Define(env));
+  exports.Set("tapOpen", Napi::Function::New<dvs::TapOpen>(env, "tapOpen"));
+  exports.Set("tapRead", Napi::Function::New<dvs::TapRead>(env, "tapRead"));
+  exports.Set("tapWrite", Napi::Function::New<dvs::TapWrite>(env, "tapWrite"));
+  exports.Set("udpOpen", Napi::Function::New<dvs::UdpOpen>(env, "udpOpen"));
+  exports.Set("udpRecv", Napi::Function::New<dvs::UdpRecv>(env, "udpRecv"));
+  exports.Set("udpSend", Napi::Function::New<dvs::UdpSend>(env, "udpSend"));
+  exports.Set("packetOpen", Napi::Function::New<dvs::PacketOpen>(env, "packetOpen"));
+  exports.Set("packetRecv", Napi::Function::New<dvs::PacketRecv>(env, "packetRecv"));
+  exports.Set("packetSend", Napi::Function::New<dvs::PacketSend>(env, "packetSend"));
+  exports.Set("netnsEnter", Napi::Function::New<dvs::NetnsEnter>(env, "netnsEnter"));
+  exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(dvs_netdev, Init)

@@ -1,0 +1,130 @@
+#include "common.h"
+
+#include <cerrno>
+#include <string>
+
+namespace dvs {
+
+static const char* ErrnoName(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case EINVAL: return "EINVAL";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOSPC: return "ENOSPC";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ENOBUFS: return "ENOBUFS";
+    case EBADFD: return "EBADFD";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+  std::string message = std::string(syscall) + ": " + strerror(err);
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("errno", Napi::String::New(env, ErrnoName(err)));
+  error.Set("errnoNumber", Napi::Number::New(env, err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  error.ThrowAsJavaScriptException();
+  return Napi::Value();
+}
+
+Napi::Value ThrowRange(Napi::Env env, const char* message) {
+  Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+  return Napi::Value();
+}
+
+template <typename T, napi_typedarray_type Type>
+static T* TypedArrayData(const Napi::Value& value, size_t minLength) {
+  if (!value.IsTypedArray()) return nullptr;
+  Napi::TypedArray array = value.As<Napi::TypedArray>();
+  if (array.TypedArrayType() != Type || array.ElementLength() < minLength) return nullptr;
+  auto* base = static_cast<uint8_t*>(array.ArrayBuffer().Data());
+  return reinterpret_cast<T*>(base + array.ByteOffset());
+}
+
+bool ReadBatchView(const Napi::CallbackInfo& info, size_t first, BatchView* out) {
+  Napi::Env env = info.Env();
+  if (info.Length() < first + 5 || !info[first].IsBuffer() || !info[first + 1].IsNumber() ||
+      !info[first + 2].IsNumber()) {
+    ThrowRange(env, "expected (buffer, slotSize, capacity, offsets, lengths)");
+    return false;
+  }
+  Napi::Buffer<uint8_t> buffer = info[first].As<Napi::Buffer<uint8_t>>();
+  out->data = buffer.Data();
+  out->dataLength = buffer.Length();
+  out->slotSize = info[first + 1].As<Napi::Number>().Uint32Value();
+  out->capacity = info[first + 2].As<Napi::Number>().Uint32Value();
+  if (out->slotSize == 0 || out->capacity == 0 || out->capacity > 1024 ||
+      static_cast<size_t>(out->slotSize) * out->capacity > out->dataLength) {
+    ThrowRange(env, "buffer is smaller than slotSize * capacity");
+    return false;
+  }
+  out->offsets = TypedArrayData<uint32_t, napi_uint32_array>(info[first + 3], out->capacity);
+  out->lengths = TypedArrayData<uint32_t, napi_uint32_array>(info[first + 4], out->capacity);
+  if (out->offsets == nullptr || out->lengths == nullptr) {
+    ThrowRange(env, "offsets/lengths must be Uint32Arrays of at least capacity elements");
+    return false;
+  }
+  return true;
+}
+
+bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capacity, AddressView* out) {
+  if (info.Length() < first + 4) {
+    ThrowRange(info.Env(), "expected (family, ipv4, ipv6, port)");
+    return false;
+  }
+  out->family = TypedArrayData<uint8_t, napi_uint8_array>(info[first], capacity);
+  out->ipv4 = TypedArrayData<uint32_t, napi_uint32_array>(info[first + 1], capacity);
+  out->ipv6 = TypedArrayData<uint8_t, napi_uint8_array>(info[first + 2], static_cast<size_t>(capacity) * 16);
+  out->port = TypedArrayData<uint16_t, napi_uint16_array>(info[first + 3], capacity);
+  if (!out->family || !out->ipv4 || !out->ipv6 || !out->port) {
+    ThrowRange(info.Env(), "address arrays are too short or of the wrong type");
+    return false;
+  }
+  return true;
+}
+
+bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView& batch, const uint32_t** slots,
+                  uint32_t* n) {
+  Napi::Env env = info.Env();
+  if (info.Length() < first + 2 || !info[first + 1].IsNumber()) {
+    ThrowRange(env, "expected (slots, n)");
+    return false;
+  }
+  *n = info[first + 1].As<Napi::Number>().Uint32Value();
+  *slots = TypedArrayData<uint32_t, napi_uint32_array>(info[first], *n);
+  if (*slots == nullptr) {
+    ThrowRange(env, "slots must be a Uint32Array of at least n elements");
+    return false;
+  }
+  for (uint32_t i = 0; i < *n; i++) {
+    uint32_t slot = (*slots)[i];
+    if (slot >= batch.capacity ||
+        static_cast<uint64_t>(batch.offsets[slot]) + batch.lengths[slot] > batch.slotSize) {
+      ThrowRange(env, "slot index or offset + length out of range");
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace dvs

@@ -1,0 +1,52 @@
+// Shared helpers for the dvs_netdev addon: errno -> JS errors, argument checks,
+// and the batch views every I/O function takes.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace dvs {
+
+// Throws an Error whose `errno` is the symbol ("EBUSY"), `syscall` the failing
+// call, and `errnoNumber` the number; the TypeScript layer maps these to
+// NetdevError codes. Returns an empty value for `return ThrowErrno(...)`.
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);
+
+// Throws a RangeError (programmer error in arguments).
+Napi::Value ThrowRange(Napi::Env env, const char* message);
+
+// The slot layout of a PacketBatch as the native side sees it. Built from JS
+// arguments (buffer, slotSize, capacity, offsets, lengths) with every bound
+// checked once, so the loops below never index out of range.
+struct BatchView {
+  uint8_t* data = nullptr;
+  size_t dataLength = 0;
+  uint32_t slotSize = 0;
+  uint32_t capacity = 0;
+  uint32_t* offsets = nullptr;
+  uint32_t* lengths = nullptr;
+};
+
+// Parses args[first..first+4] = buffer, slotSize, capacity, offsets, lengths.
+// Returns false (with a JS exception pending) when they do not describe a batch.
+bool ReadBatchView(const Napi::CallbackInfo& info, size_t first, BatchView* out);
+
+// Per-slot UDP metadata: family (Uint8Array), ipv4 (Uint32Array), ipv6 (Buffer,
+// 16 bytes per slot), port (Uint16Array). All at least `capacity` long.
+struct AddressView {
+  uint8_t* family = nullptr;
+  uint32_t* ipv4 = nullptr;
+  uint8_t* ipv6 = nullptr;
+  uint16_t* port = nullptr;
+};
+
+bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capacity, AddressView* out);
+
+// A Uint32Array of slot indexes plus a count n; every index < capacity and
+// every slot's offset + length <= slotSize, checked before any I/O.
+bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView& batch, const uint32_t** slots,
+                  uint32_t* n);
+
+}  // namespace dvs

@@ -1,0 +1,20 @@
+// The functions the addon exports (see addon.cc for the JS names).
+#pragma once
+
+#include <napi.h>
+
+namespace dvs {
+
+Napi::Value TapOpen(const Napi::CallbackInfo& info);
+Napi::Value TapRead(const Napi::CallbackInfo& info);
+Napi::Value TapWrite(const Napi::CallbackInfo& info);
+Napi::Value UdpOpen(const Napi::CallbackInfo& info);
+Napi::Value UdpRecv(const Napi::CallbackInfo& info);
+Napi::Value UdpSend(const Napi::CallbackInfo& info);
+Napi::Value PacketOpen(const Napi::CallbackInfo& info);
+Napi::Value PacketRecv(const Napi::CallbackInfo& info);
+Napi::Value PacketSend(const Napi::CallbackInfo& info);
+Napi::Value NetnsEnter(const Napi::CallbackInfo& info);
+Napi::Value NetnsRestore(const Napi::CallbackInfo& info);
+
+}  // namespace dvs

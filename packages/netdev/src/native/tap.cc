@@ -1,0 +1,179 @@
+// TAP devices: open/create/adopt (IFF_TAP | IFF_NO_PI, non-blocking), MTU and
+// link state through ioctls on an AF_INET socket (no `ip` child process), and
+// batched frame read/write: one N-API crossing per batch, one syscall per frame
+// (a TAP without IFF_VNET_HDR has no multi-frame read).
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "common.h"
+#include "native.h"
+
+namespace dvs {
+
+namespace {
+
+// Closes an fd on scope exit unless released.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+  int Release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+bool InterfaceIoctl(int ctl, unsigned long request, struct ifreq* ifr) { return ioctl(ctl, request, ifr) == 0; }
+
+}  // namespace
+
+// tapOpen({ name, persistent: -1|0|1, owner: -1|uid, group: -1|gid, mtu: 0|n, up: bool })
+//   -> { fd, name, mtu, existed }
+Napi::Value TapOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "tapOpen(options)");
+  Napi::Object options = info[0].As<Napi::Object>();
+  std::string name = options.Get("name").As<Napi::String>().Utf8Value();
+  int persistent = options.Get("persistent").As<Napi::Number>().Int32Value();
+  int64_t owner = options.Get("owner").As<Napi::Number>().Int64Value();
+  int64_t group = options.Get("group").As<Napi::Number>().Int64Value();
+  int mtu = options.Get("mtu").As<Napi::Number>().Int32Value();
+  bool up = options.Get("up").As<Napi::Boolean>().Value();
+  if (name.size() >= IFNAMSIZ) return ThrowErrno(env, "name", ENAMETOOLONG);
+
+  FdGuard ctl{socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  if (ctl.fd < 0) return ThrowErrno(env, "socket", errno);
+  bool existed = if_nametoindex(name.c_str()) != 0;
+
+  FdGuard tun{open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)};
+  if (tun.fd < 0) return ThrowErrno(env, "open /dev/net/tun", errno);
+
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name.data(), name.size());
+  if (ioctl(tun.fd, TUNSETIFF, &ifr) != 0) return ThrowErrno(env, "TUNSETIFF", errno);
+  std::string actual(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+
+  if (owner >= 0 && ioctl(tun.fd, TUNSETOWNER, static_cast<unsigned long>(owner)) != 0) {
+    return ThrowErrno(env, "TUNSETOWNER", errno);
+  }
+  if (group >= 0 && ioctl(tun.fd, TUNSETGROUP, static_cast<unsigned long>(group)) != 0) {
+    return ThrowErrno(env, "TUNSETGROUP", errno);
+  }
+  if (persistent >= 0 && ioctl(tun.fd, TUNSETPERSIST, static_cast<unsigned long>(persistent)) != 0) {
+    return ThrowErrno(env, "TUNSETPERSIST", errno);
+  }
+
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, actual.data(), actual.size());
+  if (mtu > 0) {
+    ifr.ifr_mtu = mtu;
+    if (!InterfaceIoctl(ctl.fd, SIOCSIFMTU, &ifr)) return ThrowErrno(env, "SIOCSIFMTU", errno);
+  }
+  if (up) {
+    if (!InterfaceIoctl(ctl.fd, SIOCGIFFLAGS, &ifr)) return ThrowErrno(env, "SIOCGIFFLAGS", errno);
+    if ((ifr.ifr_flags & IFF_UP) == 0) {
+      ifr.ifr_flags |= IFF_UP;
+      if (!InterfaceIoctl(ctl.fd, SIOCSIFFLAGS, &ifr)) return ThrowErrno(env, "SIOCSIFFLAGS", errno);
+    }
+  }
+  if (!InterfaceIoctl(ctl.fd, SIOCGIFMTU, &ifr)) return ThrowErrno(env, "SIOCGIFMTU", errno);
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, tun.Release()));
+  result.Set("name", Napi::String::New(env, actual));
+  result.Set("mtu", Napi::Number::New(env, ifr.ifr_mtu));
+  result.Set("existed", Napi::Boolean::New(env, existed));
+  return result;
+}
+
+// tapRead(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, dropStats: Float64Array[1])
+//   -> frames read. Reads until EAGAIN or capacity; frames that do not fit in
+//   slotSize - headroom are dropped and counted in dropStats[0].
+Napi::Value TapRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  BatchView batch;
+  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  uint32_t headroom = info[6].As<Napi::Number>().Uint32Value();
+  if (headroom >= batch.slotSize) return ThrowRange(env, "headroom must be < slotSize");
+  Napi::Uint8Array family = info[7].As<Napi::Uint8Array>();
+  Napi::Float64Array drops = info[8].As<Napi::Float64Array>();
+  if (family.ElementLength() < batch.capacity || drops.ElementLength() < 1) return ThrowRange(env, "bad arrays");
+  const size_t room = batch.slotSize - headroom;
+  uint32_t n = 0;
+  while (n < batch.capacity) {
+    uint8_t* dst = batch.data + static_cast<size_t>(n) * batch.slotSize + headroom;
+    // A second one-byte iovec: a read that reaches it means the frame was
+    // longer than the room (the kernel truncates silently), so it is dropped.
+    uint8_t spill;
+    struct iovec iov[2] = {{dst, room}, {&spill, 1}};
+    ssize_t r = readv(fd, iov, 2);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      if (n > 0) break;
+      return ThrowErrno(env, "read", errno);
+    }
+    if (static_cast<size_t>(r) > room) {
+      drops[0] = drops[0] + 1;
+      continue;
+    }
+    batch.offsets[n] = headroom;
+    batch.lengths[n] = static_cast<uint32_t>(r);
+    family[n] = 0;
+    n++;
+  }
+  return Napi::Number::New(env, n);
+}
+
+// tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, dropStats: Float64Array[1])
+//   -> slots consumed from the front (written, or dropped as invalid and counted).
+Napi::Value TapWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  BatchView batch;
+  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  const uint32_t* slots;
+  uint32_t n;
+  if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
+  Napi::Float64Array drops = info[8].As<Napi::Float64Array>();
+  uint32_t taken = 0;
+  while (taken < n) {
+    uint32_t slot = slots[taken];
+    const uint8_t* src = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
+    uint32_t len = batch.lengths[slot];
+    if (len < 14) {
+      drops[0] = drops[0] + 1;
+      taken++;
+      continue;
+    }
+    ssize_t w = write(fd, src, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      if (errno == EINVAL || errno == EMSGSIZE || errno == EFAULT || errno == ENOMEM || errno == ENOBUFS) {
+        drops[0] = drops[0] + 1;
+        taken++;
+        continue;
+      }
+      if (taken > 0) break;
+      return ThrowErrno(env, "write", errno);
+    }
+    taken++;
+  }
+  return Napi::Number::New(env, taken);
+}
+
+}  // namespace dvs

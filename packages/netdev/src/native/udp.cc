@@ -1,0 +1,269 @@
+// UDP tunnel sockets: IPv4/IPv6 (dual stack on '::'), non-blocking, batched
+// with sendmmsg (each packet to its own destination from the batch's per-slot
+// metadata) and recvmmsg (source address per packet). One N-API crossing and
+// usually one syscall per batch.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common.h"
+#include "native.h"
+
+namespace dvs {
+
+namespace {
+
+constexpr uint32_t kMaxBatch = 1024;
+
+// Scratch for one batch; the addon runs on the JS thread of its environment
+// (thread_local keeps worker threads apart).
+struct MessageScratch {
+  struct mmsghdr msgs[kMaxBatch];
+  struct iovec iovs[kMaxBatch];
+  struct sockaddr_in6 addrs[kMaxBatch];
+  uint32_t slotOf[kMaxBatch];
+};
+thread_local MessageScratch* scratch = nullptr;
+
+MessageScratch* Scratch() {
+  if (scratch == nullptr) scratch = new MessageScratch();
+  return scratch;
+}
+
+bool IsDroppableSendError(int err) {
+  return err == EINVAL || err == EMSGSIZE || err == ENETUNREACH || err == EHOSTUNREACH || err == EACCES ||
+         err == EPERM || err == EAFNOSUPPORT || err == EADDRNOTAVAIL || err == ECONNREFUSED || err == EDESTADDRREQ ||
+         err == ENOBUFS || err == ENOMEM;
+}
+
+const uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+}  // namespace
+
+// udpOpen(family 4|6, address: Uint8Array(4|16), port, recvBufferSize, sendBufferSize, dualStack)
+//   -> { fd, port }
+Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int family = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array address = info[1].As<Napi::Uint8Array>();
+  int port = info[2].As<Napi::Number>().Int32Value();
+  int rcvbuf = info[3].As<Napi::Number>().Int32Value();
+  int sndbuf = info[4].As<Napi::Number>().Int32Value();
+  bool dualStack = info[5].As<Napi::Boolean>().Value();
+  if ((family != 4 && family != 6) || address.ElementLength() != static_cast<size_t>(family == 4 ? 4 : 16)) {
+    return ThrowRange(env, "bad address");
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  auto fail = [&](const char* what) {
+    int err = errno;
+    ::close(fd);
+    return ThrowErrno(env, what, err);
+  };
+  if (family == 6) {
+    int v6only = dualStack ? 0 : 1;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) return fail("IPV6_V6ONLY");
+  }
+  // The *FORCE variants pass rmem_max/wmem_max when we have CAP_NET_ADMIN.
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
+    return fail("SO_RCVBUF");
+  }
+  if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0) {
+    return fail("SO_SNDBUF");
+  }
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  if (family == 4) {
+    auto* sin = reinterpret_cast<struct sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    memcpy(&sin->sin_addr, address.Data(), 4);
+    len = sizeof *sin;
+  } else {
+    auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    memcpy(&sin6->sin6_addr, address.Data(), 16);
+    len = sizeof *sin6;
+  }
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) != 0) return fail("bind");
+  len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&ss), &len) != 0) return fail("getsockname");
+  int bound = family == 4 ? ntohs(reinterpret_cast<struct sockaddr_in*>(&ss)->sin_port)
+                          : ntohs(reinterpret_cast<struct sockaddr_in6*>(&ss)->sin6_port);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, fd));
+  result.Set("port", Napi::Number::New(env, bound));
+  return result;
+}
+
+// udpRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, ipv4, ipv6, port, drops)
+//   -> datagrams received; datagrams longer than slotSize - headroom are
+//   dropped (MSG_TRUNC) and counted in drops[0].
+Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  BatchView batch;
+  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  uint32_t headroom = info[6].As<Napi::Number>().Uint32Value();
+  if (headroom >= batch.slotSize) return ThrowRange(env, "headroom must be < slotSize");
+  AddressView addr;
+  if (!ReadAddressView(info, 7, batch.capacity, &addr)) return Napi::Value();
+  Napi::Float64Array drops = info[11].As<Napi::Float64Array>();
+  MessageScratch* s = Scratch();
+  const size_t room = batch.slotSize - headroom;
+  uint32_t n = 0;
+  while (n < batch.capacity) {
+    uint32_t want = batch.capacity - n;
+    for (uint32_t k = 0; k < want; k++) {
+      s->iovs[k].iov_base = batch.data + static_cast<size_t>(n + k) * batch.slotSize + headroom;
+      s->iovs[k].iov_len = room;
+      memset(&s->msgs[k].msg_hdr, 0, sizeof s->msgs[k].msg_hdr);
+      s->msgs[k].msg_hdr.msg_iov = &s->iovs[k];
+      s->msgs[k].msg_hdr.msg_iovlen = 1;
+      s->msgs[k].msg_hdr.msg_name = &s->addrs[k];
+      s->msgs[k].msg_hdr.msg_namelen = sizeof s->addrs[k];
+    }
+    int got = recvmmsg(fd, s->msgs, want, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
+      if (errno == EINTR || errno == ECONNREFUSED) continue;
+      if (errno == EAGAIN) break;
+      if (n > 0) break;
+      return ThrowErrno(env, "recvmmsg", errno);
+    }
+    uint32_t kept = n;
+    for (int k = 0; k < got; k++) {
+      if (s->msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+        drops[0] = drops[0] + 1;
+        continue;
+      }
+      uint32_t slot = kept;
+      if (slot != n + static_cast<uint32_t>(k)) {  // close the gap a dropped datagram left
+        memmove(batch.data + static_cast<size_t>(slot) * batch.slotSize + headroom,
+                batch.data + static_cast<size_t>(n + k) * batch.slotSize + headroom, s->msgs[k].msg_len);
+      }
+      batch.offsets[slot] = headroom;
+      batch.lengths[slot] = s->msgs[k].msg_len;
+      const struct sockaddr* sa = reinterpret_cast<const struct sockaddr*>(&s->addrs[k]);
+      if (sa->sa_family == AF_INET) {
+        auto* sin = reinterpret_cast<const struct sockaddr_in*>(sa);
+        addr.family[slot] = 4;
+        addr.ipv4[slot] = ntohl(sin->sin_addr.s_addr);
+        addr.port[slot] = ntohs(sin->sin_port);
+      } else {
+        auto* sin6 = reinterpret_cast<const struct sockaddr_in6*>(sa);
+        const uint8_t* a = sin6->sin6_addr.s6_addr;
+        if (memcmp(a, kV4MappedPrefix, 12) == 0) {
+          addr.family[slot] = 4;
+          addr.ipv4[slot] = (uint32_t(a[12]) << 24) | (uint32_t(a[13]) << 16) | (uint32_t(a[14]) << 8) | a[15];
+        } else {
+          addr.family[slot] = 6;
+          memcpy(addr.ipv6 + static_cast<size_t>(slot) * 16, a, 16);
+        }
+        addr.port[slot] = ntohs(sin6->sin6_port);
+      }
+      kept++;
+    }
+    n = kept;
+    if (static_cast<uint32_t>(got) < want) break;
+  }
+  return Napi::Number::New(env, n);
+}
+
+// udpSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, family, ipv4, ipv6, port,
+//         socketFamily 4|6, drops) -> slots consumed from the front (sent, or
+//   dropped as invalid and counted in drops[0]); stops at EAGAIN.
+Napi::Value UdpSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  BatchView batch;
+  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  const uint32_t* slots;
+  uint32_t n;
+  if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
+  AddressView addr;
+  if (!ReadAddressView(info, 8, batch.capacity, &addr)) return Napi::Value();
+  int socketFamily = info[12].As<Napi::Number>().Int32Value();
+  Napi::Float64Array drops = info[13].As<Napi::Float64Array>();
+  MessageScratch* s = Scratch();
+  if (n > kMaxBatch) n = kMaxBatch;
+
+  // Build one message per valid slot; slotOf maps a message back to its
+  // position in slots[] so "consumed from the front" stays exact.
+  auto valid = [&](uint32_t slot) {
+    uint8_t fam = addr.family[slot];
+    return (fam == 4 || fam == 6) && addr.port[slot] != 0 && !(socketFamily == 4 && fam == 6);
+  };
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t slot = slots[i];
+    uint8_t fam = addr.family[slot];
+    uint16_t port = addr.port[slot];
+    if (!valid(slot)) continue;
+    struct sockaddr_in6* sa = &s->addrs[count];
+    memset(sa, 0, sizeof *sa);
+    socklen_t salen;
+    if (socketFamily == 4) {
+      auto* sin = reinterpret_cast<struct sockaddr_in*>(sa);
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(port);
+      sin->sin_addr.s_addr = htonl(addr.ipv4[slot]);
+      salen = sizeof *sin;
+    } else {
+      sa->sin6_family = AF_INET6;
+      sa->sin6_port = htons(port);
+      if (fam == 6) {
+        memcpy(sa->sin6_addr.s6_addr, addr.ipv6 + static_cast<size_t>(slot) * 16, 16);
+      } else {
+        uint32_t v4 = addr.ipv4[slot];
+        memcpy(sa->sin6_addr.s6_addr, kV4MappedPrefix, 12);
+        sa->sin6_addr.s6_addr[12] = v4 >> 24;
+        sa->sin6_addr.s6_addr[13] = (v4 >> 16) & 0xff;
+        sa->sin6_addr.s6_addr[14] = (v4 >> 8) & 0xff;
+        sa->sin6_addr.s6_addr[15] = v4 & 0xff;
+      }
+      salen = sizeof *sa;
+    }
+    s->iovs[count].iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
+    s->iovs[count].iov_len = batch.lengths[slot];
+    memset(&s->msgs[count].msg_hdr, 0, sizeof s->msgs[count].msg_hdr);
+    s->msgs[count].msg_hdr.msg_name = sa;
+    s->msgs[count].msg_hdr.msg_namelen = salen;
+    s->msgs[count].msg_hdr.msg_iov = &s->iovs[count];
+    s->msgs[count].msg_hdr.msg_iovlen = 1;
+    s->slotOf[count] = i;
+    count++;
+  }
+
+  uint32_t done = 0;  // messages sent or dropped
+  while (done < count) {
+    int sent = sendmmsg(fd, s->msgs + done, count - done, MSG_DONTWAIT);
+    if (sent < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN) break;
+      if (IsDroppableSendError(err)) {
+        drops[0] = drops[0] + 1;
+        done++;
+        continue;
+      }
+      if (done > 0) break;
+      return ThrowErrno(env, "sendmmsg", err);
+    }
+    done += static_cast<uint32_t>(sent);
+  }
+  uint32_t taken = done == count ? n : s->slotOf[done];
+  // Invalid slots count as dropped only once consumed (before the EAGAIN point).
+  for (uint32_t i = 0; i < taken; i++) {
+    if (!valid(slots[i])) drops[0] = drops[0] + 1;
+  }
+  return Napi::Number::New(env, taken);
+}
+
+}  // namespace dvs

@@ -1,0 +1,50 @@
+import { NetdevError } from './errors.js';
+import type { NetdevErrorCode } from './errors.js';
+import { isNativeSystemError } from './native-binding.js';
+
+/**
+ * Maps a failed system call from the addon to a NetdevError with a stable
+ * code. `what` names the thing being opened, for the message.
+ */
+export function toNetdevError(err: unknown, what: string): NetdevError {
+  if (err instanceof NetdevError) return err;
+  if (!isNativeSystemError(err)) return new NetdevError('DVS_IO', `${what}: ${String(err)}`);
+  const code = codeFor(err.syscall, err.errno);
+  return new NetdevError(code, `${what}: ${hint(code)} (${err.message})`, err.errno);
+}
+
+function codeFor(syscall: string, errno: string): NetdevErrorCode {
+  if (errno === 'ENAMETOOLONG') return 'DVS_NAME_TOO_LONG';
+  if (errno === 'EPERM' || errno === 'EACCES') return 'DVS_PERMISSION';
+  if (syscall === 'open /dev/net/tun' && (errno === 'ENOENT' || errno === 'ENODEV' || errno === 'ENXIO')) {
+    return 'DVS_NO_TUN_DEVICE';
+  }
+  if (syscall === 'TUNSETIFF' && errno === 'EBUSY') return 'DVS_DEVICE_BUSY';
+  // TUNSETIFF says EINVAL when the name belongs to a device that is not a TAP
+  // (a veth, a bridge, a TUN); the name itself was validated before.
+  if (syscall === 'TUNSETIFF' && errno === 'EINVAL') return 'DVS_NAME_IN_USE';
+  if (errno === 'EADDRINUSE') return 'DVS_ADDRESS_IN_USE';
+  if (errno === 'EADDRNOTAVAIL') return 'DVS_ADDRESS_UNAVAILABLE';
+  return 'DVS_IO';
+}
+
+function hint(code: NetdevErrorCode): string {
+  switch (code) {
+    case 'DVS_NO_TUN_DEVICE':
+      return '/dev/net/tun is missing (modprobe tun, or give the container the device)';
+    case 'DVS_PERMISSION':
+      return 'permission denied (run as root or with CAP_NET_ADMIN)';
+    case 'DVS_NAME_IN_USE':
+      return 'the name belongs to a device that is not a TAP';
+    case 'DVS_DEVICE_BUSY':
+      return 'the TAP is already attached to another process';
+    case 'DVS_NAME_TOO_LONG':
+      return 'interface names are at most 15 bytes';
+    case 'DVS_ADDRESS_IN_USE':
+      return 'the address and port are already bound';
+    case 'DVS_ADDRESS_UNAVAILABLE':
+      return 'the address is not configured on this host';
+    default:
+      return 'system error';
+  }
+}

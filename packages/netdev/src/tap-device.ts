@@ -1,0 +1,178 @@
+import { NetdevError } from './errors.js';
+import { FdWatcher } from './fd-watcher.js';
+import { nativeBinding } from './native-binding.js';
+import type { PacketBatch } from './packet-batch.js';
+import { checkHeadroom, checkSlots } from './slot-check.js';
+import { SlotList } from './slot-list.js';
+import { toNetdevError } from './system-error.js';
+import type { FrameDevice, FrameDeviceStats, OpenTapOptions } from './types.js';
+
+/** IFNAMSIZ - 1: the kernel's limit for interface names, in bytes. */
+export const INTERFACE_NAME_MAX_BYTES = 15;
+
+/**
+ * A real TAP (IFF_TAP | IFF_NO_PI, non-blocking) driven by the addon. Every
+ * FrameDevice contract in types.ts holds; in addition:
+ *  - read() makes one N-API crossing per batch and one read(2) per frame until
+ *    EAGAIN or capacity; write() likewise with write(2).
+ *  - `existed`: whether the device was there before (adopted) or created now.
+ *  - A deleted device makes read()/write() throw NetdevError DVS_IO (EBADFD).
+ */
+export class TapDevice implements FrameDevice {
+  readonly stats: FrameDeviceStats = {
+    framesRead: 0,
+    framesWritten: 0,
+    readDropsTooBig: 0,
+    writeDropsInvalid: 0,
+    rxQueueDrops: 0,
+  };
+  private readonly watcher: FdWatcher;
+  private readonly fd: number;
+  private readonly drops = new Float64Array(1);
+  private readonly slotList = new SlotList();
+  private isClosed = false;
+
+  /** Use openTap(). */
+  constructor(
+    fd: number,
+    readonly name: string,
+    readonly mtu: number,
+    readonly existed: boolean,
+  ) {
+    this.fd = fd;
+    this.watcher = new FdWatcher(fd);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  read(batch: PacketBatch, headroom: number): number {
+    this.assertOpen();
+    checkHeadroom(batch, headroom);
+    this.drops[0] = 0;
+    let n: number;
+    try {
+      n = nativeBinding().tapRead(
+        this.fd,
+        batch.buffer,
+        batch.slotSize,
+        batch.capacity,
+        batch.offsets,
+        batch.lengths,
+        headroom,
+        batch.family,
+        this.drops,
+      );
+    } catch (err) {
+      throw toNetdevError(err, `read from TAP ${this.name}`);
+    }
+    this.stats.readDropsTooBig += this.drops[0];
+    this.stats.framesRead += n;
+    return n;
+  }
+
+  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    this.assertOpen();
+    checkSlots(batch, slots, n);
+    this.drops[0] = 0;
+    let taken: number;
+    try {
+      taken = nativeBinding().tapWrite(
+        this.fd,
+        batch.buffer,
+        batch.slotSize,
+        batch.capacity,
+        batch.offsets,
+        batch.lengths,
+        this.slotList.of(slots, n),
+        n,
+        this.drops,
+      );
+    } catch (err) {
+      throw toNetdevError(err, `write to TAP ${this.name}`);
+    }
+    this.stats.writeDropsInvalid += this.drops[0];
+    this.stats.framesWritten += taken - this.drops[0];
+    return taken;
+  }
+
+  onReadable(handler: (() => void) | null): void {
+    this.assertOpen();
+    this.watcher.onReadable(handler);
+  }
+
+  onWritable(handler: (() => void) | null): void {
+    this.assertOpen();
+    this.watcher.onWritable(handler);
+  }
+
+  /** Lets the process exit while this device is still watched (like socket.unref()). */
+  unref(): void {
+    this.watcher.unref();
+  }
+
+  ref(): void {
+    this.watcher.ref();
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.watcher.close();
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `TAP ${this.name} is closed`);
+  }
+}
+
+/** Checks a name the way the kernel's dev_valid_name() does, with our own codes. */
+export function checkInterfaceName(name: string): void {
+  if (Buffer.byteLength(name) > INTERFACE_NAME_MAX_BYTES) {
+    throw new NetdevError(
+      'DVS_NAME_TOO_LONG',
+      `interface name "${name}" is ${Buffer.byteLength(name)} bytes; at most ${INTERFACE_NAME_MAX_BYTES}`,
+    );
+  }
+  if (name === '' || name === '.' || name === '..' || /[/:\s]/.test(name)) {
+    throw new NetdevError('DVS_NAME_INVALID', `"${name}" is not a valid interface name`);
+  }
+}
+
+/**
+ * Opens a TAP by name: creates it, or adopts it when a TAP of that name exists
+ * (a persistent one, or one made by libvirt/QEMU's helpers). Sets owner/group,
+ * persistence, MTU and link up as asked. Throws NetdevError with code
+ * DVS_NAME_TOO_LONG, DVS_NAME_INVALID, DVS_NO_TUN_DEVICE, DVS_PERMISSION,
+ * DVS_NAME_IN_USE (a non-TAP device has the name), DVS_DEVICE_BUSY (another fd
+ * holds it) or DVS_IO.
+ *
+ * `persistent` undefined leaves an adopted device's persistence as it was (a
+ * created one is not persistent).
+ */
+export async function openTap(options: OpenTapOptions): Promise<TapDevice> {
+  options.signal?.throwIfAborted();
+  return openTapSync(options);
+}
+
+/** openTap() without the promise: for code that must open inside a synchronous namespace switch. */
+export function openTapSync(options: OpenTapOptions): TapDevice {
+  checkInterfaceName(options.name);
+  const mtu = options.mtu ?? 0;
+  if (!Number.isInteger(mtu) || mtu < 0 || mtu > 65535) throw new RangeError(`mtu must be 68..65535, got ${mtu}`);
+  let opened: ReturnType<ReturnType<typeof nativeBinding>['tapOpen']>;
+  try {
+    opened = nativeBinding().tapOpen({
+      name: options.name,
+      persistent: options.persistent === undefined ? -1 : options.persistent ? 1 : 0,
+      owner: options.owner ?? -1,
+      group: options.group ?? -1,
+      mtu,
+      up: options.up ?? true,
+    });
+  } catch (err) {
+    throw toNetdevError(err, `open TAP ${options.name}`);
+  }
+  return new TapDevice(opened.fd, opened.name, opened.mtu, opened.existed);
+}
