@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeUdpNetwork } from '@dvs/netdev/testing';
+import { PacketBatch } from '@dvs/netdev';
+import { PROBE_ETHERTYPE, PROBE_MAC, type Vtep } from '../src/datapath/index.js';
+import { BROADCAST, frame, mac, settle } from './frames.js';
+import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
+
+const VM = mac('02:00:00:00:00:01');
+
+function vxlan(vni: number, inner: Buffer): Buffer {
+  const h = Buffer.from([0x08, 0, 0, 0, (vni >> 16) & 255, (vni >> 8) & 255, vni & 255, 0]);
+  return Buffer.concat([h, inner]);
+}
+
+function gre(vni: number, inner: Buffer): Buffer {
+  const h = Buffer.from([0x20, 0, 0x65, 0x58, (vni >> 16) & 255, (vni >> 8) & 255, vni & 255, 0]);
+  return Buffer.concat([h, inner]);
+}
+
+/** Sends raw datagrams from a socket bound at `from` to `to`:`port`. */
+function sendRaw(net: FakeUdpNetwork, from: string, to: string, port: number, payloads: Buffer[]): void {
+  const s = net.bind({ address: from, port: 0 });
+  const batch = new PacketBatch(payloads.length, 2048);
+  payloads.forEach((p, i) => {
+    p.copy(batch.buffer, i * batch.slotSize);
+    batch.offsets[i] = 0;
+    batch.lengths[i] = p.length;
+    batch.setIpv4Destination(i, Number(BigInt(to.split('.').reduce((n, o) => n * 256 + Number(o), 0))), port);
+  });
+  s.send(
+    batch,
+    payloads.map((_, i) => i),
+    payloads.length,
+  );
+  s.close();
+}
+
+test('garbage from the underlay is dropped and counted by reason; the agent keeps switching', async () => {
+  const { net, a, b } = twoHosts();
+  try {
+    networkOnBoth(a, b, 100);
+    a.dp.apply([{ kind: 'network:set', network: { vni: 300, encap: 'gre-udp', mtu: 1450 } }]);
+    const tap = a.addPort({ name: 'vm', mode: 'access', vni: 100 });
+    const garbage: Buffer[] = [
+      Buffer.alloc(0),
+      Buffer.from([1, 2, 3]),
+      Buffer.from([0x00, 0, 0, 0, 0, 0, 100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]), // I flag clear
+      vxlan(100, Buffer.alloc(5)), // inner too short
+      vxlan(999, frame(BROADCAST, VM)), // unknown VNI
+      vxlan(300, frame(BROADCAST, VM)), // VNI of a gre-udp network on the vxlan port
+      vxlan(100, frame(BROADCAST, BROADCAST)), // multicast source
+      vxlan(100, frame(BROADCAST, VM, 1500)), // larger than the overlay MTU
+    ];
+    // Pseudo-random payloads; the VXLAN I flag is cleared so each is a certain `malformed`.
+    for (let i = 0; i < 50; i++) {
+      const junk = Buffer.from(Array.from({ length: 1 + ((i * 37) % 200) }, (_, k) => (i * 31 + k * 7) & 255));
+      junk[0] &= ~0x08;
+      garbage.push(junk);
+    }
+    sendRaw(net, HOST_B, HOST_A, 4789, garbage);
+    // GRE: truncated, K bit clear, wrong protocol.
+    sendRaw(net, HOST_B, HOST_A, 4754, [
+      Buffer.from([0x20, 0, 0x65]),
+      Buffer.from([0x00, 0, 0x65, 0x58, 0, 1, 44, 0, ...frame(BROADCAST, VM)]),
+      gre(300, Buffer.alloc(3)),
+    ]);
+    // An unknown VTEP: right VNI, wrong source.
+    sendRaw(net, '198.51.100.77', HOST_A, 4789, [vxlan(100, frame(BROADCAST, VM))]);
+    await settle();
+    const drops = a.dp.counters().drops;
+    assert.equal(drops['unknown-vni'], 1);
+    assert.equal(drops['wrong-encap'], 1);
+    assert.equal(drops['bad-src-mac'], 1);
+    assert.equal(drops.mtu, 1);
+    assert.equal(drops['unknown-vtep'], 1 + 1, 'the stranger, and gre(300) from B which is no peer of VNI 300');
+    const total = Object.values(drops).reduce((s, n) => s + n, 0);
+    assert.equal(total, garbage.length + 3 + 1 - tap.takeWritten().length);
+    assert.equal(drops.malformed, 50 + 4 + 2);
+    // Still switching.
+    const remote = b.addPort({ name: 'r', mode: 'access', vni: 100 });
+    tap.inject(frame(BROADCAST, VM));
+    await settle();
+    assert.equal(remote.takeWritten().length, 1);
+  } finally {
+    stopAll(a, b);
+  }
+});
+
+test('frames larger than the overlay MTU are dropped at the port', async () => {
+  const { a, b } = twoHosts();
+  try {
+    networkOnBoth(a, b, 100, 'vxlan', 1400);
+    const t1 = a.addPort({ name: 't1', mode: 'access', vni: 100 });
+    const t2 = a.addPort({ name: 't2', mode: 'access', vni: 100 });
+    t1.inject(frame(BROADCAST, VM, 1400), frame(BROADCAST, VM, 1401));
+    await settle();
+    assert.equal(t2.takeWritten().length, 1);
+    assert.equal(a.dp.counters().drops.mtu, 1);
+  } finally {
+    stopAll(a, b);
+  }
+});
+
+test('probe frames are diverted to the probe handler, never switched; sendProbe uses the tunnel', async () => {
+  const { a, b } = twoHosts();
+  try {
+    networkOnBoth(a, b, 100, 'gre-udp');
+    const tapB = b.addPort({ name: 'vm', mode: 'access', vni: 100 });
+    const got: [Vtep, number, string][] = [];
+    b.dp.setProbeHandler((peer, vni, f) => got.push([peer, vni, f.toString('hex')]));
+    const probe = frame(PROBE_MAC, mac('02:64:76:73:00:02'), 20, PROBE_ETHERTYPE);
+    assert.equal(a.dp.sendProbe({ vtep: { address: HOST_B, port: 4754 }, encap: 'gre-udp', vni: 100 }, probe), true);
+    await settle();
+    assert.deepEqual(got, [[{ address: HOST_A, port: 4754 }, 100, probe.toString('hex')]]);
+    assert.equal(tapB.takeWritten().length, 0);
+    assert.equal(b.dp.fdbEntries().length, 0, 'probes are not learned');
+    b.dp.setProbeHandler(null);
+    a.dp.sendProbe({ vtep: { address: HOST_B, port: 4754 }, encap: 'gre-udp', vni: 100 }, probe);
+    await settle();
+    assert.equal(b.dp.counters().drops['probe-unhandled'], 1);
+    const lone = fakeHost(new FakeUdpNetwork(), HOST_A);
+    assert.equal(lone.dp.sendProbe({ vtep: { address: 'not-an-ip', port: 1 }, encap: 'vxlan', vni: 1 }, probe), false);
+    assert.equal(lone.dp.lastProbeSendError(), 'EINVAL');
+    stopAll(lone);
+  } finally {
+    stopAll(a, b);
+  }
+});
+
+test('apply() rejects invalid changes without throwing and without half-applying', () => {
+  const { a, b } = twoHosts();
+  try {
+    a.dp.apply([
+      { kind: 'network:set', network: { vni: 0, encap: 'vxlan', mtu: 1450 } },
+      { kind: 'network:set', network: { vni: 5, encap: 'vxlan', mtu: 10 } },
+      { kind: 'flood:set', vni: 77, vteps: [] },
+      { kind: 'network:set', network: { vni: 7, encap: 'vxlan', mtu: 1450 } },
+      {
+        kind: 'flood:set',
+        vni: 7,
+        vteps: [
+          { address: HOST_B, port: 4789 },
+          { address: 'bogus', port: 4789 },
+        ],
+      },
+      { kind: 'fdb:set', vni: 7, mac: -1, vtep: { address: HOST_B, port: 4789 }, seq: 0 },
+    ]);
+    assert.equal(a.dp.rejectedChanges, 5);
+    assert.deepEqual(
+      a.dp.networkViews().map((n) => [n.vni, n.floodList]),
+      [[7, []]],
+    );
+    assert.deepEqual(a.dp.peerViews(), []);
+  } finally {
+    stopAll(a, b);
+  }
+});
