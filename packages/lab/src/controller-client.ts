@@ -10,6 +10,17 @@ export interface HttpAnswer {
   body: unknown;
 }
 
+/** The fields of a controller FDB entry the lab reads (docs/api.md). */
+export interface ControllerFdbEntry {
+  vni: number;
+  mac: string;
+  host: string | null;
+  vtep: { address: string; port: number };
+  seq: number;
+  moves?: number;
+  duplicate?: boolean;
+}
+
 export class ControllerClient {
   readonly socketPath: string;
 
@@ -73,8 +84,10 @@ export class ControllerClient {
     return this.expectOk('POST', '/v1/networks', network);
   }
 
-  /** The authoritative FDB of a VNI. */
-  fdb(vni: number): Promise<unknown> {
-    return this.expectOk('GET', `/v1/fdb?vni=${vni}`);
+  /** The authoritative FDB entries of a VNI (optionally one MAC). */
+  async fdb(vni: number, mac?: string): Promise<ControllerFdbEntry[]> {
+    const query = `vni=${vni}` + (mac ? `&mac=${encodeURIComponent(mac)}` : '');
+    const body = (await this.expectOk('GET', `/v1/fdb?${query}`)) as { entries?: ControllerFdbEntry[] } | null;
+    return body?.entries ?? [];
   }
 }

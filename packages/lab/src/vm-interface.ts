@@ -45,7 +45,8 @@ export function prepareInterfaceLines(vm: VmState, ifname: string): string[] {
  * overlay really isolates them (a leak would let it succeed).
  */
 export function activateInterfaceLines(vm: VmState, ifname: string): string[] {
-  const lines = [`link set ${ifname} up`, `addr add ${vm.address}/${vm.prefixLength} dev ${ifname}`];
+  // Address before link up: a guest that announces itself on link up (arp_notify) has one to announce.
+  const lines = [`addr add ${vm.address}/${vm.prefixLength} dev ${ifname}`, `link set ${ifname} up`];
   const own = `${vm.address.split('.').slice(0, 3).join('.')}.0/${vm.prefixLength}`;
   for (const subnet of OVERLAY_SUBNETS) if (subnet !== own) lines.push(`route add ${subnet} dev ${ifname}`);
   return lines;
