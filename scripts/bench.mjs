@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm run bench [-- name…]`: runs the named sub-benchmarks in turn (default: all).
+// Each is a built script; one that is not built yet is reported as such, never faked.
+//   wire, netdev, agent, controller: packages/<pkg>/dist/bench/index.js
+//   migration: 20 live migrations in the lab (packages/lab/dist/bench/migration.js)
+//   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/bench/datapath.js)
+// Extra arguments after the names go to every benchmark (e.g. `-- migration --moves 6`).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const benches = {
+  wire: 'packages/wire/dist/bench/index.js',
+  netdev: 'packages/netdev/dist/bench/index.js',
+  agent: 'packages/agent/dist/bench/index.js',
+  controller: 'packages/controller/dist/bench/index.js',
+  migration: 'packages/lab/dist/bench/migration.js',
+  datapath: 'packages/lab/dist/bench/datapath.js',
+};
+
+const argv = process.argv.slice(2);
+const names = argv.filter((a) => a in benches);
+const rest = argv.filter((a) => !(a in benches));
+const unknown = rest.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a));
+if (unknown.length > 0 && names.length === 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})`);
+  process.exit(2);
+}
+const selected = names.length > 0 ? names : Object.keys(benches);
+const results = [];
+for (const name of selected) {
+  const file = join(root, benches[name]);
+  console.log(`\n### bench ${name}`);
+  if (!existsSync(file)) {
+    console.log(`not built yet (${benches[name]} missing): skipped`);
+    results.push([name, 'not built']);
+    continue;
+  }
+  const r = spawnSync(process.execPath, [file, ...rest], { stdio: 'inherit', cwd: root });
+  results.push([name, r.status === 0 ? 'ok' : `failed (exit ${r.status ?? r.signal})`]);
+}
+console.log('\n### benchmarks');
+for (const [name, state] of results) console.log(`  ${name.padEnd(11)} ${state}`);
+process.exit(results.some(([, s]) => s.startsWith('failed')) ? 1 : 0);
