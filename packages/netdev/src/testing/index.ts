@@ -4,3 +4,5 @@ export { FakeFrameDevice, FakeFrameHub, createFakeFramePair } from './fake-frame
 export type { FakeFrameDeviceOptions } from './fake-frame-device.js';
 export { FakeUdpNetwork, FakeTunnelSocket } from './fake-udp-network.js';
 export type { FakeDatagram } from './fake-udp-network.js';
+export { PacketSocket } from './packet-socket.js';
+export { LabNamespace } from './lab-namespace.js';

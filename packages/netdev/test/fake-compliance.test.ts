@@ -1,0 +1,45 @@
+import { FakeFrameDevice, FakeUdpNetwork, createFakeFramePair } from '../src/testing/index.js';
+import { PacketBatch } from '../src/index.js';
+import { frameDeviceCompliance } from './compliance/frame-device.js';
+import { isTestFrame, packetsOf, place } from './compliance/frames.js';
+import { tunnelSocketCompliance } from './compliance/tunnel-socket.js';
+
+// The fakes pass the same suites as the real TAP and sockets.
+
+frameDeviceCompliance('FakeFrameDevice (test injects, device keeps writes)', async () => {
+  const device = new FakeFrameDevice({ name: 'fake-solo' });
+  return {
+    device,
+    inject: (frame) => device.inject(frame),
+    takeWritten: () => device.takeWritten().filter(isTestFrame),
+    dispose: () => device.close(),
+  };
+});
+
+frameDeviceCompliance('FakeFrameDevice pair (the peer is the wire side)', async () => {
+  const [device, peer] = createFakeFramePair({ name: 'fake-a' }, { name: 'fake-b' });
+  const out = new PacketBatch(1, 2048);
+  const rx = new PacketBatch(64, 2048);
+  return {
+    device,
+    inject: (frame) => {
+      place(out, 0, frame, 0);
+      peer.write(out, [0], 1);
+    },
+    takeWritten: () => packetsOf(rx, peer.read(rx, 0)).filter(isTestFrame),
+    dispose: () => {
+      device.close();
+      peer.close();
+    },
+  };
+});
+
+const network = new FakeUdpNetwork();
+tunnelSocketCompliance('FakeTunnelSocket', {
+  open: async (options) => network.bind(options),
+  openWithSendLimit: async (options, budget) => {
+    const socket = network.bind(options);
+    socket.setSendBudget(budget);
+    return { socket, release: () => socket.setSendBudget(null) };
+  },
+});
