@@ -1,1 +1,24 @@
-export {};
+// @dvs/agent public surface: the Agent (start/stop), its config loader, the
+// DataPath and its control surface, the admin socket client and registry.
+export { Agent, AgentError, AGENT_VERSION, staticChanges, type AgentOptions, type AgentStartOptions } from './agent.js';
+export { linuxDevices, type AgentDevices } from './agent-devices.js';
+export { AGENT_HELP } from './agent-help.js';
+export * from './config/agent-config.js';
+export { ConfigError } from './config/config-error.js';
+export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';
+export { validateConfig } from './config/validate-config.js';
+export { parsePortMapping, formatPortMapping, type PortMapping } from './config/port-mapping-text.js';
+export { AdminClient, AdminCallError, type AdminCallOptions } from './ctl/admin-client.js';
+export { AdminServer } from './ctl/admin-server.js';
+export { registerAgentCommands, type AgentControl } from './ctl/agent-commands.js';
+export {
+  CommandRegistry,
+  AdminCommandError,
+  type AdminCommand,
+  type CommandResult,
+  type AdminErrorCode,
+} from './ctl/command-registry.js';
+export * from './datapath/index.js';
+export { createLogger, silentLogger, type Logger, type LogFields, type LoggerOptions } from './observe/logger.js';
+export { renderMetrics } from './observe/metrics.js';
+export { MetricsServer } from './observe/metrics-server.js';

@@ -1,0 +1,67 @@
+/**
+ * The agent's configuration, as validated from YAML and flags. Every field is
+ * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
+ */
+import type { Encap, Vtep } from '../datapath/control-surface.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'logfmt';
+
+export interface StaticFdbConfig {
+  mac: number;
+  /** Remote location … */
+  vtep?: Vtep;
+  /** … or a local port. */
+  port?: string;
+}
+
+export interface NetworkConfig {
+  vni: number;
+  name: string;
+  encap: Encap;
+  /** Overlay MTU (largest IP packet inside): underlay MTU − 50 for VXLAN/IPv4. */
+  mtu: number;
+  /** VTEPs of the VNI (accepted as outer sources). */
+  peers: Vtep[];
+  /** VTEPs that take BUM copies; defaults to `peers`. */
+  floodList: Vtep[];
+  fdb: StaticFdbConfig[];
+}
+
+export type PortAttach = 'create' | 'adopt';
+
+export type PortConfig =
+  | { name: string; mode: 'access'; vni: number; attach: PortAttach }
+  | { name: string; mode: 'trunk'; vlans: Map<number, number>; attach: PortAttach };
+
+export interface EtcdConfig {
+  endpoints: string[];
+  prefix: string;
+  /** Everything else under `etcd:` (TLS, credentials, lease TTL), passed through to the etcd sync. */
+  options: Record<string, unknown>;
+}
+
+export interface AgentConfig {
+  host: string;
+  vtep: { address: string; vxlanPort: number; grePort: number };
+  adminSocket: string;
+  /** `host:port` of the Prometheus endpoint, or null (off). */
+  metrics: { host: string; port: number } | null;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  fdb: { agingSeconds: number; maxEntriesPerVni: number };
+  networks: NetworkConfig[];
+  ports: PortConfig[];
+  etcd: EtcdConfig | null;
+}
+
+export const CONFIG_DEFAULTS = {
+  adminSocket: '/run/dvs/agent.sock',
+  logLevel: 'info' as LogLevel,
+  logFormat: 'json' as LogFormat,
+  agingSeconds: 300,
+  maxEntriesPerVni: 8192,
+  vxlanPort: 4789,
+  grePort: 4754,
+  etcdPrefix: '/dvs/v1/',
+};

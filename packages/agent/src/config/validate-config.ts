@@ -1,0 +1,330 @@
+import { isIPv4 } from 'node:net';
+import { isValidVlanId, isValidVni, parseMac } from '@dvs/wire';
+import type { Encap, Vtep } from '../datapath/control-surface.js';
+import {
+  CONFIG_DEFAULTS,
+  type AgentConfig,
+  type EtcdConfig,
+  type NetworkConfig,
+  type PortConfig,
+  type StaticFdbConfig,
+} from './agent-config.js';
+import { ConfigError } from './config-error.js';
+
+/**
+ * Raw YAML/JSON (already merged with flags) → AgentConfig. Throws the first
+ * problem as a ConfigError naming the field and the fix. Unknown fields are
+ * errors too: a misspelt option silently ignored is a trap.
+ */
+export function validateConfig(raw: unknown): AgentConfig {
+  const top = object(raw, '(top level)', 'write the config as a YAML mapping (key: value)');
+  known(top, '', [
+    'host',
+    'vtep',
+    'adminSocket',
+    'metrics',
+    'logLevel',
+    'logFormat',
+    'fdb',
+    'networks',
+    'ports',
+    'etcd',
+  ]);
+  const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
+    throw new ConfigError('host', `"${host}" is not a host id`, 'use letters, digits, ".", "_" and "-" (at most 63)');
+  }
+  const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay IPv4> }` (or --vtep-address)');
+  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
+  const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 address of this host');
+  if (!isIPv4(address))
+    throw new ConfigError(
+      'vtep.address',
+      `"${address}" is not an IPv4 address`,
+      'give dotted-quad IPv4 (IPv6 underlay is not supported yet)',
+    );
+  const vxlanPort = optionalPort(vtepRaw.vxlanPort, 'vtep.vxlanPort', CONFIG_DEFAULTS.vxlanPort);
+  const grePort = optionalPort(vtepRaw.grePort, 'vtep.grePort', CONFIG_DEFAULTS.grePort);
+  if (vxlanPort === grePort)
+    throw new ConfigError(
+      'vtep.grePort',
+      `equals vtep.vxlanPort (${vxlanPort})`,
+      'give the two encaps different UDP ports (defaults 4789 and 4754)',
+    );
+
+  const adminSocket =
+    top.adminSocket === undefined
+      ? CONFIG_DEFAULTS.adminSocket
+      : string(top.adminSocket, 'adminSocket', 'give a filesystem path, e.g. /run/dvs/agent.sock');
+  const metrics =
+    top.metrics === undefined || top.metrics === null || top.metrics === false
+      ? null
+      : hostPort(top.metrics, 'metrics');
+  const logLevel = oneOf(top.logLevel ?? CONFIG_DEFAULTS.logLevel, 'logLevel', [
+    'debug',
+    'info',
+    'warn',
+    'error',
+  ] as const);
+  const logFormat = oneOf(top.logFormat ?? CONFIG_DEFAULTS.logFormat, 'logFormat', ['json', 'logfmt'] as const);
+
+  const fdbRaw =
+    top.fdb === undefined ? {} : object(top.fdb, 'fdb', 'write `fdb: { agingSeconds: 300, maxEntriesPerVni: 8192 }`');
+  known(fdbRaw, 'fdb', ['agingSeconds', 'maxEntriesPerVni']);
+  const agingSeconds =
+    fdbRaw.agingSeconds === undefined
+      ? CONFIG_DEFAULTS.agingSeconds
+      : integer(fdbRaw.agingSeconds, 'fdb.agingSeconds', 1, 86400, 'give seconds, 1..86400 (default 300)');
+  const maxEntriesPerVni =
+    fdbRaw.maxEntriesPerVni === undefined
+      ? CONFIG_DEFAULTS.maxEntriesPerVni
+      : integer(
+          fdbRaw.maxEntriesPerVni,
+          'fdb.maxEntriesPerVni',
+          1,
+          1_000_000,
+          'give a count, 1..1000000 (default 8192)',
+        );
+
+  const ports = { vxlan: vxlanPort, 'gre-udp': grePort };
+  const networks = list(top.networks, 'networks').map((n, i) => network(n, `networks[${i}]`, ports));
+  const vnis = new Set<number>();
+  networks.forEach((n, i) => {
+    if (vnis.has(n.vni))
+      throw new ConfigError(`networks[${i}].vni`, `VNI ${n.vni} is listed twice`, 'list each network once');
+    vnis.add(n.vni);
+  });
+  const portList = list(top.ports, 'ports').map((p, i) => port(p, `ports[${i}]`, vnis));
+  const names = new Set<string>();
+  portList.forEach((p, i) => {
+    if (names.has(p.name))
+      throw new ConfigError(`ports[${i}].name`, `port ${p.name} is listed twice`, 'list each port once');
+    names.add(p.name);
+  });
+  networks.forEach((n, i) =>
+    n.fdb.forEach((e, k) => {
+      if (e.port !== undefined && !names.has(e.port)) {
+        throw new ConfigError(
+          `networks[${i}].fdb[${k}].port`,
+          `no port named ${e.port}`,
+          'name a port listed under ports:',
+        );
+      }
+    }),
+  );
+  const etcd = top.etcd === undefined || top.etcd === null ? null : etcdConfig(top.etcd);
+  return {
+    host,
+    vtep: { address, vxlanPort, grePort },
+    adminSocket,
+    metrics,
+    logLevel,
+    logFormat,
+    fdb: { agingSeconds, maxEntriesPerVni },
+    networks,
+    ports: portList,
+    etcd,
+  };
+}
+
+function network(raw: unknown, path: string, ports: Record<Encap, number>): NetworkConfig {
+  const n = object(raw, path, 'write each network as `{ vni: 100, encap: vxlan, mtu: 1450, peers: [...] }`');
+  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'floodList', 'fdb']);
+  const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
+  if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
+  const name = n.name === undefined ? `vni-${vni}` : string(n.name, `${path}.name`, 'give a short name');
+  const encap = oneOf(n.encap ?? 'vxlan', `${path}.encap`, ['vxlan', 'gre-udp'] as const);
+  const mtu = integer(
+    n.mtu ?? 1450,
+    `${path}.mtu`,
+    68,
+    9000,
+    'give the overlay MTU = underlay MTU − 50 for VXLAN/IPv4 (1450 on a 1500-byte underlay)',
+  );
+  const peers = list(n.peers, `${path}.peers`).map((v, i) => vtep(v, `${path}.peers[${i}]`, ports[encap]));
+  const floodList =
+    n.floodList === undefined
+      ? peers
+      : list(n.floodList, `${path}.floodList`).map((v, i) => vtep(v, `${path}.floodList[${i}]`, ports[encap]));
+  const fdb = list(n.fdb, `${path}.fdb`).map((e, i) => staticFdb(e, `${path}.fdb[${i}]`, ports[encap]));
+  return { vni, name, encap, mtu, peers, floodList, fdb };
+}
+
+function staticFdb(raw: unknown, path: string, defaultPort: number): StaticFdbConfig {
+  const e = object(raw, path, 'write `{ mac: 02:00:00:00:00:01, vtep: 198.51.100.2 }` or `{ mac: …, port: tap0 }`');
+  known(e, path, ['mac', 'vtep', 'port']);
+  const text = string(e.mac, `${path}.mac`, 'give a MAC like 02:00:00:00:00:01 (quote it in YAML)');
+  const mac = parseMac(text);
+  if (mac === null)
+    throw new ConfigError(`${path}.mac`, `"${text}" is not a MAC`, 'give six hex octets separated by ":"');
+  if ((e.vtep === undefined) === (e.port === undefined))
+    throw new ConfigError(
+      path,
+      'needs exactly one of vtep or port',
+      'give `vtep:` for a remote MAC or `port:` for a local one',
+    );
+  if (e.port !== undefined) return { mac, port: string(e.port, `${path}.port`, 'name a local port') };
+  return { mac, vtep: vtep(e.vtep, `${path}.vtep`, defaultPort) };
+}
+
+function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
+  const p = object(
+    raw,
+    path,
+    'write each port as `{ name: tap0, vni: 100 }` or `{ name: tap1, mode: trunk, vlans: { 10: 100 } }`',
+  );
+  known(p, path, ['name', 'mode', 'vni', 'vlans', 'attach']);
+  const name = string(p.name, `${path}.name`, 'give the TAP device name');
+  if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
+    throw new ConfigError(
+      `${path}.name`,
+      `"${name}" is not an interface name`,
+      'use at most 15 letters, digits, ".", "_" or "-"',
+    );
+  }
+  const mode = oneOf(p.mode ?? (p.vlans !== undefined ? 'trunk' : 'access'), `${path}.mode`, [
+    'access',
+    'trunk',
+  ] as const);
+  const attach = oneOf(p.attach ?? 'create', `${path}.attach`, ['create', 'adopt'] as const);
+  const checkVni = (vni: number, field: string): void => {
+    if (vnis.size > 0 && !vnis.has(vni))
+      throw new ConfigError(field, `VNI ${vni} has no network`, 'add it under networks: or use a listed VNI');
+  };
+  if (mode === 'access') {
+    if (p.vlans !== undefined)
+      throw new ConfigError(`${path}.vlans`, 'an access port has no VLAN map', 'remove vlans or set mode: trunk');
+    const vni = integer(p.vni, `${path}.vni`, 1, 16777215, 'give the VNI of the access port');
+    checkVni(vni, `${path}.vni`);
+    return { name, mode, vni, attach };
+  }
+  if (p.vni !== undefined)
+    throw new ConfigError(`${path}.vni`, 'a trunk port maps VLANs, not one VNI', 'use `vlans: { 10: 100, 20: 200 }`');
+  const map = object(p.vlans, `${path}.vlans`, 'give `vlans: { <vlan>: <vni>, … }`');
+  const vlans = new Map<number, number>();
+  const seen = new Set<number>();
+  for (const [k, v] of Object.entries(map)) {
+    const vlan = Number(k);
+    if (!isValidVlanId(vlan))
+      throw new ConfigError(`${path}.vlans.${k}`, `"${k}" is not a VLAN id`, 'use VLAN ids 1..4094');
+    const vni = integer(v, `${path}.vlans.${k}`, 1, 16777215, 'map the VLAN to a VNI, 1..16777215');
+    if (seen.has(vni))
+      throw new ConfigError(`${path}.vlans.${k}`, `VNI ${vni} is mapped from two VLANs`, 'map each VNI from one VLAN');
+    checkVni(vni, `${path}.vlans.${k}`);
+    seen.add(vni);
+    vlans.set(vlan, vni);
+  }
+  if (vlans.size === 0) throw new ConfigError(`${path}.vlans`, 'is empty', 'map at least one VLAN to a VNI');
+  return { name, mode, vlans, attach };
+}
+
+function etcdConfig(raw: unknown): EtcdConfig {
+  const e = object(raw, 'etcd', 'write `etcd: { endpoints: [http://127.0.0.1:2379] }`');
+  const endpoints = list(e.endpoints, 'etcd.endpoints').map((v, i) =>
+    string(v, `etcd.endpoints[${i}]`, 'give a URL like http://127.0.0.1:2379'),
+  );
+  if (endpoints.length === 0)
+    throw new ConfigError(
+      'etcd.endpoints',
+      'is empty',
+      'list at least one etcd URL, or remove etcd: to run from static config',
+    );
+  const prefix =
+    e.prefix === undefined
+      ? CONFIG_DEFAULTS.etcdPrefix
+      : string(e.prefix, 'etcd.prefix', 'give a key prefix like /dvs/v1/');
+  const options: Record<string, unknown> = { ...e };
+  delete options.endpoints;
+  delete options.prefix;
+  return { endpoints, prefix, options };
+}
+
+/** "198.51.100.2", "198.51.100.2:4789" or { address, port? }. */
+export function vtep(raw: unknown, path: string, defaultPort: number): Vtep {
+  let address: string;
+  let port = defaultPort;
+  if (typeof raw === 'string') {
+    const m = /^([^:]+)(?::(\d+))?$/.exec(raw);
+    if (m === null)
+      throw new ConfigError(path, `"${raw}" is not a VTEP`, 'write address or address:port, e.g. 198.51.100.2:4789');
+    address = m[1];
+    if (m[2] !== undefined) port = Number(m[2]);
+  } else {
+    const o = object(raw, path, 'write a VTEP as "198.51.100.2" or { address: 198.51.100.2, port: 4789 }');
+    known(o, path, ['address', 'port']);
+    address = string(o.address, `${path}.address`, 'give the peer underlay IPv4 address');
+    if (o.port !== undefined) port = integer(o.port, `${path}.port`, 1, 65535, 'give a UDP port 1..65535');
+  }
+  if (!isIPv4(address))
+    throw new ConfigError(path, `"${address}" is not an IPv4 address`, 'give the peer underlay IPv4 address');
+  if (!(port >= 1 && port <= 65535))
+    throw new ConfigError(path, `port ${port} is out of range`, 'give a UDP port 1..65535');
+  return { address, port };
+}
+
+function hostPort(raw: unknown, path: string): { host: string; port: number } {
+  const text = typeof raw === 'number' ? `127.0.0.1:${raw}` : string(raw, path, 'give host:port, e.g. 127.0.0.1:9464');
+  const m = /^(.*):(\d+)$/.exec(text);
+  if (m === null) throw new ConfigError(path, `"${text}" is not host:port`, 'give host:port, e.g. 127.0.0.1:9464');
+  const port = Number(m[2]);
+  if (port > 65535) throw new ConfigError(path, `port ${port} is out of range`, 'give a TCP port 0..65535');
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
+}
+
+function object(v: unknown, path: string, fix: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ConfigError(path, v === undefined ? 'is missing' : 'must be a mapping', fix);
+  return v as Record<string, unknown>;
+}
+
+function list(v: unknown, path: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ConfigError(path, 'must be a list', `write ${path} as a YAML list (- item)`);
+  return v;
+}
+
+function string(v: unknown, path: string, fix: string): string {
+  if (typeof v !== 'string' || v.length === 0)
+    throw new ConfigError(path, v === undefined ? 'is missing' : 'must be a non-empty string', fix);
+  return v;
+}
+
+function integer(v: unknown, path: string, min: number, max: number, fix: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      path,
+      v === undefined ? 'is missing' : `must be an integer ${min}..${max} (got ${JSON.stringify(v)})`,
+      fix,
+    );
+  }
+  return n;
+}
+
+function optionalPort(v: unknown, path: string, dflt: number): number {
+  return v === undefined ? dflt : integer(v, path, 1, 65535, 'give a UDP port 1..65535');
+}
+
+function oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+    throw new ConfigError(
+      path,
+      `must be one of ${values.join(', ')} (got ${JSON.stringify(v)})`,
+      `use one of: ${values.join(', ')}`,
+    );
+  }
+  return v as T;
+}
+
+function known(o: Record<string, unknown>, path: string, keys: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!keys.includes(k)) {
+      const field = path === '' ? k : `${path}.${k}`;
+      throw new ConfigError(
+        field,
+        'is not a known field',
+        `remove it or check its spelling (known here: ${keys.join(', ')})`,
+      );
+    }
+  }
+}

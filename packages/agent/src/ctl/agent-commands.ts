@@ -1,0 +1,181 @@
+import { buildRarpAnnounce, isMulticastMac, isValidVni, parseMac } from '@dvs/wire';
+import type { PortAttach } from '../config/agent-config.js';
+import { parsePortMapping, type PortMapping } from '../config/port-mapping-text.js';
+import type { DataPath } from '../datapath/data-path.js';
+import type { PortView } from '../datapath/views.js';
+import { AdminCommandError, type CommandRegistry } from './command-registry.js';
+import { renderCounters, renderFdb, renderNetworks, renderPeers, renderPorts } from './render-text.js';
+
+/** What the admin commands need from the agent (the Agent class implements it; tests may fake it). */
+export interface AgentControl {
+  readonly host: string;
+  readonly version: string;
+  readonly dataPath: DataPath;
+  /** Opens (creates or adopts) the TAP and adds the port; rejects with a coded error, changing nothing. */
+  addPort(name: string, mapping: PortMapping, attach: PortAttach): Promise<PortView>;
+  /** Removes the port, closes its TAP (a created TAP disappears, an adopted one stays). */
+  removePort(name: string): Promise<void>;
+}
+
+/** Registers the agent's commands: ports/*, fdb/*, peers/show, networks/show, counters/show, version. */
+export function registerAgentCommands(registry: CommandRegistry, agent: AgentControl): void {
+  const dp = agent.dataPath;
+  const vniArg = (text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const vni = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!isValidVni(vni)) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${text}" is not a VNI (1..16777215)`);
+    if (!dp.hasNetwork(vni)) throw new AdminCommandError('DVS_NOT_FOUND', `no network with VNI ${vni}`);
+    return vni;
+  };
+  const portArg = (name: string): string => {
+    if (!dp.hasPort(name)) throw new AdminCommandError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
+    return name;
+  };
+
+  registry.register({
+    name: 'version',
+    usage: 'version',
+    summary: 'agent version and host id',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => ({
+      text: `dvs-agent ${agent.version} (host ${agent.host}, node ${process.version})\n`,
+      data: { version: agent.version, host: agent.host, node: process.version },
+    }),
+  });
+
+  registry.register({
+    name: 'ports/show',
+    usage: 'ports/show',
+    summary: 'ports with their VNI mapping, device and counters',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const ports = dp.portViews();
+      return { text: renderPorts(ports), data: ports };
+    },
+  });
+
+  registry.register({
+    name: 'ports/add',
+    usage: 'ports/add <name> <vni|trunk:vlan=vni,…> [create|adopt]',
+    summary: 'create (default) or adopt a TAP and plug it in',
+    minArgs: 2,
+    maxArgs: 3,
+    run: async ([name, mappingText, attachText]) => {
+      if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
+        throw new AdminCommandError(
+          'DVS_BAD_ARGUMENT',
+          `"${name}" is not an interface name (at most 15 of A-Z a-z 0-9 . _ -)`,
+        );
+      }
+      const mapping = parsePortMapping(mappingText);
+      if (typeof mapping === 'string') throw new AdminCommandError('DVS_BAD_ARGUMENT', mapping);
+      const attach = attachText ?? 'create';
+      if (attach !== 'create' && attach !== 'adopt')
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${attach}" is neither create nor adopt`);
+      if (dp.hasPort(name)) throw new AdminCommandError('DVS_CONFLICT', `port ${name} already exists`);
+      const view = await agent.addPort(name, mapping, attach);
+      return {
+        text: `added port ${name} (${mappingText}, ${attach === 'create' ? 'created' : 'adopted'} ${view.device}, mtu ${view.mtu})\n`,
+        data: view,
+      };
+    },
+  });
+
+  registry.register({
+    name: 'ports/del',
+    usage: 'ports/del <name>',
+    summary: 'unplug a port (a created TAP is deleted, an adopted one left)',
+    minArgs: 1,
+    maxArgs: 1,
+    run: async ([name]) => {
+      await agent.removePort(portArg(name));
+      return { text: `removed port ${name}\n`, data: { name } };
+    },
+  });
+
+  registry.register({
+    name: 'ports/announce',
+    usage: 'ports/announce <name> <mac> [count]',
+    summary: 'switch QEMU-style RARP self-announcements of <mac> as if received on <name>',
+    minArgs: 2,
+    maxArgs: 3,
+    run: ([name, macText, countText]) => {
+      portArg(name);
+      const mac = parseMac(macText);
+      if (mac === null || isMulticastMac(mac))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${macText}" is not a unicast MAC`);
+      const count = countText === undefined ? 1 : /^\d+$/.test(countText) ? Number(countText) : NaN;
+      if (!(count >= 1 && count <= 10))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `count must be 1..10, got "${countText}"`);
+      const frame = buildRarpAnnounce(mac);
+      for (let i = 0; i < count; i++) dp.injectFrame(name, frame);
+      return { text: `announced ${macText} on ${name} (${count} RARP)\n`, data: { port: name, mac: macText, count } };
+    },
+  });
+
+  registry.register({
+    name: 'fdb/show',
+    usage: 'fdb/show [vni]',
+    summary: 'FDB entries (all VNIs or one)',
+    minArgs: 0,
+    maxArgs: 1,
+    run: ([vniText]) => {
+      const entries = dp.fdbEntries(vniArg(vniText));
+      return { text: renderFdb(entries), data: entries };
+    },
+  });
+
+  registry.register({
+    name: 'fdb/flush',
+    usage: 'fdb/flush [vni]',
+    summary: 'forget learned entries (static and controller entries stay)',
+    minArgs: 0,
+    maxArgs: 1,
+    run: ([vniText]) => {
+      const vni = vniArg(vniText);
+      const flushed = dp.flushFdb(vni);
+      return {
+        text: `flushed ${flushed} entr${flushed === 1 ? 'y' : 'ies'}${vni === undefined ? '' : ` of VNI ${vni}`}\n`,
+        data: { vni: vni ?? null, flushed },
+      };
+    },
+  });
+
+  registry.register({
+    name: 'peers/show',
+    usage: 'peers/show',
+    summary: 'peer VTEPs with their VNIs and counters',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const peers = dp.peerViews();
+      return { text: renderPeers(peers), data: peers };
+    },
+  });
+
+  registry.register({
+    name: 'networks/show',
+    usage: 'networks/show',
+    summary: 'networks (VNIs) with encap, MTU, ports, flood list',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const networks = dp.networkViews();
+      return { text: renderNetworks(networks), data: networks };
+    },
+  });
+
+  registry.register({
+    name: 'counters/show',
+    usage: 'counters/show',
+    summary: 'drops by reason, FDB activity, per port and per peer traffic',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const counters = { ...dp.counters(), rejectedChanges: dp.rejectedChanges };
+      return { text: renderCounters(counters), data: counters };
+    },
+  });
+}

@@ -1,0 +1,90 @@
+import type { CountersSnapshot } from '../datapath/counters.js';
+import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
+
+/** Text renderings of the admin views: aligned columns, one row per item. */
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}
+
+export function renderPorts(ports: PortView[]): string {
+  if (ports.length === 0) return 'no ports\n';
+  return table(
+    ['PORT', 'MODE', 'VNI', 'MTU', 'RX-FRAMES', 'RX-BYTES', 'TX-FRAMES', 'TX-BYTES', 'TX-DROPS'],
+    ports.map((p) => [
+      p.name,
+      p.mode,
+      p.mode === 'access'
+        ? String(p.vni)
+        : Object.entries(p.vlans)
+            .map(([vlan, vni]) => `${vlan}=${vni}`)
+            .join(','),
+      p.mtu,
+      p.counters.rxFrames,
+      p.counters.rxBytes,
+      p.counters.txFrames,
+      p.counters.txBytes,
+      p.counters.txDrops,
+    ]),
+  );
+}
+
+export function renderFdb(entries: FdbEntryView[]): string {
+  if (entries.length === 0) return 'no FDB entries\n';
+  return table(
+    ['VNI', 'MAC', 'TYPE', 'LOCATION', 'FLAGS', 'SEQ', 'AGE', 'MOVES'],
+    entries.map((e) => [
+      e.vni,
+      e.mac,
+      e.kind,
+      e.location,
+      e.static ? 'static' : e.control ? 'control' : 'learned',
+      e.seq,
+      e.static || e.control ? '-' : `${e.ageSeconds}s`,
+      e.moves,
+    ]),
+  );
+}
+
+export function renderPeers(peers: PeerView[]): string {
+  if (peers.length === 0) return 'no peers\n';
+  return table(
+    ['VTEP', 'VNIS', 'FLOOD', 'RX-FRAMES', 'RX-BYTES', 'TX-FRAMES', 'TX-BYTES', 'TX-DROPS'],
+    peers.map((p) => [
+      p.vtep,
+      p.vnis.join(',') || '-',
+      p.floodVnis.join(',') || '-',
+      p.counters.rxFrames,
+      p.counters.rxBytes,
+      p.counters.txFrames,
+      p.counters.txBytes,
+      p.counters.txDrops,
+    ]),
+  );
+}
+
+export function renderNetworks(networks: NetworkView[]): string {
+  if (networks.length === 0) return 'no networks\n';
+  return table(
+    ['VNI', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST'],
+    networks.map((n) => [n.vni, n.encap, n.mtu, n.fdbSize, n.ports.join(',') || '-', n.floodList.join(',') || '-']),
+  );
+}
+
+export function renderCounters(c: CountersSnapshot & { rejectedChanges: number }): string {
+  const drops = Object.entries(c.drops);
+  let out = 'drops:\n' + drops.map(([reason, n]) => `  ${reason.padEnd(16)} ${n}`).join('\n') + '\n';
+  out += `fdb: size ${c.fdb.size}, learns ${c.fdb.learns}, moves ${c.fdb.moves}, evictions ${c.fdb.evictions}, aged ${c.fdb.aged}, refused ${c.fdb.refused}\n`;
+  out += `table changes rejected: ${c.rejectedChanges}\n`;
+  const traffic = (title: string, t: CountersSnapshot['ports']) =>
+    Object.keys(t).length === 0
+      ? ''
+      : `${title}:\n` +
+        table(
+          ['NAME', 'RX-FRAMES', 'RX-BYTES', 'TX-FRAMES', 'TX-BYTES', 'TX-DROPS'],
+          Object.entries(t).map(([k, v]) => [k, v.rxFrames, v.rxBytes, v.txFrames, v.txBytes, v.txDrops]),
+        );
+  return out + traffic('ports', c.ports) + traffic('peers', c.peers);
+}

@@ -1,0 +1,54 @@
+import type { CountersSnapshot } from '../datapath/counters.js';
+
+/**
+ * Prometheus text exposition (format 0.0.4) of the data path's counters.
+ * Names: dvs_agent_*; labels say which port, peer, reason or VNI.
+ */
+export function renderMetrics(host: string, counters: CountersSnapshot, extra: readonly string[] = []): string {
+  const out: string[] = [];
+  const family = (name: string, type: 'counter' | 'gauge', help: string): void => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  };
+  const h = `host="${escape(host)}"`;
+  family('dvs_agent_drops_total', 'counter', 'Frames and packets dropped by the data path, by reason.');
+  for (const [reason, n] of Object.entries(counters.drops))
+    out.push(`dvs_agent_drops_total{${h},reason="${reason}"} ${n}`);
+  family('dvs_agent_fdb_entries', 'gauge', 'FDB entries per VNI.');
+  for (const [vni, n] of Object.entries(counters.fdb.sizeByVni))
+    out.push(`dvs_agent_fdb_entries{${h},vni="${vni}"} ${n}`);
+  for (const [key, help] of [
+    ['learns', 'MACs learned'],
+    ['moves', 'MACs moved to another port or VTEP'],
+    ['evictions', 'FDB entries evicted by the size limit'],
+    ['aged', 'FDB entries aged out'],
+    ['refused', 'learns refused by a table full of static entries'],
+  ] as const) {
+    family(`dvs_agent_fdb_${key}_total`, 'counter', `FDB: ${help}.`);
+    out.push(`dvs_agent_fdb_${key}_total{${h}} ${counters.fdb[key]}`);
+  }
+  for (const [kind, table] of [
+    ['port', counters.ports],
+    ['peer', counters.peers],
+  ] as const) {
+    for (const [key, help] of [
+      ['rxFrames', 'frames received'],
+      ['rxBytes', 'bytes received'],
+      ['txFrames', 'frames sent'],
+      ['txBytes', 'bytes sent'],
+      ['txDrops', 'frames refused by the device (tx-full)'],
+    ] as const) {
+      const name = `dvs_agent_${kind}_${snake(key)}_total`;
+      family(name, 'counter', `Per ${kind}: ${help}.`);
+      for (const [id, c] of Object.entries(table)) out.push(`${name}{${h},${kind}="${escape(id)}"} ${c[key]}`);
+    }
+  }
+  return out.concat(extra).join('\n') + '\n';
+}
+
+function snake(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+}
+
+function escape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

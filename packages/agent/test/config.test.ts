@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfigText, validateConfig } from '../src/index.js';
+
+const base = { host: 'host-a', vtep: { address: '198.51.100.1' } };
+
+function problem(raw: unknown): ConfigError {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.code, 'DVS_CONFIG_INVALID');
+    return err;
+  }
+  assert.fail('config accepted');
+}
+
+test('defaults fill everything but host and VTEP address', () => {
+  const c = validateConfig(base);
+  assert.equal(c.adminSocket, '/run/dvs/agent.sock');
+  assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754 });
+  assert.deepEqual(c.fdb, { agingSeconds: 300, maxEntriesPerVni: 8192 });
+  assert.equal(c.metrics, null);
+  assert.equal(c.etcd, null);
+});
+
+test('each invalid field is named with a fix', () => {
+  assert.equal(problem({ vtep: base.vtep }).field, 'host');
+  assert.equal(problem({ ...base, vtep: { address: 'fe80::1' } }).field, 'vtep.address');
+  assert.equal(problem({ ...base, networks: [{ vni: 100, mtu: 20000 }] }).field, 'networks[0].mtu');
+  assert.match(problem({ ...base, networks: [{ vni: 100, mtu: 20000 }] }).fix, /underlay MTU − 50/);
+  assert.equal(problem({ ...base, networks: [{ vni: 100, encap: 'geneve' }] }).field, 'networks[0].encap');
+  assert.equal(problem({ ...base, networks: [{ vni: 1 }, { vni: 1 }] }).field, 'networks[1].vni');
+  assert.equal(problem({ ...base, networks: [{ vni: 1, peers: ['198.51.100.300'] }] }).field, 'networks[0].peers[0]');
+  assert.equal(problem({ ...base, networks: [{ vni: 1 }], ports: [{ name: 't', vni: 2 }] }).field, 'ports[0].vni');
+  assert.equal(
+    problem({ ...base, ports: [{ name: 't', mode: 'trunk', vlans: { 5000: 1 } }] }).field,
+    'ports[0].vlans.5000',
+  );
+  assert.equal(problem({ ...base, ports: [{ name: 't', vni: 1, attach: 'steal' }] }).field, 'ports[0].attach');
+  assert.equal(problem({ ...base, agingSeconds: 3 }).field, 'agingSeconds');
+  assert.equal(problem({ ...base, fdb: { agingSeconds: 0 } }).field, 'fdb.agingSeconds');
+  assert.equal(problem({ ...base, metrics: 'nowhere' }).field, 'metrics');
+  assert.equal(
+    problem({ ...base, networks: [{ vni: 1, fdb: [{ mac: '02:00:00:00:00:01', port: 'x' }] }] }).field,
+    'networks[0].fdb[0].port',
+  );
+});
+
+test('YAML file plus flags: flags override and add', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dva-config-'));
+  try {
+    const file = join(dir, 'agent.yaml');
+    await writeFile(
+      file,
+      [
+        'host: host-a',
+        'vtep: { address: 198.51.100.1 }',
+        'networks:',
+        '  - vni: 100',
+        '    peers: [198.51.100.2, "198.51.100.3:5000"]',
+        '    fdb: [{ mac: "02:00:00:00:00:09", vtep: 198.51.100.2 }]',
+        'ports:',
+        '  - { name: tap1, mode: trunk, vlans: { 10: 100 } }',
+      ].join('\n'),
+    );
+    const { config } = await loadConfig([
+      '--config',
+      file,
+      '--host',
+      'host-z',
+      '--network',
+      '200:gre-udp:1400',
+      '--peer',
+      '200=198.51.100.4',
+      '--port',
+      'tap2=200/adopt',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
+    assert.ok(config !== null);
+    assert.equal(config.host, 'host-z');
+    assert.deepEqual(config.networks[0].peers, [
+      { address: '198.51.100.2', port: 4789 },
+      { address: '198.51.100.3', port: 5000 },
+    ]);
+    assert.deepEqual(config.networks[0].floodList, config.networks[0].peers, 'flood list defaults to peers');
+    assert.deepEqual(config.networks[1], {
+      vni: 200,
+      name: 'vni-200',
+      encap: 'gre-udp',
+      mtu: 1400,
+      peers: [{ address: '198.51.100.4', port: 4754 }],
+      floodList: [{ address: '198.51.100.4', port: 4754 }],
+      fdb: [],
+    });
+    assert.deepEqual(config.ports[1], { name: 'tap2', mode: 'access', vni: 200, attach: 'adopt' });
+    assert.equal(config.ports[0].mode, 'trunk');
+    assert.deepEqual(config.metrics, { host: '127.0.0.1', port: 0 });
+    await assert.rejects(loadConfig(['--config', join(dir, 'missing.yaml')]), {
+      code: 'DVS_CONFIG_INVALID',
+      field: '--config',
+    });
+    await assert.rejects(loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--peer', '7=198.51.100.2']), {
+      field: '--peer',
+    });
+    await assert.rejects(loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--port', 'x=trunk:1']), {
+      field: '--port',
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('YAML syntax errors are config errors too', () => {
+  assert.throws(() => parseConfigText('host: [unclosed'), { code: 'DVS_CONFIG_INVALID' });
+});
