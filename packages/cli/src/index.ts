@@ -1,1 +1,12 @@
-export {};
+// @dvs/cli public surface: the program (for docs and the lab), the runner and the views.
+export { runCli, type RunCliOptions } from './run-cli.js';
+export { buildProgram, prepareCommand, cliVersion } from './program.js';
+export type { CliContext, CliIo } from './cli-context.js';
+export * from './cli-errors.js';
+export { ControllerClient } from './clients/controller-client.js';
+export { AdminClient } from './clients/admin-client.js';
+export * from './clients/controller-api.js';
+export { renderTable, renderFields, type Column } from './render/table.js';
+export { renderTunnels, tunnelRows } from './render/tunnels-view.js';
+export { explainTrace, renderTrace, type TraceResult } from './trace/trace-explain.js';
+export { generateCliDocs } from './cli-docs.js';

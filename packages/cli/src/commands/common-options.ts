@@ -1,0 +1,39 @@
+/**
+ * Options shared by many commands, defined once so help texts and docs/cli.md
+ * say the same thing everywhere.
+ */
+import { Option, type Command } from 'commander';
+import { ADMIN_SOCKET_DEFAULT_PATH } from '@dvs/wire';
+import { DEFAULT_CONTROLLER_URL } from '../clients/controller-api.js';
+import { parseSeconds } from '../validate.js';
+
+export function withJson(cmd: Command): Command {
+  return cmd.option('--json', 'print JSON (stable shape, documented below) instead of a table');
+}
+
+export function withController(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--controller <url>', `controller API URL (env DVS_CONTROLLER, default ${DEFAULT_CONTROLLER_URL})`),
+  );
+}
+
+export function withSocket(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--socket <path>', `agent admin socket (env DVS_AGENT_SOCKET, default ${ADMIN_SOCKET_DEFAULT_PATH})`),
+  );
+}
+
+export function withWatch(cmd: Command): Command {
+  return cmd
+    .option('--watch', 'redraw every --interval seconds until Ctrl-C (with --json: one JSON document per line)')
+    .addOption(
+      new Option('--interval <seconds>', 'refresh period for --watch').default(2).argParser((v) => parseSeconds(v)),
+    );
+}
+
+/** Help text block: examples, then the JSON shape. */
+export function helpAfter(cmd: Command, examples: readonly string[], json?: string): Command {
+  const parts = ['', 'Examples:', ...examples.map((e) => `  $ ${e}`)];
+  if (json) parts.push('', 'JSON (--json):', ...json.split('\n').map((l) => `  ${l}`));
+  return cmd.addHelpText('after', parts.join('\n'));
+}

@@ -1,0 +1,64 @@
+/**
+ * `dvs lab …` runs the namespace lab's own commander program from @dvs/lab.
+ * @dvs/lab depends on @dvs/cli, so the CLI never imports it at build time:
+ * it is loaded on demand, and a missing or older lab gives a clear error.
+ *
+ * Contract with @dvs/lab: it exports `createLabCommand(): Command` (a
+ * commander program named `lab`), or `runLabCli(args: string[]): Promise<number>`.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { CliError, EXIT_PROBLEM } from '../cli-errors.js';
+import { helpAfter } from './common-options.js';
+
+export class LabUnavailableError extends CliError {
+  override readonly name = 'LabUnavailableError';
+  constructor(detail: string) {
+    super('DVS_LAB_UNAVAILABLE', `the lab is not available: ${detail}`, EXIT_PROBLEM);
+  }
+}
+
+interface LabModule {
+  createLabCommand?: () => Command;
+  runLabCli?: (args: string[]) => Promise<number>;
+}
+
+async function loadLab(): Promise<LabModule> {
+  const specifier = '@dvs/lab';
+  try {
+    return (await import(specifier)) as LabModule;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'ERR_MODULE_NOT_FOUND'
+        ? '@dvs/lab is not installed or not built (run npm run build)'
+        : `loading @dvs/lab failed: ${(error as Error).message}`;
+    throw new LabUnavailableError(why);
+  }
+}
+
+/** Runs `dvs lab <args…>`; returns the exit code. Commander errors propagate to run-cli's mapping. */
+export async function runLab(args: string[], ctx: CliContext, prepare: (cmd: Command) => void): Promise<number> {
+  const lab = await loadLab();
+  if (typeof lab.runLabCli === 'function') return lab.runLabCli(args);
+  if (typeof lab.createLabCommand !== 'function') {
+    throw new LabUnavailableError('@dvs/lab exports neither createLabCommand() nor runLabCli()');
+  }
+  const cmd = lab.createLabCommand();
+  cmd.name('dvs lab');
+  prepare(cmd);
+  ctx.exitCode = 0;
+  await cmd.parseAsync(args, { from: 'user' });
+  return ctx.exitCode;
+}
+
+/** The placeholder shown in `dvs --help` and docs/cli.md; run-cli dispatches `dvs lab` before commander sees it. */
+export function addLabCommand(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('network-namespace lab: simulated hosts and VMs on this machine (commands from @dvs/lab)')
+    .argument('[args...]', 'lab command and its options; see dvs lab --help')
+    .helpOption(false)
+    .allowUnknownOption();
+  helpAfter(lab, ['dvs lab --help']);
+}

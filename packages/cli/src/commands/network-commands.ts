@@ -1,0 +1,201 @@
+/** `dvs networks list|show|create|update|delete`, including external VTEPs. */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../cli-errors.js';
+import { controllerClient, useColor, type CliContext, type ControllerOption } from '../cli-context.js';
+import type { NetworkCreate, NetworkUpdate, NetworkView } from '../clients/controller-api.js';
+import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
+import { formatVtep } from '../render/format.js';
+import { parseBoolean, parseEncap, parseMtu, parseVni, parseVtep } from '../validate.js';
+import { printJson, runView, type ViewOptions } from '../view-runner.js';
+import { helpAfter, withController, withJson, withWatch } from './common-options.js';
+
+type Opts = ViewOptions & ControllerOption;
+
+interface NetworkFieldOpts {
+  name?: string;
+  encap?: 'vxlan' | 'gre-udp';
+  mtu?: number;
+  floodMode?: string;
+  arpSuppression?: boolean;
+  externalVtep?: { address: string; port?: number }[];
+  description?: string;
+}
+
+const NETWORK_JSON = `{ "vni", "name", "encap", "mtu", "floodMode", "arpSuppression",
+  "externalVteps": [ { "address", "port", "description" } ], "description", "createdAt", "updatedAt" }`;
+
+function collectVtep(value: string, previous: { address: string; port?: number }[] = []) {
+  return [...previous, parseVtep(value, 'external VTEP')];
+}
+
+function withNetworkFields(cmd: Command, creating: boolean): Command {
+  return cmd
+    .addOption(
+      new Option('--name <name>', 'network name (letters, digits, . _ -; unique)').makeOptionMandatory(creating),
+    )
+    .addOption(
+      new Option('--encap <encap>', 'tunnel encapsulation: vxlan (UDP 4789) or gre-udp (UDP 4754)').argParser(
+        parseEncap,
+      ),
+    )
+    .addOption(
+      new Option('--mtu <bytes>', 'overlay MTU, 576..9000 (underlay MTU - 50 for VXLAN over IPv4)').argParser(parseMtu),
+    )
+    .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(['head-end', 'none']))
+    .addOption(
+      new Option('--arp-suppression <bool>', 'agents answer ARP for IPs the FDB knows').argParser((v) =>
+        parseBoolean(v, '--arp-suppression'),
+      ),
+    )
+    .option(
+      '--external-vtep <address[:port]>',
+      `a VTEP that is not a dvs agent (kernel vxlan, hardware switch); repeat for more${creating ? '' : '; replaces the list'}`,
+      collectVtep,
+    )
+    .option('--description <text>', 'free text');
+}
+
+function fieldsOf(opts: NetworkFieldOpts): NetworkUpdate {
+  const body: NetworkUpdate = {};
+  if (opts.name !== undefined) body.name = opts.name;
+  if (opts.encap !== undefined) body.encap = opts.encap;
+  if (opts.mtu !== undefined) body.mtu = opts.mtu;
+  if (opts.floodMode !== undefined) body.floodMode = opts.floodMode;
+  if (opts.arpSuppression !== undefined) body.arpSuppression = opts.arpSuppression;
+  if (opts.externalVtep !== undefined) body.externalVteps = opts.externalVtep;
+  if (opts.description !== undefined) body.description = opts.description;
+  return body;
+}
+
+export function addNetworkCommands(program: Command, ctx: CliContext): void {
+  const networks = program
+    .command('networks')
+    .description('virtual networks (VNIs): list, show, create, update, delete');
+  helpAfter(networks, ['dvs networks', 'dvs networks show 100', 'dvs networks create --vni 100 --name blue']);
+
+  const list = networks.command('list', { isDefault: true }).description('all networks, by VNI');
+  withWatch(withJson(withController(list)));
+  helpAfter(
+    list,
+    ['dvs networks list', 'dvs networks list --json'],
+    `{ "networks": [ Network ] }, Network = ${NETWORK_JSON}`,
+  );
+  list.action(async (opts: Opts) => {
+    const client = controllerClient(ctx, opts);
+    await runView(ctx, opts, async () => {
+      const all = await client.networks();
+      return { text: renderNetworkList(all, useColor(ctx)), json: { networks: all }, problems: 0 };
+    });
+  });
+
+  const show = networks
+    .command('show')
+    .description('one network with its external VTEPs and flood list')
+    .argument('<vni>', 'VNI (1..16777215)', (v) => parseVni(v));
+  withJson(withController(show));
+  helpAfter(
+    show,
+    ['dvs networks show 100', 'dvs networks show 100 --json'],
+    `{ "network": Network, "floodList": { "vni", "members": [ { "address", "port", "host" } ], "updatedAt" } | null }`,
+  );
+  show.action(async (vni: number, opts: Opts) => {
+    const client = controllerClient(ctx, opts);
+    await runView(ctx, opts, async () => {
+      const network = await client.network(vni);
+      const flood = (await client.flood(vni)).find((f) => f.vni === vni) ?? null;
+      return { text: renderNetwork(network, flood, useColor(ctx)), json: { network, floodList: flood }, problems: 0 };
+    });
+  });
+
+  const create = networks
+    .command('create')
+    .description('create a network')
+    .addOption(
+      new Option('--vni <vni>', 'VNI, 1..16777215, unique').argParser((v) => parseVni(v)).makeOptionMandatory(),
+    );
+  withJson(withController(withNetworkFields(create, true)));
+  helpAfter(
+    create,
+    [
+      'dvs networks create --vni 100 --name blue',
+      'dvs networks create --vni 200 --name red --encap gre-udp --mtu 1400',
+      'dvs networks create --vni 300 --name lab --external-vtep 203.0.113.9 --external-vtep 203.0.113.10:4789',
+    ],
+    `{ "network": Network }`,
+  );
+  create.action(async (opts: Opts & NetworkFieldOpts & { vni: number }) => {
+    const body: NetworkCreate = { vni: opts.vni, name: opts.name as string, ...fieldsOf(opts) };
+    const network = await controllerClient(ctx, opts).createNetwork(body);
+    report(
+      ctx,
+      opts,
+      { network },
+      `created network ${network.vni} (${network.name}), ${network.encap}, mtu ${network.mtu}`,
+    );
+  });
+
+  const update = networks
+    .command('update')
+    .description('change a network; only the options given change')
+    .argument('<vni>', 'VNI of the network', (v) => parseVni(v))
+    .option('--add-external-vtep <address[:port]>', 'add one external VTEP', (v) => parseVtep(v, 'external VTEP'))
+    .option('--remove-external-vtep <address[:port]>', 'remove one external VTEP', (v) =>
+      parseVtep(v, 'external VTEP'),
+    );
+  withJson(withController(withNetworkFields(update, false)));
+  helpAfter(
+    update,
+    [
+      'dvs networks update 100 --mtu 1400',
+      'dvs networks update 100 --add-external-vtep 203.0.113.9:4789',
+      'dvs networks update 100 --remove-external-vtep 203.0.113.9',
+    ],
+    `{ "network": Network }`,
+  );
+  update.action(
+    async (
+      vni: number,
+      opts: Opts &
+        NetworkFieldOpts & {
+          addExternalVtep?: { address: string; port?: number };
+          removeExternalVtep?: { address: string; port?: number };
+        },
+    ) => {
+      const client = controllerClient(ctx, opts);
+      const body = fieldsOf(opts);
+      const hasFields = Object.keys(body).length > 0;
+      if (!hasFields && !opts.addExternalVtep && !opts.removeExternalVtep) {
+        throw new UsageError('nothing to update: give at least one option (see dvs networks update --help)');
+      }
+      let network: NetworkView | null = null;
+      if (hasFields) network = await client.updateNetwork(vni, body);
+      if (opts.addExternalVtep) network = await client.addExternalVtep(vni, opts.addExternalVtep);
+      if (opts.removeExternalVtep)
+        network = await client.removeExternalVtep(vni, opts.removeExternalVtep.address, opts.removeExternalVtep.port);
+      const n = network as NetworkView;
+      const ext = n.externalVteps.map(formatVtep).join(', ') || 'none';
+      report(
+        ctx,
+        opts,
+        { network: n },
+        `updated network ${n.vni} (${n.name}): ${n.encap}, mtu ${n.mtu}, external VTEPs: ${ext}`,
+      );
+    },
+  );
+
+  const del = networks
+    .command('delete')
+    .description('delete a network; the controller then removes its FDB entries and flood list')
+    .argument('<vni>', 'VNI of the network', (v) => parseVni(v));
+  withJson(withController(del));
+  helpAfter(del, ['dvs networks delete 100'], `{ "deleted": { "vni" } }`);
+  del.action(async (vni: number, opts: Opts) => {
+    const deleted = await controllerClient(ctx, opts).deleteNetwork(vni);
+    report(ctx, opts, { deleted }, `deleted network ${deleted.vni}`);
+  });
+}
+
+function report(ctx: CliContext, opts: { json?: boolean }, json: unknown, text: string): void {
+  if (opts.json) printJson(ctx, json);
+  else ctx.io.stdout(text + '\n');
+}

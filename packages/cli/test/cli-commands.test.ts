@@ -1,0 +1,258 @@
+// Every command against a fake controller and a fake agent socket, run in
+// process through runCli (the same program the binary runs): exit codes,
+// messages, text and JSON output.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeAgent } from './fake-agent.js';
+import { FakeController, closedPort } from './fake-controller.js';
+import { blue, fdb, flood, hosts, statusOk, statusWithProblems, tunnels } from './cluster-fixtures.js';
+import { hasStackTrace, runDvsInProcess as runDvs } from './run-dvs.js';
+
+let controller: FakeController;
+let agent: FakeAgent;
+let env: Record<string, string>;
+
+before(async () => {
+  controller = await new FakeController()
+    .on('GET /v1/status', statusWithProblems)
+    .on('GET /v1/hosts', { hosts })
+    .on('GET /v1/networks', { networks: [blue] })
+    .on('GET /v1/networks/100', { network: blue })
+    .on('GET /v1/flood?vni=100', { floodLists: flood })
+    .on('GET /v1/fdb', { entries: fdb })
+    .on('GET /v1/fdb?vni=100', { entries: fdb })
+    .on('GET /v1/fdb?mac=02%3A00%3A00%3A00%3A00%3A01', { entries: [fdb[0]] })
+    .on('GET /v1/fdb?mac=02%3A00%3A00%3A00%3A00%3A77', { entries: [] })
+    .on('GET /v1/tunnels', { tunnels })
+    .on('GET /v1/tunnels?host=host-b', { tunnels: [tunnels[1]] })
+    .on('POST /v1/networks', { network: { ...blue, vni: 200, name: 'red' } }, 201)
+    .on('POST /v1/fdb', { entry: fdb[2] }, 201)
+    .on(
+      'DELETE /v1/networks/300',
+      { error: { code: 'DVS_NOT_FOUND', message: 'no network with vni 300', field: 'vni' } },
+      404,
+    )
+    .on(
+      'PATCH /v1/networks/100',
+      { error: { code: 'DVS_FIELD_INVALID', message: 'mtu: must be at most 8950 for this underlay', field: 'mtu' } },
+      400,
+    )
+    .start();
+  agent = await new FakeAgent()
+    .on('ports/show', () => ({ text: 'PORT  MODE\ntap0  access', data: [{ name: 'tap0', mode: 'access' }] }))
+    .on('tunnels/show', (args) => ({
+      text: `tunnels ${args.join(' ')}`,
+      data: { host: 'host-a', peers: [{ state: 'up' }, { state: args[0] === 'x' ? 'up' : 'down' }] },
+    }))
+    .on('fdb/show', (args) =>
+      args[0] === '999'
+        ? { error: { code: 'DVS_NOT_FOUND', message: 'no network 999' } }
+        : { text: `fdb ${args.join(' ')}`, data: [] },
+    )
+    .start();
+  env = { DVS_CONTROLLER: controller.url, DVS_AGENT_SOCKET: agent.path };
+});
+
+after(async () => {
+  await controller.stop();
+  await agent.stop();
+});
+
+test('usage errors exit 2 with a clear message and no stack trace', async () => {
+  const cases: [string[], RegExp][] = [
+    [['fdb', '--mac', '02:00:00:00:00'], /dvs: MAC "02:00:00:00:00" is not a MAC address: expected six hex pairs/],
+    [['fdb', '--vni', '0'], /dvs: VNI must be an integer in 1\.\.16777215, got "0"/],
+    [['networks', 'show', '16777216'], /VNI must be an integer/],
+    [['trace', '--vni', '100', '--src', 'nope', '--dst', '02:00:00:00:00:02'], /--src "nope" is not a MAC address/],
+    [['frobnicate'], /dvs: unknown command 'frobnicate'/],
+    [['status', '--bogus'], /dvs: unknown option '--bogus'/],
+    [['fdb', 'add', '--vni', '100'], /required option '--mac <mac>' not specified/],
+    [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be vxlan or gre-udp/],
+    [['status', '--controller', 'not a url'], /--controller "not a url" is not a URL/],
+    [['networks', 'update', '100'], /nothing to update/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runDvs(args, env);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(hasStackTrace(r.stderr), false, r.stderr);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('controller unreachable: exit 1 and a message that says what to do', async () => {
+  const port = await closedPort();
+  for (const args of [['status'], ['tunnels', '--json'], ['fdb']]) {
+    const r = await runDvs(args, { DVS_CONTROLLER: `http://127.0.0.1:${port}` });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `dvs: controller not reachable at http://127.0.0.1:${port} (ECONNREFUSED): is dvs-controller running? set --controller or DVS_CONTROLLER\n`,
+    );
+  }
+  const flag = await runDvs(['hosts', '--controller', `http://127.0.0.1:${port}`]);
+  assert.match(
+    flag.stderr,
+    new RegExp(`not reachable at http://127\\.0\\.0\\.1:${port}`),
+    '--controller wins over the env',
+  );
+});
+
+test('agent socket unreachable: exit 1, names the socket and the fix', async () => {
+  const r = await runDvs(['agent', 'ports'], { DVS_AGENT_SOCKET: '/nonexistent/agent.sock' });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^dvs: agent admin socket not reachable at \/nonexistent\/agent\.sock \(ENOENT\): is dvs-agent running .* set --socket or DVS_AGENT_SOCKET\n$/,
+  );
+});
+
+test('status: problems first in text, controller body as JSON, exit 1 on problems, 0 without', async () => {
+  const text = await runDvs(['status'], env);
+  assert.equal(text.code, 1);
+  assert.match(text.stdout, /PROBLEMS \(2\)\n {2}host-down/);
+  assert.ok(!text.stdout.includes('\u001b['), 'no colours when stdout is not a terminal');
+  const json = await runDvs(['status', '--json'], env);
+  assert.equal(json.code, 1);
+  assert.deepEqual(JSON.parse(json.stdout), statusWithProblems);
+  const okController = await new FakeController().on('GET /v1/status', statusOk).start();
+  try {
+    const ok = await runDvs(['status'], { DVS_CONTROLLER: okController.url });
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /no problems/);
+  } finally {
+    await okController.stop();
+  }
+});
+
+test('tunnels: table and JSON rows, --host filter, exit 1 when one is down', async () => {
+  const text = await runDvs(['tunnels'], env);
+  assert.equal(text.code, 1);
+  assert.match(text.stdout.split('\n')[1], /^host-a\s+192\.0\.2\.2:4789\s+host-b\s+vxlan\s+down\s.*probe timeout$/);
+  const json = await runDvs(['tunnels', '--json'], env);
+  const body = JSON.parse(json.stdout) as {
+    tunnels: { host: string; peer: unknown; peerHost: string | null; state: string; reason: string }[];
+  };
+  assert.deepEqual(
+    body.tunnels.map((t) => [t.host, t.peer, t.peerHost, t.state, t.reason]),
+    [
+      ['host-a', { address: '192.0.2.2', port: 4789 }, 'host-b', 'down', 'probe timeout'],
+      ['host-b', { address: '192.0.2.1', port: 4789 }, 'host-a', 'up', 'replies received'],
+      ['host-a', { address: '203.0.113.9', port: 4789 }, null, 'unmonitored', 'external peer'],
+    ],
+  );
+  const one = await runDvs(['tunnels', '--host', 'host-b'], env);
+  assert.equal(one.code, 0);
+  assert.ok(controller.requests.some((r) => r.url === '/v1/tunnels?host=host-b'));
+});
+
+test('fdb: filters go to the controller, a missing --mac is a problem (exit 1)', async () => {
+  const found = await runDvs(['fdb', '--mac', '02-00-00-00-00-01'], env);
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /02:00:00:00:00:01\s+host-a/);
+  const missing = await runDvs(['fdb', '--mac', '02:00:00:00:00:77'], env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stdout, /MAC 02:00:00:00:00:77 is not in the FDB/);
+  const all = await runDvs(['fdb', '--vni', '100', '--json'], env);
+  assert.equal(all.code, 1, 'a duplicate shown is a problem');
+  assert.deepEqual(JSON.parse(all.stdout), { entries: fdb });
+});
+
+test('networks and static FDB writes send the documented bodies', async () => {
+  const created = await runDvs(
+    [
+      'networks',
+      'create',
+      '--vni',
+      '200',
+      '--name',
+      'red',
+      '--encap',
+      'gre-udp',
+      '--mtu',
+      '1400',
+      '--external-vtep',
+      '203.0.113.10:4754',
+      '--external-vtep',
+      '203.0.113.11',
+    ],
+    env,
+  );
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /^created network 200 \(red\)/);
+  assert.deepEqual(controller.requests.find((r) => r.method === 'POST' && r.url === '/v1/networks')?.body, {
+    vni: 200,
+    name: 'red',
+    encap: 'gre-udp',
+    mtu: 1400,
+    externalVteps: [{ address: '203.0.113.10', port: 4754 }, { address: '203.0.113.11' }],
+  });
+  const add = await runDvs(
+    ['fdb', 'add', '--vni', '100', '--mac', '02:00:00:00:00:99', '--vtep', '203.0.113.9', '--json'],
+    env,
+  );
+  assert.equal(add.code, 0, add.stderr);
+  assert.deepEqual(JSON.parse(add.stdout), { entry: fdb[2] });
+  assert.deepEqual(controller.requests.find((r) => r.method === 'POST' && r.url === '/v1/fdb')?.body, {
+    vni: 100,
+    mac: '02:00:00:00:00:99',
+    address: '203.0.113.9',
+  });
+  const list = await runDvs(['networks', 'list'], env);
+  assert.match(list.stdout, /^100\s+blue\s+vxlan/m);
+  const show = await runDvs(['networks', 'show', '100', '--json'], env);
+  assert.deepEqual(JSON.parse(show.stdout), { network: blue, floodList: flood[0] });
+});
+
+test("controller error bodies: 404 → exit 1, 400 → exit 2, the controller's message shown", async () => {
+  const gone = await runDvs(['networks', 'delete', '300'], env);
+  assert.equal(gone.code, 1);
+  assert.equal(gone.stderr, 'dvs: no network with vni 300\n');
+  const bad = await runDvs(['networks', 'update', '100', '--mtu', '9000'], env);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'dvs: mtu: must be at most 8950 for this underlay\n');
+});
+
+test('agent views pass through text and data; tunnels exit 1 when one is down; agent errors are clear', async () => {
+  const ports = await runDvs(['agent', 'ports'], env);
+  assert.equal(ports.code, 0);
+  assert.equal(ports.stdout, 'PORT  MODE\ntap0  access\n');
+  const portsJson = await runDvs(['agent', 'ports', '--json'], env);
+  assert.deepEqual(JSON.parse(portsJson.stdout), [{ name: 'tap0', mode: 'access' }]);
+  const down = await runDvs(['agent', 'tunnels'], env);
+  assert.equal(down.code, 1);
+  const up = await runDvs(['agent', 'tunnels', 'x', '--socket', agent.path], { DVS_AGENT_SOCKET: '/nonexistent' });
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(up.stdout, 'tunnels x\n');
+  const fdbVni = await runDvs(['agent', 'fdb', '100'], env);
+  assert.equal(fdbVni.stdout, 'fdb 100\n');
+  const notFound = await runDvs(['agent', 'call', 'fdb/show', '999'], env);
+  assert.equal(notFound.code, 1);
+  assert.equal(notFound.stderr, 'dvs: agent: no network 999 (DVS_NOT_FOUND)\n');
+  const unknown = await runDvs(['agent', 'call', 'frob/nicate'], env);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command frob\/nicate/);
+  assert.deepEqual(
+    agent.calls.find((c) => c.command === 'frob/nicate'),
+    { command: 'frob/nicate', args: [] },
+  );
+});
+
+test('trace: controller-side explanation labelled as such; --agent falls back to the agent FDB', async () => {
+  const r = await runDvs(['trace', '--vni', '100', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:02'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^source: controller tables/m);
+  assert.match(r.stdout, /^decision: encap: destination is behind host-b 192\.0\.2\.2:4789$/m);
+  assert.match(r.stdout, /^warning: frames to 192\.0\.2\.2:4789 are lost: tunnel down/m);
+  const viaAgent = await runDvs(
+    ['trace', '--vni', '100', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:02', '--agent', '--json'],
+    env,
+  );
+  assert.equal(viaAgent.code, 0, viaAgent.stderr);
+  const body = JSON.parse(viaAgent.stdout) as { source: string; decision: { action: string } };
+  assert.match(body.source, /^agent FDB \(fdb\/show via .*; the agent has no trace command\) \+ controller tables$/);
+  assert.ok(
+    agent.calls.some((c) => c.command === 'trace'),
+    'asked the agent for trace first',
+  );
+});
