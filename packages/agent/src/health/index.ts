@@ -9,3 +9,4 @@ export * from './tunnel-monitor.js';
 export * from './tunnel-status-record.js';
 export * from './tunnel-metrics.js';
 export * from './tunnels-show.js';
+export * from './data-path-probe-transport.js';
