@@ -1,0 +1,160 @@
+/**
+ * Network create/update input → NetworkRecord (pure). Defaults and rules are
+ * the ones docs/api.md lists.
+ */
+import {
+  FLOOD_MODES,
+  MAX_EXTERNAL_VTEPS,
+  MAX_OVERLAY_MTU,
+  MIN_OVERLAY_MTU,
+  NETWORK_NAME,
+  RECORD_ENCAPS,
+  type ExternalVtepRecord,
+  type FloodMode,
+  type NetworkRecord,
+  type RecordEncap,
+} from '@dvs/wire';
+import { ApiError } from './api-error.js';
+import {
+  addressValue,
+  asBody,
+  boolValue,
+  intValue,
+  rejectUnknown,
+  required,
+  stringValue,
+  udpPortValue,
+  vniValue,
+  type Body,
+} from './input.js';
+
+export const DEFAULT_MTU = 1450;
+export const DEFAULT_ENCAP_PORT: Record<RecordEncap, number> = { vxlan: 4789, 'gre-udp': 4754 };
+
+const CREATE_FIELDS = ['vni', 'name', 'encap', 'mtu', 'floodMode', 'arpSuppression', 'externalVteps', 'description'];
+const PATCH_FIELDS = CREATE_FIELDS;
+const EXTERNAL_FIELDS = ['address', 'port', 'description'];
+
+function encapValue(value: unknown): RecordEncap {
+  if (typeof value !== 'string' || !(RECORD_ENCAPS as readonly string[]).includes(value)) {
+    throw new ApiError(
+      'DVS_ENCAP_UNKNOWN',
+      `encap must be one of ${RECORD_ENCAPS.join(', ')} (got ${JSON.stringify(value)})`,
+      'encap',
+    );
+  }
+  return value as RecordEncap;
+}
+
+function floodModeValue(value: unknown): FloodMode {
+  if (typeof value !== 'string' || !(FLOOD_MODES as readonly string[]).includes(value)) {
+    throw new ApiError(
+      'DVS_FIELD_INVALID',
+      `floodMode must be one of ${FLOOD_MODES.join(', ')} (got ${JSON.stringify(value)})`,
+      'floodMode',
+    );
+  }
+  return value as FloodMode;
+}
+
+export function externalVtepValue(value: unknown, encap: RecordEncap, path: string): ExternalVtepRecord {
+  const body = asBody(value);
+  rejectUnknown(body, EXTERNAL_FIELDS, path === '' ? '' : `${path}.`);
+  const p = path === '' ? '' : `${path}.`;
+  return {
+    address: addressValue(required(body, 'address', p), `${p}address`),
+    port: body.port === undefined ? DEFAULT_ENCAP_PORT[encap] : udpPortValue(body.port, `${p}port`),
+    description:
+      body.description === undefined
+        ? ''
+        : stringValue(body.description, `${p}description`, null, 256, 'a string (≤ 256)'),
+  };
+}
+
+function externalVtepsValue(value: unknown, encap: RecordEncap): ExternalVtepRecord[] {
+  if (!Array.isArray(value) || value.length > MAX_EXTERNAL_VTEPS) {
+    throw new ApiError(
+      'DVS_FIELD_INVALID',
+      `externalVteps must be a list of at most ${MAX_EXTERNAL_VTEPS} VTEPs`,
+      'externalVteps',
+    );
+  }
+  const list = value.map((v, i) => externalVtepValue(v, encap, `externalVteps.${i}`));
+  const seen = new Set<string>();
+  list.forEach((v, i) => {
+    const id = `${v.address}|${v.port}`;
+    if (seen.has(id))
+      throw new ApiError(
+        'DVS_FIELD_INVALID',
+        `externalVteps.${i} repeats ${v.address}:${v.port}`,
+        `externalVteps.${i}`,
+      );
+    seen.add(id);
+  });
+  return list;
+}
+
+function nameValue(value: unknown): string {
+  return stringValue(
+    value,
+    'name',
+    NETWORK_NAME,
+    64,
+    'letters, digits, ".", "_", "-" (1..64, starting with a letter or digit)',
+  );
+}
+
+function mtuValue(value: unknown): number {
+  return intValue(value, 'mtu', MIN_OVERLAY_MTU, MAX_OVERLAY_MTU);
+}
+
+export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
+  const body = asBody(raw);
+  rejectUnknown(body, CREATE_FIELDS);
+  const vni = vniValue(required(body, 'vni'));
+  const encap = body.encap === undefined ? 'vxlan' : encapValue(body.encap);
+  return {
+    vni,
+    name: nameValue(required(body, 'name')),
+    encap,
+    mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
+    floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
+    arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
+    externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
+    description:
+      body.description === undefined
+        ? ''
+        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function networkFromPatch(current: NetworkRecord, raw: unknown, now: number): NetworkRecord {
+  const body: Body = asBody(raw);
+  rejectUnknown(body, PATCH_FIELDS);
+  if (body.vni !== undefined && body.vni !== current.vni) {
+    throw new ApiError(
+      'DVS_FIELD_INVALID',
+      `vni cannot change (network ${current.vni}); create a new network instead`,
+      'vni',
+    );
+  }
+  const encap = body.encap === undefined ? current.encap : encapValue(body.encap);
+  return {
+    ...current,
+    name: body.name === undefined ? current.name : nameValue(body.name),
+    encap,
+    mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
+    floodMode: body.floodMode === undefined ? current.floodMode : floodModeValue(body.floodMode),
+    arpSuppression:
+      body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
+    externalVteps:
+      body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
+    description:
+      body.description === undefined
+        ? current.description
+        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+    updatedAt: now,
+  };
+}

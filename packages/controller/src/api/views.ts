@@ -1,0 +1,134 @@
+/**
+ * Read views served from the controller's ClusterView (docs/api.md shapes).
+ */
+import type { FdbEntryRecord, HostRecord, PortRecord, TunnelStatusRecord } from '@dvs/wire';
+import type { ClusterView } from '../view/cluster-view.js';
+
+export interface HostView extends HostRecord {
+  state: 'up' | 'down';
+  since: number;
+  ports: Omit<PortRecord, 'host'>[];
+  macs: number;
+}
+
+export function hostViews(view: ClusterView): HostView[] {
+  const ports = new Map<string, Omit<PortRecord, 'host'>[]>();
+  for (const { record } of view.ports.values()) {
+    const { host, ...rest } = record;
+    const list = ports.get(host);
+    if (list === undefined) ports.set(host, [rest]);
+    else list.push(rest);
+  }
+  const macs = new Map<string, number>();
+  for (const { record } of view.reports.values()) macs.set(record.host, (macs.get(record.host) ?? 0) + 1);
+  const out: HostView[] = [];
+  for (const { record } of view.hosts.values()) {
+    out.push({
+      ...record,
+      state: 'up',
+      since: record.startedAt,
+      ports: (ports.get(record.host) ?? []).sort((a, b) => a.port.localeCompare(b.port)),
+      macs: macs.get(record.host) ?? 0,
+    });
+  }
+  for (const [id, down] of view.downHosts) {
+    if (view.hosts.has(id)) continue;
+    out.push({ ...down.record, state: 'down', since: down.lostAt, ports: [], macs: 0 });
+  }
+  return out.sort((a, b) => a.host.localeCompare(b.host));
+}
+
+export interface FdbFilter {
+  vni?: number;
+  host?: string;
+  mac?: string;
+  duplicate?: boolean;
+}
+
+export function fdbViews(view: ClusterView, filter: FdbFilter, now: number): (FdbEntryRecord & { ageMs: number })[] {
+  const out: (FdbEntryRecord & { ageMs: number })[] = [];
+  for (const { record } of view.fdb.values()) {
+    if (filter.vni !== undefined && record.vni !== filter.vni) continue;
+    if (filter.host !== undefined && record.host !== filter.host) continue;
+    if (filter.mac !== undefined && record.mac !== filter.mac) continue;
+    if (filter.duplicate !== undefined && record.duplicate !== filter.duplicate) continue;
+    out.push({ ...record, ageMs: Math.max(0, now - record.updatedAt) });
+  }
+  return out.sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac));
+}
+
+export function tunnelViews(view: ClusterView, host?: string): TunnelStatusRecord[] {
+  return [...view.status.values()]
+    .map((v) => v.record)
+    .filter((r) => host === undefined || r.host === host)
+    .sort((a, b) => a.host.localeCompare(b.host));
+}
+
+export interface Problem {
+  kind: 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac';
+  message: string;
+  host?: string;
+  peer?: string;
+  vni?: number;
+  mac?: string;
+}
+
+export interface StatusView {
+  controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
+  hosts: { up: number; down: number };
+  networks: number;
+  fdb: { entries: number; duplicates: number };
+  tunnels: { up: number; down: number; init: number; unmonitored: number };
+  problems: Problem[];
+}
+
+export function statusView(view: ClusterView, self: { id: string; leader: boolean; etcdUp: boolean }): StatusView {
+  const problems: Problem[] = [];
+  const leaderId = view.leaderId();
+  if (leaderId === null)
+    problems.push({ kind: 'no-leader', message: 'no controller is leader: tables are not being updated' });
+  if (!self.etcdUp)
+    problems.push({
+      kind: 'etcd-down',
+      message: `etcd is unreachable from controller ${self.id}; showing the last known state`,
+    });
+  let downHosts = 0;
+  for (const [id, down] of view.downHosts) {
+    if (view.hosts.has(id)) continue;
+    downHosts++;
+    problems.push({
+      kind: 'host-down',
+      host: id,
+      message: `${id} lease expired at ${new Date(down.lostAt).toISOString()}`,
+    });
+  }
+  const tunnels = { up: 0, down: 0, init: 0, unmonitored: 0 };
+  for (const { record } of view.status.values()) {
+    for (const peer of record.peers) {
+      tunnels[peer.state]++;
+      if (peer.state === 'down') {
+        const peerText = `${peer.vtep.address}:${peer.vtep.port}`;
+        problems.push({
+          kind: 'tunnel-down',
+          host: record.host,
+          peer: peerText,
+          message: `${record.host} → ${peer.host ?? peerText}: ${peer.reason}`,
+        });
+      }
+    }
+  }
+  let duplicates = 0;
+  for (const { record } of view.fdb.values()) {
+    if (!record.duplicate) continue;
+    duplicates++;
+    problems.push({ kind: 'duplicate-mac', vni: record.vni, mac: record.mac, message: record.reason });
+  }
+  return {
+    controller: { id: self.id, leader: self.leader, leaderId, etcd: self.etcdUp ? 'up' : 'down' },
+    hosts: { up: view.hosts.size, down: downHosts },
+    networks: view.networks.size,
+    fdb: { entries: view.fdb.size, duplicates },
+    tunnels,
+    problems,
+  };
+}

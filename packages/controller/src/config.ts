@@ -1,0 +1,129 @@
+/**
+ * dvs-controller command line → ControllerOptions. Every mistake is one
+ * ControllerError naming the flag and the fix; nothing starts on bad input.
+ * Environment fallbacks: DVS_ETCD_ENDPOINTS, DVS_ETCD_PASSWORD.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ControllerError, type ControllerOptions } from './controller.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+export const USAGE = `usage: dvs-controller [options]
+
+  --etcd URLS            etcd endpoints, comma-separated (default http://127.0.0.1:2379, env DVS_ETCD_ENDPOINTS)
+  --etcd-ca FILE         CA certificate (PEM) to verify etcd over TLS
+  --etcd-cert FILE       client certificate (PEM)
+  --etcd-key FILE        client key (PEM)
+  --etcd-user NAME       etcd username (password from --etcd-password or env DVS_ETCD_PASSWORD)
+  --etcd-password PASS
+  --prefix PREFIX        key prefix (default /dvs/v1/)
+  --listen ADDR          HTTP API: host:port or a unix socket path (default 127.0.0.1:7400)
+  --id NAME              replica id shown as leader (default <hostname>-<pid>)
+  --election-ttl SECS    leader lease TTL: how long a dead leader holds the role (default 10)
+  --dampen-moves N       moves allowed per window before a MAC is duplicate (default 5)
+  --dampen-window SECS   dampening window (default 180)
+  --log-level LEVEL      debug, info, warn, error (default info)
+  -h, --help             this text
+`;
+
+export interface ParsedConfig {
+  options: ControllerOptions;
+  logLevel: LogLevel;
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) {
+    throw new ControllerError('DVS_CONFIG_INVALID', `--${flag} must be an integer ≥ ${min} (got "${value}")`, flag);
+  }
+  return n;
+}
+
+/** Returns null when --help was asked. */
+export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedConfig | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        etcd: { type: 'string' },
+        'etcd-ca': { type: 'string' },
+        'etcd-cert': { type: 'string' },
+        'etcd-key': { type: 'string' },
+        'etcd-user': { type: 'string' },
+        'etcd-password': { type: 'string' },
+        prefix: { type: 'string' },
+        listen: { type: 'string' },
+        id: { type: 'string' },
+        'election-ttl': { type: 'string' },
+        'dampen-moves': { type: 'string' },
+        'dampen-window': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ControllerError('DVS_CONFIG_INVALID', `${(err as Error).message} (see --help)`);
+  }
+  if (values.help === true) return null;
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+
+  const endpoints = (str('etcd') ?? env.DVS_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const e of endpoints) {
+    if (!/^https?:\/\/[^/\s]+$/.test(e)) {
+      throw new ControllerError(
+        'DVS_CONFIG_INVALID',
+        `--etcd: "${e}" is not http://host:port or https://host:port`,
+        'etcd',
+      );
+    }
+  }
+  if (endpoints.length === 0)
+    throw new ControllerError('DVS_CONFIG_INVALID', '--etcd needs at least one endpoint', 'etcd');
+  if ((str('etcd-cert') === undefined) !== (str('etcd-key') === undefined)) {
+    throw new ControllerError('DVS_CONFIG_INVALID', '--etcd-cert and --etcd-key go together', 'etcd-cert');
+  }
+  if ((str('etcd-cert') !== undefined || str('etcd-key') !== undefined) && str('etcd-ca') === undefined) {
+    throw new ControllerError('DVS_CONFIG_INVALID', 'a client certificate needs --etcd-ca too', 'etcd-ca');
+  }
+  const prefix = str('prefix') ?? '/dvs/v1/';
+  if (!prefix.startsWith('/') || !prefix.endsWith('/')) {
+    throw new ControllerError('DVS_CONFIG_INVALID', `--prefix must start and end with "/" (got "${prefix}")`, 'prefix');
+  }
+  const logLevel = (str('log-level') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ControllerError('DVS_CONFIG_INVALID', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, 'log-level');
+  }
+  const id = str('id') ?? `${hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
+    throw new ControllerError('DVS_CONFIG_INVALID', `--id must be letters, digits, ".", "_", "-" (got "${id}")`, 'id');
+  }
+  const username = str('etcd-user');
+  const password = str('etcd-password') ?? env.DVS_ETCD_PASSWORD;
+  return {
+    logLevel,
+    options: {
+      id,
+      prefix,
+      listen: str('listen') ?? '127.0.0.1:7400',
+      electionTtlSeconds: positiveInt(str('election-ttl'), 'election-ttl', 10, 2),
+      dampening: {
+        maxMoves: positiveInt(str('dampen-moves'), 'dampen-moves', 5),
+        windowMs: positiveInt(str('dampen-window'), 'dampen-window', 180) * 1000,
+      },
+      etcd: {
+        endpoints,
+        ...(str('etcd-ca') !== undefined ? { caFile: str('etcd-ca') } : {}),
+        ...(str('etcd-cert') !== undefined ? { certFile: str('etcd-cert') } : {}),
+        ...(str('etcd-key') !== undefined ? { keyFile: str('etcd-key') } : {}),
+        ...(username !== undefined ? { username, password: password ?? '' } : {}),
+      },
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * dvs-controller composed: one etcd client, a ClusterView kept live by a
+ * KeyspaceWatch, a leader campaign, the leader's Reconciler and the HTTP API.
+ * Starts on an empty or an existing keyspace alike: it reads what is there
+ * and reconciles toward it, it never wipes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { KeyLayout, DEFAULT_KEY_PREFIX } from '@dvs/wire';
+import type { Etcd3 } from 'etcd3';
+import { createApiServer } from './api/http-server.js';
+import { createEtcdClient, type EtcdConnectionOptions } from './etcd/etcd-client.js';
+import { KeyspaceWatch } from './etcd/keyspace-watch.js';
+import { Leadership } from './leader/leadership.js';
+import { Reconciler } from './leader/reconciler.js';
+import { silentLogger, type Logger } from './log.js';
+import { ControllerMetrics } from './metrics.js';
+import { DEFAULT_DAMPENING, type DampeningOptions } from './tables/mobility.js';
+import { ClusterView } from './view/cluster-view.js';
+
+export interface ControllerOptions {
+  /** Replica id, shown as the leader's name (default: hostname-pid). */
+  id: string;
+  etcd: EtcdConnectionOptions;
+  /** Key prefix (default `/dvs/v1/`). */
+  prefix?: string;
+  /** `host:port` (port 0 = any free port) or an absolute unix socket path. */
+  listen: string;
+  /** Election lease TTL in seconds (default 10). */
+  electionTtlSeconds?: number;
+  dampening?: DampeningOptions;
+  log?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface ControllerEvents {
+  'leader:elected': [];
+  'leader:lost': [reason: string];
+  'etcd:down': [error: Error];
+  'etcd:up': [];
+}
+
+export class ControllerError extends Error {
+  override readonly name = 'ControllerError';
+  constructor(
+    readonly code: 'DVS_CONFIG_INVALID' | 'DVS_LISTEN_FAILED',
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+function listenOn(server: Server, listen: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void =>
+      reject(new ControllerError('DVS_LISTEN_FAILED', `cannot listen on ${listen}: ${err.message}`, 'listen'));
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (listen.startsWith('/')) {
+      server.listen({ path: listen, signal }, done);
+      return;
+    }
+    const colon = listen.lastIndexOf(':');
+    const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(listen.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+      reject(
+        new ControllerError(
+          'DVS_CONFIG_INVALID',
+          `listen must be host:port or a unix socket path (got "${listen}")`,
+          'listen',
+        ),
+      );
+      return;
+    }
+    server.listen({ host, port, signal }, done);
+  });
+}
+
+export class Controller extends EventEmitter<ControllerEvents> {
+  readonly keys: KeyLayout;
+  readonly view: ClusterView;
+  readonly metrics = new ControllerMetrics();
+  private readonly client: Etcd3;
+  private readonly watch: KeyspaceWatch;
+  private readonly leadership: Leadership;
+  private readonly reconciler: Reconciler;
+  private readonly server: Server;
+  private readonly log: Logger;
+  private stopped = false;
+
+  private constructor(private readonly options: ControllerOptions) {
+    super();
+    this.log = options.log ?? silentLogger;
+    this.keys = new KeyLayout(options.prefix ?? DEFAULT_KEY_PREFIX);
+    this.client = createEtcdClient(options.etcd);
+    this.view = new ClusterView(this.keys);
+    this.watch = new KeyspaceWatch(this.client, this.keys.prefix, this.view);
+    this.leadership = new Leadership(
+      this.client,
+      this.keys,
+      { id: options.id, ttlSeconds: options.electionTtlSeconds ?? 10 },
+      this.log,
+    );
+    this.reconciler = new Reconciler(this.client, this.keys, this.view, this.leadership, this.metrics, this.log, {
+      dampening: options.dampening ?? DEFAULT_DAMPENING,
+    });
+    this.server = createApiServer({
+      client: this.client,
+      keys: this.keys,
+      view: this.view,
+      metrics: this.metrics,
+      log: this.log,
+      state: { id: options.id, isLeader: () => this.leadership.isLeader, etcdUp: () => this.watch.live },
+    });
+
+    this.view.on('view:changed', () => this.reconciler.schedule());
+    this.view.on('record:invalid', (key, err) =>
+      this.log.warn('ignoring a record that does not decode', {
+        key,
+        code: err.code,
+        field: err.field,
+        error: err.message,
+      }),
+    );
+    this.watch.on('etcd:down', (err) => {
+      this.log.warn('etcd unreachable; serving the last known state, retrying', { error: err.message });
+      this.emit('etcd:down', err);
+    });
+    this.watch.on('etcd:up', (revision) => {
+      this.log.info('etcd watch live', { revision });
+      this.emit('etcd:up');
+    });
+    this.watch.on('keyspace:resync', (reason) => this.log.info('resyncing the keyspace', { reason }));
+    this.leadership.on('leader:elected', () => {
+      this.reconciler.schedule();
+      this.emit('leader:elected');
+    });
+    this.leadership.on('leader:lost', (reason) => {
+      this.reconciler.resetMobility();
+      this.emit('leader:lost', reason);
+    });
+  }
+
+  static async start(options: ControllerOptions): Promise<Controller> {
+    const controller = new Controller(options);
+    if (options.listen.startsWith('/')) await rm(options.listen, { force: true });
+    await listenOn(controller.server, options.listen, options.signal);
+    controller.watch.start();
+    controller.leadership.start();
+    controller.reconciler.start();
+    options.signal?.addEventListener('abort', () => void controller.stop(), { once: true });
+    controller.log.info('controller started', {
+      id: options.id,
+      listen: controller.address,
+      prefix: controller.keys.prefix,
+    });
+    return controller;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  get isLeader(): boolean {
+    return this.leadership.isLeader;
+  }
+
+  get etcdUp(): boolean {
+    return this.watch.live;
+  }
+
+  /** `http://host:port` for TCP, the socket path for a unix socket. */
+  get address(): string {
+    const a = this.server.address();
+    if (typeof a === 'string') return a;
+    const info = a as AddressInfo;
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+    return `http://${host}:${info.port}`;
+  }
+
+  /** One leader round now (tests/benchmarks): resolves when its writes are done. */
+  reconcileNow(): Promise<void> {
+    return this.reconciler.runOnce();
+  }
+
+  /** Resigns leadership (a standby takes over at once), stops serving and closes etcd. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.reconciler.stop();
+    await this.leadership.stop();
+    await this.watch.stop();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    this.client.close();
+    this.log.info('controller stopped', { id: this.options.id });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Leader election over etcd3's Election (`election/controller/<lease>` under
+ * the prefix, value = controller id). Only the leader computes and writes
+ * tables. Every leader write is a transaction that first checks this
+ * replica's campaign key still exists: once its lease is gone (expired while
+ * it was partitioned or paused, or resigned) the key is gone too, so a deposed
+ * leader's late write is refused by etcd instead of overwriting the new
+ * leader's state.
+ */
+import { EventEmitter } from 'node:events';
+import { CONTROLLER_ELECTION_NAME, type KeyLayout } from '@dvs/wire';
+import type { Campaign, Etcd3 } from 'etcd3';
+import type { Logger } from '../log.js';
+
+export interface LeadershipEvents {
+  'leader:elected': [];
+  'leader:lost': [reason: string];
+}
+
+export interface LeadershipOptions {
+  id: string;
+  /** TTL of the campaign lease in seconds: how long a dead leader holds the role (default 10). */
+  ttlSeconds: number;
+  /** Wait before campaigning again after losing the campaign (default 1000 ms). */
+  retryMs?: number;
+}
+
+export class Leadership extends EventEmitter<LeadershipEvents> {
+  private campaign: Campaign | null = null;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private key: string | null = null;
+  private leader = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly keys: KeyLayout,
+    private readonly options: LeadershipOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** The etcd key every leader transaction must find existing; null when not leader. */
+  get guardKey(): string | null {
+    return this.leader ? this.key : null;
+  }
+
+  start(): void {
+    if (this.stopped || this.campaign !== null) return;
+    const election = this.client
+      .namespace(this.keys.prefix)
+      .election(CONTROLLER_ELECTION_NAME, this.options.ttlSeconds);
+    const campaign = election.campaign(this.options.id);
+    this.campaign = campaign;
+    campaign.on('elected', () => {
+      if (this.campaign !== campaign) return;
+      campaign.getCampaignKey().then(
+        (key) => {
+          if (this.campaign !== campaign) return;
+          this.key = key;
+          this.leader = true;
+          this.log.info('elected leader', { id: this.options.id, key });
+          this.emit('leader:elected');
+        },
+        (err: Error) => this.fail(campaign, err),
+      );
+    });
+    campaign.on('error', (err: Error) => this.fail(campaign, err));
+  }
+
+  private fail(campaign: Campaign, err: Error): void {
+    if (this.campaign !== campaign) return;
+    this.campaign = null;
+    const wasLeader = this.leader;
+    this.leader = false;
+    this.key = null;
+    if (wasLeader) {
+      this.log.warn('leadership lost', { id: this.options.id, error: err.message });
+      this.emit('leader:lost', err.message);
+    } else {
+      this.log.debug('campaign failed', { id: this.options.id, error: err.message });
+    }
+    if (!this.stopped) this.retryTimer = setTimeout(() => this.start(), this.options.retryMs ?? 1000);
+  }
+
+  /** Resigns (a standby takes over at once) and stops campaigning. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    const campaign = this.campaign;
+    this.campaign = null;
+    const wasLeader = this.leader;
+    this.leader = false;
+    this.key = null;
+    if (wasLeader) this.emit('leader:lost', 'stopped');
+    if (campaign !== null) {
+      await Promise.race([campaign.resign().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    }
+  }
+}

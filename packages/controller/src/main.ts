@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// dvs-controller entry point: parse flags, start, stop cleanly on SIGTERM/SIGINT.
+// Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.
+import { existsSync } from 'node:fs';
+import { Controller, ControllerError } from './controller.js';
+import { parseControllerArgs, USAGE } from './config.js';
+import { createJsonLogger } from './log.js';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseControllerArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`dvs-controller: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (parsed === null) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  for (const [flag, file] of [
+    ['etcd-ca', parsed.options.etcd.caFile],
+    ['etcd-cert', parsed.options.etcd.certFile],
+    ['etcd-key', parsed.options.etcd.keyFile],
+  ] as const) {
+    if (file !== undefined && !existsSync(file)) {
+      process.stderr.write(`dvs-controller: --${flag}: file ${file} does not exist\n`);
+      return 2;
+    }
+  }
+  const log = createJsonLogger(parsed.logLevel, undefined, { component: 'controller', id: parsed.options.id });
+  let controller: Controller;
+  try {
+    controller = await Controller.start({ ...parsed.options, log });
+  } catch (err) {
+    process.stderr.write(`dvs-controller: ${(err as Error).message}\n`);
+    return err instanceof ControllerError && err.code === 'DVS_CONFIG_INVALID' ? 2 : 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info('stopping', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await controller.stop();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`dvs-controller: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,73 @@
+/**
+ * Controller counters, rendered with the view's gauges as Prometheus text.
+ */
+import type { ClusterView } from './view/cluster-view.js';
+
+export class ControllerMetrics {
+  macMoves = 0;
+  macMovesFrozen = 0;
+  reconciles = 0;
+  reconcileWrites = 0;
+  writeConflicts = 0;
+  private readonly http = new Map<string, number>();
+
+  countHttp(route: string, status: number): void {
+    const key = `${route}\u0000${status}`;
+    this.http.set(key, (this.http.get(key) ?? 0) + 1);
+  }
+
+  render(view: ClusterView, state: { leader: boolean; etcdUp: boolean }): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    metric('dvs_controller_leader', 'gauge', '1 when this replica is the leader.', [['', state.leader ? 1 : 0]]);
+    metric('dvs_controller_etcd_up', 'gauge', '1 when the etcd watch is live.', [['', state.etcdUp ? 1 : 0]]);
+    metric('dvs_controller_revision', 'gauge', 'Last etcd revision applied to the view.', [['', view.revision]]);
+    metric('dvs_controller_hosts', 'gauge', 'Hosts by state.', [
+      ['{state="up"}', view.hosts.size],
+      ['{state="down"}', view.downHosts.size],
+    ]);
+    metric('dvs_controller_networks', 'gauge', 'Networks defined.', [['', view.networks.size]]);
+    const perVni = new Map<number, number>();
+    let duplicates = 0;
+    for (const { record } of view.fdb.values()) {
+      perVni.set(record.vni, (perVni.get(record.vni) ?? 0) + 1);
+      if (record.duplicate) duplicates++;
+    }
+    metric(
+      'dvs_controller_fdb_entries',
+      'gauge',
+      'Authoritative FDB entries per VNI.',
+      [...perVni].sort((a, b) => a[0] - b[0]).map(([vni, n]) => [`{vni="${vni}"}`, n]),
+    );
+    metric('dvs_controller_fdb_duplicates', 'gauge', 'MACs frozen as duplicate.', [['', duplicates]]);
+    metric('dvs_controller_reports', 'gauge', 'MAC reports from agents.', [['', view.reports.size]]);
+    metric('dvs_controller_invalid_records', 'gauge', 'Keys whose record does not decode.', [['', view.invalid.size]]);
+    metric('dvs_controller_mac_moves_total', 'counter', 'MAC moves decided by the leader.', [
+      ['{frozen="false"}', this.macMoves],
+      ['{frozen="true"}', this.macMovesFrozen],
+    ]);
+    metric('dvs_controller_reconciles_total', 'counter', 'Table computations run as leader.', [['', this.reconciles]]);
+    metric('dvs_controller_reconcile_writes_total', 'counter', 'Keys written or deleted by the leader.', [
+      ['', this.reconcileWrites],
+    ]);
+    metric(
+      'dvs_controller_leader_write_conflicts_total',
+      'counter',
+      'Leader transactions refused (deposed, or a key changed meanwhile).',
+      [['', this.writeConflicts]],
+    );
+    metric(
+      'dvs_controller_http_requests_total',
+      'counter',
+      'HTTP requests by route and status.',
+      [...this.http].map(([key, n]) => {
+        const [route, status] = key.split('\u0000');
+        return [`{route="${route}",status="${status}"}`, n];
+      }),
+    );
+    return lines.join('\n') + '\n';
+  }
+}

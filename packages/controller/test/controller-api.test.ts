@@ -1,0 +1,226 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Controller } from '../src/index.js';
+import { EtcdServer } from '../src/testing/index.js';
+import { api, startController } from './support/controller-harness.js';
+import { FakeAgent } from './support/fake-agent.js';
+import { waitFor } from './support/wait-for.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; field: string | null };
+}
+
+let etcd: EtcdServer;
+let controller: Controller;
+
+before(async () => {
+  etcd = await EtcdServer.start();
+  controller = await startController(etcd.endpoint, 'ctl-api');
+  await waitFor('leadership', () => (controller.isLeader ? true : undefined));
+});
+
+after(async () => {
+  await controller?.stop();
+  await etcd?.stop();
+});
+
+test('networks: create with defaults, get, list, update, delete', async () => {
+  const created = await api<{ network: Record<string, unknown> }>(controller, 'POST', '/v1/networks', {
+    vni: 100,
+    name: 'blue',
+  });
+  assert.equal(created.status, 201);
+  assert.deepEqual(
+    { ...created.body.network, createdAt: 0, updatedAt: 0 },
+    {
+      vni: 100,
+      name: 'blue',
+      encap: 'vxlan',
+      mtu: 1450,
+      floodMode: 'head-end',
+      arpSuppression: false,
+      externalVteps: [],
+      description: '',
+      createdAt: 0,
+      updatedAt: 0,
+    },
+  );
+  await api(controller, 'POST', '/v1/networks', { vni: 200, name: 'red', encap: 'gre-udp', mtu: 1400 });
+  const list = await api<{ networks: { vni: number }[] }>(controller, 'GET', '/v1/networks');
+  assert.deepEqual(
+    list.body.networks.map((n) => n.vni),
+    [100, 200],
+  );
+  const patched = await api<{ network: { mtu: number; name: string } }>(controller, 'PATCH', '/v1/networks/200', {
+    mtu: 1300,
+  });
+  assert.equal(patched.status, 200);
+  assert.equal(patched.body.network.mtu, 1300);
+  assert.equal(patched.body.network.name, 'red');
+  const got = await api<{ network: { mtu: number } }>(controller, 'GET', '/v1/networks/200');
+  assert.equal(got.body.network.mtu, 1300);
+  const deleted = await api(controller, 'DELETE', '/v1/networks/200');
+  assert.deepEqual(deleted.body, { deleted: { vni: 200 } });
+  assert.equal((await api(controller, 'GET', '/v1/networks/200')).status, 404);
+});
+
+test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JSON, unknown field', async () => {
+  const cases: [unknown, number, string, string | null][] = [
+    [{ vni: 100, name: 'again' }, 409, 'DVS_NETWORK_EXISTS', 'vni'],
+    [{ vni: 0, name: 'zero' }, 400, 'DVS_VNI_OUT_OF_RANGE', 'vni'],
+    [{ vni: 16777216, name: 'big' }, 400, 'DVS_VNI_OUT_OF_RANGE', 'vni'],
+    [{ vni: 300, name: 'g', encap: 'geneve' }, 400, 'DVS_ENCAP_UNKNOWN', 'encap'],
+    [{ vni: 300, name: 'blue' }, 409, 'DVS_NETWORK_NAME_TAKEN', 'name'],
+    [{ vni: 300 }, 400, 'DVS_FIELD_MISSING', 'name'],
+    [{ vni: 300, name: 'x', mtu: 100 }, 400, 'DVS_FIELD_INVALID', 'mtu'],
+    [{ vni: 300, name: 'x', colour: 'red' }, 400, 'DVS_FIELD_UNKNOWN', 'colour'],
+    [
+      { vni: 300, name: 'x', externalVteps: [{ address: 'nope' }] },
+      400,
+      'DVS_FIELD_INVALID',
+      'externalVteps.0.address',
+    ],
+    ['{not json', 400, 'DVS_INVALID_JSON', null],
+  ];
+  for (const [body, status, code, field] of cases) {
+    const res = await api<ErrorBody>(controller, 'POST', '/v1/networks', body);
+    assert.equal(res.status, status, JSON.stringify(body));
+    assert.equal(res.body.error.code, code, JSON.stringify(body));
+    assert.equal(res.body.error.field, field, JSON.stringify(body));
+    assert.ok(res.body.error.message.length > 10);
+  }
+  const patchVni = await api<ErrorBody>(controller, 'PATCH', '/v1/networks/100', { vni: 101 });
+  assert.equal(patchVni.body.error.code, 'DVS_FIELD_INVALID');
+  const wrongMethod = await api<ErrorBody>(controller, 'DELETE', '/v1/networks');
+  assert.equal(wrongMethod.status, 405);
+  const nowhere = await api<ErrorBody>(controller, 'GET', '/v1/nowhere');
+  assert.equal(nowhere.status, 404);
+  assert.equal(nowhere.body.error.code, 'DVS_NOT_FOUND');
+});
+
+test('external VTEPs join the flood list; static FDB entries stay put over reports', async () => {
+  const agent = new FakeAgent(etcd.endpoint, 'host-a', '192.0.2.1');
+  try {
+    await agent.register([{ port: 'tap0', vni: 100 }]);
+    const added = await api<{ network: { externalVteps: unknown[] } }>(
+      controller,
+      'POST',
+      '/v1/networks/100/external-vteps',
+      {
+        address: '203.0.113.9',
+        description: 'kernel vxlan',
+      },
+    );
+    assert.equal(added.status, 201);
+    assert.deepEqual(added.body.network.externalVteps, [
+      { address: '203.0.113.9', port: 4789, description: 'kernel vxlan' },
+    ]);
+    const again = await api<ErrorBody>(controller, 'POST', '/v1/networks/100/external-vteps', {
+      address: '203.0.113.9',
+    });
+    assert.equal(again.body.error.code, 'DVS_EXTERNAL_VTEP_EXISTS');
+
+    const flood = await waitFor('flood list with host and external VTEP', async () => {
+      const res = await api<{ floodLists: { members: { address: string; host: string | null }[] }[] }>(
+        controller,
+        'GET',
+        '/v1/flood?vni=100',
+      );
+      const members = res.body.floodLists[0]?.members ?? [];
+      return members.length === 2 ? members : undefined;
+    });
+    assert.deepEqual(
+      flood.map((m) => [m.address, m.host]),
+      [
+        ['192.0.2.1', 'host-a'],
+        ['203.0.113.9', null],
+      ],
+    );
+
+    const set = await api<{ entry: { origin: string; vtep: { port: number } } }>(controller, 'POST', '/v1/fdb', {
+      vni: 100,
+      mac: '02-00-00-00-0E-01',
+      address: '203.0.113.9',
+    });
+    assert.equal(set.status, 201);
+    assert.equal(set.body.entry.origin, 'static');
+    await agent.report(100, '02:00:00:00:0e:01', 5); // a report for the same MAC does not override it
+    await agent.report(100, '02:00:00:00:00:aa', 0);
+    await waitFor('learned entry', async () => {
+      const res = await api<{ entries: unknown[] }>(controller, 'GET', '/v1/fdb?mac=02:00:00:00:00:aa');
+      return res.body.entries.length === 1 ? true : undefined;
+    });
+    const pinned = await api<{ entries: { origin: string; host: string | null }[] }>(
+      controller,
+      'GET',
+      '/v1/fdb?vni=100&mac=02:00:00:00:0e:01',
+    );
+    assert.deepEqual(
+      pinned.body.entries.map((e) => [e.origin, e.host]),
+      [['static', null]],
+    );
+
+    const notStatic = await api<ErrorBody>(controller, 'DELETE', '/v1/fdb/100/02:00:00:00:00:aa');
+    assert.equal(notStatic.body.error.code, 'DVS_FDB_NOT_STATIC');
+    const removed = await api(controller, 'DELETE', '/v1/fdb/100/02:00:00:00:0e:01');
+    assert.equal(removed.status, 200);
+    await waitFor('learned entry replaces the removed static one', async () => {
+      const res = await api<{ entries: { origin: string }[] }>(controller, 'GET', '/v1/fdb?mac=02:00:00:00:0e:01');
+      return res.body.entries[0]?.origin === 'report' ? true : undefined;
+    });
+    const badMac = await api<ErrorBody>(controller, 'POST', '/v1/fdb', { vni: 100, mac: 'zz', address: '203.0.113.9' });
+    assert.equal(badMac.body.error.code, 'DVS_MAC_INVALID');
+    const noNet = await api<ErrorBody>(controller, 'POST', '/v1/fdb', {
+      vni: 4242,
+      mac: '02:00:00:00:00:01',
+      address: '203.0.113.9',
+    });
+    assert.equal(noNet.status, 404);
+    const del = await api(controller, 'DELETE', '/v1/networks/100/external-vteps/203.0.113.9');
+    assert.equal(del.status, 200);
+  } finally {
+    await agent.close();
+  }
+});
+
+test('hosts, status, healthz and metrics views', async () => {
+  const agent = new FakeAgent(etcd.endpoint, 'host-v', '192.0.2.7');
+  try {
+    await agent.register([{ port: 'tap9', vni: 100 }]);
+    await agent.report(100, '02:00:00:00:07:01', 0, 'tap9');
+    const host = await waitFor('host view', async () => {
+      const res = await api<{ host: { state: string; ports: { port: string }[]; macs: number } }>(
+        controller,
+        'GET',
+        '/v1/hosts/host-v',
+      );
+      return res.status === 200 && res.body.host.macs === 1 ? res.body.host : undefined;
+    });
+    assert.equal(host.state, 'up');
+    assert.deepEqual(
+      host.ports.map((p) => p.port),
+      ['tap9'],
+    );
+    const status = await api<{ controller: { leader: boolean; leaderId: string }; hosts: { up: number } }>(
+      controller,
+      'GET',
+      '/v1/status',
+    );
+    assert.equal(status.body.controller.leader, true);
+    assert.equal(status.body.controller.leaderId, 'ctl-api');
+    assert.ok(status.body.hosts.up >= 1);
+    await waitFor('fdb entry of host-v', async () => {
+      const res = await api<{ entries: unknown[] }>(controller, 'GET', '/v1/fdb?host=host-v');
+      return res.body.entries.length === 1 ? true : undefined;
+    });
+    const health = await api<{ status: string; leader: boolean }>(controller, 'GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    const metrics = await api<string>(controller, 'GET', '/metrics');
+    assert.match(metrics.body, /^dvs_controller_leader 1$/m);
+    assert.match(metrics.body, /^dvs_controller_fdb_entries\{vni="100"\} \d+$/m);
+    assert.match(metrics.body, /dvs_controller_http_requests_total\{route="\/v1\/hosts\/:host",status="200"\} \d+/);
+  } finally {
+    await agent.close();
+  }
+});
