@@ -1,0 +1,197 @@
+/**
+ * npm run bench -w @dvs/netdev
+ *
+ * Packets/s and Gb/s of the agent-shaped forwarding loops (forwarder.ts) for
+ * 64 B and 1400 B frames, TAP → UDP and UDP → TAP, through
+ *   (a) node:dgram + the addon's TAP   (the baseline)
+ *   (b) native sendmmsg/recvmmsg + the addon's TAP
+ * side by side with the ratio b/a, all measured in this one run. Traffic comes
+ * from a generator child process (generator.ts) on the other core; everything
+ * lives in a network namespace of our own, deleted at the end.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  enterNetworkNamespace,
+  ipv4ToNumber,
+  openDgramTunnelSocket,
+  openTapSync,
+  openTunnelSocketSync,
+} from '../src/index.js';
+import type { TunnelSocket } from '../src/index.js';
+import { LabNamespace } from '../src/testing/index.js';
+import { newCounters, startDecap, startEncap } from './forwarder.js';
+import type { Counters, Vtep } from './forwarder.js';
+import { MAC_COUNT, SINK_COUNT, macNumber } from './traffic.js';
+
+const WARMUP_S = 0.6;
+const MEASURE_S = Number(process.env.DVS_BENCH_SECONDS ?? 2.5);
+const SIZES = [64, 1400];
+const SINK_PORT_BASE = 47890;
+const GENERATOR_JS = fileURLToPath(new URL('./generator.js', import.meta.url));
+
+type Impl = 'dgram' | 'native';
+type Direction = 'tap→udp' | 'udp→tap';
+
+interface Result {
+  pps: number;
+  /** Frames forwarded per second of CPU this process used (user + system): robust to a busy machine. */
+  ppsPerCpu: number;
+  cpuShare: number;
+  gbps: number;
+  generated: number;
+  forwarded: number;
+  delivered: number | null;
+  missed: number;
+  eagainDrops: number;
+}
+
+async function openSocket(impl: Impl): Promise<TunnelSocket> {
+  const options = { address: '127.0.0.1', port: 0, recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 };
+  return impl === 'native' ? openTunnelSocketSync(options) : openDgramTunnelSocket(options);
+}
+
+/** Runs the generator child for the whole warm-up + measurement and samples our counters in between. */
+async function measure(
+  args: string[],
+  c: Counters,
+): Promise<{
+  pps: number;
+  ppsPerCpu: number;
+  cpuShare: number;
+  bytesPerS: number;
+  child: { sent: number; drained: number };
+}> {
+  const child = spawn(process.execPath, [GENERATOR_JS, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.value !== 'ready') throw new Error(`generator did not start: ${String(first.value)}`);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_S * 1000));
+  const cpu = process.cpuUsage();
+  const start = { t: performance.now(), n: c.forwarded, b: c.bytes };
+  await new Promise((resolve) => setTimeout(resolve, MEASURE_S * 1000));
+  const end = { t: performance.now(), n: c.forwarded, b: c.bytes };
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  const last = await iterator.next();
+  lines.close();
+  await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+  const seconds = (end.t - start.t) / 1000;
+  return {
+    pps: (end.n - start.n) / seconds,
+    ppsPerCpu: (end.n - start.n) / cpuSeconds,
+    cpuShare: cpuSeconds / seconds,
+    bytesPerS: (end.b - start.b) / seconds,
+    child: JSON.parse(String(last.value)) as { sent: number; drained: number },
+  };
+}
+
+async function run(ns: LabNamespace, tapName: string, impl: Impl, direction: Direction, size: number): Promise<Result> {
+  const tap = ns.run(() => openTapSync({ name: tapName, mtu: 1500 }));
+  const socket = await openSocket(impl);
+  const c = newCounters();
+  try {
+    if (direction === 'tap→udp') {
+      const fdb = new Map<number, Vtep>();
+      for (let i = 0; i < MAC_COUNT; i++) {
+        fdb.set(macNumber(i), { ipv4: ipv4ToNumber('127.0.0.1'), port: SINK_PORT_BASE + (i % SINK_COUNT) });
+      }
+      const stop = startEncap(tap, socket, fdb, c);
+      const sinks = Array.from({ length: SINK_COUNT }, (_, i) => String(SINK_PORT_BASE + i));
+      const m = await measure([ns.name, 'tap', tapName, String(size), String(WARMUP_S + MEASURE_S + 0.2), ...sinks], c);
+      stop();
+      return {
+        ...rates(m),
+        generated: m.child.sent,
+        delivered: m.child.drained,
+        missed: c.missed,
+        eagainDrops: c.eagainDrops,
+        forwarded: c.forwarded,
+      };
+    }
+    const local = new Set<number>();
+    for (let i = 0; i < MAC_COUNT; i++) local.add(macNumber(i));
+    const stop = startDecap(socket, tap, local, c);
+    const m = await measure(
+      [ns.name, 'udp', String(socket.localPort), String(size), String(WARMUP_S + MEASURE_S + 0.2)],
+      c,
+    );
+    stop();
+    return {
+      ...rates(m),
+      generated: m.child.sent,
+      delivered: null,
+      missed: c.missed,
+      eagainDrops: c.eagainDrops,
+      forwarded: c.forwarded,
+    };
+  } finally {
+    socket.close();
+    tap.close();
+  }
+}
+
+function rates(m: { pps: number; ppsPerCpu: number; cpuShare: number; bytesPerS: number }): {
+  pps: number;
+  ppsPerCpu: number;
+  cpuShare: number;
+  gbps: number;
+} {
+  return { pps: m.pps, ppsPerCpu: m.ppsPerCpu, cpuShare: m.cpuShare, gbps: (m.bytesPerS * 8) / 1e9 };
+}
+
+function fmt(n: number, width: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).padStart(width);
+}
+
+async function main(): Promise<void> {
+  const ns = new LabNamespace(`dvn${process.pid}b`);
+  // Stay inside the namespace for the whole run: node:dgram binds late, on the loop.
+  const restore = enterNetworkNamespace(ns.name);
+  const rows: { direction: Direction; size: number; dgram: Result; native: Result }[] = [];
+  try {
+    for (const direction of ['tap→udp', 'udp→tap'] as const) {
+      for (const size of SIZES) {
+        const dgram = await run(ns, `dvn${process.pid}t`, 'dgram', direction, size);
+        const native = await run(ns, `dvn${process.pid}t`, 'native', direction, size);
+        rows.push({ direction, size, dgram, native });
+      }
+    }
+  } finally {
+    restore();
+    ns.dispose();
+  }
+  console.log(`\n@dvs/netdev forwarding benchmark (${MEASURE_S} s per cell, batch 64, one generator process)`);
+  console.log(
+    'frames through TAP → JS (MAC lookup + VXLAN header in place) → UDP, and UDP → JS (VXLAN check + MAC lookup) → TAP\n',
+  );
+  const header = (title: string): string =>
+    `${'direction'.padEnd(9)} ${'frame'.padStart(6)} | ${`(a) dgram ${title}`.padStart(17)} ${'Gb/s'.padStart(6)} | ${`(b) native ${title}`.padStart(18)} ${'Gb/s'.padStart(6)} | ${'b/a'.padStart(6)}`;
+  const line = (r: (typeof rows)[number], rate: (x: Result) => number): string => {
+    const gbps = (x: Result): number => (rate(x) / x.pps) * x.gbps;
+    return `${r.direction.padEnd(9)} ${`${r.size} B`.padStart(6)} | ${fmt(rate(r.dgram), 17)} ${fmt(gbps(r.dgram), 6, 2)} | ${fmt(rate(r.native), 18)} ${fmt(gbps(r.native), 6, 2)} | ${fmt(rate(r.native) / rate(r.dgram), 5, 2)}x`;
+  };
+  console.log('wall clock: frames forwarded per second');
+  console.log(header('pkt/s'));
+  for (const r of rows) console.log(line(r, (x) => x.pps));
+  console.log('\nper core: frames forwarded per CPU-second of the forwarding process (user + system)');
+  console.log(header('pkt/CPU-s'));
+  for (const r of rows) console.log(line(r, (x) => x.ppsPerCpu));
+  console.log(
+    '\ndetails (whole run incl. warm-up): generated / forwarded / delivered to sinks / dropped at EAGAIN / lookup misses / CPU share',
+  );
+  for (const r of rows) {
+    for (const [impl, x] of [
+      ['dgram', r.dgram],
+      ['native', r.native],
+    ] as const) {
+      console.log(
+        `  ${r.direction} ${String(r.size).padStart(4)} B ${impl.padEnd(6)}: ${fmt(x.generated, 11)} / ${fmt(x.forwarded, 11)} / ${x.delivered === null ? '(TAP)'.padStart(11) : fmt(x.delivered, 11)} / ${fmt(x.eagainDrops, 9)} / ${fmt(x.missed, 6)} / ${fmt(x.cpuShare * 100, 3)}%`,
+      );
+    }
+  }
+}
+
+await main();
