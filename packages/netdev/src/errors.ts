@@ -10,6 +10,7 @@
  *  DVS_NAME_INVALID    empty, '.', '..', or containing '/', ':' or whitespace
  *  DVS_ADDRESS_IN_USE  bind(): EADDRINUSE
  *  DVS_ADDRESS_UNAVAILABLE bind(): EADDRNOTAVAIL (the address is not on this host)
+ *  DVS_DEVICE_GONE     the TAP was deleted under us (EBADFD on read/write): close() it
  *  DVS_CLOSED          the device or socket was used after close()
  *  DVS_NATIVE_UNAVAILABLE the native addon is not built (run the bootstrap)
  *  DVS_IO              any other system error; `errno` carries the symbol (e.g. 'EIO')
@@ -24,6 +25,7 @@ export type NetdevErrorCode =
   | 'DVS_NAME_INVALID'
   | 'DVS_ADDRESS_IN_USE'
   | 'DVS_ADDRESS_UNAVAILABLE'
+  | 'DVS_DEVICE_GONE'
   | 'DVS_CLOSED'
   | 'DVS_NATIVE_UNAVAILABLE'
   | 'DVS_IO';

@@ -23,6 +23,7 @@ function codeFor(syscall: string, errno: string): NetdevErrorCode {
   // TUNSETIFF says EINVAL when the name belongs to a device that is not a TAP
   // (a veth, a bridge, a TUN); the name itself was validated before.
   if (syscall === 'TUNSETIFF' && errno === 'EINVAL') return 'DVS_NAME_IN_USE';
+  if (errno === 'EBADFD') return 'DVS_DEVICE_GONE';
   if (errno === 'EADDRINUSE') return 'DVS_ADDRESS_IN_USE';
   if (errno === 'EADDRNOTAVAIL') return 'DVS_ADDRESS_UNAVAILABLE';
   return 'DVS_IO';
@@ -40,6 +41,8 @@ function hint(code: NetdevErrorCode): string {
       return 'the TAP is already attached to another process';
     case 'DVS_NAME_TOO_LONG':
       return 'interface names are at most 15 bytes';
+    case 'DVS_DEVICE_GONE':
+      return 'the device was deleted';
     case 'DVS_ADDRESS_IN_USE':
       return 'the address and port are already bound';
     case 'DVS_ADDRESS_UNAVAILABLE':

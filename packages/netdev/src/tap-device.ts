@@ -16,7 +16,8 @@ export const INTERFACE_NAME_MAX_BYTES = 15;
  *  - read() makes one N-API crossing per batch and one read(2) per frame until
  *    EAGAIN or capacity; write() likewise with write(2).
  *  - `existed`: whether the device was there before (adopted) or created now.
- *  - A deleted device makes read()/write() throw NetdevError DVS_IO (EBADFD).
+ *  - A device deleted under us (`ip link del`) wakes the readable handler, and
+ *    read()/write() throw NetdevError DVS_DEVICE_GONE: close() it then.
  */
 export class TapDevice implements FrameDevice {
   readonly stats: FrameDeviceStats = {

@@ -17,6 +17,9 @@ import type { PacketBatch } from './packet-batch.js';
  *  - onReadable(handler): handler runs on Node's event loop (no threadpool, no
  *    busy spin) whenever the device has frames to read; the handler must read
  *    until read() returns less than capacity or 0. null stops watching.
+ *    (Every dvs implementation is level-triggered: a handler that stops
+ *    early, e.g. for fairness between devices, is simply called again on the
+ *    next loop turn while frames are pending.)
  *  - close(): stops watching, closes the fd; a device created by us and not
  *    persistent disappears with it. Idempotent.
  *

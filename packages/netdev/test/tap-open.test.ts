@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isNetdevError, openTap, openTapSync } from '../src/index.js';
+import { PacketBatch, isNetdevError, openTap, openTapSync } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 
 // Opening TAPs: create, adopt, persistence, owner, MTU, link state, and every
@@ -111,4 +111,29 @@ test('DVS_NO_TUN_DEVICE without /dev/net/tun', () => {
     'sh',
   ];
   assert.equal(codeInChild({ wrap }), 'DVS_NO_TUN_DEVICE');
+});
+
+test('a TAP deleted under us wakes the reader, and read()/write() say DVS_DEVICE_GONE', async () => {
+  const name = uniqueName();
+  const tap = ns.run(() => openTapSync({ name }));
+  const batch = new PacketBatch(4, 2048);
+  batch.lengths[0] = 60;
+  const woke = new Promise<unknown>((resolve) =>
+    tap.onReadable(() => {
+      try {
+        tap.read(batch, 0);
+        resolve(null);
+      } catch (err) {
+        resolve(err);
+      }
+      tap.onReadable(null);
+    }),
+  );
+  ns.ip('link', 'del', name);
+  assert.ok(isNetdevError(await woke, 'DVS_DEVICE_GONE'));
+  assert.throws(
+    () => tap.write(batch, [0], 1),
+    (err) => isNetdevError(err, 'DVS_DEVICE_GONE'),
+  );
+  tap.close();
 });
