@@ -20,7 +20,7 @@ export const OUTER_IPV4_HEADERS_LENGTH = ETHERNET_HEADER_LENGTH + IPV4_HEADER_MI
  */
 export const TUNNEL_IPV4_MTU_OVERHEAD = IPV4_HEADER_MIN_LENGTH + UDP_HEADER_LENGTH + 8 + ETHERNET_HEADER_LENGTH;
 
-export type Encap = 'vxlan' | 'gre-udp';
+export type TunnelEncap = 'vxlan' | 'gre-udp';
 
 export interface OuterIpv4Fields {
   srcMac: number;
@@ -70,7 +70,7 @@ export function writeOuterIpv4Headers(
 }
 
 /** A whole underlay frame: outer headers, the encap's header for `vni`, then `frame`. Allocates. */
-export function buildTunnelPacket(encap: Encap, outer: OuterIpv4Fields, vni: number, frame: Uint8Array): Buffer {
+export function buildTunnelPacket(encap: TunnelEncap, outer: OuterIpv4Fields, vni: number, frame: Uint8Array): Buffer {
   const tunnelHeaderLength = encap === 'vxlan' ? VXLAN_HEADER_LENGTH : GRE_UDP_HEADER_LENGTH;
   const payloadLength = tunnelHeaderLength + frame.length;
   const buf = Buffer.alloc(OUTER_IPV4_HEADERS_LENGTH + payloadLength);
@@ -94,7 +94,7 @@ export interface TunnelPacket {
   ethernet: EthernetFrame;
   ipv4: Ipv4Header;
   udp: UdpHeader;
-  encap: Encap;
+  encap: TunnelEncap;
   vni: number;
   /** Absolute offset and length of the inner frame. */
   innerOffset: number;
@@ -119,7 +119,7 @@ export function decodeTunnelPacket(
     return null;
   const udp = decodeUdp(buf, ipv4.payloadOffset, ipv4.payloadLength);
   if (udp === null) return null;
-  let encap: Encap;
+  let encap: TunnelEncap;
   let vni: number;
   if (udp.dstPort === (ports.vxlan ?? VXLAN_UDP_PORT)) {
     encap = 'vxlan';
