@@ -10,12 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminClient } from './admin-client.js';
 import { LabError } from './errors.js';
-import { devices, ETCD_CLIENT_PORT, UNDERLAY_CONTROL_ADDRESS } from './lab-layout.js';
+import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
 import { labDir, type HostState, type LabState, type VmState } from './lab-state.js';
 import { isBuilt, programs } from './repo-paths.js';
 import { configureVmInterface, moveIntoVm, OVERLAY_MTU } from './vm-interface.js';
-import { isRecordedProcessAlive } from './process-control.js';
+import { isRecordedProcessAlive, logTail } from './process-control.js';
 
 export const VXLAN_PORT = 4789;
 export const GRE_UDP_PORT = 4754;
@@ -25,28 +25,25 @@ export const GRE_UDP_PORT = 4754;
  * Static peers are listed only when the lab runs without a controller.
  */
 export function agentConfig(state: LabState, host: HostState, adminSocket: string): Record<string, unknown> {
-  const withController = state.controller !== undefined;
+  const withController = state.agentsUseEtcd === true;
   const others = state.hosts.filter((h) => h.name !== host.name);
   return {
     host: host.name,
     vtep: { address: host.underlayAddress },
     adminSocket,
     logLevel: 'info',
+    logFormat: 'logfmt',
     networks: state.networks.map((n) => ({
       vni: n.vni,
+      name: n.name,
       encap: n.encap,
       mtu: OVERLAY_MTU,
-      ...(withController
-        ? {}
-        : {
-            peers: others
-              .filter((h) => h.kind === 'dvs' || n.encap === 'vxlan')
-              .map((h) => ({ address: h.underlayAddress })),
-          }),
+      // Static peers only without a controller: otherwise the flood lists come from etcd.
+      peers: withController
+        ? []
+        : others.filter((h) => h.kind === 'dvs' || n.encap === 'vxlan').map((h) => h.underlayAddress),
     })),
-    ...(withController
-      ? { etcd: { endpoints: [`http://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`], prefix: '/dvs/v1/' } }
-      : {}),
+    ...(withController ? { etcd: { endpoints: state.etcd?.endpoints ?? [], prefix: '/dvs/v1/' } } : {}),
   };
 }
 
@@ -82,7 +79,13 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
         return;
       } catch (e) {
         if (!(await isRecordedProcessAlive(p))) {
-          throw new LabError('DVS_LAB_COMMAND_FAILED', `agent on ${host.name} exited: see ${p.logFile}`, { cause: e });
+          throw new LabError(
+            'DVS_LAB_COMMAND_FAILED',
+            `agent on ${host.name} exited; its log:\n${await logTail(p.logFile)}`,
+            {
+              cause: e,
+            },
+          );
         }
         if (i > 200) throw new LabError('DVS_LAB_TIMEOUT', `agent on ${host.name} did not answer on ${adminSocket}`);
         client.close();

@@ -17,7 +17,7 @@ import {
 import type { LabRecorder } from './lab-recorder.js';
 import { labDir } from './lab-state.js';
 import { isBuilt, programs } from './repo-paths.js';
-import { isRecordedProcessAlive } from './process-control.js';
+import { isRecordedProcessAlive, logTail } from './process-control.js';
 import { ControllerClient } from './controller-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,7 +106,10 @@ export async function startControlPlane(recorder: LabRecorder, progress: (s: str
     if (await client.healthy()) return;
     for (const p of [etcd, controller]) {
       if (!(await isRecordedProcessAlive(p))) {
-        throw new LabError('DVS_LAB_COMMAND_FAILED', `${p.name} exited during start: see ${p.logFile}`);
+        throw new LabError(
+          'DVS_LAB_COMMAND_FAILED',
+          `${p.name} exited during start; its log:\n${await logTail(p.logFile)}`,
+        );
       }
     }
     if (i > 200) throw new LabError('DVS_LAB_TIMEOUT', `controller not healthy at ${url} after 10 s`);

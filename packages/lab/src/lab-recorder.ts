@@ -15,9 +15,14 @@ export class LabRecorder {
     this.state = state;
   }
 
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Applies a change and writes the file; writes are serialized so the last one on disk is the newest. */
   async update(change: (state: LabState) => void): Promise<void> {
     change(this.state);
-    await saveLabState(this.state);
+    const next = this.saving.then(() => saveLabState(this.state));
+    this.saving = next.catch(() => undefined);
+    await next;
   }
 
   /** Creates a network namespace with loopback up. */

@@ -79,6 +79,8 @@ export interface LabState {
   /** Controller API, reachable from the lab process through a unix socket forwarder. */
   controller?: { url: string; socketPath?: string };
   etcd?: { endpoints: string[]; dataDir: string };
+  /** Agents follow etcd (controller tables); false: static peers from their config. */
+  agentsUseEtcd?: boolean;
   /** What the lab could not do with the parts of dvs built so far, said plainly. */
   limitations: string[];
 }
@@ -99,11 +101,13 @@ export function newLabState(id: string): LabState {
   };
 }
 
-/** Writes state.json atomically (write + rename). */
+let writeCounter = 0;
+
+/** Writes state.json atomically (write + rename); concurrent writers each use their own temp file. */
 export async function saveLabState(state: LabState): Promise<void> {
   const dir = labDir(state.id);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `state.json.${process.pid}.tmp`);
+  const tmp = join(dir, `state.json.${process.pid}.${writeCounter++}.tmp`);
   await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, join(dir, 'state.json'));
 }

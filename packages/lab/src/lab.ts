@@ -35,6 +35,7 @@ import { createVmNamespace, quietNamespace } from './vm-interface.js';
 import { attachAgentVm, startAgent } from './agent-host.js';
 import { registerLabNetworks, startControlPlane } from './control-plane.js';
 import { isRecordedProcessAlive } from './process-control.js';
+import { isBuilt } from './repo-paths.js';
 
 export interface LabUpOptions {
   /** 4 characters a-z0-9; random when absent. */
@@ -144,6 +145,16 @@ export class Lab {
       check();
     }
     const dvsHosts = hosts.filter((h) => h.kind === 'dvs');
+    if (recorder.state.controller && dvsHosts.length > 0) {
+      if (isBuilt('agentEtcdSync')) {
+        await recorder.update((s) => (s.agentsUseEtcd = true));
+      } else {
+        const why =
+          "the agent's etcd sync is not built yet: agents use static peers, the controller's table is not fed";
+        progress(why);
+        await recorder.noteLimitation(why);
+      }
+    }
     if (dvsHosts.length > 0) {
       progress(`starting ${dvsHosts.length} agent(s)`);
       await Promise.all(dvsHosts.map((h) => startAgent(recorder, h)));

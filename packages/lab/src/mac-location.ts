@@ -80,7 +80,8 @@ export function kernelObserver(lab: Lab, host: HostState, vni: number, mac: stri
 
 export function controllerObserver(lab: Lab, vni: number, mac: string): MacObserver | null {
   const socketPath = lab.state.controller?.socketPath;
-  if (!socketPath) return null;
+  // Without agents feeding etcd the controller's table says nothing about this MAC.
+  if (!socketPath || !lab.state.agentsUseEtcd) return null;
   const client = new ControllerClient(socketPath);
   return {
     name: 'controller',

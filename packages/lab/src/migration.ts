@@ -170,7 +170,7 @@ export async function migrateVm(
 
   const dataPlane = watched.filter((o) => o.kind !== 'controller');
   const controller = watched.find((o) => o.kind === 'controller');
-  if (!controller) notes.push('no controller in this lab: table convergence not measured');
+  if (!controller) notes.push('no controller table fed by the agents in this lab: table convergence not measured');
   return {
     vm: vm.name,
     mac: vm.mac,
@@ -193,8 +193,9 @@ export async function migrateVm(
 }
 
 /**
- * Polls every observer until each has placed the MAC on the destination (and
- * kept it there) and holdMs more have passed, or timeoutMs.
+ * Polls every observer, each in its own loop (a slow one, like a kernel host
+ * read through `bridge`, never delays a fast one), until each has placed the
+ * MAC on the destination and kept it there for holdMs, or timeoutMs passed.
  */
 export async function watchConvergence(
   observers: MacObserver[],
@@ -215,19 +216,13 @@ export async function watchConvergence(
     errors: 0,
     seenDest: false,
   }));
-  let allSince: number | null = null;
-  while (!options.signal?.aborted) {
-    const started = Date.now();
-    await Promise.all(
-      observers.map(async (o, i) => {
-        const r = results[i];
-        let where: MacLocation;
-        try {
-          where = await o.locate();
-        } catch {
-          r.errors++;
-          return;
-        }
+  let stop = false;
+  const loops = observers.map(async (o, i) => {
+    const r = results[i];
+    while (!stop && !options.signal?.aborted) {
+      const started = Date.now();
+      try {
+        const where = await o.locate();
         const at = Date.now() - t0;
         if (where === toHost) {
           if (r.convergedMs === null) r.convergedMs = at;
@@ -237,8 +232,16 @@ export async function watchConvergence(
           r.convergedMs = null;
         }
         r.final = where;
-      }),
-    );
+      } catch {
+        r.errors++;
+      }
+      const wait = pollMs - (Date.now() - started);
+      if (wait > 0) await sleep(wait);
+    }
+  });
+  let allSince: number | null = null;
+  while (!options.signal?.aborted) {
+    await sleep(pollMs);
     const now = Date.now();
     if (results.every((r) => r.convergedMs !== null)) {
       allSince ??= now;
@@ -247,8 +250,8 @@ export async function watchConvergence(
       allSince = null;
     }
     if (now - t0 > timeoutMs + holdMs) break;
-    const wait = pollMs - (Date.now() - started);
-    if (wait > 0) await sleep(wait);
   }
+  stop = true;
+  await Promise.all(loops);
   return results.map(({ seenDest: _seen, ...r }) => r);
 }

@@ -72,6 +72,21 @@ export async function spawnDetached(options: SpawnDetachedOptions): Promise<Reco
   return { role: options.role, name: options.name, pid, startTime, logFile: options.logFile };
 }
 
+/** The last lines of a log file (for error messages: the lab directory goes away on teardown). */
+export async function logTail(path: string, lines = 12): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `    | ${l}`)
+      .join('\n');
+  } catch {
+    return '    | (no log)';
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, then SIGKILL after graceMs; only if the recorded start time still matches. */

@@ -12,6 +12,8 @@ export const programs = {
   agent: join(REPO_ROOT, 'packages/agent/dist/src/main.js'),
   controller: join(REPO_ROOT, 'packages/controller/dist/src/main.js'),
   cli: join(REPO_ROOT, 'packages/cli/dist/src/main.js'),
+  /** The agent's etcd sync (loaded by the agent when its config has `etcd:`). */
+  agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/control/index.js'),
   forwarder: join(REPO_ROOT, 'packages/lab/dist/src/unix-forwarder.js'),
 };
 

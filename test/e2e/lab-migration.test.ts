@@ -1,0 +1,91 @@
+// A VM live-migrates between dvs hosts in the namespace lab, QEMU style (same
+// MAC and address, new TAP on the destination, RARP announce, old port
+// removed), under a continuous 10 ms ping. Asserted: traffic follows the VM,
+// every agent re-points the MAC to the new host, the old host no longer holds
+// it, nothing flaps back. No timing thresholds: the figures are the
+// benchmark's business.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab, ContinuousPing, migrateVm, agentFdbEntries, type MigrationReport } from '@dvs/lab';
+
+let lab: Lab | null = null;
+
+before(async () => {
+  lab = await Lab.up({
+    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] },
+  });
+});
+
+after(async () => {
+  if (lab) {
+    const problems = await lab.down();
+    assert.deepEqual(problems, [], 'teardown left something behind');
+  }
+});
+
+async function pingOk(from: string, to: string): Promise<boolean> {
+  const r = await lab!.exec(from, ['ping', '-n', '-q', '-c', '3', '-i', '0.1', '-W', '1', lab!.vm(to).address]);
+  return / 0% packet loss/.test(r.stdout);
+}
+
+async function localPortsOf(host: string): Promise<string[]> {
+  const { data } = await lab!.admin(host).call('ports/show');
+  return (data as Array<{ name: string }>).map((p) => p.name);
+}
+
+async function moveAndCheck(vmName: string, to: string, pinger: string): Promise<MigrationReport> {
+  const l = lab!;
+  const from = l.vm(vmName).host;
+  const oldTap = l.vm(vmName).ifname;
+  const ping = new ContinuousPing(l.vm(pinger).netns, l.vm(vmName).address, 10);
+  let report: MigrationReport;
+  try {
+    await ping.waitForReplies(20, 10_000);
+    report = await migrateVm(l, vmName, to, { ping, holdMs: 500 });
+    const before = ping.replies.length;
+    await ping.waitForReplies(before + 20, 10_000);
+  } finally {
+    await ping.stop();
+  }
+  // Replies kept coming after the switchover: the traffic followed the VM.
+  assert.ok(
+    ping.replies.some((r) => r.atMs > report.switchoverAt + 100),
+    'no ping reply after the move',
+  );
+  assert.equal(l.vm(vmName).host, to);
+  for (const o of report.observers) {
+    assert.notEqual(o.convergedMs, null, `${o.name} never placed ${report.mac} on ${to} (final: ${o.final})`);
+    assert.equal(o.final, to, `${o.name} ends with ${report.mac} at ${o.final}`);
+  }
+  assert.equal(report.flaps, 0, 'the MAC flapped back to the old host');
+  assert.equal(report.oldHostHoldsMac, false, `${from} still holds the MAC on a local port`);
+
+  // The old host's own FDB has no local entry for the MAC and its port is gone.
+  const { data } = await l.admin(from).call('fdb/show', ['100']);
+  const entry = agentFdbEntries(data).find((e) => String(e.mac).toLowerCase() === report.mac);
+  assert.ok(!entry || entry.kind !== 'port', `${from} FDB still has ${report.mac} on a local port`);
+  assert.ok(!(await localPortsOf(from)).includes(oldTap), `${from} still has port ${oldTap}`);
+  assert.ok((await localPortsOf(to)).includes(l.vm(vmName).ifname), `${to} has no port ${l.vm(vmName).ifname}`);
+
+  // Every other VM reaches it at its new place.
+  for (const other of l.state.vms.filter((v) => v.name !== vmName)) {
+    assert.ok(await pingOk(other.name, vmName), `${other.name} cannot reach ${vmName} on ${to}`);
+  }
+  return report;
+}
+
+test('every VM reaches every other before the move', async () => {
+  for (const a of lab!.state.vms) {
+    for (const b of lab!.state.vms) {
+      if (a !== b) assert.ok(await pingOk(a.name, b.name), `${a.name} -> ${b.name}`);
+    }
+  }
+});
+
+test('vm1 migrates h1 -> h3 under a 10 ms ping from vm2: traffic follows, h1 lets go, no flap', async () => {
+  await moveAndCheck('vm1', 'h3', 'vm2');
+});
+
+test('vm1 migrates back h3 -> h1: the same holds on the way back', async () => {
+  await moveAndCheck('vm1', 'h1', 'vm2');
+});
