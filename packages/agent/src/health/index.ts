@@ -10,3 +10,4 @@ export * from './tunnel-status-record.js';
 export * from './tunnel-metrics.js';
 export * from './tunnels-show.js';
 export * from './data-path-probe-transport.js';
+export * from './agent-health.js';
