@@ -73,6 +73,22 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     campaign.on('error', (err: Error) => this.fail(campaign, err));
   }
 
+  /**
+   * Called when a guarded write was refused: if our campaign key is gone we
+   * were deposed (our lease expired while we could not reach etcd, or an
+   * operator removed the key); step down and campaign again.
+   */
+  async checkStillLeader(): Promise<void> {
+    const key = this.key;
+    const campaign = this.campaign;
+    if (!this.leader || key === null || campaign === null) return;
+    const exists = await this.client.get(key).exists();
+    if (!exists && this.campaign === campaign) {
+      void campaign.resign().catch(() => undefined);
+      this.fail(campaign, new Error(`campaign key ${key} is gone: deposed`));
+    }
+  }
+
   private fail(campaign: Campaign, err: Error): void {
     if (this.campaign !== campaign) return;
     this.campaign = null;

@@ -201,6 +201,7 @@ export class Reconciler {
     if (!res.succeeded) {
       this.metrics.writeConflicts++;
       this.log.debug('leader write refused (deposed, or keys changed meanwhile)', { keys: batch.length });
+      await this.leadership.checkStillLeader();
       return false;
     }
     const revision = Number(res.header.revision);
