@@ -160,8 +160,10 @@ export async function openTap(options: OpenTapOptions): Promise<TapDevice> {
 /** openTap() without the promise: for code that must open inside a synchronous namespace switch. */
 export function openTapSync(options: OpenTapOptions): TapDevice {
   checkInterfaceName(options.name);
-  const mtu = options.mtu ?? 0;
-  if (!Number.isInteger(mtu) || mtu < 0 || mtu > 65535) throw new RangeError(`mtu must be 68..65535, got ${mtu}`);
+  const mtu = options.mtu ?? 0; // 0: leave the MTU as it is
+  if (options.mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
+    throw new RangeError(`mtu must be 68..65535, got ${mtu}`);
+  }
   let opened: ReturnType<ReturnType<typeof nativeBinding>['tapOpen']>;
   try {
     opened = nativeBinding().tapOpen({

@@ -34,6 +34,7 @@ FdHandle::FdHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdHandle>(
   if (rc != 0) {
     delete poll_;
     poll_ = nullptr;
+    ::close(fd);  // the handle owns the fd from the moment it is passed in
     ThrowErrno(env, "uv_poll_init", -rc);
     return;
   }

@@ -71,10 +71,6 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   if (group >= 0 && ioctl(tun.fd, TUNSETGROUP, static_cast<unsigned long>(group)) != 0) {
     return ThrowErrno(env, "TUNSETGROUP", errno);
   }
-  if (persistent >= 0 && ioctl(tun.fd, TUNSETPERSIST, static_cast<unsigned long>(persistent)) != 0) {
-    return ThrowErrno(env, "TUNSETPERSIST", errno);
-  }
-
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, actual.data(), actual.size());
   if (mtu > 0) {
@@ -89,6 +85,10 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
     }
   }
   if (!InterfaceIoctl(ctl.fd, SIOCGIFMTU, &ifr)) return ThrowErrno(env, "SIOCGIFMTU", errno);
+  // Persistence last: an open that fails above leaves no new persistent device behind.
+  if (persistent >= 0 && ioctl(tun.fd, TUNSETPERSIST, static_cast<unsigned long>(persistent)) != 0) {
+    return ThrowErrno(env, "TUNSETPERSIST", errno);
+  }
 
   Napi::Object result = Napi::Object::New(env);
   result.Set("fd", Napi::Number::New(env, tun.Release()));
