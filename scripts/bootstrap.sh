@@ -61,11 +61,8 @@ fi
 # Native addon: npm ci builds it (install script); rebuild only when it is missing.
 if [ -f packages/netdev/binding.gyp ] && [ ! -f packages/netdev/build/Release/dvs_netdev.node ]; then
   say "building the native addon (node-gyp)"
-  # Node's own headers (Debian's nodejs ships them under /usr/include/node): no header download.
-  node_prefix=$(dirname "$(dirname "$(command -v node)")")
-  nodedir_flag=()
-  [ -f "$node_prefix/include/node/node_api.h" ] && nodedir_flag=(--nodedir="$node_prefix")
-  (cd packages/netdev && node "$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild "${nodedir_flag[@]}" >/tmp/dvs-node-gyp.log 2>&1) || {
+  # The same script npm ci runs (packages/netdev/scripts/build-addon.mjs): npm's node-gyp, local headers.
+  node packages/netdev/scripts/build-addon.mjs >/tmp/dvs-node-gyp.log 2>&1 || {
     say "node-gyp build failed, see /tmp/dvs-node-gyp.log"
     tail -30 /tmp/dvs-node-gyp.log >&2
     exit 1
