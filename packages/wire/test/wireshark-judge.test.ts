@@ -11,6 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   ETHERTYPE_IPV4,
   IP_PROTOCOL_ICMP,
@@ -21,6 +22,10 @@ import {
   buildPcap,
   buildRarpAnnounce,
   buildVxlanPacket,
+  decodeArp,
+  decodeTunnelPacket,
+  formatIpv4Address,
+  formatMac,
   internetChecksum,
   parseIpv4Address,
   parseIpv6Address,
@@ -217,6 +222,59 @@ describe('tshark decodes our tunnel packets', { skip }, () => {
     assert.deepEqual(ns['icmpv6.checksum.status'], [CHECKSUM_GOOD]);
     assert.deepEqual(ns['icmpv6.nd.ns.target_address'], ['2001:db8::b']);
     assert.deepEqual(ns['icmpv6.opt.linkaddr'], ['02:00:00:00:00:0a']);
+  });
+
+  it('agrees with our decoders on random tunnel packets', () => {
+    // One tshark run over 64 packets with random encap, VNI, flow of MACs and
+    // addresses: tshark's reading, the fields we built with, and what our own
+    // decoders read back must all be the same.
+    const cases = fc.sample(
+      fc.record({
+        encap: fc.constantFrom('vxlan' as const, 'gre-udp' as const),
+        vni: fc.integer({ min: 1, max: 16777215 }),
+        // Unicast sender MAC (I/G bit clear), any addresses.
+        senderMac: fc.integer({ min: 0, max: 2 ** 48 - 1 }).map((m) => m - (Math.floor(m / 2 ** 40) & 1) * 2 ** 40),
+        senderIp: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        targetIp: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        outerSrc: fc.integer({ min: 1, max: 2 ** 32 - 2 }),
+        srcPort: fc.integer({ min: 49152, max: 65535 }),
+      }),
+      { numRuns: 64, seed: 0x64d5 },
+    );
+    const packets = cases.map((c) => {
+      const outer = { ...OUTER, srcIp: c.outerSrc, srcPort: c.srcPort };
+      const inner = buildArpRequest(c.senderMac, c.senderIp, c.targetIp);
+      return c.encap === 'vxlan' ? buildVxlanPacket(outer, c.vni, inner) : buildGreUdpPacket(outer, c.vni, inner);
+    });
+    const pcapPath = join(dir, 'random.pcap');
+    writeFileSync(pcapPath, buildPcap(packets));
+    const rows = runTshark(pcapPath);
+    assert.equal(rows.length, cases.length);
+    cases.forEach((c, i) => {
+      const row = rows[i];
+      const ours = decodeTunnelPacket(packets[i], 0, packets[i].length);
+      assert.ok(ours !== null, `packet ${i}`);
+      const arp = decodeArp(packets[i], ours.innerOffset + 14, ours.innerLength - 14);
+      assert.ok(arp !== null, `packet ${i}`);
+      const tsharkVni = c.encap === 'vxlan' ? Number(row['vxlan.vni'][0]) : Number(row['gre.key'][0]) / 256;
+      assert.deepEqual(
+        [tsharkVni, row['eth.src'][1], row['arp.src.proto_ipv4'][0], row['arp.dst.proto_ipv4'][0], row['ip.src'][0]],
+        [
+          c.vni,
+          formatMac(c.senderMac),
+          formatIpv4Address(c.senderIp),
+          formatIpv4Address(c.targetIp),
+          formatIpv4Address(c.outerSrc),
+        ],
+        `packet ${i}: tshark vs built`,
+      );
+      assert.deepEqual(
+        [ours.vni, ours.encap, ours.udp.srcPort, arp.senderMac, arp.senderIp, arp.targetIp],
+        [c.vni, c.encap, c.srcPort, c.senderMac, c.senderIp, c.targetIp],
+        `packet ${i}: our decoders vs built`,
+      );
+      if (c.encap === 'gre-udp') assert.equal(Number(row['gre.proto'][0]), 0x6558);
+    });
   });
 
   it('would notice a wrong VNI: tshark reads the bytes, not our intent', () => {
