@@ -1,0 +1,178 @@
+/**
+ * dvs-agent end to end, VXLAN: two host namespaces on a veth underlay
+ * (198.51.100.0/24), each running the real agent process with real TAPs moved
+ * into VM namespaces. VNI 100 uses 192.0.2.0/25, VNI 200 192.0.2.128/25.
+ *
+ *   a1 (100) ─┐                ┌─ b1 (100)
+ *   a2 (200) ─┤ host A ══ B ─┤─ b2 (200, plus 192.0.2.22 to test isolation)
+ *   t  (trunk: VLAN 10→100, VLAN 20→200)
+ *
+ * The trunk VM speaks tagged frames through AF_PACKET (RawPort): this kernel
+ * has neither the 802.1Q module nor bridge VLAN filtering, so no VLAN
+ * subinterfaces. The far ends are real kernel stacks answering ARP.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CountersSnapshot, FdbEntryView, PortView } from '@dvs/agent';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { NetnsLab } from '../support/netns-lab.js';
+import { iperf3, pings, plugVm } from '../support/vm-setup.js';
+import { RawPort, arpOverVlan } from '../support/raw-port.js';
+import { tcpdump } from '../support/capture.js';
+import { sendGarbage } from '../support/garbage.js';
+
+const lab = new NetnsLab('dva');
+let hostA: string;
+let hostB: string;
+let agentA: AgentProcess;
+let agentB: AgentProcess;
+const vm: Record<string, string> = {};
+let trunkVm: RawPort | undefined;
+const tap = (s: string) => lab.name(s);
+
+before(async () => {
+  hostA = await lab.netns('ha');
+  hostB = await lab.netns('hb');
+  await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
+  const networks = (peer: string) => [
+    { vni: 100, encap: 'vxlan', mtu: 1450, peers: [peer] },
+    { vni: 200, encap: 'vxlan', mtu: 1450, peers: [peer] },
+  ];
+  agentA = await startAgent(lab, hostA, 'agent-a', {
+    host: 'host-a',
+    vtep: { address: '198.51.100.1' },
+    networks: networks('198.51.100.2'),
+    ports: [
+      { name: tap('a1'), vni: 100 },
+      { name: tap('a2'), vni: 200 },
+      { name: tap('t'), mode: 'trunk', vlans: { 10: 100, 20: 200 } },
+    ],
+  });
+  agentB = await startAgent(lab, hostB, 'agent-b', {
+    host: 'host-b',
+    vtep: { address: '198.51.100.2' },
+    networks: networks('198.51.100.1'),
+    ports: [
+      { name: tap('b1'), vni: 100 },
+      { name: tap('b2'), vni: 200 },
+    ],
+  });
+  for (const [name, host, addrs] of [
+    ['a1', hostA, ['192.0.2.11/25']],
+    ['a2', hostA, ['192.0.2.139/25']],
+    ['b1', hostB, ['192.0.2.21/25']],
+    ['b2', hostB, ['192.0.2.149/25', '192.0.2.22/25']],
+    ['t', hostA, []],
+  ] as const) {
+    vm[name] = await lab.netns(`v${name}`);
+    await plugVm(lab, host, tap(name), vm[name], [...addrs]);
+  }
+  trunkVm = new RawPort(vm.t, tap('t'));
+});
+
+after(async () => {
+  trunkVm?.close();
+  await lab.cleanup();
+});
+
+test('created TAPs carry the overlay MTU', async () => {
+  const ports = await agentA.call<PortView[]>('ports/show');
+  assert.deepEqual(
+    ports.map((p) => [p.name, p.mtu]),
+    [
+      [tap('a1'), 1450],
+      [tap('a2'), 1450],
+      [tap('t'), 1450],
+    ],
+  );
+  const mtu = await lab.exec(vm.a1, ['cat', `/sys/class/net/${tap('a1')}/mtu`]);
+  assert.equal(mtu.stdout.trim(), '1450');
+});
+
+test('VMs ping across hosts in VNI 100 and VNI 200, both ways', async () => {
+  assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'a1 → b1 (VNI 100)');
+  assert.ok(await pings(lab, vm.b2, '192.0.2.139'), 'b2 → a2 (VNI 200)');
+  const fdb = await agentA.call<FdbEntryView[]>('fdb/show', '100');
+  assert.ok(fdb.some((e) => e.kind === 'vtep' && e.location === '198.51.100.2:4789'));
+  assert.ok(fdb.some((e) => e.kind === 'port' && e.location === tap('a1')));
+});
+
+test('iperf3 TCP across hosts', async () => {
+  const bps = await iperf3(lab, vm.b1, '192.0.2.21', vm.a1, 2);
+  console.log(`# iperf3 a1 → b1 over dvs VXLAN: ${(bps / 1e9).toFixed(3)} Gbit/s`);
+  assert.ok(bps > 0);
+});
+
+test('VNI isolation: VNI 100 cannot reach VNI 200, broadcasts included', async () => {
+  assert.equal(await pings(lab, vm.a1, '192.0.2.22', 2), false, 'b2 has 192.0.2.22 but sits in VNI 200');
+  const before = Object.fromEntries(
+    (await agentB.call<PortView[]>('ports/show')).map((p) => [p.name, p.counters.txFrames]),
+  );
+  await lab.exec(vm.a1, ['ping', '-n', '-q', '-b', '-c', '3', '-i', '0.2', '-w', '2', '192.0.2.127'], {
+    allowFailure: true,
+  });
+  const afterShow = Object.fromEntries(
+    (await agentB.call<PortView[]>('ports/show')).map((p) => [p.name, p.counters.txFrames]),
+  );
+  assert.ok(afterShow[tap('b1')] - before[tap('b1')] >= 3, 'VNI 100 broadcasts reach b1');
+  assert.equal(afterShow[tap('b2')] - before[tap('b2')], 0, 'and never b2 (VNI 200)');
+});
+
+test('a trunk port carries VLAN 10 to VNI 100 and VLAN 20 to VNI 200', async () => {
+  const port = trunkVm as RawPort;
+  const tMac = '02:00:00:00:77:01';
+  const b1Mac = (await lab.exec(vm.b1, ['cat', `/sys/class/net/${tap('b1')}/address`])).stdout.trim();
+  const b2Mac = (await lab.exec(vm.b2, ['cat', `/sys/class/net/${tap('b2')}/address`])).stdout.trim();
+  // The receive path hands tags to AF_PACKET as metadata; tcpdump shows them.
+  const capture = await tcpdump(lab, vm.t, tap('t'), ['arp or vlan'], 'trunk');
+  const viaTen = await arpOverVlan(port, tMac, '192.0.2.31', '192.0.2.21', 10);
+  assert.ok(viaTen !== null, 'b1 (VNI 100) answers ARP sent on VLAN 10');
+  assert.equal(viaTen.mac, Number.parseInt(b1Mac.replace(/:/g, ''), 16));
+  const viaTwenty = await arpOverVlan(port, tMac, '192.0.2.159', '192.0.2.149', 20);
+  assert.ok(viaTwenty !== null, 'b2 (VNI 200) answers ARP sent on VLAN 20');
+  assert.equal(viaTwenty.mac, Number.parseInt(b2Mac.replace(/:/g, ''), 16));
+  assert.equal(await arpOverVlan(port, tMac, '192.0.2.32', '192.0.2.21', 20), null, 'b1 is not reachable on VLAN 20');
+  const lines = (await capture.stop()).split('\n');
+  const replyOn = (ip: string) => lines.find((l) => l.includes(`Reply ${ip} is-at`));
+  assert.match(replyOn('192.0.2.21') ?? 'none', /vlan 10,/, 'the VNI 100 reply comes back tagged 10');
+  assert.match(replyOn('192.0.2.149') ?? 'none', /vlan 20,/, 'the VNI 200 reply comes back tagged 20');
+  for (const vni of ['100', '200']) {
+    const onB = await agentB.call<FdbEntryView[]>('fdb/show', vni);
+    assert.ok(
+      onB.some((e) => e.mac === tMac && e.location === '198.51.100.1:4789'),
+      `trunk VM learned on B in VNI ${vni}`,
+    );
+  }
+  const before = (await agentA.call<CountersSnapshot>('counters/show')).drops['unmapped-vlan'];
+  await arpOverVlan(port, tMac, '192.0.2.33', '192.0.2.21', 30, 300);
+  const afterDrops = (await agentA.call<CountersSnapshot>('counters/show')).drops['unmapped-vlan'];
+  assert.ok(afterDrops - before >= 1, 'VLAN 30 is unmapped: dropped and counted');
+});
+
+test('garbage at the tunnel ports is dropped and counted; VMs still ping', async () => {
+  const before = (await agentA.call<CountersSnapshot>('counters/show')).drops;
+  const sent = await sendGarbage(lab, hostB, '198.51.100.1', { vxlanPort: 4789, grePort: 4754, knownVni: 100 });
+  // A stranger on the underlay: right VNI, unknown source.
+  await lab.exec(hostB, ['ip', 'addr', 'add', '198.51.100.9/24', 'dev', lab.name('ub')]);
+  await sendGarbage(lab, hostB, '198.51.100.1', {
+    vxlanPort: 4789,
+    grePort: 4754,
+    knownVni: 100,
+    from: '198.51.100.9',
+    onlyValid: true,
+  });
+  assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'still switching');
+  const afterDrops = (await agentA.call<CountersSnapshot>('counters/show')).drops;
+  const delta = (r: keyof CountersSnapshot['drops']) => afterDrops[r] - before[r];
+  assert.ok(delta('malformed') >= sent.malformed, `malformed +${delta('malformed')} of ${sent.malformed}`);
+  assert.ok(delta('unknown-vni') >= sent.unknownVni, `unknown-vni +${delta('unknown-vni')}`);
+  assert.ok(delta('unknown-vtep') >= 1, 'unknown-vtep counted');
+  assert.equal(agentA.child.exitCode, null, 'agent alive');
+});
+
+test('SIGTERM: the agent exits 0 and the TAPs it created disappear', async () => {
+  const code = await agentB.stop();
+  assert.equal(code, 0);
+  const links = await lab.exec(vm.b1, ['ip', '-o', 'link', 'show'], { allowFailure: true });
+  assert.ok(!links.stdout.includes(tap('b1')), 'created TAP deleted with the agent');
+});

@@ -1,0 +1,71 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AdminClient } from '@dvs/agent';
+import type { NetnsLab } from './netns-lab.js';
+import { waitFor } from './run-command.js';
+
+/** The built dvs-agent entry point. */
+export const AGENT_MAIN = fileURLToPath(new URL('../../../packages/agent/dist/src/main.js', import.meta.url));
+
+export interface AgentProcess {
+  child: ChildProcess;
+  admin: AdminClient;
+  socket: string;
+  logFile: string;
+  /** Runs an admin command and returns its JSON data. */
+  call<T = unknown>(command: string, ...args: string[]): Promise<T>;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | string | null>;
+}
+
+/**
+ * Writes `config` (JSON is YAML) with the admin socket in the lab's temp dir,
+ * starts `node main.js --config …` inside `ns`, and waits until the admin
+ * socket answers `version`.
+ */
+export async function startAgent(
+  lab: NetnsLab,
+  ns: string,
+  name: string,
+  config: Record<string, unknown>,
+): Promise<AgentProcess> {
+  const dir = await lab.tempDir();
+  const socket = join(dir, `${name}.sock`);
+  const file = join(dir, `${name}.yaml`);
+  const logFile = join(dir, `${name}.log`);
+  await writeFile(file, JSON.stringify({ adminSocket: socket, logLevel: 'debug', ...config }, null, 2));
+  const child = lab.spawn(ns, [process.execPath, AGENT_MAIN, '--config', file], logFile);
+  const admin = new AdminClient(socket);
+  await waitFor(
+    `agent ${name} admin socket (log: ${logFile})`,
+    async () => {
+      if (child.exitCode !== null) {
+        const log = await readFile(logFile, 'utf8').catch(() => '');
+        throw new Error(`agent ${name} exited ${child.exitCode}: ${log.split('\n').slice(-6).join(' | ')}`);
+      }
+      try {
+        await admin.call('version', [], { timeoutMs: 1000 });
+        return true;
+      } catch {
+        admin.close();
+        return false;
+      }
+    },
+    15_000,
+  );
+  return {
+    child,
+    admin,
+    socket,
+    logFile,
+    async call<T>(command: string, ...args: string[]): Promise<T> {
+      return (await admin.call(command, args)).data as T;
+    },
+    async stop() {
+      admin.close();
+      return lab.stop(child);
+    },
+  };
+}
