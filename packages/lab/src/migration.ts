@@ -61,7 +61,7 @@ export interface MigrationReport {
   vni: number;
   from: string;
   to: string;
-  /** Epoch ms of the switchover. */
+  /** Epoch ms when the switchover finished (the VM's new NIC up). */
   switchoverAt: number;
   /** How the destination announced the MAC. */
   announce: string;
@@ -145,8 +145,8 @@ export async function migrateVm(
   }
   const observers = macObservers(lab, vm.vni, vm.mac);
 
-  // 2. Switchover.
-  const t0 = Date.now();
+  // 2. Switchover. Times count from the moment the new NIC is up (the guest
+  // resumed on the destination), as QEMU's announce timer does.
   const switchLines = [
     `link set ${oldIf} down`,
     `addr flush dev ${oldIf}`,
@@ -154,6 +154,7 @@ export async function migrateVm(
     ...neighbours,
   ];
   await ipBatch(vm.netns, switchLines);
+  const t0 = Date.now();
 
   // 3. Announce from the destination; the source lets go of its port.
   const offsets = qemuAnnounceOffsets();
