@@ -162,6 +162,7 @@ function writeNeighborFrame(
 }
 
 export interface NeighborSolicitationFields {
+  /** Ethernet source, and the MAC in the source link-layer option. */
   srcMac: number;
   /** 16 bytes; all zero (::) for duplicate address detection, which omits the link-layer option. */
   srcIp: Uint8Array;
@@ -181,6 +182,7 @@ export function writeNeighborSolicitation(buf: Uint8Array, off: number, f: Neigh
 }
 
 export interface NeighborAdvertisementFields {
+  /** Ethernet source, and the MAC in the target link-layer option (the advertiser answers for itself). */
   srcMac: number;
   /** Ethernet destination; for ff02::1 use ipv6MulticastMac. */
   dstMac: number;
