@@ -88,7 +88,7 @@ export function tunnelsShow(
   const header = ['PEER', 'HOST', 'ENCAP', 'STATE', 'RTT ms last/avg/p99', 'LOSS', 'SINCE', 'REASON'];
   const rows = peers.map((p) => [
     `${p.vtep.address}:${p.vtep.port}`,
-    p.host ?? '(external)',
+    p.host ?? (p.state === 'unmonitored' ? '(external)' : '-'),
     p.encap,
     p.state,
     formatRtt(p),

@@ -73,7 +73,7 @@ Exit 1 when a host is down.`,
   helpAfter(
     tunnels,
     ['dvs tunnels', 'dvs tunnels --host host-a', 'dvs tunnels --json', 'dvs tunnels --watch'],
-    `{ "tunnels": [ { "host", "peer": { "address", "port" }, "peerHost" (null: external VTEP), "encap",
+    `{ "tunnels": [ { "host", "peer": { "address", "port" }, "peerHost" (null: external or not known), "encap",
   "state": "up"|"down"|"init"|"unmonitored", "rtt": { "lastMs", "avgMs", "p99Ms" } | null,
   "lossPct", "lastChange", "reason", "rxPackets", "txPackets", "rxBytes", "txBytes" } ] }
 Rows are sorted down first. External VTEPs are "unmonitored", never "down".`,

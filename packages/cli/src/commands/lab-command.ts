@@ -46,10 +46,20 @@ export async function runLab(args: string[], ctx: CliContext, prepare: (cmd: Com
   }
   const cmd = lab.createLabCommand();
   cmd.name('dvs lab');
-  prepare(cmd);
+  // Subcommands copied their settings when the lab created them: apply ours to each.
+  const prepareAll = (c: Command) => {
+    prepare(c);
+    c.commands.forEach(prepareAll);
+  };
+  prepareAll(cmd);
   ctx.exitCode = 0;
+  const before = process.exitCode;
+  process.exitCode = 0;
   await cmd.parseAsync(args, { from: 'user' });
-  return ctx.exitCode;
+  // Lab actions report their status through process.exitCode.
+  const code = typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
+  process.exitCode = before;
+  return Math.max(ctx.exitCode, code);
 }
 
 /** The placeholder shown in `dvs --help` and docs/cli.md; run-cli dispatches `dvs lab` before commander sees it. */

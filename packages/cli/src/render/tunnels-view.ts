@@ -40,7 +40,7 @@ export function renderTunnels(rows: readonly TunnelRow[], now: number, color: bo
     [
       { header: 'HOST', value: (r) => r.from },
       { header: 'PEER', value: (r) => formatVtep(r.vtep) },
-      { header: 'PEER HOST', value: (r) => r.host ?? '(external)' },
+      { header: 'PEER HOST', value: (r) => r.host ?? (r.state === 'unmonitored' ? '(external)' : '-') },
       { header: 'ENCAP', value: (r) => r.encap },
       { header: 'STATE', value: (r) => r.state, tone: (r) => stateTone(r.state) },
       {
