@@ -119,12 +119,14 @@ export class DgramTunnelSocket implements TunnelSocket {
   }
 
   onReadable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.readableHandler = handler;
     this.scheduleReadable();
   }
 
   onWritable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.writableHandler = handler;
     if (handler !== null && this.inFlight < this.sendQueueLimit) {

@@ -94,11 +94,13 @@ export class NativeTunnelSocket implements TunnelSocket {
   }
 
   onReadable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.watcher.onReadable(handler);
   }
 
   onWritable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.watcher.onWritable(handler);
   }

@@ -99,11 +99,13 @@ export class TapDevice implements FrameDevice {
   }
 
   onReadable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.watcher.onReadable(handler);
   }
 
   onWritable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.watcher.onWritable(handler);
   }

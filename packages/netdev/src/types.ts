@@ -33,7 +33,9 @@ import type { PacketBatch } from './packet-batch.js';
  *    A frame may be longer than mtu (room for offloads later).
  *  - A slot index outside the batch, or offset + length beyond slotSize, is a
  *    programmer error: RangeError before anything is written.
- *  - read/write after close(): NetdevError code DVS_CLOSED.
+ *  - read/write after close(): NetdevError code DVS_CLOSED; so is setting a
+ *    handler. onReadable(null)/onWritable(null) after close() is a no-op
+ *    (clean-up code may run in any order).
  *  - Buffers: the device copies bytes in read()/write() and keeps no reference
  *    to the batch after the call returns.
  *  - onWritable(handler) (optional): one-shot; runs once when the device can

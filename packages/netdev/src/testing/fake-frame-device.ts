@@ -130,11 +130,13 @@ export class FakeFrameDevice implements FrameDevice {
   }
 
   onReadable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.readable.set(handler);
   }
 
   onWritable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.writableHandler = handler;
     this.pokeWritable();

@@ -184,11 +184,13 @@ export class FakeTunnelSocket implements TunnelSocket {
   }
 
   onReadable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.readable.set(handler);
   }
 
   onWritable(handler: (() => void) | null): void {
+    if (handler === null && this.isClosed) return;
     this.assertOpen();
     this.writableHandler = handler;
     this.pokeWritable();

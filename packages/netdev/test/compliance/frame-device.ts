@@ -193,6 +193,9 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
         () => h.device.onReadable(() => {}),
         (err) => isNetdevError(err, 'DVS_CLOSED'),
       );
+      // Clearing handlers after close is a no-op: clean-up code runs in any order.
+      h.device.onReadable(null);
+      h.device.onWritable?.(null);
     });
   });
 }

@@ -263,6 +263,12 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
         () => s.send(batch, [0], 1),
         (err) => isNetdevError(err, 'DVS_CLOSED'),
       );
+      assert.throws(
+        () => s.onReadable(() => {}),
+        (err) => isNetdevError(err, 'DVS_CLOSED'),
+      );
+      s.onReadable(null);
+      s.onWritable?.(null);
     });
 
     if (factory.openWithSendLimit !== undefined) {
