@@ -44,6 +44,7 @@ before(async () => {
       text: `tunnels ${args.join(' ')}`,
       data: { host: 'host-a', peers: [{ state: 'up' }, { state: args[0] === 'x' ? 'up' : 'down' }] },
     }))
+    .on('version', () => ({ text: 'dvs-agent 0.1.0 (host host-a)', data: { version: '0.1.0', host: 'host-a' } }))
     .on('fdb/show', (args) =>
       args[0] === '999'
         ? { error: { code: 'DVS_NOT_FOUND', message: 'no network 999' } }
@@ -255,4 +256,5 @@ test('trace: controller-side explanation labelled as such; --agent falls back to
     agent.calls.some((c) => c.command === 'trace'),
     'asked the agent for trace first',
   );
+  assert.equal((body as unknown as { host: string }).host, 'host-a', "the ingress is the agent's host (version)");
 });

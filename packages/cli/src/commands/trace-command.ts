@@ -98,6 +98,10 @@ export function addTraceCommand(program: Command, ctx: CliContext): void {
           ? (fdb.data as AgentFdbRow[])
           : (((fdb.data as { entries?: AgentFdbRow[] })?.entries ?? []) as AgentFdbRow[]);
         source = `agent FDB (fdb/show via ${agentSocketPath(ctx, opts)}; the agent has no trace command) + controller tables`;
+        // The frame enters at this agent's host unless --host says otherwise.
+        const version = await agent.call('version').catch(() => null);
+        const agentHost = (version?.data as { host?: unknown } | null | undefined)?.host;
+        if (opts.host === undefined && typeof agentHost === 'string') opts.host = agentHost;
       } finally {
         agent.close();
       }
