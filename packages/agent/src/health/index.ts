@@ -11,3 +11,4 @@ export * from './tunnel-metrics.js';
 export * from './tunnels-show.js';
 export * from './data-path-probe-transport.js';
 export * from './agent-health.js';
+export * from './status-publisher.js';
