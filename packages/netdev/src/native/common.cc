@@ -103,6 +103,27 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
   return true;
 }
 
+double* ReadCounter(const Napi::CallbackInfo& info, size_t index) {
+  double* counter = info.Length() > index ? TypedArrayData<double, napi_float64_array>(info[index], 1) : nullptr;
+  if (counter == nullptr) ThrowRange(info.Env(), "expected a Float64Array counter");
+  return counter;
+}
+
+uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length) {
+  uint8_t* bytes = info.Length() > index ? TypedArrayData<uint8_t, napi_uint8_array>(info[index], length) : nullptr;
+  if (bytes == nullptr) ThrowRange(info.Env(), "expected a Uint8Array");
+  return bytes;
+}
+
+bool ReadInt(const Napi::CallbackInfo& info, size_t index, int32_t* out) {
+  if (info.Length() <= index || !info[index].IsNumber()) {
+    ThrowRange(info.Env(), "expected a number");
+    return false;
+  }
+  *out = info[index].As<Napi::Number>().Int32Value();
+  return true;
+}
+
 bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView& batch, const uint32_t** slots,
                   uint32_t* n) {
   Napi::Env env = info.Env();

@@ -46,6 +46,16 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
 
 // A Uint32Array of slot indexes plus a count n; every index < capacity and
 // every slot's offset + length <= slotSize, checked before any I/O.
+// args[index] must be a Float64Array of at least one element (a drop counter
+// the call adds to). Returns nullptr with a JS exception pending otherwise.
+double* ReadCounter(const Napi::CallbackInfo& info, size_t index);
+
+// args[index] must be a Uint8Array of at least `length` elements.
+uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length);
+
+// args[index] must be a number; *out gets its int32 value.
+bool ReadInt(const Napi::CallbackInfo& info, size_t index, int32_t* out);
+
 bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView& batch, const uint32_t** slots,
                   uint32_t* n);
 

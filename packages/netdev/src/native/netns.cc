@@ -16,6 +16,7 @@ namespace dvs {
 // netnsEnter(path) -> fd of the namespace the thread was in (pass to netnsRestore)
 Napi::Value NetnsEnter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowRange(env, "netnsEnter(path)");
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved < 0) return ThrowErrno(env, "open /proc/thread-self/ns/net", errno);
@@ -38,7 +39,8 @@ Napi::Value NetnsEnter(const Napi::CallbackInfo& info) {
 // netnsRestore(savedFd): switches back and closes savedFd.
 Napi::Value NetnsRestore(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int saved = info[0].As<Napi::Number>().Int32Value();
+  int32_t saved;
+  if (!ReadInt(info, 0, &saved)) return Napi::Value();
   int rc = setns(saved, CLONE_NEWNET);
   int err = errno;
   ::close(saved);

@@ -21,6 +21,7 @@ namespace dvs {
 // packetOpen(ifname) -> fd (non-blocking, bound to the interface, ETH_P_ALL)
 Napi::Value PacketOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowRange(env, "packetOpen(ifname)");
   std::string name = info[0].As<Napi::String>().Utf8Value();
   unsigned index = if_nametoindex(name.c_str());
   if (index == 0) return ThrowErrno(env, "if_nametoindex", errno);
@@ -42,11 +43,15 @@ Napi::Value PacketOpen(const Napi::CallbackInfo& info) {
 // packetRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom) -> frames
 Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd, headroomArg;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
-  uint32_t headroom = info[6].As<Napi::Number>().Uint32Value();
-  if (headroom >= batch.slotSize) return ThrowRange(env, "headroom must be < slotSize");
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
+    return Napi::Value();
+  }
+  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
+    return ThrowRange(env, "headroom must be < slotSize");
+  }
+  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
   uint32_t n = 0;
   while (n < batch.capacity) {
     struct sockaddr_ll from;
@@ -70,9 +75,9 @@ Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
 // packetSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n) -> frames sent (stops at EAGAIN)
 Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch)) return Napi::Value();
   const uint32_t* slots;
   uint32_t n;
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();

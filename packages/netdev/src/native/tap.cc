@@ -43,12 +43,17 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "tapOpen(options)");
   Napi::Object options = info[0].As<Napi::Object>();
-  std::string name = options.Get("name").As<Napi::String>().Utf8Value();
+  Napi::Value nameValue = options.Get("name");
+  if (!nameValue.IsString() || !options.Get("persistent").IsNumber() || !options.Get("owner").IsNumber() ||
+      !options.Get("group").IsNumber() || !options.Get("mtu").IsNumber()) {
+    return ThrowRange(env, "tapOpen({ name, persistent, owner, group, mtu, up })");
+  }
+  std::string name = nameValue.As<Napi::String>().Utf8Value();
   int persistent = options.Get("persistent").As<Napi::Number>().Int32Value();
   int64_t owner = options.Get("owner").As<Napi::Number>().Int64Value();
   int64_t group = options.Get("group").As<Napi::Number>().Int64Value();
   int mtu = options.Get("mtu").As<Napi::Number>().Int32Value();
-  bool up = options.Get("up").As<Napi::Boolean>().Value();
+  bool up = options.Get("up").ToBoolean().Value();
   if (name.size() >= IFNAMSIZ) return ThrowErrno(env, "name", ENAMETOOLONG);
 
   FdGuard ctl{socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
@@ -103,14 +108,18 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
 //   slotSize - headroom are dropped and counted in dropStats[0].
 Napi::Value TapRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd, headroomArg;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
-  uint32_t headroom = info[6].As<Napi::Number>().Uint32Value();
-  if (headroom >= batch.slotSize) return ThrowRange(env, "headroom must be < slotSize");
-  Napi::Uint8Array family = info[7].As<Napi::Uint8Array>();
-  Napi::Float64Array drops = info[8].As<Napi::Float64Array>();
-  if (family.ElementLength() < batch.capacity || drops.ElementLength() < 1) return ThrowRange(env, "bad arrays");
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
+    return Napi::Value();
+  }
+  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
+    return ThrowRange(env, "headroom must be < slotSize");
+  }
+  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  uint8_t* family = ReadBytes(info, 7, batch.capacity);
+  double* drops = ReadCounter(info, 8);
+  if (family == nullptr || drops == nullptr) return Napi::Value();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
   while (n < batch.capacity) {
@@ -127,7 +136,7 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
       return ThrowErrno(env, "read", errno);
     }
     if (static_cast<size_t>(r) > room) {
-      drops[0] = drops[0] + 1;
+      drops[0] += 1;
       continue;
     }
     batch.offsets[n] = headroom;
@@ -142,20 +151,21 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
 //   -> slots consumed from the front (written, or dropped as invalid and counted).
 Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch)) return Napi::Value();
   const uint32_t* slots;
   uint32_t n;
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
-  Napi::Float64Array drops = info[8].As<Napi::Float64Array>();
+  double* drops = ReadCounter(info, 8);
+  if (drops == nullptr) return Napi::Value();
   uint32_t taken = 0;
   while (taken < n) {
     uint32_t slot = slots[taken];
     const uint8_t* src = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
     uint32_t len = batch.lengths[slot];
     if (len < 14) {
-      drops[0] = drops[0] + 1;
+      drops[0] += 1;
       taken++;
       continue;
     }
@@ -164,7 +174,7 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (errno == EINVAL || errno == EMSGSIZE || errno == EFAULT || errno == ENOMEM || errno == ENOBUFS) {
-        drops[0] = drops[0] + 1;
+        drops[0] += 1;
         taken++;
         continue;
       }

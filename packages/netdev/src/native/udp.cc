@@ -47,15 +47,15 @@ const uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 //   -> { fd, port }
 Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int family = info[0].As<Napi::Number>().Int32Value();
-  Napi::Uint8Array address = info[1].As<Napi::Uint8Array>();
-  int port = info[2].As<Napi::Number>().Int32Value();
-  int rcvbuf = info[3].As<Napi::Number>().Int32Value();
-  int sndbuf = info[4].As<Napi::Number>().Int32Value();
-  bool dualStack = info[5].As<Napi::Boolean>().Value();
-  if ((family != 4 && family != 6) || address.ElementLength() != static_cast<size_t>(family == 4 ? 4 : 16)) {
-    return ThrowRange(env, "bad address");
+  int32_t family, port, rcvbuf, sndbuf;
+  if (!ReadInt(info, 0, &family) || !ReadInt(info, 2, &port) || !ReadInt(info, 3, &rcvbuf) ||
+      !ReadInt(info, 4, &sndbuf)) {
+    return Napi::Value();
   }
+  if ((family != 4 && family != 6) || port < 0 || port > 65535) return ThrowRange(env, "bad family or port");
+  const uint8_t* address = ReadBytes(info, 1, family == 4 ? 4 : 16);
+  if (address == nullptr) return Napi::Value();
+  bool dualStack = info.Length() > 5 && info[5].ToBoolean().Value();
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return ThrowErrno(env, "socket", errno);
   auto fail = [&](const char* what) {
@@ -83,13 +83,13 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
     auto* sin = reinterpret_cast<struct sockaddr_in*>(&ss);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
-    memcpy(&sin->sin_addr, address.Data(), 4);
+    memcpy(&sin->sin_addr, address, 4);
     len = sizeof *sin;
   } else {
     auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(port);
-    memcpy(&sin6->sin6_addr, address.Data(), 16);
+    memcpy(&sin6->sin6_addr, address, 16);
     len = sizeof *sin6;
   }
   if (bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) != 0) return fail("bind");
@@ -108,14 +108,19 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
 //   dropped (MSG_TRUNC) and counted in drops[0].
 Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd, headroomArg;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
-  uint32_t headroom = info[6].As<Napi::Number>().Uint32Value();
-  if (headroom >= batch.slotSize) return ThrowRange(env, "headroom must be < slotSize");
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
+    return Napi::Value();
+  }
+  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
+    return ThrowRange(env, "headroom must be < slotSize");
+  }
+  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
   AddressView addr;
   if (!ReadAddressView(info, 7, batch.capacity, &addr)) return Napi::Value();
-  Napi::Float64Array drops = info[11].As<Napi::Float64Array>();
+  double* drops = ReadCounter(info, 11);
+  if (drops == nullptr) return Napi::Value();
   MessageScratch* s = Scratch();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
@@ -140,7 +145,7 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
     uint32_t kept = n;
     for (int k = 0; k < got; k++) {
       if (s->msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
-        drops[0] = drops[0] + 1;
+        drops[0] += 1;
         continue;
       }
       uint32_t slot = kept;
@@ -181,16 +186,16 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
 //   dropped as invalid and counted in drops[0]); stops at EAGAIN.
 Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int32_t fd, socketFamily;
   BatchView batch;
-  if (!ReadBatchView(info, 1, &batch)) return Napi::Value();
+  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch)) return Napi::Value();
   const uint32_t* slots;
   uint32_t n;
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
   AddressView addr;
-  if (!ReadAddressView(info, 8, batch.capacity, &addr)) return Napi::Value();
-  int socketFamily = info[12].As<Napi::Number>().Int32Value();
-  Napi::Float64Array drops = info[13].As<Napi::Float64Array>();
+  if (!ReadAddressView(info, 8, batch.capacity, &addr) || !ReadInt(info, 12, &socketFamily)) return Napi::Value();
+  double* drops = ReadCounter(info, 13);
+  if (drops == nullptr) return Napi::Value();
   MessageScratch* s = Scratch();
   if (n > kMaxBatch) n = kMaxBatch;
 
@@ -249,7 +254,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       if (err == EINTR) continue;
       if (err == EAGAIN) break;
       if (IsDroppableSendError(err)) {
-        drops[0] = drops[0] + 1;
+        drops[0] += 1;
         done++;
         continue;
       }
@@ -261,7 +266,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   uint32_t taken = done == count ? n : s->slotOf[done];
   // Invalid slots count as dropped only once consumed (before the EAGAIN point).
   for (uint32_t i = 0; i < taken; i++) {
-    if (!valid(slots[i])) drops[0] = drops[0] + 1;
+    if (!valid(slots[i])) drops[0] += 1;
   }
   return Napi::Number::New(env, taken);
 }
