@@ -29,6 +29,30 @@ agent on this host through its admin socket.
 | why can't A reach B? | \`dvs trace --vni 100 --src <A's MAC> --dst <B's MAC>\` |
 | what does this host's data path hold? | \`dvs agent fdb\`, \`dvs agent peers\`, \`dvs agent counters\` |
 
+## Tunnel health
+
+Every agent probes every peer VTEP over the real encapsulation (same sockets, ports and VNI as
+VM traffic), BFD-like: a probe every second; a tunnel is \`down\` after 3 intervals without a reply
+and \`up\` again after 3 replies to consecutive probes, so one lost probe never flaps it. RTT
+(last/avg/p99) and loss are measured over the last 100 probes. \`dvs tunnels\` shows what every
+agent publishes in \`status/<host>\`; \`dvs agent tunnels\` asks this host's agent directly.
+
+| state | meaning |
+|---|---|
+| \`init\` | probing, not yet confirmed (just started, or the peer restarted) |
+| \`up\` | replies arrive |
+| \`down\` | no reply for interval × multiplier (or the peer was removed) |
+| \`unmonitored\` | an external VTEP (kernel vxlan, hardware switch): never probed, never \`down\` |
+
+| reason | what happened | look at |
+|---|---|---|
+| \`probe timeout\` | no reply for interval × multiplier | the underlay between the two hosts; is the peer's agent running? |
+| \`no route\` | the kernel refused to send (EHOSTUNREACH / ENETUNREACH) | this host's uplink and routes |
+| \`send failed\` | the socket refused the probe for another reason | the agent's log |
+| \`peer restarted\` | the peer's agent came back with a new session | usually nothing: it comes back up |
+| \`peer removed\` | the peer left the tables (host lease expired, network deleted) | \`dvs hosts\` |
+| \`replies received\` | the tunnel came (back) up | — |
+
 ## Conventions
 
 - **Controller**: \`--controller URL\`, else \`DVS_CONTROLLER\`, else \`http://127.0.0.1:7400\`
