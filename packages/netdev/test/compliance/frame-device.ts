@@ -169,6 +169,14 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       assert.equal(readTestFrames(h.device, batch, 0).length, 1);
     });
 
+    test('an idle watched device never calls its handler (no busy spin)', async () => {
+      let calls = 0;
+      h.device.onReadable(() => calls++);
+      await loopTurns(50);
+      assert.equal(calls, 0);
+      h.device.onReadable(null);
+    });
+
     test('onWritable fires once', async () => {
       let calls = 0;
       h.device.onWritable?.(() => calls++);

@@ -220,6 +220,15 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       assert.equal(rx.recv(batch, 0), 1);
     });
 
+    test('an idle watched socket never calls its handler (no busy spin)', async () => {
+      const s = await bind(V4);
+      let calls = 0;
+      s.onReadable(() => calls++);
+      await loopTurns(50);
+      assert.equal(calls, 0);
+      s.onReadable(null);
+    });
+
     test('onWritable fires once', async () => {
       const s = await bind(V4);
       let calls = 0;
