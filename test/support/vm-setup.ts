@@ -48,21 +48,25 @@ export async function iperf3(
 ): Promise<number> {
   const server = lab.spawn(serverNs, ['iperf3', '-s', '-1', '-B', serverAddress]);
   try {
-    let last: Error | null = null;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const r = await lab.exec(clientNs, ['iperf3', '-c', serverAddress, '-t', String(seconds), '-J'], {
-        allowFailure: true,
-        timeoutMs: (seconds + 15) * 1000,
-      });
+    for (let attempt = 0; ; attempt++) {
+      const r = await lab.exec(
+        clientNs,
+        ['iperf3', '-c', serverAddress, '-t', String(seconds), '-J', '--connect-timeout', '1000'],
+        {
+          allowFailure: true,
+          timeoutMs: (seconds + 10) * 1000,
+        },
+      );
       if (r.code === 0) {
         const report = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
         return report.end.sum_received.bits_per_second;
       }
-      last = new Error(r.stdout.slice(0, 500) || r.stderr);
-      // The server may not be listening yet.
+      // Retry only while the server is not listening yet; anything else is a failure.
+      const refused = /refused|unable to connect/i.test(r.stdout + r.stderr);
+      if (!refused || attempt >= 20)
+        throw new Error(`iperf3 to ${serverAddress} failed (exit ${r.code}): ${(r.stdout + r.stderr).slice(0, 400)}`);
       await new Promise((res) => setTimeout(res, 100));
     }
-    throw last ?? new Error('iperf3 failed');
   } finally {
     await lab.stop(server, 1000);
   }

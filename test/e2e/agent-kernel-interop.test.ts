@@ -1,0 +1,92 @@
+/**
+ * Interop with the Linux kernel: host A runs dvs-agent; host B runs a kernel
+ * vxlan device (VNI 100, nolearning) in a bridge with a VM behind a veth, and
+ * sends BUM to A with an all-zeros FDB entry — the way a hand-built kernel
+ * VTEP is configured. VMs ping both ways and pass iperf3 both ways.
+ *
+ * The kernel VM's veth gets TX checksum offload turned off: see
+ * support/checksum-offload.ts (a veth artefact, not a VXLAN one).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FdbEntryView, PeerView } from '@dvs/agent';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { NetnsLab } from '../support/netns-lab.js';
+import { iperf3, pings, plugVm } from '../support/vm-setup.js';
+import { disableTxChecksumOffload } from '../support/checksum-offload.js';
+
+const lab = new NetnsLab('dvk');
+let hostA: string;
+let hostB: string;
+let vmA: string;
+let vmB: string;
+let agent: AgentProcess;
+
+before(async () => {
+  hostA = await lab.netns('ha');
+  hostB = await lab.netns('hb');
+  await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
+  agent = await startAgent(lab, hostA, 'agent-a', {
+    host: 'host-a',
+    vtep: { address: '198.51.100.1' },
+    networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers: ['198.51.100.2'] }],
+    ports: [{ name: lab.name('a1'), vni: 100 }],
+  });
+  vmA = await lab.netns('va1');
+  await plugVm(lab, hostA, lab.name('a1'), vmA, ['192.0.2.11/25']);
+
+  // Host B: the kernel's own VXLAN VTEP.
+  const vx = lab.name('vx');
+  const br = lab.name('br');
+  const b = (...argv: string[]) => lab.exec(hostB, argv);
+  await b(
+    'ip',
+    'link',
+    'add',
+    vx,
+    'type',
+    'vxlan',
+    'id',
+    '100',
+    'dstport',
+    '4789',
+    'local',
+    '198.51.100.2',
+    'nolearning',
+  );
+  await b('ip', 'link', 'add', br, 'type', 'bridge');
+  await b('ip', 'link', 'set', vx, 'master', br);
+  await b('bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', vx, 'dst', '198.51.100.1');
+  vmB = await lab.netns('vb1');
+  await lab.veth(hostB, lab.name('bp'), null, vmB, lab.name('b1'), '192.0.2.21/25', 1450);
+  await b('ip', 'link', 'set', lab.name('bp'), 'master', br);
+  await disableTxChecksumOffload(lab, vmB, lab.name('b1'));
+  await b('ip', 'link', 'set', vx, 'up');
+  await b('ip', 'link', 'set', br, 'up');
+});
+
+after(async () => {
+  await lab.cleanup();
+});
+
+test('VMs ping both ways between dvs-agent and a kernel vxlan VTEP', async () => {
+  assert.ok(await pings(lab, vmA, '192.0.2.21'), 'dvs VM → kernel VM');
+  assert.ok(await pings(lab, vmB, '192.0.2.11'), 'kernel VM → dvs VM');
+  const bMac = (await lab.exec(vmB, ['cat', `/sys/class/net/${lab.name('b1')}/address`])).stdout.trim();
+  const fdb = await agent.call<FdbEntryView[]>('fdb/show', '100');
+  assert.ok(
+    fdb.some((e) => e.mac === bMac && e.kind === 'vtep' && e.location === '198.51.100.2:4789'),
+    'the kernel VM is learned behind the kernel VTEP',
+  );
+  const peers = await agent.call<PeerView[]>('peers/show');
+  assert.ok(peers[0].counters.rxFrames > 0 && peers[0].counters.txFrames > 0);
+});
+
+test('iperf3 TCP both ways against the kernel VTEP', async () => {
+  const there = await iperf3(lab, vmB, '192.0.2.21', vmA, 2);
+  const back = await iperf3(lab, vmA, '192.0.2.11', vmB, 2);
+  console.log(
+    `# iperf3 dvs → kernel vxlan: ${(there / 1e9).toFixed(3)} Gbit/s; kernel → dvs: ${(back / 1e9).toFixed(3)} Gbit/s`,
+  );
+  assert.ok(there > 0 && back > 0);
+});
