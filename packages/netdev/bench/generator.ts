@@ -1,22 +1,22 @@
 /**
  * The benchmark's traffic generator, a child process on the other core. It
  * drives traffic at C speed (one sendmmsg of 64 per N-API call, in a tight
- * loop) into the forwarder, and drains and counts what the forwarder emits.
+ * loop) into the forwarder.
  *
- *   node generator.js <namespace> tap <tapName> <frameLength> <seconds> <sinkPort>...
- *     frames into the TAP through an AF_PACKET socket; drains the UDP sinks
+ *   node generator.js <namespace> tap <tapName> <frameLength> <seconds> <underlayTap>
+ *     frames into the TAP through an AF_PACKET socket; reads and counts what
+ *     the forwarder transmits on the underlay TAP (playing the far end of the wire)
  *   node generator.js <namespace> udp <targetPort> <frameLength> <seconds>
  *     VXLAN packets to the forwarder's UDP port
  *
  * Prints "ready" once set up, then one JSON line of counters when done.
  */
-import { PacketBatch, enterNetworkNamespace, ipv4ToNumber, openTunnelSocketSync } from '../src/index.js';
-import type { NativeTunnelSocket } from '../src/index.js';
+import { PacketBatch, enterNetworkNamespace, ipv4ToNumber, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import { PacketSocket } from '../src/testing/index.js';
 import { innerFrame, vxlanPacket } from './traffic.js';
 
 const BATCH = 64;
-const [namespace, mode, target, lengthText, secondsText, ...rest] = process.argv.slice(2);
+const [namespace, mode, target, lengthText, secondsText, underlayName] = process.argv.slice(2);
 const frameLength = Number(lengthText);
 const seconds = Number(secondsText);
 
@@ -29,9 +29,7 @@ let sent = 0;
 let drained = 0;
 if (mode === 'tap') {
   const wire = new PacketSocket(target);
-  const sinks: NativeTunnelSocket[] = rest.map((port) =>
-    openTunnelSocketSync({ address: '127.0.0.1', port: Number(port), recvBufferSize: 1 << 22 }),
-  );
+  const underlay = openTapSync({ name: underlayName });
   for (let i = 0; i < BATCH; i++) {
     const f = innerFrame(i * 37, frameLength);
     f.copy(out.buffer, i * out.slotSize);
@@ -42,8 +40,9 @@ if (mode === 'tap') {
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
     sent += wire.send(out, slots, BATCH);
-    for (const sink of sinks) drained += sink.recv(drain, 0);
+    drained += underlay.read(drain, 0);
   }
+  underlay.close();
 } else {
   const sock = openTunnelSocketSync({ address: '127.0.0.1', port: 0, sendBufferSize: 1 << 22 });
   for (let i = 0; i < BATCH; i++) {

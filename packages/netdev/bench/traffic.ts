@@ -8,8 +8,8 @@ export const VXLAN_HEADER_LENGTH = 8;
 export const VXLAN_FLAG_VNI_VALID = 0x08;
 export const BENCH_VNI = 4242;
 export const BENCH_ETHERTYPE = 0x88b5;
-/** How many sink sockets (VTEPs) the TAP → UDP direction spreads its MACs over. */
-export const SINK_COUNT = 4;
+/** How many remote VTEPs the TAP → UDP direction spreads its MACs over. */
+export const VTEP_COUNT = 4;
 
 /** MAC i as a 48-bit number: 02:00:00:00:hi:lo (locally administered). */
 export function macNumber(i: number): number {
