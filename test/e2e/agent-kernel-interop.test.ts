@@ -29,7 +29,7 @@ before(async () => {
   agent = await startAgent(lab, hostA, 'agent-a', {
     host: 'host-a',
     vtep: { address: '198.51.100.1' },
-    networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers: ['198.51.100.2'] }],
+    networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, externalVteps: ['198.51.100.2'] }],
     ports: [{ name: lab.name('a1'), vni: 100 }],
   });
   vmA = await lab.netns('va1');
@@ -80,6 +80,8 @@ test('VMs ping both ways between dvs-agent and a kernel vxlan VTEP', async () =>
   );
   const peers = await agent.call<PeerView[]>('peers/show');
   assert.ok(peers[0].counters.rxFrames > 0 && peers[0].counters.txFrames > 0);
+  const tunnels = await agent.admin.call('tunnels/show');
+  assert.match(tunnels.text, /unmonitored/, 'the kernel VTEP is external: listed, never probed');
 });
 
 test('iperf3 TCP both ways against the kernel VTEP', async () => {

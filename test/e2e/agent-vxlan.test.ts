@@ -19,6 +19,7 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { iperf3, pings, plugVm } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
+import { waitFor } from '../support/run-command.js';
 import { sendGarbage } from '../support/garbage.js';
 
 const lab = new NetnsLab('dva');
@@ -168,6 +169,27 @@ test('garbage at the tunnel ports is dropped and counted; VMs still ping', async
   assert.ok(delta('unknown-vni') >= sent.unknownVni, `unknown-vni +${delta('unknown-vni')}`);
   assert.ok(delta('unknown-vtep') >= 1, 'unknown-vtep counted');
   assert.equal(agentA.child.exitCode, null, 'agent alive');
+});
+
+test('tunnel health probes run over the data path: each agent sees the other up', async () => {
+  for (const [agent, peer] of [
+    [agentA, '198.51.100.2'],
+    [agentB, '198.51.100.1'],
+  ] as const) {
+    const state = await waitFor(
+      `tunnel to ${peer} up`,
+      async () => {
+        const data = (await agent.admin.call('tunnels/show')).data as {
+          peers: { vtep: { address: string }; state: string }[];
+        };
+        const row = data.peers.find((p) => p.vtep.address === peer);
+        return row?.state === 'up' ? row.state : undefined;
+      },
+      15_000,
+      200,
+    );
+    assert.equal(state, 'up');
+  }
 });
 
 test('SIGTERM: the agent exits 0 and the TAPs it created disappear', async () => {

@@ -57,12 +57,16 @@ export async function iperf3(
           timeoutMs: (seconds + 10) * 1000,
         },
       );
-      if (r.code === 0) {
-        const report = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
-        return report.end.sum_received.bits_per_second;
+      let report: { error?: string; end?: { sum_received?: { bits_per_second: number } } } = {};
+      try {
+        report = JSON.parse(r.stdout) as typeof report;
+      } catch {
+        // Not JSON: judged by the exit code and text below.
       }
+      const bps = report.end?.sum_received?.bits_per_second;
+      if (r.code === 0 && report.error === undefined && bps !== undefined) return bps;
       // Retry only while the server is not listening yet; anything else is a failure.
-      const refused = /refused|unable to connect/i.test(r.stdout + r.stderr);
+      const refused = /refused|unable to connect|busy/i.test(`${report.error ?? ''} ${r.stdout} ${r.stderr}`);
       if (!refused || attempt >= 20)
         throw new Error(`iperf3 to ${serverAddress} failed (exit ${r.code}): ${(r.stdout + r.stderr).slice(0, 400)}`);
       await new Promise((res) => setTimeout(res, 100));

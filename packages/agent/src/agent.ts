@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { FrameDevice, TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortAttach } from './config/agent-config.js';
@@ -13,6 +14,7 @@ import { linuxDevices, type AgentDevices } from './agent-devices.js';
 import { silentLogger, type Logger } from './observe/logger.js';
 import { MetricsServer } from './observe/metrics-server.js';
 import { renderMetrics } from './observe/metrics.js';
+import { AgentHealth } from './health/agent-health.js';
 
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
@@ -61,7 +63,12 @@ interface OpenPort {
  * closes the admin socket and metrics, the TAPs it created (they disappear;
  * adopted ones stay), and the sockets.
  */
-export class Agent implements AgentControl {
+/** Agent events, `noun:verb`: the etcd sync republishes ports on `ports:changed`. */
+export interface AgentEvents {
+  'ports:changed': [];
+}
+
+export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
   readonly dataPath: DataPath;
   readonly config: AgentConfig;
@@ -76,7 +83,11 @@ export class Agent implements AgentControl {
   private readonly options: AgentOptions;
   private metricsAddress: string | null = null;
 
+  /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
+  readonly health: AgentHealth | null;
+
   constructor(options: AgentOptions) {
+    super();
     this.options = options;
     this.config = options.config;
     this.devices = options.devices ?? linuxDevices;
@@ -87,6 +98,17 @@ export class Agent implements AgentControl {
       fdbLimit: this.config.fdb.maxEntriesPerVni,
     });
     registerAgentCommands(this.registry, this);
+    const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
+    this.health = this.config.health.enabled
+      ? new AgentHealth({
+          ...this.config.health.options,
+          host: this.config.host,
+          selfAddress: this.config.vtep.address,
+          dataPath: this.dataPath,
+          registry: this.registry,
+          isExternal: (v) => external.has(`${v.address}:${v.port}`),
+        })
+      : null;
   }
 
   get host(): string {
@@ -114,13 +136,17 @@ export class Agent implements AgentControl {
         for (const e of n.fdb) if (e.port !== undefined) this.dataPath.addStaticLocal(n.vni, e.mac, e.port);
       }
       this.dataPath.start();
+      this.health?.start();
       if (this.options.adminSocket !== false) {
         this.admin = new AdminServer(this.registry, this.config.adminSocket);
         await this.admin.listen();
       }
       if (this.config.metrics !== null) {
         this.metrics = new MetricsServer(() =>
-          renderMetrics(this.host, this.dataPath.counters(), this.options.extraMetrics?.() ?? []),
+          renderMetrics(this.host, this.dataPath.counters(), [
+            ...(this.health?.metricLines() ?? []),
+            ...(this.options.extraMetrics?.() ?? []),
+          ]),
         );
         const addr = await this.metrics.listen(this.config.metrics.host, this.config.metrics.port);
         this.metricsAddress = `${addr.address}:${addr.port}`;
@@ -145,6 +171,7 @@ export class Agent implements AgentControl {
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
+    this.health?.stop();
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;
@@ -204,6 +231,7 @@ export class Agent implements AgentControl {
         overlayMtu: mtu,
       });
     }
+    this.emit('ports:changed');
     this.logger.info('port added', {
       port: name,
       mapping: mapping.mode === 'access' ? String(mapping.vni) : 'trunk',
@@ -218,6 +246,7 @@ export class Agent implements AgentControl {
     const open = this.openPorts.get(name);
     this.openPorts.delete(name);
     close(device);
+    this.emit('ports:changed');
     this.logger.info(
       open?.created === false ? 'port removed, adopted TAP left in place' : 'port removed, TAP deleted',
       { port: name },
@@ -265,7 +294,7 @@ export function staticChanges(config: AgentConfig): TableChange[] {
   const changes: TableChange[] = [];
   for (const n of config.networks) {
     changes.push({ kind: 'network:set', network: { vni: n.vni, encap: n.encap, mtu: n.mtu } });
-    changes.push({ kind: 'peers:set', vni: n.vni, vteps: n.peers });
+    changes.push({ kind: 'peers:set', vni: n.vni, vteps: [...n.peers, ...n.externalVteps] });
     changes.push({ kind: 'flood:set', vni: n.vni, vteps: n.floodList });
     for (const e of n.fdb) {
       if (e.vtep !== undefined)

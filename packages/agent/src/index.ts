@@ -1,8 +1,17 @@
 // @dvs/agent public surface: the Agent (start/stop), its config loader, the
 // DataPath and its control surface, the admin socket client and registry.
-export { Agent, AgentError, AGENT_VERSION, staticChanges, type AgentOptions, type AgentStartOptions } from './agent.js';
+export {
+  Agent,
+  AgentError,
+  AGENT_VERSION,
+  staticChanges,
+  type AgentEvents,
+  type AgentOptions,
+  type AgentStartOptions,
+} from './agent.js';
 export { linuxDevices, type AgentDevices } from './agent-devices.js';
 export { AGENT_HELP } from './agent-help.js';
+export { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
 export * from './config/agent-config.js';
 export { ConfigError } from './config/config-error.js';
 export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';

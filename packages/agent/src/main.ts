@@ -7,7 +7,7 @@ import { Agent, AGENT_VERSION } from './agent.js';
 import { AGENT_HELP } from './agent-help.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
-import { startControlPlane } from './control-plane-hook.js';
+import { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
 import { createLogger } from './observe/logger.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -31,34 +31,38 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { host: config.host } });
-  const controller = new AbortController();
   const agent = new Agent({ config, logger });
-  let stopping: Promise<void> | null = null;
-  const stop = (signal: string): void => {
-    if (stopping !== null) return;
+  // Orderly stop on the first signal: stop the etcd sync (revoking the lease,
+  // so this host leaves the tables at once), then the agent.
+  const stopRequested = new AbortController();
+  const onSignal = (signal: string): void => {
+    if (stopRequested.signal.aborted) return;
     logger.info('stopping', { signal });
-    controller.abort();
-    stopping = agent.stop();
+    stopRequested.abort();
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  let etcd: AgentEtcd | null = null;
   try {
-    await agent.start({ signal: controller.signal });
-    await startControlPlane(agent, config, logger, controller.signal);
+    await agent.start();
+    etcd = await startAgentEtcd(agent, logger);
   } catch (err) {
-    if (controller.signal.aborted) {
-      await stopping;
-      return 0;
-    }
     logger.error('start failed', {
       code: (err as { code?: string }).code ?? 'DVS_INTERNAL',
       error: (err as Error).message,
     });
+    await etcd?.stop(true);
     await agent.stop();
     return 1;
   }
-  await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
-  await stopping;
+  await new Promise<void>((resolve) => {
+    if (stopRequested.signal.aborted) resolve();
+    else stopRequested.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await etcd
+    ?.stop(true)
+    .catch((err: unknown) => logger.warn('etcd sync stop failed', { error: (err as Error).message }));
+  await agent.stop();
   return 0;
 }
 

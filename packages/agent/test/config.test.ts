@@ -94,6 +94,7 @@ test('YAML file plus flags: flags override and add', async () => {
       encap: 'gre-udp',
       mtu: 1400,
       peers: [{ address: '198.51.100.4', port: 4754 }],
+      externalVteps: [],
       floodList: [{ address: '198.51.100.4', port: 4754 }],
       fdb: [],
     });

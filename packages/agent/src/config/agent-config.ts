@@ -3,6 +3,7 @@
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
 import type { Encap, Vtep } from '../datapath/control-surface.js';
+import type { HealthOptions } from '../health/health-options.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'logfmt';
@@ -23,8 +24,10 @@ export interface NetworkConfig {
   mtu: number;
   /** VTEPs of the VNI (accepted as outer sources). */
   peers: Vtep[];
-  /** VTEPs that take BUM copies; defaults to `peers`. */
+  /** VTEPs that take BUM copies; defaults to `peers` + `externalVteps`. */
   floodList: Vtep[];
+  /** VTEPs that are not dvs agents (a kernel vxlan device, a switch): peers that are never probed. */
+  externalVteps: Vtep[];
   fdb: StaticFdbConfig[];
 }
 
@@ -41,6 +44,13 @@ export interface EtcdConfig {
   options: Record<string, unknown>;
 }
 
+export interface HealthConfig {
+  /** Probe peer VTEPs (default true). */
+  enabled: boolean;
+  /** Settings passed to the tunnel monitor (see health/health-options.ts); unset fields take its defaults. */
+  options: Partial<HealthOptions>;
+}
+
 export interface AgentConfig {
   host: string;
   vtep: { address: string; vxlanPort: number; grePort: number };
@@ -53,6 +63,7 @@ export interface AgentConfig {
   networks: NetworkConfig[];
   ports: PortConfig[];
   etcd: EtcdConfig | null;
+  health: HealthConfig;
 }
 
 export const CONFIG_DEFAULTS = {

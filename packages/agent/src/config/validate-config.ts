@@ -1,8 +1,10 @@
 import { isIPv4 } from 'node:net';
 import { isValidVlanId, isValidVni, parseMac } from '@dvs/wire';
 import type { Encap, Vtep } from '../datapath/control-surface.js';
+import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
 import {
   CONFIG_DEFAULTS,
+  type HealthConfig,
   type AgentConfig,
   type EtcdConfig,
   type NetworkConfig,
@@ -113,6 +115,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     }),
   );
   const etcd = top.etcd === undefined || top.etcd === null ? null : etcdConfig(top.etcd);
+  const health = healthConfig(top.health);
   return {
     host,
     vtep: { address, vxlanPort, grePort },
@@ -124,12 +127,13 @@ export function validateConfig(raw: unknown): AgentConfig {
     networks,
     ports: portList,
     etcd,
+    health,
   };
 }
 
 function network(raw: unknown, path: string, ports: Record<Encap, number>): NetworkConfig {
   const n = object(raw, path, 'write each network as `{ vni: 100, encap: vxlan, mtu: 1450, peers: [...] }`');
-  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'floodList', 'fdb']);
+  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'externalVteps', 'floodList', 'fdb']);
   const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
   if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
   const name = n.name === undefined ? `vni-${vni}` : string(n.name, `${path}.name`, 'give a short name');
@@ -142,12 +146,15 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
     'give the overlay MTU = underlay MTU − 50 for VXLAN/IPv4 (1450 on a 1500-byte underlay)',
   );
   const peers = list(n.peers, `${path}.peers`).map((v, i) => vtep(v, `${path}.peers[${i}]`, ports[encap]));
+  const externalVteps = list(n.externalVteps, `${path}.externalVteps`).map((v, i) =>
+    vtep(v, `${path}.externalVteps[${i}]`, ports[encap]),
+  );
   const floodList =
     n.floodList === undefined
-      ? peers
+      ? [...peers, ...externalVteps]
       : list(n.floodList, `${path}.floodList`).map((v, i) => vtep(v, `${path}.floodList[${i}]`, ports[encap]));
   const fdb = list(n.fdb, `${path}.fdb`).map((e, i) => staticFdb(e, `${path}.fdb[${i}]`, ports[encap]));
-  return { vni, name, encap, mtu, peers, floodList, fdb };
+  return { vni, name, encap, mtu, peers, externalVteps, floodList, fdb };
 }
 
 function staticFdb(raw: unknown, path: string, defaultPort: number): StaticFdbConfig {
@@ -218,8 +225,46 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
   return { name, mode, vlans, attach };
 }
 
+function healthConfig(raw: unknown): HealthConfig {
+  if (raw === undefined || raw === null) return { enabled: true, options: {} };
+  const h = object(raw, 'health', 'write `health: { enabled: true, intervalMs: 1000 }`');
+  known(h, 'health', ['enabled', 'intervalMs', 'multiplier', 'upAfter', 'windowSize', 'removedLingerMs']);
+  if (h.enabled !== undefined && typeof h.enabled !== 'boolean')
+    throw new ConfigError('health.enabled', 'must be true or false', 'write enabled: true or enabled: false');
+  const options: Partial<HealthOptions> = {};
+  for (const key of ['intervalMs', 'multiplier', 'upAfter', 'windowSize', 'removedLingerMs'] as const) {
+    if (h[key] !== undefined) options[key] = h[key] as number;
+  }
+  try {
+    resolveHealthOptions(options);
+  } catch (err) {
+    const field = (err as { field?: string }).field ?? '';
+    throw new ConfigError(
+      `health.${field}`,
+      (err as Error).message.replace(/^health\.\w+: /, ''),
+      'see docs/agent.md for the ranges',
+    );
+  }
+  return { enabled: h.enabled !== false, options };
+}
+
+const ETCD_OPTIONS = {
+  caFile: 'string',
+  certFile: 'string',
+  keyFile: 'string',
+  username: 'string',
+  password: 'string',
+  callTimeoutMs: 'number',
+  leaseTtlSeconds: 'number',
+} as const;
+
 function etcdConfig(raw: unknown): EtcdConfig {
   const e = object(raw, 'etcd', 'write `etcd: { endpoints: [http://127.0.0.1:2379] }`');
+  known(e, 'etcd', ['endpoints', 'prefix', ...Object.keys(ETCD_OPTIONS)]);
+  for (const [key, type] of Object.entries(ETCD_OPTIONS)) {
+    if (e[key] !== undefined && typeof e[key] !== type)
+      throw new ConfigError(`etcd.${key}`, `must be a ${type}`, `give etcd.${key} as a ${type}`);
+  }
   const endpoints = list(e.endpoints, 'etcd.endpoints').map((v, i) =>
     string(v, `etcd.endpoints[${i}]`, 'give a URL like http://127.0.0.1:2379'),
   );

@@ -1,0 +1,75 @@
+import type { PortBinding } from '@dvs/wire';
+import type { Agent } from './agent.js';
+import type { EtcdSync, LocalPortInfo } from './control/index.js';
+import type { Logger } from './observe/logger.js';
+
+/** How often the tunnel status record is refreshed in etcd besides state changes. */
+const STATUS_PERIOD_MS = 5000;
+
+export interface AgentEtcd {
+  sync: EtcdSync;
+  /** Stops publishing and the sync; `revoke` drops the lease so this host leaves the tables at once. */
+  stop(revoke: boolean): Promise<void>;
+}
+
+/**
+ * Connects a running Agent to etcd when its config has an `etcd:` section:
+ * the data path follows networks/fdb/flood/hosts through apply(), its MAC
+ * events become reports, its ports and tunnel status are published on the
+ * host's lease. control/ (and etcd3) is loaded only then. Without etcd the
+ * agent runs from its static config and this returns null.
+ */
+export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: AbortSignal): Promise<AgentEtcd | null> {
+  const etcd = agent.config.etcd;
+  if (etcd === null) return null;
+  const { EtcdSync } = await import('./control/index.js');
+  const { leaseTtlSeconds, ...connection } = etcd.options as { leaseTtlSeconds?: number } & Record<string, unknown>;
+  const sync = new EtcdSync({
+    host: agent.host,
+    vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
+    encaps: ['vxlan', 'gre-udp'],
+    agentVersion: agent.version,
+    etcd: { ...connection, endpoints: etcd.endpoints },
+    prefix: etcd.prefix,
+    ...(leaseTtlSeconds !== undefined ? { leaseTtlSeconds } : {}),
+    surface: agent.dataPath,
+    events: agent.dataPath,
+    log: logger,
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  const publishPorts = (): void => sync.publishPorts(localPorts(agent));
+  agent.on('ports:changed', publishPorts);
+  const health = agent.health;
+  const publishStatus = (): void => {
+    if (health !== null) sync.publishTunnelStatus(health.statusRecord());
+  };
+  const unsubscribe = health?.monitor.on('tunnel:state', publishStatus);
+  const timer = setInterval(publishStatus, STATUS_PERIOD_MS);
+  timer.unref();
+  publishPorts();
+  publishStatus();
+  sync.start();
+  logger.info('etcd sync starting', { endpoints: etcd.endpoints.join(','), prefix: etcd.prefix });
+  return {
+    sync,
+    async stop(revoke) {
+      clearInterval(timer);
+      agent.off('ports:changed', publishPorts);
+      unsubscribe?.();
+      await sync.stop({ revoke });
+    },
+  };
+}
+
+function localPorts(agent: Agent): LocalPortInfo[] {
+  const macs = new Map<string, number>();
+  for (const e of agent.dataPath.fdbEntries())
+    if (e.kind === 'port') macs.set(e.location, (macs.get(e.location) ?? 0) + 1);
+  return agent.dataPath.portViews().map((p) => {
+    const bindings: PortBinding[] =
+      p.mode === 'access'
+        ? [{ vni: p.vni as number, vlan: null }]
+        : Object.entries(p.vlans).map(([vlan, vni]) => ({ vni, vlan: Number(vlan) }));
+    return { port: p.name, mode: p.mode, bindings, state: 'up', macCount: macs.get(p.name) ?? 0 };
+  });
+}
