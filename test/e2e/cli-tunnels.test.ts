@@ -1,0 +1,187 @@
+/**
+ * Tunnel health end to end, seen through the real `dvs` binary: three agents
+ * in network namespaces on one underlay bridge (static peers, no etcd), the
+ * BFD-like probes running over real VXLAN. Breaking one host's underlay link
+ * takes its tunnels down within interval × multiplier + 1 s with the reason;
+ * restoring the link brings them back up.
+ *
+ *        ul: bridge
+ *       /    |    \
+ *     h1    h2    h3      198.51.100.11 / .12 / .13, VNI 100 (vxlan)
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NetnsLab } from '../support/netns-lab.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { run, waitFor } from '../support/run-command.js';
+
+const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
+/** The agent's defaults (tunnel health): probe every 1 s, down after 3 missed. */
+const INTERVAL_MS = 1000;
+const MULTIPLIER = 3;
+
+const lab = new NetnsLab('dvh');
+const hosts = [1, 2, 3].map((i) => ({
+  name: `host-${i}`,
+  address: `198.51.100.1${i}`,
+  ns: '',
+  dev: lab.name(`h${i}`),
+}));
+const agents: AgentProcess[] = [];
+
+interface TunnelsShow {
+  host: string;
+  intervalMs: number;
+  multiplier: number;
+  peers: {
+    vtep: { address: string; port: number };
+    host: string | null;
+    encap: string;
+    state: string;
+    reason: string;
+    lastChange: number;
+    rtt: { lastMs: number; avgMs: number; p99Ms: number } | null;
+    lossPct: number;
+  }[];
+}
+
+function dvs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DVS, ...args], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function tunnels(i: number): Promise<TunnelsShow> {
+  const r = await dvs('agent', 'tunnels', '--socket', agents[i].socket, '--json');
+  assert.ok(r.code === 0 || r.code === 1, `dvs agent tunnels: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as TunnelsShow;
+}
+
+function peerOf(show: TunnelsShow, address: string) {
+  const p = show.peers.find((x) => x.vtep.address === address);
+  assert.ok(p, `no tunnel to ${address} in ${JSON.stringify(show)}`);
+  return p;
+}
+
+before(async () => {
+  const ul = await lab.netns('ul');
+  const bridge = lab.name('br');
+  await run(['ip', '-n', ul, 'link', 'add', bridge, 'type', 'bridge']);
+  await run(['ip', '-n', ul, 'link', 'set', bridge, 'up']);
+  for (const [i, h] of hosts.entries()) {
+    h.ns = await lab.netns(`n${i + 1}`);
+    const port = lab.name(`u${i + 1}`);
+    await lab.veth(h.ns, h.dev, `${h.address}/24`, ul, port, null);
+    await run(['ip', '-n', ul, 'link', 'set', port, 'master', bridge]);
+  }
+  for (const h of hosts) {
+    const peers = hosts.filter((o) => o !== h).map((o) => o.address);
+    agents.push(
+      await startAgent(lab, h.ns, h.name, {
+        host: h.name,
+        vtep: { address: h.address },
+        networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers }],
+      }),
+    );
+  }
+});
+
+after(async () => {
+  for (const a of agents) a.admin.close();
+  await lab.cleanup();
+});
+
+test('every tunnel comes up; dvs agent tunnels shows it in text and JSON', async () => {
+  for (const [i, h] of hosts.entries()) {
+    await waitFor(
+      `${h.name}: both tunnels up`,
+      async () => {
+        const show = await tunnels(i);
+        return show.peers.length === 2 && show.peers.every((p) => p.state === 'up');
+      },
+      20_000,
+      200,
+    );
+  }
+  const show = await tunnels(0);
+  assert.equal(show.host, 'host-1');
+  assert.equal(show.intervalMs, INTERVAL_MS);
+  assert.equal(show.multiplier, MULTIPLIER);
+  const toH2 = peerOf(show, hosts[1].address);
+  assert.deepEqual([toH2.vtep.port, toH2.encap, toH2.reason], [4789, 'vxlan', 'replies received']);
+  assert.ok(toH2.rtt !== null && toH2.rtt.avgMs >= 0 && toH2.rtt.p99Ms >= toH2.rtt.avgMs - 1e-9);
+  const text = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^PEER\s+HOST\s+ENCAP\s+STATE\s+RTT ms last\/avg\/p99\s+LOSS\s+SINCE\s+REASON$/m);
+  assert.match(
+    text.stdout,
+    /^198\.51\.100\.12:4789\s+\S+\s+vxlan\s+up\s+[\d.]+\/[\d.]+\/[\d.]+\s+[\d.]+%\s+\S+\s+replies received/m,
+  );
+});
+
+test("breaking host-3's underlay link takes its tunnels down within interval × multiplier + 1 s, with the reason; restoring brings them up", async () => {
+  const h3 = hosts[2];
+  const brokenAt = Date.now();
+  await run(['ip', '-n', h3.ns, 'link', 'set', h3.dev, 'down']);
+
+  // host-1 sees host-3 stop answering: probe timeout.
+  const seen = await waitFor(
+    'host-1: tunnel to host-3 down',
+    async () => {
+      const p = peerOf(await tunnels(0), h3.address);
+      return p.state === 'down' ? p : undefined;
+    },
+    30_000,
+    200,
+  );
+  assert.equal(seen.reason, 'probe timeout');
+  const detectedAfter = seen.lastChange - brokenAt;
+  console.log(
+    `# host-1 declared host-3 down ${detectedAfter} ms after the link broke (limit ${INTERVAL_MS * MULTIPLIER + 1000} ms)`,
+  );
+  assert.ok(detectedAfter <= INTERVAL_MS * MULTIPLIER + 1000, `detected after ${detectedAfter} ms`);
+  assert.equal(peerOf(await tunnels(0), hosts[1].address).state, 'up', 'the other tunnel is untouched');
+
+  // The CLI: exit 1 (a problem found), the down row on top with its reason.
+  const text = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
+  assert.equal(text.code, 1);
+  assert.match(text.stdout, /^198\.51\.100\.13:4789\s+\S+\s+vxlan\s+down\s.*probe timeout/m);
+
+  // host-3 itself has lost its route: down too, for a reason of its own.
+  const own = await waitFor(
+    'host-3: its tunnels down',
+    async () => {
+      const show = await tunnels(2);
+      return show.peers.every((p) => p.state === 'down') ? show : undefined;
+    },
+    30_000,
+    200,
+  );
+  for (const p of own.peers) assert.match(p.reason, /^(no route|send failed|probe timeout)$/);
+
+  await run(['ip', '-n', h3.ns, 'link', 'set', h3.dev, 'up']);
+  const back = await waitFor(
+    'host-1: tunnel to host-3 up again',
+    async () => {
+      const p = peerOf(await tunnels(0), h3.address);
+      return p.state === 'up' ? p : undefined;
+    },
+    30_000,
+    200,
+  );
+  assert.equal(back.reason, 'replies received');
+  assert.ok(back.lastChange > seen.lastChange);
+  const ok = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
+  assert.equal(ok.code, 0);
+});
