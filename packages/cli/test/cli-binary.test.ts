@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { FakeAgent } from './fake-agent.js';
 import { FakeController, closedPort } from './fake-controller.js';
-import { statusWithProblems, tunnels } from './cluster-fixtures.js';
+import { hosts, statusWithProblems, tunnels } from './cluster-fixtures.js';
 import { DVS_BIN, hasStackTrace, runDvs } from './run-dvs.js';
 
 let controller: FakeController;
@@ -16,6 +16,7 @@ before(async () => {
   controller = await new FakeController()
     .on('GET /v1/status', statusWithProblems)
     .on('GET /v1/tunnels', { tunnels })
+    .on('GET /v1/hosts', { hosts })
     .start();
   agent = await new FakeAgent().on('ports/show', () => ({ text: 'PORT  MODE\ntap0  access', data: [] })).start();
   env = { DVS_CONTROLLER: controller.url, DVS_AGENT_SOCKET: agent.path };

@@ -72,3 +72,16 @@ test('hosts and networks', () => {
     /external VTEPs: none[\s\S]*flood list: empty/,
   );
 });
+
+test('a peer the agent could not name gets the host the controller has at that VTEP; external stays null', () => {
+  const anonymous = tunnels.map((r) => ({ ...r, peers: r.peers.map((p) => ({ ...p, host: null })) }));
+  const rows = tunnelRows(anonymous, hosts);
+  assert.deepEqual(
+    rows.map((r) => [r.from, r.vtep.address, r.host]),
+    [
+      ['host-a', '203.0.113.9', null],
+      ['host-a', '192.0.2.2', 'host-b'],
+      ['host-b', '192.0.2.1', 'host-a'],
+    ],
+  );
+});

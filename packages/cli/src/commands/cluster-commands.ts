@@ -73,7 +73,7 @@ Exit 1 when a host is down.`,
   helpAfter(
     tunnels,
     ['dvs tunnels', 'dvs tunnels --host host-a', 'dvs tunnels --json', 'dvs tunnels --watch'],
-    `{ "tunnels": [ { "host", "peer": { "address", "port" }, "peerHost" (null: external or not known), "encap",
+    `{ "tunnels": [ { "host", "peer": { "address", "port" }, "peerHost" (null: external or unknown VTEP), "encap",
   "state": "up"|"down"|"init"|"unmonitored", "rtt": { "lastMs", "avgMs", "p99Ms" } | null,
   "lossPct", "lastChange", "reason", "rxPackets", "txPackets", "rxBytes", "txBytes" } ] }
 Rows are sorted down first. External VTEPs are "unmonitored", never "down".`,
@@ -81,7 +81,8 @@ Rows are sorted down first. External VTEPs are "unmonitored", never "down".`,
   tunnels.action(async (opts: Opts & { host?: string }) => {
     const client = controllerClient(ctx, opts);
     await runView(ctx, opts, async () => {
-      const rows = sortTunnelRows(tunnelRows(await client.tunnels(opts.host)));
+      const [records, hosts] = await Promise.all([client.tunnels(opts.host), client.hosts()]);
+      const rows = sortTunnelRows(tunnelRows(records, hosts));
       return {
         text: renderTunnels(rows, ctx.now(), useColor(ctx)),
         json: { tunnels: rows.map(tunnelJson) },

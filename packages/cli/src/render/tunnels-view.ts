@@ -14,8 +14,23 @@ export interface TunnelRow extends PeerTunnelStatus {
   detail?: string | null;
 }
 
-export function tunnelRows(records: readonly TunnelStatusRecord[]): TunnelRow[] {
-  return records.flatMap((r) => r.peers.map((p) => ({ ...p, from: r.host })));
+/**
+ * Flattens status records into rows. A peer the agent could not name (it
+ * knows VTEPs, not always hosts) gets the host the controller has at that
+ * VTEP, when `hosts` is given; external VTEPs stay null.
+ */
+export function tunnelRows(
+  records: readonly TunnelStatusRecord[],
+  hosts: readonly { host: string; vtep: { address: string; port: number } }[] = [],
+): TunnelRow[] {
+  const byVtep = new Map(hosts.map((h) => [formatVtep(h.vtep), h.host]));
+  return records.flatMap((r) =>
+    r.peers.map((p) => ({
+      ...p,
+      host: p.host ?? (p.state === 'unmonitored' ? null : (byVtep.get(formatVtep(p.vtep)) ?? null)),
+      from: r.host,
+    })),
+  );
 }
 
 /** Tunnels a status view counts as problems: down ones (never unmonitored). */
