@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, parseConfigText, validateConfig } from '../src/index.js';
 
 const base = { host: 'host-a', vtep: { address: '198.51.100.1' } };
@@ -118,4 +119,27 @@ test('YAML file plus flags: flags override and add', async () => {
 
 test('YAML syntax errors are config errors too', () => {
   assert.throws(() => parseConfigText('host: [unclosed'), { code: 'DVS_CONFIG_INVALID' });
+});
+
+test('deploy/examples/agent.yaml (every option) is a valid config', async () => {
+  const example = fileURLToPath(new URL('../../../../deploy/examples/agent.yaml', import.meta.url));
+  const { config } = await loadConfig(['--config', example]);
+  assert.ok(config !== null);
+  assert.equal(config.networks.length, 2);
+  assert.deepEqual(
+    config.networks[0].floodList.map((v) => v.address),
+    ['198.51.100.2', '198.51.100.3', '198.51.100.20'],
+  );
+  assert.equal(config.ports[1].mode, 'trunk');
+  assert.deepEqual(config.etcd?.options.leaseTtlSeconds, 10);
+  assert.equal(config.health.options.intervalMs, 1000);
+});
+
+test('health and etcd sections are checked field by field', () => {
+  assert.equal(problem({ ...base, health: { intervalMs: 5 } }).field, 'health.intervalMs');
+  assert.equal(problem({ ...base, health: { enabled: 'yes' } }).field, 'health.enabled');
+  assert.equal(problem({ ...base, etcd: { endpoints: [] } }).field, 'etcd.endpoints');
+  assert.equal(problem({ ...base, etcd: { endpoints: ['http://127.0.0.1:2379'], caFile: 3 } }).field, 'etcd.caFile');
+  assert.equal(problem({ ...base, etcd: { endpoints: ['http://127.0.0.1:2379'], tls: true } }).field, 'etcd.tls');
+  assert.equal(validateConfig({ ...base, health: { enabled: false } }).health.enabled, false);
 });

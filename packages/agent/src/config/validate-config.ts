@@ -31,6 +31,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'networks',
     'ports',
     'etcd',
+    'health',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
