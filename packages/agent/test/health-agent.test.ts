@@ -166,3 +166,38 @@ test('start() and stop() run and release the timers and the probe hook', async (
     stopAll(a, b);
   }
 });
+
+test('the control plane names external VTEPs and peer hosts at run time: external peers become unmonitored at once', async () => {
+  const { a, b } = twoHosts();
+  const clock = new FakeClock();
+  try {
+    networkOnBoth(a, b, 100, 'vxlan');
+    a.dp.apply([
+      {
+        kind: 'peers:set',
+        vni: 100,
+        vteps: [
+          { address: HOST_B, port: 4789 },
+          { address: '203.0.113.9', port: 4789 },
+        ],
+      },
+    ]);
+    const health = new AgentHealth({ host: 'host-a', selfAddress: HOST_A, dataPath: a.dp, clock });
+    health.refreshPeers();
+    const state = () => health.monitor.snapshots().map((s) => [s.peer.address, s.host, s.state]);
+    assert.deepEqual(state(), [
+      [HOST_B, null, 'init'],
+      ['203.0.113.9', null, 'init'],
+    ]);
+    health.setExternalVteps([{ address: '203.0.113.9', port: 4789 }]);
+    health.setPeerHosts([{ host: 'host-b', vtep: { address: HOST_B, port: 4789 } }]);
+    assert.deepEqual(state(), [
+      [HOST_B, 'host-b', 'init'],
+      ['203.0.113.9', null, 'unmonitored'],
+    ]);
+    await run(clock, 10_000, health);
+    assert.equal(health.monitor.snapshots()[1].state, 'unmonitored', 'never down');
+  } finally {
+    stopAll(a, b);
+  }
+});

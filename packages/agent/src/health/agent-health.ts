@@ -68,6 +68,9 @@ export class AgentHealth {
   private readonly options: AgentHealthOptions;
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
   private lastPeerKey = '';
+  /** From the control plane (setExternalVteps / setPeerHosts), added to the options' functions. */
+  private externalVteps = new Set<string>();
+  private hostByVtep = new Map<string, string>();
 
   constructor(options: AgentHealthOptions) {
     this.options = options;
@@ -97,16 +100,34 @@ export class AgentHealth {
       const vni = p.vnis.find((v) => networks.has(v));
       if (vni === undefined) continue;
       const vtep = { address: p.address, port: p.port };
-      const host = this.options.hostOf?.(vtep);
+      const key = `${p.address}:${p.port}`;
+      const host = this.hostByVtep.get(key) ?? this.options.hostOf?.(vtep);
+      const external = this.externalVteps.has(key) || this.options.isExternal?.(vtep) === true;
       out.push({
         vtep,
         encap: (networks.get(vni) as NetworkView).encap,
         vni,
         ...(host !== undefined ? { host } : {}),
-        ...(this.options.isExternal?.(vtep) ? { external: true } : {}),
+        ...(external ? { external: true } : {}),
       });
     }
     return out;
+  }
+
+  /**
+   * The VTEPs that are not dvs agents, as the control plane knows them (every
+   * network's externalVteps; flood-list members without a host). Replaces the
+   * previous set and applies at once. Call it whenever the tables change.
+   */
+  setExternalVteps(vteps: Iterable<{ address: string; port: number }>): void {
+    this.externalVteps = new Set([...vteps].map((v) => `${v.address}:${v.port}`));
+    this.refreshPeers();
+  }
+
+  /** Host ids behind VTEPs (from the hosts/ records), shown with each tunnel. Replaces the previous map. */
+  setPeerHosts(hosts: Iterable<{ host: string; vtep: { address: string; port: number } }>): void {
+    this.hostByVtep = new Map([...hosts].map((h) => [`${h.vtep.address}:${h.vtep.port}`, h.host]));
+    this.refreshPeers();
   }
 
   /** Re-reads the peers now (also done every refreshMs after start). */
