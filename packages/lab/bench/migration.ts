@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       const to = vm.host === 'h1' ? 'h2' : 'h1';
       const ping = new ContinuousPing(pinger.netns, vm.address, 10);
       try {
-        await ping.waitForReplies(20, 10_000);
+        await ping.waitForReplies(100, 10_000);
         const r = await migrateVm(lab, vm.name, to, { ping, holdMs: 1000 });
         reports.push(r);
         if (verbose) console.log(renderMigrationReport(r));

@@ -45,10 +45,14 @@ export async function agentViews(lab: Lab, command: string, args: readonly strin
   return out;
 }
 
-/** `dvs tunnels` and `dvs fdb` through the CLI, or the agents' peers/show and fdb/show. */
+/**
+ * `dvs tunnels` and `dvs fdb` (the controller's view) when agents feed etcd;
+ * otherwise each agent's own view, through `dvs agent … --socket` when the CLI
+ * is built, or straight from the admin socket, with a note saying why.
+ */
 export async function overlayViews(lab: Lab): Promise<{ views: CliView[]; note: string | null }> {
   const controllerUrl = lab.state.controller?.url;
-  if (isBuilt('cli') && controllerUrl) {
+  if (isBuilt('cli') && controllerUrl && lab.state.agentsUseEtcd) {
     const views: CliView[] = [];
     for (const args of [['tunnels'], ['fdb']]) {
       const v = await runDvsCli(lab, [...args, '--controller', controllerUrl]);
@@ -56,9 +60,21 @@ export async function overlayViews(lab: Lab): Promise<{ views: CliView[]; note: 
     }
     return { views, note: null };
   }
-  const why = !isBuilt('cli') ? 'the dvs CLI is not built yet' : 'this lab has no controller';
+  const why = !controllerUrl
+    ? 'this lab has no controller'
+    : 'the agents do not feed etcd yet (no etcd sync), so the controller has no tunnels or FDB to show';
+  if (isBuilt('cli')) {
+    const views: CliView[] = [];
+    for (const h of lab.state.hosts.filter((x) => x.kind === 'dvs' && x.adminSocket)) {
+      for (const what of ['peers', 'fdb']) {
+        const v = await runDvsCli(lab, ['agent', what, '--socket', h.adminSocket!]);
+        if (v) views.push({ ...v, title: `${h.name}: ${v.title.replace(/ --socket \S+/, '')}` });
+      }
+    }
+    return { views, note: `${why}: showing each host's \`dvs agent peers\` and \`dvs agent fdb\` instead` };
+  }
   return {
     views: [...(await agentViews(lab, 'peers/show')), ...(await agentViews(lab, 'fdb/show'))],
-    note: `${why}: showing each agent's peers/show and fdb/show instead of dvs tunnels / dvs fdb`,
+    note: `${why}, and the dvs CLI is not built: showing each agent's peers/show and fdb/show`,
   };
 }

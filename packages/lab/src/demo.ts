@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     const ping = new ContinuousPing(pinger.netns, mover.address, 10);
     const reports: MigrationReport[] = [];
     try {
-      await ping.waitForReplies(50, 10_000);
+      await ping.waitForReplies(100, 10_000);
       for (const to of ['h3', 'h1']) {
         say(`  moving ${mover.name} to ${to} …`);
         const report = await migrateVm(lab, mover.name, to, { ping });

@@ -187,14 +187,18 @@ export function createLabCommand(name = 'lab'): Command {
           const source =
             o.pingFrom ?? l.state.vms.find((v) => v.vni === vm.vni && v.name !== vm.name && v.host !== host)?.name;
           let ping: ContinuousPing | undefined;
-          if (source) {
-            ping = new ContinuousPing(l.vm(source).netns, vm.address);
-            await ping.waitForReplies(20);
+          try {
+            if (source) {
+              ping = new ContinuousPing(l.vm(source).netns, vm.address);
+              await ping.waitForReplies(100);
+            }
+            const report = await migrateVm(l, vmName, host, { ping });
+            await ping?.stop();
+            console.log(o.json ? JSON.stringify(report, null, 2) : renderMigrationReport(report));
+            return report.agentsConvergedMs === null || report.oldHostHoldsMac ? 1 : 0;
+          } finally {
+            await ping?.stop();
           }
-          const report = await migrateVm(l, vmName, host, { ping });
-          await ping?.stop();
-          console.log(o.json ? JSON.stringify(report, null, 2) : renderMigrationReport(report));
-          return report.agentsConvergedMs === null || report.oldHostHoldsMac ? 1 : 0;
         } finally {
           l.closeClients();
         }

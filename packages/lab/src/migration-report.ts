@@ -18,7 +18,7 @@ export function renderMigrationReport(r: MigrationReport): string {
   if (r.ping) {
     lines.push(
       `  pings lost:               ${r.ping.lost}   (target <= ${MIGRATION_TARGETS.lostPings})`,
-      `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms   (target <= ${MIGRATION_TARGETS.longestGapMs} ms)`,
+      `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms   (target <= ${MIGRATION_TARGETS.longestGapMs} ms; ${r.ping.baselineGapMs.toFixed(1)} ms in the second before, without a move)`,
       `  duplicate replies (DUP!): ${r.ping.duplicates}`,
     );
   } else {
@@ -53,6 +53,7 @@ export interface MigrationSeriesSummary {
   moves: number;
   medianLost: number | null;
   medianGapMs: number | null;
+  medianBaselineGapMs: number | null;
   medianAgentsMs: number | null;
   medianControllerMs: number | null;
   totalFlaps: number;
@@ -68,6 +69,7 @@ export function summarizeMigrations(reports: readonly MigrationReport[]): Migrat
     moves: reports.length,
     medianLost: median(nums((r) => r.ping?.lost)),
     medianGapMs: median(nums((r) => r.ping?.longestGapMs)),
+    medianBaselineGapMs: median(nums((r) => r.ping?.baselineGapMs)),
     medianAgentsMs: median(nums((r) => r.agentsConvergedMs)),
     medianControllerMs: median(nums((r) => r.controllerConvergedMs)),
     totalFlaps: reports.reduce((a, r) => a + r.flaps, 0),
@@ -78,12 +80,13 @@ export function summarizeMigrations(reports: readonly MigrationReport[]): Migrat
 }
 
 export function renderMigrationSeries(reports: readonly MigrationReport[]): string {
-  const head = ['move', 'from->to', 'lost', 'gap ms', 'dups', 'agents ms', 'table ms', 'flaps'];
+  const head = ['move', 'from->to', 'lost', 'gap ms', 'base gap', 'dups', 'agents ms', 'table ms', 'flaps'];
   const rows = reports.map((r, i) => [
     String(i + 1),
     `${r.from}->${r.to}`,
     r.ping ? String(r.ping.lost) : '-',
     r.ping ? r.ping.longestGapMs.toFixed(1) : '-',
+    r.ping ? r.ping.baselineGapMs.toFixed(1) : '-',
     r.ping ? String(r.ping.duplicates) : '-',
     r.agentsConvergedMs === null ? 'never' : String(Math.round(r.agentsConvergedMs)),
     r.controllerConvergedMs === null ? 'never' : String(Math.round(r.controllerConvergedMs)),
@@ -99,7 +102,7 @@ export function renderMigrationSeries(reports: readonly MigrationReport[]): stri
     '',
     `medians over ${s.moves} moves (target in brackets):`,
     `  lost pings        ${f(s.medianLost, 1)}   [<= ${MIGRATION_TARGETS.lostPings}]`,
-    `  longest gap       ${f(s.medianGapMs, 1)} ms   [<= ${MIGRATION_TARGETS.longestGapMs} ms]`,
+    `  longest gap       ${f(s.medianGapMs, 1)} ms   [<= ${MIGRATION_TARGETS.longestGapMs} ms]  (same ping without a move: ${f(s.medianBaselineGapMs, 1)} ms)`,
     `  agents converged  ${f(s.medianAgentsMs)} ms`,
     `  table converged   ${f(s.medianControllerMs)} ms   [<= ${MIGRATION_TARGETS.tableConvergedMs} ms]`,
     `  flaps (total)     ${s.totalFlaps}   [${MIGRATION_TARGETS.flaps}]`,

@@ -21,7 +21,8 @@ import { LabError } from './errors.js';
 import type { Lab } from './lab.js';
 import { devices } from './lab-layout.js';
 import type { VmState } from './lab-state.js';
-import { ipBatch, runInNamespace } from './command-runner.js';
+import { runInNamespace } from './command-runner.js';
+import { IpBatchSession } from './ip-batch-session.js';
 import { addAgentPort } from './agent-host.js';
 import { activateInterfaceLines, moveIntoVm, neighbourCopyLines, prepareInterfaceLines } from './vm-interface.js';
 import { ABSENT, macObservers, type MacLocation, type MacObserver } from './mac-location.js';
@@ -74,7 +75,12 @@ export interface MigrationReport {
   flaps: number;
   /** Does the source agent still place the MAC on its own port at the end? */
   oldHostHoldsMac: boolean;
-  ping: { lost: number; longestGapMs: number; duplicates: number; received: number } | null;
+  /**
+   * The continuous ping from the start of the migration (destination port
+   * added) to the end of the watch; baselineGapMs is the longest gap in the
+   * second before it started: what this machine's scheduling alone costs.
+   */
+  ping: { lost: number; longestGapMs: number; duplicates: number; received: number; baselineGapMs: number } | null;
   notes: string[];
 }
 
@@ -129,19 +135,33 @@ export async function migrateVm(
   const oldIf = vm.ifname;
   const generation = vm.generation + 1;
   const newIf = devices.vmTap(lab.id, vm.number, generation);
+  const startedAt = Date.now();
   const canAnnounce = await agentCanAnnounce(lab, to.name);
 
-  // 1. Destination port, moved into the VM, MAC set, link down.
+  // 1. Destination port, moved into the VM, MAC set, link down. A failure
+  // before the switchover removes the new port again: the VM never left.
   await addAgentPort(lab.admin(to.name), newIf, vm.vni);
-  await moveIntoVm(to.netns, newIf, vm.netns);
-  const neighbours = await neighbourCopyLines(vm, oldIf, newIf);
-  await ipBatch(vm.netns, prepareInterfaceLines(vm, newIf));
-  if (!canAnnounce) {
-    // Without the agent's RARP, the guest announces itself (gratuitous ARP on link up).
-    await runInNamespace(vm.netns, ['sysctl', '-q', '-w', `net.ipv4.conf.${newIf}.arp_notify=1`]);
-    notes.push(
-      `${to.name} agent has no ports/announce: the guest's gratuitous ARP (arp_notify) announced the MAC instead of QEMU RARP`,
-    );
+  const session = new IpBatchSession(vm.netns);
+  let neighbours: string[];
+  try {
+    await moveIntoVm(to.netns, newIf, vm.netns);
+    neighbours = await neighbourCopyLines(vm, oldIf, newIf);
+    // The VM's `ip` session runs before the switchover: switching costs no process start.
+    await session.run(prepareInterfaceLines(vm, newIf));
+    if (!canAnnounce) {
+      // Without the agent's RARP, the guest announces itself (gratuitous ARP on link up).
+      await runInNamespace(vm.netns, ['sysctl', '-q', '-w', `net.ipv4.conf.${newIf}.arp_notify=1`]);
+      notes.push(
+        `${to.name} agent has no ports/announce: the guest's gratuitous ARP (arp_notify) announced the MAC instead of QEMU RARP`,
+      );
+    }
+  } catch (e) {
+    session.close();
+    await lab
+      .admin(to.name)
+      .call('ports/del', [newIf])
+      .catch(() => undefined);
+    throw e;
   }
   const observers = macObservers(lab, vm.vni, vm.mac);
 
@@ -153,7 +173,11 @@ export async function migrateVm(
     ...activateInterfaceLines(vm, newIf),
     ...neighbours,
   ];
-  await ipBatch(vm.netns, switchLines);
+  try {
+    await session.run(switchLines);
+  } finally {
+    session.close();
+  }
   const t0 = Date.now();
 
   // 3. Announce from the destination; the source lets go of its port.
@@ -167,7 +191,12 @@ export async function migrateVm(
 
   const watched = await watchConvergence(observers, from.name, to.name, t0, options);
   await Promise.all([announcing, releasing]);
-  const figures = options.ping ? pingWindowFigures(options.ping, t0 - 500, Date.now()) : null;
+  const figures = options.ping
+    ? {
+        ...pingWindowFigures(options.ping, startedAt, Date.now()),
+        baselineGapMs: pingWindowFigures(options.ping, startedAt - 1000, startedAt).longestGapMs,
+      }
+    : null;
 
   const dataPlane = watched.filter((o) => o.kind !== 'controller');
   const controller = watched.find((o) => o.kind === 'controller');
