@@ -14,6 +14,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Colours and screen clearing only when stdout is a terminal. */
   stdoutIsTty: boolean;
+  /** Terminal width when stdout is a terminal (help text wraps to it). */
+  columns?: number;
   env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -18,6 +18,7 @@ const code = await runCli(
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     stdoutIsTty: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
     env: process.env,
   },
   { signal: controller.signal },

@@ -29,7 +29,9 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     if (argv[0] === 'lab') {
       return await runLab(argv.slice(1), ctx, (cmd) => prepareCommand(cmd, ctx));
     }
-    const program = buildProgram(ctx, { helpWidth: io.stdoutIsTty ? undefined : 100 });
+    const program = buildProgram(ctx, {
+      helpWidth: io.stdoutIsTty ? Math.min(Math.max(io.columns ?? 80, 60), 120) : 100,
+    });
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
