@@ -251,6 +251,40 @@ test('VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace explains the
   assert.match(trace.stdout, /tunnel up/);
 });
 
+test("host views through host-1's admin socket: ports, FDB, peers, any command; trace --agent uses the agent's FDB", async () => {
+  const socket = agents[0].socket;
+  const ports = await dvs('agent', 'ports', '--socket', socket);
+  assert.equal(ports.code, 0, ports.stderr);
+  assert.match(ports.stdout, new RegExp(hosts[0].tap));
+  const fdb = await dvsJson<{ mac: string; kind: string; location: string }[]>(
+    'agent',
+    'fdb',
+    '100',
+    '--socket',
+    socket,
+  );
+  const remote = fdb.find((e) => e.mac === hosts[1].mac);
+  assert.deepEqual(remote && [remote.kind, remote.location], ['vtep', '198.51.100.12:4789']);
+  const peers = await dvs('agent', 'peers', '--socket', socket, '--json');
+  assert.equal(peers.code, 0, peers.stderr);
+  assert.match(peers.stdout, /198\.51\.100\.12/);
+  const list = await dvs('agent', 'call', 'list-commands', '--socket', socket);
+  assert.match(list.stdout, /^tunnels\/show/m);
+  const unknown = await dvs('agent', 'call', 'no/such', '--socket', socket);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^dvs: agent: .*no\/such.*\(DVS_UNKNOWN_COMMAND\)\n$/);
+
+  const trace = await dvsJson<{
+    source: string;
+    host: string;
+    decision: { action: string; outputs: { host: string }[] };
+  }>('trace', '--vni', '100', '--src', hosts[0].mac, '--dst', hosts[1].mac, '--agent', '--socket', socket);
+  assert.match(trace.source, /^agent FDB \(fdb\/show via .*\) \+ controller tables$/);
+  assert.equal(trace.host, 'host-1');
+  assert.equal(trace.decision.action, 'encap');
+  assert.equal(trace.decision.outputs[0].host, 'host-2');
+});
+
 test("a broken underlay link: dvs tunnels shows host-3's tunnels down within interval × multiplier + 1 s, with the reason; dvs status reports it; restored, they come back", async () => {
   const h3 = hosts[2];
   const brokenAt = Date.now();
