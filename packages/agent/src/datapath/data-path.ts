@@ -288,7 +288,7 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
     const out: FdbEntryView[] = [];
     for (const net of this.sortedNetworks()) {
       if (vni !== undefined && net.vni !== vni) continue;
-      const entries = [...net.fdb.entries.values()].sort((a, b) => a.mac - b.mac);
+      const entries = net.fdb.values().sort((a, b) => a.mac - b.mac);
       for (const entry of entries) out.push(describeFdbEntry(entry, now));
     }
     return out;
@@ -347,7 +347,7 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
         for (const p of net.peers) this.peerRegistry.release(p);
         for (const p of net.floodList.replace([])) this.peerRegistry.release(p);
         for (const p of net.controlMacs.values()) this.peerRegistry.release(p);
-        for (const entry of net.fdb.entries.values()) if (entry.local) this.emitGone(net.vni, entry);
+        for (const entry of net.fdb.values()) if (entry.local) this.emitGone(net.vni, entry);
         return true;
       }
       case 'fdb:set': {

@@ -2,8 +2,11 @@
  * The forwarding database of one VNI (the data path keeps one per network).
  *
  * Spec
- *  - Key: (vni, mac). One Fdb per VNI; inside it a Map keyed by the MAC as a
- *    48-bit number (see @dvs/wire readMac), so a lookup allocates nothing.
+ *  - Key: (vni, mac). One Fdb per VNI. Inside, the MAC is split into two
+ *    24-bit halves (OUI, device part), each a small integer, and entries sit in
+ *    a Map of Maps keyed by them: a lookup allocates nothing (a 48-bit number
+ *    as a Map key would be boxed on every call). The management API takes the
+ *    MAC as one 48-bit number (@dvs/wire readMac); the hot path the halves.
  *  - Value: a location — a local port, or a remote VTEP (peer) — plus seq
  *    (RFC 7432 §15 mobility sequence number), last-seen time, move count and
  *    whether the entry is static.
@@ -36,6 +39,16 @@ import type { Peer } from './peer.js';
 import type { Port } from './port.js';
 
 export const DEFAULT_AGING_MS = 300_000;
+
+const HALF = 0x1000000;
+/** The upper 24 bits (OUI) of a 48-bit MAC number. */
+export function macHigh(mac: number): number {
+  return Math.floor(mac / HALF);
+}
+/** The lower 24 bits of a 48-bit MAC number. */
+export function macLow(mac: number): number {
+  return mac % HALF;
+}
 export const DEFAULT_FDB_LIMIT = 8192;
 
 export type FdbLocation = Port | Peer;
@@ -79,7 +92,9 @@ export interface FdbOptions {
 }
 
 export class Fdb {
-  readonly entries = new Map<number, FdbEntry>();
+  /** OUI → (device part → entry). */
+  private readonly table = new Map<number, Map<number, FdbEntry>>();
+  private count = 0;
   readonly agingMs: number;
   readonly limit: number;
   /** Dynamic entries per location (for fair eviction). */
@@ -100,18 +115,36 @@ export class Fdb {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
+  }
+
+  /** Every entry (a copy; off the hot path). */
+  values(): FdbEntry[] {
+    const out: FdbEntry[] = [];
+    for (const inner of this.table.values()) for (const e of inner.values()) out.push(e);
+    return out;
   }
 
   lookup(mac: number): FdbEntry | undefined {
-    return this.entries.get(mac);
+    return this.lookupHalves(macHigh(mac), macLow(mac));
+  }
+
+  /** Hot-path lookup by the MAC's two 24-bit halves. */
+  lookupHalves(high: number, low: number): FdbEntry | undefined {
+    const inner = this.table.get(high);
+    return inner === undefined ? undefined : inner.get(low);
   }
 
   /** Learns `mac` at `location` (a port when `local`), at time `now`. */
   learn(mac: number, location: FdbLocation, local: boolean, now: number): LearnResult {
+    return this.learnHalves(macHigh(mac), macLow(mac), location, local, now);
+  }
+
+  /** learn() by the MAC's two 24-bit halves (the hot path: nothing allocated on a refresh). */
+  learnHalves(high: number, low: number, location: FdbLocation, local: boolean, now: number): LearnResult {
     this.lastMovedFrom = null;
     this.lastEvicted = null;
-    const entry = this.entries.get(mac);
+    const entry = this.lookupHalves(high, low);
     if (entry !== undefined) {
       if (entry.location === location) {
         entry.lastSeen = now;
@@ -138,7 +171,7 @@ export class Fdb {
       this.counters.refused++;
       return LearnResult.Refused;
     }
-    this.entries.set(mac, new FdbEntry(this.vni, mac, location, local, 0, now, false));
+    this.insert(new FdbEntry(this.vni, high * HALF + low, location, local, 0, now, false));
     this.countDynamic(location, 1);
     this.counters.learns++;
     return LearnResult.Learned;
@@ -150,27 +183,27 @@ export class Fdb {
    * A local entry with a seq newer than `seq` is kept (returns null, nothing changed).
    */
   setControl(mac: number, peer: Peer, seq: number, isStatic: boolean, now: number): FdbEntry | null {
-    const old = this.entries.get(mac);
+    const old = this.lookup(mac);
     if (old !== undefined) {
       if (old.local && !isStatic && old.seq > seq) return null;
       this.remove(old);
     }
     const entry = new FdbEntry(this.vni, mac, peer, false, seq, now, isStatic);
     entry.control = !isStatic;
-    this.entries.set(mac, entry);
+    this.insert(entry);
     return old !== undefined && old.local ? old : null;
   }
 
   /** Adds a static entry on a local port (static config). */
   setStaticLocal(mac: number, port: Port, now: number): FdbEntry | undefined {
-    const old = this.entries.get(mac);
+    const old = this.lookup(mac);
     if (old !== undefined) this.remove(old);
-    this.entries.set(mac, new FdbEntry(this.vni, mac, port, true, 0, now, true));
+    this.insert(new FdbEntry(this.vni, mac, port, true, 0, now, true));
     return old;
   }
 
   delete(mac: number): FdbEntry | undefined {
-    const entry = this.entries.get(mac);
+    const entry = this.lookup(mac);
     if (entry !== undefined) this.remove(entry);
     return entry;
   }
@@ -178,7 +211,7 @@ export class Fdb {
   /** Removes dynamic entries not seen within agingMs of `now`; returns them. */
   expire(now: number): FdbEntry[] {
     const gone: FdbEntry[] = [];
-    for (const entry of this.entries.values()) {
+    for (const entry of this.values()) {
       if (entry.dynamic && now - entry.lastSeen >= this.agingMs) gone.push(entry);
     }
     for (const entry of gone) this.remove(entry);
@@ -189,7 +222,7 @@ export class Fdb {
   /** Removes every non-static entry at `location` (a port going away, a peer leaving the VNI). */
   removeLocation(location: FdbLocation, includeStatic = false): FdbEntry[] {
     const gone: FdbEntry[] = [];
-    for (const entry of this.entries.values()) {
+    for (const entry of this.values()) {
       if (entry.location === location && (includeStatic || !entry.isStatic)) gone.push(entry);
     }
     for (const entry of gone) this.remove(entry);
@@ -199,7 +232,7 @@ export class Fdb {
   /** Removes every dynamic (learned) entry; static and control entries stay. Returns the removed ones. */
   flush(): FdbEntry[] {
     const gone: FdbEntry[] = [];
-    for (const entry of this.entries.values()) if (entry.dynamic) gone.push(entry);
+    for (const entry of this.values()) if (entry.dynamic) gone.push(entry);
     for (const entry of gone) this.remove(entry);
     return gone;
   }
@@ -209,8 +242,20 @@ export class Fdb {
     return this.dynamicByLocation.get(location) ?? 0;
   }
 
+  private insert(entry: FdbEntry): void {
+    const high = macHigh(entry.mac);
+    let inner = this.table.get(high);
+    if (inner === undefined) this.table.set(high, (inner = new Map()));
+    inner.set(macLow(entry.mac), entry);
+    this.count++;
+  }
+
   private remove(entry: FdbEntry): void {
-    this.entries.delete(entry.mac);
+    const high = macHigh(entry.mac);
+    const inner = this.table.get(high);
+    if (inner === undefined || !inner.delete(macLow(entry.mac))) return;
+    if (inner.size === 0) this.table.delete(high);
+    this.count--;
     if (entry.dynamic) this.countDynamic(entry.location, -1);
   }
 
@@ -233,7 +278,7 @@ export class Fdb {
     }
     if (biggest === null) return false;
     let victim: FdbEntry | null = null;
-    for (const entry of this.entries.values()) {
+    for (const entry of this.values()) {
       if (entry.location === biggest && entry.dynamic && (victim === null || entry.lastSeen < victim.lastSeen)) {
         victim = entry;
       }

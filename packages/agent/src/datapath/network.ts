@@ -23,8 +23,8 @@ export class NetworkState {
   members: PortMember[] = [];
   /** MACs placed by control/static FDB entries, and the VTEP each names (accepted as sources). */
   readonly controlMacs = new Map<number, Peer>();
-  /** Accepted outer sources: IPv4 address → peer. */
-  knownVteps = new Map<number, Peer>();
+  /** Accepted outer sources, by IPv4 address. */
+  knownVteps = new KnownVteps();
 
   constructor(spec: NetworkSpec, counters: FdbCounters, fdbOptions: FdbOptions) {
     this.spec = spec;
@@ -41,13 +41,40 @@ export class NetworkState {
 
   /** Rebuilds knownVteps; returns the peers no longer known (their learned entries must go). */
   rebuildKnownVteps(): Peer[] {
-    const next = new Map<number, Peer>();
-    for (const p of this.peers) next.set(p.ipv4, p);
-    for (const p of this.floodList.peers) next.set(p.ipv4, p);
-    for (const p of this.controlMacs.values()) next.set(p.ipv4, p);
+    const next = new KnownVteps();
+    for (const p of this.peers) next.add(p);
+    for (const p of this.floodList.peers) next.add(p);
+    for (const p of this.controlMacs.values()) next.add(p);
     const gone: Peer[] = [];
-    for (const [ipv4, p] of this.knownVteps) if (next.get(ipv4) !== p) gone.push(p);
+    for (const p of this.knownVteps.all()) if (next.get(p.ipv4) !== p) gone.push(p);
     this.knownVteps = next;
     return gone;
+  }
+}
+
+/**
+ * Peers by IPv4 address, keyed by the address's two 16-bit halves so a
+ * lookup allocates nothing (an address above 2^30 as a Map key would be
+ * boxed on every call). When two peers share an address (different ports),
+ * the first added wins as the owner of received packets.
+ */
+export class KnownVteps {
+  private readonly table = new Map<number, Map<number, Peer>>();
+
+  add(peer: Peer): void {
+    const high = peer.ipv4 >>> 16;
+    let inner = this.table.get(high);
+    if (inner === undefined) this.table.set(high, (inner = new Map()));
+    if (!inner.has(peer.ipv4 & 0xffff)) inner.set(peer.ipv4 & 0xffff, peer);
+  }
+
+  /** The peer at an IPv4 address (as an unsigned 32-bit number). */
+  get(ipv4: number): Peer | undefined {
+    const inner = this.table.get(ipv4 >>> 16);
+    return inner === undefined ? undefined : inner.get(ipv4 & 0xffff);
+  }
+
+  *all(): IterableIterator<Peer> {
+    for (const inner of this.table.values()) yield* inner.values();
   }
 }

@@ -38,28 +38,36 @@
  *  8. flush as above
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
-import {
-  ETHERNET_HEADER_LENGTH,
-  VLAN_QINQ,
-  VLAN_UNTAGGED,
-  isMulticastMac,
-  popVlanTag,
-  pushVlanTag,
-  readMac,
-  readVlanId,
-} from '@dvs/wire';
+import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
 import type { Encap } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
-import { LearnResult, type FdbLocation } from './fdb.js';
+import { LearnResult, macHigh, macLow, type FdbLocation } from './fdb.js';
 import type { NetworkState } from './network.js';
 import type { Peer } from './peer.js';
 import type { Port } from './port.js';
 import { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler } from './probe.js';
+import { FrameCopier } from './frame-copy.js';
 import { TxQueue, type TxSink } from './tx-queue.js';
 
 /** Bytes kept free in front of every frame: a tunnel header (8) plus an 802.1Q tag (4), rounded up. */
 export const HEADROOM = 64;
+
+const PROBE_MAC_HIGH = macHigh(PROBE_MAC);
+const PROBE_MAC_LOW = macLow(PROBE_MAC);
+
+// MACs on the hot path are read as two 24-bit halves (small integers): a
+// 48-bit number would be boxed whenever it crosses a call or keys a Map.
+function macHighAt(buf: Buffer, off: number): number {
+  return (buf[off] << 16) | (buf[off + 1] << 8) | buf[off + 2];
+}
+function macLowAt(buf: Buffer, off: number): number {
+  return (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5];
+}
+/** I/G bit: group (multicast or broadcast) address. */
+function isGroupAt(buf: Buffer, off: number): boolean {
+  return (buf[off] & 1) !== 0;
+}
 
 /** An encap's socket as an output target. */
 export class SocketTarget implements TxSink {
@@ -91,6 +99,7 @@ export class Pipeline {
   probeHandler: ProbeHandler | null = null;
   private source: PacketBatch | null = null;
   private copyUsed = 0;
+  private readonly copier = new FrameCopier();
 
   constructor(
     readonly copyBatch: PacketBatch,
@@ -145,11 +154,9 @@ export class Pipeline {
     const net = this.networks.get(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
-    const src = readMac(buf, off + 6);
-    if (isMulticastMac(src)) return this.drop('bad-src-mac');
-    this.learn(net, src, port, true, now);
-    const dst = readMac(buf, off);
-    const entry = isMulticastMac(dst) ? undefined : net.fdb.lookup(dst);
+    if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
+    this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
+    const entry = isGroupAt(buf, off) ? undefined : net.fdb.lookupHalves(macHighAt(buf, off), macLowAt(buf, off));
     if (entry === undefined) return this.floodFromPort(net, port, batch, i);
     if (entry.local) {
       const out = entry.location as Port;
@@ -177,29 +184,42 @@ export class Pipeline {
     if (flen < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
     batch.offsets[i] += TUNNEL_HEADER_LENGTH;
     batch.lengths[i] = flen;
-    const dst = readMac(buf, off);
-    if (dst === PROBE_MAC && ((buf[off + 12] << 8) | buf[off + 13]) === PROBE_ETHERTYPE) {
+    const dstHigh = macHighAt(buf, off);
+    const dstLow = macLowAt(buf, off);
+    if (
+      dstLow === PROBE_MAC_LOW &&
+      dstHigh === PROBE_MAC_HIGH &&
+      ((buf[off + 12] << 8) | buf[off + 13]) === PROBE_ETHERTYPE
+    ) {
       return this.divertProbe(peer, vni, batch, off, flen);
     }
     if (flen - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
-    const src = readMac(buf, off + 6);
-    if (isMulticastMac(src)) return this.drop('bad-src-mac');
-    this.learn(net, src, peer, false, now);
-    const entry = isMulticastMac(dst) ? undefined : net.fdb.lookup(dst);
+    if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
+    this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), peer, false, now);
+    const entry = isGroupAt(buf, off) ? undefined : net.fdb.lookupHalves(dstHigh, dstLow);
     if (entry === undefined) return this.floodToMembers(net, null, batch, i);
     if (!entry.local) return this.drop('remote-dst');
     this.queueLocalRef(entry.location as Port, vni, batch, i);
   }
 
-  private learn(net: NetworkState, mac: number, location: Port | Peer, local: boolean, now: number): void {
+  private learn(
+    net: NetworkState,
+    high: number,
+    low: number,
+    location: Port | Peer,
+    local: boolean,
+    now: number,
+  ): void {
     const fdb = net.fdb;
-    const result = fdb.learn(mac, location, local, now);
+    const result = fdb.learnHalves(high, low, location, local, now);
     if (result === LearnResult.Refreshed || result === LearnResult.Ignored || result === LearnResult.Refused) return;
     const evicted = fdb.lastEvicted;
     const movedFrom = fdb.lastMovedFrom;
+    const entry = fdb.lookupHalves(high, low);
+    if (entry === undefined) return;
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
-    if (local) this.listener.learnedLocal(net, mac, location as Port, fdb.lookup(mac)?.seq ?? 0, movedFrom);
-    else this.listener.learnedRemote(net, mac, location as Peer, movedFrom);
+    if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
+    else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
   }
 
   private divertProbe(peer: Peer, vni: number, batch: PacketBatch, off: number, len: number): void {
@@ -247,7 +267,7 @@ export class Pipeline {
       const peer = peers[k];
       const c = this.allocCopy();
       const copy = this.copyBatch;
-      copy.copyFrom(batch, i, c, HEADROOM);
+      this.copier.copy(batch, i, copy, c, HEADROOM);
       writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
       copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
       copy.lengths[c] += TUNNEL_HEADER_LENGTH;
@@ -268,7 +288,7 @@ export class Pipeline {
       }
       const c = this.allocCopy();
       const copy = this.copyBatch;
-      copy.copyFrom(batch, i, c, HEADROOM);
+      this.copier.copy(batch, i, copy, c, HEADROOM);
       if (pushVlanTag(copy.buffer, copy.start(c), copy.lengths[c], m.vlan) < 0) {
         this.drop('malformed');
         continue;
