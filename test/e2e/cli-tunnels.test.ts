@@ -85,17 +85,17 @@ before(async () => {
     await lab.veth(h.ns, h.dev, `${h.address}/24`, ul, port, null);
     await run(['ip', '-n', ul, 'link', 'set', port, 'master', bridge]);
   }
-  for (const h of hosts) {
-    const peers = hosts.filter((o) => o !== h).map((o) => o.address);
-    agents.push(
-      await startAgent(lab, h.ns, h.name, {
-        host: h.name,
-        vtep: { address: h.address },
-        networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers }],
-      }),
-    );
-  }
+  for (const h of hosts) agents.push(await startHostAgent(h));
 });
+
+function startHostAgent(h: (typeof hosts)[number]): Promise<AgentProcess> {
+  const peers = hosts.filter((o) => o !== h).map((o) => o.address);
+  return startAgent(lab, h.ns, h.name, {
+    host: h.name,
+    vtep: { address: h.address },
+    networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers }],
+  });
+}
 
 after(async () => {
   for (const a of agents) a.admin.close();
@@ -184,4 +184,31 @@ test("breaking host-3's underlay link takes its tunnels down within interval × 
   assert.ok(back.lastChange > seen.lastChange);
   const ok = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
   assert.equal(ok.code, 0);
+});
+
+test('a restarted agent (new probe session) is reported as "peer restarted" by its peers, then comes back up', async () => {
+  const h2 = hosts[1];
+  await agents[1].stop();
+  agents[1] = await startHostAgent(h2);
+  // Poll the admin socket directly: the init window lasts about upAfter intervals.
+  const restarted = await waitFor(
+    'host-1: tunnel to host-2 restarted',
+    async () => {
+      const p = peerOf(await agents[0].call<TunnelsShow>('tunnels/show'), h2.address);
+      return p.reason === 'peer restarted' ? p : undefined;
+    },
+    30_000,
+    50,
+  );
+  assert.equal(restarted.state, 'init');
+  const up = await waitFor(
+    'host-1: tunnel to host-2 up again',
+    async () => {
+      const p = peerOf(await tunnels(0), h2.address);
+      return p.state === 'up' ? p : undefined;
+    },
+    30_000,
+    200,
+  );
+  assert.equal(up.reason, 'replies received');
 });
