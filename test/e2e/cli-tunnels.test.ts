@@ -94,6 +94,8 @@ function startHostAgent(h: (typeof hosts)[number]): Promise<AgentProcess> {
     host: h.name,
     vtep: { address: h.address },
     networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers }],
+    // Prometheus endpoint on the host namespace's loopback.
+    metrics: '127.0.0.1:9464',
   });
 }
 
@@ -102,7 +104,7 @@ after(async () => {
   await lab.cleanup();
 });
 
-test('every tunnel comes up; dvs agent tunnels shows it in text and JSON', async () => {
+test('every tunnel comes up; dvs agent tunnels shows it in text and JSON; /metrics has the tunnel gauges', async () => {
   for (const [i, h] of hosts.entries()) {
     await waitFor(
       `${h.name}: both tunnels up`,
@@ -123,6 +125,13 @@ test('every tunnel comes up; dvs agent tunnels shows it in text and JSON', async
   assert.ok(toH2.rtt !== null && toH2.rtt.avgMs >= 0 && toH2.rtt.p99Ms >= toH2.rtt.avgMs - 1e-9);
   const text = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
   assert.equal(text.code, 0, text.stderr);
+  const scrape = `fetch('http://127.0.0.1:9464/metrics').then(async (r) => console.log(await r.text()))`;
+  const metrics = (await lab.exec(hosts[0].ns, [process.execPath, '-e', scrape])).stdout;
+  assert.match(metrics, /^dvs_tunnel_up\{peer="198\.51\.100\.12:4789",encap="vxlan",peer_host=""\} 1$/m);
+  assert.match(
+    metrics,
+    /^dvs_tunnel_rtt_seconds\{peer="198\.51\.100\.13:4789",encap="vxlan",peer_host="",stat="p99"\} [0-9.e-]+$/m,
+  );
   assert.match(text.stdout, /^PEER\s+HOST\s+ENCAP\s+STATE\s+RTT ms last\/avg\/p99\s+LOSS\s+SINCE\s+REASON$/m);
   assert.match(
     text.stdout,
