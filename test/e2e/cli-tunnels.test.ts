@@ -21,6 +21,7 @@ const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', impo
 /** The agent's defaults (tunnel health): probe every 1 s, down after 3 missed. */
 const INTERVAL_MS = 1000;
 const MULTIPLIER = 3;
+const EXTERNAL = '203.0.113.9';
 
 const lab = new NetnsLab('dvh');
 const hosts = [1, 2, 3].map((i) => ({
@@ -93,7 +94,10 @@ function startHostAgent(h: (typeof hosts)[number]): Promise<AgentProcess> {
   return startAgent(lab, h.ns, h.name, {
     host: h.name,
     vtep: { address: h.address },
-    networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, peers }],
+    // host-1 also lists an external VTEP (a kernel vxlan device elsewhere): never probed.
+    networks: [
+      { vni: 100, encap: 'vxlan', mtu: 1450, peers, ...(h === hosts[0] ? { externalVteps: [EXTERNAL] } : {}) },
+    ],
     // Prometheus endpoint on the host namespace's loopback.
     metrics: '127.0.0.1:9464',
   });
@@ -110,7 +114,8 @@ test('every tunnel comes up; dvs agent tunnels shows it in text and JSON; /metri
       `${h.name}: both tunnels up`,
       async () => {
         const show = await tunnels(i);
-        return show.peers.length === 2 && show.peers.every((p) => p.state === 'up');
+        const probed = show.peers.filter((p) => p.vtep.address !== EXTERNAL);
+        return probed.length === 2 && probed.every((p) => p.state === 'up');
       },
       20_000,
       200,
@@ -123,8 +128,14 @@ test('every tunnel comes up; dvs agent tunnels shows it in text and JSON; /metri
   const toH2 = peerOf(show, hosts[1].address);
   assert.deepEqual([toH2.vtep.port, toH2.encap, toH2.reason], [4789, 'vxlan', 'replies received']);
   assert.ok(toH2.rtt !== null && toH2.rtt.avgMs >= 0 && toH2.rtt.p99Ms >= toH2.rtt.avgMs - 1e-9);
+  const external = peerOf(show, EXTERNAL);
+  assert.deepEqual([external.state, external.reason, external.host], ['unmonitored', 'external peer', null]);
   const text = await dvs('agent', 'tunnels', '--socket', agents[0].socket);
-  assert.equal(text.code, 0, text.stderr);
+  assert.equal(text.code, 0, `an unmonitored peer is not a problem: ${text.stderr}`);
+  assert.match(
+    text.stdout,
+    /^203\.0\.113\.9:4789\s+\(external\)\s+vxlan\s+unmonitored\s+-\s+-\s+\S+\s+external peer$/m,
+  );
   const scrape = `fetch('http://127.0.0.1:9464/metrics').then(async (r) => console.log(await r.text()))`;
   const metrics = (await lab.exec(hosts[0].ns, [process.execPath, '-e', scrape])).stdout;
   assert.match(metrics, /^dvs_tunnel_up\{peer="198\.51\.100\.12:4789",encap="vxlan",peer_host=""\} 1$/m);
