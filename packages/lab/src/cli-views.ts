@@ -11,7 +11,10 @@ import { isBuilt, programs } from './repo-paths.js';
 export interface CliView {
   title: string;
   text: string;
+  /** The command ran and printed its view (a status command may still report problems: see `problems`). */
   ok: boolean;
+  /** Exit code 1 of a dvs view: it ran and found a problem (a tunnel down, …). */
+  problems?: boolean;
 }
 
 /** `dvs <args…>` against the lab's controller; null when the CLI is not built. */
@@ -24,7 +27,13 @@ export async function runDvsCli(lab: Lab, args: readonly string[]): Promise<CliV
       timeoutMs: 20_000,
     },
   ).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
-  return { title: `dvs ${args.join(' ')}`, text: (r.stdout + r.stderr).trimEnd(), ok: r.code === 0 };
+  // dvs exit codes: 0 ok, 1 a problem found by a status view, 2 usage, other: failure.
+  return {
+    title: `dvs ${args.join(' ')}`,
+    text: (r.stdout + r.stderr).trimEnd(),
+    ok: r.code === 0 || (r.code === 1 && r.stdout.trim() !== ''),
+    problems: r.code === 1,
+  };
 }
 
 /** The agent's own view (`<command>` on its admin socket) for each dvs host. */

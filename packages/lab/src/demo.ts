@@ -91,6 +91,7 @@ async function main(): Promise<number> {
       section(v.title);
       say(v.text);
       if (!v.ok) failures.push(`${v.title} failed`);
+      else if (v.problems) say(`(${v.title} reports problems: exit code 1)`);
     }
   } catch (e) {
     failures.push(isLabError(e) ? `${e.code}: ${e.message}` : ((e as Error).stack ?? String(e)));
