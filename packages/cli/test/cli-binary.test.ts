@@ -96,9 +96,11 @@ test('--watch redraws until SIGINT and then exits 0 (NDJSON with --json)', async
   for (const d of docs) assert.equal(d.tunnels.length, 3);
 });
 
-test('dvs lab without a lab CLI export gives a clear error, not a crash', async () => {
+test('dvs lab runs the lab program from @dvs/lab', async () => {
   const r = await runDvs(['lab', '--help'], env);
-  assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}`);
-  if (r.code === 1) assert.match(r.stderr, /^dvs: the lab is not available: /);
-  assert.equal(hasStackTrace(r.stderr), false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: dvs lab \[options\] \[command\]/);
+  const bad = await runDvs(['lab', 'up', '--hosts', 'many'], env);
+  assert.equal(bad.code, 2, 'a lab usage error is a usage error');
+  assert.equal(hasStackTrace(bad.stderr), false);
 });

@@ -18,15 +18,19 @@ export class LabUnavailableError extends CliError {
   }
 }
 
-interface LabModule {
+export interface LabModule {
   createLabCommand?: () => Command;
   runLabCli?: (args: string[]) => Promise<number>;
 }
 
-async function loadLab(): Promise<LabModule> {
-  const specifier = '@dvs/lab';
+/** Loads a module by specifier (the dynamic import; tests pass their own). */
+export type ModuleLoader = (specifier: string) => Promise<unknown>;
+
+const importModule: ModuleLoader = (specifier) => import(specifier);
+
+async function loadLab(load: ModuleLoader): Promise<LabModule> {
   try {
-    return (await import(specifier)) as LabModule;
+    return (await load('@dvs/lab')) as LabModule;
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why =
@@ -38,8 +42,13 @@ async function loadLab(): Promise<LabModule> {
 }
 
 /** Runs `dvs lab <args…>`; returns the exit code. Commander errors propagate to run-cli's mapping. */
-export async function runLab(args: string[], ctx: CliContext, prepare: (cmd: Command) => void): Promise<number> {
-  const lab = await loadLab();
+export async function runLab(
+  args: string[],
+  ctx: CliContext,
+  prepare: (cmd: Command) => void,
+  load: ModuleLoader = importModule,
+): Promise<number> {
+  const lab = await loadLab(load);
   if (typeof lab.runLabCli === 'function') return lab.runLabCli(args);
   if (typeof lab.createLabCommand !== 'function') {
     throw new LabUnavailableError('@dvs/lab exports neither createLabCommand() nor runLabCli()');
