@@ -51,7 +51,9 @@ const VIEWS: HostView[] = [
     command: 'ports/show',
     description: "this host's ports (TAP devices): mode, VNI/VLANs, counters",
     examples: ['dvs agent ports', 'dvs agent ports --json'],
-    json: "the agent's ports/show data",
+    json: `the agent's ports/show data: [ { "name", "mode": "access"|"trunk", "vni" (access) | null,
+  "vlans": { "<vlan>": vni } (trunk), "device", "mtu",
+  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } } ]`,
   },
   {
     name: 'fdb',
@@ -59,21 +61,24 @@ const VIEWS: HostView[] = [
     description: "this host's local FDB (what the data path forwards on), optionally one VNI",
     argument: ['[vni]', 'only this VNI', (v) => String(parseVni(v))],
     examples: ['dvs agent fdb', 'dvs agent fdb 100', 'dvs agent fdb --json'],
-    json: "the agent's fdb/show data",
+    json: `the agent's fdb/show data: [ { "vni", "mac", "kind": "port"|"vtep", "location" (port name or
+  "address:port"), "static", "control" (set by the controller), "seq", "ageSeconds", "moves" } ]`,
   },
   {
     name: 'peers',
     command: 'peers/show',
     description: 'peer VTEPs this host knows, their VNIs, flood lists and counters',
     examples: ['dvs agent peers'],
-    json: "the agent's peers/show data",
+    json: `the agent's peers/show data: [ { "vtep": "address:port", "address", "port", "vnis", "floodVnis",
+  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } } ]`,
   },
   {
     name: 'counters',
     command: 'counters/show',
     description: 'data path counters: frames, bytes, drops by reason',
     examples: ['dvs agent counters', 'dvs agent counters --watch --interval 1'],
-    json: "the agent's counters/show data",
+    json: `the agent's counters/show data: { "drops": { "<reason>": n }, "fdb": { …, "size", "sizeByVni" },
+  "ports": { "<port>": traffic }, "peers": { "address:port": traffic }, "rejectedChanges" }`,
   },
   {
     name: 'tunnels',
