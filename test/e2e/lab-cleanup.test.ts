@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLabState, randomLabId, type LabState } from '@dvs/lab';
 
@@ -29,6 +29,21 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids of running processes whose command line contains `text`. */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && alive(Number(entry)))
+        out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 test('down removes a lab whose builder was SIGKILLed mid-build', async () => {
@@ -64,6 +79,8 @@ test('down removes a lab whose builder was SIGKILLed mid-build', async () => {
   }
   assert.deepEqual(namespacesOf(id), []);
   for (const p of state!.processes) assert.equal(alive(p.pid), false, `${p.role} ${p.name} (pid ${p.pid}) survived`);
+  // Also processes the builder started but had not recorded yet when it died.
+  assert.deepEqual(processesMentioning(`/dvs-lab/${id}/`), [], 'a process of the lab survived');
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
   assert.equal(links.includes(`dvl${id}`), false, 'a lab device is left in the root namespace');
   assert.equal(await loadLabState(id), null, 'state directory left behind');

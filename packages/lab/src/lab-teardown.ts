@@ -1,6 +1,7 @@
 /**
  * Undoes a lab from its state file alone: processes first (agents close the
- * TAPs they created), then namespaces (which take their veths, bridges and
+ * TAPs they created), then whatever else still runs inside the lab's
+ * namespaces (`ip netns pids`), then namespaces (which take their veths, bridges and
  * vxlan devices with them), then anything left that carries the lab's prefix
  * (a namespace recorded by a crashed writer, a device in the root namespace),
  * then the state directory. Every step tolerates "already gone".
@@ -41,6 +42,22 @@ export async function teardownLab(state: LabState, options: TeardownOptions = {}
     .map((l) => l.split(' ')[0])
     .filter((n) => n.startsWith(prefix));
   const namespaces = [...new Set([...[...state.namespaces].reverse(), ...leftovers])];
+  // Anything still running inside our namespaces is ours too: a process whose
+  // builder died between spawning and recording it, a ping of a killed run.
+  const strays = new Set<number>();
+  for (const ns of namespaces) {
+    const r = await runCommand(['ip', 'netns', 'pids', ns], { allowFailure: true });
+    for (const pid of r.stdout.split(/\s+/).filter(Boolean).map(Number))
+      if (pid > 1 && pid !== process.pid) strays.add(pid);
+  }
+  for (const pid of strays) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  if (strays.size > 0) await new Promise((r) => setTimeout(r, 100));
   for (const ns of namespaces) {
     const r = await runCommand(['ip', 'netns', 'del', ns], { allowFailure: true });
     if (r.code !== 0 && !/No such file/.test(r.stderr)) problems.push(`netns ${ns}: ${r.stderr.trim()}`);
