@@ -19,6 +19,11 @@ import { AgentHealth } from './health/agent-health.js';
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
 
+/** How long ports/add waits for its network to arrive from etcd. */
+const NETWORK_WAIT_MS = 3000;
+/** The overlay MTU of a 1500-byte IPv4 underlay: the default when a port's network is unknown. */
+const DEFAULT_OVERLAY_MTU = 1450;
+
 export interface AgentOptions {
   config: AgentConfig;
   /** Default: real TAPs and sockets (linuxDevices). */
@@ -204,7 +209,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
         `no TAP named ${name} to adopt: create it first (ip tuntap add ${name} mode tap) or use create`,
       );
     }
-    const mtu = this.overlayMtu(mapping);
+    const mtu = await this.portMtu(name, mapping);
     let device: FrameDevice & { readonly existed?: boolean };
     try {
       device = await this.devices.openTap({ name, mtu: attach === 'create' ? mtu : undefined, up: true });
@@ -224,7 +229,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     }
     const created = device.existed === undefined ? attach === 'create' : !device.existed;
     this.openPorts.set(name, { device, created });
-    if (attach === 'adopt' && mtu !== undefined && device.mtu > mtu) {
+    if (attach === 'adopt' && device.mtu > mtu) {
       this.logger.warn('adopted TAP MTU is larger than the overlay MTU: frames above it will be dropped (mtu)', {
         port: name,
         tapMtu: device.mtu,
@@ -251,6 +256,28 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       open?.created === false ? 'port removed, adopted TAP left in place' : 'port removed, TAP deleted',
       { port: name },
     );
+  }
+
+  /**
+   * The MTU a port's TAP gets. With etcd the network may not be synced yet
+   * when a port is added right after start: wait for it a little (the TAP's
+   * MTU cannot follow later once a VM holds it). Unknown after that: the
+   * default overlay MTU (1450), with a warning.
+   */
+  private async portMtu(name: string, mapping: PortMapping): Promise<number> {
+    let mtu = this.overlayMtu(mapping);
+    const deadline = Date.now() + NETWORK_WAIT_MS;
+    // Only at run time: during start() the etcd sync is not running yet.
+    while (mtu === undefined && this.config.etcd !== null && this.state === 'running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      mtu = this.overlayMtu(mapping);
+    }
+    if (mtu !== undefined) return mtu;
+    this.logger.warn('no network known for the port yet: using the default overlay MTU', {
+      port: name,
+      mtu: DEFAULT_OVERLAY_MTU,
+    });
+    return DEFAULT_OVERLAY_MTU;
   }
 
   /** The smallest overlay MTU among the port's VNIs that have a network (undefined: none known yet). */
