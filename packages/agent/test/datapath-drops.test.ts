@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeUdpNetwork } from '@dvs/netdev/testing';
+import { FakeFrameDevice, FakeUdpNetwork } from '@dvs/netdev/testing';
 import { PacketBatch } from '@dvs/netdev';
-import { PROBE_ETHERTYPE, PROBE_MAC, type Vtep } from '../src/datapath/index.js';
+import { DataPath, PROBE_ETHERTYPE, PROBE_MAC, type Vtep } from '../src/datapath/index.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
 
@@ -155,4 +155,40 @@ test('apply() rejects invalid changes without throwing and without half-applying
   } finally {
     stopAll(a, b);
   }
+});
+
+test('tx-full, remote-dst and no-socket are counted', async () => {
+  const { net, a, b } = twoHosts();
+  try {
+    networkOnBoth(a, b, 100);
+    const t1 = a.addPort({ name: 't1', mode: 'access', vni: 100 });
+    const t2 = a.addPort({ name: 't2', mode: 'access', vni: 100 });
+    // tx-full: the device takes nothing (EAGAIN); the frame is dropped, not queued.
+    t2.setWriteBudget(0);
+    t1.inject(frame(BROADCAST, VM));
+    await settle();
+    const c = a.dp.counters();
+    assert.equal(c.drops['tx-full'], 1);
+    assert.equal(c.ports.t2.txDrops, 1);
+    assert.equal(c.ports.t2.txFrames, 0);
+    t2.setWriteBudget(null);
+    // remote-dst: B sends A a unicast for a MAC A places behind B itself.
+    const elsewhere = mac('02:00:00:00:00:99');
+    a.dp.apply([{ kind: 'fdb:set', vni: 100, mac: elsewhere, vtep: { address: HOST_B, port: 4789 }, seq: 0 }]);
+    sendRaw(net, HOST_B, HOST_A, 4789, [vxlan(100, frame(elsewhere, mac('02:00:00:00:00:98')))]);
+    await settle();
+    assert.equal(a.dp.counters().drops['remote-dst'], 1);
+    assert.equal(t1.takeWritten().length + t2.takeWritten().length, 0);
+  } finally {
+    stopAll(a, b);
+  }
+  // no-socket: a network whose encap has no socket attached.
+  const lone = new DataPath({ agingTimer: false });
+  lone.apply([
+    { kind: 'network:set', network: { vni: 5, encap: 'gre-udp', mtu: 1450 } },
+    { kind: 'flood:set', vni: 5, vteps: [{ address: HOST_B, port: 4754 }] },
+  ]);
+  lone.addPort({ name: 'x', mode: 'access', vni: 5 }, new FakeFrameDevice({ name: 'x' }));
+  lone.injectFrame('x', frame(BROADCAST, VM));
+  assert.equal(lone.counters().drops['no-socket'], 1);
 });
