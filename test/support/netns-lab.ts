@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,22 @@ export class NetnsLab {
 
   constructor(prefix: string) {
     this.id = `${prefix}${process.pid % 100000}`;
+    // Last resort when the process exits without cleanup() (a crash in a
+    // hook): kill what we started and delete our namespaces, synchronously.
+    process.once('exit', () => this.cleanupSync());
+  }
+
+  private cleanupSync(): void {
+    for (const p of this.processes) {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    }
+    for (const ns of this.namespaces) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // Already gone.
+      }
+    }
   }
 
   /** A name unique to this lab: `<prefix><pid><suffix>`. */
