@@ -174,7 +174,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     minArgs: 0,
     maxArgs: 0,
     run: () => {
-      const counters = { ...dp.counters(), rejectedChanges: dp.rejectedChanges };
+      const counters = dp.counters();
       return { text: renderCounters(counters), data: counters };
     },
   });

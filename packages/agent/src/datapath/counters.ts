@@ -79,4 +79,8 @@ export interface CountersSnapshot {
   fdb: FdbCounters & { size: number; sizeByVni: Record<string, number> };
   ports: Record<string, TrafficCounters>;
   peers: Record<string, TrafficCounters>;
+  /** Table changes apply() rejected (invalid VNI, MAC, VTEP, unknown network, …). */
+  rejectedChanges: number;
+  /** Batches abandoned because switching threw (a bug; stays 0). */
+  internalErrors: number;
 }

@@ -52,6 +52,8 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
   readonly fdbCounters = newFdbCounters();
   /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …). */
   rejectedChanges = 0;
+  /** Batches abandoned because switching threw (a bug; should stay 0). */
+  internalErrors = 0;
   private readonly pipeline: Pipeline;
   private readonly peerRegistry = new PeerRegistry();
   private readonly rxBatch: PacketBatch;
@@ -318,7 +320,14 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
     for (const port of this.pipeline.ports.values()) ports[port.name] = { ...port.counters };
     const peers: CountersSnapshot['peers'] = {};
     for (const peer of this.peerRegistry.all()) peers[peer.id] = { ...peer.counters };
-    return { drops: { ...this.drops }, fdb: { ...this.fdbCounters, size, sizeByVni }, ports, peers };
+    return {
+      drops: { ...this.drops },
+      fdb: { ...this.fdbCounters, size, sizeByVni },
+      ports,
+      peers,
+      rejectedChanges: this.rejectedChanges,
+      internalErrors: this.internalErrors,
+    };
   }
 
   // ---- internals ---------------------------------------------------------------
@@ -461,7 +470,7 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
-      this.pipeline.processPortBatch(port, batch, n);
+      this.guarded(() => this.pipeline.processPortBatch(port, batch, n));
       if (n < batch.capacity) return;
     }
   }
@@ -476,8 +485,21 @@ export class DataPath extends EventEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
-      this.pipeline.processTunnelBatch(target, batch, n);
+      this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
       if (n < batch.capacity) return;
+    }
+  }
+
+  /**
+   * Runs one batch; a bug that throws must not stop the loop or leave
+   * half-queued output: the batch is abandoned and counted (internalErrors).
+   */
+  private guarded(run: () => void): void {
+    try {
+      run();
+    } catch {
+      this.internalErrors++;
+      this.pipeline.abandonBatch();
     }
   }
 

@@ -126,6 +126,14 @@ export class Pipeline {
     this.source = null;
   }
 
+  /** Forgets everything queued for the current batch (after an exception). */
+  abandonBatch(): void {
+    for (const port of this.ports.values()) port.tx.nRefs = port.tx.nCopies = 0;
+    for (const target of this.sockets.values()) target.tx.nRefs = target.tx.nCopies = 0;
+    this.copyUsed = 0;
+    this.source = null;
+  }
+
   private drop(reason: DropReason): void {
     this.drops[reason]++;
   }

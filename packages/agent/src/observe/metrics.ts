@@ -26,6 +26,10 @@ export function renderMetrics(host: string, counters: CountersSnapshot, extra: r
     family(`dvs_agent_fdb_${key}_total`, 'counter', `FDB: ${help}.`);
     out.push(`dvs_agent_fdb_${key}_total{${h}} ${counters.fdb[key]}`);
   }
+  family('dvs_agent_table_changes_rejected_total', 'counter', 'Table changes the data path rejected.');
+  out.push(`dvs_agent_table_changes_rejected_total{${h}} ${counters.rejectedChanges}`);
+  family('dvs_agent_internal_errors_total', 'counter', 'Batches abandoned because switching threw (a bug).');
+  out.push(`dvs_agent_internal_errors_total{${h}} ${counters.internalErrors}`);
   for (const [kind, table] of [
     ['port', counters.ports],
     ['peer', counters.peers],
