@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
 import type { ControlSurface, DataPathEvents, Encap, NetworkSpec, TableChange, Vtep } from './control-surface.js';
@@ -13,6 +12,7 @@ import { Port, type PortSpec } from './port.js';
 import type { ProbeHandler, ProbeTarget } from './probe.js';
 import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
+import { TypedEmitter } from './typed-emitter.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
@@ -47,7 +47,7 @@ const MAX_MTU = 9000;
  * pipeline.ts for the per-frame steps). The control plane changes it only
  * through apply() and the port calls; it reports learns back as events.
  */
-export class DataPath extends EventEmitter<DataPathEventArgs> implements ControlSurface {
+export class DataPath extends TypedEmitter<DataPathEventArgs> implements ControlSurface {
   readonly drops = newDropCounters();
   readonly fdbCounters = newFdbCounters();
   /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …). */
