@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import { PacketBatch, ipv4ToNumber, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import { waitFor } from './compliance/wait.js';
 import { LabNamespace } from '../src/testing/index.js';
 
 // Opening and closing devices must give back every fd and not grow memory.
@@ -80,4 +81,39 @@ test('1,000 dgram tunnel sockets leak no fd and no memory', async () => {
     // dgram closes its handle on the next loop turn.
     await new Promise((resolve) => setImmediate(resolve));
   });
+});
+
+test('forgotten unwatched devices are closed by the garbage collector; watched ones stay alive', async () => {
+  const fdsBefore = openFds();
+  const name = `dvn${process.pid}g`;
+  ns.run(() => openTapSync({ name, persistent: true })).close();
+  (() => {
+    for (let i = 0; i < 50; i++) {
+      openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
+      ns.run(() => openTapSync({ name })).close(); // adopting needs the previous fd gone: closed explicitly
+    }
+    ns.run(() => openTapSync({ name })); // forgotten without close
+  })();
+  let received = 0;
+  const { port, weak } = (() => {
+    const watched = openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
+    watched.onReadable(() => (received += watched.recv(new PacketBatch(4, 256), 0)));
+    // The only strong reference left is the watch itself.
+    return { port: watched.localPort, weak: new WeakRef(watched) };
+  })();
+  for (let i = 0; i < 5 && openFds() > fdsBefore + 1; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(openFds(), fdsBefore + 1, 'only the watched socket is still open');
+  const sender = openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
+  const batch = new PacketBatch(1, 256);
+  batch.lengths[0] = 10;
+  batch.setIpv4Destination(0, ipv4ToNumber('127.0.0.1'), port);
+  sender.send(batch, [0], 1);
+  sender.close();
+  await waitFor(() => received === 1, 'the watched socket to receive');
+  weak.deref()?.close();
+  assert.equal(openFds(), fdsBefore);
+  ns.run(() => openTapSync({ name, persistent: false })).close();
 });

@@ -10,8 +10,8 @@ Napi::Function FdHandle::Define(Napi::Env env) {
   return DefineClass(env, "FdHandle",
                      {
                          InstanceMethod<&FdHandle::Watch>("watch"),
-                         InstanceMethod<&FdHandle::Ref>("ref"),
-                         InstanceMethod<&FdHandle::Unref>("unref"),
+                         InstanceMethod<&FdHandle::LoopRef>("ref"),
+                         InstanceMethod<&FdHandle::LoopUnref>("unref"),
                          InstanceMethod<&FdHandle::Close>("close"),
                          InstanceAccessor<&FdHandle::GetFd>("fd"),
                      });
@@ -40,7 +40,10 @@ FdHandle::FdHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdHandle>(
   }
   poll_->data = this;
   fd_ = fd;
-  callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // The callback lives as a property of this object, not behind a strong
+  // native reference: an unwatched, forgotten handle can be collected (and its
+  // fd closed by the destructor). A watching handle is held (see Watch).
+  info.This().As<Napi::Object>().Set("onPoll", info[1]);
   cleanup_ = env.AddCleanupHook(&FdHandle::OnEnvCleanup, this);
   hasCleanup_ = true;
 }
@@ -50,12 +53,24 @@ FdHandle::~FdHandle() {
     cleanup_.Remove(Env());
     hasCleanup_ = false;
   }
+  held_ = false;  // being destroyed: nothing holds it any more
   CloseNow();
 }
 
 void FdHandle::OnEnvCleanup(FdHandle* self) {
   self->hasCleanup_ = false;
+  self->held_ = false;  // the environment is going away with every reference
   self->CloseNow();
+}
+
+void FdHandle::Hold(bool hold) {
+  if (hold == held_) return;
+  held_ = hold;
+  if (hold) {
+    Napi::ObjectWrap<FdHandle>::Ref();
+  } else {
+    Napi::ObjectWrap<FdHandle>::Unref();
+  }
 }
 
 void FdHandle::CloseNow() {
@@ -71,18 +86,19 @@ void FdHandle::CloseNow() {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!callback_.IsEmpty()) callback_.Reset();
 }
 
 void FdHandle::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<FdHandle*>(handle->data);
-  if (self == nullptr || self->callback_.IsEmpty()) return;
+  if (self == nullptr) return;
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
+  Napi::Object object = self->Value();
+  Napi::Value callback = object.Get("onPoll");
+  if (!callback.IsFunction()) return;
   // MakeCallback: runs microtasks afterwards and reports a throw as an
   // uncaught exception, like any other I/O callback.
-  self->callback_.MakeCallback(env.Global(),
-                               {Napi::Number::New(env, events), Napi::Number::New(env, status)});
+  callback.As<Napi::Function>().MakeCallback(object, {Napi::Number::New(env, events), Napi::Number::New(env, status)});
 }
 
 Napi::Value FdHandle::Watch(const Napi::CallbackInfo& info) {
@@ -93,16 +109,19 @@ Napi::Value FdHandle::Watch(const Napi::CallbackInfo& info) {
   int rc = events == 0 ? uv_poll_stop(poll_) : uv_poll_start(poll_, events, OnPoll);
   if (rc != 0) return ThrowErrno(env, "uv_poll_start", -rc);
   if (unref_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  // While watching, the JS object must stay alive even if nobody else holds it
+  // (like an active socket); when the watch stops it may be collected again.
+  Hold(events != 0);
   return env.Undefined();
 }
 
-Napi::Value FdHandle::Ref(const Napi::CallbackInfo& info) {
+Napi::Value FdHandle::LoopRef(const Napi::CallbackInfo& info) {
   unref_ = false;
   if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
   return info.Env().Undefined();
 }
 
-Napi::Value FdHandle::Unref(const Napi::CallbackInfo& info) {
+Napi::Value FdHandle::LoopUnref(const Napi::CallbackInfo& info) {
   unref_ = true;
   if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   return info.Env().Undefined();
@@ -113,6 +132,7 @@ Napi::Value FdHandle::Close(const Napi::CallbackInfo& info) {
     cleanup_.Remove(info.Env());
     hasCleanup_ = false;
   }
+  Hold(false);
   CloseNow();
   return info.Env().Undefined();
 }

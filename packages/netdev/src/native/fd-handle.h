@@ -7,7 +7,9 @@
 //   .ref() / .unref()
 //   .close()        stops the watch, closes the handle and the fd; idempotent.
 //                   The fd is also closed at environment teardown (cleanup
-//                   hook) and when the object is garbage-collected unclosed.
+//                   hook) and when the object is garbage-collected unclosed
+//                   (possible only while not watching: a watching handle
+//                   holds itself alive, like an active socket).
 #pragma once
 
 #include <napi.h>
@@ -23,18 +25,19 @@ class FdHandle : public Napi::ObjectWrap<FdHandle> {
 
  private:
   Napi::Value Watch(const Napi::CallbackInfo& info);
-  Napi::Value Ref(const Napi::CallbackInfo& info);
-  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value LoopRef(const Napi::CallbackInfo& info);
+  Napi::Value LoopUnref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   void CloseNow();
+  void Hold(bool hold);
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(FdHandle* self);
 
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
   bool unref_ = false;
-  Napi::FunctionReference callback_;
+  bool held_ = false;  // a strong reference to our JS object while watching
   Napi::Env::CleanupHook<void (*)(FdHandle*), FdHandle> cleanup_;
   bool hasCleanup_ = false;
 };
