@@ -13,6 +13,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { CountersSnapshot, FdbEntryView, PortView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
@@ -192,9 +193,29 @@ test('tunnel health probes run over the data path: each agent sees the other up'
   }
 });
 
-test('SIGTERM: the agent exits 0 and the TAPs it created disappear', async () => {
+test('ports come and go at run time; SIGTERM deletes created TAPs and leaves adopted ones', async () => {
+  // An existing persistent TAP (as QEMU/libvirt leave them) is adopted at run time.
+  const adopted = tap('ad');
+  await lab.exec(hostB, ['ip', 'tuntap', 'add', adopted, 'mode', 'tap']);
+  await agentB.call('ports/add', adopted, '100', 'adopt');
+  const runtime = tap('rt');
+  await agentB.call('ports/add', runtime, 'trunk:10=100,20=200');
+  const names = (await agentB.call<PortView[]>('ports/show')).map((p) => p.name);
+  assert.ok(names.includes(adopted) && names.includes(runtime));
+  assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'other ports undisturbed');
+  await agentB.call('ports/del', runtime);
+  assert.equal(
+    (await lab.exec(hostB, ['ip', 'link', 'show', runtime], { allowFailure: true })).code !== 0,
+    true,
+    'ports/del deleted the created TAP',
+  );
   const code = await agentB.stop();
   assert.equal(code, 0);
   const links = await lab.exec(vm.b1, ['ip', '-o', 'link', 'show'], { allowFailure: true });
   assert.ok(!links.stdout.includes(tap('b1')), 'created TAP deleted with the agent');
+  const left = await lab.exec(hostB, ['ip', 'link', 'show', adopted], { allowFailure: true });
+  assert.equal(left.code, 0, 'adopted TAP left in place');
+  const log = await readFile(agentB.logFile, 'utf8');
+  assert.match(log, /adopted TAP MTU is larger than the overlay MTU/, 'the 1500-byte adopted TAP was warned about');
+  assert.match(log, /"msg":"agent stopped"/);
 });
