@@ -43,7 +43,16 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
         ? []
         : others.filter((h) => h.kind === 'dvs' || n.encap === 'vxlan').map((h) => h.underlayAddress),
     })),
-    ...(withController ? { etcd: { endpoints: state.etcd?.endpoints ?? [], prefix: '/dvs/v1/' } } : {}),
+    ...(withController
+      ? {
+          etcd: {
+            endpoints: state.etcd?.endpoints ?? [],
+            prefix: '/dvs/v1/',
+            // Under RBAC each agent logs in as its own user (deploy/etcd/dvs-rbac.sh).
+            ...(state.etcdCredentials ? { username: `agent-${host.name}`, password: state.etcdCredentials.agent } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -59,7 +68,9 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
   const dir = labDir(recorder.state.id);
   const adminSocket = join(dir, `${host.name}.sock`);
   const configFile = join(dir, `${host.name}-agent.yaml`);
-  await writeFile(configFile, JSON.stringify(agentConfig(recorder.state, host, adminSocket), null, 2) + '\n');
+  await writeFile(configFile, JSON.stringify(agentConfig(recorder.state, host, adminSocket), null, 2) + '\n', {
+    mode: 0o600,
+  });
   await recorder.update(() => {
     host.adminSocket = adminSocket;
     host.configFile = configFile;

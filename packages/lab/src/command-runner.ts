@@ -9,6 +9,8 @@ export interface RunOptions {
   /** Return the result instead of throwing when the exit code is not 0. */
   allowFailure?: boolean;
   signal?: AbortSignal;
+  /** Environment of the command (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult {
@@ -25,7 +27,7 @@ export interface RunResult {
 export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal, env: options.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

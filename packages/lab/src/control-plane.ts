@@ -4,6 +4,7 @@
  * plus a unix-socket forwarder through which the lab process calls the
  * controller's HTTP API. Skipped, and said so, when the controller is not built.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
@@ -15,14 +16,70 @@ import {
   underlayNamespace,
 } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
-import { labDir } from './lab-state.js';
+import { labDir, type EtcdCredentials, type RecordedProcess } from './lab-state.js';
+import { runCommand } from './command-runner.js';
 import { isBuilt, programs } from './repo-paths.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
 import { ControllerClient } from './controller-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startControlPlane(recorder: LabRecorder, progress: (s: string) => void): Promise<void> {
+export interface ControlPlaneOptions {
+  /**
+   * Turn on etcd authentication with deploy/etcd/dvs-rbac.sh's roles for these
+   * agent host ids: the controller and each agent then log in as their own
+   * restricted user, so the lab runs under the production RBAC layout.
+   */
+  rbacHosts?: string[];
+}
+
+/** Waits until etcd answers inside the underlay namespace. */
+async function waitForEtcd(ns: string, endpoint: string, etcd: RecordedProcess): Promise<void> {
+  for (let i = 0; ; i++) {
+    const r = await runCommand(['ip', 'netns', 'exec', ns, 'etcdctl', '--endpoints', endpoint, 'endpoint', 'health'], {
+      allowFailure: true,
+      timeoutMs: 5000,
+    });
+    if (r.code === 0) return;
+    if (!(await isRecordedProcessAlive(etcd))) {
+      throw new LabError(
+        'DVS_LAB_COMMAND_FAILED',
+        `etcd exited during start; its log:\n${await logTail(etcd.logFile)}`,
+      );
+    }
+    if (i > 100) throw new LabError('DVS_LAB_TIMEOUT', `etcd not healthy at ${endpoint} after 10 s`);
+    await sleep(100);
+  }
+}
+
+/** Runs deploy/etcd/dvs-rbac.sh against the lab's etcd; returns the credentials it set. */
+async function enableRbac(
+  recorder: LabRecorder,
+  ns: string,
+  endpoint: string,
+  hosts: string[],
+): Promise<EtcdCredentials> {
+  const password = () => randomBytes(12).toString('hex');
+  const credentials: EtcdCredentials = { root: password(), controller: password(), agent: password() };
+  await runCommand(['ip', 'netns', 'exec', ns, 'bash', programs.rbacScript, ...hosts], {
+    timeoutMs: 60_000,
+    env: {
+      ...process.env,
+      ETCDCTL_ENDPOINTS: endpoint,
+      DVS_ROOT_PASSWORD: credentials.root,
+      DVS_CONTROLLER_PASSWORD: credentials.controller,
+      DVS_AGENT_PASSWORD: credentials.agent,
+    },
+  });
+  await recorder.update((s) => (s.etcdCredentials = credentials));
+  return credentials;
+}
+
+export async function startControlPlane(
+  recorder: LabRecorder,
+  progress: (s: string) => void,
+  options: ControlPlaneOptions = {},
+): Promise<void> {
   if (!isBuilt('controller')) {
     const why = 'dvs-controller is not built yet: agents run with static peers, no etcd tables';
     progress(why);
@@ -64,6 +121,12 @@ export async function startControlPlane(recorder: LabRecorder, progress: (s: str
     logFile: join(dir, 'etcd.log'),
   });
   await recorder.update((s) => (s.etcd = { endpoints: [clientUrl], dataDir }));
+  let credentials: EtcdCredentials | null = null;
+  if (options.rbacHosts) {
+    await waitForEtcd(ns, clientUrl, etcd);
+    progress('etcd: authentication on, RBAC roles from deploy/etcd/dvs-rbac.sh');
+    credentials = await enableRbac(recorder, ns, clientUrl, options.rbacHosts);
+  }
 
   const socketPath = join(dir, 'controller.sock');
   await recorder.spawn({
@@ -96,8 +159,13 @@ export async function startControlPlane(recorder: LabRecorder, progress: (s: str
       clientUrl,
       '--listen',
       `${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`,
+      '--id',
+      `lab-${id}`,
+      ...(credentials ? ['--etcd-user', 'controller'] : []),
     ],
     logFile: join(dir, 'controller.log'),
+    // The password goes through the environment, never argv (visible in ps).
+    ...(credentials ? { env: { ...process.env, DVS_ETCD_PASSWORD: credentials.controller } } : {}),
   });
   const url = `http://${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`;
   await recorder.update((s) => (s.controller = { url, socketPath }));

@@ -67,6 +67,7 @@ export function createLabCommand(name = 'lab'): Command {
     .option('--networks <list>', 'networks as vni[:encap],… e.g. 100:vxlan,200:gre-udp (default: 100)')
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
+    .option('--etcd-auth', "etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh)")
     .addHelpText(
       'after',
       '\nExamples:\n  dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1\n  dvs lab up --id t1 --hosts 2 --vms 1 --encap gre-udp',
@@ -81,6 +82,7 @@ export function createLabCommand(name = 'lab'): Command {
           networks?: string;
           kernelHosts: number;
           controlPlane: boolean;
+          etcdAuth?: boolean;
         }) => {
           const spec: LabSpec = {
             hosts: o.hosts,
@@ -88,6 +90,7 @@ export function createLabCommand(name = 'lab'): Command {
             networks: parseNetworks(o.networks, o.encap),
             kernelHosts: o.kernelHosts,
             controlPlane: o.controlPlane,
+            etcdAuth: o.etcdAuth === true,
           };
           const uninstall = teardownOnSignal(o.id);
           try {

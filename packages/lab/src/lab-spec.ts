@@ -23,6 +23,8 @@ export interface LabSpec {
   kernelHosts: number;
   /** Start etcd and the controller (when built). Default true. */
   controlPlane?: boolean;
+  /** etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh); agents and controller log in. */
+  etcdAuth?: boolean;
 }
 
 export const DEFAULT_VNIS = [100, 200];

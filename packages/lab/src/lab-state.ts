@@ -64,6 +64,14 @@ export interface VmState {
   generation: number;
 }
 
+/** Passwords of the lab's etcd users when authentication is on (state file is mode 0600). */
+export interface EtcdCredentials {
+  root: string;
+  controller: string;
+  /** Every agent-<host> user shares it in the lab. */
+  agent: string;
+}
+
 export interface LabState {
   version: typeof LAB_STATE_VERSION;
   id: string;
@@ -79,6 +87,7 @@ export interface LabState {
   /** Controller API, reachable from the lab process through a unix socket forwarder. */
   controller?: { url: string; socketPath?: string };
   etcd?: { endpoints: string[]; dataDir: string };
+  etcdCredentials?: EtcdCredentials;
   /** Agents follow etcd (controller tables); false: static peers from their config. */
   agentsUseEtcd?: boolean;
   /** What the lab could not do with the parts of dvs built so far, said plainly. */

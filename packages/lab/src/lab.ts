@@ -118,7 +118,9 @@ export class Lab {
 
     if (spec.controlPlane !== false) {
       progress('starting etcd and the controller');
-      await startControlPlane(recorder, progress);
+      await startControlPlane(recorder, progress, {
+        rbacHosts: spec.etcdAuth ? Array.from({ length: spec.hosts }, (_, i) => dvsHostName(i + 1)) : undefined,
+      });
       check();
     }
 
