@@ -11,7 +11,7 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { run } from '../support/run-command.js';
 import { pings, plugVm } from '../support/vm-setup.js';
 
-const lab = new NetnsLab('dvg');
+const lab = new NetnsLab('dvag');
 let hostA: string;
 let vmA: string;
 let vmB: string;

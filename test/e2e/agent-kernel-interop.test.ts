@@ -15,7 +15,7 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { iperf3, pings, plugVm } from '../support/vm-setup.js';
 import { disableTxChecksumOffload } from '../support/checksum-offload.js';
 
-const lab = new NetnsLab('dvk');
+const lab = new NetnsLab('dvak');
 let hostA: string;
 let hostB: string;
 let vmA: string;
