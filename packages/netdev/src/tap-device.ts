@@ -25,11 +25,12 @@ export class TapDevice implements FrameDevice {
     framesWritten: 0,
     readDropsTooBig: 0,
     writeDropsInvalid: 0,
+    writeDropsLinkDown: 0,
     rxQueueDrops: 0,
   };
   private readonly watcher: FdWatcher;
   private readonly fd: number;
-  private readonly drops = new Float64Array(1);
+  private readonly drops = new Float64Array(2);
   private readonly slotList = new SlotList();
   private isClosed = false;
 
@@ -77,6 +78,7 @@ export class TapDevice implements FrameDevice {
     this.assertOpen();
     checkSlots(batch, slots, n);
     this.drops[0] = 0;
+    this.drops[1] = 0;
     let taken: number;
     try {
       taken = nativeBinding().tapWrite(
@@ -94,7 +96,8 @@ export class TapDevice implements FrameDevice {
       throw toNetdevError(err, `write to TAP ${this.name}`);
     }
     this.stats.writeDropsInvalid += this.drops[0];
-    this.stats.framesWritten += taken - this.drops[0];
+    this.stats.writeDropsLinkDown += this.drops[1];
+    this.stats.framesWritten += taken - this.drops[0] - this.drops[1];
     return taken;
   }
 

@@ -29,7 +29,9 @@ import type { PacketBatch } from './packet-batch.js';
  *    0 <= headroom < slotSize, else RangeError. read() also sets family[i] = 0.
  *  - write() return value = how many of slots[0..n-1] were consumed from the
  *    front: written, or dropped as invalid (shorter than 14 bytes; counted in
- *    stats.writeDropsInvalid). n - return were not taken because of EAGAIN.
+ *    stats.writeDropsInvalid), or dropped because the link is administratively
+ *    down (stats.writeDropsLinkDown; a down port drops, it does not throw).
+ *    n - return were not taken because of EAGAIN.
  *    A frame may be longer than mtu (room for offloads later).
  *  - A slot index outside the batch, or offset + length beyond slotSize, is a
  *    programmer error: RangeError before anything is written.
@@ -61,6 +63,8 @@ export interface FrameDeviceStats {
   readDropsTooBig: number;
   /** Frames shorter than an Ethernet header (or rejected by the kernel with EINVAL): consumed, not written. */
   writeDropsInvalid: number;
+  /** Frames written while the link was administratively down: consumed and dropped (a down port drops). */
+  writeDropsLinkDown: number;
   /** Fakes only: frames dropped because the receive queue was full. */
   rxQueueDrops: number;
 }

@@ -12,6 +12,7 @@ frameDeviceCompliance('FakeFrameDevice (test injects, device keeps writes)', asy
     device,
     inject: (frame) => device.inject(frame),
     takeWritten: () => device.takeWritten().filter(isTestFrame),
+    setLinkUp: (up) => (device.linkUp = up),
     dispose: () => device.close(),
   };
 });
@@ -27,6 +28,7 @@ frameDeviceCompliance('FakeFrameDevice pair (the peer is the wire side)', async 
       peer.write(out, [0], 1);
     },
     takeWritten: () => packetsOf(rx, peer.read(rx, 0)).filter(isTestFrame),
+    setLinkUp: (up) => (device.linkUp = up),
     dispose: () => {
       device.close();
       peer.close();

@@ -29,6 +29,7 @@ frameDeviceCompliance('TapDevice (real TAP in a namespace)', async () => {
       if (wire.send(out, [0], 1) !== 1) throw new Error('the packet socket did not take the frame');
     },
     takeWritten: () => packetsOf(rx, wire.recv(rx, 0)).filter(isTestFrame),
+    setLinkUp: (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
     dispose: () => {
       device.close();
       wire.close();

@@ -103,8 +103,8 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
   return true;
 }
 
-double* ReadCounter(const Napi::CallbackInfo& info, size_t index) {
-  double* counter = info.Length() > index ? TypedArrayData<double, napi_float64_array>(info[index], 1) : nullptr;
+double* ReadCounter(const Napi::CallbackInfo& info, size_t index, size_t count) {
+  double* counter = info.Length() > index ? TypedArrayData<double, napi_float64_array>(info[index], count) : nullptr;
   if (counter == nullptr) ThrowRange(info.Env(), "expected a Float64Array counter");
   return counter;
 }

@@ -46,9 +46,9 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
 
 // A Uint32Array of slot indexes plus a count n; every index < capacity and
 // every slot's offset + length <= slotSize, checked before any I/O.
-// args[index] must be a Float64Array of at least one element (a drop counter
-// the call adds to). Returns nullptr with a JS exception pending otherwise.
-double* ReadCounter(const Napi::CallbackInfo& info, size_t index);
+// args[index] must be a Float64Array of at least `count` elements (drop
+// counters the call adds to). Returns nullptr with a JS exception pending otherwise.
+double* ReadCounter(const Napi::CallbackInfo& info, size_t index, size_t count = 1);
 
 // args[index] must be a Uint8Array of at least `length` elements.
 uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length);

@@ -53,6 +53,7 @@ Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
   }
   const uint32_t headroom = static_cast<uint32_t>(headroomArg);
   uint32_t n = 0;
+  int pendingErrors = 0;
   while (n < batch.capacity) {
     struct sockaddr_ll from;
     socklen_t fromLen = sizeof from;
@@ -61,6 +62,9 @@ Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
                          reinterpret_cast<struct sockaddr*>(&from), &fromLen);
     if (r < 0) {
       if (errno == EINTR) continue;
+      // The link went down (or up) since the last call: the socket reports it
+      // once (ENETDOWN); that is news, not a failure of this read.
+      if (errno == ENETDOWN && pendingErrors++ < 4) continue;
       if (errno == EAGAIN || n > 0) break;
       return ThrowErrno(env, "recvfrom(AF_PACKET)", errno);
     }

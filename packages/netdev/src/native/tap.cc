@@ -122,7 +122,8 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
   if (family == nullptr || drops == nullptr) return Napi::Value();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
-  while (n < batch.capacity) {
+  // Bounded even when every frame is too big, so one call never starves the loop.
+  for (uint32_t attempts = 0; n < batch.capacity && attempts < 2 * batch.capacity; attempts++) {
     uint8_t* dst = batch.data + static_cast<size_t>(n) * batch.slotSize + headroom;
     // A second one-byte iovec: a read that reaches it means the frame was
     // longer than the room (the kernel truncates silently), so it is dropped.
@@ -147,8 +148,10 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
-// tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, dropStats: Float64Array[1])
-//   -> slots consumed from the front (written, or dropped as invalid and counted).
+// tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[2])
+//   -> slots consumed from the front: written, or dropped and counted —
+//   drops[0] invalid (runt, EINVAL, …), drops[1] link down (EIO: the TAP is
+//   administratively down; a down port drops, it does not fail).
 Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd;
@@ -157,7 +160,7 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   const uint32_t* slots;
   uint32_t n;
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
-  double* drops = ReadCounter(info, 8);
+  double* drops = ReadCounter(info, 8, 2);
   if (drops == nullptr) return Napi::Value();
   uint32_t taken = 0;
   while (taken < n) {
@@ -173,6 +176,11 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
+      if (errno == EIO) {
+        drops[1] += 1;
+        taken++;
+        continue;
+      }
       if (errno == EINVAL || errno == EMSGSIZE || errno == EFAULT || errno == ENOMEM || errno == ENOBUFS) {
         drops[0] += 1;
         taken++;

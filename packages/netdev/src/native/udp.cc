@@ -124,7 +124,8 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   MessageScratch* s = Scratch();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
-  while (n < batch.capacity) {
+  // Bounded even when datagrams keep being dropped, so one call never starves the loop.
+  for (int calls = 0; n < batch.capacity && calls < 4; calls++) {
     uint32_t want = batch.capacity - n;
     for (uint32_t k = 0; k < want; k++) {
       s->iovs[k].iov_base = batch.data + static_cast<size_t>(n + k) * batch.slotSize + headroom;

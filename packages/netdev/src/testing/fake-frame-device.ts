@@ -16,6 +16,7 @@ import { ReadableNotifier } from './readable-notifier.js';
  *    FakeFrameHub (a pair is a hub of two); a device on no hub (or alone on it)
  *    keeps them for `takeWritten()`.
  *  - `writeBudget` simulates EAGAIN: write() takes at most that many more frames.
+ *  - `linkUp = false` is an administratively down TAP: writes are dropped and counted.
  *  - the receive queue is bounded (`rxQueueLimit`); frames beyond it are dropped
  *    and counted, like a full TAP queue.
  */
@@ -36,10 +37,13 @@ export class FakeFrameDevice implements FrameDevice {
     framesWritten: 0,
     readDropsTooBig: 0,
     writeDropsInvalid: 0,
+    writeDropsLinkDown: 0,
     rxQueueDrops: 0,
   };
   /** null: unlimited. A number: write() takes at most that many more frames, then reports EAGAIN. */
   writeBudget: number | null = null;
+  /** Administrative link state, as `ip link set up/down`: a down device drops what is written to it. */
+  linkUp = true;
   hub: FakeFrameHub | null = null;
   private readonly rxQueueLimit: number;
   private readonly rx: Buffer[] = [];
@@ -117,6 +121,10 @@ export class FakeFrameDevice implements FrameDevice {
       const len = batch.lengths[slot];
       if (len < ETHERNET_HEADER_LENGTH) {
         this.stats.writeDropsInvalid++;
+        continue;
+      }
+      if (!this.linkUp) {
+        this.stats.writeDropsLinkDown++;
         continue;
       }
       const start = batch.start(slot);

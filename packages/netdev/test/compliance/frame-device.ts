@@ -17,6 +17,8 @@ export interface FrameDeviceHarness {
   inject(frame: Buffer): void;
   /** Frames that left the device through write() so far, test frames only, oldest first; consumes them. */
   takeWritten(): Buffer[];
+  /** Sets the administrative link state (`ip link set … up/down`). */
+  setLinkUp(up: boolean): void;
   /** Closes the device (if still open) and the wire side. */
   dispose(): void;
 }
@@ -141,6 +143,23 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
         [30, 32],
       );
       assert.equal(h.device.stats?.writeDropsInvalid, 1);
+    });
+
+    test('a link that is down drops and counts what is written; up again, frames flow', async () => {
+      const batch = new PacketBatch(2, 256);
+      place(batch, 0, testFrame(40), 0);
+      place(batch, 1, testFrame(41), 0);
+      h.setLinkUp(false);
+      assert.equal(h.device.write(batch, [0, 1], 2), 2);
+      assert.equal(h.device.stats?.writeDropsLinkDown, 2);
+      h.setLinkUp(true);
+      assert.equal(h.device.write(batch, [1], 1), 1);
+      const got = await collectWritten(h, 1);
+      assert.deepEqual(
+        got.map((f) => f.readUInt32BE(14)),
+        [41],
+      );
+      assert.equal(h.device.stats?.framesWritten, 1);
     });
 
     test('bad arguments are RangeErrors before anything moves', () => {
