@@ -33,6 +33,11 @@ static const char* ErrnoName(int err) {
     case EBADFD: return "EBADFD";
     case ECONNREFUSED: return "ECONNREFUSED";
     case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENETDOWN: return "ENETDOWN";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case ENOTTY: return "ENOTTY";
+    case EINTR: return "EINTR";
     default: return "EUNKNOWN";
   }
 }

@@ -34,8 +34,8 @@ MessageScratch* Scratch() {
 }
 
 bool IsDroppableSendError(int err) {
-  return err == EINVAL || err == EMSGSIZE || err == ENETUNREACH || err == EHOSTUNREACH || err == EACCES ||
-         err == EPERM || err == EAFNOSUPPORT || err == EADDRNOTAVAIL || err == ECONNREFUSED || err == EDESTADDRREQ ||
+  return err == EINVAL || err == EMSGSIZE || err == ENETUNREACH || err == EHOSTUNREACH || err == ENETDOWN ||
+         err == EACCES || err == EPERM || err == EAFNOSUPPORT || err == EADDRNOTAVAIL || err == ECONNREFUSED || err == EDESTADDRREQ ||
          err == ENOBUFS || err == ENOMEM;
 }
 
