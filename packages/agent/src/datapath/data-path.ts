@@ -1,12 +1,13 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
-import type { ControlSurface, DataPathEvents, Encap, NetworkSpec, TableChange, Vtep } from './control-surface.js';
+import type { ControlSurface, DataPathEvents, Encap, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
 import { DataPathError } from './data-path-error.js';
-import { ENCAPS, TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
+import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
 import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
-import { NetworkState } from './network.js';
-import { PeerRegistry, parseIpv4, type Peer } from './peer.js';
+import type { NetworkState } from './network.js';
+import { TableApplier } from './table-apply.js';
+import { PeerRegistry, parseIpv4 } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
 import { Port, type PortSpec } from './port.js';
 import type { ProbeHandler, ProbeTarget } from './probe.js';
@@ -38,8 +39,6 @@ export interface DataPathOptions {
 
 const DEFAULT_SLOT_SIZE = 9344;
 const PROBE_SLOTS = new Uint32Array([0]);
-const MIN_MTU = 68;
-const MAX_MTU = 9000;
 
 /**
  * The agent's switch: ports, per-VNI networks (FDB, flood list, peers), the
@@ -56,6 +55,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   internalErrors = 0;
   private readonly pipeline: Pipeline;
   private readonly peerRegistry = new PeerRegistry();
+  private readonly tables: TableApplier;
   private readonly rxBatch: PacketBatch;
   private readonly injectBatch: PacketBatch;
   private readonly probeBatch: PacketBatch;
@@ -81,6 +81,16 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.probeBatch = new PacketBatch(1, slotSize);
     const copyBatch = new PacketBatch(options.copyBatchSize ?? 128, slotSize);
     this.pipeline = new Pipeline(copyBatch, this.drops, this.now, this.listener());
+    this.tables = new TableApplier({
+      networks: this.pipeline.networks,
+      peers: this.peerRegistry,
+      fdbCounters: this.fdbCounters,
+      fdbOptions: { agingMs: this.agingMs, limit: this.fdbLimit },
+      now: this.now,
+      membersChanged: () => this.rebuildMembers(),
+      localGone: (vni, entry) => this.emitGone(vni, entry),
+      emit: (event, payload) => this.emit(event, payload as never),
+    });
   }
 
   get maxFrameLength(): number {
@@ -235,7 +245,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   apply(changes: readonly TableChange[]): void {
     for (const change of changes) {
       try {
-        if (!this.applyOne(change)) this.rejectedChanges++;
+        if (!this.tables.apply(change)) this.rejectedChanges++;
       } catch {
         this.rejectedChanges++;
       }
@@ -332,108 +342,6 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   // ---- internals ---------------------------------------------------------------
 
-  private applyOne(change: TableChange): boolean {
-    const networks = this.pipeline.networks;
-    switch (change.kind) {
-      case 'network:set': {
-        const spec = change.network;
-        if (!isValidNetworkSpec(spec)) return false;
-        const existing = networks.get(spec.vni);
-        if (existing !== undefined) existing.spec = { ...spec };
-        else {
-          networks.set(
-            spec.vni,
-            new NetworkState({ ...spec }, this.fdbCounters, { agingMs: this.agingMs, limit: this.fdbLimit }),
-          );
-          this.rebuildMembers();
-        }
-        return true;
-      }
-      case 'network:del': {
-        const net = networks.get(change.vni);
-        if (net === undefined) return false;
-        networks.delete(change.vni);
-        for (const p of net.peers) this.peerRegistry.release(p);
-        for (const p of net.floodList.replace([])) this.peerRegistry.release(p);
-        for (const p of net.controlMacs.values()) this.peerRegistry.release(p);
-        for (const entry of net.fdb.values()) if (entry.local) this.emitGone(net.vni, entry);
-        return true;
-      }
-      case 'fdb:set': {
-        const net = networks.get(change.vni);
-        if (net === undefined || !isValidMac(change.mac) || !Number.isInteger(change.seq) || change.seq < 0)
-          return false;
-        const peer = this.peerRegistry.acquire(change.vtep);
-        if (peer === null) return false;
-        const replacedLocal = net.fdb.setControl(change.mac, peer, change.seq, change.static === true, this.now());
-        if (net.fdb.lookup(change.mac)?.location !== peer) {
-          // A newer local entry kept its place.
-          this.peerRegistry.release(peer);
-          return true;
-        }
-        this.setControlMac(net, change.mac, peer);
-        if (replacedLocal !== null) {
-          const from = (replacedLocal.location as Port).name;
-          this.emit('mac:move', { vni: net.vni, mac: change.mac, from, to: peer.id });
-          this.emit('mac:gone', { vni: net.vni, mac: change.mac, port: from });
-        }
-        return true;
-      }
-      case 'fdb:del': {
-        const net = networks.get(change.vni);
-        if (net === undefined || !isValidMac(change.mac)) return false;
-        const entry = net.fdb.lookup(change.mac);
-        if (entry !== undefined && !entry.local) net.fdb.delete(change.mac);
-        this.setControlMac(net, change.mac, null);
-        return true;
-      }
-      case 'flood:set':
-      case 'peers:set': {
-        const net = networks.get(change.vni);
-        if (net === undefined || !Array.isArray(change.vteps)) return false;
-        const peers = this.acquireDistinct(change.vteps);
-        if (peers === null) return false;
-        const old = change.kind === 'flood:set' ? net.floodList.replace(peers) : net.peers;
-        if (change.kind === 'peers:set') net.peers = peers;
-        for (const p of old) this.peerRegistry.release(p);
-        this.refreshKnownVteps(net);
-        return true;
-      }
-      default:
-        return false;
-    }
-  }
-
-  /** Acquires one registry reference per distinct VTEP; null (nothing acquired) when one is invalid. */
-  private acquireDistinct(vteps: readonly Vtep[]): Peer[] | null {
-    const seen = new Set<string>();
-    const out: Peer[] = [];
-    for (const v of vteps) {
-      const id = `${v.address}:${v.port}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const peer = this.peerRegistry.acquire(v);
-      if (peer === null) {
-        for (const p of out) this.peerRegistry.release(p);
-        return null;
-      }
-      out.push(peer);
-    }
-    return out;
-  }
-
-  private setControlMac(net: NetworkState, mac: number, peer: Peer | null): void {
-    const old = net.controlMacs.get(mac);
-    if (old !== undefined) this.peerRegistry.release(old);
-    if (peer === null) net.controlMacs.delete(mac);
-    else net.controlMacs.set(mac, peer);
-    this.refreshKnownVteps(net);
-  }
-
-  private refreshKnownVteps(net: NetworkState): void {
-    for (const gone of net.rebuildKnownVteps()) net.fdb.removeLocation(gone);
-  }
-
   private rebuildMembers(): void {
     for (const net of this.pipeline.networks.values()) {
       net.members = [];
@@ -528,16 +436,4 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       },
     };
   }
-}
-
-function isValidNetworkSpec(spec: NetworkSpec): boolean {
-  return (
-    typeof spec === 'object' &&
-    spec !== null &&
-    isValidVni(spec.vni) &&
-    (ENCAPS as readonly string[]).includes(spec.encap) &&
-    Number.isInteger(spec.mtu) &&
-    spec.mtu >= MIN_MTU &&
-    spec.mtu <= MAX_MTU
-  );
 }
