@@ -62,5 +62,5 @@ EXAMPLES
     dvs-agent --config /etc/dvs/agent.yaml
     dvs-agent --host host-a --vtep-address 198.51.100.1 \\
         --network 100 --peer 100=198.51.100.2 --port tap0=100
-    dvs ctl fdb/show 100        (or any client of the admin socket)
+    dvs agent fdb 100           (the dvs CLI over the admin socket)
 `;
