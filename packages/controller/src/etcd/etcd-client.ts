@@ -22,6 +22,12 @@ export interface EtcdConnectionOptions {
 }
 
 type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/** Watch re-attach backoff: 200 ms doubling to 2 s (etcd3's default grows to 30 s, too slow after an outage). */
+function watchBackoff(ms = 200, maxMs = 2000): WatchBackoff {
+  return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, maxMs), maxMs) } as unknown as WatchBackoff;
+}
 
 const passThrough = {
   execute: <T>(fn: (context: { signal: AbortSignal; attempt: number }) => PromiseLike<T> | T): Promise<T> =>
@@ -34,7 +40,7 @@ export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
     hosts: options.endpoints,
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    faultHandling: { host: () => passThrough },
+    faultHandling: { host: () => passThrough, watchBackoff: watchBackoff() },
     grpcOptions: {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,

@@ -76,7 +76,8 @@ export class KeyspaceWatch extends EventEmitter<KeyspaceWatchEvents> {
     this.endWatch?.('stopped');
     const w = this.watcher;
     this.watcher = null;
-    if (w !== null) await w.cancel().catch(() => undefined);
+    // cancel() waits for etcd's answer; do not hang a shutdown on a dead etcd.
+    if (w !== null) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     await this.loop;
   }
 

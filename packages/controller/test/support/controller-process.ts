@@ -1,28 +1,15 @@
 /** Runs the real `dvs-controller` binary as a child process (for SIGKILL failover tests). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const STARTED = /"msg":"controller started".*?"listen":"(http:\/\/[^"]+)"/;
 
 export class ControllerProcess {
   readonly output: string[] = [];
-  private constructor(
-    readonly child: ChildProcess,
-    readonly address: string,
-  ) {
+  address = '';
+
+  private constructor(readonly child: ChildProcess) {
     const keep = (b: Buffer): void => {
       this.output.push(...b.toString().split('\n').filter(Boolean));
       if (this.output.length > 200) this.output.splice(0, this.output.length - 200);
@@ -31,27 +18,38 @@ export class ControllerProcess {
     child.stderr?.on('data', keep);
   }
 
+  /** Starts the binary on a free port (`--listen 127.0.0.1:0`) and resolves once it logged where it listens. */
   static async spawn(endpoint: string, id: string, extraArgs: string[] = []): Promise<ControllerProcess> {
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN,
-        '--etcd',
-        endpoint,
-        '--id',
-        id,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--election-ttl',
-        '2',
-        '--log-level',
-        'debug',
-        ...extraArgs,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    return new ControllerProcess(child, `http://127.0.0.1:${port}`);
+    const args = [
+      '--etcd',
+      endpoint,
+      '--id',
+      id,
+      '--listen',
+      '127.0.0.1:0',
+      '--election-ttl',
+      '2',
+      '--log-level',
+      'debug',
+    ];
+    const child = spawn(process.execPath, [MAIN, ...args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = new ControllerProcess(child);
+    proc.address = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const onExit = (code: number | null): void =>
+        reject(new Error(`dvs-controller ${id} exited (${code}) before listening:\n${proc.output.join('\n')}`));
+      const onData = (b: Buffer): void => {
+        text += b.toString();
+        const m = STARTED.exec(text);
+        if (m === null) return;
+        child.stderr?.off('data', onData);
+        child.off('exit', onExit);
+        resolve(m[1]!);
+      };
+      child.stderr?.on('data', onData);
+      child.once('exit', onExit);
+    });
+    return proc;
   }
 
   get running(): boolean {
