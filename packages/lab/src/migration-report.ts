@@ -25,7 +25,7 @@ export function renderMigrationReport(r: MigrationReport): string {
     lines.push('  pings:                    not measured (no continuous ping)');
   }
   lines.push(
-    `  every agent points to ${r.to}: ${ms(r.agentsConvergedMs)} after switchover`,
+    `  every VTEP points to ${r.to}: ${ms(r.agentsConvergedMs)} after switchover (all agents and kernel hosts)`,
     r.observers.some((o) => o.kind === 'controller')
       ? `  controller table -> ${r.to}:  ${ms(r.controllerConvergedMs)} after switchover (target <= ${MIGRATION_TARGETS.tableConvergedMs} ms)`
       : `  controller table -> ${r.to}:  not measured (see note)`,
