@@ -65,6 +65,12 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
       `dvs-agent is not built (${programs.agent} missing): build it, or use --hosts 0 --kernel-hosts K for a kernel-only lab`,
     );
   }
+  if (!isBuilt('netdevAddon')) {
+    throw new LabError(
+      'DVS_LAB_UNAVAILABLE',
+      `the netdev native addon is not built (${programs.netdevAddon} missing): the agent cannot open TAPs; run scripts/bootstrap.sh`,
+    );
+  }
   const dir = labDir(recorder.state.id);
   const adminSocket = join(dir, `${host.name}.sock`);
   const configFile = join(dir, `${host.name}-agent.yaml`);

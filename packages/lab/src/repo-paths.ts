@@ -15,6 +15,8 @@ export const programs = {
   /** The agent's etcd sync (loaded by the agent when its config has `etcd:`). */
   agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/control/index.js'),
   forwarder: join(REPO_ROOT, 'packages/lab/dist/src/unix-forwarder.js'),
+  /** The agent's TAP and socket I/O (node-gyp build of packages/netdev). */
+  netdevAddon: join(REPO_ROOT, 'packages/netdev/build/Release/dvs_netdev.node'),
   /** etcd users and roles for dvs (the same script production uses). */
   rbacScript: join(REPO_ROOT, 'deploy/etcd/dvs-rbac.sh'),
 };
