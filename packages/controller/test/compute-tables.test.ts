@@ -277,3 +277,17 @@ test('flood list: hosts with a port or report in the VNI plus external VTEPs, so
   w.step();
   assert.equal(w.flood.has(200), false);
 });
+
+test('a gre-udp network points at each host\u2019s GRE-in-UDP port (default 4754, or the host\u2019s own)', () => {
+  const w = new World();
+  w.networks.set(100, { ...network(100), encap: 'gre-udp' });
+  w.hosts.set('host-a', { ...host('host-a', '192.0.2.10'), encapPorts: { 'gre-udp': 14754 } });
+  w.reports = [report('host-a', 0), report('host-b', 0, '02:00:00:00:00:02')];
+  w.step();
+  assert.deepEqual(w.entry()?.vtep, { address: '192.0.2.10', port: 14754 });
+  assert.deepEqual(w.entry('02:00:00:00:00:02')?.vtep, { address: '192.0.2.9', port: 4754 });
+  assert.deepEqual(
+    w.flood.get(100)?.members.map((m) => m.port),
+    [4754, 14754],
+  );
+});

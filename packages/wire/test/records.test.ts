@@ -21,6 +21,7 @@ import {
   macFromRecordText,
   macToRecordText,
   canonicalRecordMac,
+  hostVtepFor,
   type FdbEntryRecord,
   type FloodListRecord,
   type HostRecord,
@@ -241,6 +242,18 @@ test('MAC text converts both ways and canonicalises typed forms', () => {
   assert.equal(macFromRecordText('02:00:5e:00:01'), null);
   assert.equal(macToRecordText(2 ** 48), null);
   assert.equal(macToRecordText(-1), null);
+});
+
+test('host record 1.1: per-encap ports, defaults for records without them', () => {
+  const withPorts: HostRecord = { ...host, encapPorts: { 'gre-udp': 14754 } };
+  const decoded = decodeHost(encodeHost(withPorts));
+  assert.deepEqual(decoded, withPorts);
+  assert.deepEqual(hostVtepFor(withPorts, 'gre-udp'), { address: '192.0.2.1', port: 14754 });
+  assert.deepEqual(hostVtepFor(host, 'gre-udp'), { address: '192.0.2.1', port: 4754 });
+  assert.deepEqual(hostVtepFor(host, 'vxlan'), { address: '192.0.2.1', port: 4789 });
+  const bad = decodeHost(encodeHost({ ...host, encapPorts: { vxlan: 0 } }));
+  assert.ok(bad instanceof RecordError);
+  assert.equal(bad.field, 'encapPorts.vxlan');
 });
 
 test('VTEP order: IPv4 numerically, then port, IPv4 before IPv6', () => {

@@ -56,7 +56,10 @@ export interface LocalPortInfo {
 
 export interface EtcdSyncOptions {
   host: string;
+  /** Underlay address and VXLAN port. */
   vtep: Vtep;
+  /** UDP port per encap when not the default (gre-udp 4754; vxlan = vtep.port). */
+  encapPorts?: Partial<Record<Encap, number>>;
   encaps: Encap[];
   agentVersion: string;
   /** Agent start time (ms); default now. */
@@ -147,6 +150,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       encodeHost({
         host: options.host,
         vtep: { address: options.vtep.address, port: options.vtep.port },
+        ...(options.encapPorts !== undefined ? { encapPorts: { ...options.encapPorts } } : {}),
         encaps: [...options.encaps],
         agentVersion: options.agentVersion,
         startedAt: options.startedAt ?? this.clock(),

@@ -86,8 +86,9 @@ export class TableState {
     return this.fdb.get(`${vni}/${mac}`)?.record;
   }
 
+  /** Ours when it names this host, or this host's underlay address (whatever the encap's port). */
   private isSelf(host: string | null, vtep: Vtep): boolean {
-    return host === this.self.host || vtepId(vtep) === vtepId(this.self.vtep);
+    return host === this.self.host || vtep.address === this.self.vtep.address;
   }
 
   // ---- applying etcd events ------------------------------------------------

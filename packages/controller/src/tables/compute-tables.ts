@@ -17,6 +17,7 @@
  */
 import {
   compareVteps,
+  hostVtepFor,
   type FdbEntryRecord,
   type FloodListRecord,
   type FloodMember,
@@ -67,12 +68,14 @@ export function fdbKeyOf(vni: number, mac: string): string {
 interface Claim {
   report: ReportRecord;
   host: HostRecord;
+  /** The host's VTEP for the network's encapsulation. */
+  vtep: { address: string; port: number };
 }
 
 /** Orders claims best first: highest seq, then lowest VTEP, then lowest host id. */
 export function compareClaims(a: Claim, b: Claim): number {
   if (a.report.seq !== b.report.seq) return b.report.seq - a.report.seq;
-  const byVtep = compareVteps(a.host.vtep, b.host.vtep);
+  const byVtep = compareVteps(a.vtep, b.vtep);
   if (byVtep !== 0) return byVtep;
   return a.report.host < b.report.host ? -1 : a.report.host > b.report.host ? 1 : 0;
 }
@@ -81,11 +84,13 @@ export function computeTables(input: TableInputs): TableOutputs {
   const claims = new Map<string, Claim[]>();
   for (const report of input.reports) {
     const host = input.hosts.get(report.host);
-    if (host === undefined || !input.networks.has(report.vni)) continue;
+    const network = input.networks.get(report.vni);
+    if (host === undefined || network === undefined) continue;
+    const claim = { report, host, vtep: hostVtepFor(host, network.encap) };
     const key = fdbKeyOf(report.vni, report.mac);
     const list = claims.get(key);
-    if (list === undefined) claims.set(key, [{ report, host }]);
-    else list.push({ report, host });
+    if (list === undefined) claims.set(key, [claim]);
+    else list.push(claim);
   }
 
   const fdb = new Map<string, FdbEntryRecord>();
@@ -112,7 +117,7 @@ function entryFrom(claim: Claim, now: number, moves: number): FdbEntryRecord {
     vni: claim.report.vni,
     mac: claim.report.mac,
     host: claim.report.host,
-    vtep: { address: claim.host.vtep.address, port: claim.host.vtep.port },
+    vtep: { address: claim.vtep.address, port: claim.vtep.port },
     seq: claim.report.seq,
     ips: [...claim.report.ips],
     origin: 'report',
@@ -222,16 +227,20 @@ function computeFlood(input: TableInputs): Map<number, FloodListRecord> {
     const id = `${member.address}|${member.port}`;
     if (!set.has(id)) set.set(id, member);
   };
-  const hostMember = (name: string): FloodMember | null => {
+  const hostMember = (name: string, vni: number): FloodMember | null => {
     const host = input.hosts.get(name);
-    return host === undefined ? null : { address: host.vtep.address, port: host.vtep.port, host: name };
+    const network = input.networks.get(vni);
+    if (host === undefined || network === undefined) return null;
+    return { ...hostVtepFor(host, network.encap), host: name };
   };
   for (const port of input.ports) {
-    const member = hostMember(port.host);
-    if (member !== null) for (const binding of port.bindings) add(binding.vni, member);
+    for (const binding of port.bindings) {
+      const member = hostMember(port.host, binding.vni);
+      if (member !== null) add(binding.vni, member);
+    }
   }
   for (const report of input.reports) {
-    const member = hostMember(report.host);
+    const member = hostMember(report.host, report.vni);
     if (member !== null) add(report.vni, member);
   }
   const out = new Map<number, FloodListRecord>();

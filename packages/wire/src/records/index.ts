@@ -5,7 +5,14 @@ export type { SchemaVersion } from './codec.js';
 export { isHostId, isPortName } from './field-reader.js';
 export { isRecordMac, macToRecordText, macFromRecordText, canonicalRecordMac } from './mac-text.js';
 export { RECORD_ENCAPS, compareVteps, type RecordEncap, type VtepRecord } from './vtep.js';
-export { HOST_RECORD_VERSION, encodeHost, decodeHost, type HostRecord } from './host.js';
+export {
+  HOST_RECORD_VERSION,
+  DEFAULT_ENCAP_PORTS,
+  encodeHost,
+  decodeHost,
+  hostVtepFor,
+  type HostRecord,
+} from './host.js';
 export {
   PORT_RECORD_VERSION,
   encodePort,
