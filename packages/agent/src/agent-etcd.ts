@@ -37,6 +37,13 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     log: logger,
     ...(signal !== undefined ? { signal } : {}),
   });
+  agent.setPeerInfo({
+    isExternal: (v) =>
+      [...sync.tables.networks.values()].some((n) =>
+        n.record.externalVteps.some((e) => e.address === v.address && e.port === v.port),
+      ),
+    hostOf: (v) => [...sync.tables.hosts.values()].find((h) => h.record.vtep.address === v.address)?.record.host,
+  });
   const publishPorts = (): void => sync.publishPorts(localPorts(agent));
   agent.on('ports:changed', publishPorts);
   const health = agent.health;
@@ -54,6 +61,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     sync,
     async stop(revoke) {
       clearInterval(timer);
+      agent.setPeerInfo(null);
       agent.off('ports:changed', publishPorts);
       unsubscribe?.();
       await sync.stop({ revoke });

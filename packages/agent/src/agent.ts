@@ -68,6 +68,12 @@ interface OpenPort {
  * closes the admin socket and metrics, the TAPs it created (they disappear;
  * adopted ones stay), and the sockets.
  */
+/** Peer facts from the control plane (etcd: networks' external VTEPs, hosts/ records). */
+export interface PeerInfo {
+  isExternal(vtep: { address: string; port: number }): boolean;
+  hostOf(vtep: { address: string; port: number }): string | undefined;
+}
+
 /** Agent events, `noun:verb`: the etcd sync republishes ports on `ports:changed`. */
 export interface AgentEvents {
   'ports:changed': [];
@@ -88,6 +94,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private readonly options: AgentOptions;
   private metricsAddress: string | null = null;
 
+  /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
+  private peerInfo: PeerInfo | null = null;
   /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
   readonly health: AgentHealth | null;
 
@@ -111,9 +119,15 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           selfAddress: this.config.vtep.address,
           dataPath: this.dataPath,
           registry: this.registry,
-          isExternal: (v) => external.has(`${v.address}:${v.port}`),
+          isExternal: (v) => external.has(`${v.address}:${v.port}`) || this.peerInfo?.isExternal(v) === true,
+          hostOf: (v) => this.peerInfo?.hostOf(v),
         })
       : null;
+  }
+
+  /** The control plane tells tunnel health which VTEPs are external and which host is behind a VTEP. */
+  setPeerInfo(info: PeerInfo | null): void {
+    this.peerInfo = info;
   }
 
   get host(): string {

@@ -8,6 +8,7 @@ export {
   type AgentEvents,
   type AgentOptions,
   type AgentStartOptions,
+  type PeerInfo,
 } from './agent.js';
 export { linuxDevices, type AgentDevices } from './agent-devices.js';
 export { AGENT_HELP } from './agent-help.js';

@@ -46,7 +46,7 @@ async function startAgent(host: string, address: string, kernel: FakeKernel): Pr
     adminSocket: join(dir, `${host}.sock`),
     ports: [{ name: `${host}-vm`, vni: 100 }],
     etcd: { endpoints: [etcd.endpoint], leaseTtlSeconds: 5, callTimeoutMs: 1000 },
-    health: { enabled: false },
+    health: { intervalMs: 100 },
   });
   const agent = new Agent({ config, devices: kernel, adminSocket: false, dataPath: { agingTimer: false } });
   await agent.start();
