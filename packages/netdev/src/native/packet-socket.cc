@@ -2,7 +2,8 @@
 // compliance suite and the benchmark's traffic generator. Not part of the data
 // path. Frames sent here are transmitted out of the interface (so a TAP's
 // reader gets them); frames a TAP's writer injects are received here (frames
-// the kernel itself transmits, PACKET_OUTGOING, are skipped).
+// the kernel itself transmits, PACKET_OUTGOING, are skipped). Received frames
+// carry their 802.1Q tag in place even when the kernel offloaded it.
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -32,7 +33,9 @@ Napi::Value PacketOpen(const Napi::CallbackInfo& info) {
   sll.sll_family = AF_PACKET;
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = static_cast<int>(index);
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll) != 0) {
+  int one = 1;
+  if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0 ||
+      bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll) != 0) {
     int err = errno;
     ::close(fd);
     return ThrowErrno(env, "bind(AF_PACKET)", err);
@@ -52,23 +55,52 @@ Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
     return ThrowRange(env, "headroom must be < slotSize");
   }
   const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
   int pendingErrors = 0;
   while (n < batch.capacity) {
     struct sockaddr_ll from;
-    socklen_t fromLen = sizeof from;
     uint8_t* dst = batch.data + static_cast<size_t>(n) * batch.slotSize + headroom;
-    ssize_t r = recvfrom(fd, dst, batch.slotSize - headroom, MSG_DONTWAIT | MSG_TRUNC,
-                         reinterpret_cast<struct sockaddr*>(&from), &fromLen);
+    struct iovec iov = {dst, room};
+    alignas(struct cmsghdr) uint8_t control[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t r = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
     if (r < 0) {
       if (errno == EINTR) continue;
       // The link went down (or up) since the last call: the socket reports it
       // once (ENETDOWN); that is news, not a failure of this read.
       if (errno == ENETDOWN && pendingErrors++ < 4) continue;
       if (errno == EAGAIN || n > 0) break;
-      return ThrowErrno(env, "recvfrom(AF_PACKET)", errno);
+      return ThrowErrno(env, "recvmsg(AF_PACKET)", errno);
     }
-    if (from.sll_pkttype == PACKET_OUTGOING || static_cast<size_t>(r) > batch.slotSize - headroom) continue;
+    if (from.sll_pkttype == PACKET_OUTGOING || static_cast<size_t>(r) > room) continue;
+    // The receive path may have moved an 802.1Q tag into metadata (VLAN
+    // offload); put it back where it was on the wire, as libpcap does.
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+      struct tpacket_auxdata aux;
+      memcpy(&aux, CMSG_DATA(c), sizeof aux);
+      if ((aux.tp_status & TP_STATUS_VLAN_VALID) == 0 || r < 12) continue;
+      if (static_cast<size_t>(r) + 4 > room) {
+        r = -1;  // no room for the tag: drop rather than return a frame that lost it
+        break;
+      }
+      uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+      memmove(dst + 16, dst + 12, static_cast<size_t>(r) - 12);
+      dst[12] = tpid >> 8;
+      dst[13] = tpid & 0xff;
+      dst[14] = aux.tp_vlan_tci >> 8;
+      dst[15] = aux.tp_vlan_tci & 0xff;
+      r += 4;
+    }
+    if (r < 0) continue;
     batch.offsets[n] = headroom;
     batch.lengths[n] = static_cast<uint32_t>(r);
     n++;
