@@ -28,6 +28,8 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     host: agent.host,
     vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
     encaps: ['vxlan', 'gre-udp'],
+    // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
+    ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),
     agentVersion: agent.version,
     etcd: { ...connection, endpoints: etcd.endpoints },
     prefix: etcd.prefix,
