@@ -33,8 +33,14 @@ import type { PacketBatch } from './packet-batch.js';
  *    down (stats.writeDropsLinkDown; a down port drops, it does not throw).
  *    n - return were not taken because of EAGAIN.
  *    A frame may be longer than mtu (room for offloads later).
+ *  - Batch sizes: read() takes up to batch.capacity (1..1024) frames per call;
+ *    write() takes n <= min(slots.length, 1024) slots, in the order given.
  *  - A slot index outside the batch, or offset + length beyond slotSize, is a
  *    programmer error: RangeError before anything is written.
+ *  - Room for offloads (not built): with IFF_VNET_HDR/TUNSETOFFLOAD a frame
+ *    would carry a virtio-net header (GSO type/size, checksum offsets) as
+ *    per-slot metadata next to family/port in PacketBatch, and slots larger
+ *    than the MTU (already allowed) would hold super-frames.
  *  - read/write after close(): NetdevError code DVS_CLOSED; so is setting a
  *    handler. onReadable(null)/onWritable(null) after close() is a no-op
  *    (clean-up code may run in any order).
