@@ -25,6 +25,7 @@ const UNDERLAY = '198.51.100.1';
 const ETCD_URL = `http://${UNDERLAY}:2379`;
 const CONTROLLER_URL = `http://${UNDERLAY}:7400`;
 const DETECT_MS = 1000 * 3;
+const EXTERNAL = '203.0.113.9';
 
 const lab = new NetnsLab('dvh');
 let ul = '';
@@ -139,7 +140,8 @@ before(async () => {
     200,
   );
 
-  const created = await dvs('networks', 'create', '--vni', '100', '--name', 'blue');
+  // The network also lists an external VTEP (a kernel vxlan device elsewhere): listed, never probed.
+  const created = await dvs('networks', 'create', '--vni', '100', '--name', 'blue', '--external-vtep', EXTERNAL);
   assert.equal(created.code, 0, created.stderr);
 
   for (const h of hosts) {
@@ -193,16 +195,25 @@ test('dvs hosts and dvs status: three hosts up, no problems', async () => {
   assert.match(status.stdout, /^hosts: {5}3 up, 0 down$/m);
 });
 
-test('dvs tunnels: one row per (host, peer), all up, in text and JSON', async () => {
-  const rows = await waitFor(
-    'six tunnels up',
+/** Tunnels between dvs hosts (the external VTEP's rows left out). */
+const probed = (rows: TunnelRow[]) => rows.filter((t) => t.peer.address !== EXTERNAL);
+
+test('dvs tunnels: one row per (host, peer), all up, the external VTEP unmonitored, in text and JSON', async () => {
+  const all = await waitFor(
+    'six tunnels up, three unmonitored',
     async () => {
       const r = await tunnelRows();
-      return r.length === 6 && r.every((t) => t.state === 'up') ? r : undefined;
+      const external = r.filter((t) => t.peer.address === EXTERNAL);
+      const ok = probed(r).length === 6 && probed(r).every((t) => t.state === 'up');
+      return ok && external.length === 3 && external.every((t) => t.state === 'unmonitored') ? r : undefined;
     },
     30_000,
     250,
   );
+  const rows = probed(all);
+  for (const t of all.filter((x) => x.peer.address === EXTERNAL)) {
+    assert.deepEqual([t.peerHost, t.reason], [null, 'external peer']);
+  }
   for (const h of hosts) {
     const mine = rows
       .filter((t) => t.host === h.name)
@@ -220,7 +231,8 @@ test('dvs tunnels: one row per (host, peer), all up, in text and JSON', async ()
   const text = await dvs('tunnels', '--host', 'host-1');
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^host-1\s+198\.51\.100\.12:4789\s+host-2\s+vxlan\s+up\s/m);
-  assert.match(text.stdout, /^2 tunnel\(s\): 2 up, 0 down/m);
+  assert.match(text.stdout, /^host-1\s+203\.0\.113\.9:4789\s+\(external\)\s+vxlan\s+unmonitored\s/m);
+  assert.match(text.stdout, /^3 tunnel\(s\): 2 up, 0 down/m);
 });
 
 test('VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace explains the path', async () => {
@@ -316,7 +328,7 @@ test("a broken underlay link: dvs tunnels shows host-3's tunnels down within int
     'every tunnel up again',
     async () => {
       const rows = await tunnelRows();
-      return rows.length === 6 && rows.every((t) => t.state === 'up');
+      return probed(rows).length === 6 && probed(rows).every((t) => t.state === 'up');
     },
     60_000,
     250,
