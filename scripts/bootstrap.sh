@@ -71,3 +71,5 @@ fi
 
 say "building TypeScript (tsc -b)"
 node_modules/.bin/tsc -b
+# tsc does not set the execute bit; the bins (dvs, dvs-agent, dvs-controller) need it.
+chmod +x packages/*/dist/src/main.js 2>/dev/null || true

@@ -9,6 +9,7 @@ if [ ${#files[@]} -eq 0 ]; then
   echo "no test files found: run scripts/bootstrap.sh first" >&2
   exit 1
 fi
+# A hung test fails after 4 minutes instead of eating the CI budget.
 # Serial: end-to-end tests build namespaces and measure traffic; a 2-core machine
 # running them side by side only makes them slower and noisier.
-exec node --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}"
+exec node --test --test-concurrency=1 --test-timeout=240000 "$@" "${files[@]}"
