@@ -58,8 +58,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" >"$stamp"
 fi
 
-# Native addon: npm ci builds it (install script); rebuild only when it is missing.
-if [ -f packages/netdev/binding.gyp ] && [ ! -f packages/netdev/build/Release/dvs_netdev.node ]; then
+# Native addon: npm ci builds it (install script); rebuild when it is missing or
+# its sources changed since it was built (a pull that touched the C++).
+native_hash=$(cat packages/netdev/binding.gyp packages/netdev/src/native/* 2>/dev/null | sha256sum | cut -d' ' -f1)
+native_stamp=packages/netdev/build/.dvs-src-hash
+if [ -f packages/netdev/binding.gyp ] && { [ ! -f packages/netdev/build/Release/dvs_netdev.node ] ||
+  { [ -f "$native_stamp" ] && [ "$(cat "$native_stamp")" != "$native_hash" ]; }; }; then
   say "building the native addon (node-gyp)"
   # The same script npm ci runs (packages/netdev/scripts/build-addon.mjs): npm's node-gyp, local headers.
   node packages/netdev/scripts/build-addon.mjs >/tmp/dvs-node-gyp.log 2>&1 || {
@@ -68,6 +72,7 @@ if [ -f packages/netdev/binding.gyp ] && [ ! -f packages/netdev/build/Release/dv
     exit 1
   }
 fi
+[ -d packages/netdev/build ] && echo "$native_hash" >"$native_stamp"
 
 say "building TypeScript (tsc -b)"
 node_modules/.bin/tsc -b
