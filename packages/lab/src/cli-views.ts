@@ -55,7 +55,7 @@ export async function agentViews(lab: Lab, command: string, args: readonly strin
 }
 
 /**
- * `dvs tunnels` and `dvs fdb` (the controller's view) when agents feed etcd;
+ * `dvs status`, `dvs tunnels` and `dvs fdb` (the controller's view) when agents feed etcd;
  * otherwise each agent's own view, through `dvs agent … --socket` when the CLI
  * is built, or straight from the admin socket, with a note saying why.
  */
@@ -63,7 +63,7 @@ export async function overlayViews(lab: Lab): Promise<{ views: CliView[]; note: 
   const controllerUrl = lab.state.controller?.url;
   if (isBuilt('cli') && controllerUrl && lab.state.agentsUseEtcd) {
     const views: CliView[] = [];
-    for (const args of [['tunnels'], ['fdb']]) {
+    for (const args of [['status'], ['tunnels'], ['fdb']]) {
       const v = await runDvsCli(lab, [...args, '--controller', controllerUrl]);
       if (v) views.push(v);
     }

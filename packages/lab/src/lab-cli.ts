@@ -16,6 +16,7 @@ import { migrateVm } from './migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { ContinuousPing } from './continuous-ping.js';
 import { teardownOnSignal } from './signal-teardown.js';
+import { setHostUnderlayLink } from './underlay.js';
 
 export const DEFAULT_LAB_ID = 'main';
 
@@ -205,6 +206,24 @@ export function createLabCommand(name = 'lab'): Command {
         } finally {
           l.closeClients();
         }
+      }),
+    );
+
+  lab
+    .command('link')
+    .description("take a host's underlay link down or up (a broken tunnel path, for tunnel health)")
+    .addOption(idOption())
+    .argument('<host>', 'host (h1, k1, …)')
+    .argument('<state>', 'down or up')
+    .action(
+      action(async (hostName: string, state: string, o: { id: string }) => {
+        if (state !== 'down' && state !== 'up') {
+          throw new LabError('DVS_LAB_BAD_SPEC', `link state must be down or up (got "${state}")`);
+        }
+        const l = await Lab.open(o.id);
+        l.host(hostName);
+        await setHostUnderlayLink(l.id, hostName, state === 'up');
+        console.log(`${hostName}: underlay link ${state}`);
       }),
     );
 
