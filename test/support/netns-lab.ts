@@ -54,14 +54,22 @@ export class NetnsLab {
     return this.dir;
   }
 
-  /** Creates a namespace with loopback up; returns its name. */
-  async netns(suffix: string): Promise<string> {
+  /**
+   * Creates a namespace with loopback up; returns its name. IPv6 is off
+   * unless asked for (no router solicitations or MLD: counters stay exact).
+   */
+  async netns(suffix: string, options: { ipv6?: boolean } = {}): Promise<string> {
     const ns = this.name(suffix);
     await run(['ip', 'netns', 'add', ns]);
     this.namespaces.push(ns);
     await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    // No IPv6 chatter (router solicitations, MLD): counters stay exact.
-    await this.exec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    const off = options.ipv6 === true ? 0 : 1;
+    await this.exec(ns, [
+      'sysctl',
+      '-qw',
+      `net.ipv6.conf.all.disable_ipv6=${off}`,
+      `net.ipv6.conf.default.disable_ipv6=${off}`,
+    ]);
     return ns;
   }
 
@@ -98,7 +106,9 @@ export class NetnsLab {
       [nsA, ifA, addrA],
       [nsB, ifB, addrB],
     ] as const) {
-      if (addr !== null) await run(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
+      // nodad: an IPv6 address is usable at once (no duplicate address detection wait).
+      if (addr !== null)
+        await run(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev, ...(addr.includes(':') ? ['nodad'] : [])]);
       await run(['ip', '-n', ns, 'link', 'set', dev, 'up']);
     }
   }

@@ -22,14 +22,15 @@ OPTIONS
     -c, --config FILE        YAML config (JSON works too). See docs/agent.md and
                              deploy/examples/agent.yaml for every field.
     --host ID                host id (config: host), e.g. host-a
-    --vtep-address ADDR      underlay IPv4 address to bind (config: vtep.address)
+    --vtep-address ADDR      underlay IPv4 or IPv6 address to bind (vtep.address)
     --vxlan-port N           VXLAN UDP port, default 4789 (vtep.vxlanPort)
     --gre-port N             GRE-in-UDP UDP port, default 4754 (vtep.grePort)
     --network VNI[:ENCAP[:MTU]]
                              add or change a network, e.g. 100:vxlan:1450;
                              ENCAP is vxlan (default) or gre-udp; MTU is the
                              overlay MTU, default 1450
-    --peer VNI=ADDR[:PORT]   add a peer VTEP to a network (also flood list)
+    --peer VNI=ADDR[:PORT]   add a peer VTEP to a network (also flood list);
+                             IPv6 with a port as [ADDR]:PORT
     --port NAME=MAPPING[/create|adopt]
                              add a port; MAPPING is a VNI (access port) or
                              trunk:VLAN=VNI,VLAN=VNI...; create (default) makes
@@ -46,9 +47,10 @@ OPTIONS
 MTU
     The overlay MTU of a network must leave room for the tunnel: for VXLAN or
     GRE-in-UDP over IPv4 it is the underlay MTU - 50 (1450 on a 1500-byte
-    underlay). Frames larger than the overlay MTU are dropped and counted
-    (drop reason mtu). TAPs the agent creates get the overlay MTU; an adopted
-    TAP with a larger MTU is logged as a warning.
+    underlay), over IPv6 the underlay MTU - 70 (1430). Frames larger than
+    the overlay MTU are dropped and counted (drop reason mtu). TAPs the agent
+    creates get the overlay MTU; an adopted TAP with a larger MTU is logged
+    as a warning.
 
 SIGNALS
     SIGTERM, SIGINT   stop reading, close the admin socket and metrics, delete

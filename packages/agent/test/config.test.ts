@@ -30,7 +30,9 @@ test('defaults fill everything but host and VTEP address', () => {
 
 test('each invalid field is named with a fix', () => {
   assert.equal(problem({ vtep: base.vtep }).field, 'host');
-  assert.equal(problem({ ...base, vtep: { address: 'fe80::1' } }).field, 'vtep.address');
+  assert.equal(problem({ ...base, vtep: { address: 'fe80::1%eth0' } }).field, 'vtep.address');
+  assert.equal(problem({ ...base, vtep: { address: 'host-b' } }).field, 'vtep.address');
+  assert.equal(problem({ ...base, networks: [{ vni: 1, peers: ['2001:db8::2'] }] }).field, 'networks[0].peers[0]');
   assert.equal(problem({ ...base, networks: [{ vni: 100, mtu: 20000 }] }).field, 'networks[0].mtu');
   assert.match(problem({ ...base, networks: [{ vni: 100, mtu: 20000 }] }).fix, /underlay MTU − 50/);
   assert.equal(problem({ ...base, networks: [{ vni: 100, encap: 'geneve' }] }).field, 'networks[0].encap');
@@ -142,4 +144,17 @@ test('health and etcd sections are checked field by field', () => {
   assert.equal(problem({ ...base, etcd: { endpoints: ['http://127.0.0.1:2379'], caFile: 3 } }).field, 'etcd.caFile');
   assert.equal(problem({ ...base, etcd: { endpoints: ['http://127.0.0.1:2379'], tls: true } }).field, 'etcd.tls');
   assert.equal(validateConfig({ ...base, health: { enabled: false } }).health.enabled, false);
+});
+
+test('an IPv6 underlay: VTEPs as "addr", "[addr]:port" or objects', () => {
+  const c = validateConfig({
+    host: 'h6',
+    vtep: { address: '2001:db8::1' },
+    networks: [{ vni: 1, peers: ['2001:db8::2', '[2001:db8::3]:5000', { address: '2001:db8::4' }] }],
+  });
+  assert.deepEqual(c.networks[0].peers, [
+    { address: '2001:db8::2', port: 4789 },
+    { address: '2001:db8::3', port: 5000 },
+    { address: '2001:db8::4', port: 4789 },
+  ]);
 });

@@ -41,7 +41,7 @@ test('eviction is fair: the port holding the most entries loses its least recent
   const fdb = new Fdb(100, counters, { limit: 6 });
   const noisy = port('noisy');
   const quiet = port('quiet');
-  const peer = new Peer('198.51.100.2', 0xc6336402, 4789);
+  const peer = new Peer('198.51.100.2', 4, 0xc6336402, null, 4789);
   fdb.learn(m(1), quiet, true, 1);
   fdb.learn(m(2), peer, false, 2);
   for (let i = 10; i < 14; i++) fdb.learn(m(i), noisy, true, i);
@@ -67,7 +67,7 @@ test('static entries never age, never evict, never move; a table full of them re
   const fdb = new Fdb(100, counters, { limit: 1, agingMs: 10 });
   const p1 = port('p1');
   const p2 = port('p2');
-  const peer = new Peer('198.51.100.2', 0xc6336402, 4789);
+  const peer = new Peer('198.51.100.2', 4, 0xc6336402, null, 4789);
   fdb.setControl(m(1), peer, 0, true, 0);
   fdb.setStaticLocal(m(2), p1, 0);
   assert.equal(fdb.learn(m(1), p2, true, 5), LearnResult.Ignored);
@@ -91,7 +91,7 @@ test('moves: a MAC seen at another location follows, is counted, and remote→lo
   const fdb = new Fdb(100, counters);
   const p1 = port('p1');
   const p2 = port('p2');
-  const peer = new Peer('198.51.100.2', 0xc6336402, 4789);
+  const peer = new Peer('198.51.100.2', 4, 0xc6336402, null, 4789);
   fdb.setControl(m(1), peer, 4, false, 0);
   assert.equal(fdb.learn(m(1), p1, true, 1), LearnResult.Moved);
   assert.equal(fdb.lookup(m(1))?.seq, 5);

@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import { isValidVlanId, isValidVni, parseMac } from '@dvs/wire';
 import type { Encap, Vtep } from '../datapath/control-surface.js';
 import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
@@ -37,14 +37,14 @@ export function validateConfig(raw: unknown): AgentConfig {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
     throw new ConfigError('host', `"${host}" is not a host id`, 'use letters, digits, ".", "_" and "-" (at most 63)');
   }
-  const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay IPv4> }` (or --vtep-address)');
+  const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
   known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
-  const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 address of this host');
-  if (!isIPv4(address))
+  const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
+  if (isIP(address) === 0 || address.includes('%'))
     throw new ConfigError(
       'vtep.address',
-      `"${address}" is not an IPv4 address`,
-      'give dotted-quad IPv4 (IPv6 underlay is not supported yet)',
+      `"${address}" is not an IP address`,
+      'give the underlay IPv4 (198.51.100.1) or IPv6 (2001:db8::1) address, no zone',
     );
   const vxlanPort = optionalPort(vtepRaw.vxlanPort, 'vtep.vxlanPort', CONFIG_DEFAULTS.vxlanPort);
   const grePort = optionalPort(vtepRaw.grePort, 'vtep.grePort', CONFIG_DEFAULTS.grePort);
@@ -91,6 +91,24 @@ export function validateConfig(raw: unknown): AgentConfig {
 
   const ports = { vxlan: vxlanPort, 'gre-udp': grePort };
   const networks = list(top.networks, 'networks').map((n, i) => network(n, `networks[${i}]`, ports));
+  // The tunnel sockets are bound to vtep.address: every peer must be of its family.
+  const family = isIP(address);
+  networks.forEach((n, i) => {
+    for (const [field, list] of [
+      ['peers', n.peers],
+      ['externalVteps', n.externalVteps],
+      ['floodList', n.floodList],
+    ] as const) {
+      list.forEach((v, k) => {
+        if (isIP(v.address) !== family)
+          throw new ConfigError(
+            `networks[${i}].${field}[${k}]`,
+            `${v.address} is IPv${isIP(v.address)} but vtep.address is IPv${family}`,
+            'use peers of the underlay family of vtep.address',
+          );
+      });
+    }
+  });
   const vnis = new Set<number>();
   networks.forEach((n, i) => {
     if (vnis.has(n.vni))
@@ -285,24 +303,29 @@ function etcdConfig(raw: unknown): EtcdConfig {
   return { endpoints, prefix, options };
 }
 
-/** "198.51.100.2", "198.51.100.2:4789" or { address, port? }. */
+/** "198.51.100.2", "198.51.100.2:4789", "2001:db8::2", "[2001:db8::2]:4789" or { address, port? }. */
 export function vtep(raw: unknown, path: string, defaultPort: number): Vtep {
   let address: string;
   let port = defaultPort;
   if (typeof raw === 'string') {
-    const m = /^([^:]+)(?::(\d+))?$/.exec(raw);
+    const m =
+      /^\[([^\]]+)\](?::(\d+))?$/.exec(raw) ?? /^([^:]+)(?::(\d+))?$/.exec(raw) ?? /^([0-9A-Fa-f:.]+)()$/.exec(raw);
     if (m === null)
-      throw new ConfigError(path, `"${raw}" is not a VTEP`, 'write address or address:port, e.g. 198.51.100.2:4789');
+      throw new ConfigError(
+        path,
+        `"${raw}" is not a VTEP`,
+        'write address or address:port, e.g. 198.51.100.2:4789 or [2001:db8::2]:4789',
+      );
     address = m[1];
-    if (m[2] !== undefined) port = Number(m[2]);
+    if (m[2] !== undefined && m[2] !== '') port = Number(m[2]);
   } else {
     const o = object(raw, path, 'write a VTEP as "198.51.100.2" or { address: 198.51.100.2, port: 4789 }');
     known(o, path, ['address', 'port']);
-    address = string(o.address, `${path}.address`, 'give the peer underlay IPv4 address');
+    address = string(o.address, `${path}.address`, 'give the peer underlay address');
     if (o.port !== undefined) port = integer(o.port, `${path}.port`, 1, 65535, 'give a UDP port 1..65535');
   }
-  if (!isIPv4(address))
-    throw new ConfigError(path, `"${address}" is not an IPv4 address`, 'give the peer underlay IPv4 address');
+  if (isIP(address) === 0 || address.includes('%'))
+    throw new ConfigError(path, `"${address}" is not an IP address`, 'give the peer underlay IPv4 or IPv6 address');
   if (!(port >= 1 && port <= 65535))
     throw new ConfigError(path, `port ${port} is out of range`, 'give a UDP port 1..65535');
   return { address, port };

@@ -1,4 +1,4 @@
-import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import { PacketBatch, parseIpAddress, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
 import type { ControlSurface, DataPathEvents, Encap, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
@@ -7,7 +7,7 @@ import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
 import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { TableApplier } from './table-apply.js';
-import { PeerRegistry, parseIpv4 } from './peer.js';
+import { PeerRegistry } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
 import { Port, type PortSpec } from './port.js';
 import type { ProbeHandler, ProbeTarget } from './probe.js';
@@ -210,8 +210,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
    */
   sendProbe(target: ProbeTarget, frame: Uint8Array): boolean {
     const socket = this.pipeline.sockets.get(target.encap);
-    const ipv4 = parseIpv4(target.vtep.address);
-    if (socket === undefined || ipv4 < 0 || !isValidVni(target.vni) || frame.length > this.maxFrameLength) {
+    const address = parseIpAddress(target.vtep.address);
+    if (socket === undefined || address === null || !isValidVni(target.vni) || frame.length > this.maxFrameLength) {
       this.probeSendError = socket === undefined ? 'ENOSOCKET' : 'EINVAL';
       return false;
     }
@@ -220,7 +220,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     writeTunnelHeader(target.encap, b.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
     b.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
     b.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
-    b.setIpv4Destination(0, ipv4, target.vtep.port);
+    if (address.family === 4) b.setIpv4Destination(0, address.ipv4, target.vtep.port);
+    else b.setIpv6Destination(0, address.ipv6, target.vtep.port);
     let sent = 0;
     this.probeSendError = null;
     try {

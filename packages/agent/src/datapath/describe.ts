@@ -38,7 +38,7 @@ export function describePeer(peer: Peer, networks: readonly NetworkState[]): Pee
   const vnis: number[] = [];
   const floodVnis: number[] = [];
   for (const net of networks) {
-    if (net.knownVteps.get(peer.ipv4) === peer) vnis.push(net.vni);
+    if (net.knownVteps.has(peer)) vnis.push(net.vni);
     if (net.floodList.has(peer)) floodVnis.push(net.vni);
   }
   return { vtep: peer.id, address: peer.address, port: peer.port, vnis, floodVnis, counters: { ...peer.counters } };

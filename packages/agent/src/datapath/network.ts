@@ -2,7 +2,7 @@ import type { Encap, NetworkSpec } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
 import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';
-import type { Peer } from './peer.js';
+import { ipv6EqualsAt, ipv6HashAt, type Peer } from './peer.js';
 import type { PortMember } from './port.js';
 
 /**
@@ -46,35 +46,60 @@ export class NetworkState {
     for (const p of this.floodList.peers) next.add(p);
     for (const p of this.controlMacs.values()) next.add(p);
     const gone: Peer[] = [];
-    for (const p of this.knownVteps.all()) if (next.get(p.ipv4) !== p) gone.push(p);
+    for (const p of this.knownVteps.all()) if (!next.has(p)) gone.push(p);
     this.knownVteps = next;
     return gone;
   }
 }
 
 /**
- * Peers by IPv4 address, keyed by the address's two 16-bit halves so a
- * lookup allocates nothing (an address above 2^30 as a Map key would be
- * boxed on every call). When two peers share an address (different ports),
- * the first added wins as the owner of received packets.
+ * Peers by source address. IPv4: keyed by the address's two 16-bit halves so
+ * a lookup allocates nothing (an address above 2^30 as a Map key would be
+ * boxed on every call). IPv6: keyed by a small-integer hash of the 16 bytes,
+ * then compared byte by byte. When two peers share an address (different
+ * ports), the first added owns received packets.
  */
 export class KnownVteps {
-  private readonly table = new Map<number, Map<number, Peer>>();
+  private readonly v4 = new Map<number, Map<number, Peer>>();
+  private readonly v6 = new Map<number, Peer[]>();
+  private readonly list: Peer[] = [];
 
   add(peer: Peer): void {
-    const high = peer.ipv4 >>> 16;
-    let inner = this.table.get(high);
-    if (inner === undefined) this.table.set(high, (inner = new Map()));
-    if (!inner.has(peer.ipv4 & 0xffff)) inner.set(peer.ipv4 & 0xffff, peer);
+    if (peer.family === 4) {
+      const high = peer.ipv4 >>> 16;
+      let inner = this.v4.get(high);
+      if (inner === undefined) this.v4.set(high, (inner = new Map()));
+      if (inner.has(peer.ipv4 & 0xffff)) return;
+      inner.set(peer.ipv4 & 0xffff, peer);
+    } else {
+      const bucket = this.v6.get(peer.ipv6Hash) ?? [];
+      if (bucket.some((p) => ipv6EqualsAt(p.ipv6 as Uint8Array, peer.ipv6 as Uint8Array, 0))) return;
+      this.v6.set(peer.ipv6Hash, [...bucket, peer]);
+    }
+    this.list.push(peer);
   }
 
   /** The peer at an IPv4 address (as an unsigned 32-bit number). */
   get(ipv4: number): Peer | undefined {
-    const inner = this.table.get(ipv4 >>> 16);
+    const inner = this.v4.get(ipv4 >>> 16);
     return inner === undefined ? undefined : inner.get(ipv4 & 0xffff);
   }
 
-  *all(): IterableIterator<Peer> {
-    for (const inner of this.table.values()) yield* inner.values();
+  /** The peer at the IPv6 address stored as 16 bytes at `off` of `bytes` (a batch's ipv6 array). */
+  getV6(bytes: Uint8Array, off: number): Peer | undefined {
+    const bucket = this.v6.get(ipv6HashAt(bytes, off));
+    if (bucket === undefined) return undefined;
+    for (let k = 0; k < bucket.length; k++)
+      if (ipv6EqualsAt(bucket[k].ipv6 as Uint8Array, bytes, off)) return bucket[k];
+    return undefined;
+  }
+
+  /** Whether `peer` owns its address here. */
+  has(peer: Peer): boolean {
+    return (peer.family === 4 ? this.get(peer.ipv4) : this.getV6(peer.ipv6 as Uint8Array, 0)) === peer;
+  }
+
+  all(): readonly Peer[] {
+    return this.list;
   }
 }

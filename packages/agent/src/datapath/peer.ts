@@ -1,11 +1,14 @@
+import { bytesToIpv6, numberToIpv4, parseIpAddress } from '@dvs/netdev';
 import type { Vtep } from './control-surface.js';
 import { newTrafficCounters, type TrafficCounters } from './counters.js';
 
 /**
- * A peer VTEP as the data path sees it: an IPv4 underlay address (also as a
- * number, the form PacketBatch slots carry) and the UDP port its encap listens
- * on. One object per (address, port), shared by every VNI that names it, so
- * its counters are per peer.
+ * A peer VTEP as the data path sees it: an underlay address — IPv4 as an
+ * unsigned 32-bit number or IPv6 as 16 bytes, the forms PacketBatch slots
+ * carry — and the UDP port its encap listens on. One object per
+ * (address, port), shared by every VNI that names it, so its counters are per
+ * peer. Addresses are kept in canonical text ("2001:db8::2"), so two
+ * spellings of one address are one peer.
  *
  * Received packets are matched by source address only: senders (the Linux
  * kernel among them) pick a per-flow source port, so the port of a peer is
@@ -16,13 +19,20 @@ export class Peer {
   readonly counters: TrafficCounters = newTrafficCounters();
   /** How many VNIs/entries reference it; the registry forgets it at 0. */
   refs = 0;
+  /** Small-integer hash of the IPv6 address (lookup key); 0 for IPv4. */
+  readonly ipv6Hash: number;
 
   constructor(
     readonly address: string,
+    readonly family: 4 | 6,
+    /** IPv4 as an unsigned 32-bit number; -1 for IPv6. */
     readonly ipv4: number,
+    /** IPv6 bytes; null for IPv4. */
+    readonly ipv6: Uint8Array | null,
     readonly port: number,
   ) {
     this.id = `${address}:${port}`;
+    this.ipv6Hash = ipv6 === null ? 0 : ipv6HashAt(ipv6, 0);
   }
 
   get vtep(): Vtep {
@@ -30,33 +40,41 @@ export class Peer {
   }
 }
 
-/** Parses dotted-quad IPv4 text into an unsigned 32-bit number, or -1. Not for the hot path. */
-export function parseIpv4(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return -1;
-    const v = Number(p);
-    if (v > 255) return -1;
-    n = n * 256 + v;
-  }
-  return n >>> 0;
+/** A small-integer hash of the 16 bytes at `off` (no allocation; collisions are resolved by comparing bytes). */
+export function ipv6HashAt(b: Uint8Array, off: number): number {
+  let h = 0;
+  for (let k = 0; k < 16; k++) h = (h * 31 + b[off + k]) & 0x3fffffff;
+  return h;
 }
 
-/** Every peer known to the data path, by `address:port`. */
+/** True when the 16 bytes at `off` of `b` are `addr`. */
+export function ipv6EqualsAt(addr: Uint8Array, b: Uint8Array, off: number): boolean {
+  for (let k = 0; k < 16; k++) if (addr[k] !== b[off + k]) return false;
+  return true;
+}
+
+/** Parses dotted-quad IPv4 text into an unsigned 32-bit number, or -1. Not for the hot path. */
+export function parseIpv4(text: string): number {
+  const parsed = parseIpAddress(text);
+  return parsed !== null && parsed.family === 4 ? parsed.ipv4 : -1;
+}
+
+/** Every peer known to the data path, by `address:port` (canonical address text). */
 export class PeerRegistry {
   private readonly peers = new Map<string, Peer>();
 
-  /** The peer for a VTEP, created on first use; null when the address is not IPv4 text or the port is invalid. */
+  /** The peer for a VTEP, created on first use; null when the address is not IP text or the port is invalid. */
   acquire(vtep: Vtep): Peer | null {
-    const id = `${vtep.address}:${vtep.port}`;
-    let peer = this.peers.get(id);
+    const canonical = canonicalVtep(vtep);
+    if (canonical === null) return null;
+    let peer = this.peers.get(canonical.id);
     if (peer === undefined) {
-      const ipv4 = parseIpv4(vtep.address);
-      if (ipv4 < 0 || !Number.isInteger(vtep.port) || vtep.port < 1 || vtep.port > 65535) return null;
-      peer = new Peer(vtep.address, ipv4, vtep.port);
-      this.peers.set(id, peer);
+      const { parsed } = canonical;
+      peer =
+        parsed.family === 4
+          ? new Peer(canonical.address, 4, parsed.ipv4, null, vtep.port)
+          : new Peer(canonical.address, 6, -1, parsed.ipv6, vtep.port);
+      this.peers.set(canonical.id, peer);
     }
     peer.refs++;
     return peer;
@@ -67,10 +85,20 @@ export class PeerRegistry {
   }
 
   get(vtep: Vtep): Peer | undefined {
-    return this.peers.get(`${vtep.address}:${vtep.port}`);
+    const canonical = canonicalVtep(vtep);
+    return canonical === null ? undefined : this.peers.get(canonical.id);
   }
 
   all(): IterableIterator<Peer> {
     return this.peers.values();
   }
+}
+
+function canonicalVtep(vtep: Vtep) {
+  if (typeof vtep !== 'object' || vtep === null || typeof vtep.address !== 'string') return null;
+  if (!Number.isInteger(vtep.port) || vtep.port < 1 || vtep.port > 65535) return null;
+  const parsed = parseIpAddress(vtep.address);
+  if (parsed === null) return null;
+  const address = parsed.family === 4 ? numberToIpv4(parsed.ipv4) : bytesToIpv6(parsed.ipv6);
+  return { parsed, address, id: `${address}:${vtep.port}` };
 }

@@ -66,6 +66,12 @@ function macHighAt(buf: Buffer, off: number): number {
 function macLowAt(buf: Buffer, off: number): number {
   return (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5];
 }
+/** Addresses slot `i` to the peer (IPv4 number or IPv6 bytes: copied, nothing allocated). */
+function setDestination(batch: PacketBatch, i: number, peer: Peer): void {
+  if (peer.family === 4) batch.setIpv4Destination(i, peer.ipv4, peer.port);
+  else batch.setIpv6Destination(i, peer.ipv6 as Uint8Array, peer.port);
+}
+
 /** I/G bit: group (multicast or broadcast) address. */
 function isGroupAt(buf: Buffer, off: number): boolean {
   return (buf[off] & 1) !== 0;
@@ -185,7 +191,13 @@ export class Pipeline {
     const net = this.networks.get(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (net.spec.encap !== target.encap) return this.drop('wrong-encap');
-    const peer = batch.family[i] === 4 ? net.knownVteps.get(batch.ipv4[i]) : undefined;
+    const family = batch.family[i];
+    const peer =
+      family === 4
+        ? net.knownVteps.get(batch.ipv4[i])
+        : family === 6
+          ? net.knownVteps.getV6(batch.ipv6, i * 16)
+          : undefined;
     if (peer === undefined) return this.drop('unknown-vtep');
     peer.counters.rxFrames++;
     peer.counters.rxBytes += len;
@@ -263,7 +275,7 @@ export class Pipeline {
     writeTunnelHeader(net.spec.encap, batch.buffer, start, net.vni);
     batch.offsets[i] -= TUNNEL_HEADER_LENGTH;
     batch.lengths[i] += TUNNEL_HEADER_LENGTH;
-    batch.setIpv4Destination(i, peer.ipv4, peer.port);
+    setDestination(batch, i, peer);
     target.tx.addRef(i, peer);
   }
 
@@ -281,7 +293,7 @@ export class Pipeline {
       writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
       copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
       copy.lengths[c] += TUNNEL_HEADER_LENGTH;
-      copy.setIpv4Destination(c, peer.ipv4, peer.port);
+      setDestination(copy, c, peer);
       target.tx.addCopy(c, peer);
     }
   }

@@ -1,0 +1,55 @@
+/**
+ * dvs-agent over an IPv6 underlay (2001:db8::/64): two agents, VXLAN VNI 100,
+ * VMs ping and pass a short iperf3 run; the overlay MTU is the underlay MTU −
+ * 70 (outer IPv6 is 20 bytes longer than IPv4).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerView } from '@dvs/agent';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { NetnsLab } from '../support/netns-lab.js';
+import { iperf3, pings, plugVm } from '../support/vm-setup.js';
+
+const lab = new NetnsLab('dva6');
+let vmA: string;
+let vmB: string;
+let agentA: AgentProcess;
+
+before(async () => {
+  const hostA = await lab.netns('ha', { ipv6: true });
+  const hostB = await lab.netns('hb', { ipv6: true });
+  await lab.veth(hostA, lab.name('ua'), '2001:db8::1/64', hostB, lab.name('ub'), '2001:db8::2/64');
+  const agents: AgentProcess[] = [];
+  for (const [host, self, peer, tap] of [
+    [hostA, '2001:db8::1', '2001:db8::2', lab.name('a1')],
+    [hostB, '2001:db8::2', '2001:db8::1', lab.name('b1')],
+  ] as const) {
+    agents.push(
+      await startAgent(lab, host, `agent-${tap}`, {
+        host: `host-${tap}`,
+        vtep: { address: self },
+        networks: [{ vni: 100, encap: 'vxlan', mtu: 1430, peers: [peer] }],
+        ports: [{ name: tap, vni: 100 }],
+      }),
+    );
+  }
+  agentA = agents[0];
+  vmA = await lab.netns('va1');
+  vmB = await lab.netns('vb1');
+  await plugVm(lab, hostA, lab.name('a1'), vmA, ['192.0.2.11/24']);
+  await plugVm(lab, hostB, lab.name('b1'), vmB, ['192.0.2.21/24']);
+});
+
+after(async () => {
+  await lab.cleanup();
+});
+
+test('VMs ping and pass iperf3 over VXLAN on an IPv6 underlay', async () => {
+  assert.ok(await pings(lab, vmA, '192.0.2.21'), 'a1 → b1');
+  assert.ok(await pings(lab, vmB, '192.0.2.11'), 'b1 → a1');
+  const bps = await iperf3(lab, vmB, '192.0.2.21', vmA, 2);
+  console.log(`# iperf3 a1 → b1 over dvs VXLAN on IPv6: ${(bps / 1e9).toFixed(3)} Gbit/s`);
+  const peers = await agentA.call<PeerView[]>('peers/show');
+  assert.equal(peers[0].vtep, '2001:db8::2:4789');
+  assert.ok(peers[0].counters.rxFrames > 0 && peers[0].counters.txFrames > 0);
+});
