@@ -1,0 +1,107 @@
+/**
+ * What one benchmark topology created — namespaces and processes — so that
+ * `release()` removes exactly that, also when a build fails half-way, on
+ * Ctrl-C (the runner's signal handler calls it) and, as a last resort, on
+ * process exit (synchronously). Every namespace is `dvb<tag>-<role>`, where
+ * the tag holds this process's pid: parallel runs and other engineers' labs
+ * never collide, and a leftover is recognisable by name.
+ *
+ * Devices are created directly inside these namespaces (never in the root
+ * namespace), so deleting the namespaces deletes every device.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { runCommand, type RunOptions, type RunResult } from '../command-runner.js';
+
+export const BENCH_PREFIX = 'dvb';
+
+let sequence = 0;
+
+const live = new Set<BenchResources>();
+process.once('exit', () => {
+  for (const r of live) r.releaseSync();
+});
+
+export class BenchResources {
+  /** `dvb<pid><n>`: unique per process and per topology built. */
+  readonly tag: string;
+  private readonly namespaces: string[] = [];
+  private readonly processes: ChildProcess[] = [];
+
+  constructor() {
+    this.tag = `${BENCH_PREFIX}${process.pid % 100000}${(sequence++).toString(36)}`;
+    live.add(this);
+  }
+
+  namespaceName(role: string): string {
+    return `${this.tag}-${role}`;
+  }
+
+  /** Creates a namespace with loopback up and IPv6 off (no chatter in the figures). */
+  async namespace(role: string): Promise<string> {
+    const ns = this.namespaceName(role);
+    await runCommand(['ip', 'netns', 'add', ns]);
+    this.namespaces.push(ns);
+    await this.exec(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    await this.exec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    return ns;
+  }
+
+  exec(ns: string, argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    return runCommand(['ip', 'netns', 'exec', ns, ...argv], options);
+  }
+
+  /** `ip -batch` inside a namespace. */
+  async ip(ns: string, lines: readonly string[]): Promise<void> {
+    await runCommand(['ip', '-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  }
+
+  /**
+   * Starts a long-running program in a namespace. `ip netns exec` execs it in
+   * place, so the child's pid is the program's (its /proc/<pid>/stat is the
+   * program's CPU time).
+   */
+  spawn(ns: string, argv: readonly string[], logFile?: string, cwd?: string): ChildProcess {
+    const fd = logFile === undefined ? 'ignore' : openSync(logFile, 'a');
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', fd, fd], cwd });
+    if (typeof fd === 'number') closeSync(fd);
+    child.on('error', () => undefined);
+    this.processes.push(child);
+    return child;
+  }
+
+  /** Stops processes (SIGTERM, SIGKILL after 2 s), then deletes the namespaces. Never throws. */
+  async release(): Promise<void> {
+    await Promise.all(this.processes.splice(0).map((p) => stopProcess(p, 2000)));
+    for (const ns of this.namespaces.splice(0).reverse()) {
+      await runCommand(['ip', 'netns', 'del', ns], { allowFailure: true }).catch(() => undefined);
+    }
+    live.delete(this);
+  }
+
+  /** Exit-time cleanup: no event loop left, so everything synchronous. */
+  releaseSync(): void {
+    for (const p of this.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    for (const ns of this.namespaces) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** Releases every topology still alive in this process (the Ctrl-C path). */
+export async function releaseAll(): Promise<void> {
+  await Promise.all([...live].map((r) => r.release()));
+}
+
+async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,20 @@
+// The data-path benchmark: dvs against a veth and the kernel's vxlan, same machine, same run.
+export {
+  runDatapathBench,
+  writeResults,
+  sampleLine,
+  type DatapathBenchOptions,
+  type DatapathBenchResult,
+} from './run.js';
+export {
+  summarize,
+  renderMarkdown,
+  runRatios,
+  spread,
+  TARGETS,
+  type DatapathSummary,
+  type RunRecord,
+} from './report.js';
+export { measurePath, type PathSample } from './measure.js';
+export { buildPath, PATHS, type PathName, type BuiltPath } from './topologies.js';
+export { BENCH_PREFIX } from './bench-resources.js';

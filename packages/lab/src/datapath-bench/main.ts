@@ -1,0 +1,72 @@
+/**
+ * `npm run bench -- datapath [--runs 3] [--seconds 3] [--pings 100]
+ *   [--only veth,kernel-vxlan,dvs-vxlan,dvs-gre-udp] [--out results]
+ *   [--agent-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]`
+ *
+ * Prints the table and writes it as Markdown and JSON (default: results/ at
+ * the repository root). Ctrl-C removes every namespace and process it made.
+ */
+import { isAbsolute, join } from 'node:path';
+import { LabError } from '../errors.js';
+import { isBuilt, REPO_ROOT } from '../repo-paths.js';
+import { releaseAll } from './bench-resources.js';
+import { renderMarkdown } from './report.js';
+import { runDatapathBench, writeResults } from './run.js';
+import { PATHS, type PathName } from './topologies.js';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function count(name: string, fallback: number): number {
+  const raw = option(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) throw new LabError('DVS_LAB_NOT_ROOT', 'the data-path benchmark needs root (netns)');
+  const only = option('only')?.split(',') ?? [...PATHS];
+  const bad = only.filter((p) => !PATHS.includes(p as PathName));
+  if (bad.length > 0)
+    throw new LabError('DVS_LAB_BAD_SPEC', `--only: unknown path ${bad.join(', ')} (${PATHS.join(', ')})`);
+  let paths = only as PathName[];
+  if (!isBuilt('agent') || !isBuilt('netdevAddon')) {
+    console.log('dvs-agent or the netdev addon is not built: measuring the kernel paths only');
+    paths = paths.filter((p) => !p.startsWith('dvs'));
+  }
+  const out = option('out') ?? 'results';
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: removing the benchmark's namespaces and processes`);
+    abort.abort();
+    void releaseAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const result = await runDatapathBench({
+    runs: count('runs', count('repeats', 3)),
+    seconds: count('seconds', 3),
+    pingCount: count('pings', 100),
+    paths,
+    agentNodeArgs: option('agent-node-args')
+      ?.split(' ')
+      .filter((a) => a !== ''),
+    agentCwd: option('agent-cwd'),
+    onProgress: (line) => console.log(line),
+    signal: abort.signal,
+  });
+  console.log('\n' + renderMarkdown(result.summary, result.context, result.options.runs));
+  const written = await writeResults(result, isAbsolute(out) ? out : join(REPO_ROOT, out));
+  console.log(`written: ${written.markdown} and ${written.json}`);
+  return 0;
+}
+
+process.exitCode = await main().catch(async (e: Error) => {
+  await releaseAll();
+  console.error(`datapath benchmark failed: ${e.message}`);
+  return 1;
+});

@@ -1,0 +1,206 @@
+/**
+ * The benchmark's figures: per path and metric the median and spread
+ * (min–max) over the runs, and every dvs figure as a ratio to kernel vxlan
+ * *measured in the same run* (one ratio per run, then their median and
+ * spread), with issue 8's targets beside them. Rendered as Markdown; the JSON
+ * file holds the same structure plus every raw sample.
+ */
+import type { PathSample } from './measure.js';
+import type { PathName } from './topologies.js';
+
+export interface RunRecord {
+  run: number;
+  samples: Partial<Record<PathName, PathSample>>;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export type RatioKey = 'tcp1' | 'tcp4' | 'udp64' | 'pingAvgDeltaUs' | 'pingP99DeltaUs' | 'cpuPerGB';
+
+export interface TargetCheck {
+  what: string;
+  target: string;
+  figure: string;
+  met: boolean | null;
+}
+
+export interface DatapathSummary {
+  paths: Partial<Record<PathName, Partial<Record<keyof PathSample, Spread>>>>;
+  /** dvs path → ratio (or µs delta) to kernel vxlan in the same run. */
+  ratios: Partial<Record<PathName, Partial<Record<RatioKey, Spread>>>>;
+  targets: TargetCheck[];
+}
+
+export const TARGETS = {
+  tcp1Gbps: 1.2,
+  tcp1Ratio: 0.12,
+  udp64Ratio: 0.5,
+  pingAvgDeltaUs: 100,
+} as const;
+
+export function spread(values: readonly number[]): Spread | null {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { median, min: v[0], max: v[v.length - 1], n: v.length };
+}
+
+const METRICS: ReadonlyArray<keyof PathSample> = [
+  'tcp1Gbps',
+  'tcp1Retransmits',
+  'tcp4Gbps',
+  'tcp4Retransmits',
+  'udp64RxPps',
+  'udp64SentPps',
+  'udp64LossPct',
+  'pingAvgMs',
+  'pingP99Ms',
+  'pingLost',
+  'agentCpuSecondsPerGB',
+];
+
+/** One run's dvs figure against the same run's kernel vxlan figure. */
+export function runRatios(dvs: PathSample, kernel: PathSample): Record<RatioKey, number> {
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
+  return {
+    tcp1: ratio(dvs.tcp1Gbps, kernel.tcp1Gbps),
+    tcp4: ratio(dvs.tcp4Gbps, kernel.tcp4Gbps),
+    udp64: ratio(dvs.udp64RxPps, kernel.udp64RxPps),
+    pingAvgDeltaUs: (dvs.pingAvgMs - kernel.pingAvgMs) * 1000,
+    pingP99DeltaUs: (dvs.pingP99Ms - kernel.pingP99Ms) * 1000,
+    // The kernel's CPU is not attributable to a process: no ratio.
+    cpuPerGB: NaN,
+  };
+}
+
+export function summarize(runs: readonly RunRecord[]): DatapathSummary {
+  const summary: DatapathSummary = { paths: {}, ratios: {}, targets: [] };
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.samples) as PathName[]))];
+  for (const name of names) {
+    const per: Partial<Record<keyof PathSample, Spread>> = {};
+    for (const m of METRICS) {
+      const s = spread(runs.map((r) => r.samples[name]?.[m]).filter((v): v is number => typeof v === 'number'));
+      if (s) per[m] = s;
+    }
+    summary.paths[name] = per;
+    if (!name.startsWith('dvs')) continue;
+    const perRun = runs
+      .filter((r) => r.samples[name] && r.samples['kernel-vxlan'])
+      .map((r) => runRatios(r.samples[name]!, r.samples['kernel-vxlan']!));
+    const ratios: Partial<Record<RatioKey, Spread>> = {};
+    for (const key of ['tcp1', 'tcp4', 'udp64', 'pingAvgDeltaUs', 'pingP99DeltaUs'] as const) {
+      const s = spread(perRun.map((x) => x[key]));
+      if (s) ratios[key] = s;
+    }
+    summary.ratios[name] = ratios;
+  }
+  summary.targets = targetChecks(summary);
+  return summary;
+}
+
+function targetChecks(s: DatapathSummary): TargetCheck[] {
+  const vx = s.paths['dvs-vxlan'];
+  const r = s.ratios['dvs-vxlan'];
+  const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const out: TargetCheck[] = [];
+  const tcp = vx?.tcp1Gbps?.median;
+  out.push({
+    what: 'dvs VXLAN TCP 1 stream',
+    target: `≥ ${TARGETS.tcp1Gbps} Gb/s`,
+    figure: tcp === undefined ? 'n/a' : `${tcp.toFixed(2)} Gb/s`,
+    met: tcp === undefined ? null : tcp >= TARGETS.tcp1Gbps,
+  });
+  const tr = r?.tcp1?.median;
+  out.push({
+    what: 'dvs VXLAN TCP 1 stream / kernel vxlan',
+    target: `≈ ${pct(TARGETS.tcp1Ratio)}`,
+    figure: tr === undefined ? 'n/a' : pct(tr),
+    met: tr === undefined ? null : tr >= TARGETS.tcp1Ratio,
+  });
+  const ur = r?.udp64?.median;
+  out.push({
+    what: 'dvs VXLAN 64 B UDP received / kernel vxlan',
+    target: `≥ ${pct(TARGETS.udp64Ratio)}`,
+    figure: ur === undefined ? 'n/a' : pct(ur),
+    met: ur === undefined ? null : ur >= TARGETS.udp64Ratio,
+  });
+  const pd = r?.pingAvgDeltaUs?.median;
+  out.push({
+    what: 'dvs VXLAN ping avg − kernel vxlan',
+    target: `≤ +${TARGETS.pingAvgDeltaUs} µs`,
+    figure: pd === undefined ? 'n/a' : `${pd >= 0 ? '+' : ''}${pd.toFixed(0)} µs`,
+    met: pd === undefined ? null : pd <= TARGETS.pingAvgDeltaUs,
+  });
+  return out;
+}
+
+interface Column {
+  key: keyof PathSample;
+  title: string;
+  digits: number;
+  scale?: number;
+}
+
+const COLUMNS: Column[] = [
+  { key: 'tcp1Gbps', title: 'TCP ×1 Gb/s', digits: 2 },
+  { key: 'tcp1Retransmits', title: 'retr ×1', digits: 0 },
+  { key: 'tcp4Gbps', title: 'TCP ×4 Gb/s', digits: 2 },
+  { key: 'tcp4Retransmits', title: 'retr ×4', digits: 0 },
+  { key: 'udp64RxPps', title: 'UDP 64 B rx kpps', digits: 1, scale: 1e-3 },
+  { key: 'udp64LossPct', title: 'UDP loss %', digits: 1 },
+  { key: 'pingAvgMs', title: 'ping avg µs', digits: 0, scale: 1000 },
+  { key: 'pingP99Ms', title: 'ping p99 µs', digits: 0, scale: 1000 },
+  { key: 'agentCpuSecondsPerGB', title: 'agent CPU s/GB', digits: 2 },
+];
+
+function fmt(s: Spread | undefined, digits: number, scale = 1, signed = false): string {
+  if (!s) return '–';
+  const f = (v: number) => `${signed && v >= 0 ? '+' : ''}${(v * scale).toFixed(digits)}`;
+  return s.n > 1 ? `${f(s.median)} (${f(s.min)}…${f(s.max)})` : f(s.median);
+}
+
+export function renderMarkdown(summary: DatapathSummary, context: Record<string, string>, runs: number): string {
+  const head = ['path', ...COLUMNS.map((c) => c.title)];
+  const lines = [
+    '# dvs data path against the kernel (same machine, same run)',
+    '',
+    ...Object.entries(context).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    `Median (min…max) over ${runs} run(s); in every run each path is built, measured and removed in turn.`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+  ];
+  for (const [name, per] of Object.entries(summary.paths)) {
+    lines.push(`| ${name} | ${COLUMNS.map((c) => fmt(per?.[c.key], c.digits, c.scale)).join(' | ')} |`);
+  }
+  lines.push(
+    '',
+    '## dvs / kernel vxlan, per run (median, min…max)',
+    '',
+    '| path | TCP ×1 | TCP ×4 | UDP 64 B rx | ping avg Δ µs | ping p99 Δ µs |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const [name, r] of Object.entries(summary.ratios)) {
+    lines.push(
+      `| ${name} | ${fmt(r?.tcp1, 1, 100)} % | ${fmt(r?.tcp4, 1, 100)} % | ${fmt(r?.udp64, 1, 100)} % | ${fmt(r?.pingAvgDeltaUs, 0, 1, true)} | ${fmt(r?.pingP99DeltaUs, 0, 1, true)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Targets (issue 8; reported, never asserted)',
+    '',
+    '| what | target | measured | |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const t of summary.targets) {
+    lines.push(`| ${t.what} | ${t.target} | ${t.figure} | ${t.met === null ? '–' : t.met ? 'met' : 'NOT met'} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs the comparison: for each run, each path in turn is built, measured
+ * and removed, so no idle agent or device of another path shares the CPU and
+ * every run sees the same machine state. The kernel-vxlan figure of a run is
+ * the baseline of that run's dvs ratios.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { runCommand } from '../command-runner.js';
+import { REPO_ROOT } from '../repo-paths.js';
+import { measurePath, type PathSample } from './measure.js';
+import { renderMarkdown, summarize, type DatapathSummary, type RunRecord } from './report.js';
+import { buildPath, PATHS, type PathName } from './topologies.js';
+
+export interface DatapathBenchOptions {
+  /** Repetitions of the whole comparison (default 3). */
+  runs?: number;
+  /** iperf3 `-t` seconds per test (default 3). */
+  seconds?: number;
+  /** Pings at 10 ms per path (default 100). */
+  pingCount?: number;
+  /** Paths to measure, in this order (default all four). */
+  paths?: readonly PathName[];
+  /** Extra node options for the dvs agents (e.g. `--cpu-prof`). */
+  agentNodeArgs?: readonly string[];
+  /** Working directory of the agents (where `--cpu-prof` writes). */
+  agentCwd?: string;
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DatapathBenchResult {
+  context: Record<string, string>;
+  options: { runs: number; seconds: number; pingCount: number; paths: PathName[] };
+  runs: RunRecord[];
+  summary: DatapathSummary;
+}
+
+export async function runDatapathBench(options: DatapathBenchOptions = {}): Promise<DatapathBenchResult> {
+  const runs = options.runs ?? 3;
+  const seconds = options.seconds ?? 3;
+  const pingCount = options.pingCount ?? 100;
+  const paths = [...(options.paths ?? PATHS)];
+  const say = options.onProgress ?? (() => undefined);
+  const records: RunRecord[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const record: RunRecord = { run, samples: {} };
+    records.push(record);
+    for (const name of paths) {
+      options.signal?.throwIfAborted();
+      const path = await buildPath(name, {
+        agentNodeArgs: options.agentNodeArgs,
+        agentCwd: options.agentCwd,
+        signal: options.signal,
+      });
+      try {
+        const s = await measurePath(path, { seconds, pingCount, signal: options.signal });
+        record.samples[name] = s;
+        say(`run ${run}/${runs} ${name.padEnd(12)} ${sampleLine(s)}`);
+      } finally {
+        await path.release();
+      }
+    }
+  }
+  return {
+    context: await environment(seconds, pingCount),
+    options: { runs, seconds, pingCount, paths },
+    runs: records,
+    summary: summarize(records),
+  };
+}
+
+export function sampleLine(s: PathSample): string {
+  const cpu = s.agentCpuSecondsPerGB === null ? '' : `, agents ${s.agentCpuSecondsPerGB.toFixed(2)} CPU s/GB`;
+  return (
+    `TCP ${s.tcp1Gbps.toFixed(2)} Gb/s (retr ${s.tcp1Retransmits}), ×4 ${s.tcp4Gbps.toFixed(2)} Gb/s, ` +
+    `UDP64 rx ${(s.udp64RxPps / 1000).toFixed(1)} kpps (loss ${s.udp64LossPct.toFixed(1)} %), ` +
+    `ping ${(s.pingAvgMs * 1000).toFixed(0)}/${(s.pingP99Ms * 1000).toFixed(0)} µs${cpu}`
+  );
+}
+
+async function packageVersions(): Promise<string> {
+  const out: string[] = [];
+  for (const pkg of ['wire', 'netdev', 'agent', 'lab']) {
+    try {
+      const json = JSON.parse(await readFile(join(REPO_ROOT, 'packages', pkg, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+      };
+      out.push(`${json.name} ${json.version}`);
+    } catch {
+      out.push(`@dvs/${pkg} ?`);
+    }
+  }
+  return out.join(', ');
+}
+
+async function environment(seconds: number, pingCount: number): Promise<Record<string, string>> {
+  const first = async (argv: string[]) =>
+    (await runCommand(argv, { allowFailure: true }).catch(() => ({ stdout: '' }))).stdout.split('\n')[0].trim();
+  const commit = await first(['git', '-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = await first(['git', '-C', REPO_ROOT, 'status', '--porcelain', '--', 'packages']);
+  return {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} CPU(s), ${cpus()[0]?.model ?? 'unknown model'}`,
+    kernel: release(),
+    node: process.version,
+    packages: await packageVersions(),
+    commit: commit === '' ? 'unknown' : `${commit}${dirty === '' ? '' : ' (work tree has changes)'}`,
+    iperf3: await first(['iperf3', '--version']),
+    method: `iperf3 -t ${seconds} (TCP ×1, ×4; UDP -l 64 -b 0), ${pingCount} pings at 10 ms, MTU 1450 on every path`,
+  };
+}
+
+/** Writes `datapath-<date>.md` and `.json` under `dir`; returns their paths. */
+export async function writeResults(
+  result: DatapathBenchResult,
+  dir: string,
+): Promise<{ markdown: string; json: string }> {
+  await mkdir(dir, { recursive: true });
+  const stamp = result.context.date.replace(/[:.]/g, '-');
+  const markdown = join(dir, `datapath-${stamp}.md`);
+  const json = join(dir, `datapath-${stamp}.json`);
+  await writeFile(markdown, renderMarkdown(result.summary, result.context, result.options.runs));
+  await writeFile(json, JSON.stringify(result, null, 2) + '\n');
+  return { markdown, json };
+}

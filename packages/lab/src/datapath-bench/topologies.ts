@@ -1,0 +1,174 @@
+/**
+ * The four paths the data-path benchmark compares. Each is two VMs (network
+ * namespaces, 192.0.2.1 and .2, MTU 1450 everywhere so frames are the same
+ * size on every path) and, except for the direct veth, two hosts whose
+ * underlay is a veth between their namespaces (198.51.100.1 and .2):
+ *
+ *  - veth: a veth straight between the VMs (the physical ceiling);
+ *  - kernel-vxlan: each host runs the kernel's vxlan device + a bridge, the VM
+ *    on a veth to the bridge (the reference);
+ *  - dvs-vxlan / dvs-gre-udp: each host runs one dvs-agent with static peers
+ *    (no etcd, no controller: the data path alone), the VM holds the TAP.
+ *
+ * No checksum-offload adjustment is needed: no path mixes a kernel VTEP with a
+ * dvs agent (that mix is where partial checksums bite; see test/support).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AdminClient } from '../admin-client.js';
+import { LabError } from '../errors.js';
+import { programs } from '../repo-paths.js';
+import { BenchResources } from './bench-resources.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+
+export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp';
+export const PATHS: readonly PathName[] = ['veth', 'kernel-vxlan', 'dvs-vxlan', 'dvs-gre-udp'];
+
+export const VM_MTU = 1450;
+export const VNI = 100;
+const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+const VXLAN_PORT = 4789;
+
+export interface BuiltPath {
+  name: PathName;
+  /** Sender VM (iperf3 client, ping source) and receiver VM. */
+  sender: { netns: string; address: string };
+  receiver: { netns: string; address: string };
+  /** PIDs of the dvs agents on the path (empty for kernel paths). */
+  agentPids: number[];
+  /** Agent logs (for failure messages). */
+  agentLogs: string[];
+  resources: BenchResources;
+  /** Stops everything the path created; never throws. */
+  release(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Extra node options for each dvs-agent (e.g. `--cpu-prof`). */
+  agentNodeArgs?: readonly string[];
+  /** Where agents run (cwd: `--cpu-prof` writes there). Default: a temp dir removed on release. */
+  agentCwd?: string;
+  signal?: AbortSignal;
+}
+
+export async function buildPath(name: PathName, options: BuildOptions = {}): Promise<BuiltPath> {
+  const resources = new BenchResources();
+  let dir: string | null = null;
+  const release = async () => {
+    await resources.release();
+    if (dir !== null) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const va = await resources.namespace('va');
+    const vb = await resources.namespace('vb');
+    const built = (agentPids: number[] = [], agentLogs: string[] = []): BuiltPath => ({
+      name,
+      sender: { netns: va, address: VM_ADDRESSES[0] },
+      receiver: { netns: vb, address: VM_ADDRESSES[1] },
+      agentPids,
+      agentLogs,
+      resources,
+      release,
+    });
+    if (name === 'veth') {
+      await resources.ip(va, [`link add dvbv type veth peer name dvbw netns ${vb}`]);
+      await vmInterface(resources, va, 'dvbv', 0);
+      await vmInterface(resources, vb, 'dvbw', 1);
+      return built();
+    }
+    const hosts = [await resources.namespace('ha'), await resources.namespace('hb')];
+    await resources.ip(hosts[0], [`link add dvbu type veth peer name dvbu netns ${hosts[1]}`]);
+    for (const [i, ns] of hosts.entries()) {
+      await resources.ip(ns, [`addr add ${HOST_ADDRESSES[i]}/24 dev dvbu`, 'link set dvbu up']);
+    }
+    const vms = [va, vb];
+    if (name === 'kernel-vxlan') {
+      for (const [i, ns] of hosts.entries()) {
+        await resources.ip(ns, [
+          'link add dvbbr type bridge stp_state 0 forward_delay 0',
+          `link add dvbx type vxlan id ${VNI} local ${HOST_ADDRESSES[i]} remote ${HOST_ADDRESSES[1 - i]} dstport ${VXLAN_PORT} dev dvbu`,
+          `link set dvbx master dvbbr mtu ${VM_MTU} up`,
+          `link add dvbh type veth peer name dvbv netns ${vms[i]}`,
+          `link set dvbh master dvbbr mtu ${VM_MTU} up`,
+          `link set dvbbr mtu ${VM_MTU} up`,
+        ]);
+        await vmInterface(resources, vms[i], 'dvbv', i);
+      }
+      return built();
+    }
+    dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
+    const pids: number[] = [];
+    const logs: string[] = [];
+    for (const [i, ns] of hosts.entries()) {
+      const socket = join(dir, `h${i}.sock`);
+      const config = join(dir, `h${i}.yaml`);
+      const log = join(dir, `h${i}.log`);
+      await writeFile(
+        config,
+        JSON.stringify({
+          host: `bench-${i === 0 ? 'a' : 'b'}`,
+          vtep: { address: HOST_ADDRESSES[i] },
+          adminSocket: socket,
+          logLevel: 'info',
+          logFormat: 'logfmt',
+          networks: [
+            {
+              vni: VNI,
+              encap: name === 'dvs-gre-udp' ? 'gre-udp' : 'vxlan',
+              mtu: VM_MTU,
+              peers: [HOST_ADDRESSES[1 - i]],
+            },
+          ],
+          ports: [{ name: 'dvbtap', vni: VNI }],
+        }),
+      );
+      const child = resources.spawn(
+        ns,
+        [process.execPath, ...(options.agentNodeArgs ?? []), programs.agent, '--config', config],
+        log,
+        options.agentCwd,
+      );
+      if (child.pid === undefined) throw new LabError('DVS_LAB_COMMAND_FAILED', `could not start dvs-agent in ${ns}`);
+      pids.push(child.pid);
+      logs.push(log);
+      await waitForAgent(socket, log, () => child.exitCode !== null, options.signal);
+      // The agent created the TAP in the host; the "VM" takes it, as a hypervisor would.
+      await resources.ip(ns, [`link set dvbtap netns ${vms[i]}`]);
+      await vmInterface(resources, vms[i], 'dvbtap', i);
+    }
+    return built(pids, logs);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+async function vmInterface(resources: BenchResources, ns: string, ifname: string, index: number): Promise<void> {
+  await resources.ip(ns, [
+    `link set ${ifname} address 02:00:00:00:0b:0${index + 1} mtu ${VM_MTU}`,
+    `addr add ${VM_ADDRESSES[index]}/24 dev ${ifname}`,
+    `link set ${ifname} up`,
+  ]);
+}
+
+async function waitForAgent(socket: string, log: string, exited: () => boolean, signal?: AbortSignal): Promise<void> {
+  const client = new AdminClient(socket);
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await client.call('version', [], 1000);
+        return;
+      } catch {
+        client.close();
+        if (exited()) throw new LabError('DVS_LAB_COMMAND_FAILED', `dvs-agent exited during start (log: ${log})`);
+        if (signal?.aborted) throw new LabError('DVS_LAB_TIMEOUT', 'aborted while waiting for dvs-agent');
+        if (i > 200) throw new LabError('DVS_LAB_TIMEOUT', `dvs-agent did not answer on ${socket} (log: ${log})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
