@@ -3,7 +3,7 @@
 // Each is a built script; one that is not built yet is reported as such, never faked.
 //   wire, netdev, agent, controller: packages/<pkg>/dist/bench/index.js
 //   migration: 20 live migrations in the lab (packages/lab/dist/bench/migration.js)
-//   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/bench/datapath.js)
+//   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
 // Extra arguments after the names go to every benchmark (e.g. `-- migration --moves 6`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ const benches = {
   agent: 'packages/agent/dist/bench/index.js',
   controller: 'packages/controller/dist/bench/index.js',
   migration: 'packages/lab/dist/bench/migration.js',
-  datapath: 'packages/lab/dist/bench/datapath.js',
+  datapath: 'packages/lab/dist/src/datapath-bench/main.js',
 };
 
 const argv = process.argv.slice(2);
