@@ -36,6 +36,7 @@ const socket: TunnelSocket = {
 };
 
 const PEER_B = '198.51.100.2';
+const PEER_V6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 2]);
 const REMOTE_VM = mac('52:54:00:00:be:ef');
 const LOCAL_VM = mac('52:54:00:00:00:02');
 
@@ -53,6 +54,7 @@ function setup(): { pipeline: Pipeline; p1: Port; target: SocketTarget } {
       ],
     },
     { kind: 'fdb:set', vni: 100, mac: REMOTE_VM, vtep: { address: PEER_B, port: 4789 }, seq: 0 },
+    { kind: 'peers:set', vni: 100, vteps: [{ address: '2001:db8::2', port: 4789 }] },
   ]);
   dp.addPort({ name: 'p1', mode: 'access', vni: 100 }, discard);
   dp.addPort({ name: 'p2', mode: 'access', vni: 100 }, { ...discard, name: 'p2' });
@@ -122,6 +124,14 @@ test('no garbage collection while switching a million frames on each path', asyn
       Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
       (n) => pipeline.processTunnelBatch(target, batch, n),
     ],
+    [
+      'tunnel from an IPv6 peer → local port',
+      vxlan(frame(LOCAL_VM, REMOTE_VM, 100)),
+      (n) => {
+        for (let i = 0; i < n; i++) batch.setIpv6Destination(i, PEER_V6, 40000);
+        pipeline.processTunnelBatch(target, batch, n);
+      },
+    ],
   ];
   for (const [name, payload, process] of paths) {
     const reset = load(batch, payload);
@@ -137,4 +147,6 @@ test('no garbage collection while switching a million frames on each path', asyn
     });
     assert.equal(gcs, 0, `${name}: ${gcs} garbage collections`);
   }
+  assert.equal(pipeline.drops['unknown-vtep'], 0, 'the IPv6 peer was recognised (the path was really switched)');
+  assert.ok(pipeline.drops.malformed > 0, 'the garbage path was really dropped');
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FakeDatagram } from '@dvs/netdev/testing';
+import { FakeUdpNetwork, type FakeDatagram } from '@dvs/netdev/testing';
 import type { DataPathEvents } from '../src/datapath/index.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
-import { HOST_A, HOST_B, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
+import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
 
 const VM_A = mac('02:00:00:00:0a:01');
 const VM_B = mac('02:00:00:00:0b:01');
@@ -107,6 +107,35 @@ test('local ports of one VNI switch among themselves without the underlay', asyn
     t2.inject(frame(m2, mac('02:00:00:00:00:03')));
     await settle();
     assert.equal(a.dp.counters().drops.hairpin, 1);
+  } finally {
+    stopAll(a, b);
+  }
+});
+
+test('two agents ping over an IPv6 underlay (fakes)', async () => {
+  const net = new FakeUdpNetwork();
+  const a = fakeHost(net, '2001:db8::1');
+  const b = fakeHost(net, '2001:db8::2');
+  a.dp.start();
+  b.dp.start();
+  try {
+    networkOnBoth(a, b, 100);
+    const tapA = a.addPort({ name: 'vm-a', mode: 'access', vni: 100 });
+    const tapB = b.addPort({ name: 'vm-b', mode: 'access', vni: 100 });
+    tapA.inject(frame(BROADCAST, VM_A));
+    await settle();
+    assert.equal(tapB.takeWritten().length, 1);
+    tapB.inject(frame(VM_A, VM_B));
+    await settle();
+    assert.equal(tapA.takeWritten().length, 1);
+    assert.deepEqual(
+      a.dp.fdbEntries(100).map((e) => [e.mac, e.location]),
+      [
+        ['02:00:00:00:0a:01', 'vm-a'],
+        ['02:00:00:00:0b:01', '2001:db8::2:4789'],
+      ],
+    );
+    assert.equal(a.dp.counters().peers['2001:db8::2:4789'].rxFrames, 1);
   } finally {
     stopAll(a, b);
   }
