@@ -150,7 +150,7 @@ test('an IPv6 underlay: VTEPs as "addr", "[addr]:port" or objects', () => {
   const c = validateConfig({
     host: 'h6',
     vtep: { address: '2001:db8::1' },
-    networks: [{ vni: 1, peers: ['2001:db8::2', '[2001:db8::3]:5000', { address: '2001:db8::4' }] }],
+    networks: [{ vni: 1, peers: ['2001:db8::2', '[2001:DB8:0::3]:5000', { address: '2001:db8::4' }] }],
   });
   assert.deepEqual(c.networks[0].peers, [
     { address: '2001:db8::2', port: 4789 },

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { bytesToIpv6, ipv6ToBytes } from '@dvs/netdev';
 import { isValidVlanId, isValidVni, parseMac } from '@dvs/wire';
 import type { Encap, Vtep } from '../datapath/control-surface.js';
 import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
@@ -137,7 +138,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   return {
     host,
-    vtep: { address, vxlanPort, grePort },
+    vtep: { address: canonicalAddress(address), vxlanPort, grePort },
     adminSocket,
     metrics,
     logLevel,
@@ -328,7 +329,13 @@ export function vtep(raw: unknown, path: string, defaultPort: number): Vtep {
     throw new ConfigError(path, `"${address}" is not an IP address`, 'give the peer underlay IPv4 or IPv6 address');
   if (!(port >= 1 && port <= 65535))
     throw new ConfigError(path, `port ${port} is out of range`, 'give a UDP port 1..65535');
-  return { address, port };
+  return { address: canonicalAddress(address), port };
+}
+
+/** One spelling per address ("2001:DB8:0::2" → "2001:db8::2"), as the data path names peers. */
+function canonicalAddress(address: string): string {
+  const bytes = isIP(address) === 6 ? ipv6ToBytes(address) : null;
+  return bytes === null ? address : bytesToIpv6(bytes);
 }
 
 function hostPort(raw: unknown, path: string): { host: string; port: number } {
