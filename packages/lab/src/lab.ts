@@ -68,7 +68,8 @@ export class Lab {
     }
     const progress = options.onProgress ?? (() => undefined);
     progress('checking root, programs and kernel features');
-    await preflight({ labId: id, tools: ['ping'] });
+    const controlPlane = options.spec.controlPlane !== false && isBuilt('controller');
+    await preflight({ labId: id, tools: ['ping', ...(controlPlane ? ['etcd', 'etcdctl'] : [])] });
     const recorder = new LabRecorder(newLabState(id));
     const lab = new Lab(recorder.state);
     try {
