@@ -189,8 +189,14 @@ export async function migrateVm(
   vm.generation = generation;
   await lab.save();
 
+  // Settled at once (handlers attached now): a failure is reported, never an unhandled rejection.
+  const background = Promise.allSettled([announcing, releasing]);
   const watched = await watchConvergence(observers, from.name, to.name, t0, options);
-  await Promise.all([announcing, releasing]);
+  const [announced, released] = await background;
+  if (announced.status === 'rejected') notes.push(`announce failed: ${(announced.reason as Error).message}`);
+  if (released.status === 'rejected') {
+    notes.push(`ports/del ${oldIf} on ${from.name} failed: ${(released.reason as Error).message}`);
+  }
   const figures = options.ping
     ? {
         ...pingWindowFigures(options.ping, startedAt, Date.now()),
