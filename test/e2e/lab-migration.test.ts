@@ -6,7 +6,7 @@
 // benchmark's business.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ContinuousPing, migrateVm, agentFdbEntries, type MigrationReport } from '@dvs/lab';
+import { Lab, ContinuousPing, migrateVm, agentFdbEntries, parsePingSummary, type MigrationReport } from '@dvs/lab';
 
 let lab: Lab | null = null;
 
@@ -23,9 +23,10 @@ after(async () => {
   }
 });
 
+/** At least one of a few pings answered (a loaded machine may lose one; none answered is a failure). */
 async function pingOk(from: string, to: string): Promise<boolean> {
   const r = await lab!.exec(from, ['ping', '-n', '-q', '-c', '3', '-i', '0.1', '-W', '1', lab!.vm(to).address]);
-  return / 0% packet loss/.test(r.stdout);
+  return parsePingSummary(r.stdout).received > 0;
 }
 
 async function localPortsOf(host: string): Promise<string[]> {

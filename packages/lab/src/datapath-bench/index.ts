@@ -18,3 +18,9 @@ export {
 export { measurePath, type PathSample } from './measure.js';
 export { buildPath, PATHS, type PathName, type BuiltPath } from './topologies.js';
 export { BENCH_PREFIX } from './bench-resources.js';
+export {
+  summarizeProfile,
+  summarizeProfileFile,
+  renderProfileSummary,
+  type ProfileSummary,
+} from './cpu-profile-summary.js';

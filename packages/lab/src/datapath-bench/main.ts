@@ -1,15 +1,19 @@
 /**
  * `npm run bench -- datapath [--runs 3] [--seconds 3] [--pings 100]
  *   [--only veth,kernel-vxlan,dvs-vxlan,dvs-gre-udp] [--out results]
- *   [--agent-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]`
+ *   [--agent-node-args "…"] [--profile <dir>]`
  *
  * Prints the table and writes it as Markdown and JSON (default: results/ at
  * the repository root). Ctrl-C removes every namespace and process it made.
+ * `--profile <dir>` runs the agents under `node --cpu-prof` (profiles land in
+ * <dir>, one per agent and path) and prints where their time went.
  */
-import { isAbsolute, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { isBuilt, REPO_ROOT } from '../repo-paths.js';
 import { releaseAll } from './bench-resources.js';
+import { renderProfileSummary, summarizeProfileFile } from './cpu-profile-summary.js';
 import { renderMarkdown } from './report.js';
 import { runDatapathBench, writeResults } from './run.js';
 import { PATHS, type PathName } from './topologies.js';
@@ -39,6 +43,12 @@ async function main(): Promise<number> {
     paths = paths.filter((p) => !p.startsWith('dvs'));
   }
   const out = option('out') ?? 'results';
+  const profileDir = option('profile') === undefined ? undefined : resolve(option('profile')!);
+  const agentNodeArgs =
+    option('agent-node-args')
+      ?.split(' ')
+      .filter((a) => a !== '') ?? [];
+  if (profileDir !== undefined) agentNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: removing the benchmark's namespaces and processes`);
@@ -62,6 +72,11 @@ async function main(): Promise<number> {
   console.log('\n' + renderMarkdown(result.summary, result.context, result.options.runs));
   const written = await writeResults(result, isAbsolute(out) ? out : join(REPO_ROOT, out));
   console.log(`written: ${written.markdown} and ${written.json}`);
+  if (profileDir !== undefined) {
+    for (const f of (await readdir(profileDir)).filter((x) => x.endsWith('.cpuprofile')).sort()) {
+      console.log('\n' + renderProfileSummary(f, await summarizeProfileFile(join(profileDir, f))));
+    }
+  }
   return 0;
 }
 
