@@ -97,7 +97,10 @@ export function createLabCommand(name = 'lab'): Command {
           try {
             const built = await Lab.up({ id: o.id, spec, onProgress: (s) => console.log(`  ${s}`) });
             built.closeClients();
-            console.log(`lab ${o.id} is up: \`dvs lab status --id ${o.id}\`, \`dvs lab ping\`, \`dvs lab down\``);
+            const idArg = o.id === DEFAULT_LAB_ID ? '' : ` --id ${o.id}`;
+            console.log(
+              `lab ${o.id} is up: \`dvs lab status${idArg}\`, \`dvs lab ping${idArg}\`, \`dvs lab down${idArg}\``,
+            );
             for (const l of built.state.limitations) console.log(`limitation: ${l}`);
           } finally {
             uninstall();

@@ -70,9 +70,9 @@ export class BenchResources {
     return child;
   }
 
-  /** Stops processes (SIGTERM, SIGKILL after 2 s), then deletes the namespaces. Never throws. */
+  /** Stops processes (SIGTERM; SIGKILL after 10 s: an agent under --cpu-prof writes its profile on exit), then deletes the namespaces. Never throws. */
   async release(): Promise<void> {
-    await Promise.all(this.processes.splice(0).map((p) => stopProcess(p, 2000)));
+    await Promise.all(this.processes.splice(0).map((p) => stopProcess(p, 10_000)));
     for (const ns of this.namespaces.splice(0).reverse()) {
       await runCommand(['ip', 'netns', 'del', ns], { allowFailure: true }).catch(() => undefined);
     }
