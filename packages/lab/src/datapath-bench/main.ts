@@ -62,9 +62,7 @@ async function main(): Promise<number> {
     seconds: count('seconds', 3),
     pingCount: count('pings', 100),
     paths,
-    agentNodeArgs: option('agent-node-args')
-      ?.split(' ')
-      .filter((a) => a !== ''),
+    agentNodeArgs,
     agentCwd: option('agent-cwd'),
     onProgress: (line) => console.log(line),
     signal: abort.signal,
