@@ -158,8 +158,11 @@ test('etcd stopped and restarted: the controller serves cached reads, refuses wr
     assert.equal(write.status, 503);
     assert.equal(write.body.error.code, 'DVS_ETCD_UNAVAILABLE');
 
+    // Longer than twice the election TTL (2 s): the controller's campaign lease is given up.
+    await new Promise((r) => setTimeout(r, 5000));
     await etcd.restart();
     await waitFor('controller sees etcd up', () => (c.etcdUp ? true : undefined), 15_000);
+    await waitFor('leader again', () => (c.isLeader ? true : undefined), 15_000);
     await agent.report(500, '02:00:00:00:50:02', 0);
     await waitFor(
       'new entry after the outage',

@@ -31,6 +31,8 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
   private retryTimer: NodeJS.Timeout | null = null;
   private key: string | null = null;
   private leader = false;
+  /** Campaign keys of our earlier, failed campaigns (their lease may still live in etcd). */
+  private readonly staleKeys = new Set<string>();
 
   constructor(
     private readonly client: Etcd3,
@@ -57,6 +59,12 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
       .election(CONTROLLER_ELECTION_NAME, this.options.ttlSeconds);
     const campaign = election.campaign(this.options.id);
     this.campaign = campaign;
+    campaign.getCampaignKey().then(
+      (key) => {
+        if (this.campaign === campaign) this.key = key;
+      },
+      () => undefined, // the campaign's 'error' says it
+    );
     campaign.on('elected', () => {
       if (this.campaign !== campaign) return;
       campaign.getCampaignKey().then(
@@ -94,6 +102,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     this.campaign = null;
     const wasLeader = this.leader;
     this.leader = false;
+    if (this.key !== null) this.staleKeys.add(this.key);
     this.key = null;
     if (wasLeader) {
       this.log.warn('leadership lost', { id: this.options.id, error: err.message });
@@ -101,7 +110,24 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     } else {
       this.log.debug('campaign failed', { id: this.options.id, error: err.message });
     }
-    if (!this.stopped) this.retryTimer = setTimeout(() => this.start(), this.options.retryMs ?? 1000);
+    if (!this.stopped) this.retryTimer = setTimeout(() => void this.restart(), this.options.retryMs ?? 1000);
+  }
+
+  /**
+   * Campaigns again. Our previous campaign key goes first: after an etcd
+   * restart its lease is alive again for a full TTL (etcd refreshes leases on
+   * start), and it would otherwise sit ahead of us as a leader nobody runs.
+   */
+  private async restart(): Promise<void> {
+    for (const key of [...this.staleKeys]) {
+      try {
+        await this.client.if(key, 'Value', '==', this.options.id).then(this.client.delete().key(key)).commit();
+        this.staleKeys.delete(key);
+      } catch {
+        break; // etcd still away: campaigning will fail and bring us back here
+      }
+    }
+    this.start();
   }
 
   /** Resigns (a standby takes over at once) and stops campaigning. */

@@ -1,0 +1,206 @@
+// The control plane end to end in the namespace lab: three dvs hosts whose
+// agents follow etcd (no static peers), one controller, a real etcd.
+//  - The hosts converge from etcd alone: every VM pings every VM.
+//  - etcd stopped for 30 s: traffic between known MACs keeps flowing, each
+//    agent logs the outage once; after etcd returns the agents resync and
+//    nothing is lost (the controller's FDB still has every VM at its host).
+//  - An agent SIGKILLed: its host leaves the controller's flood list and FDB
+//    and the other agents' flood lists within its lease TTL.
+// No timing thresholds in assertions; waits fail after generous timeouts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { Lab, ContinuousPing, ControllerClient, underlayNamespace } from '@dvs/lab';
+
+let lab: Lab | null = null;
+let ownEtcd: ChildProcess | null = null;
+const VNI = 100;
+
+before(async () => {
+  lab = await Lab.up({
+    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+  });
+});
+
+after(async () => {
+  if (ownEtcd !== null && ownEtcd.exitCode === null && ownEtcd.pid !== undefined) {
+    const exited = new Promise((r) => ownEtcd!.once('exit', r));
+    process.kill(ownEtcd.pid, 'SIGKILL');
+    await exited;
+  }
+  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
+});
+
+function controller(): ControllerClient {
+  const socket = lab!.state.controller?.socketPath;
+  assert.ok(socket, 'the lab has a controller');
+  return new ControllerClient(socket);
+}
+
+interface FdbView {
+  entries: { mac: string; host: string | null; vtep: { address: string } }[];
+}
+interface FloodView {
+  floodLists: { vni: number; members: { address: string; host: string | null }[] }[];
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) {
+      const fdb = await controller()
+        .send('GET', `/v1/fdb?vni=${VNI}`)
+        .catch((e: Error) => ({ body: e.message }));
+      const vms = lab!.state.vms.map((v) => `${v.name}@${v.host} ${v.mac}`).join(', ');
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (VMs: ${vms}; controller FDB: ${JSON.stringify(fdb.body)})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function pingOk(from: string, to: string): Promise<boolean> {
+  const r = await lab!.exec(from, ['ping', '-n', '-q', '-c', '3', '-i', '0.1', '-W', '1', lab!.vm(to).address]);
+  return / 0% packet loss/.test(r.stdout);
+}
+
+async function everyVmAtItsHost(): Promise<true | undefined> {
+  const res = await controller().send('GET', `/v1/fdb?vni=${VNI}`);
+  const entries = (res.body as FdbView).entries;
+  for (const vm of lab!.state.vms) {
+    if (entries.find((e) => e.mac === vm.mac.toLowerCase())?.host !== vm.host) return undefined;
+  }
+  return true;
+}
+
+test('hosts converge from etcd alone: no static peers, every VM reaches every VM', async () => {
+  assert.equal(lab!.state.agentsUseEtcd, true, lab!.state.limitations.join('; '));
+  for (const host of lab!.state.hosts) {
+    const config = parseYaml(await readFile(host.configFile!, 'utf8')) as {
+      networks: { peers?: string[] }[];
+      etcd?: unknown;
+    };
+    assert.ok(config.etcd, `${host.name} follows etcd`);
+    assert.deepEqual(
+      config.networks.flatMap((n) => n.peers ?? []),
+      [],
+      `${host.name} has static peers`,
+    );
+  }
+  for (const a of lab!.state.vms) {
+    for (const b of lab!.state.vms) {
+      if (a !== b)
+        assert.ok(
+          await waitFor(
+            `${a.name} → ${b.name}`,
+            async () => ((await pingOk(a.name, b.name)) ? true : undefined),
+            10_000,
+          ),
+        );
+    }
+  }
+  // The VMs have spoken: every agent reported its VM, the leader placed each at its host.
+  await waitFor('controller FDB has every VM at its host', everyVmAtItsHost, 20_000);
+});
+
+test('etcd stopped for 30 s: traffic keeps flowing, the outage is logged once, agents resync after', async () => {
+  const l = lab!;
+  const etcdProc = l.state.processes.find((p) => p.role === 'etcd');
+  assert.ok(etcdProc, 'the lab runs etcd');
+  const argv = (await readFile(`/proc/${etcdProc.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+  const [a, b] = l.state.vms;
+  const ping = new ContinuousPing(a!.netns, b!.address, 100);
+  try {
+    await ping.waitForReplies(5, 10_000);
+    const exited = waitExit(etcdProc.pid);
+    process.kill(etcdProc.pid, 'SIGTERM');
+    await exited;
+    const downAt = Date.now();
+    await new Promise((r) => setTimeout(r, 30_000));
+    // Replies kept arriving all through the outage, in every 5-second slice of it.
+    for (let t = downAt; t + 5000 <= downAt + 30_000; t += 5000) {
+      const inSlice = ping.replies.filter((r) => r.atMs >= t && r.atMs < t + 5000).length;
+      assert.ok(inSlice > 0, `no ping reply between ${t - downAt} and ${t - downAt + 5000} ms into the outage`);
+    }
+    // etcd back, same data directory and addresses.
+    const log = await import('node:fs').then((fs) => fs.openSync(etcdProc.logFile, 'a'));
+    ownEtcd = spawn('ip', ['netns', 'exec', underlayNamespace(l.id), ...argv], { stdio: ['ignore', log, log] });
+    await waitFor('controller sees every VM again', everyVmAtItsHost, 30_000);
+  } finally {
+    await ping.stop();
+  }
+  for (const agent of l.state.processes.filter((p) => p.role === 'agent')) {
+    const text = await waitFor(
+      `${agent.name} logs etcd back`,
+      async () => {
+        const t = await readFile(agent.logFile, 'utf8');
+        return /etcd reachable again/.test(t) ? t : undefined;
+      },
+      30_000,
+    );
+    const outages = text.split('\n').filter((line) => line.includes('etcd unreachable')).length;
+    assert.equal(outages, 1, `${agent.name} logged the outage ${outages} times`);
+  }
+  for (const x of l.state.vms) {
+    for (const y of l.state.vms) {
+      if (x === y) continue;
+      await waitFor(
+        `${x.name} → ${y.name} after the outage`,
+        async () => ((await pingOk(x.name, y.name)) ? true : undefined),
+        10_000,
+      );
+    }
+  }
+});
+
+test('an agent SIGKILLed leaves every table within its lease TTL', async () => {
+  const l = lab!;
+  const victim = l.state.hosts.find((h) => h.name === 'h3')!;
+  const proc = l.state.processes.find((p) => p.role === 'agent' && p.name === 'h3')!;
+  const vm = l.state.vms.find((v) => v.host === 'h3')!;
+  const inFlood = async (): Promise<boolean> => {
+    const res = await controller().send('GET', `/v1/flood?vni=${VNI}`);
+    return (res.body as FloodView).floodLists[0]!.members.some((m) => m.address === victim.underlayAddress);
+  };
+  await waitFor('h3 in the flood list', async () => ((await inFlood()) ? true : undefined), 10_000);
+  const exited = waitExit(proc.pid);
+  process.kill(proc.pid, 'SIGKILL');
+  await exited;
+  await waitFor('h3 out of the controller flood list', async () => ((await inFlood()) ? undefined : true), 20_000);
+  await waitFor(
+    'h3 VM MAC out of the controller FDB',
+    async () => {
+      const res = await controller().send('GET', `/v1/fdb?vni=${VNI}&mac=${vm.mac.toLowerCase()}`);
+      return (res.body as FdbView).entries.length === 0 ? true : undefined;
+    },
+    10_000,
+  );
+  const hosts = await controller().send('GET', '/v1/hosts');
+  const h3 = (hosts.body as { hosts: { host: string; state: string }[] }).hosts.find((h) => h.host === 'h3');
+  assert.equal(h3?.state, 'down');
+  // The surviving agents dropped h3 from their flood list too.
+  const { data } = await l.admin('h1').call('peers/show');
+  assert.doesNotMatch(JSON.stringify(data), new RegExp(`"${victim.underlayAddress.replaceAll('.', '\\.')}[:"]`));
+  // h1 and h2 still reach each other.
+  const [x, y] = l.state.vms.filter((v) => v.host !== 'h3');
+  assert.ok(await pingOk(x!.name, y!.name));
+});
+
+function waitExit(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      try {
+        process.kill(pid, 0);
+        setTimeout(check, 50);
+      } catch {
+        resolve();
+      }
+    };
+    check();
+  });
+}
