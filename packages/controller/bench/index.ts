@@ -18,6 +18,7 @@ import {
   KeyLayout,
   macToRecordText,
   type FdbEntryRecord,
+  type FloodListRecord,
   type HostRecord,
   type NetworkRecord,
   type PortRecord,
@@ -25,7 +26,7 @@ import {
 } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { Controller } from '../src/index.js';
-import { computeTables, DEFAULT_DAMPENING } from '../src/tables/index.js';
+import { computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
 import { EtcdServer } from '../src/testing/index.js';
 import { FdbWatchers, percentile } from './fdb-watchers.js';
 
@@ -87,56 +88,44 @@ function pureComputation(): void {
     macCount: MACS / HOSTS,
   }));
   const reports = Array.from({ length: MACS }, (_, i) => report(macToRecordText(0x020000000000 + i)!, i % HOSTS, 0));
-  let fdb = new Map<string, FdbEntryRecord>();
-  let mobility = new Map();
-  const rounds = 10;
-  // Warm-up, then timed rounds: the first builds every entry, later ones find nothing changed.
-  let out = computeTables({
-    networks,
-    hosts,
-    ports,
-    reports,
-    fdb,
-    flood: new Map(),
-    mobility,
-    dampening: DEFAULT_DAMPENING,
-    now: 1,
-  });
-  const cold = performance.now();
-  out = computeTables({
-    networks,
-    hosts,
-    ports,
-    reports,
-    fdb,
-    flood: new Map(),
-    mobility,
-    dampening: DEFAULT_DAMPENING,
-    now: 2,
-  });
-  const coldMs = performance.now() - cold;
-  fdb = out.fdb;
-  mobility = out.mobility;
-  const warm = performance.now();
-  for (let r = 0; r < rounds; r++) {
-    out = computeTables({
-      networks,
-      hosts,
-      ports,
-      reports,
-      fdb,
-      flood: out.flood,
-      mobility,
-      dampening: DEFAULT_DAMPENING,
-      now: 3 + r,
-    });
+  const input = (
+    fdb: Map<string, FdbEntryRecord>,
+    flood: Map<number, FloodListRecord>,
+    mobility: Map<string, MacMobility>,
+    now: number,
+  ) => ({ networks, hosts, ports, reports, fdb, flood, mobility, dampening: DEFAULT_DAMPENING, now });
+  const empty = (): [Map<string, FdbEntryRecord>, Map<number, FloodListRecord>, Map<string, MacMobility>] => [
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
+  // Warm the JIT, then time 15 rounds of each: every entry new, and nothing changed.
+  let out = computeTables(input(...empty(), 1));
+  for (let r = 0; r < 5; r++) {
+    computeTables(input(...empty(), 1));
+    out = computeTables(input(out.fdb, out.flood, out.mobility, 2));
   }
-  const warmMs = (performance.now() - warm) / rounds;
+  const coldRuns: number[] = [];
+  const warmRuns: number[] = [];
+  for (let r = 0; r < 15; r++) {
+    let t = performance.now();
+    computeTables(input(...empty(), 3));
+    coldRuns.push(performance.now() - t);
+    t = performance.now();
+    out = computeTables(input(out.fdb, out.flood, out.mobility, 4 + r));
+    warmRuns.push(performance.now() - t);
+  }
+  const coldMs = percentile(coldRuns, 50);
+  const warmMs = percentile(warmRuns, 50);
   let bytes = 0;
   for (const e of out.fdb.values()) bytes += encodeFdbEntry(e).length;
   console.log(`tables (pure): ${MACS} MACs on ${HOSTS} hosts`);
-  console.log(`  full computation, every entry new:   ${ms(coldMs)} (${Math.round(MACS / (coldMs / 1000))} MACs/s)`);
-  console.log(`  full computation, nothing changed:   ${ms(warmMs)} (${Math.round(MACS / (warmMs / 1000))} MACs/s)`);
+  console.log(
+    `  full computation, every entry new:   median ${ms(coldMs)} (${Math.round(MACS / (coldMs / 1000))} MACs/s)`,
+  );
+  console.log(
+    `  full computation, nothing changed:   median ${ms(warmMs)} (${Math.round(MACS / (warmMs / 1000))} MACs/s)`,
+  );
   console.log(
     `  FDB size: ${out.fdb.size} entries, ${bytes} bytes of values (${(bytes / out.fdb.size).toFixed(1)} B/entry)`,
   );
