@@ -73,6 +73,8 @@ export class TableState {
   private readonly appliedPeers = new Map<number, Vtep[]>();
   /** FDB entries handed to the data path as fdb:set, by `${vni}/${mac}`. */
   private readonly appliedFdb = new Set<string>();
+  /** Per VNI: remote VTEPs named by FDB entries, with how many entries name each (peers without a scan). */
+  private readonly fdbVteps = new Map<number, Map<string, { vtep: Vtep; count: number }>>();
   revision = 0;
   loaded = false;
 
@@ -157,7 +159,10 @@ export class TableState {
         const r = decodeFdbEntry(kv.value);
         if (r instanceof RecordError) return fail(r);
         this.invalid.delete(kv.key);
+        const old = this.fdb.get(id);
+        if (old !== undefined) this.countVtep(old.record, -1);
         this.fdb.set(id, { record: r, modRevision: kv.modRevision });
+        this.countVtep(r, 1);
         return { section: 'fdb', vni: parsed.vni, mac: parsed.mac };
       }
       case 'flood': {
@@ -188,10 +193,14 @@ export class TableState {
     switch (parsed.kind) {
       case 'network':
         return this.networks.delete(parsed.vni) ? { section: 'network', vni: parsed.vni, removed: true } : null;
-      case 'fdb':
-        return this.fdb.delete(`${parsed.vni}/${parsed.mac}`)
-          ? { section: 'fdb', vni: parsed.vni, mac: parsed.mac }
-          : null;
+      case 'fdb': {
+        const id = `${parsed.vni}/${parsed.mac}`;
+        const old = this.fdb.get(id);
+        if (old === undefined) return null;
+        this.countVtep(old.record, -1);
+        this.fdb.delete(id);
+        return { section: 'fdb', vni: parsed.vni, mac: parsed.mac };
+      }
       case 'flood':
         return this.flood.delete(parsed.vni) ? { section: 'flood', vni: parsed.vni } : null;
       case 'host':
@@ -199,6 +208,17 @@ export class TableState {
       default:
         return null;
     }
+  }
+
+  private countVtep(entry: FdbEntryRecord, delta: 1 | -1): void {
+    if (this.isSelf(entry.host, entry.vtep)) return;
+    let perVni = this.fdbVteps.get(entry.vni);
+    if (perVni === undefined) this.fdbVteps.set(entry.vni, (perVni = new Map()));
+    const id = vtepId(entry.vtep);
+    const slot = perVni.get(id);
+    const count = (slot?.count ?? 0) + delta;
+    if (count <= 0) perVni.delete(id);
+    else perVni.set(id, { vtep: { address: entry.vtep.address, port: entry.vtep.port }, count });
   }
 
   // ---- translating to data path changes ------------------------------------
@@ -255,10 +275,7 @@ export class TableState {
       .map((m) => ({ address: m.address, port: m.port }));
     const flood = network.floodMode === 'none' ? [] : members;
     const peerMap = new Map<string, Vtep>(members.map((m) => [vtepId(m), m]));
-    for (const { record } of this.fdb.values()) {
-      if (record.vni !== vni || this.isSelf(record.host, record.vtep)) continue;
-      peerMap.set(vtepId(record.vtep), { address: record.vtep.address, port: record.vtep.port });
-    }
+    for (const [id, { vtep }] of this.fdbVteps.get(vni) ?? []) peerMap.set(id, vtep);
     const peers = [...peerMap.values()].sort((a, b) => vtepId(a).localeCompare(vtepId(b)));
     const out: TableChange[] = [];
     const lastFlood = this.appliedFlood.get(vni);
