@@ -143,7 +143,7 @@ export function buildRouter(deps: ApiDeps): Router {
       ok({ deleted: await fdb.deleteStatic(ctx.params.vni!, ctx.params.mac!) }),
     )
     .add('POST', '/v1/fdb/:vni/:mac/clear', async (ctx) =>
-      ok({ cleared: await fdb.clear(ctx.params.vni!, ctx.params.mac!) }),
+      ok({ entry: null, cleared: await fdb.clear(ctx.params.vni!, ctx.params.mac!) }),
     )
     .add('GET', '/v1/flood', (ctx) => {
       const vniText = ctx.query.get('vni');
