@@ -36,6 +36,7 @@ import { attachAgentVm, startAgent } from './agent-host.js';
 import { registerLabNetworks, startControlPlane } from './control-plane.js';
 import { isRecordedProcessAlive } from './process-control.js';
 import { isBuilt } from './repo-paths.js';
+import { waitForFloodLists } from './table-readiness.js';
 
 export interface LabUpOptions {
   /** 4 characters a-z0-9; random when absent. */
@@ -206,6 +207,16 @@ export class Lab {
           network.vni,
           hosts.map((h) => h.underlayAddress),
         );
+      }
+    }
+
+    if (dvsHosts.length > 0) {
+      progress("waiting until every agent's flood lists are complete");
+      const missing = await waitForFloodLists(recorder.state, (h) => this.admin(h), { signal });
+      if (missing.length > 0) {
+        const why = `flood lists still incomplete after 15 s (${missing.join('; ')}): expect failed pings`;
+        progress(why);
+        await recorder.noteLimitation(why);
       }
     }
   }

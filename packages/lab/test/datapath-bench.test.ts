@@ -108,7 +108,7 @@ test(
     assert.match(result.context.packages, /@dvs\/agent \d/);
     const left = (await runCommand(['ip', 'netns', 'list'])).stdout
       .split('\n')
-      .filter((l) => l.startsWith(`${BENCH_PREFIX}${process.pid % 100000}`));
+      .filter((l) => l.startsWith(`${BENCH_PREFIX}${process.pid % 100000}-`));
     assert.deepEqual(left, [], 'every namespace of the run is gone');
   },
 );

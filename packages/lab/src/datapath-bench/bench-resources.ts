@@ -2,9 +2,11 @@
  * What one benchmark topology created — namespaces and processes — so that
  * `release()` removes exactly that, also when a build fails half-way, on
  * Ctrl-C (the runner's signal handler calls it) and, as a last resort, on
- * process exit (synchronously). Every namespace is `dvb<tag>-<role>`, where
- * the tag holds this process's pid: parallel runs and other engineers' labs
- * never collide, and a leftover is recognisable by name.
+ * process exit (synchronously). Every namespace is `<tag>-<role>` with the
+ * tag `dvb<pid>-<n>`: parallel runs and other engineers' labs never collide,
+ * and a leftover is recognisable by name. release() also sweeps namespaces
+ * by that prefix: one whose `ip netns add` was still in flight when Ctrl-C
+ * came is not in the list yet.
  *
  * Devices are created directly inside these namespaces (never in the root
  * namespace), so deleting the namespaces deletes every device.
@@ -12,6 +14,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { runCommand, type RunOptions, type RunResult } from '../command-runner.js';
+import { LabError } from '../errors.js';
 
 export const BENCH_PREFIX = 'dvb';
 
@@ -23,13 +26,14 @@ process.once('exit', () => {
 });
 
 export class BenchResources {
-  /** `dvb<pid><n>`: unique per process and per topology built. */
+  /** `dvb<pid>-<n>`: unique per process and per topology built. */
   readonly tag: string;
   private readonly namespaces: string[] = [];
   private readonly processes: ChildProcess[] = [];
+  private released = false;
 
   constructor() {
-    this.tag = `${BENCH_PREFIX}${process.pid % 100000}${(sequence++).toString(36)}`;
+    this.tag = `${BENCH_PREFIX}${process.pid % 100000}-${sequence++}`;
     live.add(this);
   }
 
@@ -39,9 +43,11 @@ export class BenchResources {
 
   /** Creates a namespace with loopback up and IPv6 off (no chatter in the figures). */
   async namespace(role: string): Promise<string> {
+    if (this.released) throw new LabError('DVS_LAB_TIMEOUT', `${this.tag} is released: no new namespace`);
     const ns = this.namespaceName(role);
-    await runCommand(['ip', 'netns', 'add', ns]);
+    // Listed first: a release() that races with the creation still deletes it.
     this.namespaces.push(ns);
+    await runCommand(['ip', 'netns', 'add', ns]);
     await this.exec(ns, ['ip', 'link', 'set', 'lo', 'up']);
     await this.exec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     return ns;
@@ -72,8 +78,14 @@ export class BenchResources {
 
   /** Stops processes (SIGTERM; SIGKILL after 10 s: an agent under --cpu-prof writes its profile on exit), then deletes the namespaces. Never throws. */
   async release(): Promise<void> {
+    this.released = true;
     await Promise.all(this.processes.splice(0).map((p) => stopProcess(p, 10_000)));
-    for (const ns of this.namespaces.splice(0).reverse()) {
+    const listed = await runCommand(['ip', 'netns', 'list'], { allowFailure: true }).catch(() => ({ stdout: '' }));
+    const swept = listed.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter((n) => n.startsWith(`${this.tag}-`));
+    for (const ns of new Set([...this.namespaces.splice(0).reverse(), ...swept])) {
       await runCommand(['ip', 'netns', 'del', ns], { allowFailure: true }).catch(() => undefined);
     }
     live.delete(this);
