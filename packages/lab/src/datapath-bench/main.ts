@@ -31,6 +31,8 @@ function count(name: string, fallback: number): number {
   return n;
 }
 
+const abort = new AbortController();
+
 async function main(): Promise<number> {
   if (process.getuid?.() !== 0) throw new LabError('DVS_LAB_NOT_ROOT', 'the data-path benchmark needs root (netns)');
   const only = option('only')?.split(',') ?? [...PATHS];
@@ -49,7 +51,6 @@ async function main(): Promise<number> {
       ?.split(' ')
       .filter((a) => a !== '') ?? [];
   if (profileDir !== undefined) agentNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: removing the benchmark's namespaces and processes`);
     abort.abort();
@@ -80,6 +81,8 @@ async function main(): Promise<number> {
 
 process.exitCode = await main().catch(async (e: Error) => {
   await releaseAll();
+  // Interrupted: the signal handler is cleaning up and exits with 130/143.
+  if (abort.signal.aborted) return 130;
   console.error(`datapath benchmark failed: ${e.message}`);
   return 1;
 });
