@@ -14,7 +14,7 @@ import { ContinuousPing } from './continuous-ping.js';
 import { migrateVm, type MigrationReport } from './migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
-import { teardownOnSignal } from './signal-teardown.js';
+import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
 import { isBuilt, programs } from './repo-paths.js';
 
 const say = (line = '') => console.log(line);
@@ -103,6 +103,12 @@ async function main(): Promise<number> {
       say(problems.length ? `  teardown left: ${problems.join('; ')}` : '  everything removed');
     }
     uninstall();
+  }
+  const signal = interruptedBySignal();
+  if (signal) {
+    // The signal handler is tearing the lab down and exits; what failed meanwhile failed because of it.
+    say(`\n${signal}: demo interrupted`);
+    return 130;
   }
   section(failures.length ? 'demo FAILED' : 'demo OK');
   for (const f of failures) say(`  - ${f}`);

@@ -8,12 +8,20 @@ import { teardownLab } from './lab-teardown.js';
 
 const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
+let interruptedBy: string | null = null;
+
+/** The signal that started a teardown, or null: work that fails afterwards failed because of it. */
+export function interruptedBySignal(): string | null {
+  return interruptedBy;
+}
+
 /** Installs the handlers; returns a function that removes them. */
 export function teardownOnSignal(labId: string, say: (line: string) => void = (l) => console.error(l)): () => void {
   let busy = false;
   const handler = (signal: 'SIGINT' | 'SIGTERM') => {
     if (busy) return;
     busy = true;
+    interruptedBy = signal;
     say(`\n${signal}: tearing down lab ${labId}`);
     void (async () => {
       try {
