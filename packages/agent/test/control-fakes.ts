@@ -8,6 +8,9 @@ import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../src/d
 import type { SyncLogFields, SyncLogger } from '../src/control/index.js';
 
 export class FakeSurface implements ControlSurface {
+  /** MACs local to this fake host (`${vni}/${hex}`): an fdb:set for one of them displaces it with a mac:gone, as DataPath does. */
+  readonly local = new Set<string>();
+  events: FakeMacEvents | null = null;
   readonly networks = new Set<number>();
   readonly fdb = new Map<string, { vtep: string; seq: number; static: boolean }>();
   readonly flood = new Map<number, string[]>();
@@ -28,14 +31,13 @@ export class FakeSurface implements ControlSurface {
           this.flood.delete(c.vni);
           this.peers.delete(c.vni);
           break;
-        case 'fdb:set':
+        case 'fdb:set': {
           if (!this.networks.has(c.vni)) throw new Error(`fdb:set before network ${c.vni}`);
-          this.fdb.set(`${c.vni}/${c.mac.toString(16).padStart(12, '0')}`, {
-            vtep: id(c.vtep),
-            seq: c.seq,
-            static: c.static === true,
-          });
+          const key = `${c.vni}/${c.mac.toString(16).padStart(12, '0')}`;
+          this.fdb.set(key, { vtep: id(c.vtep), seq: c.seq, static: c.static === true });
+          if (this.local.delete(key)) this.events?.emit('mac:gone', { vni: c.vni, mac: c.mac, port: 'tap0' });
           break;
+        }
         case 'fdb:del':
           this.fdb.delete(`${c.vni}/${c.mac.toString(16).padStart(12, '0')}`);
           break;

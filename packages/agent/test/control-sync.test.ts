@@ -23,6 +23,7 @@ interface Agent {
 function agent(host: string, address: string, extra: Partial<EtcdSyncOptions> = {}): Agent {
   const surface = new FakeSurface();
   const events = new FakeMacEvents();
+  surface.events = events;
   const log = new CapturingLogger();
   const sync = new EtcdSync({
     host,
@@ -128,6 +129,9 @@ test('race: two agents claim a MAC at once; both end with the same answer (lowes
   const watcher = agent('race-watch', '192.0.2.150');
   await Promise.all([hi.sync.ready(), lo.sync.ready(), watcher.sync.ready()]);
   const mac = 0x0200000c0001;
+  // Both data paths hold the MAC locally; an entry naming the other host displaces it (mac:gone), as DataPath does on a tie.
+  hi.surface.local.add('100/0200000c0001');
+  lo.surface.local.add('100/0200000c0001');
   hi.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
   lo.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
   await waitFor('hi and watcher agree on lo', () =>
@@ -135,6 +139,11 @@ test('race: two agents claim a MAC at once; both end with the same answer (lowes
     watcher.surface.where(100, '0200000c0001')?.vtep === '192.0.2.100:4789'
       ? true
       : undefined,
+  );
+  assert.notEqual(
+    await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-lo')).buffer(),
+    null,
+    'the winner keeps its report, whatever order the controller saw the claims in',
   );
   await waitFor('the loser withdrew', async () =>
     (await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-hi')).buffer()) === null ? true : undefined,

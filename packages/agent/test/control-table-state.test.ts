@@ -185,8 +185,11 @@ test('mobility: seq to report and when a report lost', () => {
   assert.equal(seqToReport(0, at('host-b', 4), 'host-a'), 5, 'moved here: table seq + 1');
   assert.equal(seqToReport(0, at('host-a', 4), 'host-a'), 4, 'already here: keep the seq');
   assert.equal(seqToReport(7, at('host-b', 4), 'host-a'), 7, 'never below the data path');
-  assert.equal(reportLost(4, at('host-b', 4), 'host-a'), true, 'tie lost');
-  assert.equal(reportLost(5, at('host-b', 4), 'host-a'), false);
-  assert.equal(reportLost(4, at('host-a', 4), 'host-a'), false);
-  assert.equal(reportLost(4, undefined, 'host-a'), false);
+  // host-b's VTEP is 192.0.2.9.
+  assert.equal(reportLost(4, at('host-b', 4), 'host-a', '192.0.2.10'), true, 'tie lost to a lower VTEP');
+  assert.equal(reportLost(4, at('host-b', 4), 'host-a', '192.0.2.8'), false, 'tie we win: keep the report');
+  assert.equal(reportLost(4, at('host-b', 5), 'host-a', '192.0.2.8'), true, 'higher seq elsewhere');
+  assert.equal(reportLost(5, at('host-b', 4), 'host-a', '192.0.2.10'), false);
+  assert.equal(reportLost(4, at('host-a', 4), 'host-a', '192.0.2.10'), false);
+  assert.equal(reportLost(4, undefined, 'host-a', '192.0.2.10'), false);
 });

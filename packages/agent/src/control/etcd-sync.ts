@@ -105,7 +105,17 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private stopped = false;
 
   private readonly onMacLocal = (e: DataPathEvents['mac:local']): void => this.reportLocal(e.vni, e.mac, e.port, e.seq);
-  private readonly onMacGone = (e: DataPathEvents['mac:gone']): void => this.withdrawLocal(e.vni, e.mac, e.port);
+  /**
+   * A MAC leaving a local port while we apply table changes was displaced by
+   * an FDB entry (the data path gives up a local entry on a tie): whether our
+   * report stands is the mobility rule's call, not the data path's. Any other
+   * mac:gone (aged out, port removed) withdraws the report.
+   */
+  private readonly onMacGone = (e: DataPathEvents['mac:gone']): void => {
+    if (this.applying) this.checkDisplaced(e.vni, e.mac);
+    else this.withdrawLocal(e.vni, e.mac, e.port);
+  };
+  private applying = false;
 
   constructor(private readonly options: EtcdSyncOptions) {
     super();
@@ -287,8 +297,30 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     if (this.pending.length === 0) return;
     const changes = this.pending;
     this.pending = [];
-    this.options.surface.apply(changes);
+    this.applying = true;
+    try {
+      this.options.surface.apply(changes);
+    } finally {
+      this.applying = false;
+    }
     this.emit('tables:applied', changes);
+  }
+
+  private checkDisplaced(vni: number, mac: number): void {
+    const macText = macToRecordText(mac);
+    if (macText === null) return;
+    const key = this.keys.report(vni, macText, this.options.host);
+    const report = this.reports.get(key);
+    if (report !== undefined && this.lost(report)) this.withdrawReport(key, report);
+  }
+
+  private lost(report: ReportRecord): boolean {
+    return reportLost(
+      report.seq,
+      this.tables.entry(report.vni, report.mac),
+      this.options.host,
+      this.options.vtep.address,
+    );
   }
 
   /** Withdraws our reports that lost to the authoritative FDB (`key` = one changed key, null = all). */
@@ -298,29 +330,26 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       if (parsed === null) return;
       const reportKey = this.keys.report(parsed.vni, parsed.mac, this.options.host);
       const report = this.reports.get(reportKey);
-      if (
-        report !== undefined &&
-        reportLost(report.seq, this.tables.entry(parsed.vni, parsed.mac), this.options.host)
-      ) {
-        this.withdrawReport(reportKey, report);
-      }
+      if (report !== undefined && this.lost(report)) this.withdrawReport(reportKey, report);
       return;
     }
     for (const [reportKey, report] of this.reports) {
-      if (reportLost(report.seq, this.tables.entry(report.vni, report.mac), this.options.host))
-        this.withdrawReport(reportKey, report);
+      if (this.lost(report)) this.withdrawReport(reportKey, report);
     }
   }
 
   private withdrawReport(key: string, report: ReportRecord): void {
     const entry = this.tables.entry(report.vni, report.mac);
-    this.log.info('MAC report withdrawn: the table places it elsewhere with a seq at least ours', {
-      vni: report.vni,
-      mac: report.mac,
-      seq: report.seq,
-      tableHost: entry?.host ?? null,
-      tableSeq: entry?.seq ?? null,
-    });
+    this.log.info(
+      'MAC report withdrawn: the table places it elsewhere with a higher seq, or won the tie with a lower VTEP',
+      {
+        vni: report.vni,
+        mac: report.mac,
+        seq: report.seq,
+        tableHost: entry?.host ?? null,
+        tableSeq: entry?.seq ?? null,
+      },
+    );
     this.reports.delete(key);
     this.publisher.delete(key);
   }

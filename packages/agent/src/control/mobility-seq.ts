@@ -7,7 +7,7 @@
  * Never lower than what the data path says (it counts remote→local moves).
  */
 import type { FdbEntryRecord } from '@dvs/wire';
-import { MAX_SEQ } from '@dvs/wire';
+import { compareVteps, MAX_SEQ } from '@dvs/wire';
 
 export function seqToReport(dataPathSeq: number, entry: FdbEntryRecord | undefined, selfHost: string): number {
   let seq = Math.max(0, dataPathSeq);
@@ -16,10 +16,20 @@ export function seqToReport(dataPathSeq: number, entry: FdbEntryRecord | undefin
 }
 
 /**
- * True when our report for a MAC lost to the authoritative entry: it places
- * the MAC at another host with a seq at least ours (a higher seq elsewhere, or
- * a tie decided by a lower VTEP address). RFC 7432 §15: withdraw the route.
+ * True when our report for a MAC lost to the authoritative entry (RFC 7432
+ * §15: withdraw the route): the entry places the MAC at another host with a
+ * higher seq, or with the same seq and a lower VTEP address than ours (the
+ * controller's tie-break). A tie we would win is kept: the controller has
+ * just not seen our report yet, and withdrawing would make the outcome
+ * depend on arrival order.
  */
-export function reportLost(reportSeq: number, entry: FdbEntryRecord | undefined, selfHost: string): boolean {
-  return entry !== undefined && entry.origin === 'report' && entry.host !== selfHost && entry.seq >= reportSeq;
+export function reportLost(
+  reportSeq: number,
+  entry: FdbEntryRecord | undefined,
+  selfHost: string,
+  selfAddress: string,
+): boolean {
+  if (entry === undefined || entry.origin !== 'report' || entry.host === selfHost) return false;
+  if (entry.seq !== reportSeq) return entry.seq > reportSeq;
+  return compareVteps(entry.vtep, { address: selfAddress, port: entry.vtep.port }) < 0;
 }
