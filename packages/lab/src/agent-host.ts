@@ -48,8 +48,17 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
           etcd: {
             endpoints: state.etcd?.endpoints ?? [],
             prefix: '/dvs/v1/',
-            // Under RBAC each agent logs in as its own user (deploy/etcd/dvs-rbac.sh).
-            ...(state.etcdCredentials ? { username: `agent-${host.name}`, password: state.etcdCredentials.agent } : {}),
+            // Under RBAC each agent is its own user (deploy/etcd/dvs-rbac.sh): by its
+            // certificate's CN with TLS, by a password login otherwise.
+            ...(state.etcd?.tls
+              ? {
+                  caFile: state.etcd.tls.ca,
+                  certFile: join(state.etcd.tls.dir, `agent-${host.name}.pem`),
+                  keyFile: join(state.etcd.tls.dir, `agent-${host.name}-key.pem`),
+                }
+              : state.etcdCredentials
+                ? { username: `agent-${host.name}`, password: state.etcdCredentials.agent }
+                : {}),
           },
         }
       : {}),

@@ -18,6 +18,7 @@ import {
 import type { LabRecorder } from './lab-recorder.js';
 import { labDir, type EtcdCredentials, type RecordedProcess } from './lab-state.js';
 import { runCommand } from './command-runner.js';
+import { clientCert, etcdctlTlsEnv, etcdTlsFlags, makeLabPki } from './etcd-tls.js';
 import { isBuilt, programs } from './repo-paths.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
 import { ControllerClient } from './controller-client.js';
@@ -31,14 +32,17 @@ export interface ControlPlaneOptions {
    * restricted user, so the lab runs under the production RBAC layout.
    */
   rbacHosts?: string[];
+  /** TLS with client certificates for these agent host ids (and the controller); CN = etcd user. */
+  tlsHosts?: string[];
 }
 
 /** Waits until etcd answers inside the underlay namespace. */
-async function waitForEtcd(ns: string, endpoint: string, etcd: RecordedProcess): Promise<void> {
+async function waitForEtcd(ns: string, endpoint: string, etcd: RecordedProcess, env: NodeJS.ProcessEnv): Promise<void> {
   for (let i = 0; ; i++) {
     const r = await runCommand(['ip', 'netns', 'exec', ns, 'etcdctl', '--endpoints', endpoint, 'endpoint', 'health'], {
       allowFailure: true,
       timeoutMs: 5000,
+      env,
     });
     if (r.code === 0) return;
     if (!(await isRecordedProcessAlive(etcd))) {
@@ -58,13 +62,14 @@ async function enableRbac(
   ns: string,
   endpoint: string,
   hosts: string[],
+  env: NodeJS.ProcessEnv,
 ): Promise<EtcdCredentials> {
   const password = () => randomBytes(12).toString('hex');
   const credentials: EtcdCredentials = { root: password(), controller: password(), agent: password() };
   await runCommand(['ip', 'netns', 'exec', ns, 'bash', programs.rbacScript, ...hosts], {
     timeoutMs: 60_000,
     env: {
-      ...process.env,
+      ...env,
       ETCDCTL_ENDPOINTS: endpoint,
       DVS_ROOT_PASSWORD: credentials.root,
       DVS_CONTROLLER_PASSWORD: credentials.controller,
@@ -91,7 +96,10 @@ export async function startControlPlane(
   const ns = underlayNamespace(id);
   const dataDir = join(dir, 'etcd-data');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const clientUrl = `http://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`;
+  const pki = options.tlsHosts ? await makeLabPki(join(dir, 'pki'), options.tlsHosts) : null;
+  if (pki) progress('etcd: TLS with client certificates (deploy/etcd/make-certs.sh)');
+  const clientUrl = `${pki ? 'https' : 'http'}://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`;
+  const etcdctlEnv: NodeJS.ProcessEnv = { ...process.env, ...(pki ? etcdctlTlsEnv(pki) : {}) };
   const etcd = await recorder.spawn({
     role: 'etcd',
     name: 'etcd',
@@ -117,16 +125,18 @@ export async function startControlPlane(
       `dvl-${id}=http://127.0.0.1:${ETCD_PEER_PORT}`,
       '--log-level',
       'warn',
+      ...(pki ? etcdTlsFlags(pki) : []),
     ],
     logFile: join(dir, 'etcd.log'),
   });
-  await recorder.update((s) => (s.etcd = { endpoints: [clientUrl], dataDir }));
+  await recorder.update((s) => (s.etcd = { endpoints: [clientUrl], dataDir, ...(pki ? { tls: pki } : {}) }));
   let credentials: EtcdCredentials | null = null;
   if (options.rbacHosts) {
-    await waitForEtcd(ns, clientUrl, etcd);
+    await waitForEtcd(ns, clientUrl, etcd, etcdctlEnv);
     progress('etcd: authentication on, RBAC roles from deploy/etcd/dvs-rbac.sh');
-    credentials = await enableRbac(recorder, ns, clientUrl, options.rbacHosts);
+    credentials = await enableRbac(recorder, ns, clientUrl, options.rbacHosts, etcdctlEnv);
   }
+  const controllerTls = pki ? clientCert(pki, 'controller') : null;
 
   const socketPath = join(dir, 'controller.sock');
   await recorder.spawn({
@@ -161,11 +171,16 @@ export async function startControlPlane(
       `${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`,
       '--id',
       `lab-${id}`,
-      ...(credentials ? ['--etcd-user', 'controller'] : []),
+      // With TLS the certificate's CN (controller) is the etcd user; otherwise a password login.
+      ...(controllerTls
+        ? ['--etcd-ca', pki!.ca, '--etcd-cert', controllerTls.cert, '--etcd-key', controllerTls.key]
+        : credentials
+          ? ['--etcd-user', 'controller']
+          : []),
     ],
     logFile: join(dir, 'controller.log'),
     // The password goes through the environment, never argv (visible in ps).
-    ...(credentials ? { env: { ...process.env, DVS_ETCD_PASSWORD: credentials.controller } } : {}),
+    ...(credentials && !controllerTls ? { env: { ...process.env, DVS_ETCD_PASSWORD: credentials.controller } } : {}),
   });
   const url = `http://${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`;
   await recorder.update((s) => (s.controller = { url, socketPath }));

@@ -69,6 +69,10 @@ export function createLabCommand(name = 'lab'): Command {
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
     .option('--etcd-auth', "etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh)")
+    .option(
+      '--etcd-tls',
+      'etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with --etcd-auth the CN is the user',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1\n  dvs lab up --id t1 --hosts 2 --vms 1 --encap gre-udp',
@@ -84,6 +88,7 @@ export function createLabCommand(name = 'lab'): Command {
           kernelHosts: number;
           controlPlane: boolean;
           etcdAuth?: boolean;
+          etcdTls?: boolean;
         }) => {
           const spec: LabSpec = {
             hosts: o.hosts,
@@ -92,6 +97,7 @@ export function createLabCommand(name = 'lab'): Command {
             kernelHosts: o.kernelHosts,
             controlPlane: o.controlPlane,
             etcdAuth: o.etcdAuth === true,
+            etcdTls: o.etcdTls === true,
           };
           const uninstall = teardownOnSignal(o.id);
           try {

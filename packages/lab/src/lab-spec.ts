@@ -25,6 +25,8 @@ export interface LabSpec {
   controlPlane?: boolean;
   /** etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh); agents and controller log in. */
   etcdAuth?: boolean;
+  /** etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with etcdAuth the CN is the user. */
+  etcdTls?: boolean;
 }
 
 export const DEFAULT_VNIS = [100, 200];

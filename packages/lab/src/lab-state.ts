@@ -86,7 +86,12 @@ export interface LabState {
   vms: VmState[];
   /** Controller API, reachable from the lab process through a unix socket forwarder. */
   controller?: { url: string; socketPath?: string };
-  etcd?: { endpoints: string[]; dataDir: string };
+  etcd?: {
+    endpoints: string[];
+    dataDir: string;
+    /** TLS with client certificates: the lab's PKI (deploy/etcd/make-certs.sh). */
+    tls?: { dir: string; ca: string; serverCert: string; serverKey: string };
+  };
   etcdCredentials?: EtcdCredentials;
   /** Agents follow etcd (controller tables); false: static peers from their config. */
   agentsUseEtcd?: boolean;

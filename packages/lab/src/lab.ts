@@ -120,8 +120,10 @@ export class Lab {
 
     if (spec.controlPlane !== false) {
       progress('starting etcd and the controller');
+      const agentHosts = Array.from({ length: spec.hosts }, (_, i) => dvsHostName(i + 1));
       await startControlPlane(recorder, progress, {
-        rbacHosts: spec.etcdAuth ? Array.from({ length: spec.hosts }, (_, i) => dvsHostName(i + 1)) : undefined,
+        rbacHosts: spec.etcdAuth ? agentHosts : undefined,
+        tlsHosts: spec.etcdTls ? agentHosts : undefined,
       });
       check();
     }

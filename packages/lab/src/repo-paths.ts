@@ -19,6 +19,8 @@ export const programs = {
   netdevAddon: join(REPO_ROOT, 'packages/netdev/build/Release/dvs_netdev.node'),
   /** etcd users and roles for dvs (the same script production uses). */
   rbacScript: join(REPO_ROOT, 'deploy/etcd/dvs-rbac.sh'),
+  /** CA and certificates for etcd, controller and agents. */
+  certScript: join(REPO_ROOT, 'deploy/etcd/make-certs.sh'),
 };
 
 export function isBuilt(program: keyof typeof programs): boolean {
