@@ -44,7 +44,7 @@ import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanT
 import type { Encap } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
-import { LearnResult, macHigh, macLow, type FdbLocation } from './fdb.js';
+import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';
 import type { NetworkState } from './network.js';
 import type { Peer } from './peer.js';
 import type { Port } from './port.js';
@@ -108,6 +108,22 @@ export class Pipeline {
   private source: PacketBatch | null = null;
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
+  // Memo of the previous frame's lookups. A bulk flow repeats the same VNI,
+  // source and destination frame after frame; a repeat then skips the
+  // network, learn, FDB and socket Map lookups. Valid only while the tables
+  // are as they were read: forgotten at every batch start, after any learn
+  // that adds, moves or evicts an entry (listeners run then, and may change
+  // tables), after a probe is handed over, and on abandonBatch().
+  private memoVni = -1;
+  private memoNet: NetworkState | undefined = undefined;
+  private memoSrcHigh = -1;
+  private memoSrcLow = -1;
+  private memoSrcAt: FdbLocation | null = null;
+  private memoDstHigh = -1;
+  private memoDstLow = -1;
+  private memoDst: FdbEntry | undefined = undefined;
+  private memoEncap: Encap | null = null;
+  private memoTarget: SocketTarget | undefined = undefined;
 
   constructor(
     readonly copyBatch: PacketBatch,
@@ -120,6 +136,7 @@ export class Pipeline {
   processPortBatch(port: Port, batch: PacketBatch, n: number): void {
     const now = this.now();
     this.source = batch;
+    this.forgetMemo();
     for (let i = 0; i < n; i++) this.switchFromPort(port, batch, i, now);
     this.flushAll();
     this.source = null;
@@ -129,6 +146,7 @@ export class Pipeline {
   processTunnelBatch(target: SocketTarget, batch: PacketBatch, n: number): void {
     const now = this.now();
     this.source = batch;
+    this.forgetMemo();
     for (let i = 0; i < n; i++) this.switchFromTunnel(target, batch, i, now);
     this.flushAll();
     this.source = null;
@@ -140,6 +158,49 @@ export class Pipeline {
     for (const target of this.sockets.values()) target.tx.nRefs = target.tx.nCopies = 0;
     this.copyUsed = 0;
     this.source = null;
+    this.forgetMemo();
+  }
+
+  private forgetMemo(): void {
+    this.memoVni = -1;
+    this.memoNet = undefined;
+    this.memoEncap = null;
+    this.memoTarget = undefined;
+    this.forgetMacs();
+  }
+
+  private forgetMacs(): void {
+    this.memoSrcHigh = this.memoSrcLow = this.memoDstHigh = this.memoDstLow = -1;
+    this.memoSrcAt = null;
+    this.memoDst = undefined;
+  }
+
+  /** networks.get(vni), memoized; a different VNI also forgets the MAC memo (it is per network). */
+  private networkOf(vni: number): NetworkState | undefined {
+    if (vni !== this.memoVni) {
+      this.memoVni = vni;
+      this.memoNet = this.networks.get(vni);
+      this.forgetMacs();
+    }
+    return this.memoNet;
+  }
+
+  /** The FDB entry of a unicast destination in the memo's network, memoized (misses too). */
+  private lookupDst(net: NetworkState, high: number, low: number): FdbEntry | undefined {
+    if (high !== this.memoDstHigh || low !== this.memoDstLow) {
+      this.memoDst = net.fdb.lookupHalves(high, low);
+      this.memoDstHigh = high;
+      this.memoDstLow = low;
+    }
+    return this.memoDst;
+  }
+
+  private targetOf(encap: Encap): SocketTarget | undefined {
+    if (encap !== this.memoEncap) {
+      this.memoEncap = encap;
+      this.memoTarget = this.sockets.get(encap);
+    }
+    return this.memoTarget;
   }
 
   private drop(reason: DropReason): void {
@@ -167,12 +228,12 @@ export class Pipeline {
       batch.offsets[i] += 4;
       batch.lengths[i] = len;
     }
-    const net = this.networks.get(vni);
+    const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
-    const entry = isGroupAt(buf, off) ? undefined : net.fdb.lookupHalves(macHighAt(buf, off), macLowAt(buf, off));
+    const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
     if (entry === undefined) return this.floodFromPort(net, port, batch, i);
     if (entry.local) {
       const out = entry.location as Port;
@@ -188,7 +249,7 @@ export class Pipeline {
     const len = batch.lengths[i];
     const vni = readTunnelVni(target.encap, buf, start, len);
     if (vni < 0) return this.drop('malformed');
-    const net = this.networks.get(vni);
+    const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (net.spec.encap !== target.encap) return this.drop('wrong-encap');
     const family = batch.family[i];
@@ -218,7 +279,7 @@ export class Pipeline {
     if (flen - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), peer, false, now);
-    const entry = isGroupAt(buf, off) ? undefined : net.fdb.lookupHalves(dstHigh, dstLow);
+    const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, dstHigh, dstLow);
     if (entry === undefined) return this.floodToMembers(net, null, batch, i);
     if (!entry.local) return this.drop('remote-dst');
     this.queueLocalRef(entry.location as Port, vni, batch, i);
@@ -232,9 +293,19 @@ export class Pipeline {
     local: boolean,
     now: number,
   ): void {
+    // A repeat of the memoized source within this batch: learning it again would only set lastSeen to the same `now`.
+    if (high === this.memoSrcHigh && low === this.memoSrcLow && location === this.memoSrcAt) return;
     const fdb = net.fdb;
     const result = fdb.learnHalves(high, low, location, local, now);
-    if (result === LearnResult.Refreshed || result === LearnResult.Ignored || result === LearnResult.Refused) return;
+    if (result === LearnResult.Refreshed || result === LearnResult.Ignored) {
+      this.memoSrcHigh = high;
+      this.memoSrcLow = low;
+      this.memoSrcAt = location;
+      return;
+    }
+    if (result === LearnResult.Refused) return;
+    // The table changed (and listeners may change more): nothing memoized holds.
+    this.forgetMemo();
     const evicted = fdb.lastEvicted;
     const movedFrom = fdb.lastMovedFrom;
     const entry = fdb.lookupHalves(high, low);
@@ -252,6 +323,7 @@ export class Pipeline {
     } catch {
       // A failing probe handler must not stop the data path.
     }
+    this.forgetMemo();
   }
 
   /** Unicast to a local port: zero copy; a trunk port gets its tag pushed in place. */
@@ -269,7 +341,7 @@ export class Pipeline {
 
   /** Unicast to a remote VTEP: tunnel header written in place, slot addressed to the VTEP. */
   private queueTunnelRef(net: NetworkState, peer: Peer, batch: PacketBatch, i: number): void {
-    const target = this.sockets.get(net.spec.encap);
+    const target = this.targetOf(net.spec.encap);
     if (target === undefined) return this.drop('no-socket');
     const start = batch.start(i) - TUNNEL_HEADER_LENGTH;
     writeTunnelHeader(net.spec.encap, batch.buffer, start, net.vni);
@@ -283,7 +355,7 @@ export class Pipeline {
     this.floodToMembers(net, inPort, batch, i);
     const peers = net.floodList.peers;
     if (peers.length === 0) return;
-    const target = this.sockets.get(net.spec.encap);
+    const target = this.targetOf(net.spec.encap);
     if (target === undefined) return this.drop('no-socket');
     for (let k = 0; k < peers.length; k++) {
       const peer = peers[k];
