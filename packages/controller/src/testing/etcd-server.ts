@@ -13,7 +13,9 @@
  * process-exit hook SIGKILLs servers a crashed test left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +32,21 @@ export class EtcdServerError extends Error {
   }
 }
 
+export interface EtcdServerTls {
+  /** Server certificate and key (PEM files); the certificate must cover IP 127.0.0.1. */
+  certFile: string;
+  keyFile: string;
+  /** CA that signed client certificates; with it etcd requires one (--client-cert-auth). */
+  trustedCaFile?: string;
+  /** Client certificate for the health check when client certificates are required. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
 export interface EtcdServerOptions {
   signal?: AbortSignal;
+  /** Serve clients over TLS (https:// endpoint). */
+  tls?: EtcdServerTls;
   /** How long to wait for /health to answer (default 15 s). */
   startTimeoutMs?: number;
   /** Binary to run (default /usr/bin/etcd). */
@@ -86,7 +101,7 @@ export class EtcdServer {
     readonly dataDir: string,
     private readonly options: EtcdServerOptions,
   ) {
-    this.endpoint = `http://127.0.0.1:${clientPort}`;
+    this.endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   }
 
   /** Starts a fresh server; retries with new ports if the chosen ones were taken meanwhile. */
@@ -144,6 +159,7 @@ export class EtcdServer {
       'zap',
       '--log-level',
       'warn',
+      ...this.tlsArgs(),
       ...(this.options.extraArgs ?? []),
     ];
     const child = spawn(this.options.binary ?? ETCD_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -161,6 +177,38 @@ export class EtcdServer {
     await Promise.race([this.waitHealthy(child), spawnError]);
   }
 
+  private tlsArgs(): string[] {
+    const tls = this.options.tls;
+    if (tls === undefined) return [];
+    const args = ['--cert-file', tls.certFile, '--key-file', tls.keyFile];
+    if (tls.trustedCaFile !== undefined) args.push('--trusted-ca-file', tls.trustedCaFile, '--client-cert-auth');
+    return args;
+  }
+
+  /** GET /health over http or https (with the client certificate when configured). */
+  private async healthy(signal: AbortSignal): Promise<boolean> {
+    const tls = this.options.tls;
+    const tlsOptions =
+      tls === undefined
+        ? {}
+        : {
+            ca: tls.trustedCaFile !== undefined ? await readFile(tls.trustedCaFile) : undefined,
+            cert: tls.clientCertFile !== undefined ? await readFile(tls.clientCertFile) : undefined,
+            key: tls.clientKeyFile !== undefined ? await readFile(tls.clientKeyFile) : undefined,
+            rejectUnauthorized: tls.trustedCaFile !== undefined,
+          };
+    const get = tls === undefined ? httpGet : httpsGet;
+    return new Promise((resolve) => {
+      const req = get(`${this.endpoint}/health`, { ...tlsOptions, signal, timeout: 1000 }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+  }
+
   private async waitHealthy(child: ChildProcess): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 15_000;
     const signals = [AbortSignal.timeout(timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
@@ -172,15 +220,7 @@ export class EtcdServer {
           `etcd exited (${child.exitCode ?? child.signalCode}) while starting:\n${this.recentOutput()}`,
         );
       }
-      try {
-        const res = await fetch(`${this.endpoint}/health`, {
-          signal: AbortSignal.any([signal, AbortSignal.timeout(1000)]),
-        });
-        const body = (await res.json()) as { health?: string };
-        if (res.ok && body.health === 'true') return;
-      } catch {
-        // not listening yet
-      }
+      if (await this.healthy(signal)) return;
       try {
         await delay(50, signal);
       } catch {
