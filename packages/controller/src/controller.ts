@@ -110,6 +110,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     );
     this.reconciler = new Reconciler(this.client, this.keys, this.view, this.leadership, this.metrics, this.log, {
       dampening: options.dampening ?? DEFAULT_DAMPENING,
+      etcdUp: () => this.watch.live,
     });
     this.server = createApiServer({
       client: this.client,
@@ -135,6 +136,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
     this.watch.on('etcd:up', (revision) => {
       this.log.info('etcd watch live', { revision });
+      this.reconciler.schedule();
       this.emit('etcd:up');
     });
     this.watch.on('keyspace:resync', (reason) => this.log.info('resyncing the keyspace', { reason }));

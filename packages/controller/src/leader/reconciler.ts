@@ -35,6 +35,8 @@ interface WriteOp {
 
 export interface ReconcilerOptions {
   dampening: DampeningOptions;
+  /** False while etcd is unreachable: rounds wait (the outage is logged once elsewhere). */
+  etcdUp?: () => boolean;
   debounceMs?: number;
   tickMs?: number;
   clock?: () => number;
@@ -104,7 +106,7 @@ export class Reconciler {
 
   private async round(): Promise<void> {
     const guardKey = this.leadership.guardKey;
-    if (guardKey === null || !this.view.loaded) return;
+    if (guardKey === null || !this.view.loaded || this.options.etcdUp?.() === false) return;
     const now = (this.options.clock ?? Date.now)();
     const fdbNow = new Map([...this.view.fdb].map(([k, v]) => [k, v.record]));
     const floodNow = new Map([...this.view.flood].map(([k, v]) => [k, v.record]));
