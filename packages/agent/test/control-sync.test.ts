@@ -193,6 +193,41 @@ test('etcd stopped: tables kept, outage logged once; etcd back: sync resumes and
   assert.equal(e.log.count('info', /etcd reachable again/), 1);
 });
 
+test('agent restart: tables restored from etcd, its MACs reported again with their seq (no move counted)', async () => {
+  const p = agent('restart-p', '192.0.2.40');
+  const q = agent('restart-q', '192.0.2.41');
+  await Promise.all([p.sync.ready(), q.sync.ready()]);
+  const mac = 0x0200000f0001;
+  q.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
+  await waitFor('p knows q MAC', () => p.surface.where(100, '0200000f0001'));
+  p.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 }); // the VM moved to p: seq 1
+  await waitFor('entry at p', async () => {
+    const res = await api('GET', '/v1/fdb?mac=02:00:00:0f:00:01');
+    const e = (res.body as { entries: { host: string; seq: number; moves: number }[] }).entries[0];
+    return e?.host === 'restart-p' && e.seq === 1 ? e : undefined;
+  });
+  q.events.emit('mac:local', { vni: 100, mac: 0x0200000f0002, port: 'tap0', seq: 0 });
+  await waitFor('p knows q second MAC', () => p.surface.where(100, '0200000f0002'));
+
+  await p.sync.stop({ revoke: false }); // dies; restarts before its lease expires
+  const again = agent('restart-p', '192.0.2.40');
+  await again.sync.ready();
+  assert.ok(again.surface.networks.has(100), 'network restored');
+  assert.ok(again.surface.flood.get(100)?.includes('192.0.2.41:4789'), 'flood list restored');
+  assert.deepEqual(again.surface.where(100, '0200000f0002'), { vtep: '192.0.2.41:4789', seq: 0, static: false });
+  assert.equal(again.surface.where(100, '0200000f0001'), undefined, 'its own MAC stays local');
+  // The data path re-learns the VM (its own seq 0): the report keeps the table's seq, so nothing moves.
+  again.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
+  await again.sync.published();
+  const res = await api('GET', '/v1/fdb?mac=02:00:00:0f:00:01');
+  const entry = (res.body as { entries: { host: string; seq: number; moves: number }[] }).entries[0];
+  assert.deepEqual([entry?.host, entry?.seq], ['restart-p', 1]);
+  const moves = entry!.moves;
+  await new Promise((r) => setTimeout(r, 300));
+  const later = await api('GET', '/v1/fdb?mac=02:00:00:0f:00:01');
+  assert.equal((later.body as { entries: { moves: number }[] }).entries[0]?.moves, moves, 'no move counted');
+});
+
 test('compaction while cut off: the agent resyncs fully and applies only the difference', async () => {
   const proxy = await TcpProxy.start(Number(new URL(etcd.endpoint).port));
   const g = agent('compact-g', '192.0.2.30', {
