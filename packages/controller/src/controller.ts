@@ -121,7 +121,15 @@ export class Controller extends EventEmitter<ControllerEvents> {
       state: { id: options.id, isLeader: () => this.leadership.isLeader, etcdUp: () => this.watch.live },
     });
 
-    this.view.on('view:changed', () => this.reconciler.schedule());
+    // Tunnel status (every agent, every few seconds) and election keys do not change the tables.
+    this.view.on('view:changed', (kinds) => {
+      for (const kind of kinds) {
+        if (kind !== 'status' && kind !== 'election') {
+          this.reconciler.schedule();
+          return;
+        }
+      }
+    });
     this.view.on('record:invalid', (key, err) =>
       this.log.warn('ignoring a record that does not decode', {
         key,
