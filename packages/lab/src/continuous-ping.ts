@@ -93,6 +93,8 @@ export interface PingWindowFigures {
   lost: number;
   /** Longest time between two consecutive replies in the window (ms). */
   longestGapMs: number;
+  /** Reception time (epoch ms) of the reply that opened the longest gap; null without one. */
+  longestGapFromMs: number | null;
   duplicates: number;
   /** Replies in the window. */
   received: number;
@@ -106,6 +108,7 @@ export function pingWindowFigures(ping: ContinuousPing, fromMs: number, toMs: nu
   const sorted = [...ping.replies].sort((a, b) => a.seq - b.seq);
   let lost = 0;
   let longestGapMs = 0;
+  let longestGapFromMs: number | null = null;
   let received = 0;
   for (let i = 0; i < sorted.length; i++) {
     const r = sorted[i];
@@ -114,8 +117,11 @@ export function pingWindowFigures(ping: ContinuousPing, fromMs: number, toMs: nu
     const next = sorted[i + 1];
     if (!next) continue;
     lost += next.seq - r.seq - 1;
-    longestGapMs = Math.max(longestGapMs, next.atMs - r.atMs);
+    if (next.atMs - r.atMs > longestGapMs) {
+      longestGapMs = next.atMs - r.atMs;
+      longestGapFromMs = r.atMs;
+    }
   }
   const duplicates = ping.duplicateTimes.filter((t) => t >= fromMs && t < toMs).length;
-  return { lost, longestGapMs, duplicates, received };
+  return { lost, longestGapMs, longestGapFromMs, duplicates, received };
 }

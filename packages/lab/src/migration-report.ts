@@ -18,7 +18,7 @@ export function renderMigrationReport(r: MigrationReport): string {
   if (r.ping) {
     lines.push(
       `  pings lost:               ${r.ping.lost}   (target <= ${MIGRATION_TARGETS.lostPings})`,
-      `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms   (target <= ${MIGRATION_TARGETS.longestGapMs} ms; ${r.ping.baselineGapMs.toFixed(1)} ms in the second before, without a move)`,
+      `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms${r.ping.longestGapAtMs === null ? '' : `, from ${Math.round(r.ping.longestGapAtMs)} ms after switchover`}   (target <= ${MIGRATION_TARGETS.longestGapMs} ms; ${r.ping.baselineGapMs.toFixed(1)} ms in the second before, without a move)`,
       `  duplicate replies (DUP!): ${r.ping.duplicates}`,
     );
   } else {
@@ -80,12 +80,13 @@ export function summarizeMigrations(reports: readonly MigrationReport[]): Migrat
 }
 
 export function renderMigrationSeries(reports: readonly MigrationReport[]): string {
-  const head = ['move', 'from->to', 'lost', 'gap ms', 'base gap', 'dups', 'agents ms', 'table ms', 'flaps'];
+  const head = ['move', 'from->to', 'lost', 'gap ms', 'gap at', 'base gap', 'dups', 'agents ms', 'table ms', 'flaps'];
   const rows = reports.map((r, i) => [
     String(i + 1),
     `${r.from}->${r.to}`,
     r.ping ? String(r.ping.lost) : '-',
     r.ping ? r.ping.longestGapMs.toFixed(1) : '-',
+    r.ping?.longestGapAtMs != null ? String(Math.round(r.ping.longestGapAtMs)) : '-',
     r.ping ? r.ping.baselineGapMs.toFixed(1) : '-',
     r.ping ? String(r.ping.duplicates) : '-',
     r.agentsConvergedMs === null ? 'never' : String(Math.round(r.agentsConvergedMs)),
@@ -100,6 +101,7 @@ export function renderMigrationSeries(reports: readonly MigrationReport[]): stri
     fmt(head),
     ...rows.map(fmt),
     '',
+    '(gap at: ms after the switchover when the longest gap began; negative: before it)',
     `medians over ${s.moves} moves (target in brackets):`,
     `  lost pings        ${f(s.medianLost, 1)}   [<= ${MIGRATION_TARGETS.lostPings}]`,
     `  longest gap       ${f(s.medianGapMs, 1)} ms   [<= ${MIGRATION_TARGETS.longestGapMs} ms]  (same ping without a move: ${f(s.medianBaselineGapMs, 1)} ms)`,

@@ -80,7 +80,15 @@ export interface MigrationReport {
    * added) to the end of the watch; baselineGapMs is the longest gap in the
    * second before it started: what this machine's scheduling alone costs.
    */
-  ping: { lost: number; longestGapMs: number; duplicates: number; received: number; baselineGapMs: number } | null;
+  ping: {
+    lost: number;
+    longestGapMs: number;
+    /** When the longest gap began, ms relative to the switchover (negative: before it). */
+    longestGapAtMs: number | null;
+    duplicates: number;
+    received: number;
+    baselineGapMs: number;
+  } | null;
   notes: string[];
 }
 
@@ -197,12 +205,18 @@ export async function migrateVm(
   if (released.status === 'rejected') {
     notes.push(`ports/del ${oldIf} on ${from.name} failed: ${(released.reason as Error).message}`);
   }
-  const figures = options.ping
-    ? {
-        ...pingWindowFigures(options.ping, startedAt, Date.now()),
-        baselineGapMs: pingWindowFigures(options.ping, startedAt - 1000, startedAt).longestGapMs,
-      }
-    : null;
+  let figures: MigrationReport['ping'] = null;
+  if (options.ping) {
+    const w = pingWindowFigures(options.ping, startedAt, Date.now());
+    figures = {
+      lost: w.lost,
+      longestGapMs: w.longestGapMs,
+      longestGapAtMs: w.longestGapFromMs === null ? null : w.longestGapFromMs - t0,
+      duplicates: w.duplicates,
+      received: w.received,
+      baselineGapMs: pingWindowFigures(options.ping, startedAt - 1000, startedAt).longestGapMs,
+    };
+  }
 
   const dataPlane = watched.filter((o) => o.kind !== 'controller');
   const controller = watched.find((o) => o.kind === 'controller');

@@ -75,7 +75,7 @@ test('median and the series summary', () => {
     controllerConvergedMs: null,
     flaps,
     oldHostHoldsMac: false,
-    ping: { lost, longestGapMs: lost * 10 + 10, duplicates: 0, received: 100, baselineGapMs: 10 },
+    ping: { lost, longestGapMs: lost * 10 + 10, longestGapAtMs: 0, duplicates: 0, received: 100, baselineGapMs: 10 },
     notes: [],
   });
   const s = summarizeMigrations([r(0, 20), r(1, 40), r(3, null, 1)]);

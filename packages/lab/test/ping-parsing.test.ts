@@ -38,6 +38,7 @@ test('pingWindowFigures counts the seqs missing between replies and the longest 
   const f = pingWindowFigures(fakePing(replies, [1075]), 1000, 2000);
   assert.equal(f.lost, 2);
   assert.equal(f.longestGapMs, 30);
+  assert.equal(f.longestGapFromMs, 1040, 'the gap opens at the reply of seq 4');
   assert.equal(f.duplicates, 1);
   assert.equal(f.received, 8);
 });
