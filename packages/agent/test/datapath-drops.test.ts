@@ -215,3 +215,27 @@ test('a batch that throws (a failing event listener) is abandoned and counted; s
     stopAll(a, b);
   }
 });
+
+test('a probe from a VTEP that left this VNI (known in another network of the encap) is still handed over; other frames from it are not', async () => {
+  const { a, b } = twoHosts();
+  try {
+    // Both hosts in VNI 100 and 101 (VXLAN); then A leaves B's VNI 101 flood list,
+    // as when A's last VM in VNI 101 migrates away.
+    networkOnBoth(a, b, 100);
+    networkOnBoth(a, b, 101);
+    b.dp.apply([{ kind: 'flood:set', vni: 101, vteps: [] }]);
+    const got: [Vtep, number][] = [];
+    b.dp.setProbeHandler((peer, vni) => got.push([peer, vni]));
+    const probe = frame(PROBE_MAC, mac('02:64:76:73:00:02'), 20, PROBE_ETHERTYPE);
+    assert.equal(a.dp.sendProbe({ vtep: { address: HOST_B, port: 4789 }, encap: 'vxlan', vni: 101 }, probe), true);
+    await settle();
+    assert.deepEqual(got, [[{ address: HOST_A, port: 4789 }, 101]]);
+    const before = b.dp.counters().drops['unknown-vtep'] ?? 0;
+    const tapA = a.addPort({ name: 'vm', mode: 'access', vni: 101 });
+    tapA.inject(frame(BROADCAST, VM, 46));
+    await settle();
+    assert.equal(b.dp.counters().drops['unknown-vtep'] ?? 0, before + 1, 'a data frame from it is still unknown-vtep');
+  } finally {
+    stopAll(a, b);
+  }
+});

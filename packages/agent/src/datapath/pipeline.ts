@@ -259,7 +259,7 @@ export class Pipeline {
         : family === 6
           ? net.knownVteps.getV6(batch.ipv6, i * 16)
           : undefined;
-    if (peer === undefined) return this.drop('unknown-vtep');
+    if (peer === undefined) return this.probeFromOtherVni(target.encap, vni, batch, i);
     peer.counters.rxFrames++;
     peer.counters.rxBytes += len;
     const off = start + TUNNEL_HEADER_LENGTH;
@@ -313,6 +313,43 @@ export class Pipeline {
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
     if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
     else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
+  }
+
+  /**
+   * The unknown-VTEP path. A tunnel probe tests the path between two hosts, not
+   * one VNI: its sender may have just left this VNI's flood list (its last VM
+   * there migrated away) while the tunnel itself is fine. So a probe frame from
+   * a VTEP known in any network of the same encap is still handed over; every
+   * other frame is dropped as unknown-vtep. Off the hot path: only frames from
+   * VTEPs unknown to the VNI come here.
+   */
+  private probeFromOtherVni(encap: Encap, vni: number, batch: PacketBatch, i: number): void {
+    const buf = batch.buffer;
+    const off = batch.start(i) + TUNNEL_HEADER_LENGTH;
+    const flen = batch.lengths[i] - TUNNEL_HEADER_LENGTH;
+    const isProbe =
+      flen >= ETHERNET_HEADER_LENGTH &&
+      macLowAt(buf, off) === PROBE_MAC_LOW &&
+      macHighAt(buf, off) === PROBE_MAC_HIGH &&
+      ((buf[off + 12] << 8) | buf[off + 13]) === PROBE_ETHERTYPE;
+    if (!isProbe) return this.drop('unknown-vtep');
+    const family = batch.family[i];
+    for (const net of this.networks.values()) {
+      if (net.spec.encap !== encap) continue;
+      const peer =
+        family === 4
+          ? net.knownVteps.get(batch.ipv4[i])
+          : family === 6
+            ? net.knownVteps.getV6(batch.ipv6, i * 16)
+            : undefined;
+      if (peer === undefined) continue;
+      peer.counters.rxFrames++;
+      peer.counters.rxBytes += batch.lengths[i];
+      batch.offsets[i] += TUNNEL_HEADER_LENGTH;
+      batch.lengths[i] = flen;
+      return this.divertProbe(peer, vni, batch, off, flen);
+    }
+    return this.drop('unknown-vtep');
   }
 
   private divertProbe(peer: Peer, vni: number, batch: PacketBatch, off: number, len: number): void {
