@@ -70,7 +70,8 @@ export class Lab {
     const progress = options.onProgress ?? (() => undefined);
     progress('checking root, programs and kernel features');
     const controlPlane = options.spec.controlPlane !== false && isBuilt('controller');
-    await preflight({ labId: id, tools: ['ping', ...(controlPlane ? ['etcd', 'etcdctl'] : [])] });
+    const tools = ['ping', ...(controlPlane ? ['etcd', 'etcdctl'] : []), ...(options.spec.etcdTls ? ['openssl'] : [])];
+    await preflight({ labId: id, tools });
     const recorder = new LabRecorder(newLabState(id));
     const lab = new Lab(recorder.state);
     try {
