@@ -95,6 +95,12 @@ test('registers the host on a lease and follows the tables: peers see each other
   const atB = await waitFor('b told where the MAC is', () => b.surface.where(100, '0200000a0001'));
   assert.deepEqual(atB, { vtep: '192.0.2.1:4789', seq: 0, static: false });
   assert.equal(a.surface.where(100, '0200000a0001'), undefined, 'a keeps its own MAC local');
+  const status = a.sync.status();
+  assert.equal(status.etcdUp, true);
+  assert.equal(status.reports, 1);
+  assert.equal(status.ports, 1);
+  assert.equal(status.networks, 1);
+  assert.ok(status.leaseId !== null && status.revision > 0);
 });
 
 test('MAC move: the new host reports seq+1, every agent follows, the old host withdraws its report', async () => {

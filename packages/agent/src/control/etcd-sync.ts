@@ -76,6 +76,25 @@ export interface EtcdSyncOptions {
   signal?: AbortSignal;
 }
 
+export interface EtcdSyncStatus {
+  etcdUp: boolean;
+  /** Last etcd revision applied from the table watch. */
+  revision: number;
+  /** Full reads of the tables (1 = initial load; more = resyncs after compaction). */
+  tableLoads: number;
+  leaseId: string | null;
+  /** This host's MAC reports and ports in etcd. */
+  reports: number;
+  ports: number;
+  /** Cached tables. */
+  networks: number;
+  fdbEntries: number;
+  floodLists: number;
+  hosts: number;
+  /** Keys ignored because their record does not decode. */
+  invalidRecords: number;
+}
+
 export interface EtcdSyncEvents {
   /** A full read of the tables was applied (initial load or resync). */
   'sync:loaded': [revision: number];
@@ -170,6 +189,23 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
 
   get etcdUp(): boolean {
     return !this.outage.down && this.started;
+  }
+
+  /** A JSON snapshot for the admin socket and metrics. */
+  status(): EtcdSyncStatus {
+    return {
+      etcdUp: this.etcdUp,
+      revision: this.tables.revision,
+      tableLoads: this.watch.loads,
+      leaseId: this.publisher.leaseId,
+      reports: this.reports.size,
+      ports: this.portKeys.size,
+      networks: this.tables.networks.size,
+      fdbEntries: this.tables.fdb.size,
+      floodLists: this.tables.flood.size,
+      hosts: this.tables.hosts.size,
+      invalidRecords: this.tables.invalid.size,
+    };
   }
 
   /** Lease currently held (hex or decimal as etcd3 gives it), or null. */

@@ -3,6 +3,7 @@ export {
   EtcdSync,
   type EtcdSyncOptions,
   type EtcdSyncEvents,
+  type EtcdSyncStatus,
   type LocalPortInfo,
   type MacEventSource,
 } from './etcd-sync.js';
