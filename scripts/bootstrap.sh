@@ -19,6 +19,7 @@ declare -A NEEDS=(
   [tshark]=/usr/bin/tshark
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
+  [openssl]=/usr/bin/openssl
 )
 missing=()
 for pkg in "${!NEEDS[@]}"; do
