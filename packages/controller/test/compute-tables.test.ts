@@ -151,7 +151,8 @@ test('dampening: the 6th move within 180 s freezes the MAC at its last location 
     assert.equal(w.entry()?.duplicate, false);
   }
   assert.equal(w.entry()?.moves, 5);
-  w.moveTo('host-a'); // 6th move
+  // 6th move, while host-c still claims the MAC (a real duplicate: both hosts see it).
+  w.reports.push(report('host-a', w.entry()!.seq + 1));
   const out = w.step(5000);
   assert.equal(w.entry()?.host, 'host-c', 'frozen at the last location');
   assert.equal(w.entry()?.duplicate, true);
@@ -193,7 +194,7 @@ test('a duplicate is released after a quiet window, to the current best claim', 
   assert.equal(w.entry()?.host, 'host-a', 'highest seq wins after release');
 });
 
-test('a duplicate whose frozen host disappears moves to the remaining claim', () => {
+test('a duplicate whose frozen host disappears follows the remaining claim, still duplicate', () => {
   const w = new World();
   w.reports = [report('host-a', 0)];
   w.step();
@@ -207,8 +208,9 @@ test('a duplicate whose frozen host disappears moves to the remaining claim', ()
   w.reports = w.reports.filter((r) => r.host !== frozenAt);
   if (w.reports.length === 0) w.reports.push(report(frozenAt === 'host-a' ? 'host-c' : 'host-a', 9));
   w.step(1000);
-  assert.notEqual(w.entry()?.host, frozenAt);
-  assert.equal(w.entry()?.duplicate, false);
+  assert.notEqual(w.entry()?.host, frozenAt, 'follows the remaining claim');
+  assert.equal(w.entry()?.duplicate, true, 'and stays duplicate');
+  assert.match(w.entry()!.reason, /frozen at host-/);
 });
 
 test('static entries win over reports and vanish with their network', () => {
@@ -290,4 +292,58 @@ test('a gre-udp network points at each host\u2019s GRE-in-UDP port (default 4754
     w.flood.get(100)?.members.map((m) => m.port),
     [4754, 14754],
   );
+});
+
+test('migration with the old host withdrawing first: the gap keeps the history, moves still count and freeze', () => {
+  const w = new World();
+  w.reports = [report('host-a', 0)];
+  w.step();
+  let seq = 0;
+  for (let i = 1; i <= 6; i++) {
+    const to = i % 2 === 1 ? 'host-c' : 'host-a';
+    w.reports = []; // the old host let go before the new one reported
+    const gap = w.step(100);
+    assert.equal(w.entry(), undefined, 'no claim, no entry');
+    assert.equal(gap.mobility.get(`100/${MAC}`)?.orphanedAt, w.now, 'history kept');
+    w.reports = [report(to, ++seq)];
+    w.step(100);
+    assert.equal(w.entry()?.host, to);
+    if (i < 6) {
+      assert.equal(w.entry()?.moves, i, `move ${i}`);
+      assert.equal(w.entry()?.duplicate, false);
+    }
+  }
+  assert.equal(w.entry()?.duplicate, true, 'the 6th move freezes it');
+  assert.equal(w.entry()?.host, 'host-a', 'frozen where it is: the old location no longer claims it');
+  assert.match(w.entry()!.reason, /duplicate: 6 moves in 180 s \(limit 5\), frozen at host-a/);
+});
+
+test('an orphaned history expires after a window: a MAC coming back later starts afresh', () => {
+  const w = new World();
+  w.reports = [report('host-a', 0)];
+  w.step();
+  w.moveTo('host-c');
+  w.step();
+  w.reports = [];
+  w.step();
+  w.step(DEFAULT_DAMPENING.windowMs);
+  assert.equal(w.mobility.has(`100/${MAC}`), false);
+  w.reports = [report('host-a', 5)];
+  w.step();
+  assert.equal(w.entry()?.moves, 0);
+});
+
+test('an entry removed by someone else (the API clear) starts a fresh history', () => {
+  const w = new World();
+  w.reports = [report('host-a', 0)];
+  w.step();
+  for (let i = 0; i < 6; i++) {
+    w.moveTo(i % 2 === 0 ? 'host-c' : 'host-a');
+    w.step(1000);
+  }
+  assert.equal(w.entry()?.duplicate, true);
+  w.fdb.delete(`100/${MAC}`); // cleared through the API while reports remain
+  w.step(1000);
+  assert.equal(w.entry()?.duplicate, false);
+  assert.equal(w.entry()?.moves, 0);
 });

@@ -109,6 +109,23 @@ export function computeTables(input: TableInputs): TableOutputs {
     mobility.set(key, decided.mobility);
   }
 
+  // Entries removed now for lack of claims keep their history a window (see mobility.ts).
+  for (const [key, entry] of input.fdb) {
+    if (entry.origin !== 'report' || fdb.has(key)) continue;
+    const prior = input.mobility.get(key);
+    mobility.set(key, {
+      moveTimes: pruneMoves(prior?.moveTimes ?? [], input.now, input.dampening.windowMs),
+      lastClaim: prior?.lastClaim ?? { host: entry.host ?? '', seq: entry.seq },
+      lastAttemptAt: prior?.lastAttemptAt ?? entry.updatedAt,
+      orphanedAt: input.now,
+      duplicate: entry.duplicate,
+    });
+  }
+  for (const [key, m] of input.mobility) {
+    if (mobility.has(key) || input.fdb.has(key) || m.orphanedAt === null) continue;
+    if (input.now - m.orphanedAt < input.dampening.windowMs) mobility.set(key, m);
+  }
+
   return { fdb, flood: computeFlood(input), mobility, moves };
 }
 
@@ -143,79 +160,83 @@ function decide(
 ): { entry: FdbEntryRecord; mobility: MacMobility } {
   const { now, dampening } = input;
   const winner = claims[0]!;
-  const previous = input.fdb.get(key);
   const claim = { host: winner.report.host, seq: winner.report.seq };
-  const prior = previous === undefined ? undefined : input.mobility.get(key);
+  const previous = input.fdb.get(key)?.origin === 'report' ? input.fdb.get(key) : undefined;
+  const prior = input.mobility.get(key);
+  // History continues while the entry exists, or across a gap the leader made itself.
+  const continuing =
+    previous !== undefined
+      ? prior?.orphanedAt == null
+      : prior?.orphanedAt != null && now - prior.orphanedAt < dampening.windowMs;
+  const base = continuing ? prior : undefined;
+  const location =
+    previous !== undefined ? { host: previous.host ?? '', seq: previous.seq } : (base?.lastClaim ?? null);
+  const fresh: MacMobility = {
+    moveTimes: [],
+    lastClaim: claim,
+    lastAttemptAt: now,
+    orphanedAt: null,
+    duplicate: false,
+  };
+  if (location === null) return { entry: entryFrom(winner, now, 0), mobility: fresh };
+
   const history: MacMobility = {
-    moveTimes: pruneMoves(prior?.moveTimes ?? [], now, dampening.windowMs),
-    lastClaim: prior?.lastClaim ?? (previous ? { host: previous.host ?? '', seq: previous.seq } : null),
-    lastAttemptAt: prior?.lastAttemptAt ?? previous?.updatedAt ?? now,
+    moveTimes: pruneMoves(base?.moveTimes ?? [], now, dampening.windowMs),
+    lastClaim: base?.lastClaim ?? location,
+    lastAttemptAt: base?.lastAttemptAt ?? previous?.updatedAt ?? now,
+    orphanedAt: null,
+    duplicate: previous?.duplicate ?? base?.duplicate ?? false,
   };
   const newClaim =
     history.lastClaim === null || history.lastClaim.host !== claim.host || history.lastClaim.seq !== claim.seq;
   history.lastClaim = claim;
+  const record = (to: string, frozen: boolean): void => {
+    moves.push({ vni: winner.report.vni, mac: winner.report.mac, from: location.host, to, seq: claim.seq, frozen });
+  };
+  const reason = (count: number, at: string): string =>
+    `duplicate: ${count} moves in ${Math.round(dampening.windowMs / 1000)} s (limit ${dampening.maxMoves}), frozen at ${at}`;
 
-  if (previous === undefined || previous.origin === 'static') {
-    return { entry: entryFrom(winner, now, 0), mobility: { moveTimes: [], lastClaim: claim, lastAttemptAt: now } };
-  }
-
-  if (previous.duplicate) {
-    const frozenHostStillClaims = claims.some((c) => c.report.host === previous.host);
-    const quiet = now - history.lastAttemptAt >= dampening.windowMs;
-    if (frozenHostStillClaims && !(quiet && !newClaim)) {
-      if (newClaim && winner.report.host !== previous.host) {
-        history.lastAttemptAt = now;
-        moves.push({
-          vni: previous.vni,
-          mac: previous.mac,
-          from: previous.host,
-          to: claim.host,
-          seq: claim.seq,
-          frozen: true,
-        });
-      }
-      return { entry: previous, mobility: history };
+  if (history.duplicate) {
+    if (!newClaim && now - history.lastAttemptAt >= dampening.windowMs) {
+      return { entry: entryFrom(winner, now, 0), mobility: fresh }; // quiet for a whole window: released
     }
-    // Released: quiet for a whole window, or the frozen location is gone.
-    return { entry: entryFrom(winner, now, 0), mobility: { moveTimes: [], lastClaim: claim, lastAttemptAt: now } };
+    if (newClaim && winner.report.host !== location.host) {
+      history.lastAttemptAt = now;
+      record(claim.host, true);
+    }
+    if (previous !== undefined && claims.some((c) => c.report.host === previous.host)) {
+      return { entry: previous, mobility: history }; // frozen where it is
+    }
+    // The frozen location stopped claiming it: follow the remaining claim, still duplicate.
+    const count = Math.max(history.moveTimes.length, dampening.maxMoves + 1);
+    const follow = { ...entryFrom(winner, now, count), duplicate: true, reason: reason(count, winner.report.host) };
+    return { entry: settle(previous, follow), mobility: history };
   }
 
-  if (winner.report.host === previous.host) {
+  if (winner.report.host === location.host) {
     return { entry: settle(previous, entryFrom(winner, now, history.moveTimes.length)), mobility: history };
   }
 
   // A move.
   const moveTimes = [...history.moveTimes, now];
+  const moved: MacMobility = { moveTimes, lastClaim: claim, lastAttemptAt: now, orphanedAt: null, duplicate: false };
   if (moveTimes.length > dampening.maxMoves) {
+    moved.duplicate = true;
+    record(claim.host, true);
+    // Frozen at its last location while that still claims it; otherwise where it is now.
+    const stay = previous !== undefined && claims.some((c) => c.report.host === previous.host);
+    const at = stay ? previous : entryFrom(winner, now, moveTimes.length);
     const frozen: FdbEntryRecord = {
-      ...previous,
+      ...at,
       moves: moveTimes.length,
       duplicate: true,
-      reason: `duplicate: ${moveTimes.length} moves in ${Math.round(dampening.windowMs / 1000)} s (limit ${dampening.maxMoves}), frozen at ${previous.host}`,
+      reason: reason(moveTimes.length, at.host ?? ''),
       updatedAt: now,
     };
-    moves.push({
-      vni: previous.vni,
-      mac: previous.mac,
-      from: previous.host,
-      to: claim.host,
-      seq: claim.seq,
-      frozen: true,
-    });
-    return { entry: frozen, mobility: { moveTimes, lastClaim: claim, lastAttemptAt: now } };
+    return { entry: frozen, mobility: moved };
   }
-  moves.push({
-    vni: previous.vni,
-    mac: previous.mac,
-    from: previous.host,
-    to: claim.host,
-    seq: claim.seq,
-    frozen: false,
-  });
-  return {
-    entry: entryFrom(winner, now, moveTimes.length),
-    mobility: { moveTimes, lastClaim: claim, lastAttemptAt: now },
-  };
+  record(claim.host, false);
+  return { entry: entryFrom(winner, now, moveTimes.length), mobility: moved };
 }
 
 function computeFlood(input: TableInputs): Map<number, FloodListRecord> {

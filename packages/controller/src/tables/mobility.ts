@@ -28,6 +28,10 @@ export interface MacMobility {
   lastClaim: { host: string; seq: number } | null;
   /** Time of the last new claim while frozen (for the release timer). */
   lastAttemptAt: number;
+  /** When the leader removed the entry for lack of claims (history kept a window); null while it exists. */
+  orphanedAt: number | null;
+  /** The entry was duplicate when last seen. */
+  duplicate: boolean;
 }
 
 /** Keyed by `${vni}/${mac}`. Treated as immutable by computeTables (it returns a new one). */
