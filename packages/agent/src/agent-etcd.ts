@@ -27,6 +27,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
   const sync = new EtcdSync({
     host: agent.host,
     vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
+    encapPorts: { vxlan: agent.config.vtep.vxlanPort, 'gre-udp': agent.config.vtep.grePort },
     encaps: ['vxlan', 'gre-udp'],
     // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
     ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),
