@@ -1,6 +1,7 @@
 // The control plane end to end in the namespace lab: three dvs hosts whose
-// agents follow etcd (no static peers), one controller, a real etcd.
-//  - The hosts converge from etcd alone: every VM pings every VM.
+// agents follow etcd (no static peers), one controller, a real etcd, two
+// networks (VNI 100 over VXLAN, VNI 200 over GRE-in-UDP).
+//  - The hosts converge from etcd alone: every VM pings every VM of its VNI.
 //  - etcd stopped for 30 s: traffic between known MACs keeps flowing, each
 //    agent logs the outage once; after etcd returns the agents resync and
 //    nothing is lost (the controller's FDB still has every VM at its host).
@@ -17,10 +18,19 @@ import { Lab, ContinuousPing, ControllerClient, underlayNamespace } from '@dvs/l
 let lab: Lab | null = null;
 let ownEtcd: ChildProcess | null = null;
 const VNI = 100;
+const GRE_VNI = 200;
 
 before(async () => {
   lab = await Lab.up({
-    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+    spec: {
+      hosts: 3,
+      vmsPerHost: 2,
+      kernelHosts: 0,
+      networks: [
+        { vni: VNI, encap: 'vxlan' },
+        { vni: GRE_VNI, encap: 'gre-udp' },
+      ],
+    },
   });
 });
 
@@ -40,7 +50,7 @@ function controller(): ControllerClient {
 }
 
 interface FdbView {
-  entries: { mac: string; host: string | null; vtep: { address: string } }[];
+  entries: { vni: number; mac: string; host: string | null; vtep: { address: string; port: number } }[];
 }
 interface FloodView {
   floodLists: { vni: number; members: { address: string; host: string | null }[] }[];
@@ -70,15 +80,23 @@ async function pingOk(from: string, to: string): Promise<boolean> {
 }
 
 async function everyVmAtItsHost(): Promise<true | undefined> {
-  const res = await controller().send('GET', `/v1/fdb?vni=${VNI}`);
+  const res = await controller().send('GET', '/v1/fdb');
   const entries = (res.body as FdbView).entries;
   for (const vm of lab!.state.vms) {
-    if (entries.find((e) => e.mac === vm.mac.toLowerCase())?.host !== vm.host) return undefined;
+    if (entries.find((e) => e.vni === vm.vni && e.mac === vm.mac.toLowerCase())?.host !== vm.host) return undefined;
   }
   return true;
 }
 
-test('hosts converge from etcd alone: no static peers, every VM reaches every VM', async () => {
+/** Ordered pairs of VMs in the same VNI. */
+function sameVniPairs(): [string, string][] {
+  const vms = lab!.state.vms;
+  return vms.flatMap((a) =>
+    vms.filter((b) => b !== a && b.vni === a.vni).map((b): [string, string] => [a.name, b.name]),
+  );
+}
+
+test('hosts converge from etcd alone: no static peers, every VM reaches every VM of its VNI (VXLAN and GRE-in-UDP)', async () => {
   assert.equal(lab!.state.agentsUseEtcd, true, lab!.state.limitations.join('; '));
   for (const host of lab!.state.hosts) {
     const config = parseYaml(await readFile(host.configFile!, 'utf8')) as {
@@ -92,20 +110,15 @@ test('hosts converge from etcd alone: no static peers, every VM reaches every VM
       `${host.name} has static peers`,
     );
   }
-  for (const a of lab!.state.vms) {
-    for (const b of lab!.state.vms) {
-      if (a !== b)
-        assert.ok(
-          await waitFor(
-            `${a.name} → ${b.name}`,
-            async () => ((await pingOk(a.name, b.name)) ? true : undefined),
-            10_000,
-          ),
-        );
-    }
+  for (const [a, b] of sameVniPairs()) {
+    await waitFor(`${a} → ${b}`, async () => ((await pingOk(a, b)) ? true : undefined), 10_000);
   }
-  // The VMs have spoken: every agent reported its VM, the leader placed each at its host.
+  // The VMs have spoken: every agent reported its VMs, the leader placed each at its host.
   await waitFor('controller FDB has every VM at its host', everyVmAtItsHost, 20_000);
+  // The GRE-in-UDP network's entries point at the hosts' GRE-in-UDP port.
+  const gre = await controller().send('GET', `/v1/fdb?vni=${GRE_VNI}`);
+  const grePorts = new Set((gre.body as FdbView).entries.map((e) => e.vtep.port));
+  assert.deepEqual([...grePorts], [4754]);
 });
 
 test('etcd stopped for 30 s: traffic keeps flowing, the outage is logged once, agents resync after', async () => {
@@ -113,8 +126,9 @@ test('etcd stopped for 30 s: traffic keeps flowing, the outage is logged once, a
   const etcdProc = l.state.processes.find((p) => p.role === 'etcd');
   assert.ok(etcdProc, 'the lab runs etcd');
   const argv = (await readFile(`/proc/${etcdProc.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-  const [a, b] = l.state.vms;
-  const ping = new ContinuousPing(a!.netns, b!.address, 100);
+  const a = l.state.vms.find((v) => v.host === 'h1' && v.vni === VNI)!;
+  const b = l.state.vms.find((v) => v.host === 'h2' && v.vni === VNI)!;
+  const ping = new ContinuousPing(a.netns, b.address, 100);
   try {
     await ping.waitForReplies(5, 10_000);
     const exited = waitExit(etcdProc.pid);
@@ -146,15 +160,8 @@ test('etcd stopped for 30 s: traffic keeps flowing, the outage is logged once, a
     const outages = text.split('\n').filter((line) => line.includes('etcd unreachable')).length;
     assert.equal(outages, 1, `${agent.name} logged the outage ${outages} times`);
   }
-  for (const x of l.state.vms) {
-    for (const y of l.state.vms) {
-      if (x === y) continue;
-      await waitFor(
-        `${x.name} → ${y.name} after the outage`,
-        async () => ((await pingOk(x.name, y.name)) ? true : undefined),
-        10_000,
-      );
-    }
+  for (const [x, y] of sameVniPairs()) {
+    await waitFor(`${x} → ${y} after the outage`, async () => ((await pingOk(x, y)) ? true : undefined), 10_000);
   }
 });
 
@@ -162,7 +169,7 @@ test('an agent SIGKILLed leaves every table within its lease TTL', async () => {
   const l = lab!;
   const victim = l.state.hosts.find((h) => h.name === 'h3')!;
   const proc = l.state.processes.find((p) => p.role === 'agent' && p.name === 'h3')!;
-  const vm = l.state.vms.find((v) => v.host === 'h3')!;
+  const vm = l.state.vms.find((v) => v.host === 'h3' && v.vni === VNI)!;
   const inFlood = async (): Promise<boolean> => {
     const res = await controller().send('GET', `/v1/flood?vni=${VNI}`);
     return (res.body as FloodView).floodLists[0]!.members.some((m) => m.address === victim.underlayAddress);
@@ -187,8 +194,9 @@ test('an agent SIGKILLed leaves every table within its lease TTL', async () => {
   const { data } = await l.admin('h1').call('peers/show');
   assert.doesNotMatch(JSON.stringify(data), new RegExp(`"${victim.underlayAddress.replaceAll('.', '\\.')}[:"]`));
   // h1 and h2 still reach each other.
-  const [x, y] = l.state.vms.filter((v) => v.host !== 'h3');
-  assert.ok(await pingOk(x!.name, y!.name));
+  const x = l.state.vms.find((v) => v.host === 'h1' && v.vni === VNI)!;
+  const y = l.state.vms.find((v) => v.host === 'h2' && v.vni === VNI)!;
+  assert.ok(await pingOk(x.name, y.name));
 });
 
 function waitExit(pid: number): Promise<void> {
