@@ -154,6 +154,12 @@ test('etcd stopped and restarted: the controller serves cached reads, refuses wr
     const health = await api<{ status: string; etcd: string }>(c, 'GET', '/healthz');
     assert.equal(health.status, 503);
     assert.equal(health.body.etcd, 'down');
+    const networks = await api<{ networks: { vni: number }[] }>(c, 'GET', '/v1/networks');
+    assert.equal(networks.status, 200, 'networks served from the last known state');
+    assert.deepEqual(
+      networks.body.networks.map((n) => n.vni),
+      [500],
+    );
     const write = await api<{ error: { code: string } }>(c, 'POST', '/v1/networks', { vni: 501, name: 'during' });
     assert.equal(write.status, 503);
     assert.equal(write.body.error.code, 'DVS_ETCD_UNAVAILABLE');

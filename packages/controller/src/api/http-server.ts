@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { EtcdError, GRPCGenericError, type Etcd3 } from 'etcd3';
-import type { KeyLayout } from '@dvs/wire';
+import type { KeyLayout, NetworkRecord } from '@dvs/wire';
 import type { Logger } from '../log.js';
 import type { ControllerMetrics } from '../metrics.js';
 import type { ClusterView } from '../view/cluster-view.js';
@@ -71,6 +71,8 @@ export function buildRouter(deps: ApiDeps): Router {
   const networks = new NetworkStore(deps.client, deps.keys, clock);
   const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
   const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
+  const cachedNetworks = (): NetworkRecord[] =>
+    [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
 
   return new Router()
     .add('GET', '/healthz', () => {
@@ -94,9 +96,15 @@ export function buildRouter(deps: ApiDeps): Router {
     .add('GET', '/v1/status', () =>
       ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() })),
     )
-    .add('GET', '/v1/networks', async () => ok({ networks: await networks.list() }))
+    .add('GET', '/v1/networks', async () => ok({ networks: await orCached(() => networks.list(), cachedNetworks) }))
     .add('POST', '/v1/networks', async (ctx) => ok({ network: await networks.create(await ctx.body()) }, 201))
-    .add('GET', '/v1/networks/:vni', async (ctx) => ok({ network: await networks.get(vniParam(ctx.params.vni)) }))
+    .add('GET', '/v1/networks/:vni', async (ctx) => {
+      const vni = vniParam(ctx.params.vni);
+      const cached = (): NetworkRecord[] => cachedNetworks().filter((n) => n.vni === vni);
+      const [network] = await orCached(async () => [await networks.get(vni)], cached);
+      if (network === undefined) throw new ApiError('DVS_NOT_FOUND', `no network with vni ${vni}`, 'vni');
+      return ok({ network });
+    })
     .add('PATCH', '/v1/networks/:vni', async (ctx) =>
       ok({ network: await networks.update(vniParam(ctx.params.vni), await ctx.body()) }),
     )
@@ -155,6 +163,16 @@ export function buildRouter(deps: ApiDeps): Router {
       return ok({ floodLists: lists });
     })
     .add('GET', '/v1/tunnels', (ctx) => ok({ tunnels: tunnelViews(view, ctx.query.get('host') ?? undefined) }));
+}
+
+/** Reads straight from etcd (read-your-writes); while etcd is away, the last known state from the view. */
+async function orCached<T>(read: () => Promise<T>, cached: () => T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isEtcdFailure(err)) return cached();
+    throw err;
+  }
 }
 
 function isEtcdFailure(err: unknown): boolean {
