@@ -96,12 +96,14 @@ export function buildRouter(deps: ApiDeps): Router {
     .add('GET', '/v1/status', () =>
       ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() })),
     )
-    .add('GET', '/v1/networks', async () => ok({ networks: await orCached(() => networks.list(), cachedNetworks) }))
+    .add('GET', '/v1/networks', async () =>
+      ok({ networks: await orCached(() => networks.list(), cachedNetworks, state.etcdUp) }),
+    )
     .add('POST', '/v1/networks', async (ctx) => ok({ network: await networks.create(await ctx.body()) }, 201))
     .add('GET', '/v1/networks/:vni', async (ctx) => {
       const vni = vniParam(ctx.params.vni);
       const cached = (): NetworkRecord[] => cachedNetworks().filter((n) => n.vni === vni);
-      const [network] = await orCached(async () => [await networks.get(vni)], cached);
+      const [network] = await orCached(async () => [await networks.get(vni)], cached, state.etcdUp);
       if (network === undefined) throw new ApiError('DVS_NOT_FOUND', `no network with vni ${vni}`, 'vni');
       return ok({ network });
     })
@@ -166,7 +168,8 @@ export function buildRouter(deps: ApiDeps): Router {
 }
 
 /** Reads straight from etcd (read-your-writes); while etcd is away, the last known state from the view. */
-async function orCached<T>(read: () => Promise<T>, cached: () => T): Promise<T> {
+async function orCached<T>(read: () => Promise<T>, cached: () => T, etcdUp: () => boolean): Promise<T> {
+  if (!etcdUp()) return cached();
   try {
     return await read();
   } catch (err) {
