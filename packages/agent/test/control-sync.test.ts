@@ -197,6 +197,7 @@ test('etcd stopped: tables kept, outage logged once; etcd back: sync resumes and
     (await client.get(keys.host('outage-f')).buffer()) !== null ? true : undefined,
   );
   assert.equal(e.log.count('info', /etcd reachable again/), 1);
+  assert.equal(e.sync.status().tableLoads, 1, 'resumed the watch from its last revision: no full read again');
 });
 
 test('agent restart: tables restored from etcd, its MACs reported again with their seq (no move counted)', async () => {
