@@ -1,7 +1,7 @@
 /**
  * Runs the comparison: for each run, each path in turn is built, measured
  * and removed, so no idle agent or device of another path shares the CPU and
- * every run sees the same machine state. The kernel-vxlan figure of a run is
+ * every run sees the same machine state (the order flips every other run). The kernel-vxlan figure of a run is
  * the baseline of that run's dvs ratios.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -47,7 +47,9 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
   for (let run = 1; run <= runs; run++) {
     const record: RunRecord = { run, samples: {} };
     records.push(record);
-    for (const name of paths) {
+    // Odd runs go in the given order, even runs in reverse: no path is always
+    // measured right after the same neighbour or always last.
+    for (const name of run % 2 === 1 ? paths : [...paths].reverse()) {
       options.signal?.throwIfAborted();
       const path = await buildPath(name, {
         agentNodeArgs: options.agentNodeArgs,
