@@ -27,6 +27,10 @@ before(async () => {
     .on('GET /v1/tunnels?host=host-b', { tunnels: [tunnels[1]] })
     .on('POST /v1/networks', { network: { ...blue, vni: 200, name: 'red' } }, 201)
     .on('POST /v1/fdb', { entry: fdb[2] }, 201)
+    .on('POST /v1/fdb/100/02:00:00:00:00:05/clear', {
+      entry: null,
+      cleared: { vni: 100, mac: '02:00:00:00:00:05' },
+    })
     .on(
       'DELETE /v1/networks/300',
       { error: { code: 'DVS_NOT_FOUND', message: 'no network with vni 300', field: 'vni' } },
@@ -203,6 +207,20 @@ test('networks and static FDB writes send the documented bodies', async () => {
   assert.match(list.stdout, /^100\s+blue\s+vxlan/m);
   const show = await runDvs(['networks', 'show', '100', '--json'], env);
   assert.deepEqual(JSON.parse(show.stdout), { network: blue, floodList: flood[0] });
+});
+
+test('fdb clear-duplicate: shows what the controller cleared (its answer has entry: null)', async () => {
+  const text = await runDvs(['fdb', 'clear-duplicate', '--vni', '100', '--mac', '02-00-00-00-00-05'], env);
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(
+    text.stdout,
+    'cleared: vni 100 02:00:00:00:00:05 (duplicate flag and move history dropped; ' +
+      'the controller re-decides its location: dvs fdb --mac 02:00:00:00:00:05)\n',
+  );
+  assert.ok(controller.requests.some((r) => r.method === 'POST' && r.url === '/v1/fdb/100/02:00:00:00:00:05/clear'));
+  const json = await runDvs(['fdb', 'clear-duplicate', '--vni', '100', '--mac', '02:00:00:00:00:05', '--json'], env);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), { entry: null, cleared: { vni: 100, mac: '02:00:00:00:00:05' } });
 });
 
 test("controller error bodies: 404 → exit 1, 400 → exit 2, the controller's message shown", async () => {

@@ -82,6 +82,12 @@ export interface StaticFdbCreate {
   ips?: string[];
 }
 
+/** Answer of `POST /v1/fdb/{vni}/{mac}/clear`: `entry` is always null (the leader re-decides the location). */
+export interface ClearedFdbAnswer {
+  entry: null;
+  cleared: { vni: number; mac: string };
+}
+
 export interface FdbQuery {
   vni?: number;
   host?: string;

@@ -6,6 +6,7 @@
  */
 import { ControllerApiError, ControllerUnreachableError } from '../cli-errors.js';
 import type {
+  ClearedFdbAnswer,
   ClusterStatus,
   FdbEntryView,
   FdbQuery,
@@ -145,8 +146,13 @@ export class ControllerClient {
     return (await this.request<{ deleted: { vni: number; mac: string } }>('DELETE', `/v1/fdb/${vni}/${mac}`)).deleted;
   }
 
-  async clearDuplicate(vni: number, mac: string): Promise<FdbEntryView | null> {
-    return (await this.request<{ entry: FdbEntryView | null }>('POST', `/v1/fdb/${vni}/${mac}/clear`)).entry;
+  /**
+   * Drops a learned entry with its freeze and move history. The controller
+   * answers `{ entry: null, cleared }`: the leader re-decides the location
+   * afterwards, so the new entry is read with fdb(), never from this answer.
+   */
+  async clearDuplicate(vni: number, mac: string): Promise<ClearedFdbAnswer> {
+    return this.request<ClearedFdbAnswer>('POST', `/v1/fdb/${vni}/${mac}/clear`);
   }
 
   async flood(vni?: number): Promise<FloodListView[]> {

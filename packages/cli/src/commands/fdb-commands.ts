@@ -120,15 +120,18 @@ export function addFdbCommands(program: Command, ctx: CliContext): void {
     .addOption(vniOption().makeOptionMandatory())
     .addOption(macOption().makeOptionMandatory());
   withJson(withController(clear));
-  helpAfter(clear, ['dvs fdb clear-duplicate --vni 100 --mac 02:00:00:00:00:05'], `{ "entry": FdbEntry | null }`);
+  helpAfter(
+    clear,
+    ['dvs fdb clear-duplicate --vni 100 --mac 02:00:00:00:00:05'],
+    `{ "entry": null, "cleared": { "vni", "mac" } }\n(entry is always null: read the new location with dvs fdb --mac)`,
+  );
   clear.action(async (opts: Opts & { vni: number; mac: string }) => {
-    const entry = await controllerClient(ctx, opts).clearDuplicate(opts.vni, opts.mac);
-    if (opts.json) printJson(ctx, { entry });
+    const answer = await controllerClient(ctx, opts).clearDuplicate(opts.vni, opts.mac);
+    if (opts.json) printJson(ctx, answer);
     else
       ctx.io.stdout(
-        entry
-          ? `cleared: vni ${entry.vni} ${entry.mac} now at ${entry.host ?? formatVtep(entry.vtep)}\n`
-          : `cleared: no current location (no agent reports it)\n`,
+        `cleared: vni ${answer.cleared.vni} ${answer.cleared.mac} (duplicate flag and move history dropped; ` +
+          `the controller re-decides its location: dvs fdb --mac ${answer.cleared.mac})\n`,
       );
   });
 }
