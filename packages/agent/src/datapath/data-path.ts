@@ -14,6 +14,7 @@ import type { ProbeHandler, ProbeTarget } from './probe.js';
 import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { traceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
@@ -339,6 +340,16 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
     };
+  }
+
+  /**
+   * What the pipeline would do with a frame (vni, src, dst[, ingress port]):
+   * read-only over the tables (nothing learned, sent or counted). Throws
+   * DataPathError DVS_PORT_NOT_FOUND for an unknown port.
+   */
+  trace(query: TraceQuery): TraceReport {
+    const { networks, ports, sockets } = this.pipeline;
+    return traceFrame({ networks, ports, sockets }, query);
   }
 
   // ---- internals ---------------------------------------------------------------
