@@ -32,6 +32,15 @@ function sample(tcp1Gbps: number, udp64RxPps: number, pingAvgMs: number, cpu: nu
     udp64RxPps,
     udp64SentPps: udp64RxPps * 2,
     udp64LossPct: 50,
+    udp64Loss: {
+      sent: 20,
+      lost: 10,
+      senderNic: 6,
+      agents: cpu === null ? null : 1,
+      hostSockets: 0,
+      receiverSocket: 3,
+      unaccounted: cpu === null ? 1 : 0,
+    },
     pingAvgMs,
     pingP99Ms: pingAvgMs * 2,
     pingLost: 0,
@@ -65,6 +74,12 @@ test('ratios are taken per run against that run’s kernel vxlan, then summarize
     /\| dvs-vxlan \| 10\.0 \(10\.0…10\.0\) % \| 10\.0 \(10\.0…10\.0\) % \| 50\.0 \(40\.0…60\.0\) % \| \+200/,
   );
   assert.match(md, /≥ 1\.2 Gb\/s \| 0\.80 Gb\/s \| NOT met/);
+  assert.deepEqual(s.loss['dvs-vxlan']!.agents, { median: 1, min: 1, max: 1, n: 3 });
+  assert.equal(s.loss['kernel-vxlan']!.agents, undefined, 'no agents, no agent drops');
+  assert.match(
+    md,
+    /\| kernel-vxlan \| 20 \(20…20\) \| 10 \(10…10\) \| 6 \(6…6\) \| – \| 0 \(0…0\) \| 3 \(3…3\) \| 1 \(1…1\) \|/,
+  );
 });
 
 test('a missing kernel baseline yields no ratio rather than a made-up one', () => {
@@ -99,6 +114,16 @@ test(
     const dvs = result.runs[0].samples['dvs-vxlan']!;
     assert.ok(dvs.agentCpuSecondsPerGB !== null && dvs.agentCpuSecondsPerGB > 0, 'agents used CPU to move data');
     assert.equal(result.runs[0].samples['kernel-vxlan']!.agentCpuSecondsPerGB, null);
+    // Every UDP packet lost is counted somewhere (a tun ring, an agent, a
+    // socket buffer); what no counter explains is only the end-of-test edge
+    // (drops after the last packet the receiver saw), a few per cent at most.
+    for (const name of ['kernel-vxlan', 'dvs-vxlan'] as const) {
+      const loss = result.runs[0].samples[name]!.udp64Loss;
+      assert.ok(loss.sent > 0 && loss.lost >= 0 && loss.lost <= loss.sent, `${name} ${JSON.stringify(loss)}`);
+      assert.ok(Math.abs(loss.unaccounted) <= 0.1 * loss.sent, `${name}: silent loss? ${JSON.stringify(loss)}`);
+    }
+    assert.equal(result.runs[0].samples['kernel-vxlan']!.udp64Loss.agents, null);
+    assert.equal(typeof dvs.udp64Loss.agents, 'number', 'dvs agents report their drops');
     const r = result.summary.ratios['dvs-vxlan']!;
     for (const key of ['tcp1', 'tcp4', 'udp64'] as const) {
       assert.ok(r[key] && r[key].median > 0 && Number.isFinite(r[key].median), `ratio ${key}`);

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LabError } from '../errors.js';
+import { lossBetween, readLossCounters, type UdpLoss } from './loss-accounting.js';
 import type { BuiltPath } from './topologies.js';
 
 export interface PathSample {
@@ -18,6 +19,8 @@ export interface PathSample {
   udp64RxPps: number;
   udp64SentPps: number;
   udp64LossPct: number;
+  /** Where the UDP test's lost packets went (loss-accounting.ts). */
+  udp64Loss: UdpLoss;
   pingAvgMs: number;
   pingP99Ms: number;
   pingLost: number;
@@ -131,7 +134,11 @@ export async function measurePath(path: BuiltPath, o: MeasureOptions): Promise<P
     const tcp1 = await iperf(path, [], o);
     const tcp4 = await iperf(path, ['-P', '4'], o);
     const cpuAfter = await agentCpuTicks(path.agentPids);
+    const lossBefore = await readLossCounters(path);
     const udp = await iperf(path, ['-u', '-l', '64', '-b', '0'], o);
+    // Let the last packets drain through the agents before counting.
+    await new Promise((res) => setTimeout(res, 300));
+    const lossAfter = await readLossCounters(path);
     const { rtts, lost } = await ping(path, o);
     const sorted = [...rtts].sort((a, b) => a - b);
     const r1 = tcp1.end!.sum_received!;
@@ -146,6 +153,7 @@ export async function measurePath(path: BuiltPath, o: MeasureOptions): Promise<P
       udp64RxPps: (u.packets - u.lost_packets) / u.seconds,
       udp64SentPps: u.packets / u.seconds,
       udp64LossPct: u.lost_percent,
+      udp64Loss: lossBetween(lossBefore, lossAfter, u.packets, u.lost_packets),
       pingAvgMs: sorted.length === 0 ? NaN : sorted.reduce((s, v) => s + v, 0) / sorted.length,
       pingP99Ms: percentile(sorted, 99),
       pingLost: lost,

@@ -5,6 +5,7 @@
  * spread), with issue 8's targets beside them. Rendered as Markdown; the JSON
  * file holds the same structure plus every raw sample.
  */
+import type { UdpLoss } from './loss-accounting.js';
 import type { PathSample } from './measure.js';
 import type { PathName } from './topologies.js';
 
@@ -33,8 +34,20 @@ export interface DatapathSummary {
   paths: Partial<Record<PathName, Partial<Record<keyof PathSample, Spread>>>>;
   /** dvs path → ratio (or µs delta) to kernel vxlan in the same run. */
   ratios: Partial<Record<PathName, Partial<Record<RatioKey, Spread>>>>;
+  /** Where the UDP test lost packets, per path (counts per run). */
+  loss: Partial<Record<PathName, Partial<Record<keyof UdpLoss, Spread>>>>;
   targets: TargetCheck[];
 }
+
+const LOSS_KEYS: ReadonlyArray<keyof UdpLoss> = [
+  'sent',
+  'lost',
+  'senderNic',
+  'agents',
+  'hostSockets',
+  'receiverSocket',
+  'unaccounted',
+];
 
 export const TARGETS = {
   tcp1Gbps: 1.2,
@@ -80,7 +93,7 @@ export function runRatios(dvs: PathSample, kernel: PathSample): Record<RatioKey,
 }
 
 export function summarize(runs: readonly RunRecord[]): DatapathSummary {
-  const summary: DatapathSummary = { paths: {}, ratios: {}, targets: [] };
+  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [] };
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.samples) as PathName[]))];
   for (const name of names) {
     const per: Partial<Record<keyof PathSample, Spread>> = {};
@@ -89,6 +102,14 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
       if (s) per[m] = s;
     }
     summary.paths[name] = per;
+    const loss: Partial<Record<keyof UdpLoss, Spread>> = {};
+    for (const k of LOSS_KEYS) {
+      const s = spread(
+        runs.map((r) => r.samples[name]?.udp64Loss?.[k]).filter((v): v is number => typeof v === 'number'),
+      );
+      if (s) loss[k] = s;
+    }
+    summary.loss[name] = loss;
     if (!name.startsWith('dvs')) continue;
     const perRun = runs
       .filter((r) => r.samples[name] && r.samples['kernel-vxlan'])
@@ -190,6 +211,21 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
   for (const [name, r] of Object.entries(summary.ratios)) {
     lines.push(
       `| ${name} | ${fmt(r?.tcp1, 1, 100)} % | ${fmt(r?.tcp4, 1, 100)} % | ${fmt(r?.udp64, 1, 100)} % | ${fmt(r?.pingAvgDeltaUs, 0, 1, true)} | ${fmt(r?.pingP99DeltaUs, 0, 1, true)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Where the 64 B UDP test lost packets (packets per run, median (min…max))',
+    '',
+    'sender NIC: TX dropped on the sending VM’s NIC (for a TAP: the tun ring full while the agent is busy); agents: their drop counters; host sockets: UDP receive-buffer drops in the host namespaces (the tunnel sockets); VM socket: the same in the receiving VM (iperf3 behind); unaccounted: lost minus all of these.',
+    '',
+    '| path | sent | lost | sender NIC | agents | host sockets | VM socket | unaccounted |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const [name, l] of Object.entries(summary.loss)) {
+    const f = (k: keyof UdpLoss) => fmt(l?.[k], 0);
+    lines.push(
+      `| ${name} | ${f('sent')} | ${f('lost')} | ${f('senderNic')} | ${f('agents')} | ${f('hostSockets')} | ${f('receiverSocket')} | ${f('unaccounted')} |`,
     );
   }
   lines.push(

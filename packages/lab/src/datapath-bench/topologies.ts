@@ -33,12 +33,15 @@ const VXLAN_PORT = 4789;
 
 export interface BuiltPath {
   name: PathName;
-  /** Sender VM (iperf3 client, ping source) and receiver VM. */
-  sender: { netns: string; address: string };
-  receiver: { netns: string; address: string };
+  /** Sender VM (iperf3 client, ping source) and receiver VM, with their NIC. */
+  sender: { netns: string; address: string; ifname: string };
+  receiver: { netns: string; address: string; ifname: string };
+  /** Host namespaces (none for the direct veth). */
+  hostNamespaces: string[];
   /** PIDs of the dvs agents on the path (empty for kernel paths). */
   agentPids: number[];
-  /** Agent logs (for failure messages). */
+  /** Agent admin sockets and logs (counters; failure messages). */
+  agentSockets: string[];
   agentLogs: string[];
   resources: BenchResources;
   /** Stops everything the path created; never throws. */
@@ -63,12 +66,18 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
   try {
     const va = await resources.namespace('va');
     const vb = await resources.namespace('vb');
-    const built = (agentPids: number[] = [], agentLogs: string[] = []): BuiltPath => ({
+    const built = (
+      ifnames: [string, string],
+      hostNamespaces: string[] = [],
+      agents: { pids: number[]; sockets: string[]; logs: string[] } = { pids: [], sockets: [], logs: [] },
+    ): BuiltPath => ({
       name,
-      sender: { netns: va, address: VM_ADDRESSES[0] },
-      receiver: { netns: vb, address: VM_ADDRESSES[1] },
-      agentPids,
-      agentLogs,
+      sender: { netns: va, address: VM_ADDRESSES[0], ifname: ifnames[0] },
+      receiver: { netns: vb, address: VM_ADDRESSES[1], ifname: ifnames[1] },
+      hostNamespaces,
+      agentPids: agents.pids,
+      agentSockets: agents.sockets,
+      agentLogs: agents.logs,
       resources,
       release,
     });
@@ -76,7 +85,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       await resources.ip(va, [`link add dvbv type veth peer name dvbw netns ${vb}`]);
       await vmInterface(resources, va, 'dvbv', 0);
       await vmInterface(resources, vb, 'dvbw', 1);
-      return built();
+      return built(['dvbv', 'dvbw']);
     }
     const hosts = [await resources.namespace('ha'), await resources.namespace('hb')];
     await resources.ip(hosts[0], [`link add dvbu type veth peer name dvbu netns ${hosts[1]}`]);
@@ -96,11 +105,10 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
         ]);
         await vmInterface(resources, vms[i], 'dvbv', i);
       }
-      return built();
+      return built(['dvbv', 'dvbv'], hosts);
     }
     dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
-    const pids: number[] = [];
-    const logs: string[] = [];
+    const agents = { pids: [] as number[], sockets: [] as string[], logs: [] as string[] };
     for (const [i, ns] of hosts.entries()) {
       const socket = join(dir, `h${i}.sock`);
       const config = join(dir, `h${i}.yaml`);
@@ -131,14 +139,15 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
         options.agentCwd,
       );
       if (child.pid === undefined) throw new LabError('DVS_LAB_COMMAND_FAILED', `could not start dvs-agent in ${ns}`);
-      pids.push(child.pid);
-      logs.push(log);
+      agents.pids.push(child.pid);
+      agents.sockets.push(socket);
+      agents.logs.push(log);
       await waitForAgent(socket, log, () => child.exitCode !== null, options.signal);
       // The agent created the TAP in the host; the "VM" takes it, as a hypervisor would.
       await resources.ip(ns, [`link set dvbtap netns ${vms[i]}`]);
       await vmInterface(resources, vms[i], 'dvbtap', i);
     }
-    return built(pids, logs);
+    return built(['dvbtap', 'dvbtap'], hosts, agents);
   } catch (e) {
     await release();
     throw e;
