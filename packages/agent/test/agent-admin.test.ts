@@ -72,6 +72,7 @@ test('list-commands lists the registry with usage, text and JSON', async () => {
     'fdb/flush',
     'peers/show',
     'counters/show',
+    'trace',
     'version',
   ]) {
     assert.ok(names.includes(n), n);
@@ -159,4 +160,30 @@ test('fdb/flush, counters/show and peers/show through the socket', async () => {
     ],
   );
   assert.match((await client.call('counters/show')).text, /unknown-vtep +0/);
+});
+
+test('trace explains the decision through the socket (text and JSON) and changes nothing', async () => {
+  const before = JSON.stringify((await client.call('counters/show')).data);
+  const r = await client.call('trace', ['100', '02:00:00:00:00:31', 'ff:ff:ff:ff:ff:ff', 'vm1']);
+  const data = r.data as {
+    decision: { action: string; outputs: { kind: string; vtep?: string; udpPort?: number; tunnelHeader?: string }[] };
+  };
+  assert.equal(data.decision.action, 'flood');
+  assert.deepEqual(data.decision.outputs, [
+    {
+      kind: 'vtep',
+      vtep: '198.51.100.2:4789',
+      address: '198.51.100.2',
+      udpPort: 4789,
+      encap: 'vxlan',
+      tunnelHeader: '0800000000006400',
+    },
+  ]);
+  assert.match(r.text, /^trace VNI 100 02:00:00:00:00:31 → ff:ff:ff:ff:ff:ff from port vm1/);
+  assert.match(r.text, /decision: flood: BUM frame\n {2}→ vxlan 198\.51\.100\.2:4789 udp 4789 header 0800000000006400/);
+  const unknown = await client.call('trace', ['999', '02:00:00:00:00:31', '02:00:00:00:00:32']);
+  assert.match(unknown.text, /decision: drop \(unknown-vni\)/);
+  assert.equal(JSON.stringify((await client.call('counters/show')).data), before, 'nothing counted');
+  await fails('trace', ['100', 'zz', '02:00:00:00:00:32'], 'DVS_BAD_ARGUMENT');
+  await fails('trace', ['100', '02:00:00:00:00:31', '02:00:00:00:00:32', 'vm9'], 'DVS_NOT_FOUND');
 });

@@ -4,6 +4,7 @@ import { parsePortMapping, type PortMapping } from '../config/port-mapping-text.
 import type { DataPath } from '../datapath/data-path.js';
 import type { PortView } from '../datapath/views.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
+import { renderTraceReport } from './render-trace.js';
 import { renderCounters, renderFdb, renderNetworks, renderPeers, renderPorts } from './render-text.js';
 
 /** What the admin commands need from the agent (the Agent class implements it; tests may fake it). */
@@ -17,7 +18,7 @@ export interface AgentControl {
   removePort(name: string): Promise<void>;
 }
 
-/** Registers the agent's commands: ports/*, fdb/*, peers/show, networks/show, counters/show, version. */
+/** Registers the agent's commands: ports/*, fdb/*, peers/show, networks/show, counters/show, trace, version. */
 export function registerAgentCommands(registry: CommandRegistry, agent: AgentControl): void {
   const dp = agent.dataPath;
   const vniArg = (text: string | undefined): number | undefined => {
@@ -164,6 +165,25 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     run: () => {
       const networks = dp.networkViews();
       return { text: renderNetworks(networks), data: networks };
+    },
+  });
+
+  registry.register({
+    name: 'trace',
+    usage: 'trace <vni> <src-mac> <dst-mac> [port]',
+    summary: "explain the data path's decision for such a frame (read-only: nothing learned or sent)",
+    minArgs: 3,
+    maxArgs: 4,
+    run: ([vniText, srcText, dstText, portName]) => {
+      // An unknown VNI is not an error here: the trace explains it as a drop.
+      const vni = /^\d+$/.test(vniText) ? Number(vniText) : NaN;
+      if (!isValidVni(vni)) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${vniText}" is not a VNI (1..16777215)`);
+      const src = parseMac(srcText);
+      if (src === null) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${srcText}" is not a MAC`);
+      const dst = parseMac(dstText);
+      if (dst === null) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${dstText}" is not a MAC`);
+      const report = dp.trace({ vni, src, dst, ...(portName === undefined ? {} : { port: portArg(portName) }) });
+      return { text: renderTraceReport(report), data: report };
     },
   });
 
