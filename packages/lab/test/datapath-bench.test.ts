@@ -16,6 +16,8 @@ import { runCommand } from '../src/command-runner.js';
 import { isBuilt } from '../src/repo-paths.js';
 import {
   BENCH_PREFIX,
+  lossBetween,
+  udpReceiveBufferErrors,
   renderMarkdown,
   runDatapathBench,
   summarize,
@@ -86,6 +88,33 @@ test('a missing kernel baseline yields no ratio rather than a made-up one', () =
   const s = summarize([{ run: 1, samples: { 'dvs-vxlan': sample(1, 1, 1, 1) } }]);
   assert.deepEqual(s.ratios['dvs-vxlan'], {});
   assert.equal(s.targets.find((t) => t.what.endsWith('/ kernel vxlan'))!.met, null);
+});
+
+test('loss accounting: RcvbufErrors from /proc/net/snmp, and the unexplained rest', () => {
+  const snmp = [
+    'Ip: Forwarding DefaultTTL',
+    'Ip: 1 64',
+    'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+    'Udp: 100 0 7 50 7 0 0 0 0',
+    'UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+    'UdpLite: 0 0 0 0 99 0 0 0 0',
+  ].join('\n');
+  assert.equal(udpReceiveBufferErrors(snmp), 7, 'the Udp line, not UdpLite');
+  assert.equal(udpReceiveBufferErrors('garbage'), 0);
+  const before = { senderNic: 10, agents: 2, hostSockets: 0, receiverSocket: 5 };
+  const after = { senderNic: 70, agents: 2, hostSockets: 4, receiverSocket: 25 };
+  assert.deepEqual(lossBetween(before, after, 1000, 90), {
+    sent: 1000,
+    lost: 90,
+    senderNic: 60,
+    agents: 0,
+    hostSockets: 4,
+    receiverSocket: 20,
+    unaccounted: 6,
+  });
+  const kernel = lossBetween({ ...before, agents: null }, { ...after, agents: null }, 1000, 84);
+  assert.equal(kernel.agents, null);
+  assert.equal(kernel.unaccounted, 0);
 });
 
 const root = process.getuid?.() === 0;

@@ -24,3 +24,10 @@ export {
   renderProfileSummary,
   type ProfileSummary,
 } from './cpu-profile-summary.js';
+export {
+  lossBetween,
+  readLossCounters,
+  udpReceiveBufferErrors,
+  type LossCounters,
+  type UdpLoss,
+} from './loss-accounting.js';
