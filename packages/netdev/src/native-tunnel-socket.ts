@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { NetdevError } from './errors.js';
 import { FdWatcher } from './fd-watcher.js';
 import { nativeBinding } from './native-binding.js';
@@ -8,6 +9,11 @@ import { toNetdevError } from './system-error.js';
 import { checkTunnelOptions } from './tunnel-address.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
 
+/** Errno number → symbol (os.constants.errno reversed). */
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, errno]) => [errno, name]));
+/** udpSend's drops array: [dropped, last refused errno, refusals by errno 0..133]. */
+const SEND_DROP_SLOTS = 2 + 134;
+
 /**
  * The Linux tunnel socket: sendmmsg/recvmmsg through the addon, readiness by
  * uv_poll on Node's loop. Every TunnelSocket contract in types.ts holds; in
@@ -15,9 +21,17 @@ import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types
  * call per batch, and nothing is copied in JS.
  */
 export class NativeTunnelSocket implements TunnelSocket {
-  readonly stats: TunnelSocketStats = { packetsReceived: 0, packetsSent: 0, recvDropsTooBig: 0, sendDropsInvalid: 0 };
+  readonly stats: TunnelSocketStats = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    recvDropsTooBig: 0,
+    sendDropsInvalid: 0,
+    sendDropsByErrno: {},
+  };
   private readonly watcher: FdWatcher;
   private readonly drops = new Float64Array(1);
+  private readonly sendDrops = new Float64Array(SEND_DROP_SLOTS);
+  private lastRefusal: string | null = null;
   private readonly slotList = new SlotList();
   private isClosed = false;
 
@@ -33,6 +47,10 @@ export class NativeTunnelSocket implements TunnelSocket {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  get lastSendError(): string | null {
+    return this.lastRefusal;
   }
 
   recv(batch: PacketBatch, headroom: number): number {
@@ -66,7 +84,10 @@ export class NativeTunnelSocket implements TunnelSocket {
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
     this.assertOpen();
     checkSlots(batch, slots, n);
-    this.drops[0] = 0;
+    const drops = this.sendDrops;
+    drops[0] = 0;
+    drops[1] = 0;
+    this.lastRefusal = null;
     let taken: number;
     try {
       taken = nativeBinding().udpSend(
@@ -83,14 +104,28 @@ export class NativeTunnelSocket implements TunnelSocket {
         batch.ipv6,
         batch.port,
         this.family,
-        this.drops,
+        drops,
       );
     } catch (err) {
       throw toNetdevError(err, `send on ${this.localAddress}:${this.localPort}`);
     }
-    this.stats.sendDropsInvalid += this.drops[0];
-    this.stats.packetsSent += taken - this.drops[0];
+    this.stats.sendDropsInvalid += drops[0];
+    this.stats.packetsSent += taken - drops[0];
+    if (drops[1] !== 0) this.recordRefusals();
     return taken;
+  }
+
+  /** Off the common path: only after a send() in which the kernel refused a datagram. */
+  private recordRefusals(): void {
+    const drops = this.sendDrops;
+    this.lastRefusal = ERRNO_NAMES.get(drops[1]) ?? `ERRNO${drops[1]}`;
+    const byErrno = (this.stats.sendDropsByErrno ??= {});
+    for (let e = 0; e < SEND_DROP_SLOTS - 2; e++) {
+      if (drops[2 + e] === 0) continue;
+      const name = ERRNO_NAMES.get(e) ?? `ERRNO${e}`;
+      byErrno[name] = (byErrno[name] ?? 0) + drops[2 + e];
+      drops[2 + e] = 0;
+    }
   }
 
   onReadable(handler: (() => void) | null): void {

@@ -82,6 +82,11 @@ export interface TunnelSocketStats {
   recvDropsTooBig: number;
   /** Packets whose slot had no valid destination (family not 4/6, or family not usable on this socket), or the kernel refused (EINVAL, EMSGSIZE, unreachable): consumed, not sent. */
   sendDropsInvalid: number;
+  /**
+   * Datagrams the kernel refused, by errno symbol ({ ENETUNREACH: 3 }); they
+   * are also in sendDropsInvalid. Optional: kept by the native socket.
+   */
+  sendDropsByErrno?: Record<string, number>;
 }
 
 /**
@@ -120,6 +125,14 @@ export interface TunnelSocket {
   onWritable?(handler: (() => void) | null): void;
   /** Counters kept by the socket. Optional: every dvs implementation has them. */
   readonly stats?: TunnelSocketStats;
+  /**
+   * The errno symbol ('ENETUNREACH', 'EHOSTUNREACH', …) of the last datagram
+   * the kernel refused during the most recent send() call, or null when that
+   * call had no refusal. send() counts such a datagram as consumed (it is
+   * dropped, not retried), so this is how a caller learns it was not sent.
+   * Optional: kept by the native socket.
+   */
+  readonly lastSendError?: string | null;
 }
 
 export interface OpenTapOptions {

@@ -185,6 +185,12 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
 // udpSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, family, ipv4, ipv6, port,
 //         socketFamily 4|6, drops) -> slots consumed from the front (sent, or
 //   dropped as invalid and counted in drops[0]); stops at EAGAIN.
+//   drops is a Float64Array; when it is long enough the kernel's refusals are
+//   also reported, because a datagram dropped for ENETUNREACH must not look
+//   sent to a caller that asks why (tunnel health's `no route`):
+//     drops[1]      errno of the last datagram the kernel refused (0: none);
+//                   the caller zeroes it before the call
+//     drops[2 + e]  datagrams refused with errno e (e < length - 2)
 Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, socketFamily;
@@ -197,6 +203,13 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   if (!ReadAddressView(info, 8, batch.capacity, &addr) || !ReadInt(info, 12, &socketFamily)) return Napi::Value();
   double* drops = ReadCounter(info, 13);
   if (drops == nullptr) return Napi::Value();
+  const size_t dropSlots = info[13].As<Napi::TypedArray>().ElementLength();
+  auto refused = [&](int err) {
+    drops[0] += 1;
+    if (dropSlots < 2) return;
+    drops[1] = err;
+    if (static_cast<size_t>(err) + 2 < dropSlots) drops[2 + err] += 1;
+  };
   MessageScratch* s = Scratch();
   if (n > kMaxBatch) n = kMaxBatch;
 
@@ -255,7 +268,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       if (err == EINTR) continue;
       if (err == EAGAIN) break;
       if (IsDroppableSendError(err)) {
-        drops[0] += 1;
+        refused(err);
         done++;
         continue;
       }
