@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeFrameDevice, FakeUdpNetwork } from '@dvs/netdev/testing';
-import { PacketBatch } from '@dvs/netdev';
+import { PacketBatch, type TunnelSocket } from '@dvs/netdev';
 import { DataPath, PROBE_ETHERTYPE, PROBE_MAC, type Vtep } from '../src/datapath/index.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
@@ -126,6 +126,30 @@ test('probe frames are diverted to the probe handler, never switched; sendProbe 
   } finally {
     stopAll(a, b);
   }
+});
+
+test('sendProbe: a datagram the socket consumed but the kernel refused is a failed send, with its errno', () => {
+  const dp = new DataPath({ agingTimer: false });
+  let refusal: string | null = 'ENETUNREACH';
+  const socket: TunnelSocket = {
+    localAddress: HOST_A,
+    localPort: 4789,
+    recv: () => 0,
+    send: (_batch, _slots, n) => n, // consumed, as the native socket does with a refused datagram
+    onReadable: () => {},
+    close: () => {},
+    get lastSendError() {
+      return refusal;
+    },
+  };
+  dp.attachSocket('vxlan', socket);
+  const target = { vtep: { address: HOST_B, port: 4789 }, encap: 'vxlan' as const, vni: 100 };
+  const probe = frame(PROBE_MAC, mac('02:64:76:73:00:01'), 20, PROBE_ETHERTYPE);
+  assert.equal(dp.sendProbe(target, probe), false);
+  assert.equal(dp.lastProbeSendError(), 'ENETUNREACH');
+  refusal = null;
+  assert.equal(dp.sendProbe(target, probe), true);
+  assert.equal(dp.lastProbeSendError(), null);
 });
 
 test('apply() rejects invalid changes without throwing and without half-applying', () => {

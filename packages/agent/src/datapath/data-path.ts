@@ -207,7 +207,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   /**
    * Sends one probe frame to a VTEP over the encap's socket, inside a tunnel
    * header for `vni`. Returns false when there is no socket for the encap, the
-   * address is not IPv4, the frame does not fit, or the socket refused it.
+   * address is not IP text, the frame does not fit, or the socket (or the
+   * kernel behind it: no route, …) refused it; lastProbeSendError() says why.
    */
   sendProbe(target: ProbeTarget, frame: Uint8Array): boolean {
     const socket = this.pipeline.sockets.get(target.encap);
@@ -227,7 +228,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.probeSendError = null;
     try {
       sent = socket.socket.send(b, PROBE_SLOTS, 1);
+      // A datagram the kernel refused (ENETUNREACH, …) is consumed, not sent: the socket says why.
+      const refused = socket.socket.lastSendError;
       if (sent !== 1) this.probeSendError = 'EAGAIN';
+      else if (refused !== undefined && refused !== null) {
+        sent = 0;
+        this.probeSendError = refused;
+      }
     } catch (err) {
       this.probeSendError =
         (err as { errno?: unknown }).errno === undefined ? 'ESENDFAILED' : String((err as { errno: unknown }).errno);
