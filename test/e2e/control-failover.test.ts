@@ -1,0 +1,219 @@
+// Controller failover (issue 5's proof): two dvs-controller replicas on one
+// etcd, real agents and VMs in the namespace lab. The leader is SIGKILLed;
+// the standby takes over, and through it a network created afterwards
+// carries traffic between VMs on different hosts, and a MAC move in it lands
+// in the new leader's FDB while traffic follows the VM.
+//
+// The lab runs etcd and one controller (`lab-<id>`, on the underlay, reached
+// through the lab's unix-socket forwarder); this file starts the second
+// replica in the same underlay namespace with its API on a unix socket. The
+// first to campaign leads; which one that is is read from /healthz, not
+// assumed. The killed leader's election lease runs out after its TTL (10 s),
+// then the standby leads.
+//
+// No timing thresholds in assertions; waits fail after generous deadlines.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { Lab, ControllerClient, migrateVm, underlayNamespace, type VmState } from '@dvs/lab';
+import { NetnsLab } from '../support/netns-lab.js';
+import { waitFor } from '../support/run-command.js';
+import { attachVmToAgent } from '../support/lab-vms.js';
+
+const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
+const VNI = 100;
+const NEW_VNI = 300;
+
+let lab: Lab | null = null;
+/** Holds the second controller replica (stopped by pid in after()). */
+const extra = new NetnsLab('dvr');
+
+interface Replica {
+  id: string;
+  client: ControllerClient;
+  socketPath: string;
+  /** Its process: the lab's recorded pid, or our child. */
+  pid: number;
+  child: ChildProcess | null;
+}
+const replicas: Replica[] = [];
+
+before(async () => {
+  lab = await Lab.up({ spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
+  const first = lab.state.processes.find((p) => p.role === 'controller')!;
+  const firstSocket = lab.state.controller!.socketPath!;
+  replicas.push({
+    id: `lab-${lab.id}`,
+    client: new ControllerClient(firstSocket),
+    socketPath: firstSocket,
+    pid: first.pid,
+    child: null,
+  });
+
+  const dir = await extra.tempDir();
+  const socketPath = join(dir, 'standby.sock');
+  const id = `standby-${lab.id}`;
+  const child = extra.spawn(
+    underlayNamespace(lab.id),
+    [
+      process.execPath,
+      CONTROLLER_MAIN,
+      '--etcd',
+      lab.state.etcd!.endpoints.join(','),
+      '--listen',
+      socketPath,
+      '--id',
+      id,
+    ],
+    join(dir, 'standby.log'),
+  );
+  const client = new ControllerClient(socketPath);
+  await waitFor(
+    'second controller healthy',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
+      return client.healthy();
+    },
+    20_000,
+    100,
+  );
+  replicas.push({ id, client, socketPath, pid: child.pid!, child });
+});
+
+after(async () => {
+  await extra.cleanup();
+  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
+});
+
+interface Health {
+  id: string;
+  leader: boolean;
+}
+interface Status {
+  controller: { id: string; leader: boolean; leaderId: string | null };
+}
+interface FdbEntry {
+  mac: string;
+  host: string | null;
+  seq: number;
+  moves: number;
+}
+
+async function health(r: Replica): Promise<Health> {
+  return (await r.client.send('GET', '/healthz', undefined, 2000)).body as Health;
+}
+
+async function leaderIdSeenBy(r: Replica): Promise<string | null> {
+  return ((await r.client.send('GET', '/v1/status')).body as Status).controller.leaderId;
+}
+
+async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry | undefined> {
+  return (await r.client.fdb(vni, mac)).find((e) => e.mac === mac) as FdbEntry | undefined;
+}
+
+async function pingOk(from: VmState, to: VmState): Promise<boolean> {
+  const r = await lab!.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
+  return / 0% packet loss/.test(r.stdout);
+}
+
+async function waitPing(from: VmState, to: VmState, why: string): Promise<void> {
+  await waitFor(`${from.name} → ${to.name} ${why}`, () => pingOk(from, to), 30_000, 100);
+}
+
+function waitExit(pid: number): Promise<unknown> {
+  return waitFor(
+    `pid ${pid} gone`,
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+  );
+}
+
+test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {
+  const l = lab!;
+  // One leader, and both replicas name it.
+  const leader = await waitFor('one leader that both replicas name', async () => {
+    const states = await Promise.all(replicas.map(health));
+    const leaders = replicas.filter((_, i) => states[i]!.leader);
+    if (leaders.length !== 1) return undefined;
+    const seen = await Promise.all(replicas.map(leaderIdSeenBy));
+    return seen.every((id) => id === leaders[0]!.id) ? leaders[0] : undefined;
+  });
+  const standby = replicas.find((r) => r !== leader)!;
+  const [a, b] = [l.vm('vm1'), l.vm('vm2')];
+  await waitPing(a, b, 'before the failover');
+
+  process.kill(leader.pid, 'SIGKILL');
+  const killedAt = Date.now();
+  await waitExit(leader.pid);
+  await waitFor(
+    `${standby.id} leads`,
+    async () => (await health(standby)).leader && (await leaderIdSeenBy(standby)) === standby.id,
+    30_000,
+    200,
+  );
+  t.diagnostic(`${leader.id} SIGKILLed; ${standby.id} leads ${Date.now() - killedAt} ms later (election TTL 10 s)`);
+  // The lab's own views (migration observers) follow the surviving replica.
+  l.state.controller = { url: `unix:${standby.socketPath}`, socketPath: standby.socketPath };
+  await l.save();
+  // Known MACs kept working throughout.
+  await waitPing(a, b, 'after the failover');
+
+  // A network created through the new leader reaches every agent.
+  const created = await standby.client.send('POST', '/v1/networks', {
+    vni: NEW_VNI,
+    name: 'after-failover',
+    encap: 'vxlan',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  for (const h of l.state.hosts) {
+    await waitFor(`${h.name} has network ${NEW_VNI}`, async () => {
+      const { data } = await l.admin(h.name).call('networks/show');
+      return (data as { vni: number }[]).some((n) => n.vni === NEW_VNI);
+    });
+  }
+
+  // VMs plugged into it on h1 and h2 reach each other across the hosts.
+  const x = await attachVmToAgent(l, { number: 50, host: 'h1', vni: NEW_VNI, subnet: 1 });
+  const y = await attachVmToAgent(l, { number: 51, host: 'h2', vni: NEW_VNI, subnet: 1 });
+  await waitPing(x, y, 'in the new network');
+  await waitPing(y, x, 'in the new network');
+  // The new leader computed its table and flood list from the agents' reports.
+  const xMac = x.mac.toLowerCase();
+  const placed = await waitFor(`${standby.id} places ${x.name} at h1`, async () => {
+    const e = await entryAt(standby, NEW_VNI, xMac);
+    return e?.host === 'h1' ? e : undefined;
+  });
+  await waitFor(`${standby.id} places ${y.name} at h2`, async () => {
+    return (await entryAt(standby, NEW_VNI, y.mac.toLowerCase()))?.host === 'h2';
+  });
+  const flood = await standby.client.send('GET', `/v1/flood?vni=${NEW_VNI}`);
+  const members = (flood.body as { floodLists: { members: { host: string | null }[] }[] }).floodLists[0]!.members;
+  assert.deepEqual(members.map((m) => m.host).sort(), ['h1', 'h2']);
+
+  // x moves to h3 (QEMU-style, the lab's migration): the new leader records
+  // the move with seq + 1, every agent follows, and so does traffic.
+  const report = await migrateVm(l, x.name, 'h3', { timeoutMs: 15_000 });
+  const moved = await waitFor(`${standby.id} places ${x.name} at h3`, async () => {
+    const e = await entryAt(standby, NEW_VNI, xMac);
+    return e?.host === 'h3' ? e : undefined;
+  });
+  assert.equal(moved.seq, placed.seq + 1);
+  assert.equal(moved.moves, placed.moves + 1);
+  assert.notEqual(report.agentsConvergedMs, null, JSON.stringify(report.observers));
+  assert.notEqual(report.controllerConvergedMs, null, JSON.stringify(report.observers));
+  assert.equal(report.flaps, 0);
+  t.diagnostic(
+    `move h1 → h3: agents converged in ${report.agentsConvergedMs} ms, the new leader in ${report.controllerConvergedMs} ms`,
+  );
+  await waitPing(y, x, 'after the move');
+  await waitPing(x, y, 'after the move');
+});
