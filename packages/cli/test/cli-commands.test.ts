@@ -276,3 +276,64 @@ test('trace: controller-side explanation labelled as such; --agent falls back to
   );
   assert.equal((body as unknown as { host: string }).host, 'host-a', "the ingress is the agent's host (version)");
 });
+
+test("trace: with --socket the agent's data path answers (labelled), the port is passed on, a drop exits 1", async () => {
+  const report = (args: string[]) => ({
+    vni: Number(args[0]),
+    src: args[1],
+    dst: args[2],
+    port: args[3] ?? null,
+    steps: [{ step: 'lookup', result: 'FDB miss: flood' }],
+    decision:
+      args[0] === '999'
+        ? { action: 'drop', dropReason: 'unknown-vni', reason: 'VNI 999 is not a network on this host', outputs: [] }
+        : {
+            action: 'flood',
+            dropReason: null,
+            reason: 'unknown unicast',
+            outputs: [
+              {
+                kind: 'vtep',
+                vtep: '192.0.2.2:4789',
+                address: '192.0.2.2',
+                udpPort: 4789,
+                encap: 'vxlan',
+                tunnelHeader: '0800000000006400',
+              },
+            ],
+          },
+  });
+  const dataPath = await new FakeAgent()
+    .on('trace', (args) => ({ text: `trace VNI ${args[0]} (agent text)\n`, data: report(args) }))
+    .on('version', () => ({ text: 'dvs-agent', data: { version: '0.1.0', host: 'host-a' } }))
+    .start();
+  try {
+    const base = ['trace', '--vni', '100', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:09'];
+    const asked = controller.requests.length;
+    const text = await runDvs([...base, '--socket', dataPath.path, '--port', 'tap0'], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout, `source: data path (agent ${dataPath.path})\ntrace VNI 100 (agent text)\n`);
+    assert.deepEqual(dataPath.calls[0], {
+      command: 'trace',
+      args: ['100', '02:00:00:00:00:01', '02:00:00:00:00:09', 'tap0'],
+    });
+    const json = await runDvs([...base, '--socket', dataPath.path, '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout) as { source: string; host: string; port: null; decision: unknown };
+    assert.equal(body.source, `data path (agent ${dataPath.path})`);
+    assert.equal(body.host, 'host-a');
+    assert.deepEqual(body.decision, report(['100']).decision);
+    assert.equal(controller.requests.length, asked, 'the data path answered alone: the controller was not asked');
+    const dropped = await runDvs(
+      ['trace', '--vni', '999', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:09', '--socket', dataPath.path],
+      env,
+    );
+    assert.equal(dropped.code, 1);
+    const portWithoutAgent = await runDvs([...base, '--port', 'tap0'], env);
+    assert.equal(portWithoutAgent.code, 2);
+    assert.match(portWithoutAgent.stderr, /--port names a port of an agent: add --agent or --socket/);
+    assert.ok(!hasStackTrace(portWithoutAgent.stderr));
+  } finally {
+    await dataPath.stop();
+  }
+});

@@ -1,8 +1,10 @@
 /**
  * `dvs trace`: what the data path does with a frame (vni, src, dst) entering
- * at a host. With --agent, the local agent is asked first (`trace` admin
- * command); an agent without one contributes its FDB (`fdb/show`) and the CLI
- * explains the rest from the controller's tables, saying so in `source`.
+ * at a host. With --agent or --socket, the agent's own data path answers
+ * (its `trace` admin command, read from its tables: "data path (agent …)");
+ * an agent without that command contributes its FDB (`fdb/show`) and the CLI
+ * explains the rest from the controller's tables. Without an agent socket the
+ * explanation comes from the controller's tables alone. `source` says which.
  */
 import { Option, type Command } from 'commander';
 import {
@@ -13,7 +15,7 @@ import {
   type ControllerOption,
   type SocketOption,
 } from '../cli-context.js';
-import { AgentCommandError, EXIT_OK, EXIT_PROBLEM } from '../cli-errors.js';
+import { AgentCommandError, EXIT_OK, EXIT_PROBLEM, UsageError } from '../cli-errors.js';
 import { explainTrace, renderTrace, type AgentFdbRow, type TraceTables } from '../trace/trace-explain.js';
 import { parseHost, parseMac, parseVni } from '../validate.js';
 import { printJson } from '../view-runner.js';
@@ -24,6 +26,7 @@ interface TraceOpts extends ControllerOption, SocketOption {
   src: string;
   dst: string;
   host?: string;
+  port?: string;
   agent?: boolean;
   json?: boolean;
 }
@@ -60,7 +63,11 @@ export function addTraceCommand(program: Command, ctx: CliContext): void {
         .makeOptionMandatory(),
     )
     .option('--host <host>', 'host where the frame enters (default: where the FDB places --src)', parseHost)
-    .option('--agent', "ask this host's agent (its trace command, else its FDB) in addition to the controller");
+    .option('--port <name>', "ingress port on the agent's host (classifies the frame: access VNI or trunk VLAN)")
+    .option(
+      '--agent',
+      "ask this host's agent: its data path's trace (else its FDB with the controller's tables); implied by --socket",
+    );
   withJson(withSocket(withController(trace)));
   helpAfter(
     trace,
@@ -68,31 +75,51 @@ export function addTraceCommand(program: Command, ctx: CliContext): void {
       'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst 02:00:00:00:00:02',
       'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst ff:ff:ff:ff:ff:ff --host host-a',
       'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst 02:00:00:00:00:02 --agent --json',
+      'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst ff:ff:ff:ff:ff:ff --socket /run/dvs/agent.sock --port tap0',
     ],
     `{ "source", "vni", "src", "dst", "host",
   "steps": [ { "step": "network"|"source"|"ingress"|"classify"|"lookup"|"output", "result" } ],
   "decision": { "action": "deliver-local"|"encap"|"flood"|"drop"|"unknown", "reason",
                 "outputs": [ { "kind": "port"|"vtep", "host", "port"?, "vtep"?, "encap"?, "tunnel"? } ] },
   "warnings": [ string ] }
+From the agent's data path ("source": "data path (agent <socket>)") the steps are
+  "classify"|"network"|"mtu"|"source"|"lookup"|"output", "port" is the ingress port or null,
+  "decision" adds "dropReason" (the drop counter) and outputs are
+  { "kind": "port", "port", "vlan" } | { "kind": "vtep", "vtep", "address", "udpPort", "encap", "tunnelHeader" }.
 "source" says which tables the explanation comes from. Exit 1 when the frame is dropped or cannot be placed.`,
   );
   trace.action(async (opts: TraceOpts) => {
     let agentFdb: AgentFdbRow[] | null = null;
     let source = 'controller tables (an explanation from the cluster view, not a run through the data path)';
-    if (opts.agent) {
+    const askAgent = opts.agent === true || opts.socket !== undefined;
+    if (opts.port !== undefined && !askAgent)
+      throw new UsageError('--port names a port of an agent: add --agent or --socket <path>');
+    if (askAgent) {
       const agent = adminClient(ctx, opts);
       try {
-        const answer = await agent.call('trace', [String(opts.vni), opts.src, opts.dst]).catch((error: unknown) => {
+        const args = [String(opts.vni), opts.src, opts.dst, ...(opts.port === undefined ? [] : [opts.port])];
+        const answer = await agent.call('trace', args).catch((error: unknown) => {
           if (error instanceof AgentCommandError && error.agentCode === 'DVS_UNKNOWN_COMMAND') return null;
           throw error;
         });
         if (answer !== null) {
-          if (opts.json)
-            printJson(ctx, { source: `agent data path (${agentSocketPath(ctx, opts)})`, agent: answer.data });
-          else ctx.io.stdout(`source: agent data path (${agentSocketPath(ctx, opts)})\n${answer.text}\n`);
-          ctx.exitCode = EXIT_OK;
+          const dataPathSource = `data path (agent ${agentSocketPath(ctx, opts)})`;
+          const report = answer.data as { decision?: { action?: string } };
+          if (opts.json) {
+            const version = await agent.call('version').catch(() => null);
+            const host = (version?.data as { host?: unknown } | null | undefined)?.host;
+            printJson(ctx, {
+              source: dataPathSource,
+              host: typeof host === 'string' ? host : null,
+              ...report,
+              warnings: [],
+            });
+          } else ctx.io.stdout(`source: ${dataPathSource}\n${answer.text.replace(/\n$/, '')}\n`);
+          ctx.exitCode = report.decision?.action === 'drop' ? EXIT_PROBLEM : EXIT_OK;
           return;
         }
+        if (opts.port !== undefined)
+          throw new UsageError('--port needs an agent with the trace command; this agent has none (upgrade it)');
         const fdb = await agent.call('fdb/show', [String(opts.vni)]);
         agentFdb = Array.isArray(fdb.data)
           ? (fdb.data as AgentFdbRow[])
