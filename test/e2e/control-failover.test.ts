@@ -16,7 +16,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import { Lab, ControllerClient, migrateVm, underlayNamespace, type VmState } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { waitFor } from '../support/run-command.js';
@@ -33,10 +32,11 @@ const extra = new NetnsLab('dvr');
 interface Replica {
   id: string;
   client: ControllerClient;
+  /** Its API as the lab state records it, and the unix socket that reaches it. */
+  url: string;
   socketPath: string;
-  /** Its process: the lab's recorded pid, or our child. */
+  /** Its process: the lab's recorded one, or the one this file started. */
   pid: number;
-  child: ChildProcess | null;
 }
 const replicas: Replica[] = [];
 
@@ -47,9 +47,9 @@ before(async () => {
   replicas.push({
     id: `lab-${lab.id}`,
     client: new ControllerClient(firstSocket),
+    url: lab.state.controller!.url,
     socketPath: firstSocket,
     pid: first.pid,
-    child: null,
   });
 
   const dir = await extra.tempDir();
@@ -79,7 +79,7 @@ before(async () => {
     20_000,
     100,
   );
-  replicas.push({ id, client, socketPath, pid: child.pid!, child });
+  replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
 });
 
 after(async () => {
@@ -162,7 +162,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   );
   t.diagnostic(`${leader.id} SIGKILLed; ${standby.id} leads ${Date.now() - killedAt} ms later (election TTL 10 s)`);
   // The lab's own views (migration observers) follow the surviving replica.
-  l.state.controller = { url: `unix:${standby.socketPath}`, socketPath: standby.socketPath };
+  l.state.controller = { url: standby.url, socketPath: standby.socketPath };
   await l.save();
   // Known MACs kept working throughout.
   await waitPing(a, b, 'after the failover');
