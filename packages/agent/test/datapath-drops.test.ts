@@ -240,12 +240,12 @@ test('a batch that throws (a failing event listener) is abandoned and counted; s
   }
 });
 
-test('a probe from a VTEP that left this VNI (known in another network of the encap) is still handed over; other frames from it are not', async () => {
+test('a probe from a VTEP that left this VNI (its address known in another network) is still handed over; other frames from it are not', async () => {
   const { a, b } = twoHosts();
   try {
-    // Both hosts in VNI 100 and 101 (VXLAN); then A leaves B's VNI 101 flood list,
-    // as when A's last VM in VNI 101 migrates away.
-    networkOnBoth(a, b, 100);
+    // Both hosts in VNI 100 (GRE-in-UDP) and 101 (VXLAN); then A leaves B's VNI 101
+    // flood list, as when A's last VM in VNI 101 migrates away.
+    networkOnBoth(a, b, 100, 'gre-udp');
     networkOnBoth(a, b, 101);
     b.dp.apply([{ kind: 'flood:set', vni: 101, vteps: [] }]);
     const got: [Vtep, number][] = [];
@@ -253,12 +253,19 @@ test('a probe from a VTEP that left this VNI (known in another network of the en
     const probe = frame(PROBE_MAC, mac('02:64:76:73:00:02'), 20, PROBE_ETHERTYPE);
     assert.equal(a.dp.sendProbe({ vtep: { address: HOST_B, port: 4789 }, encap: 'vxlan', vni: 101 }, probe), true);
     await settle();
+    // Handed over as coming from the VXLAN port it used, so the reply goes back over VXLAN.
     assert.deepEqual(got, [[{ address: HOST_A, port: 4789 }, 101]]);
     const before = b.dp.counters().drops['unknown-vtep'] ?? 0;
     const tapA = a.addPort({ name: 'vm', mode: 'access', vni: 101 });
     tapA.inject(frame(BROADCAST, VM, 46));
     await settle();
     assert.equal(b.dp.counters().drops['unknown-vtep'] ?? 0, before + 1, 'a data frame from it is still unknown-vtep');
+    // An address known in no network: the probe is dropped too.
+    b.dp.apply([{ kind: 'flood:set', vni: 100, vteps: [] }]);
+    a.dp.sendProbe({ vtep: { address: HOST_B, port: 4789 }, encap: 'vxlan', vni: 101 }, probe);
+    await settle();
+    assert.equal(got.length, 1);
+    assert.equal(b.dp.counters().drops['unknown-vtep'] ?? 0, before + 2);
   } finally {
     stopAll(a, b);
   }

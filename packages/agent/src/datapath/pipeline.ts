@@ -41,7 +41,7 @@
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
-import type { Encap } from './control-surface.js';
+import type { Encap, Vtep } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
 import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';
@@ -259,7 +259,7 @@ export class Pipeline {
         : family === 6
           ? net.knownVteps.getV6(batch.ipv6, i * 16)
           : undefined;
-    if (peer === undefined) return this.probeFromOtherVni(target.encap, vni, batch, i);
+    if (peer === undefined) return this.probeFromOtherVni(vni, batch, i);
     peer.counters.rxFrames++;
     peer.counters.rxBytes += len;
     const off = start + TUNNEL_HEADER_LENGTH;
@@ -274,7 +274,7 @@ export class Pipeline {
       dstHigh === PROBE_MAC_HIGH &&
       ((buf[off + 12] << 8) | buf[off + 13]) === PROBE_ETHERTYPE
     ) {
-      return this.divertProbe(peer, vni, batch, off, flen);
+      return this.divertProbe(peer.vtep, vni, batch, off, flen);
     }
     if (flen - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
@@ -318,12 +318,13 @@ export class Pipeline {
   /**
    * The unknown-VTEP path. A tunnel probe tests the path between two hosts, not
    * one VNI: its sender may have just left this VNI's flood list (its last VM
-   * there migrated away) while the tunnel itself is fine. So a probe frame from
-   * a VTEP known in any network of the same encap is still handed over; every
-   * other frame is dropped as unknown-vtep. Off the hot path: only frames from
-   * VTEPs unknown to the VNI come here.
+   * there migrated away) while the path itself is fine. So a probe frame from
+   * an address known in any network is still handed over, as coming from its
+   * real source port (the reply must go back over the encap it came in on);
+   * every other frame is dropped as unknown-vtep. Off the hot path: only
+   * frames from VTEPs unknown to the VNI come here.
    */
-  private probeFromOtherVni(encap: Encap, vni: number, batch: PacketBatch, i: number): void {
+  private probeFromOtherVni(vni: number, batch: PacketBatch, i: number): void {
     const buf = batch.buffer;
     const off = batch.start(i) + TUNNEL_HEADER_LENGTH;
     const flen = batch.lengths[i] - TUNNEL_HEADER_LENGTH;
@@ -335,7 +336,6 @@ export class Pipeline {
     if (!isProbe) return this.drop('unknown-vtep');
     const family = batch.family[i];
     for (const net of this.networks.values()) {
-      if (net.spec.encap !== encap) continue;
       const peer =
         family === 4
           ? net.knownVteps.get(batch.ipv4[i])
@@ -343,20 +343,19 @@ export class Pipeline {
             ? net.knownVteps.getV6(batch.ipv6, i * 16)
             : undefined;
       if (peer === undefined) continue;
-      peer.counters.rxFrames++;
-      peer.counters.rxBytes += batch.lengths[i];
       batch.offsets[i] += TUNNEL_HEADER_LENGTH;
       batch.lengths[i] = flen;
-      return this.divertProbe(peer, vni, batch, off, flen);
+      const source = peer.vtep.port === batch.port[i] ? peer.vtep : { address: peer.vtep.address, port: batch.port[i] };
+      return this.divertProbe(source, vni, batch, off, flen);
     }
     return this.drop('unknown-vtep');
   }
 
-  private divertProbe(peer: Peer, vni: number, batch: PacketBatch, off: number, len: number): void {
+  private divertProbe(source: Vtep, vni: number, batch: PacketBatch, off: number, len: number): void {
     const handler = this.probeHandler;
     if (handler === null) return this.drop('probe-unhandled');
     try {
-      handler(peer.vtep, vni, batch.buffer.subarray(off, off + len));
+      handler(source, vni, batch.buffer.subarray(off, off + len));
     } catch {
       // A failing probe handler must not stop the data path.
     }
