@@ -43,7 +43,15 @@ export interface NativeBinding {
   udpRecv(fd: number, ...args: [...BatchArgs, headroom: number, ...AddressArgs, drops: Float64Array]): number;
   udpSend(
     fd: number,
-    ...args: [...BatchArgs, slots: Uint32Array, n: number, ...AddressArgs, socketFamily: number, drops: Float64Array]
+    ...args: [
+      ...BatchArgs,
+      slots: Uint32Array,
+      n: number,
+      ...AddressArgs,
+      socketFamily: number,
+      drops: Float64Array,
+      gso?: Float64Array,
+    ]
   ): number;
   packetOpen(ifname: string): number;
   packetRecv(fd: number, ...args: [...BatchArgs, headroom: number]): number;

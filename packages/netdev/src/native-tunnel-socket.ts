@@ -13,12 +13,16 @@ import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, errno]) => [errno, name]));
 /** udpSend's drops array: [dropped, last refused errno, refusals by errno 0..133]. */
 const SEND_DROP_SLOTS = 2 + 134;
+/** udpSend's gso[0] once the kernel refused UDP_SEGMENT: plain datagrams from then on. */
+const GSO_DISABLED = 2;
 
 /**
  * The Linux tunnel socket: sendmmsg/recvmmsg through the addon, readiness by
  * uv_poll on Node's loop. Every TunnelSocket contract in types.ts holds; in
  * addition send() and recv() make one N-API crossing and (usually) one system
- * call per batch, and nothing is copied in JS.
+ * call per batch, and nothing is copied in JS. send() coalesces runs of
+ * listed slots to one destination with one length into UDP GSO messages
+ * (stats.sendSegmentation, sendGsoMessages).
  */
 export class NativeTunnelSocket implements TunnelSocket {
   readonly stats: TunnelSocketStats = {
@@ -27,10 +31,14 @@ export class NativeTunnelSocket implements TunnelSocket {
     recvDropsTooBig: 0,
     sendDropsInvalid: 0,
     sendDropsByErrno: {},
+    sendSegmentation: 'gso',
+    sendGsoMessages: 0,
   };
   private readonly watcher: FdWatcher;
   private readonly drops = new Float64Array(1);
   private readonly sendDrops = new Float64Array(SEND_DROP_SLOTS);
+  /** udpSend's UDP GSO state, kept across calls: [mode (GSO_DISABLED once refused), GSO messages sent]. */
+  private readonly gso = new Float64Array(2);
   private lastRefusal: string | null = null;
   private readonly slotList = new SlotList();
   private isClosed = false;
@@ -105,12 +113,15 @@ export class NativeTunnelSocket implements TunnelSocket {
         batch.port,
         this.family,
         drops,
+        this.gso,
       );
     } catch (err) {
       throw toNetdevError(err, `send on ${this.localAddress}:${this.localPort}`);
     }
     this.stats.sendDropsInvalid += drops[0];
     this.stats.packetsSent += taken - drops[0];
+    this.stats.sendGsoMessages = this.gso[1];
+    if (this.gso[0] === GSO_DISABLED) this.stats.sendSegmentation = 'plain';
     if (drops[1] !== 0) this.recordRefusals();
     return taken;
   }

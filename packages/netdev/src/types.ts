@@ -87,6 +87,15 @@ export interface TunnelSocketStats {
    * are also in sendDropsInvalid. Optional: kept by the native socket.
    */
   sendDropsByErrno?: Record<string, number>;
+  /**
+   * How send() hands datagrams to the kernel: 'gso' coalesces runs to one
+   * destination into UDP GSO messages (UDP_SEGMENT); 'plain' sends one
+   * message per datagram (the kernel refused UDP_SEGMENT on first use).
+   * Optional: kept by the native socket.
+   */
+  sendSegmentation?: 'gso' | 'plain';
+  /** UDP GSO messages (of 2+ datagrams each) the kernel took. Optional: kept by the native socket. */
+  sendGsoMessages?: number;
 }
 
 /**

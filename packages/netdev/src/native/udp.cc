@@ -4,10 +4,12 @@
 // usually one syscall per batch.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common.h"
 #include "native.h"
@@ -17,6 +19,14 @@ namespace dvs {
 namespace {
 
 constexpr uint32_t kMaxBatch = 1024;
+// UDP GSO limits: the kernel's UDP_MAX_SEGMENTS was 64 before 6.9, and one
+// message must fit an IP packet (65535 minus IPv6 + UDP headers, IPv4's too).
+constexpr uint32_t kMaxGsoSegments = 64;
+constexpr uint32_t kMaxGsoBytes = 65535 - 40 - 8;
+// udpSend's gso[0].
+constexpr double kGsoUntried = 0;
+constexpr double kGsoWorks = 1;
+constexpr double kGsoDisabled = 2;
 
 // Scratch for one batch; the addon runs on the JS thread of its environment
 // (thread_local keeps worker threads apart).
@@ -24,7 +34,9 @@ struct MessageScratch {
   struct mmsghdr msgs[kMaxBatch];
   struct iovec iovs[kMaxBatch];
   struct sockaddr_in6 addrs[kMaxBatch];
-  uint32_t slotOf[kMaxBatch];
+  uint32_t slotOf[kMaxBatch];  // send: position in slots[] of a message's first slot
+  uint32_t segsOf[kMaxBatch];  // send: slots (GSO segments) in a message
+  alignas(struct cmsghdr) uint8_t control[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];  // send: UDP_SEGMENT
 };
 thread_local MessageScratch* scratch = nullptr;
 
@@ -183,7 +195,7 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
 }
 
 // udpSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, family, ipv4, ipv6, port,
-//         socketFamily 4|6, drops) -> slots consumed from the front (sent, or
+//         socketFamily 4|6, drops[, gso]) -> slots consumed from the front (sent, or
 //   dropped as invalid and counted in drops[0]); stops at EAGAIN.
 //   drops is a Float64Array; when it is long enough the kernel's refusals are
 //   also reported, because a datagram dropped for ENETUNREACH must not look
@@ -191,6 +203,14 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
 //     drops[1]      errno of the last datagram the kernel refused (0: none);
 //                   the caller zeroes it before the call
 //     drops[2 + e]  datagrams refused with errno e (e < length - 2)
+//   gso (optional Float64Array(2), the socket's own, kept across calls) turns
+//   on UDP GSO: a run of consecutive listed slots to one destination with one
+//   length (the last may be shorter) goes as ONE message with an iovec per
+//   slot and a UDP_SEGMENT cmsg; the kernel cuts it into the same datagrams.
+//     gso[0]  kGsoUntried / kGsoWorks / kGsoDisabled (the kernel refused
+//             UDP_SEGMENT on first use: plain datagrams from then on)
+//     gso[1]  GSO messages the kernel took (cumulative)
+//   Without gso every datagram is its own message (as before GSO).
 Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, socketFamily;
@@ -204,6 +224,12 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   double* drops = ReadCounter(info, 13);
   if (drops == nullptr) return Napi::Value();
   const size_t dropSlots = info[13].As<Napi::TypedArray>().ElementLength();
+  double* gso = nullptr;
+  if (info.Length() > 14 && !info[14].IsUndefined()) {
+    gso = ReadCounter(info, 14, 2);
+    if (gso == nullptr) return Napi::Value();
+  }
+  const bool coalesce = gso != nullptr && gso[0] != kGsoDisabled;
   auto refused = [&](int err) {
     drops[0] += 1;
     if (dropSlots < 2) return;
@@ -213,18 +239,53 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   MessageScratch* s = Scratch();
   if (n > kMaxBatch) n = kMaxBatch;
 
-  // Build one message per valid slot; slotOf maps a message back to its
-  // position in slots[] so "consumed from the front" stays exact.
+  // Build one message per run of valid slots (one slot per message without
+  // GSO); slotOf maps a message back to the position of its first slot in
+  // slots[] and segsOf says how many follow, so "consumed from the front"
+  // stays exact. Invalid slots end a run.
   auto valid = [&](uint32_t slot) {
     uint8_t fam = addr.family[slot];
     return (fam == 4 || fam == 6) && addr.port[slot] != 0 && !(socketFamily == 4 && fam == 6);
   };
+  auto sameDestination = [&](uint32_t a, uint32_t b) {
+    if (addr.family[a] != addr.family[b] || addr.port[a] != addr.port[b]) return false;
+    if (addr.family[a] == 4) return addr.ipv4[a] == addr.ipv4[b];
+    return memcmp(addr.ipv6 + static_cast<size_t>(a) * 16, addr.ipv6 + static_cast<size_t>(b) * 16, 16) == 0;
+  };
   uint32_t count = 0;
+  uint32_t iovCount = 0;
+  bool runOpen = false;  // the last message may take more segments
+  uint32_t runSlot = 0, runSize = 0, runBytes = 0;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t slot = slots[i];
+    if (!valid(slot)) {
+      runOpen = false;
+      continue;
+    }
+    const uint32_t length = batch.lengths[slot];
+    struct iovec* iov = &s->iovs[iovCount++];
+    iov->iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
+    iov->iov_len = length;
+    if (runOpen && length > 0 && length <= runSize && s->segsOf[count - 1] < kMaxGsoSegments &&
+        runBytes + length <= kMaxGsoBytes && sameDestination(runSlot, slot)) {
+      struct mmsghdr* m = &s->msgs[count - 1];
+      if (s->segsOf[count - 1]++ == 1) {
+        m->msg_hdr.msg_control = s->control[count - 1];
+        m->msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+        struct cmsghdr* cm = CMSG_FIRSTHDR(&m->msg_hdr);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const uint16_t size = static_cast<uint16_t>(runSize);
+        memcpy(CMSG_DATA(cm), &size, sizeof size);
+      }
+      m->msg_hdr.msg_iovlen++;
+      runBytes += length;
+      if (length < runSize) runOpen = false;  // a shorter segment ends the run
+      continue;
+    }
     uint8_t fam = addr.family[slot];
     uint16_t port = addr.port[slot];
-    if (!valid(slot)) continue;
     struct sockaddr_in6* sa = &s->addrs[count];
     memset(sa, 0, sizeof *sa);
     socklen_t salen;
@@ -249,16 +310,54 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       }
       salen = sizeof *sa;
     }
-    s->iovs[count].iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
-    s->iovs[count].iov_len = batch.lengths[slot];
     memset(&s->msgs[count].msg_hdr, 0, sizeof s->msgs[count].msg_hdr);
     s->msgs[count].msg_hdr.msg_name = sa;
     s->msgs[count].msg_hdr.msg_namelen = salen;
-    s->msgs[count].msg_hdr.msg_iov = &s->iovs[count];
+    s->msgs[count].msg_hdr.msg_iov = iov;
     s->msgs[count].msg_hdr.msg_iovlen = 1;
     s->slotOf[count] = i;
+    s->segsOf[count] = 1;
     count++;
+    runOpen = coalesce && length > 0;
+    runSlot = slot;
+    runSize = length;
+    runBytes = length;
   }
+
+  // A GSO message the kernel refused is sent again one datagram per segment,
+  // so each datagram is accounted for by its own errno exactly as without GSO.
+  // Returns false at EAGAIN or a hard error (after *sentSegs segments); throws
+  // through *thrown when nothing at all was consumed yet.
+  uint32_t partial = UINT32_MAX;  // slots[] position where a split message stopped
+  auto sendSegments = [&](uint32_t msg, bool first, bool* thrown, int* hardErr) {
+    const struct msghdr& whole = s->msgs[msg].msg_hdr;
+    for (uint32_t j = 0; j < s->segsOf[msg];) {
+      struct msghdr one;
+      memset(&one, 0, sizeof one);
+      one.msg_name = whole.msg_name;
+      one.msg_namelen = whole.msg_namelen;
+      one.msg_iov = whole.msg_iov + j;
+      one.msg_iovlen = 1;
+      if (sendmsg(fd, &one, MSG_DONTWAIT) >= 0) {
+        j++;
+        continue;
+      }
+      int err = errno;
+      if (err == EINTR) continue;
+      if (IsDroppableSendError(err)) {
+        refused(err);
+        j++;
+        continue;
+      }
+      if (err != EAGAIN && first && j == 0) {
+        *thrown = true;
+        *hardErr = err;
+      }
+      partial = s->slotOf[msg] + j;
+      return false;
+    }
+    return true;
+  };
 
   uint32_t done = 0;  // messages sent or dropped
   while (done < count) {
@@ -267,6 +366,17 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       int err = errno;
       if (err == EINTR) continue;
       if (err == EAGAIN) break;
+      if (s->segsOf[done] > 1 && (IsDroppableSendError(err) || err == EIO || err == ENOPROTOOPT)) {
+        if (gso[0] == kGsoUntried && (err == EINVAL || err == EIO || err == ENOPROTOOPT)) gso[0] = kGsoDisabled;
+        bool thrown = false;
+        int hardErr = 0;
+        if (!sendSegments(done, done == 0, &thrown, &hardErr)) {
+          if (thrown) return ThrowErrno(env, "sendmsg", hardErr);
+          break;
+        }
+        done++;
+        continue;
+      }
       if (IsDroppableSendError(err)) {
         refused(err);
         done++;
@@ -275,9 +385,18 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       if (done > 0) break;
       return ThrowErrno(env, "sendmmsg", err);
     }
+    if (gso != nullptr) {
+      for (uint32_t k = done; k < done + static_cast<uint32_t>(sent); k++) {
+        if (s->segsOf[k] < 2) continue;
+        gso[1] += 1;
+        if (gso[0] == kGsoUntried) gso[0] = kGsoWorks;
+      }
+    }
     done += static_cast<uint32_t>(sent);
   }
-  uint32_t taken = done == count ? n : s->slotOf[done];
+  // A message the kernel took counts all its segments (UDP takes a message
+  // whole); one it did not take counts none of them.
+  uint32_t taken = partial != UINT32_MAX ? partial : done == count ? n : s->slotOf[done];
   // Invalid slots count as dropped only once consumed (before the EAGAIN point).
   for (uint32_t i = 0; i < taken; i++) {
     if (!valid(slots[i])) drops[0] += 1;
