@@ -15,6 +15,11 @@ const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, errno]) 
 const SEND_DROP_SLOTS = 2 + 134;
 /** udpSend's gso[0] once the kernel refused UDP_SEGMENT: plain datagrams from then on. */
 const GSO_DISABLED = 2;
+/**
+ * DVS_UDP_GSO=0 in the environment turns UDP GSO off for every native socket
+ * of this process: for A/B measurements in one sitting, and as an escape hatch.
+ */
+const GSO_ALLOWED = process.env.DVS_UDP_GSO !== '0';
 
 /**
  * The Linux tunnel socket: sendmmsg/recvmmsg through the addon, readiness by
@@ -31,14 +36,14 @@ export class NativeTunnelSocket implements TunnelSocket {
     recvDropsTooBig: 0,
     sendDropsInvalid: 0,
     sendDropsByErrno: {},
-    sendSegmentation: 'gso',
+    sendSegmentation: GSO_ALLOWED ? 'gso' : 'plain',
     sendGsoMessages: 0,
   };
   private readonly watcher: FdWatcher;
   private readonly drops = new Float64Array(1);
   private readonly sendDrops = new Float64Array(SEND_DROP_SLOTS);
   /** udpSend's UDP GSO state, kept across calls: [mode (GSO_DISABLED once refused), GSO messages sent]. */
-  private readonly gso = new Float64Array(2);
+  private readonly gso: Float64Array | undefined = GSO_ALLOWED ? new Float64Array(2) : undefined;
   private lastRefusal: string | null = null;
   private readonly slotList = new SlotList();
   private isClosed = false;
@@ -120,8 +125,11 @@ export class NativeTunnelSocket implements TunnelSocket {
     }
     this.stats.sendDropsInvalid += drops[0];
     this.stats.packetsSent += taken - drops[0];
-    this.stats.sendGsoMessages = this.gso[1];
-    if (this.gso[0] === GSO_DISABLED) this.stats.sendSegmentation = 'plain';
+    const gso = this.gso;
+    if (gso !== undefined) {
+      this.stats.sendGsoMessages = gso[1];
+      if (gso[0] === GSO_DISABLED) this.stats.sendSegmentation = 'plain';
+    }
     if (drops[1] !== 0) this.recordRefusals();
     return taken;
   }
