@@ -263,7 +263,7 @@ test('VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace explains the
   assert.match(trace.stdout, /tunnel up/);
 });
 
-test("host views through host-1's admin socket: ports, FDB, peers, any command; trace --agent uses the agent's FDB", async () => {
+test("host views through host-1's admin socket: ports, FDB, peers, any command; trace --agent answers from the agent's data path", async () => {
   const socket = agents[0].socket;
   const ports = await dvs('agent', 'ports', '--socket', socket);
   assert.equal(ports.code, 0, ports.stderr);
@@ -286,15 +286,20 @@ test("host views through host-1's admin socket: ports, FDB, peers, any command; 
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^dvs: agent: .*no\/such.*\(DVS_UNKNOWN_COMMAND\)\n$/);
 
+  // The agent answers `trace` from its own data path (not the controller's tables).
   const trace = await dvsJson<{
     source: string;
     host: string;
-    decision: { action: string; outputs: { host: string }[] };
+    decision: { action: string; outputs: { kind: string; vtep?: string }[] };
   }>('trace', '--vni', '100', '--src', hosts[0].mac, '--dst', hosts[1].mac, '--agent', '--socket', socket);
-  assert.match(trace.source, /^agent FDB \(fdb\/show via .*\) \+ controller tables$/);
+  assert.match(trace.source, /^data path \(agent .*\)$/);
   assert.equal(trace.host, 'host-1');
   assert.equal(trace.decision.action, 'encap');
-  assert.equal(trace.decision.outputs[0].host, 'host-2');
+  assert.deepEqual(
+    trace.decision.outputs.map((o) => `${o.kind} ${o.vtep}`),
+    ['vtep 198.51.100.12:4789'],
+    'one copy, to host-2',
+  );
 });
 
 test("a broken underlay link: dvs tunnels shows host-3's tunnels down within interval × multiplier + 1 s, with the reason; dvs status reports it; restored, they come back", async () => {
