@@ -143,7 +143,11 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
   // Started again from the same file, nothing else done.
   const restartedAt = Date.now();
   restarted.spawn(h1.netns, [process.execPath, AGENT_MAIN, '--config', h1.configFile!], agent.logFile);
-  await waitFor('restarted agent answers', async () => (await l.admin('h1').call('version', [], 1000)) && true, 15_000);
+  await waitFor(
+    'restarted agent answers',
+    async () => (await l.admin('h1').call('version', [], { timeoutMs: 1000 })) && true,
+    15_000,
+  );
 
   // It registered again: a new start time on a live host record.
   const again = await waitFor(

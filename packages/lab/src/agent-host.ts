@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminClient } from './admin-client.js';
+import { AdminClient } from '@dvs/agent';
 import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
@@ -101,7 +101,7 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
   try {
     for (let i = 0; ; i++) {
       try {
-        await client.call('version', [], 1000);
+        await client.call('version', [], { timeoutMs: 1000 });
         return;
       } catch (e) {
         if (!(await isRecordedProcessAlive(p))) {

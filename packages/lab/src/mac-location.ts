@@ -57,7 +57,7 @@ export function agentObserver(lab: Lab, host: HostState, vni: number, mac: strin
     name: host.name,
     kind: 'agent',
     locate: async () => {
-      const { data } = await lab.admin(host.name).call('fdb/show', [String(vni)], 2000);
+      const { data } = await lab.admin(host.name).call('fdb/show', [String(vni)], { timeoutMs: 2000 });
       const entry = agentFdbEntries(data).find((e) => macText(e.mac) === mac && (e.vni === undefined || e.vni === vni));
       if (!entry) return ABSENT;
       if (entry.kind === 'port') return host.name;

@@ -117,7 +117,8 @@ async function announceWithAgent(lab: Lab, host: string, port: string, mac: stri
 /** Does the agent register `ports/announce`? */
 async function agentCanAnnounce(lab: Lab, host: string): Promise<boolean> {
   try {
-    return (await lab.admin(host).commands()).includes('ports/announce');
+    const { data } = await lab.admin(host).call('list-commands');
+    return Array.isArray(data) && data.some((c: { name?: unknown }) => c?.name === 'ports/announce');
   } catch {
     return false;
   }

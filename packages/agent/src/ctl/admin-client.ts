@@ -33,7 +33,7 @@ export class AdminClient {
   /** Runs `command args…`; resolves to { text, data } or rejects with AdminCallError. */
   async call(
     command: string,
-    args: string[] = [],
+    args: readonly string[] = [],
     options: AdminCallOptions = {},
   ): Promise<{ text: string; data: unknown }> {
     const socket = await this.connect();
@@ -53,7 +53,7 @@ export class AdminClient {
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.set(id, settle);
-      socket.write(encodeAdminLine({ id, command, args }));
+      socket.write(encodeAdminLine({ id, command, args: [...args] }));
     });
     if (response instanceof Error) throw response;
     if (!response.ok) throw new AdminCallError(response.error.code, response.error.message);

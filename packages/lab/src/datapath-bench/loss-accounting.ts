@@ -14,7 +14,7 @@
  * What no counter explains is `unaccounted` (ideally 0; packets still in
  * flight when iperf3 stops can make it a few dozen either way).
  */
-import { AdminClient } from '../admin-client.js';
+import { AdminClient } from '@dvs/agent';
 import type { BenchResources } from './bench-resources.js';
 import type { BuiltPath } from './topologies.js';
 
@@ -69,7 +69,7 @@ async function agentDrops(sockets: readonly string[]): Promise<number | null> {
   for (const socket of sockets) {
     const client = new AdminClient(socket);
     try {
-      const c = (await client.call('counters/show', [], 3000)).data as AgentCounters;
+      const c = (await client.call('counters/show', [], { timeoutMs: 3000 })).data as AgentCounters;
       for (const v of Object.values(c.drops ?? {})) total += v;
       for (const p of Object.values(c.ports ?? {})) total += p.txDrops ?? 0;
       for (const p of Object.values(c.peers ?? {})) total += p.txDrops ?? 0;

@@ -15,7 +15,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminClient } from '../admin-client.js';
+import { AdminClient } from '@dvs/agent';
 import { LabError } from '../errors.js';
 import { programs } from '../repo-paths.js';
 import { BenchResources } from './bench-resources.js';
@@ -167,7 +167,7 @@ async function waitForAgent(socket: string, log: string, exited: () => boolean, 
   try {
     for (let i = 0; ; i++) {
       try {
-        await client.call('version', [], 1000);
+        await client.call('version', [], { timeoutMs: 1000 });
         return;
       } catch {
         client.close();
