@@ -1,6 +1,5 @@
 import { constants } from 'node:os';
-import { NetdevError } from './errors.js';
-import { FdWatcher } from './fd-watcher.js';
+import { WatchedFd } from './watched-fd.js';
 import { nativeBinding } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
@@ -29,7 +28,7 @@ const GSO_ALLOWED = process.env.DVS_UDP_GSO !== '0';
  * listed slots to one destination with one length into UDP GSO messages
  * (stats.sendSegmentation, sendGsoMessages).
  */
-export class NativeTunnelSocket implements TunnelSocket {
+export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
   readonly stats: TunnelSocketStats = {
     packetsReceived: 0,
     packetsSent: 0,
@@ -39,14 +38,12 @@ export class NativeTunnelSocket implements TunnelSocket {
     sendSegmentation: GSO_ALLOWED ? 'gso' : 'plain',
     sendGsoMessages: 0,
   };
-  private readonly watcher: FdWatcher;
   private readonly drops = new Float64Array(1);
   private readonly sendDrops = new Float64Array(SEND_DROP_SLOTS);
   /** udpSend's UDP GSO state, kept across calls: [mode (GSO_DISABLED once refused), GSO messages sent]. */
   private readonly gso: Float64Array | undefined = GSO_ALLOWED ? new Float64Array(2) : undefined;
   private lastRefusal: string | null = null;
   private readonly slotList = new SlotList();
-  private isClosed = false;
 
   /** Use openTunnelSocket(). */
   constructor(
@@ -55,11 +52,7 @@ export class NativeTunnelSocket implements TunnelSocket {
     readonly localAddress: string,
     readonly localPort: number,
   ) {
-    this.watcher = new FdWatcher(fd);
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
+    super(fd);
   }
 
   get lastSendError(): string | null {
@@ -147,34 +140,8 @@ export class NativeTunnelSocket implements TunnelSocket {
     }
   }
 
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onReadable(handler);
-  }
-
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onWritable(handler);
-  }
-
-  unref(): void {
-    this.watcher.unref();
-  }
-
-  ref(): void {
-    this.watcher.ref();
-  }
-
-  close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.watcher.close();
-  }
-
-  private assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `socket ${this.localAddress}:${this.localPort} is closed`);
+  protected describe(): string {
+    return `socket ${this.localAddress}:${this.localPort}`;
   }
 }
 

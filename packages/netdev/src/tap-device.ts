@@ -1,5 +1,5 @@
 import { NetdevError } from './errors.js';
-import { FdWatcher } from './fd-watcher.js';
+import { WatchedFd } from './watched-fd.js';
 import { nativeBinding } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
@@ -19,7 +19,7 @@ export const INTERFACE_NAME_MAX_BYTES = 15;
  *  - A device deleted under us (`ip link del`) wakes the readable handler, and
  *    read()/write() throw NetdevError DVS_DEVICE_GONE: close() it then.
  */
-export class TapDevice implements FrameDevice {
+export class TapDevice extends WatchedFd implements FrameDevice {
   readonly stats: FrameDeviceStats = {
     framesRead: 0,
     framesWritten: 0,
@@ -28,11 +28,9 @@ export class TapDevice implements FrameDevice {
     writeDropsLinkDown: 0,
     rxQueueDrops: 0,
   };
-  private readonly watcher: FdWatcher;
   private readonly fd: number;
   private readonly drops = new Float64Array(2);
   private readonly slotList = new SlotList();
-  private isClosed = false;
 
   /** Use openTap(). */
   constructor(
@@ -41,12 +39,8 @@ export class TapDevice implements FrameDevice {
     readonly mtu: number,
     readonly existed: boolean,
   ) {
+    super(fd);
     this.fd = fd;
-    this.watcher = new FdWatcher(fd);
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   read(batch: PacketBatch, headroom: number): number {
@@ -101,35 +95,8 @@ export class TapDevice implements FrameDevice {
     return taken;
   }
 
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onReadable(handler);
-  }
-
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onWritable(handler);
-  }
-
-  /** Lets the process exit while this device is still watched (like socket.unref()). */
-  unref(): void {
-    this.watcher.unref();
-  }
-
-  ref(): void {
-    this.watcher.ref();
-  }
-
-  close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.watcher.close();
-  }
-
-  private assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `TAP ${this.name} is closed`);
+  protected describe(): string {
+    return `TAP ${this.name}`;
   }
 }
 
