@@ -17,11 +17,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { Lab, ControllerClient, type VmState } from '@dvs/lab';
+import { Lab, ControllerClient } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
 import { run, waitFor } from '../support/run-command.js';
-import { attachVmBehindPersistentTap, type PersistentTapVm } from '../support/lab-vms.js';
+import { attachVmBehindPersistentTap, waitPidExit, waitVmPing, type PersistentTapVm } from '../support/lab-vms.js';
 
 const VNI = 100;
 let lab: Lab | null = null;
@@ -86,30 +86,6 @@ async function hostView(name: string): Promise<HostView> {
   return (res.body as { host: HostView }).host;
 }
 
-async function pingOk(from: VmState, to: VmState): Promise<boolean> {
-  const r = await lab!.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
-  return / 0% packet loss/.test(r.stdout);
-}
-
-async function waitPing(from: VmState, to: VmState, why: string): Promise<void> {
-  await waitFor(`${from.name} → ${to.name} ${why}`, () => pingOk(from, to), 30_000, 100);
-}
-
-function waitExit(pid: number): Promise<void> {
-  return waitFor(
-    `pid ${pid} gone`,
-    () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    10_000,
-  ).then(() => undefined);
-}
-
 test('agent SIGKILLed and started again from the same config: registers, tables back from etcd, its VM pings again', async (t) => {
   const l = lab!;
   const p = survivor!.vm;
@@ -120,7 +96,7 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
 
   // Before: every VM reaches every other (so every MAC is reported), the controller places p at h1.
   for (const from of [p, lost, ...remote]) {
-    for (const to of [p, lost, ...remote]) if (from !== to) await waitPing(from, to, 'before the restart');
+    for (const to of [p, lost, ...remote]) if (from !== to) await waitVmPing(lab!, from, to, 'before the restart');
   }
   const before = await waitFor('controller has p at h1', async () => {
     const e = await controllerEntry(mac);
@@ -132,7 +108,7 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
   // SIGKILL: no clean stop, the lease stays until its TTL runs out.
   const agent = l.state.processes.find((x) => x.role === 'agent' && x.name === 'h1')!;
   process.kill(agent.pid, 'SIGKILL');
-  await waitExit(agent.pid);
+  await waitPidExit(agent.pid);
   // The TAP the agent created went with its file descriptor; the persistent one stays.
   await waitFor(`${lost.name}'s agent-created TAP gone`, async () => {
     const r = await run(['ip', '-n', lost.netns, 'link', 'show', lost.ifname], { allowFailure: true });
@@ -185,8 +161,8 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
 
   // And p reaches every remote VM again, both ways.
   for (const vm of remote) {
-    await waitPing(p, vm, 'after the restart');
-    await waitPing(vm, p, 'after the restart');
+    await waitVmPing(lab!, p, vm, 'after the restart');
+    await waitVmPing(lab!, vm, p, 'after the restart');
   }
   t.diagnostic(`p pings every remote VM both ways ${Date.now() - restartedAt} ms after the agent was started again`);
   // p never left h1: the re-report carries the table's seq, no move counted.
@@ -216,5 +192,5 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
   assert.equal(settled.state, 'up');
   assert.equal(settled.startedAt, again.startedAt);
   assert.equal((await controllerEntry(mac))?.host, 'h1');
-  for (const vm of remote) await waitPing(vm, p, 'after the old lease expired');
+  for (const vm of remote) await waitVmPing(lab!, vm, p, 'after the old lease expired');
 });

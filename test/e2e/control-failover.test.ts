@@ -16,10 +16,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab, ControllerClient, migrateVm, underlayNamespace, type VmState } from '@dvs/lab';
+import { Lab, ControllerClient, migrateVm, underlayNamespace } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { waitFor } from '../support/run-command.js';
-import { attachVmToAgent } from '../support/lab-vms.js';
+import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 const VNI = 100;
@@ -113,30 +113,6 @@ async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry |
   return (await r.client.fdb(vni, mac)).find((e) => e.mac === mac) as FdbEntry | undefined;
 }
 
-async function pingOk(from: VmState, to: VmState): Promise<boolean> {
-  const r = await lab!.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
-  return / 0% packet loss/.test(r.stdout);
-}
-
-async function waitPing(from: VmState, to: VmState, why: string): Promise<void> {
-  await waitFor(`${from.name} → ${to.name} ${why}`, () => pingOk(from, to), 30_000, 100);
-}
-
-function waitExit(pid: number): Promise<unknown> {
-  return waitFor(
-    `pid ${pid} gone`,
-    () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    10_000,
-  );
-}
-
 test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {
   const l = lab!;
   // One leader, and both replicas name it.
@@ -149,11 +125,11 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   });
   const standby = replicas.find((r) => r !== leader)!;
   const [a, b] = [l.vm('vm1'), l.vm('vm2')];
-  await waitPing(a, b, 'before the failover');
+  await waitVmPing(lab!, a, b, 'before the failover');
 
   process.kill(leader.pid, 'SIGKILL');
   const killedAt = Date.now();
-  await waitExit(leader.pid);
+  await waitPidExit(leader.pid);
   await waitFor(
     `${standby.id} leads`,
     async () => (await health(standby)).leader && (await leaderIdSeenBy(standby)) === standby.id,
@@ -165,7 +141,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   l.state.controller = { url: standby.url, socketPath: standby.socketPath };
   await l.save();
   // Known MACs kept working throughout.
-  await waitPing(a, b, 'after the failover');
+  await waitVmPing(lab!, a, b, 'after the failover');
 
   // A network created through the new leader reaches every agent.
   const created = await standby.client.send('POST', '/v1/networks', {
@@ -184,8 +160,8 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   // VMs plugged into it on h1 and h2 reach each other across the hosts.
   const x = await attachVmToAgent(l, { number: 50, host: 'h1', vni: NEW_VNI, subnet: 1 });
   const y = await attachVmToAgent(l, { number: 51, host: 'h2', vni: NEW_VNI, subnet: 1 });
-  await waitPing(x, y, 'in the new network');
-  await waitPing(y, x, 'in the new network');
+  await waitVmPing(lab!, x, y, 'in the new network');
+  await waitVmPing(lab!, y, x, 'in the new network');
   // The new leader computed its table and flood list from the agents' reports.
   const xMac = x.mac.toLowerCase();
   const placed = await waitFor(`${standby.id} places ${x.name} at h1`, async () => {
@@ -214,6 +190,6 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   t.diagnostic(
     `move h1 → h3: agents converged in ${report.agentsConvergedMs} ms, the new leader in ${report.controllerConvergedMs} ms`,
   );
-  await waitPing(y, x, 'after the move');
-  await waitPing(x, y, 'after the move');
+  await waitVmPing(lab!, y, x, 'after the move');
+  await waitVmPing(lab!, x, y, 'after the move');
 });

@@ -6,7 +6,7 @@
  * lab's own VMs.
  */
 import { devicePrefix, devices, namespaceName, vmAddress, vmMac, vmName, type Lab, type VmState } from '@dvs/lab';
-import { run } from './run-command.js';
+import { run, waitFor } from './run-command.js';
 
 /** The lab's overlay MTU (1500-byte underlay − 50 for VXLAN over IPv4). */
 const OVERLAY_MTU = 1450;
@@ -146,4 +146,31 @@ export async function attachVmBehindPersistentTap(lab: Lab, spec: ExtraVmSpec): 
   await configureNic(vm, vmEnd);
   await lab.save();
   return { vm, tap };
+}
+
+/** Whether `from` reaches `to`: 3 pings at 200 ms, none lost. */
+export async function vmPings(lab: Lab, from: VmState, to: VmState): Promise<boolean> {
+  const r = await lab.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
+  return / 0% packet loss/.test(r.stdout);
+}
+
+/** Waits (up to 30 s) until `from` reaches `to`; fails naming both and why it was expected. */
+export async function waitVmPing(lab: Lab, from: VmState, to: VmState, why: string): Promise<void> {
+  await waitFor(`${from.name} → ${to.name} ${why}`, () => vmPings(lab, from, to), 30_000, 100);
+}
+
+/** Waits (up to 10 s) until the process `pid` is gone. */
+export async function waitPidExit(pid: number): Promise<void> {
+  await waitFor(
+    `pid ${pid} gone`,
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+  );
 }
