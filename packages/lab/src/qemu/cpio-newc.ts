@@ -113,10 +113,18 @@ export function writeCpioNewc(entries: readonly CpioEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The names in a newc archive, in order (without the trailer). For tests and image checks. */
-export function listCpioNewc(archive: Uint8Array): { name: string; mode: number; size: number }[] {
+export interface CpioListing {
+  name: string;
+  mode: number;
+  size: number;
+  /** The entry's data (a view into the archive). */
+  data: Buffer;
+}
+
+/** The entries of a newc archive, in order (without the trailer). For tests and image checks. */
+export function listCpioNewc(archive: Uint8Array): CpioListing[] {
   const buf = Buffer.from(archive.buffer, archive.byteOffset, archive.length);
-  const out: { name: string; mode: number; size: number }[] = [];
+  const out: CpioListing[] = [];
   let off = 0;
   while (off + HEADER_LENGTH <= buf.length) {
     if (buf.toString('ascii', off, off + 6) !== NEWC_MAGIC) throw new Error(`cpio: no newc header at offset ${off}`);
@@ -126,9 +134,9 @@ export function listCpioNewc(archive: Uint8Array): { name: string; mode: number;
     const nameSize = field(11);
     const name = buf.toString('utf8', off + HEADER_LENGTH, off + HEADER_LENGTH + nameSize - 1);
     if (name === TRAILER) return out;
-    out.push({ name, mode, size });
     off += HEADER_LENGTH + nameSize;
     off += pad4(off);
+    out.push({ name, mode, size, data: buf.subarray(off, off + size) });
     off += size + pad4(size);
   }
   throw new Error('cpio: archive ends without a trailer');
