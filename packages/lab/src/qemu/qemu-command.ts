@@ -18,7 +18,9 @@
  *  - `-no-reboot` with `panic=-1` on the kernel command line: a guest panic
  *    ends QEMU instead of looping.
  *  - tsc=reliable no_timer_check: no clocksource watchdog and no timer check,
- *    which under TCG cost boot time and misfire on a loaded host.
+ *    which under TCG cost boot time and misfire on a loaded host;
+ *    cryptomgr.notests: no crypto self-tests, the slowest initcall under TCG
+ *    (about 1 s of a 4 s kernel boot, measured with initcall_debug).
  */
 import { existsSync } from 'node:fs';
 import { LabError } from '../errors.js';
@@ -63,7 +65,7 @@ export interface QemuCommandSpec {
 }
 
 /** Extra kernel parameters every guest gets (see the file comment). */
-export const GUEST_BOOT_PARAMETERS = 'tsc=reliable no_timer_check';
+export const GUEST_BOOT_PARAMETERS = 'tsc=reliable no_timer_check cryptomgr.notests';
 
 /** Throws when spec is not representable (QEMU option values cannot hold a comma). */
 export function qemuCommand(spec: QemuCommandSpec): string[] {

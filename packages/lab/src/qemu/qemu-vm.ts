@@ -12,7 +12,8 @@
  *  - stop(): QMP `quit`, then SIGTERM/SIGKILL if QEMU does not go.
  *  - kill(): SIGKILL (fault tests: a VM that dies mid-migration).
  *  - A VM started by this process (not `detached`) is SIGKILLed when the
- *    process exits, even on a crash; its run folder is removed.
+ *    process exits, even on a crash or a signal (PR_SET_PDEATHSIG through
+ *    setpriv, and an 'exit' handler that also removes its run folder).
  *  - A `detached` VM outlives this process (the lab): record() gives what
  *    open() needs to drive it again later.
  */
@@ -63,6 +64,8 @@ export interface QemuVmOptions {
   image?: GuestImage;
   /** Default: detectAcceleration(image). */
   accel?: QemuAccelerator;
+  /** Firmware (-bios); null: QEMU's own (SeaBIOS). Default: qboot when installed. A migration's two ends must match. */
+  firmware?: string | null;
   signal?: AbortSignal;
 }
 
@@ -179,8 +182,13 @@ export class QemuVm {
       commandConsole: { socket: join(runDir, 'console.sock'), log: join(runDir, 'console.log') },
       nic: { tap: options.tap, mac, mtu: options.guest?.mtu, vnetHdr: options.vnetHdr },
       incoming: incoming ?? undefined,
+      firmware: options.firmware,
     });
-    const full = options.netns === null ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
+    // Not detached: setpriv makes the kernel SIGKILL QEMU when this process dies
+    // in any way (a signal skips the 'exit' handler); ip netns exec and setpriv
+    // exec in place, so the pid is QEMU's either way.
+    const guarded = options.detached === true ? argv : ['setpriv', '--pdeathsig', 'KILL', ...argv];
+    const full = options.netns === null ? guarded : ['ip', 'netns', 'exec', options.netns, ...guarded];
     const logFd = openSync(join(runDir, 'qemu.log'), 'a', 0o600);
     let child: ChildProcess;
     try {
