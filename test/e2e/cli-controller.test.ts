@@ -51,7 +51,7 @@ before(async () => {
   etcd = await EtcdServer.start();
   controller = spawn(
     process.execPath,
-    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli'],
+    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli', '--insecure-local'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -8,7 +8,14 @@ import { ADMIN_SOCKET_DEFAULT_PATH, DEFAULT_CONTROLLER_URL } from '@dvs/wire';
 import { UsageError } from './cli-errors.js';
 import { AdminClient } from './clients/admin-client.js';
 import { ControllerClient, type ControllerCredentials } from './clients/controller-client.js';
-import { configPath, contextFile, isContextName, loadCliConfig, selectContext, type ContextKey } from './config/cli-config.js';
+import {
+  configPath,
+  contextFile,
+  isContextName,
+  loadCliConfig,
+  selectContext,
+  type ContextKey,
+} from './config/cli-config.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -63,7 +70,9 @@ function readCredentialFile(setting: Setting, configFile: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`${setting.source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `${setting.source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -72,7 +81,9 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
   const file = configPath(env);
   const contextName = opts.context ?? env.DVS_CONTEXT;
   if (contextName !== undefined && !isContextName(contextName)) {
-    throw new UsageError(`${opts.context !== undefined ? '--context' : 'DVS_CONTEXT'} "${contextName}" is not a context name`);
+    throw new UsageError(
+      `${opts.context !== undefined ? '--context' : 'DVS_CONTEXT'} "${contextName}" is not a context name`,
+    );
   }
   const context = selectContext(loadCliConfig(file), contextName, file);
   const pick = (flag: string | undefined, flagName: string, envName: string, key: ContextKey): Setting | undefined => {
@@ -80,7 +91,8 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
     const fromEnv = env[envName];
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName, fromContext: false };
     const fromContext = context?.[key];
-    if (fromContext !== undefined) return { value: fromContext, source: `context ${context!.name} (${key})`, fromContext: true };
+    if (fromContext !== undefined)
+      return { value: fromContext, source: `context ${context!.name} (${key})`, fromContext: true };
     return undefined;
   };
   const urlSetting = pick(opts.controller, '--controller', 'DVS_CONTROLLER', 'controller');
@@ -100,7 +112,9 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
   const cert = pick(opts.cert, '--cert', 'DVS_CERT', 'cert');
   const key = pick(opts.key, '--key', 'DVS_KEY', 'key');
   if ((cert === undefined) !== (key === undefined)) {
-    throw new UsageError(`a client certificate needs both --cert and --key (or DVS_CERT and DVS_KEY); got only ${(cert ?? key)!.source}`);
+    throw new UsageError(
+      `a client certificate needs both --cert and --key (or DVS_CERT and DVS_KEY); got only ${(cert ?? key)!.source}`,
+    );
   }
   if (cacert) credentials.ca = readCredentialFile(cacert, file);
   if (cert && key) {
@@ -128,7 +142,9 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
   if (url.protocol === 'http:' && (credentials.token !== undefined || credentials.cert !== undefined)) {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     if (host !== 'localhost' && host !== '::1' && !host.startsWith('127.')) {
-      throw new UsageError(`${source} "${raw}" is plain http: credentials would cross the network in clear text; use https://`);
+      throw new UsageError(
+        `${source} "${raw}" is plain http: credentials would cross the network in clear text; use https://`,
+      );
     }
   }
   return { url: raw, credentials, source };

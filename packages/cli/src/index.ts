@@ -3,7 +3,12 @@ export { runCli, type RunCliOptions } from './run-cli.js';
 export { buildProgram, prepareCommand, cliVersion } from './program.js';
 export type { CliContext, CliIo } from './cli-context.js';
 export * from './cli-errors.js';
-export { ControllerClient, type ControllerClientOptions, type ControllerCredentials, type HttpAnswer } from './clients/controller-client.js';
+export {
+  ControllerClient,
+  type ControllerClientOptions,
+  type ControllerCredentials,
+  type HttpAnswer,
+} from './clients/controller-client.js';
 export { AdminClient } from './clients/admin-client.js';
 export * from '@dvs/wire';
 export { renderTable, renderFields, type Column } from './render/table.js';

@@ -8,6 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type {
   AuditAnswer,
   ClearedFdbAnswer,
@@ -64,8 +65,21 @@ function causeOf(error: unknown): string {
   const e = error as { code?: string; name?: string; message?: string; cause?: { name?: string } };
   if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timed out';
   if (e?.name === 'AbortError') return 'aborted';
+  if (e?.code !== undefined && TLS_TRUST_ERRORS.has(e.code)) {
+    return `${e.code}: the controller's certificate is not trusted; give the CA that signed it with --cacert`;
+  }
   return e?.code ?? e?.message ?? String(error);
 }
+
+/** openssl verify errors that mean "this client does not trust that certificate". */
+const TLS_TRUST_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export class ControllerClient {
   readonly baseUrl: string;
@@ -89,7 +103,12 @@ export class ControllerClient {
     if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
     if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
     const https = this.url.protocol === 'https:';
-    const target: RequestOptions & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string } = {
+    const target: RequestOptions & {
+      ca?: string | Buffer;
+      cert?: string | Buffer;
+      key?: string | Buffer;
+      servername?: string;
+    } = {
       method,
       path: this.url.pathname.replace(/\/+$/, '') + path,
       headers: { ...headers, host: this.url.host },
@@ -99,7 +118,8 @@ export class ControllerClient {
         : { hostname: this.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.url.port || (https ? 443 : 80) }),
       ...(https
         ? {
-            servername: this.url.hostname,
+            // SNI carries names only (RFC 6066); the certificate is still checked against an IP.
+            ...(isIP(this.url.hostname.replace(/^\[(.*)\]$/, '$1')) === 0 ? { servername: this.url.hostname } : {}),
             ...(o.ca !== undefined ? { ca: o.ca } : {}),
             ...(o.cert !== undefined ? { cert: o.cert } : {}),
             ...(o.key !== undefined ? { key: o.key } : {}),
@@ -159,7 +179,12 @@ export class ControllerClient {
   async health(timeoutMs?: number): Promise<HealthView> {
     const { status, body } = await this.send('GET', '/healthz', undefined, timeoutMs);
     if ((status === 200 || status === 503) && typeof body === 'object' && body !== null) return body as HealthView;
-    throw new ControllerApiError('DVS_HTTP_ERROR', `controller at ${this.baseUrl}: /healthz answered ${status}`, status, null);
+    throw new ControllerApiError(
+      'DVS_HTTP_ERROR',
+      `controller at ${this.baseUrl}: /healthz answered ${status}`,
+      status,
+      null,
+    );
   }
 
   status(): Promise<StatusView> {

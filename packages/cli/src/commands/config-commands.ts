@@ -50,8 +50,12 @@ export function addConfigCommands(program: Command, ctx: CliContext): void {
 
   const get = config.command('get-contexts').description('list the contexts; * marks the current one');
   withJson(get);
-  helpAfter(get, ['dvs config get-contexts', 'dvs config get-contexts --json'], `{ "file", "current-context", "contexts": [ { "name", ${CONTEXT_KEYS.map((k) => `"${k}"?`).join(', ')} } ] }
-A token, when a context holds one, is shown as "***".`);
+  helpAfter(
+    get,
+    ['dvs config get-contexts', 'dvs config get-contexts --json'],
+    `{ "file", "current-context", "contexts": [ { "name", ${CONTEXT_KEYS.map((k) => `"${k}"?`).join(', ')} } ] }
+A token, when a context holds one, is shown as "***".`,
+  );
   get.action((opts: { json?: boolean }) => {
     const path = file();
     const c = loadCliConfig(path);
@@ -84,7 +88,8 @@ A token, when a context holds one, is shown as "***".`);
   helpAfter(current, ['dvs config current-context']);
   current.action(() => {
     const c = loadCliConfig(file());
-    if (c['current-context'] === undefined) throw new UsageError(`no current context in ${file()}; see dvs config use-context`);
+    if (c['current-context'] === undefined)
+      throw new UsageError(`no current context in ${file()}; see dvs config use-context`);
     ctx.io.stdout(`${c['current-context']}\n`);
   });
 
@@ -140,7 +145,9 @@ A token, when a context holds one, is shown as "***".`);
     }
     const contexts = existing ? c.contexts.map((x) => (x.name === name ? next : x)) : [...c.contexts, next];
     saveCliConfig(path, { ...c, ...(opts.use === true ? { 'current-context': name } : {}), contexts });
-    ctx.io.stdout(`${existing ? 'changed' : 'created'} context ${name} in ${path}${opts.use === true ? ' (current)' : ''}\n`);
+    ctx.io.stdout(
+      `${existing ? 'changed' : 'created'} context ${name} in ${path}${opts.use === true ? ' (current)' : ''}\n`,
+    );
   });
 
   const del = config

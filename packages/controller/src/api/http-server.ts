@@ -164,7 +164,11 @@ export function createApiServer(deps: ApiDeps): Server {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     answer(req, res).catch((err: unknown) => {
-      log.error('API request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
+      log.error('API request failed', {
+        method: req.method,
+        url: req.url,
+        error: (err as Error)?.stack ?? String(err),
+      });
       if (!res.headersSent) send(res, errorReply(err, req, req.url ?? ''), req);
       else res.destroy();
     });

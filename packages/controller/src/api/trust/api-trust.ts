@@ -97,7 +97,8 @@ async function readConfigFile(file: string, flag: string): Promise<Buffer> {
   }
 }
 
-const bad = (message: string, flag: string): ControllerError => new ControllerError('DVS_CONFIG_INVALID', message, flag);
+const bad = (message: string, flag: string): ControllerError =>
+  new ControllerError('DVS_CONFIG_INVALID', message, flag);
 
 export async function resolveApiTrust(options: ApiTrustOptions, listen: string): Promise<ApiTrust> {
   const o = options;

@@ -35,7 +35,11 @@ export function identifyCaller(req: IncomingMessage, trust: ApiTrust): Caller {
   if (authorization !== undefined) {
     const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
     if (bearer === null) {
-      return refuse(new ApiError('DVS_UNAUTHENTICATED', 'Authorization must be "Bearer <token>"'), 'anonymous', 'token');
+      return refuse(
+        new ApiError('DVS_UNAUTHENTICATED', 'Authorization must be "Bearer <token>"'),
+        'anonymous',
+        'token',
+      );
     }
     if (!trust.policy.hasTokens) {
       return refuse(
