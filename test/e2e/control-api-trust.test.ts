@@ -381,3 +381,24 @@ test('insecure mode is refused off loopback, and so is a plain API without --ins
   assert.equal(noAuth.code, 2);
   assert.match(noAuth.stderr, /needs a way to authenticate callers/);
 });
+
+test('an error nothing catches ends dvs-controller with one structured log line and exit 70 (systemd restarts it)', async () => {
+  // A fault injected from outside the controller's code, after its handlers are in place.
+  const fault = 'data:text/javascript,setTimeout(() => { throw new Error("injected fault") }, 300)';
+  const r = await run(
+    [
+      ...[process.execPath, '--import', fault, CONTROLLER, '--etcd', etcd.endpoint, '--prefix', `${PREFIX}crash/`],
+      ...['--listen', '127.0.0.1:0', '--insecure-local', '--id', 'ctl-crash'],
+    ],
+    { allowFailure: true, timeoutMs: 30_000 },
+  );
+  assert.equal(r.code, 70, r.stderr);
+  const errors = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; msg: string; error?: string; daemon?: string })
+    .filter((l) => l.level === 'error');
+  assert.equal(errors.length, 1, r.stderr);
+  assert.equal(errors[0]!.msg, 'uncaught exception: exiting so the supervisor restarts dvs-controller');
+  assert.equal(errors[0]!.error, 'Error: injected fault');
+});
