@@ -4,8 +4,8 @@ import { Controller } from '@dvs/controller';
 import { EtcdServer, TcpProxy } from '@dvs/controller/testing';
 import { decodeHost, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
-import { EtcdSync, type EtcdSyncOptions } from '../src/control/index.js';
-import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './control-fakes.js';
+import { EtcdSync, type EtcdSyncOptions } from '../src/etcd-sync/index.js';
+import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './etcd-sync-fakes.js';
 
 let etcd: EtcdServer;
 let controller: Controller;
