@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller } from '@dvs/controller';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { KeyLayout } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { EtcdSync } from '../src/etcd-sync/index.js';

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Controller } from '@dvs/controller';
-import { EtcdServer, TcpProxy } from '@dvs/controller/testing';
+import { EtcdServer, TcpProxy } from '@dvs/etcd/testing';
 import { decodeHost, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { EtcdSync, type EtcdSyncOptions } from '../src/etcd-sync/index.js';
