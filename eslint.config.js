@@ -15,7 +15,7 @@ const controlPlaneImports = [
   },
   { group: ['**/admin/**', '../admin', '../admin/*'], message: 'The data path never imports the admin socket.' },
   {
-    group: ['@dvs/controller', '@dvs/cli', '@dvs/lab', '@dvs/etcd', '@dvs/etcd/*'],
+    group: ['@dvs/controller', '@dvs/cli', '@dvs/lab', '@dvs/etcd', '@dvs/etcd/*', '@dvs/admin-client'],
     message: 'The data path imports only @dvs/wire and interfaces.',
   },
 ];

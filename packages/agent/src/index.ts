@@ -1,5 +1,5 @@
 // @dvs/agent public surface: the Agent (start/stop), its config loader, the
-// DataPath and its control surface, the admin socket client and registry.
+// DataPath and its control surface, the admin socket server and its command registry.
 export {
   Agent,
   AgentError,
@@ -18,7 +18,6 @@ export { ConfigError } from './config/config-error.js';
 export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';
 export { validateConfig } from './config/validate-config.js';
 export { parsePortMapping, formatPortMapping, type PortMapping } from './config/port-mapping-text.js';
-export { AdminClient, AdminCallError, type AdminCallOptions } from './admin/admin-client.js';
 export { AdminServer } from './admin/admin-server.js';
 export { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 export {
