@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { ControllerClient } from '@dvs/cli';
 import { run, waitFor } from '../support/run-command.js';
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdminClient, AdminServer, CommandRegistry } from '../src/index.js';
+import { AdminClient } from '@dvs/admin-client';
+import { AdminServer, CommandRegistry } from '../src/index.js';
 
 test('an admin command that throws null or returns a BigInt answers DVS_INTERNAL; the socket keeps serving', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dva-faults-'));

@@ -4,9 +4,9 @@
  * clients, and a signal that ends `--watch`.
  */
 import { readFileSync } from 'node:fs';
+import { AdminCallError, AdminClient, AdminUnavailableError, type AdminAnswer } from '@dvs/admin-client';
 import { ADMIN_SOCKET_DEFAULT_PATH, DEFAULT_CONTROLLER_URL } from '@dvs/wire';
-import { UsageError } from './cli-errors.js';
-import { AdminClient } from './clients/admin-client.js';
+import { AgentCommandError, AgentUnreachableError, UsageError } from './cli-errors.js';
 import { ControllerClient, type ControllerCredentials } from './clients/controller-client.js';
 import {
   configPath,
@@ -163,8 +163,29 @@ export function agentSocketPath(ctx: CliContext, opts: SocketOption): string {
   return socket !== undefined ? contextFile(socket, file) : ADMIN_SOCKET_DEFAULT_PATH;
 }
 
-export function adminClient(ctx: CliContext, opts: SocketOption): AdminClient {
-  return new AdminClient(agentSocketPath(ctx, opts), { signal: ctx.signal });
+/** The agent's admin socket as the CLI uses it: failures become CLI errors with their exit codes. */
+export interface AgentAdmin {
+  /** Rejects with AgentCommandError (the agent said no) or AgentUnreachableError (no answer). */
+  call(command: string, args?: readonly string[]): Promise<AdminAnswer>;
+  close(): void;
+}
+
+/** How long the CLI waits for the agent to answer one command. */
+const AGENT_ANSWER_TIMEOUT_MS = 5000;
+
+export function adminClient(ctx: CliContext, opts: SocketOption): AgentAdmin {
+  const path = agentSocketPath(ctx, opts);
+  const client = new AdminClient(path, { signal: ctx.signal, timeoutMs: AGENT_ANSWER_TIMEOUT_MS });
+  return {
+    call: (command, args = []) =>
+      client.call(command, args).catch((error: unknown) => {
+        if (error instanceof AdminUnavailableError) throw new AgentUnreachableError(path, error.reason);
+        if (error instanceof AdminCallError)
+          throw new AgentCommandError(error.code, `agent: ${error.message} (${error.code})`);
+        throw error;
+      }),
+    close: () => client.close(),
+  };
 }
 
 /** Colour only for a terminal, and never when NO_COLOR is set (no-color.org). */

@@ -9,8 +9,6 @@ export {
   type ControllerCredentials,
   type HttpAnswer,
 } from './clients/controller-client.js';
-export { AdminClient } from './clients/admin-client.js';
-export * from '@dvs/wire';
 export { renderTable, renderFields, type Column } from './render/table.js';
 export { renderTunnels, tunnelRows } from './render/tunnels-view.js';
 export { explainTrace, renderTrace, type TraceResult } from './trace/trace-explain.js';

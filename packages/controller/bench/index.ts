@@ -27,7 +27,7 @@ import {
 import { Etcd3 } from 'etcd3';
 import { Controller } from '../src/index.js';
 import { computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
-import { EtcdServer } from '../src/testing/index.js';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { FdbWatchers, percentile } from './fdb-watchers.js';
 
 const WATCHERS = 50;

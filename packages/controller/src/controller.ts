@@ -1,6 +1,6 @@
 /**
  * dvs-controller composed: one etcd client, a ClusterView kept live by a
- * KeyspaceWatch, a leader campaign, the leader's Reconciler and the HTTP API.
+ * KeyspaceFollower, a leader campaign, the leader's Reconciler and the HTTP API.
  * Starts on an empty or an existing keyspace alike: it reads what is there
  * and reconciles toward it, it never wipes.
  */
@@ -14,8 +14,7 @@ import { AuditLog, DEFAULT_AUDIT_CAPACITY } from './api/audit-log.js';
 import { createApiServer } from './api/http-server.js';
 import { resolveApiTrust, type ApiTrust, type ApiTrustOptions } from './api/trust/api-trust.js';
 import { ControllerError } from './controller-error.js';
-import { createEtcdClient, type EtcdConnectionOptions } from './etcd/etcd-client.js';
-import { KeyspaceWatch } from './etcd/keyspace-watch.js';
+import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import { Leadership } from './leader/leadership.js';
 import { Reconciler } from './leader/reconciler.js';
 import { silentLogger, type Logger } from './log.js';
@@ -89,7 +88,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
   readonly view: ClusterView;
   readonly metrics = new ControllerMetrics();
   private readonly client: Etcd3;
-  private readonly watch: KeyspaceWatch;
+  private readonly watch: KeyspaceFollower;
   private readonly leadership: Leadership;
   private readonly reconciler: Reconciler;
   private readonly server: Server;
@@ -106,7 +105,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     this.keys = new KeyLayout(options.prefix ?? DEFAULT_KEY_PREFIX);
     this.client = createEtcdClient(options.etcd);
     this.view = new ClusterView(this.keys);
-    this.watch = new KeyspaceWatch(this.client, this.keys.prefix, this.view);
+    this.watch = new KeyspaceFollower(this.client, { prefix: this.keys.prefix }, this.view);
     this.leadership = new Leadership(
       this.client,
       this.keys,

@@ -5,7 +5,6 @@ export * from './lab-spec.js';
 export * from './lab-state.js';
 export * from './lab-layout.js';
 export * from './ping-matrix.js';
-export { AdminClient, AdminCallError } from '@dvs/agent';
 export { ControllerClient } from '@dvs/cli';
 export { labControllerClient, dvsEnvironment, type LabApiCredentials } from './api-credentials.js';
 export * from './continuous-ping.js';

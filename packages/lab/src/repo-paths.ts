@@ -13,7 +13,7 @@ export const programs = {
   controller: join(REPO_ROOT, 'packages/controller/dist/src/main.js'),
   cli: join(REPO_ROOT, 'packages/cli/dist/src/main.js'),
   /** The agent's etcd sync (loaded by the agent when its config has `etcd:`). */
-  agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/control/index.js'),
+  agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/etcd-sync/index.js'),
   forwarder: join(REPO_ROOT, 'packages/lab/dist/src/unix-forwarder.js'),
   /** The agent's TAP and socket I/O (node-gyp build of packages/netdev). */
   netdevAddon: join(REPO_ROOT, 'packages/netdev/build/Release/dvs_netdev.node'),

@@ -1,11 +1,17 @@
 /**
  * Builds the etcd3 client from operator options: endpoints, TLS (CA, cert,
- * key) and username/password. Unary calls get a deadline so an unreachable
- * etcd fails a call quickly (the caller decides to retry); the per-host
- * circuit breaker of etcd3 is replaced by a pass-through so the first call
- * after etcd returns goes through at once instead of waiting out a breaker.
+ * key) and username/password. Agent and controller both connect through it.
+ *
+ *  - Unary calls get a deadline, so an unreachable etcd fails a call quickly
+ *    and the caller decides to retry (streams, the watches, have none).
+ *  - etcd3's per-host circuit breaker is replaced by cockatiel's no-op policy:
+ *    the first call after etcd returns goes through at once instead of
+ *    waiting out a breaker.
+ *  - Watches re-attach after 200 ms, doubling to 2 s (etcd3's default grows to
+ *    30 s, far too slow after an outage); gRPC reconnects on the same scale.
  */
 import { readFileSync } from 'node:fs';
+import { noop, type IBackoff } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
 
 export interface EtcdConnectionOptions {
@@ -21,18 +27,10 @@ export interface EtcdConnectionOptions {
   callTimeoutMs?: number;
 }
 
-type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
-type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
-
-/** Watch re-attach backoff: 200 ms doubling to 2 s (etcd3's default grows to 30 s, too slow after an outage). */
-function watchBackoff(ms = 200, maxMs = 2000): WatchBackoff {
-  return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, maxMs), maxMs) } as unknown as WatchBackoff;
+/** Watch re-attach delays: `ms`, then doubling up to `maxMs`. */
+function watchBackoff(ms = 200, maxMs = 2000): IBackoff<unknown> {
+  return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, maxMs), maxMs) };
 }
-
-const passThrough = {
-  execute: <T>(fn: (context: { signal: AbortSignal; attempt: number }) => PromiseLike<T> | T): Promise<T> =>
-    Promise.resolve().then(() => fn({ signal: new AbortController().signal, attempt: 0 })),
-} as unknown as HostPolicy;
 
 export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
   const callTimeoutMs = options.callTimeoutMs ?? 3000;
@@ -40,7 +38,7 @@ export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
     hosts: options.endpoints,
     dialTimeout: callTimeoutMs,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    faultHandling: { host: () => passThrough, watchBackoff: watchBackoff() },
+    faultHandling: { host: () => noop, watchBackoff: watchBackoff() },
     grpcOptions: {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,

@@ -8,7 +8,7 @@ import {
   type FdbEntryRecord,
   type NetworkRecord,
 } from '@dvs/wire';
-import { TableState, reportLost, seqToReport } from '../src/control/index.js';
+import { TableState, reportLost, seqToReport } from '../src/etcd-sync/index.js';
 
 const keys = new KeyLayout();
 const self = { host: 'host-a', vtep: { address: '192.0.2.1', port: 4789 } };

@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, Lease } from 'etcd3';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@dvs/etcd';
 import type { OutageLog } from './outage-log.js';
 import type { SyncLogger } from './sync-logger.js';
 

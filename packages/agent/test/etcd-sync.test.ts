@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Controller } from '@dvs/controller';
-import { EtcdServer, TcpProxy } from '@dvs/controller/testing';
+import { EtcdServer, TcpProxy } from '@dvs/etcd/testing';
 import { decodeHost, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
-import { EtcdSync, type EtcdSyncOptions } from '../src/control/index.js';
-import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './control-fakes.js';
+import { EtcdSync, type EtcdSyncOptions } from '../src/etcd-sync/index.js';
+import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './etcd-sync-fakes.js';
 
 let etcd: EtcdServer;
 let controller: Controller;

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller } from '@dvs/controller';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { KeyLayout } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
-import { EtcdSync } from '../src/control/index.js';
-import { CapturingLogger, FakeSurface, waitFor } from './control-fakes.js';
+import { EtcdSync } from '../src/etcd-sync/index.js';
+import { CapturingLogger, FakeSurface, waitFor } from './etcd-sync-fakes.js';
 
 const MAKE_CERTS = fileURLToPath(new URL('../../../../deploy/etcd/make-certs.sh', import.meta.url));
 const pki = mkdtempSync(join(tmpdir(), 'dvs-tls-'));

@@ -7,7 +7,6 @@ export {
   type LocalPortInfo,
   type MacEventSource,
 } from './etcd-sync.js';
-export { createEtcdClient, type EtcdConnectionOptions } from './etcd-connection.js';
 export { TableState, type TableKv, type TableStateSelf } from './table-state.js';
 export { seqToReport, reportLost } from './mobility-seq.js';
 export { silentSyncLogger, type SyncLogger, type SyncLogFields } from './sync-logger.js';

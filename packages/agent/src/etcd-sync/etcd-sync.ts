@@ -7,7 +7,7 @@
  *     status on the same lease. Reports follow the data path's `mac:local` /
  *     `mac:gone` events with RFC 7432 §15 seqs (mobility-seq.ts), and are
  *     withdrawn when the authoritative FDB decides against them.
- *  3. Follows networks, FDB, flood lists and hosts (table-watch.ts) and turns
+ *  3. Follows networks, FDB, flood lists and hosts (a KeyspaceFollower of @dvs/etcd) and turns
  *     every change into TableChange[] for ControlSurface.apply() — one call
  *     per etcd watch response or resync (table-state.ts).
  *  4. etcd away: the data path keeps its tables; reads, watch and writes
@@ -28,14 +28,13 @@ import {
   type TunnelStatusRecord,
 } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
+import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import type { ControlSurface, DataPathEvents, Encap, TableChange, Vtep } from '../datapath/control-surface.js';
-import { createEtcdClient, type EtcdConnectionOptions } from './etcd-connection.js';
 import { LeasePublisher } from './lease-publisher.js';
 import { reportLost, seqToReport } from './mobility-seq.js';
 import { OutageLog } from './outage-log.js';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
 import { TableState } from './table-state.js';
-import { TableWatch } from './table-watch.js';
 
 /** The data path's MAC events EtcdSync listens to (DataPath satisfies it). */
 export interface MacEventSource {
@@ -113,7 +112,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private readonly client: Etcd3;
   private readonly outage: OutageLog;
   private readonly publisher: LeasePublisher;
-  private readonly watch: TableWatch;
+  private readonly watch: KeyspaceFollower;
   private readonly log: SyncLogger;
   private readonly clock: () => number;
   /** Our MAC reports by etcd key. */
@@ -148,10 +147,9 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.publisher.on('lease:granted', (id) => this.emit('lease:granted', id));
     this.publisher.on('lease:lost', (reason) => this.emit('lease:lost', reason));
     // fdb/ .. networks/ are adjacent sections: one range holds exactly fdb, flood, hosts, networks.
-    this.watch = new TableWatch(
+    this.watch = new KeyspaceFollower(
       this.client,
-      this.keys.section('fdb'),
-      this.keys.prefix + 'networks0',
+      { start: this.keys.section('fdb'), end: this.keys.prefix + 'networks0' },
       {
         reset: (kvs, revision) => {
           this.pending.push(...this.tables.reset(kvs, revision));
@@ -168,12 +166,14 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
         },
         flush: () => this.flushChanges(),
       },
-      this.outage,
-      (reason) => {
-        this.log.info('resyncing tables', { reason });
-        this.emit('sync:resync', reason);
-      },
+      { label: 'tables' },
     );
+    this.watch.on('etcd:down', (err, during) => this.outage.failed(during, err));
+    this.watch.on('etcd:up', () => this.outage.succeeded());
+    this.watch.on('keyspace:resync', (reason) => {
+      this.log.info('resyncing tables', { reason });
+      this.emit('sync:resync', reason);
+    });
     this.publisher.set(
       this.keys.host(options.host),
       encodeHost({
@@ -219,7 +219,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.options.events?.on('mac:local', this.onMacLocal);
     this.options.events?.on('mac:gone', this.onMacGone);
     this.publisher.start();
-    this.watch.run();
+    this.watch.start();
     this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.log.info('etcd sync started', {
       host: this.options.host,

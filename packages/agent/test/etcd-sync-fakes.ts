@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../src/datapath/control-surface.js';
-import type { SyncLogFields, SyncLogger } from '../src/control/index.js';
+import type { SyncLogFields, SyncLogger } from '../src/etcd-sync/index.js';
 
 export class FakeSurface implements ControlSurface {
   /** MACs local to this fake host (`${vni}/${hex}`): an fdb:set for one of them displaces it with a mac:gone, as DataPath does. */
