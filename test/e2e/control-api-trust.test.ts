@@ -383,8 +383,10 @@ test('insecure mode is refused off loopback, and so is a plain API without --ins
 });
 
 test('an error nothing catches ends dvs-controller with one structured log line and exit 70 (systemd restarts it)', async () => {
-  // A fault injected from outside the controller's code, after its handlers are in place.
-  const fault = 'data:text/javascript,setTimeout(() => { throw new Error("injected fault") }, 300)';
+  // A fault injected from outside the controller's code, once its handlers are in place (no timing guess).
+  const fault =
+    'data:text/javascript,const t = setInterval(() => { if (process.listenerCount("uncaughtException") > 0) ' +
+    '{ clearInterval(t); setImmediate(() => { throw new Error("injected fault") }) } }, 10)';
   const r = await run(
     [
       ...[process.execPath, '--import', fault, CONTROLLER, '--etcd', etcd.endpoint, '--prefix', `${PREFIX}crash/`],

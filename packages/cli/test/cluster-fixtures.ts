@@ -1,12 +1,6 @@
 // Canned controller answers shaped as docs/api.md describes them.
 import type { TunnelStatusRecord } from '@dvs/wire';
-import type {
-  StatusView,
-  FdbEntryView,
-  FloodListView,
-  HostView,
-  NetworkView,
-} from '@dvs/wire';
+import type { StatusView, FdbEntryView, FloodListView, HostView, NetworkView } from '@dvs/wire';
 
 export const NOW = 1_700_000_100_000;
 
