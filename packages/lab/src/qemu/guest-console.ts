@@ -1,7 +1,7 @@
 /**
- * A driver for the guest's serial console (QEMU `-chardev socket,server=on`
- * on a unix socket, wired to ttyS0): run a shell command in the guest and get
- * its output and exit status.
+ * A driver for the guest's command console (QEMU `-chardev socket,server=on`
+ * on a unix socket, wired to a virtio console, hvc0 in the guest): run a shell
+ * command in the guest and get its output and exit status.
  *
  * The guest's /init runs a non-interactive `sh` reading one command per line
  * from the tty (guest-init.ts). Each command is sent as

@@ -1,5 +1,5 @@
 /**
- * Pings from inside a guest (busybox ping), driven over its serial console:
+ * Pings from inside a guest (busybox ping), driven over its command console:
  * a short counted ping, and a continuous ping that runs in the background
  * of the guest (it keeps running across a live migration of that guest) and
  * is read back with counters at the end. Busybox prints no reception times,
@@ -73,8 +73,8 @@ export function parseBusyboxPing(text: string): GuestPingFigures {
 }
 
 /**
- * Parses the compact form GuestContinuousPing reads back (the serial line is
- * slow): one "<seq>" or "<seq> DUP" line per reply, and busybox's summary line.
+ * Parses the compact form GuestContinuousPing reads back (short, for a
+ * long ping): one "<seq>" or "<seq> DUP" line per reply, and busybox's summary line.
  */
 export function parseCompactPing(text: string): GuestPingFigures {
   const replies: { seq: number; duplicate: boolean }[] = [];
@@ -144,7 +144,7 @@ export class GuestContinuousPing {
   }
 
   private async read(options: ConsoleOptions): Promise<GuestPingFigures> {
-    // One short line per reply ("<seq>" or "<seq> DUP") plus the summary: the serial line is slow.
+    // One short line per reply ("<seq>" or "<seq> DUP") plus the summary, not the whole log.
     const compact = `sed -n -e 's/.* seq=\\([0-9]*\\) .*(DUP!).*/\\1 DUP/p' -e 's/.* seq=\\([0-9]*\\) .*/\\1/p' -e '/packets transmitted/p' ${this.logFile}`;
     return parseCompactPing(await this.console.run(compact, { ...options, timeoutMs: options.timeoutMs ?? 60_000 }));
   }

@@ -1,8 +1,8 @@
 /**
  * One QEMU guest: started inside a network namespace (`ip netns exec`, which
  * execs QEMU in place, so the pid is QEMU's), with QEMU creating and holding
- * its TAP the way libvirt's QEMU does, a QMP socket and a serial console
- * socket in its run folder.
+ * its TAP the way libvirt's QEMU does, a QMP socket and the command console
+ * socket (guest-console.ts) in its run folder.
  *
  * Life cycle:
  *  - start(): spawn, connect QMP (by then QEMU has created the TAP), plug the
@@ -296,7 +296,7 @@ export class QemuVm {
     return guest;
   }
 
-  /** Runs a shell command in the guest over the serial console. */
+  /** Runs a shell command in the guest over its command console. */
   async exec(command: string, options: ConsoleOptions = {}): Promise<ConsoleResult> {
     return (await this.console(options)).exec(command, options);
   }
