@@ -182,7 +182,6 @@ test('qemuCommand: QEMU creates the TAP, MAC and host_mtu on virtio-net, sockets
     commandConsole: { socket: '/r/console.sock', log: '/r/console.log' },
     nic: { tap: 'tap1', mac: '02:00:00:00:00:01', mtu: 1450 },
     incoming: 'unix:/r/incoming.sock',
-    firmware: null,
   });
   const after = (flag: string) => argv[argv.indexOf(flag) + 1];
   assert.equal(argv[0], 'qemu-system-x86_64');
@@ -197,6 +196,16 @@ test('qemuCommand: QEMU creates the TAP, MAC and host_mtu on virtio-net, sockets
   assert.equal(after('-incoming'), 'unix:/r/incoming.sock');
   assert.equal(after('-accel'), 'tcg');
   assert.ok(argv.includes('-no-reboot') && argv.includes('-nographic') && !argv.includes('-bios'));
+  const withFirmware = qemuCommand({
+    name: 'x',
+    kernel: '/k',
+    initrd: '/i',
+    kernelCommandLine: '',
+    accel: 'tcg',
+    memoryMb: 128,
+    firmware: '/fw.rom',
+  });
+  assert.equal(withFirmware[withFirmware.indexOf('-bios') + 1], '/fw.rom');
   assert.throws(
     () => qemuCommand({ name: 'x', kernel: '/a,b', initrd: '/i', kernelCommandLine: '', accel: 'tcg', memoryMb: 128 }),
     (e: unknown) => isLabError(e, 'DVS_LAB_BAD_SPEC') && /contains a comma/.test(e.message),

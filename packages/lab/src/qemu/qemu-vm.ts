@@ -64,8 +64,8 @@ export interface QemuVmOptions {
   image?: GuestImage;
   /** Default: detectAcceleration(image). */
   accel?: QemuAccelerator;
-  /** Firmware (-bios); null: QEMU's own (SeaBIOS). Default: qboot when installed. A migration's two ends must match. */
-  firmware?: string | null;
+  /** Firmware (-bios). Default: QEMU's own (SeaBIOS). A migration's two ends must match. */
+  firmware?: string;
   signal?: AbortSignal;
 }
 
