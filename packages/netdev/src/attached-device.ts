@@ -1,0 +1,284 @@
+import { NetdevError } from './errors.js';
+import { describeLink } from './link-info.js';
+import { nativeBinding } from './native-binding.js';
+import type { PacketRingHandle } from './native-binding.js';
+import type { PacketBatch } from './packet-batch.js';
+import { checkHeadroom, checkSlots } from './slot-check.js';
+import { SlotList } from './slot-list.js';
+import { toNetdevError } from './system-error.js';
+import { checkInterfaceName } from './tap-device.js';
+import type { AttachBatching, AttachedDeviceStats, AttachedFrameDevice, OpenAttachedOptions } from './types.js';
+import { WatchedFd } from './watched-fd.js';
+
+/**
+ * How an attached device batches reads unless told otherwise: 'mmsg'
+ * (recvmmsg). The TPACKET_V3 ring reads more frames per CPU-second of ours,
+ * because the kernel copies into it in the sender's context, but it hands a
+ * block over only when the block is full or its timer (one jiffy, 4 ms here)
+ * fires: at a VM's everyday rates that is milliseconds of added latency. See
+ * docs/netdev.md for the figures.
+ */
+export const DEFAULT_ATTACH_BATCHING: AttachBatching = 'mmsg';
+/** Whether writes skip the device's qdisc unless told otherwise (measured: docs/netdev.md). */
+export const DEFAULT_QDISC_BYPASS = true;
+/** recvmmsg mode: the socket's receive buffer (SO_RCVBUF), enough for bursts of ~5,000 small frames. */
+export const DEFAULT_ATTACH_RECEIVE_BUFFER = 4 * 2 ** 20;
+/** ring mode: total ring size and its block size. */
+export const DEFAULT_ATTACH_RING_BYTES = 4 * 2 ** 20;
+const RING_BLOCK_BYTES = 256 * 2 ** 10;
+
+/**
+ * A port's view of an existing network device: an AF_PACKET socket bound to
+ * its ifindex (src/native/attach.cc), the way a kernel bridge port sees its
+ * device. Every FrameDevice contract in types.ts holds; in addition:
+ *  - read() returns the frames the device received (what a VM sent into its
+ *    QEMU-held TAP, what a container sent into its veth), never the frames
+ *    transmitted on it (PACKET_IGNORE_OUTGOING: no echo of our own writes);
+ *    write() transmits on the device (to the VM, into the veth).
+ *  - An 802.1Q/802.1ad tag the kernel moved into metadata is put back, so a
+ *    trunk sees frames exactly as sent. Such a frame starts 4 bytes before
+ *    `headroom` (offsets[i] = headroom - 4) when headroom >= 4: the MACs
+ *    move into the headroom instead of the payload moving on. Readers use
+ *    offsets[i], never headroom.
+ *  - A device that is administratively down: writes are dropped and counted
+ *    (writeDropsLinkDown), reads return nothing; up again, both resume.
+ *  - A device that is deleted (the VM quit and its TAP went, the pod died):
+ *    the readable handler runs once, `gone` turns true, read() throws
+ *    NetdevError DVS_DEVICE_GONE, write() drops and counts everything as
+ *    link down (never throws). close() it; a device of the same name that
+ *    comes back is a new device (a new ifindex): attach again.
+ *  - `mtu` is read from the device on each access (the VM's side may change it).
+ */
+export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
+  private readonly counters: AttachedDeviceStats = {
+    framesRead: 0,
+    framesWritten: 0,
+    readDropsTooBig: 0,
+    writeDropsInvalid: 0,
+    writeDropsLinkDown: 0,
+    writeDropsQueueFull: 0,
+    vlanTagsRestored: 0,
+    rxQueueDrops: 0,
+  };
+  private readonly fd: number;
+  private readonly out = new Float64Array(4);
+  private readonly slotList = new SlotList();
+  private isGone = false;
+  private lastMtu: number;
+
+  /** Use openAttachedDevice(). */
+  constructor(
+    fd: number,
+    readonly name: string,
+    readonly ifindex: number,
+    readonly kind: string,
+    mtu: number,
+    readonly batching: AttachBatching,
+    private readonly ring: PacketRingHandle | null,
+  ) {
+    super(fd);
+    this.fd = fd;
+    this.lastMtu = mtu;
+    // The socket reports its device going down or away as a pending error
+    // (POLLERR), on which libuv stops watching: read the error (which clears
+    // it), note whether the device is gone, and watch again.
+    this.watcher.onError(() => {
+      this.refreshStatus();
+      this.watcher.rearm();
+    });
+  }
+
+  get mtu(): number {
+    if (!this.isClosed && !this.isGone) {
+      const mtu = nativeBinding().attachMtu(this.fd, this.ifindex);
+      if (mtu > 0) this.lastMtu = mtu;
+    }
+    return this.lastMtu;
+  }
+
+  /** The device was unregistered (deleted, or moved to another namespace). Checked now when asked. */
+  get gone(): boolean {
+    if (!this.isGone && !this.isClosed) this.refreshStatus();
+    return this.isGone;
+  }
+
+  /** Counters; rxQueueDrops is brought up to date from the kernel (PACKET_STATISTICS) on each access. */
+  get stats(): AttachedDeviceStats {
+    if (!this.isClosed) this.counters.rxQueueDrops += nativeBinding().attachKernelStats(this.fd).drops;
+    return this.counters;
+  }
+
+  read(batch: PacketBatch, headroom: number): number {
+    this.assertOpen();
+    checkHeadroom(batch, headroom);
+    if (this.isGone) throw this.goneError();
+    const out = this.out;
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = 0;
+    let n: number;
+    const args = [batch.buffer, batch.slotSize, batch.capacity, batch.offsets, batch.lengths, headroom] as const;
+    try {
+      n =
+        this.ring !== null
+          ? this.ring.recv(...args, batch.family, out)
+          : nativeBinding().attachRecv(this.fd, ...args, batch.family, out);
+    } catch (err) {
+      throw toNetdevError(err, `read from ${this.describe()}`);
+    }
+    this.counters.readDropsTooBig += out[0];
+    this.counters.vlanTagsRestored += out[2];
+    this.counters.framesRead += n;
+    if (out[1] !== 0) this.refreshStatus();
+    if (n === 0 && this.isGone) throw this.goneError();
+    return n;
+  }
+
+  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    this.assertOpen();
+    checkSlots(batch, slots, n);
+    if (this.isGone) {
+      for (let i = 0; i < n; i++) {
+        if (batch.lengths[slots[i]] < ETHERNET_HEADER_LENGTH) this.counters.writeDropsInvalid++;
+        else this.counters.writeDropsLinkDown++;
+      }
+      return n;
+    }
+    const drops = this.out;
+    drops.fill(0);
+    let taken: number;
+    try {
+      taken = nativeBinding().attachSend(
+        this.fd,
+        batch.buffer,
+        batch.slotSize,
+        batch.capacity,
+        batch.offsets,
+        batch.lengths,
+        this.slotList.of(slots, n),
+        n,
+        drops,
+      );
+    } catch (err) {
+      throw toNetdevError(err, `write to ${this.describe()}`);
+    }
+    this.counters.writeDropsInvalid += drops[0];
+    this.counters.writeDropsLinkDown += drops[1];
+    this.counters.writeDropsQueueFull += drops[3];
+    this.counters.framesWritten += taken - drops[0] - drops[1] - drops[3];
+    if (drops[2] !== 0) this.isGone = true;
+    return taken;
+  }
+
+  override close(): void {
+    if (this.isClosed) return;
+    this.ring?.close();
+    super.close();
+  }
+
+  protected describe(): string {
+    return `attached device ${this.name}`;
+  }
+
+  private refreshStatus(): void {
+    if (this.isClosed) return;
+    const status = nativeBinding().attachStatus(this.fd);
+    if (status.ifindex !== this.ifindex) this.isGone = true;
+  }
+
+  private goneError(): NetdevError {
+    return new NetdevError(
+      'DVS_DEVICE_GONE',
+      `${this.describe()} (ifindex ${this.ifindex}) was deleted: close the port; a device of that name that comes back must be attached again`,
+    );
+  }
+}
+
+const ETHERNET_HEADER_LENGTH = 14;
+
+/**
+ * Attaches to an existing network device by name, in this thread's network
+ * namespace: a TAP that QEMU or libvirt holds, a veth end, a macvlan, a NIC.
+ * Nothing about the device changes except its promiscuity count (and its
+ * admin state when `up` is set); close() undoes the promiscuity.
+ *
+ * Throws NetdevError: DVS_NAME_TOO_LONG / DVS_NAME_INVALID (no device can have
+ * that name), DVS_NO_DEVICE (no device of that name in this namespace — also
+ * what a device in another namespace looks like from here),
+ * DVS_DEVICE_UNSUITABLE (the loopback, or not an Ethernet device),
+ * DVS_PERMISSION (not root / no CAP_NET_RAW), DVS_NATIVE_UNAVAILABLE, DVS_IO.
+ * Options out of range are RangeErrors naming the option.
+ */
+export async function openAttachedDevice(options: OpenAttachedOptions): Promise<AttachedDevice> {
+  options.signal?.throwIfAborted();
+  return openAttachedDeviceSync(options);
+}
+
+/** openAttachedDevice() without the promise: for code that must open inside a synchronous namespace switch. */
+export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDevice {
+  options.signal?.throwIfAborted();
+  checkInterfaceName(options.name);
+  const batching = options.batching ?? DEFAULT_ATTACH_BATCHING;
+  if (batching !== 'mmsg' && batching !== 'ring') {
+    throw new RangeError(`batching must be 'mmsg' or 'ring', got ${String(batching)}`);
+  }
+  const receiveBufferBytes = positiveInteger(
+    options.receiveBufferBytes,
+    DEFAULT_ATTACH_RECEIVE_BUFFER,
+    'receiveBufferBytes',
+  );
+  const ringBytes = positiveInteger(options.ringBytes, DEFAULT_ATTACH_RING_BYTES, 'ringBytes');
+  const link = describeLink(options.name);
+  if (!link.exists) {
+    throw new NetdevError(
+      'DVS_NO_DEVICE',
+      `no device ${options.name} in this network namespace: check the name with \`ip link show\` (a device in another namespace is not visible here; attach from inside that namespace)`,
+    );
+  }
+  if (link.loopback) {
+    throw new NetdevError(
+      'DVS_DEVICE_UNSUITABLE',
+      `${options.name} is the loopback device: attach an Ethernet device instead (a TAP, a veth end, a macvlan, a NIC)`,
+    );
+  }
+  if (!link.ethernet) {
+    throw new NetdevError(
+      'DVS_DEVICE_UNSUITABLE',
+      `${options.name} is not an Ethernet device (kind ${link.kind}): a port carries Ethernet frames; attach a TAP (not a TUN), a veth end, a macvlan or a NIC`,
+    );
+  }
+  const ringBlockCount = batching === 'ring' ? Math.max(2, Math.floor(ringBytes / RING_BLOCK_BYTES)) : 0;
+  const binding = nativeBinding();
+  let fd: number;
+  try {
+    fd = binding.attachOpen({
+      ifindex: link.ifindex,
+      ringBlockSize: RING_BLOCK_BYTES,
+      ringBlockCount,
+      qdiscBypass: options.qdiscBypass ?? DEFAULT_QDISC_BYPASS,
+      promiscuous: options.promiscuous ?? true,
+      receiveBufferBytes,
+      up: options.up ?? false,
+    });
+  } catch (err) {
+    throw toNetdevError(err, `attach to ${options.name}`);
+  }
+  let ring: PacketRingHandle | null = null;
+  if (ringBlockCount > 0) {
+    try {
+      ring = new binding.PacketRing(fd, RING_BLOCK_BYTES, ringBlockCount);
+    } catch (err) {
+      new binding.FdHandle(fd, () => {}).close();
+      throw toNetdevError(err, `map the receive ring of ${options.name}`);
+    }
+  }
+  return new AttachedDevice(fd, options.name, link.ifindex, link.kind, link.mtu, batching, ring);
+}
+
+function positiveInteger(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 65536 || value > 2 ** 30) {
+    throw new RangeError(`${field} must be an integer of 65536..${2 ** 30} bytes, got ${value}`);
+  }
+  return value;
+}
