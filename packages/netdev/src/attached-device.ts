@@ -1,3 +1,4 @@
+import { watchDeviceGone } from './device-gone-watch.js';
 import { NetdevError } from './errors.js';
 import { describeLink } from './link-info.js';
 import { nativeBinding } from './native-binding.js';
@@ -43,7 +44,8 @@ const RING_BLOCK_BYTES = 256 * 2 ** 10;
  *  - A device that is administratively down: writes are dropped and counted
  *    (writeDropsLinkDown), reads return nothing; up again, both resume.
  *  - A device that is deleted (the VM quit and its TAP went, the pod died):
- *    the readable handler runs once, `gone` turns true, read() throws
+ *    the readable handler runs (told by the namespace's link monitor,
+ *    device-gone-watch.ts), `gone` turns true, read() throws
  *    NetdevError DVS_DEVICE_GONE, write() drops and counts everything as
  *    link down (never throws). close() it; a device of the same name that
  *    comes back is a new device (a new ifindex): attach again.
@@ -65,6 +67,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
   private readonly slotList = new SlotList();
   private isGone = false;
   private lastMtu: number;
+  private readonly stopGoneWatch: () => void;
 
   /** Use openAttachedDevice(). */
   constructor(
@@ -86,6 +89,21 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
       this.refreshStatus();
       this.watcher.rearm();
     });
+    // Deletion itself does not wake the socket: the namespace's link monitor
+    // tells us, and the readable handler runs so that its read() reports it.
+    try {
+      this.stopGoneWatch = watchDeviceGone(ifindex, () => {
+        if (this.isClosed || this.isGone) return;
+        this.isGone = true;
+        this.watcher.notifyReadable();
+      });
+    } catch (err) {
+      this.ring?.close();
+      super.close();
+      throw err;
+    }
+    // Deleted between the lookup and the watch: known now.
+    this.refreshStatus();
   }
 
   get mtu(): number {
@@ -172,6 +190,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
 
   override close(): void {
     if (this.isClosed) return;
+    this.stopGoneWatch();
     this.ring?.close();
     super.close();
   }

@@ -52,6 +52,11 @@ export class FdWatcher {
     if (this.mask !== 0) this.handle.watch(this.mask);
   }
 
+  /** Runs the readable handler now, if one is set (news from elsewhere that the next read() will report). */
+  notifyReadable(): void {
+    this.readable?.();
+  }
+
   ref(): void {
     this.handle.ref();
   }

@@ -287,6 +287,7 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
     }
     uint32_t done = 0;
     bool stop = false;
+    bool staleErrorCleared = false;
     while (done < run) {
       int sent = sendmmsg(fd, s->msgs + done, run - done, MSG_DONTWAIT);
       if (sent > 0) {
@@ -295,6 +296,13 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
       }
       int err = errno;
       if (err == EINTR) continue;
+      // ENETDOWN comes either from the device being down now, or from the
+      // socket's pending error left by an earlier down (reported once, and
+      // cleared, by the send path). Only a second ENETDOWN means down.
+      if (err == ENETDOWN && !staleErrorCleared) {
+        staleErrorCleared = true;
+        continue;
+      }
       if (err == EAGAIN) {
         stop = true;
         break;

@@ -1,0 +1,49 @@
+import { after, before } from 'node:test';
+import { PacketBatch, openAttachedDeviceSync } from '../src/index.js';
+import type { AttachBatching } from '../src/index.js';
+import { LabNamespace, PacketSocket } from '../src/testing/index.js';
+import { frameDeviceCompliance } from './compliance/frame-device.js';
+import { isTestFrame, packetsOf, place } from './compliance/frames.js';
+
+// The attached device passes the whole FrameDevice suite, in both batching
+// modes, attached to one end of a veth pair inside a namespace of our own.
+// The wire side is an AF_PACKET socket on the other end: what it sends, the
+// port reads; what the port writes, it receives. "Link down" is the attached
+// end set down, as `ip link set … down` on a VM's TAP would be.
+
+let ns: LabNamespace;
+let index = 0;
+before(() => {
+  ns = new LabNamespace(`dvn${process.pid}a`);
+});
+after(() => ns.dispose());
+
+for (const batching of ['mmsg', 'ring'] as AttachBatching[]) {
+  frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () => {
+    const name = `dvn${process.pid}v${index++}`;
+    const peer = `${name}p`;
+    ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
+    ns.ip('link', 'set', peer, 'up');
+    ns.ip('link', 'set', name, 'up');
+    const { device, wire } = ns.run(() => ({
+      device: openAttachedDeviceSync({ name, batching }),
+      wire: new PacketSocket(peer),
+    }));
+    const out = new PacketBatch(1, 2048);
+    const rx = new PacketBatch(64, 2048);
+    return {
+      device,
+      inject: (frame) => {
+        place(out, 0, frame, 0);
+        if (wire.send(out, [0], 1) !== 1) throw new Error('the packet socket did not take the frame');
+      },
+      takeWritten: () => packetsOf(rx, wire.recv(rx, 0)).filter(isTestFrame),
+      setLinkUp: (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
+      dispose: () => {
+        device.close();
+        wire.close();
+        ns.ip('link', 'del', name);
+      },
+    };
+  });
+}
