@@ -1,3 +1,4 @@
+import { checkAttachable } from './attach-check.js';
 import { watchDeviceGone } from './device-gone-watch.js';
 import { NetdevError } from './errors.js';
 import { describeLink } from './link-info.js';
@@ -248,24 +249,7 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
   );
   const ringBytes = positiveInteger(options.ringBytes, DEFAULT_ATTACH_RING_BYTES, 'ringBytes');
   const link = describeLink(options.name);
-  if (!link.exists) {
-    throw new NetdevError(
-      'DVS_NO_DEVICE',
-      `no device ${options.name} in this network namespace: check the name with \`ip link show\` (a device in another namespace is not visible here; attach from inside that namespace)`,
-    );
-  }
-  if (link.loopback) {
-    throw new NetdevError(
-      'DVS_DEVICE_UNSUITABLE',
-      `${options.name} is the loopback device: attach an Ethernet device instead (a TAP, a veth end, a macvlan, a NIC)`,
-    );
-  }
-  if (!link.ethernet) {
-    throw new NetdevError(
-      'DVS_DEVICE_UNSUITABLE',
-      `${options.name} is not an Ethernet device (kind ${link.kind}): a port carries Ethernet frames; attach a TAP (not a TUN), a veth end, a macvlan or a NIC`,
-    );
-  }
+  checkAttachable(link);
   const ringBlockCount = batching === 'ring' ? Math.max(2, Math.floor(ringBytes / RING_BLOCK_BYTES)) : 0;
   const binding = nativeBinding();
   let fd: number;

@@ -101,7 +101,7 @@ export interface NativeBinding {
   attachMtu(fd: number, ifindex: number): number;
   attachKernelStats(fd: number): { packets: number; drops: number };
   linkQuery(name: string): NativeLinkRecord[];
-  linkMonitorOpen(): number;
+  linkMonitorOpen(bufferBytes: number): number;
   linkMonitorRead(fd: number, dump: boolean): { links: NativeLinkRecord[]; overflow: boolean };
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;

@@ -8,6 +8,12 @@ import { toNetdevError } from './system-error.js';
 export interface OpenLinkMonitorOptions {
   /** Aborting closes the monitor. */
   signal?: AbortSignal;
+  /**
+   * The socket's receive buffer in bytes (default 4 MiB). Notifications beyond
+   * it are lost and recovered by a resync (`monitor:resync`); tests make it
+   * small to prove that.
+   */
+  receiveBufferBytes?: number;
 }
 
 /** How many times in a row a dump is repeated because notifications were lost meanwhile. */
@@ -121,9 +127,13 @@ export class NetlinkLinkMonitor extends LinkMonitor {
  */
 export function openLinkMonitor(options: OpenLinkMonitorOptions = {}): NetlinkLinkMonitor {
   options.signal?.throwIfAborted();
+  const buffer = options.receiveBufferBytes;
+  if (buffer !== undefined && (!Number.isInteger(buffer) || buffer < 1 || buffer > 2 ** 30)) {
+    throw new RangeError(`receiveBufferBytes must be an integer of 1..${2 ** 30}, got ${buffer}`);
+  }
   let fd: number;
   try {
-    fd = nativeBinding().linkMonitorOpen();
+    fd = nativeBinding().linkMonitorOpen(options.receiveBufferBytes ?? 0);
   } catch (err) {
     throw toNetdevError(err, 'open link monitor');
   }

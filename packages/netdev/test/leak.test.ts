@@ -1,9 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { PacketBatch, ipv4ToNumber, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import {
+  PacketBatch,
+  ipv4ToNumber,
+  openAttachedDeviceSync,
+  openDgramTunnelSocket,
+  openLinkMonitor,
+  openTapSync,
+  openTunnelSocketSync,
+} from '../src/index.js';
 import { waitFor } from './compliance/wait.js';
 import { LabNamespace } from '../src/testing/index.js';
 
@@ -63,6 +71,34 @@ test('200 TAPs created and destroyed leak no fd, no memory and no device', async
     tap.close();
   });
   assert.doesNotMatch(ns.ip('link', 'show'), /dvn\d+n\d+/);
+});
+
+test('1,000 attaches and closes (recvmmsg and TPACKET_V3 ring in turn) leak no fd, no memory, no mapping', async () => {
+  const name = `dvn${process.pid}x`;
+  ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
+  ns.ip('link', 'set', name, 'up');
+  // A mapped ring shows as "socket:[inode]" in /proc/self/maps.
+  const rings = (): number =>
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .filter((l) => /socket:\[/.test(l)).length;
+  // Each cycle also opens and closes the namespace's link monitor (device-gone-watch.ts).
+  await assertNoLeak('attach', 1000, (i) => {
+    const port = ns.run(() => openAttachedDeviceSync({ name, batching: i % 2 ? 'ring' : 'mmsg' }));
+    if (i === 1) assert.equal(rings(), 1, 'a ring is mapped while its port is open');
+    port.onReadable(() => {});
+    port.close();
+  });
+  assert.equal(rings(), 0, 'every ring unmapped');
+  assert.match(ns.ip('-d', 'link', 'show', name), /promiscuity 0 /);
+  ns.ip('link', 'del', name);
+});
+
+test('500 link monitors leak no fd and no memory', async () => {
+  await assertNoLeak('link monitor', 500, () => {
+    const monitor = ns.run(() => openLinkMonitor());
+    monitor.close();
+  });
 });
 
 test('1,000 native tunnel sockets (IPv4 and IPv6) leak no fd and no memory', async () => {

@@ -215,12 +215,15 @@ Napi::Value LinkQuery(const Napi::CallbackInfo& info) {
   }
 }
 
-// linkMonitorOpen() -> fd: non-blocking, subscribed to RTMGRP_LINK.
+// linkMonitorOpen(bufferBytes) -> fd: non-blocking, subscribed to RTMGRP_LINK.
+//   bufferBytes 0: the default socket buffer.
 Napi::Value LinkMonitorOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int32_t bufferBytes = 0;
+  if (info.Length() > 0 && !ReadInt(info, 0, &bufferBytes)) return Napi::Value();
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return ThrowErrno(env, "socket(NETLINK_ROUTE)", errno);
-  int size = kMonitorSocketBuffer;
+  int size = bufferBytes > 0 ? bufferBytes : kMonitorSocketBuffer;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
