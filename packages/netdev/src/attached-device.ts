@@ -21,13 +21,43 @@ import { WatchedFd } from './watched-fd.js';
  * docs/netdev.md for the figures.
  */
 export const DEFAULT_ATTACH_BATCHING: AttachBatching = 'mmsg';
-/** Whether writes skip the device's qdisc unless told otherwise (measured: docs/netdev.md). */
-export const DEFAULT_QDISC_BYPASS = true;
+/**
+ * Whether writes skip the device's qdisc (PACKET_QDISC_BYPASS) unless told
+ * otherwise. Measured on a QEMU-held TAP, it bought nothing within the noise
+ * (docs/netdev.md), and the qdisc absorbs bursts that a NIC's TX ring would
+ * drop (with bypass a busy queue drops the frame) and keeps an operator's tc
+ * setup in force. So off; the option stays for uplinks that want it.
+ */
+export const DEFAULT_QDISC_BYPASS = false;
 /** recvmmsg mode: the socket's receive buffer (SO_RCVBUF), enough for bursts of ~5,000 small frames. */
 export const DEFAULT_ATTACH_RECEIVE_BUFFER = 4 * 2 ** 20;
-/** ring mode: total ring size and its block size. */
+/** tpacket modes: the ring's total size. */
 export const DEFAULT_ATTACH_RING_BYTES = 4 * 2 ** 20;
-const RING_BLOCK_BYTES = 256 * 2 ** 10;
+
+interface RingLayout {
+  version: 2 | 3;
+  blockSize: number;
+  blockCount: number;
+  frameSize: number;
+}
+
+/**
+ * TPACKET_V3: blocks of 256 KiB that frames are packed into (the frame size
+ * only has to divide the block). TPACKET_V2: fixed frames big enough for the
+ * device's MTU now plus the kernel's header and a tag (a frame that grows
+ * beyond it later, after an MTU change, is counted too big: attach again).
+ */
+function ringLayout(batching: AttachBatching, mtu: number, ringBytes: number): RingLayout | null {
+  if (batching === 'mmsg') return null;
+  if (batching === 'tpacket-v3') {
+    const blockSize = 256 * 2 ** 10;
+    return { version: 3, blockSize, blockCount: Math.max(2, Math.floor(ringBytes / blockSize)), frameSize: 2048 };
+  }
+  let frameSize = 2048;
+  while (frameSize < mtu + 128) frameSize *= 2;
+  const blockSize = Math.max(64 * 2 ** 10, frameSize);
+  return { version: 2, blockSize, blockCount: Math.max(2, Math.floor(ringBytes / blockSize)), frameSize };
+}
 
 /**
  * A port's view of an existing network device: an AF_PACKET socket bound to
@@ -92,17 +122,16 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     });
     // Deletion itself does not wake the socket: the namespace's link monitor
     // tells us, and the readable handler runs so that its read() reports it.
+    // The watch holds the device weakly: a device forgotten without close()
+    // is still collected (its fd and ring go with it) and stops watching.
     try {
-      this.stopGoneWatch = watchDeviceGone(ifindex, () => {
-        if (this.isClosed || this.isGone) return;
-        this.isGone = true;
-        this.watcher.notifyReadable();
-      });
+      this.stopGoneWatch = watchDeviceGone(ifindex, AttachedDevice.goneNotifier(new WeakRef(this)));
     } catch (err) {
       this.ring?.close();
       super.close();
       throw err;
     }
+    forgottenDevices.register(this, this.stopGoneWatch, this);
     // Deleted between the lookup and the watch: known now.
     this.refreshStatus();
   }
@@ -191,6 +220,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
 
   override close(): void {
     if (this.isClosed) return;
+    forgottenDevices.unregister(this);
     this.stopGoneWatch();
     this.ring?.close();
     super.close();
@@ -198,6 +228,24 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
 
   protected describe(): string {
     return `attached device ${this.name}`;
+  }
+
+  /**
+   * The callback for the deletion watch, made here so that its closure holds
+   * nothing but the WeakRef (a closure made in the constructor would share
+   * the constructor's context, and with it `this`).
+   */
+  private static goneNotifier(device: WeakRef<AttachedDevice>): () => void {
+    return () => device.deref()?.markGone();
+  }
+
+  /** Told by the namespace's link monitor: wake the reader on its own loop turn, as an I/O event would. */
+  private markGone(): void {
+    if (this.isClosed || this.isGone) return;
+    this.isGone = true;
+    setImmediate(() => {
+      if (!this.isClosed) this.watcher.notifyReadable();
+    });
   }
 
   private refreshStatus(): void {
@@ -215,6 +263,9 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
 }
 
 const ETHERNET_HEADER_LENGTH = 14;
+
+/** Stops the deletion watch of an attached device that was collected without close(). */
+const forgottenDevices = new FinalizationRegistry<() => void>((stop) => stop());
 
 /**
  * Attaches to an existing network device by name, in this thread's network
@@ -239,8 +290,8 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
   options.signal?.throwIfAborted();
   checkInterfaceName(options.name);
   const batching = options.batching ?? DEFAULT_ATTACH_BATCHING;
-  if (batching !== 'mmsg' && batching !== 'ring') {
-    throw new RangeError(`batching must be 'mmsg' or 'ring', got ${String(batching)}`);
+  if (batching !== 'mmsg' && batching !== 'tpacket-v2' && batching !== 'tpacket-v3') {
+    throw new RangeError(`batching must be 'mmsg', 'tpacket-v2' or 'tpacket-v3', got ${String(batching)}`);
   }
   const receiveBufferBytes = positiveInteger(
     options.receiveBufferBytes,
@@ -250,14 +301,16 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
   const ringBytes = positiveInteger(options.ringBytes, DEFAULT_ATTACH_RING_BYTES, 'ringBytes');
   const link = describeLink(options.name);
   checkAttachable(link);
-  const ringBlockCount = batching === 'ring' ? Math.max(2, Math.floor(ringBytes / RING_BLOCK_BYTES)) : 0;
+  const layout = ringLayout(batching, link.mtu, ringBytes);
   const binding = nativeBinding();
   let fd: number;
   try {
     fd = binding.attachOpen({
       ifindex: link.ifindex,
-      ringBlockSize: RING_BLOCK_BYTES,
-      ringBlockCount,
+      ringVersion: layout?.version ?? 0,
+      ringBlockSize: layout?.blockSize ?? 0,
+      ringBlockCount: layout?.blockCount ?? 0,
+      ringFrameSize: layout?.frameSize ?? 0,
       qdiscBypass: options.qdiscBypass ?? DEFAULT_QDISC_BYPASS,
       promiscuous: options.promiscuous ?? true,
       receiveBufferBytes,
@@ -267,9 +320,9 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
     throw toNetdevError(err, `attach to ${options.name}`);
   }
   let ring: PacketRingHandle | null = null;
-  if (ringBlockCount > 0) {
+  if (layout !== null) {
     try {
-      ring = new binding.PacketRing(fd, RING_BLOCK_BYTES, ringBlockCount);
+      ring = new binding.PacketRing(fd, layout.version, layout.blockSize, layout.blockCount, layout.frameSize);
     } catch (err) {
       new binding.FdHandle(fd, () => {}).close();
       throw toNetdevError(err, `map the receive ring of ${options.name}`);

@@ -42,7 +42,7 @@ export interface NativeLinkRecord {
   dumped?: boolean;
 }
 
-/** The TPACKET_V3 receive ring of an attached device (src/native/packet-ring.cc). */
+/** The TPACKET_V2/V3 receive ring of an attached device (src/native/packet-ring.cc). */
 export interface PacketRingHandle {
   recv(...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
   close(): void;
@@ -85,11 +85,19 @@ export interface NativeBinding {
   packetOpen(ifname: string): number;
   packetRecv(fd: number, ...args: [...BatchArgs, headroom: number]): number;
   packetSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number]): number;
-  PacketRing: new (fd: number, blockSize: number, blockCount: number) => PacketRingHandle;
+  PacketRing: new (
+    fd: number,
+    version: 2 | 3,
+    blockSize: number,
+    blockCount: number,
+    frameSize: number,
+  ) => PacketRingHandle;
   attachOpen(options: {
     ifindex: number;
+    ringVersion: number;
     ringBlockSize: number;
     ringBlockCount: number;
+    ringFrameSize: number;
     qdiscBypass: boolean;
     promiscuous: boolean;
     receiveBufferBytes: number;

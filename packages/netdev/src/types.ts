@@ -82,8 +82,12 @@ export interface FrameDeviceStats {
   rxQueueDrops: number;
 }
 
-/** How an attached device batches its reads (writes are always sendmmsg). */
-export type AttachBatching = 'mmsg' | 'ring';
+/**
+ * How an attached device batches its reads (writes are always sendmmsg):
+ * 'mmsg' recvmmsg; 'tpacket-v2' a ring of fixed-size frames; 'tpacket-v3' a
+ * ring of blocks (PACKET_RX_RING, mapped into our memory).
+ */
+export type AttachBatching = 'mmsg' | 'tpacket-v2' | 'tpacket-v3';
 
 export interface AttachedDeviceStats extends FrameDeviceStats {
   /** Frames the device's qdisc or driver refused (ENOBUFS): consumed, not sent. */
@@ -110,7 +114,7 @@ export interface AttachedFrameDevice extends FrameDevice {
 export interface OpenAttachedOptions {
   /** The device's name in this thread's network namespace. */
   name: string;
-  /** 'mmsg' (recvmmsg, the default) or 'ring' (TPACKET_V3 receive ring). */
+  /** Default DEFAULT_ATTACH_BATCHING. */
   batching?: AttachBatching;
   /** Writes skip the device's qdisc (PACKET_QDISC_BYPASS). Default DEFAULT_QDISC_BYPASS. */
   qdiscBypass?: boolean;
@@ -120,7 +124,7 @@ export interface OpenAttachedOptions {
   up?: boolean;
   /** 'mmsg': the socket's receive buffer in bytes. */
   receiveBufferBytes?: number;
-  /** 'ring': the ring's size in bytes (blocks of 256 KiB). */
+  /** 'tpacket-*': the ring's size in bytes. */
   ringBytes?: number;
   signal?: AbortSignal;
 }

@@ -18,7 +18,7 @@ before(() => {
 });
 after(() => ns.dispose());
 
-for (const batching of ['mmsg', 'ring'] as AttachBatching[]) {
+for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[]) {
   frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () => {
     const name = `dvn${process.pid}v${index++}`;
     const peer = `${name}p`;

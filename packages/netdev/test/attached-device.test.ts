@@ -72,7 +72,7 @@ function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-for (const batching of ['mmsg', 'ring'] as AttachBatching[]) {
+for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[]) {
   describe(`attached device (${batching})`, () => {
     test('a TAP held open by another process (as QEMU holds it): frames both ways, no echo; the holder dies → gone', async () => {
       const name = uniqueName();

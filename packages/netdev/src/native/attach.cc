@@ -86,9 +86,10 @@ int32_t RestoreVlanTag(uint8_t* slot, uint32_t headroom, uint32_t room, uint32_t
   return start;
 }
 
-// attachOpen({ ifindex, ringBlockSize, ringBlockCount, qdiscBypass, promiscuous, receiveBufferBytes, up })
+// attachOpen({ ifindex, ringVersion: 2|3, ringBlockSize, ringBlockCount, ringFrameSize, qdiscBypass,
+//              promiscuous, receiveBufferBytes, up })
 //   -> fd. ringBlockCount 0: no ring (recvmmsg). The ring itself is mapped by
-//   new PacketRing(fd, blockSize, blockCount) afterwards.
+//   new PacketRing(fd, version, blockSize, blockCount, frameSize) afterwards.
 Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "attachOpen(options)");
@@ -96,11 +97,16 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
   int32_t ifindex = ReadIntOption(options, "ifindex");
   int32_t blockSize = ReadIntOption(options, "ringBlockSize");
   int32_t blockCount = ReadIntOption(options, "ringBlockCount");
+  int32_t ringVersion = ReadIntOption(options, "ringVersion");
+  int32_t frameSize = ReadIntOption(options, "ringFrameSize");
   int32_t receiveBuffer = ReadIntOption(options, "receiveBufferBytes");
   bool bypass = options.Get("qdiscBypass").ToBoolean().Value();
   bool promiscuous = options.Get("promiscuous").ToBoolean().Value();
   bool up = options.Get("up").ToBoolean().Value();
   if (ifindex <= 0) return ThrowRange(env, "attachOpen: ifindex must be > 0");
+  if (blockCount > 0 && ((ringVersion != 2 && ringVersion != 3) || frameSize <= 0 || blockSize <= 0)) {
+    return ThrowRange(env, "attachOpen: a ring needs ringVersion 2|3, ringBlockSize and ringFrameSize");
+  }
 
   // Protocol 0: the socket receives nothing until bind() names the device.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -112,17 +118,26 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
   };
   if (!SetInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)) return fail("PACKET_IGNORE_OUTGOING");
   if (bypass && !SetInt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1)) return fail("PACKET_QDISC_BYPASS");
-  if (blockCount > 0) {
+  if (blockCount > 0 && ringVersion == 3) {
     if (!SetInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3)) return fail("PACKET_VERSION");
     struct tpacket_req3 req;
     memset(&req, 0, sizeof req);
     req.tp_block_size = static_cast<unsigned>(blockSize);
     req.tp_block_nr = static_cast<unsigned>(blockCount);
-    req.tp_frame_size = kPacketRingFrameSize;
+    req.tp_frame_size = static_cast<unsigned>(frameSize);
     req.tp_frame_nr = req.tp_block_size / req.tp_frame_size * req.tp_block_nr;
     // A block is handed to us when full or after this many ms (rounded up to
     // a jiffy): the ring's latency floor at low rates.
     req.tp_retire_blk_tov = 1;
+    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) return fail("PACKET_RX_RING");
+  } else if (blockCount > 0) {
+    if (!SetInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) return fail("PACKET_VERSION");
+    struct tpacket_req req;
+    memset(&req, 0, sizeof req);
+    req.tp_block_size = static_cast<unsigned>(blockSize);
+    req.tp_block_nr = static_cast<unsigned>(blockCount);
+    req.tp_frame_size = static_cast<unsigned>(frameSize);
+    req.tp_frame_nr = req.tp_block_size / req.tp_frame_size * req.tp_block_nr;
     if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) return fail("PACKET_RX_RING");
   } else {
     if (!SetInt(fd, SOL_PACKET, PACKET_AUXDATA, 1)) return fail("PACKET_AUXDATA");

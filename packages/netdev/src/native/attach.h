@@ -6,10 +6,6 @@
 
 namespace dvs {
 
-// TPACKET_V3 receive rings are cut in blocks; frames are packed inside a block,
-// so this only has to divide the block size (the kernel checks it).
-constexpr unsigned kPacketRingFrameSize = 2048;
-
 // Puts an 802.1Q/802.1ad tag that the receive path moved into metadata back
 // into the frame at slot + headroom (length bytes, room bytes available after
 // headroom). With headroom >= 4 the two MAC addresses move 4 bytes back into
