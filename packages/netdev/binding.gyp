@@ -8,7 +8,6 @@
         "src/native/fd-handle.cc",
         "src/native/tap.cc",
         "src/native/udp.cc",
-        "src/native/packet-socket.cc",
         "src/native/netns.cc",
         "src/native/attach.cc",
         "src/native/packet-ring.cc",

@@ -82,9 +82,6 @@ export interface NativeBinding {
       gso?: Float64Array,
     ]
   ): number;
-  packetOpen(ifname: string): number;
-  packetRecv(fd: number, ...args: [...BatchArgs, headroom: number]): number;
-  packetSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number]): number;
   PacketRing: new (
     fd: number,
     version: 2 | 3,

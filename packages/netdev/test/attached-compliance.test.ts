@@ -1,9 +1,9 @@
 import { after, before } from 'node:test';
-import { PacketBatch, openAttachedDeviceSync } from '../src/index.js';
+import { openAttachedDeviceSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
 import { frameDeviceCompliance } from './compliance/frame-device.js';
-import { isTestFrame, packetsOf, place } from './compliance/frames.js';
+import { wireSideHarness } from './compliance/wire-harness.js';
 
 // The attached device passes the whole FrameDevice suite, in both batching
 // modes, attached to one end of a veth pair inside a namespace of our own.
@@ -29,21 +29,11 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
       device: openAttachedDeviceSync({ name, batching }),
       wire: new PacketSocket(peer),
     }));
-    const out = new PacketBatch(1, 2048);
-    const rx = new PacketBatch(64, 2048);
-    return {
+    return wireSideHarness(
       device,
-      inject: (frame) => {
-        place(out, 0, frame, 0);
-        if (wire.send(out, [0], 1) !== 1) throw new Error('the packet socket did not take the frame');
-      },
-      takeWritten: () => packetsOf(rx, wire.recv(rx, 0)).filter(isTestFrame),
-      setLinkUp: (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
-      dispose: () => {
-        device.close();
-        wire.close();
-        ns.ip('link', 'del', name);
-      },
-    };
+      wire,
+      (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
+      () => ns.ip('link', 'del', name),
+    );
   });
 }

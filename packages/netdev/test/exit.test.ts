@@ -39,7 +39,12 @@ test('process.exit() while a TAP, a socket, an attached device and a link monito
 });
 
 test('closing everything lets the process end by itself', () => {
-  assert.equal(runChild(`setTimeout(() => { port.close(); monitor.close(); tap.close(); sock.close(); console.log('closed'); }, 50);`), 'closed');
+  assert.equal(
+    runChild(
+      `setTimeout(() => { port.close(); monitor.close(); tap.close(); sock.close(); console.log('closed'); }, 50);`,
+    ),
+    'closed',
+  );
 });
 
 test('unref() lets the process end while still watching', () => {

@@ -16,9 +16,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("udpOpen", Napi::Function::New<dvs::UdpOpen>(env, "udpOpen"));
   exports.Set("udpRecv", Napi::Function::New<dvs::UdpRecv>(env, "udpRecv"));
   exports.Set("udpSend", Napi::Function::New<dvs::UdpSend>(env, "udpSend"));
-  exports.Set("packetOpen", Napi::Function::New<dvs::PacketOpen>(env, "packetOpen"));
-  exports.Set("packetRecv", Napi::Function::New<dvs::PacketRecv>(env, "packetRecv"));
-  exports.Set("packetSend", Napi::Function::New<dvs::PacketSend>(env, "packetSend"));
   exports.Set("PacketRing", dvs::PacketRing::Define(env));
   exports.Set("attachOpen", Napi::Function::New<dvs::AttachOpen>(env, "attachOpen"));
   exports.Set("attachRecv", Napi::Function::New<dvs::AttachRecv>(env, "attachRecv"));
