@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PacketBatch, isNetdevError, openAttachedDevice, openAttachedDeviceSync, openTapSync } from '../src/index.js';
 import type { AttachBatching, AttachedDevice } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
@@ -16,6 +18,7 @@ import { REFLECT_OFFSET, TapHolder } from './support/tap-holder-client.js';
 let ns: LabNamespace;
 let seq = 0;
 const uniqueName = (): string => `dvn${process.pid}d${seq++}`;
+const INDEX_JS = fileURLToPath(new URL('../src/index.js', import.meta.url));
 
 before(() => {
   ns = new LabNamespace(`dvn${process.pid}d`);
@@ -293,6 +296,18 @@ describe('attaching: refusals with stable codes, nothing changed', () => {
       (err) => isNetdevError(err, 'DVS_NO_DEVICE') && err.message.includes(inNamespace),
     );
     ns.ip('link', 'del', inNamespace);
+  });
+
+  test('DVS_PERMISSION without CAP_NET_RAW (an unprivileged process in the namespace)', () => {
+    const [name] = vethPair();
+    const script = `import('${INDEX_JS}').then(async (m) => {
+      try { (await m.openAttachedDevice({ name: '${name}' })).close(); console.log('attached'); }
+      catch (err) { console.log(err.code); }
+    })`;
+    const unprivileged = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+    const argv = ['netns', 'exec', ns.name, ...unprivileged, process.execPath, '--input-type=module', '-e', script];
+    assert.equal(execFileSync('ip', argv, { encoding: 'utf8' }).trim(), 'DVS_PERMISSION');
+    ns.ip('link', 'del', name);
   });
 
   test('the loopback and a non-Ethernet device (a TUN) are DVS_DEVICE_UNSUITABLE', () => {
