@@ -14,6 +14,7 @@ export function wireSideHarness(
   wire: PacketSocket,
   setLinkUp: (up: boolean) => void,
   cleanUp: () => void = () => {},
+  deliversInBlocks = false,
 ): FrameDeviceHarness {
   const out = new PacketBatch(1, 2048);
   const rx = new PacketBatch(64, 2048);
@@ -25,6 +26,7 @@ export function wireSideHarness(
     },
     takeWritten: () => packetsOf(rx, wire.recv(rx, 0)).filter(isTestFrame),
     setLinkUp,
+    deliversInBlocks,
     dispose: () => {
       device.close();
       wire.close();
