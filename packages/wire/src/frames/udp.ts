@@ -103,10 +103,6 @@ export function isValidTunnelSourcePortRange(min: unknown, max: unknown): boolea
  * default 49152..65535). The caller validated the range
  * (isValidTunnelSourcePortRange). No allocation.
  */
-export function tunnelSourcePort(
-  flowHash: number,
-  min = TUNNEL_SOURCE_PORT_MIN,
-  max = TUNNEL_SOURCE_PORT_MAX,
-): number {
+export function tunnelSourcePort(flowHash: number, min = TUNNEL_SOURCE_PORT_MIN, max = TUNNEL_SOURCE_PORT_MAX): number {
   return min + ((flowHash >>> 0) % (max - min + 1));
 }

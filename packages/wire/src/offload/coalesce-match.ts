@@ -67,7 +67,13 @@ export function sameSegmentHeaders(
   const tB = bOff + l4;
   if (!equalBytes(a, tA + TCP_ACK_OFFSET, b, tB + TCP_ACK_OFFSET, 4)) return false;
   if (!equalBytes(a, tA + TCP_WINDOW_OFFSET, b, tB + TCP_WINDOW_OFFSET, 2)) return false;
-  return equalBytes(a, tA + TCP_HEADER_MIN_LENGTH, b, tB + TCP_HEADER_MIN_LENGTH, tcpHeaderLength - TCP_HEADER_MIN_LENGTH);
+  return equalBytes(
+    a,
+    tA + TCP_HEADER_MIN_LENGTH,
+    b,
+    tB + TCP_HEADER_MIN_LENGTH,
+    tcpHeaderLength - TCP_HEADER_MIN_LENGTH,
+  );
 }
 
 /**
@@ -88,7 +94,12 @@ export function tcpFrameChecksumsValid(
   let pseudo: number;
   if (ipVersion === 4) {
     if (internetChecksum(buf, ip, l4 - l2) !== 0) return false;
-    pseudo = ipv4PseudoHeaderSum(readIpv4Address(buf, ip + 12), readIpv4Address(buf, ip + 16), IP_PROTOCOL_TCP, l4Length);
+    pseudo = ipv4PseudoHeaderSum(
+      readIpv4Address(buf, ip + 12),
+      readIpv4Address(buf, ip + 16),
+      IP_PROTOCOL_TCP,
+      l4Length,
+    );
   } else {
     pseudo = ipv6PseudoHeaderSum(buf, ip, l4Length, IP_PROTOCOL_TCP);
   }

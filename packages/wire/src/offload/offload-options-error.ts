@@ -16,7 +16,13 @@ export class OffloadOptionsError extends Error {
 }
 
 /** The integer option `value` (or `fallback` when undefined), checked against min..max. */
-export function integerOption(field: string, value: number | undefined, fallback: number, min: number, max: number): number {
+export function integerOption(
+  field: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const n = value ?? fallback;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new OffloadOptionsError(field, `must be an integer ${min}..${max}, got ${String(value)}`);

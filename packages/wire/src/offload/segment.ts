@@ -88,14 +88,21 @@ export function segmentSuperFrame(
   const gsoType = header.gsoType & ~VIRTIO_NET_HDR_GSO_ECN;
   const gsoSize = header.gsoSize;
   if (gsoType === VIRTIO_NET_HDR_GSO_NONE || !(gsoSize >= 1)) return 'not-gso';
-  if (gsoType !== VIRTIO_NET_HDR_GSO_TCPV4 && gsoType !== VIRTIO_NET_HDR_GSO_TCPV6 && gsoType !== VIRTIO_NET_HDR_GSO_UDP_L4) {
+  if (
+    gsoType !== VIRTIO_NET_HDR_GSO_TCPV4 &&
+    gsoType !== VIRTIO_NET_HDR_GSO_TCPV6 &&
+    gsoType !== VIRTIO_NET_HDR_GSO_UDP_L4
+  ) {
     return 'gso-type-mismatch';
   }
   const avail = Math.min(length, src.length - off);
   if (!(off >= 0) || !parseFrameLayout(src, off, avail, layout)) return 'unsupported-frame';
   const tcp = gsoType !== VIRTIO_NET_HDR_GSO_UDP_L4;
   const version = layout.ipVersion;
-  if ((gsoType === VIRTIO_NET_HDR_GSO_TCPV4 && version !== 4) || (gsoType === VIRTIO_NET_HDR_GSO_TCPV6 && version !== 6)) {
+  if (
+    (gsoType === VIRTIO_NET_HDR_GSO_TCPV4 && version !== 4) ||
+    (gsoType === VIRTIO_NET_HDR_GSO_TCPV6 && version !== 6)
+  ) {
     return 'gso-type-mismatch';
   }
   if (layout.fragment) return 'ip-fragment';
@@ -187,7 +194,11 @@ function checkSlots(
     const segmentLength = headersLength + (i === count - 1 ? lastPayload : gsoSize);
     const start = slots.start(i);
     const dst = slots.buffer(i);
-    if (!(start >= 0) || slots.capacity(i) < headroom + segmentLength || start + headroom + segmentLength > dst.length) {
+    if (
+      !(start >= 0) ||
+      slots.capacity(i) < headroom + segmentLength ||
+      start + headroom + segmentLength > dst.length
+    ) {
       return 'slot-too-small';
     }
     if (sharesArrayBuffer(src, dst)) {

@@ -188,7 +188,11 @@ export function writeVirtioNetHeader(
 }
 
 /** Writes an all-zero header (GSO_NONE, no flags: "this frame as it is") at `off`. Returns headerLength or -1. */
-export function clearVirtioNetHeader(buf: Uint8Array, off: number, headerLength: number = VIRTIO_NET_HDR_LENGTH): number {
+export function clearVirtioNetHeader(
+  buf: Uint8Array,
+  off: number,
+  headerLength: number = VIRTIO_NET_HDR_LENGTH,
+): number {
   if (headerLength !== VIRTIO_NET_HDR_LENGTH && headerLength !== VIRTIO_NET_HDR_MRG_RXBUF_LENGTH) return -1;
   if (!(off >= 0) || off + headerLength > buf.length) return -1;
   for (let i = 0; i < headerLength; i++) buf[off + i] = 0;
