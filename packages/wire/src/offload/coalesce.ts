@@ -115,6 +115,10 @@ export interface TcpCoalescerStats {
 }
 
 const OPEN_FORBIDDEN = ~(TCP_FLAG_ACK | TCP_FLAG_ECE) & 0xff;
+const APPEND_DONE = 1;
+const APPEND_REFUSED = 0;
+/** The frame's own checksum failed: it must not start a run either. */
+const APPEND_DAMAGED = -1;
 const RUN_ENDING = TCP_FLAG_PSH | TCP_FLAG_FIN;
 
 export class TcpCoalescer {
@@ -227,13 +231,18 @@ export class TcpCoalescer {
     const flags = buf[off + l4 + TCP_FLAGS_OFFSET];
     const seq = readU32(buf, off + l4 + TCP_SEQ_OFFSET);
     const candidate = payload > 0 && (layout.ipVersion === 6 || layout.ipHeaderLength === 20);
+    let damaged = false;
     if (flow >= 0) {
-      if (candidate && this.tryAppend(flow, buf, off, tcpHeaderLength, payload, flags, seq)) return COALESCE_MERGED;
+      const appended = candidate
+        ? this.tryAppend(flow, buf, off, tcpHeaderLength, payload, flags, seq)
+        : APPEND_REFUSED;
+      if (appended === APPEND_DONE) return COALESCE_MERGED;
+      damaged = appended === APPEND_DAMAGED;
       this.closeFlow(flow);
     }
     const entry = this.entries;
     const result = this.addEntry(index);
-    if (candidate && (flags & OPEN_FORBIDDEN) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
+    if (candidate && !damaged && (flags & OPEN_FORBIDDEN) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
       this.entryL2[entry] = layout.l2Length;
       this.entryL4[entry] = l4;
       this.entryHeaders[entry] = l4 + tcpHeaderLength;
@@ -327,7 +336,7 @@ export class TcpCoalescer {
     this.flowBuf[f] = null;
   }
 
-  /** Appends the frame to flow f's run when every merge rule holds; false (nothing changed) otherwise. */
+  /** Appends the frame to flow f's run when every merge rule holds: APPEND_DONE, else (nothing changed) why not. */
   private tryAppend(
     f: number,
     buf: Uint8Array,
@@ -336,30 +345,30 @@ export class TcpCoalescer {
     payload: number,
     flags: number,
     seq: number,
-  ): boolean {
+  ): number {
     const e = this.flowEntry[f];
     const l2 = this.entryL2[e];
     const l4 = this.entryL4[e];
     const version = this.entryVersion[e];
     const gsoSize = this.entryGsoSize[e];
     const headers = this.entryHeaders[e];
-    if (l4 + tcpHeaderLength !== headers || seq !== this.flowNextSeq[f] || payload > gsoSize) return false;
-    if ((flags & ~RUN_ENDING) !== this.flowFlags[f]) return false;
+    if (l4 + tcpHeaderLength !== headers || seq !== this.flowNextSeq[f] || payload > gsoSize) return APPEND_REFUSED;
+    if ((flags & ~RUN_ENDING) !== this.flowFlags[f]) return APPEND_REFUSED;
     const length = this.entryLength[e];
-    if (length - l2 + payload > this.maxIpLength) return false;
+    if (length - l2 + payload > this.maxIpLength) return APPEND_REFUSED;
     const runBuf = this.flowBuf[f] as Uint8Array;
     const runOff = this.flowOff[f];
-    if (!sameSegmentHeaders(runBuf, runOff, buf, off, l2, version, l4, tcpHeaderLength)) return false;
+    if (!sameSegmentHeaders(runBuf, runOff, buf, off, l2, version, l4, tcpHeaderLength)) return APPEND_REFUSED;
     let slot = this.entrySlot[e];
-    if (slot < 0 && this.usedSlots === this.maxSuperFrames) return false;
+    if (slot < 0 && this.usedSlots === this.maxSuperFrames) return APPEND_REFUSED;
     if (!tcpFrameChecksumsValid(buf, off, l2, version, l4, tcpHeaderLength + payload)) {
       this.stats.badChecksums++;
-      return false;
+      return APPEND_DAMAGED;
     }
     if (slot < 0) {
       if (!tcpFrameChecksumsValid(runBuf, runOff, l2, version, l4, length - l4)) {
         this.stats.badChecksums++;
-        return false;
+        return APPEND_REFUSED;
       }
       slot = this.usedSlots++;
       this.entrySlot[e] = slot;
@@ -379,7 +388,7 @@ export class TcpCoalescer {
       this.entryEndFlags[e] = ending;
       this.closeFlow(f);
     }
-    return true;
+    return APPEND_DONE;
   }
 
   /** Lengths, IPv4 checksum, PSH/FIN, the pseudo-header partial sum and the virtio-net header of entry e. */

@@ -224,7 +224,7 @@ export function completePartialChecksum(
   buf: Uint8Array,
   off: number,
   length: number,
-  header: VirtioNetHeaderFields,
+  header: Pick<VirtioNetHeaderFields, 'flags' | 'csumStart' | 'csumOffset'>,
 ): number {
   const avail = Math.min(length, buf.length - off);
   const start = header.csumStart;
