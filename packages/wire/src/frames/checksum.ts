@@ -14,6 +14,8 @@
 const WIDE_MIN_LENGTH = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+/** Words per block: 4096 turns × 2 words × 0xffff stays below 2^30. */
+const BLOCK_WORDS = 8192;
 
 /**
  * Adds buf[off, off+length) to a running partial sum (odd trailing byte
@@ -81,24 +83,28 @@ function wideSum(buf: Uint8Array, off: number, length: number): number {
   const words = wordsOf(buf.buffer);
   const wordEnd = end >>> 2;
   let i = p >>> 2;
-  let low = 0;
-  let high = 0;
-  // Two words per turn, two accumulators: fewer loop-carried dependencies.
-  // 16384 words of 64 KiB stay below 2^31 in each accumulator.
-  for (; i + 1 < wordEnd; i += 2) {
-    const a = words[i];
-    const b = words[i + 1];
-    low += (a & 0xffff) + (b & 0xffff);
-    high += (a >>> 16) + (b >>> 16);
+  let sum = 0;
+  // Two words per turn, in blocks short enough that both accumulators stay
+  // small integers (V8 Smis: below 2^30) and the loop never turns to doubles.
+  while (i + 1 < wordEnd) {
+    const stop = Math.min(wordEnd - 1, i + BLOCK_WORDS);
+    let low = 0;
+    let high = 0;
+    for (; i < stop; i += 2) {
+      const a = words[i];
+      const b = words[i + 1];
+      low += (a & 0xffff) + (b & 0xffff);
+      high += (a >>> 16) + (b >>> 16);
+    }
+    sum += low + high;
   }
   if (i < wordEnd) {
     const a = words[i];
-    low += a & 0xffff;
-    high += a >>> 16;
+    sum += (a & 0xffff) + (a >>> 16);
     i++;
   }
   if (i * 4 > p) p = i * 4;
   for (; p < end; p++) edges += (p & 1) === 0 ? buf[p - base] : buf[p - base] << 8;
-  const folded = foldChecksum(edges + low + high);
+  const folded = foldChecksum(edges + sum);
   return (start & 1) === 1 ? folded : ((folded & 0xff) << 8) | (folded >>> 8);
 }

@@ -9,8 +9,7 @@
 // L2, IP and TCP header lengths agree); offsets are frame starts.
 
 import { addChecksumBytes, finishChecksum, internetChecksum } from '../frames/checksum.js';
-import { IP_PROTOCOL_TCP, IPV4_SRC_OFFSET, ipv4PseudoHeaderSum } from '../frames/ipv4.js';
-import { readIpv4Address } from '../frames/ipv4-address.js';
+import { IP_PROTOCOL_TCP, IPV4_SRC_OFFSET, ipv4PseudoHeaderSumAt } from '../frames/ipv4.js';
 import { IPV6_SRC_OFFSET, ipv6PseudoHeaderSum } from '../frames/ipv6.js';
 import { TCP_ACK_OFFSET, TCP_HEADER_MIN_LENGTH, TCP_WINDOW_OFFSET } from '../frames/tcp.js';
 
@@ -94,12 +93,7 @@ export function tcpFrameChecksumsValid(
   let pseudo: number;
   if (ipVersion === 4) {
     if (internetChecksum(buf, ip, l4 - l2) !== 0) return false;
-    pseudo = ipv4PseudoHeaderSum(
-      readIpv4Address(buf, ip + 12),
-      readIpv4Address(buf, ip + 16),
-      IP_PROTOCOL_TCP,
-      l4Length,
-    );
+    pseudo = ipv4PseudoHeaderSumAt(buf, ip, IP_PROTOCOL_TCP, l4Length);
   } else {
     pseudo = ipv6PseudoHeaderSum(buf, ip, l4Length, IP_PROTOCOL_TCP);
   }

@@ -38,8 +38,7 @@
 // only when a second frame joins.
 
 import { foldChecksum, internetChecksum } from '../frames/checksum.js';
-import { readIpv4Address } from '../frames/ipv4-address.js';
-import { IP_PROTOCOL_TCP, IPV4_CHECKSUM_OFFSET, ipv4PseudoHeaderSum } from '../frames/ipv4.js';
+import { IP_PROTOCOL_TCP, IPV4_CHECKSUM_OFFSET, ipv4PseudoHeaderSumAt } from '../frames/ipv4.js';
 import { IPV6_HEADER_LENGTH, ipv6PseudoHeaderSum } from '../frames/ipv6.js';
 import { VLAN_HEADER_LENGTH } from '../frames/vlan.js';
 import {
@@ -161,7 +160,9 @@ export class TcpCoalescer {
   private readonly flowContext: Float64Array;
   private readonly flowBuf: (Uint8Array | null)[];
   private readonly flowOff: Int32Array;
-  private readonly flowNextSeq: Float64Array;
+  /** The next expected sequence number, in 16-bit halves (see setNextSeq). */
+  private readonly flowNextSeqHigh: Int32Array;
+  private readonly flowNextSeqLow: Int32Array;
   private readonly flowFlags: Uint8Array;
   private readonly flowTouched: Float64Array;
 
@@ -195,7 +196,8 @@ export class TcpCoalescer {
     this.flowContext = new Float64Array(maxFlows);
     this.flowBuf = new Array<Uint8Array | null>(maxFlows).fill(null);
     this.flowOff = new Int32Array(maxFlows);
-    this.flowNextSeq = new Float64Array(maxFlows);
+    this.flowNextSeqHigh = new Int32Array(maxFlows);
+    this.flowNextSeqLow = new Int32Array(maxFlows);
     this.flowFlags = new Uint8Array(maxFlows);
     this.flowTouched = new Float64Array(maxFlows);
   }
@@ -229,13 +231,10 @@ export class TcpCoalescer {
     const flow = this.findFlow(buf, off, layout, hash, context);
     const payload = layout.l4Length - tcpHeaderLength;
     const flags = buf[off + l4 + TCP_FLAGS_OFFSET];
-    const seq = readU32(buf, off + l4 + TCP_SEQ_OFFSET);
     const candidate = payload > 0 && (layout.ipVersion === 6 || layout.ipHeaderLength === 20);
     let damaged = false;
     if (flow >= 0) {
-      const appended = candidate
-        ? this.tryAppend(flow, buf, off, tcpHeaderLength, payload, flags, seq)
-        : APPEND_REFUSED;
+      const appended = candidate ? this.tryAppend(flow, buf, off, tcpHeaderLength, payload, flags) : APPEND_REFUSED;
       if (appended === APPEND_DONE) return COALESCE_MERGED;
       damaged = appended === APPEND_DAMAGED;
       this.closeFlow(flow);
@@ -249,7 +248,7 @@ export class TcpCoalescer {
       this.entryGsoSize[entry] = payload;
       this.entryVersion[entry] = layout.ipVersion;
       this.entryLength[entry] = layout.l2Length + layout.ipLength;
-      this.openFlow(entry, buf, off, hash, context, (seq + payload) % 0x100000000, flags);
+      this.openFlow(entry, buf, off, hash, context, payload, flags);
     }
     return result;
   }
@@ -313,7 +312,7 @@ export class TcpCoalescer {
     off: number,
     hash: number,
     context: number,
-    nextSeq: number,
+    payload: number,
     flags: number,
   ): void {
     let f = this.flowEntry.indexOf(-1);
@@ -326,9 +325,21 @@ export class TcpCoalescer {
     this.flowContext[f] = context;
     this.flowBuf[f] = buf;
     this.flowOff[f] = off;
-    this.flowNextSeq[f] = nextSeq;
+    this.setNextSeq(f, buf, off + this.entryL4[entry], payload);
     this.flowFlags[f] = flags;
     this.flowTouched[f] = this.stats.pushed;
+  }
+
+  /**
+   * Flow f's next sequence number: that of the TCP header at `tcp` plus
+   * `payload`, mod 2^32. Kept in 16-bit halves, never as one 32-bit number,
+   * which V8 would box on the heap above 2^30 (an allocation per frame).
+   */
+  private setNextSeq(f: number, buf: Uint8Array, tcp: number, payload: number): void {
+    const seq = tcp + TCP_SEQ_OFFSET;
+    const low = ((buf[seq + 2] << 8) | buf[seq + 3]) + payload;
+    this.flowNextSeqHigh[f] = (((buf[seq] << 8) | buf[seq + 1]) + (low >>> 16)) & 0xffff;
+    this.flowNextSeqLow[f] = low & 0xffff;
   }
 
   private closeFlow(f: number): void {
@@ -344,7 +355,6 @@ export class TcpCoalescer {
     tcpHeaderLength: number,
     payload: number,
     flags: number,
-    seq: number,
   ): number {
     const e = this.flowEntry[f];
     const l2 = this.entryL2[e];
@@ -352,7 +362,10 @@ export class TcpCoalescer {
     const version = this.entryVersion[e];
     const gsoSize = this.entryGsoSize[e];
     const headers = this.entryHeaders[e];
-    if (l4 + tcpHeaderLength !== headers || seq !== this.flowNextSeq[f] || payload > gsoSize) return APPEND_REFUSED;
+    if (l4 + tcpHeaderLength !== headers || payload > gsoSize) return APPEND_REFUSED;
+    const seq = off + l4 + TCP_SEQ_OFFSET;
+    if (((buf[seq] << 8) | buf[seq + 1]) !== this.flowNextSeqHigh[f]) return APPEND_REFUSED;
+    if (((buf[seq + 2] << 8) | buf[seq + 3]) !== this.flowNextSeqLow[f]) return APPEND_REFUSED;
     if ((flags & ~RUN_ENDING) !== this.flowFlags[f]) return APPEND_REFUSED;
     const length = this.entryLength[e];
     if (length - l2 + payload > this.maxIpLength) return APPEND_REFUSED;
@@ -380,7 +393,7 @@ export class TcpCoalescer {
     copyBytes(buf, off + headers, this.storage, this.flowOff[f] + length, payload);
     this.entryLength[e] = length + payload;
     this.entrySegments[e]++;
-    this.flowNextSeq[f] = (seq + payload) % 0x100000000;
+    this.setNextSeq(f, buf, off + l4, payload);
     this.flowTouched[f] = this.stats.pushed;
     this.stats.merged++;
     const ending = flags & RUN_ENDING;
@@ -406,7 +419,7 @@ export class TcpCoalescer {
       putU16(s, ip + 2, length - l2);
       putU16(s, ip + IPV4_CHECKSUM_OFFSET, 0);
       putU16(s, ip + IPV4_CHECKSUM_OFFSET, internetChecksum(s, ip, l4 - l2));
-      pseudo = ipv4PseudoHeaderSum(readIpv4Address(s, ip + 12), readIpv4Address(s, ip + 16), IP_PROTOCOL_TCP, l4Length);
+      pseudo = ipv4PseudoHeaderSumAt(s, ip, IP_PROTOCOL_TCP, l4Length);
     } else {
       putU16(s, ip + 4, length - l2 - IPV6_HEADER_LENGTH);
       pseudo = ipv6PseudoHeaderSum(s, ip, l4Length, IP_PROTOCOL_TCP);
@@ -422,10 +435,6 @@ export class TcpCoalescer {
     h.csumStart = l4;
     writeVirtioNetHeader(s, base, h, this.headerLength);
   }
-}
-
-function readU32(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
 }
 
 function putU16(buf: Uint8Array, off: number, value: number): void {

@@ -11,7 +11,9 @@
 // apart, and a tag pushed or popped on the way must not move a flow.
 //
 // The hash is MurmurHash3's 32-bit block mix and finaliser over those fields
-// as 32-bit words: a handful of multiplies, no allocation. tunnelSourcePort
+// as 32-bit words, cut to its top 30 bits: a handful of multiplies, and a
+// result V8 keeps as a small integer (a full 32-bit value above 2^30 would be
+// boxed on the heap each time it is returned). tunnelSourcePort
 // (frames/udp.ts) maps it into the configured port range.
 
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, IPV4_SRC_OFFSET } from '../frames/ipv4.js';
@@ -26,7 +28,7 @@ const MAC_PAIR_LENGTH = 12;
 const scratch = new FrameLayout();
 
 /**
- * The 32-bit flow hash of the inner frame buf[off, off+length) (see the file
+ * The 30-bit flow hash (0..2^30-1) of the inner frame buf[off, off+length) (see the file
  * comment for the fields). Frames shorter than 12 bytes hash as an empty
  * flow. `seed` lets a host pick its own mapping (the kernel uses a random one
  * per boot); 0 by default, so hosts agree. Never throws, never reads out of
@@ -95,5 +97,5 @@ function fmix(h: number, length: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h >>> 2;
 }

@@ -15,8 +15,7 @@
 // between two (byte-copy.ts).
 
 import { addChecksumBytes, finishChecksum } from '../frames/checksum.js';
-import { readIpv4Address } from '../frames/ipv4-address.js';
-import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, IPV4_CHECKSUM_OFFSET, ipv4PseudoHeaderSum } from '../frames/ipv4.js';
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, IPV4_CHECKSUM_OFFSET, ipv4PseudoHeaderSumAt } from '../frames/ipv4.js';
 import { ipv6PseudoHeaderSum } from '../frames/ipv6.js';
 import {
   TCP_CHECKSUM_OFFSET,
@@ -134,7 +133,10 @@ export function segmentSuperFrame(
   const ipHeaderLength = layout.ipHeaderLength;
   // The field's place is the transport's, not whatever csum_offset says.
   const checksumOffset = l4 + (tcp ? TCP_CHECKSUM_OFFSET : UDP_CHECKSUM_OFFSET);
-  const firstSeq = tcp ? readU32(src, off + l4 + TCP_SEQ_OFFSET) : 0;
+  // The sequence number in 16-bit halves: a 32-bit number above 2^30 would be
+  // boxed on the heap by V8 as it crosses calls (an allocation per segment).
+  const seqHigh = tcp ? (src[off + l4 + TCP_SEQ_OFFSET] << 8) | src[off + l4 + TCP_SEQ_OFFSET + 1] : 0;
+  const seqLow = tcp ? (src[off + l4 + TCP_SEQ_OFFSET + 2] << 8) | src[off + l4 + TCP_SEQ_OFFSET + 3] : 0;
   const firstId = version === 4 ? (src[off + l2 + 4] << 8) | src[off + l2 + 5] : 0;
   for (let i = count - 1; i >= 0; i--) {
     const dst = slots.buffer(i);
@@ -157,7 +159,9 @@ export function segmentSuperFrame(
     const t = d + l4;
     const l4Length = segmentLength - l4;
     if (tcp) {
-      putU32(dst, t + TCP_SEQ_OFFSET, firstSeq + i * gsoSize);
+      const low = seqLow + i * gsoSize; // < 2^17: i × gso_size < 65536
+      putU16(dst, t + TCP_SEQ_OFFSET, (seqHigh + (low >>> 16)) & 0xffff);
+      putU16(dst, t + TCP_SEQ_OFFSET + 2, low & 0xffff);
       let flags = dst[t + TCP_FLAGS_OFFSET];
       if (i < count - 1) flags &= ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
       if (i > 0) flags &= ~TCP_FLAG_CWR;
@@ -168,7 +172,7 @@ export function segmentSuperFrame(
     putU16(dst, d + checksumOffset, 0);
     const pseudo =
       version === 4
-        ? ipv4PseudoHeaderSum(readIpv4Address(dst, ip + 12), readIpv4Address(dst, ip + 16), protocol, l4Length)
+        ? ipv4PseudoHeaderSumAt(dst, ip, protocol, l4Length)
         : ipv6PseudoHeaderSum(dst, ip, l4Length, protocol);
     let checksum = finishChecksum(addChecksumBytes(pseudo, dst, t, l4Length));
     if (!tcp && checksum === 0) checksum = 0xffff;
@@ -236,19 +240,7 @@ export function completePartialChecksum(
   return checksum;
 }
 
-function readU32(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
-}
-
 function putU16(buf: Uint8Array, off: number, value: number): void {
   buf[off] = (value >>> 8) & 0xff;
   buf[off + 1] = value & 0xff;
-}
-
-function putU32(buf: Uint8Array, off: number, value: number): void {
-  const v = value >>> 0;
-  buf[off] = v >>> 24;
-  buf[off + 1] = (v >>> 16) & 0xff;
-  buf[off + 2] = (v >>> 8) & 0xff;
-  buf[off + 3] = v & 0xff;
 }
