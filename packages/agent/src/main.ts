@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * dvs-agent: parse config and flags, start the Agent, stop it on SIGTERM/SIGINT.
- * Exit: 0 clean stop, 1 start failure, 2 invalid configuration.
+ * Exit: 0 clean stop, 1 start failure, 2 invalid configuration, 70 an uncaught error (crash handler).
  */
+import { installCrashHandlers } from '@dvs/wire';
 import { Agent, AGENT_VERSION } from './agent.js';
 import { AGENT_HELP } from './agent-help.js';
 import { ConfigError } from './config/config-error.js';
@@ -31,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { host: config.host } });
+  // An error nothing caught: one log line, exit 70, and systemd/Kubernetes restarts a clean process.
+  installCrashHandlers(logger, { daemon: 'dvs-agent' });
   const agent = new Agent({ config, logger });
   // Orderly stop on the first signal: stop the etcd sync (revoking the lease,
   // so this host leaves the tables at once), then the agent.

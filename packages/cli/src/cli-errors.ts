@@ -37,7 +37,7 @@ export class ControllerUnreachableError extends CliError {
   ) {
     super(
       'DVS_CONTROLLER_UNREACHABLE',
-      `controller not reachable at ${url} (${cause}): is dvs-controller running? set --controller or DVS_CONTROLLER`,
+      `controller not reachable at ${url} (${cause}): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)`,
       EXIT_PROBLEM,
     );
   }

@@ -4,6 +4,7 @@
  * not there yet, falls back to the agents' own admin commands and says so.
  */
 import type { Lab } from './lab.js';
+import { dvsEnvironment } from './api-credentials.js';
 import { runCommand } from './command-runner.js';
 import { underlayNamespace } from './lab-layout.js';
 import { isBuilt, programs } from './repo-paths.js';
@@ -25,6 +26,8 @@ export async function runDvsCli(lab: Lab, args: readonly string[]): Promise<CliV
     {
       allowFailure: true,
       timeoutMs: 20_000,
+      // The controller's URL, CA and the lab's admin token (docs/security.md): views stay `dvs status`.
+      env: { ...process.env, ...dvsEnvironment(lab.state) },
     },
   ).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
   // dvs exit codes: 0 ok, 1 a problem found by a status view, 2 usage, other: failure.
@@ -64,7 +67,7 @@ export async function overlayViews(lab: Lab): Promise<{ views: CliView[]; note: 
   if (isBuilt('cli') && controllerUrl && lab.state.agentsUseEtcd) {
     const views: CliView[] = [];
     for (const args of [['status'], ['tunnels'], ['fdb']]) {
-      const v = await runDvsCli(lab, [...args, '--controller', controllerUrl]);
+      const v = await runDvsCli(lab, args);
       if (v) views.push(v);
     }
     return { views, note: null };
