@@ -35,6 +35,7 @@ let vm2: QemuVm;
 let console1: GuestConsole;
 let console2: GuestConsole;
 const vms: QemuVm[] = [];
+const pings: ContinuousPing[] = [];
 
 function vmOptions(name: string, tap: string, spec: typeof VM1): QemuVmOptions {
   return { name, netns: ns, tap, mac: spec.mac, bridge, guest: { ip: `${spec.ip}/24`, mtu: MTU } };
@@ -68,6 +69,7 @@ before(async () => {
 });
 
 after(async () => {
+  await Promise.all(pings.map((p) => p.stop()));
   await Promise.all(vms.map((vm) => vm.kill().catch(() => undefined)));
   await lab.cleanup();
 });
@@ -110,6 +112,7 @@ test('a live migration of vm1 under a continuous ping: completed, same guest, so
   const rarp = await tcpdump(lab, ns, destTap, ['-Q', 'in', 'ether', 'proto', '0x8035'], 'rarp');
   const guestPing = await GuestContinuousPing.start(console2, VM1.ip, { intervalMs: 10 });
   const hostPing = new ContinuousPing(ns, VM1.ip, 10);
+  pings.push(hostPing);
   await hostPing.waitForReplies(50, 20_000);
   const before = await guestPing.sample();
   assert.ok(before.received > 0, 'the guest ping runs before the migration');

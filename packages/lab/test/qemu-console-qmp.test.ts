@@ -191,7 +191,10 @@ test('qemuCommand: QEMU creates the TAP, MAC and host_mtu on virtio-net, sockets
     devices.includes('virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01,host_mtu=1450,romfile='),
     devices.join(' '),
   );
-  assert.ok(devices.includes('virtconsole,chardev=console0,bus=vser0.0'), 'the command console is a virtio console');
+  assert.ok(
+    devices.includes('virtserialport,chardev=console0,bus=vser0.0,nr=1,name=dvs.console'),
+    'the command console is a virtio serial port',
+  );
   assert.equal(after('-qmp'), 'unix:/r/qmp.sock,server=on,wait=off');
   assert.equal(after('-incoming'), 'unix:/r/incoming.sock');
   assert.equal(after('-accel'), 'tcg');

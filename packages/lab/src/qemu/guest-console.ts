@@ -1,16 +1,16 @@
 /**
  * A driver for the guest's command console (QEMU `-chardev socket,server=on`
- * on a unix socket, wired to a virtio console, hvc0 in the guest): run a shell
+ * on a unix socket, wired to a virtio serial port in the guest): run a shell
  * command in the guest and get its output and exit status.
  *
  * The guest's /init runs a non-interactive `sh` reading one command per line
- * from the tty (guest-init.ts). Each command is sent as
+ * from the port (guest-init.ts). Each command is sent as
  *
  *     printf '\n@@dvs-b:%s@@\n' ID; sh -c 'COMMAND' </dev/null 2>&1; printf '\n@@dvs-e:%s:%d@@\n' ID $?
  *
  * and its output is what arrives between the two markers. The markers are
- * produced by printf from a format, so an echo of the typed line (before
- * /init turns echo off) never looks like one; the ID is unique per command,
+ * produced by printf from a format, so the typed line, were it ever echoed,
+ * never looks like one; the ID is unique per command,
  * so a late marker of an earlier command (a probe sent during boot, say) is
  * never taken for this one's. `sh -c` confines a syntax error to the command.
  */
@@ -33,7 +33,7 @@ export interface ConsoleOptions {
   timeoutMs?: number;
 }
 
-/** A canonical-mode tty line holds at most 4095 characters; stay well below. */
+/** One line per command, read by the guest shell's `read`; long lines are a mistake, not a use. */
 const MAX_COMMAND_LENGTH = 3000;
 /** Console output kept for error messages once parsed. */
 const TAIL_LENGTH = 2000;
@@ -123,7 +123,7 @@ export class GuestConsole {
 
   /**
    * Waits until the guest's command shell answers: sends a probe every 500 ms
-   * (input typed while the guest still boots waits in the tty, or is lost)
+   * (input sent while the guest still boots waits in the port)
    * until one comes back.
    */
   async waitReady(options: ConsoleOptions = {}): Promise<void> {

@@ -5,13 +5,14 @@
  * kernel command line; the MAC comes from QEMU (`-device virtio-net-pci,mac=`).
  *
  * Two consoles. ttyS0 (the 8250 UART) carries the kernel's messages into a
- * log file. The command console is a virtio console (hvc0): kernel messages
- * never land in a command's output, and under TCG a virtqueue moves output
- * much faster than a UART emulated one byte at a time. hvc0 is a command
- * channel, not a login: /init runs a non-interactive `sh` that reads
- * one command per line from it (echo off, no line editing, no prompt), so a
- * driver can send a line and parse the output without terminal escape
- * sequences in the way (guest-console.ts).
+ * log file. The command console is a virtio serial port named
+ * GUEST_COMMAND_PORT, not a tty: QEMU throttles a serial port when the host
+ * reads slowly, where it drops output of a virtio *console* (hvc) on EAGAIN,
+ * and a port's open/close state survives a live migration explicitly (the
+ * guest reads EOF while no host client is connected, and blocks its writes
+ * until one is). /init runs a non-interactive `sh` that reads one command per
+ * line from it (no echo, no prompt, no line editing), so a driver can send a
+ * line and parse the output (guest-console.ts).
  */
 import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, parseIpv4Address } from '@dvs/wire';
 import { LabError } from '../errors.js';
@@ -25,8 +26,8 @@ export const GUEST_MODULE_LIST = 'etc/dvs-modules';
 /** The kernel modules the guest loads (their dependencies are added from modules.dep). */
 export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_console'] as const;
 
-/** The guest's command console device (virtio console). */
-export const GUEST_COMMAND_TTY = '/dev/hvc0';
+/** Name of the command console's virtio serial port (QEMU `virtserialport,name=`). */
+export const GUEST_COMMAND_PORT = 'dvs.console';
 
 export const GUEST_INIT = `#!/bin/busybox sh
 # dvs guest /init: busybox, virtio-net, configuration from the kernel command line.
@@ -39,7 +40,7 @@ mount -t tmpfs tmp /tmp
 while read -r m; do
   insmod "/lib/modules/$m" || echo "dvs-guest: insmod $m failed"
 done </${GUEST_MODULE_LIST}
-NAME=guest; IP=; GW=; MTU=; TTY=${GUEST_COMMAND_TTY}
+NAME=guest; IP=; GW=; MTU=; PORT=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     dvs.name=*) NAME="\${arg#dvs.name=}" ;;
@@ -50,24 +51,32 @@ for arg in $(cat /proc/cmdline); do
 done
 hostname "$NAME"
 ip link set lo up
-# The NIC and the command console may take a moment to appear after insmod.
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && [ -e $TTY ] && break; sleep 0.2; done
+# The NIC and the command port may take a moment to appear after insmod.
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  for p in /sys/class/virtio-ports/*; do
+    [ "$(cat "$p/name" 2>/dev/null)" = ${GUEST_COMMAND_PORT} ] && PORT=/dev/\${p##*/}
+  done
+  [ -e /sys/class/net/eth0 ] && [ -n "$PORT" ] && break
+  sleep 0.2
+done
 [ -n "$MTU" ] && ip link set eth0 mtu "$MTU"
 [ -n "$IP" ] && ip addr add "$IP" dev eth0
 ip link set eth0 up
 [ -n "$GW" ] && ip route add default via "$GW"
-# Hold the command console open for good: QEMU stops feeding a virtio console
-# port that the guest closed, and a reopen does not always wake it again.
-exec 3<>$TTY
-stty -echo <&3
 READY="${GUEST_READY_LINE} name=$NAME ip=$IP mtu=$(cat /sys/class/net/eth0/mtu 2>/dev/null)"
 echo "$READY"
+# A virtio port opens once at a time: hold it on fd 3 for good. Writes block
+# until a host client connects; a read returns EOF while none is connected.
+exec 3<>$PORT
 echo "$READY" >&3
-# PID 1 never exits (that would panic the guest): restart the command shell if it ends.
-# The read loop, not cat: busybox cat moves tty input with sendfile(), which on
-# this kernel returns a line only when the next one arrives.
+# PID 1 never exits (that would panic the guest): restart the command shell
+# when its input ends (the host client went away), after a pause so that an
+# unconnected port does not spin. A read loop, not cat: busybox cat moves
+# input with sendfile(), which on this kernel hands a line over only when the
+# next one arrives.
 while true; do
   while IFS= read -r line; do printf '%s\n' "$line"; done <&3 | sh >&3 2>&1
+  sleep 0.5
 done
 `;
 

@@ -13,8 +13,8 @@
  *    given, `host_mtu` = the guest's MTU (VIRTIO_NET_F_MTU).
  *  - `-netdev tap,ifname=…,script=no,downscript=no`: QEMU creates the TAP
  *    itself and holds it open; it disappears when QEMU exits.
- *  - ttyS0 to a log file, and a virtio console (hvc0) as the command console
- *    on a unix socket (guest-init.ts says why not ttyS0).
+ *  - ttyS0 to a log file, and a virtio serial port as the command console
+ *    on a unix socket (guest-init.ts says why).
  *  - `-no-reboot` with `panic=-1` on the kernel command line: a guest panic
  *    ends QEMU instead of looping.
  *  - tsc=reliable no_timer_check: no clocksource watchdog and no timer check,
@@ -23,6 +23,7 @@
  *    (about 1 s of a 4 s kernel boot, measured with initcall_debug).
  */
 import { LabError } from '../errors.js';
+import { GUEST_COMMAND_PORT } from './guest-init.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -51,7 +52,7 @@ export interface QemuCommandSpec {
   /** ttyS0 (the kernel's console) goes to this file. */
   serialLog?: string;
   /**
-   * The command console (virtio console, hvc0 in the guest): a unix server
+   * The command console (a virtio serial port in the guest): a unix server
    * socket, with everything the guest writes on it also appended to `log`.
    */
   commandConsole?: { socket: string; log: string };
@@ -105,7 +106,7 @@ export function qemuCommand(spec: QemuCommandSpec): string[] {
       '-device',
       'virtio-serial-pci,id=vser0',
       '-device',
-      'virtconsole,chardev=console0,bus=vser0.0',
+      `virtserialport,chardev=console0,bus=vser0.0,nr=1,name=${GUEST_COMMAND_PORT}`,
     );
   }
   if (spec.qmpSocket !== undefined) argv.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`);
