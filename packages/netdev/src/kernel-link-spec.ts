@@ -30,7 +30,7 @@ interface LinkSpecCommon {
 export interface BridgeSpec extends LinkSpecCommon {
   /** How long a MAC learned on a port stays without traffic (kernel default 300 s); 0: never ages. */
   ageingSeconds?: number;
-  /** 802.1Q filtering on the bridge's ports (kernel default off). */
+  /** 802.1Q filtering on the bridge's ports (default off; needs CONFIG_BRIDGE_VLAN_FILTERING, which this lab's kernel lacks). */
   vlanFiltering?: boolean;
   /** Spanning tree (kernel default off; dvs's bridges have no loops). */
   stp?: boolean;
@@ -155,7 +155,9 @@ export function bridgeRequest(spec: BridgeSpec): NativeLinkSpec {
   request.bridge = {
     ...(ageing !== undefined && { ageingCentiseconds: ageing * CENTISECONDS_PER_SECOND }),
     ...(stp !== undefined && { stpState: stp ? 1 : 0 }),
-    vlanFiltering: checkBoolean(spec.vlanFiltering, 'vlanFiltering'),
+    // Off is a new bridge's state, and a kernel built without VLAN filtering
+    // refuses the attribute even when it says off: send it only to turn it on.
+    ...(checkBoolean(spec.vlanFiltering, 'vlanFiltering') === true && { vlanFiltering: true }),
     multicastSnooping: checkBoolean(spec.multicastSnooping, 'multicastSnooping'),
   };
   return request;

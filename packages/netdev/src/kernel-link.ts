@@ -84,7 +84,7 @@ export function kernelLinkOf(r: NativeLinkRecord): KernelLink {
   if (r.vxlan !== undefined) {
     const v = r.vxlan;
     link.vxlan = {
-      vni: v.vni,
+      vni: v.external ? null : v.vni,
       local: v.local,
       group: v.group,
       port: v.port,
