@@ -12,6 +12,7 @@ import type { BridgeSpec, LinkChange, LinkRef, VxlanSpec } from './kernel-link-s
 import { nativeBinding } from './native-binding.js';
 import type { NativeLinkChange, NativeLinkSpec } from './native-binding.js';
 import { checkInteger, invalid } from './netlink-check.js';
+import { checkReceiveBufferBytes } from './netlink-feed.js';
 import { codeFor, hint, toNetdevError } from './system-error.js';
 import type { NetdevErrorCode } from './errors.js';
 
@@ -309,10 +310,8 @@ export function openRtnetlink(options: OpenRtnetlinkOptions = {}): Rtnetlink {
   if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH_MESSAGES) {
     throw new RangeError(`fdbBatchMessages must be an integer of 1..${MAX_BATCH_MESSAGES}, got ${batch}`);
   }
+  checkReceiveBufferBytes(options.receiveBufferBytes);
   const buffer = options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER;
-  if (!Number.isInteger(buffer) || buffer < 1 || buffer > 2 ** 30) {
-    throw new RangeError(`receiveBufferBytes must be an integer of 1..${2 ** 30}, got ${buffer}`);
-  }
   let fd: number;
   try {
     fd = nativeBinding().rtnlOpen(buffer);
