@@ -13,6 +13,7 @@
         "src/native/packet-ring.cc",
         "src/native/netlink.cc",
         "src/native/link-record.cc",
+        "src/native/monitor-socket.cc",
         "src/native/rtnetlink.cc",
         "src/native/link-program.cc",
         "src/native/neighbour.cc"

@@ -204,7 +204,7 @@ export interface NativeBinding {
   attachKernelStats(fd: number): { packets: number; drops: number };
   linkQuery(name: string): NativeLinkRecord[];
   linkMonitorOpen(bufferBytes: number): number;
-  linkMonitorRead(fd: number, dump: boolean): { links: NativeLinkRecord[]; overflow: boolean };
+  linkMonitorRead(fd: number, dump: boolean): { records: NativeLinkRecord[]; overflow: boolean };
   rtnlOpen(receiveBufferBytes: number): number;
   rtnlLinks(fd: number, name: string, ifindex: number, counters: boolean): NativeLinkRecord[];
   rtnlLinkCreate(fd: number, spec: NativeLinkSpec): void;
@@ -219,7 +219,7 @@ export interface NativeBinding {
   ): { index: number; message: string }[];
   fdbDump(fd: number, ifindex: number, master: number): NativeFdbRecord[];
   fdbMonitorOpen(bufferBytes: number): number;
-  fdbMonitorRead(fd: number, dump: boolean): { entries: NativeFdbRecord[]; overflow: boolean };
+  fdbMonitorRead(fd: number, dump: boolean): { records: NativeFdbRecord[]; overflow: boolean };
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
 }

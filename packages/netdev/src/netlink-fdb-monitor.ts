@@ -3,8 +3,8 @@ import { FdbMonitor } from './fdb-monitor.js';
 import type { FdbMonitorTables } from './fdb-monitor.js';
 import { nativeBinding } from './native-binding.js';
 import type { NativeFdbRecord } from './native-binding.js';
-import { NetlinkFeed, checkReceiveBufferBytes, closeOnAbort } from './netlink-feed.js';
-import { toNetdevError } from './system-error.js';
+import { NetlinkFeed, openMonitorSocket } from './netlink-feed.js';
+import type { FeedTable } from './netlink-feed.js';
 
 export interface OpenFdbMonitorOptions {
   /** Aborting closes the monitor. */
@@ -27,27 +27,19 @@ export interface OpenFdbMonitorOptions {
  */
 export class NetlinkFdbMonitor extends FdbMonitor {
   private readonly feed: NetlinkFeed<NativeFdbRecord, string>;
-  private readonly stopAbort: () => void;
 
   /** Use openFdbMonitor(). */
   constructor(fd: number, tables: FdbMonitorTables, signal?: AbortSignal) {
     super(tables);
-    this.feed = new NetlinkFeed<NativeFdbRecord, string>(
-      fd,
-      {
-        read: (socket, dump) => {
-          const { entries, overflow } = nativeBinding().fdbMonitorRead(socket, dump);
-          return { records: entries, overflow };
-        },
-        seed: (dumped) => this.seed(dumped.map(fdbEntryOf)),
-        apply: (record) => this.applyEntry(fdbEntryOf(record), record.deleted),
-        replaceAll: (dumped, touched) => this.replaceAll(dumped.map(fdbEntryOf), touched),
-        resynced: () => this.queueResync(),
-        flush: () => this.flush(),
-      },
-      'fdb',
-    );
-    this.stopAbort = closeOnAbort(signal, () => this.close());
+    const table: FeedTable<NativeFdbRecord, string> = {
+      read: (socket, dump) => nativeBinding().fdbMonitorRead(socket, dump),
+      seed: (dumped) => this.seed(dumped.map(fdbEntryOf)),
+      apply: (record) => this.applyEntry(fdbEntryOf(record), record.deleted),
+      replaceAll: (dumped, touched) => this.replaceAll(dumped.map(fdbEntryOf), touched),
+      resynced: () => this.queueResync(),
+      flush: () => this.flush(),
+    };
+    this.feed = new NetlinkFeed(fd, table, 'fdb', signal, () => this.close());
   }
 
   unref(): void {
@@ -59,10 +51,8 @@ export class NetlinkFdbMonitor extends FdbMonitor {
   }
 
   override close(): void {
-    if (this.isClosed) return;
     super.close();
     this.feed.close();
-    this.stopAbort();
   }
 }
 
@@ -71,17 +61,10 @@ export class NetlinkFdbMonitor extends FdbMonitor {
  * NetdevError (DVS_PERMISSION, DVS_NATIVE_UNAVAILABLE, DVS_IO).
  */
 export function openFdbMonitor(options: OpenFdbMonitorOptions = {}): NetlinkFdbMonitor {
-  options.signal?.throwIfAborted();
-  checkReceiveBufferBytes(options.receiveBufferBytes);
   const tables = options.tables ?? 'all';
   if (tables !== 'all' && tables !== 'master' && tables !== 'self') {
     throw new RangeError(`tables must be 'master', 'self' or 'all', got ${String(tables)}`);
   }
-  let fd: number;
-  try {
-    fd = nativeBinding().fdbMonitorOpen(options.receiveBufferBytes ?? 0);
-  } catch (err) {
-    throw toNetdevError(err, 'open fdb monitor');
-  }
+  const fd = openMonitorSocket(options, (bytes) => nativeBinding().fdbMonitorOpen(bytes), 'fdb');
   return new NetlinkFdbMonitor(fd, tables, options.signal);
 }

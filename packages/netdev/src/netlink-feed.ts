@@ -31,13 +31,17 @@ const MAX_RESYNC_ROUNDS = 3;
  */
 export class NetlinkFeed<R extends { dumped?: boolean }, K> {
   private readonly watcher: FdWatcher;
+  private readonly stopAbort: () => void = () => {};
   private rearmAfterRead = false;
   private closed = false;
 
+  /** `onAbort` runs when `signal` aborts (the monitor closes itself, and this feed with it). */
   constructor(
     fd: number,
     private readonly table: FeedTable<R, K>,
     private readonly what: string,
+    signal: AbortSignal | undefined,
+    onAbort: () => void,
   ) {
     this.watcher = new FdWatcher(fd);
     try {
@@ -56,6 +60,10 @@ export class NetlinkFeed<R extends { dumped?: boolean }, K> {
         this.watcher.rearm();
       }
     });
+    if (signal !== undefined) {
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.stopAbort = () => signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Lets the process exit while the feed is open. */
@@ -71,6 +79,7 @@ export class NetlinkFeed<R extends { dumped?: boolean }, K> {
     if (this.closed) return;
     this.closed = true;
     this.watcher.close();
+    this.stopAbort();
   }
 
   private onReadable(): void {
@@ -107,11 +116,23 @@ export class NetlinkFeed<R extends { dumped?: boolean }, K> {
   }
 }
 
-/** Closes `close` when `signal` aborts; returns the function that stops listening. */
-export function closeOnAbort(signal: AbortSignal | undefined, close: () => void): () => void {
-  if (signal === undefined) return () => {};
-  signal.addEventListener('abort', close, { once: true });
-  return () => signal.removeEventListener('abort', close);
+/**
+ * Opens a monitor's socket with the addon's `open(bufferBytes)` (0: its
+ * default), after checking the options: an aborted signal throws, a bad
+ * `receiveBufferBytes` is a RangeError, a failure a NetdevError naming `what`.
+ */
+export function openMonitorSocket(
+  options: { signal?: AbortSignal; receiveBufferBytes?: number },
+  open: (bufferBytes: number) => number,
+  what: string,
+): number {
+  options.signal?.throwIfAborted();
+  checkReceiveBufferBytes(options.receiveBufferBytes);
+  try {
+    return open(options.receiveBufferBytes ?? 0);
+  } catch (err) {
+    throw toNetdevError(err, `open ${what} monitor`);
+  }
 }
 
 /** Checks a `receiveBufferBytes` option (RangeError naming it). */

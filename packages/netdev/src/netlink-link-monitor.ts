@@ -2,8 +2,8 @@ import { linkInfoOf } from './link-info.js';
 import { LinkMonitor } from './link-monitor.js';
 import { nativeBinding } from './native-binding.js';
 import type { NativeLinkRecord } from './native-binding.js';
-import { NetlinkFeed, checkReceiveBufferBytes, closeOnAbort } from './netlink-feed.js';
-import { toNetdevError } from './system-error.js';
+import { NetlinkFeed, openMonitorSocket } from './netlink-feed.js';
+import type { FeedTable } from './netlink-feed.js';
 
 export interface OpenLinkMonitorOptions {
   /** Aborting closes the monitor. */
@@ -30,30 +30,22 @@ export interface OpenLinkMonitorOptions {
  */
 export class NetlinkLinkMonitor extends LinkMonitor {
   private readonly feed: NetlinkFeed<NativeLinkRecord, number>;
-  private readonly stopAbort: () => void;
 
   /** Use openLinkMonitor(). */
   constructor(fd: number, signal?: AbortSignal) {
     super();
-    this.feed = new NetlinkFeed<NativeLinkRecord, number>(
-      fd,
-      {
-        read: (socket, dump) => {
-          const { links, overflow } = nativeBinding().linkMonitorRead(socket, dump);
-          return { records: links, overflow };
-        },
-        seed: (dumped) => this.seed(dumped.map(linkInfoOf)),
-        apply: (record) => {
-          this.applyLink(linkInfoOf(record), record.deleted);
-          return record.ifindex;
-        },
-        replaceAll: (dumped, touched) => this.replaceAll(dumped.map(linkInfoOf), touched),
-        resynced: () => this.queueResync(),
-        flush: () => this.flush(),
+    const table: FeedTable<NativeLinkRecord, number> = {
+      read: (socket, dump) => nativeBinding().linkMonitorRead(socket, dump),
+      seed: (dumped) => this.seed(dumped.map(linkInfoOf)),
+      apply: (record) => {
+        this.applyLink(linkInfoOf(record), record.deleted);
+        return record.ifindex;
       },
-      'link',
-    );
-    this.stopAbort = closeOnAbort(signal, () => this.close());
+      replaceAll: (dumped, touched) => this.replaceAll(dumped.map(linkInfoOf), touched),
+      resynced: () => this.queueResync(),
+      flush: () => this.flush(),
+    };
+    this.feed = new NetlinkFeed(fd, table, 'link', signal, () => this.close());
   }
 
   unref(): void {
@@ -65,10 +57,8 @@ export class NetlinkLinkMonitor extends LinkMonitor {
   }
 
   override close(): void {
-    if (this.isClosed) return;
     super.close();
     this.feed.close();
-    this.stopAbort();
   }
 }
 
@@ -77,13 +67,6 @@ export class NetlinkLinkMonitor extends LinkMonitor {
  * NetdevError (DVS_PERMISSION, DVS_NATIVE_UNAVAILABLE, DVS_IO).
  */
 export function openLinkMonitor(options: OpenLinkMonitorOptions = {}): NetlinkLinkMonitor {
-  options.signal?.throwIfAborted();
-  checkReceiveBufferBytes(options.receiveBufferBytes);
-  let fd: number;
-  try {
-    fd = nativeBinding().linkMonitorOpen(options.receiveBufferBytes ?? 0);
-  } catch (err) {
-    throw toNetdevError(err, 'open link monitor');
-  }
+  const fd = openMonitorSocket(options, (bytes) => nativeBinding().linkMonitorOpen(bytes), 'link');
   return new NetlinkLinkMonitor(fd, options.signal);
 }

@@ -10,7 +10,7 @@
 //   text of the refused ones. One refusal never stops the others.
 // fdbDump(fd, ifindex, master) -> records: the entries of the device `ifindex`
 //   (0: any) and/or of the ports of the bridge `master` (0: any).
-// fdbMonitorOpen(bufferBytes) -> fd, fdbMonitorRead(fd, dump) -> { entries, overflow }
+// fdbMonitorOpen(bufferBytes) -> fd, fdbMonitorRead(fd, dump) -> { records, overflow }
 //   as linkMonitorOpen/linkMonitorRead (rtnetlink.cc), for AF_BRIDGE neighbours.
 //
 // An entry record: { ifindex, master, mac (48-bit number), vlan, state (NUD_*), flags (NTF_*),
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.h"
+#include "monitor-socket.h"
 #include "native.h"
 #include "netlink.h"
 
@@ -48,7 +49,6 @@ constexpr uint8_t kOpDelete = 3;
 constexpr uint16_t kHasVni = 1;
 constexpr uint16_t kHasSrcVni = 2;
 constexpr uint32_t kMaxBatchMessages = 4096;
-constexpr int kMonitorSocketBuffer = 4 * 1024 * 1024;
 
 uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 uint32_t Le32(const uint8_t* p) {
@@ -262,12 +262,7 @@ Napi::Value FdbDump(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FdbMonitorOpen(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t bufferBytes = 0;
-  if (info.Length() > 0 && !ReadInt(info, 0, &bufferBytes)) return Napi::Value();
-  int fd = nl::OpenRouteSocket(RTMGRP_NEIGH, bufferBytes > 0 ? bufferBytes : kMonitorSocketBuffer);
-  if (fd < 0) return ThrowErrno(env, "bind(RTMGRP_NEIGH)", -fd);
-  return Napi::Number::New(env, fd);
+  return OpenMonitorSocket(info, RTMGRP_NEIGH, "bind(RTMGRP_NEIGH)");
 }
 
 Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info) {
@@ -278,24 +273,13 @@ Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info) {
   uint32_t seq = NextSeq();
   nl::MessageBuilder request;
   if (dump) BuildFdbDump(&request, 0, 0, seq);
-  Napi::Array entries = Napi::Array::New(env);
-  uint32_t count = 0;
-  bool overflow = false;
-  int err = nl::ReadNotifications(
-      fd, dump ? &request : nullptr, seq,
-      [&](const struct nlmsghdr* h, bool ofDump) {
-        NeighRecord record;
-        if (!ParseNeigh(h, &record)) return;
-        Napi::Object o = NeighToObject(env, record);
-        o.Set("dumped", Napi::Boolean::New(env, ofDump));
-        entries.Set(count++, o);
-      },
-      &overflow);
-  if (err != 0) return ThrowErrno(env, dump ? "RTM_GETNEIGH dump" : "recv(RTMGRP_NEIGH)", err);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("entries", entries);
-  result.Set("overflow", Napi::Boolean::New(env, overflow));
-  return result;
+  return ReadMonitorSocket(env, fd, dump ? &request : nullptr, seq, dump ? "RTM_GETNEIGH dump" : "recv(RTMGRP_NEIGH)",
+                           [&](const struct nlmsghdr* h, Napi::Object* out) {
+                             NeighRecord record;
+                             if (!ParseNeigh(h, &record)) return false;
+                             *out = NeighToObject(env, record);
+                             return true;
+                           });
 }
 
 }  // namespace dvs

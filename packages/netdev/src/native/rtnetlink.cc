@@ -25,16 +25,13 @@
 
 #include "common.h"
 #include "link-record.h"
+#include "monitor-socket.h"
 #include "native.h"
 #include "netlink.h"
 
 namespace dvs {
 
 namespace {
-
-// The monitor's socket buffer: a burst of link changes (a host starting 100
-// VMs) must not overflow it; if it still does, the reader resyncs (ENOBUFS).
-constexpr int kMonitorSocketBuffer = 4 * 1024 * 1024;
 
 // RTM_GETLINK: for `name` or `ifindex`, or a dump of every link when both are
 // empty. Counters (IFLA_STATS64) only when asked for: they cost the kernel a
@@ -121,15 +118,10 @@ Napi::Value RtnlLinks(const Napi::CallbackInfo& info) {
 // linkMonitorOpen(bufferBytes) -> fd: non-blocking, subscribed to RTMGRP_LINK.
 //   bufferBytes 0: the default socket buffer.
 Napi::Value LinkMonitorOpen(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t bufferBytes = 0;
-  if (info.Length() > 0 && !ReadInt(info, 0, &bufferBytes)) return Napi::Value();
-  int fd = nl::OpenRouteSocket(RTMGRP_LINK, bufferBytes > 0 ? bufferBytes : kMonitorSocketBuffer);
-  if (fd < 0) return ThrowErrno(env, "bind(RTMGRP_LINK)", -fd);
-  return Napi::Number::New(env, fd);
+  return OpenMonitorSocket(info, RTMGRP_LINK, "bind(RTMGRP_LINK)");
 }
 
-// linkMonitorRead(fd, dump: boolean) -> { links: records in arrival order, overflow: bool }
+// linkMonitorRead(fd, dump: boolean) -> { records: links in arrival order, overflow: bool }
 //   Reads what is pending (bounded per call). With dump, first asks the same
 //   socket for every link (so the answer comes from the socket's namespace,
 //   wherever this thread is now) and waits for the end of that dump; records
@@ -144,24 +136,13 @@ Napi::Value LinkMonitorRead(const Napi::CallbackInfo& info) {
   static thread_local uint32_t dumpSeq = 1000;
   nl::MessageBuilder request;
   if (dump) BuildGetLink(&request, "", 0, false, ++dumpSeq);
-  Napi::Array links = Napi::Array::New(env);
-  uint32_t count = 0;
-  bool overflow = false;
-  int err = nl::ReadNotifications(
-      fd, dump ? &request : nullptr, dumpSeq,
-      [&](const struct nlmsghdr* h, bool ofDump) {
-        LinkRecord record;
-        if (!ParseLink(h, &record)) return;
-        Napi::Object o = LinkToObject(env, record);
-        o.Set("dumped", Napi::Boolean::New(env, ofDump));
-        links.Set(count++, o);
-      },
-      &overflow);
-  if (err != 0) return ThrowErrno(env, dump ? "RTM_GETLINK dump" : "recv(RTMGRP_LINK)", err);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("links", links);
-  result.Set("overflow", Napi::Boolean::New(env, overflow));
-  return result;
+  return ReadMonitorSocket(env, fd, dump ? &request : nullptr, dumpSeq, dump ? "RTM_GETLINK dump" : "recv(RTMGRP_LINK)",
+                           [&](const struct nlmsghdr* h, Napi::Object* out) {
+                             LinkRecord record;
+                             if (!ParseLink(h, &record)) return false;
+                             *out = LinkToObject(env, record);
+                             return true;
+                           });
 }
 
 }  // namespace dvs
