@@ -103,6 +103,7 @@ export function encodeFdbChanges(
   if (!Array.isArray(changes)) invalid('changes', 'must be an array of FDB changes');
   const records = Buffer.alloc(changes.length * FDB_RECORD_SIZE);
   const missing = new Map<number, string>();
+  const addresses = new Map<string, { family: 4 | 6; bytes: Uint8Array }>();
   changes.forEach((change, i) => {
     const at = i * FDB_RECORD_SIZE;
     const field = (name: string): string => `changes[${i}].${name}`;
@@ -132,10 +133,16 @@ export function encodeFdbChanges(
     records.writeUInt32LE(ifindex, at + 4);
     records.writeUIntBE(change.mac, at + 8, 6);
     if (change.dst !== undefined) {
-      const dst = typeof change.dst === 'string' ? parseIpAddress(change.dst) : null;
-      if (dst === null) invalid(field('dst'), `must be an IPv4 or IPv6 address, got ${String(change.dst)}`);
+      // Many entries share a VTEP: parse each address once per batch.
+      let dst = addresses.get(change.dst);
+      if (dst === undefined) {
+        const parsed = typeof change.dst === 'string' ? parseIpAddress(change.dst) : null;
+        if (parsed === null) invalid(field('dst'), `must be an IPv4 or IPv6 address, got ${String(change.dst)}`);
+        dst = { family: parsed.family, bytes: ipAddressBytes(parsed) };
+        addresses.set(change.dst, dst);
+      }
       records[at + 3] = dst.family;
-      records.set(ipAddressBytes(dst), at + 16);
+      records.set(dst.bytes, at + 16);
     }
     if (change.dstPort !== undefined) records.writeUInt16LE(checkInteger(change.dstPort, field('dstPort'), 1, 65535), at + 14);
     let present = 0;

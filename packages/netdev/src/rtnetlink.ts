@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { NetdevError } from './errors.js';
 import { FdWatcher } from './fd-watcher.js';
-import { describeFdbChange, encodeFdbChanges } from './fdb-change.js';
+import { FDB_RECORD_SIZE, describeFdbChange, encodeFdbChanges } from './fdb-change.js';
 import type { FdbChange } from './fdb-change.js';
 import { fdbEntryOf } from './fdb-entry.js';
 import type { FdbEntry } from './fdb-entry.js';
@@ -56,6 +56,17 @@ const DEFAULT_BATCH_MESSAGES = 256;
 const MAX_BATCH_MESSAGES = 4096;
 const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 const DEFAULT_CHUNK = 4096;
+/** A batch checked and written as records, and what the kernel answered so far. */
+interface EncodedBatch {
+  records: Buffer;
+  /** sent[j]: the index in the changes of record j. */
+  sent: number[];
+  missing: Map<number, string>;
+  errors: Int32Array;
+  /** Record index → the kernel's text for a refused one. */
+  kernelText: Map<number, string>;
+}
+
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
@@ -167,26 +178,26 @@ export class Rtnetlink {
    * changes, or when the loop may wait; applyFdb() yields between chunks.
    */
   applyFdbSync(changes: readonly FdbChange[]): FdbApplyResult {
-    return this.applyChunk(changes, 0, changes.length);
+    const batch = this.encode(changes);
+    this.send(batch, 0, batch.sent.length);
+    return this.result(changes, batch);
   }
 
-  /** applyFdbSync() in chunks of `chunkSize`, yielding to the event loop between them. */
+  /**
+   * applyFdbSync() in chunks of `chunkSize`, yielding to the event loop
+   * between them. Every change is checked and every device name resolved
+   * before the first chunk goes.
+   */
   async applyFdb(changes: readonly FdbChange[], options: ApplyFdbOptions = {}): Promise<FdbApplyResult> {
     const chunk = options.chunkSize ?? DEFAULT_CHUNK;
     checkInteger(chunk, 'chunkSize', 1, 2 ** 31 - 1);
-    if (!Array.isArray(changes)) invalid('changes', 'must be an array of FDB changes');
-    // Check everything first: a bad change must not leave the earlier chunks applied.
-    encodeFdbChanges(changes, () => 1);
-    let applied = 0;
-    const failed: FdbApplyFailure[] = [];
-    for (let start = 0; start < changes.length; start += chunk) {
+    const batch = this.encode(changes);
+    for (let start = 0; start < batch.sent.length; start += chunk) {
       options.signal?.throwIfAborted();
-      const result = this.applyChunk(changes, start, Math.min(changes.length, start + chunk));
-      applied += result.applied;
-      failed.push(...result.failed);
-      if (start + chunk < changes.length) await new Promise((resolve) => setImmediate(resolve));
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      this.send(batch, start, Math.min(batch.sent.length, start + chunk));
     }
-    return { applied, failed };
+    return this.result(changes, batch);
   }
 
   /**
@@ -208,35 +219,42 @@ export class Rtnetlink {
     this.handle.close();
   }
 
-  private applyChunk(changes: readonly FdbChange[], start: number, end: number): FdbApplyResult {
-    const fd = this.fd();
-    const slice = start === 0 && end === changes.length ? changes : changes.slice(start, end);
-    const names = this.nameTable(slice);
-    const { records, sent, missing } = encodeFdbChanges(slice, (name) => names.get(name) ?? 0);
-    const errors = new Int32Array(sent.length);
-    const texts = this.call('apply fdb', () =>
-      nativeBinding().fdbApply(fd, records, sent.length, errors, this.batchMessages),
-    );
-    const kernelText = new Map(texts.map((t) => [t.index, t.message]));
-    const failed: FdbApplyFailure[] = [];
-    for (const [i, device] of missing) {
-      const change = slice[i];
-      const message = `${describeFdbChange(change)}: no device ${device} in this network namespace (ENODEV)`;
-      failed.push({ index: start + i, change, code: 'DVS_NO_DEVICE', errno: 'ENODEV', message });
-    }
-    sent.forEach((i, j) => {
-      if (errors[j] === 0) return;
-      const errno = ERRNO_NAMES.get(errors[j]) ?? `errno ${errors[j]}`;
-      failed.push(this.failure(start + i, slice[i], errno, kernelText.get(j)));
-    });
-    failed.sort((a, b) => a.index - b.index);
-    return { applied: slice.length - failed.length, failed };
+  private encode(changes: readonly FdbChange[]): EncodedBatch {
+    this.fd();
+    if (!Array.isArray(changes)) invalid('changes', 'must be an array of FDB changes');
+    const names = this.nameTable(changes);
+    const encoded = encodeFdbChanges(changes, (name) => names.get(name) ?? 0);
+    return { ...encoded, errors: new Int32Array(encoded.sent.length), kernelText: new Map() };
   }
 
-  private failure(index: number, change: FdbChange, errno: string, detail: string | undefined): FdbApplyFailure {
-    const code = codeFor('RTM_NEWNEIGH', errno);
-    const reason = detail === undefined || detail === '' ? errno : `${errno}; kernel: ${detail}`;
-    return { index, change, code, errno, message: `${describeFdbChange(change)}: ${hint(code)} (${reason})` };
+  /** Sends records [from, to) of the batch; their errors land in batch.errors. */
+  private send(batch: EncodedBatch, from: number, to: number): void {
+    const fd = this.fd();
+    const records = batch.records.subarray(from * FDB_RECORD_SIZE, to * FDB_RECORD_SIZE);
+    const texts = this.call('apply fdb', () =>
+      nativeBinding().fdbApply(fd, records, to - from, batch.errors.subarray(from, to), this.batchMessages),
+    );
+    for (const t of texts) batch.kernelText.set(from + t.index, t.message);
+  }
+
+  private result(changes: readonly FdbChange[], batch: EncodedBatch): FdbApplyResult {
+    const failed: FdbApplyFailure[] = [];
+    for (const [i, device] of batch.missing) {
+      const change = changes[i];
+      const message = `${describeFdbChange(change)}: no device ${device} in this network namespace (ENODEV)`;
+      failed.push({ index: i, change, code: 'DVS_NO_DEVICE', errno: 'ENODEV', message });
+    }
+    batch.sent.forEach((i, j) => {
+      if (batch.errors[j] === 0) return;
+      const errno = ERRNO_NAMES.get(batch.errors[j]) ?? `errno ${batch.errors[j]}`;
+      const code = codeFor('RTM_NEWNEIGH', errno);
+      const detail = batch.kernelText.get(j);
+      const reason = detail === undefined ? errno : `${errno}; kernel: ${detail}`;
+      const message = `${describeFdbChange(changes[i])}: ${hint(code)} (${reason})`;
+      failed.push({ index: i, change: changes[i], code, errno, message });
+    });
+    failed.sort((a, b) => a.index - b.index);
+    return { applied: changes.length - failed.length, failed };
   }
 
   /** Name → ifindex for the names a batch uses (one dump, only when it names devices). */
