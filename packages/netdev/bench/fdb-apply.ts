@@ -57,7 +57,8 @@ function ours(rtnl: Rtnetlink, label: string, apply: (c: FdbChange[]) => Promise
       const added = await apply(adds);
       const add = seconds(start);
       const held = rtnl.fdb({ device: VXLAN }).filter((e) => e.table === 'self').length;
-      if (added.applied !== n || held !== n) throw new Error(`${label}: ${added.applied} applied, ${held} held of ${n}`);
+      if (added.applied !== n || held !== n)
+        throw new Error(`${label}: ${added.applied} applied, ${held} held of ${n}`);
       start = process.hrtime.bigint();
       const deleted = await apply(dels);
       const del = seconds(start);
@@ -75,8 +76,14 @@ function bridgeBatch(ns: LabNamespace, dir: string): Way {
       const delFile = join(dir, 'del');
       const lines = (op: string, tail: (i: number) => string): string =>
         Array.from({ length: n }, (_, i) => `fdb ${op} ${macText(mac(i))} dev ${VXLAN}${tail(i)}\n`).join('');
-      writeFileSync(addFile, lines('add', (i) => ` dst ${vtep(i)} self static`));
-      writeFileSync(delFile, lines('del', () => ' self'));
+      writeFileSync(
+        addFile,
+        lines('add', (i) => ` dst ${vtep(i)} self static`),
+      );
+      writeFileSync(
+        delFile,
+        lines('del', () => ' self'),
+      );
       let start = process.hrtime.bigint();
       execFileSync('bridge', ['-n', ns.name, '-batch', addFile]);
       const add = seconds(start);

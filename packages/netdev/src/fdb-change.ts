@@ -111,7 +111,10 @@ export function encodeFdbChanges(
     if (!Object.hasOwn(OPS, change.op)) invalid(field('op'), `must be one of ${Object.keys(OPS).join(', ')}`);
     checkInteger(change.mac, field('mac'), 0, MAC_MAX);
     if (change.op === 'replace' && isListMac(change.mac)) {
-      invalid(field('op'), 'replace only takes unicast MACs: the all-zeros and group MACs take append (one per destination)');
+      invalid(
+        field('op'),
+        'replace only takes unicast MACs: the all-zeros and group MACs take append (one per destination)',
+      );
     }
     if (change.op === 'append' && !isListMac(change.mac)) {
       invalid(field('op'), 'append only takes the all-zeros or a group MAC: a unicast MAC takes add or replace');
@@ -122,7 +125,8 @@ export function encodeFdbChanges(
     if (!Object.hasOwn(STATES, state)) invalid(field('state'), `must be one of ${Object.keys(STATES).join(', ')}`);
     if (table === 'master') {
       for (const name of ['dst', 'dstPort', 'vni', 'srcVni', 'via'] as const) {
-        if (change[name] !== undefined) invalid(field(name), "is a vxlan (table 'self') attribute; a bridge's table has none");
+        if (change[name] !== undefined)
+          invalid(field(name), "is a vxlan (table 'self') attribute; a bridge's table has none");
       }
     }
     records[at] = OPS[change.op as FdbOp];
@@ -144,7 +148,8 @@ export function encodeFdbChanges(
       records[at + 3] = dst.family;
       records.set(dst.bytes, at + 16);
     }
-    if (change.dstPort !== undefined) records.writeUInt16LE(checkInteger(change.dstPort, field('dstPort'), 1, 65535), at + 14);
+    if (change.dstPort !== undefined)
+      records.writeUInt16LE(checkInteger(change.dstPort, field('dstPort'), 1, 65535), at + 14);
     let present = 0;
     if (change.vni !== undefined) {
       records.writeUInt32LE(checkInteger(change.vni, field('vni'), 0, VNI_MAX), at + 32);
@@ -159,7 +164,8 @@ export function encodeFdbChanges(
       if (via === 0) missing.set(i, String(change.via));
       records.writeUInt32LE(via, at + 40);
     }
-    if (change.vlan !== undefined) records.writeUInt16LE(checkInteger(change.vlan, field('vlan'), 1, VLAN_MAX), at + 44);
+    if (change.vlan !== undefined)
+      records.writeUInt16LE(checkInteger(change.vlan, field('vlan'), 1, VLAN_MAX), at + 44);
     records.writeUInt16LE(present, at + 46);
   });
   if (missing.size === 0) return { records, sent: changes.map((_, i) => i), missing };

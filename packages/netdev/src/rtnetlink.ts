@@ -300,7 +300,8 @@ export class Rtnetlink {
     if (typeof ref === 'number') return checkInteger(ref, field, 1, 0x7fffffff);
     if (typeof ref !== 'string' || ref === '') invalid(field, 'must be a device name or an ifindex');
     const link = this.link(ref);
-    if (link === undefined) throw new NetdevError('DVS_NO_DEVICE', `${field} ${ref}: no such device in this network namespace`);
+    if (link === undefined)
+      throw new NetdevError('DVS_NO_DEVICE', `${field} ${ref}: no such device in this network namespace`);
     return link.ifindex;
   }
 

@@ -135,10 +135,10 @@ test('two VMs talk over kernel vxlan by the programmed entries only; the kernel 
   ]);
   // What our dump reads is what `bridge fdb show` printed.
   const dumped = hosts.a.rtnl.fdb({ device: `${id}v` }).filter((e) => e.table === 'self');
-  assert.deepEqual(
-    dumped.map((e) => `${macText(e.mac)} ${e.dst} ${e.state}`).sort(),
-    [`00:00:00:00:00:00 ${UNDERLAY.b} static`, `${macText(VM_MAC.b)} ${UNDERLAY.b} static`],
-  );
+  assert.deepEqual(dumped.map((e) => `${macText(e.mac)} ${e.dst} ${e.state}`).sort(), [
+    `00:00:00:00:00:00 ${UNDERLAY.b} static`,
+    `${macText(VM_MAC.b)} ${UNDERLAY.b} static`,
+  ]);
 
   assert.equal(ping('a', 'b'), true, 'ARP by the flood entry, then unicast by the static entries');
   assert.equal(ping('b', 'a'), true);

@@ -65,7 +65,10 @@ test('a batch applies every good change and reports each refused one with its er
       [299, 'DVS_NETLINK_NOT_FOUND', 'ENOENT'],
     ],
   );
-  assert.match(result.failed[0].message, new RegExp(`fdb add 02:00:00:10:03:e8 dst 198\\.51\\.100\\.10 on ${id}gone: no device`));
+  assert.match(
+    result.failed[0].message,
+    new RegExp(`fdb add 02:00:00:10:03:e8 dst 198\\.51\\.100\\.10 on ${id}gone: no device`),
+  );
   assert.equal(result.failed[2].change, changes[100]);
   const expected = Array.from({ length: 300 }, (_, i) => `${macText(mac(i))} dst ${vtep(i)} self static`).sort();
   assert.deepEqual(shown(dev), expected, 'the kernel holds exactly the good changes');
@@ -82,7 +85,10 @@ test('a bad change refuses the whole batch before anything is sent, naming the f
   const before = shown(dev);
   const good: FdbChange = { op: 'add', device: dev, mac: mac(2), dst: vtep(2) };
   const cases: [FdbChange, RegExp][] = [
-    [{ op: 'add', device: dev, mac: mac(3), dst: '198.51.100.300' }, /^changes\[1\]\.dst must be an IPv4 or IPv6 address/],
+    [
+      { op: 'add', device: dev, mac: mac(3), dst: '198.51.100.300' },
+      /^changes\[1\]\.dst must be an IPv4 or IPv6 address/,
+    ],
     [{ op: 'replace', device: dev, mac: 0, dst: vtep(3) }, /^changes\[1\]\.op replace only takes unicast MACs/],
     [{ op: 'append', device: dev, mac: mac(3), dst: vtep(3) }, /^changes\[1\]\.op append only takes the all-zeros/],
     [{ op: 'add', device: dev, mac: 2 ** 48, dst: vtep(3) }, /^changes\[1\]\.mac must be an integer/],
@@ -109,9 +115,15 @@ test('a flood list: one all-zeros entry per VTEP by append, idempotent; one VTEP
   assert.deepEqual(result, { applied: 3, failed: [] });
   result = rtnl.applyFdbSync([flood('append', vtep(2))]);
   assert.deepEqual(result, { applied: 1, failed: [] }, 'appending a VTEP already listed changes nothing');
-  assert.deepEqual(shown(dev), [1, 2, 3].map((i) => `00:00:00:00:00:00 dst ${vtep(i)} self static`));
+  assert.deepEqual(
+    shown(dev),
+    [1, 2, 3].map((i) => `00:00:00:00:00:00 dst ${vtep(i)} self static`),
+  );
   assert.deepEqual(rtnl.applyFdbSync([flood('del', vtep(2))]).failed, []);
-  assert.deepEqual(shown(dev), [1, 3].map((i) => `00:00:00:00:00:00 dst ${vtep(i)} self static`));
+  assert.deepEqual(
+    shown(dev),
+    [1, 3].map((i) => `00:00:00:00:00:00 dst ${vtep(i)} self static`),
+  );
   const entries = rtnl.fdb({ device: dev }).filter((e) => e.table === 'self');
   assert.deepEqual(entries.map((e) => [e.mac, e.dst, e.state]).sort(), [
     [0, vtep(1), 'static'],
@@ -173,18 +185,29 @@ test("a bridge's table: a static entry on a port, and the dump by master", () =>
     { table: 'master', master: rtnl.link(bridge)!.ifindex, ifindex: rtnl.link(port)!.ifindex, state: 'static' },
   );
   const portMac = rtnl.link(port)!.mac;
-  assert.ok(entries.some((e) => macText(e.mac) === portMac && e.state === 'permanent'), "the port's own MAC");
+  assert.ok(
+    entries.some((e) => macText(e.mac) === portMac && e.state === 'permanent'),
+    "the port's own MAC",
+  );
   ns.ip('link', 'del', port);
   rtnl.deleteLink(bridge);
 });
 
 test('applyFdb yields between chunks and stops at an abort; the result adds up across chunks', async () => {
   const dev = vxlan();
-  const changes: FdbChange[] = Array.from({ length: 100 }, (_, i) => ({ op: 'add', device: dev, mac: mac(i), dst: vtep(i) }));
+  const changes: FdbChange[] = Array.from({ length: 100 }, (_, i) => ({
+    op: 'add',
+    device: dev,
+    mac: mac(i),
+    dst: vtep(i),
+  }));
   changes[57] = { ...changes[57], device: `${id}gone` };
   const result = await rtnl.applyFdb(changes, { chunkSize: 16 });
   assert.equal(result.applied, 99);
-  assert.deepEqual(result.failed.map((f) => f.index), [57]);
+  assert.deepEqual(
+    result.failed.map((f) => f.index),
+    [57],
+  );
   const controller = new AbortController();
   controller.abort();
   await assert.rejects(rtnl.applyFdb(changes, { signal: controller.signal }), { name: 'AbortError' });
@@ -196,7 +219,9 @@ test('acks lost to a full receive queue are reported as unconfirmed, not as appl
   const dev = vxlan();
   const tiny = ns.run(() => openRtnetlink({ receiveBufferBytes: 1, fdbBatchMessages: 200 }));
   try {
-    const result = tiny.applyFdbSync(Array.from({ length: 200 }, (_, i) => ({ op: 'add', device: dev, mac: mac(i), dst: vtep(i) })));
+    const result = tiny.applyFdbSync(
+      Array.from({ length: 200 }, (_, i) => ({ op: 'add', device: dev, mac: mac(i), dst: vtep(i) })),
+    );
     assert.ok(result.failed.length > 0, 'the smallest queue cannot hold 200 acks');
     assert.ok(result.failed.every((f) => f.code === 'DVS_NETLINK_UNCONFIRMED' && f.errno === 'ENOBUFS'));
     assert.equal(result.applied + result.failed.length, 200);
@@ -224,11 +249,17 @@ test('the FDB monitor: a burst that overflows its socket is recovered by a resyn
     rtnl.applyFdbSync(Array.from({ length: count }, (_, i) => ({ op: 'add', device: dev, mac: mac(i), dst: vtep(i) })));
     await waitFor(() => adds.size === count, 'an fdb:add for every entry');
     assert.ok(resyncs > 0, 'the overflow was noticed');
-    assert.ok([...adds.values()].every((n) => n === 1), 'exactly one fdb:add each');
+    assert.ok(
+      [...adds.values()].every((n) => n === 1),
+      'exactly one fdb:add each',
+    );
     assert.equal(monitor.entriesOf(ifindex).length, count);
     rtnl.applyFdbSync(Array.from({ length: count }, (_, i) => ({ op: 'del', device: dev, mac: mac(i) })));
     await waitFor(() => dels.size === count, 'an fdb:del for every entry');
-    assert.ok([...dels.values()].every((n) => n === 1), 'exactly one fdb:del each');
+    assert.ok(
+      [...dels.values()].every((n) => n === 1),
+      'exactly one fdb:del each',
+    );
     assert.equal(monitor.entriesOf(ifindex).length, 0);
   } finally {
     monitor.close();

@@ -1,13 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  dvsLinkAlias,
-  dvsLinkName,
-  isDvsLink,
-  isNetdevError,
-  openRtnetlink,
-  parseDvsLinkName,
-} from '../src/index.js';
+import { dvsLinkAlias, dvsLinkName, isDvsLink, isNetdevError, openRtnetlink, parseDvsLinkName } from '../src/index.js';
 import type { NetdevErrorCode, Rtnetlink } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 
@@ -44,7 +37,12 @@ function throwsCode(fn: () => unknown, code: NetdevErrorCode, message?: RegExp):
 test('a bridge and a vxlan port made for a kernel datapath: no learning on the tunnel, neigh_suppress, marked as dvs', () => {
   const bridgeName = uniqueName();
   const vxlanName = uniqueName();
-  const bridge = rtnl.createBridge({ name: bridgeName, alias: dvsLinkAlias('vni=100 role=bridge'), ageingSeconds: 120, mtu: 1450 });
+  const bridge = rtnl.createBridge({
+    name: bridgeName,
+    alias: dvsLinkAlias('vni=100 role=bridge'),
+    ageingSeconds: 120,
+    mtu: 1450,
+  });
   assert.equal(bridge.kind, 'bridge');
   assert.equal(bridge.up, true);
   assert.equal(bridge.mtu, 1450);
@@ -160,13 +158,37 @@ test('external (collect-metadata) mode with a VNI filter, and an IPv6 VTEP with 
 test('refusals: named fields before anything is sent, the kernel reason after; nothing is left half made', () => {
   const before = rtnl.links().map((l) => l.name);
   throwsCode(() => rtnl.createVxlan({ name: uniqueName() }), 'DVS_NETLINK_INVALID', /^vni is required/);
-  throwsCode(() => rtnl.createVxlan({ name: uniqueName(), vni: 2 ** 24 }), 'DVS_NETLINK_INVALID', /^vni must be an integer of 0\.\.16777215/);
-  throwsCode(() => rtnl.createVxlan({ name: uniqueName(), vni: 1, local: '198.51.100' }), 'DVS_NETLINK_INVALID', /^local must be an IPv4 or IPv6 address/);
-  throwsCode(() => rtnl.createVxlan({ name: uniqueName(), external: true, vni: 5 }), 'DVS_NETLINK_INVALID', /^vni must be absent/);
-  throwsCode(() => rtnl.createVxlan({ name: uniqueName(), vni: 1, master: 'nobridge' }), 'DVS_NO_DEVICE', /master nobridge/);
-  throwsCode(() => rtnl.createBridge({ name: uniqueName(), mtu: 20 }), 'DVS_NETLINK_INVALID', /^mtu must be an integer of 68\.\.65535/);
+  throwsCode(
+    () => rtnl.createVxlan({ name: uniqueName(), vni: 2 ** 24 }),
+    'DVS_NETLINK_INVALID',
+    /^vni must be an integer of 0\.\.16777215/,
+  );
+  throwsCode(
+    () => rtnl.createVxlan({ name: uniqueName(), vni: 1, local: '198.51.100' }),
+    'DVS_NETLINK_INVALID',
+    /^local must be an IPv4 or IPv6 address/,
+  );
+  throwsCode(
+    () => rtnl.createVxlan({ name: uniqueName(), external: true, vni: 5 }),
+    'DVS_NETLINK_INVALID',
+    /^vni must be absent/,
+  );
+  throwsCode(
+    () => rtnl.createVxlan({ name: uniqueName(), vni: 1, master: 'nobridge' }),
+    'DVS_NO_DEVICE',
+    /master nobridge/,
+  );
+  throwsCode(
+    () => rtnl.createBridge({ name: uniqueName(), mtu: 20 }),
+    'DVS_NETLINK_INVALID',
+    /^mtu must be an integer of 68\.\.65535/,
+  );
   throwsCode(() => rtnl.createBridge({ name: 'a-name-much-too-long' }), 'DVS_NAME_TOO_LONG');
-  throwsCode(() => rtnl.createBridge({ name: uniqueName(), alias: 'x'.repeat(256) }), 'DVS_NETLINK_INVALID', /^alias must be/);
+  throwsCode(
+    () => rtnl.createBridge({ name: uniqueName(), alias: 'x'.repeat(256) }),
+    'DVS_NETLINK_INVALID',
+    /^alias must be/,
+  );
   const bridge = uniqueName();
   rtnl.createBridge({ name: bridge });
   throwsCode(
@@ -184,13 +206,21 @@ test('refusals: named fields before anything is sent, the kernel reason after; n
     /kernel: A VXLAN device with the specified VNI already exists/,
   );
   // A vxlan device is not a bridge: it cannot be a master, and a non-port has no port flags.
-  throwsCode(() => rtnl.setLink(bridge, { master: vxlan }), 'DVS_NETLINK_UNSUPPORTED', new RegExp(`set link ${bridge}`));
+  throwsCode(
+    () => rtnl.setLink(bridge, { master: vxlan }),
+    'DVS_NETLINK_UNSUPPORTED',
+    new RegExp(`set link ${bridge}`),
+  );
   throwsCode(() => rtnl.setLink(vxlan, { bridgePort: { learning: false } }), 'DVS_NETLINK_UNSUPPORTED');
   throwsCode(() => rtnl.deleteLink('nosuchlink'), 'DVS_NO_DEVICE', /link nosuchlink: no such device/);
   throwsCode(() => rtnl.deleteLink(999999), 'DVS_NO_DEVICE', /delete link 999999/);
   rtnl.deleteLink(vxlan);
   rtnl.deleteLink(bridge);
-  assert.deepEqual(rtnl.links().map((l) => l.name), before, 'no link left over');
+  assert.deepEqual(
+    rtnl.links().map((l) => l.name),
+    before,
+    'no link left over',
+  );
 });
 
 test('dvs link names', () => {
