@@ -4,10 +4,11 @@
  * clients, and a signal that ends `--watch`.
  */
 import { ADMIN_SOCKET_DEFAULT_PATH } from '@dvs/wire';
-import { UsageError } from './cli-errors.js';
+import { CliError, EXIT_PROBLEM, UsageError } from './cli-errors.js';
 import { AdminClient } from './clients/admin-client.js';
 import { DEFAULT_CONTROLLER_URL } from './clients/controller-api.js';
 import { ControllerClient } from './clients/controller-client.js';
+import type { LabTarget } from './lab-target.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -26,6 +27,8 @@ export interface CliContext {
   signal: AbortSignal;
   /** Resolved exit code of the command that ran (set by actions). */
   exitCode: number;
+  /** `--lab`: the lab whose controller and agent sockets views use (unless --controller/--socket say otherwise). */
+  lab?: LabTarget;
 }
 
 export interface ControllerOption {
@@ -57,10 +60,27 @@ export function controllerUrl(ctx: CliContext, opts: ControllerOption): string {
 }
 
 export function controllerClient(ctx: CliContext, opts: ControllerOption): ControllerClient {
+  if (opts.controller === undefined && ctx.lab !== undefined) {
+    const c = ctx.lab.controller;
+    if (c === null) {
+      throw new CliError(
+        'DVS_LAB_NO_CONTROLLER',
+        `lab ${ctx.lab.id} has no controller (it was built with --no-control-plane): host views work, e.g. dvs --lab ${ctx.lab.id} agent ports`,
+        EXIT_PROBLEM,
+      );
+    }
+    return new ControllerClient(c.url, { signal: ctx.signal, socketPath: c.socketPath, lab: ctx.lab.id });
+  }
   return new ControllerClient(controllerUrl(ctx, opts), { signal: ctx.signal });
 }
 
 export function agentSocketPath(ctx: CliContext, opts: SocketOption): string {
+  if (opts.socket === undefined && ctx.lab !== undefined) {
+    if (ctx.lab.agent === null) {
+      throw new CliError('DVS_LAB_NO_AGENT', `lab ${ctx.lab.id} has no dvs hosts, so no agent to ask`, EXIT_PROBLEM);
+    }
+    return ctx.lab.agent.socketPath;
+  }
   return opts.socket ?? ctx.io.env.DVS_AGENT_SOCKET ?? ADMIN_SOCKET_DEFAULT_PATH;
 }
 

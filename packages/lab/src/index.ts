@@ -13,4 +13,5 @@ export * from './migration-report.js';
 export * from './mac-location.js';
 export { createLabCommand, DEFAULT_LAB_ID } from './lab-cli.js';
 export { labStatus, renderLabStatus, type LabStatus } from './lab-status.js';
+export { labEndpoints, type LabEndpoints } from './lab-endpoints.js';
 export { teardownOnSignal } from './signal-teardown.js';

@@ -1,10 +1,11 @@
 /**
- * A small client of the controller HTTP API (docs/api.md) over fetch.
- * Network failures become ControllerUnreachableError (exit 1, says how to
+ * A small client of the controller HTTP API (docs/api.md), to a URL or
+ * through a unix socket that reaches it (a lab's forwarder). Network failures become ControllerUnreachableError (exit 1, says how to
  * point the CLI elsewhere); error bodies become ControllerApiError with the
  * controller's stable code.
  */
 import { ControllerApiError, ControllerUnreachableError } from '../cli-errors.js';
+import { httpExchange, type HttpAnswer } from './http-exchange.js';
 import type {
   ClearedFdbAnswer,
   ClusterStatus,
@@ -23,48 +24,57 @@ export interface ControllerClientOptions {
   /** Per-request timeout in ms. Default 5000. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Connect through this unix socket instead of the URL's host (the URL still names the API). */
+  socketPath?: string;
+  /** The lab this controller belongs to (`dvs --lab`): named in errors. */
+  lab?: string;
 }
 
 function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  if (cause?.code) return cause.code;
-  if ((error as { name?: string })?.name === 'TimeoutError') return 'timed out';
-  return cause?.message ?? (error as Error)?.message ?? String(error);
+  const e = error as { name?: string; code?: unknown; message?: string };
+  if (e?.name === 'TimeoutError') return 'timed out';
+  if (typeof e?.code === 'string' && e.code !== 'ABORT_ERR') return e.code;
+  if (e?.name === 'AbortError') return 'aborted';
+  return e?.message ?? String(error);
 }
 
 export class ControllerClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly signal?: AbortSignal;
+  private readonly socketPath?: string;
+  private readonly lab?: string;
 
   constructor(baseUrl: string, options: ControllerClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.signal = options.signal;
+    this.socketPath = options.socketPath;
+    this.lab = options.lab;
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const signals = [AbortSignal.timeout(this.timeoutMs)];
-    if (this.signal) signals.push(this.signal);
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(this.baseUrl + path, {
+      response = await httpExchange(new URL(this.baseUrl + path), {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.any(signals),
+        timeoutMs: this.timeoutMs,
+        socketPath: this.socketPath,
+        signal: this.signal,
       });
     } catch (error) {
-      throw new ControllerUnreachableError(this.baseUrl, causeOf(error));
+      throw new ControllerUnreachableError(this.baseUrl, causeOf(error), this.socketPath, this.lab);
     }
-    const text = await response.text().catch(() => '');
+    const text = response.text;
     let parsed: unknown = null;
     try {
       parsed = text === '' ? null : JSON.parse(text);
     } catch {
       parsed = null;
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const e = (parsed as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
       if (e && typeof e.code === 'string' && typeof e.message === 'string') {
         throw new ControllerApiError(e.code, e.message, response.status, typeof e.field === 'string' ? e.field : null);

@@ -1,0 +1,61 @@
+/**
+ * `dvs --lab <id>[/<host>] …`: point every view at a namespace lab on this
+ * machine. The lab's controller listens inside its underlay namespace, out of
+ * the host shell's reach; the lab records a unix-socket forwarder to it and
+ * each agent's admin socket, and @dvs/lab's `labEndpoints(id)` reads them.
+ *
+ * A lab target is what a named context of the CLI will be: where the
+ * controller is (URL, and the socket that reaches it) and which agent socket
+ * host views use. Explicit --controller / --socket still win over it.
+ */
+import { CliError, EXIT_PROBLEM, UsageError } from './cli-errors.js';
+import { LabUnavailableError, loadLab, type LabEndpointsAnswer, type ModuleLoader } from './commands/lab-command.js';
+
+export interface LabTarget {
+  id: string;
+  /** Controller API: the URL it answers as, reached through socketPath. Null: the lab has no controller. */
+  controller: { url: string; socketPath: string } | null;
+  /** The chosen host's agent admin socket (the named host, else the lab's first dvs host). */
+  agent: { host: string; socketPath: string } | null;
+}
+
+export class LabNotFoundError extends CliError {
+  override readonly name = 'LabNotFoundError';
+  constructor(id: string) {
+    super(
+      'DVS_LAB_NOT_FOUND',
+      `no lab "${id}" is recorded on this machine: see dvs lab list, or dvs lab up --id ${id}`,
+      EXIT_PROBLEM,
+    );
+  }
+}
+
+/** Resolves `--lab <id>[/<host>]` to the lab's endpoints. */
+export async function resolveLabTarget(spec: string, load?: ModuleLoader): Promise<LabTarget> {
+  const [id, host, extra] = spec.split('/');
+  if (extra !== undefined || id === '' || host === '') {
+    throw new UsageError(`--lab "${spec}" is not <id> or <id>/<host>: e.g. --lab main or --lab main/h2`);
+  }
+  const lab = await loadLab(load);
+  if (typeof lab.labEndpoints !== 'function') {
+    throw new LabUnavailableError('@dvs/lab does not export labEndpoints()');
+  }
+  let found: LabEndpointsAnswer | null;
+  try {
+    found = await lab.labEndpoints(id, '--lab');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'DVS_LAB_BAD_SPEC') throw new UsageError((error as Error).message);
+    throw error;
+  }
+  if (found === null) throw new LabNotFoundError(id);
+  const agent = host === undefined ? found.agents[0] : found.agents.find((a) => a.host === host);
+  if (host !== undefined && agent === undefined) {
+    const known = found.agents.map((a) => a.host).join(', ') || 'none';
+    throw new UsageError(`--lab ${spec}: lab ${id} has no dvs host "${host}" (its dvs hosts: ${known})`);
+  }
+  return {
+    id: found.id,
+    controller: found.controller,
+    agent: agent ? { host: agent.host, socketPath: agent.adminSocket } : null,
+  };
+}

@@ -1,0 +1,96 @@
+// `--lab <id>[/<host>]`: parsing, host choice and errors (with a stand-in for
+// @dvs/lab), and the controller client through a unix socket, as a lab's
+// forwarder serves it. The real lab is in test/e2e/cli-lab.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControllerUnreachableError, EXIT_PROBLEM, EXIT_USAGE } from '../src/cli-errors.js';
+import { ControllerClient } from '../src/clients/controller-client.js';
+import type { LabEndpointsAnswer } from '../src/commands/lab-command.js';
+import { resolveLabTarget } from '../src/lab-target.js';
+
+const t1: LabEndpointsAnswer = {
+  id: 't1aa',
+  phase: 'up',
+  controller: { url: 'http://198.51.100.1:7400', socketPath: '/run/dvs-lab/t1aa/controller.sock' },
+  agents: [
+    { host: 'h1', adminSocket: '/run/dvs-lab/t1aa/h1.sock' },
+    { host: 'h2', adminSocket: '/run/dvs-lab/t1aa/h2.sock' },
+  ],
+};
+
+/** A stand-in for @dvs/lab that knows one lab and checks ids as the lab does. */
+const fakeLab = async () => ({
+  labEndpoints: async (id: string, option = '--id') => {
+    if (!/^[a-z0-9]{4}$/.test(id)) {
+      throw Object.assign(new Error(`lab id "${id}" is invalid (${option})`), { code: 'DVS_LAB_BAD_SPEC' });
+    }
+    return id === t1.id ? t1 : null;
+  },
+});
+
+test('an id gives the controller socket and the first dvs host; id/host picks the host', async () => {
+  assert.deepEqual(await resolveLabTarget('t1aa', fakeLab), {
+    id: 't1aa',
+    controller: t1.controller,
+    agent: { host: 'h1', socketPath: '/run/dvs-lab/t1aa/h1.sock' },
+  });
+  assert.deepEqual((await resolveLabTarget('t1aa/h2', fakeLab)).agent, {
+    host: 'h2',
+    socketPath: '/run/dvs-lab/t1aa/h2.sock',
+  });
+});
+
+test('malformed specs and unknown hosts are usage errors; an unknown lab is exit 1', async () => {
+  for (const spec of ['t1aa/h1/x', '/h1', 't1aa/', 'T1']) {
+    await assert.rejects(resolveLabTarget(spec, fakeLab), (e: { exitCode?: number }) => e.exitCode === EXIT_USAGE);
+  }
+  await assert.rejects(resolveLabTarget('t1aa/h9', fakeLab), {
+    exitCode: EXIT_USAGE,
+    message: '--lab t1aa/h9: lab t1aa has no dvs host "h9" (its dvs hosts: h1, h2)',
+  });
+  await assert.rejects(resolveLabTarget('zz99', fakeLab), { code: 'DVS_LAB_NOT_FOUND', exitCode: EXIT_PROBLEM });
+  await assert.rejects(
+    resolveLabTarget('t1aa', async () => ({})),
+    /the lab is not available: @dvs\/lab does not export labEndpoints\(\)/,
+  );
+});
+
+test('the controller client reaches the API through a unix socket, with the URL as Host', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dvs-cli-sock-'));
+  const socketPath = join(dir, 'controller.sock');
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.headers.host} ${req.url} ${req.headers['content-type'] ?? '-'}`);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ hosts: [{ host: 'h1' }], network: { vni: 7 } }));
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  try {
+    const client = new ControllerClient('http://198.51.100.1:7400', { socketPath, lab: 't1aa' });
+    assert.deepEqual(await client.hosts(), [{ host: 'h1' }]);
+    assert.deepEqual(await client.createNetwork({ vni: 7, name: 'n7', encap: 'vxlan' }), { vni: 7 });
+    assert.deepEqual(seen, [
+      'GET 198.51.100.1:7400 /v1/hosts -',
+      'POST 198.51.100.1:7400 /v1/networks application/json',
+    ]);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  // The socket is gone (the lab is down): unreachable, and the message says which lab to look at.
+  await assert.rejects(
+    new ControllerClient('http://198.51.100.1:7400', { socketPath, lab: 't1aa' }).status(),
+    (e: unknown) => {
+      assert.ok(e instanceof ControllerUnreachableError);
+      assert.equal(
+        e.message,
+        `controller of lab t1aa not reachable at http://198.51.100.1:7400 through ${socketPath} (ENOENT): is the lab up? dvs lab status --id t1aa`,
+      );
+      return true;
+    },
+  );
+  await rm(dir, { recursive: true, force: true });
+});
