@@ -59,8 +59,9 @@ test('malformed specs and unknown hosts are usage errors; an unknown lab is exit
   );
 });
 
-test('the controller client reaches the API through a unix socket, with the URL as Host', async () => {
+test('the controller client reaches the API through a unix socket, with the URL as Host', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'dvs-cli-sock-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const socketPath = join(dir, 'controller.sock');
   const seen: string[] = [];
   const server = createServer((req, res) => {
@@ -92,5 +93,4 @@ test('the controller client reaches the API through a unix socket, with the URL 
       return true;
     },
   );
-  await rm(dir, { recursive: true, force: true });
 });
