@@ -9,10 +9,13 @@ const controlPlaneImports = [
   { group: ['node:http', 'http', 'node:https', 'https'], message: 'The data path never imports http.' },
   { group: ['commander'], message: 'The data path never imports commander.' },
   { group: ['msgpackr'], message: 'The data path never decodes control-plane records.' },
-  { group: ['**/control/**', '../control', '../control/*'], message: 'The data path never imports the control plane.' },
-  { group: ['**/ctl/**', '../ctl', '../ctl/*'], message: 'The data path never imports the admin socket.' },
   {
-    group: ['@dvs/controller', '@dvs/cli', '@dvs/lab'],
+    group: ['**/etcd-sync/**', '../etcd-sync', '../etcd-sync/*'],
+    message: 'The data path never imports the etcd sync.',
+  },
+  { group: ['**/admin/**', '../admin', '../admin/*'], message: 'The data path never imports the admin socket.' },
+  {
+    group: ['@dvs/controller', '@dvs/cli', '@dvs/lab', '@dvs/etcd', '@dvs/etcd/*', '@dvs/admin-client'],
     message: 'The data path imports only @dvs/wire and interfaces.',
   },
 ];

@@ -12,9 +12,9 @@ import { join, relative } from 'node:path';
  * creates the dvs user in postinst.
  */
 export const DEB_DEPENDS = ['nodejs (>= 20)', 'adduser'];
-/** `ip` for operators and the QEMU hooks; etcd and ping for `dvs lab`'s control plane and checks. */
+/** `ip` for operators and the QEMU hooks; for `dvs lab`: etcd, ping, and openssl for the lab API's certificates. */
 const RECOMMENDS = ['iproute2'];
-const SUGGESTS = ['etcd-server', 'etcd-client', 'iputils-ping'];
+const SUGGESTS = ['etcd-server', 'etcd-client', 'iputils-ping', 'openssl'];
 
 /** The shared-library dependencies of the native addon, as dpkg-shlibdeps computes them. */
 function sharedLibraryDepends(libraries) {

@@ -21,7 +21,7 @@ export function versionMismatches(root = REPO_ROOT) {
   for (const dir of readdirSync(join(root, 'packages'))) {
     const pkg = readJson(join(root, 'packages', dir, 'package.json'));
     if (pkg.version !== version) problems.push(`packages/${dir}/package.json: version ${pkg.version}`);
-    for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
+    for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
       if (name.startsWith('@dvs/') && range !== version) {
         problems.push(`packages/${dir}/package.json: dependency ${name} ${range}`);
       }

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { waitFor } from '../support/run-command.js';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
@@ -51,7 +51,7 @@ before(async () => {
   etcd = await EtcdServer.start();
   controller = spawn(
     process.execPath,
-    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli'],
+    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli', '--insecure-local'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -221,6 +221,6 @@ test('delete networks; then a stopped controller is "not reachable" (exit 1), ne
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `dvs: controller not reachable at ${controllerUrl} (ECONNREFUSED): is dvs-controller running? set --controller or DVS_CONTROLLER\n`,
+    `dvs: controller not reachable at ${controllerUrl} (ECONNREFUSED): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)\n`,
   );
 });

@@ -65,6 +65,17 @@ test('controller views through --lab (which wins over DVS_CONTROLLER): status, h
   assert.deepEqual(f.entries.map((e) => e.host).sort(), ['h1', 'h2']);
 });
 
+test("writes go through --lab as the lab's admin (its token and CA, over TLS through the forwarder)", () => {
+  const create = dvs(['--lab', id, 'networks', 'create', '--vni', '300', '--name', 'lab-write', '--encap', 'gre-udp']);
+  assert.equal(create.status, 0, create.stdout + create.stderr);
+  const list = dvs(['--lab', id, 'networks', '--json']);
+  const networks = (JSON.parse(list.stdout) as { networks: { vni: number; encap: string }[] }).networks;
+  assert.deepEqual(
+    networks.map((n) => `${n.vni}:${n.encap}`),
+    ['100:vxlan', '300:gre-udp'],
+  );
+});
+
 test('agent views through --lab <id>/<host>: each host shows its own VM port', () => {
   const ports = (host: string) => {
     const r = dvs(['--lab', `${id}/${host}`, 'agent', 'ports', '--json']);

@@ -16,7 +16,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab, ControllerClient, migrateVm, underlayNamespace } from '@dvs/lab';
+import { readFileSync } from 'node:fs';
+import { Lab, ControllerClient, labControllerClient, migrateVm, underlayNamespace } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { waitFor } from '../support/run-command.js';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
@@ -46,7 +47,7 @@ before(async () => {
   const firstSocket = lab.state.controller!.socketPath!;
   replicas.push({
     id: `lab-${lab.id}`,
-    client: new ControllerClient(firstSocket),
+    client: labControllerClient(lab.state),
     url: lab.state.controller!.url,
     socketPath: firstSocket,
     pid: first.pid,
@@ -54,6 +55,7 @@ before(async () => {
 
   const dir = await extra.tempDir();
   const socketPath = join(dir, 'standby.sock');
+  const api = lab.state.controller!.api!;
   const id = `standby-${lab.id}`;
   const child = extra.spawn(
     underlayNamespace(lab.id),
@@ -66,15 +68,24 @@ before(async () => {
       socketPath,
       '--id',
       id,
+      // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
+      ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
     ],
     join(dir, 'standby.log'),
   );
-  const client = new ControllerClient(socketPath);
+  const client = new ControllerClient(lab.state.controller!.url, {
+    socketPath,
+    ca: readFileSync(api.ca),
+    token: readFileSync(api.adminTokenFile, 'utf8').trim(),
+  });
   await waitFor(
     'second controller healthy',
     async () => {
       if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
-      return client.healthy();
+      return client.health(1000).then(
+        (h) => h.status === 'ok',
+        () => false,
+      );
     },
     20_000,
     100,
@@ -110,7 +121,7 @@ async function leaderIdSeenBy(r: Replica): Promise<string | null> {
 }
 
 async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry | undefined> {
-  return (await r.client.fdb(vni, mac)).find((e) => e.mac === mac) as FdbEntry | undefined;
+  return (await r.client.fdb({ vni, mac })).find((e) => e.mac === mac) as FdbEntry | undefined;
 }
 
 test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {

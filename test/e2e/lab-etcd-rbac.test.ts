@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 
 const script = join(process.cwd(), 'deploy/etcd/dvs-rbac.sh');
 const passwords = { root: 'root-pw', controller: 'ctl-pw', agent: 'agent-pw', viewer: 'view-pw' };

@@ -18,8 +18,8 @@ for (const [what, code] of [
   ['etcd3', "import { Etcd3 } from 'etcd3';\nexport const x = Etcd3;\n"],
   ['node:http', "import http from 'node:http';\nexport const x = http;\n"],
   ['commander', "import { Command } from 'commander';\nexport const x = Command;\n"],
-  ['the control plane', "import { x as y } from '../control/etcd-sync.js';\nexport const x = y;\n"],
-  ['the admin socket', "import { x as y } from '../ctl/admin-server.js';\nexport const x = y;\n"],
+  ['the control plane', "import { x as y } from '../etcd-sync/etcd-sync.js';\nexport const x = y;\n"],
+  ['the admin socket', "import { x as y } from '../admin/admin-server.js';\nexport const x = y;\n"],
 ] as const) {
   test(`lint fails when the data path imports ${what}`, async () => {
     const messages = await restrictedImports(code, datapathFile);

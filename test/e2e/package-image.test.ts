@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminClient } from '@dvs/agent';
+import { AdminClient } from '@dvs/admin-client';
 import { Podman } from '../support/podman.js';
 import { run, waitFor } from '../support/run-command.js';
 

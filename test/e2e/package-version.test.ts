@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,13 +18,16 @@ test('scripts/package/version.mjs answers lerna.json version, which every packag
   const r = spawnSync(process.execPath, [versionScript], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, `${lernaVersion}\n`);
-  for (const pkg of ['wire', 'netdev', 'agent', 'controller', 'cli', 'lab']) {
+  const packages = readdirSync(join(repo, 'packages'));
+  assert.ok(packages.length >= 6, packages.join());
+  for (const pkg of packages) {
     const json = JSON.parse(readFileSync(join(repo, 'packages', pkg, 'package.json'), 'utf8')) as {
       version: string;
       dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
     };
     assert.equal(json.version, lernaVersion, `packages/${pkg}`);
-    for (const [dep, range] of Object.entries(json.dependencies ?? {})) {
+    for (const [dep, range] of Object.entries({ ...json.dependencies, ...json.devDependencies })) {
       if (dep.startsWith('@dvs/')) assert.equal(range, lernaVersion, `packages/${pkg} → ${dep}`);
     }
   }

@@ -1,6 +1,6 @@
 import type { PortBinding } from '@dvs/wire';
 import type { Agent } from './agent.js';
-import type { EtcdSync, LocalPortInfo } from './control/index.js';
+import type { EtcdSync, LocalPortInfo } from './etcd-sync/index.js';
 import type { Logger } from './observe/logger.js';
 
 /** How often the tunnel status record is refreshed in etcd besides state changes. */
@@ -16,13 +16,13 @@ export interface AgentEtcd {
  * Connects a running Agent to etcd when its config has an `etcd:` section:
  * the data path follows networks/fdb/flood/hosts through apply(), its MAC
  * events become reports, its ports and tunnel status are published on the
- * host's lease. control/ (and etcd3) is loaded only then. Without etcd the
+ * host's lease. etcd-sync/ (and etcd3) is loaded only then. Without etcd the
  * agent runs from its static config and this returns null.
  */
 export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: AbortSignal): Promise<AgentEtcd | null> {
   const etcd = agent.config.etcd;
   if (etcd === null) return null;
-  const { EtcdSync } = await import('./control/index.js');
+  const { EtcdSync } = await import('./etcd-sync/index.js');
   const { leaseTtlSeconds, ...connection } = etcd.options as { leaseTtlSeconds?: number } & Record<string, unknown>;
   const sync = new EtcdSync({
     host: agent.host,

@@ -1,5 +1,5 @@
 // @dvs/agent public surface: the Agent (start/stop), its config loader, the
-// DataPath and its control surface, the admin socket client and registry.
+// DataPath and its control surface, the admin socket server and its command registry.
 export {
   Agent,
   AgentError,
@@ -18,16 +18,15 @@ export { ConfigError } from './config/config-error.js';
 export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';
 export { validateConfig } from './config/validate-config.js';
 export { parsePortMapping, formatPortMapping, type PortMapping } from './config/port-mapping-text.js';
-export { AdminClient, AdminCallError, type AdminCallOptions } from './ctl/admin-client.js';
-export { AdminServer } from './ctl/admin-server.js';
-export { registerAgentCommands, type AgentControl } from './ctl/agent-commands.js';
+export { AdminServer } from './admin/admin-server.js';
+export { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 export {
   CommandRegistry,
   AdminCommandError,
   type AdminCommand,
   type CommandResult,
   type AdminErrorCode,
-} from './ctl/command-registry.js';
+} from './admin/command-registry.js';
 export * from './datapath/index.js';
 export { createLogger, silentLogger, type Logger, type LogFields, type LoggerOptions } from './observe/logger.js';
 export { renderMetrics } from './observe/metrics.js';

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * dvs-agent: parse config and flags, start the Agent, stop it on SIGTERM/SIGINT.
- * Exit: 0 clean stop, 1 start failure, 2 invalid configuration.
+ * Exit: 0 clean stop, 1 start failure, 2 invalid configuration, 70 an uncaught error (crash handler).
  */
 import { nativeAvailable } from '@dvs/netdev';
+import { installCrashHandlers } from '@dvs/wire';
 import { Agent, AGENT_VERSION } from './agent.js';
 import { AGENT_HELP } from './agent-help.js';
 import { ConfigError } from './config/config-error.js';
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { host: config.host } });
+  // An error nothing caught: one log line, exit 70, and systemd/Kubernetes restarts a clean process.
+  installCrashHandlers(logger, { daemon: 'dvs-agent' });
   const agent = new Agent({ config, logger });
   // Orderly stop on the first signal: stop the etcd sync (revoking the lease,
   // so this host leaves the tables at once), then the agent.

@@ -4,7 +4,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeUdpNetwork, type FakeDatagram } from '@dvs/netdev/testing';
-import { Agent, AdminClient, AdminCallError, validateConfig, type PortView, type FdbEntryView } from '../src/index.js';
+import { AdminCallError, AdminClient } from '@dvs/admin-client';
+import { Agent, validateConfig, type PortView, type FdbEntryView } from '../src/index.js';
 import { FakeKernel } from './fake-devices.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller } from '@dvs/controller';
-import { EtcdServer } from '@dvs/controller/testing';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { FakeUdpNetwork } from '@dvs/netdev/testing';
 import { KeyLayout } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
@@ -63,6 +63,7 @@ before(async () => {
     id: 'ctl',
     etcd: { endpoints: [etcd.endpoint] },
     listen: '127.0.0.1:0',
+    api: { insecureLocal: true },
     electionTtlSeconds: 2,
   });
   await eventually('controller leader', () => controller.isLeader);

@@ -42,7 +42,7 @@ export class ControllerUnreachableError extends CliError {
       'DVS_CONTROLLER_UNREACHABLE',
       lab !== undefined
         ? `controller of lab ${lab} not reachable at ${url} through ${socketPath} (${cause}): is the lab up? dvs lab status --id ${lab}`
-        : `controller not reachable at ${url}${socketPath ? ` through ${socketPath}` : ''} (${cause}): is dvs-controller running? set --controller or DVS_CONTROLLER`,
+        : `controller not reachable at ${url}${socketPath ? ` through ${socketPath}` : ''} (${cause}): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)`,
       EXIT_PROBLEM,
     );
   }

@@ -4,19 +4,34 @@
  * the host shell's reach; the lab records a unix-socket forwarder to it and
  * each agent's admin socket, and @dvs/lab's `labEndpoints(id)` reads them.
  *
- * A lab target is what a named context of the CLI will be: where the
- * controller is (URL, and the socket that reaches it) and which agent socket
- * host views use. Explicit --controller / --socket still win over it.
+ * A lab target acts as a context of the CLI (dvs config) chosen on the
+ * command line: the controller's URL, CA and the lab's admin token, plus the
+ * forwarder socket that reaches it, and the agent socket host views use. It
+ * replaces the environment and the config's contexts; --cacert, --token,
+ * --socket and the other flags still win over it.
  */
 import { CliError, EXIT_PROBLEM, UsageError } from './cli-errors.js';
 import { LabUnavailableError, loadLab, type LabEndpointsAnswer, type ModuleLoader } from './commands/lab-command.js';
+import type { NamedContext } from './config/cli-config.js';
 
 export interface LabTarget {
   id: string;
-  /** Controller API: the URL it answers as, reached through socketPath. Null: the lab has no controller. */
-  controller: { url: string; socketPath: string } | null;
+  /** Controller API as the lab records it (null: the lab has no controller). */
+  controller: LabEndpointsAnswer['controller'];
   /** The chosen host's agent admin socket (the named host, else the lab's first dvs host). */
   agent: { host: string; socketPath: string } | null;
+}
+
+/** The lab as a context: what controllerTarget() reads instead of the config file's. */
+export function labContext(lab: LabTarget): NamedContext {
+  const c = lab.controller;
+  return {
+    name: `lab-${lab.id}`,
+    ...(c ? { controller: c.url } : {}),
+    ...(c?.cacert ? { cacert: c.cacert } : {}),
+    ...(c?.tokenFile ? { 'token-file': c.tokenFile } : {}),
+    ...(lab.agent ? { socket: lab.agent.socketPath } : {}),
+  };
 }
 
 export class LabNotFoundError extends CliError {

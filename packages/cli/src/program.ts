@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { addAgentCommands } from './commands/agent-commands.js';
+import { addAuditCommand } from './commands/audit-command.js';
 import { addClusterCommands } from './commands/cluster-commands.js';
+import { addConfigCommands } from './commands/config-commands.js';
 import { addFdbCommands } from './commands/fdb-commands.js';
 import { addLabCommand } from './commands/lab-command.js';
 import { addNetworkCommands } from './commands/network-commands.js';
@@ -50,7 +52,8 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   const program = prepareCommand(new Command('dvs'), ctx, options)
     .description(
       'dvs: the operator CLI of the dvs distributed virtual switch.\n' +
-        'Cluster views come from the controller (--controller / DVS_CONTROLLER); host views from the\n' +
+        'Cluster views come from the controller (--controller / DVS_CONTROLLER, or a context: dvs config),\n' +
+        'authenticated by --token / --cert (docs/security.md); host views from the\n' +
         "local agent's admin socket (--socket / DVS_AGENT_SOCKET). --lab points both at a lab on this machine.\n" +
         'Exit status: 0 ok, 1 a problem was found (or a component is unreachable), 2 usage error.',
     )
@@ -82,7 +85,9 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   addNetworkCommands(program, ctx);
   addFdbCommands(program, ctx);
   addTraceCommand(program, ctx);
+  addAuditCommand(program, ctx);
   addAgentCommands(program, ctx);
+  addConfigCommands(program, ctx);
   addLabCommand(program);
   return program;
 }

@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { agentSocketPath, controllerTarget, type CliContext } from '../src/cli-context.js';
 import { ControllerUnreachableError, EXIT_PROBLEM, EXIT_USAGE } from '../src/cli-errors.js';
 import { ControllerClient } from '../src/clients/controller-client.js';
 import type { LabEndpointsAnswer } from '../src/commands/lab-command.js';
@@ -81,16 +82,75 @@ test('the controller client reaches the API through a unix socket, with the URL 
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-  // The socket is gone (the lab is down): unreachable, and the message says which lab to look at.
+  // No forwarder socket (the lab is down): unreachable, and the message says which lab to look at.
+  const gone = join(dir, 'gone.sock');
   await assert.rejects(
-    new ControllerClient('http://198.51.100.1:7400', { socketPath, lab: 't1aa' }).status(),
+    new ControllerClient('http://198.51.100.1:7400', { socketPath: gone, lab: 't1aa' }).status(),
     (e: unknown) => {
       assert.ok(e instanceof ControllerUnreachableError);
       assert.equal(
         e.message,
-        `controller of lab t1aa not reachable at http://198.51.100.1:7400 through ${socketPath} (ENOENT): is the lab up? dvs lab status --id t1aa`,
+        `controller of lab t1aa not reachable at http://198.51.100.1:7400 through ${gone} (ENOENT): is the lab up? dvs lab status --id t1aa`,
       );
       return true;
     },
   );
+});
+
+test('a lab stands in for the environment and the contexts; flags still win; --controller or --context with it is refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'dvs-cli-lab-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'ca.pem'), 'lab CA');
+  await writeFile(join(dir, 'admin.token'), 'lab-admin-token\n');
+  const lab = {
+    id: 't1aa',
+    controller: {
+      url: 'https://198.51.100.1:7400',
+      socketPath: join(dir, 'controller.sock'),
+      cacert: join(dir, 'ca.pem'),
+      tokenFile: join(dir, 'admin.token'),
+    },
+    agent: { host: 'h2', socketPath: join(dir, 'h2.sock') },
+  };
+  const ctx = (env: Record<string, string> = {}): CliContext => ({
+    io: {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      stdoutIsTty: false,
+      env: { DVS_CONFIG: join(dir, 'none.yaml'), ...env },
+    },
+    now: () => 0,
+    signal: new AbortController().signal,
+    exitCode: 0,
+    lab,
+  });
+  const fromEnv = {
+    DVS_CONTROLLER: 'https://ctl.example.net:7400',
+    DVS_TOKEN: 'env-token',
+    DVS_AGENT_SOCKET: '/env.sock',
+  };
+  const target = controllerTarget(ctx(fromEnv), {});
+  assert.deepEqual(
+    [target.url, target.source, target.socketPath, target.lab, target.credentials.token, String(target.credentials.ca)],
+    [
+      'https://198.51.100.1:7400',
+      '--lab t1aa (controller)',
+      lab.controller.socketPath,
+      't1aa',
+      'lab-admin-token',
+      'lab CA',
+    ],
+  );
+  assert.equal(agentSocketPath(ctx(fromEnv), {}), lab.agent.socketPath);
+  assert.equal(agentSocketPath(ctx(fromEnv), { socket: '/flag.sock' }), '/flag.sock');
+  assert.equal(controllerTarget(ctx(), { token: 'flag-token' }).credentials.token, 'flag-token');
+  assert.throws(() => controllerTarget(ctx(), { controller: 'https://other:7400' }), {
+    message: '--lab and --controller both choose a controller: give one of them',
+  });
+  assert.throws(() => controllerTarget(ctx(), { context: 'prod' }), {
+    message: '--lab and --context both choose a controller: give one of them',
+  });
+  assert.throws(() => controllerTarget({ ...ctx(), lab: { ...lab, controller: null } }, {}), {
+    code: 'DVS_LAB_NO_CONTROLLER',
+  });
 });

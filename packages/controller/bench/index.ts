@@ -27,7 +27,7 @@ import {
 import { Etcd3 } from 'etcd3';
 import { Controller } from '../src/index.js';
 import { computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
-import { EtcdServer } from '../src/testing/index.js';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { FdbWatchers, percentile } from './fdb-watchers.js';
 
 const WATCHERS = 50;
@@ -144,6 +144,7 @@ async function main(): Promise<void> {
       id: 'bench',
       etcd: { endpoints: [etcd.endpoint] },
       listen: '127.0.0.1:0',
+      api: { insecureLocal: true },
       electionTtlSeconds: 5,
       dampening: { maxMoves: 1_000_000, windowMs: 180_000 },
     });

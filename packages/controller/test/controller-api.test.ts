@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Controller } from '../src/index.js';
-import { EtcdServer } from '../src/testing/index.js';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { FakeAgent } from './support/fake-agent.js';
 import { waitFor } from './support/wait-for.js';

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFdbEntry, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
-import { EtcdServer } from '../src/testing/index.js';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { FakeAgent } from './support/fake-agent.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeFdbEntry, encodeFdbEntry, encodeNetwork, KeyLayout, RecordError, type FdbEntryRecord } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import type { Controller } from '../src/index.js';
-import { EtcdServer } from '../src/testing/index.js';
+import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { FakeAgent } from './support/fake-agent.js';
 import { waitFor } from './support/wait-for.js';

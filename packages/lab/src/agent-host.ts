@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminClient } from '@dvs/agent';
+import { AdminClient } from '@dvs/admin-client';
 import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';

@@ -13,8 +13,12 @@ import { loadLabState } from './lab-state.js';
 export interface LabEndpoints {
   id: string;
   phase: 'building' | 'up' | 'failed' | 'tearing-down';
-  /** The controller's API URL (Host header) and the socket that reaches it; null without a control plane. */
-  controller: { url: string; socketPath: string } | null;
+  /**
+   * The controller's API URL (Host header, TLS name), the socket that reaches
+   * it, the CA of its certificate and the lab admin's token file; null
+   * without a control plane.
+   */
+  controller: { url: string; socketPath: string; cacert?: string; tokenFile?: string } | null;
   /** Admin sockets of the dvs hosts' agents, in host order. */
   agents: { host: string; adminSocket: string }[];
 }
@@ -31,7 +35,13 @@ export async function labEndpoints(id: string, option = '--lab'): Promise<LabEnd
   return {
     id: state.id,
     phase: state.phase,
-    controller: c?.socketPath ? { url: c.url, socketPath: c.socketPath } : null,
+    controller: c?.socketPath
+      ? {
+          url: c.url,
+          socketPath: c.socketPath,
+          ...(c.api ? { cacert: c.api.ca, tokenFile: c.api.adminTokenFile } : {}),
+        }
+      : null,
     agents: state.hosts.flatMap((h) =>
       h.kind === 'dvs' && h.adminSocket ? [{ host: h.name, adminSocket: h.adminSocket }] : [],
     ),

@@ -8,7 +8,7 @@
  * `down()` removes everything the state file lists.
  */
 import { runInNamespace, type RunResult } from './command-runner.js';
-import { AdminClient } from '@dvs/agent';
+import { AdminClient } from '@dvs/admin-client';
 import { LabError } from './errors.js';
 import {
   assertLabId,

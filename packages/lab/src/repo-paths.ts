@@ -13,7 +13,7 @@ export const programs = {
   controller: join(REPO_ROOT, 'packages/controller/dist/src/main.js'),
   cli: join(REPO_ROOT, 'packages/cli/dist/src/main.js'),
   /** The agent's etcd sync (loaded by the agent when its config has `etcd:`). */
-  agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/control/index.js'),
+  agentEtcdSync: join(REPO_ROOT, 'packages/agent/dist/src/etcd-sync/index.js'),
   forwarder: join(REPO_ROOT, 'packages/lab/dist/src/unix-forwarder.js'),
   /** The agent's TAP and socket I/O (node-gyp build of packages/netdev). */
   netdevAddon: join(REPO_ROOT, 'packages/netdev/build/Release/dvs_netdev.node'),
@@ -21,6 +21,8 @@ export const programs = {
   rbacScript: join(REPO_ROOT, 'deploy/etcd/dvs-rbac.sh'),
   /** CA and certificates for etcd, controller and agents. */
   certScript: join(REPO_ROOT, 'deploy/etcd/make-certs.sh'),
+  /** CA and certificates for the controller's HTTP API. */
+  apiCertScript: join(REPO_ROOT, 'deploy/api/make-api-certs.sh'),
 };
 
 export function isBuilt(program: keyof typeof programs): boolean {

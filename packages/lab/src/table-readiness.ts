@@ -5,7 +5,7 @@
  * attach (reports → controller → etcd → agents); waiting for it makes the
  * first ping of a fresh lab as good as any later one.
  */
-import type { AdminClient } from '@dvs/agent';
+import type { AdminClient } from '@dvs/admin-client';
 import type { LabState } from './lab-state.js';
 
 interface NetworkViewData {

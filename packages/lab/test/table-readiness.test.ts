@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectedFloodLists, missingFloodMembers } from '../src/table-readiness.js';
 import { newLabState, type LabState } from '../src/lab-state.js';
-import type { AdminClient } from '@dvs/agent';
+import type { AdminClient } from '@dvs/admin-client';
 
 function state(): LabState {
   const s = newLabState('ab12');

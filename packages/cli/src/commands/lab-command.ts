@@ -23,7 +23,8 @@ export class LabUnavailableError extends CliError {
 export interface LabEndpointsAnswer {
   id: string;
   phase: string;
-  controller: { url: string; socketPath: string } | null;
+  /** The API URL (Host header, TLS name), the forwarder socket that reaches it, the CA and an admin token file. */
+  controller: { url: string; socketPath: string; cacert?: string; tokenFile?: string } | null;
   agents: { host: string; adminSocket: string }[];
 }
 

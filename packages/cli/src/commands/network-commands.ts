@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../cli-errors.js';
 import { controllerClient, useColor, type CliContext, type ControllerOption } from '../cli-context.js';
-import type { NetworkCreate, NetworkUpdate, NetworkView } from '../clients/controller-api.js';
+import { FLOOD_MODES, type FloodMode, type NetworkCreate, type NetworkUpdate, type NetworkView } from '@dvs/wire';
 import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
 import { formatVtep } from '../render/format.js';
 import { parseBoolean, parseEncap, parseMtu, parseVni, parseVtep } from '../validate.js';
@@ -15,7 +15,7 @@ interface NetworkFieldOpts {
   name?: string;
   encap?: 'vxlan' | 'gre-udp';
   mtu?: number;
-  floodMode?: string;
+  floodMode?: FloodMode;
   arpSuppression?: boolean;
   externalVtep?: { address: string; port?: number }[];
   description?: string;
@@ -41,7 +41,7 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
     .addOption(
       new Option('--mtu <bytes>', 'overlay MTU, 576..9000 (underlay MTU - 50 for VXLAN over IPv4)').argParser(parseMtu),
     )
-    .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(['head-end', 'none']))
+    .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(FLOOD_MODES))
     .addOption(
       new Option('--arp-suppression <bool>', 'agents answer ARP for IPs the FDB knows').argParser((v) =>
         parseBoolean(v, '--arp-suppression'),

@@ -17,7 +17,7 @@
  *                local ports + head-end copies to the flood list
  */
 import { BROADCAST_MAC, isMulticastMac, macFromRecordText, type TunnelStatusRecord } from '@dvs/wire';
-import type { FdbEntryView, FloodListView, HostView, NetworkView } from '../clients/controller-api.js';
+import type { FdbEntryView, FloodListView, HostView, NetworkView } from '@dvs/wire';
 import { formatMs, formatVtep } from '../render/format.js';
 
 export interface TraceStep {

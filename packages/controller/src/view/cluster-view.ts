@@ -1,5 +1,5 @@
 /**
- * The controller's in-memory copy of the dvs keyspace, fed by KeyspaceWatch:
+ * The controller's in-memory copy of the dvs keyspace, fed by a KeyspaceFollower (@dvs/etcd):
  * decoded records by kind, each with its etcd mod revision (for guarded
  * writes). Records that fail to decode are left out, counted and reported
  * once per key (`record:invalid`); a record is either valid or absent here.
@@ -27,7 +27,7 @@ import {
   type ReportRecord,
   type TunnelStatusRecord,
 } from '@dvs/wire';
-import type { KeyspaceSink, MirroredKv } from '../etcd/keyspace-watch.js';
+import type { FollowedKv, KeyspaceSink } from '@dvs/etcd';
 
 export interface Versioned<T> {
   record: T;
@@ -73,7 +73,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
     super();
   }
 
-  reset(kvs: MirroredKv[], revision: number): void {
+  reset(kvs: FollowedKv[], revision: number): void {
     const before = new Set<string>(this.allKeys());
     const changed = new Set<KeyKind>();
     const seen = new Set<string>();
@@ -92,7 +92,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
     this.emit('view:changed', changed.size > 0 ? changed : new Set<KeyKind>(['network']));
   }
 
-  put(kv: MirroredKv): void {
+  put(kv: FollowedKv): void {
     const kind = this.applyPut(kv);
     this.revision = Math.max(this.revision, kv.modRevision);
     if (kind !== null) this.emit('view:changed', new Set([kind]));
@@ -135,7 +135,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
     yield* this.invalid.keys();
   }
 
-  private decoded<T>(kv: MirroredKv, result: T | RecordError): T | null {
+  private decoded<T>(kv: FollowedKv, result: T | RecordError): T | null {
     if (result instanceof RecordError) {
       if (!this.invalid.has(kv.key)) this.emit('record:invalid', kv.key, result);
       this.invalid.set(kv.key, result);
@@ -146,7 +146,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
   }
 
   /** Returns the section that changed, or null for a foreign key. */
-  private applyPut(kv: MirroredKv): KeyKind | null {
+  private applyPut(kv: FollowedKv): KeyKind | null {
     const parsed = this.keys.parse(kv.key);
     if (parsed === null) return null;
     const m = kv.modRevision;

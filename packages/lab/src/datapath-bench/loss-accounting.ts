@@ -14,7 +14,7 @@
  * What no counter explains is `unaccounted` (ideally 0; packets still in
  * flight when iperf3 stops can make it a few dozen either way).
  */
-import { AdminClient } from '@dvs/agent';
+import { AdminClient } from '@dvs/admin-client';
 import type { BenchResources } from './bench-resources.js';
 import type { BuiltPath } from './topologies.js';
 

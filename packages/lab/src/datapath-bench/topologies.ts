@@ -15,7 +15,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminClient } from '@dvs/agent';
+import { AdminClient } from '@dvs/admin-client';
 import { LabError } from '../errors.js';
 import { programs } from '../repo-paths.js';
 import { BenchResources } from './bench-resources.js';

@@ -1,0 +1,392 @@
+/**
+ * EtcdSync: the agent's side of the control plane.
+ *
+ *  1. Registers `hosts/<host>` on a lease (TTL default 10 s), keeps it alive,
+ *     and registers again with a new lease after losing it.
+ *  2. Publishes this host's ports, its local MAC reports and its tunnel
+ *     status on the same lease. Reports follow the data path's `mac:local` /
+ *     `mac:gone` events with RFC 7432 §15 seqs (mobility-seq.ts), and are
+ *     withdrawn when the authoritative FDB decides against them.
+ *  3. Follows networks, FDB, flood lists and hosts (a KeyspaceFollower of @dvs/etcd) and turns
+ *     every change into TableChange[] for ControlSurface.apply() — one call
+ *     per etcd watch response or resync (table-state.ts).
+ *  4. etcd away: the data path keeps its tables; reads, watch and writes
+ *     retry with backoff; the outage is logged once (outage-log.ts).
+ */
+import { EventEmitter } from 'node:events';
+import {
+  encodeHost,
+  encodePort,
+  encodeReport,
+  encodeTunnelStatus,
+  KeyLayout,
+  macToRecordText,
+  type PortBinding,
+  type PortMode,
+  type PortState,
+  type ReportRecord,
+  type TunnelStatusRecord,
+} from '@dvs/wire';
+import type { Etcd3 } from 'etcd3';
+import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
+import type { ControlSurface, DataPathEvents, Encap, TableChange, Vtep } from '../datapath/control-surface.js';
+import { LeasePublisher } from './lease-publisher.js';
+import { reportLost, seqToReport } from './mobility-seq.js';
+import { OutageLog } from './outage-log.js';
+import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
+import { TableState } from './table-state.js';
+
+/** The data path's MAC events EtcdSync listens to (DataPath satisfies it). */
+export interface MacEventSource {
+  on(event: 'mac:local', listener: (e: DataPathEvents['mac:local']) => void): unknown;
+  on(event: 'mac:gone', listener: (e: DataPathEvents['mac:gone']) => void): unknown;
+  off(event: 'mac:local', listener: (e: DataPathEvents['mac:local']) => void): unknown;
+  off(event: 'mac:gone', listener: (e: DataPathEvents['mac:gone']) => void): unknown;
+}
+
+export interface LocalPortInfo {
+  port: string;
+  mode: PortMode;
+  /** Access: one binding with vlan null; trunk: one per VLAN. */
+  bindings: PortBinding[];
+  state: PortState;
+  macCount: number;
+}
+
+export interface EtcdSyncOptions {
+  host: string;
+  /** Underlay address and VXLAN port. */
+  vtep: Vtep;
+  /** UDP port per encap when not the default (gre-udp 4754; vxlan = vtep.port). */
+  encapPorts?: Partial<Record<Encap, number>>;
+  encaps: Encap[];
+  agentVersion: string;
+  /** Agent start time (ms); default now. */
+  startedAt?: number;
+  etcd: EtcdConnectionOptions;
+  /** Key prefix, default `/dvs/v1/`. */
+  prefix?: string;
+  /** Lease TTL in seconds (default 10): how long after a crash the host leaves the tables. */
+  leaseTtlSeconds?: number;
+  surface: ControlSurface;
+  events?: MacEventSource;
+  log?: SyncLogger;
+  clock?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface EtcdSyncStatus {
+  etcdUp: boolean;
+  /** Last etcd revision applied from the table watch. */
+  revision: number;
+  /** Full reads of the tables (1 = initial load; more = resyncs after compaction). */
+  tableLoads: number;
+  leaseId: string | null;
+  /** This host's MAC reports and ports in etcd. */
+  reports: number;
+  ports: number;
+  /** Cached tables. */
+  networks: number;
+  fdbEntries: number;
+  floodLists: number;
+  hosts: number;
+  /** Keys ignored because their record does not decode. */
+  invalidRecords: number;
+}
+
+export interface EtcdSyncEvents {
+  /** A full read of the tables was applied (initial load or resync). */
+  'sync:loaded': [revision: number];
+  'sync:resync': [reason: string];
+  'etcd:down': [];
+  'etcd:up': [];
+  'lease:granted': [leaseId: string];
+  'lease:lost': [reason: string];
+  /** Changes handed to apply(), in order. */
+  'tables:applied': [changes: readonly TableChange[]];
+}
+
+export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
+  readonly keys: KeyLayout;
+  readonly tables: TableState;
+  private readonly client: Etcd3;
+  private readonly outage: OutageLog;
+  private readonly publisher: LeasePublisher;
+  private readonly watch: KeyspaceFollower;
+  private readonly log: SyncLogger;
+  private readonly clock: () => number;
+  /** Our MAC reports by etcd key. */
+  private readonly reports = new Map<string, ReportRecord>();
+  private readonly portKeys = new Set<string>();
+  private pending: TableChange[] = [];
+  private started = false;
+  private stopped = false;
+
+  private readonly onMacLocal = (e: DataPathEvents['mac:local']): void => this.reportLocal(e.vni, e.mac, e.port, e.seq);
+  /**
+   * A MAC leaving a local port while we apply table changes was displaced by
+   * an FDB entry (the data path gives up a local entry on a tie): whether our
+   * report stands is the mobility rule's call, not the data path's. Any other
+   * mac:gone (aged out, port removed) withdraws the report.
+   */
+  private readonly onMacGone = (e: DataPathEvents['mac:gone']): void => {
+    if (this.applying) this.checkDisplaced(e.vni, e.mac);
+    else this.withdrawLocal(e.vni, e.mac, e.port);
+  };
+  private applying = false;
+
+  constructor(private readonly options: EtcdSyncOptions) {
+    super();
+    this.keys = new KeyLayout(options.prefix);
+    this.log = options.log ?? silentSyncLogger;
+    this.clock = options.clock ?? Date.now;
+    this.client = createEtcdClient(options.etcd);
+    this.outage = new OutageLog(this.log, this.clock, (down) => this.emit(down ? 'etcd:down' : 'etcd:up'));
+    this.tables = new TableState(this.keys, { host: options.host, vtep: options.vtep });
+    this.publisher = new LeasePublisher(this.client, options.leaseTtlSeconds ?? 10, this.outage, this.log);
+    this.publisher.on('lease:granted', (id) => this.emit('lease:granted', id));
+    this.publisher.on('lease:lost', (reason) => this.emit('lease:lost', reason));
+    // fdb/ .. networks/ are adjacent sections: one range holds exactly fdb, flood, hosts, networks.
+    this.watch = new KeyspaceFollower(
+      this.client,
+      { start: this.keys.section('fdb'), end: this.keys.prefix + 'networks0' },
+      {
+        reset: (kvs, revision) => {
+          this.pending.push(...this.tables.reset(kvs, revision));
+          this.flushChanges();
+          this.checkReports(null);
+          this.emit('sync:loaded', revision);
+        },
+        put: (kv) => {
+          this.pending.push(...this.tables.put(kv));
+          this.checkReports(kv.key);
+        },
+        delete: (key, revision) => {
+          this.pending.push(...this.tables.delete(key, revision));
+        },
+        flush: () => this.flushChanges(),
+      },
+      { label: 'tables' },
+    );
+    this.watch.on('etcd:down', (err, during) => this.outage.failed(during, err));
+    this.watch.on('etcd:up', () => this.outage.succeeded());
+    this.watch.on('keyspace:resync', (reason) => {
+      this.log.info('resyncing tables', { reason });
+      this.emit('sync:resync', reason);
+    });
+    this.publisher.set(
+      this.keys.host(options.host),
+      encodeHost({
+        host: options.host,
+        vtep: { address: options.vtep.address, port: options.vtep.port },
+        ...(options.encapPorts !== undefined ? { encapPorts: { ...options.encapPorts } } : {}),
+        encaps: [...options.encaps],
+        agentVersion: options.agentVersion,
+        startedAt: options.startedAt ?? this.clock(),
+      }),
+    );
+  }
+
+  get etcdUp(): boolean {
+    return !this.outage.down && this.started;
+  }
+
+  /** A JSON snapshot for the admin socket and metrics. */
+  status(): EtcdSyncStatus {
+    return {
+      etcdUp: this.etcdUp,
+      revision: this.tables.revision,
+      tableLoads: this.watch.loads,
+      leaseId: this.publisher.leaseId,
+      reports: this.reports.size,
+      ports: this.portKeys.size,
+      networks: this.tables.networks.size,
+      fdbEntries: this.tables.fdb.size,
+      floodLists: this.tables.flood.size,
+      hosts: this.tables.hosts.size,
+      invalidRecords: this.tables.invalid.size,
+    };
+  }
+
+  /** Lease currently held (hex or decimal as etcd3 gives it), or null. */
+  get leaseId(): string | null {
+    return this.publisher.leaseId;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.options.events?.on('mac:local', this.onMacLocal);
+    this.options.events?.on('mac:gone', this.onMacGone);
+    this.publisher.start();
+    this.watch.start();
+    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    this.log.info('etcd sync started', {
+      host: this.options.host,
+      endpoints: this.options.etcd.endpoints.join(','),
+      prefix: this.keys.prefix,
+    });
+  }
+
+  /** Resolves once the tables were read from etcd (the agent may serve before that on static config). */
+  ready(signal?: AbortSignal): Promise<void> {
+    if (this.tables.loaded) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.off('sync:loaded', onLoaded);
+        reject(signal!.reason as Error);
+      };
+      const onLoaded = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.once('sync:loaded', onLoaded);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Resolves when every key of this host is written under a live lease. */
+  published(): Promise<void> {
+    return this.publisher.idle();
+  }
+
+  /**
+   * Stops following etcd. `revoke` (default) removes this host's keys at once
+   * (graceful shutdown: the host leaves the tables now instead of after the TTL).
+   */
+  async stop(options: { revoke?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.options.events?.off('mac:local', this.onMacLocal);
+    this.options.events?.off('mac:gone', this.onMacGone);
+    await this.watch.stop();
+    await this.publisher.stop(options.revoke ?? true);
+    this.client.close();
+    this.log.info('etcd sync stopped', { host: this.options.host });
+  }
+
+  // ---- what this host publishes ------------------------------------------
+
+  /** A MAC is local to this host on `port` (called for the data path's mac:local). */
+  reportLocal(vni: number, mac: number, port: string, dataPathSeq = 0): void {
+    const macText = macToRecordText(mac);
+    if (macText === null) return;
+    const key = this.keys.report(vni, macText, this.options.host);
+    const seq = seqToReport(dataPathSeq, this.tables.entry(vni, macText), this.options.host);
+    const existing = this.reports.get(key);
+    if (existing !== undefined && existing.port === port && existing.seq >= seq && this.publisher.has(key)) return;
+    const record: ReportRecord = {
+      vni,
+      mac: macText,
+      host: this.options.host,
+      port,
+      seq,
+      ips: existing?.ips ?? [],
+      seenAt: this.clock(),
+    };
+    this.reports.set(key, record);
+    this.publisher.set(key, encodeReport(record));
+  }
+
+  /** A local MAC aged out or left (mac:gone); `port` guards against a stale event for an older port. */
+  withdrawLocal(vni: number, mac: number, port?: string): void {
+    const macText = macToRecordText(mac);
+    if (macText === null) return;
+    const key = this.keys.report(vni, macText, this.options.host);
+    const existing = this.reports.get(key);
+    if (existing === undefined || (port !== undefined && existing.port !== port)) return;
+    this.reports.delete(key);
+    this.publisher.delete(key);
+  }
+
+  /** The complete list of this host's ports (replaces the previous one). */
+  publishPorts(ports: readonly LocalPortInfo[]): void {
+    const keep = new Set<string>();
+    for (const p of ports) {
+      const key = this.keys.port(this.options.host, p.port);
+      keep.add(key);
+      this.publisher.set(
+        key,
+        encodePort({
+          host: this.options.host,
+          port: p.port,
+          mode: p.mode,
+          bindings: p.bindings.map((b) => ({ vni: b.vni, vlan: b.vlan })),
+          state: p.state,
+          macCount: p.macCount,
+        }),
+      );
+    }
+    for (const key of this.portKeys) if (!keep.has(key)) this.publisher.delete(key);
+    this.portKeys.clear();
+    for (const key of keep) this.portKeys.add(key);
+  }
+
+  /** This host's tunnel health (`status/<host>`). */
+  publishTunnelStatus(record: TunnelStatusRecord): void {
+    this.publisher.set(this.keys.status(this.options.host), encodeTunnelStatus({ ...record, host: this.options.host }));
+  }
+
+  // ---- following the tables -------------------------------------------------
+
+  private flushChanges(): void {
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    this.applying = true;
+    try {
+      this.options.surface.apply(changes);
+    } finally {
+      this.applying = false;
+    }
+    this.emit('tables:applied', changes);
+  }
+
+  private checkDisplaced(vni: number, mac: number): void {
+    const macText = macToRecordText(mac);
+    if (macText === null) return;
+    const key = this.keys.report(vni, macText, this.options.host);
+    const report = this.reports.get(key);
+    if (report !== undefined && this.lost(report)) this.withdrawReport(key, report);
+  }
+
+  private lost(report: ReportRecord): boolean {
+    return reportLost(
+      report.seq,
+      this.tables.entry(report.vni, report.mac),
+      this.options.host,
+      this.options.vtep.address,
+    );
+  }
+
+  /** Withdraws our reports that lost to the authoritative FDB (`key` = one changed key, null = all). */
+  private checkReports(key: string | null): void {
+    if (key !== null) {
+      const parsed = this.keys.parseFdb(key);
+      if (parsed === null) return;
+      const reportKey = this.keys.report(parsed.vni, parsed.mac, this.options.host);
+      const report = this.reports.get(reportKey);
+      if (report !== undefined && this.lost(report)) this.withdrawReport(reportKey, report);
+      return;
+    }
+    for (const [reportKey, report] of this.reports) {
+      if (this.lost(report)) this.withdrawReport(reportKey, report);
+    }
+  }
+
+  private withdrawReport(key: string, report: ReportRecord): void {
+    const entry = this.tables.entry(report.vni, report.mac);
+    this.log.info(
+      'MAC report withdrawn: the table places it elsewhere with a higher seq, or won the tie with a lower VTEP',
+      {
+        vni: report.vni,
+        mac: report.mac,
+        seq: report.seq,
+        tableHost: entry?.host ?? null,
+        tableSeq: entry?.seq ?? null,
+      },
+    );
+    this.reports.delete(key);
+    this.publisher.delete(key);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Keeps this host's own keys (host, ports, MAC reports, tunnel status) in
+ * etcd on one lease. Callers set the desired value of each key; a single loop
+ * grants the lease, writes what changed, and after losing the lease (expired
+ * during an outage, or revoked) grants a new one and writes everything again.
+ * When the agent dies its keepalives stop and every key vanishes with the
+ * lease, which is how the controller learns the host is gone.
+ */
+import { EventEmitter } from 'node:events';
+import type { Etcd3, Lease } from 'etcd3';
+import { Backoff } from '@dvs/etcd';
+import type { OutageLog } from './outage-log.js';
+import type { SyncLogger } from './sync-logger.js';
+
+const WRITE_BATCH = 128;
+
+export interface LeasePublisherEvents {
+  'lease:granted': [leaseId: string];
+  'lease:lost': [reason: string];
+}
+
+export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
+  private readonly desired = new Map<string, Buffer>();
+  private readonly dirty = new Set<string>();
+  private lease: Lease | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wakeLoop: (() => void) | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private readonly backoff = new Backoff();
+  leaseId: string | null = null;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly ttlSeconds: number,
+    private readonly outage: OutageLog,
+    private readonly log: SyncLogger,
+  ) {
+    super();
+  }
+
+  set(key: string, value: Buffer): void {
+    const old = this.desired.get(key);
+    if (old !== undefined && old.equals(value)) return;
+    this.desired.set(key, value);
+    this.dirty.add(key);
+    this.kick();
+  }
+
+  delete(key: string): void {
+    if (!this.desired.delete(key)) return;
+    this.dirty.add(key);
+    this.kick();
+  }
+
+  has(key: string): boolean {
+    return this.desired.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.desired.keys();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Resolves when everything desired has been written under a live lease. */
+  idle(): Promise<void> {
+    if (this.lease !== null && this.leaseId !== null && this.dirty.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops; `revoke` removes every key at once (graceful shutdown), else they expire with the lease. */
+  async stop(revoke: boolean): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    this.backoff.wake();
+    await this.loop;
+    const lease = this.lease;
+    this.lease = null;
+    if (lease === null) return;
+    if (revoke) {
+      await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    } else lease.release();
+  }
+
+  private kick(): void {
+    this.wakeLoop?.();
+  }
+
+  private onLost(lease: Lease, err: Error): void {
+    if (this.lease !== lease) return;
+    this.lease = null;
+    this.leaseId = null;
+    if (this.stopped) return;
+    this.log.warn('lease lost: registering again', { error: err.message });
+    this.emit('lease:lost', err.message);
+    this.kick();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.lease === null) {
+        if (!(await this.grant())) continue;
+      }
+      if (this.dirty.size > 0) {
+        await this.writeBatch();
+        continue;
+      }
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      await new Promise<void>((resolve) => {
+        this.wakeLoop = resolve;
+      });
+      this.wakeLoop = null;
+    }
+  }
+
+  private async grant(): Promise<boolean> {
+    const lease = this.client.lease(this.ttlSeconds);
+    lease.on('lost', (err: Error) => this.onLost(lease, err));
+    this.lease = lease;
+    try {
+      const id = await lease.grant();
+      if (this.lease !== lease) return false;
+      this.leaseId = id;
+      this.outage.succeeded();
+      this.backoff.reset();
+      for (const key of this.desired.keys()) this.dirty.add(key);
+      this.log.info('lease granted', { lease: id, ttl: this.ttlSeconds, keys: this.desired.size });
+      this.emit('lease:granted', id);
+      return true;
+    } catch (err) {
+      if (this.lease === lease) this.lease = null;
+      lease.release();
+      this.outage.failed('lease grant', err as Error);
+      await this.backoff.sleep();
+      return false;
+    }
+  }
+
+  private async writeBatch(): Promise<void> {
+    const lease = this.lease!;
+    const batch = [...this.dirty].slice(0, WRITE_BATCH);
+    for (const key of batch) this.dirty.delete(key);
+    try {
+      await Promise.all(
+        batch.map((key) => {
+          const value = this.desired.get(key);
+          return value === undefined ? this.client.delete().key(key).exec() : lease.put(key).value(value).exec();
+        }),
+      );
+      this.outage.succeeded();
+      this.backoff.reset();
+    } catch (err) {
+      for (const key of batch) this.dirty.add(key);
+      this.outage.failed('publishing host keys', err as Error);
+      await this.backoff.sleep();
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Follows one etcd key range into a sink: a full read at revision R, then a
+ * watch from R+1. etcd3 re-attaches the watch after a disconnect from the last
+ * revision it saw; when that revision has been compacted etcd cancels the
+ * watch, and the follower reads everything again (the sink's `reset` receives
+ * the whole range and works out the difference itself). A failed read is
+ * retried with backoff until stop().
+ *
+ * Outages are announced once: `etcd:down` on the first failure, however many
+ * retries fail, and `etcd:up` when the follower is live again. Agent (its
+ * tables) and controller (the whole keyspace) both follow etcd through it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { Backoff } from './backoff.js';
+
+export interface FollowedKv {
+  key: string;
+  value: Buffer;
+  modRevision: number;
+  createRevision: number;
+  /** Lease id ('0': none). */
+  lease: string;
+}
+
+export interface KeyspaceSink {
+  /** The whole range at `revision` (initial load or resync). */
+  reset(kvs: FollowedKv[], revision: number): void;
+  put(kv: FollowedKv): void;
+  delete(key: string, revision: number): void;
+  /** Called after each watch response, once all its events were delivered. */
+  flush?(): void;
+}
+
+/** The keys followed: every key under `prefix`, or the range [start, end). */
+export type KeyRange = { prefix: string } | { start: string; end: string };
+
+export interface KeyspaceFollowerOptions {
+  /** Names the range in `etcd:down`'s `during` ("reading tables"). Default 'keyspace'. */
+  label?: string;
+  /** Delay between failed reads: `minMs` doubling up to `maxMs`, ±20 % jitter. Default 200 ms .. 3 s. */
+  backoff?: { minMs: number; maxMs: number };
+}
+
+export interface KeyspaceFollowerEvents {
+  /** The first failure of an outage; `during` says what failed ("reading keyspace", "watching keyspace"). */
+  'etcd:down': [error: Error, during: string];
+  /** Live again (the watch connected or delivered), at `revision`. */
+  'etcd:up': [revision: number];
+  /** The watch ended (its start revision was compacted, or etcd cancelled it): reading everything again. */
+  'keyspace:resync': [reason: string];
+}
+
+export function toFollowedKv(kv: IKeyValue): FollowedKv {
+  return {
+    key: kv.key.toString(),
+    value: kv.value,
+    modRevision: Number(kv.mod_revision),
+    createRevision: Number(kv.create_revision),
+    lease: String(kv.lease),
+  };
+}
+
+export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
+  private watcher: Watcher | null = null;
+  private stopped = false;
+  private down = true;
+  private downAnnounced = false;
+  private loop: Promise<void> | null = null;
+  private endWatch: ((reason: string) => void) | null = null;
+  private readonly backoff: Backoff;
+  private readonly label: string;
+  /** Highest revision delivered to the sink. */
+  revision = 0;
+  /** Full reads done (1: the initial load; more: resyncs). */
+  loads = 0;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly range: KeyRange,
+    private readonly sink: KeyspaceSink,
+    options: KeyspaceFollowerOptions = {},
+  ) {
+    super();
+    this.label = options.label ?? 'keyspace';
+    this.backoff = new Backoff(options.backoff?.minMs ?? 200, options.backoff?.maxMs ?? 3000);
+  }
+
+  /** True while the last read or watch event succeeded. */
+  get live(): boolean {
+    return !this.down;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.backoff.wake();
+    this.endWatch?.('stopped');
+    const w = this.watcher;
+    this.watcher = null;
+    // cancel() waits for etcd's answer; do not hang a shutdown on a dead etcd.
+    if (w !== null) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    await this.loop;
+  }
+
+  private markDown(error: Error, during: string): void {
+    this.down = true;
+    if (this.downAnnounced) return;
+    this.downAnnounced = true;
+    this.emit('etcd:down', error, `${during} ${this.label}`);
+  }
+
+  private markUp(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.downAnnounced = false;
+    this.emit('etcd:up', this.revision);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const all = this.client.getAll();
+        const res = await ('prefix' in this.range ? all.prefix(this.range.prefix) : all.inRange(this.range)).exec();
+        if (this.stopped) return;
+        const revision = Number(res.header.revision);
+        this.sink.reset(res.kvs.map(toFollowedKv), revision);
+        this.revision = revision;
+        this.loads++;
+        this.markUp();
+        this.backoff.reset();
+        const ended = await this.watchFrom(revision + 1);
+        if (this.stopped) return;
+        this.emit('keyspace:resync', ended);
+      } catch (err) {
+        if (this.stopped) return;
+        this.markDown(err as Error, 'reading');
+        await this.backoff.sleep();
+      }
+    }
+  }
+
+  /**
+   * Watches until etcd cancels the watch (its start revision was compacted) or
+   * stop(); resolves with the reason. A real outage shows as the next full read failing.
+   */
+  private watchFrom(startRevision: number): Promise<string> {
+    const builder = this.client.watch();
+    const ranged = 'prefix' in this.range ? builder.prefix(this.range.prefix) : builder.inRange(this.range);
+    const watcher = ranged.startRevision(String(startRevision)).watcher();
+    this.watcher = watcher;
+    return new Promise<string>((resolve) => {
+      this.endWatch = resolve;
+      watcher.on('connected', () => this.markUp());
+      watcher.on('data', (res) => {
+        for (const event of res.events) {
+          if (event.type === 'Put') this.sink.put(toFollowedKv(event.kv));
+          else this.sink.delete(event.kv.key.toString(), Number(event.kv.mod_revision));
+        }
+        this.revision = Math.max(this.revision, Number(res.header.revision));
+        this.sink.flush?.();
+        this.markUp();
+      });
+      watcher.on('disconnected', (err: Error) => this.markDown(err, 'watching'));
+      watcher.on('error', (err: Error) => {
+        this.watcher = null;
+        void watcher.cancel().catch(() => undefined);
+        resolve(`watch cancelled: ${err.message}`);
+      });
+      watcher.on('end', () => resolve('watch ended'));
+    });
+  }
+}
