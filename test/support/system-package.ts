@@ -76,8 +76,9 @@ export function markInstalledByTest(): void {
   writeFileSync(INSTALLED_BY_TEST, `${process.pid}\n`);
 }
 
-/** After the test: purge the package if it is still there (also on failure), and drop the marker. */
+/** After the test: purge the package this test installed if it is still there (also on failure), and drop the marker. */
 export async function purgeIfInstalled(pkg: string): Promise<void> {
+  if (!existsSync(INSTALLED_BY_TEST)) return;
   if (dpkgStatus(pkg) !== null) await dpkg(['--purge', pkg]);
   if (dpkgStatus(pkg) === null) rmSync(INSTALLED_BY_TEST, { force: true });
 }
