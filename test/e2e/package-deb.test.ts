@@ -76,6 +76,9 @@ test('dpkg -i installs it: programs on the PATH, the dvs system user, units at t
   const r = await dpkg(['--install', deb]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal(dpkgStatus('dvs'), 'install ok installed');
+  // Every installed file matches the package's md5sums.
+  const verify = await run(['dpkg', '--verify', 'dvs'], { allowFailure: true });
+  assert.deepEqual([verify.code, verify.stdout], [0, ''], verify.stderr);
   for (const [bin, target] of [
     ['dvs', 'cli/bin/dvs.js'],
     ['dvs-agent', 'agent/bin/dvs-agent.js'],
