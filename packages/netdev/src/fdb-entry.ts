@@ -67,6 +67,7 @@ export function fdbEntryOf(r: NativeFdbRecord): FdbEntry {
   return {
     ifindex: r.ifindex,
     master: r.master,
+    // The same rule decides natively which entries a monitor of one table skips (neighbour.cc).
     table: (r.flags & NTF_SELF) !== 0 || r.master === 0 ? 'self' : 'master',
     mac: r.mac,
     vlan: r.vlan,

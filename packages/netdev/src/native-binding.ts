@@ -219,7 +219,8 @@ export interface NativeBinding {
   ): { index: number; message: string }[];
   fdbDump(fd: number, ifindex: number, master: number): NativeFdbRecord[];
   fdbMonitorOpen(bufferBytes: number): number;
-  fdbMonitorRead(fd: number, dump: boolean): { records: NativeFdbRecord[]; overflow: boolean };
+  /** tables: 0 every entry, 1 bridges' tables ('master') only, 2 devices' own ('self') only. */
+  fdbMonitorRead(fd: number, dump: boolean, tables: 0 | 1 | 2): { records: NativeFdbRecord[]; overflow: boolean };
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
 }

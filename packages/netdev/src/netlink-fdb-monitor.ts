@@ -15,6 +15,9 @@ export interface OpenFdbMonitorOptions {
   receiveBufferBytes?: number;
 }
 
+/** The addon skips entries of the other table before making an object of them. */
+const NATIVE_TABLES: Record<FdbMonitorTables, 0 | 1 | 2> = { all: 0, master: 1, self: 2 };
+
 /**
  * The real FdbMonitor: an rtnetlink socket subscribed to RTMGRP_NEIGH in the
  * network namespace where it was opened, keeping AF_BRIDGE neighbours (the
@@ -32,7 +35,7 @@ export class NetlinkFdbMonitor extends FdbMonitor {
   constructor(fd: number, tables: FdbMonitorTables, signal?: AbortSignal) {
     super(tables);
     const table: FeedTable<NativeFdbRecord, string> = {
-      read: (socket, dump) => nativeBinding().fdbMonitorRead(socket, dump),
+      read: (socket, dump) => nativeBinding().fdbMonitorRead(socket, dump, NATIVE_TABLES[tables]),
       seed: (dumped) => this.seed(dumped.map(fdbEntryOf)),
       apply: (record) => this.applyEntry(fdbEntryOf(record), record.deleted),
       replaceAll: (dumped, touched) => this.replaceAll(dumped.map(fdbEntryOf), touched),

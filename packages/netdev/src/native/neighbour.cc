@@ -10,8 +10,9 @@
 //   text of the refused ones. One refusal never stops the others.
 // fdbDump(fd, ifindex, master) -> records: the entries of the device `ifindex`
 //   (0: any) and/or of the ports of the bridge `master` (0: any).
-// fdbMonitorOpen(bufferBytes) -> fd, fdbMonitorRead(fd, dump) -> { records, overflow }
-//   as linkMonitorOpen/linkMonitorRead (rtnetlink.cc), for AF_BRIDGE neighbours.
+// fdbMonitorOpen(bufferBytes) -> fd, fdbMonitorRead(fd, dump, tables) -> { records, overflow }
+//   as linkMonitorOpen/linkMonitorRead (rtnetlink.cc), for AF_BRIDGE neighbours;
+//   tables 0: every entry, 1: bridges' tables only, 2: devices' own only.
 //
 // An entry record: { ifindex, master, mac (48-bit number), vlan, state (NUD_*), flags (NTF_*),
 //   dst ('' or IPv4/IPv6 text), dstPort, vni (null when absent), srcVni
@@ -49,6 +50,9 @@ constexpr uint8_t kOpDelete = 3;
 constexpr uint16_t kHasVni = 1;
 constexpr uint16_t kHasSrcVni = 2;
 constexpr uint32_t kMaxBatchMessages = 4096;
+// fdbMonitorRead's `tables`: which entries become records.
+constexpr int32_t kTablesMaster = 1;
+constexpr int32_t kTablesSelf = 2;
 
 uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 uint32_t Le32(const uint8_t* p) {
@@ -267,9 +271,9 @@ Napi::Value FdbMonitorOpen(const Napi::CallbackInfo& info) {
 
 Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd;
-  if (!ReadInt(info, 0, &fd)) return Napi::Value();
-  bool dump = info.Length() > 1 && info[1].ToBoolean().Value();
+  int32_t fd, tables;
+  if (!ReadInt(info, 0, &fd) || !ReadInt(info, 2, &tables)) return Napi::Value();
+  bool dump = info[1].ToBoolean().Value();
   uint32_t seq = NextSeq();
   nl::MessageBuilder request;
   if (dump) BuildFdbDump(&request, 0, 0, seq);
@@ -277,6 +281,10 @@ Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info) {
                            [&](const struct nlmsghdr* h, Napi::Object* out) {
                              NeighRecord record;
                              if (!ParseNeigh(h, &record)) return false;
+                             // The same rule as fdb-entry.ts: a bridge's table is
+                             // an entry with a master and without NTF_SELF.
+                             bool own = (record.flags & NTF_SELF) != 0 || record.master == 0;
+                             if ((tables == kTablesMaster && own) || (tables == kTablesSelf && !own)) return false;
                              *out = NeighToObject(env, record);
                              return true;
                            });
