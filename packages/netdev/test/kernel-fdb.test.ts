@@ -1,9 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { isNetdevError, macText, openFdbMonitor, openRtnetlink } from '../src/index.js';
+import { PacketBatch, isNetdevError, macText, openFdbMonitor, openRtnetlink } from '../src/index.js';
 import type { FdbChange, FdbEntry, FdbMonitor, Rtnetlink } from '../src/index.js';
-import { LabNamespace } from '../src/testing/index.js';
+import { LabNamespace, PacketSocket } from '../src/testing/index.js';
+import { place } from './compliance/frames.js';
 import { waitFor } from './compliance/wait.js';
 
 // FDB programming through Rtnetlink: batches with per-change errors, flood
@@ -265,4 +266,57 @@ test('the FDB monitor: a burst that overflows its socket is recovered by a resyn
     monitor.close();
   }
   rtnl.deleteLink(dev);
+});
+
+test("a MAC announced on one port, then on another (a migrated VM's RARP): fdb:add, then fdb:add with the previous port", async () => {
+  const bridge = uniqueName();
+  const ports = [uniqueName(), uniqueName()];
+  const bridgeIndex = rtnl.createBridge({ name: bridge }).ifindex;
+  for (const port of ports) {
+    ns.ip('link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}p`);
+    ns.ip('link', 'set', `${port}p`, 'up');
+    rtnl.setLink(port, { master: bridge, up: true });
+  }
+  const [first, second] = ports.map((p) => rtnl.link(p)!.ifindex);
+  const monitor = ns.run(() => openFdbMonitor({ tables: 'master' }));
+  const seen: { ifindex: number; previous: number | undefined }[] = [];
+  const vm = mac(77);
+  monitor.on(
+    'fdb:add',
+    (e, previous) => e.mac === vm && seen.push({ ifindex: e.ifindex, previous: previous?.ifindex }),
+  );
+  monitor.on('fdb:del', (e) => e.mac === vm && seen.push({ ifindex: -e.ifindex, previous: undefined }));
+  // A RARP broadcast (ethertype 0x8035) from the VM's MAC, sent in at a port.
+  const rarp = Buffer.alloc(60);
+  rarp.fill(0xff, 0, 6);
+  rarp.writeUIntBE(vm, 6, 6);
+  rarp.writeUInt16BE(0x8035, 12);
+  const announce = (port: string): void => {
+    const wire = ns.run(() => new PacketSocket(`${port}p`));
+    const batch = new PacketBatch(1, 128);
+    place(batch, 0, rarp, 0);
+    assert.equal(wire.send(batch, [0], 1), 1);
+    wire.close();
+  };
+  try {
+    announce(ports[0]);
+    await waitFor(() => seen.length === 1, 'the MAC learned on the first port');
+    announce(ports[1]);
+    await waitFor(() => seen.length === 2, 'the MAC moved to the second port');
+    rtnl.applyFdbSync([{ op: 'del', device: ports[1], table: 'master', mac: vm }]);
+    await waitFor(() => seen.length === 3, 'the entry deleted');
+    assert.deepEqual(seen, [
+      { ifindex: first, previous: undefined },
+      { ifindex: second, previous: first },
+      { ifindex: -second, previous: undefined },
+    ]);
+    assert.equal(
+      monitor.entriesOf(bridgeIndex).some((e) => e.mac === vm),
+      false,
+    );
+  } finally {
+    monitor.close();
+    for (const port of ports) ns.ip('link', 'del', port);
+    rtnl.deleteLink(bridge);
+  }
 });
