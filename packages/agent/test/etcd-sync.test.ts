@@ -121,7 +121,7 @@ test('MAC move: the new host reports seq+1, every agent follows, the old host wi
   });
   assert.equal(atC.seq, 1);
   await waitFor('c withdrew its report', async () =>
-    (await client.get(keys.report(100, '02:00:00:0b:00:01', 'host-c')).buffer()) === null ? true : undefined,
+    (await client.get(keys.report('host-c', 100, '02:00:00:0b:00:01')).buffer()) === null ? true : undefined,
   );
   const entry = await api('GET', '/v1/fdb?mac=02:00:00:0b:00:01');
   assert.deepEqual(
@@ -148,12 +148,12 @@ test('race: two agents claim a MAC at once; both end with the same answer (lowes
       : undefined,
   );
   assert.notEqual(
-    await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-lo')).buffer(),
+    await client.get(keys.report('race-lo', 100, '02:00:00:0c:00:01')).buffer(),
     null,
     'the winner keeps its report, whatever order the controller saw the claims in',
   );
   await waitFor('the loser withdrew', async () =>
-    (await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-hi')).buffer()) === null ? true : undefined,
+    (await client.get(keys.report('race-hi', 100, '02:00:00:0c:00:01')).buffer()) === null ? true : undefined,
   );
 });
 

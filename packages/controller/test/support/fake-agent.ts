@@ -52,12 +52,12 @@ export class FakeAgent {
 
   async report(vni: number, mac: string, seq: number, port = 'tap0'): Promise<void> {
     await this.lease
-      .put(this.keys.report(vni, mac, this.host))
+      .put(this.keys.report(this.host, vni, mac))
       .value(encodeReport({ vni, mac, host: this.host, port, seq, ips: [], seenAt: Date.now() }));
   }
 
   async withdraw(vni: number, mac: string): Promise<void> {
-    await this.client.delete().key(this.keys.report(vni, mac, this.host));
+    await this.client.delete().key(this.keys.report(this.host, vni, mac));
   }
 
   /** Stops keepalives without revoking: the lease expires after its TTL, as when the agent is SIGKILLed. */
