@@ -163,7 +163,7 @@ test('the controller owns the whole prefix and nothing outside it', async () => 
 test('a viewer reads but never writes', async () => {
   const r = await etcdctl(viewer, ['get', '/dvs/v1/', '--prefix', '--keys-only']);
   assert.ok(r.ok, r.out);
-  assert.match(r.out, /\/dvs\/v1\/hosts\/host-a/);
+  assert.match(r.out, /\/dvs\/v1\/networks\/100/);
   const w = await etcdctl(viewer, ['put', '/dvs/v1/hosts/host-a', 'x']);
   assert.equal(w.ok, false);
 });
