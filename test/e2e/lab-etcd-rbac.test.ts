@@ -10,38 +10,24 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdServer } from '@dvs/etcd/testing';
+import { EtcdServer, runDvsRbac } from '@dvs/etcd/testing';
 
-const script = join(process.cwd(), 'deploy/etcd/dvs-rbac.sh');
 const passwords = { root: 'root-pw', controller: 'ctl-pw', viewer: 'view-pw' };
 let etcd: EtcdServer | null = null;
 let passwordDir = '';
 const agentPassword: Record<string, string> = {};
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ ok: boolean; out: string; code: number | null }> {
+function etcdctl(user: string | null, args: string[]): Promise<{ ok: boolean; out: string }> {
+  const env = { ...process.env, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcd!.endpoint };
   return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { env: { ...process.env, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcd!.endpoint, ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-        resolve({ ok: err === null, out: `${stdout}${stderr}`, code });
-      },
+    execFile('etcdctl', user ? ['--user', user, ...args] : args, { env, timeout: 15_000 }, (err, stdout, stderr) =>
+      resolve({ ok: err === null, out: `${stdout}${stderr}` }),
     );
   });
 }
 
-function etcdctl(user: string | null, args: string[]) {
-  return run('etcdctl', user ? ['--user', user, ...args] : args);
-}
-
 function rbac(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return run('bash', [script, ...args], {
+  return runDvsRbac(etcd!.endpoint, args, {
     DVS_ROOT_PASSWORD: passwords.root,
     DVS_CONTROLLER_PASSWORD: passwords.controller,
     DVS_VIEWER_PASSWORD: passwords.viewer,
@@ -68,7 +54,7 @@ before(async () => {
     assert.ok(r.ok, r.out);
   }
   const r = await rbac(['host-a', 'host-b', 'host-c']);
-  assert.ok(r.ok, `dvs-rbac.sh failed: ${r.out}`);
+  assert.equal(r.code, 0, `dvs-rbac.sh failed: ${r.output}`);
   for (const h of ['host-a', 'host-b', 'host-c']) {
     agentPassword[h] = (await readFile(join(passwordDir, `agent-${h}.password`), 'utf8')).trim();
   }
@@ -170,11 +156,11 @@ test('a viewer reads but never writes', async () => {
 
 test('a re-run keeps every password; --remove takes a host identity away', async () => {
   const again = await rbac(['host-a']);
-  assert.ok(again.ok, again.out);
+  assert.equal(again.code, 0, again.output);
   assert.equal((await readFile(join(passwordDir, 'agent-host-a.password'), 'utf8')).trim(), agentPassword['host-a']);
   assert.ok((await etcdctl(agent('host-a'), ['get', '/dvs/v1/fdb/', '--prefix'])).ok, 'host-a still logs in');
   const removed = await rbac(['--remove', 'host-c']);
-  assert.ok(removed.ok, removed.out);
+  assert.equal(removed.code, 0, removed.output);
   const gone = await etcdctl(agent('host-c'), ['get', '/dvs/v1/fdb/', '--prefix']);
   assert.equal(gone.ok, false, 'a removed host still logs in');
 });
@@ -182,5 +168,5 @@ test('a re-run keeps every password; --remove takes a host identity away', async
 test('one password shared by all agents is refused, naming the way it is done now', async () => {
   const r = await rbac(['host-d'], { DVS_AGENT_PASSWORD: 'shared' });
   assert.equal(r.code, 2);
-  assert.match(r.out, /DVS_PASSWORD_DIR .*DVS_AUTH=cert/);
+  assert.match(r.output, /DVS_PASSWORD_DIR .*DVS_AUTH=cert/);
 });
