@@ -169,10 +169,22 @@ test('labels: from the config and --label, checked against the one label syntax'
   assert.equal(problem({ ...base, labels: ['rack=r1'] }).field, 'labels');
   assert.equal(problem({ ...base, labels: { 'bad key': 'x' } }).field, 'labels.bad key');
   assert.equal(problem({ ...base, labels: { rack: 'r 1' } }).field, 'labels.rack');
-  const loaded = await loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--label', 'rack=r2', '--label', 'zone=pci']);
+  const loaded = await loadConfig([
+    '--host',
+    'h',
+    '--vtep-address',
+    '198.51.100.1',
+    '--label',
+    'rack=r2',
+    '--label',
+    'zone=pci',
+  ]);
   assert.deepEqual(loaded.config?.labels, { rack: 'r2', zone: 'pci' });
-  await assert.rejects(loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--label', 'rack']), (err: ConfigError) => {
-    assert.equal(err.field, '--label');
-    return true;
-  });
+  await assert.rejects(
+    loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--label', 'rack']),
+    (err: ConfigError) => {
+      assert.equal(err.field, '--label');
+      return true;
+    },
+  );
 });

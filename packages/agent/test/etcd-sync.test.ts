@@ -166,7 +166,9 @@ test('under each lease the host record comes first, and a report never claims mo
     // The data path counted moves the table never saw: seq 9 for a MAC the table does not know.
     n.events.emit('mac:local', { vni: 100, mac: 0x020000100001, port: 'tap0', seq: 9 });
     await n.sync.published();
-    await waitFor('report seen', () => (seen.some((s) => s.key.startsWith(keys.reportsOf('order-n'))) ? true : undefined));
+    await waitFor('report seen', () =>
+      seen.some((s) => s.key.startsWith(keys.reportsOf('order-n'))) ? true : undefined,
+    );
     const lease = seen.find((s) => s.key === keys.host('order-n'))?.lease;
     const first = seen.find((s) => s.lease === lease);
     assert.equal(first?.key, keys.host('order-n'), 'nothing rides on the lease before the host record');

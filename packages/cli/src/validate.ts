@@ -68,7 +68,10 @@ export function parseHost(text: string): string {
 
 /** `h1,h2` → ['h1', 'h2']; '' → [] (no restriction). */
 export function parseHostList(text: string, what: string): string[] {
-  const list = text.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const list = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   for (const h of list)
     if (!isHostId(h)) throw new UsageError(`${what}: "${h}" is not a host id: letters, digits, ".", "_", "-"`);
   return list;
@@ -76,7 +79,10 @@ export function parseHostList(text: string, what: string): string[] {
 
 /** `rack=r1,tenant=blue` → ['rack=r1', 'tenant=blue']; '' → [] (no restriction). */
 export function parseLabelList(text: string, what: string): string[] {
-  const list = text.split(',').map((l) => l.trim()).filter((l) => l !== '');
+  const list = text
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   for (const l of list) if (!isLabelText(l)) throw new UsageError(`${what}: "${l}" is not a label: ${LABEL_SYNTAX}`);
   return list;
 }

@@ -58,17 +58,18 @@ export class ControllerMetrics {
     ]);
     if (this.ignored !== null) {
       const now = new Map<string, number>();
-      for (const r of this.ignored.list()) now.set(`${r.kind}|${r.reason}`, (now.get(`${r.kind}|${r.reason}`) ?? 0) + 1);
+      for (const r of this.ignored.list())
+        now.set(`${r.kind}|${r.reason}`, (now.get(`${r.kind}|${r.reason}`) ?? 0) + 1);
       const samples = (value: (kind: 'report' | 'port', reason: (typeof IGNORE_REASONS)[number]) => number) =>
         (['report', 'port'] as const).flatMap((kind) =>
-          IGNORE_REASONS.filter((reason) => kind === 'report' || reason !== 'seq-jump' && reason !== 'old-layout').map(
-            (reason): [string, number] => [`{kind="${kind}",reason="${reason}"}`, value(kind, reason)],
-          ),
+          IGNORE_REASONS.filter(
+            (reason) => kind === 'report' || (reason !== 'seq-jump' && reason !== 'old-layout'),
+          ).map((reason): [string, number] => [`{kind="${kind}",reason="${reason}"}`, value(kind, reason)]),
         );
       metric(
         'dvs_controller_records_ignored_total',
         'counter',
-        "Agent records the leader left out of the tables, each counted once per version (reason: stale-lease, foreign-lease, not-allowed, seq-jump, old-layout).",
+        'Agent records the leader left out of the tables, each counted once per version (reason: stale-lease, foreign-lease, not-allowed, seq-jump, old-layout).',
         samples((kind, reason) => this.ignored!.totals[kind][reason]),
       );
       metric(

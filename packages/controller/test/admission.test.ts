@@ -131,7 +131,9 @@ test('a report more than one above the seq the controller knows is ignored: 0xff
   assert.equal(admit(inputs({ mobility: remembered, reports: [report('h2', 7, '202')] })).reports.length, 1);
   assert.equal(admit(inputs({ mobility: remembered, reports: [report('h2', 8, '202')] })).reports.length, 0);
   // A static entry ignores every report anyway (the tables' rule), so no seq is judged against it.
-  const onStatic = admit(inputs({ fdb: new Map([[`100/${MAC}`, entry('h1', 0, 'static')]]), reports: [report('h2', 9, '202')] }));
+  const onStatic = admit(
+    inputs({ fdb: new Map([[`100/${MAC}`, entry('h1', 0, 'static')]]), reports: [report('h2', 9, '202')] }),
+  );
   assert.deepEqual(onStatic.ignored, []);
 });
 
@@ -164,10 +166,12 @@ test('a network with allowed hosts or labels admits only those, per port binding
     ['h2:100,300'],
     'the trunk keeps its allowed VNIs; h1 has no label zone=pci, so its only binding goes',
   );
-  assert.deepEqual(
-    out.ignored.map((i) => `${i.kind} ${i.host}@${i.vni} ${i.reason}`).sort(),
-    ['port h1@300 not-allowed', 'port h2@200 not-allowed', 'report h1@300 not-allowed', 'report h2@200 not-allowed'],
-  );
+  assert.deepEqual(out.ignored.map((i) => `${i.kind} ${i.host}@${i.vni} ${i.reason}`).sort(), [
+    'port h1@300 not-allowed',
+    'port h2@200 not-allowed',
+    'report h1@300 not-allowed',
+    'report h2@200 not-allowed',
+  ]);
 });
 
 test('layout-1 keys are ignored as old-layout; records of hosts that left are dropped silently', () => {
@@ -188,7 +192,9 @@ test('layout-1 keys are ignored as old-layout; records of hosts that left are dr
 
 test('ignored records are counted once per version, and grouped per host for people', () => {
   const tracker = new IgnoredRecords();
-  const first = admit(inputs({ reports: [report('h2', 0xffffffff, '202'), report('h2', 0, '201', 100, '02:00:00:00:00:09')] }));
+  const first = admit(
+    inputs({ reports: [report('h2', 0xffffffff, '202'), report('h2', 0, '201', 100, '02:00:00:00:00:09')] }),
+  );
   assert.equal(tracker.update(first.ignored).length, 2);
   assert.equal(tracker.update(first.ignored).length, 0, 'the same records again: nothing new');
   assert.equal(tracker.totals.report['seq-jump'], 1);
@@ -199,5 +205,8 @@ test('ignored records are counted once per version, and grouped per host for peo
   assert.equal(tracker.list().length, 1, 'the stale leftover went');
   const groups = groupIgnored(first.ignored);
   assert.equal(groups.length, 1, 'stale leftovers of a restart are not a problem');
-  assert.match(describeIgnored(groups[0]!), /^h2: 1 MAC report ignored \(seq-jump: .*\), e\.g\. 02:00:00:00:00:01 in VNI 100: seq 4294967295/);
+  assert.match(
+    describeIgnored(groups[0]!),
+    /^h2: 1 MAC report ignored \(seq-jump: .*\), e\.g\. 02:00:00:00:00:01 in VNI 100: seq 4294967295/,
+  );
 });

@@ -46,7 +46,10 @@ async function fdbHost(mac: string, vni = 100): Promise<string | null> {
 /** A sample of dvs_controller_records_ignored_total, through the API's /metrics. */
 async function ignoredTotal(kind: 'report' | 'port', reason: string): Promise<number> {
   const text = (await api<string>(controller, 'GET', '/metrics')).body;
-  const m = new RegExp(`^dvs_controller_records_ignored_total\\{kind="${kind}",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  const m = new RegExp(
+    `^dvs_controller_records_ignored_total\\{kind="${kind}",reason="${reason}"\\} (\\d+)$`,
+    'm',
+  ).exec(text);
   return m === null ? NaN : Number(m[1]);
 }
 
@@ -93,9 +96,18 @@ after(async () => {
 });
 
 test("a host writing or deleting another host's report is refused by etcd RBAC", async () => {
-  const forged = h2.client.put(keys.report('h1', 100, VM1)).value(h2.reportValue(100, VM1, 1)).exec();
+  const forged = h2.client
+    .put(keys.report('h1', 100, VM1))
+    .value(h2.reportValue(100, VM1, 1))
+    .exec();
   await assert.rejects(forged, EtcdPermissionDeniedError);
-  await assert.rejects(h2.client.delete().key(keys.report('h1', 100, VM1)).exec(), EtcdPermissionDeniedError);
+  await assert.rejects(
+    h2.client
+      .delete()
+      .key(keys.report('h1', 100, VM1))
+      .exec(),
+    EtcdPermissionDeniedError,
+  );
   // Nor can it borrow h1's lease for a key of its own: etcd checks the keys already on a lease.
   const borrowed = h2.client
     .put(keys.report('h2', 100, VM1))
@@ -117,7 +129,10 @@ test('a report at maximum seq is ignored by the controller and counted; seq + 1 
   assert.equal(await fdbHost(VM1), 'h1', 'the MAC stays where its owner reported it');
   const p = (await problems()).find((x) => x.kind === 'record-ignored' && x.reason === 'seq-jump');
   assert.equal(p?.host, 'h2');
-  assert.match(p?.message ?? '', /^h2: 1 MAC report ignored .*02:00:00:00:71:01 in VNI 100: seq 4294967295, at most 1 accepted/);
+  assert.match(
+    p?.message ?? '',
+    /^h2: 1 MAC report ignored .*02:00:00:00:71:01 in VNI 100: seq 4294967295, at most 1 accepted/,
+  );
   // The same host, honestly: seq + 1 is a move (RFC 7432), and the controller follows it.
   await h2.report(100, VM1, 1);
   await waitFor('vm1 moved to h2', async () => ((await fdbHost(VM1)) === 'h2' ? true : undefined));
@@ -134,7 +149,9 @@ test("a report under a lease that is not the host's live lease is ignored and co
   try {
     await other.put(keys.report('h2', 100, mac)).value(h2.reportValue(100, mac, 0));
     await h2.client.put(keys.report('h2', 100, '02:00:00:00:72:02')).value(h2.reportValue(100, '02:00:00:00:72:02', 0));
-    await waitFor('both counted', async () => ((await ignoredTotal('report', 'foreign-lease')) === 2 ? true : undefined));
+    await waitFor('both counted', async () =>
+      (await ignoredTotal('report', 'foreign-lease')) === 2 ? true : undefined,
+    );
     await controller.reconcileNow();
     assert.equal(await fdbHost(mac), null, 'no FDB entry from a report that would outlive its host');
     assert.equal(await fdbHost('02:00:00:00:72:02'), null);
@@ -142,7 +159,10 @@ test("a report under a lease that is not the host's live lease is ignored and co
     assert.match(p?.message ?? '', /^h2: 2 MAC reports ignored \(foreign-lease/);
   } finally {
     await other.revoke().catch(() => undefined);
-    await h2.client.delete().key(keys.report('h2', 100, '02:00:00:00:72:02')).exec();
+    await h2.client
+      .delete()
+      .key(keys.report('h2', 100, '02:00:00:00:72:02'))
+      .exec();
   }
 });
 

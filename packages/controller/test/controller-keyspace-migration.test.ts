@@ -37,7 +37,9 @@ let leaseId: string;
 type Snapshot = Map<string, { value: string; lease: string }>;
 async function snapshot(): Promise<Snapshot> {
   const res = await client.getAll().prefix(keys.prefix).exec();
-  return new Map(res.kvs.map((kv) => [kv.key.toString(), { value: kv.value.toString('hex'), lease: String(kv.lease) }]));
+  return new Map(
+    res.kvs.map((kv) => [kv.key.toString(), { value: kv.value.toString('hex'), lease: String(kv.lease) }]),
+  );
 }
 
 before(async () => {
@@ -62,15 +64,30 @@ before(async () => {
     }),
   );
   await lease.put(keys.host('h1')).value(
-    encodeHost({ host: 'h1', vtep: { address: '192.0.2.1', port: 4789 }, encaps: ['vxlan'], agentVersion: 'old', startedAt: 1 }),
+    encodeHost({
+      host: 'h1',
+      vtep: { address: '192.0.2.1', port: 4789 },
+      encaps: ['vxlan'],
+      agentVersion: 'old',
+      startedAt: 1,
+    }),
   );
   await lease.put(keys.port('h1', 'tap0')).value(
-    encodePort({ host: 'h1', port: 'tap0', mode: 'access', bindings: [{ vni: 100, vlan: null }], state: 'up', macCount: 1 }),
+    encodePort({
+      host: 'h1',
+      port: 'tap0',
+      mode: 'access',
+      bindings: [{ vni: 100, vlan: null }],
+      state: 'up',
+      macCount: 1,
+    }),
   );
-  await lease.put(OLD_REPORT).value(encodeReport({ vni: 100, mac: MAC, host: 'h1', port: 'tap0', seq: 3, ips: [], seenAt: 1 }));
-  await client.put(LEASELESS_REPORT).value(
-    encodeReport({ vni: 100, mac: '02:00:00:00:81:02', host: 'h1', port: 'tap0', seq: 0, ips: [], seenAt: 1 }),
-  );
+  await lease
+    .put(OLD_REPORT)
+    .value(encodeReport({ vni: 100, mac: MAC, host: 'h1', port: 'tap0', seq: 3, ips: [], seenAt: 1 }));
+  await client
+    .put(LEASELESS_REPORT)
+    .value(encodeReport({ vni: 100, mac: '02:00:00:00:81:02', host: 'h1', port: 'tap0', seq: 0, ips: [], seenAt: 1 }));
   await client.put(keys.fdb(100, MAC)).value(
     encodeFdbEntry({
       vni: 100,
@@ -146,16 +163,21 @@ test('the controller starts on the converted keyspace and keeps the FDB; an old 
     );
     assert.deepEqual(controller.ignoredRecords(), []);
     // An agent not upgraded yet writes a layout-1 key: ignored, counted, named.
-    await lease.put(`${keys.section('report')}100/02:00:00:00:81:03/h1`).value(
-      encodeReport({ vni: 100, mac: '02:00:00:00:81:03', host: 'h1', port: 'tap0', seq: 0, ips: [], seenAt: 1 }),
-    );
+    await lease
+      .put(`${keys.section('report')}100/02:00:00:00:81:03/h1`)
+      .value(
+        encodeReport({ vni: 100, mac: '02:00:00:00:81:03', host: 'h1', port: 'tap0', seq: 0, ips: [], seenAt: 1 }),
+      );
     const problem = await waitFor('old agent named', async () => {
       const status = await api<{ problems: Problem[] }>(controller!, 'GET', '/v1/status');
       return status.body.problems.find((p) => p.reason === 'old-layout');
     });
     assert.equal(problem.host, 'h1');
     assert.match(problem.message, /upgrade that agent/);
-    assert.match((await api<string>(controller, 'GET', '/metrics')).body, /records_ignored_total\{kind="report",reason="old-layout"\} 1/);
+    assert.match(
+      (await api<string>(controller, 'GET', '/metrics')).body,
+      /records_ignored_total\{kind="report",reason="old-layout"\} 1/,
+    );
   } finally {
     await controller?.stop();
   }
@@ -164,9 +186,20 @@ test('the controller starts on the converted keyspace and keeps the FDB; an old 
 test('a keyspace of a newer layout is refused; a fresh one is recorded as layout 2', async () => {
   const future = new KeyLayout('/dvs-future/');
   await client.put(future.layout).value(encodeKeyspaceLayout({ layout: 3, writtenBy: 'dvs 9', writtenAt: 1 }));
-  const r = await ControllerProcess.run(['--etcd', etcd.endpoint, '--prefix', future.prefix, '--listen', '127.0.0.1:0', '--insecure-local']);
+  const r = await ControllerProcess.run([
+    '--etcd',
+    etcd.endpoint,
+    '--prefix',
+    future.prefix,
+    '--listen',
+    '127.0.0.1:0',
+    '--insecure-local',
+  ]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /key layout 3 \(written by dvs 9\); this dvs-controller knows layout 2: run the newer dvs-controller/);
+  assert.match(
+    r.stderr,
+    /key layout 3 \(written by dvs 9\); this dvs-controller knows layout 2: run the newer dvs-controller/,
+  );
 
   const fresh = new KeyLayout('/dvs-fresh/');
   const controller = await startController(etcd.endpoint, 'ctl-fresh', { prefix: fresh.prefix });

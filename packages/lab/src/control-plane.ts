@@ -85,7 +85,8 @@ async function enableRbac(
     },
   });
   if (!tls) {
-    for (const h of hosts) credentials.agents[h] = (await readFile(join(passwordDir, `agent-${h}.password`), 'utf8')).trim();
+    for (const h of hosts)
+      credentials.agents[h] = (await readFile(join(passwordDir, `agent-${h}.password`), 'utf8')).trim();
   }
   await recorder.update((s) => (s.etcdCredentials = credentials));
   return credentials;

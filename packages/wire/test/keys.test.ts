@@ -84,7 +84,11 @@ test('layout-1 report keys are recognised, never as layout-2 keys', () => {
   const v2 = keys.report('100', 200, '02:00:00:00:00:01');
   assert.equal(keys.parseLegacyReport(v2), null);
   assert.deepEqual(keys.parseReport(v2), { host: '100', vni: 200, mac: '02:00:00:00:00:01' });
-  for (const key of ['/dvs/v1/reports/100/02:00:00:00:00:01', '/dvs/v1/reports/0/02:00:00:00:00:01/h', '/x/reports/1/02:00:00:00:00:01/h'])
+  for (const key of [
+    '/dvs/v1/reports/100/02:00:00:00:00:01',
+    '/dvs/v1/reports/0/02:00:00:00:00:01/h',
+    '/x/reports/1/02:00:00:00:00:01/h',
+  ])
     assert.equal(keys.parseLegacyReport(key), null, key);
 });
 

@@ -279,7 +279,8 @@ test('host record 1.2: labels, checked key by key', () => {
 test('label text: key=value, nothing else', () => {
   assert.deepEqual(parseLabel('rack=r1'), { key: 'rack', value: 'r1' });
   assert.deepEqual(parseLabel('zone='), { key: 'zone', value: '' });
-  for (const bad of ['rack', '=r1', 'ra ck=r1', 'rack=r 1', 'rack=-r1', `${'k'.repeat(64)}=v`]) assert.equal(parseLabel(bad), null, bad);
+  for (const bad of ['rack', '=r1', 'ra ck=r1', 'rack=r 1', 'rack=-r1', `${'k'.repeat(64)}=v`])
+    assert.equal(parseLabel(bad), null, bad);
   assert.equal(hasLabel({ rack: 'r1' }, 'rack=r1'), true);
   assert.equal(hasLabel({ rack: 'r1' }, 'rack=r2'), false);
   assert.equal(hasLabel(undefined, 'rack=r1'), false);

@@ -101,7 +101,8 @@ function overlayFlags(raw: Record<string, unknown>, flags: Flags): void {
   if (flags.host !== undefined) raw.host = flags.host;
   for (const spec of flags.label ?? []) {
     const parsed = parseLabel(spec);
-    if (parsed === null) throw new ConfigError('--label', `"${spec}" is not a label`, `write ${LABEL_SYNTAX}, e.g. --label rack=r1`);
+    if (parsed === null)
+      throw new ConfigError('--label', `"${spec}" is not a label`, `write ${LABEL_SYNTAX}, e.g. --label rack=r1`);
     sub('labels')[parsed.key] = parsed.value;
   }
   if (flags['vtep-address'] !== undefined) sub('vtep').address = flags['vtep-address'];

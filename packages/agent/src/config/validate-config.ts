@@ -1,6 +1,14 @@
 import { isIP } from 'node:net';
 import { bytesToIpv6, ipv6ToBytes } from '@dvs/netdev';
-import { isLabelKey, isLabelValue, isValidVlanId, isValidVni, LABEL_SYNTAX, MAX_HOST_LABELS, parseMac } from '@dvs/wire';
+import {
+  isLabelKey,
+  isLabelValue,
+  isValidVlanId,
+  isValidVni,
+  LABEL_SYNTAX,
+  MAX_HOST_LABELS,
+  parseMac,
+} from '@dvs/wire';
 import type { Encap, Vtep } from '../datapath/control-surface.js';
 import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
 import {
@@ -283,7 +291,11 @@ function labelsConfig(raw: unknown): Record<string, string> {
     const value = o[key];
     const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
     if (!isLabelKey(key) || !isLabelValue(text))
-      throw new ConfigError(`labels.${key}`, `${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label`, `write ${LABEL_SYNTAX}`);
+      throw new ConfigError(
+        `labels.${key}`,
+        `${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label`,
+        `write ${LABEL_SYNTAX}`,
+      );
     out[key] = text;
   }
   return out;

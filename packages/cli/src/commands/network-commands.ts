@@ -5,15 +5,7 @@ import { controllerClient, useColor, type CliContext, type ControllerOption } fr
 import { FLOOD_MODES, type FloodMode, type NetworkCreate, type NetworkUpdate, type NetworkView } from '@dvs/wire';
 import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
 import { formatVtep } from '../render/format.js';
-import {
-  parseBoolean,
-  parseEncap,
-  parseHostList,
-  parseLabelList,
-  parseMtu,
-  parseVni,
-  parseVtep,
-} from '../validate.js';
+import { parseBoolean, parseEncap, parseHostList, parseLabelList, parseMtu, parseVni, parseVtep } from '../validate.js';
 import { printJson, runView, type ViewOptions } from '../view-runner.js';
 import { helpAfter, withController, withJson, withWatch } from './common-options.js';
 

@@ -123,7 +123,11 @@ function allowedList(
   }
   value.forEach((v, i) => {
     if (!valid(v))
-      throw new ApiError('DVS_FIELD_INVALID', `${field}.${i} must be a ${hint} (got ${JSON.stringify(v)})`, `${field}.${i}`);
+      throw new ApiError(
+        'DVS_FIELD_INVALID',
+        `${field}.${i} must be a ${hint} (got ${JSON.stringify(v)})`,
+        `${field}.${i}`,
+      );
   });
   const list = [...new Set(value as string[])];
   return list.length === 0 ? undefined : list;
@@ -134,7 +138,13 @@ function membership(body: Body, current: Pick<NetworkRecord, 'allowedHosts' | 'a
   const hosts =
     body.allowedHosts === undefined
       ? current.allowedHosts
-      : allowedList(body.allowedHosts, 'allowedHosts', MAX_ALLOWED_HOSTS, isHostId, 'host id (letters, digits, ".", "_", "-")');
+      : allowedList(
+          body.allowedHosts,
+          'allowedHosts',
+          MAX_ALLOWED_HOSTS,
+          isHostId,
+          'host id (letters, digits, ".", "_", "-")',
+        );
   const labels =
     body.allowedLabels === undefined
       ? current.allowedLabels
@@ -171,21 +181,24 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
   const vni = vniValue(required(body, 'vni'));
   const encap = body.encap === undefined ? 'vxlan' : encapValue(body.encap);
   const allowed = membership(body, {});
-  return withMembership({
-    vni,
-    name: nameValue(required(body, 'name')),
-    encap,
-    mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
-    floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
-    arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
-    externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
-    description:
-      body.description === undefined
-        ? ''
-        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
-    createdAt: now,
-    updatedAt: now,
-  }, allowed);
+  return withMembership(
+    {
+      vni,
+      name: nameValue(required(body, 'name')),
+      encap,
+      mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
+      floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
+      arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
+      externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
+      description:
+        body.description === undefined
+          ? ''
+          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      createdAt: now,
+      updatedAt: now,
+    },
+    allowed,
+  );
 }
 
 export function networkFromPatch(current: NetworkRecord, raw: unknown, now: number): NetworkRecord {
@@ -200,20 +213,23 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
   }
   const encap = body.encap === undefined ? current.encap : encapValue(body.encap);
   const allowed = membership(body, current);
-  return withMembership({
-    ...current,
-    name: body.name === undefined ? current.name : nameValue(body.name),
-    encap,
-    mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
-    floodMode: body.floodMode === undefined ? current.floodMode : floodModeValue(body.floodMode),
-    arpSuppression:
-      body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
-    externalVteps:
-      body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
-    description:
-      body.description === undefined
-        ? current.description
-        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
-    updatedAt: now,
-  }, allowed);
+  return withMembership(
+    {
+      ...current,
+      name: body.name === undefined ? current.name : nameValue(body.name),
+      encap,
+      mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
+      floodMode: body.floodMode === undefined ? current.floodMode : floodModeValue(body.floodMode),
+      arpSuppression:
+        body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
+      externalVteps:
+        body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
+      description:
+        body.description === undefined
+          ? current.description
+          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      updatedAt: now,
+    },
+    allowed,
+  );
 }

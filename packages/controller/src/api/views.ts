@@ -2,14 +2,7 @@
  * Read views served from the controller's ClusterView (docs/api.md shapes;
  * the types are the API contract's, in @dvs/wire).
  */
-import type {
-  FdbEntryRecord,
-  HostPortView,
-  HostView,
-  Problem,
-  StatusView,
-  TunnelStatusRecord,
-} from '@dvs/wire';
+import type { FdbEntryRecord, HostPortView, HostView, Problem, StatusView, TunnelStatusRecord } from '@dvs/wire';
 import { describeIgnored, groupIgnored } from '../leader/ignored-records.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';

@@ -23,12 +23,7 @@ import {
   type KeyLayout,
   type KeyspaceLayoutRecord,
 } from '@dvs/wire';
-import {
-  EtcdAuthenticationFailedError,
-  EtcdInvalidAuthTokenError,
-  EtcdPermissionDeniedError,
-  type Etcd3,
-} from 'etcd3';
+import { EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdPermissionDeniedError, type Etcd3 } from 'etcd3';
 import { Backoff } from '@dvs/etcd';
 import { ControllerError } from '../controller-error.js';
 import type { Logger } from '../log.js';

@@ -47,7 +47,10 @@ async function moveReport(client: Etcd3, keys: KeyLayout, key: string): Promise<
       if ((await guard.then(deleteOld).commit()).succeeded) return 'dropped';
       continue;
     }
-    const put = client.put(keys.report(legacy.host, legacy.vni, legacy.mac)).value(kv.value).lease(kv.lease);
+    const put = client
+      .put(keys.report(legacy.host, legacy.vni, legacy.mac))
+      .value(kv.value)
+      .lease(kv.lease);
     try {
       if ((await guard.then(put, deleteOld).commit()).succeeded) return 'moved';
     } catch (err) {
@@ -55,7 +58,10 @@ async function moveReport(client: Etcd3, keys: KeyLayout, key: string): Promise<
       if (!(err instanceof EtcdLeaseInvalidError)) throw err;
     }
   }
-  throw new ControllerError('DVS_KEYSPACE_LAYOUT', `${key} kept changing while it was being moved; run the migration again`);
+  throw new ControllerError(
+    'DVS_KEYSPACE_LAYOUT',
+    `${key} kept changing while it was being moved; run the migration again`,
+  );
 }
 
 export async function migrateKeyspace(

@@ -53,7 +53,10 @@ export class IgnoredRecords {
 export function admissionInputs(view: ClusterView, mobility: MobilityState): AdmissionInputs {
   return {
     hosts: new Map(
-      [...view.hosts].map(([id, v]) => [id, { record: v.record, lease: v.lease, pastLeases: view.pastLeases.get(id) ?? [] }]),
+      [...view.hosts].map(([id, v]) => [
+        id,
+        { record: v.record, lease: v.lease, pastLeases: view.pastLeases.get(id) ?? [] },
+      ]),
     ),
     networks: new Map([...view.networks].map(([k, v]) => [k, v.record])),
     ports: [...view.ports.values()].map((v) => ({
@@ -62,7 +65,12 @@ export function admissionInputs(view: ClusterView, mobility: MobilityState): Adm
       modRevision: v.modRevision,
       lease: v.lease,
     })),
-    reports: [...view.reports].map(([key, v]) => ({ key, record: v.record, modRevision: v.modRevision, lease: v.lease })),
+    reports: [...view.reports].map(([key, v]) => ({
+      key,
+      record: v.record,
+      modRevision: v.modRevision,
+      lease: v.lease,
+    })),
     legacyReports: [...view.legacyReports].map(([key, v]) => ({ key, ...v })),
     fdb: new Map([...view.fdb].map(([k, v]) => [k, v.record])),
     mobility,
@@ -102,8 +110,16 @@ const REASON_TEXT: Record<IgnoreReason, string> = {
 
 /** `h2: 3 MAC reports ignored (seq-jump: seq more than one above the table's), e.g. 02:… in VNI 100: seq …`. */
 export function describeIgnored(g: IgnoredGroup): string {
-  const what = g.kind === 'report' ? (g.count === 1 ? 'MAC report' : 'MAC reports') : g.count === 1 ? 'port binding' : 'port bindings';
+  const what =
+    g.kind === 'report'
+      ? g.count === 1
+        ? 'MAC report'
+        : 'MAC reports'
+      : g.count === 1
+        ? 'port binding'
+        : 'port bindings';
   const e = g.example;
-  const example = e.mac !== undefined ? `${e.mac} in VNI ${e.vni}` : `VNI ${e.vni} (${e.key.slice(e.key.lastIndexOf('/') + 1)})`;
+  const example =
+    e.mac !== undefined ? `${e.mac} in VNI ${e.vni}` : `VNI ${e.vni} (${e.key.slice(e.key.lastIndexOf('/') + 1)})`;
   return `${g.host}: ${g.count} ${what} ignored (${g.reason}: ${REASON_TEXT[g.reason]}), e.g. ${example}: ${e.detail}`;
 }

@@ -101,7 +101,10 @@ function leaseVerdict(host: LiveHost, lease: string): { reason: IgnoreReason; de
   }
   return {
     reason: 'foreign-lease',
-    detail: lease === '0' ? `on no lease (the host holds ${host.lease})` : `under lease ${lease}, not the host's ${host.lease}`,
+    detail:
+      lease === '0'
+        ? `on no lease (the host holds ${host.lease})`
+        : `under lease ${lease}, not the host's ${host.lease}`,
   };
 }
 
@@ -120,7 +123,14 @@ export function admit(input: AdmissionInputs): Admission {
     const host = input.hosts.get(record.host);
     const network = input.networks.get(record.vni);
     if (host === undefined || network === undefined) continue;
-    const base = { key: r.key, modRevision: r.modRevision, kind: 'report' as const, host: record.host, vni: record.vni, mac: record.mac };
+    const base = {
+      key: r.key,
+      modRevision: r.modRevision,
+      kind: 'report' as const,
+      host: record.host,
+      vni: record.vni,
+      mac: record.mac,
+    };
     const lease = leaseVerdict(host, r.lease);
     if (lease !== null) {
       ignored.push({ ...base, ...lease });
@@ -148,7 +158,13 @@ export function admit(input: AdmissionInputs): Admission {
     const bindings = record.bindings.filter((binding) => {
       const network = input.networks.get(binding.vni);
       if (network === undefined) return true;
-      const base = { key: p.key, modRevision: p.modRevision, kind: 'port' as const, host: record.host, vni: binding.vni };
+      const base = {
+        key: p.key,
+        modRevision: p.modRevision,
+        kind: 'port' as const,
+        host: record.host,
+        vni: binding.vni,
+      };
       if (lease !== null) {
         ignored.push({ ...base, ...lease });
         return false;

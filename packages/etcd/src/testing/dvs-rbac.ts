@@ -54,6 +54,9 @@ export async function applyDvsRbac(
   });
   if (run.code !== 0) throw new Error(`dvs-rbac.sh exited ${run.code}:\n${run.output}`);
   return {
-    login: (user) => ({ username: user, password: readFileSync(join(options.passwordDir, `${user}.password`), 'utf8').trim() }),
+    login: (user) => ({
+      username: user,
+      password: readFileSync(join(options.passwordDir, `${user}.password`), 'utf8').trim(),
+    }),
   };
 }

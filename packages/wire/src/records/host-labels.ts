@@ -42,5 +42,7 @@ export function isLabelText(value: unknown): value is string {
 /** True when `labels` carries `selector` (`key=value`) exactly. */
 export function hasLabel(labels: Readonly<Record<string, string>> | undefined, selector: string): boolean {
   const parsed = parseLabel(selector);
-  return parsed !== null && labels !== undefined && Object.hasOwn(labels, parsed.key) && labels[parsed.key] === parsed.value;
+  return (
+    parsed !== null && labels !== undefined && Object.hasOwn(labels, parsed.key) && labels[parsed.key] === parsed.value
+  );
 }

@@ -211,9 +211,7 @@ export class KeyLayout {
     const parts = key.slice(this.section('report').length).split('/');
     if (parts.length !== 3) return null;
     const vni = parseVni(parts[0]!);
-    return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2])
-      ? { host: parts[2], vni, mac: parts[1] }
-      : null;
+    return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2]) ? { host: parts[2], vni, mac: parts[1] } : null;
   }
   parseNetwork(key: string): { vni: number } | null {
     const p = this.parse(key);
