@@ -148,8 +148,9 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
     200,
   );
   t.diagnostic(`${leader.id} SIGKILLed; ${standby.id} leads ${Date.now() - killedAt} ms later (election TTL 10 s)`);
-  // The lab's own views (migration observers) follow the surviving replica.
-  l.state.controller = { url: standby.url, socketPath: standby.socketPath };
+  // The lab's own views (migration observers) follow the surviving replica: same URL and
+  // credentials (the standby serves the lab's certificate and tokens), its socket.
+  l.state.controller = { ...l.state.controller!, socketPath: standby.socketPath };
   await l.save();
   // Known MACs kept working throughout.
   await waitVmPing(lab!, a, b, 'after the failover');
