@@ -40,6 +40,7 @@ export const USAGE = `usage: dvs-controller [options]
                          reports/<host>/<vni>/<mac>) once, print what was done and exit; every
                          controller must be stopped first (docs/operations.md#upgrading-the-keyspace)
   -h, --help             this text
+  -V, --version          print the version
 
 Exit status: 0 stopped cleanly (or keyspace converted), 1 runtime failure, 2 bad configuration or a
 keyspace to convert first (the message names the command), 70 an uncaught error.

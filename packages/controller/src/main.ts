@@ -3,6 +3,7 @@
 // Exit codes: 0 clean stop (or keyspace converted), 1 runtime failure, 2 bad configuration or a keyspace
 // to convert first, 70 an uncaught error (crash handler). --migrate-keyspace converts and exits.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { installCrashHandlers } from '@dvs/wire';
 import { createEtcdClient } from '@dvs/etcd';
 import { KeyLayout } from '@dvs/wire';
@@ -11,7 +12,13 @@ import { migrateKeyspace } from './keyspace/migrate-keyspace.js';
 import { parseControllerArgs, USAGE } from './config.js';
 import { createJsonLogger } from './log.js';
 
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--version') || process.argv.includes('-V')) {
+    process.stdout.write(`dvs-controller ${VERSION}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseControllerArgs(process.argv.slice(2));
