@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkEtcdIdentity, ConfigError, validateConfig } from '../src/index.js';
@@ -75,6 +75,9 @@ test("another host's certificate or username is refused, naming the field and th
   const byUser = await refusal({ username: 'agent-h10', password: 'x' });
   assert.equal(byUser.field, 'etcd.username');
   assert.match(byUser.fix, /agent-h1 /);
-  const missing = await refusal({ caFile: 'ca', certFile: join(dir, 'nowhere.pem'), keyFile: 'k' });
-  assert.match(missing.message, /cannot read a certificate .*ENOENT/);
+  await writeFile(join(dir, 'garbage.pem'), 'not a certificate');
+  const garbage = await refusal({ caFile: 'ca', certFile: join(dir, 'garbage.pem'), keyFile: 'k' });
+  assert.match(garbage.message, /garbage\.pem is not a PEM certificate/);
+  // Not there yet: for the etcd connection to report when it opens it (`--check` of a config written first).
+  await checkEtcdIdentity(config({ caFile: 'ca', certFile: join(dir, 'nowhere.pem'), keyFile: 'k' }));
 });

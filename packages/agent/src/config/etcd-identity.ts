@@ -32,13 +32,17 @@ export async function checkEtcdIdentity(config: AgentConfig): Promise<void> {
     );
   }
   if (certFile === undefined) return;
+  // A file that is not there (yet) is the etcd connection's to report when it is opened;
+  // `--check` on a config written before its certificate stays valid.
+  const pem = await readFile(certFile).catch(() => null);
+  if (pem === null) return;
   let cn: string | null;
   try {
-    cn = certificateCommonName(await readFile(certFile));
+    cn = certificateCommonName(pem);
   } catch (err) {
     throw new ConfigError(
       'etcd.certFile',
-      `cannot read a certificate from ${certFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${certFile} is not a PEM certificate (${(err as Error).message})`,
       `give this host's client certificate (CN=${own}, deploy/etcd/make-certs.sh)`,
     );
   }
