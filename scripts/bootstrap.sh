@@ -30,6 +30,13 @@ declare -A NEEDS=(
   [zstd]=/usr/bin/zstd
   # cpio(1) checks the initramfs writer against a real implementation in the tests.
   [cpio]=/usr/bin/cpio
+  # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
+  # the image's Debian root file system, buildah/podman, unit verification.
+  [dpkg-dev]=/usr/bin/dpkg-shlibdeps
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [buildah]=/usr/bin/buildah
+  [podman]=/usr/bin/podman
+  [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for pkg in "${!NEEDS[@]}"; do

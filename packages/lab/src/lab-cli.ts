@@ -68,7 +68,10 @@ export function createLabCommand(name = 'lab'): Command {
     .option('--networks <list>', 'networks as vni[:encap],… e.g. 100:vxlan,200:gre-udp (default: 100)')
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
-    .option('--etcd-auth', "etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh)")
+    .option(
+      '--etcd-auth',
+      "etcd with authentication and dvs's RBAC roles, one identity per host (deploy/etcd/dvs-rbac.sh)",
+    )
     .option(
       '--etcd-tls',
       'etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with --etcd-auth the CN is the user',
@@ -106,6 +109,12 @@ export function createLabCommand(name = 'lab'): Command {
             const idArg = o.id === DEFAULT_LAB_ID ? '' : ` --id ${o.id}`;
             console.log(
               `lab ${o.id} is up: \`dvs lab status${idArg}\`, \`dvs lab ping${idArg}\`, \`dvs lab down${idArg}\``,
+            );
+            const first = built.state.hosts.find((h) => h.kind === 'dvs')?.name ?? 'h1';
+            console.log(
+              built.state.controller
+                ? `its views: \`dvs --lab ${o.id} status\`, \`dvs --lab ${o.id} tunnels\`, \`dvs --lab ${o.id}/${first} agent ports\``
+                : `its views: \`dvs --lab ${o.id}/${first} agent ports\`, \`dvs --lab ${o.id}/${first} agent fdb\` (no controller)`,
             );
             for (const l of built.state.limitations) console.log(`limitation: ${l}`);
           } finally {

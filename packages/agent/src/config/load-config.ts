@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { LABEL_SYNTAX, parseLabel } from '@dvs/wire';
 import type { AgentConfig } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { parsePortMapping } from './port-mapping-text.js';
@@ -10,6 +11,7 @@ import { validateConfig } from './validate-config.js';
 export const FLAG_OPTIONS = {
   config: { type: 'string', short: 'c' },
   host: { type: 'string' },
+  label: { type: 'string', multiple: true },
   'vtep-address': { type: 'string' },
   'vxlan-port': { type: 'string' },
   'gre-port': { type: 'string' },
@@ -22,6 +24,7 @@ export const FLAG_OPTIONS = {
   network: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
   port: { type: 'string', multiple: true },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -30,6 +33,8 @@ export interface LoadedConfig {
   config: AgentConfig | null;
   help: boolean;
   version: boolean;
+  /** --check: validate the configuration and exit, start nothing. */
+  check: boolean;
 }
 
 /**
@@ -45,11 +50,11 @@ export async function loadConfig(argv: readonly string[]): Promise<LoadedConfig>
   }
   const flags = parsed.values;
   if (flags.help === true || flags.version === true)
-    return { config: null, help: flags.help === true, version: flags.version === true };
+    return { config: null, help: flags.help === true, version: flags.version === true, check: false };
   let raw: Record<string, unknown> = {};
   if (flags.config !== undefined) raw = await readConfigFile(flags.config);
   overlayFlags(raw, flags);
-  return { config: validateConfig(raw), help: false, version: false };
+  return { config: validateConfig(raw), help: false, version: false, check: flags.check === true };
 }
 
 /** Parses a YAML config text (for tests and the loader). */
@@ -97,6 +102,12 @@ function overlayFlags(raw: Record<string, unknown>, flags: Flags): void {
     return o;
   };
   if (flags.host !== undefined) raw.host = flags.host;
+  for (const spec of flags.label ?? []) {
+    const parsed = parseLabel(spec);
+    if (parsed === null)
+      throw new ConfigError('--label', `"${spec}" is not a label`, `write ${LABEL_SYNTAX}, e.g. --label rack=r1`);
+    sub('labels')[parsed.key] = parsed.value;
+  }
   if (flags['vtep-address'] !== undefined) sub('vtep').address = flags['vtep-address'];
   if (flags['vxlan-port'] !== undefined) sub('vtep').vxlanPort = flags['vxlan-port'];
   if (flags['gre-port'] !== undefined) sub('vtep').grePort = flags['gre-port'];
