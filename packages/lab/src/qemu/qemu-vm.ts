@@ -298,13 +298,39 @@ export class QemuVm {
 
   /** Runs a shell command in the guest over its command console. */
   async exec(command: string, options: ConsoleOptions = {}): Promise<ConsoleResult> {
-    return (await this.console(options)).exec(command, options);
+    try {
+      return await (await this.console(options)).exec(command, options);
+    } catch (err) {
+      throw await this.withGuestKernelLog(err);
+    }
   }
 
   /** QMP query-status: "running", "paused", "inmigrate", "postmigrate", … */
   async status(options: { signal?: AbortSignal } = {}): Promise<string> {
-    const r = await this.qmp.execute<{ status: string }>('query-status', undefined, options);
-    return r.status;
+    try {
+      const r = await this.qmp.execute<{ status: string }>('query-status', undefined, options);
+      return r.status;
+    } catch (err) {
+      throw await this.withGuestKernelLog(err);
+    }
+  }
+
+  /**
+   * A guest that stops answering has often crashed (a panic ends QEMU:
+   * -no-reboot); say so with the kernel's last lines and QEMU's, same code.
+   */
+  private async withGuestKernelLog(err: unknown): Promise<unknown> {
+    if (!(err instanceof LabError)) return err;
+    const serial = await logTail(this.serialLog, 15);
+    const qemu = await logTail(this.qemuLog, 5);
+    const state = (await this.isRunning()) ? 'QEMU is running' : 'QEMU has exited';
+    return new LabError(
+      err.code,
+      `${err.message}\n  ${this.name}: ${state}; guest kernel:\n${serial}\n  QEMU:\n${qemu}`,
+      {
+        cause: err,
+      },
+    );
   }
 
   async isRunning(): Promise<boolean> {
