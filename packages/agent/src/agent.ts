@@ -6,7 +6,8 @@ import type { PortMapping } from './config/port-mapping-text.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 import { AdminCommandError, CommandRegistry } from './admin/command-registry.js';
-import type { Encap, TableChange } from './datapath/control-surface.js';
+import { DEFAULT_OVERLAY_MTU, type Encap } from '@dvs/wire';
+import type { TableChange } from './datapath/control-surface.js';
 import { DataPath, type DataPathOptions } from './datapath/data-path.js';
 import type { PortSpec } from './datapath/port.js';
 import type { PortView } from './datapath/views.js';
@@ -21,8 +22,6 @@ export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../pack
 
 /** How long ports/add waits for its network to arrive from etcd. */
 const NETWORK_WAIT_MS = 3000;
-/** The overlay MTU of a 1500-byte IPv4 underlay: the default when a port's network is unknown. */
-const DEFAULT_OVERLAY_MTU = 1450;
 
 export interface AgentOptions {
   config: AgentConfig;

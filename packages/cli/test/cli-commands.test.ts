@@ -72,7 +72,7 @@ test('usage errors exit 2 with a clear message and no stack trace', async () => 
     [['frobnicate'], /dvs: unknown command 'frobnicate'/],
     [['status', '--bogus'], /dvs: unknown option '--bogus'/],
     [['fdb', 'add', '--vni', '100'], /required option '--mac <mac>' not specified/],
-    [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be vxlan or gre-udp/],
+    [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be one of vxlan, gre-udp/],
     [['status', '--controller', 'not a url'], /--controller "not a url" is not a URL/],
     [['networks', 'update', '100'], /nothing to update/],
   ];

@@ -15,7 +15,7 @@ import { migrateVm, type MigrationReport } from '../src/migration.js';
 import { renderMigrationReport, renderMigrationSeries } from '../src/migration-report.js';
 import { teardownOnSignal } from '../src/signal-teardown.js';
 import { isBuilt, programs } from '../src/repo-paths.js';
-import type { Encap } from '../src/lab-spec.js';
+import type { Encap } from '@dvs/wire';
 
 const MOVES_PER_VM = 4;
 

@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Encap } from './lab-spec.js';
+import type { Encap } from '@dvs/wire';
 
 export const LAB_STATE_VERSION = 1;
 

@@ -11,7 +11,8 @@
  *
  * Prints "ready" once set up, then one JSON line of counters when done.
  */
-import { PacketBatch, enterNetworkNamespace, ipv4ToNumber, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { PacketBatch, enterNetworkNamespace, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import { PacketSocket } from '../src/testing/index.js';
 import { innerFrame, vxlanPacket } from './traffic.js';
 
@@ -50,7 +51,7 @@ if (mode === 'tap') {
     p.copy(out.buffer, i * out.slotSize);
     out.offsets[i] = 0;
     out.lengths[i] = p.length;
-    out.setIpv4Destination(i, ipv4ToNumber('127.0.0.1'), Number(target));
+    out.setIpv4Destination(i, parseIpv4Address('127.0.0.1') as number, Number(target));
   }
   console.log('ready');
   const end = performance.now() + seconds * 1000;

@@ -18,14 +18,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  enterNetworkNamespace,
-  ipv4ToNumber,
-  numberToIpv4,
-  openDgramTunnelSocket,
-  openTapSync,
-  openTunnelSocketSync,
-} from '../src/index.js';
+import { VXLAN_UDP_PORT, formatIpv4Address, parseIpv4Address } from '@dvs/wire';
+import { enterNetworkNamespace, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import type { TunnelSocket } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 import { newCounters, startDecap, startEncap } from './forwarder.js';
@@ -44,8 +38,7 @@ const VTEPS_USED = Math.min(VTEP_COUNT, Math.max(1, Number(process.env.DVS_BENCH
 const SIZES = [64, 1400];
 /** The underlay for TAP → UDP: a persistent TAP with this address, drained by the generator. */
 const UNDERLAY_ADDRESS = '198.51.100.1';
-const VTEP_ADDRESS_BASE = ipv4ToNumber('198.51.100.10');
-const VXLAN_PORT = 4789;
+const VTEP_ADDRESS_BASE = parseIpv4Address('198.51.100.10') as number;
 const GENERATOR_JS = fileURLToPath(new URL('./generator.js', import.meta.url));
 
 type Impl = 'dgram' | 'native';
@@ -121,7 +114,7 @@ async function run(ns: LabNamespace, tapName: string, impl: Impl, direction: Dir
     if (direction === 'tap→udp') {
       const fdb = new Map<number, Vtep>();
       for (let i = 0; i < MAC_COUNT; i++) {
-        fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_PORT });
+        fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_UDP_PORT });
       }
       const stop = startEncap(tap, socket, fdb, c);
       const seconds = String(WARMUP_S + MEASURE_S + 0.2);
@@ -180,7 +173,7 @@ async function main(): Promise<void> {
     ns.run(() => openTapSync({ name: underlayName(), persistent: true })).close();
     ns.ip('addr', 'add', `${UNDERLAY_ADDRESS}/24`, 'dev', underlayName());
     for (let i = 0; i < VTEP_COUNT; i++) {
-      const address = numberToIpv4(VTEP_ADDRESS_BASE + i);
+      const address = formatIpv4Address(VTEP_ADDRESS_BASE + i);
       ns.ip('neigh', 'add', address, 'lladdr', `02:00:00:00:01:${10 + i}`, 'dev', underlayName(), 'nud', 'permanent');
     }
     // Stay inside the namespace for the whole run: node:dgram binds late, on the loop.

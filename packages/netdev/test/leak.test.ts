@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { PacketBatch, ipv4ToNumber, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { PacketBatch, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import { waitFor } from './compliance/wait.js';
 import { LabNamespace } from '../src/testing/index.js';
 
@@ -109,7 +110,7 @@ test('forgotten unwatched devices are closed by the garbage collector; watched o
   const sender = openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
   const batch = new PacketBatch(1, 256);
   batch.lengths[0] = 10;
-  batch.setIpv4Destination(0, ipv4ToNumber('127.0.0.1'), port);
+  batch.setIpv4Destination(0, parseIpv4Address('127.0.0.1') as number, port);
   sender.send(batch, [0], 1);
   sender.close();
   await waitFor(() => received === 1, 'the watched socket to receive');

@@ -1,7 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { PacketBatch, openTunnelSocketSync, parseIpAddress, type NativeTunnelSocket } from '../src/index.js';
+import { parseIpAddress } from '@dvs/wire';
+import { PacketBatch, openTunnelSocketSync, type NativeTunnelSocket } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 import { waitFor } from './compliance/wait.js';
 

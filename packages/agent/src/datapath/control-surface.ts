@@ -5,10 +5,9 @@
  * imports only this file's types and the DataPath's `apply()`.
  *
  * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
- * address + UDP port.
+ * address + UDP port; encaps are @dvs/wire's ENCAPS.
  */
-
-export type Encap = 'vxlan' | 'gre-udp';
+import type { Encap } from '@dvs/wire';
 
 export interface Vtep {
   address: string;

@@ -1,6 +1,6 @@
-import { PacketBatch, parseIpAddress, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
-import type { ControlSurface, DataPathEvents, Encap, TableChange } from './control-surface.js';
+import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
+import type { ControlSurface, DataPathEvents, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';

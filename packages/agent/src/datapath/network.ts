@@ -1,4 +1,5 @@
-import type { Encap, NetworkSpec } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { NetworkSpec } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
 import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';

@@ -41,7 +41,8 @@
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
-import type { Encap, Vtep } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { Vtep } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
 import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';

@@ -1,7 +1,6 @@
-import { isValidMac, isValidVni } from '@dvs/wire';
+import { isEncap, isValidMac, isValidVni } from '@dvs/wire';
 import type { DataPathEvents, NetworkSpec, TableChange, Vtep } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
-import { ENCAPS } from './encap.js';
 import type { FdbEntry, FdbOptions } from './fdb.js';
 import { NetworkState } from './network.js';
 import type { Peer, PeerRegistry } from './peer.js';
@@ -140,7 +139,7 @@ function isValidNetworkSpec(spec: NetworkSpec): boolean {
     typeof spec === 'object' &&
     spec !== null &&
     isValidVni(spec.vni) &&
-    (ENCAPS as readonly string[]).includes(spec.encap) &&
+    isEncap(spec.encap) &&
     Number.isInteger(spec.mtu) &&
     spec.mtu >= MIN_MTU &&
     spec.mtu <= MAX_MTU

@@ -16,7 +16,7 @@
  *               the flood: other local members + one copy per flood-list VTEP
  */
 import { formatMac } from '@dvs/wire';
-import type { Encap } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
 import type { DropReason } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';

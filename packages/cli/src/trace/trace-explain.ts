@@ -16,7 +16,7 @@
  *   6. output    local delivery, encap to a VTEP (with the tunnel's health), or
  *                local ports + head-end copies to the flood list
  */
-import { BROADCAST_MAC, isMulticastMac, macFromRecordText, type TunnelStatusRecord } from '@dvs/wire';
+import { BROADCAST_MAC, isMulticastMac, parseMac, type TunnelStatusRecord } from '@dvs/wire';
 import type { FdbEntryView, FloodListView, HostView, NetworkView } from '../clients/controller-api.js';
 import { formatMs, formatVtep } from '../render/format.js';
 
@@ -118,7 +118,7 @@ export function explainTrace(query: TraceQuery, tables: TraceTables, source: str
   });
 
   // 2. source
-  const srcMac = macFromRecordText(query.src) as number;
+  const srcMac = parseMac(query.src) as number;
   if (isMulticastMac(srcMac)) {
     steps.push({ step: 'source', result: `${query.src} is a group address` });
     return result('drop', 'bad source: a frame never comes from a multicast or broadcast MAC');
@@ -171,7 +171,7 @@ export function explainTrace(query: TraceQuery, tables: TraceTables, source: str
     warnings.push(`no port of ${ingress} is in VNI ${query.vni}: no VM there can send this frame`);
 
   // 5. lookup
-  const dstMac = macFromRecordText(query.dst) as number;
+  const dstMac = parseMac(query.dst) as number;
   const agentRow = tables.agentFdb?.find((r) => r.vni === query.vni && r.mac === query.dst);
   const dstEntry = tables.fdb.find((e) => e.mac === query.dst);
   const flood = (reason: string): TraceResult => {

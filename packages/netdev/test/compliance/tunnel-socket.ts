@@ -1,6 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketBatch, bytesToIpv6, ipv4ToNumber, ipv6ToBytes, isNetdevError } from '../../src/index.js';
+import { formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire';
+import { PacketBatch, isNetdevError } from '../../src/index.js';
 import type { TunnelSocket } from '../../src/index.js';
 import { packetsOf, place } from './frames.js';
 import { loopTurns, waitFor } from './wait.js';
@@ -30,11 +31,11 @@ function payload(tag: number, length = 48): Buffer {
 }
 
 function toV4(batch: PacketBatch, slot: number, port: number): void {
-  batch.setIpv4Destination(slot, ipv4ToNumber(V4), port);
+  batch.setIpv4Destination(slot, parseIpv4Address(V4) as number, port);
 }
 
 function toV6(batch: PacketBatch, slot: number, port: number): void {
-  batch.setIpv6Destination(slot, ipv6ToBytes(V6) as Uint8Array, port);
+  batch.setIpv6Destination(slot, parseIpv6Address(V6) as Uint8Array, port);
 }
 
 interface Received {
@@ -56,7 +57,7 @@ async function receive(socket: TunnelSocket, count: number, batch = new PacketBa
         address:
           batch.family[i] === 4
             ? `${batch.ipv4[i] >>> 24}.${(batch.ipv4[i] >>> 16) & 255}.${(batch.ipv4[i] >>> 8) & 255}.${batch.ipv4[i] & 255}`
-            : bytesToIpv6(batch.ipv6, i * 16),
+            : formatIpv6Address(batch.ipv6, i * 16),
         port: batch.port[i],
       });
     }

@@ -3,16 +3,8 @@
 export { RecordError, isRecordError, type RecordErrorCode } from './record-error.js';
 export type { SchemaVersion } from './codec.js';
 export { isHostId, isPortName } from './field-reader.js';
-export { isRecordMac, macToRecordText, macFromRecordText, canonicalRecordMac } from './mac-text.js';
-export { RECORD_ENCAPS, compareVteps, type RecordEncap, type VtepRecord } from './vtep.js';
-export {
-  HOST_RECORD_VERSION,
-  DEFAULT_ENCAP_PORTS,
-  encodeHost,
-  decodeHost,
-  hostVtepFor,
-  type HostRecord,
-} from './host.js';
+export { compareVteps, type VtepRecord } from './vtep.js';
+export { HOST_RECORD_VERSION, encodeHost, decodeHost, hostVtepFor, type HostRecord } from './host.js';
 export {
   PORT_RECORD_VERSION,
   encodePort,
@@ -29,6 +21,8 @@ export {
   NETWORK_NAME,
   MIN_OVERLAY_MTU,
   MAX_OVERLAY_MTU,
+  DEFAULT_OVERLAY_MTU,
+  isValidOverlayMtu,
   MAX_EXTERNAL_VTEPS,
   encodeNetwork,
   decodeNetwork,

@@ -16,7 +16,7 @@
  * return null for any key that is not exactly one of ours.
  */
 import { isHostId, isPortName } from './field-reader.js';
-import { isRecordMac } from './mac-text.js';
+import { isCanonicalMac } from '../frames/mac.js';
 import { RecordError } from './record-error.js';
 import { isRecordVni } from './vni-range.js';
 
@@ -55,7 +55,7 @@ function vniText(vni: number): string {
   return isRecordVni(vni) ? String(vni) : bad('vni', vni);
 }
 function macText(mac: string): string {
-  return isRecordMac(mac) ? mac : bad('mac', mac);
+  return isCanonicalMac(mac) ? mac : bad('mac', mac);
 }
 function hostText(host: string): string {
   return isHostId(host) ? host : bad('host', host);
@@ -139,7 +139,7 @@ export class KeyLayout {
       case 'reports/': {
         if (parts.length !== 3) return null;
         const vni = parseVni(parts[0]!);
-        return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2])
+        return vni !== null && isCanonicalMac(parts[1]) && isHostId(parts[2])
           ? { kind: 'report', vni, mac: parts[1], host: parts[2] }
           : null;
       }
@@ -149,7 +149,7 @@ export class KeyLayout {
       }
       case 'fdb/': {
         const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
-        return vni !== null && isRecordMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
+        return vni !== null && isCanonicalMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
       }
       case 'flood/': {
         const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
