@@ -20,7 +20,7 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { iperf3, pings, plugVm } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 import { sendGarbage } from '../support/garbage.js';
 
 const lab = new NetnsLab('dva');

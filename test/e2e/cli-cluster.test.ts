@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EtcdServer } from '@dvs/etcd/testing';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, ControllerClient, migrateVm, underlayNamespace } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));

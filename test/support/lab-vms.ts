@@ -5,9 +5,20 @@
  * the rest; `lab.vm()`, `lab.exec()` and `migrateVm()` know them like the
  * lab's own VMs.
  */
-import { devicePrefix, devices, namespaceName, vmAddress, vmMac, vmName, type Lab, type VmState } from '@dvs/lab';
+import {
+  devicePrefix,
+  devices,
+  namespaceName,
+  parsePingSummary,
+  vmAddress,
+  vmMac,
+  vmName,
+  type Lab,
+  type VmState,
+} from '@dvs/lab';
 import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
-import { run, waitFor } from './run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from './run-command.js';
 
 export interface ExtraVmSpec {
   /** VM number, unique in the lab (names `vm<n>`, its MAC and devices follow from it). */
@@ -146,10 +157,15 @@ export async function attachVmBehindPersistentTap(lab: Lab, spec: ExtraVmSpec): 
   return { vm, tap };
 }
 
+/** How many of 3 pings at 200 ms from `from` to `to` were answered. */
+export async function vmPingReplies(lab: Lab, from: VmState, to: VmState): Promise<number> {
+  const r = await lab.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
+  return parsePingSummary(r.stdout).received;
+}
+
 /** Whether `from` reaches `to`: 3 pings at 200 ms, none lost. */
 export async function vmPings(lab: Lab, from: VmState, to: VmState): Promise<boolean> {
-  const r = await lab.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
-  return / 0% packet loss/.test(r.stdout);
+  return (await vmPingReplies(lab, from, to)) === 3;
 }
 
 /** Waits (up to 30 s) until `from` reaches `to`; fails naming both and why it was expected. */

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseIpv4Address } from '@dvs/wire';
 import { PacketBatch, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 import { LabNamespace } from '../src/testing/index.js';
 
 // Opening and closing devices must give back every fd and not grow memory.
@@ -113,7 +113,7 @@ test('forgotten unwatched devices are closed by the garbage collector; watched o
   batch.setIpv4Destination(0, parseIpv4Address('127.0.0.1') as number, port);
   sender.send(batch, [0], 1);
   sender.close();
-  await waitFor(() => received === 1, 'the watched socket to receive');
+  await waitFor('the watched socket to receive', () => received === 1, 5000, 2);
   weak.deref()?.close();
   assert.equal(openFds(), fdsBefore);
   ns.run(() => openTapSync({ name, persistent: false })).close();

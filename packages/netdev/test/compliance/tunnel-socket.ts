@@ -4,7 +4,8 @@ import { formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire
 import { PacketBatch, isNetdevError } from '../../src/index.js';
 import type { TunnelSocket } from '../../src/index.js';
 import { packetsOf, place } from './frames.js';
-import { loopTurns, waitFor } from './wait.js';
+import { waitFor } from '@dvs/test-support';
+import { loopTurns } from './wait.js';
 
 /** How the TunnelSocket compliance suite opens sockets of one implementation. */
 export interface TunnelSocketFactory {
@@ -48,21 +49,26 @@ interface Received {
 /** Receives until `count` datagrams arrived (with any batch shape). */
 async function receive(socket: TunnelSocket, count: number, batch = new PacketBatch(16, 2048)): Promise<Received[]> {
   const got: Received[] = [];
-  await waitFor(() => {
-    const n = socket.recv(batch, 24);
-    for (let i = 0; i < n; i++) {
-      got.push({
-        data: packetsOf(batch, n)[i],
-        family: batch.family[i],
-        address:
-          batch.family[i] === 4
-            ? `${batch.ipv4[i] >>> 24}.${(batch.ipv4[i] >>> 16) & 255}.${(batch.ipv4[i] >>> 8) & 255}.${batch.ipv4[i] & 255}`
-            : formatIpv6Address(batch.ipv6, i * 16),
-        port: batch.port[i],
-      });
-    }
-    return got.length >= count;
-  }, `${count} datagrams`);
+  await waitFor(
+    `${count} datagrams`,
+    () => {
+      const n = socket.recv(batch, 24);
+      for (let i = 0; i < n; i++) {
+        got.push({
+          data: packetsOf(batch, n)[i],
+          family: batch.family[i],
+          address:
+            batch.family[i] === 4
+              ? `${batch.ipv4[i] >>> 24}.${(batch.ipv4[i] >>> 16) & 255}.${(batch.ipv4[i] >>> 8) & 255}.${batch.ipv4[i] & 255}`
+              : formatIpv6Address(batch.ipv6, i * 16),
+          port: batch.port[i],
+        });
+      }
+      return got.length >= count;
+    },
+    5000,
+    2,
+  );
   return got;
 }
 
@@ -171,12 +177,17 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       const small = new PacketBatch(8, 256);
       const counts: number[] = [];
       const tags: number[] = [];
-      await waitFor(() => {
-        const n = rx.recv(small, 0);
-        if (n > 0) counts.push(n);
-        for (const p of packetsOf(small, n)) tags.push(p.readUInt32BE(0));
-        return tags.length >= 13;
-      }, '13 datagrams');
+      await waitFor(
+        '13 datagrams',
+        () => {
+          const n = rx.recv(small, 0);
+          if (n > 0) counts.push(n);
+          for (const p of packetsOf(small, n)) tags.push(p.readUInt32BE(0));
+          return tags.length >= 13;
+        },
+        5000,
+        2,
+      );
       assert.ok(counts.every((c) => c <= 8));
       assert.deepEqual(
         tags,
@@ -196,10 +207,15 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       assert.equal(tx.send(batch, [0, 1], 2), 2);
       const small = new PacketBatch(4, 128);
       const tags: number[] = [];
-      await waitFor(() => {
-        for (const p of packetsOf(small, rx.recv(small, 28))) tags.push(p.readUInt32BE(0));
-        return tags.length >= 1;
-      }, 'the small datagram');
+      await waitFor(
+        'the small datagram',
+        () => {
+          for (const p of packetsOf(small, rx.recv(small, 28))) tags.push(p.readUInt32BE(0));
+          return tags.length >= 1;
+        },
+        5000,
+        2,
+      );
       assert.deepEqual(tags, [2]);
       assert.equal(rx.stats?.recvDropsTooBig, 1);
     });
@@ -213,7 +229,7 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       place(batch, 0, payload(9), 0);
       toV4(batch, 0, rx.localPort);
       tx.send(batch, [0], 1);
-      await waitFor(() => calls >= 3, 'repeated readable calls');
+      await waitFor('repeated readable calls', () => calls >= 3, 5000, 2);
       rx.onReadable(null);
       const stoppedAt = calls;
       await loopTurns();
@@ -234,7 +250,7 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       const s = await bind(V4);
       let calls = 0;
       s.onWritable?.(() => calls++);
-      await waitFor(() => calls === 1, 'writable');
+      await waitFor('writable', () => calls === 1, 5000, 2);
       await loopTurns();
       assert.equal(calls, 1);
     });
@@ -300,7 +316,7 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
         while (next < 10) {
           let writable = false;
           tx.onWritable?.(() => (writable = true));
-          await waitFor(() => writable, 'writable after EAGAIN');
+          await waitFor('writable after EAGAIN', () => writable, 5000, 2);
           const taken = tx.send(batch, slots.slice(next), 10 - next);
           assert.ok(taken >= 1, 'writable means at least one packet is taken');
           next += taken;
