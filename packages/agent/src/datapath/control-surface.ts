@@ -34,7 +34,13 @@ export type TableChange =
   /** Peers known for a VNI, accepted as outer sources (replaces previous). */
   | { kind: 'peers:set'; vni: number; vteps: Vtep[] };
 
-/** Events the data path emits, `noun:verb` names. Never emitted per frame on the hot path except learns/moves. */
+/**
+ * Events the data path emits, `noun:verb` names. Those the frame loop causes
+ * (learns, moves, evictions) are queued and delivered after their batch's
+ * frames are out, in order; a listener that throws is counted
+ * (listenerErrors) and costs no frame. Those apply() and the port calls cause
+ * are delivered before the call returns.
+ */
 export interface DataPathEvents {
   /** A MAC was learned on (or moved to) a local port. seq is the mobility seq to report. */
   'mac:local': { vni: number; mac: number; port: string; seq: number };

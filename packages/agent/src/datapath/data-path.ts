@@ -19,6 +19,9 @@ import { traceFrame, type TraceQuery, type TraceReport } from './trace.js';
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
 
+/** A MAC event waiting for the end of its batch. */
+type QueuedEvent = { [K in keyof DataPathEvents]: { name: K; payload: DataPathEvents[K] } }[keyof DataPathEvents];
+
 export interface DataPathOptions {
   /** Injectable clock in milliseconds (tests age entries without waiting). Default Date.now. */
   now?: () => number;
@@ -54,6 +57,15 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   rejectedChanges = 0;
   /** Batches abandoned because switching threw (a bug; should stay 0). */
   internalErrors = 0;
+  /** Event listeners that threw (each delivery counts; the frames were out already). */
+  listenerErrors = 0;
+  /**
+   * MAC events of the batch being switched. Listeners never run inside the
+   * frame loop (a msgpack encode per learned MAC, or a listener that throws,
+   * would cost frames): the pipeline queues, and deliverEvents() hands the
+   * events over, in order, once the batch's frames are out.
+   */
+  private readonly queuedEvents: QueuedEvent[] = [];
   private readonly pipeline: Pipeline;
   private readonly peerRegistry = new PeerRegistry();
   private readonly tables: TableApplier;
@@ -190,6 +202,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     batch.offsets[0] = HEADROOM;
     batch.lengths[0] = frame.length;
     this.pipeline.processPortBatch(port, batch, 1);
+    this.deliverEvents();
   }
 
   // ---- tunnel health hook --------------------------------------------------
@@ -346,6 +359,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       peers,
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
+      listenerErrors: this.listenerErrors,
     };
   }
 
@@ -398,6 +412,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
       if (n === 0) return;
       this.guarded(() => this.pipeline.processPortBatch(port, batch, n));
+      this.deliverEvents();
       if (n < batch.capacity) return;
     }
   }
@@ -413,6 +428,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
       if (n === 0) return;
       this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
+      this.deliverEvents();
       if (n < batch.capacity) return;
     }
   }
@@ -438,20 +454,34 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     if (entry.local) this.emit('mac:gone', { vni, mac: entry.mac, port: (entry.location as Port).name });
   }
 
+  /** Hands the queued MAC events to the listeners, in order; a listener that throws is counted, not fatal. */
+  private deliverEvents(): void {
+    const queue = this.queuedEvents;
+    if (queue.length === 0) return;
+    // Listeners may switch frames themselves (injectFrame): take this batch's events first.
+    const events = queue.splice(0, queue.length);
+    for (const e of events) this.listenerErrors += this.emitToEach(e.name, e.payload as never);
+  }
+
+  /** The pipeline's learns, moves and evictions, as queued MAC events (rare: never per frame in steady state). */
   private listener(): PipelineListener {
     const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
+    const queue = this.queuedEvents;
     return {
       learnedLocal: (net, mac, port, seq, movedFrom) => {
-        this.emit('mac:local', { vni: net.vni, mac, port: port.name, seq });
-        if (movedFrom !== null) this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: port.name });
+        queue.push({ name: 'mac:local', payload: { vni: net.vni, mac, port: port.name, seq } });
+        if (movedFrom !== null)
+          queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: port.name } });
       },
       learnedRemote: (net, mac, peer, movedFrom) => {
         if (movedFrom === null) return;
-        this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: peer.id });
-        if (movedFrom instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: movedFrom.name });
+        queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
+        if (movedFrom instanceof Port)
+          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
       },
       evicted: (net, mac, location) => {
-        if (location instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: location.name });
+        if (location instanceof Port)
+          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });
       },
     };
   }

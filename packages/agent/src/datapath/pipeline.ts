@@ -22,7 +22,8 @@
  *     tagged: a copy with its tag), and one copy with its own header per VTEP
  *     of the VNI's flood list (head-end replication)
  *  8. after the batch: every queue flushed (refs, then copies); what a device
- *     or socket refuses is dropped as `tx-full`, never queued
+ *     or socket refuses is dropped as `tx-full`, never queued; then the MAC
+ *     events the batch caused (mac:local, mac:move, mac:gone) are delivered
  *
  * A packet from a tunnel socket (switchFromTunnel):
  *  1. tunnel header of the socket's encap (`malformed`)
@@ -94,7 +95,11 @@ export class SocketTarget implements TxSink {
   }
 }
 
-/** What the pipeline reports up (learns, moves, losses of local MACs); called rarely, never per frame. */
+/**
+ * What the pipeline reports up (learns, moves, losses of local MACs); called
+ * rarely, never per frame. The DataPath only queues these: its listeners run
+ * after the batch (see DataPath.deliverEvents).
+ */
 export interface PipelineListener {
   learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
   learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
@@ -113,8 +118,8 @@ export class Pipeline {
   // source and destination frame after frame; a repeat then skips the
   // network, learn, FDB and socket Map lookups. Valid only while the tables
   // are as they were read: forgotten at every batch start, after any learn
-  // that adds, moves or evicts an entry (listeners run then, and may change
-  // tables), after a probe is handed over, and on abandonBatch().
+  // that adds, moves or evicts an entry, after a probe is handed over (its
+  // handler may change tables), and on abandonBatch().
   private memoVni = -1;
   private memoNet: NetworkState | undefined = undefined;
   private memoSrcHigh = -1;
@@ -305,7 +310,7 @@ export class Pipeline {
       return;
     }
     if (result === LearnResult.Refused) return;
-    // The table changed (and listeners may change more): nothing memoized holds.
+    // The table changed: nothing memoized holds.
     this.forgetMemo();
     const evicted = fdb.lastEvicted;
     const movedFrom = fdb.lastMovedFrom;
