@@ -144,7 +144,14 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.state = 'starting';
     try {
       await this.openSockets();
-      this.dataPath.apply(staticChanges(this.config));
+      const { rejected } = this.dataPath.apply(staticChanges(this.config));
+      if (rejected.length > 0) {
+        const r = rejected[0]!;
+        throw new AgentError(
+          'DVS_CONFIG_INVALID',
+          `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
+        );
+      }
       for (const p of this.config.ports) {
         const mapping: PortMapping =
           p.mode === 'access' ? { mode: 'access', vni: p.vni } : { mode: 'trunk', vlans: p.vlans };

@@ -50,9 +50,28 @@ export interface DataPathEvents {
   'mac:move': { vni: number; mac: number; from: string; to: string };
 }
 
+/** A change apply() refused: its place in the batch, its kind and why. */
+export interface RejectedChange {
+  index: number;
+  kind: string;
+  reason: string;
+}
+
+/** What apply() did: every change (applied = changes.length, rejected empty), or none. */
+export interface ApplyResult {
+  applied: number;
+  rejected: RejectedChange[];
+}
+
 export interface ControlSurface {
-  /** Applies changes atomically in order; never throws for well-typed input; invalid entries are rejected and counted. */
-  apply(changes: readonly TableChange[]): void;
+  /**
+   * Applies a batch of changes whole or not at all: every change is validated
+   * first (in order, against the networks the batch itself sets and deletes);
+   * when one is invalid nothing changes, the invalid ones are counted
+   * (rejectedChanges) and returned with the reason. Never throws. Runs
+   * synchronously, so the frame loop never sees half a batch.
+   */
+  apply(changes: readonly TableChange[]): ApplyResult;
 }
 
 /**

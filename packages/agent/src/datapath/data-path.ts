@@ -1,6 +1,6 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
-import type { ControlSurface, DataPathEvents, TableChange } from './control-surface.js';
+import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
@@ -53,7 +53,7 @@ const PROBE_SLOTS = new Uint32Array([0]);
 export class DataPath extends TypedEmitter<DataPathEventArgs> implements ControlSurface {
   readonly drops = newDropCounters();
   readonly fdbCounters = newFdbCounters();
-  /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …). */
+  /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …); their batch was not applied. */
   rejectedChanges = 0;
   /** Batches abandoned because switching threw (a bug; should stay 0). */
   internalErrors = 0;
@@ -264,14 +264,26 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   // ---- control surface -------------------------------------------------------
 
-  apply(changes: readonly TableChange[]): void {
+  apply(changes: readonly TableChange[]): ApplyResult {
+    const vnis = new Set(this.pipeline.networks.keys());
+    const rejected: RejectedChange[] = [];
+    changes.forEach((change, index) => {
+      const reason = this.tables.validate(change, vnis);
+      if (reason !== null) rejected.push({ index, kind: String((change as { kind?: unknown })?.kind), reason });
+    });
+    if (rejected.length > 0) {
+      this.rejectedChanges += rejected.length;
+      return { applied: 0, rejected };
+    }
     for (const change of changes) {
       try {
-        if (!this.tables.apply(change)) this.rejectedChanges++;
+        this.tables.apply(change);
       } catch {
-        this.rejectedChanges++;
+        // validate() accepted it: a throw here is a bug, and the batch is half applied.
+        this.internalErrors++;
       }
     }
+    return { applied: changes.length, rejected };
   }
 
   /** Adds a static FDB entry on a local port (static config). Throws DataPathError. */

@@ -88,6 +88,11 @@ export class PeerRegistry {
   }
 }
 
+/** True when `vtep` names an IP address and a UDP port 1..65535 (what acquire() accepts). */
+export function isValidVtep(vtep: Vtep): boolean {
+  return canonicalVtep(vtep) !== null;
+}
+
 function canonicalVtep(vtep: Vtep) {
   if (typeof vtep !== 'object' || vtep === null || typeof vtep.address !== 'string') return null;
   if (!Number.isInteger(vtep.port) || vtep.port < 1 || vtep.port > 65535) return null;

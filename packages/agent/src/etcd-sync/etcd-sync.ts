@@ -337,7 +337,16 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.pending = [];
     this.applying = true;
     try {
-      this.options.surface.apply(changes);
+      const { rejected } = this.options.surface.apply(changes);
+      if (rejected.length > 0) {
+        // Records were validated when decoded, so this is a disagreement between the record and
+        // data-path rules: say it loudly. The data path keeps its tables; a resync retries.
+        this.log.error('the data path refused a batch of table changes: none of it was applied', {
+          changes: changes.length,
+          rejected: rejected.length,
+          first: `${rejected[0]!.kind} #${rejected[0]!.index}: ${rejected[0]!.reason}`,
+        });
+      }
     } finally {
       this.applying = false;
     }
