@@ -7,5 +7,4 @@ export { ControllerClient } from './clients/controller-client.js';
 export * from './clients/controller-api.js';
 export { renderTable, renderFields, type Column } from './render/table.js';
 export { renderTunnels, tunnelRows } from './render/tunnels-view.js';
-export { explainTrace, renderTrace, type TraceResult } from './trace/trace-explain.js';
 export { generateCliDocs } from './cli-docs.js';

@@ -14,7 +14,7 @@ import type { ProbeHandler, ProbeTarget } from './probe.js';
 import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { traceFrame, type TraceQuery, type TraceReport } from './trace.js';
+import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
@@ -72,6 +72,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private readonly rxBatch: PacketBatch;
   private readonly injectBatch: PacketBatch;
   private readonly probeBatch: PacketBatch;
+  /** The one frame a trace switches (made on the first trace). */
+  private traceBatch: PacketBatch | null = null;
   private readonly now: () => number;
   private readonly agingMs: number;
   private readonly fdbLimit: number;
@@ -376,13 +378,32 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   /**
-   * What the pipeline would do with a frame (vni, src, dst[, ingress port]):
-   * read-only over the tables (nothing learned, sent or counted). Throws
-   * DataPathError DVS_PORT_NOT_FOUND for an unknown port.
+   * What the data path does with a frame (vni, src, dst[, ingress port]),
+   * found by switching it in a dry run of the real pipeline: nothing counted,
+   * nothing kept of what it learns, nothing sent, no listener told (trace.ts).
+   * Throws DataPathError: DVS_PORT_NOT_FOUND for an unknown port,
+   * DVS_BAD_ARGUMENT for an access port of another VNI or a length out of range.
    */
   trace(query: TraceQuery): TraceReport {
-    const { networks, ports, sockets } = this.pipeline;
-    return traceFrame({ networks, ports, sockets }, query);
+    const named = query.port !== undefined;
+    const ingress = named ? this.pipeline.ports.get(query.port as string) : this.traceIngress(query.vni);
+    if (ingress === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${query.port}`);
+    const batch = (this.traceBatch ??= new PacketBatch(1, this.rxBatch.slotSize));
+    writeTraceFrame(batch, HEADROOM, this.maxFrameLength, query, ingress);
+    const rx = { ...ingress.counters };
+    const seen = new TraceRecorder(ingress);
+    try {
+      this.pipeline.dryRun(ingress, batch, seen);
+      return traceReport(query, ingress, named, this.pipeline.networks, seen);
+    } finally {
+      seen.undo();
+      Object.assign(ingress.counters, rx);
+    }
+  }
+
+  /** The port a trace without a named port enters by: in the VNI, but no member (it gets no copies). */
+  private traceIngress(vni: number): Port {
+    return new Port({ name: '(ingress)', mode: 'access', vni }, NO_DEVICE, 1, 1);
   }
 
   // ---- internals ---------------------------------------------------------------

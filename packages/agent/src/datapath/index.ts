@@ -8,11 +8,4 @@ export { HEADROOM } from './pipeline.js';
 export type { PortMode, PortSpec } from './port.js';
 export { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler, type ProbeTarget } from './probe.js';
 export type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
-export {
-  tunnelHeaderHex,
-  type TraceAction,
-  type TraceOutputView,
-  type TraceQuery,
-  type TraceReport,
-  type TraceStep,
-} from './trace.js';
+export { type TraceAction, type TraceOutputView, type TraceQuery, type TraceReport, type TraceStep } from './trace.js';

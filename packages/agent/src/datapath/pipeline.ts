@@ -39,6 +39,11 @@
  *     (never back into a tunnel: split horizon); local port → queue it;
  *     another VTEP → `remote-dst`
  *  8. flush as above
+ *
+ * `trace` runs a frame from a port through these same steps in a dry run
+ * (dryRun() with a PipelineTracer, see trace.ts): drops are reported instead
+ * of counted, learns are taken back, and the flush hands the queued frames to
+ * the tracer instead of the devices.
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
@@ -106,11 +111,42 @@ export interface PipelineListener {
   evicted(net: NetworkState, mac: number, location: FdbLocation): void;
 }
 
+/**
+ * The witness of a dry run (`trace`, see trace.ts), as OVS's ofproto/trace
+ * runs the real translation: with a tracer set, the pipeline switches a frame
+ * by the very same steps, but it counts no drop, every learn is taken back,
+ * and the output goes to the tracer instead of the devices. No listener hears
+ * of it. Each call says what one step decided.
+ */
+export interface PipelineTracer {
+  /** Step 2: the VNI the frame was classified into. */
+  classified(vni: number): void;
+  /**
+   * Step 4: what learning the source did; `before` is the entry as it was,
+   * `after` as the learn left it; `undo` takes the learn back (the tracer
+   * calls it when the run is over).
+   */
+  learned(
+    result: LearnResult,
+    before: { location: FdbLocation; seq: number; isStatic: boolean } | null,
+    after: FdbEntry | undefined,
+    undo: () => void,
+  ): void;
+  /** Step 5: the destination's FDB entry; undefined for a group address or a miss. */
+  lookedUp(entry: FdbEntry | undefined): void;
+  /** A drop, with the counter that would count it. */
+  dropped(reason: DropReason): void;
+  /** Step 8: one frame the flush would hand to a port's device or an encap's socket, as it stands in `batch`. */
+  output(target: Port | SocketTarget, batch: PacketBatch, slot: number, peer: Peer | null): void;
+}
+
 export class Pipeline {
   readonly networks = new Map<number, NetworkState>();
   readonly ports = new Map<string, Port>();
   readonly sockets = new Map<Encap, SocketTarget>();
   probeHandler: ProbeHandler | null = null;
+  /** Set only while dryRun() runs. */
+  private tracer: PipelineTracer | null = null;
   private source: PacketBatch | null = null;
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
@@ -156,6 +192,21 @@ export class Pipeline {
     for (let i = 0; i < n; i++) this.switchFromTunnel(target, batch, i, now);
     this.flushAll();
     this.source = null;
+  }
+
+  /**
+   * Switches frame 0 of `batch` from `port` exactly as processPortBatch does,
+   * as a dry run witnessed by `tracer` (nothing counted but the port's rx,
+   * which the caller restores; learns to be taken back; nothing sent).
+   */
+  dryRun(port: Port, batch: PacketBatch, tracer: PipelineTracer): void {
+    this.tracer = tracer;
+    try {
+      this.processPortBatch(port, batch, 1);
+    } finally {
+      this.tracer = null;
+      this.abandonBatch();
+    }
   }
 
   /** Forgets everything queued for the current batch (after an exception). */
@@ -210,6 +261,7 @@ export class Pipeline {
   }
 
   private drop(reason: DropReason): void {
+    if (this.tracer !== null) return this.tracer.dropped(reason);
     this.drops[reason]++;
   }
 
@@ -234,12 +286,14 @@ export class Pipeline {
       batch.offsets[i] += 4;
       batch.lengths[i] = len;
     }
+    if (this.tracer !== null) this.tracer.classified(vni);
     const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
+    if (this.tracer !== null) this.tracer.lookedUp(entry);
     if (entry === undefined) return this.floodFromPort(net, port, batch, i);
     if (entry.local) {
       const out = entry.location as Port;
@@ -301,6 +355,7 @@ export class Pipeline {
   ): void {
     // A repeat of the memoized source within this batch: learning it again would only set lastSeen to the same `now`.
     if (high === this.memoSrcHigh && low === this.memoSrcLow && location === this.memoSrcAt) return;
+    if (this.tracer !== null) return this.learnInDryRun(this.tracer, net, high, low, location, local, now);
     const fdb = net.fdb;
     const result = fdb.learnHalves(high, low, location, local, now);
     if (result === LearnResult.Refreshed || result === LearnResult.Ignored) {
@@ -319,6 +374,23 @@ export class Pipeline {
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
     if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
     else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
+  }
+
+  /** learn() in a dry run: the same FDB learn, reported to the tracer and taken back by it later. */
+  private learnInDryRun(
+    tracer: PipelineTracer,
+    net: NetworkState,
+    high: number,
+    low: number,
+    location: Port | Peer,
+    local: boolean,
+    now: number,
+  ): void {
+    const prior = net.fdb.lookupHalves(high, low);
+    const before = prior === undefined ? null : { location: prior.location, seq: prior.seq, isStatic: prior.isStatic };
+    const { result, undo } = net.fdb.learnReversibly(high, low, location, local, now);
+    this.forgetMemo();
+    tracer.learned(result, before, net.fdb.lookupHalves(high, low), undo);
   }
 
   /**
@@ -444,6 +516,7 @@ export class Pipeline {
   private flushAll(): void {
     const source = this.source;
     if (source === null) return;
+    if (this.tracer !== null) return this.handOverToTracer(this.tracer, source);
     for (const port of this.ports.values()) {
       if (!port.tx.pending) continue;
       const refused = port.tx.flush(source, this.copyBatch, port.device, port.counters);
@@ -452,6 +525,18 @@ export class Pipeline {
     for (const target of this.sockets.values()) {
       if (!target.tx.pending) continue;
       this.drops['tx-full'] += target.tx.flush(source, this.copyBatch, target, null);
+    }
+    this.copyUsed = 0;
+  }
+
+  /** flushAll() of a dry run: what each queue holds goes to the tracer, not the device. */
+  private handOverToTracer(tracer: PipelineTracer, source: PacketBatch): void {
+    const targets: (Port | SocketTarget)[] = [...this.ports.values(), ...this.sockets.values()];
+    for (const target of targets) {
+      const tx = target.tx;
+      for (let k = 0; k < tx.nRefs; k++) tracer.output(target, source, tx.refs[k], tx.refPeers[k]);
+      for (let k = 0; k < tx.nCopies; k++) tracer.output(target, this.copyBatch, tx.copies[k], tx.copyPeers[k]);
+      tx.nRefs = tx.nCopies = 0;
     }
     this.copyUsed = 0;
   }
