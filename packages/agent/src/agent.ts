@@ -25,7 +25,7 @@ const NETWORK_WAIT_MS = 3000;
 
 export interface AgentOptions {
   config: AgentConfig;
-  /** Default: real TAPs and sockets (linuxDevices). */
+  /** Default: real TAPs and sockets (linuxDevices(logger)). */
   devices?: AgentDevices;
   logger?: Logger;
   /** Passed to the DataPath (clock, batch sizes); aging and FDB limit come from the config. */
@@ -58,15 +58,6 @@ interface OpenPort {
   created: boolean;
 }
 
-/**
- * One dvs agent: the data path with its sockets and ports, the static tables
- * from the config, the admin socket and the metrics endpoint.
- *
- * start() opens everything or nothing: on any failure what was opened is
- * closed again and the error is rethrown. stop() stops reading first, then
- * closes the admin socket and metrics, the TAPs it created (they disappear;
- * adopted ones stay), and the sockets.
- */
 /** Peer facts from the control plane (etcd: networks' external VTEPs, hosts/ records). */
 export interface PeerInfo {
   isExternal(vtep: { address: string; port: number }): boolean;
@@ -78,6 +69,15 @@ export interface AgentEvents {
   'ports:changed': [];
 }
 
+/**
+ * One dvs agent: the data path with its sockets and ports, the static tables
+ * from the config, the admin socket and the metrics endpoint.
+ *
+ * start() opens everything or nothing: on any failure what was opened is
+ * closed again and the error is rethrown. stop() stops reading first, then
+ * closes the admin socket and metrics, the TAPs it created (they disappear;
+ * adopted ones stay), and the sockets.
+ */
 export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
   readonly dataPath: DataPath;
@@ -102,8 +102,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     super();
     this.options = options;
     this.config = options.config;
-    this.devices = options.devices ?? linuxDevices;
     this.logger = options.logger ?? silentLogger;
+    this.devices = options.devices ?? linuxDevices(this.logger);
     this.dataPath = new DataPath({
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,

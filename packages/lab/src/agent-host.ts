@@ -14,7 +14,7 @@ import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
 import { labDir, type HostState, type LabState, type VmState } from './lab-state.js';
-import { isBuilt, programs } from './repo-paths.js';
+import { isBuilt, netdevAddonBuilt, programs } from './programs.js';
 import { configureVmInterface, moveIntoVm } from './vm-interface.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
 
@@ -72,10 +72,10 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
       `dvs-agent is not built (${programs.agent} missing): build it, or use --hosts 0 --kernel-hosts K for a kernel-only lab`,
     );
   }
-  if (!isBuilt('netdevAddon')) {
+  if (!netdevAddonBuilt()) {
     throw new LabError(
       'DVS_LAB_UNAVAILABLE',
-      `the netdev native addon is not built (${programs.netdevAddon} missing): the agent cannot open TAPs; run scripts/bootstrap.sh`,
+      'the netdev native addon is not built: the agent cannot open TAPs; run scripts/bootstrap.sh',
     );
   }
   const dir = labDir(recorder.state.id);

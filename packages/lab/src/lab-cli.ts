@@ -104,7 +104,6 @@ export function createLabCommand(name = 'lab'): Command {
             console.log(
               `lab ${o.id} is up: \`dvs lab status${idArg}\`, \`dvs lab ping${idArg}\`, \`dvs lab down${idArg}\``,
             );
-            for (const l of built.state.limitations) console.log(`limitation: ${l}`);
           } finally {
             uninstall();
           }

@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCommand } from '../src/command-runner.js';
-import { isBuilt } from '../src/repo-paths.js';
+import { isBuilt, netdevAddonBuilt } from '../src/programs.js';
 import {
   BENCH_PREFIX,
   lossBetween,
@@ -120,7 +120,7 @@ test('loss accounting: RcvbufErrors from /proc/net/snmp, and the unexplained res
 });
 
 const root = process.getuid?.() === 0;
-const ready = root && isBuilt('agent') && isBuilt('netdevAddon');
+const ready = root && isBuilt('agent') && netdevAddonBuilt();
 
 test(
   'a short real run: kernel vxlan and dvs VXLAN measured end to end, nothing left behind',

@@ -4,7 +4,8 @@
  * it is loaded on demand, and a missing or older lab gives a clear error.
  *
  * Contract with @dvs/lab: it exports `createLabCommand(): Command` (a
- * commander program named `lab`), or `runLabCli(args: string[]): Promise<number>`.
+ * commander program named `lab`). package.json declares it as an optional
+ * peer dependency: the CLI works without it, and says so when asked for it.
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
@@ -20,7 +21,6 @@ export class LabUnavailableError extends CliError {
 
 export interface LabModule {
   createLabCommand?: () => Command;
-  runLabCli?: (args: string[]) => Promise<number>;
 }
 
 /** Loads a module by specifier (the dynamic import; tests pass their own). */
@@ -49,9 +49,8 @@ export async function runLab(
   load: ModuleLoader = importModule,
 ): Promise<number> {
   const lab = await loadLab(load);
-  if (typeof lab.runLabCli === 'function') return lab.runLabCli(args);
   if (typeof lab.createLabCommand !== 'function') {
-    throw new LabUnavailableError('@dvs/lab exports neither createLabCommand() nor runLabCli()');
+    throw new LabUnavailableError('@dvs/lab does not export createLabCommand(): rebuild it (npm run build)');
   }
   const cmd = lab.createLabCommand();
   cmd.name('dvs lab');

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
 import { VXLAN_UDP_PORT } from '@dvs/wire';
 import { LabError } from '../errors.js';
-import { programs } from '../repo-paths.js';
+import { programs } from '../programs.js';
 import { BenchResources } from './bench-resources.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
