@@ -315,7 +315,7 @@ export class Pipeline {
     const family = batch.family[i];
     const peer =
       family === 4
-        ? net.knownVteps.get(batch.ipv4[i])
+        ? net.knownVteps.getHalves(batch.ipv4[i] >>> 16, batch.ipv4[i] & 0xffff)
         : family === 6
           ? net.knownVteps.getV6(batch.ipv6, i * 16)
           : undefined;
@@ -416,7 +416,7 @@ export class Pipeline {
     for (const net of this.networks.values()) {
       const peer =
         family === 4
-          ? net.knownVteps.get(batch.ipv4[i])
+          ? net.knownVteps.getHalves(batch.ipv4[i] >>> 16, batch.ipv4[i] & 0xffff)
           : family === 6
             ? net.knownVteps.getV6(batch.ipv6, i * 16)
             : undefined;
