@@ -20,6 +20,7 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
+  [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for pkg in "${!NEEDS[@]}"; do
