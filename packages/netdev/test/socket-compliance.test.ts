@@ -1,6 +1,6 @@
 import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { openDgramTunnelSocket, openTunnelSocket, openTunnelSocketSync } from '../src/index.js';
+import { openDgramTunnelSocket, openTunnelSocket, openTunnelSocketSync, type TunnelSocket } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 import { tunnelSocketCompliance } from './compliance/tunnel-socket.js';
 
@@ -38,6 +38,20 @@ before(() => {
 });
 after(() => ns.dispose());
 
+/** A sender and its receiver as the suite's openSendLimited() returns them. */
+function limitedPair(sender: TunnelSocket, receiver: TunnelSocket) {
+  return {
+    sender,
+    receiver,
+    // Both limits lift by themselves: the bucket drains, dgram's sends complete.
+    release: () => {},
+    close: () => {
+      sender.close();
+      receiver.close();
+    },
+  };
+}
+
 tunnelSocketCompliance('NativeTunnelSocket (sendmmsg/recvmmsg)', {
   open: (options) => openTunnelSocket(options),
   openSendLimited: async () => {
@@ -45,15 +59,7 @@ tunnelSocketCompliance('NativeTunnelSocket (sendmmsg/recvmmsg)', {
       sender: openTunnelSocketSync({ address: '127.0.0.1', port: 0, sendBufferSize: 1 }),
       receiver: openTunnelSocketSync({ address: '127.0.0.1', port: 0 }),
     }));
-    return {
-      sender,
-      receiver,
-      release: () => {},
-      close: () => {
-        sender.close();
-        receiver.close();
-      },
-    };
+    return limitedPair(sender, receiver);
   },
 });
 
@@ -62,15 +68,6 @@ tunnelSocketCompliance('DgramTunnelSocket (node:dgram)', {
   // node:dgram has no EAGAIN of its own: its in-flight limit plays the kernel's part.
   openSendLimited: async () => {
     const sender = await openDgramTunnelSocket({ address: '127.0.0.1', port: 0, sendQueueLimit: 4 });
-    const receiver = await openDgramTunnelSocket({ address: '127.0.0.1', port: 0 });
-    return {
-      sender,
-      receiver,
-      release: () => {},
-      close: () => {
-        sender.close();
-        receiver.close();
-      },
-    };
+    return limitedPair(sender, await openDgramTunnelSocket({ address: '127.0.0.1', port: 0 }));
   },
 });
