@@ -8,8 +8,10 @@
         "src/native/fd-handle.cc",
         "src/native/tap.cc",
         "src/native/udp.cc",
-        "src/native/packet-socket.cc",
-        "src/native/netns.cc"
+        "src/native/netns.cc",
+        "src/native/attach.cc",
+        "src/native/packet-ring.cc",
+        "src/native/rtnetlink.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -14,7 +14,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
@@ -24,7 +25,10 @@ const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', impo
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 const UNDERLAY = '198.51.100.1';
 const ETCD_URL = `http://${UNDERLAY}:2379`;
-const CONTROLLER_URL = `http://${UNDERLAY}:7400`;
+const CONTROLLER_URL = `https://${UNDERLAY}:7400`;
+const MAKE_API_CERTS = fileURLToPath(new URL('../../../deploy/api/make-api-certs.sh', import.meta.url));
+/** The API's CA and an operator token file (set up in before()). */
+let apiEnv: string[] = [];
 const DETECT_MS = 1000 * 3;
 const EXTERNAL = '203.0.113.9';
 
@@ -49,10 +53,13 @@ interface Run {
 
 /** `dvs …` inside the underlay namespace, where the controller listens. */
 async function dvs(...args: string[]): Promise<Run> {
-  return run(['ip', 'netns', 'exec', ul, 'env', `DVS_CONTROLLER=${CONTROLLER_URL}`, process.execPath, DVS, ...args], {
-    allowFailure: true,
-    timeoutMs: 20_000,
-  });
+  return run(
+    ['ip', 'netns', 'exec', ul, 'env', `DVS_CONTROLLER=${CONTROLLER_URL}`, ...apiEnv, process.execPath, DVS, ...args],
+    {
+      allowFailure: true,
+      timeoutMs: 20_000,
+    },
+  );
 }
 
 async function dvsJson<T>(...args: string[]): Promise<T> {
@@ -124,10 +131,21 @@ before(async () => {
     20_000,
     100,
   );
+  // The API on the underlay address: HTTPS with an operator token, as deployed.
+  const pki = join(dir, 'api-pki');
+  await run(['bash', MAKE_API_CERTS, pki, UNDERLAY]);
+  await writeFile(join(dir, 'api-tokens'), `e2e operator ${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  const opsToken = (await readFile(join(dir, 'api-tokens'), 'utf8')).split(' ')[2]!.trim();
+  await writeFile(join(dir, 'ops.token'), opsToken, { mode: 0o600 });
+  apiEnv = [`DVS_CACERT=${join(pki, 'api-ca.pem')}`, `DVS_TOKEN_FILE=${join(dir, 'ops.token')}`];
   const controllerLog = join(dir, 'controller.log');
   const controller = lab.spawn(
     ul,
-    [process.execPath, CONTROLLER, '--etcd', ETCD_URL, '--listen', `${UNDERLAY}:7400`, '--id', 'ctl-e2e'],
+    [
+      ...[process.execPath, CONTROLLER, '--etcd', ETCD_URL, '--listen', `${UNDERLAY}:7400`, '--id', 'ctl-e2e'],
+      ...['--tls-cert', join(pki, 'controller-api.pem'), '--tls-key', join(pki, 'controller-api-key.pem')],
+      ...['--api-tokens', join(dir, 'api-tokens')],
+    ],
     controllerLog,
   );
   await waitFor(

@@ -51,7 +51,7 @@ before(async () => {
   etcd = await EtcdServer.start();
   controller = spawn(
     process.execPath,
-    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli'],
+    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli', '--insecure-local'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -222,6 +222,6 @@ test('delete networks; then a stopped controller is "not reachable" (exit 1), ne
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `dvs: controller not reachable at ${controllerUrl} (ECONNREFUSED): is dvs-controller running? set --controller or DVS_CONTROLLER\n`,
+    `dvs: controller not reachable at ${controllerUrl} (ECONNREFUSED): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)\n`,
   );
 });

@@ -17,7 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { Lab, ControllerClient } from '@dvs/lab';
+import { Lab, labControllerClient, type ControllerClient } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
@@ -73,7 +73,7 @@ interface AgentPeerRow {
 
 function controller(): ControllerClient {
   assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
-  return new ControllerClient(lab!.state.controller.socketPath);
+  return labControllerClient(lab!.state);
 }
 
 async function controllerEntry(mac: string): Promise<FdbEntry | undefined> {

@@ -4,7 +4,7 @@
 // keeps reaching it; clearing it through the API re-decides its location.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ControllerClient, migrateVm } from '@dvs/lab';
+import { Lab, labControllerClient, migrateVm, type ControllerClient } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { vmPings } from '../support/lab-vms.js';
 
@@ -30,7 +30,7 @@ interface Entry {
 
 function controller(): ControllerClient {
   assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
-  return new ControllerClient(lab!.state.controller.socketPath);
+  return labControllerClient(lab!.state);
 }
 
 async function entryOf(mac: string): Promise<Entry | undefined> {

@@ -18,7 +18,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContinuousPing, Lab, ControllerClient, migrateVm, pingLoss, underlayNamespace } from '@dvs/lab';
+import { readFileSync } from 'node:fs';
+import {
+  ContinuousPing,
+  Lab,
+  ControllerClient,
+  labControllerClient,
+  migrateVm,
+  pingLoss,
+  underlayNamespace,
+} from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { waitFor } from '@dvs/test-support';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
@@ -48,7 +57,7 @@ before(async () => {
   const firstSocket = lab.state.controller!.socketPath!;
   replicas.push({
     id: `lab-${lab.id}`,
-    client: new ControllerClient(firstSocket),
+    client: labControllerClient(lab.state),
     url: lab.state.controller!.url,
     socketPath: firstSocket,
     pid: first.pid,
@@ -56,6 +65,7 @@ before(async () => {
 
   const dir = await extra.tempDir();
   const socketPath = join(dir, 'standby.sock');
+  const api = lab.state.controller!.api!;
   const id = `standby-${lab.id}`;
   const child = extra.spawn(
     underlayNamespace(lab.id),
@@ -68,15 +78,24 @@ before(async () => {
       socketPath,
       '--id',
       id,
+      // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
+      ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
     ],
     join(dir, 'standby.log'),
   );
-  const client = new ControllerClient(socketPath);
+  const client = new ControllerClient(lab.state.controller!.url, {
+    socketPath,
+    ca: readFileSync(api.ca),
+    token: readFileSync(api.adminTokenFile, 'utf8').trim(),
+  });
   await waitFor(
     'second controller healthy',
     async () => {
       if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
-      return client.healthy();
+      return client.health(1000).then(
+        (h) => h.status === 'ok',
+        () => false,
+      );
     },
     20_000,
     100,
@@ -112,7 +131,7 @@ async function leaderIdSeenBy(r: Replica): Promise<string | null> {
 }
 
 async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry | undefined> {
-  return (await r.client.fdb(vni, mac)).find((e) => e.mac === mac) as FdbEntry | undefined;
+  return (await r.client.fdb({ vni, mac })).find((e) => e.mac === mac) as FdbEntry | undefined;
 }
 
 test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {
@@ -155,8 +174,9 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   t.diagnostic(`10 ms ping through the failover: ${lost} of ${sent} lost`);
   assert.ok(sent >= 100, `the ping ran through the failover (${sent} sent)`);
   assert.ok(lost <= sent * 0.01, `at most 1 % lost through the failover: ${lost} of ${sent}`);
-  // The lab's own views (migration observers) follow the surviving replica.
-  l.state.controller = { url: standby.url, socketPath: standby.socketPath };
+  // The lab's own views (migration observers) follow the surviving replica: same URL and
+  // credentials (the standby serves the lab's certificate and tokens), its socket.
+  l.state.controller = { ...l.state.controller!, socketPath: standby.socketPath };
   await l.save();
   await waitVmPing(lab!, a, b, 'after the failover');
 

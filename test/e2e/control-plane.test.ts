@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { Lab, ContinuousPing, ControllerClient, pingLoss, underlayNamespace } from '@dvs/lab';
+import { Lab, ContinuousPing, labControllerClient, pingLoss, type ControllerClient, underlayNamespace } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { vmPings, waitPidExit } from '../support/lab-vms.js';
 
@@ -49,9 +49,8 @@ after(async () => {
 });
 
 function controller(): ControllerClient {
-  const socket = lab!.state.controller?.socketPath;
-  assert.ok(socket, 'the lab has a controller');
-  return new ControllerClient(socket);
+  assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
+  return labControllerClient(lab!.state);
 }
 
 interface FdbView {

@@ -41,6 +41,9 @@ OPTIONS
     --log-format FORMAT      json (default) or logfmt; logs go to stderr
     --aging SECONDS          FDB aging, default 300
     --fdb-limit N            learned FDB entries per VNI, default 8192
+    --check                  validate the configuration (file and flags), say
+                             whether the native addon loads, and exit: 0 valid,
+                             2 invalid; nothing is started
     -h, --help               this page
     -V, --version            print the version
 

@@ -50,6 +50,7 @@ before(async () => {
     id: 'ctl',
     etcd: { endpoints: [etcd.endpoint] },
     listen: '127.0.0.1:0',
+    api: { insecureLocal: true },
     electionTtlSeconds: 2,
   });
   await waitFor('controller leader', () => controller.isLeader);

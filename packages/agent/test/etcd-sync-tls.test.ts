@@ -50,6 +50,7 @@ test('agent and controller talk to etcd over TLS with client certificates', asyn
       keyFile: file('controller-key.pem'),
     },
     listen: '127.0.0.1:0',
+    api: { insecureLocal: true },
     electionTtlSeconds: 2,
   });
   const surface = new FakeSurface();

@@ -60,6 +60,7 @@ before(async () => {
     id: 'ctl',
     etcd: { endpoints: [etcd.endpoint] },
     listen: '127.0.0.1:0',
+    api: { insecureLocal: true },
     electionTtlSeconds: 2,
   });
   await waitFor('leader', () => (controller.isLeader ? true : undefined));

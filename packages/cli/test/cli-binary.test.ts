@@ -64,7 +64,7 @@ test('the binary: usage error → 2, unreachable controller → 1, problems → 
   assert.match(unknown.stderr, /^dvs: unknown command 'frobnicate'/);
   assert.match(
     unreachable.stderr,
-    /^dvs: controller not reachable at .*: is dvs-controller running\? set --controller or DVS_CONTROLLER\n$/,
+    /^dvs: controller not reachable at .*: is dvs-controller running\? set --controller, DVS_CONTROLLER or a context \(dvs config\)\n$/,
   );
   for (const r of [badMac, unknown, unreachable]) assert.equal(hasStackTrace(r.stderr), false);
   assert.match(status.stdout, /PROBLEMS \(2\)/);

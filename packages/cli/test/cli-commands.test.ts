@@ -92,7 +92,7 @@ test('controller unreachable: exit 1 and a message that says what to do', async 
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `dvs: controller not reachable at http://127.0.0.1:${port} (ECONNREFUSED): is dvs-controller running? set --controller or DVS_CONTROLLER\n`,
+      `dvs: controller not reachable at http://127.0.0.1:${port} (ECONNREFUSED): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)\n`,
     );
   }
   const flag = await runDvs(['hosts', '--controller', `http://127.0.0.1:${port}`]);

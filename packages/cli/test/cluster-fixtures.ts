@@ -1,16 +1,10 @@
 // Canned controller answers shaped as docs/api.md describes them.
 import type { TunnelStatusRecord } from '@dvs/wire';
-import type {
-  ClusterStatus,
-  FdbEntryView,
-  FloodListView,
-  HostView,
-  NetworkView,
-} from '../src/clients/controller-api.js';
+import type { StatusView, FdbEntryView, FloodListView, HostView, NetworkView } from '@dvs/wire';
 
 export const NOW = 1_700_000_100_000;
 
-export const statusWithProblems: ClusterStatus = {
+export const statusWithProblems: StatusView = {
   controller: { id: 'ctl-1', leader: true, leaderId: 'ctl-1', etcd: 'up' },
   hosts: { up: 2, down: 1 },
   networks: 1,
@@ -22,7 +16,7 @@ export const statusWithProblems: ClusterStatus = {
   ],
 };
 
-export const statusOk: ClusterStatus = { ...statusWithProblems, hosts: { up: 2, down: 0 }, problems: [] };
+export const statusOk: StatusView = { ...statusWithProblems, hosts: { up: 2, down: 0 }, problems: [] };
 
 export const blue: NetworkView = {
   vni: 100,
@@ -37,7 +31,7 @@ export const blue: NetworkView = {
   updatedAt: NOW - 60_000,
 };
 
-function host(name: string, address: string, state = 'up', ports: HostView['ports'] = []): HostView {
+function host(name: string, address: string, state: HostView['state'] = 'up', ports: HostView['ports'] = []): HostView {
   return {
     host: name,
     state,

@@ -144,6 +144,7 @@ async function main(): Promise<void> {
       id: 'bench',
       etcd: { endpoints: [etcd.endpoint] },
       listen: '127.0.0.1:0',
+      api: { insecureLocal: true },
       electionTtlSeconds: 5,
       dampening: { maxMoves: 1_000_000, windowMs: 180_000 },
     });

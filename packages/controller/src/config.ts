@@ -1,11 +1,15 @@
 /**
  * dvs-controller command line → ControllerOptions. Every mistake is one
  * ControllerError naming the flag and the fix; nothing starts on bad input.
- * Environment fallbacks: DVS_ETCD_ENDPOINTS, DVS_ETCD_PASSWORD.
+ * Environment fallbacks: DVS_ETCD_ENDPOINTS, DVS_ETCD_PASSWORD. The API's
+ * TLS and authentication rules are checked when the controller starts
+ * (api/trust/api-trust.ts), where the files are read.
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ControllerError, type ControllerOptions } from './controller.js';
+import { DEFAULT_CONTROLLER_PORT } from '@dvs/wire';
+import { DEFAULT_AUDIT_CAPACITY } from './api/audit-log.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
 export const USAGE = `usage: dvs-controller [options]
@@ -18,12 +22,22 @@ export const USAGE = `usage: dvs-controller [options]
   --etcd-password PASS
   --prefix PREFIX        key prefix (default /dvs/v1/)
   --listen ADDR          HTTP API: host:port or a unix socket path (default 127.0.0.1:7400)
+  --tls-cert FILE        API server certificate (PEM): serve HTTPS
+  --tls-key FILE         its private key (PEM)
+  --tls-client-ca FILE   accept client certificates signed by this CA (PEM); needs --api-cert-roles
+  --api-cert-roles FILE  certificate identity → role, one "<CN=name | DNS:name | …> <role>" per line
+  --api-tokens FILE      bearer tokens, one "<name> <role> <token or sha256:hex>" per line
+  --api-hostname NAME    a DNS name the API answers to besides its certificate's (repeatable)
+  --insecure-local       plain HTTP, and every caller admin unless tokens are set; refused unless
+                         --listen is on loopback (127.0.0.0/8, ::1) or a unix socket
+  --audit-history N      API audit records kept in etcd (default 1000)
   --id NAME              replica id shown as leader (default <hostname>-<pid>)
   --election-ttl SECS    leader lease TTL: how long a dead leader holds the role (default 10)
   --dampen-moves N       moves allowed per window before a MAC is duplicate (default 5)
   --dampen-window SECS   dampening window (default 180)
   --log-level LEVEL      debug, info, warn, error (default info)
   -h, --help             this text
+  -V, --version          print the version
 `;
 
 export interface ParsedConfig {
@@ -42,7 +56,7 @@ function positiveInt(value: string | undefined, flag: string, fallback: number, 
 
 /** Returns null when --help was asked. */
 export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedConfig | null {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -57,6 +71,14 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
         'etcd-password': { type: 'string' },
         prefix: { type: 'string' },
         listen: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-client-ca': { type: 'string' },
+        'api-cert-roles': { type: 'string' },
+        'api-tokens': { type: 'string' },
+        'api-hostname': { type: 'string', multiple: true },
+        'insecure-local': { type: 'boolean' },
+        'audit-history': { type: 'string' },
         id: { type: 'string' },
         'election-ttl': { type: 'string' },
         'dampen-moves': { type: 'string' },
@@ -111,7 +133,17 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
     options: {
       id,
       prefix,
-      listen: str('listen') ?? '127.0.0.1:7400',
+      listen: str('listen') ?? `127.0.0.1:${DEFAULT_CONTROLLER_PORT}`,
+      api: {
+        ...(str('tls-cert') !== undefined ? { tlsCertFile: str('tls-cert') } : {}),
+        ...(str('tls-key') !== undefined ? { tlsKeyFile: str('tls-key') } : {}),
+        ...(str('tls-client-ca') !== undefined ? { clientCaFile: str('tls-client-ca') } : {}),
+        ...(str('api-cert-roles') !== undefined ? { certRolesFile: str('api-cert-roles') } : {}),
+        ...(str('api-tokens') !== undefined ? { tokensFile: str('api-tokens') } : {}),
+        ...(values['api-hostname'] !== undefined ? { hostnames: values['api-hostname'] as string[] } : {}),
+        insecureLocal: values['insecure-local'] === true,
+      },
+      auditCapacity: positiveInt(str('audit-history'), 'audit-history', DEFAULT_AUDIT_CAPACITY),
       electionTtlSeconds: positiveInt(str('election-ttl'), 'election-ttl', 10, 2),
       dampening: {
         maxMoves: positiveInt(str('dampen-moves'), 'dampen-moves', 5),

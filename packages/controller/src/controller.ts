@@ -10,7 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { KeyLayout, DEFAULT_KEY_PREFIX } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
+import { AuditLog, DEFAULT_AUDIT_CAPACITY } from './api/audit-log.js';
 import { createApiServer } from './api/http-server.js';
+import { resolveApiTrust, type ApiTrust, type ApiTrustOptions } from './api/trust/api-trust.js';
+import { ControllerError } from './controller-error.js';
 import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import { Leadership } from './leader/leadership.js';
 import { Reconciler } from './leader/reconciler.js';
@@ -30,6 +33,13 @@ export interface ControllerOptions {
   /** Election lease TTL in seconds (default 10). */
   electionTtlSeconds?: number;
   dampening?: DampeningOptions;
+  /**
+   * How the API authenticates (docs/security.md): TLS, tokens, client
+   * certificates, or `insecureLocal` (plain HTTP, loopback only).
+   */
+  api: ApiTrustOptions;
+  /** Audit records kept in etcd (default 1000). */
+  auditCapacity?: number;
   log?: Logger;
   signal?: AbortSignal;
 }
@@ -41,16 +51,7 @@ export interface ControllerEvents {
   'etcd:up': [];
 }
 
-export class ControllerError extends Error {
-  override readonly name = 'ControllerError';
-  constructor(
-    readonly code: 'DVS_CONFIG_INVALID' | 'DVS_LISTEN_FAILED',
-    message: string,
-    readonly field: string | null = null,
-  ) {
-    super(message);
-  }
-}
+export { ControllerError };
 
 function listenOn(server: Server, listen: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -92,9 +93,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
   private readonly reconciler: Reconciler;
   private readonly server: Server;
   private readonly log: Logger;
+  readonly audit: AuditLog;
   private stopped = false;
 
-  private constructor(private readonly options: ControllerOptions) {
+  private constructor(
+    private readonly options: ControllerOptions,
+    private readonly trust: ApiTrust,
+  ) {
     super();
     this.log = options.log ?? silentLogger;
     this.keys = new KeyLayout(options.prefix ?? DEFAULT_KEY_PREFIX);
@@ -111,12 +116,22 @@ export class Controller extends EventEmitter<ControllerEvents> {
       dampening: options.dampening ?? DEFAULT_DAMPENING,
       etcdUp: () => this.watch.live,
     });
+    this.audit = new AuditLog(
+      this.client,
+      this.keys,
+      options.id,
+      this.log,
+      options.auditCapacity ?? DEFAULT_AUDIT_CAPACITY,
+    );
+    this.metrics.audit = this.audit.counters;
     this.server = createApiServer({
       client: this.client,
       keys: this.keys,
       view: this.view,
       metrics: this.metrics,
       log: this.log,
+      trust,
+      audit: this.audit,
       state: { id: options.id, isLeader: () => this.leadership.isLeader, etcdUp: () => this.watch.live },
     });
 
@@ -158,7 +173,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
   }
 
   static async start(options: ControllerOptions): Promise<Controller> {
-    const controller = new Controller(options);
+    const trust = await resolveApiTrust(options.api, options.listen);
+    const controller = new Controller(options, trust);
     if (options.listen.startsWith('/')) await rm(options.listen, { force: true });
     await listenOn(controller.server, options.listen, options.signal);
     controller.watch.start();
@@ -169,6 +185,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       id: options.id,
       listen: controller.address,
       prefix: controller.keys.prefix,
+      api: trust.summary,
     });
     return controller;
   }
@@ -185,13 +202,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
     return this.watch.live;
   }
 
-  /** `http://host:port` for TCP, the socket path for a unix socket. */
+  /** `http(s)://host:port` for TCP, the socket path for a unix socket. */
   get address(): string {
     const a = this.server.address();
     if (typeof a === 'string') return a;
     const info = a as AddressInfo;
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-    return `http://${host}:${info.port}`;
+    return `${this.trust.tls ? 'https' : 'http'}://${host}:${info.port}`;
   }
 
   /** One leader round now (tests/benchmarks): resolves when its writes are done. */

@@ -1,6 +1,7 @@
 /**
  * Controller counters, rendered with the view's gauges as Prometheus text.
  */
+import type { AuditCounters } from './api/audit-log.js';
 import type { ClusterView } from './view/cluster-view.js';
 
 export class ControllerMetrics {
@@ -10,6 +11,8 @@ export class ControllerMetrics {
   reconcileWrites = 0;
   writeConflicts = 0;
   private readonly http = new Map<string, number>();
+  /** The audit log's counters, once the API has one. */
+  audit: AuditCounters | null = null;
 
   countHttp(route: string, status: number): void {
     const key = `${route}\u0000${status}`;
@@ -68,6 +71,15 @@ export class ControllerMetrics {
         return [`{route="${route}",status="${status}"}`, n];
       }),
     );
+    if (this.audit !== null) {
+      metric('dvs_controller_audit_records_total', 'counter', 'API writes recorded in the audit log.', [
+        ['{stored="true"}', this.audit.stored],
+        ['{stored="false"}', this.audit.notStored],
+      ]);
+      metric('dvs_controller_audit_store_failures_total', 'counter', 'Audit records etcd did not take.', [
+        ['', this.audit.failed],
+      ]);
+    }
     return lines.join('\n') + '\n';
   }
 }

@@ -21,7 +21,7 @@ import { runCommand } from './command-runner.js';
 import { clientCert, etcdctlTlsEnv, etcdTlsFlags, makeLabPki } from './etcd-tls.js';
 import { isBuilt, programs } from './programs.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
-import { ControllerClient } from './controller-client.js';
+import { controllerApiFlags, labControllerClient, makeLabApiCredentials } from './api-credentials.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -138,6 +138,8 @@ export async function startControlPlane(
   }
   const controllerTls = pki ? clientCert(pki, 'controller') : null;
 
+  const api = await makeLabApiCredentials(join(dir, 'api-pki'));
+  progress('controller API: HTTPS with bearer tokens (deploy/api/make-api-certs.sh), every write audited');
   const socketPath = join(dir, 'controller.sock');
   await recorder.spawn({
     role: 'forwarder',
@@ -171,6 +173,7 @@ export async function startControlPlane(
       `${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`,
       '--id',
       `lab-${id}`,
+      ...controllerApiFlags(api),
       // With TLS the certificate's CN (controller) is the etcd user; otherwise a password login.
       ...(controllerTls
         ? ['--etcd-ca', pki!.ca, '--etcd-cert', controllerTls.cert, '--etcd-key', controllerTls.key]
@@ -182,11 +185,17 @@ export async function startControlPlane(
     // The password goes through the environment, never argv (visible in ps).
     ...(credentials && !controllerTls ? { env: { ...process.env, DVS_ETCD_PASSWORD: credentials.controller } } : {}),
   });
-  const url = `http://${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`;
-  await recorder.update((s) => (s.controller = { url, socketPath }));
-  const client = new ControllerClient(socketPath);
+  const url = `https://${UNDERLAY_CONTROL_ADDRESS}:${CONTROLLER_PORT}`;
+  await recorder.update((s) => (s.controller = { url, socketPath, api }));
+  const client = labControllerClient(recorder.state);
   for (let i = 0; ; i++) {
-    if (await client.healthy()) return;
+    if (
+      await client.health(1000).then(
+        (h) => h.status === 'ok',
+        () => false,
+      )
+    )
+      return;
     for (const p of [etcd, controller]) {
       if (!(await isRecordedProcessAlive(p))) {
         throw new LabError(
@@ -204,7 +213,7 @@ export async function startControlPlane(
 export async function registerLabNetworks(recorder: LabRecorder, progress: (s: string) => void): Promise<void> {
   const c = recorder.state.controller;
   if (!c?.socketPath) return;
-  const client = new ControllerClient(c.socketPath);
+  const client = labControllerClient(recorder.state);
   const kernelVteps = recorder.state.hosts.filter((h) => h.kind === 'kernel').map((h) => h.underlayAddress);
   for (const n of recorder.state.networks) {
     progress(

@@ -10,6 +10,7 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Encap } from '@dvs/wire';
+import type { LabApiCredentials } from './api-credentials.js';
 
 export const LAB_STATE_VERSION = 1;
 
@@ -85,7 +86,7 @@ export interface LabState {
   hosts: HostState[];
   vms: VmState[];
   /** Controller API, reachable from the lab process through a unix socket forwarder. */
-  controller?: { url: string; socketPath?: string };
+  controller?: { url: string; socketPath?: string; api?: LabApiCredentials };
   etcd?: {
     endpoints: string[];
     dataDir: string;

@@ -7,7 +7,7 @@
 import type { Lab } from './lab.js';
 import type { HostState } from './lab-state.js';
 import { kernelFdb } from './kernel-host.js';
-import { ControllerClient } from './controller-client.js';
+import { labControllerClient } from './api-credentials.js';
 
 /** A host name, or 'absent' when the observer has no entry for the MAC. */
 export type MacLocation = string;
@@ -82,12 +82,12 @@ export function controllerObserver(lab: Lab, vni: number, mac: string): MacObser
   const socketPath = lab.state.controller?.socketPath;
   // Without agents feeding etcd the controller's table says nothing about this MAC.
   if (!socketPath || !lab.state.agentsUseEtcd) return null;
-  const client = new ControllerClient(socketPath);
+  const client = labControllerClient(lab.state);
   return {
     name: 'controller',
     kind: 'controller',
     locate: async () => {
-      const entry = (await client.fdb(vni, mac)).find((e) => e.mac.toLowerCase() === mac);
+      const entry = (await client.fdb({ vni, mac })).find((e) => e.mac.toLowerCase() === mac);
       if (!entry) return ABSENT;
       return entry.host ?? hostOfAddress(lab, entry.vtep.address);
     },

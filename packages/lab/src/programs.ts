@@ -50,6 +50,8 @@ export const programs = {
   rbacScript: join(REPO_ROOT, 'deploy/etcd/dvs-rbac.sh'),
   /** CA and certificates for etcd, controller and agents. */
   certScript: join(REPO_ROOT, 'deploy/etcd/make-certs.sh'),
+  /** CA and certificates for the controller's HTTP API. */
+  apiCertScript: join(REPO_ROOT, 'deploy/api/make-api-certs.sh'),
 };
 
 /** Whether a program's package is built (its declared file exists). */

@@ -34,3 +34,6 @@ export function vxlanPacket(i: number, length: number): Buffer {
   innerFrame(i, length).copy(p, VXLAN_HEADER_LENGTH);
   return p;
 }
+
+/** Where the latency probe frames carry their send time (a big-endian u64 of nanoseconds). */
+export const LATENCY_STAMP_OFFSET = 14;

@@ -10,7 +10,12 @@
  *  DVS_NAME_INVALID    empty, '.', '..', or containing '/', ':' or whitespace
  *  DVS_ADDRESS_IN_USE  bind(): EADDRINUSE
  *  DVS_ADDRESS_UNAVAILABLE bind(): EADDRNOTAVAIL (the address is not on this host)
- *  DVS_DEVICE_GONE     the TAP was deleted under us (EBADFD on read/write): close() it
+ *  DVS_DEVICE_GONE     the device was deleted under us (a TAP: EBADFD on read/write;
+ *                      an attached device: its ifindex was unregistered): close() it
+ *  DVS_NO_DEVICE       no network device of that name in this network namespace
+ *                      (attach; a device in another namespace does not exist here)
+ *  DVS_DEVICE_UNSUITABLE the device cannot be a port: the loopback, or not Ethernet
+ *                      (a TUN, an IP tunnel)
  *  DVS_CLOSED          the device or socket was used after close()
  *  DVS_NATIVE_UNAVAILABLE the native addon is not built (run the bootstrap)
  *  DVS_IO              any other system error; `errno` carries the symbol (e.g. 'EIO')
@@ -26,6 +31,8 @@ export type NetdevErrorCode =
   | 'DVS_ADDRESS_IN_USE'
   | 'DVS_ADDRESS_UNAVAILABLE'
   | 'DVS_DEVICE_GONE'
+  | 'DVS_NO_DEVICE'
+  | 'DVS_DEVICE_UNSUITABLE'
   | 'DVS_CLOSED'
   | 'DVS_NATIVE_UNAVAILABLE'
   | 'DVS_IO';

@@ -15,6 +15,7 @@ export class FdWatcher {
   private readonly handle: FdHandle;
   private readable: (() => void) | null = null;
   private writable: (() => void) | null = null;
+  private error: (() => void) | null = null;
   private mask = 0;
 
   constructor(fd: number) {
@@ -35,6 +36,27 @@ export class FdWatcher {
     this.update();
   }
 
+  /**
+   * Runs first when the fd reports an error condition (POLLERR: a socket's
+   * pending error, e.g. its device went down). libuv stops watching such an
+   * fd; the handler clears the condition and calls rearm() to resume.
+   * Without one, the error reaches the readable handler only (a deleted
+   * TAP's read() then throws), and the watch stays stopped.
+   */
+  onError(handler: (() => void) | null): void {
+    this.error = handler;
+  }
+
+  /** Watches again what was watched before libuv stopped on an error. */
+  rearm(): void {
+    if (this.mask !== 0) this.handle.watch(this.mask);
+  }
+
+  /** Runs the readable handler now, if one is set (news from elsewhere that the next read() will report). */
+  notifyReadable(): void {
+    this.readable?.();
+  }
+
   ref(): void {
     this.handle.ref();
   }
@@ -46,6 +68,7 @@ export class FdWatcher {
   close(): void {
     this.readable = null;
     this.writable = null;
+    this.error = null;
     this.handle.close();
   }
 
@@ -57,6 +80,7 @@ export class FdWatcher {
   }
 
   private dispatch(events: number, status: number): void {
+    if (status < 0 && this.error !== null) this.error();
     // An error status (the fd went bad, e.g. the TAP was deleted) is reported
     // as readable: the next read() surfaces the error as a NetdevError.
     if (this.writable !== null && (events & WRITABLE || status < 0)) {

@@ -19,6 +19,35 @@ export interface FdHandle {
   close(): void;
 }
 
+/** A link as the addon reports it (src/native/rtnetlink.cc); LinkInfo is made from it. */
+export interface NativeLinkRecord {
+  ifindex: number;
+  name: string;
+  mtu: number;
+  /** IFF_* flags. */
+  flags: number;
+  /** ARPHRD_* type. */
+  type: number;
+  /** IF_OPER_* (RFC 2863). */
+  operState: number;
+  /** IFLA_INFO_KIND, '' when the driver has none. */
+  kind: string;
+  /** For kind 'tun': 1 TUN, 2 TAP; else 0. */
+  tunType: number;
+  master: number;
+  parent: number;
+  mac: string;
+  deleted: boolean;
+  /** linkMonitorRead only: part of the dump asked for, not a notification. */
+  dumped?: boolean;
+}
+
+/** The TPACKET_V2/V3 receive ring of an attached device (src/native/packet-ring.cc). */
+export interface PacketRingHandle {
+  recv(...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
+  close(): void;
+}
+
 type BatchArgs = [buffer: Buffer, slotSize: number, capacity: number, offsets: Uint32Array, lengths: Uint32Array];
 type AddressArgs = [family: Uint8Array, ipv4: Uint32Array, ipv6: Buffer, port: Uint16Array];
 
@@ -53,9 +82,32 @@ export interface NativeBinding {
       gso?: Float64Array,
     ]
   ): number;
-  packetOpen(ifname: string): number;
-  packetRecv(fd: number, ...args: [...BatchArgs, headroom: number]): number;
-  packetSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number]): number;
+  PacketRing: new (
+    fd: number,
+    version: 2 | 3,
+    blockSize: number,
+    blockCount: number,
+    frameSize: number,
+  ) => PacketRingHandle;
+  attachOpen(options: {
+    ifindex: number;
+    ringVersion: number;
+    ringBlockSize: number;
+    ringBlockCount: number;
+    ringFrameSize: number;
+    qdiscBypass: boolean;
+    promiscuous: boolean;
+    receiveBufferBytes: number;
+    up: boolean;
+  }): number;
+  attachRecv(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
+  attachSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+  attachStatus(fd: number): { error: string; ifindex: number };
+  attachMtu(fd: number, ifindex: number): number;
+  attachKernelStats(fd: number): { packets: number; drops: number };
+  linkQuery(name: string): NativeLinkRecord[];
+  linkMonitorOpen(bufferBytes: number): number;
+  linkMonitorRead(fd: number, dump: boolean): { links: NativeLinkRecord[]; overflow: boolean };
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
 }

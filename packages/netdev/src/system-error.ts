@@ -24,6 +24,8 @@ function codeFor(syscall: string, errno: string): NetdevErrorCode {
   // (a veth, a bridge, a TUN); the name itself was validated before.
   if (syscall === 'TUNSETIFF' && errno === 'EINVAL') return 'DVS_NAME_IN_USE';
   if (errno === 'EBADFD') return 'DVS_DEVICE_GONE';
+  // bind(AF_PACKET) to an ifindex that has just gone away.
+  if (syscall === 'bind(AF_PACKET)' && (errno === 'ENODEV' || errno === 'ENXIO')) return 'DVS_NO_DEVICE';
   if (errno === 'EADDRINUSE') return 'DVS_ADDRESS_IN_USE';
   if (errno === 'EADDRNOTAVAIL') return 'DVS_ADDRESS_UNAVAILABLE';
   return 'DVS_IO';
@@ -43,6 +45,8 @@ function hint(code: NetdevErrorCode): string {
       return 'interface names are at most 15 bytes';
     case 'DVS_DEVICE_GONE':
       return 'the device was deleted';
+    case 'DVS_NO_DEVICE':
+      return 'no such device in this network namespace';
     case 'DVS_ADDRESS_IN_USE':
       return 'the address and port are already bound';
     case 'DVS_ADDRESS_UNAVAILABLE':

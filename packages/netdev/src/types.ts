@@ -6,7 +6,9 @@ import type { PacketBatch } from './packet-batch.js';
  * Contracts:
  *  - read(batch, headroom): reads up to batch.capacity frames without blocking.
  *    Frame i lands at slot i, offset `headroom`; sets offsets[i] = headroom and
- *    lengths[i]. Returns how many frames were read (0 when none is pending;
+ *    lengths[i]. (One exception: a device that puts back an 802.1Q tag the
+ *    kernel had stripped, the AttachedDevice, starts that frame 4 bytes
+ *    earlier; so readers use offsets[i].) Returns how many frames were read (0 when none is pending;
  *    EAGAIN is never an error). A frame larger than slotSize - headroom is
  *    truncated by the kernel; such a frame is counted and dropped by the device
  *    (it is not returned).
@@ -71,8 +73,60 @@ export interface FrameDeviceStats {
   writeDropsInvalid: number;
   /** Frames written while the link was administratively down: consumed and dropped (a down port drops). */
   writeDropsLinkDown: number;
-  /** Fakes only: frames dropped because the receive queue was full. */
+  /**
+   * Frames dropped before read() because the receive queue was full: the
+   * fakes' bounded queue; an attached device's socket queue or ring (the
+   * kernel's PACKET_STATISTICS). A TAP keeps none (the kernel counts them
+   * as the TAP's tx_dropped).
+   */
   rxQueueDrops: number;
+}
+
+/**
+ * How an attached device batches its reads (writes are always sendmmsg):
+ * 'mmsg' recvmmsg; 'tpacket-v2' a ring of fixed-size frames; 'tpacket-v3' a
+ * ring of blocks (PACKET_RX_RING, mapped into our memory).
+ */
+export type AttachBatching = 'mmsg' | 'tpacket-v2' | 'tpacket-v3';
+
+export interface AttachedDeviceStats extends FrameDeviceStats {
+  /** Frames the device's qdisc or driver refused (ENOBUFS): consumed, not sent. */
+  writeDropsQueueFull: number;
+  /** 802.1Q/802.1ad tags put back into received frames (the kernel had moved them into metadata). */
+  vlanTagsRestored: number;
+}
+
+/**
+ * A FrameDevice attached to an existing network device (AF_PACKET): a TAP
+ * that QEMU holds, a veth end, a macvlan, a NIC. The port kind `attach`.
+ * Implemented by AttachedDevice (attached-device.ts, where its contracts
+ * are) and by FakeAttachedDevice in @dvs/netdev/testing.
+ */
+export interface AttachedFrameDevice extends FrameDevice {
+  readonly ifindex: number;
+  /** LinkInfo.kind of the device at attach time: 'tap', 'veth', 'macvlan', 'physical', … */
+  readonly kind: string;
+  /** The device was deleted (or moved to another namespace) under us: reads throw DVS_DEVICE_GONE, writes are dropped. */
+  readonly gone: boolean;
+  readonly stats: AttachedDeviceStats;
+}
+
+export interface OpenAttachedOptions {
+  /** The device's name in this thread's network namespace. */
+  name: string;
+  /** Default DEFAULT_ATTACH_BATCHING. */
+  batching?: AttachBatching;
+  /** Writes skip the device's qdisc (PACKET_QDISC_BYPASS). Default DEFAULT_QDISC_BYPASS. */
+  qdiscBypass?: boolean;
+  /** Receive frames for any MAC (PACKET_MR_PROMISC membership). Default true, as a bridge port. */
+  promiscuous?: boolean;
+  /** Bring the device administratively up. Default false: its admin state is its owner's. */
+  up?: boolean;
+  /** 'mmsg': the socket's receive buffer in bytes. */
+  receiveBufferBytes?: number;
+  /** 'tpacket-*': the ring's size in bytes. */
+  ringBytes?: number;
+  signal?: AbortSignal;
 }
 
 export interface TunnelSocketStats {

@@ -20,9 +20,12 @@ function runChild(body: string): string {
     const restore = m.enterNetworkNamespace('${ns.name}');
     const tap = m.openTapSync({ name: 'dvn${process.pid}x0' });
     const sock = m.openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
+    const port = m.openAttachedDeviceSync({ name: 'dvn${process.pid}x0' });
+    const monitor = m.openLinkMonitor();
     restore();
     tap.onReadable(() => tap.read(new m.PacketBatch(8, 2048), 0));
     sock.onReadable(() => {});
+    port.onReadable(() => port.read(new m.PacketBatch(8, 2048), 0));
     ${body}
   })`;
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -31,14 +34,19 @@ function runChild(body: string): string {
   }).trim();
 }
 
-test('process.exit() while a TAP and a socket are watched exits at once', () => {
+test('process.exit() while a TAP, a socket, an attached device and a link monitor are watched exits at once', () => {
   assert.equal(runChild(`console.log('bye'); process.exit(0);`), 'bye');
 });
 
 test('closing everything lets the process end by itself', () => {
-  assert.equal(runChild(`setTimeout(() => { tap.close(); sock.close(); console.log('closed'); }, 50);`), 'closed');
+  assert.equal(
+    runChild(
+      `setTimeout(() => { port.close(); monitor.close(); tap.close(); sock.close(); console.log('closed'); }, 50);`,
+    ),
+    'closed',
+  );
 });
 
 test('unref() lets the process end while still watching', () => {
-  assert.equal(runChild(`tap.unref(); sock.unref(); console.log('unref');`), 'unref');
+  assert.equal(runChild(`tap.unref(); sock.unref(); port.unref(); monitor.unref(); console.log('unref');`), 'unref');
 });

@@ -1,4 +1,4 @@
-import { FakeFrameDevice, FakeUdpNetwork, createFakeFramePair } from '../src/testing/index.js';
+import { FakeFrameDevice, FakeLinks, FakeUdpNetwork, createFakeFramePair } from '../src/testing/index.js';
 import { PacketBatch } from '../src/index.js';
 import { frameDeviceCompliance } from './compliance/frame-device.js';
 import { isTestFrame, packetsOf, place } from './compliance/frames.js';
@@ -33,6 +33,19 @@ frameDeviceCompliance('FakeFrameDevice pair (the peer is the wire side)', async 
       device.close();
       peer.close();
     },
+  };
+});
+
+frameDeviceCompliance('FakeAttachedDevice (FakeLinks; the test injects, the device keeps writes)', async () => {
+  const links = new FakeLinks();
+  links.add('vm1');
+  const device = links.open({ name: 'vm1' });
+  return {
+    device,
+    inject: (frame) => device.inject(frame),
+    takeWritten: () => device.takeWritten().filter(isTestFrame),
+    setLinkUp: (up) => links.setUp('vm1', up),
+    dispose: () => device.close(),
   };
 });
 

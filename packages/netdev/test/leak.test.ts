@@ -1,10 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import {
+  PacketBatch,
+  openAttachedDeviceSync,
+  openDgramTunnelSocket,
+  openLinkMonitor,
+  openTapSync,
+  openTunnelSocketSync,
+} from '../src/index.js';
+import type { AttachBatching } from '../src/index.js';
 import { parseIpv4Address } from '@dvs/wire';
-import { PacketBatch, openDgramTunnelSocket, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import { waitFor } from '@dvs/test-support';
 import { LabNamespace } from '../src/testing/index.js';
 
@@ -23,6 +31,8 @@ function rssAfterGc(): number {
   gc();
   return process.memoryUsage().rss;
 }
+
+const BATCHINGS: AttachBatching[] = ['mmsg', 'tpacket-v2', 'tpacket-v3'];
 
 let ns: LabNamespace;
 before(() => {
@@ -64,6 +74,50 @@ test('200 TAPs created and destroyed leak no fd, no memory and no device', async
     tap.close();
   });
   assert.doesNotMatch(ns.ip('link', 'show'), /dvn\d+n\d+/);
+});
+
+test('1,000 attaches and closes (recvmmsg, TPACKET_V2 and V3 rings in turn) leak no fd, no memory, no mapping', async () => {
+  const name = `dvn${process.pid}x`;
+  ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
+  ns.ip('link', 'set', name, 'up');
+  // A mapped ring shows as "socket:[inode]" in /proc/self/maps.
+  const rings = (): number =>
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .filter((l) => /socket:\[/.test(l)).length;
+  // Each cycle also opens and closes the namespace's link monitor (device-gone-watch.ts).
+  await assertNoLeak('attach', 1000, (i) => {
+    const port = ns.run(() => openAttachedDeviceSync({ name, batching: BATCHINGS[i % 3] }));
+    if (i < 3) assert.equal(rings(), i === 0 ? 0 : 1, 'a ring is mapped while its port is open');
+    port.onReadable(() => {});
+    port.close();
+  });
+  assert.equal(rings(), 0, 'every ring unmapped');
+  assert.match(ns.ip('-d', 'link', 'show', name), /promiscuity 0 /);
+  ns.ip('link', 'del', name);
+});
+
+test('an attached device forgotten without close() is collected: its fd, its ring and the namespace watch go', async () => {
+  const name = `dvn${process.pid}f`;
+  ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
+  const fdsBefore = openFds();
+  (() => {
+    ns.run(() => openAttachedDeviceSync({ name, batching: 'tpacket-v3' }));
+  })();
+  assert.ok(openFds() > fdsBefore, 'the socket and the namespace link monitor are open');
+  for (let i = 0; i < 20 && openFds() > fdsBefore; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(openFds(), fdsBefore);
+  ns.ip('link', 'del', name);
+});
+
+test('500 link monitors leak no fd and no memory', async () => {
+  await assertNoLeak('link monitor', 500, () => {
+    const monitor = ns.run(() => openLinkMonitor());
+    monitor.close();
+  });
 });
 
 test('1,000 native tunnel sockets (IPv4 and IPv6) leak no fd and no memory', async () => {

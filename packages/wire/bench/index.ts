@@ -8,6 +8,8 @@
 // The baseline copies the packet's bytes (header + frame) into another buffer:
 // what encapsulation would cost if it could not work in place.
 //
+// Then the offload rows (offload.ts): segmentation, coalescing, flow hash.
+//
 // Method: a batch of 256 frames in pooled slots with headroom; warm-up rounds
 // discarded, then ROUNDS timed rounds of FRAMES_PER_ROUND frames each with
 // process.hrtime.bigint; the median round is reported. Usage:
@@ -22,6 +24,7 @@ import {
   writeGreUdpHeader,
   writeVxlanHeader,
 } from '../src/frames/index.js';
+import { printOffloadResults, runOffloadBench } from './offload.js';
 
 const BATCH = 256;
 const HEADROOM = 64;
@@ -164,8 +167,9 @@ function main(): void {
   const { rounds, json } = parseArgs(process.argv.slice(2));
   const results: Result[] = [];
   for (const codec of CODECS) for (const size of FRAME_SIZES) results.push(measure(codec, size, rounds));
+  const offload = runOffloadBench(rounds);
   if (json) {
-    console.log(JSON.stringify({ rounds, framesPerRound: FRAMES_PER_ROUND, results }, null, 2));
+    console.log(JSON.stringify({ rounds, framesPerRound: FRAMES_PER_ROUND, results, offload }, null, 2));
     return;
   }
   console.log(
@@ -179,6 +183,7 @@ function main(): void {
       `${r.encap.padEnd(8)} ${`${r.frameBytes} B`.padStart(6)} ${`${r.encapDecapNs.toFixed(1)} ns`.padStart(12)} ${`${r.copyNs.toFixed(1)} ns`.padStart(12)} ${`${r.ratio.toFixed(2)}x`.padStart(6)}`,
     );
   }
+  printOffloadResults(offload, rounds);
   if (sink === Number.MIN_SAFE_INTEGER) console.log('');
 }
 

@@ -6,7 +6,6 @@
 // In CI (process.env.CI set) a missing tshark fails this test; elsewhere it is
 // skipped with the reason. DVS_WIRE_PCAP_OUT=<file> keeps a copy of the pcap.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,11 +34,13 @@ import {
   writeIpv4Header,
   writeNeighborSolicitation,
 } from '../src/frames/index.js';
-
-const TSHARK = process.env.TSHARK ?? 'tshark';
-const tsharkVersion = spawnSync(TSHARK, ['--version'], { encoding: 'utf8' });
-const tsharkMissing = tsharkVersion.status !== 0;
-const skip = tsharkMissing && !process.env.CI ? `${TSHARK} not installed (scripts/bootstrap.sh installs it)` : false;
+import {
+  CHECKSUM_GOOD,
+  type TsharkRow,
+  assertTsharkPresent,
+  runTshark as runTsharkFields,
+  tsharkSkip,
+} from './tshark.js';
 
 const MAC_A = parseMac('02:00:00:00:00:0a')!;
 const MAC_B = parseMac('02:00:00:00:00:0b')!;
@@ -108,31 +109,13 @@ const FIELDS = [
   'icmpv6.nd.ns.target_address',
   'icmpv6.opt.linkaddr',
 ] as const;
-type Field = (typeof FIELDS)[number];
-/** One decoded packet: every occurrence of each field, outermost first. */
-type Row = Record<Field, string[]>;
+type Row = TsharkRow<(typeof FIELDS)[number]>;
 
 function runTshark(pcapPath: string): Row[] {
-  const args = ['-r', pcapPath, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields'];
-  for (const f of FIELDS) args.push('-e', f);
-  args.push('-E', 'separator=\t', '-E', 'aggregator=|', '-E', 'occurrence=a');
-  const r = spawnSync(TSHARK, args, { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, `tshark failed: ${r.stderr}`);
-  return r.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const columns = line.split('\t');
-      const row = {} as Row;
-      FIELDS.forEach((f, i) => (row[f] = columns[i] ? columns[i].split('|') : []));
-      return row;
-    });
+  return runTsharkFields(pcapPath, FIELDS);
 }
 
-// tshark's checksum status values (epan/proto.h PROTO_CHECKSUM_E_*): 1 = good.
-const CHECKSUM_GOOD = '1';
-
-describe('tshark decodes our tunnel packets', { skip }, () => {
+describe('tshark decodes our tunnel packets', { skip: tsharkSkip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dvs-wire-pcap-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -146,10 +129,7 @@ describe('tshark decodes our tunnel packets', { skip }, () => {
   ];
 
   it('has tshark available', () => {
-    assert.ok(
-      !tsharkMissing,
-      `${TSHARK} is required (CI is set): ${tsharkVersion.error?.message ?? tsharkVersion.stderr}`,
-    );
+    assertTsharkPresent();
   });
 
   it('reads the VNI, GRE key and protocol, inner MACs and addresses we wrote', () => {

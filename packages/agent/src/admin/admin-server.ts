@@ -71,23 +71,40 @@ export class AdminServer {
         const line = pending.slice(0, nl).trim();
         pending = pending.slice(nl + 1);
         if (line === '') continue;
-        chain = chain.then(async () => {
-          const request = decodeAdminRequest(line);
-          const response =
-            request === null
-              ? {
-                  id: 0,
-                  ok: false as const,
-                  error: {
-                    code: 'DVS_BAD_REQUEST',
-                    message: 'not a request: expected {"id":n,"command":"noun/verb","args":[…]}',
-                  },
-                }
-              : await this.registry.dispatch(request);
-          if (!socket.destroyed) socket.write(encodeAdminLine(response));
-        });
+        chain = chain.then(() => this.answer(socket, line));
       }
     });
+  }
+
+  /**
+   * Answers one request line. Nothing a command does, and no reply that
+   * cannot be encoded, escapes: the caller gets DVS_INTERNAL and the
+   * connection and the agent go on.
+   */
+  private async answer(socket: Socket, line: string): Promise<void> {
+    const request = decodeAdminRequest(line);
+    let reply: string;
+    try {
+      const response =
+        request === null
+          ? {
+              id: 0,
+              ok: false as const,
+              error: {
+                code: 'DVS_BAD_REQUEST',
+                message: 'not a request: expected {"id":n,"command":"noun/verb","args":[…]}',
+              },
+            }
+          : await this.registry.dispatch(request);
+      reply = encodeAdminLine(response);
+    } catch (err) {
+      reply = encodeAdminLine({
+        id: request?.id ?? 0,
+        ok: false,
+        error: { code: 'DVS_INTERNAL', message: `internal error: ${String((err as Error)?.message ?? err)}` },
+      });
+    }
+    if (!socket.destroyed) socket.write(reply);
   }
 }
 

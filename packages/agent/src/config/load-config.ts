@@ -22,6 +22,7 @@ export const FLAG_OPTIONS = {
   network: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
   port: { type: 'string', multiple: true },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -30,6 +31,8 @@ export interface LoadedConfig {
   config: AgentConfig | null;
   help: boolean;
   version: boolean;
+  /** --check: validate the configuration and exit, start nothing. */
+  check: boolean;
 }
 
 /**
@@ -45,11 +48,11 @@ export async function loadConfig(argv: readonly string[]): Promise<LoadedConfig>
   }
   const flags = parsed.values;
   if (flags.help === true || flags.version === true)
-    return { config: null, help: flags.help === true, version: flags.version === true };
+    return { config: null, help: flags.help === true, version: flags.version === true, check: false };
   let raw: Record<string, unknown> = {};
   if (flags.config !== undefined) raw = await readConfigFile(flags.config);
   overlayFlags(raw, flags);
-  return { config: validateConfig(raw), help: false, version: false };
+  return { config: validateConfig(raw), help: false, version: false, check: flags.check === true };
 }
 
 /** Parses a YAML config text (for tests and the loader). */

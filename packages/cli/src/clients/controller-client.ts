@@ -1,78 +1,169 @@
 /**
- * A small client of the controller HTTP API (docs/api.md) over fetch.
- * Network failures become ControllerUnreachableError (exit 1, says how to
- * point the CLI elsewhere); error bodies become ControllerApiError with the
- * controller's stable code.
+ * The one client of the controller HTTP API (docs/api.md), used by the CLI,
+ * the lab and the tests: node:http/https, so it speaks TLS with a private CA
+ * and client certificates, bearer tokens, and can reach a controller through
+ * a unix socket. Network failures become ControllerUnreachableError (exit 1,
+ * says how to point the CLI elsewhere); error bodies become
+ * ControllerApiError with the controller's stable code.
  */
-import { ControllerApiError, ControllerUnreachableError } from '../cli-errors.js';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type {
+  AuditAnswer,
   ClearedFdbAnswer,
-  ClusterStatus,
+  DeletedFdbAnswer,
+  DeletedNetworkAnswer,
+  ExternalVtepInput,
+  FdbAnswer,
+  FdbEntryAnswer,
   FdbEntryView,
   FdbQuery,
+  FloodAnswer,
   FloodListView,
+  HealthView,
+  HostsAnswer,
   HostView,
+  NetworkAnswer,
   NetworkCreate,
+  NetworksAnswer,
   NetworkUpdate,
   NetworkView,
   StaticFdbCreate,
+  StatusView,
+  TunnelsAnswer,
   TunnelStatusView,
-} from './controller-api.js';
+} from '@dvs/wire';
+import { ControllerApiError, ControllerUnreachableError } from '../cli-errors.js';
 
-export interface ControllerClientOptions {
+/** How the client proves who it is and whom it trusts (PEM contents, not paths). */
+export interface ControllerCredentials {
+  /** CA that signed the controller's certificate (default: the system's CAs). */
+  ca?: string | Buffer;
+  /** Client certificate and key. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Bearer token. */
+  token?: string;
+}
+
+export interface ControllerClientOptions extends ControllerCredentials {
   /** Per-request timeout in ms. Default 5000. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Connect through this unix socket; the URL still gives the scheme, the Host header and the TLS name. */
+  socketPath?: string;
+  /** The lab this controller belongs to (`dvs --lab`): named in errors. */
+  lab?: string;
+}
+
+/** A raw answer: any status, the body parsed as JSON when it is JSON. */
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
 }
 
 function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  if (cause?.code) return cause.code;
-  if ((error as { name?: string })?.name === 'TimeoutError') return 'timed out';
-  return cause?.message ?? (error as Error)?.message ?? String(error);
+  const e = error as { code?: string; name?: string; message?: string; cause?: { name?: string } };
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timed out';
+  if (e?.name === 'AbortError') return 'aborted';
+  if (e?.code !== undefined && TLS_TRUST_ERRORS.has(e.code)) {
+    return `${e.code}: the controller's certificate is not trusted; give the CA that signed it with --cacert`;
+  }
+  return e?.code ?? e?.message ?? String(error);
 }
+
+/** openssl verify errors that mean "this client does not trust that certificate". */
+const TLS_TRUST_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export class ControllerClient {
   readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private readonly signal?: AbortSignal;
+  private readonly url: URL;
+  private readonly options: ControllerClientOptions;
 
   constructor(baseUrl: string, options: ControllerClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.signal = options.signal;
+    this.url = new URL(this.baseUrl);
+    this.options = options;
   }
 
+  /** One request; resolves with any status, rejects only when the controller cannot be reached. */
+  send(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 5000): Promise<HttpAnswer> {
+    const o = this.options;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const signals = [AbortSignal.timeout(timeoutMs), ...(o.signal ? [o.signal] : [])];
+    const headers: Record<string, string> = { accept: 'application/json' };
+    // Every write says it is JSON, bodiless ones too: the API refuses others (415).
+    if (method !== 'GET') headers['content-type'] = 'application/json';
+    if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
+    if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+    const https = this.url.protocol === 'https:';
+    const target: RequestOptions & {
+      ca?: string | Buffer;
+      cert?: string | Buffer;
+      key?: string | Buffer;
+      servername?: string;
+    } = {
+      method,
+      path: this.url.pathname.replace(/\/+$/, '') + path,
+      headers: { ...headers, host: this.url.host },
+      signal: AbortSignal.any(signals),
+      ...(o.socketPath !== undefined
+        ? { socketPath: o.socketPath }
+        : { hostname: this.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.url.port || (https ? 443 : 80) }),
+      ...(https
+        ? {
+            // SNI carries names only (RFC 6066); the certificate is still checked against an IP.
+            ...(isIP(this.url.hostname.replace(/^\[(.*)\]$/, '$1')) === 0 ? { servername: this.url.hostname } : {}),
+            ...(o.ca !== undefined ? { ca: o.ca } : {}),
+            ...(o.cert !== undefined ? { cert: o.cert } : {}),
+            ...(o.key !== undefined ? { key: o.key } : {}),
+          }
+        : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const fail = (error: unknown): void =>
+        reject(new ControllerUnreachableError(this.baseUrl, causeOf(error), o.socketPath, o.lab));
+      const onResponse = (res: IncomingMessage): void => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text === '' ? null : JSON.parse(text);
+          } catch {
+            // not JSON: keep the text (metrics are text)
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      };
+      const req = https ? httpsRequest(target, onResponse) : httpRequest(target, onResponse);
+      req.on('error', fail);
+      req.end(payload);
+    });
+  }
+
+  /** A request whose answer must be 2xx JSON; anything else throws ControllerApiError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const signals = [AbortSignal.timeout(this.timeoutMs)];
-    if (this.signal) signals.push(this.signal);
-    let response: Response;
-    try {
-      response = await fetch(this.baseUrl + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.any(signals),
-      });
-    } catch (error) {
-      throw new ControllerUnreachableError(this.baseUrl, causeOf(error));
-    }
-    const text = await response.text().catch(() => '');
-    let parsed: unknown = null;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    if (!response.ok) {
+    const { status, body: parsed } = await this.send(method, path, body);
+    if (status < 200 || status >= 300) {
       const e = (parsed as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
       if (e && typeof e.code === 'string' && typeof e.message === 'string') {
-        throw new ControllerApiError(e.code, e.message, response.status, typeof e.field === 'string' ? e.field : null);
+        throw new ControllerApiError(e.code, e.message, status, typeof e.field === 'string' ? e.field : null);
       }
       throw new ControllerApiError(
         'DVS_HTTP_ERROR',
-        `controller at ${this.baseUrl} answered ${method} ${path} with HTTP ${response.status}: is that a dvs-controller?`,
-        response.status,
+        `controller at ${this.baseUrl} answered ${method} ${path} with HTTP ${status}: is that a dvs-controller?`,
+        status,
         null,
       );
     }
@@ -80,52 +171,61 @@ export class ControllerClient {
       throw new ControllerApiError(
         'DVS_BAD_RESPONSE',
         `controller at ${this.baseUrl} answered ${method} ${path} with something that is not JSON: is that a dvs-controller?`,
-        response.status,
+        status,
         null,
       );
     }
     return parsed as T;
   }
 
-  status(): Promise<ClusterStatus> {
+  /** `GET /healthz`: the body on 200 and on 503 (unavailable) alike. */
+  async health(timeoutMs?: number): Promise<HealthView> {
+    const { status, body } = await this.send('GET', '/healthz', undefined, timeoutMs);
+    if ((status === 200 || status === 503) && typeof body === 'object' && body !== null) return body as HealthView;
+    throw new ControllerApiError(
+      'DVS_HTTP_ERROR',
+      `controller at ${this.baseUrl}: /healthz answered ${status}`,
+      status,
+      null,
+    );
+  }
+
+  status(): Promise<StatusView> {
     return this.request('GET', '/v1/status');
   }
 
   async hosts(): Promise<HostView[]> {
-    return (await this.request<{ hosts: HostView[] }>('GET', '/v1/hosts')).hosts;
+    return (await this.request<HostsAnswer>('GET', '/v1/hosts')).hosts;
   }
 
   async networks(): Promise<NetworkView[]> {
-    return (await this.request<{ networks: NetworkView[] }>('GET', '/v1/networks')).networks;
+    return (await this.request<NetworksAnswer>('GET', '/v1/networks')).networks;
   }
 
   async network(vni: number): Promise<NetworkView> {
-    return (await this.request<{ network: NetworkView }>('GET', `/v1/networks/${vni}`)).network;
+    return (await this.request<NetworkAnswer>('GET', `/v1/networks/${vni}`)).network;
   }
 
   async createNetwork(body: NetworkCreate): Promise<NetworkView> {
-    return (await this.request<{ network: NetworkView }>('POST', '/v1/networks', body)).network;
+    return (await this.request<NetworkAnswer>('POST', '/v1/networks', body)).network;
   }
 
   async updateNetwork(vni: number, body: NetworkUpdate): Promise<NetworkView> {
-    return (await this.request<{ network: NetworkView }>('PATCH', `/v1/networks/${vni}`, body)).network;
+    return (await this.request<NetworkAnswer>('PATCH', `/v1/networks/${vni}`, body)).network;
   }
 
   async deleteNetwork(vni: number): Promise<{ vni: number }> {
-    return (await this.request<{ deleted: { vni: number } }>('DELETE', `/v1/networks/${vni}`)).deleted;
+    return (await this.request<DeletedNetworkAnswer>('DELETE', `/v1/networks/${vni}`)).deleted;
   }
 
-  async addExternalVtep(
-    vni: number,
-    vtep: { address: string; port?: number; description?: string },
-  ): Promise<NetworkView> {
-    return (await this.request<{ network: NetworkView }>('POST', `/v1/networks/${vni}/external-vteps`, vtep)).network;
+  async addExternalVtep(vni: number, vtep: ExternalVtepInput): Promise<NetworkView> {
+    return (await this.request<NetworkAnswer>('POST', `/v1/networks/${vni}/external-vteps`, vtep)).network;
   }
 
   async removeExternalVtep(vni: number, address: string, port?: number): Promise<NetworkView> {
     const query = port === undefined ? '' : `?port=${port}`;
     const path = `/v1/networks/${vni}/external-vteps/${encodeURIComponent(address)}${query}`;
-    return (await this.request<{ network: NetworkView }>('DELETE', path)).network;
+    return (await this.request<NetworkAnswer>('DELETE', path)).network;
   }
 
   async fdb(query: FdbQuery = {}): Promise<FdbEntryView[]> {
@@ -135,15 +235,15 @@ export class ControllerClient {
     if (query.mac !== undefined) params.set('mac', query.mac);
     if (query.duplicate !== undefined) params.set('duplicate', String(query.duplicate));
     const qs = params.toString();
-    return (await this.request<{ entries: FdbEntryView[] }>('GET', `/v1/fdb${qs ? `?${qs}` : ''}`)).entries;
+    return (await this.request<FdbAnswer>('GET', `/v1/fdb${qs ? `?${qs}` : ''}`)).entries;
   }
 
   async addStaticFdb(body: StaticFdbCreate): Promise<FdbEntryView> {
-    return (await this.request<{ entry: FdbEntryView }>('POST', '/v1/fdb', body)).entry;
+    return (await this.request<FdbEntryAnswer>('POST', '/v1/fdb', body)).entry;
   }
 
   async deleteStaticFdb(vni: number, mac: string): Promise<{ vni: number; mac: string }> {
-    return (await this.request<{ deleted: { vni: number; mac: string } }>('DELETE', `/v1/fdb/${vni}/${mac}`)).deleted;
+    return (await this.request<DeletedFdbAnswer>('DELETE', `/v1/fdb/${vni}/${mac}`)).deleted;
   }
 
   /**
@@ -157,11 +257,16 @@ export class ControllerClient {
 
   async flood(vni?: number): Promise<FloodListView[]> {
     const qs = vni === undefined ? '' : `?vni=${vni}`;
-    return (await this.request<{ floodLists: FloodListView[] }>('GET', `/v1/flood${qs}`)).floodLists;
+    return (await this.request<FloodAnswer>('GET', `/v1/flood${qs}`)).floodLists;
   }
 
   async tunnels(host?: string): Promise<TunnelStatusView[]> {
     const qs = host === undefined ? '' : `?host=${encodeURIComponent(host)}`;
-    return (await this.request<{ tunnels: TunnelStatusView[] }>('GET', `/v1/tunnels${qs}`)).tunnels;
+    return (await this.request<TunnelsAnswer>('GET', `/v1/tunnels${qs}`)).tunnels;
+  }
+
+  /** The newest audit records, oldest first (admin only). */
+  auditLog(limit?: number): Promise<AuditAnswer> {
+    return this.request<AuditAnswer>('GET', `/v1/audit${limit === undefined ? '' : `?limit=${limit}`}`);
   }
 }

@@ -3,7 +3,7 @@ import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, type Encap } from '@dvs/wire';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../cli-errors.js';
 import { controllerClient, useColor, type CliContext, type ControllerOption } from '../cli-context.js';
-import type { NetworkCreate, NetworkUpdate, NetworkView } from '../clients/controller-api.js';
+import { FLOOD_MODES, type FloodMode, type NetworkCreate, type NetworkUpdate, type NetworkView } from '@dvs/wire';
 import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
 import { formatVtep } from '../render/format.js';
 import { parseBoolean, parseEncap, parseMtu, parseVni, parseVtep } from '../validate.js';
@@ -16,7 +16,7 @@ interface NetworkFieldOpts {
   name?: string;
   encap?: Encap;
   mtu?: number;
-  floodMode?: string;
+  floodMode?: FloodMode;
   arpSuppression?: boolean;
   externalVtep?: { address: string; port?: number }[];
   description?: string;
@@ -45,7 +45,7 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
         `overlay MTU, ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU} (underlay MTU - 50 for VXLAN over IPv4)`,
       ).argParser(parseMtu),
     )
-    .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(['head-end', 'none']))
+    .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(FLOOD_MODES))
     .addOption(
       new Option('--arp-suppression <bool>', 'agents answer ARP for IPs the FDB knows').argParser((v) =>
         parseBoolean(v, '--arp-suppression'),

@@ -1,5 +1,5 @@
 /** `dvs fdb`: the authoritative MAC table, one row per (VNI, MAC). */
-import type { FdbEntryView } from '../clients/controller-api.js';
+import type { FdbEntryView } from '@dvs/wire';
 import { formatAge, formatVtep } from './format.js';
 import { renderTable } from './table.js';
 

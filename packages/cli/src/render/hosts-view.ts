@@ -1,5 +1,5 @@
 /** `dvs hosts`: one row per host the controller knows, down ones included. */
-import type { HostView } from '../clients/controller-api.js';
+import type { HostView } from '@dvs/wire';
 import { formatSince, formatVtep, stateTone } from './format.js';
 import { renderTable } from './table.js';
 

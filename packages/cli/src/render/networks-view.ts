@@ -1,5 +1,5 @@
 /** `dvs networks list|show`. */
-import type { FloodListView, NetworkView } from '../clients/controller-api.js';
+import type { FloodListView, NetworkView } from '@dvs/wire';
 import { formatVtep } from './format.js';
 import { renderFields, renderTable } from './table.js';
 

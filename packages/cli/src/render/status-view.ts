@@ -1,8 +1,8 @@
 /** `dvs status`: problems first, then the cluster in five lines. */
-import type { ClusterStatus } from '../clients/controller-api.js';
+import type { StatusView } from '@dvs/wire';
 import { paint, renderFields } from './table.js';
 
-export function renderStatus(status: ClusterStatus, color: boolean): string {
+export function renderStatus(status: StatusView, color: boolean): string {
   const c = status.controller;
   const role = c.leader ? 'leader' : `standby, leader ${c.leaderId ?? 'none'}`;
   const out: string[] = [

@@ -25,7 +25,7 @@ export class FdbStore {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  private async read(vni: number, mac: string): Promise<{ record: FdbEntryRecord; modRevision: number } | null> {
+  async read(vni: number, mac: string): Promise<{ record: FdbEntryRecord; modRevision: number } | null> {
     const res = await this.client.get(this.keys.fdb(vni, mac)).exec();
     const kv = res.kvs[0];
     if (kv === undefined) return null;

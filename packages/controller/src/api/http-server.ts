@@ -1,38 +1,36 @@
 /**
- * The HTTP+JSON API (node:http, no framework). Routes and shapes: docs/api.md.
- * Reads come from the ClusterView (networks straight from etcd, so a client
- * reads its own writes); writes go to etcd through the stores. etcd errors
- * become 503 DVS_ETCD_UNAVAILABLE: nothing was changed.
+ * The HTTP(S)+JSON API server (node:http/https, no framework; docs/api.md,
+ * docs/security.md). Each request passes, in order:
+ *
+ *   1. Host check     a name the API does not answer to       → 421
+ *   2. route          unknown path / method                    → 404 / 405
+ *   3. credentials    none, or not accepted                    → 401
+ *   4. role           the caller's role is below the route's   → 403
+ *   5. content type   a write without application/json         → 415
+ *   6. the handler    body size and fields checked as before    → 4xx / 2xx
+ *
+ * Every write (any method but GET) is then recorded in the audit log,
+ * allowed or refused, before the reply is sent. etcd errors become 503
+ * DVS_ETCD_UNAVAILABLE: nothing was changed. Nothing a handler throws, and
+ * no failure while writing a reply, ends the process.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { EtcdError, GRPCGenericError, type Etcd3 } from 'etcd3';
-import type { KeyLayout, NetworkRecord } from '@dvs/wire';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { MAX_API_BODY_BYTES, type AuditOutcome } from '@dvs/wire';
 import type { Logger } from '../log.js';
-import type { ControllerMetrics } from '../metrics.js';
-import type { ClusterView } from '../view/cluster-view.js';
 import { ApiError } from './api-error.js';
-import { FdbStore } from './fdb-store.js';
-import { macValue, vniValue } from './input.js';
-import { NetworkStore } from './network-store.js';
-import { Router, type Reply } from './router.js';
-import { fdbViews, hostViews, statusView, tunnelViews, type FdbFilter } from './views.js';
+import type { AuditLog } from './audit-log.js';
+import { roleIncludes } from './trust/access-policy.js';
+import type { ApiTrust } from './trust/api-trust.js';
+import { identifyCaller } from './trust/caller.js';
+import type { AuditSubject, Reply } from './router.js';
+import { buildRouter, isEtcdFailure, type RouteDeps } from './routes.js';
 
-export const MAX_BODY_BYTES = 1 << 20;
-
-export interface ApiState {
-  id: string;
-  isLeader(): boolean;
-  etcdUp(): boolean;
-}
-
-export interface ApiDeps {
-  client: Etcd3;
-  keys: KeyLayout;
-  view: ClusterView;
-  metrics: ControllerMetrics;
-  state: ApiState;
+export interface ApiDeps extends RouteDeps {
+  trust: ApiTrust;
+  audit: AuditLog;
   log: Logger;
-  clock?: () => number;
 }
 
 function readBody(req: IncomingMessage): Promise<unknown> {
@@ -41,8 +39,8 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError('DVS_BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`));
+      if (size > MAX_API_BODY_BYTES) {
+        reject(new ApiError('DVS_BODY_TOO_LARGE', `request body over ${MAX_API_BODY_BYTES} bytes`));
         req.destroy();
         return;
       }
@@ -61,168 +59,137 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function ok(body: unknown, status = 200): Reply {
-  return { status, body };
-}
-
-export function buildRouter(deps: ApiDeps): Router {
-  const { view, state, metrics } = deps;
-  const clock = deps.clock ?? Date.now;
-  const networks = new NetworkStore(deps.client, deps.keys, clock);
-  const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
-  const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
-  const cachedNetworks = (): NetworkRecord[] =>
-    [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
-
-  return new Router()
-    .add('GET', '/healthz', () => {
-      const healthy = state.etcdUp() && view.loaded;
-      return ok(
-        {
-          status: healthy ? 'ok' : 'unavailable',
-          id: state.id,
-          leader: state.isLeader(),
-          etcd: state.etcdUp() ? 'up' : 'down',
-          revision: view.revision,
-        },
-        healthy ? 200 : 503,
-      );
-    })
-    .add('GET', '/metrics', () => ({
-      status: 200,
-      body: metrics.render(view, { leader: state.isLeader(), etcdUp: state.etcdUp() }),
-      contentType: 'text/plain; version=0.0.4',
-    }))
-    .add('GET', '/v1/status', () =>
-      ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() })),
-    )
-    .add('GET', '/v1/networks', async () =>
-      ok({ networks: await orCached(() => networks.list(), cachedNetworks, state.etcdUp) }),
-    )
-    .add('POST', '/v1/networks', async (ctx) => ok({ network: await networks.create(await ctx.body()) }, 201))
-    .add('GET', '/v1/networks/:vni', async (ctx) => {
-      const vni = vniParam(ctx.params.vni);
-      const cached = (): NetworkRecord[] => cachedNetworks().filter((n) => n.vni === vni);
-      const [network] = await orCached(async () => [await networks.get(vni)], cached, state.etcdUp);
-      if (network === undefined) throw new ApiError('DVS_NOT_FOUND', `no network with vni ${vni}`, 'vni');
-      return ok({ network });
-    })
-    .add('PATCH', '/v1/networks/:vni', async (ctx) =>
-      ok({ network: await networks.update(vniParam(ctx.params.vni), await ctx.body()) }),
-    )
-    .add('PUT', '/v1/networks/:vni', async (ctx) =>
-      ok({ network: await networks.update(vniParam(ctx.params.vni), await ctx.body()) }),
-    )
-    .add('DELETE', '/v1/networks/:vni', async (ctx) => {
-      const vni = vniParam(ctx.params.vni);
-      await networks.delete(vni);
-      return ok({ deleted: { vni } });
-    })
-    .add('POST', '/v1/networks/:vni/external-vteps', async (ctx) =>
-      ok({ network: await networks.addExternalVtep(vniParam(ctx.params.vni), await ctx.body()) }, 201),
-    )
-    .add('DELETE', '/v1/networks/:vni/external-vteps/:address', async (ctx) =>
-      ok({
-        network: await networks.removeExternalVtep(
-          vniParam(ctx.params.vni),
-          ctx.params.address!,
-          ctx.query.get('port'),
-        ),
-      }),
-    )
-    .add('GET', '/v1/hosts', () => ok({ hosts: hostViews(view) }))
-    .add('GET', '/v1/hosts/:host', (ctx) => {
-      const found = hostViews(view).find((h) => h.host === ctx.params.host);
-      if (found === undefined) throw new ApiError('DVS_NOT_FOUND', `no host ${ctx.params.host}`, 'host');
-      return ok({ host: found });
-    })
-    .add('GET', '/v1/fdb', (ctx) => {
-      const filter: FdbFilter = {};
-      const vni = ctx.query.get('vni');
-      const host = ctx.query.get('host');
-      const mac = ctx.query.get('mac');
-      const duplicate = ctx.query.get('duplicate');
-      if (vni !== null) filter.vni = vniValue(vni);
-      if (host !== null) filter.host = host;
-      if (mac !== null) filter.mac = macValue(mac);
-      if (duplicate !== null) filter.duplicate = duplicate === 'true' || duplicate === '1';
-      return ok({ entries: fdbViews(view, filter, clock()) });
-    })
-    .add('POST', '/v1/fdb', async (ctx) => ok({ entry: { ...(await fdb.setStatic(await ctx.body())), ageMs: 0 } }, 201))
-    .add('DELETE', '/v1/fdb/:vni/:mac', async (ctx) =>
-      ok({ deleted: await fdb.deleteStatic(ctx.params.vni!, ctx.params.mac!) }),
-    )
-    .add('POST', '/v1/fdb/:vni/:mac/clear', async (ctx) =>
-      ok({ entry: null, cleared: await fdb.clear(ctx.params.vni!, ctx.params.mac!) }),
-    )
-    .add('GET', '/v1/flood', (ctx) => {
-      const vniText = ctx.query.get('vni');
-      const vni = vniText === null ? undefined : vniValue(vniText);
-      const lists = [...view.flood.values()]
-        .map((v) => v.record)
-        .filter((r) => vni === undefined || r.vni === vni)
-        .sort((a, b) => a.vni - b.vni);
-      return ok({ floodLists: lists });
-    })
-    .add('GET', '/v1/tunnels', (ctx) => ok({ tunnels: tunnelViews(view, ctx.query.get('host') ?? undefined) }));
-}
-
-/** Reads straight from etcd (read-your-writes); while etcd is away, the last known state from the view. */
-async function orCached<T>(read: () => Promise<T>, cached: () => T, etcdUp: () => boolean): Promise<T> {
-  if (!etcdUp()) return cached();
-  try {
-    return await read();
-  } catch (err) {
-    if (isEtcdFailure(err)) return cached();
-    throw err;
-  }
-}
-
-function isEtcdFailure(err: unknown): boolean {
-  return err instanceof GRPCGenericError || err instanceof EtcdError || (err as Error)?.name === 'BrokenCircuitError';
-}
+const isJson = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim());
 
 export function createApiServer(deps: ApiDeps): Server {
   const router = buildRouter(deps);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://controller');
-    let route = 'unmatched';
-    const send = (reply: Reply): void => {
-      deps.metrics.countHttp(route, reply.status);
+  const { trust, log } = deps;
+
+  const errorReply = (err: unknown, req: IncomingMessage, path: string): Reply => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (isEtcdFailure(err)) {
+      apiError = new ApiError(
+        'DVS_ETCD_UNAVAILABLE',
+        `etcd is unavailable (${(err as Error).message}); nothing was changed, retry later`,
+      );
+    } else {
+      log.error('API handler failed', { method: req.method, path, error: (err as Error)?.stack ?? String(err) });
+      apiError = new ApiError('DVS_INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
+    }
+    return {
+      status: apiError.status,
+      body: apiError.toBody(),
+      ...(apiError.status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}),
+    };
+  };
+
+  const send = (res: ServerResponse, reply: Reply, req: IncomingMessage): void => {
+    try {
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body) + '\n';
       res.writeHead(reply.status, {
+        ...reply.headers,
         'content-type': reply.contentType ?? 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(text),
       });
       res.end(text);
-    };
-    const fail = (err: unknown): void => {
-      let apiError: ApiError;
-      if (err instanceof ApiError) apiError = err;
-      else if (isEtcdFailure(err)) {
-        apiError = new ApiError(
-          'DVS_ETCD_UNAVAILABLE',
-          `etcd is unavailable (${(err as Error).message}); nothing was changed, retry later`,
-        );
-      } else {
-        deps.log.error('API handler failed', {
-          method: req.method,
-          path: url.pathname,
-          error: (err as Error)?.stack ?? String(err),
-        });
-        apiError = new ApiError('DVS_INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
-      }
-      send({ status: apiError.status, body: apiError.toBody() });
-    };
-    try {
-      const match = router.match(req.method ?? 'GET', url.pathname);
-      route = match.route;
-      Promise.resolve(match.handler({ params: match.params, query: url.searchParams, body: () => readBody(req) })).then(
-        send,
-        fail,
-      );
     } catch (err) {
-      fail(err);
+      // A reply that cannot be serialised or written costs this request, never the process.
+      log.error('API reply not written', { method: req.method, url: req.url, error: (err as Error)?.message });
+      if (!res.headersSent) {
+        const text = JSON.stringify(new ApiError('DVS_INTERNAL', 'internal error: reply not written').toBody());
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(text + '\n');
+      } else res.destroy();
     }
+  };
+
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://controller');
+    const write = method !== 'GET' && method !== 'HEAD';
+    const caller = identifyCaller(req, trust);
+    const audit: AuditSubject = { before: null, after: null };
+    let route = 'unmatched';
+    let handled = false;
+    let reply: Reply;
+    try {
+      if (!trust.allowedHost(req.headers.host)) {
+        throw new ApiError(
+          'DVS_MISDIRECTED',
+          `this controller does not answer to Host "${req.headers.host ?? ''}": call it by its IP address, ` +
+            `a DNS name in its certificate, or a name given with --api-hostname`,
+        );
+      }
+      const match = router.match(method, url.pathname);
+      route = match.route;
+      if (match.access !== 'public') {
+        if (caller.refusal !== null) throw caller.refusal;
+        const role = caller.grant!.role;
+        if (!roleIncludes(role, match.access)) {
+          throw new ApiError(
+            'DVS_FORBIDDEN',
+            `${caller.identity.name} has role ${role}; ${method} ${match.route} needs ${match.access}`,
+          );
+        }
+      }
+      if (write && !isJson(req.headers['content-type'])) {
+        throw new ApiError(
+          'DVS_UNSUPPORTED_MEDIA_TYPE',
+          `a ${method} needs Content-Type: application/json (got ${JSON.stringify(req.headers['content-type'] ?? null)})`,
+        );
+      }
+      handled = true;
+      reply = await match.handler({ params: match.params, query: url.searchParams, body: () => readBody(req), audit });
+    } catch (err) {
+      reply = errorReply(err, req, url.pathname);
+    }
+    deps.metrics.countHttp(route, reply.status);
+    if (write) {
+      const outcome: AuditOutcome = reply.status < 400 ? 'allowed' : handled ? 'failed' : 'refused';
+      const error = (reply.body as { error?: { code?: string; message?: string } } | null)?.error;
+      await deps.audit.record({
+        who: caller.identity,
+        request: { method, path: url.pathname, route },
+        outcome,
+        status: reply.status,
+        code: (error?.code as never) ?? null,
+        message: error?.message ?? null,
+        before: audit.before,
+        after: outcome === 'allowed' ? audit.after : audit.before,
+      });
+    }
+    send(res, reply, req);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    answer(req, res).catch((err: unknown) => {
+      log.error('API request failed', {
+        method: req.method,
+        url: req.url,
+        error: (err as Error)?.stack ?? String(err),
+      });
+      if (!res.headersSent) send(res, errorReply(err, req, req.url ?? ''), req);
+      else res.destroy();
+    });
+  };
+  const server: Server = trust.tls
+    ? createHttpsServer(
+        {
+          cert: trust.tls.cert,
+          key: trust.tls.key,
+          minVersion: 'TLSv1.2',
+          // Client certificates are optional per connection (a token works too), verified against the client CA.
+          ...(trust.tls.ca !== undefined ? { ca: trust.tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        onRequest,
+      )
+    : createHttpServer(onRequest);
+  server.on('clientError', (err: Error, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+    log.debug('API client error', { error: err.message });
   });
+  server.on('tlsClientError', (err: Error) => log.debug('API TLS handshake failed', { error: err.message }));
+  return server;
 }

@@ -1,20 +1,34 @@
 /**
- * A tiny path router: routes are `METHOD /v1/networks/:vni` patterns; a path
- * that matches some route but not the method answers 405 with `Allow`.
+ * A tiny path router: routes are `METHOD /v1/networks/:vni` patterns, each
+ * with the least role that may call it (reads: viewer, writes: operator,
+ * unless said otherwise); a path that matches some route but not the method
+ * answers 405.
  */
+import type { ApiRole } from '@dvs/wire';
 import { ApiError } from './api-error.js';
+
+/** The entry a write addressed, before and after; handlers fill it for the audit log. */
+export interface AuditSubject {
+  before: unknown;
+  after: unknown;
+}
 
 export interface RequestContext {
   params: Record<string, string>;
   query: URLSearchParams;
   /** The parsed JSON body (rejects with ApiError on bad JSON / too large). */
   body(): Promise<unknown>;
+  audit: AuditSubject;
 }
+
+/** `public`: no credentials needed (health checks). */
+export type RouteAccess = ApiRole | 'public';
 
 export interface Reply {
   status: number;
   body: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
@@ -25,19 +39,27 @@ interface Route {
   /** Pattern text, used as the metrics label. */
   name: string;
   handler: Handler;
+  access: RouteAccess;
 }
 
 export interface Match {
   route: string;
   handler: Handler;
   params: Record<string, string>;
+  access: RouteAccess;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), name: pattern, handler });
+  add(method: string, pattern: string, handler: Handler, access?: RouteAccess): this {
+    this.routes.push({
+      method,
+      segments: pattern.split('/').filter(Boolean),
+      name: pattern,
+      handler,
+      access: access ?? (method === 'GET' ? 'viewer' : 'operator'),
+    });
     return this;
   }
 
@@ -57,7 +79,7 @@ export class Router {
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (params === null) continue;
-      if (route.method === method) return { route: route.name, handler: route.handler, params };
+      if (route.method === method) return { route: route.name, handler: route.handler, params, access: route.access };
       allowed.push(route.method);
     }
     if (allowed.length > 0) {

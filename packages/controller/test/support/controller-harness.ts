@@ -11,6 +11,8 @@ export async function startController(
     id,
     etcd: { endpoints: [endpoint], callTimeoutMs: 2000 },
     listen: '127.0.0.1:0',
+    // Plain HTTP on loopback, every caller admin: these tests are about the tables (trust: controller-trust tests).
+    api: { insecureLocal: true },
     electionTtlSeconds: extra.electionTtlSeconds ?? 2,
     ...(extra.dampening ? { dampening: extra.dampening } : {}),
     ...(extra.prefix ? { prefix: extra.prefix } : {}),
@@ -31,7 +33,8 @@ export async function api<T = Record<string, unknown>>(
   const base = typeof controller === 'string' ? controller : controller.address;
   const res = await fetch(base + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // Every write says it is JSON, bodiless DELETEs too: the API refuses others with 415.
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

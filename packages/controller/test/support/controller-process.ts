@@ -31,6 +31,7 @@ export class ControllerProcess {
       '2',
       '--log-level',
       'debug',
+      '--insecure-local',
     ];
     const child = spawn(process.execPath, [MAIN, ...args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new ControllerProcess(child);

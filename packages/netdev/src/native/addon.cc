@@ -4,6 +4,7 @@
 
 #include "fd-handle.h"
 #include "native.h"
+#include "packet-ring.h"
 
 namespace {
 
@@ -15,9 +16,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("udpOpen", Napi::Function::New<dvs::UdpOpen>(env, "udpOpen"));
   exports.Set("udpRecv", Napi::Function::New<dvs::UdpRecv>(env, "udpRecv"));
   exports.Set("udpSend", Napi::Function::New<dvs::UdpSend>(env, "udpSend"));
-  exports.Set("packetOpen", Napi::Function::New<dvs::PacketOpen>(env, "packetOpen"));
-  exports.Set("packetRecv", Napi::Function::New<dvs::PacketRecv>(env, "packetRecv"));
-  exports.Set("packetSend", Napi::Function::New<dvs::PacketSend>(env, "packetSend"));
+  exports.Set("PacketRing", dvs::PacketRing::Define(env));
+  exports.Set("attachOpen", Napi::Function::New<dvs::AttachOpen>(env, "attachOpen"));
+  exports.Set("attachRecv", Napi::Function::New<dvs::AttachRecv>(env, "attachRecv"));
+  exports.Set("attachSend", Napi::Function::New<dvs::AttachSend>(env, "attachSend"));
+  exports.Set("attachStatus", Napi::Function::New<dvs::AttachStatus>(env, "attachStatus"));
+  exports.Set("attachMtu", Napi::Function::New<dvs::AttachMtu>(env, "attachMtu"));
+  exports.Set("attachKernelStats", Napi::Function::New<dvs::AttachKernelStats>(env, "attachKernelStats"));
+  exports.Set("linkQuery", Napi::Function::New<dvs::LinkQuery>(env, "linkQuery"));
+  exports.Set("linkMonitorOpen", Napi::Function::New<dvs::LinkMonitorOpen>(env, "linkMonitorOpen"));
+  exports.Set("linkMonitorRead", Napi::Function::New<dvs::LinkMonitorRead>(env, "linkMonitorRead"));
   exports.Set("netnsEnter", Napi::Function::New<dvs::NetnsEnter>(env, "netnsEnter"));
   exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
   return exports;

@@ -5,7 +5,7 @@
 
 namespace dvs {
 
-static const char* ErrnoName(int err) {
+const char* ErrnoName(int err) {
   switch (err) {
     case EPERM: return "EPERM";
     case ENOENT: return "ENOENT";
@@ -38,6 +38,7 @@ static const char* ErrnoName(int err) {
     case EDESTADDRREQ: return "EDESTADDRREQ";
     case ENOTTY: return "ENOTTY";
     case EINTR: return "EINTR";
+    case ETIMEDOUT: return "ETIMEDOUT";
     default: return "EUNKNOWN";
   }
 }

@@ -14,6 +14,9 @@ namespace dvs {
 // NetdevError codes. Returns an empty value for `return ThrowErrno(...)`.
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);
 
+// The errno symbol ("ENETDOWN"), or "EUNKNOWN".
+const char* ErrnoName(int err);
+
 // Throws a RangeError (programmer error in arguments).
 Napi::Value ThrowRange(Napi::Env env, const char* message);
 

@@ -11,9 +11,15 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info);
 Napi::Value UdpOpen(const Napi::CallbackInfo& info);
 Napi::Value UdpRecv(const Napi::CallbackInfo& info);
 Napi::Value UdpSend(const Napi::CallbackInfo& info);
-Napi::Value PacketOpen(const Napi::CallbackInfo& info);
-Napi::Value PacketRecv(const Napi::CallbackInfo& info);
-Napi::Value PacketSend(const Napi::CallbackInfo& info);
+Napi::Value AttachOpen(const Napi::CallbackInfo& info);
+Napi::Value AttachRecv(const Napi::CallbackInfo& info);
+Napi::Value AttachSend(const Napi::CallbackInfo& info);
+Napi::Value AttachStatus(const Napi::CallbackInfo& info);
+Napi::Value AttachMtu(const Napi::CallbackInfo& info);
+Napi::Value AttachKernelStats(const Napi::CallbackInfo& info);
+Napi::Value LinkQuery(const Napi::CallbackInfo& info);
+Napi::Value LinkMonitorOpen(const Napi::CallbackInfo& info);
+Napi::Value LinkMonitorRead(const Napi::CallbackInfo& info);
 Napi::Value NetnsEnter(const Napi::CallbackInfo& info);
 Napi::Value NetnsRestore(const Napi::CallbackInfo& info);
 

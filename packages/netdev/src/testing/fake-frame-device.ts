@@ -31,7 +31,6 @@ let fakeIndex = 0;
 
 export class FakeFrameDevice implements FrameDevice {
   readonly name: string;
-  readonly mtu: number;
   readonly stats: FrameDeviceStats = {
     framesRead: 0,
     framesWritten: 0,
@@ -48,14 +47,19 @@ export class FakeFrameDevice implements FrameDevice {
   private readonly rxQueueLimit: number;
   private readonly rx: Buffer[] = [];
   private readonly written: Buffer[] = [];
-  private readonly readable = new ReadableNotifier(() => this.rx.length > 0);
+  private readonly readable = new ReadableNotifier(() => this.hasPendingRead());
+  private readonly initialMtu: number;
   private writableHandler: (() => void) | null = null;
   private isClosed = false;
 
   constructor(options: FakeFrameDeviceOptions = {}) {
     this.name = options.name ?? `fake${fakeIndex++}`;
-    this.mtu = options.mtu ?? 1500;
+    this.initialMtu = options.mtu ?? 1500;
     this.rxQueueLimit = options.rxQueueLimit ?? 1024;
+  }
+
+  get mtu(): number {
+    return this.initialMtu;
   }
 
   get closed(): boolean {
@@ -166,6 +170,16 @@ export class FakeFrameDevice implements FrameDevice {
     this.hub?.detach(this);
   }
 
+  /** What makes the device readable (level-triggered): frames queued. Subclasses add their own news. */
+  protected hasPendingRead(): boolean {
+    return this.rx.length > 0;
+  }
+
+  /** Runs the readable handler on a later loop turn if hasPendingRead() says so. */
+  protected pokeReadable(): void {
+    this.readable.poke();
+  }
+
   private pokeWritable(): void {
     if (this.writableHandler === null || (this.writeBudget !== null && this.writeBudget <= 0)) return;
     const handler = this.writableHandler;
@@ -175,7 +189,7 @@ export class FakeFrameDevice implements FrameDevice {
     });
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.isClosed) throw new NetdevError('DVS_CLOSED', `device ${this.name} is closed`);
   }
 }

@@ -1,7 +1,10 @@
-// @dvs/netdev/testing: in-memory fakes of FrameDevice and TunnelSocket for unit
-// tests elsewhere (they pass the same compliance suite as the real devices).
+// @dvs/netdev/testing: in-memory fakes of FrameDevice, TunnelSocket and of a
+// namespace's links (attached devices, link monitor) for unit tests elsewhere
+// (they pass the same compliance suites as the real devices).
 export { FakeFrameDevice, FakeFrameHub, createFakeFramePair } from './fake-frame-device.js';
 export type { FakeFrameDeviceOptions } from './fake-frame-device.js';
+export { FakeLinks, FakeLinkMonitor, FakeAttachedDevice } from './fake-links.js';
+export type { FakeLinkOptions } from './fake-links.js';
 export { FakeUdpNetwork, FakeTunnelSocket } from './fake-udp-network.js';
 export type { FakeDatagram } from './fake-udp-network.js';
 export { PacketSocket } from './packet-socket.js';

@@ -22,6 +22,13 @@ export interface FrameDeviceHarness {
   setLinkUp(up: boolean): void;
   /** Closes the device (if still open) and the wire side. */
   dispose(): void;
+  /**
+   * Frames become readable a block at a time (a TPACKET_V3 ring): a burst
+   * may be handed over in two blocks, so a read can return fewer than
+   * capacity frames while more are still on their way. The suite then does
+   * not require a full batch from a burst larger than one.
+   */
+  deliversInBlocks?: boolean;
 }
 
 /** Reads every pending test frame (skipping kernel chatter) with the given batch shape. */
@@ -99,7 +106,7 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
         2,
       );
       assert.ok(counts.every((c) => c <= 8));
-      assert.equal(Math.max(...counts), 8);
+      if (h.deliversInBlocks !== true) assert.equal(Math.max(...counts), 8);
       assert.deepEqual(
         frames.map((f) => f.readUInt32BE(14)),
         Array.from({ length: 13 }, (_, i) => 100 + i),

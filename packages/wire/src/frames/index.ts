@@ -11,6 +11,7 @@ export * from './checksum.js';
 export * from './ipv4-address.js';
 export * from './ipv4.js';
 export * from './udp.js';
+export * from './tcp.js';
 export * from './ipv6.js';
 export * from './ip-address.js';
 export * from './neighbor-discovery.js';

@@ -8,6 +8,8 @@
 // Addresses stay in the buffer: decoders return their offsets (no copy);
 // formatIpv6Address/parseIpv6Address convert for tools, logs and tests.
 
+import { addChecksumBytes } from './checksum.js';
+
 export const IPV6_HEADER_LENGTH = 40;
 export const IPV6_ADDRESS_LENGTH = 16;
 export const IPV6_VERSION = 6;
@@ -79,6 +81,15 @@ export function writeIpv6Header(buf: Uint8Array, off: number, f: Ipv6HeaderField
   buf.set(f.src, off + IPV6_SRC_OFFSET);
   buf.set(f.dst, off + IPV6_DST_OFFSET);
   return IPV6_HEADER_LENGTH;
+}
+
+/**
+ * Partial checksum sum of the IPv6 pseudo-header (RFC 8200 §8.1) of the
+ * packet at `ipOff` for an upper-layer packet of `length` bytes: feed it to
+ * addChecksumBytes over that packet. The caller checked the 40 bytes.
+ */
+export function ipv6PseudoHeaderSum(buf: Uint8Array, ipOff: number, length: number, nextHeader: number): number {
+  return addChecksumBytes(0, buf, ipOff + IPV6_SRC_OFFSET, 2 * IPV6_ADDRESS_LENGTH) + length + nextHeader;
 }
 
 /** RFC 5952 text (lower case, longest run of two or more zero groups as "::"). Caller checked 16 bytes. */

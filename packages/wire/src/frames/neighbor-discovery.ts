@@ -12,7 +12,7 @@ import { addChecksumBytes, finishChecksum } from './checksum.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6 } from './ethernet.js';
 import { writeEthernetHeader } from './ethernet-frame.js';
 import { IP_PROTOCOL_ICMPV6 } from './ipv4.js';
-import { IPV6_ADDRESS_LENGTH, IPV6_HEADER_LENGTH, IPV6_SRC_OFFSET, decodeIpv6, writeIpv6Header } from './ipv6.js';
+import { IPV6_ADDRESS_LENGTH, IPV6_HEADER_LENGTH, decodeIpv6, ipv6PseudoHeaderSum, writeIpv6Header } from './ipv6.js';
 import { readMac, writeMac } from './mac.js';
 
 export const ICMPV6_TYPE_NEIGHBOR_SOLICITATION = 135;
@@ -47,11 +47,6 @@ export interface NeighborMessage {
 function isUnspecified(buf: Uint8Array, off: number): boolean {
   for (let i = 0; i < IPV6_ADDRESS_LENGTH; i++) if (buf[off + i] !== 0) return false;
   return true;
-}
-
-/** Sum of the IPv6 pseudo-header (RFC 8200 §8.1) for an upper-layer packet of `length` bytes. */
-function ipv6PseudoHeaderSum(buf: Uint8Array, ipOff: number, length: number, nextHeader: number): number {
-  return addChecksumBytes(0, buf, ipOff + IPV6_SRC_OFFSET, 2 * IPV6_ADDRESS_LENGTH) + length + nextHeader;
 }
 
 /** ICMPv6 checksum of the message at ipOff+40 (checksum field included as it is). 0 when valid. */

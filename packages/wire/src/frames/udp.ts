@@ -5,7 +5,14 @@
 import { IP_PROTOCOL_UDP, ipv4TransportChecksum } from './ipv4.js';
 
 export const UDP_HEADER_LENGTH = 8;
-/** RFC 7348 §5 / RFC 8086 §3.2: source ports from the dynamic range carry flow entropy. */
+export const UDP_LENGTH_OFFSET = 4;
+export const UDP_CHECKSUM_OFFSET = 6;
+/**
+ * RFC 7348 §5 / RFC 8086 §3.2: source ports from the dynamic range
+ * 49152..65535 carry flow entropy. dvs's default range. (The Linux vxlan
+ * device, without `srcport MIN MAX`, uses net.ipv4.ip_local_port_range,
+ * 32768..60999 by default; receivers accept any source port either way.)
+ */
 export const TUNNEL_SOURCE_PORT_MIN = 49152;
 export const TUNNEL_SOURCE_PORT_MAX = 65535;
 
@@ -75,7 +82,27 @@ export function fillUdpChecksumIpv4(buf: Uint8Array, off: number, src: number, d
   return checksum;
 }
 
-/** Maps any 32-bit flow hash onto the tunnel source-port range 49152..65535. */
-export function tunnelSourcePort(flowHash: number): number {
-  return TUNNEL_SOURCE_PORT_MIN + ((flowHash >>> 0) % (TUNNEL_SOURCE_PORT_MAX - TUNNEL_SOURCE_PORT_MIN + 1));
+/**
+ * True when min..max (inclusive) is a usable tunnel source-port range:
+ * integers, 1 <= min <= max <= 65535. One port (min = max) turns entropy off.
+ */
+export function isValidTunnelSourcePortRange(min: unknown, max: unknown): boolean {
+  return (
+    typeof min === 'number' &&
+    typeof max === 'number' &&
+    Number.isInteger(min) &&
+    Number.isInteger(max) &&
+    min >= 1 &&
+    min <= max &&
+    max <= 0xffff
+  );
+}
+
+/**
+ * Maps any 32-bit flow hash onto the source-port range min..max (inclusive;
+ * default 49152..65535). The caller validated the range
+ * (isValidTunnelSourcePortRange). No allocation.
+ */
+export function tunnelSourcePort(flowHash: number, min = TUNNEL_SOURCE_PORT_MIN, max = TUNNEL_SOURCE_PORT_MAX): number {
+  return min + ((flowHash >>> 0) % (max - min + 1));
 }

@@ -9,6 +9,7 @@
  *   flood/<vni>                  controller            FloodListRecord
  *   status/<host>                agent, on its lease   TunnelStatusRecord
  *   election/controller/…        controllers           etcd3 Election keys
+ *   audit/<id>                   controller (API)      AuditRecord (JSON), capped history
  *
  * VNIs are decimal without leading zeros, MACs canonical lowercase text
  * (`02:00:00:00:00:01`). Builders throw RecordError on an invalid component
@@ -119,6 +120,14 @@ export class KeyLayout {
   /** Prefix of the controller election's keys. */
   election(name: string = CONTROLLER_ELECTION_NAME): string {
     return `${this.section('election')}${name}/`;
+  }
+
+  /** Prefix of the API audit history; not a table, so parse() leaves it out. */
+  get auditPrefix(): string {
+    return `${this.prefix}audit/`;
+  }
+  audit(id: string): string {
+    return /^[0-9A-Za-z._-]{1,128}$/.test(id) ? `${this.auditPrefix}${id}` : bad('audit id', id);
   }
 
   /** Parses any key of the layout; null for foreign or malformed keys. */

@@ -1,0 +1,187 @@
+/**
+ * The dvs-controller HTTP API contract (docs/api.md): what each endpoint
+ * takes and answers, the error body, the roles. The controller serves these
+ * shapes, and the CLI and the lab read them: this file is the one copy.
+ * Records the API returns unchanged are the wire records themselves.
+ */
+import type {
+  FdbEntryRecord,
+  FloodListRecord,
+  FloodMode,
+  HostRecord,
+  NetworkRecord,
+  PortRecord,
+  TunnelStatusRecord,
+} from '../records/index.js';
+import type { Encap } from '../frames/encap.js';
+
+export const DEFAULT_CONTROLLER_PORT = 7400;
+export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_PORT}`;
+
+/** Largest request body the controller reads (bytes); over it: 413 DVS_BODY_TOO_LARGE. */
+export const MAX_API_BODY_BYTES = 1 << 20;
+
+/**
+ * Who may do what: `viewer` reads, `operator` also writes networks, external
+ * VTEPs and static FDB entries, `admin` also reads the audit log.
+ * Each role includes the ones before it.
+ */
+export type ApiRole = 'viewer' | 'operator' | 'admin';
+export const API_ROLES: readonly ApiRole[] = ['viewer', 'operator', 'admin'];
+
+/** The stable error codes of the API and the HTTP status each comes with. */
+export const API_ERROR_STATUS = {
+  DVS_INVALID_JSON: 400,
+  DVS_FIELD_INVALID: 400,
+  DVS_FIELD_MISSING: 400,
+  DVS_FIELD_UNKNOWN: 400,
+  DVS_VNI_OUT_OF_RANGE: 400,
+  DVS_ENCAP_UNKNOWN: 400,
+  DVS_MAC_INVALID: 400,
+  DVS_UNAUTHENTICATED: 401,
+  DVS_FORBIDDEN: 403,
+  DVS_NOT_FOUND: 404,
+  DVS_METHOD_NOT_ALLOWED: 405,
+  DVS_NETWORK_EXISTS: 409,
+  DVS_NETWORK_NAME_TAKEN: 409,
+  DVS_EXTERNAL_VTEP_EXISTS: 409,
+  DVS_FDB_NOT_STATIC: 409,
+  DVS_CONFLICT: 409,
+  DVS_BODY_TOO_LARGE: 413,
+  DVS_UNSUPPORTED_MEDIA_TYPE: 415,
+  DVS_MISDIRECTED: 421,
+  DVS_ETCD_UNAVAILABLE: 503,
+  DVS_INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+/** Every non-2xx answer has this body. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string; field: string | null };
+}
+
+export interface HealthView {
+  status: 'ok' | 'unavailable';
+  id: string;
+  leader: boolean;
+  etcd: 'up' | 'down';
+  revision: number;
+}
+
+export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac';
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+  host?: string;
+  peer?: string;
+  vni?: number;
+  mac?: string;
+}
+
+/** `GET /v1/status`. */
+export interface StatusView {
+  controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
+  hosts: { up: number; down: number };
+  networks: number;
+  fdb: { entries: number; duplicates: number };
+  tunnels: { up: number; down: number; init: number; unmonitored: number };
+  problems: Problem[];
+}
+
+export type HostPortView = Omit<PortRecord, 'host'>;
+
+/** `GET /v1/hosts`: a host record with its liveness, ports and MAC count. */
+export interface HostView extends HostRecord {
+  state: 'up' | 'down';
+  since: number;
+  ports: HostPortView[];
+  macs: number;
+}
+
+export type NetworkView = NetworkRecord;
+
+/** `GET /v1/fdb`: an authoritative entry and how long ago it last changed. */
+export interface FdbEntryView extends FdbEntryRecord {
+  ageMs: number;
+}
+
+export type FloodListView = FloodListRecord;
+export type TunnelStatusView = TunnelStatusRecord;
+
+/** `GET /v1/fdb` filters. */
+export interface FdbQuery {
+  vni?: number;
+  host?: string;
+  mac?: string;
+  duplicate?: boolean;
+}
+
+export interface ExternalVtepInput {
+  address: string;
+  port?: number;
+  description?: string;
+}
+
+/** `POST /v1/networks`: `vni` and `name` required, the rest defaulted by the controller. */
+export interface NetworkCreate {
+  vni: number;
+  name: string;
+  encap?: Encap;
+  mtu?: number;
+  floodMode?: FloodMode;
+  arpSuppression?: boolean;
+  externalVteps?: ExternalVtepInput[];
+  description?: string;
+}
+
+/** `PATCH /v1/networks/{vni}`. */
+export type NetworkUpdate = Partial<Omit<NetworkCreate, 'vni'>>;
+
+/** `POST /v1/fdb`. */
+export interface StaticFdbCreate {
+  vni: number;
+  mac: string;
+  address: string;
+  port?: number;
+  ips?: string[];
+}
+
+/** `POST /v1/fdb/{vni}/{mac}/clear`: `entry` is always null (the leader re-decides the location). */
+export interface ClearedFdbAnswer {
+  entry: null;
+  cleared: { vni: number; mac: string };
+}
+
+/** Answers, one per endpoint, by the key their body carries. */
+export interface NetworkAnswer {
+  network: NetworkView;
+}
+export interface NetworksAnswer {
+  networks: NetworkView[];
+}
+export interface HostsAnswer {
+  hosts: HostView[];
+}
+export interface HostAnswer {
+  host: HostView;
+}
+export interface FdbAnswer {
+  entries: FdbEntryView[];
+}
+export interface FdbEntryAnswer {
+  entry: FdbEntryView;
+}
+export interface FloodAnswer {
+  floodLists: FloodListView[];
+}
+export interface TunnelsAnswer {
+  tunnels: TunnelStatusView[];
+}
+export interface DeletedNetworkAnswer {
+  deleted: { vni: number };
+}
+export interface DeletedFdbAnswer {
+  deleted: { vni: number; mac: string };
+}
