@@ -10,14 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FakeFrameDevice, FakeUdpNetwork, type FakeDatagram } from '@dvs/netdev/testing';
-import { ENCAPS, readVlanId, type Encap } from '@dvs/wire';
+import { DEFAULT_ENCAP_PORTS, ENCAPS, readVlanId } from '@dvs/wire';
 import { DataPath, type TableChange, type TraceReport } from '../src/datapath/index.js';
 import { frame, taggedFrame } from './frames.js';
 
 const SELF = '198.51.100.1';
 const VTEPS = ['198.51.100.2', '198.51.100.3'];
 const VNIS = [100, 200, 300];
-const PORT_OF: Record<Encap, number> = { vxlan: 4789, 'gre-udp': 4754 };
+const PORT_OF = DEFAULT_ENCAP_PORTS;
 /** A small pool so sources and destinations meet each other's entries; plus broadcast and a multicast MAC. */
 const MACS = [0x020000000001, 0x020000000002, 0x020000000003, 0x020000000004, 0x020000000005];
 const GROUP_MACS = [0xffffffffffff, 0x01005e000001];

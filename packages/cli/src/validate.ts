@@ -5,6 +5,7 @@
  */
 import {
   ENCAPS,
+  LABEL_SYNTAX,
   MAX_OVERLAY_MTU,
   MAX_VNI,
   MIN_OVERLAY_MTU,
@@ -13,6 +14,7 @@ import {
   canonicalMac,
   isEncap,
   isHostId,
+  isLabelText,
   isValidOverlayMtu,
   isValidVni,
   type Encap,
@@ -75,6 +77,27 @@ export function parseVtep(text: string, what = 'VTEP'): { address: string; port?
 export function parseHost(text: string): string {
   if (!isHostId(text)) throw new UsageError(`host "${text}" is not a host id: letters, digits, ".", "_", "-"`);
   return text;
+}
+
+/** `h1,h2` → ['h1', 'h2']; '' → [] (no restriction). */
+export function parseHostList(text: string, what: string): string[] {
+  const list = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  for (const h of list)
+    if (!isHostId(h)) throw new UsageError(`${what}: "${h}" is not a host id: letters, digits, ".", "_", "-"`);
+  return list;
+}
+
+/** `rack=r1,tenant=blue` → ['rack=r1', 'tenant=blue']; '' → [] (no restriction). */
+export function parseLabelList(text: string, what: string): string[] {
+  const list = text
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  for (const l of list) if (!isLabelText(l)) throw new UsageError(`${what}: "${l}" is not a label: ${LABEL_SYNTAX}`);
+  return list;
 }
 
 export function parseSeconds(text: string, what = 'interval'): number {

@@ -1,11 +1,15 @@
 import {
   DEFAULT_OVERLAY_MTU,
   ENCAPS,
+  LABEL_SYNTAX,
+  MAX_HOST_LABELS,
   MAX_OVERLAY_MTU,
   MIN_OVERLAY_MTU,
   canonicalIpAddress,
   ipFamily,
   isHostId,
+  isLabelKey,
+  isLabelValue,
   isValidVlanId,
   isValidVni,
   parseMac,
@@ -33,6 +37,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const top = object(raw, '(top level)', 'write the config as a YAML mapping (key: value)');
   known(top, '', [
     'host',
+    'labels',
     'vtep',
     'adminSocket',
     'metrics',
@@ -48,6 +53,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   if (!isHostId(host)) {
     throw new ConfigError('host', `"${host}" is not a host id`, 'use letters, digits, ".", "_" and "-" (at most 63)');
   }
+  const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
   known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
@@ -148,6 +154,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   return {
     host,
+    labels,
     vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort },
     adminSocket,
     metrics,
@@ -276,6 +283,28 @@ function healthConfig(raw: unknown): HealthConfig {
     );
   }
   return { enabled: h.enabled !== false, options };
+}
+
+/** `labels: { rack: r1 }`: what this host says about itself (networks may admit hosts by label). */
+function labelsConfig(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const o = object(raw, 'labels', 'write labels as a mapping, e.g. `labels: { rack: r1, tenant: blue }`');
+  const keys = Object.keys(o);
+  if (keys.length > MAX_HOST_LABELS)
+    throw new ConfigError('labels', `has ${keys.length} labels`, `give at most ${MAX_HOST_LABELS}`);
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const value = o[key];
+    const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+    if (!isLabelKey(key) || !isLabelValue(text))
+      throw new ConfigError(
+        `labels.${key}`,
+        `${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label`,
+        `write ${LABEL_SYNTAX}`,
+      );
+    out[key] = text;
+  }
+  return out;
 }
 
 const ETCD_OPTIONS = {

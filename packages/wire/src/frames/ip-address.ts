@@ -31,6 +31,13 @@ export function isIpAddress(text: unknown): text is string {
   return typeof text === 'string' && parseIpAddress(text) !== null;
 }
 
+/** The address in network order: 4 bytes for IPv4, 16 for IPv6 (what netlink attributes and sockets carry). */
+export function ipAddressBytes(address: ParsedIpAddress): Uint8Array {
+  if (address.family === 6) return address.ipv6;
+  const v4 = address.ipv4;
+  return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff);
+}
+
 /** The canonical text of a parsed address. */
 export function formatIpAddress(address: ParsedIpAddress): string {
   return address.family === 4 ? formatIpv4Address(address.ipv4) : formatIpv6Address(address.ipv6, 0);

@@ -4,6 +4,15 @@ export { RecordError, isRecordError, type RecordErrorCode } from './record-error
 export type { SchemaVersion } from './codec.js';
 export { isHostId, isPortName } from './field-reader.js';
 export { compareVteps, type VtepRecord } from './vtep.js';
+export {
+  MAX_HOST_LABELS,
+  LABEL_SYNTAX,
+  isLabelKey,
+  isLabelValue,
+  isLabelText,
+  parseLabel,
+  hasLabel,
+} from './host-labels.js';
 export { HOST_RECORD_VERSION, encodeHost, decodeHost, hostVtepFor, type HostRecord } from './host.js';
 export {
   PORT_RECORD_VERSION,
@@ -24,8 +33,12 @@ export {
   DEFAULT_OVERLAY_MTU,
   isValidOverlayMtu,
   MAX_EXTERNAL_VTEPS,
+  MAX_ALLOWED_HOSTS,
+  MAX_ALLOWED_LABELS,
   encodeNetwork,
   decodeNetwork,
+  networkIsRestricted,
+  networkAdmitsHost,
   type NetworkRecord,
   type ExternalVtepRecord,
   type FloodMode,
@@ -56,4 +69,17 @@ export {
   type TunnelRtt,
   type TunnelState,
 } from './tunnel-status.js';
-export { KeyLayout, DEFAULT_KEY_PREFIX, CONTROLLER_ELECTION_NAME, type ParsedKey, type KeyKind } from './keys.js';
+export {
+  KeyLayout,
+  DEFAULT_KEY_PREFIX,
+  KEY_LAYOUT_VERSION,
+  CONTROLLER_ELECTION_NAME,
+  type ParsedKey,
+  type KeyKind,
+} from './keys.js';
+export {
+  KEYSPACE_LAYOUT_RECORD_VERSION,
+  encodeKeyspaceLayout,
+  decodeKeyspaceLayout,
+  type KeyspaceLayoutRecord,
+} from './keyspace-layout.js';
