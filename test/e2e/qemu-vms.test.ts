@@ -22,7 +22,7 @@ import {
 } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { tcpdump } from '../support/capture.js';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 const lab = new NetnsLab('dvq');
 const VM1 = { ip: '192.0.2.1', mac: '02:00:5e:10:00:01' };

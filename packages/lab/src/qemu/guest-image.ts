@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCommand } from '../command-runner.js';
 import { LabError } from '../errors.js';
-import { REPO_ROOT } from '../repo-paths.js';
+import { REPO_ROOT } from '../programs.js';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.js';
 import { bzImageVersion, isStaticElf } from './elf-and-bzimage.js';
 import { GUEST_INIT, GUEST_MODULE_LIST, GUEST_MODULES } from './guest-init.js';
