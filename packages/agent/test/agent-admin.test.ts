@@ -33,6 +33,7 @@ before(async () => {
       { vni: 200, encap: 'gre-udp', peers: [{ address: '198.51.100.3' }] },
     ],
     ports: [{ name: 'vm1', vni: 100 }],
+    stateFile: join(dir, 'agent-state.json'),
   });
   agent = new Agent({ config, devices: kernel, dataPath: { agingTimer: false } });
   await agent.start();
@@ -78,7 +79,7 @@ test('list-commands lists the registry with usage, text and JSON', async () => {
   ]) {
     assert.ok(names.includes(n), n);
   }
-  assert.match(r.text, /ports\/add <name> <vni\|trunk:vlan=vni,…> \[create\|adopt\]/);
+  assert.match(r.text, /ports\/add <name> <vni\|trunk:vlan=vni,…> \[create\|adopt\|attach\] \[persistent\]/);
   const v = await client.call('version');
   assert.equal((v.data as { host: string }).host, 'host-a');
 });
@@ -108,7 +109,7 @@ test('ports/add creates a TAP with the overlay MTU, adopts an existing one, port
   assert.equal(view.mode, 'trunk');
   assert.deepEqual(view.vlans, { '10': 100, '20': 200 });
   assert.equal(view.mtu, 1400, 'the smallest overlay MTU of its VNIs');
-  assert.equal(kernel.interfaces.has('vm2'), true);
+  assert.equal(kernel.exists('vm2'), true);
   await client.call('ports/add', ['adopted0', '200', 'adopt']);
   const shown = (await client.call('ports/show')).data as PortView[];
   assert.deepEqual(
@@ -117,9 +118,9 @@ test('ports/add creates a TAP with the overlay MTU, adopts an existing one, port
   );
   await client.call('ports/del', ['vm2']);
   await client.call('ports/del', ['adopted0']);
-  assert.equal(kernel.interfaces.has('vm2'), false, 'a created TAP disappears');
-  assert.equal(kernel.interfaces.has('adopted0'), true, 'an adopted TAP stays');
-  assert.match((await client.call('ports/show')).text, /^PORT +MODE/);
+  assert.equal(kernel.exists('vm2'), false, 'a created TAP disappears');
+  assert.equal(kernel.exists('adopted0'), true, 'an adopted TAP stays');
+  assert.match((await client.call('ports/show')).text, /^PORT +KIND +DEVICE +STATE +SINCE +MODE/);
 });
 
 test('ports/announce switches RARP announcements from the port: learned locally, flooded to the peers', async () => {
