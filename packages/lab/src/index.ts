@@ -14,3 +14,4 @@ export * from './mac-location.js';
 export { createLabCommand, DEFAULT_LAB_ID } from './lab-cli.js';
 export { labStatus, renderLabStatus, type LabStatus } from './lab-status.js';
 export { teardownOnSignal } from './signal-teardown.js';
+export { addAgentPort, removeAgentPort } from './agent-host.js';
