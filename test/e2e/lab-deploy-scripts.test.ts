@@ -1,29 +1,30 @@
 // deploy/ artefacts exercised for real: the QEMU/libvirt hook scripts
-// (dvs-ifup / dvs-ifdown) plug a persistent TAP into a running agent through
-// its admin socket and release it again, and the systemd units parse.
+// (dvs-ifup / dvs-ifdown) attach a TAP that another process holds, as QEMU
+// holds its VM's TAP when it runs the script, to a running agent through its
+// admin socket and release it again, and the systemd units parse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Lab, devicePrefix } from '@dvs/lab';
+import { TapHolder } from '@dvs/netdev/testing';
 
 const qemuDir = join(process.cwd(), 'deploy/qemu');
 let lab: Lab | null = null;
 let tap = '';
+let qemu: TapHolder | null = null;
 
 before(async () => {
   lab = await Lab.up({
     spec: { hosts: 1, vmsPerHost: 0, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }], controlPlane: false },
   });
-  // What `-netdev tap,ifname=…` or libvirt leaves: an existing TAP nobody holds.
+  // What QEMU has done when it runs `script=`: created the TAP and holds it.
   tap = `${devicePrefix(lab.id)}q0`;
-  const r = spawnSync('ip', ['-n', lab.host('h1').netns, 'tuntap', 'add', 'mode', 'tap', 'name', tap], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
+  qemu = await TapHolder.start(lab.host('h1').netns, tap);
 });
 
 after(async () => {
+  await qemu?.kill();
   if (lab) assert.deepEqual(await lab.down(), []);
 });
 
@@ -35,9 +36,12 @@ function hook(script: string, env: Record<string, string>) {
   });
 }
 
+async function portViews(): Promise<Array<{ name: string; kind: string; state: string }>> {
+  return (await lab!.admin('h1').call('ports/show')).data as Array<{ name: string; kind: string; state: string }>;
+}
+
 async function ports(): Promise<string[]> {
-  const { data } = await lab!.admin('h1').call('ports/show');
-  return (data as Array<{ name: string }>).map((p) => p.name);
+  return (await portViews()).map((p) => p.name);
 }
 
 test('dvs-ifup without a VNI says how to give one and changes nothing', async () => {
@@ -47,17 +51,18 @@ test('dvs-ifup without a VNI says how to give one and changes nothing', async ()
   assert.ok(!(await ports()).includes(tap));
 });
 
-test('dvs-ifup adopts the TAP into VNI 100; dvs-ifdown releases it and leaves the TAP', async () => {
+test('dvs-ifup attaches the TAP QEMU holds into VNI 100; dvs-ifdown releases it and leaves the TAP', async () => {
   const up = hook('dvs-ifup', { DVS_VNI: '100' });
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /added port/);
-  assert.ok((await ports()).includes(tap));
+  assert.match(up.stdout, /added port .*\(100, attach, device tap, up, mtu \d+\)/);
+  const port = (await portViews()).find((p) => p.name === tap);
+  assert.deepEqual([port?.kind, port?.state], ['attach', 'up']);
 
   const down = hook('dvs-ifdown', {});
   assert.equal(down.status, 0, down.stderr);
   assert.ok(!(await ports()).includes(tap));
   const link = spawnSync('ip', ['-n', lab!.host('h1').netns, 'link', 'show', tap], { encoding: 'utf8' });
-  assert.equal(link.status, 0, 'an adopted TAP must stay in place');
+  assert.equal(link.status, 0, "the TAP is QEMU's: it stays in place");
 
   // Releasing a port the agent does not know is not an error (QEMU may call it twice).
   assert.equal(hook('dvs-ifdown', {}).status, 0);
