@@ -360,6 +360,7 @@ export class AgentPorts {
     try {
       await this.open(port, 'back');
     } catch (err) {
+      if (this.closed || port.removed) return;
       const message = (err as Error).message;
       port.detail = message;
       if (message !== port.lastOpenError) {
