@@ -137,7 +137,10 @@ test('a trunk port on an attached device keeps its VLAN tags: VLAN 10 reaches VN
   const port = trunkVm as RawPort;
   const tMac = '02:00:00:00:77:02';
   const macOf = async (ns: string, ifname: string) =>
-    Number.parseInt((await lab.exec(ns, ['cat', `/sys/class/net/${ifname}/address`])).stdout.trim().replace(/:/g, ''), 16);
+    Number.parseInt(
+      (await lab.exec(ns, ['cat', `/sys/class/net/${ifname}/address`])).stdout.trim().replace(/:/g, ''),
+      16,
+    );
   // The kernel moves a received tag into metadata before any packet socket
   // sees it: without the attached device putting it back, VLAN 10 would
   // arrive untagged and be dropped (unmapped-vlan).

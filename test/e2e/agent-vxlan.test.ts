@@ -221,6 +221,10 @@ test('ports come and go at run time; SIGTERM deletes created TAPs and leaves ado
   const left = await lab.exec(hostB, ['ip', 'link', 'show', adopted], { allowFailure: true });
   assert.equal(left.code, 0, 'adopted TAP left in place');
   const log = await readFile(agentB.logFile, 'utf8');
-  assert.match(log, /port MTU is larger than the overlay MTU.*"deviceMtu":1500/, 'the 1500-byte adopted TAP was warned about');
+  assert.match(
+    log,
+    /port MTU is larger than the overlay MTU.*"deviceMtu":1500/,
+    'the 1500-byte adopted TAP was warned about',
+  );
   assert.match(log, /"msg":"agent stopped"/);
 });

@@ -165,9 +165,17 @@ test('refusals name the device and the fix, and change nothing', async () => {
     [attach('lo'), 'DVS_DEVICE_UNSUITABLE', /lo is the loopback device/],
     [attach('tun0'), 'DVS_DEVICE_UNSUITABLE', /tun0 is not an Ethernet device/],
     [attach('vm1'), 'DVS_CONFLICT', /port vm1 already exists/],
-    [{ ...attach('vnet7'), plug: 'adopt' }, 'DVS_DEVICE_BUSY', /attached, not adopted: ports\/add vnet7 <mapping> attach/],
+    [
+      { ...attach('vnet7'), plug: 'adopt' },
+      'DVS_DEVICE_BUSY',
+      /attached, not adopted: ports\/add vnet7 <mapping> attach/,
+    ],
     [{ ...attach('veth9'), plug: 'adopt' }, 'DVS_NAME_IN_USE', /veth9 is not a TAP: attach it instead/],
-    [{ ...attach('veth9'), plug: 'create' }, 'DVS_CONFLICT', /a device named veth9 already exists \(kind veth\): attach it/],
+    [
+      { ...attach('veth9'), plug: 'create' },
+      'DVS_CONFLICT',
+      /a device named veth9 already exists \(kind veth\): attach it/,
+    ],
   ];
   for (const [request, code, message] of refusals) {
     await assert.rejects(agent.addPort(request), { code, message }, `${request.plug} ${request.name}`);

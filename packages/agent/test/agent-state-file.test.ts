@@ -71,9 +71,26 @@ test('the state file format round-trips and names what is wrong with a bad one',
     ['[]', /not a JSON object/],
     [JSON.stringify({ format: 'other', version: 1, ports: [] }), /format is "other"/],
     [JSON.stringify({ format: 'dvs-agent-state', version: 2, ports: [] }), /version 2/],
-    [JSON.stringify({ format: 'dvs-agent-state', version: 1, ports: [{ name: 'a', mapping: '100', plug: 'steal' }] }), /ports\[0\]: plug "steal"/],
-    [JSON.stringify({ format: 'dvs-agent-state', version: 1, ports: [{ name: 'a/b', mapping: '100', plug: 'attach' }] }), /ports\[0\]: name "a\/b"/],
-    [JSON.stringify({ format: 'dvs-agent-state', version: 1, ports: [{ name: 'a', mapping: 'trunk:x', plug: 'attach' }] }), /ports\[0\]: mapping/],
+    [
+      JSON.stringify({ format: 'dvs-agent-state', version: 1, ports: [{ name: 'a', mapping: '100', plug: 'steal' }] }),
+      /ports\[0\]: plug "steal"/,
+    ],
+    [
+      JSON.stringify({
+        format: 'dvs-agent-state',
+        version: 1,
+        ports: [{ name: 'a/b', mapping: '100', plug: 'attach' }],
+      }),
+      /ports\[0\]: name "a\/b"/,
+    ],
+    [
+      JSON.stringify({
+        format: 'dvs-agent-state',
+        version: 1,
+        ports: [{ name: 'a', mapping: 'trunk:x', plug: 'attach' }],
+      }),
+      /ports\[0\]: mapping/,
+    ],
     [
       JSON.stringify({
         format: 'dvs-agent-state',

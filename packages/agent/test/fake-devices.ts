@@ -58,8 +58,7 @@ export class FakeKernel implements AgentDevices {
     tap.close = () => {
       if (tap.closed) return;
       close();
-      if (!this.persistent.has(options.name) && !tap.gone && this.exists(options.name))
-        this.links.remove(options.name);
+      if (!this.persistent.has(options.name) && !tap.gone && this.exists(options.name)) this.links.remove(options.name);
     };
     Object.defineProperty(tap, 'existed', { value: link.exists });
     this.taps.set(options.name, tap);

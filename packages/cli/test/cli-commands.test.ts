@@ -271,7 +271,10 @@ test('dvs agent ports add/del pass the plug word (create, adopt, attach) and --p
   assert.equal(added.code, 0, added.stderr);
   assert.equal(added.stdout, 'added port vnet3\n');
   await runDvs(['agent', 'ports', 'add', 'tap0', '100'], env);
-  const persistent = await runDvs(['agent', 'ports', 'add', 'tap1', 'trunk:10=100', 'create', '--persistent', '--json'], env);
+  const persistent = await runDvs(
+    ['agent', 'ports', 'add', 'tap1', 'trunk:10=100', 'create', '--persistent', '--json'],
+    env,
+  );
   assert.deepEqual(JSON.parse(persistent.stdout), { name: 'tap1', kind: 'attach' });
   assert.deepEqual(
     agent.calls.filter((c) => c.command === 'ports/add').map((c) => c.args),

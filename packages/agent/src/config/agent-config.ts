@@ -38,8 +38,7 @@ export interface NetworkConfig {
  * agent creates, whether the TAP outlives the agent (`persistent`).
  */
 export type PortConfig = (
-  | { name: string; mode: 'access'; vni: number }
-  | { name: string; mode: 'trunk'; vlans: Map<number, number> }
+  { name: string; mode: 'access'; vni: number } | { name: string; mode: 'trunk'; vlans: Map<number, number> }
 ) & { plug: PortPlug; persistent: boolean };
 
 export interface EtcdConfig {

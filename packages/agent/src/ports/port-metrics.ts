@@ -24,8 +24,13 @@ export function portMetricLines(host: string, ports: readonly AgentPortView[], s
       out.push(`dvs_agent_port_state{${labels},state="${state}"} ${p.state === state ? 1 : 0}`);
   }
   family('dvs_agent_port_state_since_seconds', 'gauge', 'When the port entered its state (Unix time, seconds).');
-  for (const p of ports) out.push(`dvs_agent_port_state_since_seconds{${h},port="${escape(p.name)}"} ${p.since / 1000}`);
-  family('dvs_agent_port_device_gone_total', 'counter', "Times a port's device went away (deleted, VM quit, pod died).");
+  for (const p of ports)
+    out.push(`dvs_agent_port_state_since_seconds{${h},port="${escape(p.name)}"} ${p.since / 1000}`);
+  family(
+    'dvs_agent_port_device_gone_total',
+    'counter',
+    "Times a port's device went away (deleted, VM quit, pod died).",
+  );
   for (const p of ports) out.push(`dvs_agent_port_device_gone_total{${h},port="${escape(p.name)}"} ${p.deviceGone}`);
   family('dvs_agent_port_reattached_total', 'counter', "Times a port's device came back and was attached again.");
   for (const p of ports) out.push(`dvs_agent_port_reattached_total{${h},port="${escape(p.name)}"} ${p.reattached}`);
