@@ -5,6 +5,7 @@ import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 import { CommandRegistry } from './admin/command-registry.js';
+import { AgentError } from './agent-error.js';
 import type { Encap, TableChange } from './datapath/control-surface.js';
 import { DataPath, type DataPathOptions } from './datapath/data-path.js';
 import type { CountersSnapshot } from './datapath/counters.js';
@@ -16,6 +17,8 @@ import { MetricsServer } from './observe/metrics-server.js';
 import { renderMetrics } from './observe/metrics.js';
 import { portMetricLines } from './ports/port-metrics.js';
 import { AgentHealth } from './health/agent-health.js';
+
+export { AgentError };
 
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
@@ -41,27 +44,6 @@ export interface AgentStartOptions {
   signal?: AbortSignal;
 }
 
-/** An error of the agent's life cycle (start/ports); `code` is stable. */
-export class AgentError extends Error {
-  override readonly name = 'AgentError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/**
- * One dvs agent: the data path with its sockets and ports, the static tables
- * from the config, the admin socket and the metrics endpoint.
- *
- * start() opens everything or nothing: on any failure what was opened is
- * closed again and the error is rethrown. stop() stops reading first, then
- * closes the admin socket and metrics, the TAPs it created (they disappear;
- * adopted ones stay), and the sockets.
- */
 /** Peer facts from the control plane (etcd: networks' external VTEPs, hosts/ records). */
 export interface PeerInfo {
   isExternal(vtep: { address: string; port: number }): boolean;
@@ -73,6 +55,17 @@ export interface AgentEvents {
   'ports:changed': [];
 }
 
+/**
+ * One dvs agent: the data path with its sockets and ports, the static tables
+ * from the config, the admin socket and the metrics endpoint.
+ *
+ * start() opens everything or nothing: on any failure what was opened is
+ * closed again and the error is rethrown (the ports of the state file are
+ * the exception: one that cannot be restored is logged and dropped). stop()
+ * stops reading first, then closes the admin socket and metrics, the ports'
+ * devices (created TAPs disappear unless persistent; adopted TAPs and
+ * attached devices stay), and the sockets.
+ */
 export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
   readonly dataPath: DataPath;

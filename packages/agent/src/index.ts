@@ -29,7 +29,6 @@ export {
 } from './admin/command-registry.js';
 export * from './datapath/index.js';
 export type { AgentPortView, PortRequest, PortOrigin } from './ports/managed-port.js';
-export { PortError } from './ports/port-error.js';
 export {
   readStateFile,
   writeStateFile,

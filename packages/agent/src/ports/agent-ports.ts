@@ -6,7 +6,8 @@ import type { DataPathEvents } from '../datapath/control-surface.js';
 import type { TrafficCounters } from '../datapath/counters.js';
 import type { Logger } from '../observe/logger.js';
 import { ManagedPort, type AgentPortView, type PortOrigin, type PortRequest } from './managed-port.js';
-import { PortError, openError } from './port-error.js';
+import { AgentError } from '../agent-error.js';
+import { openError } from './open-error.js';
 import { formatStateFile, readStateFile, writeStateFile } from './state-file.js';
 
 /** The overlay MTU of a 1500-byte IPv4 underlay: a created TAP's MTU when its network is unknown. */
@@ -128,7 +129,7 @@ export class AgentPorts {
     return out;
   }
 
-  /** A config port at start. Throws PortError when it cannot be opened; a device not there yet (adopt, attach) waits instead. */
+  /** A config port at start. Throws AgentError when it cannot be opened; a device not there yet (adopt, attach) waits instead. */
   async addConfigPort(request: PortRequest): Promise<void> {
     await this.addAtStart(request, 'config');
   }
@@ -186,21 +187,21 @@ export class AgentPorts {
     if (dropped > 0) await this.saveState();
   }
 
-  /** ports/add: opens the device and plugs the port in, or throws PortError and changes nothing. */
+  /** ports/add: opens the device and plugs the port in, or throws AgentError and changes nothing. */
   async add(request: PortRequest): Promise<AgentPortView> {
     const { name, plug } = request;
     if (this.ports.has(name) || this.reserved.has(name))
-      throw new PortError('DVS_CONFLICT', `port ${name} already exists: ports/show lists it; ports/del removes it`);
+      throw new AgentError('DVS_CONFLICT', `port ${name} already exists: ports/show lists it; ports/del removes it`);
     this.reserved.add(name);
     try {
       const link = this.describe(name);
       if (plug === 'create' && link !== undefined)
-        throw new PortError(
+        throw new AgentError(
           'DVS_CONFLICT',
           `a device named ${name} already exists (kind ${link.kind}): attach it (plug attach: a TAP that QEMU holds, a veth end, a macvlan, a NIC), adopt it if it is a TAP nobody holds (plug adopt), or pick another name`,
         );
       if (plug === 'adopt' && link === undefined)
-        throw new PortError(
+        throw new AgentError(
           'DVS_NOT_FOUND',
           `no TAP named ${name} to adopt: create it first (ip tuntap add ${name} mode tap) or let the agent create it (plug create)`,
         );
@@ -220,7 +221,7 @@ export class AgentPorts {
   /** ports/del: unplugs the port, closes its device (a created TAP goes, persistent or not). */
   async remove(name: string): Promise<void> {
     const port = this.ports.get(name);
-    if (port === undefined) throw new PortError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
+    if (port === undefined) throw new AgentError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
     this.ports.delete(name);
     port.removed = true;
     await port.work;
@@ -270,11 +271,11 @@ export class AgentPorts {
 
   private async addAtStart(request: PortRequest, origin: PortOrigin): Promise<void> {
     const { name, plug } = request;
-    if (this.ports.has(name)) throw new PortError('DVS_CONFLICT', `port ${name} is listed twice`);
+    if (this.ports.has(name)) throw new AgentError('DVS_CONFLICT', `port ${name} is listed twice`);
     const port = new ManagedPort(request, origin, this.now());
     const link = this.describe(name);
     if (plug === 'create' && link !== undefined && !(request.persistent && link.kind === 'tap'))
-      throw new PortError(
+      throw new AgentError(
         'DVS_CONFLICT',
         `a device named ${name} already exists (kind ${link.kind}): use plug adopt or attach for it, or pick another name`,
       );
@@ -288,7 +289,7 @@ export class AgentPorts {
     this.ports.set(name, port);
   }
 
-  /** Opens the port's device and puts the port in the data path; throws PortError and leaves nothing open. */
+  /** Opens the port's device and puts the port in the data path; throws AgentError and leaves nothing open. */
   private async open(port: ManagedPort, phase: Phase): Promise<void> {
     const { name, plug, persistent } = port.request;
     let device: FrameDevice;
@@ -296,7 +297,7 @@ export class AgentPorts {
       if (plug === 'attach') {
         const owner = this.o.devices.addressOwner(this.o.vtepAddress);
         if (owner === name)
-          throw new PortError(
+          throw new AgentError(
             'DVS_DEVICE_UNSUITABLE',
             `${name} holds this agent's VTEP address ${this.o.vtepAddress} (the tunnel underlay): attaching it would switch tunnel packets into the overlay; attach the VM's or container's device instead`,
           );
@@ -320,7 +321,7 @@ export class AgentPorts {
     }
     if (this.closed || port.removed) {
       closeQuietly(device);
-      throw new PortError('DVS_AGENT_STATE', `port ${name} was removed while its device was being opened`);
+      throw new AgentError('DVS_AGENT_STATE', `port ${name} was removed while its device was being opened`);
     }
     try {
       this.o.dataPath.addPort(port.spec(), device, port.counters);

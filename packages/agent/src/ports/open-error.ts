@@ -1,26 +1,15 @@
 import type { PortPlug } from '@dvs/wire';
-
-/** A port that cannot be added, opened or removed; `code` is stable (DVS_CONFLICT, DVS_NO_DEVICE, …). */
-export class PortError extends Error {
-  override readonly name = 'PortError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+import { AgentError } from '../agent-error.js';
 
 /**
- * A device that would not open, as a PortError that names the device and the
+ * A device that would not open, as an AgentError that names the device and the
  * fix. netdev's own messages already do for attach (DVS_NO_DEVICE: "no device
  * X in this network namespace", DVS_DEVICE_UNSUITABLE: loopback, not
  * Ethernet); a TAP that someone else holds or a device that is not a TAP is
  * pointed to attach.
  */
-export function openError(err: unknown, name: string, plug: PortPlug): PortError {
-  if (err instanceof PortError) return err;
+export function openError(err: unknown, name: string, plug: PortPlug): AgentError {
+  if (err instanceof AgentError) return err;
   const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'DVS_IO';
   const message = (err as Error).message ?? String(err);
   const what = plug === 'attach' ? 'attach to' : 'open TAP';
@@ -29,5 +18,5 @@ export function openError(err: unknown, name: string, plug: PortPlug): PortError
     fix = `; a TAP that QEMU or libvirt holds is attached, not adopted: ports/add ${name} <mapping> attach`;
   else if (code === 'DVS_NAME_IN_USE')
     fix = `; ${name} is not a TAP: attach it instead (ports/add ${name} <mapping> attach)`;
-  return new PortError(code, `cannot ${what} ${name}: ${message}${fix}`, { cause: err });
+  return new AgentError(code, `cannot ${what} ${name}: ${message}${fix}`, { cause: err });
 }
