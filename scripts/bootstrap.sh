@@ -20,6 +20,13 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
+  # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
+  # the image's Debian root file system, buildah/podman, unit verification.
+  [dpkg-dev]=/usr/bin/dpkg-shlibdeps
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [buildah]=/usr/bin/buildah
+  [podman]=/usr/bin/podman
+  [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for pkg in "${!NEEDS[@]}"; do

@@ -3,10 +3,12 @@
  * dvs-agent: parse config and flags, start the Agent, stop it on SIGTERM/SIGINT.
  * Exit: 0 clean stop, 1 start failure, 2 invalid configuration, 70 an uncaught error (crash handler).
  */
+import { nativeAvailable } from '@dvs/netdev';
 import { installCrashHandlers } from '@dvs/wire';
 import { Agent, AGENT_VERSION } from './agent.js';
 import { AGENT_HELP } from './agent-help.js';
 import { ConfigError } from './config/config-error.js';
+import { describeCheckedConfig } from './config/config-check.js';
 import { loadConfig } from './config/load-config.js';
 import { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
 import { createLogger } from './observe/logger.js';
@@ -31,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loaded.config;
+  if (loaded.check) {
+    process.stdout.write(describeCheckedConfig(config, { nativeAddon: nativeAvailable() }));
+    return 0;
+  }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { host: config.host } });
   // An error nothing caught: one log line, exit 70, and systemd/Kubernetes restarts a clean process.
   installCrashHandlers(logger, { daemon: 'dvs-agent' });

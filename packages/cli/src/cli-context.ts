@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { AdminCallError, AdminClient, AdminUnavailableError, type AdminAnswer } from '@dvs/admin-client';
 import { ADMIN_SOCKET_DEFAULT_PATH, DEFAULT_CONTROLLER_URL } from '@dvs/wire';
-import { AgentCommandError, AgentUnreachableError, UsageError } from './cli-errors.js';
+import { AgentCommandError, AgentUnreachableError, CliError, EXIT_PROBLEM, UsageError } from './cli-errors.js';
 import { ControllerClient, type ControllerCredentials } from './clients/controller-client.js';
 import {
   configPath,
@@ -15,7 +15,9 @@ import {
   loadCliConfig,
   selectContext,
   type ContextKey,
+  type NamedContext,
 } from './config/cli-config.js';
+import { labContext, type LabTarget } from './lab-target.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -34,6 +36,8 @@ export interface CliContext {
   signal: AbortSignal;
   /** Resolved exit code of the command that ran (set by actions). */
   exitCode: number;
+  /** `--lab`: the lab whose controller and agent views use, instead of the environment and contexts. */
+  lab?: LabTarget;
 }
 
 /** Where the controller is and how to reach it: flags, then environment, then the context (dvs config). */
@@ -54,8 +58,11 @@ export interface SocketOption {
 export interface ControllerTarget {
   url: string;
   credentials: ControllerCredentials;
-  /** Where the URL came from: `--controller`, `DVS_CONTROLLER`, `context prod`, `default`. */
+  /** Where the URL came from: `--controller`, `DVS_CONTROLLER`, `context prod`, `--lab main`, `default`. */
   source: string;
+  /** A lab's controller is reached through the lab's forwarder socket. */
+  socketPath?: string;
+  lab?: string;
 }
 
 interface Setting {
@@ -76,9 +83,26 @@ function readCredentialFile(setting: Setting, configFile: string): Buffer {
   }
 }
 
-export function controllerTarget(ctx: CliContext, opts: ControllerOption): ControllerTarget {
+/**
+ * The context in force: a lab's (`--lab`), else --context / DVS_CONTEXT /
+ * the config's current-context. A lab, chosen on the command line, also
+ * stands in for the environment: flags still win over it.
+ */
+function activeContext(
+  ctx: CliContext,
+  opts: ControllerOption,
+  file: string,
+): { context: NamedContext | null; label: string; env: Readonly<Record<string, string | undefined>> } {
   const env = ctx.io.env;
-  const file = configPath(env);
+  if (ctx.lab !== undefined) {
+    for (const [given, flag] of [
+      [opts.context, '--context'],
+      [opts.controller, '--controller'],
+    ] as const) {
+      if (given !== undefined) throw new UsageError(`--lab and ${flag} both choose a controller: give one of them`);
+    }
+    return { context: labContext(ctx.lab), label: `--lab ${ctx.lab.id}`, env: {} };
+  }
   const contextName = opts.context ?? env.DVS_CONTEXT;
   if (contextName !== undefined && !isContextName(contextName)) {
     throw new UsageError(
@@ -86,13 +110,25 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
     );
   }
   const context = selectContext(loadCliConfig(file), contextName, file);
+  return { context, label: `context ${context?.name}`, env };
+}
+
+export function controllerTarget(ctx: CliContext, opts: ControllerOption): ControllerTarget {
+  const file = configPath(ctx.io.env);
+  const { context, label, env } = activeContext(ctx, opts, file);
+  if (ctx.lab !== undefined && ctx.lab.controller === null) {
+    throw new CliError(
+      'DVS_LAB_NO_CONTROLLER',
+      `lab ${ctx.lab.id} has no controller (it was built with --no-control-plane): host views work, e.g. dvs --lab ${ctx.lab.id} agent ports`,
+      EXIT_PROBLEM,
+    );
+  }
   const pick = (flag: string | undefined, flagName: string, envName: string, key: ContextKey): Setting | undefined => {
     if (flag !== undefined) return { value: flag, source: flagName, fromContext: false };
     const fromEnv = env[envName];
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName, fromContext: false };
     const fromContext = context?.[key];
-    if (fromContext !== undefined)
-      return { value: fromContext, source: `context ${context!.name} (${key})`, fromContext: true };
+    if (fromContext !== undefined) return { value: fromContext, source: `${label} (${key})`, fromContext: true };
     return undefined;
   };
   const urlSetting = pick(opts.controller, '--controller', 'DVS_CONTROLLER', 'controller');
@@ -127,8 +163,8 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
     [opts.tokenFile, '--token-file', true, false],
     [env.DVS_TOKEN || undefined, 'DVS_TOKEN', false, false],
     [env.DVS_TOKEN_FILE || undefined, 'DVS_TOKEN_FILE', true, false],
-    [context?.token, `context ${context?.name} (token)`, false, true],
-    [context?.['token-file'], `context ${context?.name} (token-file)`, true, true],
+    [context?.token, `${label} (token)`, false, true],
+    [context?.['token-file'], `${label} (token-file)`, true, true],
   ];
   const found = tokenSources.find(([value]) => value !== undefined);
   if (found !== undefined) {
@@ -147,16 +183,33 @@ export function controllerTarget(ctx: CliContext, opts: ControllerOption): Contr
       );
     }
   }
-  return { url: raw, credentials, source };
+  // A lab's controller listens in the lab's underlay namespace: the lab's forwarder socket reaches it.
+  const lab = ctx.lab;
+  return {
+    url: raw,
+    credentials,
+    source,
+    ...(lab?.controller ? { socketPath: lab.controller.socketPath, lab: lab.id } : {}),
+  };
 }
 
 export function controllerClient(ctx: CliContext, opts: ControllerOption): ControllerClient {
   const target = controllerTarget(ctx, opts);
-  return new ControllerClient(target.url, { signal: ctx.signal, ...target.credentials });
+  return new ControllerClient(target.url, {
+    signal: ctx.signal,
+    ...target.credentials,
+    ...(target.socketPath !== undefined ? { socketPath: target.socketPath, lab: target.lab } : {}),
+  });
 }
 
 export function agentSocketPath(ctx: CliContext, opts: SocketOption): string {
   if (opts.socket !== undefined) return opts.socket;
+  if (ctx.lab !== undefined) {
+    if (ctx.lab.agent === null) {
+      throw new CliError('DVS_LAB_NO_AGENT', `lab ${ctx.lab.id} has no dvs hosts, so no agent to ask`, EXIT_PROBLEM);
+    }
+    return ctx.lab.agent.socketPath;
+  }
   if (ctx.io.env.DVS_AGENT_SOCKET !== undefined) return ctx.io.env.DVS_AGENT_SOCKET;
   const file = configPath(ctx.io.env);
   const socket = selectContext(loadCliConfig(file), ctx.io.env.DVS_CONTEXT, file)?.socket;

@@ -34,10 +34,15 @@ export class ControllerUnreachableError extends CliError {
   constructor(
     readonly url: string,
     cause: string,
+    /** The unix socket the request went through (a lab's forwarder), if any. */
+    readonly socketPath?: string,
+    lab?: string,
   ) {
     super(
       'DVS_CONTROLLER_UNREACHABLE',
-      `controller not reachable at ${url} (${cause}): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)`,
+      lab !== undefined
+        ? `controller of lab ${lab} not reachable at ${url} through ${socketPath} (${cause}): is the lab up? dvs lab status --id ${lab}`
+        : `controller not reachable at ${url}${socketPath ? ` through ${socketPath}` : ''} (${cause}): is dvs-controller running? set --controller, DVS_CONTROLLER or a context (dvs config)`,
       EXIT_PROBLEM,
     );
   }

@@ -4,7 +4,7 @@
  * all build it here.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { addAgentCommands } from './commands/agent-commands.js';
 import { addAuditCommand } from './commands/audit-command.js';
@@ -14,6 +14,7 @@ import { addFdbCommands } from './commands/fdb-commands.js';
 import { addLabCommand } from './commands/lab-command.js';
 import { addNetworkCommands } from './commands/network-commands.js';
 import { addTraceCommand } from './commands/trace-command.js';
+import { resolveLabTarget } from './lab-target.js';
 
 export function cliVersion(): string {
   try {
@@ -53,11 +54,21 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
       'dvs: the operator CLI of the dvs distributed virtual switch.\n' +
         'Cluster views come from the controller (--controller / DVS_CONTROLLER, or a context: dvs config),\n' +
         'authenticated by --token / --cert (docs/security.md); host views from the\n' +
-        "local agent's admin socket (--socket / DVS_AGENT_SOCKET).\n" +
+        "local agent's admin socket (--socket / DVS_AGENT_SOCKET). --lab points both at a lab on this machine.\n" +
         'Exit status: 0 ok, 1 a problem was found (or a component is unreachable), 2 usage error.',
     )
     .version(cliVersion(), '-V, --version', 'print the dvs version')
-    .helpCommand('help [command]', 'help for a command');
+    .addOption(
+      new Option(
+        '--lab <id[/host]>',
+        "use lab <id>'s controller and the agent of its first dvs host (or <host>); --controller/--socket still win",
+      ).env('DVS_LAB'),
+    )
+    .helpCommand('help [command]', 'help for a command')
+    .hook('preAction', async (root) => {
+      const spec = (root.opts() as { lab?: string }).lab;
+      if (spec !== undefined) ctx.lab = await resolveLabTarget(spec);
+    });
   program.addHelpText(
     'after',
     [
@@ -67,6 +78,7 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
       '  $ dvs tunnels                       which tunnel is down, and why',
       '  $ dvs fdb --mac 02:00:00:00:00:01   where is this MAC',
       '  $ dvs trace --vni 100 --src 02:00:00:00:00:01 --dst 02:00:00:00:00:02',
+      '  $ dvs --lab main status             the same views of a lab (dvs lab up) on this machine',
     ].join('\n'),
   );
   addClusterCommands(program, ctx);

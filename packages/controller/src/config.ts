@@ -37,6 +37,7 @@ export const USAGE = `usage: dvs-controller [options]
   --dampen-window SECS   dampening window (default 180)
   --log-level LEVEL      debug, info, warn, error (default info)
   -h, --help             this text
+  -V, --version          print the version
 `;
 
 export interface ParsedConfig {

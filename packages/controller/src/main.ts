@@ -2,12 +2,19 @@
 // dvs-controller entry point: parse flags, start, stop cleanly on SIGTERM/SIGINT.
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration, 70 an uncaught error (crash handler).
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { installCrashHandlers } from '@dvs/wire';
 import { Controller, ControllerError } from './controller.js';
 import { parseControllerArgs, USAGE } from './config.js';
 import { createJsonLogger } from './log.js';
 
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--version') || process.argv.includes('-V')) {
+    process.stdout.write(`dvs-controller ${VERSION}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseControllerArgs(process.argv.slice(2));

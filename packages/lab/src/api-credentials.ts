@@ -52,16 +52,6 @@ export function controllerApiFlags(creds: LabApiCredentials): string[] {
   return ['--tls-cert', creds.serverCert, '--tls-key', creds.serverKey, '--api-tokens', creds.tokensFile];
 }
 
-/** Environment for `dvs` run against the lab: controller URL, its CA and the admin token. */
-export function dvsEnvironment(state: LabState): Record<string, string> {
-  const c = state.controller;
-  if (c === undefined) return {};
-  return {
-    DVS_CONTROLLER: c.url,
-    ...(c.api ? { DVS_CACERT: c.api.ca, DVS_TOKEN_FILE: c.api.adminTokenFile } : {}),
-  };
-}
-
 /**
  * A client of the lab's controller as the lab's admin, through the unix
  * socket forwarder into the underlay namespace (TLS runs end to end through it).

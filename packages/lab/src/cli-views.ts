@@ -1,12 +1,11 @@
 /**
- * Runs the `dvs` CLI against a lab (tunnels, fdb, status) when it is built:
- * inside the underlay namespace, where the controller listens. When the CLI is
- * not there yet, falls back to the agents' own admin commands and says so.
+ * Runs the `dvs` CLI against a lab (tunnels, fdb, status) when it is built,
+ * as an operator would from the host shell: `dvs --lab <id> …` (the CLI reaches
+ * the controller through the lab's forwarder socket). When the CLI is not
+ * there yet, falls back to the agents' own admin commands and says so.
  */
 import type { Lab } from './lab.js';
-import { dvsEnvironment } from './api-credentials.js';
 import { runCommand } from './command-runner.js';
-import { underlayNamespace } from './lab-layout.js';
 import { isBuilt, programs } from './repo-paths.js';
 
 export interface CliView {
@@ -18,21 +17,17 @@ export interface CliView {
   problems?: boolean;
 }
 
-/** `dvs <args…>` against the lab's controller; null when the CLI is not built. */
-export async function runDvsCli(lab: Lab, args: readonly string[]): Promise<CliView | null> {
+/** `dvs --lab <id>[/<host>] <args…>`; null when the CLI is not built. */
+export async function runDvsCli(lab: Lab, args: readonly string[], host?: string): Promise<CliView | null> {
   if (!isBuilt('cli')) return null;
-  const r = await runCommand(
-    ['ip', 'netns', 'exec', underlayNamespace(lab.id), process.execPath, programs.cli, ...args],
-    {
-      allowFailure: true,
-      timeoutMs: 20_000,
-      // The controller's URL, CA and the lab's admin token (docs/security.md): views stay `dvs status`.
-      env: { ...process.env, ...dvsEnvironment(lab.state) },
-    },
-  ).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+  const target = host === undefined ? lab.id : `${lab.id}/${host}`;
+  const r = await runCommand([process.execPath, programs.cli, '--lab', target, ...args], {
+    allowFailure: true,
+    timeoutMs: 20_000,
+  }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
   // dvs exit codes: 0 ok, 1 a problem found by a status view, 2 usage, other: failure.
   return {
-    title: `dvs ${args.join(' ')}`,
+    title: `dvs --lab ${target} ${args.join(' ')}`,
     text: (r.stdout + r.stderr).trimEnd(),
     ok: r.code === 0 || (r.code === 1 && r.stdout.trim() !== ''),
     problems: r.code === 1,
@@ -79,8 +74,8 @@ export async function overlayViews(lab: Lab): Promise<{ views: CliView[]; note: 
     const views: CliView[] = [];
     for (const h of lab.state.hosts.filter((x) => x.kind === 'dvs' && x.adminSocket)) {
       for (const what of ['peers', 'fdb']) {
-        const v = await runDvsCli(lab, ['agent', what, '--socket', h.adminSocket!]);
-        if (v) views.push({ ...v, title: `${h.name}: ${v.title.replace(/ --socket \S+/, '')}` });
+        const v = await runDvsCli(lab, ['agent', what], h.name);
+        if (v) views.push(v);
       }
     }
     return { views, note: `${why}: showing each host's \`dvs agent peers\` and \`dvs agent fdb\` instead` };

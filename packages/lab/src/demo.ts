@@ -114,6 +114,12 @@ async function main(): Promise<number> {
   }
   section(failures.length ? 'demo FAILED' : 'demo OK');
   for (const f of failures) say(`  - ${f}`);
+  say('\nYour own lab, and dvs against it (from the repository root; as root):');
+  say('  npx dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1');
+  say('                                       this lab again, left running (lab id: main)');
+  say("  npx dvs --lab main status            the controller's view; also tunnels, fdb, hosts, networks");
+  say("  npx dvs --lab main/h2 agent ports    one host's agent; also agent fdb, peers, counters");
+  say('  npx dvs lab down                     remove it');
   return failures.length ? 1 : 0;
 }
 

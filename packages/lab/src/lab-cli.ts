@@ -107,6 +107,12 @@ export function createLabCommand(name = 'lab'): Command {
             console.log(
               `lab ${o.id} is up: \`dvs lab status${idArg}\`, \`dvs lab ping${idArg}\`, \`dvs lab down${idArg}\``,
             );
+            const first = built.state.hosts.find((h) => h.kind === 'dvs')?.name ?? 'h1';
+            console.log(
+              built.state.controller
+                ? `its views: \`dvs --lab ${o.id} status\`, \`dvs --lab ${o.id} tunnels\`, \`dvs --lab ${o.id}/${first} agent ports\``
+                : `its views: \`dvs --lab ${o.id}/${first} agent ports\`, \`dvs --lab ${o.id}/${first} agent fdb\` (no controller)`,
+            );
             for (const l of built.state.limitations) console.log(`limitation: ${l}`);
           } finally {
             uninstall();

@@ -26,9 +26,9 @@ export const MAX_VMS = 200;
 export const MAX_HOSTS = 80;
 const IFNAMSIZ_MAX = 15;
 
-export function assertLabId(id: string): void {
+export function assertLabId(id: string, option = '--id'): void {
   if (!LAB_ID_PATTERN.test(id)) {
-    throw new LabError('DVS_LAB_BAD_SPEC', `lab id "${id}" is invalid: use exactly 4 characters a-z 0-9 (--id)`);
+    throw new LabError('DVS_LAB_BAD_SPEC', `lab id "${id}" is invalid: use exactly 4 characters a-z 0-9 (${option})`);
   }
 }
 

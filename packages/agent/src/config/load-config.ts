@@ -24,6 +24,7 @@ export const FLAG_OPTIONS = {
   network: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
   port: { type: 'string', multiple: true },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -32,6 +33,8 @@ export interface LoadedConfig {
   config: AgentConfig | null;
   help: boolean;
   version: boolean;
+  /** --check: validate the configuration and exit, start nothing. */
+  check: boolean;
 }
 
 /**
@@ -47,11 +50,11 @@ export async function loadConfig(argv: readonly string[]): Promise<LoadedConfig>
   }
   const flags = parsed.values;
   if (flags.help === true || flags.version === true)
-    return { config: null, help: flags.help === true, version: flags.version === true };
+    return { config: null, help: flags.help === true, version: flags.version === true, check: false };
   let raw: Record<string, unknown> = {};
   if (flags.config !== undefined) raw = await readConfigFile(flags.config);
   overlayFlags(raw, flags);
-  return { config: validateConfig(raw), help: false, version: false };
+  return { config: validateConfig(raw), help: false, version: false, check: flags.check === true };
 }
 
 /** Parses a YAML config text (for tests and the loader). */

@@ -53,6 +53,8 @@ export interface ControllerClientOptions extends ControllerCredentials {
   signal?: AbortSignal;
   /** Connect through this unix socket; the URL still gives the scheme, the Host header and the TLS name. */
   socketPath?: string;
+  /** The lab this controller belongs to (`dvs --lab`): named in errors. */
+  lab?: string;
 }
 
 /** A raw answer: any status, the body parsed as JSON when it is JSON. */
@@ -127,7 +129,8 @@ export class ControllerClient {
         : {}),
     };
     return new Promise((resolve, reject) => {
-      const fail = (error: unknown): void => reject(new ControllerUnreachableError(this.baseUrl, causeOf(error)));
+      const fail = (error: unknown): void =>
+        reject(new ControllerUnreachableError(this.baseUrl, causeOf(error), o.socketPath, o.lab));
       const onResponse = (res: IncomingMessage): void => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -4,7 +4,8 @@
  * it is loaded on demand, and a missing or older lab gives a clear error.
  *
  * Contract with @dvs/lab: it exports `createLabCommand(): Command` (a
- * commander program named `lab`), or `runLabCli(args: string[]): Promise<number>`.
+ * commander program named `lab`), or `runLabCli(args: string[]): Promise<number>`;
+ * and `labEndpoints(id)` for `dvs --lab` (lab-target.ts).
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
@@ -18,9 +19,19 @@ export class LabUnavailableError extends CliError {
   }
 }
 
+/** A lab's controller and agent sockets, as @dvs/lab's labEndpoints() answers (null: no such lab). */
+export interface LabEndpointsAnswer {
+  id: string;
+  phase: string;
+  /** The API URL (Host header, TLS name), the forwarder socket that reaches it, the CA and an admin token file. */
+  controller: { url: string; socketPath: string; cacert?: string; tokenFile?: string } | null;
+  agents: { host: string; adminSocket: string }[];
+}
+
 export interface LabModule {
   createLabCommand?: () => Command;
   runLabCli?: (args: string[]) => Promise<number>;
+  labEndpoints?: (id: string, option?: string) => Promise<LabEndpointsAnswer | null>;
 }
 
 /** Loads a module by specifier (the dynamic import; tests pass their own). */
@@ -28,7 +39,7 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>;
 
 const importModule: ModuleLoader = (specifier) => import(specifier);
 
-async function loadLab(load: ModuleLoader): Promise<LabModule> {
+export async function loadLab(load: ModuleLoader = importModule): Promise<LabModule> {
   try {
     return (await load('@dvs/lab')) as LabModule;
   } catch (error) {
