@@ -20,6 +20,8 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
+  # Real QEMU runs the deploy/qemu hooks in the e2e tests (TCG, no guest image).
+  [qemu-system-x86]=/usr/bin/qemu-system-x86_64
   # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
   # the image's Debian root file system, buildah/podman, unit verification.
   [dpkg-dev]=/usr/bin/dpkg-shlibdeps

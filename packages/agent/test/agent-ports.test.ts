@@ -113,6 +113,13 @@ test('an attached QEMU TAP: gone when QEMU exits (MACs withdrawn, fd closed, one
   const back = view(agent, 'vnet3');
   assert.equal(back.reattached, 1);
   assert.equal(logger.count('info', /^port device back: attached again/), 1);
+  // QEMU's hook asks for the same port again: nothing changes.
+  const again = await agent.addPort(attach('vnet3'));
+  assert.deepEqual([again.state, again.reattached, again.ifindex], ['up', 1, back.ifindex]);
+  await assert.rejects(agent.addPort({ ...attach('vnet3'), mapping: { mode: 'access', vni: 200 } }), {
+    code: 'DVS_CONFLICT',
+    message: /port vnet3 already exists \(100, plug attach\): ports\/del it first/,
+  });
   const second = kernel.attached.get('vnet3')!;
   assert.notEqual(second, first, 'a new device (new ifindex)');
   assert.equal(back.ifindex, second.ifindex);

@@ -81,7 +81,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     name: 'ports/add',
     usage: `ports/add <name> <vni|trunk:vlan=vni,…> [${PORT_PLUGS.join('|')}] [persistent]`,
     summary:
-      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth, a macvlan, a NIC)',
+      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth, a macvlan, a NIC); the same port again changes nothing',
     minArgs: 2,
     maxArgs: 4,
     run: async ([name, mappingText, plugText, persistentText]) => {
@@ -104,10 +104,10 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
           'DVS_BAD_ARGUMENT',
           `persistent applies to TAPs the agent creates, not to ${plug}: leave it out`,
         );
-      if (agent.hasPort(name)) throw new AdminCommandError('DVS_CONFLICT', `port ${name} already exists`);
+      const again = agent.hasPort(name);
       const view = await agent.addPort({ name, mapping, plug, persistent });
       return {
-        text: `added port ${name} (${formatPortMapping(mapping)}, ${view.kind}${persistent ? ', persistent' : ''}, device ${view.deviceKind}, ${view.state}, mtu ${view.mtu})\n${view.mtuWarning === null ? '' : `warning: ${view.mtuWarning}\n`}`,
+        text: `${again ? 'port exists already, unchanged:' : 'added port'} ${name} (${formatPortMapping(mapping)}, ${view.kind}${persistent ? ', persistent' : ''}, device ${view.deviceKind}, ${view.state}, mtu ${view.mtu})\n${view.mtuWarning === null ? '' : `warning: ${view.mtuWarning}\n`}`,
         data: view,
       };
     },

@@ -187,11 +187,31 @@ export class AgentPorts {
     if (dropped > 0) await this.saveState();
   }
 
-  /** ports/add: opens the device and plugs the port in, or throws AgentError and changes nothing. */
+  /**
+   * ports/add: opens the device and plugs the port in, or throws AgentError
+   * and changes nothing. The same port asked for again (same mapping, plug
+   * and persistence: QEMU's hook when a VM starts again after a crash, with
+   * no ports/del between) is no error: nothing changes, its device is taken
+   * in now if it is back, and its view answers. Another port of that name is
+   * DVS_CONFLICT.
+   */
   async add(request: PortRequest): Promise<AgentPortView> {
     const { name, plug } = request;
-    if (this.ports.has(name) || this.reserved.has(name))
-      throw new AgentError('DVS_CONFLICT', `port ${name} already exists: ports/show lists it; ports/del removes it`);
+    const existing = this.ports.get(name);
+    if (existing !== undefined) {
+      if (!sameRequest(existing.request, request))
+        throw new AgentError(
+          'DVS_CONFLICT',
+          `port ${name} already exists (${formatPortMapping(existing.request.mapping)}, plug ${existing.request.plug}${existing.request.persistent ? ', persistent' : ''}): ports/del it first to change it`,
+        );
+      if (existing.device === null) {
+        this.schedule(existing, 'asked for again');
+        await existing.work;
+      }
+      return existing.view(this.o.dataPath.portViews().find((v) => v.name === name));
+    }
+    if (this.reserved.has(name))
+      throw new AgentError('DVS_CONFLICT', `port ${name} is being added right now: ports/show lists it`);
     this.reserved.add(name);
     try {
       const link = this.describe(name);
@@ -528,6 +548,14 @@ export class AgentPorts {
       mtu: port.lastMtu,
     };
   }
+}
+
+function sameRequest(a: PortRequest, b: PortRequest): boolean {
+  return (
+    a.plug === b.plug &&
+    a.persistent === b.persistent &&
+    formatPortMapping(a.mapping) === formatPortMapping(b.mapping)
+  );
 }
 
 /** Run-time ports the agent can get back after a restart: attached and adopted devices, persistent created TAPs. */
