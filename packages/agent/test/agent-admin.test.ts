@@ -92,7 +92,10 @@ test('unknown commands and bad arguments answer a clear error and change nothing
   await fails('ports/add', ['vm2', '0'], 'DVS_BAD_ARGUMENT');
   await fails('ports/add', ['vm2', '100', 'borrow'], 'DVS_BAD_ARGUMENT');
   await fails('ports/add', ['a-very-long-interface-name', '100'], 'DVS_BAD_ARGUMENT');
-  assert.match(await fails('ports/add', ['vm1', '200'], 'DVS_CONFLICT'), /port vm1 already exists \(100, plug create\)/);
+  assert.match(
+    await fails('ports/add', ['vm1', '200'], 'DVS_CONFLICT'),
+    /port vm1 already exists \(100, plug create\)/,
+  );
   await fails('ports/add', ['vm1', '100', 'attach'], 'DVS_CONFLICT');
   await fails('ports/add', ['missing0', '100', 'adopt'], 'DVS_NOT_FOUND');
   await fails('ports/add', ['adopted0', '100'], 'DVS_CONFLICT');
