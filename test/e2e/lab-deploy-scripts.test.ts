@@ -186,6 +186,37 @@ test('real QEMU runs dvs-ifup: its TAP is attached; SIGKILLed: the port goes gon
   await waitPort(ifname, 'released by dvs-ifdown', (p) => p === undefined);
 });
 
+test("dvs-libvirt-hook releases a stopped domain's dvs ports (its ethernet interfaces with dvs-ifup), and nothing else", async () => {
+  assert.equal(hook('dvs-ifup', { DVS_VNI: '100' }).status, 0);
+  const domain = [
+    '<domain type="kvm"><name>vm1</name><devices>',
+    "<interface type='ethernet'>",
+    "  <mac address='52:54:00:12:34:56'/>",
+    `  <target dev='${tap}' managed='no'/>`,
+    `  <script path='${join(qemuDir, 'dvs-ifup')}'/>`,
+    "  <model type='virtio'/>",
+    '</interface>',
+    "<interface type='network'><source network='default'/><target dev='vnet9'/></interface>",
+    '</devices></domain>',
+  ].join('\n');
+  const libvirt = (operation: string) =>
+    spawnSync(
+      'ip',
+      ['netns', 'exec', lab!.host('h1').netns, join(qemuDir, 'dvs-libvirt-hook'), 'vm1', operation, 'end', '-'],
+      {
+        encoding: 'utf8',
+        input: domain,
+        env: { ...process.env, DVS_AGENT_SOCKET: lab!.host('h1').adminSocket! },
+        timeout: 20_000,
+      },
+    );
+  assert.equal(libvirt('started').status, 0);
+  assert.ok((await ports()).includes(tap), 'only release unplugs');
+  const released = libvirt('release');
+  assert.equal(released.status, 0, released.stderr);
+  assert.ok(!(await ports()).includes(tap));
+});
+
 test('the systemd units parse (systemd-analyze verify)', (t) => {
   const which = spawnSync('sh', ['-c', 'command -v systemd-analyze']);
   if (which.status !== 0) {
