@@ -35,6 +35,7 @@ const MTU = '1450';
 let hostA: string;
 let hostB: string;
 let agentA: AgentProcess;
+let agentB: AgentProcess;
 let configA: Record<string, unknown>;
 let qemu: TapHolder | null = null;
 let trunkVm: RawPort | null = null;
@@ -71,7 +72,7 @@ before(async () => {
     stateFile: join(dir, 'host-a-state.json'),
   };
   agentA = await startAgent(lab, hostA, 'agent-a', configA);
-  const agentB = await startAgent(lab, hostB, 'agent-b', {
+  agentB = await startAgent(lab, hostB, 'agent-b', {
     host: 'host-b',
     vtep: { address: '198.51.100.2' },
     networks: networks('198.51.100.1'),
@@ -80,7 +81,6 @@ before(async () => {
       { name: dev('b2'), vni: 200 },
     ],
   });
-  void agentB;
   for (const name of ['q', 'v', 'm', 't', 'b1', 'b2']) vm[name] = await lab.netns(`v${name}`);
   await plugVm(lab, hostB, dev('b1'), vm.b1, ['192.0.2.21/25']);
   await plugVm(lab, hostB, dev('b2'), vm.b2, ['192.0.2.149/25']);
@@ -216,8 +216,9 @@ test('agent SIGKILLed and started again from the same config: run-time ports com
     assert.ok(gap > 0, 'replies before and after the restart');
     t.diagnostic(
       `restart gap in the VM's traffic (20 ms ping through the attached QEMU TAP, agent SIGKILLed and started again ` +
-        `from the same config): ${Math.round(gap)} ms without a reply, from ${Math.round(gapStart - killedAt)} ms ` +
-        `after the kill; the new agent had every port up ${Math.round(upAt - startedAt)} ms after it was started`,
+        `from the same config): ${Math.round(gap)} ms without a reply (the last reply before it came ` +
+        `${Math.round(killedAt - gapStart)} ms before the kill); the new agent had every port up ` +
+        `${Math.round(upAt - startedAt)} ms after it was started`,
     );
     for (const ns of [vm.v, vm.m]) assert.ok(await pings(lab, ns, '192.0.2.21'), `${ns} pings again`);
     const log = await readFile(agentA.logFile, 'utf8');
@@ -225,4 +226,17 @@ test('agent SIGKILLed and started again from the same config: run-time ports com
   } finally {
     await lab.stop(ping, 1000);
   }
+});
+
+test('a TAP the agent created, deleted under it (ip link del), goes gone instead of staying up', async () => {
+  await agentB.call('ports/add', dev('bx'), '100');
+  assert.equal((await portsOf(agentB)).get(dev('bx'))?.state, 'up');
+  await run(['ip', '-n', hostB, 'link', 'del', dev('bx')]);
+  const gone = await waitFor('bx gone', async () => {
+    const p = (await portsOf(agentB)).get(dev('bx'));
+    return p?.state === 'gone' ? p : undefined;
+  });
+  assert.deepEqual([gone.kind, gone.deviceGone, gone.detail], ['tap-created', 1, 'device deleted']);
+  assert.ok(await pings(lab, vm.b1, '192.0.2.12'), 'the other ports of the agent still forward');
+  assert.equal(agentB.child.exitCode, null);
 });

@@ -60,6 +60,14 @@ test('Prometheus endpoint serves drops, FDB and per-port counters', async () => 
       assert.match(r.body, /^dvs_agent_port_rx_frames_total\{host="host-a",port="vm1"\} 2$/m);
       assert.match(r.body, /^dvs_agent_peer_tx_frames_total\{host="host-a",peer="198\.51\.100\.2:4789"\} 1$/m);
       assert.match(r.body, /^# TYPE dvs_agent_fdb_learns_total counter$/m);
+      assert.match(
+        r.body,
+        /^dvs_agent_port_state\{host="host-a",port="vm1",kind="tap-created",device_kind="tap",state="up"\} 1$/m,
+      );
+      assert.match(r.body, /^dvs_agent_port_state\{host="host-a",port="vm1",.*state="gone"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_port_device_gone_total\{host="host-a",port="vm1"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_port_mtu_above_overlay\{host="host-a",port="vm1"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_state_file_write_errors_total\{host="host-a"\} 0$/m);
       assert.equal((await get(`http://${agent.metricsListening}/other`)).status, 404);
     } finally {
       await agent.stop();

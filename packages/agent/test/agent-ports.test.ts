@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FakeUdpNetwork, type FakeDatagram } from '@dvs/netdev/testing';
 import { Agent, validateConfig, type DataPathEvents } from '../src/index.js';
 import type { PortRequest } from '../src/ports/managed-port.js';
+import { portMetricLines } from '../src/ports/port-metrics.js';
 import { FakeKernel } from './fake-devices.js';
 import { CapturingLogger, waitFor } from './etcd-sync-fakes.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
@@ -106,6 +107,12 @@ test('an attached QEMU TAP: gone when QEMU exits (MACs withdrawn, fd closed, one
   assert.equal(agent.dataPath.fdbEntries(100).length, 0);
   assert.equal(logger.count('warn', /^port device gone/), 1, 'one log line');
   assert.equal(agent.counters().ports.vnet3.rxFrames, 1, 'its counters are kept while it is gone');
+  const metrics = portMetricLines('host-a', agent.portViews(), 0).join('\n');
+  assert.match(
+    metrics,
+    /^dvs_agent_port_state\{host="host-a",port="vnet3",kind="attach",device_kind="tap",state="gone"\} 1$/m,
+  );
+  assert.match(metrics, /^dvs_agent_port_device_gone_total\{host="host-a",port="vnet3"\} 1$/m);
 
   // The VM starts again (or the migration fails back): a TAP of the same name.
   kernel.qemuTap('vnet3');
