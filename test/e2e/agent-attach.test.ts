@@ -121,6 +121,28 @@ test('an attached QEMU TAP, a veth and a macvlan are ports of kind attach, up, e
   );
 });
 
+test('attach refuses, naming the device and the fix, and changes nothing: missing, in another namespace, the underlay, lo, a port', async () => {
+  const before = (await agentA.call<AgentPortView[]>('ports/show')).map((p) => p.name);
+  const refusals: [string, string, RegExp][] = [
+    [dev('nope'), 'DVS_NO_DEVICE', /no device \S+nope in this network namespace/],
+    // vb1's NIC exists, but in the VM's namespace: from the agent's it is not there.
+    [dev('b1'), 'DVS_NO_DEVICE', /a device in another namespace is not visible here/],
+    [dev('ua'), 'DVS_DEVICE_UNSUITABLE', /holds this agent's VTEP address 198\.51\.100\.1 \(the tunnel underlay\)/],
+    ['lo', 'DVS_DEVICE_UNSUITABLE', /lo is the loopback device/],
+  ];
+  for (const [name, code, message] of refusals) {
+    await assert.rejects(agentA.admin.call('ports/add', [name, '100', 'attach']), { code, message }, name);
+  }
+  await assert.rejects(agentA.admin.call('ports/add', [dev('v'), '200', 'attach']), {
+    code: 'DVS_CONFLICT',
+    message: /port \S+v already exists \(100, plug attach\)/,
+  });
+  assert.deepEqual(
+    (await agentA.call<AgentPortView[]>('ports/show')).map((p) => p.name),
+    before,
+  );
+});
+
 test('the VM behind each attached device pings a VM on host B', async () => {
   for (const [name, ns] of [
     ['QEMU TAP', vm.q],
