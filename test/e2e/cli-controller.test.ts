@@ -121,9 +121,9 @@ test('networks: create with external VTEPs, list and show in text and JSON, upda
     const r = await dvs('networks', 'list');
     return r.stdout.split('\n').length >= 3 ? r : undefined;
   });
-  assert.match(list.stdout, /^VNI\s+NAME\s+ENCAP\s+MTU\s+FLOOD\s+ARP-SUPPRESS\s+EXTERNAL VTEPS$/m);
-  assert.match(list.stdout, /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+203\.0\.113\.9:4789$/m);
-  assert.match(list.stdout, /^200\s+red\s+gre-udp\s+1400\s+head-end\s+no\s+-$/m);
+  assert.match(list.stdout, /^VNI\s+NAME\s+ENCAP\s+MTU\s+FLOOD\s+ARP-SUPPRESS\s+EXTERNAL VTEPS\s+MEMBERS$/m);
+  assert.match(list.stdout, /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+203\.0\.113\.9:4789\s+any host$/m);
+  assert.match(list.stdout, /^200\s+red\s+gre-udp\s+1400\s+head-end\s+no\s+-\s+any host$/m);
 
   const show = await dvsJson<{ network: { name: string; externalVteps: { address: string; port: number }[] } }>(
     'networks',
@@ -152,6 +152,23 @@ test('networks: create with external VTEPs, list and show in text and JSON, upda
   const removed = await dvs('networks', 'update', '100', '--remove-external-vtep', '203.0.113.9');
   assert.equal(removed.code, 0, removed.stderr);
   assert.match(removed.stdout, /external VTEPs: 203\.0\.113\.10:4789$/m);
+
+  // Membership through the real controller: restricted, shown, lifted again.
+  const restricted = await dvs(
+    'networks',
+    'update',
+    '200',
+    '--allowed-hosts',
+    'host-a,host-b',
+    '--allowed-labels',
+    'zone=pci',
+  );
+  assert.equal(restricted.code, 0, restricted.stderr);
+  assert.match((await dvs('networks', 'show', '200')).stdout, /^members:\s+host-a,host-b,label zone=pci$/m);
+  const badLabel = await dvs('networks', 'update', '200', '--allowed-labels', 'zone');
+  assert.equal(badLabel.code, 2);
+  assert.equal((await dvs('networks', 'update', '200', '--allowed-hosts', '', '--allowed-labels', '')).code, 0);
+  assert.match((await dvs('networks', 'show', '200')).stdout, /^members:\s+any host$/m);
 });
 
 test('static FDB entries: add, find by --mac in text and JSON, delete; a missing MAC is exit 1', async () => {

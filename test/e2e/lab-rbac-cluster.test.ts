@@ -1,10 +1,11 @@
 // The whole system under the production RBAC layout: etcd with authentication
 // and deploy/etcd/dvs-rbac.sh's roles, the controller logged in as
-// `controller`, each agent as its own `agent-<host>` — once by password, once
-// over TLS where the client certificate's CN is the user (deploy/etcd/
-// make-certs.sh). Tables still converge (VMs ping, a migration reaches the
-// controller's table), and an agent's identity cannot touch another host's
-// keys or the controller's tables.
+// `controller`, each agent as its own `agent-<host>` — once by its own
+// password, once over TLS where the client certificate's CN is the user and
+// there is no password at all (deploy/etcd/make-certs.sh). Tables still
+// converge (VMs ping, a migration reaches the controller's table), and an
+// agent's identity cannot touch another host's keys (its reports included)
+// or the controller's tables.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -47,13 +48,31 @@ for (const mode of ['password', 'tls-certificate'] as const) {
           join(tls.dir, `${identity}-key.pem`),
         );
       } else if (user) {
-        base.push('--user', `${user}:${l.state.etcdCredentials!.agent}`);
+        base.push('--user', `${user}:${l.state.etcdCredentials!.agents[user.replace(/^agent-/, '')]}`);
       }
       return l.exec('ul', [...base, ...args]);
     }
 
-    test('authentication is on and agents follow etcd', async () => {
-      assert.ok(lab!.state.etcdCredentials, 'no credentials recorded');
+    test('authentication is on, one identity per host, and agents follow etcd', async () => {
+      const credentials = lab!.state.etcdCredentials;
+      assert.ok(credentials, 'no credentials recorded');
+      if (mode === 'password') {
+        assert.deepEqual(Object.keys(credentials.agents).sort(), ['h1', 'h2']);
+        assert.notEqual(credentials.agents.h1, credentials.agents.h2, 'each host has its own password');
+        const r = await lab!.exec('ul', [
+          'etcdctl',
+          '--endpoints',
+          lab!.state.etcd!.endpoints[0]!,
+          '--user',
+          `agent-h1:${credentials.agents.h2}`,
+          'get',
+          '/dvs/v1/fdb/',
+          '--prefix',
+        ]);
+        assert.notEqual(r.code, 0, "h2's password does not log in as agent-h1");
+      } else {
+        assert.deepEqual(credentials.agents, {}, 'certificates only: no agent password exists');
+      }
       assert.equal(lab!.state.agentsUseEtcd, true);
       assert.equal(Boolean(lab!.state.etcd!.tls), mode === 'tls-certificate');
       // No user (the server certificate's CN is no etcd user; no password): nothing.
@@ -84,7 +103,13 @@ for (const mode of ['password', 'tls-certificate'] as const) {
     });
 
     test("an agent's identity cannot write another host's keys nor the tables", async () => {
-      for (const key of ['/dvs/v1/hosts/h2', '/dvs/v1/fdb/100/02:00:00:00:00:99', '/dvs/v1/flood/100']) {
+      for (const key of [
+        '/dvs/v1/hosts/h2',
+        '/dvs/v1/reports/h2/100/02:00:00:00:00:99',
+        '/dvs/v1/reports/100/02:00:00:00:00:99/h1',
+        '/dvs/v1/fdb/100/02:00:00:00:00:99',
+        '/dvs/v1/flood/100',
+      ]) {
         const r = await etcdctlAs('agent-h1', ['put', key, 'x']);
         assert.notEqual(r.code, 0, `${key} was writable by agent-h1`);
         assert.match(r.stderr, /permission denied/);

@@ -30,6 +30,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
     encapPorts: { vxlan: agent.config.vtep.vxlanPort, 'gre-udp': agent.config.vtep.grePort },
     encaps: ['vxlan', 'gre-udp'],
+    labels: agent.config.labels,
     // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
     ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),
     agentVersion: agent.version,

@@ -23,6 +23,9 @@ OPTIONS
     -c, --config FILE        YAML config (JSON works too). See docs/agent.md and
                              deploy/examples/agent.yaml for every field.
     --host ID                host id (config: host), e.g. host-a
+    --label KEY=VALUE        a label of this host (config: labels), repeatable;
+                             published in its etcd host record, where a
+                             network's allowed labels may admit it
     --vtep-address ADDR      underlay IPv4 or IPv6 address to bind (vtep.address)
     --vxlan-port N           VXLAN UDP port, default 4789 (vtep.vxlanPort)
     --gre-port N             GRE-in-UDP UDP port, default 4754 (vtep.grePort)

@@ -17,6 +17,7 @@ export * from './config/agent-config.js';
 export { ConfigError } from './config/config-error.js';
 export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';
 export { validateConfig } from './config/validate-config.js';
+export { checkEtcdIdentity, certificateCommonName } from './config/etcd-identity.js';
 export { parsePortMapping, formatPortMapping, type PortMapping } from './config/port-mapping-text.js';
 export { AdminServer } from './admin/admin-server.js';
 export { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';

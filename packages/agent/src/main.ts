@@ -8,6 +8,7 @@ import { installCrashHandlers } from '@dvs/wire';
 import { Agent, AGENT_VERSION } from './agent.js';
 import { AGENT_HELP } from './agent-help.js';
 import { ConfigError } from './config/config-error.js';
+import { checkEtcdIdentity } from './config/etcd-identity.js';
 import { describeCheckedConfig } from './config/config-check.js';
 import { loadConfig } from './config/load-config.js';
 import { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
@@ -17,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
   let loaded;
   try {
     loaded = await loadConfig(argv);
+    if (loaded.config !== null) await checkEtcdIdentity(loaded.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`dvs-agent: invalid configuration (${err.code}): ${err.message}\n`);

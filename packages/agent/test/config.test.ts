@@ -224,3 +224,33 @@ test('an IPv6 underlay: VTEPs as "addr", "[addr]:port" or objects', () => {
     { address: '2001:db8::4', port: 4789 },
   ]);
 });
+
+test('labels: from the config and --label, checked against the one label syntax', async () => {
+  assert.deepEqual(validateConfig(base).labels, {});
+  assert.deepEqual(validateConfig({ ...base, labels: { rack: 'r1', 'example.net/zone': 'pci', n: 3 } }).labels, {
+    rack: 'r1',
+    'example.net/zone': 'pci',
+    n: '3',
+  });
+  assert.equal(problem({ ...base, labels: ['rack=r1'] }).field, 'labels');
+  assert.equal(problem({ ...base, labels: { 'bad key': 'x' } }).field, 'labels.bad key');
+  assert.equal(problem({ ...base, labels: { rack: 'r 1' } }).field, 'labels.rack');
+  const loaded = await loadConfig([
+    '--host',
+    'h',
+    '--vtep-address',
+    '198.51.100.1',
+    '--label',
+    'rack=r2',
+    '--label',
+    'zone=pci',
+  ]);
+  assert.deepEqual(loaded.config?.labels, { rack: 'r2', zone: 'pci' });
+  await assert.rejects(
+    loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--label', 'rack']),
+    (err: ConfigError) => {
+      assert.equal(err.field, '--label');
+      return true;
+    },
+  );
+});

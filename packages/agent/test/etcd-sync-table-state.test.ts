@@ -184,7 +184,16 @@ test('mobility: seq to report and when a report lost', () => {
   assert.equal(seqToReport(0, undefined, 'host-a'), 0);
   assert.equal(seqToReport(0, at('host-b', 4), 'host-a'), 5, 'moved here: table seq + 1');
   assert.equal(seqToReport(0, at('host-a', 4), 'host-a'), 4, 'already here: keep the seq');
-  assert.equal(seqToReport(7, at('host-b', 4), 'host-a'), 7, 'never below the data path');
+  assert.equal(seqToReport(3, at('host-b', 4), 'host-a'), 5, 'above a data path that lags the table');
+  assert.equal(
+    seqToReport(7, at('host-b', 4), 'host-a'),
+    5,
+    'the data path counted moves the table never saw: table + 1',
+  );
+  assert.equal(seqToReport(7, at('host-a', 4), 'host-a'), 5, 'here already, moved meanwhile: table + 1');
+  assert.equal(seqToReport(7, undefined, 'host-a'), 1, 'no entry: at most 1 (what the controller accepts)');
+  assert.equal(seqToReport(1, undefined, 'host-a'), 1);
+  assert.equal(seqToReport(0, at('host-b', 0xffffffff), 'host-a'), 0xffffffff, 'never past MAX_SEQ');
   // host-b's VTEP is 192.0.2.9.
   assert.equal(reportLost(4, at('host-b', 4), 'host-a', '192.0.2.10'), true, 'tie lost to a lower VTEP');
   assert.equal(reportLost(4, at('host-b', 4), 'host-a', '192.0.2.8'), false, 'tie we win: keep the report');

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Controller } from '@dvs/controller';
 import { EtcdServer, TcpProxy } from '@dvs/etcd/testing';
-import { decodeHost, KeyLayout, RecordError } from '@dvs/wire';
+import { decodeHost, decodeReport, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { EtcdSync, type EtcdSyncOptions } from '../src/etcd-sync/index.js';
 import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './etcd-sync-fakes.js';
@@ -121,7 +121,7 @@ test('MAC move: the new host reports seq+1, every agent follows, the old host wi
   });
   assert.equal(atC.seq, 1);
   await waitFor('c withdrew its report', async () =>
-    (await client.get(keys.report(100, '02:00:00:0b:00:01', 'host-c')).buffer()) === null ? true : undefined,
+    (await client.get(keys.report('host-c', 100, '02:00:00:0b:00:01')).buffer()) === null ? true : undefined,
   );
   const entry = await api('GET', '/v1/fdb?mac=02:00:00:0b:00:01');
   assert.deepEqual(
@@ -148,13 +148,80 @@ test('race: two agents claim a MAC at once; both end with the same answer (lowes
       : undefined,
   );
   assert.notEqual(
-    await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-lo')).buffer(),
+    await client.get(keys.report('race-lo', 100, '02:00:00:0c:00:01')).buffer(),
     null,
     'the winner keeps its report, whatever order the controller saw the claims in',
   );
   await waitFor('the loser withdrew', async () =>
-    (await client.get(keys.report(100, '02:00:00:0c:00:01', 'race-hi')).buffer()) === null ? true : undefined,
+    (await client.get(keys.report('race-hi', 100, '02:00:00:0c:00:01')).buffer()) === null ? true : undefined,
   );
+});
+
+test('under each lease the host record comes first, and a report never claims more than the table seq + 1', async () => {
+  const seen: { key: string; lease: string }[] = [];
+  const watcher = await client.watch().prefix(keys.prefix).create();
+  watcher.on('put', (kv) => seen.push({ key: kv.key.toString(), lease: String(kv.lease) }));
+  try {
+    const n = agent('order-n', '192.0.2.60');
+    // The data path counted moves the table never saw: seq 9 for a MAC the table does not know.
+    n.events.emit('mac:local', { vni: 100, mac: 0x020000100001, port: 'tap0', seq: 9 });
+    await n.sync.published();
+    await waitFor('report seen', () =>
+      seen.some((s) => s.key.startsWith(keys.reportsOf('order-n'))) ? true : undefined,
+    );
+    const lease = seen.find((s) => s.key === keys.host('order-n'))?.lease;
+    const first = seen.find((s) => s.lease === lease);
+    assert.equal(first?.key, keys.host('order-n'), 'nothing rides on the lease before the host record');
+    const entry = await waitFor('the controller took the report', async () => {
+      const res = await api('GET', '/v1/fdb?mac=02:00:00:10:00:01');
+      return (res.body as { entries: { host: string; seq: number }[] }).entries[0];
+    });
+    assert.deepEqual([entry.host, entry.seq], ['order-n', 1], 'no entry: at most 1, which the controller accepts');
+  } finally {
+    await watcher.cancel();
+  }
+});
+
+test('a report the table stops placing is lowered to what the controller accepts, and counts again', async () => {
+  const g = agent('lower-g', '192.0.2.62');
+  const h = agent('lower-h', '192.0.2.63');
+  await Promise.all([g.sync.ready(), h.sync.ready()]);
+  const mac = 0x020000110001;
+  const text = '02:00:00:11:00:01';
+  const at = (host: string, seq: number) => async () => {
+    const res = await api('GET', `/v1/fdb?mac=${text}`);
+    const e = (res.body as { entries: { host: string; seq: number }[] }).entries[0];
+    return e?.host === host && e.seq === seq ? true : undefined;
+  };
+  const reportSeq = async (host: string) => {
+    const buf = await client.get(keys.report(host, 100, text)).buffer();
+    const r = buf === null ? null : decodeReport(buf);
+    return r === null || r instanceof RecordError ? null : r.seq;
+  };
+  // Bounced g → h → g → h: the entry ends at h with seq 3.
+  for (const [who, name, seq] of [
+    [g, 'lower-g', 0],
+    [h, 'lower-h', 1],
+    [g, 'lower-g', 2],
+    [h, 'lower-h', 3],
+  ] as const) {
+    if (seq > 0)
+      await waitFor(`${name} told the entry is elsewhere at seq ${seq - 1}`, () =>
+        who.surface.where(100, '020000110001')?.seq === seq - 1 ? true : undefined,
+      );
+    who.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
+    await waitFor(`entry at ${name}, seq ${seq}`, at(name, seq));
+  }
+  assert.equal(await reportSeq('lower-h'), 3);
+  // Network 100 now admits only g, which withdrew its report: no claim is left, the entry goes,
+  // and h lowers its report to what the controller accepts for a MAC without an entry.
+  assert.equal((await api('PATCH', '/v1/networks/100', { allowedHosts: ['lower-g'] })).status, 200);
+  try {
+    await waitFor('h lowered its report', async () => ((await reportSeq('lower-h')) === 1 ? true : undefined));
+  } finally {
+    assert.equal((await api('PATCH', '/v1/networks/100', { allowedHosts: [] })).status, 200);
+  }
+  await waitFor('entry back at h once h may join again', at('lower-h', 1));
 });
 
 test('lease expiry: an agent that dies leaves the other agents\u2019 flood lists within its TTL', async () => {

@@ -3,7 +3,7 @@
  * returns the typed value or throws UsageError naming the option and the
  * expected form, so bad input exits 2 before anything is sent.
  */
-import { MAX_VNI, MIN_VNI, canonicalRecordMac, isHostId, isValidVni } from '@dvs/wire';
+import { LABEL_SYNTAX, MAX_VNI, MIN_VNI, canonicalRecordMac, isHostId, isLabelText, isValidVni } from '@dvs/wire';
 import { UsageError } from './cli-errors.js';
 
 export function parseVni(text: string, what = 'VNI'): number {
@@ -64,6 +64,27 @@ export function parseVtep(text: string, what = 'VTEP'): { address: string; port?
 export function parseHost(text: string): string {
   if (!isHostId(text)) throw new UsageError(`host "${text}" is not a host id: letters, digits, ".", "_", "-"`);
   return text;
+}
+
+/** `h1,h2` → ['h1', 'h2']; '' → [] (no restriction). */
+export function parseHostList(text: string, what: string): string[] {
+  const list = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  for (const h of list)
+    if (!isHostId(h)) throw new UsageError(`${what}: "${h}" is not a host id: letters, digits, ".", "_", "-"`);
+  return list;
+}
+
+/** `rack=r1,tenant=blue` → ['rack=r1', 'tenant=blue']; '' → [] (no restriction). */
+export function parseLabelList(text: string, what: string): string[] {
+  const list = text
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  for (const l of list) if (!isLabelText(l)) throw new UsageError(`${what}: "${l}" is not a label: ${LABEL_SYNTAX}`);
+  return list;
 }
 
 export function parseSeconds(text: string, what = 'interval'): number {

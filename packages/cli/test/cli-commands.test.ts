@@ -215,6 +215,36 @@ test('networks and static FDB writes send the documented bodies', async () => {
   assert.deepEqual(JSON.parse(show.stdout), { network: blue, floodList: flood[0] });
 });
 
+test('networks create/update --allowed-hosts/--allowed-labels send the membership lists; "" lifts one', async () => {
+  const created = await runDvs(
+    [
+      'networks',
+      'create',
+      '--vni',
+      '400',
+      '--name',
+      'pci',
+      '--allowed-hosts',
+      'host-a, host-b',
+      '--allowed-labels',
+      'zone=pci',
+    ],
+    env,
+  );
+  assert.equal(created.code, 0, created.stderr);
+  const sent = controller.requests.filter((r) => r.method === 'POST' && r.url === '/v1/networks').at(-1)?.body;
+  assert.deepEqual(sent, { vni: 400, name: 'pci', allowedHosts: ['host-a', 'host-b'], allowedLabels: ['zone=pci'] });
+  await runDvs(['networks', 'update', '100', '--allowed-hosts', ''], env);
+  const patch = controller.requests.filter((r) => r.method === 'PATCH' && r.url === '/v1/networks/100').at(-1)?.body;
+  assert.deepEqual(patch, { allowedHosts: [] });
+  const badHost = await runDvs(['networks', 'create', '--vni', '401', '--name', 'x', '--allowed-hosts', 'a/b'], env);
+  assert.equal(badHost.code, 2);
+  assert.match(badHost.stderr, /--allowed-hosts: "a\/b" is not a host id/);
+  const badLabel = await runDvs(['networks', 'create', '--vni', '401', '--name', 'x', '--allowed-labels', 'zone'], env);
+  assert.equal(badLabel.code, 2);
+  assert.match(badLabel.stderr, /--allowed-labels: "zone" is not a label: key=value/);
+});
+
 test('fdb clear-duplicate: shows what the controller cleared (its answer has entry: null)', async () => {
   const text = await runDvs(['fdb', 'clear-duplicate', '--vni', '100', '--mac', '02-00-00-00-00-05'], env);
   assert.equal(text.code, 0, text.stderr);

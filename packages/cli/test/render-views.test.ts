@@ -57,14 +57,19 @@ test('fdb rows show location, seq, age, moves, flags; duplicates explained below
 });
 
 test('hosts and networks', () => {
-  const h = renderHosts(hosts, NOW, false).split('\n');
-  assert.match(h[0], /^HOST\s+STATE\s+SINCE\s+VTEP\s+ENCAPS\s+PORTS\s+MACS\s+VERSION$/);
-  assert.match(h[3], /^host-c\s+down\s+30s ago\s+192\.0\.2\.3:4789/);
+  const labelled = hosts.map((x, i) => (i === 0 ? { ...x, labels: { rack: 'r1', zone: 'pci' } } : x));
+  const h = renderHosts(labelled, NOW, false).split('\n');
+  assert.match(h[0], /^HOST\s+STATE\s+SINCE\s+VTEP\s+ENCAPS\s+PORTS\s+MACS\s+VERSION\s+LABELS$/);
+  assert.match(h[1], /^host-a\s.*\srack=r1,zone=pci$/);
+  assert.match(h[3], /^host-c\s+down\s+30s ago\s+192\.0\.2\.3:4789.*\s-$/);
   assert.match(renderHosts([], NOW, false), /no hosts registered/);
   const list = renderNetworkList([blue], false).split('\n');
-  assert.match(list[1], /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+203\.0\.113\.9:4789$/);
+  assert.match(list[1], /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+203\.0\.113\.9:4789\s+any host$/);
+  const restricted = renderNetworkList([{ ...blue, allowedHosts: ['host-a'], allowedLabels: ['zone=pci'] }], false);
+  assert.match(restricted.split('\n')[1] ?? '', /\s+host-a,label zone=pci$/);
   const one = renderNetwork(blue, flood[0], false);
   assert.match(one, /^vni:\s+100$/m);
+  assert.match(one, /^members:\s+any host$/m);
   assert.match(one, /external VTEPs:\n\s+VTEP\s+DESCRIPTION\n\s+203\.0\.113\.9:4789\s+tor-1/);
   assert.match(one, /flood list:[\s\S]*192\.0\.2\.2:4789\s+host-b[\s\S]*203\.0\.113\.9:4789\s+\(external\)/);
   assert.match(

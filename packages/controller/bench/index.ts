@@ -5,7 +5,8 @@
  *     leader decides, every one of 50 watchers sees the new FDB entry.
  *     Baseline in the same run: the same 50 watchers seeing a direct put of
  *     an FDB entry (etcd's own fan-out, no controller in the path).
- *  2. Tables for 10k MACs: the pure computation (50 hosts, 10k reports), and
+ *  2. Tables for 10k MACs: the pure computation (50 hosts, 10k reports), the
+ *     controller's checks on those reports (admission) against it, and
  *     end to end (10k reports in etcd → 10k FDB entries written by the
  *     leader), against a baseline of writing 10k keys straight to etcd.
  * Numbers are printed, not asserted; ratios are against the baselines above.
@@ -24,9 +25,9 @@ import {
   type PortRecord,
   type ReportRecord,
 } from '@dvs/wire';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type Lease } from 'etcd3';
 import { Controller } from '../src/index.js';
-import { computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
+import { admit, computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { FdbWatchers, percentile } from './fdb-watchers.js';
 
@@ -54,9 +55,10 @@ function report(mac: string, hostIndex: number, seq: number): ReportRecord {
   return { vni: VNI, mac, host: `host-${hostIndex}`, port: 'tap0', seq, ips: [], seenAt: Date.now() };
 }
 
-async function putAll(client: Etcd3, entries: [string, Buffer][], concurrency = 64): Promise<void> {
+/** Puts every entry on `lease` (reports count only under their host's lease), `concurrency` at a time. */
+async function putAll(lease: Lease, entries: [string, Buffer][], concurrency = 64): Promise<void> {
   for (let i = 0; i < entries.length; i += concurrency) {
-    await Promise.all(entries.slice(i, i + concurrency).map(([k, v]) => client.put(k).value(v).exec()));
+    await Promise.all(entries.slice(i, i + concurrency).map(([k, v]) => lease.put(k).value(v).exec()));
   }
 }
 
@@ -117,6 +119,23 @@ function pureComputation(): void {
   }
   const coldMs = percentile(coldRuns, 50);
   const warmMs = percentile(warmRuns, 50);
+  // The checks the leader runs before each computation, on the same 10k reports (all admitted).
+  const admission = {
+    hosts: new Map([...hosts].map(([id, record]) => [id, { record, lease: '1', pastLeases: [] }])),
+    networks,
+    ports: ports.map((record) => ({ key: record.host, record, modRevision: 1, lease: '1' })),
+    reports: reports.map((record) => ({ key: record.mac, record, modRevision: 1, lease: '1' })),
+    legacyReports: [],
+    fdb: out.fdb,
+    mobility: out.mobility,
+  };
+  const admitRuns: number[] = [];
+  for (let r = 0; r < 20; r++) {
+    const t = performance.now();
+    if (admit(admission).reports.length !== MACS) throw new Error('admission left reports out');
+    admitRuns.push(performance.now() - t);
+  }
+  const admitMs = percentile(admitRuns.slice(5), 50);
   let bytes = 0;
   for (const e of out.fdb.values()) bytes += encodeFdbEntry(e).length;
   console.log(`tables (pure): ${MACS} MACs on ${HOSTS} hosts`);
@@ -125,6 +144,9 @@ function pureComputation(): void {
   );
   console.log(
     `  full computation, nothing changed:   median ${ms(warmMs)} (${Math.round(MACS / (warmMs / 1000))} MACs/s)`,
+  );
+  console.log(
+    `  admission checks (lease, membership, seq): median ${ms(admitMs)} (${(admitMs / warmMs).toFixed(2)}× the unchanged computation)`,
   );
   console.log(
     `  FDB size: ${out.fdb.size} entries, ${bytes} bytes of values (${(bytes / out.fdb.size).toFixed(1)} B/entry)`,
@@ -199,14 +221,14 @@ async function main(): Promise<void> {
     // MAC moves through the controller: report seq+1 from another host.
     const moved: number[] = [];
     const mac = macToRecordText(0x02bb00000001)!;
-    await lease.put(keys.report(VNI, mac, 'host-0')).value(encodeReport(report(mac, 0, 0)));
+    await lease.put(keys.report('host-0', VNI, mac)).value(encodeReport(report(mac, 0, 0)));
     for (let i = 1; i <= CHANGES; i++) {
       const to = i % 2;
       const from = 1 - to;
       const seen = watchers.expect(mac, `host-${to}`);
-      await lease.put(keys.report(VNI, mac, `host-${to}`)).value(encodeReport(report(mac, to, i)));
+      await lease.put(keys.report(`host-${to}`, VNI, mac)).value(encodeReport(report(mac, to, i)));
       moved.push(await seen);
-      await client.delete().key(keys.report(VNI, mac, `host-${from}`));
+      await client.delete().key(keys.report(`host-${from}`, VNI, mac));
     }
     const b50 = percentile(baseline, 50);
     const m50 = percentile(moved, 50);
@@ -223,7 +245,7 @@ async function main(): Promise<void> {
     // 2. 10k MACs end to end, against raw puts of 10k keys.
     const rawStart = performance.now();
     await putAll(
-      client,
+      lease,
       Array.from({ length: MACS }, (_, i) => [
         `/bench-raw/${i}`,
         encodeReport(report(macToRecordText(0x02cc00000000 + i)!, i % HOSTS, 0)),
@@ -232,10 +254,10 @@ async function main(): Promise<void> {
     const rawMs = performance.now() - rawStart;
     const reportPuts: [string, Buffer][] = Array.from({ length: MACS }, (_, i) => {
       const m = macToRecordText(0x02dd00000000 + i)!;
-      return [keys.report(VNI, m, `host-${i % HOSTS}`), encodeReport(report(m, i % HOSTS, 0))];
+      return [keys.report(`host-${i % HOSTS}`, VNI, m), encodeReport(report(m, i % HOSTS, 0))];
     });
     const start = performance.now();
-    await putAll(client, reportPuts);
+    await putAll(lease, reportPuts);
     const reportsMs = performance.now() - start;
     const target = MACS + 1; // + the moved MAC
     for (;;) {

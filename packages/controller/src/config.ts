@@ -36,13 +36,21 @@ export const USAGE = `usage: dvs-controller [options]
   --dampen-moves N       moves allowed per window before a MAC is duplicate (default 5)
   --dampen-window SECS   dampening window (default 180)
   --log-level LEVEL      debug, info, warn, error (default info)
+  --migrate-keyspace     convert a layout-1 keyspace under --prefix to layout 2 (MAC reports keyed
+                         reports/<host>/<vni>/<mac>) once, print what was done and exit; every
+                         controller must be stopped first (docs/operations.md#upgrading-the-keyspace)
   -h, --help             this text
   -V, --version          print the version
+
+Exit status: 0 stopped cleanly (or keyspace converted), 1 runtime failure, 2 bad configuration or a
+keyspace to convert first (the message names the command), 70 an uncaught error.
 `;
 
 export interface ParsedConfig {
   options: ControllerOptions;
   logLevel: LogLevel;
+  /** Convert the keyspace and exit instead of serving. */
+  migrateKeyspace: boolean;
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number, min = 1): number {
@@ -84,6 +92,7 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
         'dampen-moves': { type: 'string' },
         'dampen-window': { type: 'string' },
         'log-level': { type: 'string' },
+        'migrate-keyspace': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -130,6 +139,7 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
   const password = str('etcd-password') ?? env.DVS_ETCD_PASSWORD;
   return {
     logLevel,
+    migrateKeyspace: values['migrate-keyspace'] === true,
     options: {
       id,
       prefix,

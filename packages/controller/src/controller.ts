@@ -2,7 +2,9 @@
  * dvs-controller composed: one etcd client, a ClusterView kept live by a
  * KeyspaceFollower, a leader campaign, the leader's Reconciler and the HTTP API.
  * Starts on an empty or an existing keyspace alike: it reads what is there
- * and reconciles toward it, it never wipes.
+ * and reconciles toward it, it never wipes. Before serving it checks the
+ * keyspace's key layout (keyspace/keyspace-layout.ts), waiting for etcd if
+ * need be, and refuses a layout-1 keyspace with the command that converts it.
  */
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
@@ -14,9 +16,12 @@ import { AuditLog, DEFAULT_AUDIT_CAPACITY } from './api/audit-log.js';
 import { createApiServer } from './api/http-server.js';
 import { resolveApiTrust, type ApiTrust, type ApiTrustOptions } from './api/trust/api-trust.js';
 import { ControllerError } from './controller-error.js';
+import { ensureKeyspaceLayout } from './keyspace/keyspace-layout.js';
 import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import { Leadership } from './leader/leadership.js';
 import { Reconciler } from './leader/reconciler.js';
+import { admissionInputs } from './leader/ignored-records.js';
+import { admit, type IgnoredRecord } from './tables/admission.js';
 import { silentLogger, type Logger } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { DEFAULT_DAMPENING, type DampeningOptions } from './tables/mobility.js';
@@ -132,8 +137,14 @@ export class Controller extends EventEmitter<ControllerEvents> {
       log: this.log,
       trust,
       audit: this.audit,
-      state: { id: options.id, isLeader: () => this.leadership.isLeader, etcdUp: () => this.watch.live },
+      state: {
+        id: options.id,
+        isLeader: () => this.leadership.isLeader,
+        etcdUp: () => this.watch.live,
+        ignoredRecords: () => this.ignoredRecords(),
+      },
     });
+    this.metrics.ignored = this.reconciler.ignored;
 
     // Tunnel status (every agent, every few seconds) and election keys do not change the tables.
     this.view.on('view:changed', (kinds) => {
@@ -144,6 +155,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
         }
       }
     });
+    // A layout-1 report changes no table, but the leader counts it and `dvs status` names its host.
+    this.view.on('legacy:report', () => this.reconciler.schedule());
     this.view.on('record:invalid', (key, err) =>
       this.log.warn('ignoring a record that does not decode', {
         key,
@@ -175,6 +188,16 @@ export class Controller extends EventEmitter<ControllerEvents> {
   static async start(options: ControllerOptions): Promise<Controller> {
     const trust = await resolveApiTrust(options.api, options.listen);
     const controller = new Controller(options, trust);
+    try {
+      await ensureKeyspaceLayout(controller.client, controller.keys, {
+        writtenBy: `dvs-controller ${options.id}`,
+        log: controller.log,
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      controller.client.close();
+      throw err;
+    }
     if (options.listen.startsWith('/')) await rm(options.listen, { force: true });
     await listenOn(controller.server, options.listen, options.signal);
     controller.watch.start();
@@ -209,6 +232,16 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const info = a as AddressInfo;
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
     return `${this.trust.tls ? 'https' : 'http'}://${host}:${info.port}`;
+  }
+
+  /**
+   * Agent records the tables leave out now: the leader's last round, or on a
+   * standby the same checks run on its own view (without the leader's memory
+   * of MACs whose entry just went).
+   */
+  ignoredRecords(): IgnoredRecord[] {
+    if (this.leadership.isLeader) return this.reconciler.ignored.list();
+    return admit(admissionInputs(this.view, new Map())).ignored;
   }
 
   /** One leader round now (tests/benchmarks): resolves when its writes are done. */

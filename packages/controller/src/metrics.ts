@@ -2,6 +2,8 @@
  * Controller counters, rendered with the view's gauges as Prometheus text.
  */
 import type { AuditCounters } from './api/audit-log.js';
+import type { IgnoredRecords } from './leader/ignored-records.js';
+import { IGNORE_REASONS } from './tables/admission.js';
 import type { ClusterView } from './view/cluster-view.js';
 
 export class ControllerMetrics {
@@ -13,6 +15,8 @@ export class ControllerMetrics {
   private readonly http = new Map<string, number>();
   /** The audit log's counters, once the API has one. */
   audit: AuditCounters | null = null;
+  /** The leader's ignored agent records, once the reconciler exists. */
+  ignored: IgnoredRecords | null = null;
 
   countHttp(route: string, status: number): void {
     const key = `${route}\u0000${status}`;
@@ -52,6 +56,29 @@ export class ControllerMetrics {
       ['{frozen="false"}', this.macMoves],
       ['{frozen="true"}', this.macMovesFrozen],
     ]);
+    if (this.ignored !== null) {
+      const now = new Map<string, number>();
+      for (const r of this.ignored.list())
+        now.set(`${r.kind}|${r.reason}`, (now.get(`${r.kind}|${r.reason}`) ?? 0) + 1);
+      const samples = (value: (kind: 'report' | 'port', reason: (typeof IGNORE_REASONS)[number]) => number) =>
+        (['report', 'port'] as const).flatMap((kind) =>
+          IGNORE_REASONS.filter(
+            (reason) => kind === 'report' || (reason !== 'seq-jump' && reason !== 'old-layout'),
+          ).map((reason): [string, number] => [`{kind="${kind}",reason="${reason}"}`, value(kind, reason)]),
+        );
+      metric(
+        'dvs_controller_records_ignored_total',
+        'counter',
+        'Agent records the leader left out of the tables, each counted once per version (reason: stale-lease, foreign-lease, not-allowed, seq-jump, old-layout).',
+        samples((kind, reason) => this.ignored!.totals[kind][reason]),
+      );
+      metric(
+        'dvs_controller_records_ignored',
+        'gauge',
+        'Agent records the leader leaves out of the tables now.',
+        samples((kind, reason) => now.get(`${kind}|${reason}`) ?? 0),
+      );
+    }
     metric('dvs_controller_reconciles_total', 'counter', 'Table computations run as leader.', [['', this.reconciles]]);
     metric('dvs_controller_reconcile_writes_total', 'counter', 'Keys written or deleted by the leader.', [
       ['', this.reconcileWrites],

@@ -80,6 +80,9 @@ test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JS
       'DVS_FIELD_INVALID',
       'externalVteps.0.address',
     ],
+    [{ vni: 300, name: 'x', allowedHosts: 'h1' }, 400, 'DVS_FIELD_INVALID', 'allowedHosts'],
+    [{ vni: 300, name: 'x', allowedHosts: ['h1', 'a/b'] }, 400, 'DVS_FIELD_INVALID', 'allowedHosts.1'],
+    [{ vni: 300, name: 'x', allowedLabels: ['zone'] }, 400, 'DVS_FIELD_INVALID', 'allowedLabels.0'],
     ['{not json', 400, 'DVS_INVALID_JSON', null],
   ];
   for (const [body, status, code, field] of cases) {
@@ -96,6 +99,28 @@ test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JS
   const nowhere = await api<ErrorBody>(controller, 'GET', '/v1/nowhere');
   assert.equal(nowhere.status, 404);
   assert.equal(nowhere.body.error.code, 'DVS_NOT_FOUND');
+});
+
+test('networks: membership restricted to hosts and labels, and opened again with empty lists', async () => {
+  const created = await api<{ network: Record<string, unknown> }>(controller, 'POST', '/v1/networks', {
+    vni: 700,
+    name: 'pci',
+    allowedHosts: ['h1', 'h2', 'h1'],
+    allowedLabels: ['zone=pci'],
+  });
+  assert.equal(created.status, 201);
+  assert.deepEqual(created.body.network.allowedHosts, ['h1', 'h2'], 'repeats dropped');
+  assert.deepEqual(created.body.network.allowedLabels, ['zone=pci']);
+  const onlyHosts = await api<{ network: Record<string, unknown> }>(controller, 'PATCH', '/v1/networks/700', {
+    allowedLabels: [],
+  });
+  assert.deepEqual(onlyHosts.body.network.allowedHosts, ['h1', 'h2'], 'a field not given stays');
+  assert.equal(onlyHosts.body.network.allowedLabels, undefined, '[] lifts the restriction');
+  const open = await api<{ network: Record<string, unknown> }>(controller, 'PATCH', '/v1/networks/700', {
+    allowedHosts: [],
+  });
+  assert.equal(open.body.network.allowedHosts, undefined);
+  assert.equal((await api(controller, 'DELETE', '/v1/networks/700')).status, 200);
 });
 
 test('external VTEPs join the flood list; static FDB entries stay put over reports', async () => {
@@ -144,7 +169,8 @@ test('external VTEPs join the flood list; static FDB entries stay put over repor
     });
     assert.equal(set.status, 201);
     assert.equal(set.body.entry.origin, 'static');
-    await agent.report(100, '02:00:00:00:0e:01', 5); // a report for the same MAC does not override it
+    // A report for the same MAC (seq 1: the static entry's + 1, as an agent reports it) does not override it.
+    await agent.report(100, '02:00:00:00:0e:01', 1);
     await agent.report(100, '02:00:00:00:00:aa', 0);
     await waitFor('learned entry', async () => {
       const res = await api<{ entries: unknown[] }>(controller, 'GET', '/v1/fdb?mac=02:00:00:00:00:aa');

@@ -60,8 +60,8 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
                   certFile: join(state.etcd.tls.dir, `agent-${host.name}.pem`),
                   keyFile: join(state.etcd.tls.dir, `agent-${host.name}-key.pem`),
                 }
-              : state.etcdCredentials
-                ? { username: `agent-${host.name}`, password: state.etcdCredentials.agent }
+              : state.etcdCredentials?.agents[host.name] !== undefined
+                ? { username: `agent-${host.name}`, password: state.etcdCredentials.agents[host.name] }
                 : {}),
           },
         }

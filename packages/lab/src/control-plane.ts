@@ -5,7 +5,7 @@
  * controller's HTTP API. Skipped, and said so, when the controller is not built.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import {
@@ -29,7 +29,8 @@ export interface ControlPlaneOptions {
   /**
    * Turn on etcd authentication with deploy/etcd/dvs-rbac.sh's roles for these
    * agent host ids: the controller and each agent then log in as their own
-   * restricted user, so the lab runs under the production RBAC layout.
+   * restricted user (each host with its own password, or its own certificate
+   * with TLS), so the lab runs under the production RBAC layout.
    */
   rbacHosts?: string[];
   /** TLS with client certificates for these agent host ids (and the controller); CN = etcd user. */
@@ -56,26 +57,37 @@ async function waitForEtcd(ns: string, endpoint: string, etcd: RecordedProcess, 
   }
 }
 
-/** Runs deploy/etcd/dvs-rbac.sh against the lab's etcd; returns the credentials it set. */
+/**
+ * Runs deploy/etcd/dvs-rbac.sh against the lab's etcd, one identity per host:
+ * with TLS by certificate alone (DVS_AUTH=cert), otherwise each host's own
+ * password, which the script leaves in the lab directory. Returns them.
+ */
 async function enableRbac(
   recorder: LabRecorder,
   ns: string,
   endpoint: string,
   hosts: string[],
   env: NodeJS.ProcessEnv,
+  tls: boolean,
 ): Promise<EtcdCredentials> {
   const password = () => randomBytes(12).toString('hex');
-  const credentials: EtcdCredentials = { root: password(), controller: password(), agent: password() };
+  const passwordDir = join(labDir(recorder.state.id), 'etcd-passwords');
+  const credentials: EtcdCredentials = { root: password(), controller: password(), agents: {} };
   await runCommand(['ip', 'netns', 'exec', ns, 'bash', programs.rbacScript, ...hosts], {
     timeoutMs: 60_000,
     env: {
       ...env,
       ETCDCTL_ENDPOINTS: endpoint,
+      DVS_AUTH: tls ? 'cert' : 'password',
+      DVS_PASSWORD_DIR: passwordDir,
       DVS_ROOT_PASSWORD: credentials.root,
       DVS_CONTROLLER_PASSWORD: credentials.controller,
-      DVS_AGENT_PASSWORD: credentials.agent,
     },
   });
+  if (!tls) {
+    for (const h of hosts)
+      credentials.agents[h] = (await readFile(join(passwordDir, `agent-${h}.password`), 'utf8')).trim();
+  }
   await recorder.update((s) => (s.etcdCredentials = credentials));
   return credentials;
 }
@@ -134,7 +146,7 @@ export async function startControlPlane(
   if (options.rbacHosts) {
     await waitForEtcd(ns, clientUrl, etcd, etcdctlEnv);
     progress('etcd: authentication on, RBAC roles from deploy/etcd/dvs-rbac.sh');
-    credentials = await enableRbac(recorder, ns, clientUrl, options.rbacHosts, etcdctlEnv);
+    credentials = await enableRbac(recorder, ns, clientUrl, options.rbacHosts, etcdctlEnv, pki !== null);
   }
   const controllerTls = pki ? clientCert(pki, 'controller') : null;
 

@@ -68,7 +68,10 @@ export function createLabCommand(name = 'lab'): Command {
     .option('--networks <list>', 'networks as vni[:encap],… e.g. 100:vxlan,200:gre-udp (default: 100)')
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
-    .option('--etcd-auth', "etcd with authentication and dvs's RBAC roles (deploy/etcd/dvs-rbac.sh)")
+    .option(
+      '--etcd-auth',
+      "etcd with authentication and dvs's RBAC roles, one identity per host (deploy/etcd/dvs-rbac.sh)",
+    )
     .option(
       '--etcd-tls',
       'etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with --etcd-auth the CN is the user',

@@ -69,8 +69,11 @@ export interface VmState {
 export interface EtcdCredentials {
   root: string;
   controller: string;
-  /** Every agent-<host> user shares it in the lab. */
-  agent: string;
+  /**
+   * Each host's own password (user agent-<host>), made by deploy/etcd/dvs-rbac.sh;
+   * empty with TLS, where each host logs in by its certificate alone.
+   */
+  agents: Record<string, string>;
 }
 
 export interface LabState {

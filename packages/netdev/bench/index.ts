@@ -26,11 +26,16 @@
  * transmit path only, as on a real host (loopback would also bill it the
  * receiver's whole stack). UDP → port receives from the generator over loopback.
  *
- * DVS_BENCH_CONFIGS=b,c limits the rows; DVS_BENCH_SECONDS sets the time per cell.
+ * Last, the FDB apply rate of Rtnetlink against iproute2's `bridge -batch`
+ * (fdb-apply.ts).
+ *
+ * DVS_BENCH_CONFIGS=b,c limits the rows (`fdb` names the FDB rows: `fdb` alone
+ * runs only them); DVS_BENCH_SECONDS sets the time per cell.
  */
 import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, ipv4ToNumber, numberToIpv4, openTapSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
+import { printFdbApply, runFdbApplyBench } from './fdb-apply.js';
 import { MEASURE_S, runCell, runLatency } from './cells.js';
 import type { Config, Direction, PortKind, Result, Setup } from './cells.js';
 import type { Vtep } from './forwarder.js';
@@ -96,9 +101,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const selected = (process.env.DVS_BENCH_CONFIGS ?? Object.keys(CONFIGS).join(','))
-    .split(',')
-    .filter((k) => k in CONFIGS);
+  const asked = (process.env.DVS_BENCH_CONFIGS ?? [...Object.keys(CONFIGS), 'fdb'].join(',')).split(',');
+  const selected = asked.filter((k) => k in CONFIGS);
+  if (selected.length > 0) await forwarding(selected);
+  if (asked.includes('fdb')) printFdbApply(await runFdbApplyBench());
+}
+
+async function forwarding(selected: string[]): Promise<void> {
   const ns = new LabNamespace(`dvn${process.pid}b`);
   const setup: Setup = {
     ns,

@@ -20,6 +20,13 @@ export function parseIpAddress(text: string): ParsedIpAddress | null {
   return null;
 }
 
+/** The address in network order: 4 bytes for IPv4, 16 for IPv6 (what netlink attributes carry). */
+export function ipAddressBytes(address: ParsedIpAddress): Uint8Array {
+  if (address.family === 6) return address.ipv6;
+  const v4 = address.ipv4;
+  return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff);
+}
+
 /** Parses IPv6 text (with `::` and an optional dotted IPv4 tail) into 16 bytes, or null. */
 export function ipv6ToBytes(text: string): Uint8Array | null {
   if (!isIPv6(text) || text.includes('%')) return null;

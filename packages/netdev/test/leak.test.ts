@@ -8,7 +8,9 @@ import {
   ipv4ToNumber,
   openAttachedDeviceSync,
   openDgramTunnelSocket,
+  openFdbMonitor,
   openLinkMonitor,
+  openRtnetlink,
   openTapSync,
   openTunnelSocketSync,
 } from '../src/index.js';
@@ -118,6 +120,30 @@ test('500 link monitors leak no fd and no memory', async () => {
     const monitor = ns.run(() => openLinkMonitor());
     monitor.close();
   });
+});
+
+test('500 rtnetlink handles (every 50th creating a bridge, applying and dumping FDB entries) and 500 FDB monitors leak no fd and no memory', async () => {
+  const bridge = `dvn${process.pid}r`;
+  const port = `dvn${process.pid}q`;
+  ns.ip('link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}p`);
+  await assertNoLeak('rtnetlink', 500, (i) => {
+    const rtnl = ns.run(() => openRtnetlink());
+    if (i % 50 === 0) {
+      rtnl.createBridge({ name: bridge });
+      rtnl.setLink(port, { master: bridge });
+      rtnl.applyFdbSync([{ op: 'add', device: port, table: 'master', mac: 0x020000000001 }]);
+      assert.equal(rtnl.fdb({ master: bridge }).filter((e) => e.state === 'static').length, 1);
+      rtnl.deleteLink(bridge);
+    } else {
+      rtnl.linkCounters([port]);
+    }
+    rtnl.close();
+  });
+  await assertNoLeak('fdb monitor', 500, () => {
+    const monitor = ns.run(() => openFdbMonitor());
+    monitor.close();
+  });
+  ns.ip('link', 'del', port);
 });
 
 test('1,000 native tunnel sockets (IPv4 and IPv6) leak no fd and no memory', async () => {

@@ -22,6 +22,11 @@ import {
   macToRecordText,
   canonicalRecordMac,
   hostVtepFor,
+  networkAdmitsHost,
+  encodeKeyspaceLayout,
+  decodeKeyspaceLayout,
+  parseLabel,
+  hasLabel,
   type FdbEntryRecord,
   type FloodListRecord,
   type HostRecord,
@@ -254,6 +259,57 @@ test('host record 1.1: per-encap ports, defaults for records without them', () =
   const bad = decodeHost(encodeHost({ ...host, encapPorts: { vxlan: 0 } }));
   assert.ok(bad instanceof RecordError);
   assert.equal(bad.field, 'encapPorts.vxlan');
+});
+
+test('host record 1.2: labels, checked key by key', () => {
+  const labelled: HostRecord = { ...host, labels: { rack: 'r1', 'example.net/tenant': 'blue', empty: '' } };
+  assert.deepEqual(decodeHost(encodeHost(labelled)), labelled);
+  const badKey = decodeHost(encodeHost({ ...host, labels: { 'bad key': 'x' } }));
+  assert.ok(badKey instanceof RecordError);
+  assert.equal(badKey.field, 'labels.bad key');
+  const badValue = decodeHost(encodeHost({ ...host, labels: { rack: 'r 1' } }));
+  assert.ok(badValue instanceof RecordError);
+  assert.equal(badValue.field, 'labels.rack');
+  const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v']));
+  const tooMany = decodeHost(encodeHost({ ...host, labels: many }));
+  assert.ok(tooMany instanceof RecordError);
+  assert.equal(tooMany.field, 'labels');
+});
+
+test('label text: key=value, nothing else', () => {
+  assert.deepEqual(parseLabel('rack=r1'), { key: 'rack', value: 'r1' });
+  assert.deepEqual(parseLabel('zone='), { key: 'zone', value: '' });
+  for (const bad of ['rack', '=r1', 'ra ck=r1', 'rack=r 1', 'rack=-r1', `${'k'.repeat(64)}=v`])
+    assert.equal(parseLabel(bad), null, bad);
+  assert.equal(hasLabel({ rack: 'r1' }, 'rack=r1'), true);
+  assert.equal(hasLabel({ rack: 'r1' }, 'rack=r2'), false);
+  assert.equal(hasLabel(undefined, 'rack=r1'), false);
+  assert.equal(hasLabel({ constructor: 'x' }, 'toString='), false);
+});
+
+test('network record 1.1: allowed hosts and labels decide membership', () => {
+  const restricted: NetworkRecord = { ...network, allowedHosts: ['host-a'], allowedLabels: ['rack=r1'] };
+  assert.deepEqual(decodeNetwork(encodeNetwork(restricted)), restricted);
+  assert.equal(networkAdmitsHost(network, { host: 'anyone' }), true, 'no list: every host');
+  assert.equal(networkAdmitsHost({ ...network, allowedHosts: [], allowedLabels: [] }, { host: 'x' }), true);
+  assert.equal(networkAdmitsHost(restricted, { host: 'host-a' }), true);
+  assert.equal(networkAdmitsHost(restricted, { host: 'host-b', labels: { rack: 'r1' } }), true);
+  assert.equal(networkAdmitsHost(restricted, { host: 'host-b', labels: { rack: 'r2' } }), false);
+  assert.equal(networkAdmitsHost(restricted, { host: 'host-b' }), false);
+  const badHost = decodeNetwork(encodeNetwork({ ...network, allowedHosts: ['a/b'] }));
+  assert.ok(badHost instanceof RecordError);
+  assert.equal(badHost.field, 'allowedHosts.0');
+  const badLabel = decodeNetwork(encodeNetwork({ ...network, allowedLabels: ['rack'] }));
+  assert.ok(badLabel instanceof RecordError);
+  assert.equal(badLabel.field, 'allowedLabels.0');
+});
+
+test('keyspace layout record round-trips and is checked', () => {
+  const record = { layout: 2, writtenBy: 'dvs-controller ctl-1', writtenAt: 5 };
+  assert.deepEqual(decodeKeyspaceLayout(encodeKeyspaceLayout(record)), record);
+  const bad = decodeKeyspaceLayout(encodeKeyspaceLayout({ ...record, layout: 0 }));
+  assert.ok(bad instanceof RecordError);
+  assert.equal(bad.field, 'layout');
 });
 
 test('VTEP order: IPv4 numerically, then port, IPv4 before IPv6', () => {

@@ -57,6 +57,8 @@ export interface HealthConfig {
 
 export interface AgentConfig {
   host: string;
+  /** `key: value` labels published in this host's record (networks may admit hosts by label). */
+  labels: Record<string, string>;
   vtep: { address: string; vxlanPort: number; grePort: number };
   adminSocket: string;
   /** `host:port` of the Prometheus endpoint, or null (off). */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_PORT_PLUG, PORT_PLUGS } from '@dvs/wire';
+import { DEFAULT_PORT_PLUG, LABEL_SYNTAX, PORT_PLUGS, parseLabel } from '@dvs/wire';
 import type { AgentConfig } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { parsePortMapping } from './port-mapping-text.js';
@@ -11,6 +11,7 @@ import { validateConfig } from './validate-config.js';
 export const FLAG_OPTIONS = {
   config: { type: 'string', short: 'c' },
   host: { type: 'string' },
+  label: { type: 'string', multiple: true },
   'vtep-address': { type: 'string' },
   'vxlan-port': { type: 'string' },
   'gre-port': { type: 'string' },
@@ -102,6 +103,12 @@ function overlayFlags(raw: Record<string, unknown>, flags: Flags): void {
     return o;
   };
   if (flags.host !== undefined) raw.host = flags.host;
+  for (const spec of flags.label ?? []) {
+    const parsed = parseLabel(spec);
+    if (parsed === null)
+      throw new ConfigError('--label', `"${spec}" is not a label`, `write ${LABEL_SYNTAX}, e.g. --label rack=r1`);
+    sub('labels')[parsed.key] = parsed.value;
+  }
   if (flags['vtep-address'] !== undefined) sub('vtep').address = flags['vtep-address'];
   if (flags['vxlan-port'] !== undefined) sub('vtep').vxlanPort = flags['vxlan-port'];
   if (flags['gre-port'] !== undefined) sub('vtep').grePort = flags['gre-port'];

@@ -1,6 +1,16 @@
 import { isIP } from 'node:net';
 import { bytesToIpv6, ipv6ToBytes } from '@dvs/netdev';
-import { DEFAULT_PORT_PLUG, PORT_PLUGS, isValidVlanId, isValidVni, parseMac } from '@dvs/wire';
+import {
+  DEFAULT_PORT_PLUG,
+  PORT_PLUGS,
+  isLabelKey,
+  isLabelValue,
+  isValidVlanId,
+  isValidVni,
+  LABEL_SYNTAX,
+  MAX_HOST_LABELS,
+  parseMac,
+} from '@dvs/wire';
 import type { Encap, Vtep } from '../datapath/control-surface.js';
 import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
 import {
@@ -23,6 +33,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const top = object(raw, '(top level)', 'write the config as a YAML mapping (key: value)');
   known(top, '', [
     'host',
+    'labels',
     'vtep',
     'adminSocket',
     'metrics',
@@ -39,6 +50,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
     throw new ConfigError('host', `"${host}" is not a host id`, 'use letters, digits, ".", "_" and "-" (at most 63)');
   }
+  const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
   known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
@@ -149,6 +161,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   return {
     host,
+    labels,
     vtep: { address: canonicalAddress(address), vxlanPort, grePort },
     adminSocket,
     metrics,
@@ -296,6 +309,28 @@ function healthConfig(raw: unknown): HealthConfig {
     );
   }
   return { enabled: h.enabled !== false, options };
+}
+
+/** `labels: { rack: r1 }`: what this host says about itself (networks may admit hosts by label). */
+function labelsConfig(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const o = object(raw, 'labels', 'write labels as a mapping, e.g. `labels: { rack: r1, tenant: blue }`');
+  const keys = Object.keys(o);
+  if (keys.length > MAX_HOST_LABELS)
+    throw new ConfigError('labels', `has ${keys.length} labels`, `give at most ${MAX_HOST_LABELS}`);
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const value = o[key];
+    const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+    if (!isLabelKey(key) || !isLabelValue(text))
+      throw new ConfigError(
+        `labels.${key}`,
+        `${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label`,
+        `write ${LABEL_SYNTAX}`,
+      );
+    out[key] = text;
+  }
+  return out;
 }
 
 const ETCD_OPTIONS = {

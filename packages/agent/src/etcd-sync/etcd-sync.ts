@@ -32,7 +32,7 @@ import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import type { ControlSurface, DataPathEvents, Encap, TableChange, Vtep } from '../datapath/control-surface.js';
 import { LeasePublisher } from './lease-publisher.js';
-import { reportLost, seqToReport } from './mobility-seq.js';
+import { reportLost, seqBound, seqToReport } from './mobility-seq.js';
 import { OutageLog } from './outage-log.js';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
 import { TableState } from './table-state.js';
@@ -66,6 +66,8 @@ export interface EtcdSyncOptions {
   /** UDP port per encap when not the default (gre-udp 4754; vxlan = vtep.port). */
   encapPorts?: Partial<Record<Encap, number>>;
   encaps: Encap[];
+  /** What this host says about itself (`rack: r1`); networks may admit hosts by label. */
+  labels?: Record<string, string>;
   agentVersion: string;
   /** Agent start time (ms); default now. */
   startedAt?: number;
@@ -149,7 +151,15 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.client = createEtcdClient(options.etcd);
     this.outage = new OutageLog(this.log, this.clock, (down) => this.emit(down ? 'etcd:down' : 'etcd:up'));
     this.tables = new TableState(this.keys, { host: options.host, vtep: options.vtep });
-    this.publisher = new LeasePublisher(this.client, options.leaseTtlSeconds ?? 10, this.outage, this.log);
+    // The host key goes first under every new lease: the controller accepts reports
+    // only under the lease of the host's record, so it must never see them before it.
+    this.publisher = new LeasePublisher(
+      this.client,
+      options.leaseTtlSeconds ?? 10,
+      this.outage,
+      this.log,
+      this.keys.host(options.host),
+    );
     this.publisher.on('lease:granted', (id) => this.emit('lease:granted', id));
     this.publisher.on('lease:lost', (reason) => this.emit('lease:lost', reason));
     // fdb/ .. networks/ are adjacent sections: one range holds exactly fdb, flood, hosts, networks.
@@ -169,6 +179,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
         },
         delete: (key, revision) => {
           this.pending.push(...this.tables.delete(key, revision));
+          this.checkReports(key);
         },
         flush: () => this.flushChanges(),
       },
@@ -187,6 +198,9 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
         vtep: { address: options.vtep.address, port: options.vtep.port },
         ...(options.encapPorts !== undefined ? { encapPorts: { ...options.encapPorts } } : {}),
         encaps: [...options.encaps],
+        ...(options.labels !== undefined && Object.keys(options.labels).length > 0
+          ? { labels: { ...options.labels } }
+          : {}),
         agentVersion: options.agentVersion,
         startedAt: options.startedAt ?? this.clock(),
       }),
@@ -277,7 +291,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   reportLocal(vni: number, mac: number, port: string, dataPathSeq = 0): void {
     const macText = macToRecordText(mac);
     if (macText === null) return;
-    const key = this.keys.report(vni, macText, this.options.host);
+    const key = this.keys.report(this.options.host, vni, macText);
     const seq = seqToReport(dataPathSeq, this.tables.entry(vni, macText), this.options.host);
     const existing = this.reports.get(key);
     if (existing !== undefined && existing.port === port && existing.seq >= seq && this.publisher.has(key)) return;
@@ -298,7 +312,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   withdrawLocal(vni: number, mac: number, port?: string): void {
     const macText = macToRecordText(mac);
     if (macText === null) return;
-    const key = this.keys.report(vni, macText, this.options.host);
+    const key = this.keys.report(this.options.host, vni, macText);
     const existing = this.reports.get(key);
     if (existing === undefined || (port !== undefined && existing.port !== port)) return;
     this.reports.delete(key);
@@ -354,7 +368,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private checkDisplaced(vni: number, mac: number): void {
     const macText = macToRecordText(mac);
     if (macText === null) return;
-    const key = this.keys.report(vni, macText, this.options.host);
+    const key = this.keys.report(this.options.host, vni, macText);
     const report = this.reports.get(key);
     if (report !== undefined && this.lost(report)) this.withdrawReport(key, report);
   }
@@ -368,19 +382,34 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     );
   }
 
-  /** Withdraws our reports that lost to the authoritative FDB (`key` = one changed key, null = all). */
+  /**
+   * Reviews our reports against the authoritative FDB (`key` = one changed
+   * key, null = all): a report that lost is withdrawn; one whose seq is now
+   * above what the controller accepts (its entry went, or was reset to a lower
+   * seq) is lowered to that bound, so it is never ignored for good.
+   */
   private checkReports(key: string | null): void {
     if (key !== null) {
       const parsed = this.keys.parseFdb(key);
       if (parsed === null) return;
-      const reportKey = this.keys.report(parsed.vni, parsed.mac, this.options.host);
+      const reportKey = this.keys.report(this.options.host, parsed.vni, parsed.mac);
       const report = this.reports.get(reportKey);
-      if (report !== undefined && this.lost(report)) this.withdrawReport(reportKey, report);
+      if (report !== undefined) this.reviewReport(reportKey, report);
       return;
     }
-    for (const [reportKey, report] of this.reports) {
-      if (this.lost(report)) this.withdrawReport(reportKey, report);
+    for (const [reportKey, report] of this.reports) this.reviewReport(reportKey, report);
+  }
+
+  private reviewReport(key: string, report: ReportRecord): void {
+    if (this.lost(report)) {
+      this.withdrawReport(key, report);
+      return;
     }
+    const bound = seqBound(this.tables.entry(report.vni, report.mac));
+    if (report.seq <= bound) return;
+    const lowered = { ...report, seq: bound };
+    this.reports.set(key, lowered);
+    this.publisher.set(key, encodeReport(lowered));
   }
 
   private withdrawReport(key: string, report: ReportRecord): void {

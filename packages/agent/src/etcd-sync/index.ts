@@ -8,5 +8,5 @@ export {
   type MacEventSource,
 } from './etcd-sync.js';
 export { TableState, type TableKv, type TableStateSelf } from './table-state.js';
-export { seqToReport, reportLost } from './mobility-seq.js';
+export { seqToReport, seqBound, reportLost } from './mobility-seq.js';
 export { silentSyncLogger, type SyncLogger, type SyncLogFields } from './sync-logger.js';

@@ -4,7 +4,9 @@
  * grants the lease, writes what changed, and after losing the lease (expired
  * during an outage, or revoked) grants a new one and writes everything again.
  * When the agent dies its keepalives stop and every key vanishes with the
- * lease, which is how the controller learns the host is gone.
+ * lease, which is how the controller learns the host is gone. The lead key
+ * (the host record) is written alone before the others, so a watcher sees
+ * the host under its new lease before any record that rides on it.
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, Lease } from 'etcd3';
@@ -35,6 +37,8 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
     private readonly ttlSeconds: number,
     private readonly outage: OutageLog,
     private readonly log: SyncLogger,
+    /** Written alone, before any other key, whenever it is due (after every grant). */
+    private readonly leadKey: string | null = null,
   ) {
     super();
   }
@@ -141,7 +145,8 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
 
   private async writeBatch(): Promise<void> {
     const lease = this.lease!;
-    const batch = [...this.dirty].slice(0, WRITE_BATCH);
+    const batch =
+      this.leadKey !== null && this.dirty.has(this.leadKey) ? [this.leadKey] : [...this.dirty].slice(0, WRITE_BATCH);
     for (const key of batch) this.dirty.delete(key);
     try {
       await Promise.all(

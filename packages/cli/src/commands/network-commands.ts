@@ -5,7 +5,7 @@ import { controllerClient, useColor, type CliContext, type ControllerOption } fr
 import { FLOOD_MODES, type FloodMode, type NetworkCreate, type NetworkUpdate, type NetworkView } from '@dvs/wire';
 import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
 import { formatVtep } from '../render/format.js';
-import { parseBoolean, parseEncap, parseMtu, parseVni, parseVtep } from '../validate.js';
+import { parseBoolean, parseEncap, parseHostList, parseLabelList, parseMtu, parseVni, parseVtep } from '../validate.js';
 import { printJson, runView, type ViewOptions } from '../view-runner.js';
 import { helpAfter, withController, withJson, withWatch } from './common-options.js';
 
@@ -18,11 +18,14 @@ interface NetworkFieldOpts {
   floodMode?: FloodMode;
   arpSuppression?: boolean;
   externalVtep?: { address: string; port?: number }[];
+  allowedHosts?: string[];
+  allowedLabels?: string[];
   description?: string;
 }
 
 const NETWORK_JSON = `{ "vni", "name", "encap", "mtu", "floodMode", "arpSuppression",
-  "externalVteps": [ { "address", "port", "description" } ], "description", "createdAt", "updatedAt" }`;
+  "externalVteps": [ { "address", "port", "description" } ], "allowedHosts"?: [ host ], "allowedLabels"?: [ "key=value" ],
+  "description", "createdAt", "updatedAt" }`;
 
 function collectVtep(value: string, previous: { address: string; port?: number }[] = []) {
   return [...previous, parseVtep(value, 'external VTEP')];
@@ -52,6 +55,18 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
       `a VTEP that is not a dvs agent (kernel vxlan, hardware switch); repeat for more${creating ? '' : '; replaces the list'}`,
       collectVtep,
     )
+    .addOption(
+      new Option(
+        '--allowed-hosts <hosts>',
+        `only these hosts (comma-separated ids) may join the VNI, with those of --allowed-labels; "" lets every host join${creating ? '' : '; replaces the list'}`,
+      ).argParser((v) => parseHostList(v, '--allowed-hosts')),
+    )
+    .addOption(
+      new Option(
+        '--allowed-labels <labels>',
+        `hosts carrying one of these labels (comma-separated key=value, from the agent's labels) may join; "" for none${creating ? '' : '; replaces the list'}`,
+      ).argParser((v) => parseLabelList(v, '--allowed-labels')),
+    )
     .option('--description <text>', 'free text');
 }
 
@@ -63,6 +78,8 @@ function fieldsOf(opts: NetworkFieldOpts): NetworkUpdate {
   if (opts.floodMode !== undefined) body.floodMode = opts.floodMode;
   if (opts.arpSuppression !== undefined) body.arpSuppression = opts.arpSuppression;
   if (opts.externalVtep !== undefined) body.externalVteps = opts.externalVtep;
+  if (opts.allowedHosts !== undefined) body.allowedHosts = opts.allowedHosts;
+  if (opts.allowedLabels !== undefined) body.allowedLabels = opts.allowedLabels;
   if (opts.description !== undefined) body.description = opts.description;
   return body;
 }
@@ -120,6 +137,7 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
       'dvs networks create --vni 100 --name blue',
       'dvs networks create --vni 200 --name red --encap gre-udp --mtu 1400',
       'dvs networks create --vni 300 --name lab --external-vtep 203.0.113.9 --external-vtep 203.0.113.10:4789',
+      'dvs networks create --vni 400 --name pci --allowed-hosts host-a,host-b --allowed-labels zone=pci',
     ],
     `{ "network": Network }`,
   );
@@ -149,6 +167,8 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
       'dvs networks update 100 --mtu 1400',
       'dvs networks update 100 --add-external-vtep 203.0.113.9:4789',
       'dvs networks update 100 --remove-external-vtep 203.0.113.9',
+      'dvs networks update 400 --allowed-hosts host-a,host-b,host-c',
+      'dvs networks update 400 --allowed-hosts "" --allowed-labels ""   (every host may join again)',
     ],
     `{ "network": Network }`,
   );

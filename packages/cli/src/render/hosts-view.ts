@@ -15,6 +15,13 @@ export function renderHosts(hosts: readonly HostView[], now: number, color: bool
       { header: 'PORTS', value: (h) => String(h.ports.length), align: 'right' },
       { header: 'MACS', value: (h) => String(h.macs), align: 'right' },
       { header: 'VERSION', value: (h) => h.agentVersion },
+      {
+        header: 'LABELS',
+        value: (h) =>
+          Object.entries(h.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',') || '-',
+      },
     ],
     hosts,
     color,

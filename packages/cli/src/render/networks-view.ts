@@ -14,10 +14,19 @@ export function renderNetworkList(networks: readonly NetworkView[], color: boole
       { header: 'FLOOD', value: (n) => n.floodMode },
       { header: 'ARP-SUPPRESS', value: (n) => (n.arpSuppression ? 'yes' : 'no') },
       { header: 'EXTERNAL VTEPS', value: (n) => n.externalVteps.map(formatVtep).join(',') || '-' },
+      { header: 'MEMBERS', value: (n) => membersText(n) },
     ],
     networks,
     color,
   );
+}
+
+/** Who may join: `any host`, or the allowed hosts and labels. */
+function membersText(n: NetworkView): string {
+  const hosts = n.allowedHosts ?? [];
+  const labels = n.allowedLabels ?? [];
+  if (hosts.length === 0 && labels.length === 0) return 'any host';
+  return [...hosts, ...labels.map((l) => `label ${l}`)].join(',');
 }
 
 export function renderNetwork(network: NetworkView, flood: FloodListView | null, color: boolean): string {
@@ -29,6 +38,7 @@ export function renderNetwork(network: NetworkView, flood: FloodListView | null,
       ['mtu', String(network.mtu)],
       ['flood mode', network.floodMode],
       ['arp suppression', network.arpSuppression ? 'yes' : 'no'],
+      ['members', membersText(network)],
       ['description', network.description || '-'],
       ['created', new Date(network.createdAt).toISOString()],
       ['updated', new Date(network.updatedAt).toISOString()],

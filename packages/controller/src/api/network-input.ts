@@ -4,6 +4,11 @@
  */
 import {
   FLOOD_MODES,
+  isHostId,
+  isLabelText,
+  LABEL_SYNTAX,
+  MAX_ALLOWED_HOSTS,
+  MAX_ALLOWED_LABELS,
   MAX_EXTERNAL_VTEPS,
   MAX_OVERLAY_MTU,
   MIN_OVERLAY_MTU,
@@ -31,7 +36,18 @@ import {
 export const DEFAULT_MTU = 1450;
 export const DEFAULT_ENCAP_PORT: Record<RecordEncap, number> = { vxlan: 4789, 'gre-udp': 4754 };
 
-const CREATE_FIELDS = ['vni', 'name', 'encap', 'mtu', 'floodMode', 'arpSuppression', 'externalVteps', 'description'];
+const CREATE_FIELDS = [
+  'vni',
+  'name',
+  'encap',
+  'mtu',
+  'floodMode',
+  'arpSuppression',
+  'externalVteps',
+  'allowedHosts',
+  'allowedLabels',
+  'description',
+];
 const PATCH_FIELDS = CREATE_FIELDS;
 const EXTERNAL_FIELDS = ['address', 'port', 'description'];
 
@@ -94,6 +110,57 @@ function externalVtepsValue(value: unknown, encap: RecordEncap): ExternalVtepRec
   return list;
 }
 
+/** A list of distinct strings each passing `valid`; [] means "no restriction" and is stored as absent. */
+function allowedList(
+  value: unknown,
+  field: 'allowedHosts' | 'allowedLabels',
+  max: number,
+  valid: (v: unknown) => boolean,
+  hint: string,
+): string[] | undefined {
+  if (!Array.isArray(value) || value.length > max) {
+    throw new ApiError('DVS_FIELD_INVALID', `${field} must be a list of at most ${max} ${hint}s`, field);
+  }
+  value.forEach((v, i) => {
+    if (!valid(v))
+      throw new ApiError(
+        'DVS_FIELD_INVALID',
+        `${field}.${i} must be a ${hint} (got ${JSON.stringify(v)})`,
+        `${field}.${i}`,
+      );
+  });
+  const list = [...new Set(value as string[])];
+  return list.length === 0 ? undefined : list;
+}
+
+/** `allowedHosts` / `allowedLabels` from a body, each: absent → `current`, [] → no restriction. */
+function membership(body: Body, current: Pick<NetworkRecord, 'allowedHosts' | 'allowedLabels'>) {
+  const hosts =
+    body.allowedHosts === undefined
+      ? current.allowedHosts
+      : allowedList(
+          body.allowedHosts,
+          'allowedHosts',
+          MAX_ALLOWED_HOSTS,
+          isHostId,
+          'host id (letters, digits, ".", "_", "-")',
+        );
+  const labels =
+    body.allowedLabels === undefined
+      ? current.allowedLabels
+      : allowedList(body.allowedLabels, 'allowedLabels', MAX_ALLOWED_LABELS, isLabelText, `label (${LABEL_SYNTAX})`);
+  return { allowedHosts: hosts, allowedLabels: labels };
+}
+
+function withMembership(record: NetworkRecord, m: ReturnType<typeof membership>): NetworkRecord {
+  const { allowedHosts: _h, allowedLabels: _l, ...rest } = record;
+  return {
+    ...rest,
+    ...(m.allowedHosts !== undefined ? { allowedHosts: m.allowedHosts } : {}),
+    ...(m.allowedLabels !== undefined ? { allowedLabels: m.allowedLabels } : {}),
+  };
+}
+
 function nameValue(value: unknown): string {
   return stringValue(
     value,
@@ -113,21 +180,25 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
   rejectUnknown(body, CREATE_FIELDS);
   const vni = vniValue(required(body, 'vni'));
   const encap = body.encap === undefined ? 'vxlan' : encapValue(body.encap);
-  return {
-    vni,
-    name: nameValue(required(body, 'name')),
-    encap,
-    mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
-    floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
-    arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
-    externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
-    description:
-      body.description === undefined
-        ? ''
-        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
-    createdAt: now,
-    updatedAt: now,
-  };
+  const allowed = membership(body, {});
+  return withMembership(
+    {
+      vni,
+      name: nameValue(required(body, 'name')),
+      encap,
+      mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
+      floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
+      arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
+      externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
+      description:
+        body.description === undefined
+          ? ''
+          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      createdAt: now,
+      updatedAt: now,
+    },
+    allowed,
+  );
 }
 
 export function networkFromPatch(current: NetworkRecord, raw: unknown, now: number): NetworkRecord {
@@ -141,20 +212,24 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
     );
   }
   const encap = body.encap === undefined ? current.encap : encapValue(body.encap);
-  return {
-    ...current,
-    name: body.name === undefined ? current.name : nameValue(body.name),
-    encap,
-    mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
-    floodMode: body.floodMode === undefined ? current.floodMode : floodModeValue(body.floodMode),
-    arpSuppression:
-      body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
-    externalVteps:
-      body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
-    description:
-      body.description === undefined
-        ? current.description
-        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
-    updatedAt: now,
-  };
+  const allowed = membership(body, current);
+  return withMembership(
+    {
+      ...current,
+      name: body.name === undefined ? current.name : nameValue(body.name),
+      encap,
+      mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
+      floodMode: body.floodMode === undefined ? current.floodMode : floodModeValue(body.floodMode),
+      arpSuppression:
+        body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
+      externalVteps:
+        body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
+      description:
+        body.description === undefined
+          ? current.description
+          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      updatedAt: now,
+    },
+    allowed,
+  );
 }

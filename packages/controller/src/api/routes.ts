@@ -6,6 +6,7 @@
 import { EtcdError, GRPCGenericError, type Etcd3 } from 'etcd3';
 import type { AuditAnswer, HealthView, KeyLayout, NetworkRecord } from '@dvs/wire';
 import type { ControllerMetrics } from '../metrics.js';
+import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
 import { ApiError } from './api-error.js';
 import type { AuditLog } from './audit-log.js';
@@ -19,6 +20,8 @@ export interface ApiState {
   id: string;
   isLeader(): boolean;
   etcdUp(): boolean;
+  /** Agent records the tables leave out now (the leader's; a standby works them out from its view). */
+  ignoredRecords(): readonly IgnoredRecord[];
 }
 
 export interface RouteDeps {
@@ -96,7 +99,7 @@ export function buildRouter(deps: RouteDeps): Router {
       contentType: 'text/plain; version=0.0.4',
     }))
     .add('GET', '/v1/status', () =>
-      ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() })),
+      ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() }, state.ignoredRecords())),
     )
     .add('GET', '/v1/networks', async () =>
       ok({ networks: await orCached(() => networks.list(), cachedNetworks, state.etcdUp) }),

@@ -1,18 +1,14 @@
 /**
- * Read views served from the controller's ClusterView (docs/api.md shapes).
+ * Read views served from the controller's ClusterView (docs/api.md shapes;
+ * the types are the API contract's, in @dvs/wire).
  */
-import type { FdbEntryRecord, HostRecord, PortRecord, TunnelStatusRecord } from '@dvs/wire';
+import type { FdbEntryRecord, HostPortView, HostView, Problem, StatusView, TunnelStatusRecord } from '@dvs/wire';
+import { describeIgnored, groupIgnored } from '../leader/ignored-records.js';
+import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
 
-export interface HostView extends HostRecord {
-  state: 'up' | 'down';
-  since: number;
-  ports: Omit<PortRecord, 'host'>[];
-  macs: number;
-}
-
 export function hostViews(view: ClusterView): HostView[] {
-  const ports = new Map<string, Omit<PortRecord, 'host'>[]>();
+  const ports = new Map<string, HostPortView[]>();
   for (const { record } of view.ports.values()) {
     const { host, ...rest } = record;
     const list = ports.get(host);
@@ -64,25 +60,12 @@ export function tunnelViews(view: ClusterView, host?: string): TunnelStatusRecor
     .sort((a, b) => a.host.localeCompare(b.host));
 }
 
-export interface Problem {
-  kind: 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac';
-  message: string;
-  host?: string;
-  peer?: string;
-  vni?: number;
-  mac?: string;
-}
-
-export interface StatusView {
-  controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
-  hosts: { up: number; down: number };
-  networks: number;
-  fdb: { entries: number; duplicates: number };
-  tunnels: { up: number; down: number; init: number; unmonitored: number };
-  problems: Problem[];
-}
-
-export function statusView(view: ClusterView, self: { id: string; leader: boolean; etcdUp: boolean }): StatusView {
+/** `ignored`: agent records the tables leave out now (tables/admission.ts); each group is a problem. */
+export function statusView(
+  view: ClusterView,
+  self: { id: string; leader: boolean; etcdUp: boolean },
+  ignored: readonly IgnoredRecord[] = [],
+): StatusView {
   const problems: Problem[] = [];
   const leaderId = view.leaderId();
   if (leaderId === null)
@@ -122,6 +105,17 @@ export function statusView(view: ClusterView, self: { id: string; leader: boolea
     if (!record.duplicate) continue;
     duplicates++;
     problems.push({ kind: 'duplicate-mac', vni: record.vni, mac: record.mac, message: record.reason });
+  }
+  for (const g of groupIgnored(ignored)) {
+    problems.push({
+      kind: 'record-ignored',
+      host: g.host,
+      vni: g.example.vni,
+      ...(g.example.mac !== undefined ? { mac: g.example.mac } : {}),
+      reason: g.reason,
+      count: g.count,
+      message: describeIgnored(g),
+    });
   }
   return {
     controller: { id: self.id, leader: self.leader, leaderId, etcd: self.etcdUp ? 'up' : 'down' },

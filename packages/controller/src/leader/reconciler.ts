@@ -1,7 +1,9 @@
 /**
  * The leader's loop: whenever the view changes (debounced) and on a slow
- * tick (for dampening release timers), compute the desired FDB and flood
- * lists from the view and write only the difference to etcd.
+ * tick (for dampening release timers), admit the agents' records
+ * (tables/admission.ts: lease, membership, seq jumps; what is left out is
+ * counted and logged once), compute the desired FDB and flood lists from
+ * them and write only the difference to etcd.
  *
  * Writes go in transactions of at most WRITE_BATCH keys. Each transaction
  * checks (a) the leader's campaign key still exists and (b) every key it
@@ -16,9 +18,11 @@ import { encodeFdbEntry, encodeFloodList, type FdbEntryRecord, type KeyLayout } 
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log.js';
 import type { ControllerMetrics } from '../metrics.js';
+import { admit } from '../tables/admission.js';
 import { computeTables, sameFdbEntry, sameFloodList, type MacMove } from '../tables/compute-tables.js';
 import type { DampeningOptions, MacMobility } from '../tables/mobility.js';
 import type { ClusterView } from '../view/cluster-view.js';
+import { admissionInputs, groupIgnored, IgnoredRecords } from './ignored-records.js';
 import type { Leadership } from './leadership.js';
 
 export const WRITE_BATCH = 50;
@@ -44,6 +48,8 @@ export interface ReconcilerOptions {
 
 export class Reconciler {
   private mobility = new Map<string, MacMobility>();
+  /** Agent records the last round left out (read by status and metrics). */
+  readonly ignored = new IgnoredRecords();
   private timer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -76,6 +82,12 @@ export class Reconciler {
   /** Forget mobility history (on losing leadership: a later term starts from the records). */
   resetMobility(): void {
     this.mobility = new Map();
+    this.ignored.clear();
+  }
+
+  /** The leader's mobility memory (empty on a standby). */
+  get mobilityState(): ReadonlyMap<string, MacMobility> {
+    return this.mobility;
   }
 
   schedule(): void {
@@ -108,14 +120,16 @@ export class Reconciler {
     const guardKey = this.leadership.guardKey;
     if (guardKey === null || !this.view.loaded || this.options.etcdUp?.() === false) return;
     const now = (this.options.clock ?? Date.now)();
-    const fdbNow = new Map([...this.view.fdb].map(([k, v]) => [k, v.record]));
+    const inputs = admissionInputs(this.view, this.mobility);
+    const admitted = admit(inputs);
+    this.noteIgnored(admitted.ignored);
     const floodNow = new Map([...this.view.flood].map(([k, v]) => [k, v.record]));
     const out = computeTables({
-      networks: new Map([...this.view.networks].map(([k, v]) => [k, v.record])),
+      networks: inputs.networks,
       hosts: this.view.liveHosts(),
-      ports: [...this.view.ports.values()].map((v) => v.record),
-      reports: [...this.view.reports.values()].map((v) => v.record),
-      fdb: fdbNow,
+      ports: admitted.ports,
+      reports: admitted.reports,
+      fdb: inputs.fdb,
       flood: floodNow,
       mobility: this.mobility,
       dampening: this.options.dampening,
@@ -213,6 +227,21 @@ export class Reconciler {
       else this.view.put({ key: op.key, value: op.value, modRevision: revision, createRevision: revision, lease: '0' });
     }
     return true;
+  }
+
+  /** Counts what is newly ignored and logs it, one line per host, kind and reason. */
+  private noteIgnored(list: Parameters<IgnoredRecords['update']>[0]): void {
+    const fresh = this.ignored.update(list);
+    for (const g of groupIgnored(fresh)) {
+      this.log.warn('ignoring agent records', {
+        host: g.host,
+        kind: g.kind,
+        reason: g.reason,
+        count: g.count,
+        key: g.example.key,
+        detail: g.example.detail,
+      });
+    }
   }
 
   private logMove(move: MacMove): void {

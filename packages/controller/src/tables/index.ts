@@ -9,3 +9,14 @@ export {
   type MacMove,
 } from './compute-tables.js';
 export { DEFAULT_DAMPENING, type DampeningOptions, type MacMobility, type MobilityState } from './mobility.js';
+export {
+  admit,
+  acceptedSeq,
+  IGNORE_REASONS,
+  type Admission,
+  type AdmissionInputs,
+  type IgnoredRecord,
+  type IgnoreReason,
+  type LeasedRecord,
+  type LiveHost,
+} from './admission.js';

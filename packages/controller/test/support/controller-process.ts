@@ -1,5 +1,5 @@
-/** Runs the real `dvs-controller` binary as a child process (for SIGKILL failover tests). */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Runs the real `dvs-controller` binary as a child process (for SIGKILL failover tests, exit codes). */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -51,6 +51,16 @@ export class ControllerProcess {
       child.once('exit', onExit);
     });
     return proc;
+  }
+
+  /** Runs the binary to its end (a refusal to start, `--migrate-keyspace`): exit code and output. */
+  static run(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [MAIN, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+        resolve({ code, stdout, stderr });
+      });
+    });
   }
 
   get running(): boolean {

@@ -1,7 +1,8 @@
 /**
  * An agent's etcd footprint without a data path: host, port and MAC report
  * records on its own lease, as dvs-agent writes them. Lets controller tests
- * drive reports, moves and lease expiry precisely.
+ * drive reports, moves and lease expiry precisely — and, logged in as its
+ * own etcd identity (`auth`), try what a compromised host would.
  */
 import { encodeHost, encodePort, encodeReport, KeyLayout, type HostRecord } from '@dvs/wire';
 import { Etcd3, type Lease } from 'etcd3';
@@ -17,8 +18,9 @@ export class FakeAgent {
     readonly address: string,
     private readonly ttlSeconds = 10,
     prefix?: string,
+    private readonly extra: { auth?: { username: string; password: string }; labels?: Record<string, string> } = {},
   ) {
-    this.client = new Etcd3({ hosts: endpoint });
+    this.client = new Etcd3({ hosts: endpoint, ...(extra.auth ? { auth: extra.auth } : {}) });
     this.keys = new KeyLayout(prefix);
     this.lease = this.client.lease(ttlSeconds);
     this.lease.on('lost', () => undefined);
@@ -29,6 +31,7 @@ export class FakeAgent {
       host: this.host,
       vtep: { address: this.address, port: 4789 },
       encaps: ['vxlan'],
+      ...(this.extra.labels ? { labels: this.extra.labels } : {}),
       agentVersion: 'fake',
       startedAt: 1,
     };
@@ -51,13 +54,21 @@ export class FakeAgent {
   }
 
   async report(vni: number, mac: string, seq: number, port = 'tap0'): Promise<void> {
-    await this.lease
-      .put(this.keys.report(vni, mac, this.host))
-      .value(encodeReport({ vni, mac, host: this.host, port, seq, ips: [], seenAt: Date.now() }));
+    await this.lease.put(this.keys.report(this.host, vni, mac)).value(this.reportValue(vni, mac, seq, port));
+  }
+
+  /** The report record an agent writes (for tests that put it under another key or lease). */
+  reportValue(vni: number, mac: string, seq: number, port = 'tap0'): Buffer {
+    return encodeReport({ vni, mac, host: this.host, port, seq, ips: [], seenAt: Date.now() });
+  }
+
+  /** The id of the lease its records are on. */
+  leaseId(): Promise<string> {
+    return this.lease.grant();
   }
 
   async withdraw(vni: number, mac: string): Promise<void> {
-    await this.client.delete().key(this.keys.report(vni, mac, this.host));
+    await this.client.delete().key(this.keys.report(this.host, vni, mac));
   }
 
   /** Stops keepalives without revoking: the lease expires after its TTL, as when the agent is SIGKILLed. */

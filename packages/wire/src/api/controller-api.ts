@@ -69,7 +69,12 @@ export interface HealthView {
   revision: number;
 }
 
-export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac';
+/**
+ * `record-ignored`: records of one host the controller leaves out of the
+ * tables, grouped by kind and reason (docs/security.md#etcd-identities):
+ * `foreign-lease`, `not-allowed`, `seq-jump`, `old-layout`.
+ */
+export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored';
 
 export interface Problem {
   kind: ProblemKind;
@@ -78,6 +83,9 @@ export interface Problem {
   peer?: string;
   vni?: number;
   mac?: string;
+  /** record-ignored: why, and how many records of that host share it. */
+  reason?: string;
+  count?: number;
 }
 
 /** `GET /v1/status`. */
@@ -133,6 +141,10 @@ export interface NetworkCreate {
   floodMode?: FloodMode;
   arpSuppression?: boolean;
   externalVteps?: ExternalVtepInput[];
+  /** Only these hosts (and hosts with an allowed label) may join; empty or absent: every host. */
+  allowedHosts?: string[];
+  /** `key=value` host labels that let a host join. */
+  allowedLabels?: string[];
   description?: string;
 }
 

@@ -41,6 +41,7 @@ export class FieldReader {
   ) {}
 
   pathOf(key: string): string {
+    if (key === '') return this.path;
     return this.path === '' ? key : `${this.path}.${key}`;
   }
 
@@ -48,6 +49,11 @@ export class FieldReader {
     const v = this.map[key];
     if (v === undefined) throw new FieldInvalid(this.pathOf(key), 'missing');
     return v;
+  }
+
+  /** The keys of this map (for maps whose keys are data, such as labels). */
+  keys(): string[] {
+    return Object.keys(this.map);
   }
 
   has(key: string): boolean {

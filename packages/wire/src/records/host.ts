@@ -4,12 +4,16 @@
  * table.
  */
 import { encodeRecord, decodeRecord, type SchemaVersion } from './codec.js';
-import { oneOfAt, type FieldReader } from './field-reader.js';
+import { FieldInvalid, oneOfAt, type FieldReader } from './field-reader.js';
+import { isLabelKey, isLabelValue, LABEL_SYNTAX, MAX_HOST_LABELS } from './host-labels.js';
 import type { RecordError } from './record-error.js';
 import { RECORD_ENCAPS, readVtep, type RecordEncap, type VtepRecord } from './vtep.js';
 
-/** 1.1 added `encapPorts` (optional: 1.0 readers ignore it, 1.0 records lack it). */
-export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
+/**
+ * 1.1 added `encapPorts`, 1.2 `labels` (both optional: older readers ignore
+ * them, older records lack them).
+ */
+export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 2 };
 
 /** The IANA ports: VXLAN 4789 (RFC 7348), GRE-in-UDP 4754 (RFC 8086). */
 export const DEFAULT_ENCAP_PORTS: Readonly<Record<RecordEncap, number>> = { vxlan: 4789, 'gre-udp': 4754 };
@@ -21,6 +25,8 @@ export interface HostRecord {
   /** UDP port per encapsulation when not the default (`gre-udp` defaults to 4754, `vxlan` to vtep.port). */
   encapPorts?: Partial<Record<RecordEncap, number>>;
   encaps: RecordEncap[];
+  /** What the host says about itself (`rack: r1`), from the agent's config; see host-labels.ts. */
+  labels?: Record<string, string>;
   agentVersion: string;
   /** Agent process start, ms since the epoch: a change means the agent restarted. */
   startedAt: number;
@@ -36,9 +42,22 @@ export function decodeHost(buf: Uint8Array): HostRecord | RecordError {
     vtep: readVtep(r.map_('vtep')),
     ...(r.has('encapPorts') ? { encapPorts: readEncapPorts(r.map_('encapPorts')) } : {}),
     encaps: r.array('encaps', RECORD_ENCAPS.length, (v, path) => oneOfAt(v, path, RECORD_ENCAPS)),
+    ...(r.has('labels') ? { labels: readLabels(r.map_('labels')) } : {}),
     agentVersion: r.string('agentVersion', 64),
     startedAt: r.time('startedAt'),
   }));
+}
+
+function readLabels(r: FieldReader): Record<string, string> {
+  const out: Record<string, string> = {};
+  const keys = r.keys();
+  if (keys.length > MAX_HOST_LABELS) throw new FieldInvalid(r.pathOf(''), `more than ${MAX_HOST_LABELS} labels`);
+  for (const key of keys) {
+    const value = r.string(key, 63);
+    if (!isLabelKey(key) || !isLabelValue(value)) throw new FieldInvalid(r.pathOf(key), `expected ${LABEL_SYNTAX}`);
+    out[key] = value;
+  }
+  return out;
 }
 
 function readEncapPorts(r: FieldReader): Partial<Record<RecordEncap, number>> {

@@ -6,6 +6,15 @@ export { isHostId, isPortName } from './field-reader.js';
 export { isRecordMac, macToRecordText, macFromRecordText, canonicalRecordMac } from './mac-text.js';
 export { RECORD_ENCAPS, compareVteps, type RecordEncap, type VtepRecord } from './vtep.js';
 export {
+  MAX_HOST_LABELS,
+  LABEL_SYNTAX,
+  isLabelKey,
+  isLabelValue,
+  isLabelText,
+  parseLabel,
+  hasLabel,
+} from './host-labels.js';
+export {
   HOST_RECORD_VERSION,
   DEFAULT_ENCAP_PORTS,
   encodeHost,
@@ -33,8 +42,12 @@ export {
   MIN_OVERLAY_MTU,
   MAX_OVERLAY_MTU,
   MAX_EXTERNAL_VTEPS,
+  MAX_ALLOWED_HOSTS,
+  MAX_ALLOWED_LABELS,
   encodeNetwork,
   decodeNetwork,
+  networkIsRestricted,
+  networkAdmitsHost,
   type NetworkRecord,
   type ExternalVtepRecord,
   type FloodMode,
@@ -65,4 +78,17 @@ export {
   type TunnelRtt,
   type TunnelState,
 } from './tunnel-status.js';
-export { KeyLayout, DEFAULT_KEY_PREFIX, CONTROLLER_ELECTION_NAME, type ParsedKey, type KeyKind } from './keys.js';
+export {
+  KeyLayout,
+  DEFAULT_KEY_PREFIX,
+  KEY_LAYOUT_VERSION,
+  CONTROLLER_ELECTION_NAME,
+  type ParsedKey,
+  type KeyKind,
+} from './keys.js';
+export {
+  KEYSPACE_LAYOUT_RECORD_VERSION,
+  encodeKeyspaceLayout,
+  decodeKeyspaceLayout,
+  type KeyspaceLayoutRecord,
+} from './keyspace-layout.js';

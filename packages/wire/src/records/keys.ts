@@ -1,15 +1,22 @@
 /**
- * The etcd key layout, under a configurable prefix (default `/dvs/v1/`):
+ * The etcd key layout (layout 2), under a configurable prefix (default `/dvs/v1/`):
  *
  *   hosts/<host>                 agent, on its lease   HostRecord
  *   ports/<host>/<port>          agent, on its lease   PortRecord
- *   reports/<vni>/<mac>/<host>   agent, on its lease   ReportRecord
+ *   reports/<host>/<vni>/<mac>   agent, on its lease   ReportRecord
+ *   status/<host>                agent, on its lease   TunnelStatusRecord
  *   networks/<vni>               controller (API)      NetworkRecord
  *   fdb/<vni>/<mac>              controller            FdbEntryRecord
  *   flood/<vni>                  controller            FloodListRecord
- *   status/<host>                agent, on its lease   TunnelStatusRecord
  *   election/controller/…        controllers           etcd3 Election keys
  *   audit/<id>                   controller (API)      AuditRecord (JSON), capped history
+ *   layout                       controller            KeyspaceLayoutRecord: which layout this is
+ *
+ * Everything a host writes starts with its own name after the section, so
+ * etcd RBAC (which grants key prefixes) can confine each host to its own
+ * keys: `hosts/<h>`, `ports/<h>/`, `reports/<h>/`, `status/<h>`.
+ * Layout 1 keyed reports `reports/<vni>/<mac>/<host>`; `parseLegacyReport`
+ * recognises those keys, for the one-time conversion and to spot old agents.
  *
  * VNIs are decimal without leading zeros, MACs canonical lowercase text
  * (`02:00:00:00:00:01`). Builders throw RecordError on an invalid component
@@ -22,13 +29,15 @@ import { RecordError } from './record-error.js';
 import { isRecordVni } from './vni-range.js';
 
 export const DEFAULT_KEY_PREFIX = '/dvs/v1/';
+/** The key layout this code reads and writes (recorded at `<prefix>layout`). */
+export const KEY_LAYOUT_VERSION = 2;
 /** Name passed to etcd3's `namespace(prefix).election(...)`; its keys live under `election/controller/`. */
 export const CONTROLLER_ELECTION_NAME = 'controller';
 
 export type ParsedKey =
   | { kind: 'host'; host: string }
   | { kind: 'port'; host: string; port: string }
-  | { kind: 'report'; vni: number; mac: string; host: string }
+  | { kind: 'report'; host: string; vni: number; mac: string }
   | { kind: 'network'; vni: number }
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
@@ -94,12 +103,12 @@ export class KeyLayout {
   portsOf(host: string): string {
     return `${this.section('port')}${hostText(host)}/`;
   }
-  report(vni: number, mac: string, host: string): string {
-    return `${this.reportsOf(vni, mac)}${hostText(host)}`;
+  report(host: string, vni: number, mac: string): string {
+    return `${this.reportsOf(host)}${vniText(vni)}/${macText(mac)}`;
   }
-  /** All reports of one MAC in one VNI. */
-  reportsOf(vni: number, mac: string): string {
-    return `${this.section('report')}${vniText(vni)}/${macText(mac)}/`;
+  /** All reports of one host (the prefix its etcd role may write). */
+  reportsOf(host: string): string {
+    return `${this.section('report')}${hostText(host)}/`;
   }
   network(vni: number): string {
     return `${this.section('network')}${vniText(vni)}`;
@@ -120,6 +129,11 @@ export class KeyLayout {
   /** Prefix of the controller election's keys. */
   election(name: string = CONTROLLER_ELECTION_NAME): string {
     return `${this.section('election')}${name}/`;
+  }
+
+  /** The key recording which layout the keyspace has; not a table, so parse() leaves it out. */
+  get layout(): string {
+    return `${this.prefix}layout`;
   }
 
   /** Prefix of the API audit history; not a table, so parse() leaves it out. */
@@ -147,9 +161,9 @@ export class KeyLayout {
           : null;
       case 'reports/': {
         if (parts.length !== 3) return null;
-        const vni = parseVni(parts[0]!);
-        return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2])
-          ? { kind: 'report', vni, mac: parts[1], host: parts[2] }
+        const vni = parseVni(parts[1]!);
+        return vni !== null && isHostId(parts[0]) && isRecordMac(parts[2])
+          ? { kind: 'report', host: parts[0], vni, mac: parts[2] }
           : null;
       }
       case 'networks/': {
@@ -183,9 +197,21 @@ export class KeyLayout {
     const p = this.parse(key);
     return p?.kind === 'port' ? { host: p.host, port: p.port } : null;
   }
-  parseReport(key: string): { vni: number; mac: string; host: string } | null {
+  parseReport(key: string): { host: string; vni: number; mac: string } | null {
     const p = this.parse(key);
-    return p?.kind === 'report' ? { vni: p.vni, mac: p.mac, host: p.host } : null;
+    return p?.kind === 'report' ? { host: p.host, vni: p.vni, mac: p.mac } : null;
+  }
+  /**
+   * A layout-1 report key, `reports/<vni>/<mac>/<host>`; null for anything
+   * else. Never the same key as a layout-2 one: there the MAC (with its
+   * colons, which no host id has) comes last, here the host does.
+   */
+  parseLegacyReport(key: string): { host: string; vni: number; mac: string } | null {
+    if (!key.startsWith(this.section('report'))) return null;
+    const parts = key.slice(this.section('report').length).split('/');
+    if (parts.length !== 3) return null;
+    const vni = parseVni(parts[0]!);
+    return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2]) ? { host: parts[2], vni, mac: parts[1] } : null;
   }
   parseNetwork(key: string): { vni: number } | null {
     const p = this.parse(key);

@@ -2,13 +2,21 @@
  * `networks/<vni>` — written by the controller (HTTP API): a virtual L2
  * network. External VTEPs are VTEPs that are not dvs agents (a kernel vxlan
  * device, a hardware switch); they are always in the VNI's flood list.
+ *
+ * Membership: with `allowedHosts` or `allowedLabels` set, only the hosts they
+ * name take part in the VNI (their ports put them in its flood list, their
+ * reports into its FDB); the controller ignores and counts the others. With
+ * neither (or both empty), every host may join.
  */
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
-import { FieldInvalid, mapAt } from './field-reader.js';
+import { FieldInvalid, isHostId, mapAt, stringAt } from './field-reader.js';
+import { hasLabel, isLabelText, LABEL_SYNTAX } from './host-labels.js';
+import type { HostRecord } from './host.js';
 import type { RecordError } from './record-error.js';
 import { RECORD_ENCAPS, readVtep, type RecordEncap } from './vtep.js';
 
-export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 0 };
+/** 1.1 added `allowedHosts` and `allowedLabels` (optional: absent = every host). */
+export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
 
 /**
  * head-end: BUM frames are copied to every VTEP of the flood list.
@@ -22,6 +30,9 @@ export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const MIN_OVERLAY_MTU = 576;
 export const MAX_OVERLAY_MTU = 9000;
 export const MAX_EXTERNAL_VTEPS = 256;
+/** Most hosts and labels one network may list as allowed. */
+export const MAX_ALLOWED_HOSTS = 4096;
+export const MAX_ALLOWED_LABELS = 64;
 
 export interface ExternalVtepRecord {
   address: string;
@@ -37,6 +48,10 @@ export interface NetworkRecord {
   floodMode: FloodMode;
   arpSuppression: boolean;
   externalVteps: ExternalVtepRecord[];
+  /** Host ids that may join the VNI (see the module comment). */
+  allowedHosts?: string[];
+  /** `key=value` host labels that let a host join the VNI. */
+  allowedLabels?: string[];
   description: string;
   createdAt: number;
   updatedAt: number;
@@ -61,9 +76,38 @@ export function decodeNetwork(buf: Uint8Array): NetworkRecord | RecordError {
         const e = mapAt(v, path);
         return { ...readVtep(e), description: e.string('description', 256) };
       }),
+      ...(r.has('allowedHosts')
+        ? {
+            allowedHosts: r.array('allowedHosts', MAX_ALLOWED_HOSTS, (v, path) => {
+              if (!isHostId(v)) throw new FieldInvalid(path, 'expected a host id (letters, digits, ".", "_", "-")');
+              return v;
+            }),
+          }
+        : {}),
+      ...(r.has('allowedLabels')
+        ? {
+            allowedLabels: r.array('allowedLabels', MAX_ALLOWED_LABELS, (v, path) => {
+              const text = stringAt(v, path, 127);
+              if (!isLabelText(text)) throw new FieldInvalid(path, `expected ${LABEL_SYNTAX}`);
+              return text;
+            }),
+          }
+        : {}),
       description: r.string('description', 1024),
       createdAt: r.time('createdAt'),
       updatedAt: r.time('updatedAt'),
     };
   });
+}
+
+/** True when the network restricts its membership (allowedHosts or allowedLabels not empty). */
+export function networkIsRestricted(network: NetworkRecord): boolean {
+  return (network.allowedHosts?.length ?? 0) > 0 || (network.allowedLabels?.length ?? 0) > 0;
+}
+
+/** True when `host` may take part in `network`: unrestricted, named, or carrying an allowed label. */
+export function networkAdmitsHost(network: NetworkRecord, host: Pick<HostRecord, 'host' | 'labels'>): boolean {
+  if (!networkIsRestricted(network)) return true;
+  if (network.allowedHosts?.includes(host.host) === true) return true;
+  return network.allowedLabels?.some((selector) => hasLabel(host.labels, selector)) === true;
 }

@@ -1,8 +1,10 @@
 /**
- * `reports/<vni>/<mac>/<host>` — written by the agent on its lease: "this MAC
+ * `reports/<host>/<vni>/<mac>` — written by the agent on its lease: "this MAC
  * is local to me". `seq` is the RFC 7432 §15 mobility sequence number: a host
  * that sees a MAC appear locally while the authoritative FDB places it
- * elsewhere reports the table's seq + 1.
+ * elsewhere reports the table's seq + 1. The controller ignores a report
+ * whose seq is more than one above what it knows for the MAC, so no host can
+ * pin a MAC with MAX_SEQ.
  */
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
 import { stringAt } from './field-reader.js';
