@@ -25,6 +25,7 @@ import { TapHolder } from '@dvs/netdev/testing';
 import type { AgentPortView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
+import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
 import { pings, plugVm } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { run, waitFor } from '../support/run-command.js';
@@ -41,10 +42,7 @@ let qemu: TapHolder | null = null;
 let trunkVm: RawPort | null = null;
 const vm: Record<string, string> = {};
 
-const networks = (peer: string) => [
-  { vni: 100, encap: 'vxlan', mtu: 1450, peers: [peer] },
-  { vni: 200, encap: 'vxlan', mtu: 1450, peers: [peer] },
-];
+const networks = twoVxlanNetworks;
 
 /** The QEMU stand-in: TAP q in host A, held; its guest NIC eth0 in vq, with the VM's MAC and address. */
 async function startQemu(): Promise<TapHolder> {
@@ -61,9 +59,7 @@ async function portsOf(agent: AgentProcess): Promise<Map<string, AgentPortView>>
 }
 
 before(async () => {
-  hostA = await lab.netns('ha');
-  hostB = await lab.netns('hb');
-  await lab.veth(hostA, dev('ua'), '198.51.100.1/24', hostB, dev('ub'), '198.51.100.2/24');
+  ({ hostA, hostB } = await twoHostUnderlay(lab));
   const dir = await lab.tempDir();
   configA = {
     host: 'host-a',

@@ -7,11 +7,9 @@ import type { TrafficCounters } from '../datapath/counters.js';
 import type { Logger } from '../observe/logger.js';
 import { ManagedPort, type AgentPortView, type PortOrigin, type PortRequest } from './managed-port.js';
 import { AgentError } from '../agent-error.js';
-import { openError } from './open-error.js';
-import { formatStateFile, readStateFile, writeStateFile } from './state-file.js';
-
-/** The overlay MTU of a 1500-byte IPv4 underlay: a created TAP's MTU when its network is unknown. */
-export const DEFAULT_OVERLAY_MTU = 1450;
+import { openPortDevice } from './port-device.js';
+import { DEFAULT_OVERLAY_MTU, checkPortMtu, overlayMtuOf } from './port-mtu.js';
+import { StateFileWriter, readStateFile } from './state-file.js';
 
 export interface AgentPortsOptions {
   host: string;
@@ -63,10 +61,8 @@ export class AgentPorts {
   private readonly reserved = new Set<string>();
   private monitor: LinkMonitor | null = null;
   private closed = false;
-  private stateWrites: Promise<void> = Promise.resolve();
+  private readonly stateFile: StateFileWriter | null;
   private readonly now: () => number;
-  /** State file writes that failed. */
-  stateFileErrors = 0;
   private readonly onPortGone = (e: DataPathEvents['port:gone']): void => {
     const port = this.ports.get(e.port);
     if (port === undefined) return;
@@ -76,6 +72,12 @@ export class AgentPorts {
 
   constructor(private readonly o: AgentPortsOptions) {
     this.now = o.now ?? Date.now;
+    this.stateFile = o.stateFile === null ? null : new StateFileWriter(o.stateFile, o.host, o.logger, this.now);
+  }
+
+  /** State file writes that failed. */
+  get stateFileErrors(): number {
+    return this.stateFile?.errors ?? 0;
   }
 
   /** Follows link events and the data path's `port:gone` (once, before the first port). */
@@ -311,34 +313,11 @@ export class AgentPorts {
 
   /** Opens the port's device and puts the port in the data path; throws AgentError and leaves nothing open. */
   private async open(port: ManagedPort, phase: Phase): Promise<void> {
-    const { name, plug, persistent } = port.request;
-    let device: FrameDevice;
-    try {
-      if (plug === 'attach') {
-        const owner = this.o.devices.addressOwner(this.o.vtepAddress);
-        if (owner === name)
-          throw new AgentError(
-            'DVS_DEVICE_UNSUITABLE',
-            `${name} holds this agent's VTEP address ${this.o.vtepAddress} (the tunnel underlay): attaching it would switch tunnel packets into the overlay; attach the VM's or container's device instead`,
-          );
-        const attached = await this.o.devices.openAttached({ name, up: true });
-        port.ifindex = attached.ifindex;
-        port.deviceKind = attached.kind;
-        device = attached;
-      } else {
-        const mtu = plug === 'create' ? await this.tapMtu(port, phase) : undefined;
-        device = await this.o.devices.openTap({
-          name,
-          up: true,
-          ...(mtu !== undefined ? { mtu } : {}),
-          ...(plug === 'create' ? { persistent } : {}),
-        });
-        port.ifindex = null;
-        port.deviceKind = 'tap';
-      }
-    } catch (err) {
-      throw openError(err, name, plug);
-    }
+    const name = port.name;
+    const opened = await openPortDevice(port.request, this.o.devices, this.o.vtepAddress, () =>
+      this.tapMtu(port, phase),
+    );
+    const device = opened.device;
     if (this.closed || port.removed) {
       closeQuietly(device);
       throw new AgentError('DVS_AGENT_STATE', `port ${name} was removed while its device was being opened`);
@@ -352,6 +331,8 @@ export class AgentPorts {
       throw err;
     }
     port.device = device;
+    port.ifindex = opened.ifindex;
+    port.deviceKind = opened.deviceKind;
     port.failed = false;
     port.lastOpenError = null;
     port.setState(this.linkState(port), this.now(), null);
@@ -440,34 +421,11 @@ export class AgentPorts {
   /** Warns (once per change) while the device's MTU is larger than the overlay MTU of its networks. */
   private checkMtu(port: ManagedPort, deviceMtu?: number): void {
     if (port.device === null) return;
-    const mtu = deviceMtu ?? port.device.mtu;
-    port.lastMtu = mtu;
-    const overlay = this.overlayMtu(port);
-    port.overlayMtu = overlay ?? null;
-    const warning =
-      overlay !== undefined && mtu > overlay
-        ? `device MTU ${mtu} is larger than the overlay MTU ${overlay}: frames above it are dropped (mtu)`
-        : null;
-    if (warning === port.mtuWarning) return;
-    const had = port.mtuWarning !== null;
-    port.mtuWarning = warning;
-    if (warning !== null)
-      this.o.logger.warn('port MTU is larger than the overlay MTU: frames above it are dropped (mtu)', {
-        port: port.name,
-        deviceMtu: mtu,
-        overlayMtu: overlay,
-      });
-    else if (had) this.o.logger.info('port MTU fits the overlay MTU again', { port: port.name, deviceMtu: mtu });
+    checkPortMtu(port, deviceMtu ?? port.device.mtu, this.overlayMtu(port), this.o.logger);
   }
 
-  /** The smallest overlay MTU among the port's VNIs that have a network (undefined: none known yet). */
   private overlayMtu(port: ManagedPort): number | undefined {
-    const vnis = port.vnis();
-    const mtus = this.o.dataPath
-      .networkViews()
-      .filter((n) => vnis.includes(n.vni))
-      .map((n) => n.mtu);
-    return mtus.length === 0 ? undefined : Math.min(...mtus);
+    return overlayMtuOf(this.o.dataPath.networkViews(), port.vnis());
   }
 
   /**
@@ -503,23 +461,12 @@ export class AgentPorts {
     }
   }
 
-  /** Writes the kept run-time ports; a failure is logged and counted, never thrown (the port works, it just will not survive a restart). */
+  /** Writes the kept run-time ports (never throws: see StateFileWriter). */
   private saveState(): Promise<void> {
-    const path = this.o.stateFile;
-    if (path === null) return Promise.resolve();
-    this.stateWrites = this.stateWrites.then(async () => {
-      const kept = [...this.ports.values()].filter(keptInStateFile).map((p) => p.request);
-      try {
-        await writeStateFile(path, formatStateFile(this.o.host, kept, this.now));
-      } catch (err) {
-        this.stateFileErrors++;
-        this.o.logger.error('cannot write the state file: run-time ports will not survive a restart', {
-          file: path,
-          error: (err as Error).message,
-        });
-      }
-    });
-    return this.stateWrites;
+    return (
+      this.stateFile?.save(() => [...this.ports.values()].filter(keptInStateFile).map((p) => p.request)) ??
+      Promise.resolve()
+    );
   }
 
   /** The link of that name now: rtnetlink asked directly (fresh, for decisions on request). */

@@ -25,6 +25,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isPortName, isPortPlug, type PortPlug } from '@dvs/wire';
 import { formatPortMapping, parsePortMapping, type PortMapping } from '../config/port-mapping-text.js';
+import type { Logger } from '../observe/logger.js';
 
 export const STATE_FILE_FORMAT = 'dvs-agent-state';
 export const STATE_FILE_VERSION = 1;
@@ -142,5 +143,39 @@ export async function writeStateFile(path: string, text: string): Promise<void> 
     await directory.sync();
   } finally {
     await directory.close();
+  }
+}
+
+/**
+ * The agent's writer of its state file: one write at a time, in order, each
+ * with the ports as they are when it runs. A write that fails is logged and
+ * counted, never thrown: the port works, it just would not survive a restart.
+ */
+export class StateFileWriter {
+  /** Writes that failed. */
+  errors = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly host: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Queues a write of `ports()` (read when the write runs); resolves when it is done. */
+  save(ports: () => readonly StatePort[]): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      try {
+        await writeStateFile(this.path, formatStateFile(this.host, ports(), this.now));
+      } catch (err) {
+        this.errors++;
+        this.logger.error('cannot write the state file: run-time ports will not survive a restart', {
+          file: this.path,
+          error: (err as Error).message,
+        });
+      }
+    });
+    return this.queue;
   }
 }
