@@ -22,6 +22,11 @@ const benches = {
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => a in benches);
+if (names.length === 0 && (argv.includes('--help') || argv.includes('-h'))) {
+  console.log(`usage: npm run bench [-- name… [options]]   names: ${Object.keys(benches).join(', ')} (default: all)
+Options after the names go to each named benchmark; \`npm run bench -- datapath --help\` shows its own.`);
+  process.exit(0);
+}
 const rest = argv.filter((a) => !(a in benches));
 const unknown = rest.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a));
 if (unknown.length > 0 && names.length === 0) {

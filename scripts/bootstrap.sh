@@ -28,6 +28,7 @@ declare -A NEEDS=(
   [mmdebstrap]=/usr/bin/mmdebstrap
   [buildah]=/usr/bin/buildah
   [podman]=/usr/bin/podman
+  # The units' check (systemd-analyze verify), in lab-deploy-scripts and the package tests.
   [systemd]=/usr/bin/systemd-analyze
 )
 missing=()

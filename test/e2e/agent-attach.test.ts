@@ -28,7 +28,8 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
 import { pings, plugVm } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 
 const lab = new NetnsLab('dat');
 const dev = (s: string) => lab.name(s);

@@ -16,14 +16,14 @@ import {
   type OpenTunnelOptions,
   type TunnelSocket,
 } from '@dvs/netdev';
-import { canonicalAddress } from './config/validate-config.js';
+import { canonicalIpAddress } from '@dvs/wire';
+import { silentLogger, type Logger } from './observe/logger.js';
 
 /**
  * How the agent gets its devices. The Linux implementation opens real TAPs,
- * attached devices (AF_PACKET) and the native batched UDP socket (falling
- * back to node:dgram when the addon is not built), and asks rtnetlink about
- * links — all in the agent's own network namespace, the one that holds the
- * devices; tests pass fakes (FakeLinks of @dvs/netdev/testing).
+ * attached devices (AF_PACKET) and the native batched UDP socket, and asks
+ * rtnetlink about links — all in the agent's own network namespace, the one
+ * that holds the devices; tests pass fakes (FakeLinks of @dvs/netdev/testing).
  */
 export interface AgentDevices {
   /** Opens (creates or adopts) a TAP. `existed` (when known) says whether it was adopted. */
@@ -39,28 +39,48 @@ export interface AgentDevices {
   addressOwner(address: string): string | null;
 }
 
-export const linuxDevices: AgentDevices = {
-  openTap: (options) => openTap(options),
-  openAttached: (options) => openAttachedDevice(options),
-  async openTunnelSocket(options) {
-    try {
-      return await openTunnelSocket(options);
-    } catch (err) {
-      if (isNetdevError(err, 'DVS_NATIVE_UNAVAILABLE')) return openDgramTunnelSocket(options);
-      throw err;
-    }
-  },
-  describeLink: (name) => describeLink(name),
-  openLinkMonitor() {
-    const monitor = openLinkMonitor();
-    monitor.unref();
-    return monitor;
-  },
-  addressOwner(address) {
-    const wanted = canonicalAddress(address);
-    for (const [name, addresses] of Object.entries(networkInterfaces())) {
-      if (addresses?.some((a) => canonicalAddress(a.address.replace(/%.*$/, '')) === wanted)) return name;
-    }
-    return null;
-  },
-};
+/**
+ * Real TAPs, attached devices, native batched UDP sockets and rtnetlink.
+ * When the netdev addon is not built the tunnel sockets fall back to
+ * node:dgram (one datagram per system call: far slower), and the logger says
+ * so in one warning, the first time. `openNative` is the native socket
+ * opener (tests pass one that fails).
+ */
+export function linuxDevices(
+  logger: Logger = silentLogger,
+  openNative: (options: OpenTunnelOptions) => Promise<TunnelSocket> = openTunnelSocket,
+): AgentDevices {
+  let warned = false;
+  return {
+    openTap: (options) => openTap(options),
+    openAttached: (options) => openAttachedDevice(options),
+    async openTunnelSocket(options) {
+      try {
+        return await openNative(options);
+      } catch (err) {
+        if (!isNetdevError(err, 'DVS_NATIVE_UNAVAILABLE')) throw err;
+        if (!warned) {
+          warned = true;
+          logger.warn(
+            'the netdev native addon is not built: tunnel sockets fall back to node:dgram (one datagram per system call); run scripts/bootstrap.sh',
+            { error: (err as Error).message },
+          );
+        }
+        return openDgramTunnelSocket(options);
+      }
+    },
+    describeLink: (name) => describeLink(name),
+    openLinkMonitor() {
+      const monitor = openLinkMonitor();
+      monitor.unref();
+      return monitor;
+    },
+    addressOwner(address) {
+      const wanted = canonicalIpAddress(address);
+      for (const [name, addresses] of Object.entries(networkInterfaces())) {
+        if (addresses?.some((a) => canonicalIpAddress(a.address.replace(/%.*$/, '')) === wanted)) return name;
+      }
+      return null;
+    },
+  };
+}

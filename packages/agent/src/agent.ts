@@ -6,7 +6,8 @@ import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 import { CommandRegistry } from './admin/command-registry.js';
 import { AgentError } from './agent-error.js';
-import type { Encap, TableChange } from './datapath/control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { TableChange } from './datapath/control-surface.js';
 import { DataPath, type DataPathOptions } from './datapath/data-path.js';
 import type { CountersSnapshot } from './datapath/counters.js';
 import { AgentPorts } from './ports/agent-ports.js';
@@ -28,7 +29,7 @@ const NETWORK_WAIT_MS = 3000;
 
 export interface AgentOptions {
   config: AgentConfig;
-  /** Default: real TAPs and sockets (linuxDevices). */
+  /** Default: real TAPs and sockets (linuxDevices(logger)). */
   devices?: AgentDevices;
   logger?: Logger;
   /** Passed to the DataPath (clock, batch sizes); aging and FDB limit come from the config. */
@@ -90,8 +91,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     super();
     this.options = options;
     this.config = options.config;
-    this.devices = options.devices ?? linuxDevices;
     this.logger = options.logger ?? silentLogger;
+    this.devices = options.devices ?? linuxDevices(this.logger);
     this.dataPath = new DataPath({
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,
@@ -147,7 +148,14 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.state = 'starting';
     try {
       await this.openSockets();
-      this.dataPath.apply(staticChanges(this.config));
+      const { rejected } = this.dataPath.apply(staticChanges(this.config));
+      if (rejected.length > 0) {
+        const r = rejected[0]!;
+        throw new AgentError(
+          'DVS_CONFIG_INVALID',
+          `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
+        );
+      }
       this.ports.watch();
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();

@@ -11,7 +11,8 @@ import { Agent, validateConfig, type DataPathEvents } from '../src/index.js';
 import type { PortRequest } from '../src/ports/managed-port.js';
 import { portMetricLines } from '../src/ports/port-metrics.js';
 import { FakeKernel } from './fake-devices.js';
-import { CapturingLogger, waitFor } from './etcd-sync-fakes.js';
+import { waitFor } from '@dvs/test-support';
+import { CapturingLogger } from './etcd-sync-fakes.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 
 const VM = mac('52:54:00:00:00:01');

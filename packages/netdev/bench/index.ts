@@ -32,7 +32,8 @@
  * DVS_BENCH_CONFIGS=b,c limits the rows (`fdb` names the FDB rows: `fdb` alone
  * runs only them); DVS_BENCH_SECONDS sets the time per cell.
  */
-import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, ipv4ToNumber, numberToIpv4, openTapSync } from '../src/index.js';
+import { VXLAN_UDP_PORT, formatIpv4Address, parseIpv4Address } from '@dvs/wire';
+import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, openTapSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 import { printFdbApply, runFdbApplyBench } from './fdb-apply.js';
@@ -50,8 +51,7 @@ import { MAC_COUNT, VTEP_COUNT, macNumber } from './traffic.js';
 const VTEPS_USED = Math.min(VTEP_COUNT, Math.max(1, Number(process.env.DVS_BENCH_VTEPS ?? VTEP_COUNT)));
 const SIZES = [64, 1400];
 const UNDERLAY_ADDRESS = '198.51.100.1';
-const VTEP_ADDRESS_BASE = ipv4ToNumber('198.51.100.10');
-const VXLAN_PORT = 4789;
+const VTEP_ADDRESS_BASE = parseIpv4Address('198.51.100.10') as number;
 const LATENCY_FRAMES = 1000;
 const BOTH: readonly Direction[] = ['tap→udp', 'udp→tap'];
 /** The rings change how the port reads; its writes are sendmmsg in every mode. */
@@ -119,7 +119,7 @@ async function forwarding(selected: string[]): Promise<void> {
     fdb: new Map<number, Vtep>(),
   };
   for (let i = 0; i < MAC_COUNT; i++) {
-    setup.fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_PORT });
+    setup.fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_UDP_PORT });
   }
   let restore = (): void => {};
   const rows: Row[] = [];
@@ -128,7 +128,7 @@ async function forwarding(selected: string[]): Promise<void> {
     ns.run(() => openTapSync({ name: setup.underlayName, persistent: true })).close();
     ns.ip('addr', 'add', `${UNDERLAY_ADDRESS}/24`, 'dev', setup.underlayName);
     for (let i = 0; i < VTEP_COUNT; i++) {
-      const address = numberToIpv4(VTEP_ADDRESS_BASE + i);
+      const address = formatIpv4Address(VTEP_ADDRESS_BASE + i);
       const mac = `02:00:00:00:01:${10 + i}`;
       ns.ip('neigh', 'add', address, 'lladdr', mac, 'dev', setup.underlayName, 'nud', 'permanent');
     }

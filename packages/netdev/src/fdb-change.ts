@@ -1,4 +1,4 @@
-import { ipAddressBytes, parseIpAddress } from './ip-address.js';
+import { ipAddressBytes, parseIpAddress } from '@dvs/wire';
 import type { LinkRef } from './kernel-link-spec.js';
 import { VNI_MAX } from './kernel-link-spec.js';
 import { checkInteger, invalid } from './netlink-check.js';

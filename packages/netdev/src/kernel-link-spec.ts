@@ -1,4 +1,4 @@
-import { ipAddressBytes, parseIpAddress } from './ip-address.js';
+import { ipAddressBytes, parseIpAddress } from '@dvs/wire';
 import { CENTISECONDS_PER_SECOND } from './kernel-link.js';
 import type { BridgePortFlags } from './kernel-link.js';
 import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';

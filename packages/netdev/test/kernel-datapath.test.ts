@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { openFdbMonitor, openRtnetlink } from '../src/index.js';
 import type { FdbChange, FdbEntry, NetlinkFdbMonitor, Rtnetlink } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // Two hosts, each a namespace with a bridge and a vxlan device built and
 // programmed through Rtnetlink only, joined by a veth underlay; a "VM"
@@ -147,7 +147,7 @@ test('two VMs talk over kernel vxlan by the programmed entries only; the kernel 
 test('the bridge reports a VM MAC when its first frame arrives, on the VM port only (no learning from the tunnel)', async () => {
   for (const side of ['a', 'b'] as const) {
     const { learned, bridge, port } = hosts[side];
-    await waitFor(() => learned.some((e) => e.mac === VM_MAC[side]), `fdb:add of the local VM on ${side}`);
+    await waitFor(`fdb:add of the local VM on ${side}`, () => learned.some((e) => e.mac === VM_MAC[side]), 5000, 2);
     const local = learned.find((e) => e.mac === VM_MAC[side]);
     assert.equal(local?.table, 'master');
     assert.equal(local?.master, bridge, 'held by the bridge');

@@ -5,7 +5,7 @@ import { PacketBatch, isNetdevError, macText, openFdbMonitor, openRtnetlink } fr
 import type { FdbChange, FdbEntry, FdbMonitor, Rtnetlink } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
 import { place } from './compliance/frames.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // FDB programming through Rtnetlink: batches with per-change errors, flood
 // lists, the fields of a vxlan entry, a bridge's own table, and the monitor's
@@ -248,7 +248,7 @@ test('the FDB monitor: a burst that overflows its socket is recovered by a resyn
     const count = 300;
     // Synchronous: the monitor cannot read while the batch runs.
     rtnl.applyFdbSync(Array.from({ length: count }, (_, i) => ({ op: 'add', device: dev, mac: mac(i), dst: vtep(i) })));
-    await waitFor(() => adds.size === count, 'an fdb:add for every entry');
+    await waitFor('an fdb:add for every entry', () => adds.size === count, 5000, 2);
     assert.ok(resyncs > 0, 'the overflow was noticed');
     assert.ok(
       [...adds.values()].every((n) => n === 1),
@@ -256,7 +256,7 @@ test('the FDB monitor: a burst that overflows its socket is recovered by a resyn
     );
     assert.equal(monitor.entriesOf(ifindex).length, count);
     rtnl.applyFdbSync(Array.from({ length: count }, (_, i) => ({ op: 'del', device: dev, mac: mac(i) })));
-    await waitFor(() => dels.size === count, 'an fdb:del for every entry');
+    await waitFor('an fdb:del for every entry', () => dels.size === count, 5000, 2);
     assert.ok(
       [...dels.values()].every((n) => n === 1),
       'exactly one fdb:del each',
@@ -300,11 +300,11 @@ test("a MAC announced on one port, then on another (a migrated VM's RARP): fdb:a
   };
   try {
     announce(ports[0]);
-    await waitFor(() => seen.length === 1, 'the MAC learned on the first port');
+    await waitFor('the MAC learned on the first port', () => seen.length === 1, 5000, 2);
     announce(ports[1]);
-    await waitFor(() => seen.length === 2, 'the MAC moved to the second port');
+    await waitFor('the MAC moved to the second port', () => seen.length === 2, 5000, 2);
     rtnl.applyFdbSync([{ op: 'del', device: ports[1], table: 'master', mac: vm }]);
-    await waitFor(() => seen.length === 3, 'the entry deleted');
+    await waitFor('the entry deleted', () => seen.length === 3, 5000, 2);
     assert.deepEqual(seen, [
       { ifindex: first, previous: undefined },
       { ifindex: second, previous: first },

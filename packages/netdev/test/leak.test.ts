@@ -5,7 +5,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   PacketBatch,
-  ipv4ToNumber,
   openAttachedDeviceSync,
   openDgramTunnelSocket,
   openFdbMonitor,
@@ -15,7 +14,8 @@ import {
   openTunnelSocketSync,
 } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
-import { waitFor } from './compliance/wait.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
 import { LabNamespace } from '../src/testing/index.js';
 
 // Opening and closing devices must give back every fd and not grow memory.
@@ -190,10 +190,10 @@ test('forgotten unwatched devices are closed by the garbage collector; watched o
   const sender = openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
   const batch = new PacketBatch(1, 256);
   batch.lengths[0] = 10;
-  batch.setIpv4Destination(0, ipv4ToNumber('127.0.0.1'), port);
+  batch.setIpv4Destination(0, parseIpv4Address('127.0.0.1') as number, port);
   sender.send(batch, [0], 1);
   sender.close();
-  await waitFor(() => received === 1, 'the watched socket to receive');
+  await waitFor('the watched socket to receive', () => received === 1, 5000, 2);
   weak.deref()?.close();
   assert.equal(openFds(), fdsBefore);
   ns.run(() => openTapSync({ name, persistent: false })).close();
