@@ -3,12 +3,13 @@
  * created TAP gets and for the warning an adopted or attached device with a
  * larger MTU earns (its larger frames are dropped by the data path as `mtu`).
  */
+import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import type { NetworkView } from '../datapath/views.js';
 import type { Logger } from '../observe/logger.js';
 import type { ManagedPort } from './managed-port.js';
 
-/** The overlay MTU of a 1500-byte IPv4 underlay: a created TAP's MTU when its network is unknown. */
-export const DEFAULT_OVERLAY_MTU = 1450;
+/** A created TAP's MTU when its network is unknown: @dvs/wire's default overlay MTU (a 1500-byte IPv4 underlay). */
+export { DEFAULT_OVERLAY_MTU };
 
 /** The smallest overlay MTU among `vnis` that have a network (undefined: none known yet). */
 export function overlayMtuOf(networks: readonly NetworkView[], vnis: readonly number[]): number | undefined {
