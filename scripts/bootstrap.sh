@@ -24,6 +24,7 @@ declare -A NEEDS=(
   # (built on first use from Debian packages) depmod, xz and zstd for kernel
   # modules. busybox-static is checked below: /bin/busybox alone may be the
   # dynamically linked busybox package, which cannot run in an initramfs.
+  # (QEMU also runs the deploy/qemu hooks in the e2e tests.)
   [qemu-system-x86]=/usr/bin/qemu-system-x86_64
   [kmod]=/sbin/depmod
   [xz-utils]=/usr/bin/xz

@@ -12,8 +12,9 @@
  *  3. No claim left: the entry is removed (its host died or aged the MAC out).
  *  4. A winner at another host than the current entry is a move, dampened as
  *     mobility.ts says; a duplicate stays frozen at its last location.
- * Flood list, per network: every live host with a port (or a report) in the
- * VNI plus the network's external VTEPs, sorted by VTEP.
+ * Flood list, per network: every live host with a port whose device is there
+ * (state up or down, not gone) or a report in the VNI, plus the network's
+ * external VTEPs, sorted by VTEP.
  */
 import {
   compareVteps,
@@ -255,6 +256,8 @@ function computeFlood(input: TableInputs): Map<number, FloodListRecord> {
     return { ...hostVtepFor(host, network.encap), host: name };
   };
   for (const port of input.ports) {
+    // A port whose device is gone (the VM quit, the pod died) takes no frames: it is no reason to flood to its host.
+    if (port.state === 'gone') continue;
     for (const binding of port.bindings) {
       const member = hostMember(port.host, binding.vni);
       if (member !== null) add(binding.vni, member);
