@@ -5,6 +5,7 @@
 //   migration: 20 live migrations in the lab (packages/lab/dist/bench/migration.js)
 //   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
 //   qemu-guest: real QEMU guests, boot time and live migration on a bridge (packages/lab/dist/bench/qemu-guest.js)
+//   qemu-soak: guests that crash after a live migration, per set of guest clock parameters (packages/lab/dist/bench/qemu-migration-soak.js)
 // Extra arguments after the names go to every benchmark (e.g. `-- migration --moves 6`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ const benches = {
   migration: 'packages/lab/dist/bench/migration.js',
   datapath: 'packages/lab/dist/src/datapath-bench/main.js',
   'qemu-guest': 'packages/lab/dist/bench/qemu-guest.js',
+  'qemu-soak': 'packages/lab/dist/bench/qemu-migration-soak.js',
 };
 
 const argv = process.argv.slice(2);

@@ -61,6 +61,10 @@ export interface QemuCommandSpec {
   incoming?: string;
   /** Firmware image (-bios); default QEMU's own (SeaBIOS). */
   firmware?: string;
+  /** Kernel parameters appended after kernelCommandLine. Default GUEST_BOOT_PARAMETERS. */
+  bootParameters?: string;
+  /** TCG only: one host thread per vCPU (`multi`, QEMU's default on x86) or one for all (`single`). */
+  tcgThread?: 'single' | 'multi';
 }
 
 /** Extra kernel parameters every guest gets (see the file comment). */
@@ -84,7 +88,7 @@ export function qemuCommand(spec: QemuCommandSpec): string[] {
     '-machine',
     'pc',
     '-accel',
-    spec.accel,
+    spec.accel === 'tcg' && spec.tcgThread !== undefined ? `tcg,thread=${spec.tcgThread}` : spec.accel,
     '-smp',
     '1',
     '-m',
@@ -95,7 +99,7 @@ export function qemuCommand(spec: QemuCommandSpec): string[] {
     '-initrd',
     spec.initrd,
     '-append',
-    `${spec.kernelCommandLine} ${GUEST_BOOT_PARAMETERS}`,
+    `${spec.kernelCommandLine} ${spec.bootParameters ?? GUEST_BOOT_PARAMETERS}`.trimEnd(),
   ];
   if (spec.serialLog !== undefined) argv.push('-serial', `file:${spec.serialLog}`);
   if (spec.commandConsole !== undefined) {

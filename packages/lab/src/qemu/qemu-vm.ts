@@ -66,6 +66,10 @@ export interface QemuVmOptions {
   accel?: QemuAccelerator;
   /** Firmware (-bios). Default: QEMU's own (SeaBIOS). A migration's two ends must match. */
   firmware?: string;
+  /** Extra kernel parameters (clock flags and such). Default GUEST_BOOT_PARAMETERS. */
+  bootParameters?: string;
+  /** TCG's threading (`-accel tcg,thread=…`). Default: QEMU's. */
+  tcgThread?: 'single' | 'multi';
   signal?: AbortSignal;
 }
 
@@ -183,6 +187,8 @@ export class QemuVm {
       nic: { tap: options.tap, mac, mtu: options.guest?.mtu, vnetHdr: options.vnetHdr },
       incoming: incoming ?? undefined,
       firmware: options.firmware,
+      bootParameters: options.bootParameters,
+      tcgThread: options.tcgThread,
     });
     // Not detached: setpriv makes the kernel SIGKILL QEMU when this process dies
     // in any way (a signal skips the 'exit' handler); ip netns exec and setpriv
@@ -390,6 +396,17 @@ export class QemuVm {
       await this.waitExit();
     }
     await this.release();
+  }
+
+  /**
+   * Closes this process's QMP and console connections and leaves QEMU
+   * running (a detached VM that another process drives next: QEMU serves
+   * one client per socket at a time).
+   */
+  disconnect(): void {
+    this.consoleConnection?.close();
+    this.consoleConnection = null;
+    this.qmp.close();
   }
 
   private async release(): Promise<void> {
