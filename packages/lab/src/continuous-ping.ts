@@ -171,3 +171,69 @@ export function pingLoss(ping: ContinuousPing, fromMs: number, toMs: number): { 
   }
   return { sent, lost };
 }
+
+export interface PingLossAcrossPause {
+  /** Echo requests sent in the window. */
+  sent: number;
+  /** Of those, never answered. */
+  lost: number;
+  /** Lost because they reached the VM while it was paused (QEMU's downtime: nobody could answer). */
+  lostDuringPause: number;
+  /** Lost outside the pause: before it, or after the VM ran again (what the network added). */
+  lostBeyondPause: number;
+  /** Half the median RTT before the pause: when a request reached the VM after it was sent. */
+  oneWayMs: number;
+}
+
+/**
+ * Splits the requests lost in [fromMs, toMs) (by send time) into those that
+ * reached the VM while it was paused — [pausedAtMs, resumedAtMs], QEMU's
+ * STOP and RESUME — and the others. A request reaches the VM about half an
+ * RTT after it was sent (the median RTT of the replies before the pause).
+ * Send times: a reply's arrival minus its RTT; an unanswered request's from
+ * ping's "no answer yet" report (one interval after it was sent) or, without
+ * one, counted on from the last request before it.
+ */
+export function pingLossAcrossPause(
+  ping: ContinuousPing,
+  fromMs: number,
+  toMs: number,
+  pausedAtMs: number,
+  resumedAtMs: number,
+): PingLossAcrossPause {
+  const answered = new Map<number, number>();
+  for (const r of ping.replies) answered.set(r.seq, r.atMs - r.rttMs);
+  const rtts = ping.replies
+    .filter((r) => r.atMs < pausedAtMs)
+    .map((r) => r.rttMs)
+    .sort((a, b) => a - b);
+  const oneWayMs = rtts.length === 0 ? 0 : rtts[rtts.length >> 1] / 2;
+  const seqs = [...answered.keys(), ...ping.overdue.keys()];
+  if (seqs.length === 0) return { sent: 0, lost: 0, lostDuringPause: 0, lostBeyondPause: 0, oneWayMs };
+  const first = Math.min(...seqs);
+  const last = Math.max(...seqs);
+  let sent = 0;
+  let lostDuringPause = 0;
+  let lostBeyondPause = 0;
+  let previous: { seq: number; at: number } | null = null;
+  for (let seq = first; seq <= last; seq++) {
+    const replied = answered.get(seq);
+    const overdue = ping.overdue.get(seq);
+    const at: number | null =
+      replied ??
+      (overdue !== undefined
+        ? overdue - ping.intervalMs
+        : previous === null
+          ? null
+          : previous.at + (seq - previous.seq) * ping.intervalMs);
+    if (at === null) continue;
+    previous = { seq, at };
+    if (at < fromMs || at >= toMs) continue;
+    sent++;
+    if (replied !== undefined) continue;
+    const arrives = at + oneWayMs;
+    if (arrives >= pausedAtMs && arrives <= resumedAtMs) lostDuringPause++;
+    else lostBeyondPause++;
+  }
+  return { sent, lost: lostDuringPause + lostBeyondPause, lostDuringPause, lostBeyondPause, oneWayMs };
+}

@@ -64,6 +64,12 @@ export function createLabCommand(name = 'lab'): Command {
     .addOption(new Option('--encap <encap>', 'encap of networks listed without one').choices(ENCAPS).default('vxlan'))
     .option('--networks <list>', 'networks as vni[:encap],… e.g. 100:vxlan,200:gre-udp (default: 100)')
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
+    .option(
+      '--qemu-vms <n>',
+      'real QEMU VMs in total, attached by the agents: each dvs host in turn takes one per network',
+      count,
+      0,
+    )
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
     .option(
       '--etcd-auth',
@@ -75,7 +81,7 @@ export function createLabCommand(name = 'lab'): Command {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1\n  dvs lab up --id t1 --hosts 2 --vms 1 --encap gre-udp',
+      '\nExamples:\n  dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1\n  dvs lab up --id t1 --hosts 2 --vms 1 --encap gre-udp\n  dvs lab up --hosts 3 --vms 1 --qemu-vms 2 --networks 100:vxlan,200:gre-udp',
     )
     .action(
       action(
@@ -86,6 +92,7 @@ export function createLabCommand(name = 'lab'): Command {
           encap: Encap;
           networks?: string;
           kernelHosts: number;
+          qemuVms: number;
           controlPlane: boolean;
           etcdAuth?: boolean;
           etcdTls?: boolean;
@@ -95,6 +102,7 @@ export function createLabCommand(name = 'lab'): Command {
             vmsPerHost: o.vms,
             networks: parseNetworks(o.networks, o.encap),
             kernelHosts: o.kernelHosts,
+            qemuVms: o.qemuVms,
             controlPlane: o.controlPlane,
             etcdAuth: o.etcdAuth === true,
             etcdTls: o.etcdTls === true,

@@ -10,6 +10,9 @@
  *  - Overlay: network 1 uses 192.0.2.0/24, network 2 203.0.113.0/24; VM n has
  *    host number 10+n in its network's subnet.
  *  - VM MACs are locally administered (02:…), stable per lab id and VM.
+ *  - QEMU VMs are numbered after the namespace VMs (QEMU VM k of a lab with
+ *    m namespace VMs is VM number m+k: address and MAC as above) and named
+ *    `qvm<k>`.
  */
 import { LabError } from './errors.js';
 
@@ -59,6 +62,8 @@ export const devices = {
   hostUplink: (labId: string, host: string) => deviceName(labId, host),
   /** TAP of a VM on a dvs host; generation grows with every migration. */
   vmTap: (labId: string, vm: number, generation: number) => deviceName(labId, `v${vm}g${generation}`),
+  /** TAP that a QEMU VM's QEMU holds on its host (`q<k>g<generation>`); a new one on each migration. */
+  qemuTap: (labId: string, k: number, generation: number) => deviceName(labId, `q${k}g${generation}`),
   /** Kernel host: VM end of the veth (inside the VM namespace). */
   vmVeth: (labId: string, vm: number) => deviceName(labId, `v${vm}`),
   /** Kernel host: bridge end of the VM veth. */
@@ -77,6 +82,11 @@ export function kernelHostName(j: number): string {
 
 export function vmName(n: number): string {
   return `vm${n}`;
+}
+
+/** QEMU VM k (1-based) of a lab: `qvm<k>`. */
+export function qemuVmName(k: number): string {
+  return `qvm${k}`;
 }
 
 export function dvsHostAddress(i: number): string {

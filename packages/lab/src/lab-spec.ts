@@ -26,6 +26,12 @@ export interface LabSpec {
   etcdAuth?: boolean;
   /** etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with etcdAuth the CN is the user. */
   etcdTls?: boolean;
+  /**
+   * Real QEMU VMs in total (not per host), spread over the dvs hosts: each
+   * dvs host in turn takes one per network (h1 one in network 1, one in
+   * network 2, then h2, …). Default 0.
+   */
+  qemuVms?: number;
 }
 
 export const DEFAULT_VNIS = [100, 200];
@@ -66,7 +72,12 @@ export function validateLabSpec(spec: LabSpec): void {
   }
   if (spec.hosts + spec.kernelHosts < 1) throw bad('the lab needs at least one host: --hosts 1 or more');
   if (!Number.isInteger(spec.vmsPerHost) || spec.vmsPerHost < 0) throw bad('--vms must be 0 or more');
-  if ((spec.hosts + spec.kernelHosts) * spec.vmsPerHost > MAX_VMS) throw bad(`at most ${MAX_VMS} VMs in a lab`);
+  const qemuVms = spec.qemuVms ?? 0;
+  if (!Number.isInteger(qemuVms) || qemuVms < 0) throw bad('--qemu-vms must be 0 or more');
+  if (qemuVms > 0 && spec.hosts < 1)
+    throw bad('--qemu-vms needs a dvs host (--hosts 1 or more): the agents attach them');
+  if ((spec.hosts + spec.kernelHosts) * spec.vmsPerHost + qemuVms > MAX_VMS)
+    throw bad(`at most ${MAX_VMS} VMs in a lab (namespace and QEMU VMs together)`);
   if (spec.networks.length < 1 || spec.networks.length > OVERLAY_SUBNETS.length) {
     throw bad(`--networks: 1 to ${OVERLAY_SUBNETS.length} networks (one overlay subnet each)`);
   }

@@ -11,6 +11,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Encap } from '@dvs/wire';
 import type { LabApiCredentials } from './api-credentials.js';
+import type { QemuVmRecord } from './qemu/qemu-vm.js';
 
 export const LAB_STATE_VERSION = 1;
 
@@ -23,7 +24,7 @@ export function labDir(labId: string): string {
 }
 
 export interface RecordedProcess {
-  role: 'etcd' | 'controller' | 'agent' | 'forwarder';
+  role: 'etcd' | 'controller' | 'agent' | 'forwarder' | 'qemu';
   /** Host name for agents; the role otherwise. */
   name: string;
   pid: number;
@@ -65,6 +66,33 @@ export interface VmState {
   generation: number;
 }
 
+/**
+ * A real QEMU VM (lab-qemu.ts): QEMU runs in its host's namespace and holds
+ * its TAP there; the host's agent attaches the TAP (port kind `attach`).
+ */
+export interface QemuVmState {
+  /** `qvm<k>`. */
+  name: string;
+  /** k: names its TAPs (`devices.qemuTap`). */
+  index: number;
+  /** VM number in the lab's plan (after the namespace VMs): address and MAC. */
+  number: number;
+  host: string;
+  vni: number;
+  mac: string;
+  address: string;
+  prefixLength: number;
+  /** The guest NIC's MTU (virtio-net host_mtu) and its TAP's: the network's overlay MTU. */
+  mtu: number;
+  /** The TAP QEMU holds on its host; each migration makes a new one (`generation`). */
+  tap: string;
+  generation: number;
+  /** The QEMU that runs the VM: pid, start time, run folder (QMP and console sockets, logs). */
+  qemu: QemuVmRecord;
+  /** A destination QEMU waiting for this VM's migration (`-incoming`), until the switchover. */
+  incoming?: QemuVmRecord;
+}
+
 /** Passwords of the lab's etcd users when authentication is on (state file is mode 0600). */
 export interface EtcdCredentials {
   root: string;
@@ -88,6 +116,8 @@ export interface LabState {
   networks: NetworkState[];
   hosts: HostState[];
   vms: VmState[];
+  /** Real QEMU VMs (`lab up --qemu-vms N`); absent in labs recorded before they existed. */
+  qemuVms?: QemuVmState[];
   /** Controller API, reachable from the lab process through a unix socket forwarder. */
   controller?: { url: string; socketPath?: string; api?: LabApiCredentials };
   etcd?: {
@@ -115,6 +145,7 @@ export function newLabState(id: string): LabState {
     networks: [],
     hosts: [],
     vms: [],
+    qemuVms: [],
     limitations: [],
   };
 }

@@ -11,6 +11,21 @@ export interface LabStatus {
   networks: Array<{ vni: number; name: string; encap: string; subnet: string }>;
   hosts: Array<{ name: string; kind: string; netns: string; underlay: string; agent: 'running' | 'stopped' | null }>;
   vms: Array<{ name: string; host: string; vni: number; mac: string; address: string; ifname: string }>;
+  /** Real QEMU VMs: the TAP QEMU holds on its host (attached by the agent), QEMU's pid and run folder. */
+  qemuVms: Array<{
+    name: string;
+    host: string;
+    vni: number;
+    mac: string;
+    address: string;
+    mtu: number;
+    tap: string;
+    pid: number;
+    running: boolean;
+    runDir: string;
+    /** A destination QEMU waiting for a migration, when one is under way. */
+    incomingPid: number | null;
+  }>;
   processes: Array<{ role: string; name: string; pid: number; alive: boolean; logFile: string }>;
   controller: string | null;
   limitations: string[];
@@ -41,6 +56,19 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
       mac: v.mac,
       address: v.address,
       ifname: v.ifname,
+    })),
+    qemuVms: (s.qemuVms ?? []).map((v) => ({
+      name: v.name,
+      host: v.host,
+      vni: v.vni,
+      mac: v.mac,
+      address: v.address,
+      mtu: v.mtu,
+      tap: v.tap,
+      pid: v.qemu.pid,
+      running: processes.some((p) => p.role === 'qemu' && p.pid === v.qemu.pid && p.alive),
+      runDir: v.qemu.runDir,
+      incomingPid: v.incoming?.pid ?? null,
     })),
     processes,
     controller: s.controller?.url ?? null,
@@ -81,6 +109,25 @@ export function renderLabStatus(st: LabStatus): string {
     ),
     '',
   );
+  if (st.qemuVms.length > 0) {
+    lines.push(
+      ...table(
+        ['QEMU VM', 'HOST', 'VNI', 'MAC', 'ADDRESS', 'MTU', 'TAP (attached)', 'QEMU', 'RUN FOLDER'],
+        st.qemuVms.map((v) => [
+          v.name,
+          v.host,
+          String(v.vni),
+          v.mac,
+          v.address,
+          String(v.mtu),
+          v.tap,
+          `${v.running ? 'running' : 'DEAD'} pid ${v.pid}${v.incomingPid === null ? '' : ` (+ destination pid ${v.incomingPid})`}`,
+          v.runDir,
+        ]),
+      ),
+      '',
+    );
+  }
   lines.push(
     ...table(
       ['PROCESS', 'PID', 'STATE', 'LOG'],

@@ -1,18 +1,40 @@
 /**
- * Undoes a lab from its state file alone: processes first (agents close the
+ * Undoes a lab from its state file alone: QEMU VMs first (each recorded QEMU,
+ * a migration's waiting destination too, by pid and start time), then the
+ * lab's processes (agents close the
  * TAPs they created), then whatever else still runs inside the lab's
  * namespaces (`ip netns pids`), then namespaces (which take their veths, bridges and
  * vxlan devices with them), then anything left that carries the lab's prefix
  * (a namespace recorded by a crashed writer, a device in the root namespace),
  * then the state directory. Every step tolerates "already gone".
  */
+import { join } from 'node:path';
 import { runCommand } from './command-runner.js';
 import { devicePrefix, namespaceName } from './lab-layout.js';
 import type { LabState, RecordedProcess } from './lab-state.js';
 import { removeLabDir, saveLabState } from './lab-state.js';
 import { stopRecordedProcess } from './process-control.js';
 
-const STOP_ORDER: Record<RecordedProcess['role'], number> = { agent: 0, controller: 1, forwarder: 2, etcd: 3 };
+const STOP_ORDER: Record<RecordedProcess['role'], number> = { qemu: 0, agent: 1, controller: 2, forwarder: 3, etcd: 4 };
+
+/** Every QEMU the lab recorded, as processes to stop (QEMU quits cleanly on SIGTERM). */
+export function qemuProcesses(state: LabState): RecordedProcess[] {
+  return (state.qemuVms ?? []).flatMap((vm) =>
+    [vm.qemu, vm.incoming].flatMap((q) =>
+      q === undefined
+        ? []
+        : [
+            {
+              role: 'qemu' as const,
+              name: vm.name,
+              pid: q.pid,
+              startTime: q.startTime,
+              logFile: join(q.runDir, 'qemu.log'),
+            },
+          ],
+    ),
+  );
+}
 
 export interface TeardownOptions {
   /** Keep the state directory (logs) instead of removing it. */
@@ -24,8 +46,10 @@ export async function teardownLab(state: LabState, options: TeardownOptions = {}
   state.phase = 'tearing-down';
   await saveLabState(state).catch(() => undefined);
 
-  const processes = [...state.processes].sort((a, b) => STOP_ORDER[a.role] - STOP_ORDER[b.role]);
-  for (const group of [0, 1, 2, 3]) {
+  const processes = [...qemuProcesses(state), ...state.processes].sort(
+    (a, b) => STOP_ORDER[a.role] - STOP_ORDER[b.role],
+  );
+  for (const group of [0, 1, 2, 3, 4]) {
     await Promise.all(
       processes
         .filter((p) => STOP_ORDER[p.role] === group)
@@ -75,6 +99,7 @@ export async function teardownLab(state: LabState, options: TeardownOptions = {}
 
   state.namespaces = [];
   state.processes = [];
+  state.qemuVms = [];
   if (!options.keepLogs) await removeLabDir(state.id);
   else await saveLabState(state).catch(() => undefined);
   return problems;

@@ -26,8 +26,16 @@ import {
 } from './lab-layout.js';
 import { LabRecorder } from './lab-recorder.js';
 import { validateLabSpec, type LabSpec } from './lab-spec.js';
-import { loadLabState, newLabState, saveLabState, type HostState, type LabState, type VmState } from './lab-state.js';
-import { teardownLab } from './lab-teardown.js';
+import {
+  loadLabState,
+  newLabState,
+  saveLabState,
+  type HostState,
+  type LabState,
+  type QemuVmState,
+  type VmState,
+} from './lab-state.js';
+import { qemuProcesses, teardownLab } from './lab-teardown.js';
 import { preflight } from './preflight.js';
 import { connectHostToUnderlay, createUnderlay } from './underlay.js';
 import { attachKernelVm, createKernelSwitches, setKernelFloodList } from './kernel-host.js';
@@ -37,6 +45,7 @@ import { registerLabNetworks, startControlPlane } from './control-plane.js';
 import { isRecordedProcessAlive } from './process-control.js';
 import { isBuilt } from './programs.js';
 import { waitForFloodLists } from './table-readiness.js';
+import { buildQemuVms, execInGuest } from './lab-qemu.js';
 
 export interface LabUpOptions {
   /** 4 characters a-z0-9; random when absent. */
@@ -200,6 +209,12 @@ export class Lab {
       }
     }
 
+    const qemuVms = spec.qemuVms ?? 0;
+    if (qemuVms > 0) {
+      await buildQemuVms(recorder, qemuVms, (h) => this.admin(h), progress, signal);
+      check();
+    }
+
     for (const host of hosts.filter((h) => h.kind === 'kernel')) {
       for (const network of vxlanNetworks) {
         await setKernelFloodList(
@@ -242,7 +257,22 @@ export class Lab {
     return v;
   }
 
-  /** Namespace of a host or VM by its lab name (h1, k1, vm3, ul). */
+  /** The lab's QEMU VMs (`lab up --qemu-vms N`). */
+  get qemuVms(): QemuVmState[] {
+    return this.state.qemuVms ?? [];
+  }
+
+  qemuVm(name: string): QemuVmState {
+    const v = this.qemuVms.find((x) => x.name === name);
+    if (!v)
+      throw new LabError(
+        'DVS_LAB_BAD_SPEC',
+        `no QEMU VM "${name}" in lab ${this.id} (QEMU VMs: ${this.qemuVms.map((x) => x.name).join(', ') || 'none'})`,
+      );
+    return v;
+  }
+
+  /** Namespace of a host or namespace VM by its lab name (h1, k1, vm3, ul); a QEMU VM has none (see exec()). */
   namespaceOf(name: string): string {
     if (name === 'ul' || name === 'underlay') return namespaceName(this.id, 'ul');
     const h = this.state.hosts.find((x) => x.name === name);
@@ -264,11 +294,14 @@ export class Lab {
     return c;
   }
 
+  /** Runs a command in a host's or a namespace VM's namespace, or in a QEMU guest over its console. */
   exec(
     name: string,
     argv: readonly string[],
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RunResult> {
+    const qemu = this.qemuVms.find((v) => v.name === name);
+    if (qemu) return execInGuest(qemu, argv, options);
     return runInNamespace(this.namespaceOf(name), argv, { ...options, allowFailure: true });
   }
 
@@ -276,10 +309,10 @@ export class Lab {
     await saveLabState(this.state);
   }
 
-  /** Processes recorded by the lab and whether each still runs. */
+  /** Processes recorded by the lab (its QEMUs too) and whether each still runs. */
   async processStatus(): Promise<Array<{ role: string; name: string; pid: number; alive: boolean; logFile: string }>> {
     return Promise.all(
-      this.state.processes.map(async (p) => ({
+      [...qemuProcesses(this.state), ...this.state.processes].map(async (p) => ({
         role: p.role,
         name: p.name,
         pid: p.pid,

@@ -56,6 +56,25 @@ export interface ObserverResult {
   errors: number;
 }
 
+/** QEMU's own figures of a real live migration, and what happened to the source's port. */
+export interface QemuMoveFigures {
+  /** query-migrate `downtime`: how long QEMU paused the VM for the final copy, as QEMU counts it (ms). */
+  downtimeMs: number;
+  /** query-migrate `total-time` (ms). */
+  totalTimeMs: number;
+  setupTimeMs: number;
+  transferredBytes: number;
+  /** QMP STOP on the source and RESUME on the destination (epoch ms): the VM could not answer in between. */
+  pausedAtMs: number | null;
+  resumedAtMs: number;
+  /** resumedAtMs - pausedAtMs: the whole pause the network saw. */
+  pausedMs: number | null;
+  /** The source agent's view of the old port once QEMU had quit, before the lab released it (`gone` expected). */
+  sourcePortState: string | null;
+  /** Time from the resume until every VTEP (agents, kernel hosts) and the controller placed the MAC on the destination. */
+  allConvergedMs: number | null;
+}
+
 export interface MigrationReport {
   vm: string;
   mac: string;
@@ -88,7 +107,13 @@ export interface MigrationReport {
     duplicates: number;
     received: number;
     baselineGapMs: number;
+    /** QEMU moves: requests lost because they reached the VM while it was paused (QEMU's downtime). */
+    lostDuringDowntime?: number;
+    /** QEMU moves: requests lost outside that pause — what the network (dvs) added. */
+    lostBeyondDowntime?: number;
   } | null;
+  /** A real QEMU live migration; absent for a namespace VM's move. */
+  qemu?: QemuMoveFigures;
   notes: string[];
 }
 

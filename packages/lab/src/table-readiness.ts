@@ -21,7 +21,8 @@ export function expectedFloodLists(state: LabState): Map<string, string[]> {
       const members = state.hosts.filter(
         (h) =>
           h !== host &&
-          ((h.kind === 'dvs' && state.vms.some((v) => v.host === h.name && v.vni === n.vni)) ||
+          ((h.kind === 'dvs' &&
+            [...state.vms, ...(state.qemuVms ?? [])].some((v) => v.host === h.name && v.vni === n.vni)) ||
             (h.kind === 'kernel' && n.encap === 'vxlan')),
       );
       out.set(

@@ -32,6 +32,8 @@ export interface QemuMigrationOptions {
   quitSource?: boolean;
   /** query-migrate poll interval. Default 20 ms. */
   pollMs?: number;
+  /** Called once QEMU accepted the `migrate` command (the copy is under way): fault tests act here. */
+  onStarted?: () => void | Promise<void>;
 }
 
 export interface QemuMigrationResult {
@@ -84,6 +86,7 @@ export async function migrateQemu(
   const sourceEvents = source.qmp.events.length;
   const destEvents = destination.qmp.events.length;
   await source.qmp.execute('migrate', { uri: destination.incoming }, { signal });
+  await options.onStarted?.();
 
   let info: QueryMigrate = {};
   while (!FINAL.has(info.status ?? '')) {
