@@ -20,8 +20,16 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
-  # Real QEMU runs the deploy/qemu hooks in the e2e tests (TCG, no guest image).
+  # Real QEMU guests (packages/lab/src/qemu): QEMU, and for the guest image
+  # (built on first use from Debian packages) depmod, xz and zstd for kernel
+  # modules. busybox-static is checked below: /bin/busybox alone may be the
+  # dynamically linked busybox package, which cannot run in an initramfs.
   [qemu-system-x86]=/usr/bin/qemu-system-x86_64
+  [kmod]=/sbin/depmod
+  [xz-utils]=/usr/bin/xz
+  [zstd]=/usr/bin/zstd
+  # cpio(1) checks the initramfs writer against a real implementation in the tests.
+  [cpio]=/usr/bin/cpio
   # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
   # the image's Debian root file system, buildah/podman, unit verification.
   [dpkg-dev]=/usr/bin/dpkg-shlibdeps
@@ -35,6 +43,7 @@ missing=()
 for pkg in "${!NEEDS[@]}"; do
   [ -e "${NEEDS[$pkg]}" ] || missing+=("$pkg")
 done
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${missing[*]}"

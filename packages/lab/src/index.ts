@@ -16,3 +16,4 @@ export { labStatus, renderLabStatus, type LabStatus } from './lab-status.js';
 export { labEndpoints, type LabEndpoints } from './lab-endpoints.js';
 export { teardownOnSignal } from './signal-teardown.js';
 export { addAgentPort, removeAgentPort } from './agent-host.js';
+export * from './qemu/index.js';
