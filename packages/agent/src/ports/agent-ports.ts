@@ -1,3 +1,4 @@
+import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import type { AttachedFrameDevice, FrameDevice, LinkInfo, LinkMonitor } from '@dvs/netdev';
 import type { AgentDevices } from '../agent-devices.js';
 import { formatPortMapping } from '../config/port-mapping-text.js';
@@ -8,7 +9,7 @@ import type { Logger } from '../observe/logger.js';
 import { ManagedPort, type AgentPortView, type PortOrigin, type PortRequest } from './managed-port.js';
 import { AgentError } from '../agent-error.js';
 import { openPortDevice } from './port-device.js';
-import { DEFAULT_OVERLAY_MTU, checkPortMtu, overlayMtuOf } from './port-mtu.js';
+import { checkPortMtu, overlayMtuOf } from './port-mtu.js';
 import { StateFileWriter, readStateFile } from './state-file.js';
 
 export interface AgentPortsOptions {

@@ -3,13 +3,9 @@
  * created TAP gets and for the warning an adopted or attached device with a
  * larger MTU earns (its larger frames are dropped by the data path as `mtu`).
  */
-import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import type { NetworkView } from '../datapath/views.js';
 import type { Logger } from '../observe/logger.js';
 import type { ManagedPort } from './managed-port.js';
-
-/** A created TAP's MTU when its network is unknown: @dvs/wire's default overlay MTU (a 1500-byte IPv4 underlay). */
-export { DEFAULT_OVERLAY_MTU };
 
 /** The smallest overlay MTU among `vnis` that have a network (undefined: none known yet). */
 export function overlayMtuOf(networks: readonly NetworkView[], vnis: readonly number[]): number | undefined {
