@@ -85,22 +85,22 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const variants: Variant[] = (options('variant').length ? options('variant') : [`default=${GUEST_BOOT_PARAMETERS}`]).map(
-    (v) => {
-      const eq = v.indexOf('=');
-      const [params, tcg] = v.slice(eq + 1).split(';tcg=');
-      return {
-        name: v.slice(0, eq),
-        params,
-        tcgThread: tcg === 'single' || tcg === 'multi' ? tcg : undefined,
-        moves: 0,
-        crashes: 0,
-        migrationFailures: 0,
-        downtimes: [],
-        boots: [],
-      };
-    },
-  );
+  const variants: Variant[] = (
+    options('variant').length ? options('variant') : [`default=${GUEST_BOOT_PARAMETERS}`]
+  ).map((v) => {
+    const eq = v.indexOf('=');
+    const [params, tcg] = v.slice(eq + 1).split(';tcg=');
+    return {
+      name: v.slice(0, eq),
+      params,
+      tcgThread: tcg === 'single' || tcg === 'multi' ? tcg : undefined,
+      moves: 0,
+      crashes: 0,
+      migrationFailures: 0,
+      downtimes: [],
+      boots: [],
+    };
+  });
   const perVariant = Number(option('per-variant', '1'));
   const endAt = Date.now() + Number(option('minutes', '10')) * 60_000;
   const reportMs = Number(option('report-s', '300')) * 1000;
@@ -158,7 +158,12 @@ async function main(): Promise<number> {
           } catch (err) {
             variant.migrationFailures++;
             const serial = await readFile(source.serialLog, 'utf8').catch(() => '');
-            await log({ variant: variant.name, slot: n, migrationFailed: (err as Error).message, serial: serial.slice(-3000) });
+            await log({
+              variant: variant.name,
+              slot: n,
+              migrationFailed: (err as Error).message,
+              serial: serial.slice(-3000),
+            });
             console.log(`  ${variant.name} s${n}: migration failed: ${(err as Error).message.split('\n')[0]}`);
             await Promise.all([source.kill(), destination.kill()]);
             live.delete(source);
@@ -180,7 +185,15 @@ async function main(): Promise<number> {
           variant.crashes++;
           const running = await destination.isRunning();
           const serial = await readFile(destination.serialLog, 'utf8').catch(() => '');
-          await log({ variant: variant.name, slot: n, crash: true, running, downtimeMs, load: loadavg()[0], serial: serial.slice(-6000) });
+          await log({
+            variant: variant.name,
+            slot: n,
+            crash: true,
+            running,
+            downtimeMs,
+            load: loadavg()[0],
+            serial: serial.slice(-6000),
+          });
           console.log(
             `  CRASH ${variant.name} s${n} after move ${variant.moves} (${running ? 'QEMU runs, guest hung' : 'QEMU exited'}), load ${load()}`,
           );

@@ -17,3 +17,5 @@ export { labEndpoints, type LabEndpoints } from './lab-endpoints.js';
 export { teardownOnSignal } from './signal-teardown.js';
 export { addAgentPort, removeAgentPort } from './agent-host.js';
 export * from './qemu/index.js';
+export { migrateQemuVm, agentPortState, type QemuMigrateOptions } from './lab-qemu-migration.js';
+export { openQemuVm, execInGuest, qemuVmPlacement } from './lab-qemu.js';

@@ -14,6 +14,7 @@ import { teardownLab } from './lab-teardown.js';
 import { labStatus, renderLabStatus } from './lab-status.js';
 import { renderPingMatrix, runPingMatrix } from './ping-matrix.js';
 import { migrateVm } from './migration.js';
+import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { ContinuousPing } from './continuous-ping.js';
 import { teardownOnSignal } from './signal-teardown.js';
@@ -199,17 +200,23 @@ export function createLabCommand(name = 'lab'): Command {
 
   lab
     .command('migrate')
-    .description('live-migrate a VM to another dvs host, QEMU style (same MAC and address, RARP announce)')
+    .description(
+      'live-migrate a VM to another dvs host: a QEMU VM (qvm<k>) for real (QEMU -incoming on the destination, QMP, QEMU announces itself); a namespace VM QEMU style (same MAC and address, RARP announce)',
+    )
     .addOption(idOption())
-    .argument('<vm>', 'VM to move')
-    .argument('<host>', 'destination dvs host')
-    .option('--ping-from <vm>', 'measure with a continuous 10 ms ping from this VM (default: another VM of the VNI)')
+    .argument('<vm>', 'VM to move (vm<n> or qvm<k>)')
+    .argument('<host>', 'destination host')
+    .option(
+      '--ping-from <vm>',
+      'measure with a continuous 10 ms ping from this namespace VM (default: another VM of the VNI)',
+    )
     .option('--json', 'JSON output')
     .action(
       action(async (vmName: string, host: string, o: { id: string; pingFrom?: string; json?: boolean }) => {
         const l = await Lab.open(o.id);
         try {
-          const vm = l.vm(vmName);
+          const qemu = l.qemuVms.find((v) => v.name === vmName);
+          const vm = qemu ?? l.vm(vmName);
           const source =
             o.pingFrom ?? l.state.vms.find((v) => v.vni === vm.vni && v.name !== vm.name && v.host !== host)?.name;
           let ping: ContinuousPing | undefined;
@@ -218,7 +225,9 @@ export function createLabCommand(name = 'lab'): Command {
               ping = new ContinuousPing(l.vm(source).netns, vm.address);
               await ping.waitForReplies(100);
             }
-            const report = await migrateVm(l, vmName, host, { ping });
+            const report = qemu
+              ? await migrateQemuVm(l, vmName, host, { ping })
+              : await migrateVm(l, vmName, host, { ping });
             await ping?.stop();
             console.log(o.json ? JSON.stringify(report, null, 2) : renderMigrationReport(report));
             return report.agentsConvergedMs === null || report.oldHostHoldsMac ? 1 : 0;

@@ -210,6 +210,8 @@ export async function buildQemuVms(
         qemus.push({ qemu, vm: started! });
       }),
     );
+    // Started side by side, recorded as each started: keep them in their order.
+    await recorder.update((s) => s.qemuVms?.sort((a, b) => a.index - b.index));
     progress(`waiting for ${count} QEMU guest(s) to boot (${accel})`);
     await Promise.all(qemus.map(({ qemu, vm }) => prepareGuest(qemu, vm, signal)));
     progress(

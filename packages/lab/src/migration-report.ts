@@ -15,7 +15,19 @@ export function renderMigrationReport(r: MigrationReport): string {
     `migration report: ${r.vm} (${r.mac}, VNI ${r.vni}) ${r.from} -> ${r.to}`,
     `  announce:                 ${r.announce}${r.announceRounds ? `, ${r.announceRounds} rounds` : ''}`,
   ];
-  if (r.ping) {
+  if (r.qemu) {
+    const q = r.qemu;
+    lines.push(
+      `  QEMU downtime:            ${ms(q.downtimeMs)} (query-migrate); paused ${ms(q.pausedMs)} from STOP on ${r.from} to RESUME on ${r.to}; total ${ms(q.totalTimeMs)}, ${(q.transferredBytes / 1048576).toFixed(1)} MiB copied`,
+    );
+  }
+  if (r.ping && r.ping.lostDuringDowntime !== undefined && r.ping.lostBeyondDowntime !== undefined) {
+    lines.push(
+      `  pings lost:               ${r.ping.lost} = ${r.ping.lostDuringDowntime} during QEMU's downtime (the VM was paused) + ${r.ping.lostBeyondDowntime} beyond it (what the network added; target <= ${MIGRATION_TARGETS.lostPings})`,
+      `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms${r.ping.longestGapAtMs === null ? '' : `, from ${Math.round(r.ping.longestGapAtMs)} ms after the resume`} (${r.ping.baselineGapMs.toFixed(1)} ms in the second before, without a move)`,
+      `  duplicate replies (DUP!): ${r.ping.duplicates}`,
+    );
+  } else if (r.ping) {
     lines.push(
       `  pings lost:               ${r.ping.lost}   (target <= ${MIGRATION_TARGETS.lostPings})`,
       `  longest gap:              ${r.ping.longestGapMs.toFixed(1)} ms${r.ping.longestGapAtMs === null ? '' : `, from ${Math.round(r.ping.longestGapAtMs)} ms after switchover`}   (target <= ${MIGRATION_TARGETS.longestGapMs} ms; ${r.ping.baselineGapMs.toFixed(1)} ms in the second before, without a move)`,
@@ -29,6 +41,12 @@ export function renderMigrationReport(r: MigrationReport): string {
     r.observers.some((o) => o.kind === 'controller')
       ? `  controller table -> ${r.to}:  ${ms(r.controllerConvergedMs)} after switchover (target <= ${MIGRATION_TARGETS.tableConvergedMs} ms)`
       : `  controller table -> ${r.to}:  not measured (see note)`,
+    ...(r.qemu
+      ? [
+          `  every VTEP and the controller -> ${r.to}: ${ms(r.qemu.allConvergedMs)} after QEMU resumed the VM`,
+          `  source port on ${r.from}:       ${r.qemu.sourcePortState ?? 'already removed'} once QEMU quit, then released (ports/del)`,
+        ]
+      : []),
     `  flaps back to ${r.from}:       ${r.flaps}   (target ${MIGRATION_TARGETS.flaps})`,
     `  ${r.from} still holds the MAC:  ${r.oldHostHoldsMac ? 'YES (stale local entry)' : 'no'}`,
     '  per observer:',

@@ -108,6 +108,10 @@ function validate(options: QemuVmOptions): void {
   validateGuestConfig({ ...options.guest, name: options.guest?.name ?? options.name });
 }
 
+/** What a guest kernel prints when it crashed or hangs. */
+export const GUEST_KERNEL_FAULT =
+  /Kernel panic|soft lockup|Oops:|BUG: |Attempted to kill the idle task|general protection fault/;
+
 export class QemuVm {
   readonly name: string;
   readonly netns: string | null;
@@ -337,6 +341,17 @@ export class QemuVm {
         cause: err,
       },
     );
+  }
+
+  /**
+   * The guest kernel's own report of a crash (panic, oops, soft lockup) in
+   * its serial log, with the lines before it; null when it reports none. A
+   * rare guest crash after a TCG migration (docs/qemu.md) is told apart from
+   * a network fault by this.
+   */
+  async guestKernelFault(): Promise<string | null> {
+    const tail = await logTail(this.serialLog, 40);
+    return GUEST_KERNEL_FAULT.test(tail) ? tail : null;
   }
 
   async isRunning(): Promise<boolean> {
