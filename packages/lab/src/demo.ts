@@ -1,8 +1,11 @@
 /**
- * `npm run demo`: 3 dvs hosts × 2 VMs plus one kernel-vxlan host, two networks
- * (VNI 100 VXLAN with the kernel host as external VTEP, VNI 200 GRE-in-UDP);
- * the ping matrix; a continuous 10 ms ping while a VM migrates to a third host
- * and back, with the migration report; `dvs tunnels` and `dvs fdb`; teardown.
+ * `npm run demo`: 3 dvs hosts × 2 namespace VMs plus one kernel-vxlan host,
+ * two networks (VNI 100 VXLAN with the kernel host as external VTEP, VNI 200
+ * GRE-in-UDP), and one real QEMU VM on h1 (VNI 100) whose TAP the agent
+ * attaches; the ping matrix of the namespace VMs; a continuous 10 ms ping
+ * while the QEMU VM live-migrates for real to a third host and back, with the
+ * migration report (pings lost during QEMU's downtime and beyond it);
+ * `dvs tunnels` and `dvs fdb`; teardown.
  * Exits non-zero when a step fails, and always tears down. Parts of dvs that
  * are not built yet are named, never faked.
  */
@@ -11,7 +14,8 @@ import { isLabError } from './errors.js';
 import { randomLabId } from './lab-layout.js';
 import { parsePingSummary, renderPingMatrix, runPingMatrix } from './ping-matrix.js';
 import { ContinuousPing } from './continuous-ping.js';
-import { migrateVm, type MigrationReport } from './migration.js';
+import type { MigrationReport } from './migration.js';
+import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
@@ -32,7 +36,9 @@ async function main(): Promise<number> {
   const uninstall = teardownOnSignal(id);
   let lab: Lab | null = null;
   try {
-    section('building the lab: 3 dvs hosts x 2 VMs, 1 kernel-vxlan host, VNI 100 vxlan + VNI 200 gre-udp');
+    section(
+      'building the lab: 3 dvs hosts x 2 VMs, 1 kernel-vxlan host, VNI 100 vxlan + VNI 200 gre-udp, 1 real QEMU VM',
+    );
     const t = Date.now();
     lab = await Lab.up({
       id,
@@ -40,6 +46,7 @@ async function main(): Promise<number> {
         hosts: 3,
         vmsPerHost: 2,
         kernelHosts: 1,
+        qemuVms: 1,
         networks: [
           { vni: 100, encap: 'vxlan', name: 'blue-vxlan' },
           { vni: 200, encap: 'gre-udp', name: 'green-gre-udp' },
@@ -54,20 +61,21 @@ async function main(): Promise<number> {
     say(renderPingMatrix(lab, matrix));
     if (!matrix.ok) failures.push('ping matrix not as expected');
 
-    // vm1 (h1, VNI 100) goes to h3 and back; vm3 (h2, VNI 100) pings it every 10 ms.
-    const mover = lab.state.vms.find((v) => v.host === 'h1' && v.vni === 100);
-    const pinger = lab.state.vms.find((v) => v.host === 'h2' && v.vni === 100);
-    if (!mover || !pinger) throw new Error('lab layout: expected VMs of VNI 100 on h1 and h2');
-    section(`live migration: ${mover.name} h1 -> h3 -> h1, ${pinger.name} pinging it every 10 ms`);
+    // The QEMU VM (h1, VNI 100) goes to h3 and back for real; a namespace VM on h2 pings it every 10 ms.
+    const mover = lab.qemuVms[0];
+    const pinger = lab.state.vms.find((v) => v.host === 'h2' && v.vni === mover?.vni);
+    if (!mover || mover.host !== 'h1' || !pinger)
+      throw new Error('lab layout: expected a QEMU VM on h1 and a VM of its VNI on h2');
+    section(`live migration of a real QEMU VM: ${mover.name} h1 -> h3 -> h1, ${pinger.name} pinging it every 10 ms`);
     const ping = new ContinuousPing(pinger.netns, mover.address, 10);
     const reports: MigrationReport[] = [];
     try {
-      await ping.waitForReplies(100, 10_000);
+      await ping.waitForReplies(100, 20_000);
       for (const to of ['h3', 'h1']) {
         // A quiet second first: each report's baseline gap is measured without a move in it.
-        if (reports.length > 0) await new Promise((r) => setTimeout(r, 1000));
-        say(`  moving ${mover.name} to ${to} …`);
-        const report = await migrateVm(lab, mover.name, to, { ping });
+        await new Promise((r) => setTimeout(r, 1000));
+        say(`  moving ${mover.name} to ${to} (QEMU -incoming on ${to}, migrate over QMP) …`);
+        const report = await migrateQemuVm(lab, mover.name, to, { ping });
         reports.push(report);
       }
     } finally {
@@ -81,11 +89,18 @@ async function main(): Promise<number> {
       if (r.agentsConvergedMs === null) failures.push(`${r.from}->${r.to}: not every agent converged`);
       if (r.oldHostHoldsMac) failures.push(`${r.from}->${r.to}: the old host still holds the MAC`);
       if (r.flaps > 0) failures.push(`${r.from}->${r.to}: ${r.flaps} flap(s) back to the old host`);
+      if (r.qemu?.sourcePortState !== 'gone')
+        failures.push(`${r.from}->${r.to}: the source port was ${r.qemu?.sourcePortState ?? 'absent'}, not gone`);
     }
     section('traffic after the moves');
     const after = await lab.exec(pinger.name, ['ping', '-n', '-q', '-c', '5', '-i', '0.1', '-W', '1', mover.address]);
     say(after.stdout.trim().split('\n').slice(-2).join('\n'));
     if (parsePingSummary(after.stdout).received === 0) failures.push('no ping answered after the moves');
+    const guest = await lab.exec(mover.name, ['uname', '-r']);
+    say(
+      `  ${mover.name}'s console after the moves: ${guest.code === 0 ? `answers (kernel ${guest.stdout.trim()})` : 'DEAD'}`,
+    );
+    if (guest.code !== 0) failures.push(`${mover.name}'s console does not answer after the moves`);
 
     const { views, note } = await overlayViews(lab);
     if (note) say(`\nNOT AVAILABLE YET: ${note}`);
@@ -115,10 +130,11 @@ async function main(): Promise<number> {
   section(failures.length ? 'demo FAILED' : 'demo OK');
   for (const f of failures) say(`  - ${f}`);
   say('\nYour own lab, and dvs against it (from the repository root; as root):');
-  say('  npx dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1');
+  say('  npx dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1 --qemu-vms 1');
   say('                                       this lab again, left running (lab id: main)');
   say("  npx dvs --lab main status            the controller's view; also tunnels, fdb, hosts, networks");
   say("  npx dvs --lab main/h2 agent ports    one host's agent; also agent fdb, peers, counters");
+  say('  npx dvs lab migrate qvm1 h3          live-migrate the QEMU VM for real, with the report');
   say('  npx dvs lab down                     remove it');
   return failures.length ? 1 : 0;
 }
