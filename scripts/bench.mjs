@@ -2,7 +2,7 @@
 // `npm run bench [-- name…]`: runs the named sub-benchmarks in turn (default: all).
 // Each is a built script; one that is not built yet is reported as such, never faked.
 //   wire, netdev, agent, controller: packages/<pkg>/dist/bench/index.js
-//   migration: 20 live migrations in the lab (packages/lab/dist/bench/migration.js)
+//   migration: 20 live migrations in the lab; --qemu: 10 real QEMU live migrations (packages/lab/dist/bench/migration.js)
 //   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
 //   qemu-guest: real QEMU guests, boot time and live migration on a bridge (packages/lab/dist/bench/qemu-guest.js)
 //   qemu-soak: guests that crash after a live migration, per set of guest clock parameters (packages/lab/dist/bench/qemu-migration-soak.js)

@@ -1,5 +1,6 @@
 /**
- * Migration benchmark (`npm run bench -- migration [--moves 20] [--encap gre-udp] [--poll-ms 10] [--verbose]`):
+ * Migration benchmark (`npm run bench -- migration [--moves 20] [--encap gre-udp] [--poll-ms 10] [--verbose] [--qemu]`):
+ * with `--qemu`, real QEMU VMs live-migrate (migration-qemu.ts); otherwise
  * VMs move back and forth between h1 and h2 while a VM on h3 pings the mover
  * every 10 ms; per-move lost pings, longest gap, convergence of every agent and
  * of the controller's table, flaps, then medians beside issue 7's targets.
@@ -16,6 +17,7 @@ import { renderMigrationReport, renderMigrationSeries } from '../src/migration-r
 import { teardownOnSignal } from '../src/signal-teardown.js';
 import { isBuilt, programs } from '../src/programs.js';
 import type { Encap } from '@dvs/wire';
+import { runQemuMigrationSeries } from './migration-qemu.js';
 
 const MOVES_PER_VM = 4;
 
@@ -31,7 +33,9 @@ Live-migrates VMs back and forth between two hosts of a namespace lab under a
 10 ms ping from a third; prints per-move losses, gaps, convergence and flaps.
 
 options:
-  --moves N        migrations (default 20)
+  --qemu           real QEMU VMs (TCG here) live-migrate: QEMU's downtime, pings
+                   lost beyond it, time until every VTEP and the controller follow
+  --moves N        migrations (default 20; 10 with --qemu)
   --encap E        vxlan or gre-udp (default vxlan)
   --poll-ms N      how often the FDBs are polled during a move (default 10)
   --verbose        one report per move
@@ -43,7 +47,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const moves = Number(option('moves', '20'));
+  const qemu = process.argv.includes('--qemu');
+  const moves = Number(option('moves', qemu ? '10' : '20'));
   const encap = option('encap', 'vxlan') as Encap;
   const verbose = process.argv.includes('--verbose');
   // FDB polling costs the agents CPU during the move; a coarser poll disturbs less.
@@ -52,9 +57,16 @@ async function main(): Promise<number> {
     console.log(`migration benchmark: dvs-agent is not built yet (${programs.agent} missing); nothing measured`);
     return 1;
   }
-  const movers = Math.ceil(moves / MOVES_PER_VM);
   const id = randomLabId();
   const uninstall = teardownOnSignal(id);
+  if (qemu) {
+    try {
+      return await runQemuMigrationSeries(id, { moves, encap, pollMs, verbose });
+    } finally {
+      uninstall();
+    }
+  }
+  const movers = Math.ceil(moves / MOVES_PER_VM);
   let lab: Lab | null = null;
   try {
     console.log(

@@ -19,3 +19,4 @@ export { addAgentPort, removeAgentPort } from './agent-host.js';
 export * from './qemu/index.js';
 export { migrateQemuVm, agentPortState, type QemuMigrateOptions } from './lab-qemu-migration.js';
 export { openQemuVm, execInGuest, qemuVmPlacement } from './lab-qemu.js';
+export * from './qemu-migration-report.js';

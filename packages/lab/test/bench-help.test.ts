@@ -17,6 +17,7 @@ for (const [name, file] of [
     assert.match(help.stdout, new RegExp(`^usage: npm run bench -- ${name} \\[options\\]`));
     assert.match(help.stdout, /-h, --help/);
     assert.equal(help.stderr, '', 'nothing but the help text');
+    if (name === 'migration') assert.match(help.stdout, /--qemu +real QEMU VMs/);
     if (name === 'datapath') {
       const bad = spawnSync(process.execPath, [file, '--no-such-option'], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(bad.status, 2);
