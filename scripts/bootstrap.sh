@@ -31,6 +31,12 @@ declare -A NEEDS=(
   [zstd]=/usr/bin/zstd
   # cpio(1) checks the initramfs writer against a real implementation in the tests.
   [cpio]=/usr/bin/cpio
+  # A private libvirtd in the libvirt e2e test (test/support/libvirtd.ts): the
+  # daemon, its QEMU driver and virsh. Not libvirt-daemon-system: on a machine
+  # with systemd it would start the system libvirtd and its default network.
+  [libvirt-daemon]=/usr/sbin/libvirtd
+  [libvirt-daemon-driver-qemu]=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so
+  [libvirt-clients]=/usr/bin/virsh
   # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
   # the image's Debian root file system, buildah/podman, unit verification.
   [dpkg-dev]=/usr/bin/dpkg-shlibdeps

@@ -18,5 +18,5 @@ export { teardownOnSignal } from './signal-teardown.js';
 export { addAgentPort, removeAgentPort } from './agent-host.js';
 export * from './qemu/index.js';
 export { migrateQemuVm, agentPortState, type QemuMigrateOptions } from './lab-qemu-migration.js';
-export { openQemuVm, execInGuest, qemuVmPlacement } from './lab-qemu.js';
+export { openQemuVm, execInGuest, qemuVmPlacement, LAB_GUEST_BOOT_PARAMETERS } from './lab-qemu.js';
 export * from './qemu-migration-report.js';
