@@ -32,8 +32,14 @@ import { devices } from './lab-layout.js';
 import type { QemuVmState } from './lab-state.js';
 import { openQemuVm, startQemuOnHost } from './lab-qemu.js';
 import { macObservers, type MacObserver } from './mac-location.js';
-import { watchConvergence, type MigrateOptions, type MigrationReport, type ObserverResult } from './migration.js';
-import { pingLossAcrossPause, pingWindowFigures } from './continuous-ping.js';
+import {
+  movePingFigures,
+  watchConvergence,
+  type MigrateOptions,
+  type MigrationReport,
+  type ObserverResult,
+} from './migration.js';
+import { pingLossAcrossPause } from './continuous-ping.js';
 import { migrateQemu, type QemuMigrationOptions, type QemuMigrationResult } from './qemu/qemu-migration.js';
 import type { QemuVm } from './qemu/qemu-vm.js';
 
@@ -191,16 +197,11 @@ function report(
   let ping: MigrationReport['ping'] = null;
   if (options.ping) {
     const end = Date.now();
-    const w = pingWindowFigures(options.ping, startedAt, end);
     const paused = result.sourcePausedAtMs ?? t0;
     const split = pingLossAcrossPause(options.ping, startedAt, end, paused, t0);
     ping = {
+      ...movePingFigures(options.ping, startedAt, end, t0),
       lost: split.lost,
-      longestGapMs: w.longestGapMs,
-      longestGapAtMs: w.longestGapFromMs === null ? null : w.longestGapFromMs - t0,
-      duplicates: w.duplicates,
-      received: w.received,
-      baselineGapMs: pingWindowFigures(options.ping, startedAt - 1000, startedAt).longestGapMs,
       lostDuringDowntime: split.lostDuringPause,
       lostBeyondDowntime: split.lostBeyondPause,
     };

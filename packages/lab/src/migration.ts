@@ -129,6 +129,28 @@ export interface MigrateOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A move's figures of a continuous ping over [startedAt, end): losses, the
+ * longest gap (and when it began, from t0, the switchover), duplicates, and
+ * the longest gap of the same ping in the second before the move.
+ */
+export function movePingFigures(
+  ping: ContinuousPing,
+  startedAt: number,
+  end: number,
+  t0: number,
+): NonNullable<MigrationReport['ping']> {
+  const w = pingWindowFigures(ping, startedAt, end);
+  return {
+    lost: w.lost,
+    longestGapMs: w.longestGapMs,
+    longestGapAtMs: w.longestGapFromMs === null ? null : w.longestGapFromMs - t0,
+    duplicates: w.duplicates,
+    received: w.received,
+    baselineGapMs: pingWindowFigures(ping, startedAt - 1000, startedAt).longestGapMs,
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function announceWithAgent(lab: Lab, host: string, port: string, mac: string, offsets: number[], t0: number) {
@@ -231,18 +253,7 @@ export async function migrateVm(
   if (released.status === 'rejected') {
     notes.push(`ports/del ${oldIf} on ${from.name} failed: ${(released.reason as Error).message}`);
   }
-  let figures: MigrationReport['ping'] = null;
-  if (options.ping) {
-    const w = pingWindowFigures(options.ping, startedAt, Date.now());
-    figures = {
-      lost: w.lost,
-      longestGapMs: w.longestGapMs,
-      longestGapAtMs: w.longestGapFromMs === null ? null : w.longestGapFromMs - t0,
-      duplicates: w.duplicates,
-      received: w.received,
-      baselineGapMs: pingWindowFigures(options.ping, startedAt - 1000, startedAt).longestGapMs,
-    };
-  }
+  const figures = options.ping ? movePingFigures(options.ping, startedAt, Date.now(), t0) : null;
 
   const dataPlane = watched.filter((o) => o.kind !== 'controller');
   const controller = watched.find((o) => o.kind === 'controller');
