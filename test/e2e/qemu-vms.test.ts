@@ -32,6 +32,7 @@ import {
   type QemuVmState,
 } from '@dvs/lab';
 import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
 
 let lab: Lab | null = null;
 
@@ -247,4 +248,33 @@ test('live migration of qvm1 h1 -> h2 under a 10 ms ping from h3: the network fo
     const second = await moveAndCheck(t, 'qvm2', 'h2');
     assert.equal(second.fault, null, `a second guest crashed after its move too:\n${second.fault}`);
   }
+});
+
+test('QEMU SIGKILLed in the middle of a migration: the agents keep running; the VM stays (destination killed) or its port goes gone (source killed)', async () => {
+  const l = L();
+  // A slow copy (32 MiB/s for ~90 MiB) so that the kill lands in the middle of it.
+  const slow = { maxBandwidth: 32 * 1024 ** 2 };
+  const destinationKilled = l.qemuVm('qvm3');
+  const h1Ports = (await portsOf('h1')).size;
+  await assert.rejects(
+    migrateQemuVm(l, 'qvm3', 'h1', { qemu: slow, onMigrating: (_source, destination) => destination.kill() }),
+  );
+  // The VM runs on where it was, on the same TAP; h1 kept no port of the killed destination.
+  assert.equal(l.qemuVm('qvm3').host, 'h2');
+  assert.equal(l.qemuVm('qvm3').incoming, undefined);
+  assert.equal((await portsOf('h2')).get(destinationKilled.tap)?.state ?? 'up', 'up');
+  assert.equal((await portsOf('h1')).size, h1Ports, "h1 released the killed destination's port");
+  const still = await probePing(network(100).probe, destinationKilled.address);
+  assert.ok(still.received > 0, `qvm3 answers on h2 after the failed move:\n${still.text}`);
+
+  const sourceKilled = l.qemuVm('qvm4');
+  await assert.rejects(migrateQemuVm(l, 'qvm4', 'h1', { qemu: slow, onMigrating: (source) => source.kill() }));
+  // The source's TAP went with its QEMU: h2's port is gone (counted), h2's agent answers; h1 kept nothing.
+  const gone = await waitFor(`${sourceKilled.tap} gone on h2`, async () => {
+    const p = (await portsOf('h2')).get(sourceKilled.tap) as (PortView & { deviceGone?: number }) | undefined;
+    return p?.state === 'gone' ? p : undefined;
+  });
+  assert.equal(gone.deviceGone, 1);
+  assert.equal((await portsOf('h1')).size, h1Ports);
+  assert.equal(l.qemuVm('qvm4').host, 'h2');
 });
