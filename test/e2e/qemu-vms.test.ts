@@ -11,7 +11,9 @@
  * under a 10 ms ping from the probe. Afterwards the same guest answers and
  * its console works, every agent and the controller place its MAC at the
  * destination, no duplicate reply, no flap back, the source QEMU and its TAP
- * are gone and the source agent no longer has the port. No time is judged.
+ * are gone and the source agent no longer has the port. Then QEMU is
+ * SIGKILLed in the middle of two migrations (destination, source): the
+ * agents keep running, the VM stays or its port goes gone. No time is judged.
  *
  * A rare crash of the guest kernel after a TCG migration (docs/qemu.md) is no
  * dvs fault: when the moved guest's own kernel reports one, the network
