@@ -15,8 +15,7 @@
  * (TCG). `virsh` reaches it at `qemu:///system?socket=<folder>/run/libvirt-sock`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from '@dvs/test-support';
@@ -58,8 +57,7 @@ export class PrivateLibvirtd {
     const sub = (name: string) => join(dir, name);
     for (const name of ['etc', 'run', 'lib', 'log', 'cache', 'dvs-etc/ports', 'dvs-run'])
       await mkdir(sub(name), { recursive: true });
-    if (existsSync('/etc/libvirt')) await cp('/etc/libvirt', sub('etc'), { recursive: true });
-    await rm(sub('etc/hooks'), { recursive: true, force: true });
+    // Nothing of the machine's /etc/libvirt (no autostarted network or domain): only what is written here.
     await mkdir(sub('etc/hooks'));
     await writeFile(sub('etc/qemu.conf'), QEMU_CONF);
     await writeFile(
