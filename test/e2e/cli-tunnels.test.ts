@@ -17,6 +17,7 @@ import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
+import type { TunnelsShowData } from '@dvs/wire';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 /** The agent's defaults (tunnel health): probe every 1 s, down after 3 missed. */
@@ -33,21 +34,7 @@ const hosts = [1, 2, 3].map((i) => ({
 }));
 const agents: AgentProcess[] = [];
 
-interface TunnelsShow {
-  host: string;
-  intervalMs: number;
-  multiplier: number;
-  peers: {
-    vtep: { address: string; port: number };
-    host: string | null;
-    encap: string;
-    state: string;
-    reason: string;
-    lastChange: number;
-    rtt: { lastMs: number; avgMs: number; p99Ms: number } | null;
-    lossPct: number;
-  }[];
-}
+type TunnelsShow = TunnelsShowData;
 
 function dvs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -215,7 +202,7 @@ test('a restarted agent (new probe session) is reported as "peer restarted" by i
   const restarted = await waitFor(
     'host-1: tunnel to host-2 restarted',
     async () => {
-      const p = peerOf(await agents[0].call<TunnelsShow>('tunnels/show'), h2.address);
+      const p = peerOf(await agents[0].call('tunnels/show'), h2.address);
       return p.reason === 'peer restarted' ? p : undefined;
     },
     30_000,
