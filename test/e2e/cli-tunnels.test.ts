@@ -11,15 +11,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
-import { run } from '../support/run-command.js';
+import { run, type RunResult } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 import type { TunnelsShowData } from '@dvs/wire';
 
-const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 /** The agent's defaults (tunnel health): probe every 1 s, down after 3 missed. */
 const INTERVAL_MS = 1000;
 const MULTIPLIER = 3;
@@ -36,19 +34,8 @@ const agents: AgentProcess[] = [];
 
 type TunnelsShow = TunnelsShowData;
 
-function dvs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DVS, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function dvs(...args: string[]): Promise<RunResult> {
+  return runDvs(args);
 }
 
 async function tunnels(i: number): Promise<TunnelsShow> {
