@@ -22,7 +22,7 @@ import {
   pingFromGuest,
   vmMac,
 } from '@dvs/lab';
-import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
+import { DEFAULT_OVERLAY_MTU, type AgentPortView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { PrivateLibvirtd } from '../support/libvirtd.js';
 
@@ -44,9 +44,9 @@ after(async () => {
   }
 });
 
-async function portOf(tap: string): Promise<{ kind: string; state?: string; vni: number } | undefined> {
+async function portOf(tap: string): Promise<AgentPortView | undefined> {
   const { data } = await lab!.admin('h1').call('ports/show');
-  return (data as Array<{ name: string; kind: string; state?: string; vni: number }>).find((p) => p.name === tap);
+  return data.find((p) => p.name === tap);
 }
 
 test("a libvirt domain with <interface type='ethernet'> and dvs-ifup: attached, pings across hosts, destroyed, released", async (t) => {

@@ -55,8 +55,7 @@ export interface QemuMigrateOptions extends MigrateOptions {
 /** The state of a port in an agent's `ports/show`, or null when it has no such port. */
 export async function agentPortState(lab: Lab, host: string, port: string): Promise<string | null> {
   const { data } = await lab.admin(host).call('ports/show');
-  const entry = (data as Array<{ name: string; state?: string }>).find((p) => p.name === port);
-  return entry === undefined ? null : (entry.state ?? 'up');
+  return data.find((p) => p.name === port)?.state ?? null;
 }
 
 async function waitPortState(lab: Lab, host: string, port: string, states: readonly string[]): Promise<string | null> {
