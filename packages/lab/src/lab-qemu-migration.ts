@@ -58,9 +58,10 @@ export async function agentPortState(lab: Lab, host: string, port: string): Prom
   return data.find((p) => p.name === port)?.state ?? null;
 }
 
+/** Polls until the port is in one of `states` (or absent), for up to about 5 s; returns the last state seen. */
 async function waitPortState(lab: Lab, host: string, port: string, states: readonly string[]): Promise<string | null> {
   let state = await agentPortState(lab, host, port);
-  for (let i = 0; i < 100 && state !== null && !states.includes(state); i++) {
+  for (let i = 0; i < 250 && state !== null && !states.includes(state); i++) {
     await new Promise((r) => setTimeout(r, 20));
     state = await agentPortState(lab, host, port);
   }
