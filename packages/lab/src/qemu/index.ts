@@ -11,6 +11,6 @@ export {
 } from './qemu-command.js';
 export { QmpClient, type QmpEvent, type QmpClientEvents, type QmpWaitOptions } from './qmp-client.js';
 export { GuestConsole, shellQuote, type ConsoleOptions, type ConsoleResult } from './guest-console.js';
-export { QemuVm, type QemuVmOptions, type QemuVmRecord } from './qemu-vm.js';
+export { QemuVm, guestKernelFault, GUEST_KERNEL_FAULT, type QemuVmOptions, type QemuVmRecord } from './qemu-vm.js';
 export { migrateQemu, type QemuMigrationOptions, type QemuMigrationResult } from './qemu-migration.js';
 export { GuestContinuousPing, pingFromGuest, parseBusyboxPing, type GuestPingFigures } from './guest-ping.js';

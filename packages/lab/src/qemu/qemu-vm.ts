@@ -112,6 +112,16 @@ function validate(options: QemuVmOptions): void {
 export const GUEST_KERNEL_FAULT =
   /Kernel panic|soft lockup|Oops:|BUG: |Attempted to kill the idle task|general protection fault/;
 
+/**
+ * The crash report (panic, oops, soft lockup) in the serial log of the QEMU
+ * whose run folder is `runDir`, with the lines before it; null when there is
+ * none. Works after QEMU exited (a panic ends it: -no-reboot).
+ */
+export async function guestKernelFault(runDir: string): Promise<string | null> {
+  const tail = await logTail(join(runDir, 'serial.log'), 40);
+  return GUEST_KERNEL_FAULT.test(tail) ? tail : null;
+}
+
 export class QemuVm {
   readonly name: string;
   readonly netns: string | null;
@@ -349,9 +359,8 @@ export class QemuVm {
    * rare guest crash after a TCG migration (docs/qemu.md) is told apart from
    * a network fault by this.
    */
-  async guestKernelFault(): Promise<string | null> {
-    const tail = await logTail(this.serialLog, 40);
-    return GUEST_KERNEL_FAULT.test(tail) ? tail : null;
+  guestKernelFault(): Promise<string | null> {
+    return guestKernelFault(this.runDir);
   }
 
   async isRunning(): Promise<boolean> {
