@@ -1,15 +1,24 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
+import { isValidMac, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
-import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
+import {
+  DEFAULT_AGING_MS,
+  DEFAULT_CONFIRM_MS,
+  DEFAULT_FDB_LIMIT,
+  localPortOf,
+  type FdbEntry,
+  type FdbLocation,
+  type FdbOptions,
+} from './fdb.js';
 import type { NetworkState } from './network.js';
 import { TableApplier } from './table-apply.js';
 import { PeerRegistry } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
-import { Port, type PortSpec } from './port.js';
+import { Port, checkPortSpec, type PortSpec } from './port.js';
+import { ProvisionalMoves, type LearnConflictView } from './provisional-moves.js';
 import type { ProbeHandler, ProbeTarget } from './probe.js';
 import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
@@ -37,8 +46,19 @@ export interface DataPathOptions {
   copyBatchSize?: number;
   /** Read at most this many batches per readiness callback before yielding to other devices. Default 16. */
   maxBatchesPerPoll?: number;
-  /** Run expire() on a timer while started. Default true. */
+  /** Run expire() (and the provisional moves' deadlines) on timers while started. Default true. */
   agingTimer?: boolean;
+  /**
+   * MAC locations follow the control plane (an agent with etcd): tunnel
+   * claims against the controller's entries are provisional, and local ports
+   * keep MACs they saw recently (fdb.ts). Default false: learning decides, as
+   * with static peers.
+   */
+  trustControlPlane?: boolean;
+  /** How long a provisional move waits for the controller. Default 1000 ms. */
+  confirmMs?: number;
+  /** A local port that saw a MAC this recently keeps it against tunnel claims. Default 2000 ms. */
+  localHoldMs?: number;
 }
 
 const DEFAULT_SLOT_SIZE = 9344;
@@ -76,7 +96,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private traceBatch: PacketBatch | null = null;
   private readonly now: () => number;
   private readonly agingMs: number;
-  private readonly fdbLimit: number;
+  private readonly fdbOptions: FdbOptions;
+  private readonly provisional: ProvisionalMoves;
   private readonly maxBatchesPerPoll: number;
   private readonly agingTimerEnabled: boolean;
   private agingTimer: NodeJS.Timeout | null = null;
@@ -87,7 +108,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     super();
     this.now = options.now ?? Date.now;
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
-    this.fdbLimit = options.fdbLimit ?? DEFAULT_FDB_LIMIT;
+    this.fdbOptions = {
+      agingMs: this.agingMs,
+      limit: options.fdbLimit ?? DEFAULT_FDB_LIMIT,
+      trustControlPlane: options.trustControlPlane ?? false,
+      confirmMs: options.confirmMs ?? DEFAULT_CONFIRM_MS,
+      ...(options.localHoldMs !== undefined ? { localHoldMs: options.localHoldMs } : {}),
+    };
     this.maxBatchesPerPoll = options.maxBatchesPerPoll ?? 16;
     this.agingTimerEnabled = options.agingTimer ?? true;
     const slotSize = options.slotSize ?? DEFAULT_SLOT_SIZE;
@@ -96,11 +123,14 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.probeBatch = new PacketBatch(1, slotSize);
     const copyBatch = new PacketBatch(options.copyBatchSize ?? 128, slotSize);
     this.pipeline = new Pipeline(copyBatch, this.drops, this.now, this.listener());
+    this.provisional = new ProvisionalMoves(this.pipeline.networks, this.now, (name, payload) =>
+      this.queuedEvents.push({ name, payload } as QueuedEvent),
+    );
     this.tables = new TableApplier({
       networks: this.pipeline.networks,
       peers: this.peerRegistry,
       fdbCounters: this.fdbCounters,
-      fdbOptions: { agingMs: this.agingMs, limit: this.fdbLimit },
+      fdbOptions: this.fdbOptions,
       now: this.now,
       membersChanged: () => this.rebuildMembers(),
       localGone: (vni, entry) => this.emitGone(vni, entry),
@@ -132,23 +162,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   addPort(spec: PortSpec, device: FrameDevice, counters?: TrafficCounters): void {
     if (this.pipeline.ports.has(spec.name))
       throw new DataPathError('DVS_PORT_EXISTS', `port ${spec.name} already exists`);
-    if (spec.mode === 'access' && !isValidVni(spec.vni)) {
-      throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${spec.vni}`);
-    }
-    if (spec.mode === 'trunk') {
-      if (spec.vlans.size === 0)
-        throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: a trunk needs at least one VLAN=VNI`);
-      const seen = new Set<number>();
-      for (const [vlan, vni] of spec.vlans) {
-        if (!isValidVlanId(vlan))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VLAN must be 1..4094, got ${vlan}`);
-        if (!isValidVni(vni))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${vni}`);
-        if (seen.has(vni))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI ${vni} is mapped from two VLANs`);
-        seen.add(vni);
-      }
-    }
+    checkPortSpec(spec);
     const port = new Port(spec, device, this.rxBatch.capacity, this.pipeline.copyBatch.capacity, counters);
     this.pipeline.ports.set(port.name, port);
     this.rebuildMembers();
@@ -182,6 +196,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       const every = Math.max(100, Math.min(this.agingMs / 4, 5000));
       this.agingTimer = setInterval(() => this.expire(), every);
       this.agingTimer.unref();
+      if (this.fdbOptions.trustControlPlane === true) this.provisional.start(this.fdbOptions.confirmMs as number);
     }
   }
 
@@ -193,6 +208,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     for (const target of this.pipeline.sockets.values()) this.unwatch(() => target.socket.onReadable(null));
     if (this.agingTimer !== null) clearInterval(this.agingTimer);
     this.agingTimer = null;
+    this.provisional.stop();
   }
 
   /**
@@ -315,6 +331,22 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
     }
     return n;
+  }
+
+  /**
+   * Moves provisional moves the controller did not confirm in time back (the
+   * timer calls it; tests call it with an injected clock); each is a learn
+   * conflict (mac:conflict). Returns how many.
+   */
+  expireProvisional(): number {
+    const n = this.provisional.expire();
+    this.deliverEvents();
+    return n;
+  }
+
+  /** Learn conflicts seen within `windowMs` (default 10 minutes), newest first. */
+  learnConflicts(windowMs = 600_000): LearnConflictView[] {
+    return this.provisional.recent(windowMs);
   }
 
   /** Removes learned entries of one VNI or all; returns how many. Static and control entries stay. */
@@ -463,6 +495,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
    * until its owner removes it; writes to it are dropped and counted.
    */
   private portFailed(port: Port, err: unknown): void {
+    port.up = false;
     this.unwatch(() => port.device.onReadable(null));
     const code = (err as { code?: unknown }).code;
     // A listener's bug must not escape into the device's readiness callback: counted, as for MAC events.
@@ -507,7 +540,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   private emitGone(vni: number, entry: FdbEntry): void {
-    if (entry.local) this.emit('mac:gone', { vni, mac: entry.mac, port: (entry.location as Port).name });
+    const port = localPortOf(entry);
+    if (port !== null) this.emit('mac:gone', { vni, mac: entry.mac, port: port.name });
   }
 
   /** Hands the queued MAC events to the listeners, in order; a listener that throws is counted, not fatal. */
@@ -532,9 +566,12 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       learnedRemote: (net, mac, peer, movedFrom) => {
         if (movedFrom === null) return;
         queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
-        if (movedFrom instanceof Port)
+        // Learning alone (static peers) lets go of the local port; a provisional move keeps it as home (fdb.ts).
+        const entry = net.fdb.lookup(mac);
+        if (movedFrom instanceof Port && entry !== undefined && localPortOf(entry) === null)
           queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
       },
+      held: (net, entry, claimant) => this.provisional.held(net, entry, claimant),
       evicted: (net, mac, location) => {
         if (location instanceof Port)
           queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });

@@ -4,7 +4,6 @@ import type { FdbCounters } from './counters.js';
 import type { FdbEntry, FdbOptions } from './fdb.js';
 import { NetworkState } from './network.js';
 import { isValidVtep, type Peer, type PeerRegistry } from './peer.js';
-import type { Port } from './port.js';
 
 /** What applying table changes needs from the data path. */
 export interface TableContext {
@@ -15,7 +14,7 @@ export interface TableContext {
   now(): number;
   /** A network appeared: rebuild the VNI → local ports membership. */
   membersChanged(): void;
-  /** A local FDB entry went away (mac:gone). */
+  /** An FDB entry went away: mac:gone when it stood for a local port. */
   localGone(vni: number, entry: FdbEntry): void;
   emit<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void;
 }
@@ -97,7 +96,7 @@ export class TableApplier {
         for (const p of net.peers) this.ctx.peers.release(p);
         for (const p of net.floodList.replace([])) this.ctx.peers.release(p);
         for (const p of net.controlMacs.values()) this.ctx.peers.release(p);
-        for (const entry of net.fdb.values()) if (entry.local) this.ctx.localGone(net.vni, entry);
+        for (const entry of net.fdb.values()) this.ctx.localGone(net.vni, entry);
         return true;
       }
       case 'fdb:set': {
@@ -114,7 +113,7 @@ export class TableApplier {
         }
         this.setControlMac(net, change.mac, peer);
         if (replacedLocal !== null) {
-          const from = (replacedLocal.location as Port).name;
+          const from = replacedLocal.name;
           this.ctx.emit('mac:move', { vni: net.vni, mac: change.mac, from, to: peer.id });
           this.ctx.emit('mac:gone', { vni: net.vni, mac: change.mac, port: from });
         }
