@@ -5,6 +5,8 @@
  * the hot path, and a snapshot copies them for the admin socket and metrics.
  */
 
+import type { PortSecurityCounters } from './port-security.js';
+
 /** Stable drop reason names, as shown by `counters/show` and the metrics. */
 export const DROP_REASONS = [
   /** Too short for its headers, or a VXLAN/GRE header we do not accept. */
@@ -108,6 +110,8 @@ export interface CountersSnapshot {
   drops: DropCounters;
   fdb: FdbCounters & { size: number; sizeByVni: Record<string, number> };
   ports: Record<string, TrafficCounters>;
+  /** Per port: drops by port security and L2 hygiene (port-security.ts). */
+  portSecurity: Record<string, PortSecurityCounters>;
   peers: Record<string, TrafficCounters>;
   /** Table changes apply() rejected (invalid VNI, MAC, VTEP, unknown network, …). */
   rejectedChanges: number;

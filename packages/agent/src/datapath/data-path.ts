@@ -3,33 +3,29 @@ import { isValidMac, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
-import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
 import {
   DEFAULT_AGING_MS,
   DEFAULT_CONFIRM_MS,
   DEFAULT_FDB_LIMIT,
   localPortOf,
   type FdbEntry,
-  type FdbLocation,
   type FdbOptions,
 } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { TableApplier } from './table-apply.js';
 import { PeerRegistry } from './peer.js';
-import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
+import { HEADROOM, Pipeline, SocketTarget } from './pipeline.js';
+import { macEventQueue, type QueuedEvent } from './mac-events.js';
 import { Port, checkPortSpec, type PortSpec } from './port.js';
 import { ProvisionalMoves, type LearnConflictView } from './provisional-moves.js';
-import type { ProbeHandler, ProbeTarget } from './probe.js';
-import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
+import { sendProbeFrame, type ProbeHandler, type ProbeTarget } from './probe.js';
+import { countersSnapshot, describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
-
-/** A MAC event waiting for the end of its batch. */
-type QueuedEvent = { [K in keyof DataPathEvents]: { name: K; payload: DataPathEvents[K] } }[keyof DataPathEvents];
 
 export interface DataPathOptions {
   /** Injectable clock in milliseconds (tests age entries without waiting). Default Date.now. */
@@ -62,7 +58,6 @@ export interface DataPathOptions {
 }
 
 const DEFAULT_SLOT_SIZE = 9344;
-const PROBE_SLOTS = new Uint32Array([0]);
 
 /**
  * The agent's switch: ports, per-VNI networks (FDB, flood list, peers), the
@@ -122,7 +117,12 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.injectBatch = new PacketBatch(1, slotSize);
     this.probeBatch = new PacketBatch(1, slotSize);
     const copyBatch = new PacketBatch(options.copyBatchSize ?? 128, slotSize);
-    this.pipeline = new Pipeline(copyBatch, this.drops, this.now, this.listener());
+    this.pipeline = new Pipeline(
+      copyBatch,
+      this.drops,
+      this.now,
+      macEventQueue(this.queuedEvents, (net, entry, claimant) => this.provisional.held(net, entry, claimant)),
+    );
     this.provisional = new ProvisionalMoves(this.pipeline.networks, this.now, (name, payload) =>
       this.queuedEvents.push({ name, payload } as QueuedEvent),
     );
@@ -253,28 +253,9 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       this.probeSendError = socket === undefined ? 'ENOSOCKET' : 'EINVAL';
       return false;
     }
+    const { sent, error } = sendProbeFrame(socket.socket, this.probeBatch, address, target, frame);
+    this.probeSendError = error;
     const b = this.probeBatch;
-    b.buffer.set(frame, HEADROOM);
-    writeTunnelHeader(target.encap, b.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
-    b.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
-    b.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
-    if (address.family === 4) b.setIpv4Destination(0, address.ipv4, target.vtep.port);
-    else b.setIpv6Destination(0, address.ipv6, target.vtep.port);
-    let sent = 0;
-    this.probeSendError = null;
-    try {
-      sent = socket.socket.send(b, PROBE_SLOTS, 1);
-      // A datagram the kernel refused (ENETUNREACH, …) is consumed, not sent: the socket says why.
-      const refused = socket.socket.lastSendError;
-      if (sent !== 1) this.probeSendError = 'EAGAIN';
-      else if (refused !== undefined && refused !== null) {
-        sent = 0;
-        this.probeSendError = refused;
-      }
-    } catch (err) {
-      this.probeSendError =
-        (err as { errno?: unknown }).errno === undefined ? 'ESENDFAILED' : String((err as { errno: unknown }).errno);
-    }
     const peer = this.peerRegistry.get(target.vtep);
     if (peer !== undefined) {
       if (sent === 1) {
@@ -393,25 +374,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   counters(): CountersSnapshot {
-    const sizeByVni: Record<string, number> = {};
-    let size = 0;
-    for (const net of this.sortedNetworks()) {
-      sizeByVni[String(net.vni)] = net.fdb.size;
-      size += net.fdb.size;
-    }
-    const ports: CountersSnapshot['ports'] = {};
-    for (const port of this.pipeline.ports.values()) ports[port.name] = { ...port.counters };
-    const peers: CountersSnapshot['peers'] = {};
-    for (const peer of this.peerRegistry.all()) peers[peer.id] = { ...peer.counters };
-    return {
-      drops: { ...this.drops },
-      fdb: { ...this.fdbCounters, size, sizeByVni },
-      ports,
-      peers,
+    return countersSnapshot(this.sortedNetworks(), this.pipeline.ports.values(), this.peerRegistry.all(), {
+      drops: this.drops,
+      fdb: this.fdbCounters,
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
       listenerErrors: this.listenerErrors,
-    };
+    });
   }
 
   /**
@@ -551,31 +520,5 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     // Listeners may switch frames themselves (injectFrame): take this batch's events first.
     const events = queue.splice(0, queue.length);
     for (const e of events) this.listenerErrors += this.emitToEach(e.name, e.payload as never);
-  }
-
-  /** The pipeline's learns, moves and evictions, as queued MAC events (rare: never per frame in steady state). */
-  private listener(): PipelineListener {
-    const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
-    const queue = this.queuedEvents;
-    return {
-      learnedLocal: (net, mac, port, seq, movedFrom) => {
-        queue.push({ name: 'mac:local', payload: { vni: net.vni, mac, port: port.name, seq } });
-        if (movedFrom !== null)
-          queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: port.name } });
-      },
-      learnedRemote: (net, mac, peer, movedFrom) => {
-        if (movedFrom === null) return;
-        queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
-        // Learning alone (static peers) lets go of the local port; a provisional move keeps it as home (fdb.ts).
-        const entry = net.fdb.lookup(mac);
-        if (movedFrom instanceof Port && entry !== undefined && localPortOf(entry) === null)
-          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
-      },
-      held: (net, entry, claimant) => this.provisional.held(net, entry, claimant),
-      evicted: (net, mac, location) => {
-        if (location instanceof Port)
-          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });
-      },
-    };
   }
 }

@@ -516,7 +516,8 @@ export class Fdb {
   /** Fair eviction: the least recently seen entry of the location with the most dynamic entries. */
   private evictOne(): boolean {
     let biggest: LruList<FdbEntry> | null = null;
-    for (const list of this.dynamicByLocation.values()) if (biggest === null || list.count > biggest.count) biggest = list;
+    for (const list of this.dynamicByLocation.values())
+      if (biggest === null || list.count > biggest.count) biggest = list;
     const victim = biggest?.head ?? null;
     if (victim === null) return false;
     this.remove(victim);

@@ -77,4 +77,3 @@ export interface PipelineTracer {
   /** Step 8: one frame the flush would hand to a port's device or an encap's socket, as it stands in `batch`. */
   output(target: Port | SocketTarget, batch: PacketBatch, slot: number, peer: Peer | null): void;
 }
-

@@ -317,7 +317,8 @@ export class Pipeline {
       this.memoSrcHigh = high;
       this.memoSrcLow = low;
       this.memoSrcAt = location;
-      if (result === LearnResult.Held) this.listener.held(net, fdb.lookupHalves(high, low) as FdbEntry, location as Peer);
+      if (result === LearnResult.Held)
+        this.listener.held(net, fdb.lookupHalves(high, low) as FdbEntry, location as Peer);
       return;
     }
     if (result === LearnResult.Refused) return;

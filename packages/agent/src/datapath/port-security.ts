@@ -217,7 +217,7 @@ export class PortGuard {
     if (buf[icmp] === 136 && !this.ownsV6(ips, buf, icmp + 8, off)) return 'nd-spoof';
     // Source/target link-layer address options must name the frame's own MAC.
     const end = Math.min(off + len, ip6 + 40 + u16At(buf, ip6 + 4));
-    for (let o = icmp + 24; o + 8 <= end; ) {
+    for (let o = icmp + 24; o + 8 <= end;) {
       const optLen = buf[o + 1] * 8;
       if (optLen === 0) return 'nd-spoof';
       if ((buf[o] === 1 || buf[o] === 2) && !bytesEqualAt(buf, o + 2, buf, off + 6, 6)) return 'nd-spoof';

@@ -4,6 +4,7 @@
  */
 import type { Encap } from '@dvs/wire';
 import type { TrafficCounters } from './counters.js';
+import type { PortSecurity, PortSecurityCounters } from './port-security.js';
 
 export interface FdbEntryView {
   vni: number;
@@ -18,6 +19,8 @@ export interface FdbEntryView {
   seq: number;
   ageSeconds: number;
   moves: number;
+  /** A provisional move: where the MAC goes back unless the controller confirms (port name or VTEP). */
+  provisionalHome?: string;
 }
 
 export interface PortView {
@@ -30,6 +33,10 @@ export interface PortView {
   device: string;
   mtu: number;
   counters: TrafficCounters;
+  /** Port security as configured, and the MAC it locked to; absent: none. */
+  security?: PortSecurity & { lockedMac?: string };
+  /** Drops by port security and L2 hygiene on this port. */
+  securityDrops?: PortSecurityCounters;
 }
 
 export interface PeerView {
