@@ -23,7 +23,14 @@ test('defaults fill everything but host and VTEP address', () => {
   const c = validateConfig(base);
   assert.equal(c.adminSocket, '/run/dvs/agent.sock');
   assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754 });
-  assert.deepEqual(c.fdb, { agingSeconds: 300, maxEntriesPerVni: 8192 });
+  assert.deepEqual(c.fdb, {
+    agingSeconds: 300,
+    maxEntriesPerVni: 8192,
+    confirmMoveMs: 1000,
+    localHoldMs: 2000,
+    reportsPerSecond: 200,
+    reportBurst: 400,
+  });
   assert.equal(c.metrics, null);
   assert.equal(c.etcd, null);
   assert.equal(c.stateFile, '/var/lib/dvs/agent-state.json');

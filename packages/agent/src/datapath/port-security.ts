@@ -110,6 +110,22 @@ function isEui64LinkLocalAt(buf: Uint8Array, off: number, macOff: number): boole
 
 const ETH = 14;
 
+/** Why `spec` is not valid port security for port `portName` (naming the field), or null. */
+export function checkPortSecurity(spec: PortSecurity, portName: string): string | null {
+  try {
+    new PortGuard(spec, portName);
+    return null;
+  } catch (err) {
+    if (err instanceof DataPathError) return err.message;
+    throw err;
+  }
+}
+
+/** Whether a spec asks for nothing (no port security). */
+export function isEmptyPortSecurity(spec: PortSecurity | undefined): boolean {
+  return spec === undefined || Object.keys(spec).length === 0;
+}
+
 export class PortGuard {
   readonly maxMacs: number;
   readonly storm: StormControl | null;

@@ -2,7 +2,13 @@ import type { FrameDevice } from '@dvs/netdev';
 import { isValidVlanId, isValidVni } from '@dvs/wire';
 import { DataPathError } from './data-path-error.js';
 import { newTrafficCounters, type TrafficCounters } from './counters.js';
-import { PortGuard, newPortSecurityCounters, type PortSecurity, type PortSecurityCounters } from './port-security.js';
+import {
+  PortGuard,
+  isEmptyPortSecurity,
+  newPortSecurityCounters,
+  type PortSecurity,
+  type PortSecurityCounters,
+} from './port-security.js';
 import { TxQueue } from './tx-queue.js';
 
 /**
@@ -74,8 +80,7 @@ export class Port {
     }
     this.tx = new TxQueue(refCapacity, copyCapacity);
     const security = spec.security;
-    this.guard =
-      security === undefined || Object.keys(security).length === 0 ? null : new PortGuard(security, spec.name);
+    this.guard = security === undefined || isEmptyPortSecurity(security) ? null : new PortGuard(security, spec.name);
   }
 
   /** The VNIs this port belongs to. */

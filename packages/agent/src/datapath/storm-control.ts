@@ -23,9 +23,20 @@ export class TokenBucket {
   private tokens: number;
   private last = -1;
 
-  constructor(readonly ratePps: number) {
-    this.burst = Math.max(1, Math.ceil(ratePps / 10));
+  /** `burst` defaults to a tenth of a second's worth (at least 1). */
+  constructor(
+    readonly ratePps: number,
+    burst?: number,
+  ) {
+    this.burst = burst ?? Math.max(1, Math.ceil(ratePps / 10));
     this.tokens = this.burst;
+  }
+
+  /** ms until a token is there at `now` (0: now). */
+  waitMs(now: number): number {
+    if (this.last < 0) return 0;
+    const tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePps) / 1000);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / this.ratePps);
   }
 
   /** Takes one token at time `now` (ms); false when the bucket is empty. */

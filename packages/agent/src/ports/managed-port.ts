@@ -3,6 +3,7 @@ import type { FrameDevice } from '@dvs/netdev';
 import type { PortMapping } from '../config/port-mapping-text.js';
 import { newTrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
+import type { PortSecurity } from '../datapath/port-security.js';
 import type { PortView } from '../datapath/views.js';
 
 /** What a port is asked to be: a device name, its VNI mapping, how it gets its device. */
@@ -12,6 +13,8 @@ export interface PortRequest {
   plug: PortPlug;
   /** A TAP the agent creates outlives the agent (plug create only). */
   persistent: boolean;
+  /** Allowed MAC/IP pairs, MAC limit, storm control (datapath/port-security.ts); absent: none. */
+  security?: PortSecurity;
 }
 
 /** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
@@ -92,9 +95,10 @@ export class ManagedPort {
 
   spec(): PortSpec {
     const m = this.request.mapping;
+    const security = this.request.security !== undefined ? { security: this.request.security } : {};
     return m.mode === 'access'
-      ? { name: this.name, mode: 'access', vni: m.vni }
-      : { name: this.name, mode: 'trunk', vlans: m.vlans };
+      ? { name: this.name, mode: 'access', vni: m.vni, ...security }
+      : { name: this.name, mode: 'trunk', vlans: m.vlans, ...security };
   }
 
   setState(state: PortState, now: number, detail: string | null): boolean {
