@@ -167,3 +167,34 @@ test('an idle local port lets a tunnel claim move the MAC provisionally, keeping
     stopAll(a, b, c);
   }
 });
+
+test('the controller placing a provisionally moved MAC elsewhere ends the move as a learn conflict', async () => {
+  const clock = { now: 10_000 };
+  const [a, b, c] = threeHosts(clock);
+  try {
+    a.addPort({ name: 'pinger', mode: 'access', vni: 100 });
+    b.addPort({ name: 'forger', mode: 'access', vni: 100 });
+    a.dp.apply([{ kind: 'fdb:set', vni: 100, mac: VICTIM, vtep: vtep(C), seq: 1 }]);
+    const conflicts: DataPathEvents['mac:conflict'][] = [];
+    a.dp.on('mac:conflict', (e) => conflicts.push(e));
+    b.dp.injectFrame('forger', frame(BROADCAST, VICTIM));
+    await settle();
+    assert.equal(entryOf(a, '52:54:00:00:0c:01')?.provisionalHome, `${C}:4789`);
+    // The controller writes the entry again (the victim's report refreshed), still on C.
+    a.dp.apply([{ kind: 'fdb:set', vni: 100, mac: VICTIM, vtep: vtep(C), seq: 1 }]);
+    assert.equal(entryOf(a, '52:54:00:00:0c:01')?.location, `${C}:4789`);
+    assert.equal(a.dp.counters().fdb.learnConflicts, 1);
+    assert.deepEqual(
+      conflicts.map((e) => [e.claimedBy, e.home, e.outcome]),
+      [[`${B}:4789`, `${C}:4789`, 'reverted']],
+    );
+    // The claimant stays ignored, also after the controller says the same again.
+    a.dp.apply([{ kind: 'fdb:set', vni: 100, mac: VICTIM, vtep: vtep(C), seq: 1 }]);
+    b.dp.injectFrame('forger', frame(BROADCAST, VICTIM));
+    await settle();
+    assert.equal(entryOf(a, '52:54:00:00:0c:01')?.location, `${C}:4789`);
+    assert.equal(a.dp.counters().fdb.claimsIgnored, 1);
+  } finally {
+    stopAll(a, b, c);
+  }
+});

@@ -121,7 +121,9 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       copyBatch,
       this.drops,
       this.now,
-      macEventQueue(this.queuedEvents, (net, entry, claimant) => this.provisional.held(net, entry, claimant)),
+      macEventQueue(this.queuedEvents, (net, entry, claimant, outcome) =>
+        this.provisional.conflict(net, entry, claimant, outcome),
+      ),
     );
     this.provisional = new ProvisionalMoves(this.pipeline.networks, this.now, (name, payload) =>
       this.queuedEvents.push({ name, payload } as QueuedEvent),
@@ -134,6 +136,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       now: this.now,
       membersChanged: () => this.rebuildMembers(),
       localGone: (vni, entry) => this.emitGone(vni, entry),
+      contradicted: (net, entry, claimant) => this.provisional.conflict(net, entry, claimant, 'reverted'),
       emit: (event, payload) => this.emit(event, payload as never),
     });
   }
@@ -287,6 +290,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         this.internalErrors++;
       }
     }
+    this.deliverEvents();
     return { applied: changes.length, rejected };
   }
 

@@ -26,7 +26,9 @@
  *    controller confirms the claim (an fdb:set naming the claimant) within
  *    `confirmMs`; otherwise expireProvisional() moves it back, counts a learn
  *    conflict, and ignores that VTEP's claims on the MAC until the controller
- *    speaks again. A tunnel frame never moves a MAC away from a local port
+ *    places it anew. A frame of the MAC from its home (the controller's VTEP)
+ *    before that ends the claim the same way (Reclaimed), and so does the
+ *    controller placing it anywhere but at the claimant. A tunnel frame never moves a MAC away from a local port
  *    that is up and saw it within `localHoldMs` (held, counted as a learn
  *    conflict); an older local entry moves provisionally, with the port as
  *    its home. Without trustControlPlane (static peers only), learning moves
@@ -121,6 +123,11 @@ export const LearnResult = {
   Held: 5,
   /** A tunnel claim against the controller's (or an idle local port's) entry: moved until confirmed. */
   Provisional: 6,
+  /**
+   * A provisionally moved MAC seen at its home again (the controller's VTEP,
+   * or the local port): back home, and the claim is a learn conflict.
+   */
+  Reclaimed: 7,
 } as const;
 export type LearnResult = (typeof LearnResult)[keyof typeof LearnResult];
 
@@ -157,6 +164,8 @@ export class Fdb {
   lastMovedFrom: FdbLocation | null = null;
   /** Set when the last learn() evicted an entry (the data path reports a local one as gone). */
   lastEvicted: FdbEntry | null = null;
+  /** Set when the last setControl() placed a provisionally moved MAC elsewhere than its claimant: the claimant. */
+  lastContradicted: Peer | null = null;
 
   constructor(
     readonly vni: number,
@@ -292,14 +301,21 @@ export class Fdb {
     return LearnResult.Provisional;
   }
 
-  /** A provisional entry seen at its home again: back home, the claim dropped (no conflict: the home spoke). */
+  /**
+   * A provisional entry seen at its home again: back home; the claim was
+   * contradicted by the MAC itself (a learn conflict), and its claimant is
+   * ignored for the MAC from then on. lastMovedFrom is the claimant.
+   */
   private comeHome(entry: FdbEntry, now: number): LearnResult {
-    this.lastMovedFrom = entry.location;
+    const claimant = entry.location as Peer;
+    this.lastMovedFrom = claimant;
     this.revert(entry);
+    entry.rejected = claimant;
     entry.lastSeen = now;
     entry.moves++;
     this.counters.moves++;
-    return LearnResult.Moved;
+    this.counters.learnConflicts++;
+    return LearnResult.Reclaimed;
   }
 
   private revert(entry: FdbEntry): void {
@@ -403,19 +419,28 @@ export class Fdb {
    * Returns the local port the MAC left (it was local, or provisionally moved
    * away from a local port), else null. A local entry with a seq newer than
    * `seq` is kept (returns null, nothing changed). Setting the entry a
-   * provisional move claimed confirms it.
+   * provisional move claimed confirms it; setting it anywhere else ends the
+   * move as a learn conflict (lastContradicted: the claimant, whose claims on
+   * the MAC stay ignored).
    */
   setControl(mac: number, peer: Peer, seq: number, isStatic: boolean, now: number): Port | null {
+    this.lastContradicted = null;
     const old = this.lookup(mac);
     let leftPort: Port | null = null;
+    let rejected: Peer | null = null;
     if (old !== undefined) {
       leftPort = localPortOf(old);
       if (leftPort !== null && !isStatic && old.seq > seq) return null;
       if (old.home !== null && old.location === peer) this.counters.confirmed++;
+      else if (old.home !== null) {
+        this.counters.learnConflicts++;
+        this.lastContradicted = rejected = old.location as Peer;
+      } else if (old.location === peer) rejected = old.rejected;
       this.remove(old);
     }
     const entry = new FdbEntry(this.vni, mac, peer, false, seq, now, isStatic);
     entry.control = !isStatic;
+    entry.rejected = rejected;
     this.insert(entry);
     return leftPort;
   }

@@ -15,11 +15,8 @@ export type QueuedEvent = {
   [K in keyof DataPathEvents]: { name: K; payload: DataPathEvents[K] };
 }[keyof DataPathEvents];
 
-/** A listener that queues on `queue`; `held` is told of tunnel claims a local port held off. */
-export function macEventQueue(
-  queue: QueuedEvent[],
-  held: (net: NetworkState, entry: FdbEntry, claimant: Peer) => void,
-): PipelineListener {
+/** A listener that queues on `queue`; `conflict` is told of learn conflicts. */
+export function macEventQueue(queue: QueuedEvent[], conflict: PipelineListener['conflict']): PipelineListener {
   const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
   return {
     learnedLocal: (net, mac, port, seq, movedFrom) => {
@@ -35,7 +32,7 @@ export function macEventQueue(
       if (movedFrom instanceof Port && entry !== undefined && localPortOf(entry) === null)
         queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
     },
-    held,
+    conflict,
     evicted: (net, mac, location) => {
       if (location instanceof Port)
         queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });

@@ -45,8 +45,11 @@ export interface PipelineListener {
   learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
   learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
   evicted(net: NetworkState, mac: number, location: FdbLocation): void;
-  /** A tunnel claim on a MAC a local port holds (LearnResult.Held): a learn conflict. */
-  held(net: NetworkState, entry: FdbEntry, claimant: Peer): void;
+  /**
+   * A learn conflict: a tunnel claim on a MAC a local port holds (Held), or a
+   * provisional move its home contradicted (Reclaimed).
+   */
+  conflict(net: NetworkState, entry: FdbEntry, claimant: Peer, outcome: 'held' | 'reverted'): void;
 }
 
 /**

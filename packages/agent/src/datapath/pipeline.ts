@@ -318,7 +318,7 @@ export class Pipeline {
       this.memoSrcLow = low;
       this.memoSrcAt = location;
       if (result === LearnResult.Held)
-        this.listener.held(net, fdb.lookupHalves(high, low) as FdbEntry, location as Peer);
+        this.listener.conflict(net, fdb.lookupHalves(high, low) as FdbEntry, location as Peer, 'held');
       return;
     }
     if (result === LearnResult.Refused) return;
@@ -329,6 +329,7 @@ export class Pipeline {
     const entry = fdb.lookupHalves(high, low);
     if (entry === undefined) return;
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
+    if (result === LearnResult.Reclaimed) this.listener.conflict(net, entry, movedFrom as Peer, 'reverted');
     if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
     else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
   }

@@ -69,9 +69,12 @@ export class ProvisionalMoves {
     return n;
   }
 
-  /** A tunnel claim a busy local port held off (LearnResult.Held). */
-  held(net: NetworkState, entry: FdbEntry, claimant: Peer): void {
-    this.record(net, entry, claimant, 'held', this.now());
+  /**
+   * A claim that did not stand otherwise: held off by a busy local port, or
+   * reverted because the MAC's home or the controller contradicted it.
+   */
+  conflict(net: NetworkState, entry: FdbEntry, claimant: Peer, outcome: 'held' | 'reverted'): void {
+    this.record(net, entry, claimant, outcome, this.now());
   }
 
   /** Conflicts seen within `windowMs` of now, newest first. */

@@ -14,6 +14,8 @@ export interface TableContext {
   now(): number;
   /** A network appeared: rebuild the VNI → local ports membership. */
   membersChanged(): void;
+  /** The controller placed a provisionally moved MAC elsewhere than `claimant` claimed (a learn conflict). */
+  contradicted(net: NetworkState, entry: FdbEntry, claimant: Peer): void;
   /** An FDB entry went away: mac:gone when it stood for a local port. */
   localGone(vni: number, entry: FdbEntry): void;
   emit<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void;
@@ -112,6 +114,9 @@ export class TableApplier {
           return true;
         }
         this.setControlMac(net, change.mac, peer);
+        const claimant = net.fdb.lastContradicted;
+        const placed = net.fdb.lookup(change.mac);
+        if (claimant !== null && placed !== undefined) this.ctx.contradicted(net, placed, claimant);
         if (replacedLocal !== null) {
           const from = replacedLocal.name;
           this.ctx.emit('mac:move', { vni: net.vni, mac: change.mac, from, to: peer.id });
