@@ -4,9 +4,7 @@
  * each batch (DataPath.deliverEvents).
  */
 import type { DataPathEvents } from './control-surface.js';
-import { localPortOf, type FdbEntry, type FdbLocation } from './fdb.js';
-import type { NetworkState } from './network.js';
-import type { Peer } from './peer.js';
+import { localPortOf, type FdbLocation } from './fdb.js';
 import type { PipelineListener } from './pipeline-io.js';
 import { Port } from './port.js';
 
