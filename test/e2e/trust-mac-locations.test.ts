@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContinuousPing, Lab, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
-import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac } from '@dvs/wire';
+import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
 import { RawPort } from '../support/raw-port.js';
 import { vmPingReplies } from '../support/lab-vms.js';
 
@@ -44,13 +44,8 @@ interface FdbRow {
 }
 const fdbOf = async (host: string): Promise<FdbRow[]> =>
   (await lab!.admin(host).call('fdb/show', ['100'])).data as FdbRow[];
-const counters = async (host: string) =>
-  (await lab!.admin(host).call('counters/show')).data as {
-    drops: Record<string, number>;
-    fdb: Record<string, number>;
-    ports: Record<string, { rxFrames: number }>;
-    portSecurity: Record<string, Record<string, number>>;
-  };
+const counters = async (host: string): Promise<CountersSnapshot> =>
+  (await lab!.admin(host).call('counters/show')).data as CountersSnapshot;
 const vtepOf = (host: string) => `${lab!.host(host).underlayAddress}:4789`;
 
 /** Where every agent places `mac`. */

@@ -20,41 +20,23 @@
  * The spec is JSON-shaped (config file, `ports/add`, the state file); the
  * guard parses it once. check() allocates nothing.
  */
-import { formatMac, parseIpAddress, parseMac } from '@dvs/wire';
+import {
+  formatMac,
+  parseIpAddress,
+  parseMac,
+  type AllowedPair,
+  type PortSecurity,
+  type PortSecurityCounters,
+} from '@dvs/wire';
 import type { DropReason } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { bytesEqualAt, macHighAt, macLowAt, u16At } from './frame-read.js';
-import { StormControl, type StormLimits } from './storm-control.js';
+import { StormControl } from './storm-control.js';
 
 export const MAX_ALLOWED_PAIRS = 64;
 export const MAX_STORM_PPS = 10_000_000;
 
-/** One allowed source: a MAC and the IP addresses it may use (none: any). */
-export interface AllowedPair {
-  mac: string;
-  ips?: string[];
-}
-
-/** A port's security settings (all optional; none: the port may send anything, as before). */
-export interface PortSecurity {
-  allowed?: AllowedPair[];
-  lockFirstMac?: boolean;
-  /** Learned MACs per VNI on the port; 0 or absent: only the VNI's FDB limit. */
-  maxMacs?: number;
-  storm?: StormLimits;
-}
-
-/** Drops by port security on one port, by reason and storm class. */
-export interface PortSecurityCounters {
-  portSecurity: number;
-  arpSpoof: number;
-  ndSpoof: number;
-  macLimit: number;
-  taggedOnAccess: number;
-  stormBroadcast: number;
-  stormMulticast: number;
-  stormUnknownUnicast: number;
-}
+export type { AllowedPair, PortSecurity, PortSecurityCounters };
 
 export function newPortSecurityCounters(): PortSecurityCounters {
   return {

@@ -6,17 +6,13 @@
  * So over any interval of t ms a class forwards at most burst + rate·t/1000
  * frames. The clock is the batch's (ms); nothing allocates per frame.
  */
+import type { StormLimits } from '@dvs/wire';
 
 /** Traffic classes storm control limits. */
 export const StormClass = { Broadcast: 0, Multicast: 1, UnknownUnicast: 2 } as const;
 export type StormClass = (typeof StormClass)[keyof typeof StormClass];
 
-/** Limits per class in frames per second; 0 or absent: no limit. */
-export interface StormLimits {
-  broadcastPps?: number;
-  multicastPps?: number;
-  unknownUnicastPps?: number;
-}
+export type { StormLimits };
 
 export class TokenBucket {
   readonly burst: number;
