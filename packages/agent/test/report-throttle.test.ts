@@ -16,10 +16,12 @@ test('mac:local past the rate waits (one per MAC, coalesced); mac:gone passes at
   for (let mac = 1; mac <= 600; mac++) source.emit('mac:local', { vni: 100, mac, port: 'vm', seq: 0 });
   // The same MAC again while it waits: replaced, not queued twice.
   source.emit('mac:local', { vni: 100, mac: 600, port: 'vm', seq: 1 });
-  assert.equal(locals.length, 10, 'a burst passes at once');
+  // A burst passes at once (and what the rate refilled while the loop ran).
+  const burstPassed = locals.length;
+  assert.ok(burstPassed >= 10 && burstPassed <= 10 + (Date.now() - start) + 1, `${burstPassed} passed at once`);
   for (let mac = 301; mac <= 600; mac++) source.emit('mac:gone', { vni: 100, mac, port: 'vm' });
   assert.equal(gones.length, 300, 'withdrawals are never held back');
-  assert.equal(throttle.status().waiting, 290);
+  assert.equal(throttle.status().waiting, 300 - burstPassed);
   assert.equal(throttle.status().coalesced, 301);
   // Within the bound of the rate while it drains...
   await new Promise((r) => setTimeout(r, 100));
