@@ -73,6 +73,11 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     sync.publishTunnelStatus(conflicts.length > 0 ? { ...record, conflicts } : record);
   };
   const unsubscribe = health?.monitor.on('tunnel:state', publishStatus);
+  // etcd away: no controller can confirm a move, so learning decides until it is back.
+  const controlPlaneDown = (): void => agent.dataPath.setControlPlaneUp(false);
+  const controlPlaneUp = (): void => agent.dataPath.setControlPlaneUp(true);
+  sync.on('etcd:down', controlPlaneDown);
+  sync.on('etcd:up', controlPlaneUp);
   agent.dataPath.on('mac:conflict', publishStatus);
   const timer = setInterval(publishStatus, STATUS_PERIOD_MS);
   timer.unref();
@@ -89,6 +94,8 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
       sync.off('tables:applied', onTables);
       unsubscribe?.();
       agent.dataPath.off('mac:conflict', publishStatus);
+      sync.off('etcd:down', controlPlaneDown);
+      sync.off('etcd:up', controlPlaneUp);
       await sync.stop({ revoke });
       reports.close();
     },

@@ -198,3 +198,26 @@ test('the controller placing a provisionally moved MAC elsewhere ends the move a
     stopAll(a, b, c);
   }
 });
+
+test('while the control plane is unreachable, learning decides (a move is not provisional and does not revert)', async () => {
+  const clock = { now: 10_000 };
+  const [a, b, c] = threeHosts(clock);
+  try {
+    a.addPort({ name: 'pinger', mode: 'access', vni: 100 });
+    b.addPort({ name: 'mover-new', mode: 'access', vni: 100 });
+    a.dp.apply([{ kind: 'fdb:set', vni: 100, mac: MOVER, vtep: vtep(C), seq: 3 }]);
+    a.dp.setControlPlaneUp(false);
+    b.dp.injectFrame('mover-new', frame(BROADCAST, MOVER));
+    await settle();
+    assert.equal(entryOf(a, '52:54:00:00:0c:02')?.location, `${B}:4789`);
+    assert.equal(entryOf(a, '52:54:00:00:0c:02')?.provisionalHome, undefined);
+    clock.now += 5000;
+    assert.equal(a.dp.expireProvisional(), 0);
+    assert.equal(entryOf(a, '52:54:00:00:0c:02')?.location, `${B}:4789`);
+    assert.equal(a.dp.counters().fdb.learnConflicts, 0);
+    a.dp.setControlPlaneUp(true);
+    assert.equal(a.dp.expireProvisional(), 0);
+  } finally {
+    stopAll(a, b, c);
+  }
+});

@@ -93,6 +93,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private readonly agingMs: number;
   private readonly fdbOptions: FdbOptions;
   private readonly provisional: ProvisionalMoves;
+  private readonly trustsControlPlane: boolean;
   private readonly maxBatchesPerPoll: number;
   private readonly agingTimerEnabled: boolean;
   private agingTimer: NodeJS.Timeout | null = null;
@@ -103,6 +104,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     super();
     this.now = options.now ?? Date.now;
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
+    this.trustsControlPlane = options.trustControlPlane ?? false;
     this.fdbOptions = {
       agingMs: this.agingMs,
       limit: options.fdbLimit ?? DEFAULT_FDB_LIMIT,
@@ -327,6 +329,18 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     const n = this.provisional.expire();
     this.deliverEvents();
     return n;
+  }
+
+  /**
+   * With trustControlPlane: whether the control plane can confirm moves now.
+   * While it cannot (etcd unreachable), tunnel learning moves MACs at once, as
+   * with static peers, and nothing reverts; from `up` again, provisional
+   * moves resume (the tables' resync confirms or contradicts what moved).
+   */
+  setControlPlaneUp(up: boolean): void {
+    if (this.trustsControlPlane === false) return;
+    this.fdbOptions.trustControlPlane = up;
+    for (const net of this.pipeline.networks.values()) net.fdb.trustControlPlane = up;
   }
 
   /** Learn conflicts seen within `windowMs` (default 10 minutes), newest first. */

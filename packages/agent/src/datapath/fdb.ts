@@ -31,8 +31,9 @@
  *    controller placing it anywhere but at the claimant. A tunnel frame never moves a MAC away from a local port
  *    that is up and saw it within `localHoldMs` (held, counted as a learn
  *    conflict); an older local entry moves provisionally, with the port as
- *    its home. Without trustControlPlane (static peers only), learning moves
- *    every non-static entry at once, as before.
+ *    its home. Without trustControlPlane (static peers only, or etcd
+ *    unreachable: no controller could confirm), learning moves every
+ *    non-static entry at once, as before, and nothing reverts.
  *  - Aging: a dynamic entry not seen for `agingMs` (default 300 s) is removed
  *    by expire(now). The clock is injected, so tests age without waiting.
  *  - Size limit: at most `limit` dynamic entries per VNI. Learning a new MAC in
@@ -152,7 +153,8 @@ export class Fdb {
   private count = 0;
   readonly agingMs: number;
   readonly limit: number;
-  readonly trustControlPlane: boolean;
+  /** Changed by DataPath.setControlPlaneUp (etcd away: learning decides, as with static peers). */
+  trustControlPlane: boolean;
   readonly confirmMs: number;
   readonly localHoldMs: number;
   /** Dynamic entries per location, least recently seen first (fair eviction). */
@@ -338,7 +340,7 @@ export class Fdb {
    * (until the controller sets the entry anew). Returns what was reverted.
    */
   expireProvisional(now: number): RevertedMove[] {
-    if (this.provisional.size === 0) return [];
+    if (!this.trustControlPlane || this.provisional.size === 0) return [];
     const out: RevertedMove[] = [];
     for (const entry of [...this.provisional]) {
       if (entry.provisionalUntil > now) continue;
