@@ -3,6 +3,8 @@ import type { Agent } from './agent.js';
 import type { TableChange } from './datapath/control-surface.js';
 import type { EtcdSync, LocalPortInfo } from './etcd-sync/index.js';
 import type { Logger } from './observe/logger.js';
+import { ReportThrottle } from './report-throttle.js';
+import { statusConflicts } from './status-conflicts.js';
 
 /** How often the tunnel status record is refreshed in etcd besides state changes. */
 const STATUS_PERIOD_MS = 5000;
@@ -24,6 +26,11 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
   const etcd = agent.config.etcd;
   if (etcd === null) return null;
   const { EtcdSync } = await import('./etcd-sync/index.js');
+  const reports = new ReportThrottle(agent.dataPath, {
+    ratePerSecond: agent.config.fdb.reportsPerSecond,
+    burst: agent.config.fdb.reportBurst,
+  });
+  agent.addMetricSource(() => reports.metricLines(agent.host));
   const { leaseTtlSeconds, ...connection } = etcd.options as { leaseTtlSeconds?: number } & Record<string, unknown>;
   const sync = new EtcdSync({
     host: agent.host,
@@ -38,7 +45,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     prefix: etcd.prefix,
     ...(leaseTtlSeconds !== undefined ? { leaseTtlSeconds } : {}),
     surface: agent.dataPath,
-    events: agent.dataPath,
+    events: reports,
     log: logger,
     ...(signal !== undefined ? { signal } : {}),
   });
@@ -57,10 +64,21 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
   };
   sync.on('tables:applied', onTables);
   const health = agent.health;
+  const ownVtep = `${agent.config.vtep.address}:${agent.config.vtep.vxlanPort}`;
+  // Tunnel health and learn conflicts (dvs status shows each conflict as a problem).
   const publishStatus = (): void => {
-    if (health !== null) sync.publishTunnelStatus(health.statusRecord());
+    const conflicts = statusConflicts(agent.dataPath.learnConflicts(), ownVtep);
+    if (health === null && conflicts.length === 0) return;
+    const record = health?.statusRecord() ?? { host: agent.host, peers: [], updatedAt: Date.now() };
+    sync.publishTunnelStatus(conflicts.length > 0 ? { ...record, conflicts } : record);
   };
   const unsubscribe = health?.monitor.on('tunnel:state', publishStatus);
+  // etcd away: no controller can confirm a move, so learning decides until it is back.
+  const controlPlaneDown = (): void => agent.dataPath.setControlPlaneUp(false);
+  const controlPlaneUp = (): void => agent.dataPath.setControlPlaneUp(true);
+  sync.on('etcd:down', controlPlaneDown);
+  sync.on('etcd:up', controlPlaneUp);
+  agent.dataPath.on('mac:conflict', publishStatus);
   const timer = setInterval(publishStatus, STATUS_PERIOD_MS);
   timer.unref();
   publishPorts();
@@ -75,7 +93,11 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
       agent.off('ports:changed', publishPorts);
       sync.off('tables:applied', onTables);
       unsubscribe?.();
+      agent.dataPath.off('mac:conflict', publishStatus);
+      sync.off('etcd:down', controlPlaneDown);
+      sync.off('etcd:up', controlPlaneUp);
       await sync.stop({ revoke });
+      reports.close();
     },
   };
 }

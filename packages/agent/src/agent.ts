@@ -33,7 +33,7 @@ export interface AgentOptions {
   devices?: AgentDevices;
   logger?: Logger;
   /** Passed to the DataPath (clock, batch sizes); aging and FDB limit come from the config. */
-  dataPath?: Omit<DataPathOptions, 'agingMs' | 'fdbLimit'>;
+  dataPath?: Omit<DataPathOptions, 'agingMs' | 'fdbLimit' | 'trustControlPlane' | 'confirmMs' | 'localHoldMs'>;
   /** Serve the admin socket (default true). */
   adminSocket?: boolean;
   /** Extra Prometheus lines (health, etcd sync) appended to /metrics. */
@@ -81,6 +81,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly options: AgentOptions;
   private metricsAddress: string | null = null;
+  private readonly metricSources: (() => string[])[] = [];
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
@@ -97,6 +98,10 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,
       fdbLimit: this.config.fdb.maxEntriesPerVni,
+      // With etcd, MAC locations follow the controller; with static peers only, learning decides.
+      trustControlPlane: this.config.etcd !== null,
+      confirmMs: this.config.fdb.confirmMoveMs,
+      localHoldMs: this.config.fdb.localHoldMs,
     });
     this.ports = new AgentPorts({
       host: this.config.host,
@@ -126,6 +131,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           hostOf: (v) => this.peerInfo?.hostOf(v),
         })
       : null;
+  }
+
+  /** More Prometheus lines for /metrics (the etcd side's report throttle). */
+  addMetricSource(source: () => string[]): void {
+    this.metricSources.push(source);
   }
 
   /** The control plane tells tunnel health which VTEPs are external and which host is behind a VTEP. */
@@ -171,6 +181,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
             ...portMetricLines(this.host, this.ports.views(), this.ports.stateFileErrors),
             ...(this.health?.metricLines() ?? []),
             ...(this.options.extraMetrics?.() ?? []),
+            ...this.metricSources.flatMap((source) => source()),
           ]),
         );
         const addr = await this.metrics.listen(this.config.metrics.host, this.config.metrics.port);
@@ -272,6 +283,7 @@ function portRequest(p: PortConfig): PortRequest {
     mapping: p.mode === 'access' ? { mode: 'access', vni: p.vni } : { mode: 'trunk', vlans: p.vlans },
     plug: p.plug,
     persistent: p.persistent,
+    ...(p.security !== undefined ? { security: p.security } : {}),
   };
 }
 

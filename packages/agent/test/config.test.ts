@@ -23,7 +23,14 @@ test('defaults fill everything but host and VTEP address', () => {
   const c = validateConfig(base);
   assert.equal(c.adminSocket, '/run/dvs/agent.sock');
   assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754 });
-  assert.deepEqual(c.fdb, { agingSeconds: 300, maxEntriesPerVni: 8192 });
+  assert.deepEqual(c.fdb, {
+    agingSeconds: 300,
+    maxEntriesPerVni: 8192,
+    confirmMoveMs: 1000,
+    localHoldMs: 2000,
+    reportsPerSecond: 200,
+    reportBurst: 400,
+  });
   assert.equal(c.metrics, null);
   assert.equal(c.etcd, null);
   assert.equal(c.stateFile, '/var/lib/dvs/agent-state.json');
@@ -189,6 +196,15 @@ test('deploy/examples/agent.yaml (every option) is a valid config', async () => 
     ['198.51.100.2', '198.51.100.3', '198.51.100.20'],
   );
   assert.equal(config.ports[1].mode, 'trunk');
+  assert.deepEqual(config.ports[0].security, {
+    allowed: [{ mac: '52:54:00:12:34:56', ips: ['192.0.2.10', '2001:db8::10'] }],
+    maxMacs: 16,
+    storm: { broadcastPps: 200, multicastPps: 200, unknownUnicastPps: 500 },
+  });
+  assert.deepEqual(
+    [config.fdb.confirmMoveMs, config.fdb.localHoldMs, config.fdb.reportsPerSecond, config.fdb.reportBurst],
+    [1000, 2000, 200, 400],
+  );
   assert.deepEqual(
     config.ports.map((p) => [p.name, p.plug, p.persistent]),
     [
@@ -253,4 +269,25 @@ test('labels: from the config and --label, checked against the one label syntax'
       return true;
     },
   );
+});
+
+test("ports[].security is checked by the data path's rule, the field named in the error", async () => {
+  for (const [security, field] of [
+    [{ allowed: [{ mac: 'nope' }] }, 'ports[0].security.allowed[0].mac'],
+    [{ maxMacs: 'x' }, 'ports[0].security.maxMacs'],
+    [{ storm: { everythingPps: 5 } }, 'ports[0].security.storm.everythingPps'],
+    [{ colour: 'red' }, 'ports[0].security.colour'],
+  ] as const) {
+    const raw = {
+      host: 'h',
+      vtep: { address: '198.51.100.1' },
+      networks: [{ vni: 100, peers: ['198.51.100.2'] }],
+      ports: [{ name: 'tap0', vni: 100, security }],
+    };
+    assert.throws(
+      () => validateConfig(raw),
+      (e: unknown) => e instanceof ConfigError && e.field === field,
+      JSON.stringify(security),
+    );
+  }
 });

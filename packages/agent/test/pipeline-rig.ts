@@ -9,6 +9,10 @@
  *    IPv6 peer (2001:db8::2).
  *  - VNI 200, GRE-in-UDP: ports p4, p5 (access) and p3 (trunk, VLAN 20); the
  *    same remote and local MACs (on p5), two VTEPs in its flood list.
+ *  - VNI 300, VXLAN: p6 with port security (SENDER_VM at 90.90.90.90 — the
+ *    frames' fill bytes — a MAC limit and storm control) and p7; PROVISIONAL_VM
+ *    placed by the controller at 198.51.100.3 and claimed by 198.51.100.2
+ *    (a provisional move: copies go to both).
  */
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { DEFAULT_ENCAP_PORTS, ENCAPS, parseMac, writeMac, type Encap } from '@dvs/wire';
@@ -23,7 +27,8 @@ export const SENDER_VM = mac('52:54:00:00:00:01');
 const PEER_B = '198.51.100.2';
 const PEER_B_NUMBER = 0xc6336402;
 const PEER_V6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 2]);
-const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5'] as const;
+const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
+export const PROVISIONAL_VM = mac('52:54:00:00:00:77');
 type PortName = (typeof PORTS)[number];
 
 /** Frames each device and socket took. */
@@ -60,7 +65,7 @@ export function pipelineRig(batchSize = 64): PipelineRig {
     onReadable() {},
     close() {},
   });
-  const dp = new DataPath({ agingTimer: false, now: () => 1.7e12 });
+  const dp = new DataPath({ agingTimer: false, now: () => 1.7e12, trustControlPlane: true });
   for (const encap of ENCAPS) dp.attachSocket(encap, socket(encap));
   for (const [vni, encap] of [
     [100, 'vxlan'],
@@ -97,10 +102,42 @@ export function pipelineRig(batchSize = 64): PipelineRig {
   );
   dp.addPort({ name: 'p4', mode: 'access', vni: 200 }, device('p4'));
   dp.addPort({ name: 'p5', mode: 'access', vni: 200 }, device('p5'));
+  const vxlanPort = DEFAULT_ENCAP_PORTS.vxlan;
+  dp.apply([
+    { kind: 'network:set', network: { vni: 300, encap: 'vxlan', mtu: 1450 } },
+    { kind: 'flood:set', vni: 300, vteps: [{ address: PEER_B, port: vxlanPort }] },
+    { kind: 'fdb:set', vni: 300, mac: REMOTE_VM, vtep: { address: PEER_B, port: vxlanPort }, seq: 0 },
+    { kind: 'fdb:set', vni: 300, mac: PROVISIONAL_VM, vtep: { address: '198.51.100.3', port: vxlanPort }, seq: 0 },
+  ]);
+  dp.addPort(
+    {
+      name: 'p6',
+      mode: 'access',
+      vni: 300,
+      security: {
+        allowed: [{ mac: '52:54:00:00:00:01', ips: ['90.90.90.90'] }],
+        maxMacs: 4,
+        storm: { broadcastPps: 1000 },
+      },
+    },
+    device('p6'),
+  );
+  dp.addPort({ name: 'p7', mode: 'access', vni: 300 }, device('p7'));
   dp.addStaticLocal(100, LOCAL_VM, 'p2');
   dp.addStaticLocal(200, LOCAL_VM, 'p5');
   const pipeline = (dp as unknown as { pipeline: Pipeline }).pipeline;
-  return { dp, pipeline, batch: new PacketBatch(batchSize, 9344), out };
+  const batch = new PacketBatch(batchSize, 9344);
+  // 198.51.100.2 claims PROVISIONAL_VM: moved provisionally (the clock never reaches its deadline).
+  const claim = vxlanOf(300, rigFrame(0xffffffffffff, PROVISIONAL_VM));
+  batch.buffer.set(claim, HEADROOM);
+  batch.offsets[0] = HEADROOM;
+  batch.lengths[0] = claim.length;
+  batch.setIpv4Destination(0, PEER_B_NUMBER, 40000);
+  pipeline.processTunnelBatch(pipeline.sockets.get('vxlan') as SocketTarget, batch, 1);
+  out.p6 = out.p7 = 0;
+  if (dp.fdbEntries(300).find((e) => e.provisionalHome !== undefined) === undefined)
+    throw new Error('rig: the provisional move did not happen');
+  return { dp, pipeline, batch, out };
 }
 
 /** An untagged frame of `length` bytes from `src` to `dst`. */
@@ -192,6 +229,20 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       from: 4,
       run: fromTunnel('gre-udp'),
       outPerFrame: { p5: 1 },
+    },
+    {
+      name: 'port security: an allowed source (MAC and IPv4) → known remote VTEP',
+      payload: rigFrame(REMOTE_VM, SENDER_VM),
+      from: 4,
+      run: fromPort('p6'),
+      outPerFrame: { vxlan: 1 },
+    },
+    {
+      name: "provisional move: port → the claiming VTEP, and a copy to the controller's",
+      payload: rigFrame(PROVISIONAL_VM, SENDER_VM),
+      from: 4,
+      run: fromPort('p7'),
+      outPerFrame: { vxlan: 2 },
     },
     {
       name: 'tunnel → garbage (dropped as malformed)',

@@ -336,3 +336,28 @@ test('port record 1.1: kind, device kind, since and the state gone; a 1.0 record
     assert.equal(out.field, field);
   }
 });
+
+test('tunnel-status 1.1: learn conflicts round-trip; a 1.0 record without them still decodes; a bad one names the field', () => {
+  const withConflicts: TunnelStatusRecord = {
+    ...status,
+    conflicts: [
+      {
+        vni: 100,
+        mac: '52:54:00:00:0c:01',
+        claimedBy: '198.51.100.13:4789',
+        controllerVtep: '198.51.100.12:4789',
+        outcome: 'reverted',
+        count: 2,
+        lastAt: 1_700_000_000_000,
+      },
+    ],
+  };
+  assert.deepEqual(decodeTunnelStatus(encodeTunnelStatus(withConflicts)), withConflicts);
+  const raw = plain.unpack(encodeTunnelStatus(status)) as Record<string, unknown>;
+  assert.deepEqual(decodeTunnelStatus(plain.pack({ ...raw, v: [1, 0] })), status);
+  const bad = plain.unpack(encodeTunnelStatus(withConflicts)) as Record<string, unknown>;
+  (bad.conflicts as Array<Record<string, unknown>>)[0]!.outcome = 'stolen';
+  const err = decodeTunnelStatus(plain.pack(bad));
+  assert.ok(err instanceof RecordError);
+  assert.equal(err.field, 'conflicts.0.outcome');
+});

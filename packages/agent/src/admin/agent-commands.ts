@@ -1,3 +1,5 @@
+import { formatPortSecurity, isPortSecurityWord, parsePortSecurityWords } from '../config/port-security-config.js';
+import { MAX_ALLOWED_PAIRS } from '../datapath/port-security.js';
 import {
   DEFAULT_PORT_PLUG,
   PORT_PLUGS,
@@ -79,12 +81,12 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
 
   registry.register({
     name: 'ports/add',
-    usage: `ports/add <name> <vni|trunk:vlan=vni,…> [${PORT_PLUGS.join('|')}] [persistent]`,
+    usage: `ports/add <name> <vni|trunk:vlan=vni,…> [${PORT_PLUGS.join('|')}] [persistent] [allow=MAC[,IP…]]… [lock-mac] [max-macs=N] [storm-broadcast|storm-multicast|storm-unknown-unicast=PPS]`,
     summary:
-      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth, a macvlan, a NIC); the same port again changes nothing',
+      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth, a macvlan, a NIC), with optional port security; the same port again changes nothing',
     minArgs: 2,
-    maxArgs: 4,
-    run: async ([name, mappingText, plugText, persistentText]) => {
+    maxArgs: 4 + MAX_ALLOWED_PAIRS + 5,
+    run: async ([name, mappingText, ...rest]) => {
       if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
         throw new AdminCommandError(
           'DVS_BAD_ARGUMENT',
@@ -93,6 +95,13 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
       }
       const mapping = parsePortMapping(mappingText);
       if (typeof mapping === 'string') throw new AdminCommandError('DVS_BAD_ARGUMENT', mapping);
+      const securityWords = rest.filter(isPortSecurityWord);
+      const [plugText, persistentText, extra] = rest.filter((w) => !isPortSecurityWord(w));
+      if (extra !== undefined)
+        throw new AdminCommandError(
+          'DVS_BAD_ARGUMENT',
+          `"${extra}" is not a plug, "persistent" or a port security word`,
+        );
       const plug = plugText ?? DEFAULT_PORT_PLUG;
       if (!isPortPlug(plug))
         throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${plug}" is not one of ${PORT_PLUGS.join(', ')}`);
@@ -104,10 +113,19 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
           'DVS_BAD_ARGUMENT',
           `persistent applies to TAPs the agent creates, not to ${plug}: leave it out`,
         );
+      const security = securityWords.length === 0 ? undefined : parsePortSecurityWords(securityWords, name);
+      if (typeof security === 'string') throw new AdminCommandError('DVS_BAD_ARGUMENT', security);
       const again = agent.hasPort(name);
-      const view = await agent.addPort({ name, mapping, plug, persistent });
+      const view = await agent.addPort({
+        name,
+        mapping,
+        plug,
+        persistent,
+        ...(security !== undefined ? { security } : {}),
+      });
+      const secured = security === undefined ? '' : `, security: ${formatPortSecurity(security)}`;
       return {
-        text: `${again ? 'port exists already, unchanged:' : 'added port'} ${name} (${formatPortMapping(mapping)}, ${view.kind}${persistent ? ', persistent' : ''}, device ${view.deviceKind}, ${view.state}, mtu ${view.mtu})\n${view.mtuWarning === null ? '' : `warning: ${view.mtuWarning}\n`}`,
+        text: `${again ? 'port exists already, unchanged:' : 'added port'} ${name} (${formatPortMapping(mapping)}, ${view.kind}${persistent ? ', persistent' : ''}, device ${view.deviceKind}, ${view.state}, mtu ${view.mtu}${secured})\n${view.mtuWarning === null ? '' : `warning: ${view.mtuWarning}\n`}`,
         data: view,
       };
     },

@@ -1,6 +1,17 @@
 import type { CountersSnapshot } from '../datapath/counters.js';
 import type { FdbEntryView, NetworkView, PeerView } from '../datapath/views.js';
 import type { AgentPortView } from '../ports/managed-port.js';
+import { formatPortSecurity } from '../config/port-security-config.js';
+import type { PortSecurityCounters } from '../datapath/port-security.js';
+
+/** "port-security 3, storm-broadcast 120" (non-zero only), or ''. */
+function securityDropsText(c: PortSecurityCounters | undefined): string {
+  if (c === undefined) return '';
+  return Object.entries(c)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k.replace(/[A-Z]/g, (x) => '-' + x.toLowerCase())} ${n}`)
+    .join(', ');
+}
 
 /** Text renderings of the admin views: aligned columns, one row per item. */
 
@@ -28,6 +39,7 @@ export function renderPorts(ports: AgentPortView[], now: number): string {
       'TX-FRAMES',
       'TX-BYTES',
       'TX-DROPS',
+      'SECURITY-DROPS',
     ],
     ports.map((p) => [
       p.name,
@@ -47,11 +59,18 @@ export function renderPorts(ports: AgentPortView[], now: number): string {
       p.counters.txFrames,
       p.counters.txBytes,
       p.counters.txDrops,
+      Object.values(p.securityDrops ?? {}).reduce((a, b) => a + b, 0),
     ]),
   );
   const notes = ports.flatMap((p) => [
     ...(p.state !== 'up' && p.detail !== null ? [`${p.name}: ${p.state}: ${p.detail}`] : []),
     ...(p.mtuWarning !== null ? [`${p.name}: warning: ${p.mtuWarning}`] : []),
+    ...(p.security !== undefined
+      ? [
+          `${p.name}: security: ${formatPortSecurity(p.security)}${p.security.lockedMac !== undefined ? ` (locked to ${p.security.lockedMac})` : ''}`,
+        ]
+      : []),
+    ...(securityDropsText(p.securityDrops) !== '' ? [`${p.name}: dropped: ${securityDropsText(p.securityDrops)}`] : []),
   ]);
   return rows + notes.map((n) => n + '\n').join('');
 }
@@ -102,6 +121,10 @@ export function renderCounters(c: CountersSnapshot): string {
   const drops = Object.entries(c.drops);
   let out = 'drops:\n' + drops.map(([reason, n]) => `  ${reason.padEnd(16)} ${n}`).join('\n') + '\n';
   out += `fdb: size ${c.fdb.size}, learns ${c.fdb.learns}, moves ${c.fdb.moves}, evictions ${c.fdb.evictions}, aged ${c.fdb.aged}, refused ${c.fdb.refused}\n`;
+  out += `mac locations: provisional ${c.fdb.provisional}, confirmed ${c.fdb.confirmed}, learn-conflict ${c.fdb.learnConflicts}, claims ignored ${c.fdb.claimsIgnored}\n`;
+  const secured = Object.entries(c.portSecurity).filter(([, s]) => securityDropsText(s) !== '');
+  if (secured.length > 0)
+    out += 'port security drops:\n' + secured.map(([port, s]) => `  ${port}: ${securityDropsText(s)}\n`).join('');
   out += `table changes rejected: ${c.rejectedChanges}, internal errors: ${c.internalErrors}, event listener errors: ${c.listenerErrors}\n`;
   const traffic = (title: string, t: CountersSnapshot['ports']) =>
     Object.keys(t).length === 0

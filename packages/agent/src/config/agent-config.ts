@@ -5,6 +5,7 @@
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
+import type { PortSecurity } from '../datapath/port-security.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'logfmt';
@@ -39,7 +40,7 @@ export interface NetworkConfig {
  */
 export type PortConfig = (
   { name: string; mode: 'access'; vni: number } | { name: string; mode: 'trunk'; vlans: Map<number, number> }
-) & { plug: PortPlug; persistent: boolean };
+) & { plug: PortPlug; persistent: boolean; security?: PortSecurity };
 
 export interface EtcdConfig {
   endpoints: string[];
@@ -65,7 +66,17 @@ export interface AgentConfig {
   metrics: { host: string; port: number } | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  fdb: { agingSeconds: number; maxEntriesPerVni: number };
+  fdb: {
+    agingSeconds: number;
+    maxEntriesPerVni: number;
+    /** How long a tunnel-learned move against the controller's entry waits for its confirmation. */
+    confirmMoveMs: number;
+    /** A local port that saw a MAC this recently keeps it against tunnel claims. */
+    localHoldMs: number;
+    /** MAC reports to etcd: at most this many per second, in bursts of reportBurst (report-throttle.ts). */
+    reportsPerSecond: number;
+    reportBurst: number;
+  };
   networks: NetworkConfig[];
   ports: PortConfig[];
   /**
@@ -84,6 +95,10 @@ export const CONFIG_DEFAULTS = {
   logFormat: 'json' as LogFormat,
   agingSeconds: 300,
   maxEntriesPerVni: 8192,
+  confirmMoveMs: 1000,
+  localHoldMs: 2000,
+  reportsPerSecond: 200,
+  reportBurst: 400,
   vxlanPort: DEFAULT_ENCAP_PORTS.vxlan,
   grePort: DEFAULT_ENCAP_PORTS['gre-udp'],
   etcdPrefix: '/dvs/v1/',

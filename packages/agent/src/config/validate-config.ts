@@ -1,3 +1,4 @@
+import { portSecurityConfig } from './port-security-config.js';
 import {
   DEFAULT_PORT_PLUG,
   PORT_PLUGS,
@@ -103,7 +104,30 @@ export function validateConfig(raw: unknown): AgentConfig {
 
   const fdbRaw =
     top.fdb === undefined ? {} : object(top.fdb, 'fdb', 'write `fdb: { agingSeconds: 300, maxEntriesPerVni: 8192 }`');
-  known(fdbRaw, 'fdb', ['agingSeconds', 'maxEntriesPerVni']);
+  known(fdbRaw, 'fdb', [
+    'agingSeconds',
+    'maxEntriesPerVni',
+    'confirmMoveMs',
+    'localHoldMs',
+    'reportsPerSecond',
+    'reportBurst',
+  ]);
+  const reportsPerSecond =
+    fdbRaw.reportsPerSecond === undefined
+      ? CONFIG_DEFAULTS.reportsPerSecond
+      : integer(fdbRaw.reportsPerSecond, 'fdb.reportsPerSecond', 1, 100_000, 'give a rate, 1..100000 (default 200)');
+  const reportBurst =
+    fdbRaw.reportBurst === undefined
+      ? Math.max(CONFIG_DEFAULTS.reportBurst, reportsPerSecond)
+      : integer(fdbRaw.reportBurst, 'fdb.reportBurst', 1, 1_000_000, 'give a count, 1..1000000 (default 400)');
+  const confirmMoveMs =
+    fdbRaw.confirmMoveMs === undefined
+      ? CONFIG_DEFAULTS.confirmMoveMs
+      : integer(fdbRaw.confirmMoveMs, 'fdb.confirmMoveMs', 50, 60_000, 'give milliseconds, 50..60000 (default 1000)');
+  const localHoldMs =
+    fdbRaw.localHoldMs === undefined
+      ? CONFIG_DEFAULTS.localHoldMs
+      : integer(fdbRaw.localHoldMs, 'fdb.localHoldMs', 0, 600_000, 'give milliseconds, 0..600000 (default 2000)');
   const agingSeconds =
     fdbRaw.agingSeconds === undefined
       ? CONFIG_DEFAULTS.agingSeconds
@@ -173,7 +197,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     metrics,
     logLevel,
     logFormat,
-    fdb: { agingSeconds, maxEntriesPerVni },
+    fdb: { agingSeconds, maxEntriesPerVni, confirmMoveMs, localHoldMs, reportsPerSecond, reportBurst },
     networks,
     ports: portList,
     stateFile,
@@ -237,7 +261,7 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
       'is now called plug',
       `write plug: ${PORT_PLUGS.join(', plug: ')} (attach: adopt becomes plug: adopt)`,
     );
-  known(p, path, ['name', 'mode', 'vni', 'vlans', 'plug', 'persistent']);
+  known(p, path, ['name', 'mode', 'vni', 'vlans', 'plug', 'persistent', 'security']);
   const name = string(p.name, `${path}.name`, 'give the device name (a TAP, a veth end, a macvlan, a NIC)');
   if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
     throw new ConfigError(
@@ -262,7 +286,11 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
         ? 'remove it: an adopted TAP keeps the persistence it was made with (ip tuntap add makes it persistent)'
         : 'remove it: an attached device belongs to whoever made it, the agent never deletes it',
     );
-  const how = { plug, persistent };
+  const how = {
+    plug,
+    persistent,
+    ...(p.security !== undefined ? { security: portSecurityConfig(p.security, `${path}.security`, name) } : {}),
+  };
   const checkVni = (vni: number, field: string): void => {
     if (vnis.size > 0 && !vnis.has(vni))
       throw new ConfigError(field, `VNI ${vni} has no network`, 'add it under networks: or use a listed VNI');

@@ -49,6 +49,20 @@ export interface DataPathEvents {
   /** A MAC moved (local↔remote or remote↔remote). */
   'mac:move': { vni: number; mac: number; from: string; to: string };
   /**
+   * A tunnel frame claimed a MAC the control plane places elsewhere, and the
+   * claim did not stand: `reverted` (moved provisionally, not confirmed in
+   * time) or `held` (a local port saw the MAC recently). `home` is where the
+   * MAC stays: a local port, or the controller's VTEP.
+   */
+  'mac:conflict': {
+    vni: number;
+    mac: number;
+    claimedBy: string;
+    home: string;
+    homeKind: 'port' | 'vtep';
+    outcome: 'reverted' | 'held';
+  };
+  /**
    * A port's device can no longer be read: deleted under us (code
    * DVS_DEVICE_GONE: the VM quit, the pod died) or failing. The data path
    * stopped reading it; the port stays until its owner removes it.

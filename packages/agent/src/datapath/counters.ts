@@ -36,6 +36,18 @@ export const DROP_REASONS = [
   'tx-full',
   /** A probe frame arrived while no probe handler is registered. */
   'probe-unhandled',
+  /** A frame from a port whose source MAC (or IPv4/IPv6 source) is not among the port's allowed pairs. */
+  'port-security',
+  /** An ARP packet from a port claiming an address (sender MAC or IP) the port does not own. */
+  'arp-spoof',
+  /** An IPv6 neighbour discovery packet claiming an address (target, source or link-layer) the port does not own. */
+  'nd-spoof',
+  /** A frame from a new source MAC on a port that already holds its MAC limit. */
+  'mac-limit',
+  /** A broadcast, multicast or unknown-unicast frame above its port's storm-control rate. */
+  'storm-control',
+  /** A frame carrying an 802.1Q/802.1ad tag on an access port (RFC 7348 §6.1: VLAN hopping). */
+  'tagged-on-access',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -53,7 +65,17 @@ export function newTrafficCounters(): TrafficCounters {
 }
 
 export function newFdbCounters(): FdbCounters {
-  return { learns: 0, moves: 0, evictions: 0, aged: 0, refused: 0 };
+  return {
+    learns: 0,
+    moves: 0,
+    evictions: 0,
+    aged: 0,
+    refused: 0,
+    provisional: 0,
+    confirmed: 0,
+    learnConflicts: 0,
+    claimsIgnored: 0,
+  };
 }
 
 /** A JSON-ready copy of every counter (admin socket `counters/show`, metrics). */

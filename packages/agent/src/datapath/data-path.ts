@@ -1,26 +1,31 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
+import { isValidMac, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
-import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
-import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
+import {
+  DEFAULT_AGING_MS,
+  DEFAULT_CONFIRM_MS,
+  DEFAULT_FDB_LIMIT,
+  localPortOf,
+  type FdbEntry,
+  type FdbOptions,
+} from './fdb.js';
 import type { NetworkState } from './network.js';
 import { TableApplier } from './table-apply.js';
 import { PeerRegistry } from './peer.js';
-import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
-import { Port, type PortSpec } from './port.js';
-import type { ProbeHandler, ProbeTarget } from './probe.js';
-import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
+import { HEADROOM, Pipeline, SocketTarget } from './pipeline.js';
+import { macEventQueue, type QueuedEvent } from './mac-events.js';
+import { Port, checkPortSpec, type PortSpec } from './port.js';
+import { ProvisionalMoves, type LearnConflictView } from './provisional-moves.js';
+import { sendProbeFrame, type ProbeHandler, type ProbeTarget } from './probe.js';
+import { countersSnapshot, describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
-
-/** A MAC event waiting for the end of its batch. */
-type QueuedEvent = { [K in keyof DataPathEvents]: { name: K; payload: DataPathEvents[K] } }[keyof DataPathEvents];
 
 export interface DataPathOptions {
   /** Injectable clock in milliseconds (tests age entries without waiting). Default Date.now. */
@@ -37,12 +42,22 @@ export interface DataPathOptions {
   copyBatchSize?: number;
   /** Read at most this many batches per readiness callback before yielding to other devices. Default 16. */
   maxBatchesPerPoll?: number;
-  /** Run expire() on a timer while started. Default true. */
+  /** Run expire() (and the provisional moves' deadlines) on timers while started. Default true. */
   agingTimer?: boolean;
+  /**
+   * MAC locations follow the control plane (an agent with etcd): tunnel
+   * claims against the controller's entries are provisional, and local ports
+   * keep MACs they saw recently (fdb.ts). Default false: learning decides, as
+   * with static peers.
+   */
+  trustControlPlane?: boolean;
+  /** How long a provisional move waits for the controller. Default 1000 ms. */
+  confirmMs?: number;
+  /** A local port that saw a MAC this recently keeps it against tunnel claims. Default 2000 ms. */
+  localHoldMs?: number;
 }
 
 const DEFAULT_SLOT_SIZE = 9344;
-const PROBE_SLOTS = new Uint32Array([0]);
 
 /**
  * The agent's switch: ports, per-VNI networks (FDB, flood list, peers), the
@@ -76,7 +91,9 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private traceBatch: PacketBatch | null = null;
   private readonly now: () => number;
   private readonly agingMs: number;
-  private readonly fdbLimit: number;
+  private readonly fdbOptions: FdbOptions;
+  private readonly provisional: ProvisionalMoves;
+  private readonly trustsControlPlane: boolean;
   private readonly maxBatchesPerPoll: number;
   private readonly agingTimerEnabled: boolean;
   private agingTimer: NodeJS.Timeout | null = null;
@@ -87,7 +104,14 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     super();
     this.now = options.now ?? Date.now;
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
-    this.fdbLimit = options.fdbLimit ?? DEFAULT_FDB_LIMIT;
+    this.trustsControlPlane = options.trustControlPlane ?? false;
+    this.fdbOptions = {
+      agingMs: this.agingMs,
+      limit: options.fdbLimit ?? DEFAULT_FDB_LIMIT,
+      trustControlPlane: options.trustControlPlane ?? false,
+      confirmMs: options.confirmMs ?? DEFAULT_CONFIRM_MS,
+      ...(options.localHoldMs !== undefined ? { localHoldMs: options.localHoldMs } : {}),
+    };
     this.maxBatchesPerPoll = options.maxBatchesPerPoll ?? 16;
     this.agingTimerEnabled = options.agingTimer ?? true;
     const slotSize = options.slotSize ?? DEFAULT_SLOT_SIZE;
@@ -95,15 +119,26 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.injectBatch = new PacketBatch(1, slotSize);
     this.probeBatch = new PacketBatch(1, slotSize);
     const copyBatch = new PacketBatch(options.copyBatchSize ?? 128, slotSize);
-    this.pipeline = new Pipeline(copyBatch, this.drops, this.now, this.listener());
+    this.pipeline = new Pipeline(
+      copyBatch,
+      this.drops,
+      this.now,
+      macEventQueue(this.queuedEvents, (net, entry, claimant, outcome) =>
+        this.provisional.conflict(net, entry, claimant, outcome),
+      ),
+    );
+    this.provisional = new ProvisionalMoves(this.pipeline.networks, this.now, (name, payload) =>
+      this.queuedEvents.push({ name, payload } as QueuedEvent),
+    );
     this.tables = new TableApplier({
       networks: this.pipeline.networks,
       peers: this.peerRegistry,
       fdbCounters: this.fdbCounters,
-      fdbOptions: { agingMs: this.agingMs, limit: this.fdbLimit },
+      fdbOptions: this.fdbOptions,
       now: this.now,
       membersChanged: () => this.rebuildMembers(),
       localGone: (vni, entry) => this.emitGone(vni, entry),
+      contradicted: (net, entry, claimant) => this.provisional.conflict(net, entry, claimant, 'reverted'),
       emit: (event, payload) => this.emit(event, payload as never),
     });
   }
@@ -132,23 +167,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   addPort(spec: PortSpec, device: FrameDevice, counters?: TrafficCounters): void {
     if (this.pipeline.ports.has(spec.name))
       throw new DataPathError('DVS_PORT_EXISTS', `port ${spec.name} already exists`);
-    if (spec.mode === 'access' && !isValidVni(spec.vni)) {
-      throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${spec.vni}`);
-    }
-    if (spec.mode === 'trunk') {
-      if (spec.vlans.size === 0)
-        throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: a trunk needs at least one VLAN=VNI`);
-      const seen = new Set<number>();
-      for (const [vlan, vni] of spec.vlans) {
-        if (!isValidVlanId(vlan))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VLAN must be 1..4094, got ${vlan}`);
-        if (!isValidVni(vni))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI must be 1..16777215, got ${vni}`);
-        if (seen.has(vni))
-          throw new DataPathError('DVS_BAD_ARGUMENT', `port ${spec.name}: VNI ${vni} is mapped from two VLANs`);
-        seen.add(vni);
-      }
-    }
+    checkPortSpec(spec);
     const port = new Port(spec, device, this.rxBatch.capacity, this.pipeline.copyBatch.capacity, counters);
     this.pipeline.ports.set(port.name, port);
     this.rebuildMembers();
@@ -182,6 +201,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       const every = Math.max(100, Math.min(this.agingMs / 4, 5000));
       this.agingTimer = setInterval(() => this.expire(), every);
       this.agingTimer.unref();
+      if (this.fdbOptions.trustControlPlane === true) this.provisional.start(this.fdbOptions.confirmMs as number);
     }
   }
 
@@ -193,6 +213,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     for (const target of this.pipeline.sockets.values()) this.unwatch(() => target.socket.onReadable(null));
     if (this.agingTimer !== null) clearInterval(this.agingTimer);
     this.agingTimer = null;
+    this.provisional.stop();
   }
 
   /**
@@ -237,28 +258,9 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       this.probeSendError = socket === undefined ? 'ENOSOCKET' : 'EINVAL';
       return false;
     }
+    const { sent, error } = sendProbeFrame(socket.socket, this.probeBatch, address, target, frame);
+    this.probeSendError = error;
     const b = this.probeBatch;
-    b.buffer.set(frame, HEADROOM);
-    writeTunnelHeader(target.encap, b.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
-    b.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
-    b.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
-    if (address.family === 4) b.setIpv4Destination(0, address.ipv4, target.vtep.port);
-    else b.setIpv6Destination(0, address.ipv6, target.vtep.port);
-    let sent = 0;
-    this.probeSendError = null;
-    try {
-      sent = socket.socket.send(b, PROBE_SLOTS, 1);
-      // A datagram the kernel refused (ENETUNREACH, …) is consumed, not sent: the socket says why.
-      const refused = socket.socket.lastSendError;
-      if (sent !== 1) this.probeSendError = 'EAGAIN';
-      else if (refused !== undefined && refused !== null) {
-        sent = 0;
-        this.probeSendError = refused;
-      }
-    } catch (err) {
-      this.probeSendError =
-        (err as { errno?: unknown }).errno === undefined ? 'ESENDFAILED' : String((err as { errno: unknown }).errno);
-    }
     const peer = this.peerRegistry.get(target.vtep);
     if (peer !== undefined) {
       if (sent === 1) {
@@ -290,6 +292,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         this.internalErrors++;
       }
     }
+    this.deliverEvents();
     return { applied: changes.length, rejected };
   }
 
@@ -315,6 +318,34 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
     }
     return n;
+  }
+
+  /**
+   * Moves provisional moves the controller did not confirm in time back (the
+   * timer calls it; tests call it with an injected clock); each is a learn
+   * conflict (mac:conflict). Returns how many.
+   */
+  expireProvisional(): number {
+    const n = this.provisional.expire();
+    this.deliverEvents();
+    return n;
+  }
+
+  /**
+   * With trustControlPlane: whether the control plane can confirm moves now.
+   * While it cannot (etcd unreachable), tunnel learning moves MACs at once, as
+   * with static peers, and nothing reverts; from `up` again, provisional
+   * moves resume (the tables' resync confirms or contradicts what moved).
+   */
+  setControlPlaneUp(up: boolean): void {
+    if (this.trustsControlPlane === false) return;
+    this.fdbOptions.trustControlPlane = up;
+    for (const net of this.pipeline.networks.values()) net.fdb.trustControlPlane = up;
+  }
+
+  /** Learn conflicts seen within `windowMs` (default 10 minutes), newest first. */
+  learnConflicts(windowMs = 600_000): LearnConflictView[] {
+    return this.provisional.recent(windowMs);
   }
 
   /** Removes learned entries of one VNI or all; returns how many. Static and control entries stay. */
@@ -361,25 +392,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   counters(): CountersSnapshot {
-    const sizeByVni: Record<string, number> = {};
-    let size = 0;
-    for (const net of this.sortedNetworks()) {
-      sizeByVni[String(net.vni)] = net.fdb.size;
-      size += net.fdb.size;
-    }
-    const ports: CountersSnapshot['ports'] = {};
-    for (const port of this.pipeline.ports.values()) ports[port.name] = { ...port.counters };
-    const peers: CountersSnapshot['peers'] = {};
-    for (const peer of this.peerRegistry.all()) peers[peer.id] = { ...peer.counters };
-    return {
-      drops: { ...this.drops },
-      fdb: { ...this.fdbCounters, size, sizeByVni },
-      ports,
-      peers,
+    return countersSnapshot(this.sortedNetworks(), this.pipeline.ports.values(), this.peerRegistry.all(), {
+      drops: this.drops,
+      fdb: this.fdbCounters,
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
       listenerErrors: this.listenerErrors,
-    };
+    });
   }
 
   /**
@@ -463,6 +482,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
    * until its owner removes it; writes to it are dropped and counted.
    */
   private portFailed(port: Port, err: unknown): void {
+    port.up = false;
     this.unwatch(() => port.device.onReadable(null));
     const code = (err as { code?: unknown }).code;
     // A listener's bug must not escape into the device's readiness callback: counted, as for MAC events.
@@ -507,7 +527,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   private emitGone(vni: number, entry: FdbEntry): void {
-    if (entry.local) this.emit('mac:gone', { vni, mac: entry.mac, port: (entry.location as Port).name });
+    const port = localPortOf(entry);
+    if (port !== null) this.emit('mac:gone', { vni, mac: entry.mac, port: port.name });
   }
 
   /** Hands the queued MAC events to the listeners, in order; a listener that throws is counted, not fatal. */
@@ -517,28 +538,5 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     // Listeners may switch frames themselves (injectFrame): take this batch's events first.
     const events = queue.splice(0, queue.length);
     for (const e of events) this.listenerErrors += this.emitToEach(e.name, e.payload as never);
-  }
-
-  /** The pipeline's learns, moves and evictions, as queued MAC events (rare: never per frame in steady state). */
-  private listener(): PipelineListener {
-    const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
-    const queue = this.queuedEvents;
-    return {
-      learnedLocal: (net, mac, port, seq, movedFrom) => {
-        queue.push({ name: 'mac:local', payload: { vni: net.vni, mac, port: port.name, seq } });
-        if (movedFrom !== null)
-          queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: port.name } });
-      },
-      learnedRemote: (net, mac, peer, movedFrom) => {
-        if (movedFrom === null) return;
-        queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
-        if (movedFrom instanceof Port)
-          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
-      },
-      evicted: (net, mac, location) => {
-        if (location instanceof Port)
-          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });
-      },
-    };
   }
 }

@@ -1,4 +1,5 @@
 import { formatMac } from '@dvs/wire';
+import type { CountersSnapshot, DropCounters, FdbCounters } from './counters.js';
 import type { FdbEntry } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { Port } from './port.js';
@@ -19,11 +20,14 @@ export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
     seq: entry.seq,
     ageSeconds: Math.max(0, Math.floor((now - entry.lastSeen) / 1000)),
     moves: entry.moves,
+    ...(entry.home !== null ? { provisionalHome: entry.home instanceof Port ? entry.home.name : entry.home.id } : {}),
   };
 }
 
 export function describePort(port: Port): PortView {
   return {
+    ...(port.guard !== null ? { security: port.guard.describe() } : {}),
+    securityDrops: { ...port.securityDrops },
     name: port.name,
     mode: port.mode,
     vni: port.mode === 'access' ? port.accessVni : null,
@@ -53,5 +57,44 @@ export function describeNetwork(net: NetworkState): NetworkView {
     floodList: net.floodList.peers.map((p) => p.id),
     peers: net.peers.map((p) => p.id),
     fdbSize: net.fdb.size,
+  };
+}
+
+/** Every counter, copied (admin socket `counters/show`, metrics). */
+export function countersSnapshot(
+  networks: readonly NetworkState[],
+  ports: Iterable<Port>,
+  peers: Iterable<Peer>,
+  totals: {
+    drops: DropCounters;
+    fdb: FdbCounters;
+    rejectedChanges: number;
+    internalErrors: number;
+    listenerErrors: number;
+  },
+): CountersSnapshot {
+  const sizeByVni: Record<string, number> = {};
+  let size = 0;
+  for (const net of networks) {
+    sizeByVni[String(net.vni)] = net.fdb.size;
+    size += net.fdb.size;
+  }
+  const portCounters: CountersSnapshot['ports'] = {};
+  const security: CountersSnapshot['portSecurity'] = {};
+  for (const port of ports) {
+    portCounters[port.name] = { ...port.counters };
+    security[port.name] = { ...port.securityDrops };
+  }
+  const peerCounters: CountersSnapshot['peers'] = {};
+  for (const peer of peers) peerCounters[peer.id] = { ...peer.counters };
+  return {
+    drops: { ...totals.drops },
+    fdb: { ...totals.fdb, size, sizeByVni },
+    ports: portCounters,
+    portSecurity: security,
+    peers: peerCounters,
+    rejectedChanges: totals.rejectedChanges,
+    internalErrors: totals.internalErrors,
+    listenerErrors: totals.listenerErrors,
   };
 }

@@ -9,11 +9,16 @@
  *
  * A frame from a local port (switchFromPort):
  *  1. count rx on the port; shorter than an Ethernet header → `malformed`
- *  2. classify: access → the port's VNI; trunk → 802.1Q VLAN → VNI
- *     (untagged/unmapped → `unmapped-vlan`, QinQ → `qinq`), tag stripped in place
+ *  2. classify: access → the port's VNI (a tagged frame → `tagged-on-access`);
+ *     trunk → 802.1Q VLAN → VNI (untagged/unmapped → `unmapped-vlan`, QinQ →
+ *     `qinq`), tag stripped in place
  *  3. the VNI's network (`unknown-vni`); payload > overlay MTU → `mtu`
- *  4. source MAC: group address → `bad-src-mac`; learn (vni, src) → port
- *  5. destination: group address or FDB miss → flood (7); FDB hit →
+ *  4. source MAC: group address → `bad-src-mac`; port security
+ *     (port-security.ts: `port-security`, `arp-spoof`, `nd-spoof`,
+ *     `mac-limit`); learn (vni, src) → port
+ *  5. destination: group address or FDB miss → storm control
+ *     (`storm-control`), then flood (7); FDB hit on a provisional move → a
+ *     copy to its home too (fdb.ts); FDB hit →
  *     local port: the ingress port → `hairpin`, else queue it (tag pushed in
  *     place for a trunk); remote VTEP → (6)
  *  6. encap in place: tunnel header written into the headroom, the slot's UDP
@@ -36,8 +41,8 @@
  *  5. probe frames (PROBE_MAC, 0x88b5) go to the ProbeHandler, not switched
  *  6. MTU; source MAC (`bad-src-mac`); learn (vni, src) → the peer
  *  7. destination: group address or FDB miss → every local member of the VNI
- *     (never back into a tunnel: split horizon); local port → queue it;
- *     another VTEP → `remote-dst`
+ *     (never back into a tunnel: split horizon); local port (or the local
+ *     home of a provisional move) → queue it; another VTEP → `remote-dst`
  *  8. flush as above
  *
  * `trace` runs a frame from a port through these same steps in a dry run
@@ -45,100 +50,27 @@
  * of counted, learns are taken back, and the flush hands the queued frames to
  * the tracer instead of the devices.
  */
-import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
+import type { PacketBatch } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
 import type { Encap } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
 import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';
+import { isGroupAt, macHighAt, macLowAt } from './frame-read.js';
 import type { NetworkState } from './network.js';
 import type { Peer } from './peer.js';
 import type { Port } from './port.js';
+import { countPortDrop, floodClassAt, overMacLimit, taggedOnAccess } from './port-ingress.js';
 import { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler } from './probe.js';
+import type { StormClass } from './storm-control.js';
 import { FrameCopier } from './frame-copy.js';
-import { TxQueue, type TxSink } from './tx-queue.js';
+import { HEADROOM, SocketTarget, setDestination, type PipelineListener, type PipelineTracer } from './pipeline-io.js';
 
-/** Bytes kept free in front of every frame: a tunnel header (8) plus an 802.1Q tag (4), rounded up. */
-export const HEADROOM = 64;
+export { HEADROOM, SocketTarget, type PipelineListener, type PipelineTracer };
 
 const PROBE_MAC_HIGH = macHigh(PROBE_MAC);
 const PROBE_MAC_LOW = macLow(PROBE_MAC);
-
-// MACs on the hot path are read as two 24-bit halves (small integers): a
-// 48-bit number would be boxed whenever it crosses a call or keys a Map.
-function macHighAt(buf: Buffer, off: number): number {
-  return (buf[off] << 16) | (buf[off + 1] << 8) | buf[off + 2];
-}
-function macLowAt(buf: Buffer, off: number): number {
-  return (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5];
-}
-/** Addresses slot `i` to the peer (IPv4 number or IPv6 bytes: copied, nothing allocated). */
-function setDestination(batch: PacketBatch, i: number, peer: Peer): void {
-  if (peer.family === 4) batch.setIpv4Destination(i, peer.ipv4, peer.port);
-  else batch.setIpv6Destination(i, peer.ipv6 as Uint8Array, peer.port);
-}
-
-/** I/G bit: group (multicast or broadcast) address. */
-function isGroupAt(buf: Buffer, off: number): boolean {
-  return (buf[off] & 1) !== 0;
-}
-
-/** An encap's socket as an output target. */
-export class SocketTarget implements TxSink {
-  readonly tx: TxQueue;
-  constructor(
-    readonly encap: Encap,
-    readonly socket: TunnelSocket,
-    refCapacity: number,
-    copyCapacity: number,
-  ) {
-    this.tx = new TxQueue(refCapacity, copyCapacity);
-  }
-  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.socket.send(batch, slots, n);
-  }
-}
-
-/**
- * What the pipeline reports up (learns, moves, losses of local MACs); called
- * rarely, never per frame. The DataPath only queues these: its listeners run
- * after the batch (see DataPath.deliverEvents).
- */
-export interface PipelineListener {
-  learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
-  learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
-  evicted(net: NetworkState, mac: number, location: FdbLocation): void;
-}
-
-/**
- * The witness of a dry run (`trace`, see trace.ts), as OVS's ofproto/trace
- * runs the real translation: with a tracer set, the pipeline switches a frame
- * by the very same steps, but it counts no drop, every learn is taken back,
- * and the output goes to the tracer instead of the devices. No listener hears
- * of it. Each call says what one step decided.
- */
-export interface PipelineTracer {
-  /** Step 2: the VNI the frame was classified into. */
-  classified(vni: number): void;
-  /**
-   * Step 4: what learning the source did; `before` is the entry as it was,
-   * `after` as the learn left it; `undo` takes the learn back (the tracer
-   * calls it when the run is over).
-   */
-  learned(
-    result: LearnResult,
-    before: { location: FdbLocation; seq: number; isStatic: boolean } | null,
-    after: FdbEntry | undefined,
-    undo: () => void,
-  ): void;
-  /** Step 5: the destination's FDB entry; undefined for a group address or a miss. */
-  lookedUp(entry: FdbEntry | undefined): void;
-  /** A drop, with the counter that would count it. */
-  dropped(reason: DropReason): void;
-  /** Step 8: one frame the flush would hand to a port's device or an encap's socket, as it stands in `batch`. */
-  output(target: Port | SocketTarget, batch: PacketBatch, slot: number, peer: Peer | null): void;
-}
 
 export class Pipeline {
   readonly networks = new Map<number, NetworkState>();
@@ -265,6 +197,12 @@ export class Pipeline {
     this.drops[reason]++;
   }
 
+  /** A drop charged to the port it came from too (port security, L2 hygiene). */
+  private dropAt(port: Port, reason: DropReason, storm?: StormClass): void {
+    if (this.tracer === null) countPortDrop(port, reason, storm);
+    this.drop(reason);
+  }
+
   private switchFromPort(port: Port, batch: PacketBatch, i: number, now: number): void {
     const buf = batch.buffer;
     let off = batch.start(i);
@@ -285,16 +223,29 @@ export class Pipeline {
       len -= 4;
       batch.offsets[i] += 4;
       batch.lengths[i] = len;
-    }
+    } else if (taggedOnAccess(buf, off)) return this.dropAt(port, 'tagged-on-access');
     if (this.tracer !== null) this.tracer.classified(vni);
     const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
+    const guard = port.guard;
+    if (guard !== null) {
+      const refused = guard.check(buf, off, len);
+      if (refused !== null) return this.dropAt(port, refused);
+      if (overMacLimit(guard, net.fdb, port, buf, off)) return this.dropAt(port, 'mac-limit');
+    }
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
     if (this.tracer !== null) this.tracer.lookedUp(entry);
-    if (entry === undefined) return this.floodFromPort(net, port, batch, i);
+    if (entry === undefined) {
+      if (guard !== null && guard.storm !== null) {
+        const c = floodClassAt(buf, off);
+        if (!guard.storm.admit(c, now)) return this.dropAt(port, 'storm-control', c);
+      }
+      return this.floodFromPort(net, port, batch, i);
+    }
+    if (entry.home !== null) this.copyHome(net, entry, port, batch, i);
     if (entry.local) {
       const out = entry.location as Port;
       if (out === port) return this.drop('hairpin');
@@ -341,7 +292,11 @@ export class Pipeline {
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), peer, false, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, dstHigh, dstLow);
     if (entry === undefined) return this.floodToMembers(net, null, batch, i);
-    if (!entry.local) return this.drop('remote-dst');
+    if (!entry.local) {
+      // A MAC moved provisionally away from a local port is still delivered there.
+      if (entry.home !== null && entry.homeLocal) return this.queueLocalRef(entry.home as Port, vni, batch, i);
+      return this.drop('remote-dst');
+    }
     this.queueLocalRef(entry.location as Port, vni, batch, i);
   }
 
@@ -358,10 +313,12 @@ export class Pipeline {
     if (this.tracer !== null) return this.learnInDryRun(this.tracer, net, high, low, location, local, now);
     const fdb = net.fdb;
     const result = fdb.learnHalves(high, low, location, local, now);
-    if (result === LearnResult.Refreshed || result === LearnResult.Ignored) {
+    if (result === LearnResult.Refreshed || result === LearnResult.Ignored || result === LearnResult.Held) {
       this.memoSrcHigh = high;
       this.memoSrcLow = low;
       this.memoSrcAt = location;
+      if (result === LearnResult.Held)
+        this.listener.conflict(net, fdb.lookupHalves(high, low) as FdbEntry, location as Peer, 'held');
       return;
     }
     if (result === LearnResult.Refused) return;
@@ -372,6 +329,7 @@ export class Pipeline {
     const entry = fdb.lookupHalves(high, low);
     if (entry === undefined) return;
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
+    if (result === LearnResult.Reclaimed) this.listener.conflict(net, entry, movedFrom as Peer, 'reverted');
     if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
     else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
   }
@@ -469,19 +427,8 @@ export class Pipeline {
     this.floodToMembers(net, inPort, batch, i);
     const peers = net.floodList.peers;
     if (peers.length === 0) return;
-    const target = this.targetOf(net.spec.encap);
-    if (target === undefined) return this.drop('no-socket');
-    for (let k = 0; k < peers.length; k++) {
-      const peer = peers[k];
-      const c = this.allocCopy();
-      const copy = this.copyBatch;
-      this.copier.copy(batch, i, copy, c, HEADROOM);
-      writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
-      copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
-      copy.lengths[c] += TUNNEL_HEADER_LENGTH;
-      setDestination(copy, c, peer);
-      target.tx.addCopy(c, peer);
-    }
+    if (this.targetOf(net.spec.encap) === undefined) return this.drop('no-socket');
+    for (let k = 0; k < peers.length; k++) this.copyToPeer(net, peers[k], batch, i);
   }
 
   /** Every local member of the VNI except `inPort`: untagged ones share the slot, tagged ones get a copy. */
@@ -490,21 +437,44 @@ export class Pipeline {
     for (let k = 0; k < members.length; k++) {
       const m = members[k];
       if (m.port === inPort) continue;
-      if (m.vlan < 0) {
-        m.port.tx.addRef(i, null);
-        continue;
-      }
-      const c = this.allocCopy();
-      const copy = this.copyBatch;
-      this.copier.copy(batch, i, copy, c, HEADROOM);
-      if (pushVlanTag(copy.buffer, copy.start(c), copy.lengths[c], m.vlan) < 0) {
-        this.drop('malformed');
-        continue;
-      }
+      if (m.vlan < 0) m.port.tx.addRef(i, null);
+      else this.copyToPort(m.port, m.vlan, batch, i);
+    }
+  }
+
+  /** A copy of frame `i` with its own tunnel header, to `peer`. */
+  private copyToPeer(net: NetworkState, peer: Peer, batch: PacketBatch, i: number): void {
+    const target = this.targetOf(net.spec.encap);
+    if (target === undefined) return this.drop('no-socket');
+    const c = this.allocCopy();
+    const copy = this.copyBatch;
+    this.copier.copy(batch, i, copy, c, HEADROOM);
+    writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
+    copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
+    copy.lengths[c] += TUNNEL_HEADER_LENGTH;
+    setDestination(copy, c, peer);
+    target.tx.addCopy(c, peer);
+  }
+
+  /** A copy of frame `i` to a local port, tagged with `vlan` (-1: untagged). */
+  private copyToPort(port: Port, vlan: number, batch: PacketBatch, i: number): void {
+    const c = this.allocCopy();
+    const copy = this.copyBatch;
+    this.copier.copy(batch, i, copy, c, HEADROOM);
+    if (vlan >= 0) {
+      if (pushVlanTag(copy.buffer, copy.start(c), copy.lengths[c], vlan) < 0) return this.drop('malformed');
       copy.offsets[c] -= 4;
       copy.lengths[c] += 4;
-      m.port.tx.addCopy(c, null);
     }
+    port.tx.addCopy(c, null);
+  }
+
+  /** A provisional move (fdb.ts): the controller's location (or the local port) gets a copy until it is decided. */
+  private copyHome(net: NetworkState, entry: FdbEntry, inPort: Port, batch: PacketBatch, i: number): void {
+    const home = entry.home as FdbLocation;
+    if (!entry.homeLocal) return this.copyToPeer(net, home as Peer, batch, i);
+    const vlan = (home as Port).vniToVlan.get(net.vni);
+    if (home !== inPort && vlan !== undefined) this.copyToPort(home as Port, vlan, batch, i);
   }
 
   /** A free slot of the copy batch; when it is full, everything queued so far is flushed first. */

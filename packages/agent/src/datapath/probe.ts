@@ -1,5 +1,8 @@
-import type { Encap } from '@dvs/wire';
+import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
+import type { Encap, ParsedIpAddress } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
+import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
+import { HEADROOM } from './pipeline-io.js';
 
 /**
  * The tunnel-health hook. Probe frames travel inside the real encapsulation,
@@ -29,4 +32,37 @@ export interface ProbeTarget {
   vtep: Vtep;
   encap: Encap;
   vni: number;
+}
+
+const PROBE_SLOTS = new Uint32Array([0]);
+
+/**
+ * Sends `frame` in slot 0 of `batch` (one slot, the probe's own) inside a
+ * tunnel header to the target. `error` is why it was not sent: an errno
+ * symbol ('EAGAIN', 'ENETUNREACH', …), or null when it was.
+ */
+export function sendProbeFrame(
+  socket: TunnelSocket,
+  batch: PacketBatch,
+  address: ParsedIpAddress,
+  target: ProbeTarget,
+  frame: Uint8Array,
+): { sent: number; error: string | null } {
+  batch.buffer.set(frame, HEADROOM);
+  writeTunnelHeader(target.encap, batch.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
+  batch.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
+  batch.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
+  if (address.family === 4) batch.setIpv4Destination(0, address.ipv4, target.vtep.port);
+  else batch.setIpv6Destination(0, address.ipv6, target.vtep.port);
+  try {
+    const sent = socket.send(batch, PROBE_SLOTS, 1);
+    // A datagram the kernel refused (ENETUNREACH, …) is consumed, not sent: the socket says why.
+    const refused = socket.lastSendError;
+    if (sent !== 1) return { sent: 0, error: 'EAGAIN' };
+    if (refused !== undefined && refused !== null) return { sent: 0, error: refused };
+    return { sent: 1, error: null };
+  } catch (err) {
+    const errno = (err as { errno?: unknown }).errno;
+    return { sent: 0, error: errno === undefined ? 'ESENDFAILED' : String(errno) };
+  }
 }

@@ -4,7 +4,6 @@ import type { FdbCounters } from './counters.js';
 import type { FdbEntry, FdbOptions } from './fdb.js';
 import { NetworkState } from './network.js';
 import { isValidVtep, type Peer, type PeerRegistry } from './peer.js';
-import type { Port } from './port.js';
 
 /** What applying table changes needs from the data path. */
 export interface TableContext {
@@ -15,7 +14,9 @@ export interface TableContext {
   now(): number;
   /** A network appeared: rebuild the VNI → local ports membership. */
   membersChanged(): void;
-  /** A local FDB entry went away (mac:gone). */
+  /** The controller placed a provisionally moved MAC elsewhere than `claimant` claimed (a learn conflict). */
+  contradicted(net: NetworkState, entry: FdbEntry, claimant: Peer): void;
+  /** An FDB entry went away: mac:gone when it stood for a local port. */
   localGone(vni: number, entry: FdbEntry): void;
   emit<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void;
 }
@@ -97,7 +98,7 @@ export class TableApplier {
         for (const p of net.peers) this.ctx.peers.release(p);
         for (const p of net.floodList.replace([])) this.ctx.peers.release(p);
         for (const p of net.controlMacs.values()) this.ctx.peers.release(p);
-        for (const entry of net.fdb.values()) if (entry.local) this.ctx.localGone(net.vni, entry);
+        for (const entry of net.fdb.values()) this.ctx.localGone(net.vni, entry);
         return true;
       }
       case 'fdb:set': {
@@ -113,8 +114,11 @@ export class TableApplier {
           return true;
         }
         this.setControlMac(net, change.mac, peer);
+        const claimant = net.fdb.lastContradicted;
+        const placed = net.fdb.lookup(change.mac);
+        if (claimant !== null && placed !== undefined) this.ctx.contradicted(net, placed, claimant);
         if (replacedLocal !== null) {
-          const from = (replacedLocal.location as Port).name;
+          const from = replacedLocal.name;
           this.ctx.emit('mac:move', { vni: net.vni, mac: change.mac, from, to: peer.id });
           this.ctx.emit('mac:gone', { vni: net.vni, mac: change.mac, port: from });
         }

@@ -195,6 +195,11 @@ function describeLearn(learn: NonNullable<TraceRecorder['learn']>, at: string): 
     }
     case LearnResult.Ignored:
       return `static at ${learn.before}: left as it is`;
+    case LearnResult.Reclaimed:
+      return `back home: ${at} takes it back from the provisional claim of ${learn.before} (learn conflict)`;
+    case LearnResult.Held:
+    case LearnResult.Provisional:
+      return `tunnel claim from ${at}: ${learn.result === LearnResult.Held ? 'held off by its local port' : 'provisional'}`;
     default:
       return 'not learned: the table of the VNI is full of static entries (refused)';
   }

@@ -22,10 +22,18 @@ export function renderMetrics(host: string, counters: CountersSnapshot, extra: r
     ['evictions', 'FDB entries evicted by the size limit'],
     ['aged', 'FDB entries aged out'],
     ['refused', 'learns refused by a table full of static entries'],
+    ['provisional', "tunnel claims moved provisionally against the controller's entry"],
+    ['confirmed', 'provisional moves the controller confirmed in time'],
+    ['learnConflicts', 'tunnel claims reverted or held off (learn-conflict)'],
+    ['claimsIgnored', 'further claims of a VTEP already rejected for that MAC'],
   ] as const) {
-    family(`dvs_agent_fdb_${key}_total`, 'counter', `FDB: ${help}.`);
-    out.push(`dvs_agent_fdb_${key}_total{${h}} ${counters.fdb[key]}`);
+    family(`dvs_agent_fdb_${snake(key)}_total`, 'counter', `FDB: ${help}.`);
+    out.push(`dvs_agent_fdb_${snake(key)}_total{${h}} ${counters.fdb[key]}`);
   }
+  family('dvs_agent_port_security_drops_total', 'counter', 'Per port: drops by port security and L2 hygiene.');
+  for (const [port, c] of Object.entries(counters.portSecurity))
+    for (const [reason, n] of Object.entries(c))
+      out.push(`dvs_agent_port_security_drops_total{${h},port="${escape(port)}",reason="${snake(reason)}"} ${n}`);
   family('dvs_agent_table_changes_rejected_total', 'counter', 'Table changes the data path rejected.');
   out.push(`dvs_agent_table_changes_rejected_total{${h}} ${counters.rejectedChanges}`);
   family('dvs_agent_internal_errors_total', 'counter', 'Batches abandoned because switching threw (a bug).');

@@ -500,7 +500,10 @@ export class AgentPorts {
 
 function sameRequest(a: PortRequest, b: PortRequest): boolean {
   return (
-    a.plug === b.plug && a.persistent === b.persistent && formatPortMapping(a.mapping) === formatPortMapping(b.mapping)
+    a.plug === b.plug &&
+    a.persistent === b.persistent &&
+    formatPortMapping(a.mapping) === formatPortMapping(b.mapping) &&
+    JSON.stringify(a.security ?? {}) === JSON.stringify(b.security ?? {})
   );
 }
 

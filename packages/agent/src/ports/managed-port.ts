@@ -13,6 +13,7 @@ import type { FrameDevice } from '@dvs/netdev';
 import type { PortMapping } from '../config/port-mapping-text.js';
 import { newTrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
+import type { PortSecurity } from '@dvs/wire';
 
 /** What a port is asked to be: a device name, its VNI mapping, how it gets its device. */
 export interface PortRequest {
@@ -21,6 +22,8 @@ export interface PortRequest {
   plug: PortPlug;
   /** A TAP the agent creates outlives the agent (plug create only). */
   persistent: boolean;
+  /** Allowed MAC/IP pairs, MAC limit, storm control (datapath/port-security.ts); absent: none. */
+  security?: PortSecurity;
 }
 
 /**
@@ -74,9 +77,10 @@ export class ManagedPort {
 
   spec(): PortSpec {
     const m = this.request.mapping;
+    const security = this.request.security !== undefined ? { security: this.request.security } : {};
     return m.mode === 'access'
-      ? { name: this.name, mode: 'access', vni: m.vni }
-      : { name: this.name, mode: 'trunk', vlans: m.vlans };
+      ? { name: this.name, mode: 'access', vni: m.vni, ...security }
+      : { name: this.name, mode: 'trunk', vlans: m.vlans, ...security };
   }
 
   setState(state: PortState, now: number, detail: string | null): boolean {

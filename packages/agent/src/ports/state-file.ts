@@ -26,6 +26,7 @@ import { basename, dirname, join } from 'node:path';
 import { isPortName, isPortPlug, type PortPlug } from '@dvs/wire';
 import { formatPortMapping, parsePortMapping, type PortMapping } from '../config/port-mapping-text.js';
 import type { Logger } from '../observe/logger.js';
+import { checkPortSecurity, type PortSecurity } from '../datapath/port-security.js';
 
 export const STATE_FILE_FORMAT = 'dvs-agent-state';
 export const STATE_FILE_VERSION = 1;
@@ -36,6 +37,7 @@ export interface StatePort {
   mapping: PortMapping;
   plug: PortPlug;
   persistent: boolean;
+  security?: PortSecurity;
 }
 
 export type StateFileRead =
@@ -94,7 +96,21 @@ export function parseStateFile(text: string): StatePort[] | string {
     if (typeof mapping === 'string') return problem(`mapping: ${mapping}`);
     if (!isPortPlug(p.plug)) return problem(`plug ${JSON.stringify(p.plug)} is not create, adopt or attach`);
     if (p.persistent !== undefined && typeof p.persistent !== 'boolean') return problem('persistent is not a boolean');
-    ports.push({ name: p.name, mapping, plug: p.plug, persistent: p.persistent === true });
+    let security: PortSecurity | undefined;
+    if (p.security !== undefined) {
+      if (typeof p.security !== 'object' || p.security === null || Array.isArray(p.security))
+        return problem('security is not an object');
+      security = p.security as PortSecurity;
+      const wrong = checkPortSecurity(security, p.name);
+      if (wrong !== null) return problem(wrong);
+    }
+    ports.push({
+      name: p.name,
+      mapping,
+      plug: p.plug,
+      persistent: p.persistent === true,
+      ...(security !== undefined ? { security } : {}),
+    });
   }
   return ports;
 }
@@ -111,6 +127,7 @@ export function formatStateFile(host: string, ports: readonly StatePort[], now: 
       mapping: formatPortMapping(p.mapping),
       plug: p.plug,
       ...(p.persistent ? { persistent: true } : {}),
+      ...(p.security !== undefined ? { security: p.security } : {}),
     })),
   };
   return JSON.stringify(doc, null, 2) + '\n';

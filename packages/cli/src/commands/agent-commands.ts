@@ -175,7 +175,18 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
     .argument('<name>', 'the device name (at most 15 characters)')
     .argument('<mapping>', 'the VNI (100) or a trunk map (trunk:10=100,20=200)')
     .addArgument(new Argument('[plug]', 'how the agent gets the device').choices(PORT_PLUGS).default('create'))
-    .option('--persistent', 'a created TAP outlives the agent (restarts and upgrades do not unplug its workload)');
+    .option('--persistent', 'a created TAP outlives the agent (restarts and upgrades do not unplug its workload)')
+    .option(
+      '--allow <mac[,ip…]>',
+      'port security: a source MAC the port may send, with the IPs it may use (repeatable; others are dropped)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--lock-mac', 'port security: the first source MAC the port sends is its only one')
+    .option('--max-macs <n>', 'at most n learned MACs per VNI on the port (mac-limit)')
+    .option('--storm-broadcast <pps>', 'storm control: broadcast frames per second the port may flood')
+    .option('--storm-multicast <pps>', 'storm control: multicast frames per second')
+    .option('--storm-unknown-unicast <pps>', 'storm control: unknown-unicast frames per second');
   withJson(withSocket(add));
   helpAfter(
     add,
@@ -184,11 +195,18 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
       'dvs agent ports add vnet3 100 attach',
       'dvs agent ports add veth-pod1 trunk:10=100,20=200 attach',
       'dvs agent ports add tap-db1 200 create --persistent',
+      'dvs agent ports add vnet4 100 attach --allow 52:54:00:12:34:56,192.0.2.10 --max-macs 4 --storm-broadcast 200',
     ],
     `the agent's ports/add data: ${describeReply(PORT_FIELDS)}`,
   );
-  add.action(async (name: string, mapping: string, plug: string, opts: Opts & { persistent?: boolean }) => {
-    await agentCall(ctx, opts, 'ports/add', [name, mapping, plug, ...(opts.persistent ? ['persistent'] : [])]);
+  add.action(async (name: string, mapping: string, plug: string, opts: Opts & PortSecurityOptions) => {
+    await agentCall(ctx, opts, 'ports/add', [
+      name,
+      mapping,
+      plug,
+      ...(opts.persistent ? ['persistent'] : []),
+      ...portSecurityWords(opts),
+    ]);
   });
 
   const del = ports
@@ -198,6 +216,28 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
   withJson(withSocket(del));
   helpAfter(del, ['dvs agent ports del vnet3'], '{ "name" }');
   del.action(async (name: string, opts: Opts) => agentCall(ctx, opts, 'ports/del', [name]));
+}
+
+interface PortSecurityOptions {
+  persistent?: boolean;
+  allow: string[];
+  lockMac?: boolean;
+  maxMacs?: string;
+  stormBroadcast?: string;
+  stormMulticast?: string;
+  stormUnknownUnicast?: string;
+}
+
+/** The options of `dvs agent ports add` as the agent's ports/add words (the agent checks them). */
+function portSecurityWords(o: PortSecurityOptions): string[] {
+  return [
+    ...o.allow.map((a) => `allow=${a}`),
+    ...(o.lockMac ? ['lock-mac'] : []),
+    ...(o.maxMacs !== undefined ? [`max-macs=${o.maxMacs}`] : []),
+    ...(o.stormBroadcast !== undefined ? [`storm-broadcast=${o.stormBroadcast}`] : []),
+    ...(o.stormMulticast !== undefined ? [`storm-multicast=${o.stormMulticast}`] : []),
+    ...(o.stormUnknownUnicast !== undefined ? [`storm-unknown-unicast=${o.stormUnknownUnicast}`] : []),
+  ];
 }
 
 /** One admin command; prints its text (or --json data). */

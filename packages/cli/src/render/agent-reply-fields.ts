@@ -54,6 +54,10 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
   deviceGone: 'how many times its device went away',
   reattached: 'how many times it was attached again',
   counters: TRAFFIC_TEXT,
+  security:
+    '{ "allowed": [{ "mac", "ips" }], "lockFirstMac", "maxMacs", "storm": { "broadcastPps", "multicastPps", "unknownUnicastPps" }, "lockedMac" } (absent: none)',
+  securityDrops:
+    '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
@@ -66,6 +70,7 @@ export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
   seq: 'RFC 7432 sequence number',
   ageSeconds: 'seconds since last seen',
   moves: 'how often it moved',
+  provisionalHome: 'a provisional move: where it goes back unless the controller confirms (absent: none)',
 };
 
 export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
@@ -79,8 +84,9 @@ export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
 
 export const COUNTERS_FIELDS: ReplyFields<CountersSnapshot> = {
   drops: '{ "<drop reason>": n }',
-  fdb: '{ "learns", "moves", "evictions", "aged", "refused", "size", "sizeByVni": { "<vni>": n } }',
+  fdb: '{ "learns", "moves", "evictions", "aged", "refused", "provisional", "confirmed", "learnConflicts", "claimsIgnored", "size", "sizeByVni": { "<vni>": n } }',
   ports: '{ "<port>": traffic }',
+  portSecurity: '{ "<port>": { "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "storm…" } }',
   peers: '{ "address:port": traffic }',
   rejectedChanges: 'table changes refused (invalid or unknown network)',
   internalErrors: 'batches abandoned by a bug (stays 0)',

@@ -100,6 +100,19 @@ export function statusView(
       }
     }
   }
+  for (const { record } of view.status.values()) {
+    for (const c of record.conflicts ?? []) {
+      problems.push({
+        kind: 'learn-conflict',
+        host: record.host,
+        vni: c.vni,
+        mac: c.mac,
+        peer: c.claimedBy,
+        count: c.count,
+        message: `${record.host}: VTEP ${c.claimedBy} claimed ${c.mac} (VNI ${c.vni}), the controller has it at VTEP ${c.controllerVtep}: ${c.outcome === 'held' ? 'held off, a local port uses it' : 'reverted, not confirmed'} (${c.count}×, last ${new Date(c.lastAt).toISOString()})`,
+      });
+    }
+  }
   let duplicates = 0;
   for (const { record } of view.fdb.values()) {
     if (!record.duplicate) continue;

@@ -12,6 +12,7 @@ import type { Encap } from '../frames/encap.js';
 import type { PeerTunnelStatus } from '../records/tunnel-status.js';
 import type { PortKind, PortState } from '../records/port.js';
 import type { PortPlug } from './port-plug.js';
+import type { PortSecurity, PortSecurityCounters } from './port-security.js';
 
 /** rx/tx frames and bytes of one port or one peer. */
 export interface TrafficCounters {
@@ -37,6 +38,8 @@ export interface AgentFdbEntryView {
   seq: number;
   ageSeconds: number;
   moves: number;
+  /** A provisional move: where the MAC goes back unless the controller confirms (port name or VTEP). */
+  provisionalHome?: string;
 }
 
 /** A port as the data path sees it. */
@@ -50,6 +53,10 @@ export interface DataPathPortView {
   device: string;
   mtu: number;
   counters: TrafficCounters;
+  /** Port security as configured, and the MAC it locked to; absent: none. */
+  security?: PortSecurity & { lockedMac?: string };
+  /** Drops by port security and L2 hygiene on this port. */
+  securityDrops?: PortSecurityCounters;
 }
 
 /** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
@@ -110,6 +117,14 @@ export interface FdbCounters {
   aged: number;
   /** Learns refused because the VNI's table was full of static entries. */
   refused: number;
+  /** Tunnel claims that moved a MAC provisionally, against the controller's (or an idle local port's) entry. */
+  provisional: number;
+  /** Provisional moves the controller confirmed in time. */
+  confirmed: number;
+  /** Tunnel claims that did not stand (reverted or held off): `learn-conflict`. */
+  learnConflicts: number;
+  /** Further claims of a VTEP already rejected for that MAC, ignored. */
+  claimsIgnored: number;
 }
 
 /** Every counter (`counters/show`, metrics). */
@@ -117,6 +132,8 @@ export interface CountersSnapshot<Drop extends string = string> {
   drops: Record<Drop, number>;
   fdb: FdbCounters & { size: number; sizeByVni: Record<string, number> };
   ports: Record<string, TrafficCounters>;
+  /** Per port: drops by port security and L2 hygiene. */
+  portSecurity: Record<string, PortSecurityCounters>;
   peers: Record<string, TrafficCounters>;
   /** Table changes apply() rejected (invalid VNI, MAC, VTEP, unknown network, …). */
   rejectedChanges: number;

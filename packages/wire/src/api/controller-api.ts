@@ -73,8 +73,11 @@ export interface HealthView {
  * `record-ignored`: records of one host the controller leaves out of the
  * tables, grouped by kind and reason (docs/security.md#etcd-identities):
  * `foreign-lease`, `not-allowed`, `seq-jump`, `old-layout`.
+ * `learn-conflict`: a host saw tunnel frames claim a MAC the controller
+ * places elsewhere, and undid or held off the claim (docs/security.md).
  */
-export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored';
+export type ProblemKind =
+  'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored' | 'learn-conflict';
 
 export interface Problem {
   kind: ProblemKind;

@@ -9,8 +9,27 @@ import type { RecordError } from './record-error.js';
 import { ENCAPS, type Encap } from '../frames/encap.js';
 import { readVtep, type VtepRecord } from './vtep.js';
 
-export const TUNNEL_STATUS_RECORD_VERSION: SchemaVersion = { major: 1, minor: 0 };
+/** 1.1 adds `conflicts` (optional). */
+export const TUNNEL_STATUS_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
 export const MAX_TUNNEL_PEERS = 4096;
+export const MAX_STATUS_CONFLICTS = 64;
+
+/**
+ * A learn conflict the agent saw: frames from VTEP `claimedBy` claimed a MAC
+ * the controller places at `controllerVtep`, and the claim did not stand
+ * (`reverted`: not confirmed in time; `held`: a local port here saw it recently).
+ */
+export interface LearnConflictRecord {
+  vni: number;
+  mac: string;
+  /** The claiming VTEP, "address:port". */
+  claimedBy: string;
+  /** Where the controller has it, "address:port" (this host's own VTEP for a local port). */
+  controllerVtep: string;
+  outcome: 'reverted' | 'held';
+  count: number;
+  lastAt: number;
+}
 
 export type TunnelState = 'up' | 'down' | 'init' | 'unmonitored';
 export const TUNNEL_STATES: readonly TunnelState[] = ['up', 'down', 'init', 'unmonitored'];
@@ -45,6 +64,8 @@ export interface TunnelStatusRecord {
   host: string;
   peers: PeerTunnelStatus[];
   updatedAt: number;
+  /** Recent learn conflicts (1.1); absent: none. */
+  conflicts?: LearnConflictRecord[];
 }
 
 export function encodeTunnelStatus(record: TunnelStatusRecord): Buffer {
@@ -83,5 +104,21 @@ export function decodeTunnelStatus(buf: Uint8Array): TunnelStatusRecord | Record
       };
     }),
     updatedAt: r.time('updatedAt'),
+    ...(r.has('conflicts')
+      ? {
+          conflicts: r.array('conflicts', MAX_STATUS_CONFLICTS, (v, path) => {
+            const c = mapAt(v, path);
+            return {
+              vni: c.vni('vni'),
+              mac: c.mac('mac'),
+              claimedBy: c.string('claimedBy', 64),
+              controllerVtep: c.string('controllerVtep', 64),
+              outcome: c.oneOf('outcome', ['reverted', 'held'] as const),
+              count: c.int('count', 1, COUNTER_MAX),
+              lastAt: c.time('lastAt'),
+            };
+          }),
+        }
+      : {}),
   }));
 }
