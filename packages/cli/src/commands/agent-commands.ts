@@ -71,6 +71,14 @@ const VIEWS: HostView[] = [
   "address:port"), "static", "control" (set by the controller), "seq", "ageSeconds", "moves" } ]`,
   },
   {
+    name: 'networks',
+    command: 'networks/show',
+    description: "this host's networks: the datapath provider (kernel or userspace) that serves each and why",
+    examples: ['dvs agent networks', 'dvs agent networks --json'],
+    json: `the agent's networks/show data: [ { "vni", "provider": "kernel"|"userspace", "providerReason", "encap",
+  "mtu", "ports", "floodList", "peers", "fdbSize" } ]`,
+  },
+  {
     name: 'peers',
     command: 'peers/show',
     description: 'peer VTEPs this host knows, their VNIs, flood lists and counters',
