@@ -89,7 +89,7 @@ export function linuxDevices(
       try {
         const monitor = openFdbMonitor({ tables: 'master' });
         monitor.unref();
-        return { rtnl, monitor };
+        return { rtnl, monitor, openSender: (name) => openAttachedDevice({ name, up: true }) };
       } catch (err) {
         rtnl.close();
         throw err;

@@ -26,6 +26,13 @@ export interface LabSpec {
   etcdAuth?: boolean;
   /** etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with etcdAuth the CN is the user. */
   etcdTls?: boolean;
+  /**
+   * The agents' datapath (default userspace). With `kernel` every VM plugs
+   * in through a veth whose host end the agent attaches and the kernel
+   * enslaves to the VNI's bridge (a TAP moved into the VM's namespace would
+   * leave the host's bridge).
+   */
+  datapath?: 'userspace' | 'kernel';
 }
 
 export const DEFAULT_VNIS = [100, 200];

@@ -1,4 +1,5 @@
 import {
+  PacketBatch,
   dvsLinkAlias,
   isDvsLink,
   parseDvsLinkName,
@@ -40,6 +41,8 @@ import { traceKernel } from './kernel-trace.js';
 export interface KernelIo {
   rtnl: Rtnetlink;
   monitor: FdbMonitor;
+  /** A device to send frames out of a bridge (an AF_PACKET socket on it): ports/announce floods through it. */
+  openSender(name: string): Promise<FrameDevice>;
 }
 
 export interface KernelProviderOptions {
@@ -269,9 +272,12 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   }
 
   /**
-   * ports/announce: the bridge is told the frame's source MAC sits on the
-   * port (as its learning would on a RARP arriving there); the FDB monitor
-   * then reports it like any learned MAC.
+   * ports/announce (QEMU's RARP after a migration): the bridge is told the
+   * frame's source MAC sits on the port, as its learning would on the frame
+   * arriving there (the FDB monitor then reports it like any learned MAC),
+   * and the frame is sent out of the bridge, which floods it to its other
+   * ports and the vxlan device's flood list: peers that learn from the data
+   * plane (a plain kernel vxlan host) re-point the MAC at once.
    */
   injectFrame(portName: string, frame: Uint8Array): void {
     const port = this.ports.get(portName);
@@ -279,6 +285,8 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     if (frame.length < 14) return;
     const src = readMac(frame, 6);
     this.program([{ op: 'replace', device: port.ifindex, mac: src, table: 'master', state: 'dynamic' }]);
+    const net = this.networks.get(port.spec.vni);
+    if (net !== undefined && net.problem === null) void this.flood(net.bridge, Buffer.from(frame));
   }
 
   // ---- views -----------------------------------------------------------------
@@ -620,6 +628,27 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   }
 
   // ---- helpers ---------------------------------------------------------------
+
+  private async flood(bridge: string, frame: Buffer): Promise<void> {
+    try {
+      const sender = await this.o.io.openSender(bridge);
+      try {
+        const batch = new PacketBatch(1, Math.max(64, frame.length));
+        batch.buffer.set(frame, 0);
+        batch.offsets[0] = 0;
+        batch.lengths[0] = frame.length;
+        sender.write(batch, [0], 1);
+      } finally {
+        sender.close();
+      }
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.warn('kernel datapath: cannot send an announcement out of the bridge', {
+        bridge,
+        error: (err as Error).message,
+      });
+    }
+  }
 
   private program(changes: FdbChange[]): void {
     if (changes.length === 0) return;
