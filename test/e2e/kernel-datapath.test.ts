@@ -73,6 +73,19 @@ test('VXLAN on the kernel provider, GRE-in-UDP falls back to userspace; each say
   const vm = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
   assert.equal(all.find((l) => l.ifname === vm.ifname)?.master, 'dvsbr100', 'the VM port is a bridge port');
   assert.deepEqual(vx.ports, [vm.ifname]);
+  // Tunnel health: probes on their own UDP port between kernel-provider hosts; the plain kernel host is unmonitored.
+  const tunnels = await waitFor(
+    'h1 tunnels to h2 up on both networks',
+    async () => {
+      const { data: t } = await lab!.admin('h1').call('tunnels/show');
+      const peers = (t as { peers: { host?: string; vni: number; state: string; vtep: { address: string } }[] }).peers;
+      const h2 = peers.filter((p) => p.host === 'h2');
+      return h2.length === 2 && h2.every((p) => p.state === 'up') ? peers : undefined;
+    },
+    30_000,
+  );
+  const k1 = lab!.host('k1');
+  assert.ok(tunnels.filter((p) => p.vtep.address === k1.underlayAddress).every((p) => p.state === 'unmonitored'));
 });
 
 test('ping matrix on the kernel provider: reachable within a VNI (plain kernel host too), isolated across', async () => {
@@ -141,6 +154,36 @@ test('agent SIGKILLed under a continuous ping: the kernel keeps forwarding; the 
     const atKill = ping.replies.length;
     // The agent is gone; the kernel still forwards on the last tables.
     await ping.waitForReplies(atKill + 50, 10_000);
+    // Leftovers the restarted agent must clean: a marked device of a VNI no network names, entries no
+    // table names; and a device of a dvs-like name without the mark, which is not ours to touch.
+    await run(['ip', '-n', h3.netns, 'link', 'add', 'dvsbr999', 'type', 'bridge']);
+    await run(['ip', '-n', h3.netns, 'link', 'set', 'dvsbr999', 'alias', 'dvs:vni=999 role=bridge']);
+    await run(['ip', '-n', h3.netns, 'link', 'add', 'dvsbr998', 'type', 'bridge']);
+    await run([
+      'bridge',
+      '-n',
+      h3.netns,
+      'fdb',
+      'append',
+      '00:00:00:00:00:00',
+      'dev',
+      'dvsvx100',
+      'dst',
+      '198.51.100.250',
+    ]);
+    await run([
+      'bridge',
+      '-n',
+      h3.netns,
+      'fdb',
+      'add',
+      '02:00:00:00:99:99',
+      'dev',
+      'dvsvx100',
+      'dst',
+      '198.51.100.251',
+      'static',
+    ]);
     const restartAt = Date.now();
     restarted.spawn(h3.netns, [process.execPath, AGENT_MAIN, '--config', h3.configFile!], agent.logFile);
     await waitFor(
@@ -171,6 +214,15 @@ test('agent SIGKILLed under a continuous ping: the kernel keeps forwarding; the 
   } finally {
     await ping.stop();
   }
+  await waitFor('stale device and entries removed after the tables loaded', async () => {
+    const names = (await links(h3.netns)).map((x) => x.ifname);
+    const fdb = (await run(['bridge', '-n', h3.netns, 'fdb', 'show', 'dev', 'dvsvx100'])).stdout;
+    return !names.includes('dvsbr999') && !fdb.includes('198.51.100.250') && !fdb.includes('02:00:00:00:99:99');
+  });
+  assert.ok(
+    (await links(h3.netns)).some((x) => x.ifname === 'dvsbr998'),
+    'an unmarked device is left alone',
+  );
   const after = (await links(h3.netns)).find((x) => x.ifname === 'dvsvx100') as { ifindex?: number } | undefined;
   assert.equal(
     after?.ifindex,
