@@ -96,6 +96,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private readonly rtnl: Rtnetlink;
   private readonly monitor: FdbMonitor;
   private probes: KernelProbes | null;
+  private probeHandler: ProbeHandler | null = null;
   private watching = false;
   private readonly onAdd = (entry: FdbEntry, previous: FdbEntry | undefined): void => this.fdbAdded(entry, previous);
   private readonly onDel = (entry: FdbEntry): void => this.fdbDeleted(entry);
@@ -167,6 +168,8 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   /** Tunnel probes on their own port (the agent opens the socket at start). */
   attachProbes(probes: KernelProbes): void {
     this.probes = probes;
+    // The health monitor may have registered its handler before the socket was there.
+    this.setProbeHandler(this.probeHandler);
     if (this.watching) probes.start();
   }
 
@@ -429,6 +432,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   // ---- tunnel health ---------------------------------------------------------
 
   setProbeHandler(handler: ProbeHandler | null): void {
+    this.probeHandler = handler;
     this.probes?.setHandler(
       handler === null
         ? null
