@@ -1,11 +1,12 @@
 import type { FrameDevice } from '@dvs/netdev';
+import type { AgentNetworkRow } from '@dvs/wire';
 import type { ApplyResult, NetworkSpec, RejectedChange, TableChange } from '../datapath/control-surface.js';
 import { newDropCounters, type CountersSnapshot, type TrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
 import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import { TypedEmitter } from '../datapath/typed-emitter.js';
-import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
+import type { FdbEntryView, PeerView, PortView } from '../datapath/views.js';
 import { placeNetwork, type VxlanOwner } from './datapath-choice.js';
 import { ProviderError } from './provider-error.js';
 import type {
@@ -18,8 +19,8 @@ import type {
   PortDeviceUse,
 } from './provider.js';
 
-/** A network view with the provider that serves it and why. */
-export type PlacedNetworkView = NetworkView & { provider: DatapathKind; providerReason: string };
+/** A network view with the provider that serves it and why (the networks/show reply). */
+export type PlacedNetworkView = AgentNetworkRow;
 
 export interface DatapathsOptions {
   userspace: DatapathProvider;

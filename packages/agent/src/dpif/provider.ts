@@ -29,9 +29,9 @@ import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
 import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
 
-/** The providers. */
-export const DATAPATH_KINDS = ['kernel', 'userspace'] as const;
-export type DatapathKind = (typeof DATAPATH_KINDS)[number];
+/** The providers (the admin replies name them too, so the list lives in @dvs/wire). */
+export { DATAPATH_KINDS, type DatapathKind } from '@dvs/wire';
+import type { DatapathKind } from '@dvs/wire';
 
 /** What an agent or a network asks for: a provider, or `auto` (kernel when it can carry the network). */
 export const DATAPATH_CHOICES = ['kernel', 'userspace', 'auto'] as const;
