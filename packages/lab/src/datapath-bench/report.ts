@@ -161,7 +161,9 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
     figure: pd === undefined ? 'n/a' : `${pd >= 0 ? '+' : ''}${pd.toFixed(0)} µs`,
     met: pd === undefined ? null : pd <= TARGETS.pingAvgDeltaUs,
   });
+  // The kernel provider's rows only when it was measured (--only may leave it out).
   const k = s.ratios['dvs-kernel'];
+  if (k === undefined) return out;
   for (const key of ['tcp1', 'tcp4'] as const) {
     const v = k?.[key]?.median;
     out.push({
