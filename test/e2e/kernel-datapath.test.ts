@@ -10,6 +10,8 @@
 // kernel keeps forwarding while the agent is away, and the restarted agent
 // adopts its devices. No timing thresholds: lost pings are printed, not judged.
 import { test, before, after } from 'node:test';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Lab, ContinuousPing, migrateVm, runPingMatrix, renderPingMatrix, pingWindowFigures } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
@@ -229,4 +231,44 @@ test('agent SIGKILLed under a continuous ping: the kernel keeps forwarding; the 
     (ifindexBefore as { ifindex?: number }).ifindex,
     'the vxlan device was adopted, not made again',
   );
+});
+
+test('the host switched to userspace: the kernel devices of the earlier run go, its VM still reaches the others', async () => {
+  const l = lab!;
+  const h3 = l.host('h3');
+  const target = l.state.vms.find((v) => v.host === 'h3' && v.vni === 100)!;
+  const pinger = l.state.vms.find((v) => v.host === 'h2' && v.vni === 100)!;
+  // The agent restarted by the previous test is ours (NetnsLab): stop it, start the same config with datapath: userspace.
+  await restarted.cleanup();
+  await waitFor('h3 admin socket gone', async () => {
+    try {
+      await l.admin('h3').call('version', [], { timeoutMs: 300 });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const config = JSON.parse(await readFile(h3.configFile!, 'utf8')) as Record<string, unknown>;
+  const file = join(await restarted.tempDir(), 'h3-userspace.yaml');
+  await writeFile(file, JSON.stringify({ ...config, datapath: 'userspace' }), { mode: 0o600 });
+  restarted.spawn(
+    h3.netns,
+    [process.execPath, AGENT_MAIN, '--config', file],
+    join(await restarted.tempDir(), 'h3.log'),
+  );
+  await waitFor(
+    'h3 serves VNI 100 in userspace',
+    async () => {
+      try {
+        const rows = (await l.admin('h3').call('networks/show', [], { timeoutMs: 1000 })).data as NetworkRow[];
+        return rows.find((r) => r.vni === 100)?.provider === 'userspace';
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+  );
+  const names = (await links(h3.netns)).map((x) => x.ifname);
+  assert.ok(!names.includes('dvsbr100') && !names.includes('dvsvx100'), `kernel devices left: ${names.join(' ')}`);
+  await waitVmPing(l, pinger, target, 'after the switch to userspace (kernel provider on h2, userspace on h3)');
 });

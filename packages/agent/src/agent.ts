@@ -12,7 +12,7 @@ import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
-import { KernelProvider } from './dpif/kernel/kernel-provider.js';
+import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
 import { UserspaceProvider } from './dpif/userspace-provider.js';
 import type { CountersSnapshot } from './datapath/counters.js';
 import { AgentPorts } from './ports/agent-ports.js';
@@ -91,6 +91,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private readonly kernel: KernelProvider | null;
   /** Why the configured datapath cannot run here (start() fails with it), or null. */
   private readonly datapathProblem: string | null;
+  private readonly vxlanOwner: VxlanOwner;
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
@@ -114,6 +115,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     const vxlan: VxlanOwner = 'problem' in owner ? { provider: 'userspace', reason: owner.problem } : owner;
     this.kernel = vxlan.provider === 'kernel' ? kernel : null;
     if (this.kernel === null) kernel?.close();
+    this.vxlanOwner = vxlan;
     this.dataPath = new Datapaths({
       userspace: this.userspace,
       kernel: this.kernel,
@@ -171,6 +173,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       throw new AgentError('DVS_DATAPATH_UNAVAILABLE', `${this.datapathProblem}; set datapath: userspace or auto`);
     this.state = 'starting';
     try {
+      if (this.vxlanOwner.provider === 'userspace') this.removeKernelLeftovers();
       await this.openSockets();
       const { rejected } = this.dataPath.apply(staticChanges(this.config));
       if (rejected.length > 0) {
@@ -285,6 +288,27 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       return { kernel, availability: { available: true } };
     } catch (err) {
       return { kernel: null, availability: { available: false, reason: (err as Error).message } };
+    }
+  }
+
+  /** A host that ran the kernel provider before: its marked devices would hold the VXLAN port. */
+  private removeKernelLeftovers(): void {
+    if (this.devices.openKernelIo === undefined) return;
+    let io: KernelIo;
+    try {
+      io = this.devices.openKernelIo();
+    } catch {
+      return; // No rtnetlink here: no kernel devices either.
+    }
+    try {
+      const removed = removeKernelDevices(io.rtnl);
+      if (removed.length > 0)
+        this.logger.info('removed the kernel datapath devices of an earlier run: this host now forwards in userspace', {
+          devices: removed.join(','),
+        });
+    } finally {
+      io.monitor.close();
+      io.rtnl.close();
     }
   }
 

@@ -178,7 +178,10 @@ export async function plugVmNic(
   ifname: string,
 ): Promise<void> {
   if (state.agentDatapath === 'kernel') {
-    await ipBatch(host.netns, [`link add ${ifname} type veth peer name ${ifname} netns ${vm.netns}`]);
+    await ipBatch(host.netns, [
+      `link add ${ifname} type veth peer name ${ifname} netns ${vm.netns}`,
+      `link set ${ifname} mtu ${DEFAULT_OVERLAY_MTU}`,
+    ]);
     await addAgentPort(admin, ifname, vm.vni, 'attach');
     return;
   }

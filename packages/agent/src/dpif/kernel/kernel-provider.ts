@@ -728,6 +728,25 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   }
 }
 
+/**
+ * Deletes the devices a kernel provider left in this namespace (marked dvs
+ * bridges and vxlan devices): a host switched to the userspace provider would
+ * otherwise find its VXLAN port held by them. Returns their names.
+ */
+export function removeKernelDevices(rtnl: Rtnetlink): string[] {
+  const removed: string[] = [];
+  for (const link of rtnl.links()) {
+    if (parseDvsLinkName(link.name) === null || !isDvsLink(link)) continue;
+    try {
+      rtnl.deleteLink(link.ifindex);
+      removed.push(link.name);
+    } catch {
+      // Gone with its bridge already, or not ours to delete after all.
+    }
+  }
+  return removed;
+}
+
 function vxlanMatches(link: KernelLink, vni: number, address: string, port: number): boolean {
   const v = link.vxlan;
   return v !== undefined && v.vni === vni && v.local === address && v.port === port && !v.learning;
