@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FdbEntry } from '@dvs/netdev';
+import { FakeFrameDevice } from '@dvs/netdev/testing';
 import { Datapaths } from '../src/dpif/datapaths.js';
 import { UserspaceProvider } from '../src/dpif/userspace-provider.js';
 import { KernelNetwork } from '../src/dpif/kernel/kernel-network.js';
@@ -62,6 +63,28 @@ test('Datapaths routes by VNI, refuses a batch whole across both providers, and 
       [200, 'userspace'],
     ],
   );
+});
+
+test('a trunk port that maps a kernel network is refused with the reason; ports of an unknown VNI go to the VXLAN owner', () => {
+  const userspace = new UserspaceProvider({ agingTimer: false });
+  const kernel = standIn();
+  const dp = new Datapaths({
+    userspace,
+    kernel,
+    vxlanOwner: { provider: 'kernel', reason: 'agent datapath: kernel' },
+    networkChoice: () => 'auto',
+  });
+  dp.apply([{ kind: 'network:set', network: { vni: 100, encap: 'vxlan', mtu: 1450 } }]);
+  assert.throws(
+    () => dp.portDeviceUse({ name: 'trunk0', mode: 'trunk', vlans: new Map([[10, 100]]) }),
+    (err: { code?: string; message?: string }) =>
+      err.code === 'DVS_DATAPATH_UNSUPPORTED' && /no VLAN filtering/.test(err.message ?? ''),
+  );
+  // A trunk of userspace (or not yet known) networks is the pipeline's.
+  assert.equal(dp.portDeviceUse({ name: 'trunk1', mode: 'trunk', vlans: new Map([[20, 300]]) }), 'frames');
+  dp.addPort({ name: 'early', mode: 'access', vni: 400 }, new FakeFrameDevice({ name: 'early' }));
+  assert.equal(kernel.hasPort('early'), true, 'a port whose network has not arrived goes to the VXLAN owner');
+  assert.equal(userspace.hasPort('early'), false);
 });
 
 test('the kernel network: flood list changes as all-zeros appends and deletions; stale entries found', () => {
