@@ -3,6 +3,8 @@ import {
   describeLink,
   isNetdevError,
   openAttachedDevice,
+  openFdbMonitor,
+  openRtnetlink,
   openDgramTunnelSocket,
   openLinkMonitor,
   openTap,
@@ -17,6 +19,7 @@ import {
   type TunnelSocket,
 } from '@dvs/netdev';
 import { canonicalIpAddress } from '@dvs/wire';
+import type { KernelIo } from './dpif/kernel/kernel-provider.js';
 import { silentLogger, type Logger } from './observe/logger.js';
 
 /**
@@ -37,6 +40,12 @@ export interface AgentDevices {
   openLinkMonitor(): LinkMonitor;
   /** The name of the device that holds `address` (the tunnel underlay's), or null. */
   addressOwner(address: string): string | null;
+  /**
+   * The kernel datapath's I/O (rtnetlink and an FDB monitor of the bridges'
+   * tables); throws when it cannot run here. Absent: devices without a kernel
+   * datapath (the fakes).
+   */
+  openKernelIo?(): KernelIo;
 }
 
 /**
@@ -74,6 +83,17 @@ export function linuxDevices(
       const monitor = openLinkMonitor();
       monitor.unref();
       return monitor;
+    },
+    openKernelIo() {
+      const rtnl = openRtnetlink();
+      try {
+        const monitor = openFdbMonitor({ tables: 'master' });
+        monitor.unref();
+        return { rtnl, monitor, openSender: (name) => openAttachedDevice({ name, up: true }) };
+      } catch (err) {
+        rtnl.close();
+        throw err;
+      }
     },
     addressOwner(address) {
       const wanted = canonicalIpAddress(address);

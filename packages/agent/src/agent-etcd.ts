@@ -63,6 +63,9 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     if (changes.some((c) => c.kind === 'network:set')) agent.networksChanged();
   };
   sync.on('tables:applied', onTables);
+  // A full read of the tables: what a kernel datapath holds beyond them (from before a restart) is stale.
+  const onLoaded = (): void => agent.dataPath.tablesLoaded();
+  sync.on('sync:loaded', onLoaded);
   const health = agent.health;
   const ownVtep = `${agent.config.vtep.address}:${agent.config.vtep.vxlanPort}`;
   // Tunnel health and learn conflicts (dvs status shows each conflict as a problem).
@@ -92,6 +95,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
       agent.setPeerInfo(null);
       agent.off('ports:changed', publishPorts);
       sync.off('tables:applied', onTables);
+      sync.off('sync:loaded', onLoaded);
       unsubscribe?.();
       agent.dataPath.off('mac:conflict', publishStatus);
       sync.off('etcd:down', controlPlaneDown);

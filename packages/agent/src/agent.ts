@@ -8,7 +8,12 @@ import { CommandRegistry } from './admin/command-registry.js';
 import { AgentError } from './agent-error.js';
 import type { Encap } from '@dvs/wire';
 import type { TableChange } from './datapath/control-surface.js';
-import { DataPath, type DataPathOptions } from './datapath/data-path.js';
+import type { DataPathOptions } from './datapath/data-path.js';
+import { Datapaths } from './dpif/datapaths.js';
+import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
+import { KernelProbes } from './dpif/kernel/kernel-probes.js';
+import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
+import { UserspaceProvider } from './dpif/userspace-provider.js';
 import type { CountersSnapshot } from './datapath/counters.js';
 import { AgentPorts } from './ports/agent-ports.js';
 import type { AgentPortView, PortRequest } from './ports/managed-port.js';
@@ -69,7 +74,8 @@ export interface AgentEvents {
  */
 export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
-  readonly dataPath: DataPath;
+  /** Both datapath providers behind one surface, routed by VNI (dpif/datapaths.ts). */
+  readonly dataPath: Datapaths;
   readonly config: AgentConfig;
   readonly version = AGENT_VERSION;
   private readonly devices: AgentDevices;
@@ -82,6 +88,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private readonly options: AgentOptions;
   private metricsAddress: string | null = null;
   private readonly metricSources: (() => string[])[] = [];
+  private readonly userspace: UserspaceProvider;
+  private readonly kernel: KernelProvider | null;
+  /** Why the configured datapath cannot run here (start() fails with it), or null. */
+  private readonly datapathProblem: string | null;
+  private readonly vxlanOwner: VxlanOwner;
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
@@ -94,7 +105,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.config = options.config;
     this.logger = options.logger ?? silentLogger;
     this.devices = options.devices ?? linuxDevices(this.logger);
-    this.dataPath = new DataPath({
+    this.userspace = new UserspaceProvider({
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,
       fdbLimit: this.config.fdb.maxEntriesPerVni,
@@ -102,6 +113,19 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       trustControlPlane: this.config.etcd !== null,
       confirmMs: this.config.fdb.confirmMoveMs,
       localHoldMs: this.config.fdb.localHoldMs,
+    });
+    const { kernel, availability } = this.openKernel();
+    const owner = vxlanOwner(this.config.datapath, availability, this.config.networks);
+    this.datapathProblem = 'problem' in owner ? owner.problem : null;
+    const vxlan: VxlanOwner = 'problem' in owner ? { provider: 'userspace', reason: owner.problem } : owner;
+    this.kernel = vxlan.provider === 'kernel' ? kernel : null;
+    if (this.kernel === null) kernel?.close();
+    this.vxlanOwner = vxlan;
+    this.dataPath = new Datapaths({
+      userspace: this.userspace,
+      kernel: this.kernel,
+      vxlanOwner: vxlan,
+      networkChoice: (vni) => this.config.networks.find((n) => n.vni === vni)?.datapath ?? 'auto',
     });
     this.ports = new AgentPorts({
       host: this.config.host,
@@ -155,8 +179,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   async start(options: AgentStartOptions = {}): Promise<void> {
     if (this.state !== 'new') throw new AgentError('DVS_AGENT_STATE', `cannot start an agent that is ${this.state}`);
     options.signal?.throwIfAborted();
+    if (this.datapathProblem !== null)
+      throw new AgentError('DVS_DATAPATH_UNAVAILABLE', `${this.datapathProblem}; set datapath: userspace or auto`);
     this.state = 'starting';
     try {
+      if (this.vxlanOwner.provider === 'userspace') this.removeKernelLeftovers();
       await this.openSockets();
       const { rejected } = this.dataPath.apply(staticChanges(this.config));
       if (rejected.length > 0) {
@@ -166,6 +193,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
         );
       }
+      // Without etcd the config's tables are all there is: what a kernel datapath holds beyond them is stale.
+      if (this.config.etcd === null) this.dataPath.tablesLoaded();
       this.ports.watch();
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();
@@ -216,6 +245,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.metrics = null;
     this.ports.close();
     for (const s of this.sockets.splice(0)) close(s);
+    // The kernel's devices and tables stay: it keeps forwarding while the agent is away.
+    this.kernel?.close();
     this.state = 'stopped';
     this.logger.info('agent stopped', { host: this.host });
   }
@@ -250,12 +281,62 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.ports.recheckMtus();
   }
 
+  /** The kernel provider when the config asks for it (or auto) and this host can run it; else why not. */
+  private openKernel(): { kernel: KernelProvider | null; availability: KernelAvailability } {
+    if (this.config.datapath === 'userspace')
+      return { kernel: null, availability: { available: false, reason: 'not asked for' } };
+    if (this.devices.openKernelIo === undefined)
+      return { kernel: null, availability: { available: false, reason: 'these devices have no kernel datapath' } };
+    try {
+      const io = this.devices.openKernelIo();
+      const kernel = new KernelProvider({
+        io,
+        host: this.config.host,
+        vtep: { address: this.config.vtep.address, port: this.config.vtep.vxlanPort },
+        agingSeconds: this.config.fdb.agingSeconds,
+        logger: this.logger,
+      });
+      return { kernel, availability: { available: true } };
+    } catch (err) {
+      return { kernel: null, availability: { available: false, reason: (err as Error).message } };
+    }
+  }
+
+  /** A host that ran the kernel provider before: its marked devices would hold the VXLAN port. */
+  private removeKernelLeftovers(): void {
+    if (this.devices.openKernelIo === undefined) return;
+    let io: KernelIo;
+    try {
+      io = this.devices.openKernelIo();
+    } catch {
+      return; // No rtnetlink here: no kernel devices either.
+    }
+    try {
+      const removed = removeKernelDevices(io.rtnl);
+      if (removed.length > 0)
+        this.logger.info('removed the kernel datapath devices of an earlier run: this host now forwards in userspace', {
+          devices: removed.join(','),
+        });
+    } finally {
+      io.monitor.close();
+      io.rtnl.close();
+    }
+  }
+
   private async openSockets(): Promise<void> {
-    const { address, vxlanPort, grePort } = this.config.vtep;
-    for (const [encap, port] of [
-      ['vxlan', vxlanPort],
-      ['gre-udp', grePort],
-    ] as [Encap, number][]) {
+    const { address, vxlanPort, grePort, probePort } = this.config.vtep;
+    // One UDP port, one owner: the kernel's vxlan devices hold the VXLAN port when the kernel serves VXLAN.
+    const sockets: [Encap | 'probe', number][] =
+      this.kernel === null
+        ? [
+            ['vxlan', vxlanPort],
+            ['gre-udp', grePort],
+          ]
+        : [
+            ['gre-udp', grePort],
+            ['probe', probePort],
+          ];
+    for (const [encap, port] of sockets) {
       let socket: TunnelSocket;
       try {
         socket = await this.devices.openTunnelSocket({
@@ -271,7 +352,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
         });
       }
       this.sockets.push(socket);
-      this.dataPath.attachSocket(encap, socket);
+      if (encap === 'probe') this.kernel?.attachProbes(new KernelProbes(socket, port));
+      else this.userspace.dataPath.attachSocket(encap, socket);
     }
   }
 }

@@ -22,7 +22,7 @@ function problem(raw: unknown): ConfigError {
 test('defaults fill everything but host and VTEP address', () => {
   const c = validateConfig(base);
   assert.equal(c.adminSocket, '/run/dvs/agent.sock');
-  assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754 });
+  assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754, probePort: 4793 });
   assert.deepEqual(c.fdb, {
     agingSeconds: 300,
     maxEntriesPerVni: 8192,
@@ -150,6 +150,7 @@ test('YAML file plus flags: flags override and add', async () => {
       externalVteps: [],
       floodList: [{ address: '198.51.100.4', port: 4754 }],
       fdb: [],
+      datapath: 'auto',
     });
     assert.deepEqual(config.ports[1], { name: 'tap2', mode: 'access', vni: 200, plug: 'adopt', persistent: false });
     assert.deepEqual(config.ports[2], { name: 'vnet3', mode: 'access', vni: 200, plug: 'attach', persistent: false });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
 import type { AgentPortView } from '@dvs/agent';
 import { DEFAULT_OVERLAY_MTU, type PortPlug } from '@dvs/wire';
+import { ipBatch } from './command-runner.js';
 import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
@@ -34,6 +35,7 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
     stateFile: join(labDir(state.id), `${host.name}-agent-state.json`),
     logLevel: 'info',
     logFormat: 'logfmt',
+    datapath: state.agentDatapath ?? 'userspace',
     networks: state.networks.map((n) => ({
       vni: n.vni,
       name: n.name,
@@ -149,7 +151,7 @@ export async function removeAgentPort(admin: AdminClient, name: string): Promise
   await admin.call('ports/del', [name]);
 }
 
-/** Attaches a VM to its host's agent: new TAP, moved into the VM, MAC + address set. */
+/** Attaches a VM to its host's agent: new NIC in the VM (plugVmNic), MAC + address set. */
 export async function attachAgentVm(
   recorder: LabRecorder,
   host: HostState,
@@ -157,8 +159,32 @@ export async function attachAgentVm(
   admin: AdminClient,
 ): Promise<void> {
   const tap = devices.vmTap(recorder.state.id, vm.number, vm.generation);
-  await addAgentPort(admin, tap, vm.vni);
-  await moveIntoVm(host.netns, tap, vm.netns);
+  await plugVmNic(recorder.state, host, vm, admin, tap);
   await configureVmInterface(vm, tap);
   await recorder.update(() => (vm.ifname = tap));
+}
+
+/**
+ * Gives the VM a NIC named `ifname` plugged into the host's agent. Userspace
+ * datapath: a TAP the agent creates, moved into the VM. Kernel datapath: a
+ * veth whose VM end goes into the VM and whose host end (of the same name)
+ * the agent attaches, so the kernel enslaves it to the VNI's bridge.
+ */
+export async function plugVmNic(
+  state: LabState,
+  host: HostState,
+  vm: VmState,
+  admin: AdminClient,
+  ifname: string,
+): Promise<void> {
+  if (state.agentDatapath === 'kernel') {
+    await ipBatch(host.netns, [
+      `link add ${ifname} type veth peer name ${ifname} netns ${vm.netns}`,
+      `link set ${ifname} mtu ${DEFAULT_OVERLAY_MTU}`,
+    ]);
+    await addAgentPort(admin, ifname, vm.vni, 'attach');
+    return;
+  }
+  await addAgentPort(admin, ifname, vm.vni);
+  await moveIntoVm(host.netns, ifname, vm.netns);
 }

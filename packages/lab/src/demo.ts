@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   let lab: Lab | null = null;
   try {
     section(
-      'building the lab: 3 dvs hosts x 2 VMs, 1 kernel-vxlan host, VNI 100 vxlan + VNI 200 gre-udp, 1 real QEMU VM',
+      'building the lab: 3 dvs hosts x 2 VMs (agents with datapath: kernel), 1 kernel-vxlan host, VNI 100 vxlan + VNI 200 gre-udp, 1 real QEMU VM',
     );
     const t = Date.now();
     lab = await Lab.up({
@@ -47,6 +47,8 @@ async function main(): Promise<number> {
         vmsPerHost: 2,
         kernelHosts: 1,
         qemuVms: 1,
+        // VXLAN goes to the kernel provider; GRE-in-UDP (no FOU in the kernel) stays in userspace.
+        datapath: 'kernel',
         networks: [
           { vni: 100, encap: 'vxlan', name: 'blue-vxlan' },
           { vni: 200, encap: 'gre-udp', name: 'green-gre-udp' },
@@ -55,6 +57,9 @@ async function main(): Promise<number> {
       onProgress: (s) => say(`  [${((Date.now() - t) / 1000).toFixed(1).padStart(5)} s] ${s}`),
       onLimitation: (l) => say(`  NOT AVAILABLE: ${l}`),
     });
+
+    section('which datapath provider serves which network (h1: dvs agent networks)');
+    say((await lab.admin('h1').call('networks/show')).text.trimEnd());
 
     section('ping matrix (every VM to every VM)');
     const matrix = await runPingMatrix(lab);

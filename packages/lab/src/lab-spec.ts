@@ -32,6 +32,13 @@ export interface LabSpec {
    * network 2, then h2, …). Default 0.
    */
   qemuVms?: number;
+  /**
+   * The agents' datapath (default userspace). With `kernel` every VM plugs
+   * in through a veth whose host end the agent attaches and the kernel
+   * enslaves to the VNI's bridge (a TAP moved into the VM's namespace would
+   * leave the host's bridge).
+   */
+  datapath?: 'userspace' | 'kernel';
 }
 
 export const DEFAULT_VNIS = [100, 200];

@@ -129,6 +129,8 @@ export interface LabState {
   etcdCredentials?: EtcdCredentials;
   /** Agents follow etcd (controller tables); false: static peers from their config. */
   agentsUseEtcd?: boolean;
+  /** The agents' datapath (LabSpec.datapath); absent: userspace. */
+  agentDatapath?: 'userspace' | 'kernel';
   /** What the lab could not do with the parts of dvs built so far, said plainly. */
   limitations: string[];
 }

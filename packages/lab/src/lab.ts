@@ -121,6 +121,7 @@ export class Lab {
     };
     const id = this.id;
     await recorder.update((s) => {
+      if (spec.datapath !== undefined) s.agentDatapath = spec.datapath;
       s.networks = spec.networks.map((n, index) => ({
         index,
         vni: n.vni,

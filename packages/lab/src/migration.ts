@@ -23,8 +23,8 @@ import { devices } from './lab-layout.js';
 import type { VmState } from './lab-state.js';
 import { runInNamespace } from './command-runner.js';
 import { IpBatchSession } from './ip-batch-session.js';
-import { addAgentPort } from './agent-host.js';
-import { activateInterfaceLines, moveIntoVm, neighbourCopyLines, prepareInterfaceLines } from './vm-interface.js';
+import { plugVmNic } from './agent-host.js';
+import { activateInterfaceLines, neighbourCopyLines, prepareInterfaceLines } from './vm-interface.js';
 import { ABSENT, macObservers, type MacLocation, type MacObserver } from './mac-location.js';
 import type { ContinuousPing } from './continuous-ping.js';
 import { pingWindowFigures } from './continuous-ping.js';
@@ -196,11 +196,10 @@ export async function migrateVm(
 
   // 1. Destination port, moved into the VM, MAC set, link down. A failure
   // before the switchover removes the new port again: the VM never left.
-  await addAgentPort(lab.admin(to.name), newIf, vm.vni);
   const session = new IpBatchSession(vm.netns);
   let neighbours: string[];
   try {
-    await moveIntoVm(to.netns, newIf, vm.netns);
+    await plugVmNic(lab.state, to, vm, lab.admin(to.name), newIf);
     neighbours = await neighbourCopyLines(vm, oldIf, newIf);
     // The VM's `ip` session runs before the switchover: switching costs no process start.
     await session.run(prepareInterfaceLines(vm, newIf));

@@ -86,6 +86,26 @@ test('ratios are taken per run against that run’s kernel vxlan, then summarize
   );
 });
 
+test('the kernel provider (dvs-kernel) is judged against the same run’s kernel vxlan: TCP ×1/×4 ratios, ping delta', () => {
+  const runs: RunRecord[] = [
+    {
+      run: 1,
+      samples: { 'kernel-vxlan': sample(10, 100_000, 0.1, null), 'dvs-kernel': sample(9.8, 100_000, 0.11, 0) },
+    },
+    { run: 2, samples: { 'kernel-vxlan': sample(5, 50_000, 0.2, null), 'dvs-kernel': sample(4, 50_000, 0.25, 0) } },
+  ];
+  const s = summarize(runs);
+  const rows = s.targets.filter((t) => t.what.startsWith('dvs kernel provider'));
+  assert.deepEqual(
+    rows.map((t) => [t.what, t.figure, t.met]),
+    [
+      ['dvs kernel provider TCP ×1 / kernel vxlan', '89.0 %', false],
+      ['dvs kernel provider TCP ×4 / kernel vxlan', '89.0 %', false],
+      ['dvs kernel provider ping avg − kernel vxlan', '+30 µs', false],
+    ],
+  );
+});
+
 test('a missing kernel baseline yields no ratio rather than a made-up one', () => {
   const s = summarize([{ run: 1, samples: { 'dvs-vxlan': sample(1, 1, 1, 1) } }]);
   assert.deepEqual(s.ratios['dvs-vxlan'], {});

@@ -11,7 +11,7 @@ import {
 } from '@dvs/wire';
 import { formatPortMapping, parsePortMapping } from '../config/port-mapping-text.js';
 import type { CountersSnapshot } from '../datapath/counters.js';
-import type { DataPath } from '../datapath/data-path.js';
+import type { Datapaths } from '../dpif/datapaths.js';
 import type { AgentPortView, PortRequest } from '../ports/managed-port.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
 import { renderTraceReport } from './render-trace.js';
@@ -21,7 +21,8 @@ import { renderCounters, renderFdb, renderNetworks, renderPeers, renderPorts } f
 export interface AgentControl {
   readonly host: string;
   readonly version: string;
-  readonly dataPath: DataPath;
+  /** Both datapath providers, routed by VNI. */
+  readonly dataPath: Datapaths;
   /** Opens the device by its plug (create, adopt, attach) and adds the port; rejects with a coded error, changing nothing. */
   addPort(request: PortRequest): Promise<AgentPortView>;
   /** Removes the port, closes its device (a created TAP disappears, an adopted or attached device stays). */
@@ -206,7 +207,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
   registry.register({
     name: 'networks/show',
     usage: 'networks/show',
-    summary: 'networks (VNIs) with encap, MTU, ports, flood list',
+    summary: 'networks (VNIs): the datapath provider that serves each and why, encap, MTU, ports, flood list',
     minArgs: 0,
     maxArgs: 0,
     run: () => {

@@ -1,5 +1,6 @@
 import type { CountersSnapshot } from '../datapath/counters.js';
-import type { FdbEntryView, NetworkView, PeerView } from '../datapath/views.js';
+import type { FdbEntryView, PeerView } from '../datapath/views.js';
+import type { PlacedNetworkView } from '../dpif/datapaths.js';
 import type { AgentPortView } from '../ports/managed-port.js';
 import { formatPortSecurity } from '../config/port-security-config.js';
 import type { PortSecurityCounters } from '../datapath/port-security.js';
@@ -109,11 +110,21 @@ export function renderPeers(peers: PeerView[]): string {
   );
 }
 
-export function renderNetworks(networks: NetworkView[]): string {
+export function renderNetworks(networks: PlacedNetworkView[]): string {
   if (networks.length === 0) return 'no networks\n';
-  return table(
-    ['VNI', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST'],
-    networks.map((n) => [n.vni, n.encap, n.mtu, n.fdbSize, n.ports.join(',') || '-', n.floodList.join(',') || '-']),
+  return (
+    table(
+      ['VNI', 'DATAPATH', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST'],
+      networks.map((n) => [
+        n.vni,
+        n.provider,
+        n.encap,
+        n.mtu,
+        n.fdbSize,
+        n.ports.join(',') || '-',
+        n.floodList.join(',') || '-',
+      ]),
+    ) + networks.map((n) => `VNI ${n.vni} on ${n.provider}: ${n.providerReason}\n`).join('')
   );
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
 import type { PortSecurity } from '../datapath/port-security.js';
+import type { DatapathChoice } from '../dpif/provider.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'logfmt';
@@ -31,6 +32,8 @@ export interface NetworkConfig {
   /** VTEPs that are not dvs agents (a kernel vxlan device, a switch): peers that are never probed. */
   externalVteps: Vtep[];
   fdb: StaticFdbConfig[];
+  /** The provider this network asks for (default auto: the host's VXLAN provider; userspace for GRE-in-UDP). */
+  datapath: DatapathChoice;
 }
 
 /**
@@ -60,7 +63,8 @@ export interface AgentConfig {
   host: string;
   /** `key: value` labels published in this host's record (networks may admit hosts by label). */
   labels: Record<string, string>;
-  vtep: { address: string; vxlanPort: number; grePort: number };
+  /** probePort: the kernel datapath's tunnel probes (its vxlan devices own vxlanPort). */
+  vtep: { address: string; vxlanPort: number; grePort: number; probePort: number };
   adminSocket: string;
   /** `host:port` of the Prometheus endpoint, or null (off). */
   metrics: { host: string; port: number } | null;
@@ -86,6 +90,12 @@ export interface AgentConfig {
   stateFile: string | null;
   etcd: EtcdConfig | null;
   health: HealthConfig;
+  /**
+   * Who forwards: `userspace` (default; the agent's own pipeline), `kernel`
+   * (Linux's bridge and vxlan devices, programmed by the agent) or `auto`
+   * (the kernel when it can carry the VXLAN networks). See dpif/datapath-choice.ts.
+   */
+  datapath: DatapathChoice;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -101,5 +111,7 @@ export const CONFIG_DEFAULTS = {
   reportBurst: 400,
   vxlanPort: DEFAULT_ENCAP_PORTS.vxlan,
   grePort: DEFAULT_ENCAP_PORTS['gre-udp'],
+  /** Tunnel probes of the kernel datapath (next to VXLAN's 4789; not an IANA port of anything we meet). */
+  probePort: 4793,
   etcdPrefix: '/dvs/v1/',
 };

@@ -30,6 +30,8 @@ import {
   type StaticFdbConfig,
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
+import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
+import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
 /**
  * Raw YAML/JSON (already merged with flags) → AgentConfig. Throws the first
@@ -52,6 +54,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'stateFile',
     'etcd',
     'health',
+    'datapath',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -59,7 +62,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   }
   const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
-  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
+  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort', 'probePort']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
   if (ipFamily(address) === 0)
     throw new ConfigError(
@@ -74,6 +77,13 @@ export function validateConfig(raw: unknown): AgentConfig {
       'vtep.grePort',
       `equals vtep.vxlanPort (${vxlanPort})`,
       'give the two encaps different UDP ports (defaults 4789 and 4754)',
+    );
+  const probePort = optionalPort(vtepRaw.probePort, 'vtep.probePort', CONFIG_DEFAULTS.probePort);
+  if (probePort === vxlanPort || probePort === grePort)
+    throw new ConfigError(
+      'vtep.probePort',
+      `equals vtep.${probePort === vxlanPort ? 'vxlanPort' : 'grePort'} (${probePort})`,
+      `give the kernel datapath's tunnel probes a UDP port of their own (default ${CONFIG_DEFAULTS.probePort})`,
     );
 
   const adminSocket =
@@ -189,10 +199,12 @@ export function validateConfig(raw: unknown): AgentConfig {
   );
   const etcd = top.etcd === undefined || top.etcd === null ? null : etcdConfig(top.etcd);
   const health = healthConfig(top.health);
+  const datapath = datapathChoice(top.datapath, 'datapath');
+  checkDatapaths(datapath, networks);
   return {
     host,
     labels,
-    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort },
+    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort, probePort },
     adminSocket,
     metrics,
     logLevel,
@@ -203,12 +215,36 @@ export function validateConfig(raw: unknown): AgentConfig {
     stateFile,
     etcd,
     health,
+    datapath,
   };
+}
+
+function datapathChoice(raw: unknown, path: string): DatapathChoice {
+  if (raw === undefined) return 'userspace';
+  if (!isDatapathChoice(raw))
+    throw new ConfigError(path, `"${String(raw)}" is not a datapath`, `give one of ${DATAPATH_CHOICES.join(', ')}`);
+  return raw;
+}
+
+/**
+ * One UDP port, one owner (dpif/datapath-choice.ts): a network may not ask for
+ * the provider its host cannot give it. Whether the kernel provider can run
+ * at all is known only at start; everything else is refused here, before
+ * anything starts.
+ */
+function checkDatapaths(agent: DatapathChoice, networks: NetworkConfig[]): void {
+  // Assume the kernel is there: what fails only without it fails at start, with its reason.
+  const owner = vxlanOwner(agent, { available: true }, networks);
+  if ('problem' in owner) throw new ConfigError('datapath', owner.problem, 'set datapath: userspace or auto');
+  networks.forEach((n, i) => {
+    const placed = placeNetwork(n, owner);
+    if (!placed.ok) throw new ConfigError(`networks[${i}].datapath`, placed.problem, placed.fix);
+  });
 }
 
 function network(raw: unknown, path: string, ports: Record<Encap, number>): NetworkConfig {
   const n = object(raw, path, 'write each network as `{ vni: 100, encap: vxlan, mtu: 1450, peers: [...] }`');
-  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'externalVteps', 'floodList', 'fdb']);
+  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'externalVteps', 'floodList', 'fdb', 'datapath']);
   const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
   if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
   const name = n.name === undefined ? `vni-${vni}` : string(n.name, `${path}.name`, 'give a short name');
@@ -229,7 +265,8 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
       ? [...peers, ...externalVteps]
       : list(n.floodList, `${path}.floodList`).map((v, i) => vtep(v, `${path}.floodList[${i}]`, ports[encap]));
   const fdb = list(n.fdb, `${path}.fdb`).map((e, i) => staticFdb(e, `${path}.fdb[${i}]`, ports[encap]));
-  return { vni, name, encap, mtu, peers, externalVteps, floodList, fdb };
+  const datapath = n.datapath === undefined ? 'auto' : datapathChoice(n.datapath, `${path}.datapath`);
+  return { vni, name, encap, mtu, peers, externalVteps, floodList, fdb, datapath };
 }
 
 function staticFdb(raw: unknown, path: string, defaultPort: number): StaticFdbConfig {

@@ -42,39 +42,7 @@ export class TableApplier {
    * batch; a valid network:set/network:del updates it.
    */
   validate(change: TableChange, vnis: Set<number>): string | null {
-    if (typeof change !== 'object' || change === null) return 'not a table change';
-    const needsNetwork = (vni: number): string | null =>
-      vnis.has(vni) ? null : `no network with VNI ${String(vni)} (set it first)`;
-    switch (change.kind) {
-      case 'network:set': {
-        const spec = change.network;
-        if (typeof spec !== 'object' || spec === null || !isValidVni(spec.vni)) return 'VNI must be 1..16777215';
-        if (!isEncap(spec.encap)) return `unknown encap ${JSON.stringify(spec.encap)}`;
-        if (!isValidOverlayMtu(spec.mtu)) return `MTU must be ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU}`;
-        vnis.add(spec.vni);
-        return null;
-      }
-      case 'network:del': {
-        const missing = needsNetwork(change.vni);
-        if (missing === null) vnis.delete(change.vni);
-        return missing;
-      }
-      case 'fdb:set':
-        if (!isValidMac(change.mac)) return 'invalid MAC';
-        if (!Number.isInteger(change.seq) || change.seq < 0) return 'seq must be an integer >= 0';
-        if (!isValidVtep(change.vtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
-        return needsNetwork(change.vni);
-      case 'fdb:del':
-        if (!isValidMac(change.mac)) return 'invalid MAC';
-        return needsNetwork(change.vni);
-      case 'flood:set':
-      case 'peers:set':
-        if (!Array.isArray(change.vteps)) return 'vteps must be a list';
-        if (!change.vteps.every(isValidVtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
-        return needsNetwork(change.vni);
-      default:
-        return `unknown change kind ${JSON.stringify((change as { kind?: unknown }).kind)}`;
-    }
+    return validateTableChange(change, vnis);
   }
 
   /** Applies one change that validate() accepted; false only for a change it would have refused. */
@@ -177,5 +145,47 @@ export class TableApplier {
 
   private refreshKnownVteps(net: NetworkState): void {
     for (const gone of net.rebuildKnownVteps()) net.fdb.removeLocation(gone);
+  }
+}
+
+/**
+ * Why `change` cannot be applied after the changes before it in its batch,
+ * or null when it can. `vnis`: the networks that exist at this point of the
+ * batch; a valid network:set/network:del updates it. The one rule for every
+ * datapath provider (the kernel provider validates with it too).
+ */
+export function validateTableChange(change: TableChange, vnis: Set<number>): string | null {
+  if (typeof change !== 'object' || change === null) return 'not a table change';
+  const needsNetwork = (vni: number): string | null =>
+    vnis.has(vni) ? null : `no network with VNI ${String(vni)} (set it first)`;
+  switch (change.kind) {
+    case 'network:set': {
+      const spec = change.network;
+      if (typeof spec !== 'object' || spec === null || !isValidVni(spec.vni)) return 'VNI must be 1..16777215';
+      if (!isEncap(spec.encap)) return `unknown encap ${JSON.stringify(spec.encap)}`;
+      if (!isValidOverlayMtu(spec.mtu)) return `MTU must be ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU}`;
+      vnis.add(spec.vni);
+      return null;
+    }
+    case 'network:del': {
+      const missing = needsNetwork(change.vni);
+      if (missing === null) vnis.delete(change.vni);
+      return missing;
+    }
+    case 'fdb:set':
+      if (!isValidMac(change.mac)) return 'invalid MAC';
+      if (!Number.isInteger(change.seq) || change.seq < 0) return 'seq must be an integer >= 0';
+      if (!isValidVtep(change.vtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
+      return needsNetwork(change.vni);
+    case 'fdb:del':
+      if (!isValidMac(change.mac)) return 'invalid MAC';
+      return needsNetwork(change.vni);
+    case 'flood:set':
+    case 'peers:set':
+      if (!Array.isArray(change.vteps)) return 'vteps must be a list';
+      if (!change.vteps.every(isValidVtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
+      return needsNetwork(change.vni);
+    default:
+      return `unknown change kind ${JSON.stringify((change as { kind?: unknown }).kind)}`;
   }
 }

@@ -2,12 +2,13 @@ import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import type { AttachedFrameDevice, FrameDevice, LinkInfo, LinkMonitor } from '@dvs/netdev';
 import type { AgentDevices } from '../agent-devices.js';
 import { formatPortMapping } from '../config/port-mapping-text.js';
-import type { DataPath } from '../datapath/data-path.js';
+import type { DatapathOperations } from '../dpif/provider.js';
 import type { DataPathEvents } from '../datapath/control-surface.js';
 import type { TrafficCounters } from '../datapath/counters.js';
 import type { Logger } from '../observe/logger.js';
 import { ManagedPort, type AgentPortView, type PortOrigin, type PortRequest } from './managed-port.js';
 import { AgentError } from '../agent-error.js';
+import { openLinkDevice } from './link-device.js';
 import { openPortDevice } from './port-device.js';
 import { checkPortMtu, overlayMtuOf } from './port-mtu.js';
 import { StateFileWriter, readStateFile } from './state-file.js';
@@ -16,7 +17,7 @@ export interface AgentPortsOptions {
   host: string;
   /** The agent's VTEP address: the device holding it (the tunnel underlay) is never attached. */
   vtepAddress: string;
-  dataPath: DataPath;
+  dataPath: DatapathOperations;
   devices: AgentDevices;
   logger: Logger;
   /** Where run-time ports are kept (state-file.ts); null: not kept. */
@@ -315,9 +316,15 @@ export class AgentPorts {
   /** Opens the port's device and puts the port in the data path; throws AgentError and leaves nothing open. */
   private async open(port: ManagedPort, phase: Phase): Promise<void> {
     const name = port.name;
-    const opened = await openPortDevice(port.request, this.o.devices, this.o.vtepAddress, () =>
-      this.tapMtu(port, phase),
-    );
+    // The provider of the port's network says whether it reads frames or takes the device itself.
+    let use: ReturnType<DatapathOperations['portDeviceUse']>;
+    try {
+      use = this.o.dataPath.portDeviceUse(port.spec());
+    } catch (err) {
+      throw new AgentError((err as { code?: string }).code ?? 'DVS_BAD_ARGUMENT', (err as Error).message);
+    }
+    const opener = use === 'link' ? openLinkDevice : openPortDevice;
+    const opened = await opener(port.request, this.o.devices, this.o.vtepAddress, () => this.tapMtu(port, phase));
     const device = opened.device;
     if (this.closed || port.removed) {
       closeQuietly(device);

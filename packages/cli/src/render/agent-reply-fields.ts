@@ -6,6 +6,7 @@
  */
 import type {
   AgentFdbEntryView,
+  AgentNetworkRow,
   AgentPeerView,
   AgentPortView,
   CountersSnapshot,
@@ -80,6 +81,18 @@ export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
   vnis: 'VNIs that list it',
   floodVnis: 'VNIs whose flood list holds it',
   counters: TRAFFIC_TEXT,
+};
+
+export const NETWORK_FIELDS: ReplyFields<AgentNetworkRow> = {
+  vni: 'the VNI',
+  provider: '"kernel" | "userspace": the datapath provider that serves it',
+  providerReason: 'why that provider ("agent datapath: kernel", "gre-udp: this kernel has no FOU …", "auto: …")',
+  encap: '"vxlan" | "gre-udp"',
+  mtu: 'overlay MTU',
+  ports: 'its local ports',
+  floodList: 'VTEPs ("address:port") that get BUM copies',
+  peers: 'VTEPs accepted as sources',
+  fdbSize: 'FDB entries',
 };
 
 export const COUNTERS_FIELDS: ReplyFields<CountersSnapshot> = {

@@ -54,6 +54,9 @@ export const TARGETS = {
   tcp1Ratio: 0.12,
   udp64Ratio: 0.5,
   pingAvgDeltaUs: 100,
+  /** The kernel provider (issue 17): TCP ×1 and ×4 against the same run's hand-built kernel vxlan, ping delta. */
+  kernelTcpRatio: 0.95,
+  kernelPingAvgDeltaUs: 20,
 } as const;
 
 export function spread(values: readonly number[]): Spread | null {
@@ -157,6 +160,25 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
     target: `≤ +${TARGETS.pingAvgDeltaUs} µs`,
     figure: pd === undefined ? 'n/a' : `${pd >= 0 ? '+' : ''}${pd.toFixed(0)} µs`,
     met: pd === undefined ? null : pd <= TARGETS.pingAvgDeltaUs,
+  });
+  // The kernel provider's rows only when it was measured (--only may leave it out).
+  const k = s.ratios['dvs-kernel'];
+  if (k === undefined) return out;
+  for (const key of ['tcp1', 'tcp4'] as const) {
+    const v = k?.[key]?.median;
+    out.push({
+      what: `dvs kernel provider TCP ×${key === 'tcp1' ? 1 : 4} / kernel vxlan`,
+      target: `≥ ${pct(TARGETS.kernelTcpRatio)}`,
+      figure: v === undefined ? 'n/a' : pct(v),
+      met: v === undefined ? null : v >= TARGETS.kernelTcpRatio,
+    });
+  }
+  const kd = k?.pingAvgDeltaUs?.median;
+  out.push({
+    what: 'dvs kernel provider ping avg − kernel vxlan',
+    target: `≤ +${TARGETS.kernelPingAvgDeltaUs} µs`,
+    figure: kd === undefined ? 'n/a' : `${kd >= 0 ? '+' : ''}${kd.toFixed(0)} µs`,
+    met: kd === undefined ? null : kd <= TARGETS.kernelPingAvgDeltaUs,
   });
   return out;
 }

@@ -8,7 +8,10 @@
  *  - kernel-vxlan: each host runs the kernel's vxlan device + a bridge, the VM
  *    on a veth to the bridge (the reference);
  *  - dvs-vxlan / dvs-gre-udp: each host runs one dvs-agent with static peers
- *    (no etcd, no controller: the data path alone), the VM holds the TAP.
+ *    (no etcd, no controller: the data path alone), the VM holds the TAP;
+ *  - dvs-kernel: the same agents with `datapath: kernel`: they make and
+ *    program the bridge + vxlan device, the VM on a veth the agent attaches
+ *    (frames never reach the agent).
  *
  * No checksum-offload adjustment is needed: no path mixes a kernel VTEP with a
  * dvs agent (that mix is where partial checksums bite; see test/support).
@@ -23,8 +26,8 @@ import { BenchResources } from './bench-resources.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
-export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp';
-export const PATHS: readonly PathName[] = ['veth', 'kernel-vxlan', 'dvs-vxlan', 'dvs-gre-udp'];
+export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel';
+export const PATHS: readonly PathName[] = ['veth', 'kernel-vxlan', 'dvs-vxlan', 'dvs-gre-udp', 'dvs-kernel'];
 
 export const VM_MTU = 1450;
 export const VNI = 100;
@@ -109,7 +112,9 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
     }
     dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
     const agents = { pids: [] as number[], sockets: [] as string[], logs: [] as string[] };
+    const kernelDatapath = name === 'dvs-kernel';
     for (const [i, ns] of hosts.entries()) {
+      if (kernelDatapath) await resources.ip(ns, [`link add dvbh type veth peer name dvbv netns ${vms[i]}`]);
       const socket = join(dir, `h${i}.sock`);
       const config = join(dir, `h${i}.yaml`);
       const log = join(dir, `h${i}.log`);
@@ -123,6 +128,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
           stateFile: null,
           logLevel: 'info',
           logFormat: 'logfmt',
+          datapath: kernelDatapath ? 'kernel' : 'userspace',
           networks: [
             {
               vni: VNI,
@@ -131,7 +137,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
               peers: [HOST_ADDRESSES[1 - i]],
             },
           ],
-          ports: [{ name: 'dvbtap', vni: VNI }],
+          ports: [kernelDatapath ? { name: 'dvbh', vni: VNI, plug: 'attach' } : { name: 'dvbtap', vni: VNI }],
         }),
       );
       const child = resources.spawn(
@@ -145,11 +151,15 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       agents.sockets.push(socket);
       agents.logs.push(log);
       await waitForAgent(socket, log, () => child.exitCode !== null, options.signal);
+      if (kernelDatapath) {
+        await vmInterface(resources, vms[i], 'dvbv', i);
+        continue;
+      }
       // The agent created the TAP in the host; the "VM" takes it, as a hypervisor would.
       await resources.ip(ns, [`link set dvbtap netns ${vms[i]}`]);
       await vmInterface(resources, vms[i], 'dvbtap', i);
     }
-    return built(['dvbtap', 'dvbtap'], hosts, agents);
+    return kernelDatapath ? built(['dvbv', 'dvbv'], hosts, agents) : built(['dvbtap', 'dvbtap'], hosts, agents);
   } catch (e) {
     await release();
     throw e;

@@ -109,6 +109,17 @@ export interface AgentNetworkView {
   fdbSize: number;
 }
 
+/** The datapath providers of an agent (packages/agent/src/dpif/): its own pipeline, or Linux's bridge + vxlan. */
+export const DATAPATH_KINDS = ['kernel', 'userspace'] as const;
+export type DatapathKind = (typeof DATAPATH_KINDS)[number];
+
+/** A network as `networks/show` answers: its view and the provider that serves it, with why. */
+export interface AgentNetworkRow extends AgentNetworkView {
+  provider: DatapathKind;
+  /** 'agent datapath: kernel', 'gre-udp: this kernel has no FOU (GRE-in-UDP): …', 'auto: …'. */
+  providerReason: string;
+}
+
 /** FDB activity, summed over every VNI. */
 export interface FdbCounters {
   learns: number;
@@ -218,7 +229,7 @@ export interface AgentReplies {
   'fdb/show': AgentFdbEntryView[];
   'fdb/flush': { vni: number | null; flushed: number };
   'peers/show': AgentPeerView[];
-  'networks/show': AgentNetworkView[];
+  'networks/show': AgentNetworkRow[];
   'counters/show': CountersSnapshot;
   'tunnels/show': TunnelsShowData;
   trace: TraceReport;

@@ -1,0 +1,787 @@
+import {
+  PacketBatch,
+  dvsLinkAlias,
+  isDvsLink,
+  parseDvsLinkName,
+  type FdbChange,
+  type FdbEntry,
+  type FdbMonitor,
+  type FrameDevice,
+  type KernelLink,
+  type Rtnetlink,
+} from '@dvs/netdev';
+import { formatMac, readMac } from '@dvs/wire';
+import type {
+  ApplyResult,
+  DataPathEvents,
+  NetworkSpec,
+  RejectedChange,
+  TableChange,
+} from '../../datapath/control-surface.js';
+import {
+  newDropCounters,
+  newFdbCounters,
+  newTrafficCounters,
+  type CountersSnapshot,
+  type TrafficCounters,
+} from '../../datapath/counters.js';
+import type { PortSpec } from '../../datapath/port.js';
+import type { ProbeHandler, ProbeTarget } from '../../datapath/probe.js';
+import { checkBatch } from '../check-batch.js';
+import type { TraceQuery, TraceReport } from '../../datapath/trace.js';
+import { TypedEmitter } from '../../datapath/typed-emitter.js';
+import type { FdbEntryView, NetworkView, PeerView, PortView } from '../../datapath/views.js';
+import type { LearnConflictView } from '../../datapath/provisional-moves.js';
+import { silentLogger, type Logger } from '../../observe/logger.js';
+import { ProviderError } from '../provider-error.js';
+import type { DatapathEventArgs, DatapathProvider, PortDeviceUse } from '../provider.js';
+import { KernelNetwork, vtepId } from './kernel-network.js';
+import type { KernelProbes } from './kernel-probes.js';
+import { traceKernel } from './kernel-trace.js';
+
+/** The kernel I/O the provider drives: one rtnetlink socket and one FDB monitor (bridge tables), in the agent's namespace. */
+export interface KernelIo {
+  rtnl: Rtnetlink;
+  monitor: FdbMonitor;
+  /** A device to send frames out of a bridge (an AF_PACKET socket on it): ports/announce floods through it. */
+  openSender(name: string): Promise<FrameDevice>;
+}
+
+export interface KernelProviderOptions {
+  io: KernelIo;
+  host: string;
+  /** The VTEP: local address of every vxlan device and its UDP port. */
+  vtep: { address: string; port: number };
+  /** How long the bridges keep a learned local MAC without traffic. */
+  agingSeconds: number;
+  /** Tunnel probes on their own UDP port (the vxlan devices own the VXLAN port); null: no probes. */
+  probes?: KernelProbes | null;
+  logger?: Logger;
+}
+
+interface KernelPort {
+  spec: PortSpec & { mode: 'access' };
+  device: FrameDevice;
+  ifindex: number;
+  /** In its network's bridge (false while the network has not arrived yet). */
+  enslaved: boolean;
+}
+
+/**
+ * The kernel provider: Linux's bridge and vxlan devices forward, this process
+ * only programs them (rtnetlink) and watches them (the FDB monitor).
+ *
+ *   port (TAP, veth, macvlan) ─► bridge dvsbr<vni> ─► local port
+ *                                   │ unknown/BUM, or a MAC the bridge does not hold
+ *                                   ▼
+ *                               vxlan dvsvx<vni> (nolearning, local VTEP, port 4789)
+ *                                   ─► static FDB entry MAC → remote VTEP (from the controller)
+ *                                   ─► all-zeros entries: one copy per flood-list VTEP
+ *
+ * Remote MACs follow the control plane only (the vxlan device does not learn
+ * and its bridge port does not either, as in EVPN). Local MACs are what the
+ * bridge learns on our ports: the FDB monitor's `fdb:add`/`fdb:del` become
+ * `mac:local`/`mac:gone`. Devices carry dvs's mark (alias `dvs:…`); a
+ * restarted agent adopts them, and after the tables are loaded removes the
+ * devices and entries no table names. stop() leaves everything in place: the
+ * kernel keeps forwarding on the last tables while the agent is away.
+ */
+export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements DatapathProvider {
+  readonly kind = 'kernel' as const;
+  /** rtnetlink requests the kernel refused (logged; the tables keep what was asked for). */
+  kernelErrors = 0;
+  rejectedChanges = 0;
+  listenerErrors = 0;
+  private readonly networks = new Map<number, KernelNetwork>();
+  private readonly ports = new Map<string, KernelPort>();
+  private readonly logger: Logger;
+  private readonly rtnl: Rtnetlink;
+  private readonly monitor: FdbMonitor;
+  private probes: KernelProbes | null;
+  private probeHandler: ProbeHandler | null = null;
+  private watching = false;
+  private readonly onAdd = (entry: FdbEntry, previous: FdbEntry | undefined): void => this.fdbAdded(entry, previous);
+  private readonly onDel = (entry: FdbEntry): void => this.fdbDeleted(entry);
+  private readonly onResync = (): void => this.resyncLocal();
+
+  constructor(private readonly o: KernelProviderOptions) {
+    super();
+    this.logger = o.logger ?? silentLogger;
+    this.rtnl = o.io.rtnl;
+    this.monitor = o.io.monitor;
+    this.probes = o.probes ?? null;
+  }
+
+  // ---- control surface -------------------------------------------------------
+
+  check(changes: readonly TableChange[]): RejectedChange[] {
+    const rejected = checkBatch(changes, new Set(this.networks.keys()), (change) =>
+      change.kind === 'network:set' && !this.networks.has(change.network.vni)
+        ? this.foreignDevice(change.network.vni)
+        : null,
+    );
+    this.rejectedChanges += rejected.length;
+    return rejected;
+  }
+
+  apply(changes: readonly TableChange[]): ApplyResult {
+    const rejected = this.check(changes);
+    if (rejected.length > 0) return { applied: 0, rejected };
+    const fdb: FdbChange[] = [];
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'network:set':
+          this.setNetwork(change.network, fdb);
+          break;
+        case 'network:del':
+          this.deleteNetwork(change.vni, fdb);
+          break;
+        case 'fdb:set': {
+          const net = this.networks.get(change.vni) as KernelNetwork;
+          net.remote.set(change.mac, { vtep: change.vtep, seq: change.seq, static: change.static === true });
+          const local = net.local.get(change.mac);
+          if (local !== undefined && change.seq <= local.seq) break; // our newer local entry keeps its place
+          fdb.push(net.remoteEntry(change.mac, change.vtep));
+          if (local !== undefined) this.displaceLocal(net, change.mac, local.port, vtepId(change.vtep), fdb);
+          break;
+        }
+        case 'fdb:del': {
+          const net = this.networks.get(change.vni) as KernelNetwork;
+          if (net.remote.delete(change.mac)) fdb.push({ op: 'del', device: net.vxlan, mac: change.mac });
+          break;
+        }
+        case 'flood:set': {
+          const net = this.networks.get(change.vni) as KernelNetwork;
+          fdb.push(...net.floodChanges(net.flood, change.vteps));
+          net.flood = [...change.vteps];
+          break;
+        }
+        case 'peers:set':
+          (this.networks.get(change.vni) as KernelNetwork).peers = [...change.vteps];
+          break;
+      }
+    }
+    this.program(fdb);
+    return { applied: changes.length, rejected: [] };
+  }
+
+  // ---- life ------------------------------------------------------------------
+
+  /** Tunnel probes on their own port (the agent opens the socket at start). */
+  attachProbes(probes: KernelProbes): void {
+    this.probes = probes;
+    // The health monitor may have registered its handler before the socket was there.
+    this.setProbeHandler(this.probeHandler);
+    if (this.watching) probes.start();
+  }
+
+  start(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.monitor.on('fdb:add', this.onAdd);
+    this.monitor.on('fdb:del', this.onDel);
+    this.monitor.on('monitor:resync', this.onResync);
+    this.resyncLocal();
+    this.probes?.start();
+  }
+
+  /** Stops watching; the devices and their tables stay (the kernel keeps forwarding). */
+  stop(): void {
+    if (!this.watching) return;
+    this.watching = false;
+    this.monitor.off('fdb:add', this.onAdd);
+    this.monitor.off('fdb:del', this.onDel);
+    this.monitor.off('monitor:resync', this.onResync);
+    this.probes?.stop();
+  }
+
+  /** Closes the kernel I/O (after stop()). */
+  close(): void {
+    this.stop();
+    this.probes?.close();
+    this.monitor.close();
+    this.rtnl.close();
+  }
+
+  tablesLoaded(): void {
+    try {
+      this.removeStale();
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.error('kernel datapath: removing stale devices and entries failed', {
+        error: (err as Error).message,
+      });
+    }
+  }
+
+  // ---- ports -----------------------------------------------------------------
+
+  portDeviceUse(): PortDeviceUse {
+    return 'link';
+  }
+
+  addPort(spec: PortSpec, device: FrameDevice): void {
+    if (this.ports.has(spec.name)) throw new ProviderError('DVS_PORT_EXISTS', `port ${spec.name} already exists`);
+    if (spec.mode !== 'access')
+      throw new ProviderError(
+        'DVS_DATAPATH_UNSUPPORTED',
+        `port ${spec.name}: the kernel datapath takes access ports only (no VLAN filtering in this kernel's bridge)`,
+      );
+    const link = this.rtnl.link(device.name);
+    if (link === undefined)
+      throw new ProviderError('DVS_PORT_NOT_FOUND', `port ${spec.name}: no device ${device.name} in this namespace`);
+    const port: KernelPort = { spec, device, ifindex: link.ifindex, enslaved: false };
+    this.ports.set(spec.name, port);
+    const net = this.networks.get(spec.vni);
+    if (net !== undefined && net.problem === null) {
+      try {
+        this.enslave(port, net);
+      } catch (err) {
+        this.ports.delete(spec.name);
+        throw err;
+      }
+    }
+  }
+
+  removePort(name: string): FrameDevice {
+    const port = this.ports.get(name);
+    if (port === undefined) throw new ProviderError('DVS_PORT_NOT_FOUND', `no port ${name}`);
+    this.ports.delete(name);
+    const net = this.networks.get(port.spec.vni);
+    if (net !== undefined) {
+      for (const [mac, local] of [...net.local])
+        if (local.port === name) {
+          net.local.delete(mac);
+          this.emitEvent('mac:gone', { vni: net.vni, mac, port: name });
+        }
+    }
+    if (port.enslaved) {
+      try {
+        this.rtnl.setLink(port.ifindex, { master: null });
+      } catch {
+        // The device went with its owner (a VM quit): nothing left to release.
+      }
+    }
+    return port.device;
+  }
+
+  hasPort(name: string): boolean {
+    return this.ports.has(name);
+  }
+
+  addStaticLocal(vni: number, mac: number, portName: string): void {
+    const port = this.ports.get(portName);
+    if (port === undefined) throw new ProviderError('DVS_PORT_NOT_FOUND', `no port ${portName}`);
+    this.program([{ op: 'replace', device: port.ifindex, mac, table: 'master', state: 'static' }]);
+    void vni;
+  }
+
+  /**
+   * ports/announce (QEMU's RARP after a migration): the bridge is told the
+   * frame's source MAC sits on the port, as its learning would on the frame
+   * arriving there (the FDB monitor then reports it like any learned MAC),
+   * and the frame is sent out of the bridge, which floods it to its other
+   * ports and the vxlan device's flood list: peers that learn from the data
+   * plane (a plain kernel vxlan host) re-point the MAC at once.
+   */
+  injectFrame(portName: string, frame: Uint8Array): void {
+    const port = this.ports.get(portName);
+    if (port === undefined) throw new ProviderError('DVS_PORT_NOT_FOUND', `no port ${portName}`);
+    if (frame.length < 14) return;
+    const src = readMac(frame, 6);
+    this.program([{ op: 'replace', device: port.ifindex, mac: src, table: 'master', state: 'dynamic' }]);
+    const net = this.networks.get(port.spec.vni);
+    if (net !== undefined && net.problem === null) void this.flood(net.bridge, Buffer.from(frame));
+  }
+
+  // ---- views -----------------------------------------------------------------
+
+  hasNetwork(vni: number): boolean {
+    return this.networks.has(vni);
+  }
+
+  /** From the kernel: the bridge's entries on our ports and the vxlan device's unicast entries. */
+  fdbEntries(vni?: number): FdbEntryView[] {
+    const out: FdbEntryView[] = [];
+    for (const net of this.networks.values()) {
+      if (vni !== undefined && net.vni !== vni) continue;
+      if (net.problem !== null) continue;
+      const portNames = this.portNamesByIndex();
+      for (const e of this.kernelFdb(net)) {
+        if (e.table === 'master' && e.state !== 'permanent') {
+          const port = portNames.get(e.ifindex);
+          if (port === undefined) continue;
+          out.push(view(net.vni, e.mac, 'port', port, e.state === 'static', false, net.local.get(e.mac)?.seq ?? 0));
+        } else if (e.table === 'self' && e.ifindex === net.vxlanIndex && e.mac !== 0 && e.dst !== '') {
+          const remote = net.remote.get(e.mac);
+          const port = e.dstPort === 0 ? this.o.vtep.port : e.dstPort;
+          out.push(
+            view(
+              net.vni,
+              e.mac,
+              'vtep',
+              vtepId({ address: e.dst, port }),
+              remote?.static ?? false,
+              true,
+              remote?.seq ?? 0,
+            ),
+          );
+        }
+      }
+    }
+    return out.sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac));
+  }
+
+  flushFdb(vni?: number): number {
+    const changes: FdbChange[] = [];
+    for (const net of this.networks.values()) {
+      if ((vni !== undefined && net.vni !== vni) || net.problem !== null) continue;
+      for (const e of this.kernelFdb(net))
+        if (e.table === 'master' && (e.state === 'dynamic' || e.state === 'stale'))
+          changes.push({ op: 'del', device: e.ifindex, mac: e.mac, table: 'master' });
+    }
+    this.program(changes);
+    return changes.length;
+  }
+
+  portViews(): PortView[] {
+    const stats = this.linkStats();
+    return [...this.ports.values()].map((p) => ({
+      name: p.spec.name,
+      mode: 'access',
+      vni: p.spec.vni,
+      vlans: {},
+      device: p.device.name,
+      mtu: this.rtnl.link(p.ifindex)?.mtu ?? p.device.mtu,
+      counters: stats.get(p.ifindex) ?? newTrafficCounters(),
+    }));
+  }
+
+  peerViews(): PeerView[] {
+    const peers = new Map<string, PeerView>();
+    const touch = (vtep: { address: string; port: number }, vni: number, flood: boolean): void => {
+      const id = vtepId(vtep);
+      let p = peers.get(id);
+      if (p === undefined)
+        peers.set(
+          id,
+          (p = {
+            vtep: id,
+            address: vtep.address,
+            port: vtep.port,
+            vnis: [],
+            floodVnis: [],
+            counters: newTrafficCounters(),
+          }),
+        );
+      if (!p.vnis.includes(vni)) p.vnis.push(vni);
+      if (flood && !p.floodVnis.includes(vni)) p.floodVnis.push(vni);
+    };
+    for (const net of this.networks.values()) {
+      for (const v of net.peers) touch(v, net.vni, false);
+      for (const v of net.flood) touch(v, net.vni, true);
+      for (const r of net.remote.values()) touch(r.vtep, net.vni, false);
+    }
+    return [...peers.values()];
+  }
+
+  networkViews(): NetworkView[] {
+    return [...this.networks.values()].map((net) => ({
+      vni: net.vni,
+      encap: net.spec.encap,
+      mtu: net.spec.mtu,
+      ports: [...this.ports.values()].filter((p) => p.enslaved && p.spec.vni === net.vni).map((p) => p.spec.name),
+      floodList: net.flood.map(vtepId),
+      peers: net.peers.map(vtepId),
+      fdbSize: net.remote.size + net.local.size,
+    }));
+  }
+
+  /** Port counters from the kernel's link stats; the kernel keeps no per-VTEP counters. */
+  counters(): CountersSnapshot {
+    const stats = this.linkStats();
+    const ports: Record<string, TrafficCounters> = {};
+    for (const p of this.ports.values()) ports[p.spec.name] = stats.get(p.ifindex) ?? newTrafficCounters();
+    const sizeByVni: Record<string, number> = {};
+    let size = 0;
+    for (const net of this.networks.values()) {
+      sizeByVni[String(net.vni)] = net.remote.size + net.local.size;
+      size += net.remote.size + net.local.size;
+    }
+    return {
+      drops: newDropCounters(),
+      fdb: { ...newFdbCounters(), size, sizeByVni },
+      ports,
+      peers: {},
+      portSecurity: {},
+      rejectedChanges: this.rejectedChanges,
+      internalErrors: this.kernelErrors,
+      listenerErrors: this.listenerErrors,
+    };
+  }
+
+  /** The kernel learns nothing from tunnels (nolearning): remote MACs follow the controller only. */
+  learnConflicts(): LearnConflictView[] {
+    return [];
+  }
+
+  setControlPlaneUp(): void {
+    // Nothing to decide: without learning from tunnels there is no provisional move.
+  }
+
+  trace(query: TraceQuery): TraceReport {
+    const net = this.networks.get(query.vni);
+    const ports = [...this.ports.values()].filter((p) => p.enslaved && p.spec.vni === query.vni);
+    return traceKernel(query, {
+      network: net ?? null,
+      entries: net === undefined || net.problem !== null ? [] : this.kernelFdb(net),
+      ports: ports.map((p) => ({ name: p.spec.name, ifindex: p.ifindex })),
+      mtu: net === undefined ? 0 : (this.rtnl.link(net.vxlan)?.mtu ?? net.spec.mtu),
+      vtepPort: this.o.vtep.port,
+    });
+  }
+
+  // ---- tunnel health ---------------------------------------------------------
+
+  setProbeHandler(handler: ProbeHandler | null): void {
+    this.probeHandler = handler;
+    this.probes?.setHandler(
+      handler === null
+        ? null
+        : (source, vni, frame) => {
+            const net = this.networks.get(vni);
+            if (net === undefined) return;
+            // The peer as this VNI knows it (its VXLAN port), whatever port the probe came from.
+            const known = [...net.peers, ...net.flood].find((v) => v.address === source.address);
+            if (known !== undefined) handler(known, vni, frame);
+          },
+    );
+  }
+
+  sendProbe(target: ProbeTarget, frame: Uint8Array): boolean {
+    return this.probes?.send(target, frame) ?? false;
+  }
+
+  lastProbeSendError(): string | null {
+    return this.probes === null ? 'ENOPROBESOCKET' : this.probes.lastSendError;
+  }
+
+  // ---- devices ---------------------------------------------------------------
+
+  /** Why the VNI's device names are taken by someone else's devices, or null. */
+  private foreignDevice(vni: number): string | null {
+    const net = new KernelNetwork({ vni, encap: 'vxlan', mtu: 1500 });
+    for (const name of [net.bridge, net.vxlan]) {
+      const link = this.rtnl.link(name);
+      if (link !== undefined && !isDvsLink(link))
+        return `a device named ${name} exists that dvs did not make (no "dvs:" alias): delete or rename it`;
+    }
+    return null;
+  }
+
+  private setNetwork(spec: NetworkSpec, fdb: FdbChange[]): void {
+    const existing = this.networks.get(spec.vni);
+    if (existing !== undefined) {
+      const mtuChanged = existing.spec.mtu !== spec.mtu;
+      existing.spec = { ...spec };
+      if (mtuChanged && existing.problem === null) this.kernel('set MTU', () => this.setMtu(existing));
+      return;
+    }
+    const net = new KernelNetwork({ ...spec });
+    this.networks.set(spec.vni, net);
+    try {
+      this.makeDevices(net);
+    } catch (err) {
+      this.kernelErrors++;
+      net.problem = (err as Error).message;
+      this.logger.error('kernel datapath: cannot make the devices of a network', { vni: spec.vni, error: net.problem });
+      return;
+    }
+    fdb.push(...net.wantedEntries());
+    for (const port of this.ports.values())
+      if (port.spec.vni === spec.vni && !port.enslaved) this.kernel('enslave a port', () => this.enslave(port, net));
+  }
+
+  private deleteNetwork(vni: number, fdb: FdbChange[]): void {
+    const net = this.networks.get(vni) as KernelNetwork;
+    this.networks.delete(vni);
+    for (const [mac, local] of net.local) this.emitEvent('mac:gone', { vni, mac, port: local.port });
+    for (const port of this.ports.values()) if (port.spec.vni === vni) port.enslaved = false;
+    // Pending FDB changes for its device go with it.
+    for (let i = fdb.length - 1; i >= 0; i--) if (fdb[i]!.device === net.vxlan) fdb.splice(i, 1);
+    if (net.problem === null) {
+      this.kernel('delete a vxlan device', () => this.rtnl.deleteLink(net.vxlan));
+      this.kernel('delete a bridge', () => this.rtnl.deleteLink(net.bridge));
+    }
+  }
+
+  /** Adopts the VNI's devices when they carry dvs's mark and match, else makes them (replacing a stale pair). */
+  private makeDevices(net: KernelNetwork): void {
+    const { address, port } = this.o.vtep;
+    const alias = (role: string): string => dvsLinkAlias(`vni=${net.vni} role=${role} host=${this.o.host}`);
+    let bridge = this.rtnl.link(net.bridge);
+    let vxlan = this.rtnl.link(net.vxlan);
+    if (vxlan !== undefined && !(isDvsLink(vxlan) && vxlanMatches(vxlan, net.vni, address, port))) {
+      this.rtnl.deleteLink(net.vxlan);
+      vxlan = undefined;
+    }
+    if (bridge === undefined)
+      bridge = this.rtnl.createBridge({
+        name: net.bridge,
+        alias: alias('bridge'),
+        mtu: net.spec.mtu,
+        ageingSeconds: this.o.agingSeconds,
+        stp: false,
+        up: true,
+      });
+    if (vxlan === undefined)
+      vxlan = this.rtnl.createVxlan({
+        name: net.vxlan,
+        alias: alias('vxlan'),
+        vni: net.vni,
+        local: address,
+        port,
+        learning: false,
+        master: net.bridge,
+        mtu: net.spec.mtu,
+        up: true,
+      });
+    else this.rtnl.setLink(net.vxlan, { master: net.bridge, up: true, bridgePort: { learning: false } });
+    net.bridgeIndex = bridge.ifindex;
+    net.vxlanIndex = vxlan.ifindex;
+    this.setMtu(net);
+  }
+
+  private setMtu(net: KernelNetwork): void {
+    this.rtnl.setLink(net.vxlan, { mtu: net.spec.mtu, up: true });
+    this.rtnl.setLink(net.bridge, { mtu: net.spec.mtu, up: true });
+  }
+
+  private enslave(port: KernelPort, net: KernelNetwork): void {
+    this.rtnl.setLink(port.ifindex, { master: net.bridge, up: true, bridgePort: { learning: true } });
+    port.enslaved = true;
+    // MACs the bridge already holds on it (an agent restarted under a running VM).
+    for (const e of this.monitor.entriesOf(net.bridgeIndex))
+      if (e.ifindex === port.ifindex) this.fdbAdded(e, undefined);
+  }
+
+  /** After the tables are loaded: dvs's devices of VNIs no network names, and vxlan entries no table names, go. */
+  private removeStale(): void {
+    for (const link of this.rtnl.links()) {
+      const parsed = parseDvsLinkName(link.name);
+      if (parsed === null || parsed.vni === null || !isDvsLink(link) || this.networks.has(parsed.vni)) continue;
+      this.kernel('delete a stale device', () => this.rtnl.deleteLink(link.ifindex));
+      this.logger.info('kernel datapath: removed a device no network names', { device: link.name });
+    }
+    const stale: FdbChange[] = [];
+    for (const net of this.networks.values())
+      if (net.problem === null) stale.push(...net.staleEntries(this.rtnl.fdb({ device: net.vxlan }), this.o.vtep.port));
+    if (stale.length > 0) this.logger.info('kernel datapath: removed stale FDB entries', { entries: stale.length });
+    this.program(stale);
+  }
+
+  // ---- local MACs (FDB monitor) ----------------------------------------------
+
+  private fdbAdded(entry: FdbEntry, previous: FdbEntry | undefined): void {
+    if (entry.table !== 'master' || entry.state === 'permanent') return;
+    const net = this.networkOfBridge(entry.master);
+    if (net === undefined) return;
+    const port = this.portByIndex(entry.ifindex);
+    if (port === undefined) return; // the vxlan port (it does not learn), or a device that is not ours
+    const known = net.local.get(entry.mac);
+    if (known !== undefined && known.port === port.spec.name) return; // a state change (stale, refreshed)
+    const control = net.remote.get(entry.mac);
+    const seq = Math.max(known?.seq ?? 0, control === undefined ? 0 : control.seq + 1);
+    net.local.set(entry.mac, { port: port.spec.name, seq });
+    if (known !== undefined || previous !== undefined || control !== undefined)
+      this.emitEvent('mac:move', {
+        vni: net.vni,
+        mac: entry.mac,
+        from: known?.port ?? (control === undefined ? '?' : vtepId(control.vtep)),
+        to: port.spec.name,
+      });
+    this.emitEvent('mac:local', { vni: net.vni, mac: entry.mac, port: port.spec.name, seq });
+  }
+
+  private fdbDeleted(entry: FdbEntry): void {
+    if (entry.table !== 'master' || entry.state === 'permanent') return;
+    const net = this.networkOfBridge(entry.master);
+    if (net === undefined) return;
+    const port = this.portByIndex(entry.ifindex);
+    const known = net.local.get(entry.mac);
+    if (known === undefined || port === undefined || known.port !== port.spec.name) return;
+    net.local.delete(entry.mac);
+    this.emitEvent('mac:gone', { vni: net.vni, mac: entry.mac, port: known.port });
+    // The MAC's remote entry (if the controller names one) serves again.
+    const remote = net.remote.get(entry.mac);
+    if (remote !== undefined) this.program([net.remoteEntry(entry.mac, remote.vtep)]);
+  }
+
+  /** The monitor dumped again (or we start): local MACs are taken from its table. */
+  private resyncLocal(): void {
+    for (const net of this.networks.values()) {
+      const seen = new Set<number>();
+      for (const e of this.monitor.entriesOf(net.bridgeIndex)) {
+        if (e.table !== 'master' || e.state === 'permanent') continue;
+        seen.add(e.mac);
+        this.fdbAdded(e, undefined);
+      }
+      for (const [mac, local] of [...net.local])
+        if (!seen.has(mac)) {
+          net.local.delete(mac);
+          this.emitEvent('mac:gone', { vni: net.vni, mac, port: local.port });
+        }
+    }
+  }
+
+  /** The controller placed a MAC we held locally elsewhere with a newer seq: the bridge forgets it on our port. */
+  private displaceLocal(net: KernelNetwork, mac: number, portName: string, to: string, fdb: FdbChange[]): void {
+    net.local.delete(mac);
+    const port = this.ports.get(portName);
+    if (port !== undefined) fdb.push({ op: 'del', device: port.ifindex, mac, table: 'master' });
+    this.emitEvent('mac:move', { vni: net.vni, mac, from: portName, to });
+    this.emitEvent('mac:gone', { vni: net.vni, mac, port: portName });
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private async flood(bridge: string, frame: Buffer): Promise<void> {
+    try {
+      const sender = await this.o.io.openSender(bridge);
+      try {
+        const batch = new PacketBatch(1, Math.max(64, frame.length));
+        batch.buffer.set(frame, 0);
+        batch.offsets[0] = 0;
+        batch.lengths[0] = frame.length;
+        sender.write(batch, [0], 1);
+      } finally {
+        sender.close();
+      }
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.warn('kernel datapath: cannot send an announcement out of the bridge', {
+        bridge,
+        error: (err as Error).message,
+      });
+    }
+  }
+
+  private program(changes: FdbChange[]): void {
+    if (changes.length === 0) return;
+    let failed: readonly { message: string; errno: string; change: FdbChange }[];
+    try {
+      failed = this.rtnl.applyFdbSync(changes).failed;
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.error('kernel datapath: FDB changes refused', { error: (err as Error).message });
+      return;
+    }
+    // A deletion of what is not there is what we wanted anyway.
+    const real = failed.filter((f) => !(f.change.op === 'del' && (f.errno === 'ENOENT' || f.errno === 'ENODEV')));
+    if (real.length === 0) return;
+    this.kernelErrors += real.length;
+    this.logger.warn('kernel datapath: the kernel refused FDB changes', {
+      refused: real.length,
+      first: real[0]!.message,
+    });
+  }
+
+  private kernel(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.warn(`kernel datapath: cannot ${what}`, { error: (err as Error).message });
+    }
+  }
+
+  private kernelFdb(net: KernelNetwork): FdbEntry[] {
+    try {
+      return [...this.rtnl.fdb({ master: net.bridge }), ...this.rtnl.fdb({ device: net.vxlan })];
+    } catch {
+      return [];
+    }
+  }
+
+  private linkStats(): Map<number, TrafficCounters> {
+    const out = new Map<number, TrafficCounters>();
+    if (this.ports.size === 0) return out;
+    try {
+      for (const c of this.rtnl.linkCounters([...this.ports.values()].map((p) => p.ifindex)))
+        out.set(c.ifindex, {
+          rxFrames: c.rxPackets,
+          rxBytes: c.rxBytes,
+          txFrames: c.txPackets,
+          txBytes: c.txBytes,
+          txDrops: c.txDropped,
+        });
+    } catch {
+      // Counters are a view: none this time.
+    }
+    return out;
+  }
+
+  private networkOfBridge(ifindex: number): KernelNetwork | undefined {
+    for (const net of this.networks.values()) if (net.bridgeIndex === ifindex) return net;
+    return undefined;
+  }
+
+  private portByIndex(ifindex: number): KernelPort | undefined {
+    for (const p of this.ports.values()) if (p.ifindex === ifindex) return p;
+    return undefined;
+  }
+
+  private portNamesByIndex(): Map<number, string> {
+    return new Map([...this.ports.values()].map((p) => [p.ifindex, p.spec.name]));
+  }
+
+  private emitEvent<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void {
+    this.listenerErrors += this.emitToEach(event, ...([payload] as DatapathEventArgs[K]));
+  }
+}
+
+/**
+ * Deletes the devices a kernel provider left in this namespace (marked dvs
+ * bridges and vxlan devices): a host switched to the userspace provider would
+ * otherwise find its VXLAN port held by them. Returns their names.
+ */
+export function removeKernelDevices(rtnl: Rtnetlink): string[] {
+  const removed: string[] = [];
+  for (const link of rtnl.links()) {
+    if (parseDvsLinkName(link.name) === null || !isDvsLink(link)) continue;
+    try {
+      rtnl.deleteLink(link.ifindex);
+      removed.push(link.name);
+    } catch {
+      // Gone with its bridge already, or not ours to delete after all.
+    }
+  }
+  return removed;
+}
+
+function vxlanMatches(link: KernelLink, vni: number, address: string, port: number): boolean {
+  const v = link.vxlan;
+  return v !== undefined && v.vni === vni && v.local === address && v.port === port && !v.learning;
+}
+
+function view(
+  vni: number,
+  mac: number,
+  kind: 'port' | 'vtep',
+  location: string,
+  isStatic: boolean,
+  control: boolean,
+  seq: number,
+): FdbEntryView {
+  return {
+    vni,
+    mac: formatMac(mac),
+    kind,
+    location,
+    static: isStatic,
+    control,
+    seq,
+    ageSeconds: 0,
+    moves: 0,
+  };
+}
