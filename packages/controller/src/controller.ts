@@ -20,8 +20,10 @@ import { ensureKeyspaceLayout } from './keyspace/keyspace-layout.js';
 import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import { Leadership } from './leader/leadership.js';
 import { Reconciler } from './leader/reconciler.js';
-import { admissionInputs } from './leader/ignored-records.js';
-import { admit, type IgnoredRecord } from './tables/admission.js';
+import { admitAll } from './leader/full-tables.js';
+import type { IgnoredRecord } from './tables/admission.js';
+import { InvalidRecordLog } from './view/invalid-record-log.js';
+import { DEFAULT_STALE_POLICY, type StalePolicy } from './view/stale-hosts.js';
 import { silentLogger, type Logger } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { DEFAULT_DAMPENING, type DampeningOptions } from './tables/mobility.js';
@@ -38,6 +40,8 @@ export interface ControllerOptions {
   /** Election lease TTL in seconds (default 10). */
   electionTtlSeconds?: number;
   dampening?: DampeningOptions;
+  /** What happens to a host's entries when its lease expires (default: kept stale, view/stale-hosts.ts). */
+  stalePolicy?: StalePolicy;
   /**
    * How the API authenticates (docs/security.md): TLS, tokens, client
    * certificates, or `insecureLocal` (plain HTTP, loopback only).
@@ -110,6 +114,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     this.keys = new KeyLayout(options.prefix ?? DEFAULT_KEY_PREFIX);
     this.client = createEtcdClient(options.etcd);
     this.view = new ClusterView(this.keys);
+    this.view.stalePolicy = options.stalePolicy ?? DEFAULT_STALE_POLICY;
     this.watch = new KeyspaceFollower(this.client, { prefix: this.keys.prefix }, this.view);
     this.leadership = new Leadership(
       this.client,
@@ -146,10 +151,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
     this.metrics.ignored = this.reconciler.ignored;
 
-    // Tunnel status (every agent, every few seconds) and election keys do not change the tables.
+    // Tunnel status (every agent, every few seconds) and election keys do not change the tables,
+    // except that probes seeing a stale host down end its stale memory.
     this.view.on('view:changed', (kinds) => {
       for (const kind of kinds) {
-        if (kind !== 'status' && kind !== 'election') {
+        if ((kind !== 'status' || this.view.stale.size > 0) && kind !== 'election') {
           this.reconciler.schedule();
           return;
         }
@@ -157,14 +163,12 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
     // A layout-1 report changes no table, but the leader counts it and `dvs status` names its host.
     this.view.on('legacy:report', () => this.reconciler.schedule());
-    this.view.on('record:invalid', (key, err) =>
-      this.log.warn('ignoring a record that does not decode', {
-        key,
-        code: err.code,
-        field: err.field,
-        error: err.message,
-      }),
+    const invalidLog = new InvalidRecordLog(this.log);
+    this.view.on('records:invalid', (kind, fresh, total, example) => invalidLog.note(kind, fresh, total, example));
+    this.view.on('host:stale', (host, reports, ports) =>
+      this.log.warn('host lost its etcd lease: its entries are kept, stale', { host, reports, ports }),
     );
+    this.view.on('host:stale-end', (host, why) => this.log.info('stale entries of a host dropped', { host, why }));
     this.watch.on('etcd:down', (err) => {
       this.log.warn('etcd unreachable; serving the last known state, retrying', { error: err.message });
       this.emit('etcd:down', err);
@@ -241,7 +245,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
    */
   ignoredRecords(): IgnoredRecord[] {
     if (this.leadership.isLeader) return this.reconciler.ignored.list();
-    return admit(admissionInputs(this.view, new Map())).ignored;
+    return admitAll(this.view, new Map()).ignored;
   }
 
   /** One leader round now (tests/benchmarks): resolves when its writes are done. */

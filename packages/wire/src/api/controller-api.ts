@@ -73,8 +73,19 @@ export interface HealthView {
  * `record-ignored`: records of one host the controller leaves out of the
  * tables, grouped by kind and reason (docs/security.md#etcd-identities):
  * `foreign-lease`, `not-allowed`, `seq-jump`, `old-layout`.
+ * `record-invalid`: keys whose value does not decode, one problem per record
+ * kind with their count. `host-stale`: a host that lost its etcd lease whose
+ * entries are kept, stale, until the stale policy drops them.
  */
-export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored';
+export type ProblemKind =
+  | 'no-leader'
+  | 'etcd-down'
+  | 'host-down'
+  | 'host-stale'
+  | 'tunnel-down'
+  | 'duplicate-mac'
+  | 'record-ignored'
+  | 'record-invalid';
 
 export interface Problem {
   kind: ProblemKind;
@@ -83,26 +94,36 @@ export interface Problem {
   peer?: string;
   vni?: number;
   mac?: string;
-  /** record-ignored: why, and how many records of that host share it. */
+  /** record-ignored: why, and how many records of that host share it; record-invalid: the record kind and how many. */
   reason?: string;
   count?: number;
+  /** record-invalid: the record kind (`report`, `fdb`, …). */
+  recordKind?: string;
 }
 
 /** `GET /v1/status`. */
 export interface StatusView {
   controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
-  hosts: { up: number; down: number };
+  /** `stale`: lease lost, entries kept (docs/control-plane.md#lease-loss-stale-not-ejected). */
+  hosts: { up: number; down: number; stale: number };
   networks: number;
-  fdb: { entries: number; duplicates: number };
+  fdb: { entries: number; duplicates: number; stale: number };
+  /** Keys that do not decode, by record kind (each also a `record-invalid` problem). */
+  invalidRecords: Record<string, number>;
   tunnels: { up: number; down: number; init: number; unmonitored: number };
   problems: Problem[];
 }
 
 export type HostPortView = Omit<PortRecord, 'host'>;
 
-/** `GET /v1/hosts`: a host record with its liveness, ports and MAC count. */
+/**
+ * `GET /v1/hosts`: a host record with its liveness, ports and MAC count.
+ * `stale`: its lease expired, its entries are kept until the stale policy drops them (`staleUntil`).
+ */
 export interface HostView extends HostRecord {
-  state: 'up' | 'down';
+  state: 'up' | 'down' | 'stale';
+  /** stale: when its entries go at the latest (the grace period's end), ms since the epoch. */
+  staleUntil?: number;
   since: number;
   ports: HostPortView[];
   macs: number;
