@@ -4,6 +4,7 @@
 //   wire, netdev, agent, controller: packages/<pkg>/dist/bench/index.js
 //   migration: 20 live migrations in the lab (packages/lab/dist/bench/migration.js)
 //   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
+//   qemu-guest: real QEMU guests, boot time and live migration on a bridge (packages/lab/dist/bench/qemu-guest.js)
 // Extra arguments after the names go to every benchmark (e.g. `-- migration --moves 6`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,10 +19,16 @@ const benches = {
   controller: 'packages/controller/dist/bench/index.js',
   migration: 'packages/lab/dist/bench/migration.js',
   datapath: 'packages/lab/dist/src/datapath-bench/main.js',
+  'qemu-guest': 'packages/lab/dist/bench/qemu-guest.js',
 };
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => a in benches);
+if (names.length === 0 && (argv.includes('--help') || argv.includes('-h'))) {
+  console.log(`usage: npm run bench [-- name… [options]]   names: ${Object.keys(benches).join(', ')} (default: all)
+Options after the names go to each named benchmark; \`npm run bench -- datapath --help\` shows its own.`);
+  process.exit(0);
+}
 const rest = argv.filter((a) => !(a in benches));
 const unknown = rest.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a));
 if (unknown.length > 0 && names.length === 0) {

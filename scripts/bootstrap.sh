@@ -20,18 +20,30 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
+  # Real QEMU guests (packages/lab/src/qemu): QEMU, and for the guest image
+  # (built on first use from Debian packages) depmod, xz and zstd for kernel
+  # modules. busybox-static is checked below: /bin/busybox alone may be the
+  # dynamically linked busybox package, which cannot run in an initramfs.
+  [qemu-system-x86]=/usr/bin/qemu-system-x86_64
+  [kmod]=/sbin/depmod
+  [xz-utils]=/usr/bin/xz
+  [zstd]=/usr/bin/zstd
+  # cpio(1) checks the initramfs writer against a real implementation in the tests.
+  [cpio]=/usr/bin/cpio
   # Packaging (npm run package, package:image) and its tests: dpkg-shlibdeps,
   # the image's Debian root file system, buildah/podman, unit verification.
   [dpkg-dev]=/usr/bin/dpkg-shlibdeps
   [mmdebstrap]=/usr/bin/mmdebstrap
   [buildah]=/usr/bin/buildah
   [podman]=/usr/bin/podman
+  # The units' check (systemd-analyze verify), in lab-deploy-scripts and the package tests.
   [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for pkg in "${!NEEDS[@]}"; do
   [ -e "${NEEDS[$pkg]}" ] || missing+=("$pkg")
 done
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${missing[*]}"

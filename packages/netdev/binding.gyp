@@ -11,7 +11,12 @@
         "src/native/netns.cc",
         "src/native/attach.cc",
         "src/native/packet-ring.cc",
-        "src/native/rtnetlink.cc"
+        "src/native/netlink.cc",
+        "src/native/link-record.cc",
+        "src/native/monitor-socket.cc",
+        "src/native/rtnetlink.cc",
+        "src/native/link-program.cc",
+        "src/native/neighbour.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -18,7 +18,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
@@ -253,7 +254,7 @@ test('dvs tunnels: one row per (host, peer), all up, the external VTEP unmonitor
   assert.match(text.stdout, /^3 tunnel\(s\): 2 up, 0 down/m);
 });
 
-test('VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace explains the path', async () => {
+test("VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace runs the path through host-1's data path", async () => {
   await lab.exec(hosts[0].ns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', hosts[1].vmAddress]);
   const entry = await waitFor(
     'host-2 MAC in the FDB',
@@ -274,14 +275,26 @@ test('VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace explains the
   assert.match(text.stdout, new RegExp(`^100\\s+${hosts[1].mac}\\s+host-2\\s+198\\.51\\.100\\.12:4789\\s`, 'm'));
 
   await waitFor('host-1 MAC in the FDB', async () => (await dvs('fdb', '--mac', hosts[0].mac)).code === 0, 20_000, 250);
-  const trace = await dvs('trace', '--vni', '100', '--src', hosts[0].mac, '--dst', hosts[1].mac);
+  const trace = await dvs(
+    'trace',
+    '--vni',
+    '100',
+    '--src',
+    hosts[0].mac,
+    '--dst',
+    hosts[1].mac,
+    '--socket',
+    agents[0].socket,
+    '--port',
+    hosts[0].tap,
+  );
   assert.equal(trace.code, 0, trace.stderr);
-  assert.match(trace.stdout, /^3\. ingress\s+host-1 \(where the FDB places the source\)$/m);
-  assert.match(trace.stdout, /^decision: encap: destination is behind host-2 198\.51\.100\.12:4789$/m);
-  assert.match(trace.stdout, /tunnel up/);
+  assert.match(trace.stdout, new RegExp(`^1\\. classify\\s+access port ${hosts[0].tap}: untagged → VNI 100$`, 'm'));
+  assert.match(trace.stdout, /^decision: encap: destination behind VTEP 198\.51\.100\.12:4789$/m);
+  assert.match(trace.stdout, /→ vxlan 198\.51\.100\.12:4789 udp 4789 header 0800000000006400$/m);
 });
 
-test("host views through host-1's admin socket: ports, FDB, peers, any command; trace --agent answers from the agent's data path", async () => {
+test("host views through host-1's admin socket: ports, FDB, peers, any command; trace answers from the agent's data path", async () => {
   const socket = agents[0].socket;
   const ports = await dvs('agent', 'ports', '--socket', socket);
   assert.equal(ports.code, 0, ports.stderr);
@@ -304,12 +317,12 @@ test("host views through host-1's admin socket: ports, FDB, peers, any command; 
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^dvs: agent: .*no\/such.*\(DVS_UNKNOWN_COMMAND\)\n$/);
 
-  // The agent answers `trace` from its own data path (not the controller's tables).
+  // The agent answers `trace` by running the frame through its own data path.
   const trace = await dvsJson<{
     source: string;
     host: string;
     decision: { action: string; outputs: { kind: string; vtep?: string }[] };
-  }>('trace', '--vni', '100', '--src', hosts[0].mac, '--dst', hosts[1].mac, '--agent', '--socket', socket);
+  }>('trace', '--vni', '100', '--src', hosts[0].mac, '--dst', hosts[1].mac, '--socket', socket);
   assert.match(trace.source, /^data path \(agent .*\)$/);
   assert.equal(trace.host, 'host-1');
   assert.equal(trace.decision.action, 'encap');

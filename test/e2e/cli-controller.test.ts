@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EtcdServer } from '@dvs/etcd/testing';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
@@ -204,21 +204,22 @@ test('static FDB entries: add, find by --mac in text and JSON, delete; a missing
   assert.equal(again.code, 1, 'deleting what is not there is a problem, not a usage error');
 });
 
-test('trace over the real tables: an unknown VNI is a drop (exit 1), labelled as a controller-side explanation', async () => {
-  const r = await dvs('trace', '--vni', '4242', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:02');
-  assert.equal(r.code, 1);
-  assert.match(r.stdout, /^source: controller tables/m);
-  assert.match(r.stdout, /^decision: drop: unknown-vni/m);
-  const bum = await dvsJson<{ decision: { action: string }; steps: { step: string }[] }>(
+test("trace asks a host's data path, never the controller's tables: with no agent it says so (exit 1)", async () => {
+  const socket = '/nonexistent/dvs-e2e/agent.sock';
+  const r = await dvs(
     'trace',
     '--vni',
     '100',
     '--src',
     '02:00:00:00:00:01',
     '--dst',
-    'ff:ff:ff:ff:ff:ff',
+    '02:00:00:00:00:02',
+    '--socket',
+    socket,
   );
-  assert.equal(bum.decision.action, 'unknown', 'no host holds the source MAC: the ingress is unknown');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^dvs: agent admin socket not reachable at \/nonexistent\/dvs-e2e\/agent\.sock \(ENOENT\)/);
+  assert.equal(r.stdout, '');
 });
 
 test('delete networks; then a stopped controller is "not reachable" (exit 1), never a stack trace', async () => {

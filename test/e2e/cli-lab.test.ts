@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomLabId } from '@dvs/lab';
-import { waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 const dvsBin = join(process.cwd(), 'packages/cli/bin/dvs.js');
 const id = randomLabId();

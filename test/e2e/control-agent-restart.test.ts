@@ -20,7 +20,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Lab, labControllerClient, type ControllerClient } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 import { attachVmBehindPersistentTap, waitPidExit, waitVmPing, type PersistentTapVm } from '../support/lab-vms.js';
 
 const VNI = 100;

@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { ControllerClient } from '@dvs/cli';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const DVS = join(REPO, 'packages/cli/dist/src/main.js');

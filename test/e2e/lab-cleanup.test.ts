@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadLabState, randomLabId, type LabState } from '@dvs/lab';
 
-const labMain = join(process.cwd(), 'packages/lab/dist/src/lab-main.js');
+const labMain = fileURLToPath(new URL('../../../packages/lab/dist/src/lab-main.js', import.meta.url));
+const labCli = fileURLToPath(new URL('../../../packages/lab/dist/src/lab-cli.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function namespacesOf(id: string): string[] {
@@ -87,11 +88,22 @@ test('down removes a lab whose builder was SIGKILLed mid-build', async () => {
 });
 
 test('up refuses to run without root and says so', () => {
-  const r = spawnSync(
-    'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, labMain, 'up', '--id', 'nrt0'],
-    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, DVS_LAB_DIR: '/tmp/dvs-lab-nonroot-test' } },
-  );
+  // The lab's program as lab-main.js runs it, but loaded as root and then run as
+  // uid/gid 65534: a process that starts as 65534 could not even read a checkout
+  // under /root (mode 0700), and the test would measure where the repository
+  // lives instead of the lab.
+  const script = `
+    const { createLabCommand } = await import(${JSON.stringify(pathToFileURL(labCli).href)});
+    process.setgroups([]);
+    process.setgid(65534);
+    process.setuid(65534);
+    await createLabCommand('dvs-lab').parseAsync(['node', 'dvs-lab', 'up', '--id', 'nrt0']);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, DVS_LAB_DIR: '/tmp/dvs-lab-nonroot-test' },
+  });
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /needs root/);
   assert.deepEqual(namespacesOf('nrt0'), []);

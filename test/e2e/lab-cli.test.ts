@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomLabId, type LabStatus, type PingMatrix } from '@dvs/lab';
 
-const labMain = join(process.cwd(), 'packages/lab/dist/src/lab-main.js');
+const labMain = fileURLToPath(new URL('../../../packages/lab/dist/src/lab-main.js', import.meta.url));
 const id = randomLabId();
 
 function lab(...args: string[]) {

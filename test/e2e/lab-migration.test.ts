@@ -6,7 +6,8 @@
 // benchmark's business.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ContinuousPing, migrateVm, agentFdbEntries, parsePingSummary, type MigrationReport } from '@dvs/lab';
+import { Lab, ContinuousPing, migrateVm, agentFdbEntries, type MigrationReport } from '@dvs/lab';
+import { vmPingReplies } from '../support/lab-vms.js';
 
 let lab: Lab | null = null;
 
@@ -32,10 +33,8 @@ after(async () => {
 });
 
 /** At least one of a few pings answered (a loaded machine may lose one; none answered is a failure). */
-async function pingOk(from: string, to: string): Promise<boolean> {
-  const r = await lab!.exec(from, ['ping', '-n', '-q', '-c', '3', '-i', '0.1', '-W', '1', lab!.vm(to).address]);
-  return parsePingSummary(r.stdout).received > 0;
-}
+const reaches = async (from: string, to: string): Promise<boolean> =>
+  (await vmPingReplies(lab!, lab!.vm(from), lab!.vm(to))) > 0;
 
 async function localPortsOf(host: string): Promise<string[]> {
   const { data } = await lab!.admin(host).call('ports/show');
@@ -78,7 +77,7 @@ async function moveAndCheck(vmName: string, to: string, pinger: string): Promise
 
   // Every other VM of its network reaches it at its new place.
   for (const other of l.state.vms.filter((v) => v.name !== vmName && v.vni === l.vm(vmName).vni)) {
-    assert.ok(await pingOk(other.name, vmName), `${other.name} cannot reach ${vmName} on ${to}`);
+    assert.ok(await reaches(other.name, vmName), `${other.name} cannot reach ${vmName} on ${to}`);
   }
   return report;
 }
@@ -86,7 +85,7 @@ async function moveAndCheck(vmName: string, to: string, pinger: string): Promise
 test('every VM reaches every other of its network before the moves', async () => {
   for (const a of lab!.state.vms) {
     for (const b of lab!.state.vms) {
-      if (a !== b && a.vni === b.vni) assert.ok(await pingOk(a.name, b.name), `${a.name} -> ${b.name}`);
+      if (a !== b && a.vni === b.vni) assert.ok(await reaches(a.name, b.name), `${a.name} -> ${b.name}`);
     }
   }
 });

@@ -123,10 +123,11 @@ test('a 2-host lab runs on the installed programs, and dvs --lab reaches it', ()
   const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 2).join(' ');
   assert.deepEqual(
     processes.filter((p) => p.role === 'agent' || p.role === 'controller').map((p) => commandOf(p.pid)),
+    // The programs each package declares (package.json bin), as the systemd units run them.
     [
-      '/usr/bin/node /usr/lib/dvs/packages/controller/dist/src/main.js',
-      '/usr/bin/node /usr/lib/dvs/packages/agent/dist/src/main.js',
-      '/usr/bin/node /usr/lib/dvs/packages/agent/dist/src/main.js',
+      '/usr/bin/node /usr/lib/dvs/packages/controller/bin/dvs-controller.js',
+      '/usr/bin/node /usr/lib/dvs/packages/agent/bin/dvs-agent.js',
+      '/usr/bin/node /usr/lib/dvs/packages/agent/bin/dvs-agent.js',
     ],
   );
   const ping = installed('dvs', ['lab', 'ping', '--id', labId]);

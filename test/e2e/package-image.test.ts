@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
 import { Podman } from '../support/podman.js';
-import { run, waitFor } from '../support/run-command.js';
+import { waitFor } from '@dvs/test-support';
+import { run } from '../support/run-command.js';
 
 const repo = process.cwd();
 const versionOf = (form: string[] = []) =>

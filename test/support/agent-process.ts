@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminClient } from '@dvs/admin-client';
 import type { NetnsLab } from './netns-lab.js';
-import { waitFor } from './run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 /** The built dvs-agent entry point. */
 export const AGENT_MAIN = fileURLToPath(new URL('../../../packages/agent/dist/src/main.js', import.meta.url));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetnsLab } from './netns-lab.js';
-import { waitFor } from './run-command.js';
+import { waitFor } from '@dvs/test-support';
 
 export interface Capture {
   /** pcap file (tool 'tshark' with write) or text output (tcpdump). */

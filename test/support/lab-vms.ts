@@ -5,11 +5,20 @@
  * the rest; `lab.vm()`, `lab.exec()` and `migrateVm()` know them like the
  * lab's own VMs.
  */
-import { devicePrefix, devices, namespaceName, vmAddress, vmMac, vmName, type Lab, type VmState } from '@dvs/lab';
-import { run, waitFor } from './run-command.js';
-
-/** The lab's overlay MTU (1500-byte underlay − 50 for VXLAN over IPv4). */
-const OVERLAY_MTU = 1450;
+import {
+  devicePrefix,
+  devices,
+  namespaceName,
+  parsePingSummary,
+  vmAddress,
+  vmMac,
+  vmName,
+  type Lab,
+  type VmState,
+} from '@dvs/lab';
+import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
+import { run } from './run-command.js';
 
 export interface ExtraVmSpec {
   /** VM number, unique in the lab (names `vm<n>`, its MAC and devices follow from it). */
@@ -67,7 +76,7 @@ async function newVm(lab: Lab, spec: ExtraVmSpec): Promise<VmState> {
 /** Gives the VM's NIC (already in its namespace) the VM's MAC, MTU and address, and brings it up. */
 async function configureNic(vm: VmState, ifname: string): Promise<void> {
   await run(['ip', '-n', vm.netns, 'link', 'set', ifname, 'down']);
-  await run(['ip', '-n', vm.netns, 'link', 'set', ifname, 'address', vm.mac, 'mtu', String(OVERLAY_MTU)]);
+  await run(['ip', '-n', vm.netns, 'link', 'set', ifname, 'address', vm.mac, 'mtu', String(DEFAULT_OVERLAY_MTU)]);
   await run(['ip', '-n', vm.netns, 'addr', 'add', `${vm.address}/${vm.prefixLength}`, 'dev', ifname]);
   await run(['ip', '-n', vm.netns, 'link', 'set', ifname, 'up']);
   vm.ifname = ifname;
@@ -116,7 +125,7 @@ export async function attachVmBehindPersistentTap(lab: Lab, spec: ExtraVmSpec): 
   const bridge = `${devicePrefix(lab.id)}w${vm.number}`;
   const hostEnd = devices.vmVethPeer(lab.id, vm.number);
   const vmEnd = devices.vmVeth(lab.id, vm.number);
-  const mtu = String(OVERLAY_MTU);
+  const mtu = String(DEFAULT_OVERLAY_MTU);
   await run(['ip', '-n', hostNs, 'tuntap', 'add', 'mode', 'tap', 'name', tap]);
   await run(['ip', '-n', hostNs, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
   // created in the root namespace, each end placed at once: nothing of ours is left outside lab namespaces.
@@ -148,10 +157,15 @@ export async function attachVmBehindPersistentTap(lab: Lab, spec: ExtraVmSpec): 
   return { vm, tap };
 }
 
+/** How many of 3 pings at 200 ms from `from` to `to` were answered. */
+export async function vmPingReplies(lab: Lab, from: VmState, to: VmState): Promise<number> {
+  const r = await lab.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
+  return parsePingSummary(r.stdout).received;
+}
+
 /** Whether `from` reaches `to`: 3 pings at 200 ms, none lost. */
 export async function vmPings(lab: Lab, from: VmState, to: VmState): Promise<boolean> {
-  const r = await lab.exec(from.name, ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', to.address]);
-  return / 0% packet loss/.test(r.stdout);
+  return (await vmPingReplies(lab, from, to)) === 3;
 }
 
 /** Waits (up to 30 s) until `from` reaches `to`; fails naming both and why it was expected. */

@@ -9,11 +9,11 @@ import {
   type OpenTunnelOptions,
   type TunnelSocket,
 } from '@dvs/netdev';
+import { silentLogger, type Logger } from './observe/logger.js';
 
 /**
  * How the agent gets its devices. The Linux implementation opens real TAPs and
- * the native batched UDP socket (falling back to node:dgram when the addon is
- * not built); tests pass fakes.
+ * the native batched UDP socket; tests pass fakes.
  */
 export interface AgentDevices {
   /** Opens (creates or adopts) a TAP. `existed` (when known) says whether it was adopted. */
@@ -23,22 +23,41 @@ export interface AgentDevices {
   interfaceExists(name: string): Promise<boolean>;
 }
 
-export const linuxDevices: AgentDevices = {
-  openTap: (options) => openTap(options),
-  async openTunnelSocket(options) {
-    try {
-      return await openTunnelSocket(options);
-    } catch (err) {
-      if (isNetdevError(err, 'DVS_NATIVE_UNAVAILABLE')) return openDgramTunnelSocket(options);
-      throw err;
-    }
-  },
-  async interfaceExists(name) {
-    try {
-      await access(`/sys/class/net/${name}`);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-};
+/**
+ * Real TAPs and native batched UDP sockets. When the netdev addon is not
+ * built the tunnel sockets fall back to node:dgram (one datagram per system
+ * call: far slower), and the logger says so in one warning, the first time.
+ * `openNative` is the native socket opener (tests pass one that fails).
+ */
+export function linuxDevices(
+  logger: Logger = silentLogger,
+  openNative: (options: OpenTunnelOptions) => Promise<TunnelSocket> = openTunnelSocket,
+): AgentDevices {
+  let warned = false;
+  return {
+    openTap: (options) => openTap(options),
+    async openTunnelSocket(options) {
+      try {
+        return await openNative(options);
+      } catch (err) {
+        if (!isNetdevError(err, 'DVS_NATIVE_UNAVAILABLE')) throw err;
+        if (!warned) {
+          warned = true;
+          logger.warn(
+            'the netdev native addon is not built: tunnel sockets fall back to node:dgram (one datagram per system call); run scripts/bootstrap.sh',
+            { error: (err as Error).message },
+          );
+        }
+        return openDgramTunnelSocket(options);
+      }
+    },
+    async interfaceExists(name) {
+      try {
+        await access(`/sys/class/net/${name}`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { PortBinding } from '@dvs/wire';
+import { ENCAPS, type PortBinding } from '@dvs/wire';
 import type { Agent } from './agent.js';
 import type { EtcdSync, LocalPortInfo } from './etcd-sync/index.js';
 import type { Logger } from './observe/logger.js';
@@ -28,7 +28,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     host: agent.host,
     vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
     encapPorts: { vxlan: agent.config.vtep.vxlanPort, 'gre-udp': agent.config.vtep.grePort },
-    encaps: ['vxlan', 'gre-udp'],
+    encaps: [...ENCAPS],
     labels: agent.config.labels,
     // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
     ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),

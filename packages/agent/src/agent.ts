@@ -6,7 +6,8 @@ import type { PortMapping } from './config/port-mapping-text.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 import { AdminCommandError, CommandRegistry } from './admin/command-registry.js';
-import type { Encap, TableChange } from './datapath/control-surface.js';
+import { DEFAULT_OVERLAY_MTU, type Encap } from '@dvs/wire';
+import type { TableChange } from './datapath/control-surface.js';
 import { DataPath, type DataPathOptions } from './datapath/data-path.js';
 import type { PortSpec } from './datapath/port.js';
 import type { PortView } from './datapath/views.js';
@@ -21,12 +22,10 @@ export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../pack
 
 /** How long ports/add waits for its network to arrive from etcd. */
 const NETWORK_WAIT_MS = 3000;
-/** The overlay MTU of a 1500-byte IPv4 underlay: the default when a port's network is unknown. */
-const DEFAULT_OVERLAY_MTU = 1450;
 
 export interface AgentOptions {
   config: AgentConfig;
-  /** Default: real TAPs and sockets (linuxDevices). */
+  /** Default: real TAPs and sockets (linuxDevices(logger)). */
   devices?: AgentDevices;
   logger?: Logger;
   /** Passed to the DataPath (clock, batch sizes); aging and FDB limit come from the config. */
@@ -59,15 +58,6 @@ interface OpenPort {
   created: boolean;
 }
 
-/**
- * One dvs agent: the data path with its sockets and ports, the static tables
- * from the config, the admin socket and the metrics endpoint.
- *
- * start() opens everything or nothing: on any failure what was opened is
- * closed again and the error is rethrown. stop() stops reading first, then
- * closes the admin socket and metrics, the TAPs it created (they disappear;
- * adopted ones stay), and the sockets.
- */
 /** Peer facts from the control plane (etcd: networks' external VTEPs, hosts/ records). */
 export interface PeerInfo {
   isExternal(vtep: { address: string; port: number }): boolean;
@@ -79,6 +69,15 @@ export interface AgentEvents {
   'ports:changed': [];
 }
 
+/**
+ * One dvs agent: the data path with its sockets and ports, the static tables
+ * from the config, the admin socket and the metrics endpoint.
+ *
+ * start() opens everything or nothing: on any failure what was opened is
+ * closed again and the error is rethrown. stop() stops reading first, then
+ * closes the admin socket and metrics, the TAPs it created (they disappear;
+ * adopted ones stay), and the sockets.
+ */
 export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
   readonly dataPath: DataPath;
@@ -103,8 +102,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     super();
     this.options = options;
     this.config = options.config;
-    this.devices = options.devices ?? linuxDevices;
     this.logger = options.logger ?? silentLogger;
+    this.devices = options.devices ?? linuxDevices(this.logger);
     this.dataPath = new DataPath({
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,
@@ -145,7 +144,14 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.state = 'starting';
     try {
       await this.openSockets();
-      this.dataPath.apply(staticChanges(this.config));
+      const { rejected } = this.dataPath.apply(staticChanges(this.config));
+      if (rejected.length > 0) {
+        const r = rejected[0]!;
+        throw new AgentError(
+          'DVS_CONFIG_INVALID',
+          `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
+        );
+      }
       for (const p of this.config.ports) {
         const mapping: PortMapping =
           p.mode === 'access' ? { mode: 'access', vni: p.vni } : { mode: 'trunk', vlans: p.vlans };

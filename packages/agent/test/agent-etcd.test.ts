@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller } from '@dvs/controller';
+import { waitFor } from '@dvs/test-support';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { FakeUdpNetwork } from '@dvs/netdev/testing';
 import { KeyLayout } from '@dvs/wire';
@@ -24,20 +25,6 @@ let client: Etcd3;
 let dir: string;
 const running: { agent: Agent; etcd: AgentEtcd | null }[] = [];
 const net = new FakeUdpNetwork();
-
-async function eventually<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function startAgent(host: string, address: string, kernel: FakeKernel): Promise<Agent> {
   const config = validateConfig({
@@ -66,7 +53,7 @@ before(async () => {
     api: { insecureLocal: true },
     electionTtlSeconds: 2,
   });
-  await eventually('controller leader', () => controller.isLeader);
+  await waitFor('controller leader', () => controller.isLeader);
   const res = await fetch(`${controller.address}/v1/networks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -92,7 +79,7 @@ test('two agents configured only with etcd switch frames to each other', async (
   const a = await startAgent('host-a', '198.51.100.1', kernelA);
   const b = await startAgent('host-b', '198.51.100.2', kernelB);
   const keys = new KeyLayout();
-  await eventually(
+  await waitFor(
     'hosts registered',
     async () =>
       (
@@ -102,10 +89,10 @@ test('two agents configured only with etcd switch frames to each other', async (
           .keys()
       ).length === 2,
   );
-  await eventually('A floods VNI 100 to B', () =>
+  await waitFor('A floods VNI 100 to B', () =>
     a.dataPath.networkViews().find((n) => n.vni === 100 && n.floodList.includes('198.51.100.2:4789')),
   );
-  await eventually('B floods VNI 100 to A', () =>
+  await waitFor('B floods VNI 100 to A', () =>
     b.dataPath.networkViews().find((n) => n.vni === 100 && n.floodList.includes('198.51.100.1:4789')),
   );
   const vmA = mac('02:00:00:00:0a:01');
@@ -113,7 +100,7 @@ test('two agents configured only with etcd switch frames to each other', async (
   await settle();
   assert.equal(kernelB.taps.get('host-b-vm')?.takeWritten().length, 1, 'the broadcast crossed');
   // A reports the MAC; the controller places it; B follows the authoritative FDB.
-  await eventually('B has the controller entry for A’s VM', () =>
+  await waitFor('B has the controller entry for A’s VM', () =>
     b.dataPath.fdbEntries(100).find((e) => e.mac === '02:00:00:00:0a:01' && e.location === '198.51.100.1:4789'),
   );
   const ports = await client
@@ -128,5 +115,5 @@ test('stopping an agent revokes its lease: its host key is gone at once', async 
   const { agent, etcd: wired } = running[0];
   await wired?.stop(true);
   await agent.stop();
-  await eventually('host-a key deleted', async () => (await client.get(keys.host('host-a')).buffer()) === null, 3000);
+  await waitFor('host-a key deleted', async () => (await client.get(keys.host('host-a')).buffer()) === null, 3000);
 });

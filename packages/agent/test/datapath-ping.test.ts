@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeUdpNetwork, type FakeDatagram } from '@dvs/netdev/testing';
+import { ENCAPS } from '@dvs/wire';
 import type { DataPathEvents } from '../src/datapath/index.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
@@ -8,7 +9,7 @@ import { HOST_A, HOST_B, fakeHost, networkOnBoth, stopAll, twoHosts } from './tw
 const VM_A = mac('02:00:00:00:0a:01');
 const VM_B = mac('02:00:00:00:0b:01');
 
-for (const encap of ['vxlan', 'gre-udp'] as const) {
+for (const encap of ENCAPS) {
   test(`two agents ping through memory over ${encap}`, async () => {
     const { net, a, b } = twoHosts();
     const seen: FakeDatagram[] = [];

@@ -78,7 +78,7 @@ test('trace: a miss or a broadcast floods to the other local ports and the flood
         report.decision.outputs.map((o) => (o.kind === 'port' ? `${o.port}/${o.vlan}` : `${o.vtep}/${o.tunnelHeader}`)),
         ['vm2/null', 't1/10', `${HOST_B}:4789/0800000000006400`],
       );
-      assert.match(report.steps.find((s) => s.step === 'source')!.result, /new: would be learned on port vm1/);
+      assert.match(report.steps.find((s) => s.step === 'source')!.result, /new: learned on port vm1 \(taken back/);
     }
     assert.equal(a.dp.fdbEntries().filter((e) => e.mac === '02:00:00:00:00:77').length, 0, 'trace learned nothing');
     // Without an ingress port every member gets a copy.
@@ -111,14 +111,30 @@ test('trace: local delivery, hairpin, moves and static sources', () => {
   }
 });
 
+test('trace: a source seen elsewhere is learned where it is sent from in the run, and the table is as before after', () => {
+  const a = lab();
+  try {
+    const before = a.dp.fdbEntries();
+    // LEARNED sits on vm1; a frame from it on the trunk moves it there first, so a frame to itself
+    // then finds it on the ingress port: the run says hairpin, as switching it for real would.
+    const self = a.dp.trace({ vni: 100, src: LEARNED, dst: LEARNED, port: 't1' });
+    assert.equal(self.decision.dropReason, 'hairpin');
+    assert.match(self.steps.find((s) => s.step === 'source')!.result, /move: from port vm1 to port t1/);
+    assert.deepEqual(a.dp.fdbEntries(), before);
+  } finally {
+    stopAll(a);
+  }
+});
+
 test('trace: drops say which counter would count them', () => {
   const a = lab();
   try {
     const cases: [Parameters<typeof a.dp.trace>[0], string][] = [
       [{ vni: 300, src: FRESH, dst: REMOTE }, 'unknown-vni'],
-      [{ vni: 200, src: FRESH, dst: REMOTE, port: 'vm1' }, 'unknown-vni'],
       [{ vni: 300, src: FRESH, dst: REMOTE, port: 't1' }, 'unmapped-vlan'],
       [{ vni: 100, src: BROADCAST, dst: REMOTE, port: 'vm1' }, 'bad-src-mac'],
+      [{ vni: 100, src: FRESH, dst: REMOTE, port: 'vm1', length: 14 + 1451 }, 'mtu'],
+      [{ vni: 100, src: LEARNED, dst: LEARNED, port: 'vm1' }, 'hairpin'],
     ];
     for (const [query, reason] of cases) {
       const report = a.dp.trace(query);
@@ -127,6 +143,11 @@ test('trace: drops say which counter would count them', () => {
     }
     assert.throws(() => a.dp.trace({ vni: 100, src: FRESH, dst: REMOTE, port: 'nope' }), {
       code: 'DVS_PORT_NOT_FOUND',
+    });
+    // An access port puts every frame in its own VNI: asking about another is a mistake, said so.
+    assert.throws(() => a.dp.trace({ vni: 200, src: FRESH, dst: REMOTE, port: 'vm1' }), {
+      code: 'DVS_BAD_ARGUMENT',
+      message: /vm1 is an access port of VNI 100/,
     });
   } finally {
     stopAll(a);

@@ -4,7 +4,13 @@
  * and a logger that captures lines.
  */
 import { EventEmitter } from 'node:events';
-import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../src/datapath/control-surface.js';
+import type {
+  ApplyResult,
+  ControlSurface,
+  DataPathEvents,
+  TableChange,
+  Vtep,
+} from '../src/datapath/control-surface.js';
 import type { SyncLogFields, SyncLogger } from '../src/etcd-sync/index.js';
 
 export class FakeSurface implements ControlSurface {
@@ -17,7 +23,7 @@ export class FakeSurface implements ControlSurface {
   readonly peers = new Map<number, string[]>();
   readonly applied: TableChange[][] = [];
 
-  apply(changes: readonly TableChange[]): void {
+  apply(changes: readonly TableChange[]): ApplyResult {
     this.applied.push([...changes]);
     const id = (v: Vtep): string => `${v.address}:${v.port}`;
     for (const c of changes) {
@@ -49,6 +55,7 @@ export class FakeSurface implements ControlSurface {
           break;
       }
     }
+    return { applied: changes.length, rejected: [] };
   }
 
   /** Location of a MAC (hex without colons) as this agent was told, or undefined. */
@@ -77,19 +84,5 @@ export class CapturingLogger implements SyncLogger {
   }
   count(level: string, pattern: RegExp): number {
     return this.lines.filter((l) => l.level === level && pattern.test(l.msg)).length;
-  }
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -13,7 +13,8 @@ import { EtcdServer } from '@dvs/etcd/testing';
 import { KeyLayout } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { EtcdSync } from '../src/etcd-sync/index.js';
-import { CapturingLogger, FakeSurface, waitFor } from './etcd-sync-fakes.js';
+import { CapturingLogger, FakeSurface } from './etcd-sync-fakes.js';
+import { waitFor } from '@dvs/test-support';
 
 const MAKE_CERTS = fileURLToPath(new URL('../../../../deploy/etcd/make-certs.sh', import.meta.url));
 const pki = mkdtempSync(join(tmpdir(), 'dvs-tls-'));

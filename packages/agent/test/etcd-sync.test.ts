@@ -5,7 +5,8 @@ import { EtcdServer, TcpProxy } from '@dvs/etcd/testing';
 import { decodeHost, decodeReport, KeyLayout, RecordError } from '@dvs/wire';
 import { Etcd3 } from 'etcd3';
 import { EtcdSync, type EtcdSyncOptions } from '../src/etcd-sync/index.js';
-import { CapturingLogger, FakeMacEvents, FakeSurface, waitFor } from './etcd-sync-fakes.js';
+import { CapturingLogger, FakeMacEvents, FakeSurface } from './etcd-sync-fakes.js';
+import { waitFor } from '@dvs/test-support';
 
 let etcd: EtcdServer;
 let controller: Controller;

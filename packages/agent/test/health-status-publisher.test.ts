@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '@dvs/test-support';
 import { decodeTunnelStatus, isRecordError, type TunnelStatusRecord } from '@dvs/wire';
 import { TunnelStatusPublisher } from '../src/health/status-publisher.js';
 
 const record = (n: number): TunnelStatusRecord => ({ host: 'host-a', peers: [], updatedAt: n });
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(check(), 'condition not reached');
-}
 
 test('publishes the encoded record at start, coalesces a burst of changes into one write, and stops', async () => {
   const writes: TunnelStatusRecord[] = [];
@@ -24,9 +20,9 @@ test('publishes the encoded record at start, coalesces a burst of changes into o
     settleMs: 20,
   });
   p.start();
-  await until(() => writes.length === 1);
+  await waitFor('the first write', () => writes.length === 1, 2500, 5);
   for (let i = 0; i < 10; i++) p.changed();
-  await until(() => writes.length === 2);
+  await waitFor('the second write', () => writes.length === 2, 2500, 5);
   await new Promise((r) => setTimeout(r, 60));
   assert.equal(writes.length, 2, 'ten changes, one write');
   await p.stop();
@@ -55,7 +51,7 @@ test('one write in flight at a time; a publish during it runs once more afterwar
   void p.publishNow();
   assert.equal(calls, 1);
   release();
-  await until(() => calls === 2);
+  await waitFor('a second call', () => calls === 2, 2500, 5);
   release();
   await first;
   assert.equal(calls, 2, 'two publishes during the write → one more write');
@@ -70,7 +66,7 @@ test('periodic refresh', async () => {
   let writes = 0;
   const p = new TunnelStatusPublisher({ record: () => record(1), write: async () => void writes++, periodMs: 10 });
   p.start();
-  await until(() => writes >= 3);
+  await waitFor('three writes', () => writes >= 3, 2500, 5);
   await p.stop();
   const after = writes;
   await new Promise((r) => setTimeout(r, 40));

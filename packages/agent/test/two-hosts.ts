@@ -1,6 +1,7 @@
 // Two data paths on a fake UDP underlay, each with fake TAPs: the unit-test lab.
 import { FakeFrameDevice, FakeUdpNetwork, type FakeTunnelSocket } from '@dvs/netdev/testing';
-import { DataPath, type DataPathOptions, type Encap, type PortSpec, type TableChange } from '../src/datapath/index.js';
+import type { Encap } from '@dvs/wire';
+import { DataPath, type DataPathOptions, type PortSpec, type TableChange } from '../src/datapath/index.js';
 
 export const HOST_A = '198.51.100.1';
 export const HOST_B = '198.51.100.2';

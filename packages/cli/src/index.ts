@@ -11,5 +11,4 @@ export {
 } from './clients/controller-client.js';
 export { renderTable, renderFields, type Column } from './render/table.js';
 export { renderTunnels, tunnelRows } from './render/tunnels-view.js';
-export { explainTrace, renderTrace, type TraceResult } from './trace/trace-explain.js';
 export { generateCliDocs } from './cli-docs.js';

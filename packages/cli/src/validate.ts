@@ -3,7 +3,22 @@
  * returns the typed value or throws UsageError naming the option and the
  * expected form, so bad input exits 2 before anything is sent.
  */
-import { LABEL_SYNTAX, MAX_VNI, MIN_VNI, canonicalRecordMac, isHostId, isLabelText, isValidVni } from '@dvs/wire';
+import {
+  ENCAPS,
+  LABEL_SYNTAX,
+  MAX_OVERLAY_MTU,
+  MAX_VNI,
+  MIN_OVERLAY_MTU,
+  MIN_VNI,
+  canonicalIpAddress,
+  canonicalMac,
+  isEncap,
+  isHostId,
+  isLabelText,
+  isValidOverlayMtu,
+  isValidVni,
+  type Encap,
+} from '@dvs/wire';
 import { UsageError } from './cli-errors.js';
 
 export function parseVni(text: string, what = 'VNI'): number {
@@ -15,7 +30,7 @@ export function parseVni(text: string, what = 'VNI'): number {
 }
 
 export function parseMac(text: string, what = 'MAC'): string {
-  const mac = canonicalRecordMac(text.trim());
+  const mac = canonicalMac(text.trim());
   if (mac === null) {
     throw new UsageError(`${what} "${text}" is not a MAC address: expected six hex pairs like 02:00:00:00:00:01`);
   }
@@ -31,17 +46,15 @@ export function parseUdpPort(text: string, what = 'port'): number {
 
 export function parseMtu(text: string): number {
   const n = /^[0-9]+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isInteger(n) || n < 576 || n > 9000)
-    throw new UsageError(`MTU must be an integer in 576..9000, got "${text}"`);
+  if (!isValidOverlayMtu(n))
+    throw new UsageError(`MTU must be an integer in ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU}, got "${text}"`);
   return n;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9a-fA-F:]+$/;
-
+/** An underlay address in its canonical spelling (the controller stores it so). */
 export function parseAddress(text: string, what = 'address'): string {
-  const t = text.trim();
-  if (IPV4.test(t) || (t.includes(':') && IPV6.test(t) && (t.match(/::/g) ?? []).length <= 1)) return t;
+  const address = canonicalIpAddress(text.trim());
+  if (address !== null) return address;
   throw new UsageError(`${what} "${text}" is not an IPv4 or IPv6 address`);
 }
 
@@ -94,9 +107,9 @@ export function parseSeconds(text: string, what = 'interval'): number {
   return n;
 }
 
-export function parseEncap(text: string): 'vxlan' | 'gre-udp' {
-  if (text === 'vxlan' || text === 'gre-udp') return text;
-  throw new UsageError(`encap must be vxlan or gre-udp, got "${text}"`);
+export function parseEncap(text: string): Encap {
+  if (isEncap(text)) return text;
+  throw new UsageError(`encap must be one of ${ENCAPS.join(', ')}, got "${text}"`);
 }
 
 export function parseBoolean(text: string, what: string): boolean {

@@ -72,7 +72,7 @@ test('usage errors exit 2 with a clear message and no stack trace', async () => 
     [['frobnicate'], /dvs: unknown command 'frobnicate'/],
     [['status', '--bogus'], /dvs: unknown option '--bogus'/],
     [['fdb', 'add', '--vni', '100'], /required option '--mac <mac>' not specified/],
-    [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be vxlan or gre-udp/],
+    [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be one of vxlan, gre-udp/],
     [['status', '--controller', 'not a url'], /--controller "not a url" is not a URL/],
     [['networks', 'update', '100'], /nothing to update/],
   ];
@@ -287,27 +287,16 @@ test('agent views pass through text and data; tunnels exit 1 when one is down; a
   );
 });
 
-test('trace: controller-side explanation labelled as such; --agent falls back to the agent FDB', async () => {
+test('trace: an agent without the trace command is a clear error (exit 1), and the controller is never asked', async () => {
+  const asked = controller.requests.length;
   const r = await runDvs(['trace', '--vni', '100', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:02'], env);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^source: controller tables/m);
-  assert.match(r.stdout, /^decision: encap: destination is behind host-b 192\.0\.2\.2:4789$/m);
-  assert.match(r.stdout, /^warning: frames to 192\.0\.2\.2:4789 are lost: tunnel down/m);
-  const viaAgent = await runDvs(
-    ['trace', '--vni', '100', '--src', '02:00:00:00:00:01', '--dst', '02:00:00:00:00:02', '--agent', '--json'],
-    env,
-  );
-  assert.equal(viaAgent.code, 0, viaAgent.stderr);
-  const body = JSON.parse(viaAgent.stdout) as { source: string; decision: { action: string } };
-  assert.match(body.source, /^agent FDB \(fdb\/show via .*; the agent has no trace command\) \+ controller tables$/);
-  assert.ok(
-    agent.calls.some((c) => c.command === 'trace'),
-    'asked the agent for trace first',
-  );
-  assert.equal((body as unknown as { host: string }).host, 'host-a', "the ingress is the agent's host (version)");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /this agent has no trace command: upgrade dvs-agent on that host/);
+  assert.ok(!hasStackTrace(r.stderr));
+  assert.equal(controller.requests.length, asked, 'no explanation made up from the controller tables');
 });
 
-test("trace: with --socket the agent's data path answers (labelled), the port is passed on, a drop exits 1", async () => {
+test("trace: the agent's data path answers (labelled), port and length are passed on, a drop exits 1", async () => {
   const report = (args: string[]) => ({
     vni: Number(args[0]),
     src: args[1],
@@ -359,10 +348,15 @@ test("trace: with --socket the agent's data path answers (labelled), the port is
       env,
     );
     assert.equal(dropped.code, 1);
-    const portWithoutAgent = await runDvs([...base, '--port', 'tap0'], env);
-    assert.equal(portWithoutAgent.code, 2);
-    assert.match(portWithoutAgent.stderr, /--port names a port of an agent: add --agent or --socket/);
-    assert.ok(!hasStackTrace(portWithoutAgent.stderr));
+    // A length without a port: the port place holds "-".
+    await runDvs([...base, '--socket', dataPath.path, '--length', '1500'], env);
+    assert.deepEqual(dataPath.calls.at(-1), {
+      command: 'trace',
+      args: ['100', '02:00:00:00:00:01', '02:00:00:00:00:09', '-', '1500'],
+    });
+    const tooShort = await runDvs([...base, '--socket', dataPath.path, '--length', '10'], env);
+    assert.equal(tooShort.code, 2);
+    assert.match(tooShort.stderr, /--length must be a frame length in bytes/);
   } finally {
     await dataPath.stop();
   }

@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError, EXIT_USAGE } from '../src/cli-errors.js';
-import { parseAddress, parseHost, parseMac, parseSeconds, parseUdpPort, parseVni, parseVtep } from '../src/validate.js';
+import {
+  parseAddress,
+  parseEncap,
+  parseHost,
+  parseMac,
+  parseMtu,
+  parseSeconds,
+  parseUdpPort,
+  parseVni,
+  parseVtep,
+} from '../src/validate.js';
 
 const usage = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof UsageError && e.exitCode === EXIT_USAGE && pattern.test(e.message));
@@ -17,7 +27,14 @@ test('VNI: 1..16777215, digits only', () => {
 test('MAC: colon or dash, any case, canonicalised; anything else refused with the expected form', () => {
   assert.equal(parseMac('02:00:00:00:00:0A'), '02:00:00:00:00:0a');
   assert.equal(parseMac('02-00-5E-00-01-0A'), '02:00:5e:00:01:0a');
-  for (const bad of ['02:00:00:00:00', '02:00:00:00:00:0g', 'zz', '0200.0000.0001', '02:00:00:00:00:00:00']) {
+  for (const bad of [
+    '02:00:00:00:00',
+    '02-00:00:00:00:01',
+    '02:00:00:00:00:0g',
+    'zz',
+    '0200.0000.0001',
+    '02:00:00:00:00:00:00',
+  ]) {
     usage(() => parseMac(bad), /is not a MAC address: expected six hex pairs/);
   }
 });
@@ -34,6 +51,16 @@ test('VTEP: address with optional port, IPv4 and bracketed IPv6', () => {
 
 test('other parsers', () => {
   assert.equal(parseAddress('198.51.100.1'), '198.51.100.1');
+  // The one address rule of @dvs/wire: "1:2" is no IPv6 address; IPv6 comes back canonical.
+  usage(() => parseAddress('1:2'), /not an IPv4 or IPv6 address/);
+  usage(() => parseAddress('2001:db8::1::2'), /not an IPv4 or IPv6 address/);
+  assert.equal(parseAddress('2001:DB8:0:0::1'), '2001:db8::1');
+  // The one MTU rule (576..9000) and the one list of encaps.
+  assert.equal(parseMtu('576'), 576);
+  usage(() => parseMtu('68'), /576\.\.9000/);
+  usage(() => parseMtu('9001'), /576\.\.9000/);
+  assert.equal(parseEncap('gre-udp'), 'gre-udp');
+  usage(() => parseEncap('geneve'), /one of vxlan, gre-udp/);
   assert.equal(parseUdpPort('4789'), 4789);
   usage(() => parseUdpPort('70000'), /1\.\.65535/);
   assert.equal(parseHost('host-a'), 'host-a');

@@ -17,7 +17,7 @@ import {
   encodePort,
   encodeReport,
   KeyLayout,
-  macToRecordText,
+  formatMac,
   type FdbEntryRecord,
   type FloodListRecord,
   type HostRecord,
@@ -89,7 +89,7 @@ function pureComputation(): void {
     state: 'up',
     macCount: MACS / HOSTS,
   }));
-  const reports = Array.from({ length: MACS }, (_, i) => report(macToRecordText(0x020000000000 + i)!, i % HOSTS, 0));
+  const reports = Array.from({ length: MACS }, (_, i) => report(formatMac(0x020000000000 + i), i % HOSTS, 0));
   const input = (
     fdb: Map<string, FdbEntryRecord>,
     flood: Map<number, FloodListRecord>,
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     // 1. Baseline: a direct FDB put reaching 50 watchers.
     const baseline: number[] = [];
     for (let i = 0; i < CHANGES; i++) {
-      const mac = macToRecordText(0x02aa00000000 + i)!;
+      const mac = formatMac(0x02aa00000000 + i);
       const seen = watchers.expect(mac, 'direct');
       const entry: FdbEntryRecord = {
         vni: 4242,
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     }
     // MAC moves through the controller: report seq+1 from another host.
     const moved: number[] = [];
-    const mac = macToRecordText(0x02bb00000001)!;
+    const mac = formatMac(0x02bb00000001);
     await lease.put(keys.report('host-0', VNI, mac)).value(encodeReport(report(mac, 0, 0)));
     for (let i = 1; i <= CHANGES; i++) {
       const to = i % 2;
@@ -248,12 +248,12 @@ async function main(): Promise<void> {
       lease,
       Array.from({ length: MACS }, (_, i) => [
         `/bench-raw/${i}`,
-        encodeReport(report(macToRecordText(0x02cc00000000 + i)!, i % HOSTS, 0)),
+        encodeReport(report(formatMac(0x02cc00000000 + i), i % HOSTS, 0)),
       ]),
     );
     const rawMs = performance.now() - rawStart;
     const reportPuts: [string, Buffer][] = Array.from({ length: MACS }, (_, i) => {
-      const m = macToRecordText(0x02dd00000000 + i)!;
+      const m = formatMac(0x02dd00000000 + i);
       return [keys.report(`host-${i % HOSTS}`, VNI, m), encodeReport(report(m, i % HOSTS, 0))];
     });
     const start = performance.now();

@@ -4,7 +4,7 @@ import type { Controller } from '../src/index.js';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { FakeAgent } from './support/fake-agent.js';
-import { waitFor } from './support/wait-for.js';
+import { waitFor } from '@dvs/test-support';
 
 interface ErrorBody {
   error: { code: string; message: string; field: string | null };

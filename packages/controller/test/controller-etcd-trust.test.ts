@@ -14,7 +14,7 @@ import { Etcd3, EtcdPermissionDeniedError } from 'etcd3';
 import { Controller } from '../src/index.js';
 import { api } from './support/controller-harness.js';
 import { FakeAgent } from './support/fake-agent.js';
-import { waitFor } from './support/wait-for.js';
+import { waitFor } from '@dvs/test-support';
 
 const VM1 = '02:00:00:00:71:01';
 const keys = new KeyLayout();

@@ -6,7 +6,7 @@ import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { FakeAgent } from './support/fake-agent.js';
-import { waitFor } from './support/wait-for.js';
+import { waitFor } from '@dvs/test-support';
 
 let etcd: EtcdServer;
 let client: Etcd3;

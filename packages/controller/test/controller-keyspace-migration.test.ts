@@ -23,7 +23,7 @@ import { Etcd3, type Lease } from 'etcd3';
 import type { Controller } from '../src/index.js';
 import { api, startController } from './support/controller-harness.js';
 import { ControllerProcess } from './support/controller-process.js';
-import { waitFor } from './support/wait-for.js';
+import { waitFor } from '@dvs/test-support';
 
 const keys = new KeyLayout();
 const MAC = '02:00:00:00:81:01';

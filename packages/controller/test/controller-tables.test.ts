@@ -6,7 +6,7 @@ import type { Controller } from '../src/index.js';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { api, startController } from './support/controller-harness.js';
 import { FakeAgent } from './support/fake-agent.js';
-import { waitFor } from './support/wait-for.js';
+import { waitFor } from '@dvs/test-support';
 
 const MAC = '02:00:00:00:0a:01';
 let etcd: EtcdServer;

@@ -14,8 +14,8 @@ import { ContinuousPing } from '../src/continuous-ping.js';
 import { migrateVm, type MigrationReport } from '../src/migration.js';
 import { renderMigrationReport, renderMigrationSeries } from '../src/migration-report.js';
 import { teardownOnSignal } from '../src/signal-teardown.js';
-import { isBuilt, programs } from '../src/repo-paths.js';
-import type { Encap } from '../src/lab-spec.js';
+import { isBuilt, programs } from '../src/programs.js';
+import type { Encap } from '@dvs/wire';
 
 const MOVES_PER_VM = 4;
 
@@ -24,7 +24,25 @@ function option(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
+const HELP = `usage: npm run bench -- migration [options]
+   or: node packages/lab/dist/bench/migration.js [options]   (as root)
+
+Live-migrates VMs back and forth between two hosts of a namespace lab under a
+10 ms ping from a third; prints per-move losses, gaps, convergence and flaps.
+
+options:
+  --moves N        migrations (default 20)
+  --encap E        vxlan or gre-udp (default vxlan)
+  --poll-ms N      how often the FDBs are polled during a move (default 10)
+  --verbose        one report per move
+  -h, --help       this text
+`;
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   const moves = Number(option('moves', '20'));
   const encap = option('encap', 'vxlan') as Encap;
   const verbose = process.argv.includes('--verbose');

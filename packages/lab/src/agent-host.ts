@@ -9,16 +9,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
+import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
 import { labDir, type HostState, type LabState, type VmState } from './lab-state.js';
-import { isBuilt, programs } from './repo-paths.js';
-import { configureVmInterface, moveIntoVm, OVERLAY_MTU } from './vm-interface.js';
+import { isBuilt, netdevAddonBuilt, programs } from './programs.js';
+import { configureVmInterface, moveIntoVm } from './vm-interface.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
-
-export const VXLAN_PORT = 4789;
-export const GRE_UDP_PORT = 4754;
 
 /**
  * The agent's config (JSON is YAML, so the agent's YAML loader reads it).
@@ -37,7 +35,7 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
       vni: n.vni,
       name: n.name,
       encap: n.encap,
-      mtu: OVERLAY_MTU,
+      mtu: DEFAULT_OVERLAY_MTU,
       // Static peers only without a controller: otherwise the flood lists come from etcd.
       peers: withController
         ? []
@@ -74,10 +72,10 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
       `dvs-agent is not built (${programs.agent} missing): build it, or use --hosts 0 --kernel-hosts K for a kernel-only lab`,
     );
   }
-  if (!isBuilt('netdevAddon')) {
+  if (!netdevAddonBuilt()) {
     throw new LabError(
       'DVS_LAB_UNAVAILABLE',
-      `the netdev native addon is not built (${programs.netdevAddon} missing): the agent cannot open TAPs; run scripts/bootstrap.sh`,
+      'the netdev native addon is not built: the agent cannot open TAPs; run scripts/bootstrap.sh',
     );
   }
   const dir = labDir(recorder.state.id);

@@ -13,7 +13,7 @@ import { ControllerClient } from '@dvs/cli';
 import { runCommand } from './command-runner.js';
 import { UNDERLAY_CONTROL_ADDRESS } from './lab-layout.js';
 import type { LabState } from './lab-state.js';
-import { programs } from './repo-paths.js';
+import { programs } from './programs.js';
 
 export interface LabApiCredentials {
   /** CA that signed the controller's API certificate. */

@@ -6,7 +6,7 @@
  */
 import type { Lab } from './lab.js';
 import { runCommand } from './command-runner.js';
-import { isBuilt, programs } from './repo-paths.js';
+import { isBuilt, programs } from './programs.js';
 
 export interface CliView {
   title: string;

@@ -11,6 +11,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Environment of the command (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Working directory of the command (default: this process's). */
+  cwd?: string;
 }
 
 export interface RunResult {
@@ -27,7 +29,12 @@ export interface RunResult {
 export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal, env: options.env });
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+      env: options.env,
+      cwd: options.cwd,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

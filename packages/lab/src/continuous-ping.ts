@@ -1,8 +1,10 @@
 /**
  * A continuous ping from one VM to another (`ping -D -O -i 0.01`), parsed as it
- * runs: the reception time of every reply, duplicates ("DUP!") and the
- * sequence numbers that never got an answer. Migration figures are computed
- * from these records, never estimated.
+ * runs: the reception time of every reply, duplicates ("DUP!"), and every
+ * sequence number ping reported as overdue ("no answer yet", -O). Migration
+ * and outage figures are computed from these records, never estimated; a
+ * blackout that never ends shows as overdue sequence numbers after the last
+ * reply, and counts as lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -21,6 +23,7 @@ export interface ContinuousPingSummary {
 }
 
 const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms( \(DUP!\))?/;
+const NO_ANSWER = /^\[(\d+\.\d+)\] no answer yet for icmp_seq=(\d+)/;
 const SUMMARY = /(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?/;
 
 /** Parses one line of `ping -D` output; returns the reply (dup flag separate) or null. */
@@ -33,12 +36,20 @@ export function parsePingLine(line: string): { reply: PingReply; duplicate: bool
   };
 }
 
+/** Parses one `ping -D -O` "no answer yet" line: the seq ping found overdue, and when it said so. */
+export function parseOverdueLine(line: string): { seq: number; atMs: number } | null {
+  const m = NO_ANSWER.exec(line);
+  return m ? { seq: Number(m[2]), atMs: Number(m[1]) * 1000 } : null;
+}
+
 export class ContinuousPing {
   readonly intervalMs: number;
   /** First reply per seq, in arrival order. */
   readonly replies: PingReply[] = [];
   /** Reception times of duplicate replies. */
   readonly duplicateTimes: number[] = [];
+  /** Sequence numbers ping reported overdue (-O: no reply when the next was sent), with the time it said so. */
+  readonly overdue = new Map<number, number>();
   summary: ContinuousPingSummary | null = null;
   private readonly child: ChildProcess;
   private readonly seen = new Set<number>();
@@ -65,6 +76,11 @@ export class ContinuousPing {
         this.seen.add(parsed.reply.seq);
         this.replies.push(parsed.reply);
       }
+      return;
+    }
+    const late = parseOverdueLine(line);
+    if (late) {
+      this.overdue.set(late.seq, late.atMs);
       return;
     }
     const s = SUMMARY.exec(line);
@@ -103,6 +119,9 @@ export interface PingWindowFigures {
 /**
  * Figures for replies whose predecessor arrived in [fromMs, toMs): a gap (or
  * lost seqs) is counted in the window where the last reply before it arrived.
+ * After the last reply of all, every sequence number ping reported overdue is
+ * lost, and the gap runs to the last such report: a blackout that never ends
+ * is counted, not ignored for want of a reply to close it.
  */
 export function pingWindowFigures(ping: ContinuousPing, fromMs: number, toMs: number): PingWindowFigures {
   const sorted = [...ping.replies].sort((a, b) => a.seq - b.seq);
@@ -115,13 +134,40 @@ export function pingWindowFigures(ping: ContinuousPing, fromMs: number, toMs: nu
     if (r.atMs < fromMs || r.atMs >= toMs) continue;
     received++;
     const next = sorted[i + 1];
-    if (!next) continue;
-    lost += next.seq - r.seq - 1;
-    if (next.atMs - r.atMs > longestGapMs) {
-      longestGapMs = next.atMs - r.atMs;
+    let lostAfter: number;
+    let gapMs: number;
+    if (next) {
+      lostAfter = next.seq - r.seq - 1;
+      gapMs = next.atMs - r.atMs;
+    } else {
+      // The last reply: what ping sent after it and never got back.
+      const after = [...ping.overdue].filter(([seq]) => seq > r.seq);
+      lostAfter = after.length;
+      gapMs = after.length === 0 ? 0 : Math.max(...after.map(([, at]) => at)) - r.atMs;
+    }
+    lost += lostAfter;
+    if (gapMs > longestGapMs) {
+      longestGapMs = gapMs;
       longestGapFromMs = r.atMs;
     }
   }
   const duplicates = ping.duplicateTimes.filter((t) => t >= fromMs && t < toMs).length;
   return { lost, longestGapMs, longestGapFromMs, duplicates, received };
+}
+
+/** Loss over a time window: how many of the echo requests ping sent in [fromMs, toMs) never got a reply. */
+export function pingLoss(ping: ContinuousPing, fromMs: number, toMs: number): { sent: number; lost: number } {
+  // A reply's request left rttMs before it arrived; an overdue one about one interval before ping said so.
+  const sentAt = new Map<number, number>();
+  for (const r of ping.replies) sentAt.set(r.seq, r.atMs - r.rttMs);
+  const answered = new Set(sentAt.keys());
+  for (const [seq, at] of ping.overdue) if (!answered.has(seq)) sentAt.set(seq, at - ping.intervalMs);
+  let sent = 0;
+  let lost = 0;
+  for (const [seq, at] of sentAt) {
+    if (at < fromMs || at >= toMs) continue;
+    sent++;
+    if (!answered.has(seq)) lost++;
+  }
+  return { sent, lost };
 }

@@ -19,7 +19,7 @@ import type { LabRecorder } from './lab-recorder.js';
 import { labDir, type EtcdCredentials, type RecordedProcess } from './lab-state.js';
 import { runCommand } from './command-runner.js';
 import { clientCert, etcdctlTlsEnv, etcdTlsFlags, makeLabPki } from './etcd-tls.js';
-import { isBuilt, programs } from './repo-paths.js';
+import { isBuilt, programs } from './programs.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
 import { controllerApiFlags, labControllerClient, makeLabApiCredentials } from './api-credentials.js';
 
@@ -98,9 +98,9 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<void> {
   if (!isBuilt('controller')) {
-    const why = 'dvs-controller is not built yet: agents run with static peers, no etcd tables';
-    progress(why);
-    await recorder.noteLimitation(why);
+    await recorder.noteLimitation(
+      `dvs-controller is not built (${programs.controller} missing): agents run with static peers, no etcd tables`,
+    );
     return;
   }
   const id = recorder.state.id;

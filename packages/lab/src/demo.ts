@@ -15,7 +15,7 @@ import { migrateVm, type MigrationReport } from './migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
-import { isBuilt, programs } from './repo-paths.js';
+import { isBuilt, programs } from './programs.js';
 
 const say = (line = '') => console.log(line);
 const section = (title: string) => say(`\n== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
@@ -46,8 +46,8 @@ async function main(): Promise<number> {
         ],
       },
       onProgress: (s) => say(`  [${((Date.now() - t) / 1000).toFixed(1).padStart(5)} s] ${s}`),
+      onLimitation: (l) => say(`  NOT AVAILABLE: ${l}`),
     });
-    for (const l of lab.state.limitations) say(`  NOT AVAILABLE YET: ${l}`);
 
     section('ping matrix (every VM to every VM)');
     const matrix = await runPingMatrix(lab);

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { runCommand } from './command-runner.js';
 import { UNDERLAY_CONTROL_ADDRESS } from './lab-layout.js';
-import { programs } from './repo-paths.js';
+import { programs } from './programs.js';
 
 export const ETCD_NODE_NAME = 'etcd-1';
 

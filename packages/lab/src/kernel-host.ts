@@ -5,12 +5,11 @@
  * it byte for byte. BUM frames go head-end to every other host (all-zeros FDB
  * entries); unicast MACs are learned from the data plane, as the kernel does.
  */
+import { DEFAULT_OVERLAY_MTU, VXLAN_UDP_PORT } from '@dvs/wire';
 import { ipBatch, runCommand } from './command-runner.js';
 import { devices } from './lab-layout.js';
 import type { HostState, NetworkState, VmState } from './lab-state.js';
-import { OVERLAY_MTU, activateInterfaceLines, prepareInterfaceLines } from './vm-interface.js';
-
-export const VXLAN_PORT = 4789;
+import { activateInterfaceLines, prepareInterfaceLines } from './vm-interface.js';
 
 export async function createKernelSwitches(
   labId: string,
@@ -24,9 +23,9 @@ export async function createKernelSwitches(
     const vx = devices.kernelVxlan(labId, n.vni);
     lines.push(
       `link add ${br} type bridge stp_state 0 forward_delay 0`,
-      `link set ${br} mtu ${OVERLAY_MTU} up`,
-      `link add ${vx} type vxlan id ${n.vni} local ${host.underlayAddress} dstport ${VXLAN_PORT} learning`,
-      `link set ${vx} master ${br} mtu ${OVERLAY_MTU} up`,
+      `link set ${br} mtu ${DEFAULT_OVERLAY_MTU} up`,
+      `link add ${vx} type vxlan id ${n.vni} local ${host.underlayAddress} dstport ${VXLAN_UDP_PORT} learning`,
+      `link set ${vx} master ${br} mtu ${DEFAULT_OVERLAY_MTU} up`,
     );
   }
   await ipBatch(host.netns, lines);
@@ -54,7 +53,7 @@ export async function attachKernelVm(labId: string, host: HostState, vm: VmState
   const outside = devices.vmVethPeer(labId, vm.number);
   await ipBatch(host.netns, [
     `link add ${outside} type veth peer name ${inside} netns ${vm.netns}`,
-    `link set ${outside} master ${devices.kernelBridge(labId, vm.vni)} mtu ${OVERLAY_MTU} up`,
+    `link set ${outside} master ${devices.kernelBridge(labId, vm.vni)} mtu ${DEFAULT_OVERLAY_MTU} up`,
   ]);
   await ipBatch(vm.netns, [...prepareInterfaceLines(vm, inside), ...activateInterfaceLines(vm, inside)]);
 }

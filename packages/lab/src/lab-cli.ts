@@ -7,7 +7,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLabError, LabError } from './errors.js';
 import { Lab } from './lab.js';
-import { parseNetworks, type Encap, type LabSpec } from './lab-spec.js';
+import { ENCAPS, type Encap } from '@dvs/wire';
+import { parseNetworks, type LabSpec } from './lab-spec.js';
 import { listLabIds, loadLabState } from './lab-state.js';
 import { teardownLab } from './lab-teardown.js';
 import { labStatus, renderLabStatus } from './lab-status.js';
@@ -60,11 +61,7 @@ export function createLabCommand(name = 'lab'): Command {
     .addOption(idOption())
     .option('--hosts <n>', 'dvs hosts (one agent each)', count, 2)
     .option('--vms <m>', 'VMs per host', count, 2)
-    .addOption(
-      new Option('--encap <encap>', 'encap of networks listed without one')
-        .choices(['vxlan', 'gre-udp'])
-        .default('vxlan'),
-    )
+    .addOption(new Option('--encap <encap>', 'encap of networks listed without one').choices(ENCAPS).default('vxlan'))
     .option('--networks <list>', 'networks as vni[:encap],… e.g. 100:vxlan,200:gre-udp (default: 100)')
     .option('--kernel-hosts <k>', 'extra hosts running the kernel vxlan device + bridge', count, 0)
     .option('--no-control-plane', 'no etcd/controller: agents use static peers')
@@ -116,7 +113,6 @@ export function createLabCommand(name = 'lab'): Command {
                 ? `its views: \`dvs --lab ${o.id} status\`, \`dvs --lab ${o.id} tunnels\`, \`dvs --lab ${o.id}/${first} agent ports\``
                 : `its views: \`dvs --lab ${o.id}/${first} agent ports\`, \`dvs --lab ${o.id}/${first} agent fdb\` (no controller)`,
             );
-            for (const l of built.state.limitations) console.log(`limitation: ${l}`);
           } finally {
             uninstall();
           }

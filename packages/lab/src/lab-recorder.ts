@@ -8,10 +8,18 @@ import type { LabState, RecordedProcess } from './lab-state.js';
 import { saveLabState } from './lab-state.js';
 import { spawnDetached, type SpawnDetachedOptions } from './process-control.js';
 
+/** Says a limitation out loud, once, as it happens (default: one line on stderr). */
+export type LimitationNotice = (text: string) => void;
+
+const onStderr: LimitationNotice = (text) => process.stderr.write(`dvs lab: limitation: ${text}\n`);
+
 export class LabRecorder {
   readonly state: LabState;
 
-  constructor(state: LabState) {
+  constructor(
+    state: LabState,
+    private readonly notice: LimitationNotice = onStderr,
+  ) {
     this.state = state;
   }
 
@@ -40,9 +48,10 @@ export class LabRecorder {
     return p;
   }
 
+  /** A way this lab falls short of a full one (a program not built, …): said at once, and kept in the state. */
   async noteLimitation(text: string): Promise<void> {
-    await this.update((s) => {
-      if (!s.limitations.includes(text)) s.limitations.push(text);
-    });
+    if (this.state.limitations.includes(text)) return;
+    this.notice(text);
+    await this.update((s) => s.limitations.push(text));
   }
 }

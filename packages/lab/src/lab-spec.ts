@@ -2,10 +2,9 @@
  * What `lab up` builds: hosts, VMs per host, networks and kernel hosts.
  * Parsing here gives one clear error naming the option and the fix.
  */
+import { ENCAPS, isEncap, type Encap } from '@dvs/wire';
 import { LabError } from './errors.js';
 import { MAX_HOSTS, MAX_VMS, OVERLAY_SUBNETS } from './lab-layout.js';
-
-export type Encap = 'vxlan' | 'gre-udp';
 
 export interface NetworkSpec {
   vni: number;
@@ -45,8 +44,11 @@ export function parseNetworks(text: string | undefined, defaultEncap: Encap): Ne
       throw new LabError('DVS_LAB_BAD_SPEC', `--networks: "${part}" has no valid VNI (1..16777215), e.g. 100:vxlan`);
     }
     const encap = encapText ?? defaultEncap;
-    if (encap !== 'vxlan' && encap !== 'gre-udp') {
-      throw new LabError('DVS_LAB_BAD_SPEC', `--networks: unknown encap "${encap}" in "${part}": use vxlan or gre-udp`);
+    if (!isEncap(encap)) {
+      throw new LabError(
+        'DVS_LAB_BAD_SPEC',
+        `--networks: unknown encap "${encap}" in "${part}": use one of ${ENCAPS.join(', ')}`,
+      );
     }
     if (out.some((n) => n.vni === vni)) throw new LabError('DVS_LAB_BAD_SPEC', `--networks: VNI ${vni} listed twice`);
     out.push({ vni, encap });

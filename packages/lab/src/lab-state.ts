@@ -9,8 +9,8 @@
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Encap } from '@dvs/wire';
 import type { LabApiCredentials } from './api-credentials.js';
-import type { Encap } from './lab-spec.js';
 
 export const LAB_STATE_VERSION = 1;
 

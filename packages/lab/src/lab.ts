@@ -35,7 +35,7 @@ import { createVmNamespace, quietNamespace } from './vm-interface.js';
 import { attachAgentVm, startAgent } from './agent-host.js';
 import { registerLabNetworks, startControlPlane } from './control-plane.js';
 import { isRecordedProcessAlive } from './process-control.js';
-import { isBuilt } from './repo-paths.js';
+import { isBuilt } from './programs.js';
 import { waitForFloodLists } from './table-readiness.js';
 
 export interface LabUpOptions {
@@ -44,6 +44,12 @@ export interface LabUpOptions {
   spec: LabSpec;
   /** Called with a short line per build step. */
   onProgress?: (step: string) => void;
+  /**
+   * Called once for each way the lab falls short (a program not built: no
+   * controller, so agents with static peers, …). Default: one line on stderr,
+   * never silent.
+   */
+  onLimitation?: (text: string) => void;
   signal?: AbortSignal;
 }
 
@@ -72,7 +78,7 @@ export class Lab {
     const controlPlane = options.spec.controlPlane !== false && isBuilt('controller');
     const tools = ['ping', ...(controlPlane ? ['etcd', 'etcdctl'] : []), ...(options.spec.etcdTls ? ['openssl'] : [])];
     await preflight({ labId: id, tools });
-    const recorder = new LabRecorder(newLabState(id));
+    const recorder = new LabRecorder(newLabState(id), options.onLimitation);
     const lab = new Lab(recorder.state);
     try {
       await lab.build(recorder, options.spec, progress, options.signal);
@@ -152,16 +158,8 @@ export class Lab {
       check();
     }
     const dvsHosts = hosts.filter((h) => h.kind === 'dvs');
-    if (recorder.state.controller && dvsHosts.length > 0) {
-      if (isBuilt('agentEtcdSync')) {
-        await recorder.update((s) => (s.agentsUseEtcd = true));
-      } else {
-        const why =
-          "the agent's etcd sync is not built yet: agents use static peers, the controller's table is not fed";
-        progress(why);
-        await recorder.noteLimitation(why);
-      }
-    }
+    // With a control plane the agents follow etcd (no static peers); without one, startControlPlane said why.
+    if (recorder.state.controller && dvsHosts.length > 0) await recorder.update((s) => (s.agentsUseEtcd = true));
     if (dvsHosts.length > 0) {
       progress(`starting ${dvsHosts.length} agent(s)`);
       await Promise.all(dvsHosts.map((h) => startAgent(recorder, h)));

@@ -3,13 +3,11 @@
  * (or, on a kernel host, a veth on the host's bridge). The VM keeps its MAC and
  * address for life, wherever it runs: that is what a live migration preserves.
  */
+import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import { ipBatch, runCommand, runInNamespace } from './command-runner.js';
 import { OVERLAY_SUBNETS } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
 import type { VmState } from './lab-state.js';
-
-/** Overlay MTU for an underlay MTU of 1500 (VXLAN and GRE-in-UDP over IPv4 both cost 50 bytes here). */
-export const OVERLAY_MTU = 1450;
 
 /** Creates the VM's namespace; IPv6 off so the only traffic is what the lab sends (plus ARP). */
 export async function createVmNamespace(recorder: LabRecorder, netns: string): Promise<void> {
@@ -35,7 +33,7 @@ export async function moveIntoVm(hostNetns: string, ifname: string, vmNetns: str
 
 /** Lines (for `ip -batch`) that give the VM's interface its MAC and MTU; the link stays down. */
 export function prepareInterfaceLines(vm: VmState, ifname: string): string[] {
-  return [`link set ${ifname} down`, `link set ${ifname} address ${vm.mac} mtu ${OVERLAY_MTU}`];
+  return [`link set ${ifname} down`, `link set ${ifname} address ${vm.mac} mtu ${DEFAULT_OVERLAY_MTU}`];
 }
 
 /**

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePingLine, pingWindowFigures, type ContinuousPing, type PingReply } from '../src/continuous-ping.js';
+import {
+  parseOverdueLine,
+  parsePingLine,
+  pingLoss,
+  pingWindowFigures,
+  type ContinuousPing,
+  type PingReply,
+} from '../src/continuous-ping.js';
 import { parsePingSummary } from '../src/ping-matrix.js';
 
 test('parsePingLine reads seq, time and reception time of a -D line', () => {
@@ -28,9 +35,33 @@ test('parsePingSummary reads counts and the average RTT', () => {
   });
 });
 
-function fakePing(replies: PingReply[], duplicateTimes: number[] = []): ContinuousPing {
-  return { replies, duplicateTimes } as unknown as ContinuousPing;
+function fakePing(
+  replies: PingReply[],
+  duplicateTimes: number[] = [],
+  overdue: [number, number][] = [],
+): ContinuousPing {
+  return { replies, duplicateTimes, overdue: new Map(overdue), intervalMs: 10 } as unknown as ContinuousPing;
 }
+
+test('parseOverdueLine reads the seq ping found overdue (-O) and when', () => {
+  assert.deepEqual(parseOverdueLine('[1763771234.5] no answer yet for icmp_seq=8'), { seq: 8, atMs: 1763771234500 });
+  assert.equal(parseOverdueLine('[1763771234.5] 64 bytes from 192.0.2.13: icmp_seq=8 ttl=64 time=1 ms'), null);
+});
+
+test('a blackout that never ends counts: every overdue seq after the last reply is lost, the gap runs to the last report', () => {
+  // Replies for 1..4, then nothing: ping reports 5..20 overdue, each one interval later.
+  const replies = [1, 2, 3, 4].map((seq) => ({ seq, atMs: 1000 + seq * 10, rttMs: 0.2 }));
+  const overdue = Array.from({ length: 16 }, (_, k): [number, number] => [5 + k, 1000 + (6 + k) * 10]);
+  const f = pingWindowFigures(fakePing(replies, [], overdue), 1000, 2000);
+  assert.equal(f.lost, 16);
+  assert.equal(f.longestGapMs, 1210 - 1040);
+  assert.equal(f.longestGapFromMs, 1040);
+  const loss = pingLoss(fakePing(replies, [], overdue), 1000, 2000);
+  assert.deepEqual(loss, { sent: 20, lost: 16 });
+  // A late reply is no loss: overdue first, answered after.
+  const late = pingLoss(fakePing([...replies, { seq: 5, atMs: 1075, rttMs: 25 }], [], [[5, 1060]]), 1000, 2000);
+  assert.deepEqual(late, { sent: 5, lost: 0 });
+});
 
 test('pingWindowFigures counts the seqs missing between replies and the longest gap', () => {
   // seq 1..10 every 10 ms, 5 and 6 lost: the gap spans 4 -> 7 (30 ms).

@@ -24,7 +24,8 @@
  * stdin (the forwarder attaches first). Prints one JSON line of counters when done.
  */
 import { createInterface } from 'node:readline';
-import { PacketBatch, enterNetworkNamespace, ipv4ToNumber, openTapSync, openTunnelSocketSync } from '../src/index.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { PacketBatch, enterNetworkNamespace, openTapSync, openTunnelSocketSync } from '../src/index.js';
 import type { TapDevice } from '../src/index.js';
 import { PacketSocket } from '../src/testing/index.js';
 import { LATENCY_STAMP_OFFSET, innerFrame, vxlanPacket } from './traffic.js';
@@ -84,7 +85,7 @@ if (mode === 'tap' || mode === 'hold-tap') {
   const [target, lengthText, secondsText, farEnd] = args;
   const sock = openTunnelSocketSync({ address: '127.0.0.1', port: 0, sendBufferSize: 1 << 22 });
   fill((i) => vxlanPacket(i * 37, Number(lengthText)));
-  for (let i = 0; i < BATCH; i++) out.setIpv4Destination(i, ipv4ToNumber('127.0.0.1'), Number(target));
+  for (let i = 0; i < BATCH; i++) out.setIpv4Destination(i, parseIpv4Address('127.0.0.1') as number, Number(target));
   let drainFarEnd = (): number => 0;
   if (farEnd?.startsWith('hold:')) {
     const tap = (held = openTapSync({ name: farEnd.slice(5) }));

@@ -26,11 +26,17 @@
  * transmit path only, as on a real host (loopback would also bill it the
  * receiver's whole stack). UDP → port receives from the generator over loopback.
  *
- * DVS_BENCH_CONFIGS=b,c limits the rows; DVS_BENCH_SECONDS sets the time per cell.
+ * Last, the FDB apply rate of Rtnetlink against iproute2's `bridge -batch`
+ * (fdb-apply.ts).
+ *
+ * DVS_BENCH_CONFIGS=b,c limits the rows (`fdb` names the FDB rows: `fdb` alone
+ * runs only them); DVS_BENCH_SECONDS sets the time per cell.
  */
-import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, ipv4ToNumber, numberToIpv4, openTapSync } from '../src/index.js';
+import { VXLAN_UDP_PORT, formatIpv4Address, parseIpv4Address } from '@dvs/wire';
+import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, openTapSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
+import { printFdbApply, runFdbApplyBench } from './fdb-apply.js';
 import { MEASURE_S, runCell, runLatency } from './cells.js';
 import type { Config, Direction, PortKind, Result, Setup } from './cells.js';
 import type { Vtep } from './forwarder.js';
@@ -45,8 +51,7 @@ import { MAC_COUNT, VTEP_COUNT, macNumber } from './traffic.js';
 const VTEPS_USED = Math.min(VTEP_COUNT, Math.max(1, Number(process.env.DVS_BENCH_VTEPS ?? VTEP_COUNT)));
 const SIZES = [64, 1400];
 const UNDERLAY_ADDRESS = '198.51.100.1';
-const VTEP_ADDRESS_BASE = ipv4ToNumber('198.51.100.10');
-const VXLAN_PORT = 4789;
+const VTEP_ADDRESS_BASE = parseIpv4Address('198.51.100.10') as number;
 const LATENCY_FRAMES = 1000;
 const BOTH: readonly Direction[] = ['tap→udp', 'udp→tap'];
 /** The rings change how the port reads; its writes are sendmmsg in every mode. */
@@ -96,9 +101,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const selected = (process.env.DVS_BENCH_CONFIGS ?? Object.keys(CONFIGS).join(','))
-    .split(',')
-    .filter((k) => k in CONFIGS);
+  const asked = (process.env.DVS_BENCH_CONFIGS ?? [...Object.keys(CONFIGS), 'fdb'].join(',')).split(',');
+  const selected = asked.filter((k) => k in CONFIGS);
+  if (selected.length > 0) await forwarding(selected);
+  if (asked.includes('fdb')) printFdbApply(await runFdbApplyBench());
+}
+
+async function forwarding(selected: string[]): Promise<void> {
   const ns = new LabNamespace(`dvn${process.pid}b`);
   const setup: Setup = {
     ns,
@@ -110,7 +119,7 @@ async function main(): Promise<void> {
     fdb: new Map<number, Vtep>(),
   };
   for (let i = 0; i < MAC_COUNT; i++) {
-    setup.fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_PORT });
+    setup.fdb.set(macNumber(i), { ipv4: VTEP_ADDRESS_BASE + (i % VTEPS_USED), port: VXLAN_UDP_PORT });
   }
   let restore = (): void => {};
   const rows: Row[] = [];
@@ -119,7 +128,7 @@ async function main(): Promise<void> {
     ns.run(() => openTapSync({ name: setup.underlayName, persistent: true })).close();
     ns.ip('addr', 'add', `${UNDERLAY_ADDRESS}/24`, 'dev', setup.underlayName);
     for (let i = 0; i < VTEP_COUNT; i++) {
-      const address = numberToIpv4(VTEP_ADDRESS_BASE + i);
+      const address = formatIpv4Address(VTEP_ADDRESS_BASE + i);
       const mac = `02:00:00:00:01:${10 + i}`;
       ns.ip('neigh', 'add', address, 'lladdr', mac, 'dev', setup.underlayName, 'nud', 'permanent');
     }

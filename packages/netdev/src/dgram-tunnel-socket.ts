@@ -1,10 +1,8 @@
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire';
 import { NetdevError } from './errors.js';
-import { bytesToIpv6, ipv6ToBytes } from './ip-address.js';
 import type { PacketBatch } from './packet-batch.js';
-import { ipv4ToNumber, numberToIpv4 } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { checkTunnelOptions } from './tunnel-address.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
@@ -180,10 +178,10 @@ export class DgramTunnelSocket implements TunnelSocket {
     if (batch.port[slot] === 0) return null;
     const family = batch.family[slot];
     if (family === 4) {
-      if (this.family === 4) return numberToIpv4(batch.ipv4[slot]);
-      return this.dualStack ? V4_MAPPED_PREFIX + numberToIpv4(batch.ipv4[slot]) : null;
+      if (this.family === 4) return formatIpv4Address(batch.ipv4[slot]);
+      return this.dualStack ? V4_MAPPED_PREFIX + formatIpv4Address(batch.ipv4[slot]) : null;
     }
-    if (family === 6 && this.family === 6) return bytesToIpv6(batch.ipv6, slot * 16);
+    if (family === 6 && this.family === 6) return formatIpv6Address(batch.ipv6, slot * 16);
     return null;
   }
 
@@ -193,16 +191,16 @@ export class DgramTunnelSocket implements TunnelSocket {
 }
 
 function setSource(batch: PacketBatch, slot: number, from: RemoteInfo): void {
-  if (from.family === 'IPv4') {
-    batch.setIpv4Destination(slot, ipv4ToNumber(from.address), from.port);
+  const ipv4 = parseIpv4Address(
+    from.family === 'IPv4' || !from.address.startsWith(V4_MAPPED_PREFIX)
+      ? from.address
+      : from.address.slice(V4_MAPPED_PREFIX.length),
+  );
+  if (ipv4 !== null) {
+    batch.setIpv4Destination(slot, ipv4, from.port);
     return;
   }
-  const mapped = from.address.startsWith(V4_MAPPED_PREFIX) ? from.address.slice(V4_MAPPED_PREFIX.length) : '';
-  if (isIPv4(mapped)) {
-    batch.setIpv4Destination(slot, ipv4ToNumber(mapped), from.port);
-    return;
-  }
-  batch.setIpv6Destination(slot, ipv6ToBytes(from.address) ?? new Uint8Array(16), from.port);
+  batch.setIpv6Destination(slot, parseIpv6Address(from.address) ?? new Uint8Array(16), from.port);
 }
 
 /**

@@ -18,6 +18,16 @@
  *                      (a TUN, an IP tunnel)
  *  DVS_CLOSED          the device or socket was used after close()
  *  DVS_NATIVE_UNAVAILABLE the native addon is not built (run the bootstrap)
+ *  DVS_NETLINK_INVALID a netlink request we refuse before sending anything (the message
+ *                      names the field: `changes[3].dst`, `vxlan.vni`); nothing changed
+ *  DVS_NETLINK_EXISTS  the kernel says the device or FDB entry exists (EEXIST)
+ *  DVS_NETLINK_NOT_FOUND the FDB entry to delete does not exist (ENOENT)
+ *  DVS_NETLINK_UNSUPPORTED this kernel cannot do it (EOPNOTSUPP, EPROTONOSUPPORT,
+ *                      EAFNOSUPPORT: a device kind not built, a flag it does not know)
+ *  DVS_NETLINK_REFUSED the kernel refused the request's content (EINVAL, ERANGE, EBUSY,
+ *                      …); the message carries the kernel's own reason when it gave one
+ *  DVS_NETLINK_UNCONFIRMED the request was sent but its answer was lost (the socket's
+ *                      receive queue overflowed): it may or may not have been applied
  *  DVS_IO              any other system error; `errno` carries the symbol (e.g. 'EIO')
  */
 export type NetdevErrorCode =
@@ -35,6 +45,12 @@ export type NetdevErrorCode =
   | 'DVS_DEVICE_UNSUITABLE'
   | 'DVS_CLOSED'
   | 'DVS_NATIVE_UNAVAILABLE'
+  | 'DVS_NETLINK_INVALID'
+  | 'DVS_NETLINK_EXISTS'
+  | 'DVS_NETLINK_NOT_FOUND'
+  | 'DVS_NETLINK_UNSUPPORTED'
+  | 'DVS_NETLINK_REFUSED'
+  | 'DVS_NETLINK_UNCONFIRMED'
   | 'DVS_IO';
 
 export class NetdevError extends Error {

@@ -24,3 +24,34 @@ export { LinkMonitor } from './link-monitor.js';
 export type { LinkMonitorEvents } from './link-monitor.js';
 export { NetlinkLinkMonitor, openLinkMonitor } from './netlink-link-monitor.js';
 export type { OpenLinkMonitorOptions } from './netlink-link-monitor.js';
+export { Rtnetlink, openRtnetlink } from './rtnetlink.js';
+export type { OpenRtnetlinkOptions, ApplyFdbOptions, FdbApplyResult, FdbApplyFailure } from './rtnetlink.js';
+export type {
+  KernelLink,
+  VxlanDetails,
+  BridgeDetails,
+  BridgePortFlags,
+  BridgePortDetails,
+  BridgePortState,
+  LinkCounters,
+} from './kernel-link.js';
+export { VXLAN_DEFAULT_PORT, VNI_MAX, LINK_ALIAS_MAX_BYTES } from './kernel-link-spec.js';
+export type { LinkRef, BridgeSpec, VxlanSpec, LinkChange } from './kernel-link-spec.js';
+export { LINK_MTU_MIN, LINK_MTU_MAX, isLinkMtu } from './link-mtu.js';
+export { macText, isListMac, describeFdbChange } from './fdb-change.js';
+export type { FdbChange, FdbOp, FdbChangeState } from './fdb-change.js';
+export { fdbEntryKey } from './fdb-entry.js';
+export type { FdbEntry, FdbEntryState } from './fdb-entry.js';
+export { FdbMonitor } from './fdb-monitor.js';
+export type { FdbMonitorEvents, FdbMonitorTables } from './fdb-monitor.js';
+export { NetlinkFdbMonitor, openFdbMonitor } from './netlink-fdb-monitor.js';
+export type { OpenFdbMonitorOptions } from './netlink-fdb-monitor.js';
+export {
+  DVS_LINK_ALIAS_PREFIX,
+  DVS_LINK_NAME_PREFIX,
+  dvsLinkName,
+  parseDvsLinkName,
+  dvsLinkAlias,
+  isDvsLink,
+} from './dvs-links.js';
+export type { DvsLinkRole } from './dvs-links.js';

@@ -37,8 +37,105 @@ export interface NativeLinkRecord {
   master: number;
   parent: number;
   mac: string;
+  /** IFLA_IFALIAS, '' when none. */
+  alias: string;
   deleted: boolean;
   /** linkMonitorRead only: part of the dump asked for, not a notification. */
+  dumped?: boolean;
+  vxlan?: {
+    vni: number | null;
+    local: string;
+    group: string;
+    port: number;
+    underlay: number;
+    learning: boolean;
+    external: boolean;
+    vniFilter: boolean;
+    ttl: number;
+    ageing: number;
+    limit: number;
+    udpChecksum: boolean;
+    udp6ZeroChecksumTx: boolean;
+    udp6ZeroChecksumRx: boolean;
+  };
+  bridge?: { ageingCentiseconds: number; stpState: number; vlanFiltering: boolean; multicastSnooping: boolean };
+  bridgePort?: NativeBridgePortFlags & { state: number };
+  /** rtnlLinks(…, counters: true) only: IFLA_STATS64. */
+  counters?: {
+    rxPackets: number;
+    txPackets: number;
+    rxBytes: number;
+    txBytes: number;
+    rxErrors: number;
+    txErrors: number;
+    rxDropped: number;
+    txDropped: number;
+    multicast: number;
+  };
+}
+
+export interface NativeBridgePortFlags {
+  learning: boolean;
+  neighSuppress: boolean;
+  unicastFlood: boolean;
+  multicastFlood: boolean;
+  broadcastFlood: boolean;
+  hairpin: boolean;
+  isolated: boolean;
+}
+
+/** rtnlLinkCreate's spec (src/native/link-program.cc); every value checked by src/kernel-link-spec.ts first. */
+export interface NativeLinkSpec {
+  kind: 'bridge' | 'vxlan';
+  name: string;
+  mtu?: number;
+  master?: number;
+  up: boolean;
+  bridge?: { ageingCentiseconds?: number; vlanFiltering?: boolean; stpState?: number; multicastSnooping?: boolean };
+  vxlan?: {
+    vni?: number;
+    local?: Uint8Array;
+    port?: number;
+    underlay?: number;
+    learning: boolean;
+    external: boolean;
+    vniFilter?: boolean;
+    ttl?: number;
+    ageing?: number;
+    limit?: number;
+    udpChecksum?: boolean;
+    udp6ZeroChecksumTx?: boolean;
+    udp6ZeroChecksumRx?: boolean;
+  };
+}
+
+/** rtnlLinkSet's change. */
+export interface NativeLinkChange {
+  mtu?: number;
+  up?: boolean;
+  /** 0 releases the link from its master. */
+  master?: number;
+  /** '' removes the alias. */
+  alias?: string;
+  bridgePort?: Partial<NativeBridgePortFlags>;
+}
+
+/** An AF_BRIDGE neighbour (FDB entry) as src/native/neighbour.cc reports it. */
+export interface NativeFdbRecord {
+  ifindex: number;
+  master: number;
+  mac: number;
+  vlan: number;
+  /** NUD_* */
+  state: number;
+  /** NTF_* */
+  flags: number;
+  dst: string;
+  dstPort: number;
+  vni: number | null;
+  srcVni: number | null;
+  via: number;
+  deleted: boolean;
   dumped?: boolean;
 }
 
@@ -107,7 +204,23 @@ export interface NativeBinding {
   attachKernelStats(fd: number): { packets: number; drops: number };
   linkQuery(name: string): NativeLinkRecord[];
   linkMonitorOpen(bufferBytes: number): number;
-  linkMonitorRead(fd: number, dump: boolean): { links: NativeLinkRecord[]; overflow: boolean };
+  linkMonitorRead(fd: number, dump: boolean): { records: NativeLinkRecord[]; overflow: boolean };
+  rtnlOpen(receiveBufferBytes: number): number;
+  rtnlLinks(fd: number, name: string, ifindex: number, counters: boolean): NativeLinkRecord[];
+  rtnlLinkCreate(fd: number, spec: NativeLinkSpec): void;
+  rtnlLinkSet(fd: number, ifindex: number, change: NativeLinkChange): void;
+  rtnlLinkDelete(fd: number, ifindex: number): void;
+  fdbApply(
+    fd: number,
+    records: Buffer,
+    count: number,
+    errors: Int32Array,
+    batchMessages: number,
+  ): { index: number; message: string }[];
+  fdbDump(fd: number, ifindex: number, master: number): NativeFdbRecord[];
+  fdbMonitorOpen(bufferBytes: number): number;
+  /** tables: 0 every entry, 1 bridges' tables ('master') only, 2 devices' own ('self') only. */
+  fdbMonitorRead(fd: number, dump: boolean, tables: 0 | 1 | 2): { records: NativeFdbRecord[]; overflow: boolean };
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
 }
@@ -144,6 +257,8 @@ export function nativeAvailable(): boolean {
 export interface NativeSystemError extends Error {
   errno: string;
   syscall: string;
+  /** Netlink requests: the kernel's extended-ack text ('' when it gave none). */
+  detail?: string;
 }
 
 export function isNativeSystemError(err: unknown): err is NativeSystemError {

@@ -81,22 +81,3 @@ export class PacketBatch {
     this.port[i] = port;
   }
 }
-
-/** Parses dotted-quad IPv4 into an unsigned 32-bit number, or -1. Not for the hot path. */
-export function ipv4ToNumber(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return -1;
-    const v = Number(p);
-    if (v > 255) return -1;
-    n = n * 256 + v;
-  }
-  return n >>> 0;
-}
-
-/** Formats an unsigned 32-bit IPv4 number as dotted quad. */
-export function numberToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}

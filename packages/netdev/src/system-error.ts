@@ -13,9 +13,10 @@ export function toNetdevError(err: unknown, what: string): NetdevError {
   return new NetdevError(code, `${what}: ${hint(code)} (${err.message})`, err.errno);
 }
 
-function codeFor(syscall: string, errno: string): NetdevErrorCode {
+export function codeFor(syscall: string, errno: string): NetdevErrorCode {
   if (errno === 'ENAMETOOLONG') return 'DVS_NAME_TOO_LONG';
   if (errno === 'EPERM' || errno === 'EACCES') return 'DVS_PERMISSION';
+  if (syscall.startsWith('RTM_')) return netlinkCodeFor(errno);
   if (syscall === 'open /dev/net/tun' && (errno === 'ENOENT' || errno === 'ENODEV' || errno === 'ENXIO')) {
     return 'DVS_NO_TUN_DEVICE';
   }
@@ -31,7 +32,36 @@ function codeFor(syscall: string, errno: string): NetdevErrorCode {
   return 'DVS_IO';
 }
 
-function hint(code: NetdevErrorCode): string {
+/** A request the kernel answered over rtnetlink (RTM_NEWLINK, RTM_NEWNEIGH, …). */
+function netlinkCodeFor(errno: string): NetdevErrorCode {
+  switch (errno) {
+    case 'ENODEV':
+      return 'DVS_NO_DEVICE';
+    case 'EEXIST':
+      return 'DVS_NETLINK_EXISTS';
+    case 'ENOENT':
+      return 'DVS_NETLINK_NOT_FOUND';
+    case 'EOPNOTSUPP':
+    case 'EPROTONOSUPPORT':
+    case 'EAFNOSUPPORT':
+      return 'DVS_NETLINK_UNSUPPORTED';
+    case 'ENOBUFS':
+      return 'DVS_NETLINK_UNCONFIRMED';
+    case 'EADDRINUSE':
+      return 'DVS_ADDRESS_IN_USE';
+    case 'EINVAL':
+    case 'ERANGE':
+    case 'EBUSY':
+    case 'ENOTEMPTY':
+    case 'EMSGSIZE':
+    case 'ENOSPC':
+      return 'DVS_NETLINK_REFUSED';
+    default:
+      return 'DVS_IO';
+  }
+}
+
+export function hint(code: NetdevErrorCode): string {
   switch (code) {
     case 'DVS_NO_TUN_DEVICE':
       return '/dev/net/tun is missing (modprobe tun, or give the container the device)';
@@ -51,6 +81,16 @@ function hint(code: NetdevErrorCode): string {
       return 'the address and port are already bound';
     case 'DVS_ADDRESS_UNAVAILABLE':
       return 'the address is not configured on this host';
+    case 'DVS_NETLINK_EXISTS':
+      return 'it exists already';
+    case 'DVS_NETLINK_NOT_FOUND':
+      return 'no such entry';
+    case 'DVS_NETLINK_UNSUPPORTED':
+      return 'this kernel does not support it';
+    case 'DVS_NETLINK_REFUSED':
+      return 'the kernel refused it';
+    case 'DVS_NETLINK_UNCONFIRMED':
+      return 'the answer was lost (receive queue full): it may or may not have been applied';
     default:
       return 'system error';
   }

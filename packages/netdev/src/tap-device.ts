@@ -6,6 +6,7 @@ import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
 import { toNetdevError } from './system-error.js';
 import type { FrameDevice, FrameDeviceStats, OpenTapOptions } from './types.js';
+import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';
 
 /** IFNAMSIZ - 1: the kernel's limit for interface names, in bytes. */
 export const INTERFACE_NAME_MAX_BYTES = 15;
@@ -133,8 +134,8 @@ export async function openTap(options: OpenTapOptions): Promise<TapDevice> {
 export function openTapSync(options: OpenTapOptions): TapDevice {
   checkInterfaceName(options.name);
   const mtu = options.mtu ?? 0; // 0: leave the MTU as it is
-  if (options.mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
-    throw new RangeError(`mtu must be 68..65535, got ${mtu}`);
+  if (options.mtu !== undefined && !isLinkMtu(mtu)) {
+    throw new RangeError(`mtu must be ${LINK_MTU_MIN}..${LINK_MTU_MAX}, got ${mtu}`);
   }
   let opened: ReturnType<ReturnType<typeof nativeBinding>['tapOpen']>;
   try {

@@ -1,6 +1,5 @@
 import { NetdevError } from './errors.js';
-import { parseIpAddress } from './ip-address.js';
-import type { ParsedIpAddress } from './ip-address.js';
+import { parseIpAddress, type ParsedIpAddress } from '@dvs/wire';
 import type { OpenTunnelOptions } from './types.js';
 
 /** A validated bind address for a tunnel socket. */

@@ -7,7 +7,7 @@ import { PacketBatch, isNetdevError, openAttachedDevice, openAttachedDeviceSync,
 import type { AttachBatching, AttachedDevice } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
 import { isTestFrame, packetsOf, place, testFrame } from './compliance/frames.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 import { REFLECT_OFFSET, TapHolder } from './support/tap-holder-client.js';
 
 // The attached device against each kind of device the issue names: a TAP held
@@ -94,7 +94,7 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
 
         // VM → port.
         assert.equal(await holder.send(5, 100), 5);
-        await waitFor(() => seen.frames.length >= 5, 'the VM frames at the port');
+        await waitFor('the VM frames at the port', () => seen.frames.length >= 5, 5000, 2);
         assert.deepEqual(seen.tags(), range(100, 5));
 
         // port → VM; the VM answers each frame. The port reads the answers
@@ -106,7 +106,7 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
           ),
           5,
         );
-        await waitFor(() => seen.frames.length >= 10, 'the answers at the port');
+        await waitFor('the answers at the port', () => seen.frames.length >= 10, 5000, 2);
         assert.deepEqual((await holder.received()).slice(0, 5), range(200, 5));
         assert.deepEqual(seen.tags(), [...range(100, 5), ...range(200 + REFLECT_OFFSET, 5)]);
         assert.equal(port.stats.framesWritten, 5);
@@ -114,7 +114,7 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
 
         // The VM quits: its TAP goes with its fd.
         await holder.kill();
-        await waitFor(() => seen.error() !== null, 'the read to report the device gone');
+        await waitFor('the read to report the device gone', () => seen.error() !== null, 5000, 2);
         assert.ok(isNetdevError(seen.error(), 'DVS_DEVICE_GONE'));
         assert.equal(port.gone, true);
         assert.equal(writeFrames(port, [testFrame(1), testFrame(2)]), 2, 'writes to a gone device are consumed');
@@ -144,15 +144,20 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
         );
         const rx = new PacketBatch(64, 2048);
         const atWire: number[] = [];
-        await waitFor(() => {
-          atWire.push(...packetsOf(rx, wire.recv(rx, 0)).map((f) => f.readUInt32BE(14)));
-          return atWire.length >= 32;
-        }, 'the 32 frames at the peer');
+        await waitFor(
+          'the 32 frames at the peer',
+          () => {
+            atWire.push(...packetsOf(rx, wire.recv(rx, 0)).map((f) => f.readUInt32BE(14)));
+            return atWire.length >= 32;
+          },
+          5000,
+          2,
+        );
         assert.deepEqual(atWire, range(1, 32));
         const out = new PacketBatch(1, 2048);
         place(out, 0, testFrame(99), 0);
         assert.equal(wire.send(out, [0], 1), 1);
-        await waitFor(() => seen.frames.length >= 1, 'the peer frame');
+        await waitFor('the peer frame', () => seen.frames.length >= 1, 5000, 2);
         // Let anything else that might come (an echo) arrive before judging.
         await new Promise((resolve) => setTimeout(resolve, 50));
         assert.deepEqual(seen.tags(), [99]);
@@ -184,7 +189,7 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
         const out = new PacketBatch(4, 2048);
         for (let i = 0; i < 4; i++) place(out, i, testFrame(10 + i), 0);
         assert.equal(wire.send(out, [0, 1, 2, 3], 4), 4);
-        await waitFor(() => seen.frames.length >= 4, 'the sibling frames at the port');
+        await waitFor('the sibling frames at the port', () => seen.frames.length >= 4, 5000, 2);
         assert.deepEqual(seen.tags(), range(10, 4));
         // The port answers to b's MAC; the macvlan bridge delivers it to b.
         const answers = range(20, 4).map((t) => {
@@ -196,14 +201,19 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
         assert.equal(writeFrames(port, answers), 4);
         const rx = new PacketBatch(16, 2048);
         const atSibling: number[] = [];
-        await waitFor(() => {
-          atSibling.push(
-            ...packetsOf(rx, wire.recv(rx, 0))
-              .filter(isTestFrame)
-              .map((f) => f.readUInt32BE(14)),
-          );
-          return atSibling.length >= 4;
-        }, 'the answers at the sibling');
+        await waitFor(
+          'the answers at the sibling',
+          () => {
+            atSibling.push(
+              ...packetsOf(rx, wire.recv(rx, 0))
+                .filter(isTestFrame)
+                .map((f) => f.readUInt32BE(14)),
+            );
+            return atSibling.length >= 4;
+          },
+          5000,
+          2,
+        );
         assert.deepEqual(atSibling, range(20, 4));
       } finally {
         port.close();
@@ -238,12 +248,17 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
           const batch = new PacketBatch(8, 2048);
           const got: Buffer[] = [];
           const offsets: number[] = [];
-          await waitFor(() => {
-            const n = port.read(batch, headroom);
-            for (let i = 0; i < n; i++) offsets.push(batch.offsets[i]);
-            got.push(...packetsOf(batch, n));
-            return got.length >= 4;
-          }, 'the four frames');
+          await waitFor(
+            'the four frames',
+            () => {
+              const n = port.read(batch, headroom);
+              for (let i = 0; i < n; i++) offsets.push(batch.offsets[i]);
+              got.push(...packetsOf(batch, n));
+              return got.length >= 4;
+            },
+            5000,
+            2,
+          );
           assert.deepEqual(got, sent, `frames exactly as sent (headroom ${headroom})`);
           // With headroom the MACs moved back into it; without, the payload moved on.
           assert.deepEqual(offsets, headroom === 64 ? [60, 60, 60, 64] : [0, 0, 0, 0]);
@@ -263,7 +278,7 @@ for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[])
       const seen = collect(port);
       assert.equal(port.gone, false);
       ns.ip('link', 'del', name);
-      await waitFor(() => seen.error() !== null, 'the readable handler to see the device gone');
+      await waitFor('the readable handler to see the device gone', () => seen.error() !== null, 5000, 2);
       assert.ok(isNetdevError(seen.error(), 'DVS_DEVICE_GONE'));
       assert.equal(port.gone, true);
       const batch = new PacketBatch(2, 256);

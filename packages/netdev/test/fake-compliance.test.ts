@@ -52,9 +52,18 @@ frameDeviceCompliance('FakeAttachedDevice (FakeLinks; the test injects, the devi
 const network = new FakeUdpNetwork();
 tunnelSocketCompliance('FakeTunnelSocket', {
   open: async (options) => network.bind(options),
-  openWithSendLimit: async (options, budget) => {
-    const socket = network.bind(options);
-    socket.setSendBudget(budget);
-    return { socket, release: () => socket.setSendBudget(null) };
+  openSendLimited: async () => {
+    const sender = network.bind({ address: '127.0.0.1', port: 0 });
+    const receiver = network.bind({ address: '127.0.0.1', port: 0 });
+    sender.setSendBudget(4);
+    return {
+      sender,
+      receiver,
+      release: () => sender.setSendBudget(null),
+      close: () => {
+        sender.close();
+        receiver.close();
+      },
+    };
   },
 });

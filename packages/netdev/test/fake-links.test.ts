@@ -4,7 +4,7 @@ import { PacketBatch, isNetdevError } from '../src/index.js';
 import { FakeLinks } from '../src/testing/index.js';
 import type { LinkMonitor } from '../src/index.js';
 import { place, testFrame } from './compliance/frames.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // FakeLinks: what an agent unit test uses to simulate a device that goes and
 // comes back, with the events and refusals of the real thing.
@@ -48,7 +48,7 @@ test('a device that goes and comes back: events, gone, refusals, a new ifindex',
   assert.equal(port.mtu, 1300);
 
   links.remove('vm1');
-  await waitFor(() => readError !== null, 'the readable handler to hear the device is gone');
+  await waitFor('the readable handler to hear the device is gone', () => readError !== null, 5000, 2);
   assert.ok(isNetdevError(readError, 'DVS_DEVICE_GONE'));
   assert.equal(port.gone, true);
   assert.equal(port.write(batch, [0], 1), 1);

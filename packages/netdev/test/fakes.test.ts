@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketBatch, ipv4ToNumber } from '../src/index.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { PacketBatch } from '../src/index.js';
 import { FakeUdpNetwork, createFakeFramePair } from '../src/testing/index.js';
 
 function frame(dst: number, src: number, payload: string): Buffer {
@@ -40,13 +41,13 @@ test('fake UDP sockets deliver with source address', async () => {
   batch.buffer.write('hello', 16);
   batch.offsets[0] = 16;
   batch.lengths[0] = 5;
-  batch.setIpv4Destination(0, ipv4ToNumber('192.0.2.1'), 4789);
+  batch.setIpv4Destination(0, parseIpv4Address('192.0.2.1') as number, 4789);
   const got = new Promise<void>((resolve) => s1.onReadable(() => resolve()));
   assert.equal(s2.send(batch, [0], 1), 1);
   await got;
   const rx = new PacketBatch(4, 256);
   assert.equal(s1.recv(rx, 8), 1);
-  assert.equal(rx.ipv4[0], ipv4ToNumber('192.0.2.2'));
+  assert.equal(rx.ipv4[0], parseIpv4Address('192.0.2.2') as number);
   assert.equal(rx.port[0], s2.localPort);
   assert.equal(rx.buffer.toString('utf8', rx.start(0), rx.start(0) + 5), 'hello');
   s1.close();

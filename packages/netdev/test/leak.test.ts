@@ -5,15 +5,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   PacketBatch,
-  ipv4ToNumber,
   openAttachedDeviceSync,
   openDgramTunnelSocket,
+  openFdbMonitor,
   openLinkMonitor,
+  openRtnetlink,
   openTapSync,
   openTunnelSocketSync,
 } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
-import { waitFor } from './compliance/wait.js';
+import { parseIpv4Address } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
 import { LabNamespace } from '../src/testing/index.js';
 
 // Opening and closing devices must give back every fd and not grow memory.
@@ -120,6 +122,30 @@ test('500 link monitors leak no fd and no memory', async () => {
   });
 });
 
+test('500 rtnetlink handles (every 50th creating a bridge, applying and dumping FDB entries) and 500 FDB monitors leak no fd and no memory', async () => {
+  const bridge = `dvn${process.pid}r`;
+  const port = `dvn${process.pid}q`;
+  ns.ip('link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}p`);
+  await assertNoLeak('rtnetlink', 500, (i) => {
+    const rtnl = ns.run(() => openRtnetlink());
+    if (i % 50 === 0) {
+      rtnl.createBridge({ name: bridge });
+      rtnl.setLink(port, { master: bridge });
+      rtnl.applyFdbSync([{ op: 'add', device: port, table: 'master', mac: 0x020000000001 }]);
+      assert.equal(rtnl.fdb({ master: bridge }).filter((e) => e.state === 'static').length, 1);
+      rtnl.deleteLink(bridge);
+    } else {
+      rtnl.linkCounters([port]);
+    }
+    rtnl.close();
+  });
+  await assertNoLeak('fdb monitor', 500, () => {
+    const monitor = ns.run(() => openFdbMonitor());
+    monitor.close();
+  });
+  ns.ip('link', 'del', port);
+});
+
 test('1,000 native tunnel sockets (IPv4 and IPv6) leak no fd and no memory', async () => {
   await assertNoLeak('native sockets', 1000, (i) => {
     const s = openTunnelSocketSync({ address: i % 2 ? '::1' : '127.0.0.1', port: 0 });
@@ -164,10 +190,10 @@ test('forgotten unwatched devices are closed by the garbage collector; watched o
   const sender = openTunnelSocketSync({ address: '127.0.0.1', port: 0 });
   const batch = new PacketBatch(1, 256);
   batch.lengths[0] = 10;
-  batch.setIpv4Destination(0, ipv4ToNumber('127.0.0.1'), port);
+  batch.setIpv4Destination(0, parseIpv4Address('127.0.0.1') as number, port);
   sender.send(batch, [0], 1);
   sender.close();
-  await waitFor(() => received === 1, 'the watched socket to receive');
+  await waitFor('the watched socket to receive', () => received === 1, 5000, 2);
   weak.deref()?.close();
   assert.equal(openFds(), fdsBefore);
   ns.run(() => openTapSync({ name, persistent: false })).close();

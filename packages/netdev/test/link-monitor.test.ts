@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describeLink, isNetdevError, listLinks, openLinkMonitor, openTapSync } from '../src/index.js';
 import type { LinkInfo, LinkMonitor, LinkMonitorEvents } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // The rtnetlink link monitor and describeLink, against real devices created
 // and deleted in a namespace of our own.
@@ -75,18 +75,28 @@ test('a TAP: new when created, del when its fd closes, new again (another ifinde
   const name = uniqueName();
   try {
     const tap = ns.run(() => openTapSync({ name }));
-    await waitFor(() => eventsOf(events, name).includes('link:new'), 'link:new for the TAP');
+    await waitFor('link:new for the TAP', () => eventsOf(events, name).includes('link:new'), 5000, 2);
     const first = monitor.get(name);
     assert.equal(first?.kind, 'tap');
     tap.close();
-    await waitFor(() => eventsOf(events, name).includes('link:del'), 'link:del for the TAP');
+    await waitFor('link:del for the TAP', () => eventsOf(events, name).includes('link:del'), 5000, 2);
     assert.equal(monitor.get(name), undefined);
     const again = ns.run(() => openTapSync({ name }));
-    await waitFor(() => eventsOf(events, name).filter((e) => e === 'link:new').length === 2, 'the second link:new');
+    await waitFor(
+      'the second link:new',
+      () => eventsOf(events, name).filter((e) => e === 'link:new').length === 2,
+      5000,
+      2,
+    );
     const second = monitor.get(name);
     assert.notEqual(second?.ifindex, first?.ifindex);
     again.close();
-    await waitFor(() => eventsOf(events, name).filter((e) => e === 'link:del').length === 2, 'the second link:del');
+    await waitFor(
+      'the second link:del',
+      () => eventsOf(events, name).filter((e) => e === 'link:del').length === 2,
+      5000,
+      2,
+    );
     const del = events.filter((e) => e.name === name && e.event === 'link:del');
     assert.deepEqual(
       del.map((e) => e.link.ifindex),
@@ -106,32 +116,37 @@ test('a veth pair and a macvlan: new (with kinds), up, down, MTU change, rename,
   try {
     ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
     ns.ip('link', 'add', mac, 'link', name, 'type', 'macvlan', 'mode', 'bridge');
-    await waitFor(() => [name, peer, mac].every((n) => monitor.get(n) !== undefined), 'the three links');
+    await waitFor('the three links', () => [name, peer, mac].every((n) => monitor.get(n) !== undefined), 5000, 2);
     assert.equal(monitor.get(name)?.kind, 'veth');
     assert.equal(monitor.get(mac)?.kind, 'macvlan');
     assert.equal(monitor.get(mac)?.parentIndex, monitor.get(name)?.ifindex);
 
     ns.ip('link', 'set', peer, 'up');
     ns.ip('link', 'set', name, 'up'); // both ends up: carrier, so up
-    await waitFor(() => eventsOf(events, name).includes('link:up'), 'link:up');
+    await waitFor('link:up', () => eventsOf(events, name).includes('link:up'), 5000, 2);
     assert.equal(monitor.get(name)?.up, true);
     ns.ip('link', 'set', name, 'mtu', '1300');
-    await waitFor(() => eventsOf(events, name).includes('link:change'), 'link:change for the MTU');
+    await waitFor('link:change for the MTU', () => eventsOf(events, name).includes('link:change'), 5000, 2);
     const change = events.find((e) => e.name === name && e.event === 'link:change');
     assert.equal(change?.link.mtu, 1300);
     assert.equal(change?.previous?.mtu, 1500);
     ns.ip('link', 'set', name, 'down');
-    await waitFor(() => eventsOf(events, name).includes('link:down'), 'link:down');
+    await waitFor('link:down', () => eventsOf(events, name).includes('link:down'), 5000, 2);
 
     const renamed = `${name}r`;
     ns.ip('link', 'set', mac, 'name', renamed);
-    await waitFor(() => monitor.get(renamed) !== undefined, 'the rename');
+    await waitFor('the rename', () => monitor.get(renamed) !== undefined, 5000, 2);
     assert.equal(monitor.get(mac), undefined);
     const rename = events.find((e) => e.name === renamed && e.event === 'link:change');
     assert.equal(rename?.previous?.name, mac);
 
     ns.ip('link', 'del', name); // takes its peer and the macvlan on it along
-    await waitFor(() => [name, peer, renamed].every((n) => eventsOf(events, n).includes('link:del')), 'three link:del');
+    await waitFor(
+      'three link:del',
+      () => [name, peer, renamed].every((n) => eventsOf(events, n).includes('link:del')),
+      5000,
+      2,
+    );
     assert.deepEqual(eventsOf(events, peer)[0], 'link:new');
   } finally {
     monitor.close();
@@ -147,14 +162,14 @@ test('lost notifications (a socket buffer too small for a burst) are recovered b
     // smallest socket buffer the kernel allows overflows.
     const script = names.map((n) => `link add ${n} type veth peer name ${n}p`).join('\n');
     execFileSync('ip', ['-n', ns.name, '-batch', '-'], { input: script });
-    await waitFor(() => names.every((n) => monitor.get(n) !== undefined), 'every link in the table');
+    await waitFor('every link in the table', () => names.every((n) => monitor.get(n) !== undefined), 5000, 2);
     assert.ok(
       events.some((e) => e.event === 'monitor:resync'),
       'the overflow was noticed',
     );
     for (const n of names) assert.deepEqual(eventsOf(events, n), ['link:new'], `${n}: one link:new`);
     execFileSync('ip', ['-n', ns.name, '-batch', '-'], { input: names.map((n) => `link del ${n}`).join('\n') });
-    await waitFor(() => names.every((n) => monitor.get(n) === undefined), 'every link gone from the table');
+    await waitFor('every link gone from the table', () => names.every((n) => monitor.get(n) === undefined), 5000, 2);
     for (const n of names) assert.deepEqual(eventsOf(events, n), ['link:new', 'link:del'], `${n}: then one link:del`);
   } finally {
     monitor.close();

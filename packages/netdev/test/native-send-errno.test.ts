@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketBatch, openTunnelSocketSync, parseIpAddress, type NativeTunnelSocket } from '../src/index.js';
+import { parseIpAddress } from '@dvs/wire';
+import { PacketBatch, openTunnelSocketSync, type NativeTunnelSocket } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 
 // A namespace with only loopback: 192.0.2.1 has no route (ENETUNREACH), and

@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { PacketBatch, openTunnelSocketSync, parseIpAddress } from '../src/index.js';
+import { parseIpAddress } from '@dvs/wire';
+import { PacketBatch, openTunnelSocketSync } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // A UDP GSO message whose segments do not fit the route's MTU is refused
 // whole (EMSGSIZE). The native socket sends that message again datagram by
@@ -65,22 +66,27 @@ test('native send: a GSO message too big for the MTU goes again datagram by data
     assert.equal(socket.stats.packetsSent, 32);
     const rx = new PacketBatch(64, 2048);
     const seen: number[] = [];
-    await waitFor(() => {
-      const n = receiver.recv(rx, 0);
-      for (let i = 0; i < n; i++) {
-        const payload = rx.buffer.subarray(
-          i * rx.slotSize + rx.offsets[i],
-          i * rx.slotSize + rx.offsets[i] + rx.lengths[i],
-        );
-        assert.equal(payload.length, 1200);
-        assert.ok(
-          payload.every((b) => b === payload[0]),
-          'payload bytes intact',
-        );
-        seen.push(payload[0]);
-      }
-      return seen.length >= 32;
-    }, '32 datagrams');
+    await waitFor(
+      '32 datagrams',
+      () => {
+        const n = receiver.recv(rx, 0);
+        for (let i = 0; i < n; i++) {
+          const payload = rx.buffer.subarray(
+            i * rx.slotSize + rx.offsets[i],
+            i * rx.slotSize + rx.offsets[i] + rx.lengths[i],
+          );
+          assert.equal(payload.length, 1200);
+          assert.ok(
+            payload.every((b) => b === payload[0]),
+            'payload bytes intact',
+          );
+          seen.push(payload[0]);
+        }
+        return seen.length >= 32;
+      },
+      5000,
+      2,
+    );
     assert.deepEqual(seen, [...slots, ...slots]);
   } finally {
     socket.close();

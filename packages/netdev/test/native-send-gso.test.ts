@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { PacketBatch, openTunnelSocketSync, parseIpAddress, type NativeTunnelSocket } from '../src/index.js';
+import { parseIpAddress } from '@dvs/wire';
+import { PacketBatch, openTunnelSocketSync, type NativeTunnelSocket } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // The native socket coalesces runs of listed slots to one destination with one
 // length into UDP GSO messages. Whatever it coalesces, the receivers must get
@@ -64,16 +65,21 @@ async function sendAndCheck(sender: NativeTunnelSocket, dests: Destination[], pl
   assert.equal(sender.stats.sendDropsInvalid, 0);
   const got: Uint8Array[][] = dests.map(() => []);
   const rx = new PacketBatch(256, 2048);
-  await waitFor(() => {
-    dests.forEach(({ receiver }, d) => {
-      const n = receiver.recv(rx, 0);
-      for (let i = 0; i < n; i++) {
-        const start = i * rx.slotSize + rx.offsets[i];
-        got[d].push(Uint8Array.from(rx.buffer.subarray(start, start + rx.lengths[i])));
-      }
-    });
-    return got.every((g, d) => g.length >= expected[d].length);
-  }, 'every datagram');
+  await waitFor(
+    'every datagram',
+    () => {
+      dests.forEach(({ receiver }, d) => {
+        const n = receiver.recv(rx, 0);
+        for (let i = 0; i < n; i++) {
+          const start = i * rx.slotSize + rx.offsets[i];
+          got[d].push(Uint8Array.from(rx.buffer.subarray(start, start + rx.lengths[i])));
+        }
+      });
+      return got.every((g, d) => g.length >= expected[d].length);
+    },
+    5000,
+    2,
+  );
   dests.forEach((_, d) => {
     assert.equal(got[d].length, expected[d].length, `destination ${d}: datagram count`);
     got[d].forEach((bytes, k) => assert.deepEqual(bytes, expected[d][k], `destination ${d}, datagram ${k}`));

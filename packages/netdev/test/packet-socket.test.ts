@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PacketBatch, openTapSync } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
 import { place, testFrame } from './compliance/frames.js';
-import { waitFor } from './compliance/wait.js';
+import { waitFor } from '@dvs/test-support';
 
 // The AF_PACKET helper other tests use as the wire side of an interface.
 
@@ -40,7 +40,7 @@ test('a tagged frame keeps its 802.1Q tag in place, even when the kernel offload
     place(out, 0, taggedFrame(1, 42), 0);
     place(out, 1, testFrame(2, 64), 0);
     assert.equal(tap.write(out, [0, 1], 2), 2);
-    await waitFor(() => got.length >= 2, 'both frames on the wire side');
+    await waitFor('both frames on the wire side', () => got.length >= 2, 5000, 2);
     assert.deepEqual(got[0], taggedFrame(1, 42));
     assert.deepEqual(got[1], testFrame(2, 64));
     wire.onReadable(null);

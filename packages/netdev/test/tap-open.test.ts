@@ -83,15 +83,25 @@ test('DVS_DEVICE_BUSY when another fd holds the TAP', () => {
   }
 });
 
-/** Runs openTap in a child process (with `uid` or under `wrap`) and returns the error code it got. */
+/**
+ * Runs openTap in a child process (as `uid`, or under `wrap`) and returns the
+ * error code it got. The child loads netdev as root and only then becomes
+ * `uid`: started as that user it could not read a checkout under /root (0700).
+ */
 function codeInChild(options: { uid?: number; wrap?: string[] }): string {
+  const drop =
+    options.uid === undefined
+      ? ''
+      : // The addon loads lazily: load it while the checkout is still readable.
+        `m.nativeAvailable(); process.setgroups([]); process.setgid(${options.uid}); process.setuid(${options.uid});`;
   const script = `import('${INDEX_JS}').then(async (m) => {
+    ${drop}
     try { (await m.openTap({ name: 'dvn${process.pid}z' })).close(); console.log('opened'); }
     catch (err) { console.log(err.code); }
   })`;
   const argv = [process.execPath, '--input-type=module', '-e', script];
   const [cmd, ...args] = [...(options.wrap ?? []), ...argv];
-  return execFileSync(cmd, args, { encoding: 'utf8', uid: options.uid }).trim();
+  return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 }
 
 test('DVS_PERMISSION without root / CAP_NET_ADMIN', () => {

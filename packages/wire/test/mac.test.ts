@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import {
   BROADCAST_MAC,
   MAX_MAC,
+  canonicalMac,
+  isCanonicalMac,
   formatMac,
   isBroadcastMac,
   isLocallyAdministeredMac,
@@ -55,6 +57,16 @@ describe('MAC as a 48-bit number', () => {
       assert.equal(parseMac(bad), null, bad);
     }
     assert.equal(parseMac(42 as unknown as string), null);
+  });
+
+  it('canonicalMac gives the one spelling records and keys carry; a mixed-separator MAC is not one', () => {
+    assert.equal(canonicalMac('02-00-5E-00-01-0A'), '02:00:5e:00:01:0a');
+    assert.equal(canonicalMac('FF:FF:FF:FF:FF:FF'), 'ff:ff:ff:ff:ff:ff');
+    assert.equal(canonicalMac('02-00:5e:00:01:0a'), null);
+    assert.equal(canonicalMac('02:00:5e:00:01'), null);
+    assert.ok(isCanonicalMac('02:00:5e:00:01:0a'));
+    for (const other of ['02:00:5E:00:01:0A', '02-00-5e-00-01-0a', 42, null])
+      assert.ok(!isCanonicalMac(other), String(other));
   });
 
   it('classifies by the I/G and U/L bits of the first octet', () => {

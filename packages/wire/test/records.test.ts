@@ -18,9 +18,6 @@ import {
   encodePort,
   encodeReport,
   encodeTunnelStatus,
-  macFromRecordText,
-  macToRecordText,
-  canonicalRecordMac,
   hostVtepFor,
   networkAdmitsHost,
   encodeKeyspaceLayout,
@@ -237,16 +234,6 @@ test('access port needs exactly one binding, trunk bindings need a VLAN', () => 
   const noVlan = decodePort(encodePort({ ...port, bindings: [{ vni: 1, vlan: null }] }));
   assert.ok(noVlan instanceof RecordError);
   assert.equal(noVlan.field, 'bindings.0.vlan');
-});
-
-test('MAC text converts both ways and canonicalises typed forms', () => {
-  assert.equal(macToRecordText(0x02005e00010a), '02:00:5e:00:01:0a');
-  assert.equal(macFromRecordText('02:00:5e:00:01:0a'), 0x02005e00010a);
-  assert.equal(macFromRecordText('02-00-5E-00-01-0A'), 0x02005e00010a);
-  assert.equal(canonicalRecordMac('FF-FF-FF-FF-FF-FF'), 'ff:ff:ff:ff:ff:ff');
-  assert.equal(macFromRecordText('02:00:5e:00:01'), null);
-  assert.equal(macToRecordText(2 ** 48), null);
-  assert.equal(macToRecordText(-1), null);
 });
 
 test('host record 1.1: per-encap ports, defaults for records without them', () => {

@@ -170,19 +170,30 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
 
   registry.register({
     name: 'trace',
-    usage: 'trace <vni> <src-mac> <dst-mac> [port]',
-    summary: "explain the data path's decision for such a frame (read-only: nothing learned or sent)",
+    usage: 'trace <vni> <src-mac> <dst-mac> [port|-] [length]',
+    summary:
+      'run such a frame through the data path in a dry run (nothing learned, counted or sent) and say what it did',
     minArgs: 3,
-    maxArgs: 4,
-    run: ([vniText, srcText, dstText, portName]) => {
-      // An unknown VNI is not an error here: the trace explains it as a drop.
+    maxArgs: 5,
+    run: ([vniText, srcText, dstText, portName, lengthText]) => {
+      // An unknown VNI is not an error here: the trace shows the drop.
       const vni = /^\d+$/.test(vniText) ? Number(vniText) : NaN;
       if (!isValidVni(vni)) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${vniText}" is not a VNI (1..16777215)`);
       const src = parseMac(srcText);
       if (src === null) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${srcText}" is not a MAC`);
       const dst = parseMac(dstText);
       if (dst === null) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${dstText}" is not a MAC`);
-      const report = dp.trace({ vni, src, dst, ...(portName === undefined ? {} : { port: portArg(portName) }) });
+      const length = lengthText === undefined ? undefined : /^\d+$/.test(lengthText) ? Number(lengthText) : NaN;
+      if (length !== undefined && Number.isNaN(length))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${lengthText}" is not a frame length in bytes`);
+      const port = portName === undefined || portName === '-' ? undefined : portArg(portName);
+      const report = dp.trace({
+        vni,
+        src,
+        dst,
+        ...(port === undefined ? {} : { port }),
+        ...(length === undefined ? {} : { length }),
+      });
       return { text: renderTraceReport(report), data: report };
     },
   });

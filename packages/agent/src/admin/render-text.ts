@@ -77,7 +77,7 @@ export function renderCounters(c: CountersSnapshot): string {
   const drops = Object.entries(c.drops);
   let out = 'drops:\n' + drops.map(([reason, n]) => `  ${reason.padEnd(16)} ${n}`).join('\n') + '\n';
   out += `fdb: size ${c.fdb.size}, learns ${c.fdb.learns}, moves ${c.fdb.moves}, evictions ${c.fdb.evictions}, aged ${c.fdb.aged}, refused ${c.fdb.refused}\n`;
-  out += `table changes rejected: ${c.rejectedChanges}, internal errors: ${c.internalErrors}\n`;
+  out += `table changes rejected: ${c.rejectedChanges}, internal errors: ${c.internalErrors}, event listener errors: ${c.listenerErrors}\n`;
   const traffic = (title: string, t: CountersSnapshot['ports']) =>
     Object.keys(t).length === 0
       ? ''

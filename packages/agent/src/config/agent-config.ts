@@ -2,7 +2,8 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
-import type { Encap, Vtep } from '../datapath/control-surface.js';
+import { DEFAULT_ENCAP_PORTS, type Encap } from '@dvs/wire';
+import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -74,7 +75,7 @@ export const CONFIG_DEFAULTS = {
   logFormat: 'json' as LogFormat,
   agingSeconds: 300,
   maxEntriesPerVni: 8192,
-  vxlanPort: 4789,
-  grePort: 4754,
+  vxlanPort: DEFAULT_ENCAP_PORTS.vxlan,
+  grePort: DEFAULT_ENCAP_PORTS['gre-udp'],
   etcdPrefix: '/dvs/v1/',
 };

@@ -1,15 +1,21 @@
-import { isIP } from 'node:net';
-import { bytesToIpv6, ipv6ToBytes } from '@dvs/netdev';
 import {
+  DEFAULT_OVERLAY_MTU,
+  ENCAPS,
+  LABEL_SYNTAX,
+  MAX_HOST_LABELS,
+  MAX_OVERLAY_MTU,
+  MIN_OVERLAY_MTU,
+  canonicalIpAddress,
+  ipFamily,
+  isHostId,
   isLabelKey,
   isLabelValue,
   isValidVlanId,
   isValidVni,
-  LABEL_SYNTAX,
-  MAX_HOST_LABELS,
   parseMac,
+  type Encap,
 } from '@dvs/wire';
-import type { Encap, Vtep } from '../datapath/control-surface.js';
+import type { Vtep } from '../datapath/control-surface.js';
 import { resolveHealthOptions, type HealthOptions } from '../health/health-options.js';
 import {
   CONFIG_DEFAULTS,
@@ -44,14 +50,14 @@ export function validateConfig(raw: unknown): AgentConfig {
     'health',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
+  if (!isHostId(host)) {
     throw new ConfigError('host', `"${host}" is not a host id`, 'use letters, digits, ".", "_" and "-" (at most 63)');
   }
   const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
   known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
-  if (isIP(address) === 0 || address.includes('%'))
+  if (ipFamily(address) === 0)
     throw new ConfigError(
       'vtep.address',
       `"${address}" is not an IP address`,
@@ -103,7 +109,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const ports = { vxlan: vxlanPort, 'gre-udp': grePort };
   const networks = list(top.networks, 'networks').map((n, i) => network(n, `networks[${i}]`, ports));
   // The tunnel sockets are bound to vtep.address: every peer must be of its family.
-  const family = isIP(address);
+  const family = ipFamily(address);
   networks.forEach((n, i) => {
     for (const [field, list] of [
       ['peers', n.peers],
@@ -111,10 +117,10 @@ export function validateConfig(raw: unknown): AgentConfig {
       ['floodList', n.floodList],
     ] as const) {
       list.forEach((v, k) => {
-        if (isIP(v.address) !== family)
+        if (ipFamily(v.address) !== family)
           throw new ConfigError(
             `networks[${i}].${field}[${k}]`,
-            `${v.address} is IPv${isIP(v.address)} but vtep.address is IPv${family}`,
+            `${v.address} is IPv${ipFamily(v.address)} but vtep.address is IPv${family}`,
             'use peers of the underlay family of vtep.address',
           );
       });
@@ -149,7 +155,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   return {
     host,
     labels,
-    vtep: { address: canonicalAddress(address), vxlanPort, grePort },
+    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort },
     adminSocket,
     metrics,
     logLevel,
@@ -168,13 +174,13 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
   const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
   if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
   const name = n.name === undefined ? `vni-${vni}` : string(n.name, `${path}.name`, 'give a short name');
-  const encap = oneOf(n.encap ?? 'vxlan', `${path}.encap`, ['vxlan', 'gre-udp'] as const);
+  const encap = oneOf(n.encap ?? 'vxlan', `${path}.encap`, ENCAPS);
   const mtu = integer(
-    n.mtu ?? 1450,
+    n.mtu ?? DEFAULT_OVERLAY_MTU,
     `${path}.mtu`,
-    68,
-    9000,
-    'give the overlay MTU = underlay MTU − 50 for VXLAN/IPv4 (1450 on a 1500-byte underlay)',
+    MIN_OVERLAY_MTU,
+    MAX_OVERLAY_MTU,
+    `give the overlay MTU, ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU}: underlay MTU − 50 for VXLAN/IPv4 (${DEFAULT_OVERLAY_MTU} on a 1500-byte underlay)`,
   );
   const peers = list(n.peers, `${path}.peers`).map((v, i) => vtep(v, `${path}.peers[${i}]`, ports[encap]));
   const externalVteps = list(n.externalVteps, `${path}.externalVteps`).map((v, i) =>
@@ -358,17 +364,13 @@ export function vtep(raw: unknown, path: string, defaultPort: number): Vtep {
     address = string(o.address, `${path}.address`, 'give the peer underlay address');
     if (o.port !== undefined) port = integer(o.port, `${path}.port`, 1, 65535, 'give a UDP port 1..65535');
   }
-  if (isIP(address) === 0 || address.includes('%'))
+  const canonical = canonicalIpAddress(address);
+  if (canonical === null)
     throw new ConfigError(path, `"${address}" is not an IP address`, 'give the peer underlay IPv4 or IPv6 address');
   if (!(port >= 1 && port <= 65535))
     throw new ConfigError(path, `port ${port} is out of range`, 'give a UDP port 1..65535');
-  return { address: canonicalAddress(address), port };
-}
-
-/** One spelling per address ("2001:DB8:0::2" → "2001:db8::2"), as the data path names peers. */
-function canonicalAddress(address: string): string {
-  const bytes = isIP(address) === 6 ? ipv6ToBytes(address) : null;
-  return bytes === null ? address : bytesToIpv6(bytes);
+  // One spelling per address ("2001:DB8:0::2" → "2001:db8::2"), as the data path names peers.
+  return { address: canonical, port };
 }
 
 function hostPort(raw: unknown, path: string): { host: string; port: number } {

@@ -5,10 +5,9 @@
  * imports only this file's types and the DataPath's `apply()`.
  *
  * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
- * address + UDP port.
+ * address + UDP port; encaps are @dvs/wire's ENCAPS.
  */
-
-export type Encap = 'vxlan' | 'gre-udp';
+import type { Encap } from '@dvs/wire';
 
 export interface Vtep {
   address: string;
@@ -35,7 +34,13 @@ export type TableChange =
   /** Peers known for a VNI, accepted as outer sources (replaces previous). */
   | { kind: 'peers:set'; vni: number; vteps: Vtep[] };
 
-/** Events the data path emits, `noun:verb` names. Never emitted per frame on the hot path except learns/moves. */
+/**
+ * Events the data path emits, `noun:verb` names. Those the frame loop causes
+ * (learns, moves, evictions) are queued and delivered after their batch's
+ * frames are out, in order; a listener that throws is counted
+ * (listenerErrors) and costs no frame. Those apply() and the port calls cause
+ * are delivered before the call returns.
+ */
 export interface DataPathEvents {
   /** A MAC was learned on (or moved to) a local port. seq is the mobility seq to report. */
   'mac:local': { vni: number; mac: number; port: string; seq: number };
@@ -45,9 +50,28 @@ export interface DataPathEvents {
   'mac:move': { vni: number; mac: number; from: string; to: string };
 }
 
+/** A change apply() refused: its place in the batch, its kind and why. */
+export interface RejectedChange {
+  index: number;
+  kind: string;
+  reason: string;
+}
+
+/** What apply() did: every change (applied = changes.length, rejected empty), or none. */
+export interface ApplyResult {
+  applied: number;
+  rejected: RejectedChange[];
+}
+
 export interface ControlSurface {
-  /** Applies changes atomically in order; never throws for well-typed input; invalid entries are rejected and counted. */
-  apply(changes: readonly TableChange[]): void;
+  /**
+   * Applies a batch of changes whole or not at all: every change is validated
+   * first (in order, against the networks the batch itself sets and deletes);
+   * when one is invalid nothing changes, the invalid ones are counted
+   * (rejectedChanges) and returned with the reason. Never throws. Runs
+   * synchronously, so the frame loop never sees half a batch.
+   */
+  apply(changes: readonly TableChange[]): ApplyResult;
 }
 
 /**

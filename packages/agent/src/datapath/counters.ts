@@ -83,4 +83,6 @@ export interface CountersSnapshot {
   rejectedChanges: number;
   /** Batches abandoned because switching threw (a bug; stays 0). */
   internalErrors: number;
+  /** MAC event listeners that threw (after their batch was out: no frame lost). */
+  listenerErrors: number;
 }

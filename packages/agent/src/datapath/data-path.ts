@@ -1,6 +1,6 @@
-import { PacketBatch, parseIpAddress, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { isValidMac, isValidVlanId, isValidVni } from '@dvs/wire';
-import type { ControlSurface, DataPathEvents, Encap, TableChange } from './control-surface.js';
+import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
+import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
@@ -14,10 +14,13 @@ import type { ProbeHandler, ProbeTarget } from './probe.js';
 import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { traceFrame, type TraceQuery, type TraceReport } from './trace.js';
+import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
 export type DataPathEventArgs = { [K in keyof DataPathEvents]: [DataPathEvents[K]] };
+
+/** A MAC event waiting for the end of its batch. */
+type QueuedEvent = { [K in keyof DataPathEvents]: { name: K; payload: DataPathEvents[K] } }[keyof DataPathEvents];
 
 export interface DataPathOptions {
   /** Injectable clock in milliseconds (tests age entries without waiting). Default Date.now. */
@@ -50,16 +53,27 @@ const PROBE_SLOTS = new Uint32Array([0]);
 export class DataPath extends TypedEmitter<DataPathEventArgs> implements ControlSurface {
   readonly drops = newDropCounters();
   readonly fdbCounters = newFdbCounters();
-  /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …). */
+  /** Table changes rejected by apply() (invalid VNI, MAC, VTEP, …); their batch was not applied. */
   rejectedChanges = 0;
   /** Batches abandoned because switching threw (a bug; should stay 0). */
   internalErrors = 0;
+  /** Event listeners that threw (each delivery counts; the frames were out already). */
+  listenerErrors = 0;
+  /**
+   * MAC events of the batch being switched. Listeners never run inside the
+   * frame loop (a msgpack encode per learned MAC, or a listener that throws,
+   * would cost frames): the pipeline queues, and deliverEvents() hands the
+   * events over, in order, once the batch's frames are out.
+   */
+  private readonly queuedEvents: QueuedEvent[] = [];
   private readonly pipeline: Pipeline;
   private readonly peerRegistry = new PeerRegistry();
   private readonly tables: TableApplier;
   private readonly rxBatch: PacketBatch;
   private readonly injectBatch: PacketBatch;
   private readonly probeBatch: PacketBatch;
+  /** The one frame a trace switches (made on the first trace). */
+  private traceBatch: PacketBatch | null = null;
   private readonly now: () => number;
   private readonly agingMs: number;
   private readonly fdbLimit: number;
@@ -190,6 +204,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     batch.offsets[0] = HEADROOM;
     batch.lengths[0] = frame.length;
     this.pipeline.processPortBatch(port, batch, 1);
+    this.deliverEvents();
   }
 
   // ---- tunnel health hook --------------------------------------------------
@@ -251,14 +266,26 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   // ---- control surface -------------------------------------------------------
 
-  apply(changes: readonly TableChange[]): void {
+  apply(changes: readonly TableChange[]): ApplyResult {
+    const vnis = new Set(this.pipeline.networks.keys());
+    const rejected: RejectedChange[] = [];
+    changes.forEach((change, index) => {
+      const reason = this.tables.validate(change, vnis);
+      if (reason !== null) rejected.push({ index, kind: String((change as { kind?: unknown })?.kind), reason });
+    });
+    if (rejected.length > 0) {
+      this.rejectedChanges += rejected.length;
+      return { applied: 0, rejected };
+    }
     for (const change of changes) {
       try {
-        if (!this.tables.apply(change)) this.rejectedChanges++;
+        this.tables.apply(change);
       } catch {
-        this.rejectedChanges++;
+        // validate() accepted it: a throw here is a bug, and the batch is half applied.
+        this.internalErrors++;
       }
     }
+    return { applied: changes.length, rejected };
   }
 
   /** Adds a static FDB entry on a local port (static config). Throws DataPathError. */
@@ -346,17 +373,37 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       peers,
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
+      listenerErrors: this.listenerErrors,
     };
   }
 
   /**
-   * What the pipeline would do with a frame (vni, src, dst[, ingress port]):
-   * read-only over the tables (nothing learned, sent or counted). Throws
-   * DataPathError DVS_PORT_NOT_FOUND for an unknown port.
+   * What the data path does with a frame (vni, src, dst[, ingress port]),
+   * found by switching it in a dry run of the real pipeline: nothing counted,
+   * nothing kept of what it learns, nothing sent, no listener told (trace.ts).
+   * Throws DataPathError: DVS_PORT_NOT_FOUND for an unknown port,
+   * DVS_BAD_ARGUMENT for an access port of another VNI or a length out of range.
    */
   trace(query: TraceQuery): TraceReport {
-    const { networks, ports, sockets } = this.pipeline;
-    return traceFrame({ networks, ports, sockets }, query);
+    const named = query.port !== undefined;
+    const ingress = named ? this.pipeline.ports.get(query.port as string) : this.traceIngress(query.vni);
+    if (ingress === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${query.port}`);
+    const batch = (this.traceBatch ??= new PacketBatch(1, this.rxBatch.slotSize));
+    writeTraceFrame(batch, HEADROOM, this.maxFrameLength, query, ingress);
+    const rx = { ...ingress.counters };
+    const seen = new TraceRecorder(ingress);
+    try {
+      this.pipeline.dryRun(ingress, batch, seen);
+      return traceReport(query, ingress, named, this.pipeline.networks, seen);
+    } finally {
+      seen.undo();
+      Object.assign(ingress.counters, rx);
+    }
+  }
+
+  /** The port a trace without a named port enters by: in the VNI, but no member (it gets no copies). */
+  private traceIngress(vni: number): Port {
+    return new Port({ name: '(ingress)', mode: 'access', vni }, NO_DEVICE, 1, 1);
   }
 
   // ---- internals ---------------------------------------------------------------
@@ -398,6 +445,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
       if (n === 0) return;
       this.guarded(() => this.pipeline.processPortBatch(port, batch, n));
+      this.deliverEvents();
       if (n < batch.capacity) return;
     }
   }
@@ -413,6 +461,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
       if (n === 0) return;
       this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
+      this.deliverEvents();
       if (n < batch.capacity) return;
     }
   }
@@ -438,20 +487,34 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     if (entry.local) this.emit('mac:gone', { vni, mac: entry.mac, port: (entry.location as Port).name });
   }
 
+  /** Hands the queued MAC events to the listeners, in order; a listener that throws is counted, not fatal. */
+  private deliverEvents(): void {
+    const queue = this.queuedEvents;
+    if (queue.length === 0) return;
+    // Listeners may switch frames themselves (injectFrame): take this batch's events first.
+    const events = queue.splice(0, queue.length);
+    for (const e of events) this.listenerErrors += this.emitToEach(e.name, e.payload as never);
+  }
+
+  /** The pipeline's learns, moves and evictions, as queued MAC events (rare: never per frame in steady state). */
   private listener(): PipelineListener {
     const name = (loc: FdbLocation): string => (loc instanceof Port ? loc.name : loc.id);
+    const queue = this.queuedEvents;
     return {
       learnedLocal: (net, mac, port, seq, movedFrom) => {
-        this.emit('mac:local', { vni: net.vni, mac, port: port.name, seq });
-        if (movedFrom !== null) this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: port.name });
+        queue.push({ name: 'mac:local', payload: { vni: net.vni, mac, port: port.name, seq } });
+        if (movedFrom !== null)
+          queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: port.name } });
       },
       learnedRemote: (net, mac, peer, movedFrom) => {
         if (movedFrom === null) return;
-        this.emit('mac:move', { vni: net.vni, mac, from: name(movedFrom), to: peer.id });
-        if (movedFrom instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: movedFrom.name });
+        queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
+        if (movedFrom instanceof Port)
+          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
       },
       evicted: (net, mac, location) => {
-        if (location instanceof Port) this.emit('mac:gone', { vni: net.vni, mac, port: location.name });
+        if (location instanceof Port)
+          queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });
       },
     };
   }

@@ -1,31 +1,22 @@
 import {
   GRE_UDP_HEADER_LENGTH,
-  GRE_UDP_PORT,
   VXLAN_HEADER_LENGTH,
-  VXLAN_UDP_PORT,
   readGreUdpVni,
   readVxlanVni,
   writeGreUdpHeader,
   writeVxlanHeader,
+  type Encap,
 } from '@dvs/wire';
-import type { Encap } from './control-surface.js';
 
 /**
  * Encapsulation dispatch. Both encaps put an 8-byte header between the UDP
  * header and the inner frame, so one headroom serves both and the header is
  * written in place, right in front of the frame.
  */
-export const ENCAPS: readonly Encap[] = ['vxlan', 'gre-udp'];
-
 export const TUNNEL_HEADER_LENGTH = 8;
 // The two headers must stay the same length for in-place encap to be uniform.
 if (VXLAN_HEADER_LENGTH !== TUNNEL_HEADER_LENGTH || GRE_UDP_HEADER_LENGTH !== TUNNEL_HEADER_LENGTH) {
   throw new Error('tunnel header lengths changed: revisit encap.ts');
-}
-
-/** The UDP port an encap listens on by default. */
-export function defaultEncapPort(encap: Encap): number {
-  return encap === 'vxlan' ? VXLAN_UDP_PORT : GRE_UDP_PORT;
 }
 
 /** Writes the tunnel header for `vni` at `off` (8 writable bytes guaranteed by the caller). */

@@ -25,7 +25,8 @@
  *    by expire(now). The clock is injected, so tests age without waiting.
  *  - Size limit: at most `limit` dynamic entries per VNI. Learning a new MAC in
  *    a full table evicts one entry first, fairly: from the location (port or
- *    VTEP) holding the most dynamic entries, its least recently seen entry —
+ *    VTEP) holding the most dynamic entries, its least recently seen entry
+ *    (ties: the lowest MAC) —
  *    one noisy port cannot push out everyone else's MACs (OVS does the same).
  *  - Static entries (static config, `static: true`) never age, are never
  *    evicted, never move by learning, and do not count towards the limit.
@@ -178,6 +179,53 @@ export class Fdb {
   }
 
   /**
+   * learn(), taken back afterwards: the dry run of `trace` learns for real (so
+   * what follows in the pipeline sees exactly the table a frame would leave),
+   * then undo() restores the entry, an evicted entry, the per-location counts
+   * and the counters as they were.
+   */
+  learnReversibly(
+    high: number,
+    low: number,
+    location: FdbLocation,
+    local: boolean,
+    now: number,
+  ): { result: LearnResult; undo: () => void } {
+    const entry = this.lookupHalves(high, low);
+    const saved =
+      entry === undefined
+        ? null
+        : {
+            location: entry.location,
+            local: entry.local,
+            seq: entry.seq,
+            lastSeen: entry.lastSeen,
+            moves: entry.moves,
+            control: entry.control,
+          };
+    const counters = { ...this.counters };
+    const byLocation = new Map(this.dynamicByLocation);
+    const dynamicCount = this.dynamicCount;
+    const result = this.learnHalves(high, low, location, local, now);
+    const evicted = this.lastEvicted;
+    const undo = (): void => {
+      if (result === LearnResult.Learned) {
+        const added = this.lookupHalves(high, low);
+        if (added !== undefined) this.remove(added);
+      }
+      if (evicted !== null) this.insert(evicted);
+      if (entry !== undefined && saved !== null) Object.assign(entry, saved);
+      Object.assign(this.counters, counters);
+      this.dynamicByLocation.clear();
+      for (const [where, n] of byLocation) this.dynamicByLocation.set(where, n);
+      this.dynamicCount = dynamicCount;
+      this.lastMovedFrom = null;
+      this.lastEvicted = null;
+    };
+    return { result, undo };
+  }
+
+  /**
    * Sets an authoritative remote (or static) location from the control plane.
    * Returns the replaced entry when it was local (the MAC left this host), else null.
    * A local entry with a seq newer than `seq` is kept (returns null, nothing changed).
@@ -279,9 +327,14 @@ export class Fdb {
     if (biggest === null) return false;
     let victim: FdbEntry | null = null;
     for (const entry of this.values()) {
-      if (entry.location === biggest && entry.dynamic && (victim === null || entry.lastSeen < victim.lastSeen)) {
+      if (entry.location !== biggest || !entry.dynamic) continue;
+      // Ties go to the lowest MAC: the choice depends on the table's content, never on its insertion order.
+      if (
+        victim === null ||
+        entry.lastSeen < victim.lastSeen ||
+        (entry.lastSeen === victim.lastSeen && entry.mac < victim.mac)
+      )
         victim = entry;
-      }
     }
     if (victim === null) return false;
     this.remove(victim);

@@ -1,4 +1,5 @@
-import type { Encap, NetworkSpec } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { NetworkSpec } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
 import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';
@@ -131,10 +132,19 @@ export class KnownVteps {
     }
   }
 
-  /** The peer at an IPv4 address (as an unsigned 32-bit number). */
+  /** The peer at an IPv4 address (as an unsigned 32-bit number). Not for the hot path: see getHalves. */
   get(ipv4: number): Peer | undefined {
-    const inner = this.v4.get(ipv4 >>> 16);
-    return inner === undefined ? undefined : inner.get(ipv4 & 0xffff);
+    return this.getHalves(ipv4 >>> 16, ipv4 & 0xffff);
+  }
+
+  /**
+   * The peer at the IPv4 address whose upper and lower 16 bits are `high` and
+   * `low`: the hot path's lookup. An address above 2^30 is no small integer,
+   * and passed whole into a call it is boxed: one heap number per packet.
+   */
+  getHalves(high: number, low: number): Peer | undefined {
+    const inner = this.v4.get(high);
+    return inner === undefined ? undefined : inner.get(low);
   }
 
   /** The peer at the IPv6 address stored as 16 bytes at `off` of `bytes` (a batch's ipv6 array). */

@@ -1,4 +1,4 @@
-import { bytesToIpv6, numberToIpv4, parseIpAddress } from '@dvs/netdev';
+import { formatIpAddress, parseIpAddress } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
 import { newTrafficCounters, type TrafficCounters } from './counters.js';
 
@@ -53,12 +53,6 @@ export function ipv6EqualsAt(addr: Uint8Array, b: Uint8Array, off: number): bool
   return true;
 }
 
-/** Parses dotted-quad IPv4 text into an unsigned 32-bit number, or -1. Not for the hot path. */
-export function parseIpv4(text: string): number {
-  const parsed = parseIpAddress(text);
-  return parsed !== null && parsed.family === 4 ? parsed.ipv4 : -1;
-}
-
 /** Every peer known to the data path, by `address:port` (canonical address text). */
 export class PeerRegistry {
   private readonly peers = new Map<string, Peer>();
@@ -94,11 +88,16 @@ export class PeerRegistry {
   }
 }
 
+/** True when `vtep` names an IP address and a UDP port 1..65535 (what acquire() accepts). */
+export function isValidVtep(vtep: Vtep): boolean {
+  return canonicalVtep(vtep) !== null;
+}
+
 function canonicalVtep(vtep: Vtep) {
   if (typeof vtep !== 'object' || vtep === null || typeof vtep.address !== 'string') return null;
   if (!Number.isInteger(vtep.port) || vtep.port < 1 || vtep.port > 65535) return null;
   const parsed = parseIpAddress(vtep.address);
   if (parsed === null) return null;
-  const address = parsed.family === 4 ? numberToIpv4(parsed.ipv4) : bytesToIpv6(parsed.ipv6);
+  const address = formatIpAddress(parsed);
   return { parsed, address, id: `${address}:${vtep.port}` };
 }

@@ -22,7 +22,8 @@
  *     tagged: a copy with its tag), and one copy with its own header per VTEP
  *     of the VNI's flood list (head-end replication)
  *  8. after the batch: every queue flushed (refs, then copies); what a device
- *     or socket refuses is dropped as `tx-full`, never queued
+ *     or socket refuses is dropped as `tx-full`, never queued; then the MAC
+ *     events the batch caused (mac:local, mac:move, mac:gone) are delivered
  *
  * A packet from a tunnel socket (switchFromTunnel):
  *  1. tunnel header of the socket's encap (`malformed`)
@@ -38,10 +39,16 @@
  *     (never back into a tunnel: split horizon); local port → queue it;
  *     another VTEP → `remote-dst`
  *  8. flush as above
+ *
+ * `trace` runs a frame from a port through these same steps in a dry run
+ * (dryRun() with a PipelineTracer, see trace.ts): drops are reported instead
+ * of counted, learns are taken back, and the flush hands the queued frames to
+ * the tracer instead of the devices.
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
-import type { Encap, Vtep } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { Vtep } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
 import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
 import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';
@@ -93,11 +100,44 @@ export class SocketTarget implements TxSink {
   }
 }
 
-/** What the pipeline reports up (learns, moves, losses of local MACs); called rarely, never per frame. */
+/**
+ * What the pipeline reports up (learns, moves, losses of local MACs); called
+ * rarely, never per frame. The DataPath only queues these: its listeners run
+ * after the batch (see DataPath.deliverEvents).
+ */
 export interface PipelineListener {
   learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
   learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
   evicted(net: NetworkState, mac: number, location: FdbLocation): void;
+}
+
+/**
+ * The witness of a dry run (`trace`, see trace.ts), as OVS's ofproto/trace
+ * runs the real translation: with a tracer set, the pipeline switches a frame
+ * by the very same steps, but it counts no drop, every learn is taken back,
+ * and the output goes to the tracer instead of the devices. No listener hears
+ * of it. Each call says what one step decided.
+ */
+export interface PipelineTracer {
+  /** Step 2: the VNI the frame was classified into. */
+  classified(vni: number): void;
+  /**
+   * Step 4: what learning the source did; `before` is the entry as it was,
+   * `after` as the learn left it; `undo` takes the learn back (the tracer
+   * calls it when the run is over).
+   */
+  learned(
+    result: LearnResult,
+    before: { location: FdbLocation; seq: number; isStatic: boolean } | null,
+    after: FdbEntry | undefined,
+    undo: () => void,
+  ): void;
+  /** Step 5: the destination's FDB entry; undefined for a group address or a miss. */
+  lookedUp(entry: FdbEntry | undefined): void;
+  /** A drop, with the counter that would count it. */
+  dropped(reason: DropReason): void;
+  /** Step 8: one frame the flush would hand to a port's device or an encap's socket, as it stands in `batch`. */
+  output(target: Port | SocketTarget, batch: PacketBatch, slot: number, peer: Peer | null): void;
 }
 
 export class Pipeline {
@@ -105,6 +145,8 @@ export class Pipeline {
   readonly ports = new Map<string, Port>();
   readonly sockets = new Map<Encap, SocketTarget>();
   probeHandler: ProbeHandler | null = null;
+  /** Set only while dryRun() runs. */
+  private tracer: PipelineTracer | null = null;
   private source: PacketBatch | null = null;
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
@@ -112,8 +154,8 @@ export class Pipeline {
   // source and destination frame after frame; a repeat then skips the
   // network, learn, FDB and socket Map lookups. Valid only while the tables
   // are as they were read: forgotten at every batch start, after any learn
-  // that adds, moves or evicts an entry (listeners run then, and may change
-  // tables), after a probe is handed over, and on abandonBatch().
+  // that adds, moves or evicts an entry, after a probe is handed over (its
+  // handler may change tables), and on abandonBatch().
   private memoVni = -1;
   private memoNet: NetworkState | undefined = undefined;
   private memoSrcHigh = -1;
@@ -150,6 +192,21 @@ export class Pipeline {
     for (let i = 0; i < n; i++) this.switchFromTunnel(target, batch, i, now);
     this.flushAll();
     this.source = null;
+  }
+
+  /**
+   * Switches frame 0 of `batch` from `port` exactly as processPortBatch does,
+   * as a dry run witnessed by `tracer` (nothing counted but the port's rx,
+   * which the caller restores; learns to be taken back; nothing sent).
+   */
+  dryRun(port: Port, batch: PacketBatch, tracer: PipelineTracer): void {
+    this.tracer = tracer;
+    try {
+      this.processPortBatch(port, batch, 1);
+    } finally {
+      this.tracer = null;
+      this.abandonBatch();
+    }
   }
 
   /** Forgets everything queued for the current batch (after an exception). */
@@ -204,6 +261,7 @@ export class Pipeline {
   }
 
   private drop(reason: DropReason): void {
+    if (this.tracer !== null) return this.tracer.dropped(reason);
     this.drops[reason]++;
   }
 
@@ -228,12 +286,14 @@ export class Pipeline {
       batch.offsets[i] += 4;
       batch.lengths[i] = len;
     }
+    if (this.tracer !== null) this.tracer.classified(vni);
     const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
+    if (this.tracer !== null) this.tracer.lookedUp(entry);
     if (entry === undefined) return this.floodFromPort(net, port, batch, i);
     if (entry.local) {
       const out = entry.location as Port;
@@ -255,7 +315,7 @@ export class Pipeline {
     const family = batch.family[i];
     const peer =
       family === 4
-        ? net.knownVteps.get(batch.ipv4[i])
+        ? net.knownVteps.getHalves(batch.ipv4[i] >>> 16, batch.ipv4[i] & 0xffff)
         : family === 6
           ? net.knownVteps.getV6(batch.ipv6, i * 16)
           : undefined;
@@ -295,6 +355,7 @@ export class Pipeline {
   ): void {
     // A repeat of the memoized source within this batch: learning it again would only set lastSeen to the same `now`.
     if (high === this.memoSrcHigh && low === this.memoSrcLow && location === this.memoSrcAt) return;
+    if (this.tracer !== null) return this.learnInDryRun(this.tracer, net, high, low, location, local, now);
     const fdb = net.fdb;
     const result = fdb.learnHalves(high, low, location, local, now);
     if (result === LearnResult.Refreshed || result === LearnResult.Ignored) {
@@ -304,7 +365,7 @@ export class Pipeline {
       return;
     }
     if (result === LearnResult.Refused) return;
-    // The table changed (and listeners may change more): nothing memoized holds.
+    // The table changed: nothing memoized holds.
     this.forgetMemo();
     const evicted = fdb.lastEvicted;
     const movedFrom = fdb.lastMovedFrom;
@@ -313,6 +374,23 @@ export class Pipeline {
     if (evicted !== null) this.listener.evicted(net, evicted.mac, evicted.location);
     if (local) this.listener.learnedLocal(net, entry.mac, location as Port, entry.seq, movedFrom);
     else this.listener.learnedRemote(net, entry.mac, location as Peer, movedFrom);
+  }
+
+  /** learn() in a dry run: the same FDB learn, reported to the tracer and taken back by it later. */
+  private learnInDryRun(
+    tracer: PipelineTracer,
+    net: NetworkState,
+    high: number,
+    low: number,
+    location: Port | Peer,
+    local: boolean,
+    now: number,
+  ): void {
+    const prior = net.fdb.lookupHalves(high, low);
+    const before = prior === undefined ? null : { location: prior.location, seq: prior.seq, isStatic: prior.isStatic };
+    const { result, undo } = net.fdb.learnReversibly(high, low, location, local, now);
+    this.forgetMemo();
+    tracer.learned(result, before, net.fdb.lookupHalves(high, low), undo);
   }
 
   /**
@@ -338,7 +416,7 @@ export class Pipeline {
     for (const net of this.networks.values()) {
       const peer =
         family === 4
-          ? net.knownVteps.get(batch.ipv4[i])
+          ? net.knownVteps.getHalves(batch.ipv4[i] >>> 16, batch.ipv4[i] & 0xffff)
           : family === 6
             ? net.knownVteps.getV6(batch.ipv6, i * 16)
             : undefined;
@@ -438,6 +516,7 @@ export class Pipeline {
   private flushAll(): void {
     const source = this.source;
     if (source === null) return;
+    if (this.tracer !== null) return this.handOverToTracer(this.tracer, source);
     for (const port of this.ports.values()) {
       if (!port.tx.pending) continue;
       const refused = port.tx.flush(source, this.copyBatch, port.device, port.counters);
@@ -446,6 +525,18 @@ export class Pipeline {
     for (const target of this.sockets.values()) {
       if (!target.tx.pending) continue;
       this.drops['tx-full'] += target.tx.flush(source, this.copyBatch, target, null);
+    }
+    this.copyUsed = 0;
+  }
+
+  /** flushAll() of a dry run: what each queue holds goes to the tracer, not the device. */
+  private handOverToTracer(tracer: PipelineTracer, source: PacketBatch): void {
+    const targets: (Port | SocketTarget)[] = [...this.ports.values(), ...this.sockets.values()];
+    for (const target of targets) {
+      const tx = target.tx;
+      for (let k = 0; k < tx.nRefs; k++) tracer.output(target, source, tx.refs[k], tx.refPeers[k]);
+      for (let k = 0; k < tx.nCopies; k++) tracer.output(target, this.copyBatch, tx.copies[k], tx.copyPeers[k]);
+      tx.nRefs = tx.nCopies = 0;
     }
     this.copyUsed = 0;
   }

@@ -1,4 +1,5 @@
-import type { Encap, Vtep } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { Vtep } from './control-surface.js';
 
 /**
  * The tunnel-health hook. Probe frames travel inside the real encapsulation,

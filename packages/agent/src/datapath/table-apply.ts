@@ -1,14 +1,10 @@
-import { isValidMac, isValidVni } from '@dvs/wire';
-import type { DataPathEvents, NetworkSpec, TableChange, Vtep } from './control-surface.js';
+import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, isEncap, isValidMac, isValidOverlayMtu, isValidVni } from '@dvs/wire';
+import type { DataPathEvents, TableChange, Vtep } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
-import { ENCAPS } from './encap.js';
 import type { FdbEntry, FdbOptions } from './fdb.js';
 import { NetworkState } from './network.js';
-import type { Peer, PeerRegistry } from './peer.js';
+import { isValidVtep, type Peer, type PeerRegistry } from './peer.js';
 import type { Port } from './port.js';
-
-const MIN_MTU = 68;
-const MAX_MTU = 9000;
 
 /** What applying table changes needs from the data path. */
 export interface TableContext {
@@ -25,7 +21,12 @@ export interface TableContext {
 }
 
 /**
- * The control surface's TableChange kinds applied to the data path's tables.
+ * The control surface's TableChange kinds applied to the data path's tables,
+ * in two steps so that a batch applies whole or not at all: validate() every
+ * change of the batch (against the networks the batch itself creates and
+ * deletes before it), then apply() each. apply() of a validated change
+ * cannot fail.
+ *
  * Peers are reference counted in the registry (one reference per peers list,
  * flood list and control FDB entry that names them), and so are the VTEPs a
  * network accepts as outer sources (NetworkState.addSource/removeSource): an
@@ -35,13 +36,53 @@ export interface TableContext {
 export class TableApplier {
   constructor(private readonly ctx: TableContext) {}
 
-  /** Applies one change; false when it is invalid (nothing changed then). */
+  /**
+   * Why `change` cannot be applied after the changes before it in its batch,
+   * or null when it can. `vnis`: the networks that exist at this point of the
+   * batch; a valid network:set/network:del updates it.
+   */
+  validate(change: TableChange, vnis: Set<number>): string | null {
+    if (typeof change !== 'object' || change === null) return 'not a table change';
+    const needsNetwork = (vni: number): string | null =>
+      vnis.has(vni) ? null : `no network with VNI ${String(vni)} (set it first)`;
+    switch (change.kind) {
+      case 'network:set': {
+        const spec = change.network;
+        if (typeof spec !== 'object' || spec === null || !isValidVni(spec.vni)) return 'VNI must be 1..16777215';
+        if (!isEncap(spec.encap)) return `unknown encap ${JSON.stringify(spec.encap)}`;
+        if (!isValidOverlayMtu(spec.mtu)) return `MTU must be ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU}`;
+        vnis.add(spec.vni);
+        return null;
+      }
+      case 'network:del': {
+        const missing = needsNetwork(change.vni);
+        if (missing === null) vnis.delete(change.vni);
+        return missing;
+      }
+      case 'fdb:set':
+        if (!isValidMac(change.mac)) return 'invalid MAC';
+        if (!Number.isInteger(change.seq) || change.seq < 0) return 'seq must be an integer >= 0';
+        if (!isValidVtep(change.vtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
+        return needsNetwork(change.vni);
+      case 'fdb:del':
+        if (!isValidMac(change.mac)) return 'invalid MAC';
+        return needsNetwork(change.vni);
+      case 'flood:set':
+      case 'peers:set':
+        if (!Array.isArray(change.vteps)) return 'vteps must be a list';
+        if (!change.vteps.every(isValidVtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
+        return needsNetwork(change.vni);
+      default:
+        return `unknown change kind ${JSON.stringify((change as { kind?: unknown }).kind)}`;
+    }
+  }
+
+  /** Applies one change that validate() accepted; false only for a change it would have refused. */
   apply(change: TableChange): boolean {
     const networks = this.ctx.networks;
     switch (change.kind) {
       case 'network:set': {
         const spec = change.network;
-        if (!isValidNetworkSpec(spec)) return false;
         const existing = networks.get(spec.vni);
         if (existing !== undefined) existing.spec = { ...spec };
         else {
@@ -139,16 +180,4 @@ export class TableApplier {
     if (net.removeSource(peer)) net.fdb.removeLocation(peer);
     this.ctx.peers.release(peer);
   }
-}
-
-function isValidNetworkSpec(spec: NetworkSpec): boolean {
-  return (
-    typeof spec === 'object' &&
-    spec !== null &&
-    isValidVni(spec.vni) &&
-    (ENCAPS as readonly string[]).includes(spec.encap) &&
-    Number.isInteger(spec.mtu) &&
-    spec.mtu >= MIN_MTU &&
-    spec.mtu <= MAX_MTU
-  );
 }

@@ -1,28 +1,31 @@
 /**
- * `trace`: what the pipeline (pipeline.ts) would do with one frame, as OVS's
- * `ofproto/trace`, worked out from the data path's own tables. A pure
- * function: nothing is learned, sent or counted, and the hot path carries no
- * extra cost (it never calls this). The steps mirror switchFromPort():
+ * `trace`: what the data path does with one frame, found by running it, as
+ * OVS's `ofproto/trace` runs the real translation. There is no second copy of
+ * the forwarding rules here: DataPath.trace() builds the frame (tagged for a
+ * trunk port's VLAN of the VNI), and the pipeline switches it in a dry run
+ * (Pipeline.dryRun) by its own steps, with a TraceRecorder as witness:
  *
- *  1. classify  (when an ingress port is named) access: its VNI must be the
- *               frame's; trunk: the VLAN mapped to the VNI, else `unmapped-vlan`
- *  2. network   the VNI's network (`unknown-vni`): encap, MTU
- *  3. mtu       the largest payload the network carries (larger → `mtu`)
- *  4. source    group address → `bad-src-mac`; what learning would do:
- *               new / refresh / move / static (left alone)
- *  5. lookup    group destination or FDB miss → flood; hit → port or VTEP
- *  6. output    local port (tag pushed on a trunk; the ingress → `hairpin`),
- *               encap to a VTEP (UDP port and the tunnel header bytes), or
- *               the flood: other local members + one copy per flood-list VTEP
+ *  - nothing is counted (the ingress port's rx counters are restored),
+ *  - the source is learned for real, so the lookup after it sees the table a
+ *    frame would leave, and then the learn is taken back (Fdb.learnReversibly),
+ *  - the frames the flush would hand to devices and sockets are read back
+ *    instead: the port and the 802.1Q tag the pipeline pushed, or the VTEP,
+ *    the UDP port it addressed and the 8 tunnel-header bytes it wrote,
+ *  - no listener hears of it.
+ *
+ * This file turns what the recorder saw into the report (steps and decision).
+ * trace-property.test.ts checks, for random tables and frames, that the
+ * report says what switching the same frame for real does.
  */
-import { formatMac } from '@dvs/wire';
-import type { Encap } from './control-surface.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_VLAN, formatMac, isMulticastMac, readVlanId, writeMac, type Encap } from '@dvs/wire';
+import type { PacketBatch } from '@dvs/netdev';
 import type { DropReason } from './counters.js';
 import { DataPathError } from './data-path-error.js';
-import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
-import type { FdbEntry } from './fdb.js';
+import { TUNNEL_HEADER_LENGTH } from './encap.js';
+import { LearnResult, type FdbEntry, type FdbLocation } from './fdb.js';
 import type { NetworkState } from './network.js';
 import type { Peer } from './peer.js';
+import type { PipelineTracer, SocketTarget } from './pipeline.js';
 import { Port } from './port.js';
 
 export interface TraceQuery {
@@ -30,8 +33,10 @@ export interface TraceQuery {
   /** Source and destination MAC as 48-bit numbers (@dvs/wire parseMac). */
   src: number;
   dst: number;
-  /** Ingress port name; omitted: the frame is classified into `vni` directly. */
+  /** Ingress port name; omitted: the frame enters the VNI directly (a port of it that is no member). */
   port?: string;
+  /** Frame length without an 802.1Q tag, 14 .. the largest frame (default 64). */
+  length?: number;
 }
 
 export type TraceStepName = 'classify' | 'network' | 'mtu' | 'source' | 'lookup' | 'output';
@@ -65,167 +70,262 @@ export interface TraceReport {
   steps: TraceStep[];
   decision: {
     action: TraceAction;
-    /** The drop counter that would count it (drop only). */
+    /** The drop counter that counts it (drop only). */
     dropReason: DropReason | null;
     reason: string;
     outputs: TraceOutputView[];
   };
 }
 
-/** The tables a trace reads (the pipeline's own maps). */
-export interface TraceTables {
-  networks: ReadonlyMap<number, NetworkState>;
-  ports: ReadonlyMap<string, Port>;
-  sockets: ReadonlyMap<Encap, unknown>;
-}
+/** What the pipeline's destination lookup found, as it was at that moment. */
+type Lookup = { hit: false } | { hit: true; where: string; local: boolean; seq: number; flags: string };
 
-const isGroup = (mac: number): boolean => Math.floor(mac / 0x10000000000) % 2 === 1;
+/** The witness of a dry run: records what each step of the pipeline decided. */
+export class TraceRecorder implements PipelineTracer {
+  vni: number | null = null;
+  learn: { result: LearnResult; before: string | null; beforeSeq: number; afterSeq: number } | null = null;
+  lookup: Lookup | null = null;
+  readonly drops: DropReason[] = [];
+  readonly outputs: TraceOutputView[] = [];
+  private readonly undos: (() => void)[] = [];
 
-export function tunnelHeaderHex(encap: Encap, vni: number): string {
-  const header = new Uint8Array(TUNNEL_HEADER_LENGTH);
-  writeTunnelHeader(encap, header, 0, vni);
-  return Buffer.from(header).toString('hex');
-}
+  constructor(private readonly ingress: Port) {}
 
-function vtepOutput(net: NetworkState, peer: Peer): TraceOutputView {
-  return {
-    kind: 'vtep',
-    vtep: peer.id,
-    address: peer.address,
-    udpPort: peer.port,
-    encap: net.encap,
-    tunnelHeader: tunnelHeaderHex(net.encap, net.vni),
-  };
-}
-
-function describeOutput(out: TraceOutputView): string {
-  if (out.kind === 'port') return out.vlan === null ? `port ${out.port}` : `port ${out.port} (tag ${out.vlan})`;
-  return `${out.encap} to ${out.vtep} (UDP ${out.udpPort}, header ${out.tunnelHeader})`;
-}
-
-function describeLocation(entry: FdbEntry): string {
-  return entry.location instanceof Port ? `port ${entry.location.name}` : `VTEP ${entry.location.id}`;
-}
-
-export function traceFrame(tables: TraceTables, query: TraceQuery): TraceReport {
-  const steps: TraceStep[] = [];
-  const report = (
-    action: TraceAction,
-    reason: string,
-    outputs: TraceOutputView[] = [],
-    dropReason: DropReason | null = null,
-  ): TraceReport => ({
-    vni: query.vni,
-    src: formatMac(query.src),
-    dst: formatMac(query.dst),
-    port: query.port ?? null,
-    steps,
-    decision: { action, dropReason, reason, outputs },
-  });
-  const drop = (dropReason: DropReason, reason: string): TraceReport => report('drop', reason, [], dropReason);
-
-  // 1. classify
-  let ingress: Port | null = null;
-  if (query.port !== undefined) {
-    const port = tables.ports.get(query.port);
-    if (port === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${query.port}`);
-    ingress = port;
-    if (port.mode === 'access') {
-      if (port.accessVni !== query.vni) {
-        steps.push({ step: 'classify', result: `access port ${port.name} puts every frame in VNI ${port.accessVni}` });
-        return drop('unknown-vni', `a frame from ${port.name} is in VNI ${port.accessVni}, not ${query.vni}`);
-      }
-      steps.push({ step: 'classify', result: `access port ${port.name}: untagged → VNI ${query.vni}` });
-    } else {
-      const vlan = port.vniToVlan.get(query.vni);
-      const mapping = [...port.vlanToVni].map(([v, n]) => `${v}=${n}`).join(',');
-      if (vlan === undefined) {
-        steps.push({
-          step: 'classify',
-          result: `trunk port ${port.name} (${mapping}) has no VLAN for VNI ${query.vni}`,
-        });
-        return drop('unmapped-vlan', `no VLAN of ${port.name} maps to VNI ${query.vni}`);
-      }
-      steps.push({
-        step: 'classify',
-        result: `trunk port ${port.name}: VLAN ${vlan} → VNI ${query.vni}, tag stripped`,
-      });
-    }
+  classified(vni: number): void {
+    this.vni = vni;
   }
 
+  learned(
+    result: LearnResult,
+    before: { location: FdbLocation; seq: number } | null,
+    after: FdbEntry | undefined,
+    undo: () => void,
+  ): void {
+    this.undos.push(undo);
+    this.learn = {
+      result,
+      before: before === null ? null : this.where(before.location),
+      beforeSeq: before?.seq ?? 0,
+      afterSeq: after?.seq ?? 0,
+    };
+  }
+
+  lookedUp(entry: FdbEntry | undefined): void {
+    this.lookup =
+      entry === undefined
+        ? { hit: false }
+        : {
+            hit: true,
+            where: this.where(entry.location),
+            local: entry.local,
+            seq: entry.seq,
+            flags: entry.isStatic ? ', static' : entry.control ? ', control' : '',
+          };
+  }
+
+  dropped(reason: DropReason): void {
+    this.drops.push(reason);
+  }
+
+  output(target: Port | SocketTarget, batch: PacketBatch, slot: number, peer: Peer | null): void {
+    const start = batch.start(slot);
+    if (target instanceof Port) {
+      const vid = readVlanId(batch.buffer, start, batch.lengths[slot]);
+      this.outputs.push({ kind: 'port', port: target.name, vlan: vid >= 0 ? vid : null });
+      return;
+    }
+    const header = Buffer.from(batch.buffer.subarray(start, start + TUNNEL_HEADER_LENGTH)).toString('hex');
+    this.outputs.push({
+      kind: 'vtep',
+      vtep: peer?.id ?? '?',
+      address: peer?.address ?? '?',
+      udpPort: batch.port[slot],
+      encap: target.encap,
+      tunnelHeader: header,
+    });
+  }
+
+  /** Takes back what the run learned. */
+  undo(): void {
+    for (const undo of this.undos.splice(0).reverse()) undo();
+  }
+
+  private where(location: FdbLocation): string {
+    if (location === this.ingress)
+      return this.ingress.device === NO_DEVICE ? 'the ingress port' : `port ${location.name}`;
+    return location instanceof Port ? `port ${location.name}` : `VTEP ${location.id}`;
+  }
+}
+
+/**
+ * Writes the frame a trace switches into slot 0 of `batch` at `headroom`: what
+ * a VM behind `ingress` sends in the VNI (an IPv4 EtherType, zero payload),
+ * tagged with the VLAN of the VNI on a trunk port (untagged when it has none,
+ * as the VM's frame would be). Throws DataPathError DVS_BAD_ARGUMENT for an
+ * access port of another VNI (every frame from it is in its own) and for a
+ * length out of 14..maxLength - 4.
+ */
+export function writeTraceFrame(
+  batch: PacketBatch,
+  headroom: number,
+  maxLength: number,
+  query: TraceQuery,
+  ingress: Port,
+): void {
+  if (ingress.mode === 'access' && ingress.accessVni !== query.vni) {
+    throw new DataPathError(
+      'DVS_BAD_ARGUMENT',
+      `port ${ingress.name} is an access port of VNI ${ingress.accessVni}: every frame from it is in VNI ${ingress.accessVni}`,
+    );
+  }
+  const length = query.length ?? 64;
+  if (!Number.isInteger(length) || length < 14 || length > maxLength - 4) {
+    throw new DataPathError('DVS_BAD_ARGUMENT', `frame length must be 14..${maxLength - 4}, got ${length}`);
+  }
+  const vlan = ingress.mode === 'trunk' ? ingress.vniToVlan.get(query.vni) : undefined;
+  const frameLength = length + (vlan === undefined ? 0 : 4);
+  const buf = batch.buffer;
+  buf.fill(0, headroom, headroom + frameLength);
+  writeMac(buf, headroom, query.dst);
+  writeMac(buf, headroom + 6, query.src);
+  let at = headroom + 12;
+  if (vlan !== undefined) {
+    buf.writeUInt16BE(ETHERTYPE_VLAN, at);
+    buf.writeUInt16BE(vlan, at + 2);
+    at += 4;
+  }
+  buf.writeUInt16BE(ETHERTYPE_IPV4, at);
+  batch.offsets[0] = headroom;
+  batch.lengths[0] = frameLength;
+}
+
+/** The device of the port a trace without a named port enters by: it is no member, so nothing is ever written to it. */
+export const NO_DEVICE = {
+  name: '(trace ingress)',
+  mtu: 0,
+  read: (): number => 0,
+  write: (): number => 0,
+  onReadable: (): void => undefined,
+  close: (): void => undefined,
+};
+
+const describeOutput = (out: TraceOutputView): string =>
+  out.kind === 'port'
+    ? out.vlan === null
+      ? `port ${out.port}`
+      : `port ${out.port} (tag ${out.vlan})`
+    : `${out.encap} to ${out.vtep} (UDP ${out.udpPort}, header ${out.tunnelHeader})`;
+
+function describeLearn(learn: NonNullable<TraceRecorder['learn']>, at: string): string {
+  switch (learn.result) {
+    case LearnResult.Learned:
+      return `new: learned on ${at}`;
+    case LearnResult.Refreshed:
+      return `refresh: already at ${at}`;
+    case LearnResult.Moved: {
+      const seq = learn.afterSeq !== learn.beforeSeq ? ` (seq ${learn.beforeSeq} → ${learn.afterSeq})` : '';
+      return `move: from ${learn.before} to ${at}${seq}`;
+    }
+    case LearnResult.Ignored:
+      return `static at ${learn.before}: left as it is`;
+    default:
+      return 'not learned: the table of the VNI is full of static entries (refused)';
+  }
+}
+
+/** The report of a dry run: each step as the recorder saw the pipeline take it. */
+export function traceReport(
+  query: TraceQuery,
+  ingress: Port,
+  named: boolean,
+  networks: ReadonlyMap<number, NetworkState>,
+  seen: TraceRecorder,
+): TraceReport {
+  const steps: TraceStep[] = [];
+  const report = (action: TraceAction, reason: string, dropReason: DropReason | null = null): TraceReport => ({
+    vni: seen.vni ?? query.vni,
+    src: formatMac(query.src),
+    dst: formatMac(query.dst),
+    port: named ? ingress.name : null,
+    steps,
+    decision: { action, dropReason, reason, outputs: action === 'drop' ? [] : seen.outputs },
+  });
+  const firstDrop = seen.drops[0] ?? null;
+  const at = named ? `port ${ingress.name}` : 'the ingress port';
+
+  // 1. classify
+  if (named && ingress.mode === 'access') {
+    steps.push({ step: 'classify', result: `access port ${ingress.name}: untagged → VNI ${ingress.accessVni}` });
+  } else if (named) {
+    const mapping = [...ingress.vlanToVni].map(([v, n]) => `${v}=${n}`).join(',');
+    const vlan = ingress.vniToVlan.get(query.vni);
+    if (seen.vni === null) {
+      steps.push({
+        step: 'classify',
+        result: `trunk port ${ingress.name} (${mapping}) has no VLAN for VNI ${query.vni}: the frame goes untagged`,
+      });
+      return report('drop', `${ingress.name} takes only tagged frames of its VLANs`, firstDrop);
+    }
+    steps.push({
+      step: 'classify',
+      result: `trunk port ${ingress.name}: VLAN ${vlan} → VNI ${seen.vni}, tag stripped`,
+    });
+  }
+  if (seen.vni === null) return report('drop', 'the frame was not classified', firstDrop);
+
   // 2. network, 3. mtu
-  const net = tables.networks.get(query.vni);
+  const net = networks.get(seen.vni);
   if (net === undefined) {
-    steps.push({ step: 'network', result: `no network with VNI ${query.vni}` });
-    return drop('unknown-vni', `VNI ${query.vni} is not a network on this host`);
+    steps.push({ step: 'network', result: `no network with VNI ${seen.vni}` });
+    return report('drop', `VNI ${seen.vni} is not a network on this host`, firstDrop);
   }
   steps.push({
     step: 'network',
     result: `VNI ${net.vni}: encap ${net.encap}, ${net.members.length} local port(s), ${net.floodList.peers.length} flood-list VTEP(s)`,
   });
-  steps.push({ step: 'mtu', result: `payload up to ${net.spec.mtu} bytes; a larger frame is dropped (mtu)` });
+  const payload = (query.length ?? 64) - 14;
+  steps.push({ step: 'mtu', result: `payload ${payload} of at most ${net.spec.mtu} bytes` });
+  if (firstDrop === 'mtu') return report('drop', `the payload is larger than the MTU of VNI ${net.vni}`, 'mtu');
 
   // 4. source
-  if (isGroup(query.src)) {
+  if (seen.learn === null || firstDrop === 'bad-src-mac') {
     steps.push({ step: 'source', result: `${formatMac(query.src)} is a group address` });
-    return drop('bad-src-mac', 'a frame never comes from a multicast or broadcast MAC');
-  }
-  const known = net.fdb.lookup(query.src);
-  let learn: string;
-  if (known === undefined)
-    learn =
-      ingress === null ? 'new: would be learned on the ingress port' : `new: would be learned on port ${ingress.name}`;
-  else if (known.isStatic) learn = `static at ${describeLocation(known)}: left as it is`;
-  else if (ingress === null) learn = `known at ${describeLocation(known)} (seq ${known.seq})`;
-  else if (known.location === ingress) learn = `refresh: already at port ${ingress.name}`;
-  else
-    learn = `move: from ${describeLocation(known)} to port ${ingress.name}${known.local ? '' : ` (seq ${known.seq} → ${known.seq + 1})`}`;
-  steps.push({ step: 'source', result: `${formatMac(query.src)} ${learn} (trace learns nothing)` });
-
-  // 5. lookup, 6. output
-  const entry = isGroup(query.dst) ? undefined : net.fdb.lookup(query.dst);
-  if (entry === undefined) {
-    steps.push({
-      step: 'lookup',
-      result: isGroup(query.dst) ? `${formatMac(query.dst)} is a group address: flood` : `FDB miss: flood`,
-    });
-    const outputs: TraceOutputView[] = [];
-    for (const m of net.members) {
-      if (m.port !== ingress) outputs.push({ kind: 'port', port: m.port.name, vlan: m.vlan < 0 ? null : m.vlan });
-    }
-    const peers = net.floodList.peers;
-    const socket = tables.sockets.has(net.encap);
-    if (socket) for (const peer of peers) outputs.push(vtepOutput(net, peer));
-    steps.push({
-      step: 'output',
-      result:
-        outputs.length === 0
-          ? 'nowhere: no other local port, no flood-list VTEP'
-          : outputs.map(describeOutput).join('; '),
-    });
-    if (!socket && peers.length > 0) {
-      steps.push({
-        step: 'output',
-        result: `no ${net.encap} socket: the ${peers.length} VTEP copies are dropped (no-socket)`,
-      });
-    }
-    return report('flood', isGroup(query.dst) ? 'BUM frame' : 'unknown unicast', outputs);
+    return report('drop', 'a frame never comes from a multicast or broadcast MAC', firstDrop);
   }
   steps.push({
-    step: 'lookup',
-    result: `FDB hit: ${describeLocation(entry)} (seq ${entry.seq}${entry.isStatic ? ', static' : entry.control ? ', control' : ''})`,
+    step: 'source',
+    result: `${formatMac(query.src)} ${describeLearn(seen.learn, at)} (taken back: a trace learns nothing)`,
   });
-  if (entry.location instanceof Port) {
-    const out = entry.location;
-    if (out === ingress) return drop('hairpin', `the destination is on the ingress port ${out.name}`);
-    const vlan = out.vniToVlan.get(net.vni);
-    if (vlan === undefined) return drop('unknown-vni', `port ${out.name} is not in VNI ${net.vni}`);
-    const output: TraceOutputView = { kind: 'port', port: out.name, vlan: vlan < 0 ? null : vlan };
-    steps.push({ step: 'output', result: describeOutput(output) });
-    return report('deliver-local', `destination on local port ${out.name}`, [output]);
+
+  // 5. lookup, 6. output
+  const lookup = seen.lookup;
+  if (lookup === null) return report('drop', 'no lookup happened', firstDrop);
+  const group = isMulticastMac(query.dst);
+  steps.push({
+    step: 'lookup',
+    result: lookup.hit
+      ? `FDB hit: ${lookup.where} (seq ${lookup.seq}${lookup.flags})`
+      : group
+        ? `${formatMac(query.dst)} is a group address: flood`
+        : 'FDB miss: flood',
+  });
+  if (seen.outputs.length > 0) steps.push({ step: 'output', result: seen.outputs.map(describeOutput).join('; ') });
+  if (!lookup.hit) {
+    if (seen.outputs.length === 0)
+      steps.push({ step: 'output', result: 'nowhere: no other local port, no flood-list VTEP' });
+    if (firstDrop === 'no-socket')
+      steps.push({ step: 'output', result: `no ${net.encap} socket: the flood-list copies are dropped (no-socket)` });
+    return report('flood', group ? 'BUM frame' : 'unknown unicast');
   }
-  if (!tables.sockets.has(net.encap)) return drop('no-socket', `no ${net.encap} socket is attached`);
-  const output = vtepOutput(net, entry.location);
-  steps.push({ step: 'output', result: describeOutput(output) });
-  return report('encap', `destination behind VTEP ${entry.location.id}`, [output]);
+  if (firstDrop !== null) {
+    const why: Partial<Record<DropReason, string>> = {
+      hairpin: `the destination is on the ingress port ${ingress.name}`,
+      'no-socket': `no ${net.encap} socket is attached`,
+      'unknown-vni': `${lookup.where} is not in VNI ${net.vni}`,
+    };
+    return report('drop', why[firstDrop] ?? `dropped (${firstDrop})`, firstDrop);
+  }
+  return lookup.local
+    ? report('deliver-local', `destination on local ${lookup.where}`)
+    : report('encap', `destination behind ${lookup.where}`);
 }

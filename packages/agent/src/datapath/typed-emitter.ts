@@ -2,8 +2,9 @@
  * A small typed event emitter for the data path (which imports nothing but
  * @dvs/wire, @dvs/netdev and its own folder). Events are `noun:verb` names
  * mapped to argument tuples. Listeners run synchronously in registration
- * order; a listener that throws propagates to the emitter (the data path
- * abandons and counts the batch). No 'error' event magic, no listener limits.
+ * order. emit() lets a throwing listener propagate to the caller; emitToEach()
+ * calls every listener whatever the others do (the data path delivers its
+ * queued events so). No 'error' event magic, no listener limits.
  */
 type Listener<A extends unknown[]> = (...args: A) => void;
 
@@ -43,5 +44,20 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
     // The array is replaced, never mutated, on on/off: iterating a snapshot is safe.
     for (const l of list) (l as unknown as Listener<E[K]>)(...args);
     return true;
+  }
+
+  /** Calls every listener of `event`, each whatever the others do; returns how many threw. */
+  emitToEach<K extends keyof E>(event: K, ...args: E[K]): number {
+    const list = this.listeners.get(event);
+    if (list === undefined) return 0;
+    let threw = 0;
+    for (const l of list) {
+      try {
+        (l as unknown as Listener<E[K]>)(...args);
+      } catch {
+        threw++;
+      }
+    }
+    return threw;
   }
 }

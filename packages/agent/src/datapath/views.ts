@@ -2,7 +2,7 @@
  * JSON-ready views of the data path's tables, for the admin socket, metrics
  * and tests. Built on demand (allocation is fine here: never per frame).
  */
-import type { Encap } from './control-surface.js';
+import type { Encap } from '@dvs/wire';
 import type { TrafficCounters } from './counters.js';
 
 export interface FdbEntryView {

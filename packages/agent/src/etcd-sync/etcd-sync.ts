@@ -25,7 +25,9 @@ import {
   encodeReport,
   encodeTunnelStatus,
   KeyLayout,
-  macToRecordText,
+  formatMac,
+  isValidMac,
+  type Encap,
   type PortBinding,
   type PortMode,
   type PortState,
@@ -34,7 +36,7 @@ import {
 } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, type EtcdConnectionOptions } from '@dvs/etcd';
-import type { ControlSurface, DataPathEvents, Encap, TableChange, Vtep } from '../datapath/control-surface.js';
+import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../datapath/control-surface.js';
 import { LeasePublisher } from './lease-publisher.js';
 import { reportLost, seqBound, seqToReport } from './mobility-seq.js';
 import { OutageLog } from './outage-log.js';
@@ -304,8 +306,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
 
   /** A MAC is local to this host on `port` (called for the data path's mac:local). */
   reportLocal(vni: number, mac: number, port: string, dataPathSeq = 0): void {
-    const macText = macToRecordText(mac);
-    if (macText === null) return;
+    if (!isValidMac(mac)) return;
+    const macText = formatMac(mac);
     const key = this.keys.report(this.options.host, vni, macText);
     const seq = seqToReport(dataPathSeq, this.tables.entry(vni, macText), this.options.host);
     const existing = this.reports.get(key);
@@ -325,8 +327,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
 
   /** A local MAC aged out or left (mac:gone); `port` guards against a stale event for an older port. */
   withdrawLocal(vni: number, mac: number, port?: string): void {
-    const macText = macToRecordText(mac);
-    if (macText === null) return;
+    if (!isValidMac(mac)) return;
+    const macText = formatMac(mac);
     const key = this.keys.report(this.options.host, vni, macText);
     const existing = this.reports.get(key);
     if (existing === undefined || (port !== undefined && existing.port !== port)) return;
@@ -368,7 +370,16 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private applyChanges(changes: readonly TableChange[]): void {
     this.applying = true;
     try {
-      this.options.surface.apply(changes);
+      const { rejected } = this.options.surface.apply(changes);
+      if (rejected.length > 0) {
+        // Records were validated when decoded, so this is a disagreement between the record and
+        // data-path rules: say it loudly. The data path keeps its tables; a resync retries.
+        this.log.error('the data path refused a batch of table changes: none of it was applied', {
+          changes: changes.length,
+          rejected: rejected.length,
+          first: `${rejected[0]!.kind} #${rejected[0]!.index}: ${rejected[0]!.reason}`,
+        });
+      }
     } finally {
       this.applying = false;
     }
@@ -376,8 +387,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   }
 
   private checkDisplaced(vni: number, mac: number): void {
-    const macText = macToRecordText(mac);
-    if (macText === null) return;
+    if (!isValidMac(mac)) return;
+    const macText = formatMac(mac);
     const key = this.keys.report(this.options.host, vni, macText);
     const report = this.reports.get(key);
     if (report !== undefined && this.lost(report)) this.withdrawReport(key, report);

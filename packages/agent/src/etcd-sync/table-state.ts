@@ -29,7 +29,7 @@ import {
   decodeFloodList,
   decodeHost,
   decodeNetwork,
-  macFromRecordText,
+  parseMac,
   RecordError,
   type FdbEntryRecord,
   type FloodListRecord,
@@ -332,7 +332,7 @@ export class TableState {
   private fdbChange(id: string): TableChange | null {
     const slash = id.indexOf('/');
     const vni = Number(id.slice(0, slash));
-    const mac = macFromRecordText(id.slice(slash + 1));
+    const mac = parseMac(id.slice(slash + 1));
     if (mac === null || !this.networks.has(vni)) return null;
     const record = this.fdb.get(id)?.record;
     const applied = this.appliedFdb.get(vni);

@@ -13,7 +13,7 @@
  *     every state change so the record can be published at once.
  */
 import type { TunnelStatusRecord } from '@dvs/wire';
-import type { Encap } from '../datapath/control-surface.js';
+import type { Encap } from '@dvs/wire';
 import type { NetworkView, PeerView } from '../datapath/views.js';
 import type { CountersSnapshot } from '../datapath/counters.js';
 import { dataPathProbeTransport, type ProbeCapableDataPath } from './data-path-probe-transport.js';

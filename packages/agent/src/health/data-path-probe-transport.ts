@@ -7,7 +7,8 @@
  * path can tell why (`lastProbeSendError()` returning an errno code such as
  * ENETUNREACH), that code is used instead and the reason becomes `no route`.
  */
-import type { Encap, Vtep } from '../datapath/control-surface.js';
+import type { Encap } from '@dvs/wire';
+import type { Vtep } from '../datapath/control-surface.js';
 import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
 import type { ProbeSource, ProbeTransport, TunnelPeer } from './probe-transport.js';
 

@@ -4,8 +4,7 @@
  * arrive. The agent adapts its data path (control-surface probe hook +
  * sendProbe) to this with a thin adapter; tests use a fake in memory.
  */
-
-export type TunnelEncap = 'vxlan' | 'gre-udp';
+import type { Encap } from '@dvs/wire';
 
 export interface TunnelVtep {
   address: string;
@@ -17,7 +16,7 @@ export interface TunnelPeer {
   /** Peer VTEP (underlay address + UDP port). */
   vtep: TunnelVtep;
   /** Encap of the network the probes travel in. */
-  encap: TunnelEncap;
+  encap: Encap;
   /** VNI the probes travel in (any network shared with the peer). */
   vni: number;
   /** Host id of the peer when it is a dvs agent. */
@@ -31,7 +30,7 @@ export interface ProbeSource {
   /** Outer source address and port of the packet. */
   address: string;
   port: number;
-  encap: TunnelEncap;
+  encap: Encap;
   vni: number;
 }
 

@@ -16,7 +16,8 @@
  */
 import type { HealthOptions } from './health-options.js';
 import { ProbeWindow, type RttStats } from './probe-window.js';
-import type { TunnelEncap, TunnelPeer } from './probe-transport.js';
+import type { Encap } from '@dvs/wire';
+import type { TunnelPeer } from './probe-transport.js';
 import { tunnelKey } from './probe-transport.js';
 
 export type TunnelState = 'init' | 'up' | 'down' | 'unmonitored';
@@ -36,7 +37,7 @@ export interface TunnelSnapshot {
   key: string;
   peer: { address: string; port: number };
   host: string | null;
-  encap: TunnelEncap;
+  encap: Encap;
   vni: number;
   state: TunnelState;
   /** Epoch ms of the last state change. */

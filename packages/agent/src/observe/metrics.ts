@@ -30,6 +30,8 @@ export function renderMetrics(host: string, counters: CountersSnapshot, extra: r
   out.push(`dvs_agent_table_changes_rejected_total{${h}} ${counters.rejectedChanges}`);
   family('dvs_agent_internal_errors_total', 'counter', 'Batches abandoned because switching threw (a bug).');
   out.push(`dvs_agent_internal_errors_total{${h}} ${counters.internalErrors}`);
+  family('dvs_agent_event_listener_errors_total', 'counter', 'MAC event listeners that threw (after their batch).');
+  out.push(`dvs_agent_event_listener_errors_total{${h}} ${counters.listenerErrors}`);
   for (const [kind, table] of [
     ['port', counters.ports],
     ['peer', counters.peers],

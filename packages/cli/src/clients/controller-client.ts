@@ -8,7 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { ipFamily } from '@dvs/wire';
 import type {
   AuditAnswer,
   ClearedFdbAnswer,
@@ -121,7 +121,7 @@ export class ControllerClient {
       ...(https
         ? {
             // SNI carries names only (RFC 6066); the certificate is still checked against an IP.
-            ...(isIP(this.url.hostname.replace(/^\[(.*)\]$/, '$1')) === 0 ? { servername: this.url.hostname } : {}),
+            ...(ipFamily(this.url.hostname.replace(/^\[(.*)\]$/, '$1')) === 0 ? { servername: this.url.hostname } : {}),
             ...(o.ca !== undefined ? { ca: o.ca } : {}),
             ...(o.cert !== undefined ? { cert: o.cert } : {}),
             ...(o.key !== undefined ? { key: o.key } : {}),

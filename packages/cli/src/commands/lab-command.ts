@@ -4,8 +4,9 @@
  * it is loaded on demand, and a missing or older lab gives a clear error.
  *
  * Contract with @dvs/lab: it exports `createLabCommand(): Command` (a
- * commander program named `lab`), or `runLabCli(args: string[]): Promise<number>`;
- * and `labEndpoints(id)` for `dvs --lab` (lab-target.ts).
+ * commander program named `lab`), and `labEndpoints(id)` for `dvs --lab`
+ * (lab-target.ts). package.json declares it as an optional peer dependency:
+ * the CLI works without it, and says so when asked for it.
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
@@ -30,7 +31,6 @@ export interface LabEndpointsAnswer {
 
 export interface LabModule {
   createLabCommand?: () => Command;
-  runLabCli?: (args: string[]) => Promise<number>;
   labEndpoints?: (id: string, option?: string) => Promise<LabEndpointsAnswer | null>;
 }
 
@@ -60,9 +60,8 @@ export async function runLab(
   load: ModuleLoader = importModule,
 ): Promise<number> {
   const lab = await loadLab(load);
-  if (typeof lab.runLabCli === 'function') return lab.runLabCli(args);
   if (typeof lab.createLabCommand !== 'function') {
-    throw new LabUnavailableError('@dvs/lab exports neither createLabCommand() nor runLabCli()');
+    throw new LabUnavailableError('@dvs/lab does not export createLabCommand(): rebuild it (npm run build)');
   }
   const cmd = lab.createLabCommand();
   cmd.name('dvs lab');

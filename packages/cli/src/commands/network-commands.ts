@@ -1,4 +1,5 @@
 /** `dvs networks list|show|create|update|delete`, including external VTEPs. */
+import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, type Encap } from '@dvs/wire';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../cli-errors.js';
 import { controllerClient, useColor, type CliContext, type ControllerOption } from '../cli-context.js';
@@ -13,7 +14,7 @@ type Opts = ViewOptions & ControllerOption;
 
 interface NetworkFieldOpts {
   name?: string;
-  encap?: 'vxlan' | 'gre-udp';
+  encap?: Encap;
   mtu?: number;
   floodMode?: FloodMode;
   arpSuppression?: boolean;
@@ -42,7 +43,10 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
       ),
     )
     .addOption(
-      new Option('--mtu <bytes>', 'overlay MTU, 576..9000 (underlay MTU - 50 for VXLAN over IPv4)').argParser(parseMtu),
+      new Option(
+        '--mtu <bytes>',
+        `overlay MTU, ${MIN_OVERLAY_MTU}..${MAX_OVERLAY_MTU} (underlay MTU - 50 for VXLAN over IPv4)`,
+      ).argParser(parseMtu),
     )
     .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(FLOOD_MODES))
     .addOption(

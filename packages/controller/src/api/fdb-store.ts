@@ -4,11 +4,17 @@
  * they are). Clearing a learned entry deletes it, which also drops its
  * mobility history; the leader then decides its location afresh.
  */
-import { decodeFdbEntry, encodeFdbEntry, RecordError, type FdbEntryRecord, type KeyLayout } from '@dvs/wire';
+import {
+  DEFAULT_ENCAP_PORTS,
+  decodeFdbEntry,
+  encodeFdbEntry,
+  RecordError,
+  type FdbEntryRecord,
+  type KeyLayout,
+} from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
 import { ApiError } from './api-error.js';
 import { addressValue, asBody, ipsValue, macValue, rejectUnknown, required, udpPortValue, vniValue } from './input.js';
-import { DEFAULT_ENCAP_PORT } from './network-input.js';
 import type { NetworkStore } from './network-store.js';
 
 export class FdbStore {
@@ -43,7 +49,7 @@ export class FdbStore {
       host: null,
       vtep: {
         address,
-        port: body.port === undefined ? DEFAULT_ENCAP_PORT[network.encap] : udpPortValue(body.port, 'port'),
+        port: body.port === undefined ? DEFAULT_ENCAP_PORTS[network.encap] : udpPortValue(body.port, 'port'),
       },
       seq: 0,
       ips,

@@ -2,8 +2,7 @@
  * Validation of API input (pure): every function returns the clean value or
  * throws ApiError naming the field. Used for bodies, path and query params.
  */
-import { isIP } from 'node:net';
-import { canonicalRecordMac, MAX_VNI, MIN_VNI, isValidVni } from '@dvs/wire';
+import { canonicalIpAddress, canonicalMac, MAX_VNI, MIN_VNI, isValidVni } from '@dvs/wire';
 import { ApiError } from './api-error.js';
 
 export type Body = Record<string, unknown>;
@@ -47,7 +46,7 @@ export function vniValue(value: unknown, field = 'vni'): number {
 }
 
 export function macValue(value: unknown, field = 'mac'): string {
-  const mac = typeof value === 'string' ? canonicalRecordMac(value) : null;
+  const mac = typeof value === 'string' ? canonicalMac(value) : null;
   if (mac === null) {
     throw new ApiError(
       'DVS_MAC_INVALID',
@@ -87,16 +86,17 @@ export function boolValue(value: unknown, field: string): boolean {
   return value;
 }
 
-/** An underlay address; canonical text as node:net would print it is not enforced, only validity. */
+/** An underlay address, stored in its canonical spelling ("2001:DB8::0:1" → "2001:db8::1"), as agents name peers. */
 export function addressValue(value: unknown, field: string): string {
-  if (typeof value !== 'string' || isIP(value) === 0) {
+  const address = typeof value === 'string' ? canonicalIpAddress(value) : null;
+  if (address === null) {
     throw new ApiError(
       'DVS_FIELD_INVALID',
       `${field} must be an IPv4 or IPv6 address (got ${JSON.stringify(value)})`,
       field,
     );
   }
-  return value;
+  return address;
 }
 
 export function udpPortValue(value: unknown, field: string): number {

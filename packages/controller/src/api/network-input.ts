@@ -10,14 +10,17 @@ import {
   MAX_ALLOWED_HOSTS,
   MAX_ALLOWED_LABELS,
   MAX_EXTERNAL_VTEPS,
+  DEFAULT_ENCAP_PORTS,
+  DEFAULT_OVERLAY_MTU,
+  ENCAPS,
   MAX_OVERLAY_MTU,
   MIN_OVERLAY_MTU,
   NETWORK_NAME,
-  RECORD_ENCAPS,
+  isEncap,
   type ExternalVtepRecord,
   type FloodMode,
   type NetworkRecord,
-  type RecordEncap,
+  type Encap,
 } from '@dvs/wire';
 import { ApiError } from './api-error.js';
 import {
@@ -32,9 +35,6 @@ import {
   vniValue,
   type Body,
 } from './input.js';
-
-export const DEFAULT_MTU = 1450;
-export const DEFAULT_ENCAP_PORT: Record<RecordEncap, number> = { vxlan: 4789, 'gre-udp': 4754 };
 
 const CREATE_FIELDS = [
   'vni',
@@ -51,15 +51,15 @@ const CREATE_FIELDS = [
 const PATCH_FIELDS = CREATE_FIELDS;
 const EXTERNAL_FIELDS = ['address', 'port', 'description'];
 
-function encapValue(value: unknown): RecordEncap {
-  if (typeof value !== 'string' || !(RECORD_ENCAPS as readonly string[]).includes(value)) {
+function encapValue(value: unknown): Encap {
+  if (!isEncap(value)) {
     throw new ApiError(
       'DVS_ENCAP_UNKNOWN',
-      `encap must be one of ${RECORD_ENCAPS.join(', ')} (got ${JSON.stringify(value)})`,
+      `encap must be one of ${ENCAPS.join(', ')} (got ${JSON.stringify(value)})`,
       'encap',
     );
   }
-  return value as RecordEncap;
+  return value;
 }
 
 function floodModeValue(value: unknown): FloodMode {
@@ -73,13 +73,13 @@ function floodModeValue(value: unknown): FloodMode {
   return value as FloodMode;
 }
 
-export function externalVtepValue(value: unknown, encap: RecordEncap, path: string): ExternalVtepRecord {
+export function externalVtepValue(value: unknown, encap: Encap, path: string): ExternalVtepRecord {
   const body = asBody(value);
   rejectUnknown(body, EXTERNAL_FIELDS, path === '' ? '' : `${path}.`);
   const p = path === '' ? '' : `${path}.`;
   return {
     address: addressValue(required(body, 'address', p), `${p}address`),
-    port: body.port === undefined ? DEFAULT_ENCAP_PORT[encap] : udpPortValue(body.port, `${p}port`),
+    port: body.port === undefined ? DEFAULT_ENCAP_PORTS[encap] : udpPortValue(body.port, `${p}port`),
     description:
       body.description === undefined
         ? ''
@@ -87,7 +87,7 @@ export function externalVtepValue(value: unknown, encap: RecordEncap, path: stri
   };
 }
 
-function externalVtepsValue(value: unknown, encap: RecordEncap): ExternalVtepRecord[] {
+function externalVtepsValue(value: unknown, encap: Encap): ExternalVtepRecord[] {
   if (!Array.isArray(value) || value.length > MAX_EXTERNAL_VTEPS) {
     throw new ApiError(
       'DVS_FIELD_INVALID',
@@ -186,7 +186,7 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
       vni,
       name: nameValue(required(body, 'name')),
       encap,
-      mtu: body.mtu === undefined ? DEFAULT_MTU : mtuValue(body.mtu),
+      mtu: body.mtu === undefined ? DEFAULT_OVERLAY_MTU : mtuValue(body.mtu),
       floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
       arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
       externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),

@@ -4,12 +4,19 @@
  * transaction on "key absent", updates on "mod revision unchanged" (retried a
  * few times against concurrent updates).
  */
-import { decodeNetwork, encodeNetwork, RecordError, type KeyLayout, type NetworkRecord } from '@dvs/wire';
+import {
+  DEFAULT_ENCAP_PORTS,
+  decodeNetwork,
+  encodeNetwork,
+  RecordError,
+  type KeyLayout,
+  type NetworkRecord,
+} from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
 import { readRange } from '@dvs/etcd';
 import { ApiError } from './api-error.js';
 import { addressValue, udpPortValue } from './input.js';
-import { DEFAULT_ENCAP_PORT, externalVtepValue, networkFromCreate, networkFromPatch } from './network-input.js';
+import { externalVtepValue, networkFromCreate, networkFromPatch } from './network-input.js';
 
 const UPDATE_ATTEMPTS = 3;
 
@@ -115,7 +122,7 @@ export class NetworkStore {
   removeExternalVtep(vni: number, address: string, port: string | null): Promise<NetworkRecord> {
     const addr = addressValue(address, 'address');
     return this.modify(vni, (current) => {
-      const p = port === null ? DEFAULT_ENCAP_PORT[current.encap] : udpPortValue(port, 'port');
+      const p = port === null ? DEFAULT_ENCAP_PORTS[current.encap] : udpPortValue(port, 'port');
       const rest = current.externalVteps.filter((v) => !(v.address === addr && v.port === p));
       if (rest.length === current.externalVteps.length) {
         throw new ApiError('DVS_NOT_FOUND', `${addr}:${p} is not an external VTEP of vni ${vni}`, 'address');

@@ -10,20 +10,64 @@
  */
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { LabError } from '../errors.js';
-import { isBuilt, REPO_ROOT } from '../repo-paths.js';
+import { isBuilt, netdevAddonBuilt, REPO_ROOT } from '../programs.js';
 import { releaseAll } from './bench-resources.js';
 import { renderProfileSummary, summarizeProfileFile } from './cpu-profile-summary.js';
 import { renderMarkdown } from './report.js';
 import { runDatapathBench, writeResults } from './run.js';
 import { PATHS, type PathName } from './topologies.js';
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+const HELP = `usage: npm run bench -- datapath [options]
+   or: node packages/lab/dist/src/datapath-bench/main.js [options]   (as root)
+
+Measures dvs (VXLAN and GRE-in-UDP) against the kernel's vxlan device and a
+plain veth between two namespaces: TCP throughput (1 and 4 streams), the
+64-byte UDP packet rate, ping latency; prints dvs against the kernel paths
+measured in the same run.
+
+options:
+  --runs N              runs of each path, results are medians (default 3)
+  --seconds N           seconds per throughput measurement (default 3)
+  --pings N             pings per latency measurement (default 100)
+  --only a,b            paths to measure: ${PATHS.join(', ')} (default all)
+  --out DIR             where the Markdown and JSON results go (default results/)
+  --agent-node-args "…" extra node options for the agents
+  --agent-cwd DIR       the agents' working directory
+  --profile DIR         run the agents under node --cpu-prof into DIR and summarise
+  -h, --help            this text
+`;
+
+const { values: opts } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        runs: { type: 'string' },
+        repeats: { type: 'string' },
+        seconds: { type: 'string' },
+        pings: { type: 'string' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        'agent-node-args': { type: 'string' },
+        'agent-cwd': { type: 'string' },
+        profile: { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    process.stderr.write(`datapath benchmark: ${(error as Error).message}; --help lists the options\n`);
+    process.exit(2);
+  }
+})();
+
+function option(name: keyof typeof opts): string | undefined {
+  const value = opts[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
-function count(name: string, fallback: number): number {
+function count(name: 'runs' | 'repeats' | 'seconds' | 'pings', fallback: number): number {
   const raw = option(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -34,13 +78,17 @@ function count(name: string, fallback: number): number {
 const abort = new AbortController();
 
 async function main(): Promise<number> {
+  if (opts.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   if (process.getuid?.() !== 0) throw new LabError('DVS_LAB_NOT_ROOT', 'the data-path benchmark needs root (netns)');
   const only = option('only')?.split(',') ?? [...PATHS];
   const bad = only.filter((p) => !PATHS.includes(p as PathName));
   if (bad.length > 0)
     throw new LabError('DVS_LAB_BAD_SPEC', `--only: unknown path ${bad.join(', ')} (${PATHS.join(', ')})`);
   let paths = only as PathName[];
-  if (!isBuilt('agent') || !isBuilt('netdevAddon')) {
+  if (!isBuilt('agent') || !netdevAddonBuilt()) {
     console.log('dvs-agent or the netdev addon is not built: measuring the kernel paths only');
     paths = paths.filter((p) => !p.startsWith('dvs'));
   }

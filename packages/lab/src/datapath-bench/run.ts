@@ -4,11 +4,11 @@
  * every run sees the same machine state (the order flips every other run). The kernel-vxlan figure of a run is
  * the baseline of that run's dvs ratios.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../command-runner.js';
-import { REPO_ROOT } from '../repo-paths.js';
+import { packageVersion, REPO_ROOT } from '../programs.js';
 import { measurePath, type PathSample } from './measure.js';
 import { renderMarkdown, summarize, type DatapathSummary, type RunRecord } from './report.js';
 import { buildPath, PATHS, type PathName } from './topologies.js';
@@ -84,15 +84,11 @@ export function sampleLine(s: PathSample): string {
 
 async function packageVersions(): Promise<string> {
   const out: string[] = [];
-  for (const pkg of ['wire', 'netdev', 'agent', 'lab']) {
+  for (const pkg of ['@dvs/netdev', '@dvs/agent', '@dvs/lab']) {
     try {
-      const json = JSON.parse(await readFile(join(REPO_ROOT, 'packages', pkg, 'package.json'), 'utf8')) as {
-        name: string;
-        version: string;
-      };
-      out.push(`${json.name} ${json.version}`);
+      out.push(packageVersion(pkg));
     } catch {
-      out.push(`@dvs/${pkg} ?`);
+      out.push(`${pkg} ?`);
     }
   }
   return out.join(', ');

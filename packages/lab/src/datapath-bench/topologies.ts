@@ -16,8 +16,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
+import { VXLAN_UDP_PORT } from '@dvs/wire';
 import { LabError } from '../errors.js';
-import { programs } from '../repo-paths.js';
+import { programs } from '../programs.js';
 import { BenchResources } from './bench-resources.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,6 @@ export const VM_MTU = 1450;
 export const VNI = 100;
 const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
-const VXLAN_PORT = 4789;
 
 export interface BuiltPath {
   name: PathName;
@@ -97,7 +97,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       for (const [i, ns] of hosts.entries()) {
         await resources.ip(ns, [
           'link add dvbbr type bridge stp_state 0 forward_delay 0',
-          `link add dvbx type vxlan id ${VNI} local ${HOST_ADDRESSES[i]} remote ${HOST_ADDRESSES[1 - i]} dstport ${VXLAN_PORT} dev dvbu`,
+          `link add dvbx type vxlan id ${VNI} local ${HOST_ADDRESSES[i]} remote ${HOST_ADDRESSES[1 - i]} dstport ${VXLAN_UDP_PORT} dev dvbu`,
           `link set dvbx master dvbbr mtu ${VM_MTU} up`,
           `link add dvbh type veth peer name dvbv netns ${vms[i]}`,
           `link set dvbh master dvbbr mtu ${VM_MTU} up`,

@@ -1,9 +1,11 @@
-// What UDP GSO (UDP_SEGMENT, Linux >= 4.18) would save the agent's tunnel
-// send path: the sender's CPU time per 1472-byte packet with sendmmsg of 64
-// packets (what netdev's udpSend does today) against sendmsg with
-// UDP_SEGMENT (one message carries up to 44 packets of one destination;
-// the kernel cuts them late). Not part of the build; docs/performance.md
-// quotes its figures. Run as root:
+// The measurement that led netdev's native send to UDP GSO (UDP_SEGMENT,
+// Linux >= 4.18): the sender's CPU time per 1472-byte packet with sendmmsg of
+// 64 packets (netdev's send before; still what DVS_UDP_GSO=0 gives) against
+// sendmsg with UDP_SEGMENT (one message carries up to 44 packets of one
+// destination; the kernel cuts them late), which netdev's native send now
+// does for runs to one destination. Kept to re-measure the kernel's side
+// apart from dvs. Not part of the build; docs/performance.md quotes its
+// figures. Run as root:
 //
 //   gcc -O2 -o /tmp/udp-gso-probe udp-gso-probe.c
 //   ip netns add dvbg-a; ip netns add dvbg-b

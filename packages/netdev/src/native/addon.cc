@@ -26,6 +26,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linkQuery", Napi::Function::New<dvs::LinkQuery>(env, "linkQuery"));
   exports.Set("linkMonitorOpen", Napi::Function::New<dvs::LinkMonitorOpen>(env, "linkMonitorOpen"));
   exports.Set("linkMonitorRead", Napi::Function::New<dvs::LinkMonitorRead>(env, "linkMonitorRead"));
+  exports.Set("rtnlOpen", Napi::Function::New<dvs::RtnlOpen>(env, "rtnlOpen"));
+  exports.Set("rtnlLinks", Napi::Function::New<dvs::RtnlLinks>(env, "rtnlLinks"));
+  exports.Set("rtnlLinkCreate", Napi::Function::New<dvs::RtnlLinkCreate>(env, "rtnlLinkCreate"));
+  exports.Set("rtnlLinkSet", Napi::Function::New<dvs::RtnlLinkSet>(env, "rtnlLinkSet"));
+  exports.Set("rtnlLinkDelete", Napi::Function::New<dvs::RtnlLinkDelete>(env, "rtnlLinkDelete"));
+  exports.Set("fdbApply", Napi::Function::New<dvs::FdbApply>(env, "fdbApply"));
+  exports.Set("fdbDump", Napi::Function::New<dvs::FdbDump>(env, "fdbDump"));
+  exports.Set("fdbMonitorOpen", Napi::Function::New<dvs::FdbMonitorOpen>(env, "fdbMonitorOpen"));
+  exports.Set("fdbMonitorRead", Napi::Function::New<dvs::FdbMonitorRead>(env, "fdbMonitorRead"));
   exports.Set("netnsEnter", Napi::Function::New<dvs::NetnsEnter>(env, "netnsEnter"));
   exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
   return exports;

@@ -39,6 +39,11 @@ const char* ErrnoName(int err) {
     case ENOTTY: return "ENOTTY";
     case EINTR: return "EINTR";
     case ETIMEDOUT: return "ETIMEDOUT";
+    case ERANGE: return "ERANGE";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case EBADMSG: return "EBADMSG";
+    case EPROTO: return "EPROTO";
     default: return "EUNKNOWN";
   }
 }
@@ -49,6 +54,18 @@ Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
   error.Set("errno", Napi::String::New(env, ErrnoName(err)));
   error.Set("errnoNumber", Napi::Number::New(env, err));
   error.Set("syscall", Napi::String::New(env, syscall));
+  error.ThrowAsJavaScriptException();
+  return Napi::Value();
+}
+
+Napi::Value ThrowErrnoDetail(Napi::Env env, const char* syscall, int err, const std::string& detail) {
+  std::string message = std::string(syscall) + ": " + strerror(err);
+  if (!detail.empty()) message += " (kernel: " + detail + ")";
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("errno", Napi::String::New(env, ErrnoName(err)));
+  error.Set("errnoNumber", Napi::Number::New(env, err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  error.Set("detail", Napi::String::New(env, detail));
   error.ThrowAsJavaScriptException();
   return Napi::Value();
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace dvs {
 
@@ -13,6 +14,10 @@ namespace dvs {
 // call, and `errnoNumber` the number; the TypeScript layer maps these to
 // NetdevError codes. Returns an empty value for `return ThrowErrno(...)`.
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);
+
+// As ThrowErrno, with the kernel's own explanation (a netlink extended ack,
+// '' when it gave none) in the message and as `detail`.
+Napi::Value ThrowErrnoDetail(Napi::Env env, const char* syscall, int err, const std::string& detail);
 
 // The errno symbol ("ENETDOWN"), or "EUNKNOWN".
 const char* ErrnoName(int err);

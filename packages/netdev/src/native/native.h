@@ -20,6 +20,15 @@ Napi::Value AttachKernelStats(const Napi::CallbackInfo& info);
 Napi::Value LinkQuery(const Napi::CallbackInfo& info);
 Napi::Value LinkMonitorOpen(const Napi::CallbackInfo& info);
 Napi::Value LinkMonitorRead(const Napi::CallbackInfo& info);
+Napi::Value RtnlOpen(const Napi::CallbackInfo& info);
+Napi::Value RtnlLinks(const Napi::CallbackInfo& info);
+Napi::Value RtnlLinkCreate(const Napi::CallbackInfo& info);
+Napi::Value RtnlLinkSet(const Napi::CallbackInfo& info);
+Napi::Value RtnlLinkDelete(const Napi::CallbackInfo& info);
+Napi::Value FdbApply(const Napi::CallbackInfo& info);
+Napi::Value FdbDump(const Napi::CallbackInfo& info);
+Napi::Value FdbMonitorOpen(const Napi::CallbackInfo& info);
+Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info);
 Napi::Value NetnsEnter(const Napi::CallbackInfo& info);
 Napi::Value NetnsRestore(const Napi::CallbackInfo& info);
 

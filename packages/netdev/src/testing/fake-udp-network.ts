@@ -1,5 +1,6 @@
 import { NetdevError } from '../errors.js';
-import { parseIpAddress, slotAddressText } from '../ip-address.js';
+import { parseIpAddress } from '@dvs/wire';
+import { slotAddressText } from '../ip-address.js';
 import type { PacketBatch } from '../packet-batch.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from '../types.js';

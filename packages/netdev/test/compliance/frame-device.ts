@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { PacketBatch, isNetdevError } from '../../src/index.js';
 import type { FrameDevice } from '../../src/index.js';
 import { isTestFrame, packetsOf, place, testFrame } from './frames.js';
-import { loopTurns, waitFor } from './wait.js';
+import { waitFor } from '@dvs/test-support';
+import { loopTurns } from './wait.js';
 
 /**
  * What the FrameDevice compliance suite needs around a device: a way to send
@@ -42,10 +43,15 @@ function readTestFrames(device: FrameDevice, batch: PacketBatch, headroom: numbe
 
 async function collectWritten(h: FrameDeviceHarness, count: number): Promise<Buffer[]> {
   const got: Buffer[] = [];
-  await waitFor(() => {
-    got.push(...h.takeWritten());
-    return got.length >= count;
-  }, `${count} frames on the wire side`);
+  await waitFor(
+    `${count} frames on the wire side`,
+    () => {
+      got.push(...h.takeWritten());
+      return got.length >= count;
+    },
+    5000,
+    2,
+  );
   return got;
 }
 
@@ -64,7 +70,7 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       const seen: Buffer[] = [];
       h.device.onReadable(() => seen.push(...readTestFrames(h.device, batch, 64)));
       h.inject(frame);
-      await waitFor(() => seen.length === 1, 'the frame');
+      await waitFor('the frame', () => seen.length === 1, 5000, 2);
       assert.deepEqual(seen[0], frame);
       h.device.onReadable(null);
     });
@@ -74,7 +80,7 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       batch.family.fill(4);
       h.inject(testFrame(7, 60));
       let n = 0;
-      await waitFor(() => (n = h.device.read(batch, 32)) > 0, 'a frame');
+      await waitFor('a frame', () => (n = h.device.read(batch, 32)) > 0, 5000, 2);
       assert.equal(n, 1);
       assert.equal(batch.offsets[0], 32);
       assert.equal(batch.lengths[0], 60);
@@ -88,12 +94,17 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       for (let i = 0; i < 13; i++) h.inject(testFrame(100 + i));
       const counts: number[] = [];
       const frames: Buffer[] = [];
-      await waitFor(() => {
-        const n = h.device.read(batch, 16);
-        if (n > 0) counts.push(n);
-        frames.push(...packetsOf(batch, n));
-        return frames.length >= 13;
-      }, '13 frames');
+      await waitFor(
+        '13 frames',
+        () => {
+          const n = h.device.read(batch, 16);
+          if (n > 0) counts.push(n);
+          frames.push(...packetsOf(batch, n));
+          return frames.length >= 13;
+        },
+        5000,
+        2,
+      );
       assert.ok(counts.every((c) => c <= 8));
       if (h.deliversInBlocks !== true) assert.equal(Math.max(...counts), 8);
       assert.deepEqual(
@@ -107,10 +118,15 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       h.inject(testFrame(1, 600));
       h.inject(testFrame(2, 100));
       const frames: Buffer[] = [];
-      await waitFor(() => {
-        frames.push(...packetsOf(batch, h.device.read(batch, 64)));
-        return frames.length >= 1;
-      }, 'the small frame');
+      await waitFor(
+        'the small frame',
+        () => {
+          frames.push(...packetsOf(batch, h.device.read(batch, 64)));
+          return frames.length >= 1;
+        },
+        5000,
+        2,
+      );
       assert.equal(frames.length, 1);
       assert.equal(frames[0].readUInt32BE(14), 2);
       assert.equal(h.device.stats?.readDropsTooBig, 1);
@@ -186,7 +202,7 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
       let calls = 0;
       h.device.onReadable(() => calls++);
       h.inject(testFrame(1));
-      await waitFor(() => calls >= 3, 'repeated readable calls while a frame is pending');
+      await waitFor('repeated readable calls while a frame is pending', () => calls >= 3, 5000, 2);
       h.device.onReadable(null);
       const stoppedAt = calls;
       await loopTurns();
@@ -206,7 +222,7 @@ export function frameDeviceCompliance(label: string, open: () => Promise<FrameDe
     test('onWritable fires once', async () => {
       let calls = 0;
       h.device.onWritable?.(() => calls++);
-      await waitFor(() => calls === 1, 'writable');
+      await waitFor('writable', () => calls === 1, 5000, 2);
       await loopTurns();
       assert.equal(calls, 1);
     });

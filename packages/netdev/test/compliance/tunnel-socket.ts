@@ -1,22 +1,24 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketBatch, bytesToIpv6, ipv4ToNumber, ipv6ToBytes, isNetdevError } from '../../src/index.js';
+import { formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire';
+import { PacketBatch, isNetdevError } from '../../src/index.js';
 import type { TunnelSocket } from '../../src/index.js';
 import { packetsOf, place } from './frames.js';
-import { loopTurns, waitFor } from './wait.js';
+import { waitFor } from '@dvs/test-support';
+import { loopTurns } from './wait.js';
 
 /** How the TunnelSocket compliance suite opens sockets of one implementation. */
 export interface TunnelSocketFactory {
   open(options: { address: string; port: number }): Promise<TunnelSocket>;
   /**
-   * Optional: open a socket whose send() reports EAGAIN after `budget` packets
-   * until the returned `release` is called (the fakes and the dgram socket can;
-   * a loopback kernel socket practically never says EAGAIN).
+   * Optional: a sender whose send() runs short — EAGAIN, with nothing queued —
+   * once it has taken a few packets, and a receiver bound on 127.0.0.1 that
+   * it can reach. The fakes and the dgram socket count packets; the native
+   * socket meets a real kernel EAGAIN (socket-compliance.test.ts).
+   * `release` lets the sender take packets again (a kernel queue drains by
+   * itself); `close` closes both and whatever set them up.
    */
-  openWithSendLimit?(
-    options: { address: string; port: number },
-    budget: number,
-  ): Promise<{ socket: TunnelSocket; release(): void }>;
+  openSendLimited?(): Promise<{ sender: TunnelSocket; receiver: TunnelSocket; release(): void; close(): void }>;
 }
 
 const V4 = '127.0.0.1';
@@ -30,11 +32,11 @@ function payload(tag: number, length = 48): Buffer {
 }
 
 function toV4(batch: PacketBatch, slot: number, port: number): void {
-  batch.setIpv4Destination(slot, ipv4ToNumber(V4), port);
+  batch.setIpv4Destination(slot, parseIpv4Address(V4) as number, port);
 }
 
 function toV6(batch: PacketBatch, slot: number, port: number): void {
-  batch.setIpv6Destination(slot, ipv6ToBytes(V6) as Uint8Array, port);
+  batch.setIpv6Destination(slot, parseIpv6Address(V6) as Uint8Array, port);
 }
 
 interface Received {
@@ -47,21 +49,26 @@ interface Received {
 /** Receives until `count` datagrams arrived (with any batch shape). */
 async function receive(socket: TunnelSocket, count: number, batch = new PacketBatch(16, 2048)): Promise<Received[]> {
   const got: Received[] = [];
-  await waitFor(() => {
-    const n = socket.recv(batch, 24);
-    for (let i = 0; i < n; i++) {
-      got.push({
-        data: packetsOf(batch, n)[i],
-        family: batch.family[i],
-        address:
-          batch.family[i] === 4
-            ? `${batch.ipv4[i] >>> 24}.${(batch.ipv4[i] >>> 16) & 255}.${(batch.ipv4[i] >>> 8) & 255}.${batch.ipv4[i] & 255}`
-            : bytesToIpv6(batch.ipv6, i * 16),
-        port: batch.port[i],
-      });
-    }
-    return got.length >= count;
-  }, `${count} datagrams`);
+  await waitFor(
+    `${count} datagrams`,
+    () => {
+      const n = socket.recv(batch, 24);
+      for (let i = 0; i < n; i++) {
+        got.push({
+          data: packetsOf(batch, n)[i],
+          family: batch.family[i],
+          address:
+            batch.family[i] === 4
+              ? `${batch.ipv4[i] >>> 24}.${(batch.ipv4[i] >>> 16) & 255}.${(batch.ipv4[i] >>> 8) & 255}.${batch.ipv4[i] & 255}`
+              : formatIpv6Address(batch.ipv6, i * 16),
+          port: batch.port[i],
+        });
+      }
+      return got.length >= count;
+    },
+    5000,
+    2,
+  );
   return got;
 }
 
@@ -170,12 +177,17 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       const small = new PacketBatch(8, 256);
       const counts: number[] = [];
       const tags: number[] = [];
-      await waitFor(() => {
-        const n = rx.recv(small, 0);
-        if (n > 0) counts.push(n);
-        for (const p of packetsOf(small, n)) tags.push(p.readUInt32BE(0));
-        return tags.length >= 13;
-      }, '13 datagrams');
+      await waitFor(
+        '13 datagrams',
+        () => {
+          const n = rx.recv(small, 0);
+          if (n > 0) counts.push(n);
+          for (const p of packetsOf(small, n)) tags.push(p.readUInt32BE(0));
+          return tags.length >= 13;
+        },
+        5000,
+        2,
+      );
       assert.ok(counts.every((c) => c <= 8));
       assert.deepEqual(
         tags,
@@ -195,10 +207,15 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       assert.equal(tx.send(batch, [0, 1], 2), 2);
       const small = new PacketBatch(4, 128);
       const tags: number[] = [];
-      await waitFor(() => {
-        for (const p of packetsOf(small, rx.recv(small, 28))) tags.push(p.readUInt32BE(0));
-        return tags.length >= 1;
-      }, 'the small datagram');
+      await waitFor(
+        'the small datagram',
+        () => {
+          for (const p of packetsOf(small, rx.recv(small, 28))) tags.push(p.readUInt32BE(0));
+          return tags.length >= 1;
+        },
+        5000,
+        2,
+      );
       assert.deepEqual(tags, [2]);
       assert.equal(rx.stats?.recvDropsTooBig, 1);
     });
@@ -212,7 +229,7 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       place(batch, 0, payload(9), 0);
       toV4(batch, 0, rx.localPort);
       tx.send(batch, [0], 1);
-      await waitFor(() => calls >= 3, 'repeated readable calls');
+      await waitFor('repeated readable calls', () => calls >= 3, 5000, 2);
       rx.onReadable(null);
       const stoppedAt = calls;
       await loopTurns();
@@ -233,7 +250,7 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       const s = await bind(V4);
       let calls = 0;
       s.onWritable?.(() => calls++);
-      await waitFor(() => calls === 1, 'writable');
+      await waitFor('writable', () => calls === 1, 5000, 2);
       await loopTurns();
       assert.equal(calls, 1);
     });
@@ -280,37 +297,41 @@ export function tunnelSocketCompliance(label: string, factory: TunnelSocketFacto
       s.onWritable?.(null);
     });
 
-    if (factory.openWithSendLimit !== undefined) {
-      const openLimited = factory.openWithSendLimit.bind(factory);
+    if (factory.openSendLimited !== undefined) {
+      const openLimited = factory.openSendLimited.bind(factory);
       test('EAGAIN: send() returns the count taken and queues nothing; writable fires when there is room', async () => {
-        const { socket: tx, release } = await openLimited({ address: V4, port: 0 }, 4);
-        open.push(tx);
-        const rx = await bind(V4);
-        const batch = new PacketBatch(10, 128);
-        for (let i = 0; i < 10; i++) {
-          place(batch, i, payload(300 + i), 0);
-          toV4(batch, i, rx.localPort);
+        const { sender: tx, receiver: rx, release, close } = await openLimited();
+        try {
+          const batch = new PacketBatch(10, 2048);
+          // Lengths differ, so no implementation coalesces them (UDP GSO takes runs of one length).
+          for (let i = 0; i < 10; i++) {
+            place(batch, i, payload(300 + i, 1000 + i), 0);
+            toV4(batch, i, rx.localPort);
+          }
+          const slots = Array.from({ length: 10 }, (_, i) => i);
+          const first = tx.send(batch, slots, 10);
+          assert.ok(first >= 1 && first < 10, `a short send: ${first} of 10 taken`);
+          // Resume from the first slot not taken, each time the socket says writable.
+          let next = first;
+          release();
+          while (next < 10) {
+            let writable = false;
+            tx.onWritable?.(() => (writable = true));
+            await waitFor('writable after EAGAIN', () => writable, 5000, 2);
+            const taken = tx.send(batch, slots.slice(next), 10 - next);
+            assert.ok(taken >= 1, 'writable means at least one packet is taken');
+            next += taken;
+          }
+          const got = await receive(rx, 10);
+          assert.deepEqual(
+            got.map((g) => g.data.readUInt32BE(0)),
+            slots.map((i) => 300 + i),
+          );
+          await loopTurns();
+          assert.equal(rx.recv(batch, 0), 0, 'nothing beyond what send() reported as taken');
+        } finally {
+          close();
         }
-        const slots = Array.from({ length: 10 }, (_, i) => i);
-        assert.equal(tx.send(batch, slots, 10), 4);
-        // Resume from the first slot not taken, each time the socket says writable.
-        let next = 4;
-        release();
-        while (next < 10) {
-          let writable = false;
-          tx.onWritable?.(() => (writable = true));
-          await waitFor(() => writable, 'writable after EAGAIN');
-          const taken = tx.send(batch, slots.slice(next), 10 - next);
-          assert.ok(taken >= 1, 'writable means at least one packet is taken');
-          next += taken;
-        }
-        const got = await receive(rx, 10);
-        assert.deepEqual(
-          got.map((g) => g.data.readUInt32BE(0)),
-          slots.map((i) => 300 + i),
-        );
-        await loopTurns();
-        assert.equal(rx.recv(batch, 0), 0, 'nothing beyond what send() reported as taken');
       });
     }
   });

@@ -11,9 +11,9 @@ import type {
   HostRecord,
   NetworkRecord,
   PortRecord,
-  RecordEncap,
   TunnelStatusRecord,
 } from '../records/index.js';
+import type { Encap } from '../frames/encap.js';
 
 export const DEFAULT_CONTROLLER_PORT = 7400;
 export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_PORT}`;
@@ -157,7 +157,7 @@ export interface ExternalVtepInput {
 export interface NetworkCreate {
   vni: number;
   name: string;
-  encap?: RecordEncap;
+  encap?: Encap;
   mtu?: number;
   floodMode?: FloodMode;
   arpSuppression?: boolean;

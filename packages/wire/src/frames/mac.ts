@@ -77,6 +77,11 @@ export function formatMac(mac: number): string {
   return out;
 }
 
+/**
+ * The one MAC syntax: six hex pairs, all separated by ":" or all by "-"
+ * (never a mix), either case. Everything that reads MAC text (config, records,
+ * keys, the controller API, the CLI) parses it here.
+ */
 const MAC_TEXT =
   /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/;
 
@@ -88,4 +93,19 @@ export function parseMac(text: string): number | null {
   let mac = 0;
   for (const i of [1, 3, 4, 5, 6, 7]) mac = mac * 256 + parseInt(m[i], 16);
   return mac;
+}
+
+/** Typed MAC text in its canonical form (`02-00-5E-00-01-0A` → `02:00:5e:00:01:0a`); null when it is not a MAC. */
+export function canonicalMac(text: string): string | null {
+  const mac = parseMac(text);
+  return mac === null ? null : formatMac(mac);
+}
+
+/**
+ * True when `text` is a MAC in canonical form (lowercase, colon-separated), the
+ * form records and etcd keys carry, so `etcdctl get --prefix` dumps stay
+ * readable and a key sorts the same everywhere.
+ */
+export function isCanonicalMac(text: unknown): text is string {
+  return typeof text === 'string' && canonicalMac(text) === text;
 }

@@ -5,6 +5,7 @@
 //
 //   | Ethernet 14 | IPv4 20 | UDP 8 | VXLAN 8 or GRE 8 | inner frame ... |
 
+import type { Encap } from './encap.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4 } from './ethernet.js';
 import { type EthernetFrame, decodeEthernet, writeEthernetHeader } from './ethernet-frame.js';
 import { writeGreUdpHeader, GRE_UDP_HEADER_LENGTH, GRE_UDP_PORT, readGreUdpVni } from './gre-udp.js';
@@ -19,8 +20,6 @@ export const OUTER_IPV4_HEADERS_LENGTH = ETHERNET_HEADER_LENGTH + IPV4_HEADER_MI
  * IPv4 20 + UDP 8 + tunnel header 8 + inner Ethernet 14 = 50.
  */
 export const TUNNEL_IPV4_MTU_OVERHEAD = IPV4_HEADER_MIN_LENGTH + UDP_HEADER_LENGTH + 8 + ETHERNET_HEADER_LENGTH;
-
-export type TunnelEncap = 'vxlan' | 'gre-udp';
 
 export interface OuterIpv4Fields {
   srcMac: number;
@@ -70,7 +69,7 @@ export function writeOuterIpv4Headers(
 }
 
 /** A whole underlay frame: outer headers, the encap's header for `vni`, then `frame`. Allocates. */
-export function buildTunnelPacket(encap: TunnelEncap, outer: OuterIpv4Fields, vni: number, frame: Uint8Array): Buffer {
+export function buildTunnelPacket(encap: Encap, outer: OuterIpv4Fields, vni: number, frame: Uint8Array): Buffer {
   const tunnelHeaderLength = encap === 'vxlan' ? VXLAN_HEADER_LENGTH : GRE_UDP_HEADER_LENGTH;
   const payloadLength = tunnelHeaderLength + frame.length;
   const buf = Buffer.alloc(OUTER_IPV4_HEADERS_LENGTH + payloadLength);
@@ -94,7 +93,7 @@ export interface TunnelPacket {
   ethernet: EthernetFrame;
   ipv4: Ipv4Header;
   udp: UdpHeader;
-  encap: TunnelEncap;
+  encap: Encap;
   vni: number;
   /** Absolute offset and length of the inner frame. */
   innerOffset: number;
@@ -119,7 +118,7 @@ export function decodeTunnelPacket(
     return null;
   const udp = decodeUdp(buf, ipv4.payloadOffset, ipv4.payloadLength);
   if (udp === null) return null;
-  let encap: TunnelEncap;
+  let encap: Encap;
   let vni: number;
   if (udp.dstPort === (ports.vxlan ?? VXLAN_UDP_PORT)) {
     encap = 'vxlan';

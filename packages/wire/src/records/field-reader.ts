@@ -4,7 +4,7 @@
  * returned RecordError, so no caller ever sees an exception or a half-filled
  * record. Unknown fields are ignored (a newer minor version may add them).
  */
-import { isRecordMac } from './mac-text.js';
+import { isCanonicalMac } from '../frames/mac.js';
 import { isRecordVni, RECORD_MAX_VNI, RECORD_MIN_VNI } from './vni-range.js';
 
 export class FieldInvalid extends Error {
@@ -113,7 +113,7 @@ export class FieldReader {
 
   mac(key: string): string {
     const v = this.present(key);
-    if (!isRecordMac(v)) throw new FieldInvalid(this.pathOf(key), 'expected a MAC as lowercase "02:00:00:00:00:01"');
+    if (!isCanonicalMac(v)) throw new FieldInvalid(this.pathOf(key), 'expected a MAC as lowercase "02:00:00:00:00:01"');
     return v;
   }
 

@@ -7,7 +7,8 @@ import { encodeRecord, decodeRecord, type SchemaVersion } from './codec.js';
 import { FieldInvalid, oneOfAt, type FieldReader } from './field-reader.js';
 import { isLabelKey, isLabelValue, LABEL_SYNTAX, MAX_HOST_LABELS } from './host-labels.js';
 import type { RecordError } from './record-error.js';
-import { RECORD_ENCAPS, readVtep, type RecordEncap, type VtepRecord } from './vtep.js';
+import { DEFAULT_ENCAP_PORTS, ENCAPS, type Encap } from '../frames/encap.js';
+import { readVtep, type VtepRecord } from './vtep.js';
 
 /**
  * 1.1 added `encapPorts`, 1.2 `labels` (both optional: older readers ignore
@@ -15,16 +16,13 @@ import { RECORD_ENCAPS, readVtep, type RecordEncap, type VtepRecord } from './vt
  */
 export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 2 };
 
-/** The IANA ports: VXLAN 4789 (RFC 7348), GRE-in-UDP 4754 (RFC 8086). */
-export const DEFAULT_ENCAP_PORTS: Readonly<Record<RecordEncap, number>> = { vxlan: 4789, 'gre-udp': 4754 };
-
 export interface HostRecord {
   host: string;
   /** Underlay address and the VXLAN port. */
   vtep: VtepRecord;
   /** UDP port per encapsulation when not the default (`gre-udp` defaults to 4754, `vxlan` to vtep.port). */
-  encapPorts?: Partial<Record<RecordEncap, number>>;
-  encaps: RecordEncap[];
+  encapPorts?: Partial<Record<Encap, number>>;
+  encaps: Encap[];
   /** What the host says about itself (`rack: r1`), from the agent's config; see host-labels.ts. */
   labels?: Record<string, string>;
   agentVersion: string;
@@ -41,7 +39,7 @@ export function decodeHost(buf: Uint8Array): HostRecord | RecordError {
     host: r.hostId('host'),
     vtep: readVtep(r.map_('vtep')),
     ...(r.has('encapPorts') ? { encapPorts: readEncapPorts(r.map_('encapPorts')) } : {}),
-    encaps: r.array('encaps', RECORD_ENCAPS.length, (v, path) => oneOfAt(v, path, RECORD_ENCAPS)),
+    encaps: r.array('encaps', ENCAPS.length, (v, path) => oneOfAt(v, path, ENCAPS)),
     ...(r.has('labels') ? { labels: readLabels(r.map_('labels')) } : {}),
     agentVersion: r.string('agentVersion', 64),
     startedAt: r.time('startedAt'),
@@ -60,14 +58,14 @@ function readLabels(r: FieldReader): Record<string, string> {
   return out;
 }
 
-function readEncapPorts(r: FieldReader): Partial<Record<RecordEncap, number>> {
-  const out: Partial<Record<RecordEncap, number>> = {};
-  for (const encap of RECORD_ENCAPS) if (r.has(encap)) out[encap] = r.int(encap, 1, 65535);
+function readEncapPorts(r: FieldReader): Partial<Record<Encap, number>> {
+  const out: Partial<Record<Encap, number>> = {};
+  for (const encap of ENCAPS) if (r.has(encap)) out[encap] = r.int(encap, 1, 65535);
   return out;
 }
 
 /** Where a host receives frames of `encap`: its address and that encapsulation's UDP port. */
-export function hostVtepFor(host: HostRecord, encap: RecordEncap): VtepRecord {
+export function hostVtepFor(host: HostRecord, encap: Encap): VtepRecord {
   const port = host.encapPorts?.[encap] ?? (encap === 'vxlan' ? host.vtep.port : DEFAULT_ENCAP_PORTS[encap]);
   return { address: host.vtep.address, port };
 }

@@ -3,8 +3,7 @@
 export { RecordError, isRecordError, type RecordErrorCode } from './record-error.js';
 export type { SchemaVersion } from './codec.js';
 export { isHostId, isPortName } from './field-reader.js';
-export { isRecordMac, macToRecordText, macFromRecordText, canonicalRecordMac } from './mac-text.js';
-export { RECORD_ENCAPS, compareVteps, type RecordEncap, type VtepRecord } from './vtep.js';
+export { compareVteps, type VtepRecord } from './vtep.js';
 export {
   MAX_HOST_LABELS,
   LABEL_SYNTAX,
@@ -14,14 +13,7 @@ export {
   parseLabel,
   hasLabel,
 } from './host-labels.js';
-export {
-  HOST_RECORD_VERSION,
-  DEFAULT_ENCAP_PORTS,
-  encodeHost,
-  decodeHost,
-  hostVtepFor,
-  type HostRecord,
-} from './host.js';
+export { HOST_RECORD_VERSION, encodeHost, decodeHost, hostVtepFor, type HostRecord } from './host.js';
 export {
   PORT_RECORD_VERSION,
   encodePort,
@@ -38,6 +30,8 @@ export {
   NETWORK_NAME,
   MIN_OVERLAY_MTU,
   MAX_OVERLAY_MTU,
+  DEFAULT_OVERLAY_MTU,
+  isValidOverlayMtu,
   MAX_EXTERNAL_VTEPS,
   MAX_ALLOWED_HOSTS,
   MAX_ALLOWED_LABELS,

@@ -24,7 +24,7 @@
  * return null for any key that is not exactly one of ours.
  */
 import { isHostId, isPortName } from './field-reader.js';
-import { isRecordMac } from './mac-text.js';
+import { isCanonicalMac } from '../frames/mac.js';
 import { RecordError } from './record-error.js';
 import { isRecordVni } from './vni-range.js';
 
@@ -65,7 +65,7 @@ function vniText(vni: number): string {
   return isRecordVni(vni) ? String(vni) : bad('vni', vni);
 }
 function macText(mac: string): string {
-  return isRecordMac(mac) ? mac : bad('mac', mac);
+  return isCanonicalMac(mac) ? mac : bad('mac', mac);
 }
 function hostText(host: string): string {
   return isHostId(host) ? host : bad('host', host);
@@ -162,7 +162,7 @@ export class KeyLayout {
       case 'reports/': {
         if (parts.length !== 3) return null;
         const vni = parseVni(parts[1]!);
-        return vni !== null && isHostId(parts[0]) && isRecordMac(parts[2])
+        return vni !== null && isHostId(parts[0]) && isCanonicalMac(parts[2])
           ? { kind: 'report', host: parts[0], vni, mac: parts[2] }
           : null;
       }
@@ -172,7 +172,7 @@ export class KeyLayout {
       }
       case 'fdb/': {
         const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
-        return vni !== null && isRecordMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
+        return vni !== null && isCanonicalMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
       }
       case 'flood/': {
         const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
@@ -211,7 +211,9 @@ export class KeyLayout {
     const parts = key.slice(this.section('report').length).split('/');
     if (parts.length !== 3) return null;
     const vni = parseVni(parts[0]!);
-    return vni !== null && isRecordMac(parts[1]) && isHostId(parts[2]) ? { host: parts[2], vni, mac: parts[1] } : null;
+    return vni !== null && isCanonicalMac(parts[1]) && isHostId(parts[2])
+      ? { host: parts[2], vni, mac: parts[1] }
+      : null;
   }
   parseNetwork(key: string): { vni: number } | null {
     const p = this.parse(key);

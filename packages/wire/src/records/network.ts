@@ -13,7 +13,8 @@ import { FieldInvalid, isHostId, mapAt, stringAt } from './field-reader.js';
 import { hasLabel, isLabelText, LABEL_SYNTAX } from './host-labels.js';
 import type { HostRecord } from './host.js';
 import type { RecordError } from './record-error.js';
-import { RECORD_ENCAPS, readVtep, type RecordEncap } from './vtep.js';
+import { ENCAPS, type Encap } from '../frames/encap.js';
+import { readVtep } from './vtep.js';
 
 /** 1.1 added `allowedHosts` and `allowedLabels` (optional: absent = every host). */
 export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
@@ -26,9 +27,22 @@ export type FloodMode = 'head-end' | 'none';
 export const FLOOD_MODES: readonly FloodMode[] = ['head-end', 'none'];
 
 export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Overlay MTU bounds: IPv4 minimum datagram size up to a jumbo underlay minus encapsulation. */
+/**
+ * The overlay MTU rule (the IP MTU the VMs of a network get), one for the
+ * controller API, the agent's config, records and the CLI:
+ *  - at least 576, the datagram size every IPv4 host must accept (RFC 791);
+ *    68, the smallest link MTU IPv4 allows, would make a network no VM can use;
+ *  - at most 9000: a jumbo underlay of 9050 carries it (50 bytes of tunnel,
+ *    see TUNNEL_IPV4_MTU_OVERHEAD), and the agent's buffers hold it;
+ *  - default 1450: the overlay MTU of a 1500-byte IPv4 underlay.
+ */
 export const MIN_OVERLAY_MTU = 576;
 export const MAX_OVERLAY_MTU = 9000;
+export const DEFAULT_OVERLAY_MTU = 1450;
+
+export function isValidOverlayMtu(mtu: unknown): mtu is number {
+  return typeof mtu === 'number' && Number.isInteger(mtu) && mtu >= MIN_OVERLAY_MTU && mtu <= MAX_OVERLAY_MTU;
+}
 export const MAX_EXTERNAL_VTEPS = 256;
 /** Most hosts and labels one network may list as allowed. */
 export const MAX_ALLOWED_HOSTS = 4096;
@@ -43,7 +57,7 @@ export interface ExternalVtepRecord {
 export interface NetworkRecord {
   vni: number;
   name: string;
-  encap: RecordEncap;
+  encap: Encap;
   mtu: number;
   floodMode: FloodMode;
   arpSuppression: boolean;
@@ -68,7 +82,7 @@ export function decodeNetwork(buf: Uint8Array): NetworkRecord | RecordError {
     return {
       vni: r.vni('vni'),
       name,
-      encap: r.oneOf('encap', RECORD_ENCAPS),
+      encap: r.oneOf('encap', ENCAPS),
       mtu: r.int('mtu', MIN_OVERLAY_MTU, MAX_OVERLAY_MTU),
       floodMode: r.oneOf('floodMode', FLOOD_MODES),
       arpSuppression: r.boolean('arpSuppression'),

@@ -6,7 +6,8 @@
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
 import { mapAt } from './field-reader.js';
 import type { RecordError } from './record-error.js';
-import { RECORD_ENCAPS, readVtep, type RecordEncap, type VtepRecord } from './vtep.js';
+import { ENCAPS, type Encap } from '../frames/encap.js';
+import { readVtep, type VtepRecord } from './vtep.js';
 
 export const TUNNEL_STATUS_RECORD_VERSION: SchemaVersion = { major: 1, minor: 0 };
 export const MAX_TUNNEL_PEERS = 4096;
@@ -24,7 +25,7 @@ export interface PeerTunnelStatus {
   vtep: VtepRecord;
   /** Peer's host id; null for an external VTEP. */
   host: string | null;
-  encap: RecordEncap;
+  encap: Encap;
   state: TunnelState;
   /** Null until a probe has been answered. */
   rtt: TunnelRtt | null;
@@ -69,7 +70,7 @@ export function decodeTunnelStatus(buf: Uint8Array): TunnelStatusRecord | Record
       return {
         vtep: readVtep(p.map_('vtep')),
         host: p.optionalHostId('host'),
-        encap: p.oneOf('encap', RECORD_ENCAPS),
+        encap: p.oneOf('encap', ENCAPS),
         state: p.oneOf('state', TUNNEL_STATES),
         rtt,
         lossPct: p.number('lossPct', 0, 100),

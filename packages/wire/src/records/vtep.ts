@@ -3,10 +3,7 @@
  * UDP port. Shared by host, FDB entry, flood list and tunnel status records.
  */
 import { FieldInvalid, type FieldReader } from './field-reader.js';
-import { isIP } from './ip-text.js';
-
-export type RecordEncap = 'vxlan' | 'gre-udp';
-export const RECORD_ENCAPS: readonly RecordEncap[] = ['vxlan', 'gre-udp'];
+import { isIpAddress } from '../frames/ip-address.js';
 
 export interface VtepRecord {
   address: string;
@@ -15,7 +12,7 @@ export interface VtepRecord {
 
 export function readVtep(r: FieldReader): VtepRecord {
   const address = r.string('address', 64);
-  if (!isIP(address)) throw new FieldInvalid(r.pathOf('address'), 'expected an IPv4 or IPv6 address');
+  if (!isIpAddress(address)) throw new FieldInvalid(r.pathOf('address'), 'expected an IPv4 or IPv6 address');
   return { address, port: r.int('port', 1, 65535) };
 }
 

@@ -13,8 +13,8 @@
  *   rebinding sends a foreign name to a local address).
  */
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
+import { ipFamily } from '@dvs/wire';
 import { ControllerError } from '../../controller-error.js';
 import { AccessPolicy, parseCertRoles, parseTokens } from './access-policy.js';
 
@@ -60,7 +60,7 @@ export function isLocalListen(listen: string): boolean {
     .slice(0, listen.lastIndexOf(':'))
     .replace(/^\[(.*)\]$/, '$1')
     .toLowerCase();
-  return LOOPBACK_NAMES.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
+  return LOOPBACK_NAMES.has(host) || (ipFamily(host) === 4 && host.startsWith('127.'));
 }
 
 /** The host part of a Host header (`name:port`, `[v6]:port`), lower case; null when malformed. */
@@ -160,7 +160,7 @@ export async function resolveApiTrust(options: ApiTrustOptions, listen: string):
     if (o.clientCaFile !== undefined) tls.ca = await readConfigFile(o.clientCaFile, 'tls-client-ca');
   }
   const listenHost = listen.startsWith('/') ? null : hostOfHeader(listen);
-  if (listenHost !== null && isIP(listenHost) === 0) names.add(listenHost);
+  if (listenHost !== null && ipFamily(listenHost) === 0) names.add(listenHost);
   const anonymousAdmin = o.insecureLocal === true && tokens.length === 0 && o.clientCaFile === undefined;
   const summary = [
     tls ? 'https' : 'plain http (--insecure-local)',
@@ -178,7 +178,7 @@ export async function resolveApiTrust(options: ApiTrustOptions, listen: string):
       if (header === undefined) return false;
       const host = hostOfHeader(header);
       if (host === null) return false;
-      if (isIP(host) !== 0) return true;
+      if (ipFamily(host) !== 0) return true;
       for (const n of names) if (nameMatches(n, host)) return true;
       return false;
     },

@@ -1,0 +1,226 @@
+/**
+ * A DataPath whose devices and sockets take every frame and count it, and the
+ * pipeline paths to drive through it: used by the zero-GC test
+ * (datapath-alloc.test.ts) and the data-path benchmark (bench/index.ts), so
+ * both measure the same paths.
+ *
+ *  - VNI 100, VXLAN: ports p1, p2 (access) and p3 (trunk, VLAN 10); REMOTE_VM
+ *    behind 198.51.100.2; LOCAL_VM static on p2; flood list of two VTEPs; an
+ *    IPv6 peer (2001:db8::2).
+ *  - VNI 200, GRE-in-UDP: ports p4, p5 (access) and p3 (trunk, VLAN 20); the
+ *    same remote and local MACs (on p5), two VTEPs in its flood list.
+ */
+import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import { DEFAULT_ENCAP_PORTS, ENCAPS, parseMac, writeMac, type Encap } from '@dvs/wire';
+import { DataPath, HEADROOM } from '../src/datapath/index.js';
+import type { Pipeline, SocketTarget } from '../src/datapath/pipeline.js';
+import type { Port } from '../src/datapath/port.js';
+
+const mac = (text: string): number => parseMac(text) as number;
+export const REMOTE_VM = mac('52:54:00:00:be:ef');
+export const LOCAL_VM = mac('52:54:00:00:00:02');
+export const SENDER_VM = mac('52:54:00:00:00:01');
+const PEER_B = '198.51.100.2';
+const PEER_B_NUMBER = 0xc6336402;
+const PEER_V6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 2]);
+const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5'] as const;
+type PortName = (typeof PORTS)[number];
+
+/** Frames each device and socket took. */
+export type OutCounts = Record<PortName | Encap, number>;
+
+export interface PipelineRig {
+  dp: DataPath;
+  pipeline: Pipeline;
+  batch: PacketBatch;
+  out: OutCounts;
+}
+
+export function pipelineRig(batchSize = 64): PipelineRig {
+  const out = Object.fromEntries([...PORTS, ...ENCAPS].map((k) => [k, 0])) as OutCounts;
+  const device = (name: PortName): FrameDevice => ({
+    name,
+    mtu: 1500,
+    read: () => 0,
+    write: (_b, _s, n) => {
+      out[name] += n;
+      return n;
+    },
+    onReadable() {},
+    close() {},
+  });
+  const socket = (encap: Encap): TunnelSocket => ({
+    localAddress: '0.0.0.0',
+    localPort: DEFAULT_ENCAP_PORTS[encap],
+    recv: () => 0,
+    send: (_b, _s, n) => {
+      out[encap] += n;
+      return n;
+    },
+    onReadable() {},
+    close() {},
+  });
+  const dp = new DataPath({ agingTimer: false, now: () => 1.7e12 });
+  for (const encap of ENCAPS) dp.attachSocket(encap, socket(encap));
+  for (const [vni, encap] of [
+    [100, 'vxlan'],
+    [200, 'gre-udp'],
+  ] as const) {
+    const port = DEFAULT_ENCAP_PORTS[encap];
+    const result = dp.apply([
+      { kind: 'network:set', network: { vni, encap, mtu: 1450 } },
+      {
+        kind: 'flood:set',
+        vni,
+        vteps: [
+          { address: PEER_B, port },
+          { address: '198.51.100.3', port },
+        ],
+      },
+      { kind: 'fdb:set', vni, mac: REMOTE_VM, vtep: { address: PEER_B, port }, seq: 0 },
+      { kind: 'peers:set', vni, vteps: [{ address: '2001:db8::2', port }] },
+    ]);
+    if (result.rejected.length > 0) throw new Error(`rig tables refused: ${JSON.stringify(result.rejected)}`);
+  }
+  dp.addPort({ name: 'p1', mode: 'access', vni: 100 }, device('p1'));
+  dp.addPort({ name: 'p2', mode: 'access', vni: 100 }, device('p2'));
+  dp.addPort(
+    {
+      name: 'p3',
+      mode: 'trunk',
+      vlans: new Map([
+        [10, 100],
+        [20, 200],
+      ]),
+    },
+    device('p3'),
+  );
+  dp.addPort({ name: 'p4', mode: 'access', vni: 200 }, device('p4'));
+  dp.addPort({ name: 'p5', mode: 'access', vni: 200 }, device('p5'));
+  dp.addStaticLocal(100, LOCAL_VM, 'p2');
+  dp.addStaticLocal(200, LOCAL_VM, 'p5');
+  const pipeline = (dp as unknown as { pipeline: Pipeline }).pipeline;
+  return { dp, pipeline, batch: new PacketBatch(batchSize, 9344), out };
+}
+
+/** An untagged frame of `length` bytes from `src` to `dst`. */
+export function rigFrame(dst: number, src: number, length = 114): Buffer {
+  const f = Buffer.alloc(length, 0x5a);
+  writeMac(f, 0, dst);
+  writeMac(f, 6, src);
+  f.writeUInt16BE(0x0800, 12);
+  return f;
+}
+
+const vxlanOf = (vni: number, inner: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([0x08, 0, 0, 0, (vni >> 16) & 255, (vni >> 8) & 255, vni & 255, 0]), inner]);
+const greOf = (vni: number, inner: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([0x20, 0, 0x65, 0x58, (vni >> 16) & 255, (vni >> 8) & 255, vni & 255, 0]), inner]);
+
+export interface PipelineCase {
+  name: string;
+  /** What each batch slot holds before the batch is switched. */
+  payload: Buffer;
+  /** The sender's address family (tunnel cases): the peer at 198.51.100.2, or 2001:db8::2. */
+  from: 4 | 6;
+  /** Switches `n` frames of the rig's batch. */
+  run(n: number): void;
+  /** Frames out per frame in, by device or socket. */
+  outPerFrame: Partial<OutCounts>;
+}
+
+export function pipelineCases(rig: PipelineRig): PipelineCase[] {
+  const { pipeline, batch } = rig;
+  const port = (name: PortName): Port => pipeline.ports.get(name) as Port;
+  const socket = (encap: Encap): SocketTarget => pipeline.sockets.get(encap) as SocketTarget;
+  const fromPort = (name: PortName) => (n: number) => pipeline.processPortBatch(port(name), batch, n);
+  const fromTunnel = (encap: Encap) => (n: number) => pipeline.processTunnelBatch(socket(encap), batch, n);
+  const toLocal = rigFrame(LOCAL_VM, REMOTE_VM);
+  return [
+    {
+      name: 'VXLAN: port → known remote VTEP (encap in place)',
+      payload: rigFrame(REMOTE_VM, SENDER_VM),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { vxlan: 1 },
+    },
+    {
+      name: 'VXLAN: port → local port',
+      payload: rigFrame(LOCAL_VM, SENDER_VM),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { p2: 1 },
+    },
+    {
+      name: 'VXLAN: port → flood (2 ports, 1 tagged, 2 VTEPs)',
+      payload: rigFrame(0xffffffffffff, SENDER_VM),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { p2: 1, p3: 1, vxlan: 2 },
+    },
+    {
+      name: 'VXLAN: tunnel → local port (decap)',
+      payload: vxlanOf(100, toLocal),
+      from: 4,
+      run: fromTunnel('vxlan'),
+      outPerFrame: { p2: 1 },
+    },
+    {
+      name: 'VXLAN: tunnel from an IPv6 peer → local port',
+      payload: vxlanOf(100, toLocal),
+      from: 6,
+      run: fromTunnel('vxlan'),
+      outPerFrame: { p2: 1 },
+    },
+    {
+      name: 'GRE-in-UDP: port → known remote VTEP (encap in place)',
+      payload: rigFrame(REMOTE_VM, SENDER_VM),
+      from: 4,
+      run: fromPort('p4'),
+      outPerFrame: { 'gre-udp': 1 },
+    },
+    {
+      name: 'GRE-in-UDP: port → flood (2 ports, 1 tagged, 2 VTEPs)',
+      payload: rigFrame(0xffffffffffff, SENDER_VM),
+      from: 4,
+      run: fromPort('p4'),
+      outPerFrame: { p5: 1, p3: 1, 'gre-udp': 2 },
+    },
+    {
+      name: 'GRE-in-UDP: tunnel → local port (decap)',
+      payload: greOf(200, toLocal),
+      from: 4,
+      run: fromTunnel('gre-udp'),
+      outPerFrame: { p5: 1 },
+    },
+    {
+      name: 'tunnel → garbage (dropped as malformed)',
+      payload: Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      from: 4,
+      run: fromTunnel('vxlan'),
+      outPerFrame: {},
+    },
+  ];
+}
+
+/** Loads `c.payload` into every slot of the rig's batch; returns the reset to call before each batch. */
+export function loadCase(rig: PipelineRig, c: PipelineCase): () => void {
+  const { batch } = rig;
+  for (let i = 0; i < batch.capacity; i++) batch.buffer.set(c.payload, i * batch.slotSize + HEADROOM);
+  const length = c.payload.length;
+  return c.from === 4
+    ? () => {
+        for (let i = 0; i < batch.capacity; i++) {
+          batch.offsets[i] = HEADROOM;
+          batch.lengths[i] = length;
+          batch.setIpv4Destination(i, PEER_B_NUMBER, 40000);
+        }
+      }
+    : () => {
+        for (let i = 0; i < batch.capacity; i++) {
+          batch.offsets[i] = HEADROOM;
+          batch.lengths[i] = length;
+          batch.setIpv6Destination(i, PEER_V6, 40000);
+        }
+      };
+}
