@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import type { CountersSnapshot, FdbEntryView, PortView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
+import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
@@ -33,13 +34,8 @@ let trunkVm: RawPort | undefined;
 const tap = (s: string) => lab.name(s);
 
 before(async () => {
-  hostA = await lab.netns('ha');
-  hostB = await lab.netns('hb');
-  await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
-  const networks = (peer: string) => [
-    { vni: 100, encap: 'vxlan', mtu: 1450, peers: [peer] },
-    { vni: 200, encap: 'vxlan', mtu: 1450, peers: [peer] },
-  ];
+  ({ hostA, hostB } = await twoHostUnderlay(lab));
+  const networks = twoVxlanNetworks;
   agentA = await startAgent(lab, hostA, 'agent-a', {
     host: 'host-a',
     vtep: { address: '198.51.100.1' },
@@ -223,6 +219,10 @@ test('ports come and go at run time; SIGTERM deletes created TAPs and leaves ado
   const left = await lab.exec(hostB, ['ip', 'link', 'show', adopted], { allowFailure: true });
   assert.equal(left.code, 0, 'adopted TAP left in place');
   const log = await readFile(agentB.logFile, 'utf8');
-  assert.match(log, /adopted TAP MTU is larger than the overlay MTU/, 'the 1500-byte adopted TAP was warned about');
+  assert.match(
+    log,
+    /port MTU is larger than the overlay MTU.*"deviceMtu":1500/,
+    'the 1500-byte adopted TAP was warned about',
+  );
   assert.match(log, /"msg":"agent stopped"/);
 });

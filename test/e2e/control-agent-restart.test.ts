@@ -8,7 +8,7 @@
 // The namespace lab gives three dvs hosts (h1..h3, one lab VM each in VNI 100)
 // with etcd and a controller. The VM that survives the restart on h1 is
 // plugged as QEMU leaves a guest while its switch restarts: a persistent TAP
-// in the host namespace, adopted by name (`attach: adopt` in the agent's
+// in the host namespace, adopted by name (`plug: adopt` in the agent's
 // config), bridged to the VM's veth (test/support/lab-vms.ts says why it
 // cannot be the TAP itself). h1's lab VM has a TAP the agent created: that
 // one goes with the agent, as docs/agent.md says.
@@ -37,7 +37,7 @@ before(async () => {
   // it, and into the running agent at run time: both adopt the same TAP.
   const h1 = lab.host('h1');
   const config = JSON.parse(await readFile(h1.configFile!, 'utf8')) as Record<string, unknown>;
-  config.ports = [{ name: survivor.tap, vni: VNI, attach: 'adopt' }];
+  config.ports = [{ name: survivor.tap, vni: VNI, plug: 'adopt' }];
   await writeFile(h1.configFile!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   await lab.admin('h1').call('ports/add', [survivor.tap, String(VNI), 'adopt']);
 });

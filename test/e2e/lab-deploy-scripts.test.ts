@@ -1,29 +1,37 @@
 // deploy/ artefacts exercised for real: the QEMU/libvirt hook scripts
-// (dvs-ifup / dvs-ifdown) plug a persistent TAP into a running agent through
-// its admin socket and release it again, and the systemd units parse.
+// (dvs-ifup / dvs-ifdown) attach a TAP that another process holds, as QEMU
+// holds its VM's TAP when it runs the script, to a running agent through its
+// admin socket and release it again, and the systemd units parse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, devicePrefix } from '@dvs/lab';
+import { TapHolder } from '@dvs/netdev/testing';
 
 const qemuDir = join(process.cwd(), 'deploy/qemu');
 let lab: Lab | null = null;
 let tap = '';
+let qemu: TapHolder | null = null;
+/** Real QEMU processes this file started (killed by pid in after()). */
+const qemus: ChildProcess[] = [];
 
 before(async () => {
   lab = await Lab.up({
     spec: { hosts: 1, vmsPerHost: 0, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }], controlPlane: false },
   });
-  // What `-netdev tap,ifname=…` or libvirt leaves: an existing TAP nobody holds.
+  // What QEMU has done when it runs `script=`: created the TAP and holds it.
   tap = `${devicePrefix(lab.id)}q0`;
-  const r = spawnSync('ip', ['-n', lab.host('h1').netns, 'tuntap', 'add', 'mode', 'tap', 'name', tap], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
+  qemu = await TapHolder.start(lab.host('h1').netns, tap);
 });
 
 after(async () => {
+  await qemu?.kill();
+  for (const q of qemus) if (q.exitCode === null && q.signalCode === null) q.kill('SIGKILL');
+  rmSync(qmpPath(`${devicePrefix(lab!.id)}q1`), { force: true });
   if (lab) assert.deepEqual(await lab.down(), []);
 });
 
@@ -35,9 +43,105 @@ function hook(script: string, env: Record<string, string>) {
   });
 }
 
+interface PortRow {
+  name: string;
+  kind: string;
+  deviceKind: string;
+  state: string;
+  reattached: number;
+}
+
+async function portViews(): Promise<PortRow[]> {
+  return (await lab!.admin('h1').call('ports/show')).data as PortRow[];
+}
+
+async function waitPort(
+  name: string,
+  what: string,
+  match: (p: PortRow | undefined) => boolean,
+): Promise<PortRow | undefined> {
+  for (let i = 0; i < 300; i++) {
+    const p = (await portViews()).find((x) => x.name === name);
+    if (match(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`port ${name}: ${what}: ${JSON.stringify((await portViews()).find((x) => x.name === name))}`);
+}
+
+/**
+ * Real QEMU (TCG, paused before the guest runs: -S, no disk) with a virtio
+ * NIC on a TAP it creates and holds, and the hooks as its script= and
+ * downscript=, as deploy/qemu/README.md shows.
+ */
+const qmpPath = (ifname: string) => join(tmpdir(), `${ifname}.qmp`);
+
+/**
+ * Resolves once QEMU answers a QMP command, which its main loop dispatches:
+ * QEMU's SIGTERM handling is in place by then. (The greeting alone is not
+ * enough: QMP's I/O runs in a thread of its own, which greets earlier.)
+ */
+async function qemuReady(ifname: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const answered = await new Promise<boolean>((resolve) => {
+      const c = connect(qmpPath(ifname));
+      let text = '';
+      c.on('data', (d) => {
+        text += d.toString();
+        if (text.includes('"QMP"') && !text.includes('"return"')) {
+          c.write('{"execute":"qmp_capabilities"}\n{"execute":"query-status"}\n');
+          text = text.slice(text.indexOf('"QMP"') + 5);
+        }
+        if (text.includes('"status"')) {
+          c.destroy();
+          resolve(true);
+        }
+      });
+      c.once('error', () => resolve(false));
+      c.once('close', () => resolve(false));
+    });
+    if (answered) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`QEMU for ${ifname} never answered on QMP`);
+}
+
+function startQemu(ifname: string): ChildProcess {
+  const q = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab!.host('h1').netns,
+      'qemu-system-x86_64',
+      '-machine',
+      'pc,accel=tcg',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-S',
+      '-m',
+      '64',
+      '-netdev',
+      `tap,id=n0,ifname=${ifname},script=${join(qemuDir, 'dvs-ifup')},downscript=${join(qemuDir, 'dvs-ifdown')}`,
+      '-device',
+      'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56',
+      '-qmp',
+      `unix:${qmpPath(ifname)},server=on,wait=off`,
+    ],
+    { stdio: 'ignore', env: { ...process.env, DVS_VNI: '100', DVS_AGENT_SOCKET: lab!.host('h1').adminSocket! } },
+  );
+  qemus.push(q);
+  return q;
+}
+
+function exited(q: ChildProcess): Promise<void> {
+  return q.exitCode !== null || q.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => q.once('exit', () => r()));
+}
+
 async function ports(): Promise<string[]> {
-  const { data } = await lab!.admin('h1').call('ports/show');
-  return (data as Array<{ name: string }>).map((p) => p.name);
+  return (await portViews()).map((p) => p.name);
 }
 
 test('dvs-ifup without a VNI says how to give one and changes nothing', async () => {
@@ -47,20 +151,70 @@ test('dvs-ifup without a VNI says how to give one and changes nothing', async ()
   assert.ok(!(await ports()).includes(tap));
 });
 
-test('dvs-ifup adopts the TAP into VNI 100; dvs-ifdown releases it and leaves the TAP', async () => {
+test('dvs-ifup attaches the TAP QEMU holds into VNI 100; dvs-ifdown releases it and leaves the TAP', async () => {
   const up = hook('dvs-ifup', { DVS_VNI: '100' });
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /added port/);
-  assert.ok((await ports()).includes(tap));
+  assert.match(up.stdout, /added port .*\(100, attach, device tap, up, mtu \d+\)/);
+  const port = (await portViews()).find((p) => p.name === tap);
+  assert.deepEqual([port?.kind, port?.state], ['attach', 'up']);
 
   const down = hook('dvs-ifdown', {});
   assert.equal(down.status, 0, down.stderr);
   assert.ok(!(await ports()).includes(tap));
   const link = spawnSync('ip', ['-n', lab!.host('h1').netns, 'link', 'show', tap], { encoding: 'utf8' });
-  assert.equal(link.status, 0, 'an adopted TAP must stay in place');
+  assert.equal(link.status, 0, "the TAP is QEMU's: it stays in place");
 
   // Releasing a port the agent does not know is not an error (QEMU may call it twice).
   assert.equal(hook('dvs-ifdown', {}).status, 0);
+});
+
+test('real QEMU runs dvs-ifup: its TAP is attached; SIGKILLed: the port goes gone; started again: up; stopped: dvs-ifdown releases it', async () => {
+  const ifname = `${devicePrefix(lab!.id)}q1`;
+  const first = startQemu(ifname);
+  const up = await waitPort(ifname, 'attached by the hook', (p) => p?.state === 'up');
+  assert.deepEqual([up?.kind, up?.deviceKind], ['attach', 'tap']);
+  first.kill('SIGKILL'); // no downscript: the VM just vanishes, its TAP with it
+  await exited(first);
+  await waitPort(ifname, 'gone with QEMU', (p) => p?.state === 'gone');
+  const second = startQemu(ifname); // the hook asks for the same port again: no conflict
+  const back = await waitPort(ifname, 'attached again', (p) => p?.state === 'up');
+  assert.equal(back?.reattached, 1);
+  // A SIGTERM before QEMU's main loop runs kills it without its downscript: wait for the loop.
+  await qemuReady(ifname);
+  second.kill('SIGTERM'); // a clean stop: QEMU runs its downscript
+  await exited(second);
+  await waitPort(ifname, 'released by dvs-ifdown', (p) => p === undefined);
+});
+
+test("dvs-libvirt-hook releases a stopped domain's dvs ports (its ethernet interfaces with dvs-ifup), and nothing else", async () => {
+  assert.equal(hook('dvs-ifup', { DVS_VNI: '100' }).status, 0);
+  const domain = [
+    '<domain type="kvm"><name>vm1</name><devices>',
+    "<interface type='ethernet'>",
+    "  <mac address='52:54:00:12:34:56'/>",
+    `  <target dev='${tap}' managed='no'/>`,
+    `  <script path='${join(qemuDir, 'dvs-ifup')}'/>`,
+    "  <model type='virtio'/>",
+    '</interface>',
+    "<interface type='network'><source network='default'/><target dev='vnet9'/></interface>",
+    '</devices></domain>',
+  ].join('\n');
+  const libvirt = (operation: string) =>
+    spawnSync(
+      'ip',
+      ['netns', 'exec', lab!.host('h1').netns, join(qemuDir, 'dvs-libvirt-hook'), 'vm1', operation, 'end', '-'],
+      {
+        encoding: 'utf8',
+        input: domain,
+        env: { ...process.env, DVS_AGENT_SOCKET: lab!.host('h1').adminSocket! },
+        timeout: 20_000,
+      },
+    );
+  assert.equal(libvirt('started').status, 0);
+  assert.ok((await ports()).includes(tap), 'only release unplugs');
+  const released = libvirt('release');
+  assert.equal(released.status, 0, released.stderr);
+  assert.ok(!(await ports()).includes(tap));
 });
 
 test('the systemd units parse (systemd-analyze verify)', () => {

@@ -21,7 +21,7 @@ export interface AgentProcess {
 }
 
 /**
- * Writes `config` (JSON is YAML) with the admin socket in the lab's temp dir,
+ * Writes `config` (JSON is YAML) with the admin socket and the state file in the lab's temp dir,
  * starts `node main.js --config …` inside `ns`, and waits until the admin
  * socket answers `version`.
  */
@@ -35,7 +35,9 @@ export async function startAgent(
   const socket = join(dir, `${name}.sock`);
   const file = join(dir, `${name}.yaml`);
   const logFile = join(dir, `${name}.log`);
-  await writeFile(file, JSON.stringify({ adminSocket: socket, logLevel: 'debug', ...config }, null, 2));
+  // The state file stays in the lab's directory unless the test names one (never /var/lib/dvs).
+  const stateFile = join(dir, `${name}-state.json`);
+  await writeFile(file, JSON.stringify({ adminSocket: socket, logLevel: 'debug', stateFile, ...config }, null, 2));
   const child = lab.spawn(ns, [process.execPath, AGENT_MAIN, '--config', file], logFile);
   const admin = new AdminClient(socket);
   await waitFor(

@@ -116,7 +116,7 @@ export interface PersistentTapVm {
  *   agent ══fd══ TAP ─┐ bridge (host namespace) ┌─ veth ═══ veth (VM namespace, the VM's MAC)
  *
  * The agent is not told about the TAP: the caller adopts it
- * (`ports/add <tap> <vni> adopt`, or `attach: adopt` in the config).
+ * (`ports/add <tap> <vni> adopt`, or `plug: adopt` in the config).
  */
 export async function attachVmBehindPersistentTap(lab: Lab, spec: ExtraVmSpec): Promise<PersistentTapVm> {
   const vm = await newVm(lab, spec);

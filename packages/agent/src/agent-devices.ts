@@ -1,33 +1,50 @@
-import { access } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import {
+  describeLink,
   isNetdevError,
+  openAttachedDevice,
   openDgramTunnelSocket,
+  openLinkMonitor,
   openTap,
   openTunnelSocket,
+  type AttachedFrameDevice,
   type FrameDevice,
+  type LinkDescription,
+  type LinkMonitor,
+  type OpenAttachedOptions,
   type OpenTapOptions,
   type OpenTunnelOptions,
   type TunnelSocket,
 } from '@dvs/netdev';
+import { canonicalIpAddress } from '@dvs/wire';
 import { silentLogger, type Logger } from './observe/logger.js';
 
 /**
- * How the agent gets its devices. The Linux implementation opens real TAPs and
- * the native batched UDP socket; tests pass fakes.
+ * How the agent gets its devices. The Linux implementation opens real TAPs,
+ * attached devices (AF_PACKET) and the native batched UDP socket, and asks
+ * rtnetlink about links — all in the agent's own network namespace, the one
+ * that holds the devices; tests pass fakes (FakeLinks of @dvs/netdev/testing).
  */
 export interface AgentDevices {
   /** Opens (creates or adopts) a TAP. `existed` (when known) says whether it was adopted. */
   openTap(options: OpenTapOptions): Promise<FrameDevice & { readonly existed?: boolean }>;
+  /** Attaches to an existing device (port kind attach); refuses as openAttachedDevice does. */
+  openAttached(options: OpenAttachedOptions): Promise<AttachedFrameDevice>;
   openTunnelSocket(options: OpenTunnelOptions): Promise<TunnelSocket>;
-  /** Whether a network interface of this name exists now (create vs adopt). */
-  interfaceExists(name: string): Promise<boolean>;
+  /** The link of that name now (rtnetlink), or `{ exists: false }`. */
+  describeLink(name: string): LinkDescription;
+  /** The one link monitor of the agent (it must not keep the process alive). */
+  openLinkMonitor(): LinkMonitor;
+  /** The name of the device that holds `address` (the tunnel underlay's), or null. */
+  addressOwner(address: string): string | null;
 }
 
 /**
- * Real TAPs and native batched UDP sockets. When the netdev addon is not
- * built the tunnel sockets fall back to node:dgram (one datagram per system
- * call: far slower), and the logger says so in one warning, the first time.
- * `openNative` is the native socket opener (tests pass one that fails).
+ * Real TAPs, attached devices, native batched UDP sockets and rtnetlink.
+ * When the netdev addon is not built the tunnel sockets fall back to
+ * node:dgram (one datagram per system call: far slower), and the logger says
+ * so in one warning, the first time. `openNative` is the native socket
+ * opener (tests pass one that fails).
  */
 export function linuxDevices(
   logger: Logger = silentLogger,
@@ -36,6 +53,7 @@ export function linuxDevices(
   let warned = false;
   return {
     openTap: (options) => openTap(options),
+    openAttached: (options) => openAttachedDevice(options),
     async openTunnelSocket(options) {
       try {
         return await openNative(options);
@@ -51,13 +69,18 @@ export function linuxDevices(
         return openDgramTunnelSocket(options);
       }
     },
-    async interfaceExists(name) {
-      try {
-        await access(`/sys/class/net/${name}`);
-        return true;
-      } catch {
-        return false;
+    describeLink: (name) => describeLink(name),
+    openLinkMonitor() {
+      const monitor = openLinkMonitor();
+      monitor.unref();
+      return monitor;
+    },
+    addressOwner(address) {
+      const wanted = canonicalIpAddress(address);
+      for (const [name, addresses] of Object.entries(networkInterfaces())) {
+        if (addresses?.some((a) => canonicalIpAddress(a.address.replace(/%.*$/, '')) === wanted)) return name;
       }
+      return null;
     },
   };
 }

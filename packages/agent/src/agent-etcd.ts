@@ -1,5 +1,6 @@
 import { ENCAPS, type PortBinding } from '@dvs/wire';
 import type { Agent } from './agent.js';
+import type { TableChange } from './datapath/control-surface.js';
 import type { EtcdSync, LocalPortInfo } from './etcd-sync/index.js';
 import type { Logger } from './observe/logger.js';
 
@@ -50,6 +51,11 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
   });
   const publishPorts = (): void => sync.publishPorts(localPorts(agent));
   agent.on('ports:changed', publishPorts);
+  // A network's overlay MTU came or changed: the ports' device MTUs are checked against it again.
+  const onTables = (changes: readonly TableChange[]): void => {
+    if (changes.some((c) => c.kind === 'network:set')) agent.networksChanged();
+  };
+  sync.on('tables:applied', onTables);
   const health = agent.health;
   const publishStatus = (): void => {
     if (health !== null) sync.publishTunnelStatus(health.statusRecord());
@@ -67,6 +73,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
       clearInterval(timer);
       agent.setPeerInfo(null);
       agent.off('ports:changed', publishPorts);
+      sync.off('tables:applied', onTables);
       unsubscribe?.();
       await sync.stop({ revoke });
     },
@@ -77,11 +84,20 @@ function localPorts(agent: Agent): LocalPortInfo[] {
   const macs = new Map<string, number>();
   for (const e of agent.dataPath.fdbEntries())
     if (e.kind === 'port') macs.set(e.location, (macs.get(e.location) ?? 0) + 1);
-  return agent.dataPath.portViews().map((p) => {
+  return agent.portViews().map((p) => {
     const bindings: PortBinding[] =
       p.mode === 'access'
         ? [{ vni: p.vni as number, vlan: null }]
         : Object.entries(p.vlans).map(([vlan, vni]) => ({ vni, vlan: Number(vlan) }));
-    return { port: p.name, mode: p.mode, bindings, state: 'up', macCount: macs.get(p.name) ?? 0 };
+    return {
+      port: p.name,
+      mode: p.mode,
+      bindings,
+      state: p.state,
+      macCount: macs.get(p.name) ?? 0,
+      kind: p.kind,
+      deviceKind: p.deviceKind,
+      since: p.since,
+    };
   });
 }

@@ -7,8 +7,9 @@ SYNOPSIS
     dvs-agent --host ID --vtep-address ADDR [--network SPEC]... [--port SPEC]... [OPTIONS]
 
 DESCRIPTION
-    dvs-agent plugs local TAP devices (VM NICs) into one learning L2 switch per
-    VNI and carries frames to other hosts in VXLAN (RFC 7348, UDP 4789) or
+    dvs-agent plugs local devices (VM NICs: TAPs it creates, TAPs QEMU holds,
+    veth ends, macvlans, NICs) into one learning L2 switch per VNI and carries
+    frames to other hosts in VXLAN (RFC 7348, UDP 4789) or
     GRE-in-UDP (RFC 8086, UDP 4754) tunnels. Peers, flood lists and static FDB
     entries come from the config file, or from etcd when an etcd: section is
     given. A unix admin socket serves noun/verb commands (list-commands lists
@@ -34,11 +35,16 @@ OPTIONS
                              overlay MTU, default 1450
     --peer VNI=ADDR[:PORT]   add a peer VTEP to a network (also flood list);
                              IPv6 with a port as [ADDR]:PORT
-    --port NAME=MAPPING[/create|adopt]
+    --port NAME=MAPPING[/create|adopt|attach][/persistent]
                              add a port; MAPPING is a VNI (access port) or
                              trunk:VLAN=VNI,VLAN=VNI...; create (default) makes
-                             the TAP, adopt takes an existing one
+                             the TAP (/persistent: it outlives the agent), adopt
+                             takes an existing TAP nobody holds, attach uses an
+                             existing device someone else holds or owns (a TAP
+                             QEMU holds, a veth end, a macvlan, a NIC)
     --admin-socket PATH      admin socket, default /run/dvs/agent.sock (mode 0600)
+    --state-file PATH|off    where ports added at run time are kept across
+                             restarts, default /var/lib/dvs/agent-state.json
     --metrics HOST:PORT      Prometheus endpoint (GET /metrics); off by default
     --log-level LEVEL        debug, info (default), warn, error
     --log-format FORMAT      json (default) or logfmt; logs go to stderr
@@ -55,12 +61,22 @@ MTU
     GRE-in-UDP over IPv4 it is the underlay MTU - 50 (1450 on a 1500-byte
     underlay), over IPv6 the underlay MTU - 70 (1430). Frames larger than
     the overlay MTU are dropped and counted (drop reason mtu). TAPs the agent
-    creates get the overlay MTU; an adopted TAP with a larger MTU is logged
-    as a warning.
+    creates get the overlay MTU; an adopted or attached device with a larger
+    MTU is logged as a warning and shown by ports/show.
+
+PORTS
+    A port whose device disappears (the VM quits, the pod dies, the TAP is
+    deleted) goes gone: out of the switch, its MACs withdrawn, one log line;
+    it stays configured, and a device of the same name coming back is
+    attached again. Ports added at run time that the agent can get back
+    (attach, adopt, persistent TAPs) are kept in the state file and restored
+    on start, after a crash as after a clean stop; a corrupt state file is
+    kept aside (FILE.corrupt-TIME) and the agent starts with its config's ports.
 
 SIGNALS
     SIGTERM, SIGINT   stop reading, close the admin socket and metrics, delete
-                      the TAPs the agent created, leave adopted TAPs, exit 0.
+                      the TAPs the agent created (not persistent ones), leave
+                      adopted TAPs and attached devices, exit 0.
 
 EXIT STATUS
     0 after a clean stop, 1 when starting failed (a device or socket could not

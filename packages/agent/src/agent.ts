@@ -1,21 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { FrameDevice, TunnelSocket } from '@dvs/netdev';
-import type { AgentConfig, PortAttach } from './config/agent-config.js';
-import type { PortMapping } from './config/port-mapping-text.js';
+import type { TunnelSocket } from '@dvs/netdev';
+import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
-import { AdminCommandError, CommandRegistry } from './admin/command-registry.js';
-import { DEFAULT_OVERLAY_MTU, type Encap } from '@dvs/wire';
+import { CommandRegistry } from './admin/command-registry.js';
+import { AgentError } from './agent-error.js';
+import type { Encap } from '@dvs/wire';
 import type { TableChange } from './datapath/control-surface.js';
 import { DataPath, type DataPathOptions } from './datapath/data-path.js';
-import type { PortSpec } from './datapath/port.js';
-import type { PortView } from './datapath/views.js';
+import type { CountersSnapshot } from './datapath/counters.js';
+import { AgentPorts } from './ports/agent-ports.js';
+import type { AgentPortView, PortRequest } from './ports/managed-port.js';
 import { linuxDevices, type AgentDevices } from './agent-devices.js';
 import { silentLogger, type Logger } from './observe/logger.js';
 import { MetricsServer } from './observe/metrics-server.js';
 import { renderMetrics } from './observe/metrics.js';
+import { portMetricLines } from './ports/port-metrics.js';
 import { AgentHealth } from './health/agent-health.js';
+
+export { AgentError };
 
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
@@ -41,23 +45,6 @@ export interface AgentStartOptions {
   signal?: AbortSignal;
 }
 
-/** An error of the agent's life cycle (start/ports); `code` is stable. */
-export class AgentError extends Error {
-  override readonly name = 'AgentError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-interface OpenPort {
-  device: FrameDevice;
-  created: boolean;
-}
-
 /** Peer facts from the control plane (etcd: networks' external VTEPs, hosts/ records). */
 export interface PeerInfo {
   isExternal(vtep: { address: string; port: number }): boolean;
@@ -74,9 +61,11 @@ export interface AgentEvents {
  * from the config, the admin socket and the metrics endpoint.
  *
  * start() opens everything or nothing: on any failure what was opened is
- * closed again and the error is rethrown. stop() stops reading first, then
- * closes the admin socket and metrics, the TAPs it created (they disappear;
- * adopted ones stay), and the sockets.
+ * closed again and the error is rethrown (the ports of the state file are
+ * the exception: one that cannot be restored is logged and dropped). stop()
+ * stops reading first, then closes the admin socket and metrics, the ports'
+ * devices (created TAPs disappear unless persistent; adopted TAPs and
+ * attached devices stay), and the sockets.
  */
 export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly registry = new CommandRegistry();
@@ -85,7 +74,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   readonly version = AGENT_VERSION;
   private readonly devices: AgentDevices;
   private readonly logger: Logger;
-  private readonly openPorts = new Map<string, OpenPort>();
+  private readonly ports: AgentPorts;
   private readonly sockets: TunnelSocket[] = [];
   private admin: AdminServer | null = null;
   private metrics: MetricsServer | null = null;
@@ -108,6 +97,21 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       ...options.dataPath,
       agingMs: this.config.fdb.agingSeconds * 1000,
       fdbLimit: this.config.fdb.maxEntriesPerVni,
+    });
+    this.ports = new AgentPorts({
+      host: this.config.host,
+      vtepAddress: this.config.vtep.address,
+      dataPath: this.dataPath,
+      devices: this.devices,
+      logger: this.logger,
+      stateFile: this.config.stateFile,
+      staticEntries: (port) =>
+        this.config.networks.flatMap((n) =>
+          n.fdb.filter((e) => e.port === port).map((e) => ({ vni: n.vni, mac: e.mac })),
+        ),
+      // Only at run time with etcd: the network may still be on its way.
+      networkWaitMs: () => (this.config.etcd !== null && this.state === 'running' ? NETWORK_WAIT_MS : 0),
+      changed: () => this.emit('ports:changed'),
     });
     registerAgentCommands(this.registry, this);
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
@@ -152,14 +156,9 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
         );
       }
-      for (const p of this.config.ports) {
-        const mapping: PortMapping =
-          p.mode === 'access' ? { mode: 'access', vni: p.vni } : { mode: 'trunk', vlans: p.vlans };
-        await this.addPort(p.name, mapping, p.attach);
-      }
-      for (const n of this.config.networks) {
-        for (const e of n.fdb) if (e.port !== undefined) this.dataPath.addStaticLocal(n.vni, e.mac, e.port);
-      }
+      this.ports.watch();
+      for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
+      await this.ports.restoreState();
       this.dataPath.start();
       this.health?.start();
       if (this.options.adminSocket !== false) {
@@ -168,7 +167,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       }
       if (this.config.metrics !== null) {
         this.metrics = new MetricsServer(() =>
-          renderMetrics(this.host, this.dataPath.counters(), [
+          renderMetrics(this.host, this.counters(), [
+            ...portMetricLines(this.host, this.ports.views(), this.ports.stateFileErrors),
             ...(this.health?.metricLines() ?? []),
             ...(this.options.extraMetrics?.() ?? []),
           ]),
@@ -187,7 +187,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       host: this.host,
       vtep: this.config.vtep.address,
       networks: this.config.networks.length,
-      ports: this.openPorts.size,
+      ports: this.ports.openCount,
+      stateFile: this.config.stateFile,
       adminSocket: this.admin?.path ?? null,
       metrics: this.metricsAddress,
     });
@@ -202,112 +203,40 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.admin = null;
     await this.metrics?.close();
     this.metrics = null;
-    for (const [name, open] of this.openPorts) {
-      close(open.device);
-      this.logger.info(open.created ? 'port closed, TAP deleted' : 'port closed, adopted TAP left in place', {
-        port: name,
-      });
-    }
-    this.openPorts.clear();
+    this.ports.close();
     for (const s of this.sockets.splice(0)) close(s);
     this.state = 'stopped';
     this.logger.info('agent stopped', { host: this.host });
   }
 
-  async addPort(name: string, mapping: PortMapping, attach: PortAttach): Promise<PortView> {
-    if (this.dataPath.hasPort(name)) throw new AdminCommandError('DVS_CONFLICT', `port ${name} already exists`);
-    const exists = await this.devices.interfaceExists(name);
-    if (attach === 'create' && exists) {
-      throw new AdminCommandError(
-        'DVS_CONFLICT',
-        `a device named ${name} already exists: adopt it (attach: adopt) or pick another name`,
-      );
-    }
-    if (attach === 'adopt' && !exists) {
-      throw new AdminCommandError(
-        'DVS_NOT_FOUND',
-        `no TAP named ${name} to adopt: create it first (ip tuntap add ${name} mode tap) or use create`,
-      );
-    }
-    const mtu = await this.portMtu(name, mapping);
-    let device: FrameDevice & { readonly existed?: boolean };
-    try {
-      device = await this.devices.openTap({ name, mtu: attach === 'create' ? mtu : undefined, up: true });
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'DVS_IO';
-      throw new AgentError(code, `cannot open TAP ${name}: ${(err as Error).message}`, { cause: err });
-    }
-    const spec: PortSpec =
-      mapping.mode === 'access'
-        ? { name, mode: 'access', vni: mapping.vni }
-        : { name, mode: 'trunk', vlans: mapping.vlans };
-    try {
-      this.dataPath.addPort(spec, device);
-    } catch (err) {
-      close(device);
-      throw err;
-    }
-    const created = device.existed === undefined ? attach === 'create' : !device.existed;
-    this.openPorts.set(name, { device, created });
-    if (attach === 'adopt' && device.mtu > mtu) {
-      this.logger.warn('adopted TAP MTU is larger than the overlay MTU: frames above it will be dropped (mtu)', {
-        port: name,
-        tapMtu: device.mtu,
-        overlayMtu: mtu,
-      });
-    }
-    this.emit('ports:changed');
-    this.logger.info('port added', {
-      port: name,
-      mapping: mapping.mode === 'access' ? String(mapping.vni) : 'trunk',
-      attach,
-      mtu: device.mtu,
-    });
-    return this.dataPath.portViews().find((p) => p.name === name) as PortView;
+  /** ports/add: opens the device by its plug and plugs the port in; rejects with a coded error, changing nothing. */
+  async addPort(request: PortRequest): Promise<AgentPortView> {
+    return this.ports.add(request);
   }
 
+  /** ports/del: unplugs the port and closes its device (a created TAP is deleted, other devices stay). */
   async removePort(name: string): Promise<void> {
-    const device = this.dataPath.removePort(name);
-    const open = this.openPorts.get(name);
-    this.openPorts.delete(name);
-    close(device);
-    this.emit('ports:changed');
-    this.logger.info(
-      open?.created === false ? 'port removed, adopted TAP left in place' : 'port removed, TAP deleted',
-      { port: name },
-    );
+    await this.ports.remove(name);
   }
 
-  /**
-   * The MTU a port's TAP gets. With etcd the network may not be synced yet
-   * when a port is added right after start: wait for it a little (the TAP's
-   * MTU cannot follow later once a VM holds it). Unknown after that: the
-   * default overlay MTU (1450), with a warning.
-   */
-  private async portMtu(name: string, mapping: PortMapping): Promise<number> {
-    let mtu = this.overlayMtu(mapping);
-    const deadline = Date.now() + NETWORK_WAIT_MS;
-    // Only at run time: during start() the etcd sync is not running yet.
-    while (mtu === undefined && this.config.etcd !== null && this.state === 'running' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      mtu = this.overlayMtu(mapping);
-    }
-    if (mtu !== undefined) return mtu;
-    this.logger.warn('no network known for the port yet: using the default overlay MTU', {
-      port: name,
-      mtu: DEFAULT_OVERLAY_MTU,
-    });
-    return DEFAULT_OVERLAY_MTU;
+  hasPort(name: string): boolean {
+    return this.ports.has(name);
   }
 
-  /** The smallest overlay MTU among the port's VNIs that have a network (undefined: none known yet). */
-  private overlayMtu(mapping: PortMapping): number | undefined {
-    const vnis = mapping.mode === 'access' ? [mapping.vni] : [...mapping.vlans.values()];
-    const mtus = this.dataPath
-      .networkViews()
-      .filter((n) => vnis.includes(n.vni))
-      .map((n) => n.mtu);
-    return mtus.length === 0 ? undefined : Math.min(...mtus);
+  /** Every port, its device there or gone: kind, device kind, state and since when, counters. */
+  portViews(): AgentPortView[] {
+    return this.ports.views();
+  }
+
+  /** The data path's counters, plus the kept counters of ports whose device is gone. */
+  counters(): CountersSnapshot {
+    const snapshot = this.dataPath.counters();
+    return { ...snapshot, ports: { ...snapshot.ports, ...this.ports.idleCounters() } };
+  }
+
+  /** A network's overlay MTU may have changed (etcd): checks the ports' device MTUs against it again. */
+  networksChanged(): void {
+    this.ports.recheckMtus();
   }
 
   private async openSockets(): Promise<void> {
@@ -334,6 +263,16 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       this.dataPath.attachSocket(encap, socket);
     }
   }
+}
+
+/** A config port as a port request. */
+function portRequest(p: PortConfig): PortRequest {
+  return {
+    name: p.name,
+    mapping: p.mode === 'access' ? { mode: 'access', vni: p.vni } : { mode: 'trunk', vlans: p.vlans },
+    plug: p.plug,
+    persistent: p.persistent,
+  };
 }
 
 /** The static tables of the config as control-surface changes. */

@@ -29,6 +29,17 @@ export {
   type AdminErrorCode,
 } from './admin/command-registry.js';
 export * from './datapath/index.js';
+export type { AgentPortView, PortRequest, PortOrigin } from './ports/managed-port.js';
+export {
+  readStateFile,
+  writeStateFile,
+  formatStateFile,
+  parseStateFile,
+  STATE_FILE_FORMAT,
+  STATE_FILE_VERSION,
+  type StatePort,
+  type StateFileRead,
+} from './ports/state-file.js';
 export { createLogger, silentLogger, type Logger, type LogFields, type LoggerOptions } from './observe/logger.js';
 export { renderMetrics } from './observe/metrics.js';
 export { MetricsServer } from './observe/metrics-server.js';

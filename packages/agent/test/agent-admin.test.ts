@@ -33,6 +33,7 @@ before(async () => {
       { vni: 200, encap: 'gre-udp', peers: [{ address: '198.51.100.3' }] },
     ],
     ports: [{ name: 'vm1', vni: 100 }],
+    stateFile: join(dir, 'agent-state.json'),
   });
   agent = new Agent({ config, devices: kernel, dataPath: { agingTimer: false } });
   await agent.start();
@@ -78,7 +79,7 @@ test('list-commands lists the registry with usage, text and JSON', async () => {
   ]) {
     assert.ok(names.includes(n), n);
   }
-  assert.match(r.text, /ports\/add <name> <vni\|trunk:vlan=vni,…> \[create\|adopt\]/);
+  assert.match(r.text, /ports\/add <name> <vni\|trunk:vlan=vni,…> \[create\|adopt\|attach\] \[persistent\]/);
   const v = await client.call('version');
   assert.equal((v.data as { host: string }).host, 'host-a');
 });
@@ -91,7 +92,11 @@ test('unknown commands and bad arguments answer a clear error and change nothing
   await fails('ports/add', ['vm2', '0'], 'DVS_BAD_ARGUMENT');
   await fails('ports/add', ['vm2', '100', 'borrow'], 'DVS_BAD_ARGUMENT');
   await fails('ports/add', ['a-very-long-interface-name', '100'], 'DVS_BAD_ARGUMENT');
-  await fails('ports/add', ['vm1', '100'], 'DVS_CONFLICT');
+  assert.match(
+    await fails('ports/add', ['vm1', '200'], 'DVS_CONFLICT'),
+    /port vm1 already exists \(100, plug create\)/,
+  );
+  await fails('ports/add', ['vm1', '100', 'attach'], 'DVS_CONFLICT');
   await fails('ports/add', ['missing0', '100', 'adopt'], 'DVS_NOT_FOUND');
   await fails('ports/add', ['adopted0', '100'], 'DVS_CONFLICT');
   await fails('ports/del', ['vm9'], 'DVS_NOT_FOUND');
@@ -108,7 +113,7 @@ test('ports/add creates a TAP with the overlay MTU, adopts an existing one, port
   assert.equal(view.mode, 'trunk');
   assert.deepEqual(view.vlans, { '10': 100, '20': 200 });
   assert.equal(view.mtu, 1400, 'the smallest overlay MTU of its VNIs');
-  assert.equal(kernel.interfaces.has('vm2'), true);
+  assert.equal(kernel.exists('vm2'), true);
   await client.call('ports/add', ['adopted0', '200', 'adopt']);
   const shown = (await client.call('ports/show')).data as PortView[];
   assert.deepEqual(
@@ -117,9 +122,9 @@ test('ports/add creates a TAP with the overlay MTU, adopts an existing one, port
   );
   await client.call('ports/del', ['vm2']);
   await client.call('ports/del', ['adopted0']);
-  assert.equal(kernel.interfaces.has('vm2'), false, 'a created TAP disappears');
-  assert.equal(kernel.interfaces.has('adopted0'), true, 'an adopted TAP stays');
-  assert.match((await client.call('ports/show')).text, /^PORT +MODE/);
+  assert.equal(kernel.exists('vm2'), false, 'a created TAP disappears');
+  assert.equal(kernel.exists('adopted0'), true, 'an adopted TAP stays');
+  assert.match((await client.call('ports/show')).text, /^PORT +KIND +DEVICE +STATE +SINCE +MODE/);
 });
 
 test('ports/announce switches RARP announcements from the port: learned locally, flooded to the peers', async () => {

@@ -21,7 +21,11 @@ test('--check on deploy/examples/agent.yaml: valid, described, exit 0', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^configuration valid: host host-a, VTEP 198\.51\.100\.1$/m);
   assert.match(r.stdout, /^networks: 100 \(vxlan, mtu 1450\), 200 \(gre-udp, mtu 1450\)$/m);
-  assert.match(r.stdout, /^ports: tap-web1, tap-router$/m);
+  assert.match(
+    r.stdout,
+    /^ports: tap-web1 \(create\), tap-router \(adopt\), vnet3 \(attach\), tap-db1 \(create, persistent\)$/m,
+  );
+  assert.match(r.stdout, /^state file: \/var\/lib\/dvs\/agent-state\.json$/m);
   assert.match(r.stdout, /^native addon: loads$/m);
 });
 

@@ -31,6 +31,7 @@ async function startAgent(host: string, address: string, kernel: FakeKernel): Pr
     host,
     vtep: { address },
     adminSocket: join(dir, `${host}.sock`),
+    stateFile: join(dir, `${host}-state.json`),
     ports: [{ name: `${host}-vm`, vni: 100 }],
     etcd: { endpoints: [etcd.endpoint], leaseTtlSeconds: 5, callTimeoutMs: 1000 },
     health: { intervalMs: 100 },

@@ -35,6 +35,7 @@ const base = (dir: string, extra: Record<string, unknown> = {}) =>
     host: 'host-a',
     vtep: { address: '198.51.100.1' },
     adminSocket: join(dir, 'agent.sock'),
+    stateFile: join(dir, 'agent-state.json'),
     networks: [{ vni: 100, peers: ['198.51.100.2'] }],
     ...extra,
   });
@@ -59,6 +60,14 @@ test('Prometheus endpoint serves drops, FDB and per-port counters', async () => 
       assert.match(r.body, /^dvs_agent_port_rx_frames_total\{host="host-a",port="vm1"\} 2$/m);
       assert.match(r.body, /^dvs_agent_peer_tx_frames_total\{host="host-a",peer="198\.51\.100\.2:4789"\} 1$/m);
       assert.match(r.body, /^# TYPE dvs_agent_fdb_learns_total counter$/m);
+      assert.match(
+        r.body,
+        /^dvs_agent_port_state\{host="host-a",port="vm1",kind="tap-created",device_kind="tap",state="up"\} 1$/m,
+      );
+      assert.match(r.body, /^dvs_agent_port_state\{host="host-a",port="vm1",.*state="gone"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_port_device_gone_total\{host="host-a",port="vm1"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_port_mtu_above_overlay\{host="host-a",port="vm1"\} 0$/m);
+      assert.match(r.body, /^dvs_agent_state_file_write_errors_total\{host="host-a"\} 0$/m);
       assert.equal((await get(`http://${agent.metricsListening}/other`)).status, 404);
     } finally {
       await agent.stop();
@@ -74,13 +83,13 @@ test('a start that fails half-way leaves nothing open (sockets, TAPs, admin sock
       config: base(dir, {
         ports: [
           { name: 'vm1', vni: 100 },
-          { name: 'ghost', vni: 100, attach: 'adopt' },
+          { name: 'lo', vni: 100, plug: 'attach' },
         ],
       }),
       devices: kernel,
     });
-    await assert.rejects(agent.start(), { code: 'DVS_NOT_FOUND' });
-    assert.equal(kernel.interfaces.has('vm1'), false, 'the TAP created before the failure is gone');
+    await assert.rejects(agent.start(), { code: 'DVS_DEVICE_UNSUITABLE', message: /lo is the loopback device/ });
+    assert.equal(kernel.exists('vm1'), false, 'the TAP created before the failure is gone');
     await assert.rejects(stat(join(dir, 'agent.sock')), { code: 'ENOENT' });
     // The UDP ports are free again: binding them works.
     net.bind({ address: '198.51.100.1', port: 4789 }).close();
@@ -98,7 +107,7 @@ test('aborting the start signal stops the agent; adopted TAPs stay, created ones
         networks: [{ vni: 100, mtu: 1400, peers: ['198.51.100.2'] }],
         ports: [
           { name: 'new0', vni: 100 },
-          { name: 'old0', vni: 100, attach: 'adopt' },
+          { name: 'old0', vni: 100, plug: 'adopt' },
         ],
       }),
       devices: kernel,
@@ -107,12 +116,12 @@ test('aborting the start signal stops the agent; adopted TAPs stay, created ones
     const controller = new AbortController();
     await agent.start({ signal: controller.signal });
     assert.equal(kernel.taps.get('new0')?.mtu, 1400, 'created TAP gets the overlay MTU');
-    const warning = logs.find(([m]) => m.startsWith('adopted TAP MTU is larger'));
-    assert.deepEqual(warning?.[1], { port: 'old0', tapMtu: 1500, overlayMtu: 1400 });
+    const warning = logs.find(([m]) => m.startsWith('port MTU is larger than the overlay MTU'));
+    assert.deepEqual(warning?.[1], { port: 'old0', deviceMtu: 1500, overlayMtu: 1400 });
     controller.abort();
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(kernel.interfaces.has('new0'), false);
-    assert.equal(kernel.interfaces.has('old0'), true);
+    assert.equal(kernel.exists('new0'), false);
+    assert.equal(kernel.exists('old0'), true);
     assert.ok(kernel.taps.get('old0')?.closed, 'our fd of the adopted TAP is closed');
     await assert.rejects(stat(join(dir, 'agent.sock')), { code: 'ENOENT' });
     await assert.rejects(agent.start(), { code: 'DVS_AGENT_STATE' });

@@ -26,6 +26,44 @@ test('defaults fill everything but host and VTEP address', () => {
   assert.deepEqual(c.fdb, { agingSeconds: 300, maxEntriesPerVni: 8192 });
   assert.equal(c.metrics, null);
   assert.equal(c.etcd, null);
+  assert.equal(c.stateFile, '/var/lib/dvs/agent-state.json');
+});
+
+test('ports: plug create (default), adopt or attach; persistent only for created TAPs; the old attach field is named', () => {
+  const ports = validateConfig({
+    ...base,
+    ports: [
+      { name: 'tap0', vni: 100 },
+      { name: 'tap1', vni: 100, plug: 'create', persistent: true },
+      { name: 'old0', vni: 100, plug: 'adopt' },
+      { name: 'vnet3', mode: 'trunk', vlans: { 10: 100 }, plug: 'attach' },
+    ],
+  }).ports;
+  assert.deepEqual(
+    ports.map((p) => [p.name, p.plug, p.persistent]),
+    [
+      ['tap0', 'create', false],
+      ['tap1', 'create', true],
+      ['old0', 'adopt', false],
+      ['vnet3', 'attach', false],
+    ],
+  );
+  const renamed = problem({ ...base, ports: [{ name: 't', vni: 1, attach: 'adopt' }] });
+  assert.equal(renamed.field, 'ports[0].attach');
+  assert.match(renamed.message, /is now called plug.*plug: adopt/);
+  const steal = problem({ ...base, ports: [{ name: 't', vni: 1, plug: 'steal' }] });
+  assert.equal(steal.field, 'ports[0].plug');
+  assert.match(steal.fix, /create, adopt, attach/);
+  for (const plug of ['adopt', 'attach']) {
+    const p = problem({ ...base, ports: [{ name: 't', vni: 1, plug, persistent: true }] });
+    assert.equal(p.field, 'ports[0].persistent');
+    assert.match(p.message, new RegExp(`not to plug: ${plug}`));
+  }
+  assert.equal(problem({ ...base, ports: [{ name: 't', vni: 1, persistent: 'yes' }] }).field, 'ports[0].persistent');
+  assert.equal(validateConfig({ ...base, stateFile: null }).stateFile, null);
+  assert.equal(validateConfig({ ...base, stateFile: 'off' }).stateFile, null);
+  assert.equal(validateConfig({ ...base, stateFile: '/tmp/x.json' }).stateFile, '/tmp/x.json');
+  assert.equal(problem({ ...base, stateFile: 7 }).field, 'stateFile');
 });
 
 test('each invalid field is named with a fix', () => {
@@ -43,7 +81,6 @@ test('each invalid field is named with a fix', () => {
     problem({ ...base, ports: [{ name: 't', mode: 'trunk', vlans: { 5000: 1 } }] }).field,
     'ports[0].vlans.5000',
   );
-  assert.equal(problem({ ...base, ports: [{ name: 't', vni: 1, attach: 'steal' }] }).field, 'ports[0].attach');
   assert.equal(problem({ ...base, agingSeconds: 3 }).field, 'agingSeconds');
   assert.equal(problem({ ...base, fdb: { agingSeconds: 0 } }).field, 'fdb.agingSeconds');
   assert.equal(problem({ ...base, metrics: 'nowhere' }).field, 'metrics');
@@ -81,6 +118,12 @@ test('YAML file plus flags: flags override and add', async () => {
       '200=198.51.100.4',
       '--port',
       'tap2=200/adopt',
+      '--port',
+      'vnet3=200/attach',
+      '--port',
+      'tap4=200/create/persistent',
+      '--state-file',
+      join(dir, 'state.json'),
       '--metrics',
       '127.0.0.1:0',
     ]);
@@ -101,7 +144,10 @@ test('YAML file plus flags: flags override and add', async () => {
       floodList: [{ address: '198.51.100.4', port: 4754 }],
       fdb: [],
     });
-    assert.deepEqual(config.ports[1], { name: 'tap2', mode: 'access', vni: 200, attach: 'adopt' });
+    assert.deepEqual(config.ports[1], { name: 'tap2', mode: 'access', vni: 200, plug: 'adopt', persistent: false });
+    assert.deepEqual(config.ports[2], { name: 'vnet3', mode: 'access', vni: 200, plug: 'attach', persistent: false });
+    assert.deepEqual(config.ports[3], { name: 'tap4', mode: 'access', vni: 200, plug: 'create', persistent: true });
+    assert.equal(config.stateFile, join(dir, 'state.json'));
     assert.equal(config.ports[0].mode, 'trunk');
     assert.deepEqual(config.metrics, { host: '127.0.0.1', port: 0 });
     await assert.rejects(loadConfig(['--config', join(dir, 'missing.yaml')]), {
@@ -114,6 +160,16 @@ test('YAML file plus flags: flags override and add', async () => {
     await assert.rejects(loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--port', 'x=trunk:1']), {
       field: '--port',
     });
+    await assert.rejects(loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--port', 'x=100/borrow']), {
+      field: '--port',
+      message: /NAME=MAPPING\[\/create\|adopt\|attach\]\[\/persistent\]/,
+    });
+    await assert.rejects(
+      loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--port', 'x=100/attach/persistent']),
+      { field: 'ports[0].persistent' },
+    );
+    const off = await loadConfig(['--host', 'h', '--vtep-address', '198.51.100.1', '--state-file', 'off']);
+    assert.equal(off.config?.stateFile, null);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -133,6 +189,16 @@ test('deploy/examples/agent.yaml (every option) is a valid config', async () => 
     ['198.51.100.2', '198.51.100.3', '198.51.100.20'],
   );
   assert.equal(config.ports[1].mode, 'trunk');
+  assert.deepEqual(
+    config.ports.map((p) => [p.name, p.plug, p.persistent]),
+    [
+      ['tap-web1', 'create', false],
+      ['tap-router', 'adopt', false],
+      ['vnet3', 'attach', false],
+      ['tap-db1', 'create', true],
+    ],
+  );
+  assert.equal(config.stateFile, '/var/lib/dvs/agent-state.json');
   assert.deepEqual(config.etcd?.options.leaseTtlSeconds, 10);
   assert.equal(config.health.options.intervalMs, 1000);
 });

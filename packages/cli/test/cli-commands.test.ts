@@ -10,6 +10,7 @@ import { hasStackTrace, runDvsInProcess as runDvs } from './run-dvs.js';
 
 let controller: FakeController;
 let agent: FakeAgent;
+let portState = 'up';
 let env: Record<string, string>;
 
 before(async () => {
@@ -43,7 +44,12 @@ before(async () => {
     )
     .start();
   agent = await new FakeAgent()
-    .on('ports/show', () => ({ text: 'PORT  MODE\ntap0  access', data: [{ name: 'tap0', mode: 'access' }] }))
+    .on('ports/show', () => ({
+      text: 'PORT  MODE\ntap0  access',
+      data: [{ name: 'tap0', mode: 'access', state: portState }],
+    }))
+    .on('ports/add', (args) => ({ text: `added port ${args[0]}`, data: { name: args[0], kind: 'attach' } }))
+    .on('ports/del', (args) => ({ text: `removed port ${args[0]}`, data: { name: args[0] } }))
     .on('tunnels/show', (args) => ({
       text: `tunnels ${args.join(' ')}`,
       data: { host: 'host-a', peers: [{ state: 'up' }, { state: args[0] === 'x' ? 'up' : 'down' }] },
@@ -267,7 +273,10 @@ test('agent views pass through text and data; tunnels exit 1 when one is down; a
   assert.equal(ports.code, 0);
   assert.equal(ports.stdout, 'PORT  MODE\ntap0  access\n');
   const portsJson = await runDvs(['agent', 'ports', '--json'], env);
-  assert.deepEqual(JSON.parse(portsJson.stdout), [{ name: 'tap0', mode: 'access' }]);
+  assert.deepEqual(JSON.parse(portsJson.stdout), [{ name: 'tap0', mode: 'access', state: 'up' }]);
+  portState = 'gone';
+  assert.equal((await runDvs(['agent', 'ports'], env)).code, 1, 'a port whose device is gone is a problem');
+  portState = 'up';
   const down = await runDvs(['agent', 'tunnels'], env);
   assert.equal(down.code, 1);
   const up = await runDvs(['agent', 'tunnels', 'x', '--socket', agent.path], { DVS_AGENT_SOCKET: '/nonexistent' });
@@ -285,6 +294,31 @@ test('agent views pass through text and data; tunnels exit 1 when one is down; a
     agent.calls.find((c) => c.command === 'frob/nicate'),
     { command: 'frob/nicate', args: [] },
   );
+});
+
+test('dvs agent ports add/del pass the plug word (create, adopt, attach) and --persistent to the agent', async () => {
+  const added = await runDvs(['agent', 'ports', 'add', 'vnet3', '100', 'attach'], env);
+  assert.equal(added.code, 0, added.stderr);
+  assert.equal(added.stdout, 'added port vnet3\n');
+  await runDvs(['agent', 'ports', 'add', 'tap0', '100'], env);
+  const persistent = await runDvs(
+    ['agent', 'ports', 'add', 'tap1', 'trunk:10=100', 'create', '--persistent', '--json'],
+    env,
+  );
+  assert.deepEqual(JSON.parse(persistent.stdout), { name: 'tap1', kind: 'attach' });
+  assert.deepEqual(
+    agent.calls.filter((c) => c.command === 'ports/add').map((c) => c.args),
+    [
+      ['vnet3', '100', 'attach'],
+      ['tap0', '100', 'create'],
+      ['tap1', 'trunk:10=100', 'create', 'persistent'],
+    ],
+  );
+  const bad = await runDvs(['agent', 'ports', 'add', 'vnet3', '100', 'borrow'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Allowed choices are create, adopt, attach/);
+  const del = await runDvs(['agent', 'ports', 'del', 'vnet3'], env);
+  assert.equal(del.stdout, 'removed port vnet3\n');
 });
 
 test('trace: an agent without the trace command is a clear error (exit 1), and the controller is never asked', async () => {

@@ -280,6 +280,22 @@ test('flood list: hosts with a port or report in the VNI plus external VTEPs, so
   assert.equal(w.flood.has(200), false);
 });
 
+test('flood list: a port whose device is gone (state gone) does not put its host in', () => {
+  const w = new World();
+  w.ports = [port('host-a', 'tap0', 100), { ...port('host-b', 'vnet3', 100), state: 'gone', kind: 'attach' }];
+  w.step();
+  assert.deepEqual(
+    w.flood.get(100)?.members.map((m) => m.host),
+    ['host-a'],
+  );
+  w.ports[1] = { ...w.ports[1], state: 'up' };
+  w.step();
+  assert.deepEqual(
+    w.flood.get(100)?.members.map((m) => m.host),
+    ['host-b', 'host-a'],
+  );
+});
+
 test('a gre-udp network points at each host\u2019s GRE-in-UDP port (default 4754, or the host\u2019s own)', () => {
   const w = new World();
   w.networks.set(100, { ...network(100), encap: 'gre-udp' });

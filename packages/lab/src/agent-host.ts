@@ -9,7 +9,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminClient } from '@dvs/admin-client';
-import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
+import type { AgentPortView } from '@dvs/agent';
+import { DEFAULT_OVERLAY_MTU, type PortPlug } from '@dvs/wire';
 import { LabError } from './errors.js';
 import { devices } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
@@ -29,6 +30,8 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
     host: host.name,
     vtep: { address: host.underlayAddress },
     adminSocket,
+    // Run-time ports (attached QEMU TAPs) survive an agent restart, in the lab's directory.
+    stateFile: join(labDir(state.id), `${host.name}-agent-state.json`),
     logLevel: 'info',
     logFormat: 'logfmt',
     networks: state.networks.map((n) => ({
@@ -121,9 +124,29 @@ export async function startAgent(recorder: LabRecorder, host: HostState): Promis
   }
 }
 
-/** Asks the agent for a new TAP port in the VM's VNI (`ports/add <name> <vni>`). */
-export async function addAgentPort(admin: AdminClient, tap: string, vni: number): Promise<void> {
-  await admin.call('ports/add', [tap, String(vni)]);
+/**
+ * Plugs a device into the host's agent in one call (`ports/add <name> <vni> <plug>`):
+ * `create` (default) a TAP the agent makes, for a namespace VM; `attach` an
+ * existing device such as the TAP a QEMU VM holds (QEMU started with
+ * `-netdev tap,ifname=<name>,script=no,downscript=no` in the host's
+ * namespace), a veth end or a macvlan. An attached port is kept in the
+ * agent's state file (it survives an agent restart), goes `gone` when QEMU
+ * quits and comes back when a TAP of its name does. Rejects with the agent's
+ * coded error (AdminCallError: DVS_NO_DEVICE, DVS_CONFLICT, …); resolves with
+ * the port's view (kind, deviceKind, state, mtu, mtuWarning, …).
+ */
+export async function addAgentPort(
+  admin: AdminClient,
+  name: string,
+  vni: number,
+  plug: PortPlug = 'create',
+): Promise<AgentPortView> {
+  return (await admin.call('ports/add', [name, String(vni), plug])).data as AgentPortView;
+}
+
+/** Unplugs a port (`ports/del`): a created TAP goes, an attached device is left to its owner. */
+export async function removeAgentPort(admin: AdminClient, name: string): Promise<void> {
+  await admin.call('ports/del', [name]);
 }
 
 /** Attaches a VM to its host's agent: new TAP, moved into the VM, MAC + address set. */

@@ -15,4 +15,5 @@ export { createLabCommand, DEFAULT_LAB_ID } from './lab-cli.js';
 export { labStatus, renderLabStatus, type LabStatus } from './lab-status.js';
 export { labEndpoints, type LabEndpoints } from './lab-endpoints.js';
 export { teardownOnSignal } from './signal-teardown.js';
+export { addAgentPort, removeAgentPort } from './agent-host.js';
 export * from './qemu/index.js';

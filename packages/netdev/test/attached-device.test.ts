@@ -5,10 +5,9 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PacketBatch, isNetdevError, openAttachedDevice, openAttachedDeviceSync, openTapSync } from '../src/index.js';
 import type { AttachBatching, AttachedDevice } from '../src/index.js';
-import { LabNamespace, PacketSocket } from '../src/testing/index.js';
+import { LabNamespace, PacketSocket, REFLECT_OFFSET, TapHolder } from '../src/testing/index.js';
 import { isTestFrame, packetsOf, place, testFrame } from './compliance/frames.js';
 import { waitFor } from '@dvs/test-support';
-import { REFLECT_OFFSET, TapHolder } from './support/tap-holder-client.js';
 
 // The attached device against each kind of device the issue names: a TAP held
 // by another process as QEMU holds it, a veth end, a macvlan in bridge mode;

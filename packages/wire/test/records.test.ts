@@ -311,3 +311,28 @@ test('VTEP order: IPv4 numerically, then port, IPv4 before IPv6', () => {
     ['192.0.2.9:4789', '192.0.2.9:4790', '192.0.2.10:4789', '2001:db8::1:1'],
   );
 });
+
+test('port record 1.1: kind, device kind, since and the state gone; a 1.0 record still decodes', () => {
+  const attached: PortRecord = {
+    ...port,
+    mode: 'access',
+    bindings: [{ vni: 100, vlan: null }],
+    state: 'gone',
+    kind: 'attach',
+    deviceKind: 'veth',
+    since: 1_700_000_000_000,
+  };
+  assert.deepEqual(decodePort(encodePort(attached)), attached);
+  const old = plain.unpack(encodePort(port)) as Record<string, unknown>;
+  assert.deepEqual(decodePort(plain.pack({ ...old, v: [1, 0] })), port, 'no kind, deviceKind, since');
+  for (const [field, value] of [
+    ['kind', 'borrowed'],
+    ['state', 'sleeping'],
+    ['since', -1],
+    ['deviceKind', 7],
+  ] as const) {
+    const out = decodePort(plain.pack({ ...plain.unpack(encodePort(attached)), [field]: value }));
+    assert.ok(out instanceof RecordError, `${field} ${value}`);
+    assert.equal(out.field, field);
+  }
+});

@@ -1,8 +1,16 @@
-import { buildRarpAnnounce, isMulticastMac, isValidVni, parseMac } from '@dvs/wire';
-import type { PortAttach } from '../config/agent-config.js';
-import { parsePortMapping, type PortMapping } from '../config/port-mapping-text.js';
+import {
+  DEFAULT_PORT_PLUG,
+  PORT_PLUGS,
+  buildRarpAnnounce,
+  isMulticastMac,
+  isPortPlug,
+  isValidVni,
+  parseMac,
+} from '@dvs/wire';
+import { formatPortMapping, parsePortMapping } from '../config/port-mapping-text.js';
+import type { CountersSnapshot } from '../datapath/counters.js';
 import type { DataPath } from '../datapath/data-path.js';
-import type { PortView } from '../datapath/views.js';
+import type { AgentPortView, PortRequest } from '../ports/managed-port.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
 import { renderTraceReport } from './render-trace.js';
 import { renderCounters, renderFdb, renderNetworks, renderPeers, renderPorts } from './render-text.js';
@@ -12,10 +20,15 @@ export interface AgentControl {
   readonly host: string;
   readonly version: string;
   readonly dataPath: DataPath;
-  /** Opens (creates or adopts) the TAP and adds the port; rejects with a coded error, changing nothing. */
-  addPort(name: string, mapping: PortMapping, attach: PortAttach): Promise<PortView>;
-  /** Removes the port, closes its TAP (a created TAP disappears, an adopted one stays). */
+  /** Opens the device by its plug (create, adopt, attach) and adds the port; rejects with a coded error, changing nothing. */
+  addPort(request: PortRequest): Promise<AgentPortView>;
+  /** Removes the port, closes its device (a created TAP disappears, an adopted or attached device stays). */
   removePort(name: string): Promise<void>;
+  /** Whether a port of that name is configured (its device there or gone). */
+  hasPort(name: string): boolean;
+  portViews(): AgentPortView[];
+  /** The data path's counters with those of ports whose device is gone. */
+  counters(): CountersSnapshot;
 }
 
 /** Registers the agent's commands: ports/*, fdb/*, peers/show, networks/show, counters/show, trace, version. */
@@ -29,7 +42,14 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     return vni;
   };
   const portArg = (name: string): string => {
-    if (!dp.hasPort(name)) throw new AdminCommandError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
+    if (!agent.hasPort(name)) throw new AdminCommandError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
+    return name;
+  };
+  /** A port whose device is in the data path now (not gone). */
+  const livePortArg = (name: string): string => {
+    portArg(name);
+    if (!dp.hasPort(name))
+      throw new AdminCommandError('DVS_PORT_GONE', `port ${name} has no device now (gone); ports/show says since when`);
     return name;
   };
 
@@ -48,22 +68,23 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
   registry.register({
     name: 'ports/show',
     usage: 'ports/show',
-    summary: 'ports with their VNI mapping, device and counters',
+    summary: 'ports: kind, device kind, state (up/down/gone) and since when, VNI mapping, MTU, counters',
     minArgs: 0,
     maxArgs: 0,
     run: () => {
-      const ports = dp.portViews();
-      return { text: renderPorts(ports), data: ports };
+      const ports = agent.portViews();
+      return { text: renderPorts(ports, Date.now()), data: ports };
     },
   });
 
   registry.register({
     name: 'ports/add',
-    usage: 'ports/add <name> <vni|trunk:vlan=vni,…> [create|adopt]',
-    summary: 'create (default) or adopt a TAP and plug it in',
+    usage: `ports/add <name> <vni|trunk:vlan=vni,…> [${PORT_PLUGS.join('|')}] [persistent]`,
+    summary:
+      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth, a macvlan, a NIC); the same port again changes nothing',
     minArgs: 2,
-    maxArgs: 3,
-    run: async ([name, mappingText, attachText]) => {
+    maxArgs: 4,
+    run: async ([name, mappingText, plugText, persistentText]) => {
       if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
         throw new AdminCommandError(
           'DVS_BAD_ARGUMENT',
@@ -72,13 +93,21 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
       }
       const mapping = parsePortMapping(mappingText);
       if (typeof mapping === 'string') throw new AdminCommandError('DVS_BAD_ARGUMENT', mapping);
-      const attach = attachText ?? 'create';
-      if (attach !== 'create' && attach !== 'adopt')
-        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${attach}" is neither create nor adopt`);
-      if (dp.hasPort(name)) throw new AdminCommandError('DVS_CONFLICT', `port ${name} already exists`);
-      const view = await agent.addPort(name, mapping, attach);
+      const plug = plugText ?? DEFAULT_PORT_PLUG;
+      if (!isPortPlug(plug))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${plug}" is not one of ${PORT_PLUGS.join(', ')}`);
+      if (persistentText !== undefined && persistentText !== 'persistent')
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${persistentText}" is not "persistent"`);
+      const persistent = persistentText === 'persistent';
+      if (persistent && plug !== 'create')
+        throw new AdminCommandError(
+          'DVS_BAD_ARGUMENT',
+          `persistent applies to TAPs the agent creates, not to ${plug}: leave it out`,
+        );
+      const again = agent.hasPort(name);
+      const view = await agent.addPort({ name, mapping, plug, persistent });
       return {
-        text: `added port ${name} (${mappingText}, ${attach === 'create' ? 'created' : 'adopted'} ${view.device}, mtu ${view.mtu})\n`,
+        text: `${again ? 'port exists already, unchanged:' : 'added port'} ${name} (${formatPortMapping(mapping)}, ${view.kind}${persistent ? ', persistent' : ''}, device ${view.deviceKind}, ${view.state}, mtu ${view.mtu})\n${view.mtuWarning === null ? '' : `warning: ${view.mtuWarning}\n`}`,
         data: view,
       };
     },
@@ -87,7 +116,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
   registry.register({
     name: 'ports/del',
     usage: 'ports/del <name>',
-    summary: 'unplug a port (a created TAP is deleted, an adopted one left)',
+    summary: 'unplug a port (a created TAP is deleted; an adopted TAP or attached device is left)',
     minArgs: 1,
     maxArgs: 1,
     run: async ([name]) => {
@@ -103,7 +132,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     minArgs: 2,
     maxArgs: 3,
     run: ([name, macText, countText]) => {
-      portArg(name);
+      livePortArg(name);
       const mac = parseMac(macText);
       if (mac === null || isMulticastMac(mac))
         throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${macText}" is not a unicast MAC`);
@@ -186,7 +215,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
       const length = lengthText === undefined ? undefined : /^\d+$/.test(lengthText) ? Number(lengthText) : NaN;
       if (length !== undefined && Number.isNaN(length))
         throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${lengthText}" is not a frame length in bytes`);
-      const port = portName === undefined || portName === '-' ? undefined : portArg(portName);
+      const port = portName === undefined || portName === '-' ? undefined : livePortArg(portName);
       const report = dp.trace({
         vni,
         src,
@@ -205,7 +234,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     minArgs: 0,
     maxArgs: 0,
     run: () => {
-      const counters = dp.counters();
+      const counters = agent.counters();
       return { text: renderCounters(counters), data: counters };
     },
   });

@@ -26,7 +26,13 @@ export interface AdminCommand {
 }
 
 export type AdminErrorCode =
-  'DVS_UNKNOWN_COMMAND' | 'DVS_BAD_ARGUMENT' | 'DVS_NOT_FOUND' | 'DVS_CONFLICT' | 'DVS_BAD_REQUEST' | 'DVS_INTERNAL';
+  | 'DVS_UNKNOWN_COMMAND'
+  | 'DVS_BAD_ARGUMENT'
+  | 'DVS_NOT_FOUND'
+  | 'DVS_CONFLICT'
+  | 'DVS_PORT_GONE'
+  | 'DVS_BAD_REQUEST'
+  | 'DVS_INTERNAL';
 
 /** An error a command answers with; anything else thrown is reported as DVS_INTERNAL. */
 export class AdminCommandError extends Error {

@@ -1,5 +1,6 @@
 import type { CountersSnapshot } from '../datapath/counters.js';
-import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
+import type { FdbEntryView, NetworkView, PeerView } from '../datapath/views.js';
+import type { AgentPortView } from '../ports/managed-port.js';
 
 /** Text renderings of the admin views: aligned columns, one row per item. */
 
@@ -9,12 +10,31 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
 }
 
-export function renderPorts(ports: PortView[]): string {
+/** Ports, one row each (SINCE: seconds in the current state), then a line per port with an MTU warning or a reason for being down. */
+export function renderPorts(ports: AgentPortView[], now: number): string {
   if (ports.length === 0) return 'no ports\n';
-  return table(
-    ['PORT', 'MODE', 'VNI', 'MTU', 'RX-FRAMES', 'RX-BYTES', 'TX-FRAMES', 'TX-BYTES', 'TX-DROPS'],
+  const rows = table(
+    [
+      'PORT',
+      'KIND',
+      'DEVICE',
+      'STATE',
+      'SINCE',
+      'MODE',
+      'VNI',
+      'MTU',
+      'RX-FRAMES',
+      'RX-BYTES',
+      'TX-FRAMES',
+      'TX-BYTES',
+      'TX-DROPS',
+    ],
     ports.map((p) => [
       p.name,
+      p.kind + (p.persistent ? '(persistent)' : ''),
+      p.deviceKind,
+      p.state,
+      `${Math.max(0, Math.round((now - p.since) / 1000))}s`,
       p.mode,
       p.mode === 'access'
         ? String(p.vni)
@@ -29,6 +49,11 @@ export function renderPorts(ports: PortView[]): string {
       p.counters.txDrops,
     ]),
   );
+  const notes = ports.flatMap((p) => [
+    ...(p.state !== 'up' && p.detail !== null ? [`${p.name}: ${p.state}: ${p.detail}`] : []),
+    ...(p.mtuWarning !== null ? [`${p.name}: warning: ${p.mtuWarning}`] : []),
+  ]);
+  return rows + notes.map((n) => n + '\n').join('');
 }
 
 export function renderFdb(entries: FdbEntryView[]): string {

@@ -2,7 +2,7 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
-import { DEFAULT_ENCAP_PORTS, type Encap } from '@dvs/wire';
+import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
 
@@ -32,11 +32,14 @@ export interface NetworkConfig {
   fdb: StaticFdbConfig[];
 }
 
-export type PortAttach = 'create' | 'adopt';
-
-export type PortConfig =
-  | { name: string; mode: 'access'; vni: number; attach: PortAttach }
-  | { name: string; mode: 'trunk'; vlans: Map<number, number>; attach: PortAttach };
+/**
+ * One port: its device name, its VNI mapping, how it gets its device
+ * (`plug`: create, adopt or attach — @dvs/wire PORT_PLUGS) and, for a TAP the
+ * agent creates, whether the TAP outlives the agent (`persistent`).
+ */
+export type PortConfig = (
+  { name: string; mode: 'access'; vni: number } | { name: string; mode: 'trunk'; vlans: Map<number, number> }
+) & { plug: PortPlug; persistent: boolean };
 
 export interface EtcdConfig {
   endpoints: string[];
@@ -65,12 +68,18 @@ export interface AgentConfig {
   fdb: { agingSeconds: number; maxEntriesPerVni: number };
   networks: NetworkConfig[];
   ports: PortConfig[];
+  /**
+   * Where the ports added at run time are kept across restarts and crashes
+   * (ports/state-file.ts); null: not kept.
+   */
+  stateFile: string | null;
   etcd: EtcdConfig | null;
   health: HealthConfig;
 }
 
 export const CONFIG_DEFAULTS = {
   adminSocket: '/run/dvs/agent.sock',
+  stateFile: '/var/lib/dvs/agent-state.json',
   logLevel: 'info' as LogLevel,
   logFormat: 'json' as LogFormat,
   agingSeconds: 300,

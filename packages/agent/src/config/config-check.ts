@@ -15,7 +15,8 @@ export function describeCheckedConfig(config: AgentConfig, facts: CheckFacts): s
   return [
     `configuration valid: host ${config.host}, VTEP ${config.vtep.address}`,
     `networks: ${networks.length > 0 ? networks.join(', ') : 'none configured (from etcd only)'}`,
-    `ports: ${config.ports.length > 0 ? config.ports.map((p) => p.name).join(', ') : 'none configured'}`,
+    `ports: ${config.ports.length > 0 ? config.ports.map((p) => `${p.name} (${p.plug}${p.persistent ? ', persistent' : ''})`).join(', ') : 'none configured'}`,
+    `state file: ${config.stateFile ?? 'off (ports added at run time are not kept)'}`,
     `control plane: ${config.etcd ? `etcd ${config.etcd.endpoints.join(',')} prefix ${config.etcd.prefix}` : 'none (static configuration)'}`,
     `admin socket: ${config.adminSocket}`,
     `native addon: ${facts.nativeAddon ? 'loads' : 'NOT available: tunnels would fall back to node:dgram'}`,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { LABEL_SYNTAX, parseLabel } from '@dvs/wire';
+import { DEFAULT_PORT_PLUG, LABEL_SYNTAX, PORT_PLUGS, parseLabel } from '@dvs/wire';
 import type { AgentConfig } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { parsePortMapping } from './port-mapping-text.js';
@@ -16,6 +16,7 @@ export const FLAG_OPTIONS = {
   'vxlan-port': { type: 'string' },
   'gre-port': { type: 'string' },
   'admin-socket': { type: 'string' },
+  'state-file': { type: 'string' },
   metrics: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -112,6 +113,7 @@ function overlayFlags(raw: Record<string, unknown>, flags: Flags): void {
   if (flags['vxlan-port'] !== undefined) sub('vtep').vxlanPort = flags['vxlan-port'];
   if (flags['gre-port'] !== undefined) sub('vtep').grePort = flags['gre-port'];
   if (flags['admin-socket'] !== undefined) raw.adminSocket = flags['admin-socket'];
+  if (flags['state-file'] !== undefined) raw.stateFile = flags['state-file'] === 'off' ? null : flags['state-file'];
   if (flags.metrics !== undefined) raw.metrics = flags.metrics === 'off' ? null : flags.metrics;
   if (flags['log-level'] !== undefined) raw.logLevel = flags['log-level'];
   if (flags['log-format'] !== undefined) raw.logFormat = flags['log-format'];
@@ -142,22 +144,23 @@ function overlayFlags(raw: Record<string, unknown>, flags: Flags): void {
     n.peers = [...(Array.isArray(n.peers) ? n.peers : []), m[2]];
   }
   const ports = (Array.isArray(raw.ports) ? raw.ports : (raw.ports = [])) as unknown[];
+  const plugs = PORT_PLUGS.join('|');
   for (const spec of flags.port ?? []) {
-    const m = /^([^=]+)=([^/]+)(?:\/(create|adopt))?$/.exec(spec);
+    const m = new RegExp(`^([^=]+)=([^/]+)(?:/(${plugs}))?(/persistent)?$`).exec(spec);
     if (m === null)
       throw new ConfigError(
         '--port',
-        `"${spec}" is not NAME=MAPPING[/create|adopt]`,
-        'write e.g. --port tap0=100 or --port tap1=trunk:10=100,20=200/adopt',
+        `"${spec}" is not NAME=MAPPING[/${plugs}][/persistent]`,
+        'write e.g. --port tap0=100, --port vnet3=100/attach or --port tap1=trunk:10=100,20=200/create/persistent',
       );
     const mapping = parsePortMapping(m[2]);
     if (typeof mapping === 'string')
       throw new ConfigError('--port', mapping, 'write the mapping as a VNI or trunk:<vlan>=<vni>,…');
-    const attach = m[3] ?? 'create';
+    const how = { plug: m[3] ?? DEFAULT_PORT_PLUG, ...(m[4] !== undefined ? { persistent: true } : {}) };
     ports.push(
       mapping.mode === 'access'
-        ? { name: m[1], vni: mapping.vni, attach }
-        : { name: m[1], mode: 'trunk', vlans: Object.fromEntries(mapping.vlans), attach },
+        ? { name: m[1], vni: mapping.vni, ...how }
+        : { name: m[1], mode: 'trunk', vlans: Object.fromEntries(mapping.vlans), ...how },
     );
   }
 }

@@ -1,4 +1,6 @@
 import {
+  DEFAULT_PORT_PLUG,
+  PORT_PLUGS,
   DEFAULT_OVERLAY_MTU,
   ENCAPS,
   LABEL_SYNTAX,
@@ -46,6 +48,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'fdb',
     'networks',
     'ports',
+    'stateFile',
     'etcd',
     'health',
   ]);
@@ -76,6 +79,16 @@ export function validateConfig(raw: unknown): AgentConfig {
     top.adminSocket === undefined
       ? CONFIG_DEFAULTS.adminSocket
       : string(top.adminSocket, 'adminSocket', 'give a filesystem path, e.g. /run/dvs/agent.sock');
+  const stateFile =
+    top.stateFile === undefined
+      ? CONFIG_DEFAULTS.stateFile
+      : top.stateFile === null || top.stateFile === false || top.stateFile === 'off'
+        ? null
+        : string(
+            top.stateFile,
+            'stateFile',
+            'give a file path, e.g. /var/lib/dvs/agent-state.json (or off: run-time ports are not kept)',
+          );
   const metrics =
     top.metrics === undefined || top.metrics === null || top.metrics === false
       ? null
@@ -163,6 +176,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     fdb: { agingSeconds, maxEntriesPerVni },
     networks,
     ports: portList,
+    stateFile,
     etcd,
     health,
   };
@@ -217,8 +231,14 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
     path,
     'write each port as `{ name: tap0, vni: 100 }` or `{ name: tap1, mode: trunk, vlans: { 10: 100 } }`',
   );
-  known(p, path, ['name', 'mode', 'vni', 'vlans', 'attach']);
-  const name = string(p.name, `${path}.name`, 'give the TAP device name');
+  if (p.attach !== undefined)
+    throw new ConfigError(
+      `${path}.attach`,
+      'is now called plug',
+      `write plug: ${PORT_PLUGS.join(', plug: ')} (attach: adopt becomes plug: adopt)`,
+    );
+  known(p, path, ['name', 'mode', 'vni', 'vlans', 'plug', 'persistent']);
+  const name = string(p.name, `${path}.name`, 'give the device name (a TAP, a veth end, a macvlan, a NIC)');
   if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
     throw new ConfigError(
       `${path}.name`,
@@ -230,7 +250,19 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
     'access',
     'trunk',
   ] as const);
-  const attach = oneOf(p.attach ?? 'create', `${path}.attach`, ['create', 'adopt'] as const);
+  const plug = oneOf(p.plug ?? DEFAULT_PORT_PLUG, `${path}.plug`, PORT_PLUGS);
+  if (p.persistent !== undefined && typeof p.persistent !== 'boolean')
+    throw new ConfigError(`${path}.persistent`, 'must be true or false', 'write persistent: true or leave it out');
+  const persistent = p.persistent === true;
+  if (persistent && plug !== 'create')
+    throw new ConfigError(
+      `${path}.persistent`,
+      `applies to TAPs the agent creates, not to plug: ${plug}`,
+      plug === 'adopt'
+        ? 'remove it: an adopted TAP keeps the persistence it was made with (ip tuntap add makes it persistent)'
+        : 'remove it: an attached device belongs to whoever made it, the agent never deletes it',
+    );
+  const how = { plug, persistent };
   const checkVni = (vni: number, field: string): void => {
     if (vnis.size > 0 && !vnis.has(vni))
       throw new ConfigError(field, `VNI ${vni} has no network`, 'add it under networks: or use a listed VNI');
@@ -240,7 +272,7 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
       throw new ConfigError(`${path}.vlans`, 'an access port has no VLAN map', 'remove vlans or set mode: trunk');
     const vni = integer(p.vni, `${path}.vni`, 1, 16777215, 'give the VNI of the access port');
     checkVni(vni, `${path}.vni`);
-    return { name, mode, vni, attach };
+    return { name, mode, vni, ...how };
   }
   if (p.vni !== undefined)
     throw new ConfigError(`${path}.vni`, 'a trunk port maps VLANs, not one VNI', 'use `vlans: { 10: 100, 20: 200 }`');
@@ -259,7 +291,7 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
     vlans.set(vlan, vni);
   }
   if (vlans.size === 0) throw new ConfigError(`${path}.vlans`, 'is empty', 'map at least one VLAN to a VNI');
-  return { name, mode, vlans, attach };
+  return { name, mode, vlans, ...how };
 }
 
 function healthConfig(raw: unknown): HealthConfig {

@@ -48,6 +48,12 @@ export interface DataPathEvents {
   'mac:gone': { vni: number; mac: number; port: string };
   /** A MAC moved (local↔remote or remote↔remote). */
   'mac:move': { vni: number; mac: number; from: string; to: string };
+  /**
+   * A port's device can no longer be read: deleted under us (code
+   * DVS_DEVICE_GONE: the VM quit, the pod died) or failing. The data path
+   * stopped reading it; the port stays until its owner removes it.
+   */
+  'port:gone': { port: string; code: string; message: string };
 }
 
 /** A change apply() refused: its place in the batch, its kind and why. */

@@ -1,7 +1,7 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import { isValidMac, isValidVlanId, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
-import { newDropCounters, newFdbCounters, type CountersSnapshot } from './counters.js';
+import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
 import { DEFAULT_AGING_MS, DEFAULT_FDB_LIMIT, type FdbEntry, type FdbLocation } from './fdb.js';
@@ -123,8 +123,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     if (this.started) this.watchSocket(target);
   }
 
-  /** Adds a port; traffic of other ports is not disturbed. Throws DataPathError (DVS_PORT_EXISTS, DVS_BAD_ARGUMENT). */
-  addPort(spec: PortSpec, device: FrameDevice): void {
+  /**
+   * Adds a port; traffic of other ports is not disturbed. `counters` continues
+   * the rx/tx counters of an earlier life of the port (its device gone and
+   * attached again); they are updated in place. Throws DataPathError
+   * (DVS_PORT_EXISTS, DVS_BAD_ARGUMENT).
+   */
+  addPort(spec: PortSpec, device: FrameDevice, counters?: TrafficCounters): void {
     if (this.pipeline.ports.has(spec.name))
       throw new DataPathError('DVS_PORT_EXISTS', `port ${spec.name} already exists`);
     if (spec.mode === 'access' && !isValidVni(spec.vni)) {
@@ -144,7 +149,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         seen.add(vni);
       }
     }
-    const port = new Port(spec, device, this.rxBatch.capacity, this.pipeline.copyBatch.capacity);
+    const port = new Port(spec, device, this.rxBatch.capacity, this.pipeline.copyBatch.capacity, counters);
     this.pipeline.ports.set(port.name, port);
     this.rebuildMembers();
     if (this.started) this.watchPort(port);
@@ -440,7 +445,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       let n: number;
       try {
         n = port.device.read(batch, HEADROOM);
-      } catch {
+      } catch (err) {
+        this.portFailed(port, err);
         return;
       }
       if (n === 0) return;
@@ -448,6 +454,23 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       this.deliverEvents();
       if (n < batch.capacity) return;
     }
+  }
+
+  /**
+   * A port's device failed to read: deleted under us (DVS_DEVICE_GONE), or
+   * worse. Readiness is level-triggered, so a dead fd would wake us on every
+   * loop turn: stop reading it, and say so once (`port:gone`). The port stays
+   * until its owner removes it; writes to it are dropped and counted.
+   */
+  private portFailed(port: Port, err: unknown): void {
+    this.unwatch(() => port.device.onReadable(null));
+    const code = (err as { code?: unknown }).code;
+    // A listener's bug must not escape into the device's readiness callback: counted, as for MAC events.
+    this.listenerErrors += this.emitToEach('port:gone', {
+      port: port.name,
+      code: typeof code === 'string' ? code : 'DVS_IO',
+      message: (err as Error).message ?? String(err),
+    });
   }
 
   private pollSocket(target: SocketTarget): void {

@@ -24,7 +24,8 @@ export class Port {
   readonly vlanToVni: ReadonlyMap<number, number>;
   /** trunk: VNI → VLAN (egress tag); access: VNI → -1 (untagged). */
   readonly vniToVlan: ReadonlyMap<number, number>;
-  readonly counters: TrafficCounters = newTrafficCounters();
+  /** rx/tx of the port; given by the caller when they continue (a device attached again after it was gone). */
+  readonly counters: TrafficCounters;
   readonly tx: TxQueue;
 
   constructor(
@@ -32,7 +33,9 @@ export class Port {
     readonly device: FrameDevice,
     refCapacity: number,
     copyCapacity: number,
+    counters: TrafficCounters = newTrafficCounters(),
   ) {
+    this.counters = counters;
     this.name = spec.name;
     this.mode = spec.mode;
     if (spec.mode === 'access') {

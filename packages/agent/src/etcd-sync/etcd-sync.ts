@@ -29,6 +29,7 @@ import {
   isValidMac,
   type Encap,
   type PortBinding,
+  type PortKind,
   type PortMode,
   type PortState,
   type ReportRecord,
@@ -59,6 +60,11 @@ export interface LocalPortInfo {
   bindings: PortBinding[];
   state: PortState;
   macCount: number;
+  kind?: PortKind;
+  /** 'tap', 'veth', 'macvlan', 'physical', … */
+  deviceKind?: string;
+  /** When the port entered its state (ms since the epoch). */
+  since?: number;
 }
 
 export interface EtcdSyncOptions {
@@ -351,6 +357,9 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
           bindings: p.bindings.map((b) => ({ vni: b.vni, vlan: b.vlan })),
           state: p.state,
           macCount: p.macCount,
+          kind: p.kind,
+          deviceKind: p.deviceKind,
+          since: p.since,
         }),
       );
     }

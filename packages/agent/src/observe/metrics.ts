@@ -55,6 +55,7 @@ function snake(s: string): string {
   return s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 }
 
-function escape(s: string): string {
+/** A Prometheus label value, escaped. */
+export function escape(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

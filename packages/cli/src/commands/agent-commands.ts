@@ -7,6 +7,9 @@ import type { Command } from 'commander';
 import { adminClient, type CliContext, type SocketOption } from '../cli-context.js';
 import { runView, type ViewOptions } from '../view-runner.js';
 import { parseVni } from '../validate.js';
+import { PORT_PLUGS } from '@dvs/wire';
+import { Argument } from 'commander';
+import { printJson } from '../view-runner.js';
 import { helpAfter, withJson, withSocket, withWatch } from './common-options.js';
 
 type Opts = ViewOptions & SocketOption;
@@ -45,16 +48,19 @@ interface HostView {
   problemsOf?: (data: unknown) => number;
 }
 
+const PORT_JSON = `{ "name", "kind": "tap-created"|"tap-adopted"|"attach", "plug": "create"|"adopt"|"attach",
+  "persistent", "origin": "config"|"runtime", "deviceKind": "tap"|"veth"|"macvlan"|"physical"|…,
+  "ifindex" | null, "state": "up"|"down"|"gone", "since" (ms since the epoch), "detail" | null,
+  "mode": "access"|"trunk", "vni" (access) | null, "vlans": { "<vlan>": vni } (trunk), "device", "mtu",
+  "overlayMtu" | null, "mtuWarning" | null, "deviceGone", "reattached",
+  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } }`;
+
+/** Ports that are not up (down or gone) in a ports/show answer. */
+function portsNotUp(data: unknown): number {
+  return Array.isArray(data) ? data.filter((p) => (p as { state?: unknown })?.state !== 'up').length : 0;
+}
+
 const VIEWS: HostView[] = [
-  {
-    name: 'ports',
-    command: 'ports/show',
-    description: "this host's ports (TAP devices): mode, VNI/VLANs, counters",
-    examples: ['dvs agent ports', 'dvs agent ports --json'],
-    json: `the agent's ports/show data: [ { "name", "mode": "access"|"trunk", "vni" (access) | null,
-  "vlans": { "<vlan>": vni } (trunk), "device", "mtu",
-  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } } ]`,
-  },
   {
     name: 'fdb',
     command: 'fdb/show',
@@ -100,6 +106,8 @@ export function addAgentCommands(program: Command, ctx: CliContext): void {
     .description("this host's agent, through its admin socket (run on the host, as root)");
   helpAfter(agent, ['dvs agent ports', 'dvs agent tunnels', 'dvs agent call list-commands', 'dvs --help']);
 
+  addPortCommands(agent, ctx);
+
   for (const view of VIEWS) {
     const cmd = agent.command(view.name).description(view.description);
     if (view.argument) {
@@ -130,4 +138,72 @@ export function addAgentCommands(program: Command, ctx: CliContext): void {
   call.action(async (command: string, args: string[], opts: Opts) => {
     await agentView(ctx, opts, command, args);
   });
+}
+
+/**
+ * `dvs agent ports` (the view: kind, device kind, state and since when; exit
+ * 1 while a port is not up), `dvs agent ports add <name> <mapping> [plug]`
+ * and `dvs agent ports del <name>`: the agent's ports/show, ports/add and
+ * ports/del, with the same plug words (create, adopt, attach).
+ */
+function addPortCommands(agent: Command, ctx: CliContext): void {
+  const ports = agent
+    .command('ports')
+    .description("this host's ports: kind, device, state (up/down/gone) and since when, VNI/VLANs, counters");
+  helpAfter(ports, ['dvs agent ports', 'dvs agent ports add vnet3 100 attach', 'dvs agent ports del vnet3']);
+
+  const list = ports
+    .command('list', { isDefault: true })
+    .description("this host's ports (exit 1 while one is down or gone)");
+  withWatch(withJson(withSocket(list)));
+  helpAfter(
+    list,
+    ['dvs agent ports', 'dvs agent ports --json', 'dvs agent ports --watch'],
+    `the agent's ports/show data: [ ${PORT_JSON} ]`,
+  );
+  list.action(async (opts: Opts) => agentView(ctx, opts, 'ports/show', [], portsNotUp));
+
+  const add = ports
+    .command('add')
+    .description(
+      'plug a device in: create a TAP (default), adopt a TAP nobody holds, or attach an existing device (a TAP QEMU holds, a veth end, a macvlan, a NIC); kept across restarts unless it is a created TAP that is not persistent',
+    )
+    .argument('<name>', 'the device name (at most 15 characters)')
+    .argument('<mapping>', 'the VNI (100) or a trunk map (trunk:10=100,20=200)')
+    .addArgument(new Argument('[plug]', 'how the agent gets the device').choices(PORT_PLUGS).default('create'))
+    .option('--persistent', 'a created TAP outlives the agent (restarts and upgrades do not unplug its workload)');
+  withJson(withSocket(add));
+  helpAfter(
+    add,
+    [
+      'dvs agent ports add tap0 100',
+      'dvs agent ports add vnet3 100 attach',
+      'dvs agent ports add veth-pod1 trunk:10=100,20=200 attach',
+      'dvs agent ports add tap-db1 200 create --persistent',
+    ],
+    PORT_JSON,
+  );
+  add.action(async (name: string, mapping: string, plug: string, opts: Opts & { persistent?: boolean }) => {
+    await agentCall(ctx, opts, 'ports/add', [name, mapping, plug, ...(opts.persistent ? ['persistent'] : [])]);
+  });
+
+  const del = ports
+    .command('del')
+    .description('unplug a port: a created TAP is deleted, an adopted TAP or attached device is left in place')
+    .argument('<name>', 'the port name');
+  withJson(withSocket(del));
+  helpAfter(del, ['dvs agent ports del vnet3'], '{ "name" }');
+  del.action(async (name: string, opts: Opts) => agentCall(ctx, opts, 'ports/del', [name]));
+}
+
+/** One admin command; prints its text (or --json data). */
+async function agentCall(ctx: CliContext, opts: Opts, command: string, args: string[]): Promise<void> {
+  const client = adminClient(ctx, opts);
+  try {
+    const r = await client.call(command, args);
+    if (opts.json) printJson(ctx, r.data);
+    else ctx.io.stdout(r.text.endsWith('\n') ? r.text : r.text + '\n');
+  } finally {
+    client.close();
+  }
 }

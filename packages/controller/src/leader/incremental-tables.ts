@@ -360,7 +360,9 @@ export class IncrementalTables {
     const key = this.view.keys.port(source.record.host, source.record.port);
     const verdict = admitPort({ key, ...source }, judgedBy, networks);
     const v: PortVerdict = { host, vnis: [], ignored: [] };
-    for (const binding of verdict.port?.bindings ?? []) {
+    // A port whose device is gone takes no frames: no reason to flood to its host (compute-tables.ts).
+    const bindings = verdict.port?.state === 'gone' ? [] : (verdict.port?.bindings ?? []);
+    for (const binding of bindings) {
       if (v.vnis.includes(binding.vni)) continue;
       v.vnis.push(binding.vni);
       this.addMember(binding.vni, host);

@@ -12,9 +12,10 @@
  *  3. No claim left: the entry is removed (its host died or aged the MAC out).
  *  4. A winner at another host than the current entry is a move, dampened as
  *     mobility.ts says; a duplicate stays frozen at its last location.
- * Flood list, per network: every live host with a port (or a report) in the
- * VNI plus the network's external VTEPs, sorted by VTEP (one member per VTEP:
- * the lowest host id when hosts share one).
+ * Flood list, per network: every live host with a port whose device is there
+ * (state up or down, not gone) or a report in the VNI, plus the network's
+ * external VTEPs, sorted by VTEP (one member per VTEP: the lowest host id
+ * when hosts share one).
  *
  * A report marked `stale` (its host lost its etcd lease; view/stale-hosts.ts)
  * is a claim like any other; an entry it wins is marked `stale`, and its host
@@ -265,7 +266,11 @@ export function computeFlood(
     if (set === undefined) members.set(vni, (set = new Set()));
     set.add(host);
   };
-  for (const port of input.ports) for (const binding of port.bindings) add(binding.vni, port.host);
+  for (const port of input.ports) {
+    // A port whose device is gone (the VM quit, the pod died) takes no frames: it is no reason to flood to its host.
+    if (port.state === 'gone') continue;
+    for (const binding of port.bindings) add(binding.vni, port.host);
+  }
   for (const report of input.reports) add(report.vni, report.host);
   const out = new Map<number, FloodListRecord>();
   for (const network of input.networks.values()) {

@@ -119,6 +119,8 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
           host: `bench-${i === 0 ? 'a' : 'b'}`,
           vtep: { address: HOST_ADDRESSES[i] },
           adminSocket: socket,
+          // A bench agent keeps nothing across runs.
+          stateFile: null,
           logLevel: 'info',
           logFormat: 'logfmt',
           networks: [

@@ -9,3 +9,6 @@ export { FakeUdpNetwork, FakeTunnelSocket } from './fake-udp-network.js';
 export type { FakeDatagram } from './fake-udp-network.js';
 export { PacketSocket } from './packet-socket.js';
 export { LabNamespace } from './lab-namespace.js';
+export { TapHolder, REFLECT_OFFSET } from './tap-holder-client.js';
+export type { TapHolderGuest } from './tap-holder-client.js';
+export { TEST_ETHERTYPE, testFrame, isTestFrame, packetsOf, place } from './test-frames.js';

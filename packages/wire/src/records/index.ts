@@ -16,12 +16,15 @@ export {
 export { HOST_RECORD_VERSION, encodeHost, decodeHost, hostVtepFor, type HostRecord } from './host.js';
 export {
   PORT_RECORD_VERSION,
+  PORT_STATES,
+  PORT_KINDS,
   encodePort,
   decodePort,
   type PortRecord,
   type PortBinding,
   type PortMode,
   type PortState,
+  type PortKind,
 } from './port.js';
 export { REPORT_RECORD_VERSION, MAX_SEQ, encodeReport, decodeReport, type ReportRecord } from './report.js';
 export {

@@ -9,7 +9,17 @@ export const REFLECT_OFFSET = 1_000_000;
 
 const HOLDER_JS = fileURLToPath(new URL('./tap-holder.js', import.meta.url));
 
-/** The test's handle on a tap-holder.js child process (a stand-in for QEMU holding a TAP). */
+/** A guest NIC behind the held TAP: a second TAP in the VM's namespace, frames relayed both ways as QEMU does. */
+export interface TapHolderGuest {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The test's handle on a tap-holder.js child process: a stand-in for QEMU
+ * holding a VM's TAP (see tap-holder.ts). Attach the TAP as a port; kill()
+ * the holder the way a VM dies, and its TAP (and guest NIC) go with it.
+ */
 export class TapHolder {
   private readonly lines: AsyncIterator<string>;
 
@@ -17,9 +27,10 @@ export class TapHolder {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   }
 
-  /** Starts the holder; resolves once its TAP exists in `namespace`. */
-  static async start(namespace: string, tapName: string): Promise<TapHolder> {
-    const child = spawn(process.execPath, [HOLDER_JS, namespace, tapName], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** Starts the holder; resolves once its TAP (and the guest's, when given) exists. */
+  static async start(namespace: string, tapName: string, guest?: TapHolderGuest): Promise<TapHolder> {
+    const argv = [HOLDER_JS, namespace, tapName, ...(guest === undefined ? [] : [guest.namespace, guest.name])];
+    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
     const holder = new TapHolder(child);
     const first = await holder.lines.next();
     if (first.value !== 'ready') {
