@@ -27,6 +27,7 @@ import { DEFAULT_STALE_POLICY, type StalePolicy } from './view/stale-hosts.js';
 import { silentLogger, type Logger } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { DEFAULT_DAMPENING, type DampeningOptions } from './tables/mobility.js';
+import { TableAuditor } from './view/table-audit.js';
 import { ClusterView } from './view/cluster-view.js';
 
 export interface ControllerOptions {
@@ -42,6 +43,8 @@ export interface ControllerOptions {
   dampening?: DampeningOptions;
   /** What happens to a host's entries when its lease expires (default: kept stale, view/stale-hosts.ts). */
   stalePolicy?: StalePolicy;
+  /** How long an agent's data path must disagree with the tables before `dvs audit` names it (ms, default 3000). */
+  auditSettleMs?: number;
   /**
    * How the API authenticates (docs/security.md): TLS, tokens, client
    * certificates, or `insecureLocal` (plain HTTP, loopback only).
@@ -92,6 +95,11 @@ function listenOn(server: Server, listen: string, signal?: AbortSignal): Promise
   });
 }
 
+/** View sections whose changes never change the tables: no leader round for them. */
+const NO_TABLE_CHANGE = new Set<string>(['election', 'digest', 'resync']);
+/** How often the agents' digests are compared with the tables. */
+const AUDIT_INTERVAL_MS = 1000;
+
 export class Controller extends EventEmitter<ControllerEvents> {
   readonly keys: KeyLayout;
   readonly view: ClusterView;
@@ -103,6 +111,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
   private readonly server: Server;
   private readonly log: Logger;
   readonly audit: AuditLog;
+  /** Compares the agents' table digests with the tables (`dvs audit`), every AUDIT_INTERVAL_MS. */
+  readonly auditor: TableAuditor;
+  private auditTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   private constructor(
@@ -115,6 +126,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     this.client = createEtcdClient(options.etcd);
     this.view = new ClusterView(this.keys);
     this.view.stalePolicy = options.stalePolicy ?? DEFAULT_STALE_POLICY;
+    this.auditor = new TableAuditor(this.view, options.auditSettleMs);
     this.watch = new KeyspaceFollower(this.client, { prefix: this.keys.prefix }, this.view);
     this.leadership = new Leadership(
       this.client,
@@ -142,6 +154,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       log: this.log,
       trust,
       audit: this.audit,
+      auditor: this.auditor,
       state: {
         id: options.id,
         isLeader: () => this.leadership.isLeader,
@@ -155,7 +168,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     // except that probes seeing a stale host down end its stale memory.
     this.view.on('view:changed', (kinds) => {
       for (const kind of kinds) {
-        if ((kind !== 'status' || this.view.stale.size > 0) && kind !== 'election') {
+        if ((kind !== 'status' || this.view.stale.size > 0) && !NO_TABLE_CHANGE.has(kind)) {
           this.reconciler.schedule();
           return;
         }
@@ -207,6 +220,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
     controller.watch.start();
     controller.leadership.start();
     controller.reconciler.start();
+    controller.auditTimer = setInterval(() => controller.auditor.check(), AUDIT_INTERVAL_MS);
+    controller.auditTimer.unref();
     options.signal?.addEventListener('abort', () => void controller.stop(), { once: true });
     controller.log.info('controller started', {
       id: options.id,
@@ -257,6 +272,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.auditTimer !== null) clearInterval(this.auditTimer);
     await this.reconciler.stop();
     await this.leadership.stop();
     await this.watch.stop();

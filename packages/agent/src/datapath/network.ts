@@ -5,6 +5,7 @@ import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';
 import { ipv6EqualsAt, ipv6HashAt, type Peer } from './peer.js';
 import type { PortMember } from './port.js';
+import { NetworkDigest } from './table-digest.js';
 
 /**
  * Everything the data path keeps for one VNI: its spec (encap, MTU), its FDB,
@@ -28,6 +29,8 @@ export class NetworkState {
   readonly controlMacs = new Map<number, Peer>();
   /** Accepted outer sources, by address. */
   readonly knownVteps = new KnownVteps();
+  /** Digests of the control entries, flood list and sources (table-digest.ts), kept as they change. */
+  readonly digest = new NetworkDigest();
   /** References on each known VTEP (peers list, flood list, control entries). */
   private readonly sourceRefs = new Map<Peer, number>();
 
@@ -48,7 +51,10 @@ export class NetworkState {
   addSource(peer: Peer): void {
     const n = this.sourceRefs.get(peer) ?? 0;
     this.sourceRefs.set(peer, n + 1);
-    if (n === 0) this.knownVteps.add(peer);
+    if (n === 0) {
+      this.knownVteps.add(peer);
+      this.digest.sourceAdded(peer);
+    }
   }
 
   /** One reference less; true when `peer` is no longer a known VTEP (its learned entries must go). */
@@ -61,6 +67,7 @@ export class NetworkState {
     }
     this.sourceRefs.delete(peer);
     this.knownVteps.remove(peer);
+    this.digest.sourceRemoved(peer);
     return true;
   }
 }

@@ -136,6 +136,7 @@ export class TableApplier {
         const peers = this.acquireDistinct(change.vteps);
         if (peers === null) return false;
         const old = change.kind === 'flood:set' ? net.floodList.replace(peers) : net.peers;
+        if (change.kind === 'flood:set') net.digest.floodReplaced(old, peers);
         if (change.kind === 'peers:set') net.peers = peers;
         for (const p of peers) net.addSource(p);
         for (const p of old) this.releaseSource(net, p);
@@ -167,6 +168,7 @@ export class TableApplier {
   /** The control entry of `mac` now names `peer` (whose registry reference it takes over), or none. */
   private setControlMac(net: NetworkState, mac: number, peer: Peer | null): void {
     const old = net.controlMacs.get(mac);
+    net.digest.controlChanged(mac, old, peer);
     if (peer === null) net.controlMacs.delete(mac);
     else {
       net.controlMacs.set(mac, peer);

@@ -24,7 +24,9 @@ import {
   encodePort,
   encodeReport,
   encodeTunnelStatus,
+  decodeResyncRequest,
   KeyLayout,
+  RecordError,
   formatMac,
   isValidMac,
   type Encap,
@@ -36,8 +38,9 @@ import {
   type TunnelStatusRecord,
 } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient, type EtcdConnectionOptions } from '@dvs/etcd';
+import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions, type FollowedKv } from '@dvs/etcd';
 import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../datapath/control-surface.js';
+import { DigestPublisher } from './digest-publisher.js';
 import { LeasePublisher } from './lease-publisher.js';
 import { reportLost, seqBound, seqToReport } from './mobility-seq.js';
 import { OutageLog } from './outage-log.js';
@@ -90,6 +93,8 @@ export interface EtcdSyncOptions {
   clock?: () => number;
   /** Longest stretch (ms) the data path waits while a large table is applied (default 2). */
   applySliceMs?: number;
+  /** How often the table digests are checked and published when changed (ms, default 1000). */
+  digestIntervalMs?: number;
   /** Keys per page of a full read (default 1000). */
   readPageSize?: number;
   signal?: AbortSignal;
@@ -137,6 +142,10 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private readonly outage: OutageLog;
   private readonly publisher: LeasePublisher;
   private readonly follower: TableFollower;
+  private readonly digests: DigestPublisher;
+  /** Follows `resync/<host>`: VNIs the controller asks this host to apply afresh (`dvs audit --repair`). */
+  private readonly resyncs: KeyspaceFollower;
+  private lastResyncId: string | null = null;
   private readonly log: SyncLogger;
   private readonly clock: () => number;
   /** Our MAC reports by etcd key. */
@@ -188,6 +197,29 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       ...(options.applySliceMs !== undefined ? { sliceMs: options.applySliceMs } : {}),
       ...(options.readPageSize !== undefined ? { pageSize: options.readPageSize } : {}),
     });
+    this.digests = new DigestPublisher({
+      host: options.host,
+      surface: options.surface,
+      tables: this.tables,
+      followed: () => this.follower.followedVnis,
+      busy: () => this.follower.queue.stats.pending > 0,
+      publish: (record) => this.publisher.set(this.keys.digest(options.host), record),
+      clock: this.clock,
+      ...(options.digestIntervalMs !== undefined ? { intervalMs: options.digestIntervalMs } : {}),
+    });
+    const resyncKey = this.keys.resync(options.host);
+    this.resyncs = new KeyspaceFollower(
+      this.client,
+      { start: resyncKey, end: resyncKey + '\0' },
+      {
+        reset: (kvs: FollowedKv[]) => {
+          for (const kv of kvs) this.resyncRequested(kv);
+        },
+        put: (kv: FollowedKv) => this.resyncRequested(kv),
+        delete: () => undefined,
+      },
+      { label: 'resync requests' },
+    );
     this.follower.on('sync:loaded', (revision) => this.emit('sync:loaded', revision));
     this.follower.on('sync:resync', (reason) => this.emit('sync:resync', reason));
     this.publisher.set(
@@ -246,6 +278,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.options.events?.on('mac:gone', this.onMacGone);
     this.publisher.start();
     this.follower.start();
+    this.resyncs.start();
+    this.digests.start();
     this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.log.info('etcd sync started', {
       host: this.options.host,
@@ -298,6 +332,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.stopped = true;
     this.options.events?.off('mac:local', this.onMacLocal);
     this.options.events?.off('mac:gone', this.onMacGone);
+    this.digests.stop();
+    await this.resyncs.stop();
     await this.follower.stop();
     const revoke = options.revoke ?? true;
     await this.publisher.stop(
@@ -372,6 +408,39 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   /** This host's tunnel health (`status/<host>`). */
   publishTunnelStatus(record: TunnelStatusRecord): void {
     this.publisher.set(this.keys.status(this.options.host), encodeTunnelStatus({ ...record, host: this.options.host }));
+  }
+
+  /** Publishes the table digests now if they changed (tests; otherwise every second). */
+  publishDigests(): boolean {
+    return this.digests.check();
+  }
+
+  /**
+   * Applies one VNI afresh (`dvs audit --repair`): the data path is given
+   * back what this agent handed it (what differs), and the VNI's FDB and
+   * flood list are read from etcd again.
+   */
+  resyncVni(vni: number): boolean {
+    const { surface } = this.options;
+    const tables = this.tables;
+    if (!this.follower.followedVnis.includes(vni)) return false;
+    this.follower.queue.push(function* () {
+      yield tables.repairChanges(vni, surface.controlEntries?.(vni) ?? new Map());
+    });
+    this.follower.refollow(vni);
+    return true;
+  }
+
+  private resyncRequested(kv: FollowedKv): void {
+    const request = decodeResyncRequest(kv.value);
+    if (request instanceof RecordError || request.host !== this.options.host) return;
+    if (request.id === this.lastResyncId) return;
+    this.lastResyncId = request.id;
+    const done = request.vnis.filter((vni) => this.resyncVni(vni));
+    this.log.info('resync requested by the controller: VNIs applied afresh', {
+      vnis: done.join(','),
+      notFollowed: request.vnis.filter((v) => !done.includes(v)).join(','),
+    });
   }
 
   // ---- following the tables -------------------------------------------------

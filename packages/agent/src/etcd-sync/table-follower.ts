@@ -131,6 +131,20 @@ export class TableFollower extends EventEmitter<TableFollowerEvents> {
     }
   }
 
+  /**
+   * Reads a followed VNI's FDB and flood list afresh (a resync the controller
+   * asked for): new followers replace the old, and their full read is diffed
+   * against the cache like any resync.
+   */
+  refollow(vni: number): boolean {
+    const followed = this.vnis.get(vni);
+    if (followed === undefined || this.stopped) return false;
+    this.vnis.delete(vni);
+    for (const f of followed.followers) void f.stop();
+    this.follow(new Set([...this.vnis.keys(), vni]));
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const all = [this.base, ...this.vnis.values()].flatMap((f) => f.followers);

@@ -29,8 +29,11 @@ import {
   decodeFloodList,
   decodeHost,
   decodeNetwork,
+  fdbDigestMember,
   parseMac,
   RecordError,
+  SetDigest,
+  type TableDigest,
   type FdbEntryRecord,
   type FloodListRecord,
   type HostRecord,
@@ -85,6 +88,9 @@ export class TableState {
   private readonly appliedPeers = new Map<number, Vtep[]>();
   /** FDB entries handed to the data path as fdb:set, by `${vni}/${mac}`, by VNI. */
   private readonly appliedFdb = new Map<number, Set<string>>();
+  /** Per VNI: the digest of the FDB entries handed to the data path, and the member each added. */
+  private readonly handedDigest = new Map<number, SetDigest>();
+  private readonly handedMember = new Map<string, string>();
   /** Cached FDB entries (`${vni}/${mac}`) by VNI. */
   private readonly fdbByVni = new Map<number, Set<string>>();
   revision = 0;
@@ -303,7 +309,64 @@ export class TableState {
   private forgetVni(vni: number): void {
     this.appliedFlood.delete(vni);
     this.appliedPeers.delete(vni);
+    for (const id of this.appliedFdb.get(vni) ?? []) this.handedMember.delete(id);
     this.appliedFdb.delete(vni);
+    this.handedDigest.delete(vni);
+  }
+
+  private handed(vni: number, id: string, member: string | null): void {
+    let digest = this.handedDigest.get(vni);
+    if (digest === undefined) this.handedDigest.set(vni, (digest = new SetDigest()));
+    const old = this.handedMember.get(id);
+    if (old !== undefined) digest.remove(old);
+    if (member === null) this.handedMember.delete(id);
+    else {
+      digest.add(member);
+      this.handedMember.set(id, member);
+    }
+  }
+
+  // ---- what the data path was given (for table digests) ---------------------
+
+  /** The digest of the FDB entries handed to the data path for `vni` (the agent's side of `dvs audit`). */
+  handedFdbDigest(vni: number): TableDigest {
+    return (this.handedDigest.get(vni) ?? new SetDigest()).value;
+  }
+
+  /** The FDB entries handed to the data path for `vni`: MAC text → VTEP. */
+  handedEntries(vni: number): Map<string, Vtep> {
+    const out = new Map<string, Vtep>();
+    for (const id of this.appliedFdb.get(vni) ?? []) {
+      const r = this.fdb.get(id)?.record;
+      if (r !== undefined) out.set(r.mac, { address: r.vtep.address, port: r.vtep.port });
+    }
+    return out;
+  }
+
+  /**
+   * The changes that make a data path holding `has` (its control entries)
+   * and any flood list hold what this cache handed it for `vni` again.
+   */
+  repairChanges(vni: number, has: ReadonlyMap<string, Vtep>): TableChange[] {
+    if (!this.networks.has(vni)) return [];
+    const out: TableChange[] = [];
+    const flood = this.appliedFlood.get(vni);
+    const peers = this.appliedPeers.get(vni);
+    if (flood !== undefined) out.push({ kind: 'flood:set', vni, vteps: flood });
+    if (peers !== undefined) out.push({ kind: 'peers:set', vni, vteps: peers });
+    const handed = this.handedEntries(vni);
+    for (const mac of has.keys()) {
+      if (handed.has(mac)) continue;
+      const n = parseMac(mac);
+      if (n !== null) out.push({ kind: 'fdb:del', vni, mac: n });
+    }
+    for (const mac of handed.keys()) {
+      const change = this.fdbChange(`${vni}/${mac}`);
+      const now = has.get(mac);
+      if (change !== null && (now === undefined || vtepId(now) !== vtepId((change as { vtep: Vtep }).vtep)))
+        out.push(change);
+    }
+    return out;
   }
 
   private floodChanges(vni: number): TableChange[] {
@@ -340,9 +403,11 @@ export class TableState {
       // Gone, or local to us: drop the remote location we had handed over.
       if (applied === undefined || !applied.delete(id)) return null;
       if (applied.size === 0) this.appliedFdb.delete(vni);
+      this.handed(vni, id, null);
       return { kind: 'fdb:del', vni, mac };
     }
     indexAdd(this.appliedFdb, vni, id);
+    this.handed(vni, id, fdbDigestMember(record.mac, record.vtep));
     return {
       kind: 'fdb:set',
       vni,

@@ -2,7 +2,15 @@
  * Read views served from the controller's ClusterView (docs/api.md shapes;
  * the types are the API contract's, in @dvs/wire).
  */
-import type { FdbEntryRecord, HostPortView, HostView, Problem, StatusView, TunnelStatusRecord } from '@dvs/wire';
+import type {
+  DivergenceView,
+  FdbEntryRecord,
+  HostPortView,
+  HostView,
+  Problem,
+  StatusView,
+  TunnelStatusRecord,
+} from '@dvs/wire';
 import { describeIgnored, groupIgnored } from '../leader/ignored-records.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
@@ -80,6 +88,7 @@ export function statusView(
   view: ClusterView,
   self: { id: string; leader: boolean; etcdUp: boolean },
   ignored: readonly IgnoredRecord[] = [],
+  divergences: readonly DivergenceView[] = [],
 ): StatusView {
   const problems: Problem[] = [];
   const leaderId = view.leaderId();
@@ -157,12 +166,23 @@ export function statusView(
       message: `${k.count} ${kind} record(s) do not decode and are ignored, e.g. ${k.example.key} (${k.example.error.field}: ${k.example.error.message})`,
     });
   }
+  const divergentHosts = new Map<string, Set<number>>();
+  for (const d of divergences) divergentHosts.set(d.host, (divergentHosts.get(d.host) ?? new Set()).add(d.vni));
+  for (const [host, vnis] of divergentHosts) {
+    problems.push({
+      kind: 'tables-divergent',
+      host,
+      count: vnis.size,
+      message: `${host} forwards other than the controller intends in VNI ${[...vnis].sort((a, b) => a - b).join(', ')} (dvs audit; dvs audit --repair)`,
+    });
+  }
   return {
     controller: { id: self.id, leader: self.leader, leaderId, etcd: self.etcdUp ? 'up' : 'down' },
     hosts: { up: view.hosts.size, down: downHosts, stale: staleHosts },
     networks: view.networks.size,
     fdb: { entries: view.fdb.size, duplicates, stale: staleEntries },
     invalidRecords,
+    divergentHosts: divergentHosts.size,
     tunnels,
     problems,
   };

@@ -29,6 +29,8 @@ import {
   decodePort,
   decodeReport,
   decodeTunnelStatus,
+  decodeTableDigest,
+  decodeResyncRequest,
   RecordError,
   type FdbEntryRecord,
   type FloodListRecord,
@@ -39,6 +41,8 @@ import {
   type PortRecord,
   type ReportRecord,
   type TunnelStatusRecord,
+  type TableDigestRecord,
+  type ResyncRequestRecord,
 } from '@dvs/wire';
 import type { FollowedKv, KeyspaceSink } from '@dvs/etcd';
 import { InvalidRecords } from './invalid-records.js';
@@ -108,6 +112,10 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
   readonly fdb = new Map<string, Versioned<FdbEntryRecord>>();
   readonly flood = new Map<number, Versioned<FloodListRecord>>();
   readonly status = new Map<string, Versioned<TunnelStatusRecord>>();
+  /** What each agent's data path holds, per VNI (`digests/<host>`, for `dvs audit`). */
+  readonly digests = new Map<string, Versioned<TableDigestRecord>>();
+  /** Resync requests written for agents (`resync/<host>`). */
+  readonly resyncs = new Map<string, Versioned<ResyncRequestRecord>>();
   /** Election keys: full key → { value (controller id), createRevision }. */
   readonly election = new Map<string, { id: string; createRevision: number }>();
   readonly downHosts = new Map<string, DownHost>();
@@ -439,6 +447,19 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
         this.status.set(parsed.host, { record: r, modRevision: m, lease });
         break;
       }
+      case 'digest': {
+        if (this.digests.get(parsed.host)?.modRevision === m) return null;
+        const r = this.decoded(kv, 'digest', decodeTableDigest(kv.value));
+        if (r === null || r.host !== parsed.host) return this.applyDelete(kv.key, m, true);
+        this.digests.set(parsed.host, { record: r, modRevision: m, lease });
+        break;
+      }
+      case 'resync': {
+        const r = this.decoded(kv, 'resync', decodeResyncRequest(kv.value));
+        if (r === null || r.host !== parsed.host) return this.applyDelete(kv.key, m, true);
+        this.resyncs.set(parsed.host, { record: r, modRevision: m, lease });
+        break;
+      }
       case 'election':
         this.election.set(kv.key, { id: kv.value.toString(), createRevision: kv.createRevision });
         break;
@@ -523,6 +544,12 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> implements Keys
         break;
       case 'status':
         if (!this.status.delete(parsed.host)) return null;
+        break;
+      case 'digest':
+        if (!this.digests.delete(parsed.host)) return null;
+        break;
+      case 'resync':
+        if (!this.resyncs.delete(parsed.host)) return null;
         break;
       case 'election':
         if (!this.election.delete(key)) return null;

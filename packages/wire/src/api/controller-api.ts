@@ -85,7 +85,8 @@ export type ProblemKind =
   | 'tunnel-down'
   | 'duplicate-mac'
   | 'record-ignored'
-  | 'record-invalid';
+  | 'record-invalid'
+  | 'tables-divergent';
 
 export interface Problem {
   kind: ProblemKind;
@@ -101,6 +102,40 @@ export interface Problem {
   recordKind?: string;
 }
 
+/**
+ * One disagreement between what an agent's data path holds and what the
+ * controller intends (`GET /v1/divergences`, `dvs audit`): in its FDB (per
+ * MAC when the agent named it, else as digests), flood list or accepted sources.
+ */
+export interface DivergenceView {
+  host: string;
+  vni: number;
+  table: 'fdb' | 'flood' | 'sources';
+  /** The MAC, or null when only the digests differ. */
+  mac: string | null;
+  /** What the agent has: a VTEP, `nothing`, or a digest with its count. */
+  agentHas: string;
+  /** What the controller intends, in the same terms. */
+  intends: string;
+  /** When it was first seen (ms since the epoch). */
+  since?: number;
+}
+
+/** `GET /v1/divergences`. */
+export interface DivergencesView {
+  /** Hosts that publish digests (agents that follow etcd). */
+  checkedHosts: number;
+  divergentHosts: string[];
+  divergences: DivergenceView[];
+  /** A disagreement counts once it lasted this long (ms). */
+  settleMs: number;
+}
+
+/** `POST /v1/divergences/repair` `{ host?, vni? }` → the resyncs requested. */
+export interface RepairView {
+  requested: { host: string; vnis: number[] }[];
+}
+
 /** `GET /v1/status`. */
 export interface StatusView {
   controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
@@ -110,6 +145,8 @@ export interface StatusView {
   fdb: { entries: number; duplicates: number; stale: number };
   /** Keys that do not decode, by record kind (each also a `record-invalid` problem). */
   invalidRecords: Record<string, number>;
+  /** Agents whose data path disagrees with the controller's tables (each host also in a `tables-divergent` problem). */
+  divergentHosts?: number;
   tunnels: { up: number; down: number; init: number; unmonitored: number };
   problems: Problem[];
 }
