@@ -120,7 +120,7 @@ export interface EtcdSyncStatus {
   /** VNIs whose FDB and flood list this host follows (those it has ports in). */
   followedVnis: number[];
   /** Applying tables to the data path: slices run, the longest (ms), jobs still queued. */
-  apply: { slices: number; maxSliceMs: number; pending: number; changes: number };
+  apply: { slices: number; maxSliceMs: number; maxSliceCpuMs: number; pending: number; changes: number };
 }
 
 export interface EtcdSyncEvents {
@@ -260,6 +260,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       apply: {
         slices: this.follower.queue.stats.slices,
         maxSliceMs: this.follower.queue.stats.maxSliceMs,
+        maxSliceCpuMs: this.follower.queue.stats.maxSliceCpuMs,
         pending: this.follower.queue.stats.pending,
         changes: this.follower.queue.stats.changes,
       },

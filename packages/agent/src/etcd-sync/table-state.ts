@@ -60,7 +60,7 @@ export type TableScope =
   { kind: 'all' } | { kind: 'base' } | { kind: 'fdb'; vni: number } | { kind: 'flood'; vni: number };
 
 /** Records decoded and diffed per reset step. */
-export const RESET_STEP = 256;
+export const RESET_STEP = 64;
 
 interface Cached<T> {
   record: T;
@@ -154,7 +154,13 @@ export class TableState {
       }
       yield this.changesFor(touched);
     }
-    const gone = [...this.cachedKeys(scope)].filter((key) => !seen.has(key));
+    // What the snapshot no longer has, found a step at a time too (a VNI of 10,000 entries).
+    const gone: string[] = [];
+    let scanned = 0;
+    for (const key of this.cachedKeys(scope)) {
+      if (!seen.has(key)) gone.push(key);
+      if (++scanned % RESET_STEP === 0) yield [];
+    }
     yield* this.removeSteps(gone);
     this.revision = Math.max(this.revision, revision);
     this.loaded = true;
