@@ -73,9 +73,22 @@ export class MoveWatch {
   }
 }
 
-export function startFleet(plan: FleetPlan, endpoints: string[], watch: MoveWatch): SimAgent[] {
+export interface FleetConnection {
+  endpoints: string[];
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Starts agents `first`..`first + count - 1` of the plan (default: all). */
+export function startFleet(
+  plan: FleetPlan,
+  connection: FleetConnection,
+  watch: MoveWatch,
+  range: { first: number; count: number } = { first: 0, count: plan.hosts },
+): SimAgent[] {
   const agents: SimAgent[] = [];
-  for (let i = 0; i < plan.hosts; i++) {
+  for (let i = range.first; i < range.first + range.count; i++) {
     const dataPath = new DataPath({ batchSize: 1, copyBatchSize: 1, slotSize: 256, agingTimer: false });
     const host = hostName(i);
     const vtep = vtepOf(i);
@@ -84,7 +97,7 @@ export function startFleet(plan: FleetPlan, endpoints: string[], watch: MoveWatc
       vtep,
       encaps: ['vxlan'],
       agentVersion: 'scale-bench',
-      etcd: { endpoints, callTimeoutMs: 5000 },
+      etcd: { ...connection, callTimeoutMs: 5000 },
       leaseTtlSeconds: 30,
       surface: dataPath,
       events: dataPath,

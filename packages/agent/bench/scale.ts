@@ -169,7 +169,7 @@ async function main(): Promise<void> {
 
     // Cold start: every agent starts at once (etcd3's backoff and ours are jittered).
     const t0 = performance.now();
-    agents.push(...startFleet(plan, plane.etcd.endpoints, watch));
+    agents.push(...startFleet(plan, { endpoints: plane.etcd.endpoints }, watch));
     await waitUntil('cold start', () => agents.every((a) => complete(plan, a)), 30 * 60_000);
     const coldMs = performance.now() - t0;
     const ctlAfterCold = await Promise.all(plane.controllers.map((c) => procStats(c.child.pid!)));
