@@ -159,6 +159,10 @@ async function main(): Promise<void> {
       `${plan.hostsPerVni} hosts per VNI, 3 etcd members, 2 controllers (election TTL ${ELECTION_TTL} s)`,
   );
   const plane = await ScaleControlPlane.start(ELECTION_TTL);
+  // Interrupted: the etcd members and controllers go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void plane.stop().finally(() => process.exit(130)));
+  }
   const client = new Etcd3({ hosts: plane.etcd.endpoints });
   const agents: SimAgent[] = [];
   try {
