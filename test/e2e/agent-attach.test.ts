@@ -56,7 +56,7 @@ async function startQemu(): Promise<TapHolder> {
 }
 
 async function portsOf(agent: AgentProcess): Promise<Map<string, AgentPortView>> {
-  return new Map((await agent.call<AgentPortView[]>('ports/show')).map((p) => [p.name, p]));
+  return new Map((await agent.call('ports/show')).map((p) => [p.name, p]));
 }
 
 before(async () => {
@@ -119,7 +119,7 @@ test('an attached QEMU TAP, a veth and a macvlan are ports of kind attach, up, e
 });
 
 test('attach refuses, naming the device and the fix, and changes nothing: missing, in another namespace, the underlay, lo, a port', async () => {
-  const before = (await agentA.call<AgentPortView[]>('ports/show')).map((p) => p.name);
+  const before = (await agentA.call('ports/show')).map((p) => p.name);
   const refusals: [string, string, RegExp][] = [
     [dev('nope'), 'DVS_NO_DEVICE', /no device \S+nope in this network namespace/],
     // vb1's NIC exists, but in the VM's namespace: from the agent's it is not there.
@@ -135,7 +135,7 @@ test('attach refuses, naming the device and the fix, and changes nothing: missin
     message: /port \S+v already exists \(100, plug attach\)/,
   });
   assert.deepEqual(
-    (await agentA.call<AgentPortView[]>('ports/show')).map((p) => p.name),
+    (await agentA.call('ports/show')).map((p) => p.name),
     before,
   );
 });

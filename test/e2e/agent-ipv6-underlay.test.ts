@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PeerView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
@@ -54,7 +53,7 @@ test('VMs ping and pass iperf3 over VXLAN on an IPv6 underlay', async () => {
   assert.ok(run.bytesReceived > 0, 'iperf3 moved data');
   const { sent, received } = await tcpTransfer(lab, vmB, '192.0.2.21', vmA);
   assert.deepEqual(received, sent, 'a1 → b1 over an IPv6 underlay: every byte of the stream arrived, intact');
-  const peers = await agentA.call<PeerView[]>('peers/show');
+  const peers = await agentA.call('peers/show');
   assert.equal(peers[0].vtep, '2001:db8::2:4789');
   assert.ok(peers[0].counters.rxFrames > 0 && peers[0].counters.txFrames > 0);
 });

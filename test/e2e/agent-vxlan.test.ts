@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { CountersSnapshot, FdbEntryView, PortView } from '@dvs/agent';
+import type { CountersSnapshot } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
 import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
@@ -74,7 +74,7 @@ after(async () => {
 });
 
 test('created TAPs carry the overlay MTU', async () => {
-  const ports = await agentA.call<PortView[]>('ports/show');
+  const ports = await agentA.call('ports/show');
   assert.deepEqual(
     ports.map((p) => [p.name, p.mtu]),
     [
@@ -90,7 +90,7 @@ test('created TAPs carry the overlay MTU', async () => {
 test('VMs ping across hosts in VNI 100 and VNI 200, both ways', async () => {
   assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'a1 → b1 (VNI 100)');
   assert.ok(await pings(lab, vm.b2, '192.0.2.139'), 'b2 → a2 (VNI 200)');
-  const fdb = await agentA.call<FdbEntryView[]>('fdb/show', '100');
+  const fdb = await agentA.call('fdb/show', '100');
   assert.ok(fdb.some((e) => e.kind === 'vtep' && e.location === '198.51.100.2:4789'));
   assert.ok(fdb.some((e) => e.kind === 'port' && e.location === tap('a1')));
 });
@@ -98,8 +98,7 @@ test('VMs ping across hosts in VNI 100 and VNI 200, both ways', async () => {
 test('iperf3 TCP across hosts', async () => {
   const run = await iperf3(lab, vm.b1, '192.0.2.21', vm.a1);
   const txFull =
-    (await agentA.call<CountersSnapshot>('counters/show')).drops['tx-full'] +
-    (await agentB.call<CountersSnapshot>('counters/show')).drops['tx-full'];
+    (await agentA.call('counters/show')).drops['tx-full'] + (await agentB.call('counters/show')).drops['tx-full'];
   console.log(
     `# iperf3 a1 → b1 over dvs VXLAN: ${run.bytesReceived} bytes reported, ${(run.bitsPerSecond / 1e9).toFixed(3)} Gbit/s (tx-full drops on both agents: ${txFull})`,
   );
@@ -110,15 +109,11 @@ test('iperf3 TCP across hosts', async () => {
 
 test('VNI isolation: VNI 100 cannot reach VNI 200, broadcasts included', async () => {
   assert.equal(await pings(lab, vm.a1, '192.0.2.22', 2), false, 'b2 has 192.0.2.22 but sits in VNI 200');
-  const before = Object.fromEntries(
-    (await agentB.call<PortView[]>('ports/show')).map((p) => [p.name, p.counters.txFrames]),
-  );
+  const before = Object.fromEntries((await agentB.call('ports/show')).map((p) => [p.name, p.counters.txFrames]));
   await lab.exec(vm.a1, ['ping', '-n', '-q', '-b', '-c', '3', '-i', '0.2', '-w', '2', '192.0.2.127'], {
     allowFailure: true,
   });
-  const afterShow = Object.fromEntries(
-    (await agentB.call<PortView[]>('ports/show')).map((p) => [p.name, p.counters.txFrames]),
-  );
+  const afterShow = Object.fromEntries((await agentB.call('ports/show')).map((p) => [p.name, p.counters.txFrames]));
   assert.ok(afterShow[tap('b1')] - before[tap('b1')] >= 3, 'VNI 100 broadcasts reach b1');
   assert.equal(afterShow[tap('b2')] - before[tap('b2')], 0, 'and never b2 (VNI 200)');
 });
@@ -142,20 +137,20 @@ test('a trunk port carries VLAN 10 to VNI 100 and VLAN 20 to VNI 200', async () 
   assert.match(replyOn('192.0.2.21') ?? 'none', /vlan 10,/, 'the VNI 100 reply comes back tagged 10');
   assert.match(replyOn('192.0.2.149') ?? 'none', /vlan 20,/, 'the VNI 200 reply comes back tagged 20');
   for (const vni of ['100', '200']) {
-    const onB = await agentB.call<FdbEntryView[]>('fdb/show', vni);
+    const onB = await agentB.call('fdb/show', vni);
     assert.ok(
       onB.some((e) => e.mac === tMac && e.location === '198.51.100.1:4789'),
       `trunk VM learned on B in VNI ${vni}`,
     );
   }
-  const before = (await agentA.call<CountersSnapshot>('counters/show')).drops['unmapped-vlan'];
+  const before = (await agentA.call('counters/show')).drops['unmapped-vlan'];
   await arpOverVlan(port, tMac, '192.0.2.33', '192.0.2.21', 30, 300);
-  const afterDrops = (await agentA.call<CountersSnapshot>('counters/show')).drops['unmapped-vlan'];
+  const afterDrops = (await agentA.call('counters/show')).drops['unmapped-vlan'];
   assert.ok(afterDrops - before >= 1, 'VLAN 30 is unmapped: dropped and counted');
 });
 
 test('garbage at the tunnel ports is dropped and counted; VMs still ping', async () => {
-  const before = (await agentA.call<CountersSnapshot>('counters/show')).drops;
+  const before = (await agentA.call('counters/show')).drops;
   const sent = await sendGarbage(lab, hostB, '198.51.100.1', { vxlanPort: 4789, grePort: 4754, knownVni: 100 });
   // A stranger on the underlay: right VNI, unknown source.
   await lab.exec(hostB, ['ip', 'addr', 'add', '198.51.100.9/24', 'dev', lab.name('ub')]);
@@ -167,7 +162,7 @@ test('garbage at the tunnel ports is dropped and counted; VMs still ping', async
     onlyValid: true,
   });
   assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'still switching');
-  const afterDrops = (await agentA.call<CountersSnapshot>('counters/show')).drops;
+  const afterDrops = (await agentA.call('counters/show')).drops;
   const delta = (r: keyof CountersSnapshot['drops']) => afterDrops[r] - before[r];
   assert.ok(delta('malformed') >= sent.malformed, `malformed +${delta('malformed')} of ${sent.malformed}`);
   assert.ok(delta('unknown-vni') >= sent.unknownVni, `unknown-vni +${delta('unknown-vni')}`);
@@ -203,7 +198,7 @@ test('ports come and go at run time; SIGTERM deletes created TAPs and leaves ado
   await agentB.call('ports/add', adopted, '100', 'adopt');
   const runtime = tap('rt');
   await agentB.call('ports/add', runtime, 'trunk:10=100,20=200');
-  const names = (await agentB.call<PortView[]>('ports/show')).map((p) => p.name);
+  const names = (await agentB.call('ports/show')).map((p) => p.name);
   assert.ok(names.includes(adopted) && names.includes(runtime));
   assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'other ports undisturbed');
   await agentB.call('ports/del', runtime);

@@ -11,8 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { waitFor } from '@dvs/test-support';
+import type { RunResult } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 
-const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 
 let etcd: EtcdServer;
@@ -20,25 +21,8 @@ let controller: ChildProcess;
 let controllerUrl = '';
 let controllerLog = '';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function dvs(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DVS, ...args], {
-      env: { PATH: process.env.PATH ?? '', DVS_CONTROLLER: controllerUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function dvs(...args: string[]): Promise<RunResult> {
+  return runDvs(args, { DVS_CONTROLLER: controllerUrl });
 }
 
 async function dvsJson<T>(...args: string[]): Promise<T> {

@@ -11,14 +11,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetnsLab } from '../support/netns-lab.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
-import { run } from '../support/run-command.js';
+import { run, type RunResult } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
+import type { TunnelsShowData } from '@dvs/wire';
 
-const DVS = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 /** The agent's defaults (tunnel health): probe every 1 s, down after 3 missed. */
 const INTERVAL_MS = 1000;
 const MULTIPLIER = 3;
@@ -33,35 +32,10 @@ const hosts = [1, 2, 3].map((i) => ({
 }));
 const agents: AgentProcess[] = [];
 
-interface TunnelsShow {
-  host: string;
-  intervalMs: number;
-  multiplier: number;
-  peers: {
-    vtep: { address: string; port: number };
-    host: string | null;
-    encap: string;
-    state: string;
-    reason: string;
-    lastChange: number;
-    rtt: { lastMs: number; avgMs: number; p99Ms: number } | null;
-    lossPct: number;
-  }[];
-}
+type TunnelsShow = TunnelsShowData;
 
-function dvs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DVS, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function dvs(...args: string[]): Promise<RunResult> {
+  return runDvs(args);
 }
 
 async function tunnels(i: number): Promise<TunnelsShow> {
@@ -215,7 +189,7 @@ test('a restarted agent (new probe session) is reported as "peer restarted" by i
   const restarted = await waitFor(
     'host-1: tunnel to host-2 restarted',
     async () => {
-      const p = peerOf(await agents[0].call<TunnelsShow>('tunnels/show'), h2.address);
+      const p = peerOf(await agents[0].call('tunnels/show'), h2.address);
       return p.reason === 'peer restarted' ? p : undefined;
     },
     30_000,

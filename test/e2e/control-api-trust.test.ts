@@ -21,10 +21,10 @@ import { Etcd3 } from 'etcd3';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { ControllerClient } from '@dvs/cli';
 import { waitFor } from '@dvs/test-support';
-import { run } from '../support/run-command.js';
+import { run, type RunResult } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const DVS = join(REPO, 'packages/cli/dist/src/main.js');
 const CONTROLLER = join(REPO, 'packages/controller/dist/src/main.js');
 const MAKE_API_CERTS = join(REPO, 'deploy/api/make-api-certs.sh');
 const PREFIX = `/dvs-trust-${process.pid}/`;
@@ -101,22 +101,8 @@ async function auditCount(): Promise<number> {
   return kv.getAll().prefix(`${PREFIX}audit/`).count();
 }
 
-function dvs(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DVS, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, DVS_CONFIG: join(dir, 'none.yaml'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function dvs(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return runDvs(args, { HOME: dir, DVS_CONFIG: join(dir, 'none.yaml'), ...env });
 }
 
 before(async () => {

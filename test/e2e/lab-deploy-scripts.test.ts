@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, devicePrefix } from '@dvs/lab';
 import { TapHolder } from '@dvs/netdev/testing';
+import type { AgentPortView } from '@dvs/wire';
 
 const qemuDir = join(process.cwd(), 'deploy/qemu');
 let lab: Lab | null = null;
@@ -43,16 +44,10 @@ function hook(script: string, env: Record<string, string>) {
   });
 }
 
-interface PortRow {
-  name: string;
-  kind: string;
-  deviceKind: string;
-  state: string;
-  reattached: number;
-}
+type PortRow = AgentPortView;
 
 async function portViews(): Promise<PortRow[]> {
-  return (await lab!.admin('h1').call('ports/show')).data as PortRow[];
+  return (await lab!.admin('h1').call('ports/show')).data;
 }
 
 async function waitPort(

@@ -6,7 +6,7 @@
 // benchmark's business.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ContinuousPing, migrateVm, agentFdbEntries, type MigrationReport } from '@dvs/lab';
+import { Lab, ContinuousPing, migrateVm, type MigrationReport } from '@dvs/lab';
 import { vmPingReplies } from '../support/lab-vms.js';
 
 let lab: Lab | null = null;
@@ -70,7 +70,7 @@ async function moveAndCheck(vmName: string, to: string, pinger: string): Promise
 
   // The old host's own FDB has no local entry for the MAC and its port is gone.
   const { data } = await l.admin(from).call('fdb/show', [String(l.vm(vmName).vni)]);
-  const entry = agentFdbEntries(data).find((e) => String(e.mac).toLowerCase() === report.mac);
+  const entry = data.find((e) => e.mac === report.mac);
   assert.ok(!entry || entry.kind !== 'port', `${from} FDB still has ${report.mac} on a local port`);
   assert.ok(!(await localPortsOf(from)).includes(oldTap), `${from} still has port ${oldTap}`);
   assert.ok((await localPortsOf(to)).includes(l.vm(vmName).ifname), `${to} has no port ${l.vm(vmName).ifname}`);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdminClient } from '@dvs/admin-client';
+import { AdminClient, type ReplyOf } from '@dvs/admin-client';
 import type { NetnsLab } from './netns-lab.js';
 import { waitFor } from '@dvs/test-support';
 
@@ -14,8 +14,8 @@ export interface AgentProcess {
   admin: AdminClient;
   socket: string;
   logFile: string;
-  /** Runs an admin command and returns its JSON data. */
-  call<T = unknown>(command: string, ...args: string[]): Promise<T>;
+  /** Runs an admin command and returns its JSON data (typed by @dvs/wire's AgentReplies for the agent's commands). */
+  call<Command extends string>(command: Command, ...args: string[]): Promise<ReplyOf<Command>>;
   /** SIGTERM and wait; resolves with the exit code. */
   stop(): Promise<number | string | null>;
 }
@@ -62,8 +62,8 @@ export async function startAgent(
     admin,
     socket,
     logFile,
-    async call<T>(command: string, ...args: string[]): Promise<T> {
-      return (await admin.call(command, args)).data as T;
+    async call<Command extends string>(command: Command, ...args: string[]): Promise<ReplyOf<Command>> {
+      return (await admin.call(command, args)).data;
     },
     async stop() {
       admin.close();

@@ -25,13 +25,15 @@ export interface RunOptions {
   allowFailure?: boolean;
   input?: string;
   signal?: AbortSignal;
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs argv without a shell and collects its output; rejects with CommandError on failure. */
 export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal, env: options.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -12,7 +12,14 @@
  *    lost), DVS_ADMIN_TIMEOUT (no answer in time), DVS_ABORTED (the signal).
  */
 import { createConnection, type Socket } from 'node:net';
-import { ADMIN_SOCKET_DEFAULT_PATH, decodeAdminResponse, encodeAdminLine, type AdminResponse } from '@dvs/wire';
+import {
+  ADMIN_SOCKET_DEFAULT_PATH,
+  decodeAdminResponse,
+  encodeAdminLine,
+  type AdminResponse,
+  type AgentCommandName,
+  type AgentReplies,
+} from '@dvs/wire';
 
 /** The agent answered the command with an error; `code` is the agent's stable code. */
 export class AdminCallError extends Error {
@@ -47,10 +54,14 @@ export interface AdminCallOptions {
   signal?: AbortSignal;
 }
 
-export interface AdminAnswer {
+/** An answer: text for people, data for programs (typed by command: @dvs/wire's AgentReplies). */
+export interface AdminAnswer<Data = unknown> {
   text: string;
-  data: unknown;
+  data: Data;
 }
+
+/** The data a command answers with: its AgentReplies shape for the agent's commands, else unknown. */
+export type ReplyOf<Command extends string> = Command extends AgentCommandName ? AgentReplies[Command] : unknown;
 
 type Settle = (outcome: AdminResponse | Error) => void;
 
@@ -73,7 +84,11 @@ export class AdminClient {
   }
 
   /** Runs `command args…`; resolves to the agent's `{ text, data }`. */
-  async call(command: string, args: readonly string[] = [], options: AdminCallOptions = {}): Promise<AdminAnswer> {
+  async call<Command extends string>(
+    command: Command,
+    args: readonly string[] = [],
+    options: AdminCallOptions = {},
+  ): Promise<AdminAnswer<ReplyOf<Command>>> {
     const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs ?? 10_000;
     const signal = options.signal ?? this.defaults.signal;
     if (signal?.aborted) throw new AdminUnavailableError('DVS_ABORTED', this.path, `${command}: aborted`);
@@ -100,7 +115,7 @@ export class AdminClient {
     });
     if (outcome instanceof Error) throw outcome;
     if (!outcome.ok) throw new AdminCallError(outcome.error.code, outcome.error.message);
-    return { text: outcome.text, data: outcome.data };
+    return { text: outcome.text, data: outcome.data as ReplyOf<Command> };
   }
 
   /** Closes the connection; calls still waiting fail with DVS_ADMIN_UNAVAILABLE. */

@@ -7,4 +7,5 @@ export {
   type AdminAnswer,
   type AdminCallOptions,
   type AdminTransportCode,
+  type ReplyOf,
 } from './admin-client.js';

@@ -4,7 +4,7 @@
  * clients, and a signal that ends `--watch`.
  */
 import { readFileSync } from 'node:fs';
-import { AdminCallError, AdminClient, AdminUnavailableError, type AdminAnswer } from '@dvs/admin-client';
+import { AdminCallError, AdminClient, AdminUnavailableError, type AdminAnswer, type ReplyOf } from '@dvs/admin-client';
 import { ADMIN_SOCKET_DEFAULT_PATH, DEFAULT_CONTROLLER_URL } from '@dvs/wire';
 import { AgentCommandError, AgentUnreachableError, CliError, EXIT_PROBLEM, UsageError } from './cli-errors.js';
 import { ControllerClient, type ControllerCredentials } from './clients/controller-client.js';
@@ -219,7 +219,7 @@ export function agentSocketPath(ctx: CliContext, opts: SocketOption): string {
 /** The agent's admin socket as the CLI uses it: failures become CLI errors with their exit codes. */
 export interface AgentAdmin {
   /** Rejects with AgentCommandError (the agent said no) or AgentUnreachableError (no answer). */
-  call(command: string, args?: readonly string[]): Promise<AdminAnswer>;
+  call<Command extends string>(command: Command, args?: readonly string[]): Promise<AdminAnswer<ReplyOf<Command>>>;
   close(): void;
 }
 
@@ -230,7 +230,7 @@ export function adminClient(ctx: CliContext, opts: SocketOption): AgentAdmin {
   const path = agentSocketPath(ctx, opts);
   const client = new AdminClient(path, { signal: ctx.signal, timeoutMs: AGENT_ANSWER_TIMEOUT_MS });
   return {
-    call: (command, args = []) =>
+    call: <Command extends string>(command: Command, args: readonly string[] = []) =>
       client.call(command, args).catch((error: unknown) => {
         if (error instanceof AdminUnavailableError) throw new AgentUnreachableError(path, error.reason);
         if (error instanceof AdminCallError)

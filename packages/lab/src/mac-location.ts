@@ -19,34 +19,6 @@ export interface MacObserver {
   locate(): Promise<MacLocation>;
 }
 
-interface AgentFdbEntry {
-  vni?: number;
-  mac?: string | number;
-  kind?: string;
-  location?: string;
-}
-
-function macText(mac: string | number | undefined): string {
-  if (typeof mac === 'number') {
-    return mac
-      .toString(16)
-      .padStart(12, '0')
-      .replace(/(..)(?!$)/g, '$1:');
-  }
-  return (mac ?? '').toLowerCase().replace(/-/g, ':');
-}
-
-/** Entries of an agent `fdb/show` answer (an array, or an object holding one under `entries`/`fdb`). */
-export function agentFdbEntries(data: unknown): AgentFdbEntry[] {
-  if (Array.isArray(data)) return data as AgentFdbEntry[];
-  if (data && typeof data === 'object') {
-    const o = data as { entries?: unknown; fdb?: unknown };
-    if (Array.isArray(o.entries)) return o.entries as AgentFdbEntry[];
-    if (Array.isArray(o.fdb)) return o.fdb as AgentFdbEntry[];
-  }
-  return [];
-}
-
 function hostOfAddress(lab: Lab, address: string): string {
   const bare = address.replace(/:\d+$/, '');
   return lab.state.hosts.find((h) => h.underlayAddress === bare)?.name ?? `?${address}`;
@@ -58,10 +30,10 @@ export function agentObserver(lab: Lab, host: HostState, vni: number, mac: strin
     kind: 'agent',
     locate: async () => {
       const { data } = await lab.admin(host.name).call('fdb/show', [String(vni)], { timeoutMs: 2000 });
-      const entry = agentFdbEntries(data).find((e) => macText(e.mac) === mac && (e.vni === undefined || e.vni === vni));
+      const entry = data.find((e) => e.mac === mac && e.vni === vni);
       if (!entry) return ABSENT;
       if (entry.kind === 'port') return host.name;
-      return hostOfAddress(lab, String(entry.location ?? ''));
+      return hostOfAddress(lab, entry.location);
     },
   };
 }

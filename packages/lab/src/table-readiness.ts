@@ -8,11 +8,6 @@
 import type { AdminClient } from '@dvs/admin-client';
 import type { LabState } from './lab-state.js';
 
-interface NetworkViewData {
-  vni: number;
-  floodList: string[];
-}
-
 /** Addresses each agent should have in each VNI's flood list, keyed `host/vni`. */
 export function expectedFloodLists(state: LabState): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -39,9 +34,8 @@ export async function missingFloodMembers(state: LabState, admin: (host: string)
   const expected = expectedFloodLists(state);
   for (const host of state.hosts.filter((h) => h.kind === 'dvs')) {
     const { data } = await admin(host.name).call('networks/show');
-    const views = Array.isArray(data) ? (data as NetworkViewData[]) : [];
     for (const n of state.networks) {
-      const have = new Set((views.find((v) => v.vni === n.vni)?.floodList ?? []).map((id) => id.replace(/:\d+$/, '')));
+      const have = new Set((data.find((v) => v.vni === n.vni)?.floodList ?? []).map((id) => id.replace(/:\d+$/, '')));
       const lacking = (expected.get(`${host.name}/${n.vni}`) ?? []).filter((a) => !have.has(a));
       if (lacking.length > 0) missing.push(`${host.name} VNI ${n.vni}: ${lacking.join(' ')}`);
     }

@@ -2,19 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { qemuAnnounceOffsets, watchConvergence, type MigrationReport } from '../src/migration.js';
 import { median, summarizeMigrations } from '../src/migration-report.js';
-import { agentFdbEntries, type MacObserver } from '../src/mac-location.js';
+import type { MacObserver } from '../src/mac-location.js';
 
 test("QEMU's announce schedule: 5 rounds at 0, 50, 200, 450, 800 ms", () => {
   assert.deepEqual(qemuAnnounceOffsets(), [0, 50, 200, 450, 800]);
   // The gap is capped at max.
   assert.deepEqual(qemuAnnounceOffsets({ rounds: 4, initialMs: 100, stepMs: 300, maxMs: 350 }), [0, 100, 450, 800]);
-});
-
-test('agentFdbEntries accepts an array or an object holding one', () => {
-  const e = [{ vni: 100, mac: '02:00:00:00:00:01', kind: 'port', location: 'tap0' }];
-  assert.deepEqual(agentFdbEntries(e), e);
-  assert.deepEqual(agentFdbEntries({ entries: e }), e);
-  assert.deepEqual(agentFdbEntries(null), []);
 });
 
 function scripted(name: string, answers: string[]): MacObserver {

@@ -4,6 +4,9 @@
  * Counters are plain number fields incremented in place: nothing allocates on
  * the hot path, and a snapshot copies them for the admin socket and metrics.
  */
+import type { CountersSnapshot as WireCountersSnapshot, FdbCounters, TrafficCounters } from '@dvs/wire';
+
+export type { FdbCounters, TrafficCounters };
 
 /** Stable drop reason names, as shown by `counters/show` and the metrics. */
 export const DROP_REASONS = [
@@ -45,28 +48,8 @@ export function newDropCounters(): DropCounters {
   return drops;
 }
 
-/** rx/tx frames and bytes of one port or one peer. */
-export interface TrafficCounters {
-  rxFrames: number;
-  rxBytes: number;
-  txFrames: number;
-  txBytes: number;
-  /** Frames this port/peer should have received but the device/socket refused (tx-full). */
-  txDrops: number;
-}
-
 export function newTrafficCounters(): TrafficCounters {
   return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDrops: 0 };
-}
-
-/** FDB activity, summed over every VNI. */
-export interface FdbCounters {
-  learns: number;
-  moves: number;
-  evictions: number;
-  aged: number;
-  /** Learns refused because the VNI's table was full of static entries. */
-  refused: number;
 }
 
 export function newFdbCounters(): FdbCounters {
@@ -74,15 +57,4 @@ export function newFdbCounters(): FdbCounters {
 }
 
 /** A JSON-ready copy of every counter (admin socket `counters/show`, metrics). */
-export interface CountersSnapshot {
-  drops: DropCounters;
-  fdb: FdbCounters & { size: number; sizeByVni: Record<string, number> };
-  ports: Record<string, TrafficCounters>;
-  peers: Record<string, TrafficCounters>;
-  /** Table changes apply() rejected (invalid VNI, MAC, VTEP, unknown network, …). */
-  rejectedChanges: number;
-  /** Batches abandoned because switching threw (a bug; stays 0). */
-  internalErrors: number;
-  /** MAC event listeners that threw (after their batch was out: no frame lost). */
-  listenerErrors: number;
-}
+export type CountersSnapshot = WireCountersSnapshot<DropReason>;

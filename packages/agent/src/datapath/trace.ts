@@ -17,9 +17,12 @@
  * trace-property.test.ts checks, for random tables and frames, that the
  * report says what switching the same frame for real does.
  */
-import { ETHERTYPE_IPV4, ETHERTYPE_VLAN, formatMac, isMulticastMac, readVlanId, writeMac, type Encap } from '@dvs/wire';
+import { ETHERTYPE_IPV4, ETHERTYPE_VLAN, formatMac, isMulticastMac, readVlanId, writeMac } from '@dvs/wire';
 import type { PacketBatch } from '@dvs/netdev';
+import type { TraceAction, TraceOutputView, TraceReport as WireTraceReport, TraceStep, TraceStepName } from '@dvs/wire';
 import type { DropReason } from './counters.js';
+
+export type { TraceAction, TraceOutputView, TraceStep, TraceStepName };
 import { DataPathError } from './data-path-error.js';
 import { TUNNEL_HEADER_LENGTH } from './encap.js';
 import { LearnResult, type FdbEntry, type FdbLocation } from './fdb.js';
@@ -39,43 +42,7 @@ export interface TraceQuery {
   length?: number;
 }
 
-export type TraceStepName = 'classify' | 'network' | 'mtu' | 'source' | 'lookup' | 'output';
-
-export interface TraceStep {
-  step: TraceStepName;
-  result: string;
-}
-
-export type TraceOutputView =
-  | { kind: 'port'; port: string; /** Egress 802.1Q tag; null: untagged. */ vlan: number | null }
-  | {
-      kind: 'vtep';
-      vtep: string;
-      address: string;
-      /** UDP destination port of the tunnel packet. */
-      udpPort: number;
-      encap: Encap;
-      /** The 8 bytes written in front of the frame, hex. */
-      tunnelHeader: string;
-    };
-
-export type TraceAction = 'deliver-local' | 'encap' | 'flood' | 'drop';
-
-export interface TraceReport {
-  vni: number;
-  src: string;
-  dst: string;
-  /** Ingress port, or null when none was named. */
-  port: string | null;
-  steps: TraceStep[];
-  decision: {
-    action: TraceAction;
-    /** The drop counter that counts it (drop only). */
-    dropReason: DropReason | null;
-    reason: string;
-    outputs: TraceOutputView[];
-  };
-}
+export type TraceReport = WireTraceReport<DropReason>;
 
 /** What the pipeline's destination lookup found, as it was at that moment. */
 type Lookup = { hit: false } | { hit: true; where: string; local: boolean; seq: number; flags: string };

@@ -3,30 +3,15 @@
  * stable JSON shape) for `dvs agent tunnels --json`. Peer rows have the shape
  * of wire's PeerTunnelStatus (as in `status/<host>`) plus probe details.
  */
-import type { PeerTunnelStatus } from '@dvs/wire';
+import type { TunnelShowRow, TunnelsShowData } from '@dvs/wire';
 import type { HealthOptions } from './health-options.js';
 import type { PeerCountersLookup } from './tunnel-status-record.js';
 import { peerTunnelStatus } from './tunnel-status-record.js';
 import type { TunnelSnapshot } from './tunnel-session.js';
 
+export type { TunnelShowRow, TunnelsShowData };
+
 export const TUNNELS_SHOW_USAGE = 'tunnels/show [peer-address]';
-
-export interface TunnelShowRow extends PeerTunnelStatus {
-  vni: number;
-  /** More words on the reason (errno code, reply count), or null. */
-  detail: string | null;
-  probes: { sent: number; replies: number; sendErrors: number };
-}
-
-export interface TunnelsShowData {
-  host: string;
-  /** This agent's probe session id. */
-  session: number;
-  intervalMs: number;
-  multiplier: number;
-  upAfter: number;
-  peers: TunnelShowRow[];
-}
 
 export interface TunnelsShowSource {
   host: string;

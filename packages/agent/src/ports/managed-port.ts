@@ -1,9 +1,18 @@
-import { portKindOf, type PortKind, type PortPlug, type PortState } from '@dvs/wire';
+import {
+  portKindOf,
+  type AgentPortView,
+  type DataPathPortView as PortView,
+  type PortKind,
+  type PortOrigin,
+  type PortPlug,
+  type PortState,
+} from '@dvs/wire';
+
+export type { AgentPortView, PortOrigin };
 import type { FrameDevice } from '@dvs/netdev';
 import type { PortMapping } from '../config/port-mapping-text.js';
 import { newTrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
-import type { PortView } from '../datapath/views.js';
 
 /** What a port is asked to be: a device name, its VNI mapping, how it gets its device. */
 export interface PortRequest {
@@ -12,33 +21,6 @@ export interface PortRequest {
   plug: PortPlug;
   /** A TAP the agent creates outlives the agent (plug create only). */
   persistent: boolean;
-}
-
-/** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
-export type PortOrigin = 'config' | 'runtime';
-
-/** A port as the agent's views show it: `ports/show`, `dvs agent ports`, metrics, `ports/<host>/…`. */
-export interface AgentPortView extends PortView {
-  kind: PortKind;
-  plug: PortPlug;
-  persistent: boolean;
-  origin: PortOrigin;
-  /** The device's kind ('tap', 'veth', 'macvlan', 'physical', …); 'unknown' until it was first opened. */
-  deviceKind: string;
-  /** The attached device's ifindex (null for TAP ports and while gone). */
-  ifindex: number | null;
-  state: PortState;
-  /** When the port entered its state, ms since the epoch. */
-  since: number;
-  /** Why the port is down or gone (the last error or event), or null. */
-  detail: string | null;
-  /** The smallest overlay MTU of the port's networks (null: none known). */
-  overlayMtu: number | null;
-  /** Set while the device's MTU is larger than overlayMtu: frames above it are dropped (mtu). */
-  mtuWarning: string | null;
-  /** How many times its device went away, and came back (attached again). */
-  deviceGone: number;
-  reattached: number;
 }
 
 /**

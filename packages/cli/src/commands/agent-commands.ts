@@ -7,25 +7,33 @@ import type { Command } from 'commander';
 import { adminClient, type CliContext, type SocketOption } from '../cli-context.js';
 import { runView, type ViewOptions } from '../view-runner.js';
 import { parseVni } from '../validate.js';
-import { PORT_PLUGS } from '@dvs/wire';
+import { PORT_PLUGS, type AgentCommandName, type AgentPortView, type TunnelsShowData } from '@dvs/wire';
+import type { ReplyOf } from '@dvs/admin-client';
+import {
+  COUNTERS_FIELDS,
+  describeReply,
+  FDB_FIELDS,
+  PEER_FIELDS,
+  PORT_FIELDS,
+  TUNNELS_FIELDS,
+} from '../render/agent-reply-fields.js';
 import { Argument } from 'commander';
 import { printJson } from '../view-runner.js';
 import { helpAfter, withJson, withSocket, withWatch } from './common-options.js';
 
 type Opts = ViewOptions & SocketOption;
 
-/** Down tunnels in a tunnels/show answer ({ peers: [{ state }] }); 0 for any other shape. */
-function downPeers(data: unknown): number {
-  const peers = (data as { peers?: unknown } | null)?.peers;
-  return Array.isArray(peers) ? peers.filter((p) => (p as { state?: unknown })?.state === 'down').length : 0;
+/** Down tunnels in a tunnels/show answer. */
+function downPeers(data: TunnelsShowData): number {
+  return data.peers.filter((p) => p.state === 'down').length;
 }
 
-async function agentView(
+async function agentView<Command extends string>(
   ctx: CliContext,
   opts: Opts,
-  command: string,
+  command: Command,
   args: readonly string[],
-  problemsOf: (data: unknown) => number = () => 0,
+  problemsOf: (data: ReplyOf<Command>) => number = () => 0,
 ): Promise<void> {
   const client = adminClient(ctx, opts);
   try {
@@ -38,66 +46,62 @@ async function agentView(
   }
 }
 
-interface HostView {
+interface HostView<Command extends AgentCommandName> {
   name: string;
-  command: string;
+  command: Command;
   description: string;
   argument?: [string, string, ((v: string) => string)?];
   examples: string[];
   json: string;
-  problemsOf?: (data: unknown) => number;
+  problemsOf?: (data: ReplyOf<Command>) => number;
 }
 
-const PORT_JSON = `{ "name", "kind": "tap-created"|"tap-adopted"|"attach", "plug": "create"|"adopt"|"attach",
-  "persistent", "origin": "config"|"runtime", "deviceKind": "tap"|"veth"|"macvlan"|"physical"|…,
-  "ifindex" | null, "state": "up"|"down"|"gone", "since" (ms since the epoch), "detail" | null,
-  "mode": "access"|"trunk", "vni" (access) | null, "vlans": { "<vlan>": vni } (trunk), "device", "mtu",
-  "overlayMtu" | null, "mtuWarning" | null, "deviceGone", "reattached",
-  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } }`;
+/** A view with its command's reply type checked, ready to run. */
+interface RunnableView extends Omit<HostView<AgentCommandName>, 'command' | 'problemsOf'> {
+  show(ctx: CliContext, opts: Opts, args: readonly string[]): Promise<void>;
+}
+
+function hostView<Command extends AgentCommandName>(view: HostView<Command>): RunnableView {
+  return { ...view, show: (ctx, opts, args) => agentView(ctx, opts, view.command, args, view.problemsOf) };
+}
 
 /** Ports that are not up (down or gone) in a ports/show answer. */
-function portsNotUp(data: unknown): number {
-  return Array.isArray(data) ? data.filter((p) => (p as { state?: unknown })?.state !== 'up').length : 0;
+function portsNotUp(data: AgentPortView[]): number {
+  return data.filter((p) => p.state !== 'up').length;
 }
 
-const VIEWS: HostView[] = [
-  {
+const VIEWS: RunnableView[] = [
+  hostView({
     name: 'fdb',
     command: 'fdb/show',
     description: "this host's local FDB (what the data path forwards on), optionally one VNI",
     argument: ['[vni]', 'only this VNI', (v) => String(parseVni(v))],
     examples: ['dvs agent fdb', 'dvs agent fdb 100', 'dvs agent fdb --json'],
-    json: `the agent's fdb/show data: [ { "vni", "mac", "kind": "port"|"vtep", "location" (port name or
-  "address:port"), "static", "control" (set by the controller), "seq", "ageSeconds", "moves" } ]`,
-  },
-  {
+    json: `the agent's fdb/show data: [ ${describeReply(FDB_FIELDS, '    ')} ]`,
+  }),
+  hostView({
     name: 'peers',
     command: 'peers/show',
     description: 'peer VTEPs this host knows, their VNIs, flood lists and counters',
     examples: ['dvs agent peers'],
-    json: `the agent's peers/show data: [ { "vtep": "address:port", "address", "port", "vnis", "floodVnis",
-  "counters": { "rxFrames", "rxBytes", "txFrames", "txBytes", "txDrops" } } ]`,
-  },
-  {
+    json: `the agent's peers/show data: [ ${describeReply(PEER_FIELDS, '    ')} ]`,
+  }),
+  hostView({
     name: 'counters',
     command: 'counters/show',
     description: 'data path counters: frames, bytes, drops by reason',
     examples: ['dvs agent counters', 'dvs agent counters --watch --interval 1'],
-    json: `the agent's counters/show data: { "drops": { "<reason>": n }, "fdb": { …, "size", "sizeByVni" },
-  "ports": { "<port>": traffic }, "peers": { "address:port": traffic }, "rejectedChanges" }`,
-  },
-  {
+    json: `the agent's counters/show data: ${describeReply(COUNTERS_FIELDS)}`,
+  }),
+  hostView({
     name: 'tunnels',
     command: 'tunnels/show',
     description: "this host's tunnel health as its probes see it (exit 1 when a tunnel is down)",
     argument: ['[peer-address]', 'only the tunnel to this peer VTEP address'],
     examples: ['dvs agent tunnels', 'dvs agent tunnels 192.0.2.2', 'dvs agent tunnels --json'],
-    json: `{ "host", "session", "intervalMs", "multiplier", "upAfter",
-  "peers": [ { "vtep": { "address", "port" }, "host", "encap", "vni", "state", "rtt": { "lastMs", "avgMs", "p99Ms" } | null,
-  "lossPct", "lastChange", "reason", "detail", "rxPackets", "txPackets", "rxBytes", "txBytes",
-  "probes": { "sent", "replies", "sendErrors" } } ] }`,
+    json: `the agent's tunnels/show data: ${describeReply(TUNNELS_FIELDS)}`,
     problemsOf: downPeers,
-  },
+  }),
 ];
 
 export function addAgentCommands(program: Command, ctx: CliContext): void {
@@ -120,7 +124,7 @@ export function addAgentCommands(program: Command, ctx: CliContext): void {
     cmd.action(async (...params: unknown[]) => {
       const opts = (view.argument ? params[1] : params[0]) as Opts;
       const arg = view.argument ? (params[0] as string | undefined) : undefined;
-      await agentView(ctx, opts, view.command, arg === undefined ? [] : [arg], view.problemsOf);
+      await view.show(ctx, opts, arg === undefined ? [] : [arg]);
     });
   }
 
@@ -159,7 +163,7 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
   helpAfter(
     list,
     ['dvs agent ports', 'dvs agent ports --json', 'dvs agent ports --watch'],
-    `the agent's ports/show data: [ ${PORT_JSON} ]`,
+    `the agent's ports/show data: [ ${describeReply(PORT_FIELDS, '    ')} ]`,
   );
   list.action(async (opts: Opts) => agentView(ctx, opts, 'ports/show', [], portsNotUp));
 
@@ -181,7 +185,7 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
       'dvs agent ports add veth-pod1 trunk:10=100,20=200 attach',
       'dvs agent ports add tap-db1 200 create --persistent',
     ],
-    PORT_JSON,
+    `the agent's ports/add data: ${describeReply(PORT_FIELDS)}`,
   );
   add.action(async (name: string, mapping: string, plug: string, opts: Opts & { persistent?: boolean }) => {
     await agentCall(ctx, opts, 'ports/add', [name, mapping, plug, ...(opts.persistent ? ['persistent'] : [])]);

@@ -12,6 +12,7 @@ import { AgentCommandError, EXIT_OK, EXIT_PROBLEM, UsageError } from '../cli-err
 import { parseMac, parseVni } from '../validate.js';
 import { printJson } from '../view-runner.js';
 import { helpAfter, withJson, withSocket } from './common-options.js';
+import { describeReply, TRACE_FIELDS } from '../render/agent-reply-fields.js';
 
 interface TraceOpts extends SocketOption {
   vni: number;
@@ -60,11 +61,8 @@ export function addTraceCommand(program: Command, ctx: CliContext): void {
       'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst 02:00:00:00:00:02 --length 1500 --json',
       'dvs trace --vni 100 --src 02:00:00:00:00:01 --dst 02:00:00:00:00:02 --socket /run/dvs-lab/demo/h1.sock',
     ],
-    `{ "source": "data path (agent <socket>)", "host", "vni", "src", "dst", "port": <ingress port> | null,
-  "steps": [ { "step": "classify"|"network"|"mtu"|"source"|"lookup"|"output", "result" } ],
-  "decision": { "action": "deliver-local"|"encap"|"flood"|"drop", "dropReason": <drop counter> | null, "reason",
-                "outputs": [ { "kind": "port", "port", "vlan" }
-                           | { "kind": "vtep", "vtep", "address", "udpPort", "encap", "tunnelHeader" } ] } }
+    `{ "source": "data path (agent <socket>)", "host": the agent's host, and the agent's trace data:
+${describeReply(TRACE_FIELDS)}
 Exit 1 when the frame is dropped.`,
   );
   trace.action(async (opts: TraceOpts) => {
@@ -83,13 +81,12 @@ Exit 1 when the frame is dropped.`,
         }
         throw error;
       });
-      const report = answer.data as { decision?: { action?: string } };
+      const report = answer.data;
       if (opts.json) {
         const version = await agent.call('version').catch(() => null);
-        const host = (version?.data as { host?: unknown } | null | undefined)?.host;
-        printJson(ctx, { source, host: typeof host === 'string' ? host : null, ...report });
+        printJson(ctx, { source, host: version?.data.host ?? null, ...report });
       } else ctx.io.stdout(`source: ${source}\n${answer.text.replace(/\n$/, '')}\n`);
-      ctx.exitCode = report.decision?.action === 'drop' ? EXIT_PROBLEM : EXIT_OK;
+      ctx.exitCode = report.decision.action === 'drop' ? EXIT_PROBLEM : EXIT_OK;
     } finally {
       agent.close();
     }

@@ -57,22 +57,16 @@ async function nicTxDropped(resources: BenchResources, ns: string, ifname: strin
   }
 }
 
-interface AgentCounters {
-  drops?: Record<string, number>;
-  ports?: Record<string, { txDrops?: number }>;
-  peers?: Record<string, { txDrops?: number }>;
-}
-
 async function agentDrops(sockets: readonly string[]): Promise<number | null> {
   if (sockets.length === 0) return null;
   let total = 0;
   for (const socket of sockets) {
     const client = new AdminClient(socket);
     try {
-      const c = (await client.call('counters/show', [], { timeoutMs: 3000 })).data as AgentCounters;
-      for (const v of Object.values(c.drops ?? {})) total += v;
-      for (const p of Object.values(c.ports ?? {})) total += p.txDrops ?? 0;
-      for (const p of Object.values(c.peers ?? {})) total += p.txDrops ?? 0;
+      const c = (await client.call('counters/show', [], { timeoutMs: 3000 })).data;
+      for (const v of Object.values(c.drops)) total += v;
+      for (const p of Object.values(c.ports)) total += p.txDrops;
+      for (const p of Object.values(c.peers)) total += p.txDrops;
     } finally {
       client.close();
     }

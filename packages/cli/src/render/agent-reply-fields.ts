@@ -1,0 +1,126 @@
+/**
+ * What `dvs agent … --help` says of each field of the agent's JSON replies.
+ * Each description map is typed against its reply in @dvs/wire (AgentReplies),
+ * so a field the agent adds or drops without a description here fails to
+ * compile: the help cannot drift from the data.
+ */
+import type {
+  AgentFdbEntryView,
+  AgentPeerView,
+  AgentPortView,
+  CountersSnapshot,
+  TraceReport,
+  TrafficCounters,
+  TunnelShowRow,
+  TunnelsShowData,
+} from '@dvs/wire';
+
+/** One description per field of T (optional fields too). */
+export type ReplyFields<T> = { readonly [K in keyof Required<T>]: string };
+
+/** `{ "field": description, … }`, one field a line, for a help text. */
+export function describeReply<T>(fields: ReplyFields<T>, indent = '  '): string {
+  const lines = Object.entries(fields as Record<string, string>).map(([name, what]) => `${indent}"${name}": ${what}`);
+  return `{\n${lines.join(',\n')}\n${indent.slice(2)}}`;
+}
+
+const TRAFFIC: ReplyFields<TrafficCounters> = {
+  rxFrames: 'frames received',
+  rxBytes: 'bytes received',
+  txFrames: 'frames sent',
+  txBytes: 'bytes sent',
+  txDrops: 'frames the device or socket refused (tx-full)',
+};
+const TRAFFIC_TEXT = describeReply(TRAFFIC, '      ');
+
+export const PORT_FIELDS: ReplyFields<AgentPortView> = {
+  name: 'the port (device) name',
+  kind: '"tap-created" | "tap-adopted" | "attach"',
+  plug: '"create" | "adopt" | "attach"',
+  persistent: 'a created TAP that outlives the agent',
+  origin: '"config" | "runtime" (ports/add, kept in the state file)',
+  deviceKind: '"tap" | "veth" | "macvlan" | "physical" | … ("unknown" until first opened)',
+  ifindex: "the attached device's ifindex, or null",
+  state: '"up" | "down" | "gone"',
+  since: 'when it entered its state, ms since the epoch',
+  detail: 'why it is down or gone, or null',
+  mode: '"access" | "trunk"',
+  vni: 'the VNI (access), or null',
+  vlans: '{ "<vlan>": vni } (trunk)',
+  device: 'the device name',
+  mtu: "the device's MTU",
+  overlayMtu: 'the smallest overlay MTU of its networks, or null',
+  mtuWarning: 'set while the device MTU exceeds the overlay MTU, or null',
+  deviceGone: 'how many times its device went away',
+  reattached: 'how many times it was attached again',
+  counters: TRAFFIC_TEXT,
+};
+
+export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
+  vni: 'the VNI',
+  mac: 'the MAC, aa:bb:cc:dd:ee:ff',
+  kind: '"port" (local) | "vtep" (remote)',
+  location: 'port name, or VTEP "address:port"',
+  static: 'configured, never ages',
+  control: 'set by the controller',
+  seq: 'RFC 7432 sequence number',
+  ageSeconds: 'seconds since last seen',
+  moves: 'how often it moved',
+};
+
+export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
+  vtep: '"address:port"',
+  address: 'underlay address',
+  port: 'UDP port',
+  vnis: 'VNIs that list it',
+  floodVnis: 'VNIs whose flood list holds it',
+  counters: TRAFFIC_TEXT,
+};
+
+export const COUNTERS_FIELDS: ReplyFields<CountersSnapshot> = {
+  drops: '{ "<drop reason>": n }',
+  fdb: '{ "learns", "moves", "evictions", "aged", "refused", "size", "sizeByVni": { "<vni>": n } }',
+  ports: '{ "<port>": traffic }',
+  peers: '{ "address:port": traffic }',
+  rejectedChanges: 'table changes refused (invalid or unknown network)',
+  internalErrors: 'batches abandoned by a bug (stays 0)',
+  listenerErrors: 'MAC event listeners that threw',
+};
+
+const TUNNEL_ROW_FIELDS: ReplyFields<TunnelShowRow> = {
+  vtep: '{ "address", "port" }',
+  host: 'the peer host, or null',
+  encap: '"vxlan" | "gre-udp"',
+  vni: 'the VNI the probes use',
+  state: '"init" | "up" | "down" | "unmonitored"',
+  rtt: '{ "lastMs", "avgMs", "p99Ms" } | null',
+  lossPct: 'probe loss, %',
+  lastChange: 'ms since the epoch',
+  reason: 'why it is in its state',
+  detail: 'more words on the reason, or null',
+  rxPackets: 'probe replies received',
+  txPackets: 'probes sent',
+  rxBytes: 'bytes received',
+  txBytes: 'bytes sent',
+  probes: '{ "sent", "replies", "sendErrors" }',
+};
+
+export const TUNNELS_FIELDS: ReplyFields<TunnelsShowData> = {
+  host: 'this host',
+  session: "this agent's probe session id",
+  intervalMs: 'probe interval',
+  multiplier: 'probes missed before down',
+  upAfter: 'replies needed before up',
+  peers: `[ ${describeReply(TUNNEL_ROW_FIELDS, '      ')} ]`,
+};
+
+export const TRACE_FIELDS: ReplyFields<TraceReport> = {
+  vni: 'the VNI',
+  src: 'source MAC',
+  dst: 'destination MAC',
+  port: 'the ingress port, or null',
+  steps: '[ { "step": "classify"|"network"|"mtu"|"source"|"lookup"|"output", "result" } ]',
+  decision: `{ "action": "deliver-local"|"encap"|"flood"|"drop", "dropReason": <drop counter> | null, "reason",
+      "outputs": [ { "kind": "port", "port", "vlan" }
+                 | { "kind": "vtep", "vtep", "address", "udpPort", "encap", "tunnelHeader" } ] }`,
+};

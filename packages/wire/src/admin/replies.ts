@@ -1,0 +1,210 @@
+/**
+ * The agent's admin-socket replies: the `data` each command answers with, as
+ * `dvs agent … --json` prints it. One definition, shared by the agent (which
+ * builds these), the CLI, the lab and the tests (which read them). Types
+ * only: nothing here runs.
+ *
+ * Drop reasons are the data path's own list (the agent's DROP_REASONS); the
+ * types that carry them take it as a parameter and default to `string` for
+ * readers that only print them.
+ */
+import type { Encap } from '../frames/encap.js';
+import type { PeerTunnelStatus } from '../records/tunnel-status.js';
+import type { PortKind, PortState } from '../records/port.js';
+import type { PortPlug } from './port-plug.js';
+
+/** rx/tx frames and bytes of one port or one peer. */
+export interface TrafficCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames this port/peer should have received but the device/socket refused (tx-full). */
+  txDrops: number;
+}
+
+/** One FDB entry (`fdb/show`). */
+export interface AgentFdbEntryView {
+  vni: number;
+  mac: string;
+  /** 'port' (local) or 'vtep' (remote). */
+  kind: 'port' | 'vtep';
+  /** Port name, or VTEP "address:port". */
+  location: string;
+  static: boolean;
+  /** Entry set by the control plane (never ages until learning moves it). */
+  control: boolean;
+  seq: number;
+  ageSeconds: number;
+  moves: number;
+}
+
+/** A port as the data path sees it. */
+export interface DataPathPortView {
+  name: string;
+  mode: 'access' | 'trunk';
+  /** access: the VNI; trunk: null. */
+  vni: number | null;
+  /** trunk: VLAN → VNI. */
+  vlans: Record<string, number>;
+  device: string;
+  mtu: number;
+  counters: TrafficCounters;
+}
+
+/** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
+export type PortOrigin = 'config' | 'runtime';
+
+/** A port as the agent shows it (`ports/show`, `ports/add`, `dvs agent ports`, `ports/<host>/…`). */
+export interface AgentPortView extends DataPathPortView {
+  kind: PortKind;
+  plug: PortPlug;
+  persistent: boolean;
+  origin: PortOrigin;
+  /** The device's kind ('tap', 'veth', 'macvlan', 'physical', …); 'unknown' until it was first opened. */
+  deviceKind: string;
+  /** The attached device's ifindex (null for TAP ports and while gone). */
+  ifindex: number | null;
+  state: PortState;
+  /** When the port entered its state, ms since the epoch. */
+  since: number;
+  /** Why the port is down or gone (the last error or event), or null. */
+  detail: string | null;
+  /** The smallest overlay MTU of the port's networks (null: none known). */
+  overlayMtu: number | null;
+  /** Set while the device's MTU is larger than overlayMtu: frames above it are dropped (mtu). */
+  mtuWarning: string | null;
+  /** How many times its device went away, and came back (attached again). */
+  deviceGone: number;
+  reattached: number;
+}
+
+/** A peer VTEP (`peers/show`). */
+export interface AgentPeerView {
+  vtep: string;
+  address: string;
+  port: number;
+  /** VNIs that list it (peers, flood list or control FDB entries). */
+  vnis: number[];
+  /** VNIs whose flood list holds it. */
+  floodVnis: number[];
+  counters: TrafficCounters;
+}
+
+/** A network (`networks/show`). */
+export interface AgentNetworkView {
+  vni: number;
+  encap: Encap;
+  mtu: number;
+  ports: string[];
+  floodList: string[];
+  peers: string[];
+  fdbSize: number;
+}
+
+/** FDB activity, summed over every VNI. */
+export interface FdbCounters {
+  learns: number;
+  moves: number;
+  evictions: number;
+  aged: number;
+  /** Learns refused because the VNI's table was full of static entries. */
+  refused: number;
+}
+
+/** Every counter (`counters/show`, metrics). */
+export interface CountersSnapshot<Drop extends string = string> {
+  drops: Record<Drop, number>;
+  fdb: FdbCounters & { size: number; sizeByVni: Record<string, number> };
+  ports: Record<string, TrafficCounters>;
+  peers: Record<string, TrafficCounters>;
+  /** Table changes apply() rejected (invalid VNI, MAC, VTEP, unknown network, …). */
+  rejectedChanges: number;
+  /** Batches abandoned because switching threw (a bug; stays 0). */
+  internalErrors: number;
+  /** MAC event listeners that threw (after their batch was out: no frame lost). */
+  listenerErrors: number;
+}
+
+export type TraceStepName = 'classify' | 'network' | 'mtu' | 'source' | 'lookup' | 'output';
+
+export interface TraceStep {
+  step: TraceStepName;
+  result: string;
+}
+
+export type TraceOutputView =
+  | { kind: 'port'; port: string; /** Egress 802.1Q tag; null: untagged. */ vlan: number | null }
+  | {
+      kind: 'vtep';
+      vtep: string;
+      address: string;
+      /** UDP destination port of the tunnel packet. */
+      udpPort: number;
+      encap: Encap;
+      /** The 8 bytes written in front of the frame, hex. */
+      tunnelHeader: string;
+    };
+
+export type TraceAction = 'deliver-local' | 'encap' | 'flood' | 'drop';
+
+/** What the data path did with one frame in a dry run (`trace`). */
+export interface TraceReport<Drop extends string = string> {
+  vni: number;
+  src: string;
+  dst: string;
+  /** Ingress port, or null when none was named. */
+  port: string | null;
+  steps: TraceStep[];
+  decision: {
+    action: TraceAction;
+    /** The drop counter that counts it (drop only). */
+    dropReason: Drop | null;
+    reason: string;
+    outputs: TraceOutputView[];
+  };
+}
+
+/** One tunnel (`tunnels/show`): the shape of `status/<host>`'s peers plus probe details. */
+export interface TunnelShowRow extends PeerTunnelStatus {
+  vni: number;
+  /** More words on the reason (errno code, reply count), or null. */
+  detail: string | null;
+  probes: { sent: number; replies: number; sendErrors: number };
+}
+
+/** `tunnels/show`. */
+export interface TunnelsShowData {
+  host: string;
+  /** This agent's probe session id. */
+  session: number;
+  intervalMs: number;
+  multiplier: number;
+  upAfter: number;
+  peers: TunnelShowRow[];
+}
+
+/** `version`. */
+export interface VersionReply {
+  version: string;
+  host: string;
+  node: string;
+}
+
+/** The data each admin command answers with, by command name. */
+export interface AgentReplies {
+  version: VersionReply;
+  'ports/show': AgentPortView[];
+  'ports/add': AgentPortView;
+  'ports/del': { name: string };
+  'ports/announce': { port: string; mac: string; count: number };
+  'fdb/show': AgentFdbEntryView[];
+  'fdb/flush': { vni: number | null; flushed: number };
+  'peers/show': AgentPeerView[];
+  'networks/show': AgentNetworkView[];
+  'counters/show': CountersSnapshot;
+  'tunnels/show': TunnelsShowData;
+  trace: TraceReport;
+}
+
+export type AgentCommandName = keyof AgentReplies;
