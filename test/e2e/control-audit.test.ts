@@ -7,16 +7,14 @@
 // the audit is clean again and the VMs reach each other.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Lab, labControllerClient } from '@dvs/lab';
 import type { DivergencesView, StatusView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
+import { runDvs } from '../support/dvs-cli.js';
 
 const VNI = 100;
 const WRONG_VTEP = '198.51.100.99';
-const dvsBin = join(process.cwd(), 'packages/cli/bin/dvs.js');
 let lab: Lab | null = null;
 
 before(async () => {
@@ -27,14 +25,14 @@ after(async () => {
   if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
 });
 
-function dvs(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [dvsBin, '--lab', lab!.id, ...args], { encoding: 'utf8', timeout: 60_000 });
+function dvs(...args: string[]) {
+  return runDvs(['--lab', lab!.id, ...args]);
 }
 
-function audit(): { status: number | null; view: DivergencesView } {
-  const r = dvs('audit', '--json');
-  assert.ok(r.status === 0 || r.status === 1, `dvs audit: ${r.stdout}${r.stderr}`);
-  return { status: r.status, view: JSON.parse(r.stdout) as DivergencesView };
+async function audit(): Promise<{ status: number; view: DivergencesView }> {
+  const r = await dvs('audit', '--json');
+  assert.ok(r.code === 0 || r.code === 1, `dvs audit: ${r.stdout}${r.stderr}`);
+  return { status: r.code, view: JSON.parse(r.stdout) as DivergencesView };
 }
 
 test('dvs audit catches a wrong FDB entry injected through an agent admin socket; --repair fixes it', async () => {
@@ -53,8 +51,8 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
   // Clean: both agents publish digests that match the tables.
   const clean = await waitFor(
     'a clean audit of both hosts',
-    () => {
-      const r = audit();
+    async () => {
+      const r = await audit();
       return r.status === 0 && r.view.checkedHosts === 2 ? r.view : undefined;
     },
     30_000,
@@ -66,8 +64,8 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
   await l.admin('h1').call('fdb/set', [String(VNI), bMac, WRONG_VTEP]);
   const caught = await waitFor(
     'the audit names the injected entry',
-    () => {
-      const r = audit();
+    async () => {
+      const r = await audit();
       const d = r.view.divergences.find((x) => x.table === 'fdb' && x.mac === bMac);
       return r.status === 1 && d !== undefined ? { view: r.view, d } : undefined;
     },
@@ -84,14 +82,14 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
     since: caught.d.since,
   });
   assert.deepEqual(caught.view.divergentHosts, ['h1']);
-  const text = dvs('audit');
-  assert.equal(text.status, 1, text.stdout + text.stderr);
+  const text = await dvs('audit');
+  assert.equal(text.code, 1, text.stdout + text.stderr);
   assert.match(
     text.stdout,
     new RegExp(`h1\\s+${VNI}\\s+fdb\\s+${bMac}\\s+${WRONG_VTEP}:4789\\s+${h2.underlayAddress}:4789`),
   );
 
-  const statusRun = dvs('status', '--json');
+  const statusRun = await dvs('status', '--json');
   const status = JSON.parse(statusRun.stdout) as StatusView;
   assert.equal(status.divergentHosts, 1, statusRun.stdout);
   assert.ok(
@@ -99,13 +97,13 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
     JSON.stringify(status.problems),
   );
 
-  const repair = dvs('audit', '--repair');
-  assert.equal(repair.status, 1, 'it still reports what diverged when asked to repair');
+  const repair = await dvs('audit', '--repair');
+  assert.equal(repair.code, 1, 'it still reports what diverged when asked to repair');
   assert.match(repair.stdout, new RegExp(`resync requested: h1 VNI ${VNI}`));
   await waitFor(
     'a clean audit after the repair',
-    () => {
-      const r = audit();
+    async () => {
+      const r = await audit();
       return r.status === 0 && r.view.checkedHosts === 2 ? true : undefined;
     },
     30_000,
@@ -115,6 +113,6 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
   const entry = (data as { mac: string; location: string }[]).find((e) => e.mac === bMac);
   assert.ok(entry !== undefined && !JSON.stringify(entry).includes(WRONG_VTEP), JSON.stringify(entry));
   await waitVmPing(l, a, b, 'after the repair');
-  const after = JSON.parse(dvs('status', '--json').stdout) as StatusView;
+  const after = JSON.parse((await dvs('status', '--json')).stdout) as StatusView;
   assert.equal(after.divergentHosts, 0);
 });

@@ -147,18 +147,19 @@ async function auditClean(after: string): Promise<void> {
 
 async function etcdctl(args: string[]): Promise<string> {
   const tls = etcdctlTlsEnv(lab!.state.etcd!.tls!);
-  const r = await run([
-    'ip',
-    'netns',
-    'exec',
-    underlayNamespace(lab!.id),
-    'env',
-    ...Object.entries(tls).map(([k, v]) => `${k}=${v}`),
-    'etcdctl',
-    '--endpoints',
-    lab!.state.etcd!.endpoints.join(','),
-    ...args,
-  ]);
+  const r = await run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      underlayNamespace(lab!.id),
+      'etcdctl',
+      '--endpoints',
+      lab!.state.etcd!.endpoints.join(','),
+      ...args,
+    ],
+    { env: { PATH: process.env.PATH ?? '', ...tls } },
+  );
   return r.stdout;
 }
 

@@ -14,8 +14,6 @@
 // No timing thresholds; waits fail after generous timeouts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import {
   ContinuousPing,
   Lab,
@@ -27,9 +25,9 @@ import {
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 
 const VNI = 100;
-const dvsBin = join(process.cwd(), 'packages/cli/bin/dvs.js');
 let lab: Lab | null = null;
 let blackholed: string | null = null;
 
@@ -51,12 +49,9 @@ function controller(): ControllerClient {
   return labControllerClient(lab!.state);
 }
 
-function dvsJson<T>(...args: string[]): T {
-  const r = spawnSync(process.execPath, [dvsBin, '--lab', lab!.id, ...args, '--json'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.ok(r.status === 0 || r.status === 1, `dvs ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+async function dvsJson<T>(...args: string[]): Promise<T> {
+  const r = await runDvs(['--lab', lab!.id, ...args, '--json']);
+  assert.ok(r.code === 0 || r.code === 1, `dvs ${args.join(' ')}: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
@@ -104,7 +99,7 @@ test('lease loss: the host turns stale, not ejected, while traffic continues; it
 
     // The lease expires (TTL 10 s): stale, not down.
     await waitFor('h1 stale at the controller', async () => (await hostState('h1')) === 'stale', 60_000, 250);
-    const status = dvsJson<StatusView>('status');
+    const status = await dvsJson<StatusView>('status');
     assert.equal(status.hosts.stale, 1, JSON.stringify(status));
     assert.equal(status.hosts.down, 0, JSON.stringify(status));
     assert.ok(status.fdb.stale >= 1, JSON.stringify(status));
@@ -112,7 +107,7 @@ test('lease loss: the host turns stale, not ejected, while traffic continues; it
       status.problems.some((p) => p.kind === 'host-stale' && p.message.includes('h1')),
       JSON.stringify(status.problems),
     );
-    const hosts = dvsJson<{ hosts: HostView[] }>('hosts');
+    const hosts = await dvsJson<{ hosts: HostView[] }>('hosts');
     assert.equal(hosts.hosts.find((h) => h.host === 'h1')?.state, 'stale');
     const fdb = (await controller().send('GET', `/v1/fdb?vni=${VNI}&mac=${mac}`)).body as FdbView;
     assert.deepEqual(
@@ -135,8 +130,8 @@ test('lease loss: the host turns stale, not ejected, while traffic continues; it
     await waitFor('h1 up again', async () => (await hostState('h1')) === 'up', 60_000, 250);
     await waitFor(
       'no stale host or entry left',
-      () => {
-        const s = dvsJson<StatusView>('status');
+      async () => {
+        const s = await dvsJson<StatusView>('status');
         return s.hosts.stale === 0 && s.fdb.stale === 0 && s.hosts.up === 2;
       },
       60_000,

@@ -6,24 +6,20 @@
 // each other, and `dvs audit` is clean.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { etcdctlTlsEnv, randomLabId, Lab, labControllerClient, underlayNamespace } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { waitPidExit, waitVmPing } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 
-const dvsBin = join(process.cwd(), 'packages/cli/bin/dvs.js');
 const id = randomLabId();
 let lab: Lab | null = null;
 
-function dvs(...args: string[]) {
-  return spawnSync(process.execPath, [dvsBin, ...args], { encoding: 'utf8', timeout: 240_000 });
-}
+const dvs = (...args: string[]) => runDvs(args, {}, { timeoutMs: 240_000 });
 
-before(() => {
-  const up = dvs('lab', 'up', '--id', id, '--hosts', '2', '--vms', '1', '--etcd-nodes', '3');
-  assert.equal(up.status, 0, up.stdout + up.stderr);
+before(async () => {
+  const up = await dvs('lab', 'up', '--id', id, '--hosts', '2', '--vms', '1', '--etcd-nodes', '3');
+  assert.equal(up.code, 0, up.stdout + up.stderr);
   assert.match(up.stdout, /3 members, each in its own namespace, TLS between peers and to clients/);
 });
 
@@ -33,11 +29,10 @@ after(async () => {
 });
 
 async function etcdctl(endpoints: string, args: string[], env: Record<string, string>) {
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return run(
-    ['ip', 'netns', 'exec', underlayNamespace(id), 'env', ...vars, 'etcdctl', '--endpoints', endpoints, ...args],
-    { allowFailure: true },
-  );
+  return run(['ip', 'netns', 'exec', underlayNamespace(id), 'etcdctl', '--endpoints', endpoints, ...args], {
+    allowFailure: true,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
 }
 
 test('three etcd members in their own namespaces with TLS; the cluster survives its leader', async () => {
@@ -106,9 +101,9 @@ test('three etcd members in their own namespaces with TLS; the cluster survives 
   await waitVmPing(l, a, b, 'after the etcd leader died');
   await waitFor(
     'a clean dvs audit',
-    () => {
-      const r = dvs('--lab', id, 'audit', '--json');
-      return r.status === 0 && (JSON.parse(r.stdout) as { checkedHosts: number }).checkedHosts === 2 ? true : undefined;
+    async () => {
+      const r = await dvs('--lab', id, 'audit', '--json');
+      return r.code === 0 && (JSON.parse(r.stdout) as { checkedHosts: number }).checkedHosts === 2 ? true : undefined;
     },
     30_000,
     500,
