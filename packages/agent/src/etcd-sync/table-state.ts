@@ -60,7 +60,7 @@ export type TableScope =
   { kind: 'all' } | { kind: 'base' } | { kind: 'fdb'; vni: number } | { kind: 'flood'; vni: number };
 
 /** Records decoded and diffed per reset step. */
-export const RESET_STEP = 64;
+export const RESET_STEP = 16;
 
 interface Cached<T> {
   record: T;
