@@ -16,6 +16,7 @@
 import {
   digestOf,
   fdbDigestMember,
+  SetDigest,
   vtepDigestMember,
   type DivergenceView,
   type TableDigest,
@@ -30,45 +31,101 @@ export const DEFAULT_AUDIT_SETTLE_MS = 3000;
 const vtepText = (v: VtepRecord | null | undefined): string => (v ? `${v.address}:${v.port}` : 'nothing');
 const digestText = (d: TableDigest, what: string): string => `${d.count} ${what} (digest ${d.hash})`;
 
-/** The digests `host` should publish for `vni`, from the controller's records. */
-export function intendedDigest(view: ClusterView, host: string, vni: number): VniDigest {
-  const self = (view.hosts.get(host) ?? view.stale.get(host))?.record.vtep.address;
-  const isSelf = (h: string | null, v: VtepRecord): boolean => h === host || v.address === self;
-  const network = view.networks.get(vni)?.record;
-  const fdb: string[] = [];
-  const sources = new Set<string>();
+/**
+ * One VNI's records indexed once per check, so that each host's intended
+ * digests cost only what is its own: the digest of every FDB entry, from
+ * which a host's own entries are taken away, and every VTEP with the hosts
+ * that name it.
+ */
+interface VniIndex {
+  network: boolean;
+  floodNone: boolean;
+  fdbAll: SetDigest;
+  /** FDB digest members by VTEP address, and by host. */
+  byAddress: Map<string, string[]>;
+  byHost: Map<string, { member: string; address: string }[]>;
+  flood: { member: string; address: string; host: string | null }[];
+  /** Every VTEP of the VNI (FDB entries and flood members) with the hosts that name it (null: external). */
+  vteps: Map<string, { address: string; hosts: Set<string | null> }>;
+}
+
+function indexVni(view: ClusterView, vni: number): VniIndex {
+  const index: VniIndex = {
+    network: view.networks.has(vni),
+    floodNone: view.networks.get(vni)?.record.floodMode === 'none',
+    fdbAll: new SetDigest(),
+    byAddress: new Map(),
+    byHost: new Map(),
+    flood: [],
+    vteps: new Map(),
+  };
+  const vtep = (v: VtepRecord, host: string | null): void => {
+    const key = vtepDigestMember(v);
+    const known = index.vteps.get(key);
+    if (known === undefined) index.vteps.set(key, { address: v.address, hosts: new Set([host]) });
+    else known.hosts.add(host);
+  };
   for (const id of view.fdbByVni.get(vni) ?? []) {
     const e = view.fdb.get(id)?.record;
-    if (e === undefined || isSelf(e.host, e.vtep)) continue;
-    fdb.push(fdbDigestMember(e.mac, e.vtep));
-    sources.add(vtepDigestMember(e.vtep));
+    if (e === undefined) continue;
+    const member = fdbDigestMember(e.mac, e.vtep);
+    index.fdbAll.add(member);
+    const atAddress = index.byAddress.get(e.vtep.address) ?? [];
+    atAddress.push(member);
+    index.byAddress.set(e.vtep.address, atAddress);
+    if (e.host !== null) {
+      const list = index.byHost.get(e.host) ?? [];
+      list.push({ member, address: e.vtep.address });
+      index.byHost.set(e.host, list);
+    }
+    vtep(e.vtep, e.host);
   }
-  const members = new Set<string>();
   for (const m of view.flood.get(vni)?.record.members ?? []) {
-    if (isSelf(m.host, m)) continue;
-    members.add(vtepDigestMember(m));
-    sources.add(vtepDigestMember(m));
+    index.flood.push({ member: vtepDigestMember(m), address: m.address, host: m.host });
+    vtep(m, m.host);
   }
-  if (network === undefined) return { vni, fdb: digestOf([]), flood: digestOf([]), sources: digestOf([]) };
-  return {
-    vni,
-    fdb: digestOf(fdb),
-    flood: digestOf(network.floodMode === 'none' ? [] : members),
-    sources: digestOf(sources),
-  };
+  return index;
+}
+
+/** The digests `host` should publish for a VNI, from the VNI's index. */
+function intendedFrom(index: VniIndex, vni: number, host: string, self: string | undefined): VniDigest {
+  if (!index.network) return { vni, fdb: digestOf([]), flood: digestOf([]), sources: digestOf([]) };
+  const isSelf = (h: string | null, address: string): boolean => h === host || address === self;
+  const fdb = index.fdbAll.clone();
+  if (self !== undefined) for (const m of index.byAddress.get(self) ?? []) fdb.remove(m);
+  for (const e of index.byHost.get(host) ?? []) if (e.address !== self) fdb.remove(e.member);
+  const flood = new Set(index.flood.filter((m) => !isSelf(m.host, m.address)).map((m) => m.member));
+  const sources: string[] = [];
+  for (const [member, v] of index.vteps) {
+    if (v.address === self) continue;
+    if ([...v.hosts].some((h) => h !== host)) sources.push(member);
+  }
+  return { vni, fdb: fdb.value, flood: digestOf(index.floodNone ? [] : flood), sources: digestOf(sources) };
+}
+
+/** The digests `host` should publish for `vni`, from the controller's records. */
+export function intendedDigest(view: ClusterView, host: string, vni: number): VniDigest {
+  return intendedFrom(indexVni(view, vni), vni, host, selfAddress(view, host));
+}
+
+function selfAddress(view: ClusterView, host: string): string | undefined {
+  return (view.hosts.get(host) ?? view.stale.get(host))?.record.vtep.address;
 }
 
 /** Every disagreement between the agents' digests and the controller's records, now. */
 export function compareDigests(view: ClusterView): DivergenceView[] {
   const out: DivergenceView[] = [];
+  const indexes = new Map<number, VniIndex>();
   for (const [host, { record }] of view.digests) {
+    const self = selfAddress(view, host);
     for (const agent of record.vnis) {
-      const intended = intendedDigest(view, host, agent.vni);
+      let index = indexes.get(agent.vni);
+      if (index === undefined) indexes.set(agent.vni, (index = indexVni(view, agent.vni)));
+      const intended = intendedFrom(index, agent.vni, host, self);
       if (agent.fdb.hash !== intended.fdb.hash) {
         const named = record.diff.filter((d) => d.vni === agent.vni);
         for (const d of named) {
           const entry = view.fdb.get(`${d.vni}/${d.mac}`)?.record;
-          const self = view.hosts.get(host)?.record.vtep.address;
           const intends = entry === undefined || entry.host === host || entry.vtep.address === self ? null : entry.vtep;
           if (vtepText(d.has) === vtepText(intends)) continue;
           out.push({

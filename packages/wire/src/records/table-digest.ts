@@ -58,6 +58,15 @@ export class SetDigest {
     this.toggle(member);
   }
 
+  /** A copy, to take members away from without changing this one. */
+  clone(): SetDigest {
+    const copy = new SetDigest();
+    copy.count = this.count;
+    copy.high = this.high;
+    copy.low = this.low;
+    return copy;
+  }
+
   clear(): void {
     this.count = 0;
     this.high = 0;
