@@ -2,6 +2,7 @@
 // `npm run bench [-- name…]`: runs the named sub-benchmarks in turn (default: all).
 // Each is a built script; one that is not built yet is reported as such, never faked.
 //   wire, netdev, agent, controller: packages/<pkg>/dist/bench/index.js
+//   scale: simulated agents (real EtcdSync + table application) on 3 etcd members and 2 controllers
 //   migration: 20 live migrations in the lab; --qemu: 10 real QEMU live migrations (packages/lab/dist/bench/migration.js)
 //   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
 //   qemu-guest: real QEMU guests, boot time and live migration on a bridge (packages/lab/dist/bench/qemu-guest.js)
@@ -18,6 +19,7 @@ const benches = {
   netdev: 'packages/netdev/dist/bench/index.js',
   agent: 'packages/agent/dist/bench/index.js',
   controller: 'packages/controller/dist/bench/index.js',
+  scale: 'packages/agent/dist/bench/scale.js',
   migration: 'packages/lab/dist/bench/migration.js',
   datapath: 'packages/lab/dist/src/datapath-bench/main.js',
   'qemu-guest': 'packages/lab/dist/bench/qemu-guest.js',

@@ -14,6 +14,8 @@
 #                        readwrite P ports/<h>/              (its ports)
 #                        readwrite P reports/<h>/            (its MAC reports)
 #                        readwrite P status/<h>              (its tunnel health, exact key)
+#                        readwrite P digests/<h>             (its table digests for dvs audit, exact key)
+#                        read      P resync/<h>              (resyncs the controller asks of it, exact key)
 #   role dvs-readonly    read      P                         (operators, dashboards)
 #   users: root (role root), controller, dvs-viewer, agent-<h> for each host.
 # etcd grants key prefixes, and every key a host writes starts with its own
@@ -123,6 +125,8 @@ for h in "$@"; do
   ctl role grant-permission "$role" readwrite "${P}ports/$h/" --prefix=true
   ctl role grant-permission "$role" readwrite "${P}reports/$h/" --prefix=true
   ctl role grant-permission "$role" readwrite "${P}status/$h"
+  ctl role grant-permission "$role" readwrite "${P}digests/$h"
+  ctl role grant-permission "$role" read "${P}resync/$h"
   ensure_user "agent-$h"
   ctl user grant-role "agent-$h" dvs-agent-read
   ctl user grant-role "agent-$h" "$role"

@@ -36,7 +36,7 @@ test('controller views through --lab (which wins over DVS_CONTROLLER): status, h
   const status = dvs(['--lab', id, 'status', '--json']);
   assert.equal(status.status, 0, status.stdout + status.stderr);
   const s = JSON.parse(status.stdout) as { hosts: { up: number; down: number }; problems: unknown[] };
-  assert.deepEqual([s.hosts, s.problems], [{ up: 2, down: 0 }, []]);
+  assert.deepEqual([s.hosts, s.problems], [{ up: 2, down: 0, stale: 0 }, []]);
 
   const hosts = dvs(['--lab', id, 'hosts', '--json']);
   assert.equal(hosts.status, 0, hosts.stdout + hosts.stderr);

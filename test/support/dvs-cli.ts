@@ -9,9 +9,14 @@ export const DVS_CLI = fileURLToPath(new URL('../../../packages/cli/dist/src/mai
  * DVS_* leaking in from the test runner) and collects its output; any exit
  * code resolves.
  */
-export function runDvs(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
+export function runDvs(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<RunResult> {
   return run([process.execPath, DVS_CLI, ...args], {
     allowFailure: true,
     env: { PATH: process.env.PATH ?? '', ...env },
+    ...options,
   });
 }

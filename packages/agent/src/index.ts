@@ -13,6 +13,7 @@ export {
 export { linuxDevices, type AgentDevices } from './agent-devices.js';
 export { AGENT_HELP } from './agent-help.js';
 export { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
+export { EtcdSync, type EtcdSyncOptions, type EtcdSyncStatus } from './etcd-sync/index.js';
 export * from './config/agent-config.js';
 export { ConfigError } from './config/config-error.js';
 export { loadConfig, parseConfigText, FLAG_OPTIONS, type LoadedConfig } from './config/load-config.js';

@@ -8,7 +8,7 @@ import {
   type FdbEntryRecord,
   type NetworkRecord,
 } from '@dvs/wire';
-import { TableState, reportLost, seqToReport } from '../src/etcd-sync/index.js';
+import { RESET_STEP, TableState, reportLost, seqToReport } from '../src/etcd-sync/index.js';
 
 const keys = new KeyLayout();
 const self = { host: 'host-a', vtep: { address: '192.0.2.1', port: 4789 } };
@@ -107,8 +107,8 @@ test('first load: network, then flood and peers without this host, then remote F
 test('incremental: an entry moving here is deleted from the data path; a static entry is marked static', () => {
   const t = new TableState(keys, self);
   t.reset([network(100), fdb(100, '02:00:00:00:00:02', 'host-b', '192.0.2.2')], rev);
+  // An FDB change never recomputes a list: the data path accepts an entry's VTEP as a source itself.
   assert.deepEqual(t.put(fdb(100, '02:00:00:00:00:02', 'host-a', '192.0.2.1', 1)), [
-    { kind: 'peers:set', vni: 100, vteps: [] },
     { kind: 'fdb:del', vni: 100, mac: 0x020000000002 },
   ]);
   const staticChanges = t.put(fdb(100, '02:00:00:00:00:0e', null, '203.0.113.9', 0, 'static'));
@@ -153,10 +153,51 @@ test('a resync applies only the difference and keeps what did not change', () =>
   const added = fdb(100, '02:00:00:00:00:04', 'host-b', '192.0.2.2');
   const changes = t.reset([net, keep, added], ++rev);
   assert.deepEqual(changes, [
-    { kind: 'peers:set', vni: 100, vteps: [{ address: '192.0.2.2', port: 4789 }] },
     { kind: 'fdb:set', vni: 100, mac: 0x020000000004, vtep: { address: '192.0.2.2', port: 4789 }, seq: 0 },
     { kind: 'fdb:del', vni: 100, mac: 0x020000000003 },
   ]);
+});
+
+test('a reset of one VNI touches only that VNI; dropping a VNI removes its entries and empties its lists', () => {
+  const t = new TableState(keys, self);
+  t.reset([network(100), network(200)], rev, { kind: 'base' });
+  t.reset([fdb(200, '02:00:00:00:00:07', 'host-c', '192.0.2.3')], rev, { kind: 'fdb', vni: 200 });
+  t.reset([flood(200, [['192.0.2.3', 'host-c']])], rev, { kind: 'flood', vni: 200 });
+  const keep = fdb(100, '02:00:00:00:00:02', 'host-b', '192.0.2.2');
+  const first = [
+    ...t.reset([flood(100, [['192.0.2.2', 'host-b']])], rev, { kind: 'flood', vni: 100 }),
+    ...t.reset([keep], rev, { kind: 'fdb', vni: 100 }),
+  ];
+  assert.deepEqual(
+    first.map((c) => c.kind),
+    ['flood:set', 'peers:set', 'fdb:set'],
+  );
+  // VNI 100's FDB again without its entry: only that entry goes; its flood list, VNI 200 and the networks stay.
+  assert.deepEqual(t.reset([], ++rev, { kind: 'fdb', vni: 100 }), [{ kind: 'fdb:del', vni: 100, mac: 0x020000000002 }]);
+  assert.ok(t.flood.has(100));
+  assert.ok(t.entry(200, '02:00:00:00:00:07'));
+  assert.equal(t.networks.size, 2);
+  // In steps of at most RESET_STEP records: a large VNI comes out in pieces.
+  const big = Array.from({ length: RESET_STEP * 2 + 1 }, (_, i) =>
+    fdb(
+      300,
+      `02:00:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+      'host-b',
+      '192.0.2.2',
+    ),
+  );
+  t.reset([network(100), network(200), network(300)], ++rev, { kind: 'base' });
+  const steps = [...t.resetSteps(big, ++rev, { kind: 'fdb', vni: 300 })];
+  assert.ok(steps.length >= 3, `${steps.length} steps`);
+  assert.ok(steps.every((s) => s.length <= RESET_STEP));
+  assert.equal(steps.flat().filter((c) => c.kind === 'fdb:set').length, big.length);
+  // Stop following VNI 200: its entry goes, its flood list and peers are emptied.
+  assert.deepEqual([...t.dropSteps({ kind: 'fdb', vni: 200 }), ...t.dropSteps({ kind: 'flood', vni: 200 })].flat(), [
+    { kind: 'fdb:del', vni: 200, mac: 0x020000000007 },
+    { kind: 'flood:set', vni: 200, vteps: [] },
+    { kind: 'peers:set', vni: 200, vteps: [] },
+  ]);
+  assert.equal(t.entry(200, '02:00:00:00:00:07'), undefined);
 });
 
 test('records that do not decode are ignored and remembered, never applied half', () => {

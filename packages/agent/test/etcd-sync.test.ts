@@ -225,7 +225,7 @@ test('a report the table stops placing is lowered to what the controller accepts
   await waitFor('entry back at h once h may join again', at('lower-h', 1));
 });
 
-test('lease expiry: an agent that dies leaves the other agents\u2019 flood lists within its TTL', async () => {
+test('lease expiry: an agent that dies stays in the other agents\u2019 flood lists, stale, until their probes see it down', async () => {
   const live = agent('stays', '192.0.2.10');
   const doomed = agent('doomed', '192.0.2.11', { leaseTtlSeconds: 2 });
   await Promise.all([live.sync.ready(), doomed.sync.published()]);
@@ -233,6 +233,36 @@ test('lease expiry: an agent that dies leaves the other agents\u2019 flood lists
     live.surface.flood.get(100)?.includes('192.0.2.11:4789') ? true : undefined,
   );
   await doomed.sync.stop({ revoke: false }); // keepalives stop, as on SIGKILL
+  await waitFor(
+    'the controller keeps doomed stale',
+    async () => {
+      const res = await api('GET', '/v1/hosts/doomed');
+      return (res.body as { host?: { state: string } }).host?.state === 'stale' ? true : undefined;
+    },
+    8000,
+  );
+  assert.ok(live.surface.flood.get(100)?.includes('192.0.2.11:4789'), 'still in the flood list: not ejected');
+  // The live agent's tunnel probes see it down: it goes.
+  live.sync.publishTunnelStatus({
+    host: 'stays',
+    peers: [
+      {
+        vtep: { address: '192.0.2.11', port: 4789 },
+        host: 'doomed',
+        encap: 'vxlan',
+        state: 'down',
+        rtt: null,
+        lossPct: 100,
+        lastChange: Date.now(),
+        reason: 'probe timeout',
+        rxPackets: 0,
+        txPackets: 0,
+        rxBytes: 0,
+        txBytes: 0,
+      },
+    ],
+    updatedAt: Date.now(),
+  });
   await waitFor(
     'doomed out of the flood list',
     () => (live.surface.flood.get(100)?.includes('192.0.2.11:4789') ? undefined : true),
@@ -247,6 +277,7 @@ test('etcd stopped: tables kept, outage logged once; etcd back: sync resumes and
   f.events.emit('mac:local', { vni: 100, mac: 0x0200000d0001, port: 'tap0', seq: 0 });
   await waitFor('e knows f MAC', () => e.surface.where(100, '0200000d0001'));
   const before = structuredClone([...e.surface.fdb]);
+  const loadsBefore = e.sync.status().tableLoads;
   let downEvents = 0;
   e.sync.on('etcd:down', () => downEvents++);
 
@@ -266,7 +297,11 @@ test('etcd stopped: tables kept, outage logged once; etcd back: sync resumes and
     (await client.get(keys.host('outage-f')).buffer()) !== null ? true : undefined,
   );
   assert.equal(e.log.count('info', /etcd reachable again/), 1);
-  assert.equal(e.sync.status().tableLoads, 1, 'resumed the watch from its last revision: no full read again');
+  assert.equal(
+    e.sync.status().tableLoads,
+    loadsBefore,
+    'resumed the watches from their last revision: no full read again',
+  );
 });
 
 test('agent restart: tables restored from etcd, its MACs reported again with their seq (no move counted)', async () => {

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { addAgentCommands } from './commands/agent-commands.js';
 import { addAuditCommand } from './commands/audit-command.js';
+import { addTableAuditCommand } from './commands/table-audit-command.js';
 import { addClusterCommands } from './commands/cluster-commands.js';
 import { addConfigCommands } from './commands/config-commands.js';
 import { addFdbCommands } from './commands/fdb-commands.js';
@@ -85,6 +86,7 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   addNetworkCommands(program, ctx);
   addFdbCommands(program, ctx);
   addTraceCommand(program, ctx);
+  addTableAuditCommand(program, ctx);
   addAuditCommand(program, ctx);
   addAgentCommands(program, ctx);
   addConfigCommands(program, ctx);

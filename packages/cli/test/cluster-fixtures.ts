@@ -6,9 +6,10 @@ export const NOW = 1_700_000_100_000;
 
 export const statusWithProblems: StatusView = {
   controller: { id: 'ctl-1', leader: true, leaderId: 'ctl-1', etcd: 'up' },
-  hosts: { up: 2, down: 1 },
+  hosts: { up: 2, down: 1, stale: 0 },
   networks: 1,
-  fdb: { entries: 3, duplicates: 1 },
+  fdb: { entries: 3, duplicates: 1, stale: 0 },
+  invalidRecords: {},
   tunnels: { up: 1, down: 1, init: 0, unmonitored: 1 },
   problems: [
     { kind: 'host-down', host: 'host-c', message: 'host-c lease expired 40s ago' },
@@ -16,7 +17,7 @@ export const statusWithProblems: StatusView = {
   ],
 };
 
-export const statusOk: StatusView = { ...statusWithProblems, hosts: { up: 2, down: 0 }, problems: [] };
+export const statusOk: StatusView = { ...statusWithProblems, hosts: { up: 2, down: 0, stale: 0 }, problems: [] };
 
 export const blue: NetworkView = {
   vni: 100,

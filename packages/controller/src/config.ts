@@ -11,6 +11,7 @@ import { ControllerError, type ControllerOptions } from './controller.js';
 import { DEFAULT_CONTROLLER_PORT } from '@dvs/wire';
 import { DEFAULT_AUDIT_CAPACITY } from './api/audit-log.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_STALE_POLICY } from './view/stale-hosts.js';
 
 export const USAGE = `usage: dvs-controller [options]
 
@@ -35,6 +36,12 @@ export const USAGE = `usage: dvs-controller [options]
   --election-ttl SECS    leader lease TTL: how long a dead leader holds the role (default 10)
   --dampen-moves N       moves allowed per window before a MAC is duplicate (default 5)
   --dampen-window SECS   dampening window (default 180)
+  --stale-grace SECS     a host whose etcd lease expired keeps its entries, stale, at most this long
+                         (default 600; 0: eject it at once, the entries go with its lease)
+  --stale-probes on|off  drop a stale host's entries as soon as other hosts' tunnel probes see it
+                         down (default on)
+  --stale-return SECS    after a stale host registers again, how long an entry it has not
+                         published again stays (default 15)
   --log-level LEVEL      debug, info, warn, error (default info)
   --migrate-keyspace     convert a layout-1 keyspace under --prefix to layout 2 (MAC reports keyed
                          reports/<host>/<vni>/<mac>) once, print what was done and exit; every
@@ -91,6 +98,9 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
         'election-ttl': { type: 'string' },
         'dampen-moves': { type: 'string' },
         'dampen-window': { type: 'string' },
+        'stale-grace': { type: 'string' },
+        'stale-probes': { type: 'string' },
+        'stale-return': { type: 'string' },
         'log-level': { type: 'string' },
         'migrate-keyspace': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -135,6 +145,14 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
     throw new ControllerError('DVS_CONFIG_INVALID', `--id must be letters, digits, ".", "_", "-" (got "${id}")`, 'id');
   }
+  const probes = str('stale-probes') ?? 'on';
+  if (probes !== 'on' && probes !== 'off') {
+    throw new ControllerError(
+      'DVS_CONFIG_INVALID',
+      `--stale-probes must be on or off (got "${probes}")`,
+      'stale-probes',
+    );
+  }
   const username = str('etcd-user');
   const password = str('etcd-password') ?? env.DVS_ETCD_PASSWORD;
   return {
@@ -158,6 +176,12 @@ export function parseControllerArgs(argv: string[], env: NodeJS.ProcessEnv = pro
       dampening: {
         maxMoves: positiveInt(str('dampen-moves'), 'dampen-moves', 5),
         windowMs: positiveInt(str('dampen-window'), 'dampen-window', 180) * 1000,
+      },
+      stalePolicy: {
+        graceMs: positiveInt(str('stale-grace'), 'stale-grace', DEFAULT_STALE_POLICY.graceMs / 1000, 0) * 1000,
+        probes: probes === 'on',
+        returnWindowMs:
+          positiveInt(str('stale-return'), 'stale-return', DEFAULT_STALE_POLICY.returnWindowMs / 1000) * 1000,
       },
       etcd: {
         endpoints,

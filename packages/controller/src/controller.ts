@@ -20,11 +20,14 @@ import { ensureKeyspaceLayout } from './keyspace/keyspace-layout.js';
 import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
 import { Leadership } from './leader/leadership.js';
 import { Reconciler } from './leader/reconciler.js';
-import { admissionInputs } from './leader/ignored-records.js';
-import { admit, type IgnoredRecord } from './tables/admission.js';
+import { admitAll } from './leader/full-tables.js';
+import type { IgnoredRecord } from './tables/admission.js';
+import { InvalidRecordLog } from './view/invalid-record-log.js';
+import { DEFAULT_STALE_POLICY, type StalePolicy } from './view/stale-hosts.js';
 import { silentLogger, type Logger } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { DEFAULT_DAMPENING, type DampeningOptions } from './tables/mobility.js';
+import { TableAuditor } from './view/table-audit.js';
 import { ClusterView } from './view/cluster-view.js';
 
 export interface ControllerOptions {
@@ -38,6 +41,10 @@ export interface ControllerOptions {
   /** Election lease TTL in seconds (default 10). */
   electionTtlSeconds?: number;
   dampening?: DampeningOptions;
+  /** What happens to a host's entries when its lease expires (default: kept stale, view/stale-hosts.ts). */
+  stalePolicy?: StalePolicy;
+  /** How long an agent's data path must disagree with the tables before `dvs audit` names it (ms, default 3000). */
+  auditSettleMs?: number;
   /**
    * How the API authenticates (docs/security.md): TLS, tokens, client
    * certificates, or `insecureLocal` (plain HTTP, loopback only).
@@ -88,6 +95,11 @@ function listenOn(server: Server, listen: string, signal?: AbortSignal): Promise
   });
 }
 
+/** View sections whose changes never change the tables: no leader round for them. */
+const NO_TABLE_CHANGE = new Set<string>(['election', 'digest', 'resync']);
+/** How often the agents' digests are compared with the tables. */
+const AUDIT_INTERVAL_MS = 1000;
+
 export class Controller extends EventEmitter<ControllerEvents> {
   readonly keys: KeyLayout;
   readonly view: ClusterView;
@@ -99,6 +111,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
   private readonly server: Server;
   private readonly log: Logger;
   readonly audit: AuditLog;
+  /** Compares the agents' table digests with the tables (`dvs audit`), every AUDIT_INTERVAL_MS. */
+  readonly auditor: TableAuditor;
+  private auditTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   private constructor(
@@ -110,6 +125,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
     this.keys = new KeyLayout(options.prefix ?? DEFAULT_KEY_PREFIX);
     this.client = createEtcdClient(options.etcd);
     this.view = new ClusterView(this.keys);
+    this.view.stalePolicy = options.stalePolicy ?? DEFAULT_STALE_POLICY;
+    this.auditor = new TableAuditor(this.view, options.auditSettleMs);
     this.watch = new KeyspaceFollower(this.client, { prefix: this.keys.prefix }, this.view);
     this.leadership = new Leadership(
       this.client,
@@ -137,6 +154,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       log: this.log,
       trust,
       audit: this.audit,
+      auditor: this.auditor,
       state: {
         id: options.id,
         isLeader: () => this.leadership.isLeader,
@@ -146,10 +164,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
     this.metrics.ignored = this.reconciler.ignored;
 
-    // Tunnel status (every agent, every few seconds) and election keys do not change the tables.
+    // Tunnel status (every agent, every few seconds) and election keys do not change the tables,
+    // except that probes seeing a stale host down end its stale memory.
     this.view.on('view:changed', (kinds) => {
       for (const kind of kinds) {
-        if (kind !== 'status' && kind !== 'election') {
+        if ((kind !== 'status' || this.view.stale.size > 0) && !NO_TABLE_CHANGE.has(kind)) {
           this.reconciler.schedule();
           return;
         }
@@ -157,14 +176,12 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
     // A layout-1 report changes no table, but the leader counts it and `dvs status` names its host.
     this.view.on('legacy:report', () => this.reconciler.schedule());
-    this.view.on('record:invalid', (key, err) =>
-      this.log.warn('ignoring a record that does not decode', {
-        key,
-        code: err.code,
-        field: err.field,
-        error: err.message,
-      }),
+    const invalidLog = new InvalidRecordLog(this.log);
+    this.view.on('records:invalid', (kind, fresh, total, example) => invalidLog.note(kind, fresh, total, example));
+    this.view.on('host:stale', (host, reports, ports) =>
+      this.log.warn('host lost its etcd lease: its entries are kept, stale', { host, reports, ports }),
     );
+    this.view.on('host:stale-end', (host, why) => this.log.info('stale entries of a host dropped', { host, why }));
     this.watch.on('etcd:down', (err) => {
       this.log.warn('etcd unreachable; serving the last known state, retrying', { error: err.message });
       this.emit('etcd:down', err);
@@ -203,6 +220,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
     controller.watch.start();
     controller.leadership.start();
     controller.reconciler.start();
+    controller.auditTimer = setInterval(() => controller.auditor.check(), AUDIT_INTERVAL_MS);
+    controller.auditTimer.unref();
     options.signal?.addEventListener('abort', () => void controller.stop(), { once: true });
     controller.log.info('controller started', {
       id: options.id,
@@ -241,7 +260,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
    */
   ignoredRecords(): IgnoredRecord[] {
     if (this.leadership.isLeader) return this.reconciler.ignored.list();
-    return admit(admissionInputs(this.view, new Map())).ignored;
+    return admitAll(this.view, new Map()).ignored;
   }
 
   /** One leader round now (tests/benchmarks): resolves when its writes are done. */
@@ -253,6 +272,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.auditTimer !== null) clearInterval(this.auditTimer);
     await this.reconciler.stop();
     await this.leadership.stop();
     await this.watch.stop();

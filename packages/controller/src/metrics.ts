@@ -11,6 +11,9 @@ export class ControllerMetrics {
   macMovesFrozen = 0;
   reconciles = 0;
   reconcileWrites = 0;
+  reconcileTransactions = 0;
+  /** MACs whose entry the leader computed (again): what incremental rounds cost. */
+  computedMacs = 0;
   writeConflicts = 0;
   private readonly http = new Map<string, number>();
   /** The audit log's counters, once the API has one. */
@@ -32,16 +35,21 @@ export class ControllerMetrics {
     metric('dvs_controller_leader', 'gauge', '1 when this replica is the leader.', [['', state.leader ? 1 : 0]]);
     metric('dvs_controller_etcd_up', 'gauge', '1 when the etcd watch is live.', [['', state.etcdUp ? 1 : 0]]);
     metric('dvs_controller_revision', 'gauge', 'Last etcd revision applied to the view.', [['', view.revision]]);
+    let stale = 0;
+    for (const id of view.stale.keys()) if (!view.hosts.has(id)) stale++;
     metric('dvs_controller_hosts', 'gauge', 'Hosts by state.', [
       ['{state="up"}', view.hosts.size],
-      ['{state="down"}', view.downHosts.size],
+      ['{state="down"}', Math.max(0, view.downHosts.size - stale)],
+      ['{state="stale"}', stale],
     ]);
     metric('dvs_controller_networks', 'gauge', 'Networks defined.', [['', view.networks.size]]);
     const perVni = new Map<number, number>();
     let duplicates = 0;
+    let staleEntries = 0;
     for (const { record } of view.fdb.values()) {
       perVni.set(record.vni, (perVni.get(record.vni) ?? 0) + 1);
       if (record.duplicate) duplicates++;
+      if (record.stale === true) staleEntries++;
     }
     metric(
       'dvs_controller_fdb_entries',
@@ -50,8 +58,14 @@ export class ControllerMetrics {
       [...perVni].sort((a, b) => a[0] - b[0]).map(([vni, n]) => [`{vni="${vni}"}`, n]),
     );
     metric('dvs_controller_fdb_duplicates', 'gauge', 'MACs frozen as duplicate.', [['', duplicates]]);
+    metric('dvs_controller_fdb_stale', 'gauge', 'Entries kept for hosts that lost their lease.', [['', staleEntries]]);
     metric('dvs_controller_reports', 'gauge', 'MAC reports from agents.', [['', view.reports.size]]);
-    metric('dvs_controller_invalid_records', 'gauge', 'Keys whose record does not decode.', [['', view.invalid.size]]);
+    metric(
+      'dvs_controller_invalid_records',
+      'gauge',
+      'Keys whose record does not decode, by record kind.',
+      view.invalid.byKind().map(([kind, k]) => [`{kind="${kind}"}`, k.count]),
+    );
     metric('dvs_controller_mac_moves_total', 'counter', 'MAC moves decided by the leader.', [
       ['{frozen="false"}', this.macMoves],
       ['{frozen="true"}', this.macMovesFrozen],
@@ -82,6 +96,12 @@ export class ControllerMetrics {
     metric('dvs_controller_reconciles_total', 'counter', 'Table computations run as leader.', [['', this.reconciles]]);
     metric('dvs_controller_reconcile_writes_total', 'counter', 'Keys written or deleted by the leader.', [
       ['', this.reconcileWrites],
+    ]);
+    metric('dvs_controller_reconcile_transactions_total', 'counter', 'Leader transactions that succeeded.', [
+      ['', this.reconcileTransactions],
+    ]);
+    metric('dvs_controller_computed_macs_total', 'counter', 'MAC entries the leader computed (again).', [
+      ['', this.computedMacs],
     ]);
     metric(
       'dvs_controller_leader_write_conflicts_total',

@@ -15,6 +15,9 @@ test('defaults and environment fallbacks', () => {
   assert.equal(parsed.options.prefix, '/dvs/v1/');
   assert.equal(parsed.options.electionTtlSeconds, 10);
   assert.deepEqual(parsed.options.dampening, { maxMoves: 5, windowMs: 180_000 });
+  assert.deepEqual(parsed.options.stalePolicy, { graceMs: 600_000, probes: true, returnWindowMs: 15_000 });
+  const eject = parseControllerArgs(['--stale-grace', '0', '--stale-probes', 'off', '--stale-return', '5'], {});
+  assert.deepEqual(eject?.options.stalePolicy, { graceMs: 0, probes: false, returnWindowMs: 5000 });
   const withUser = parseControllerArgs(['--etcd-user', 'controller'], { DVS_ETCD_PASSWORD: 's3cret' });
   assert.equal(withUser?.options.etcd.password, 's3cret');
   assert.equal(parseControllerArgs(['--help']), null);
@@ -30,6 +33,9 @@ test('every mistake names its flag', () => {
     [['--election-ttl', '1'], 'election-ttl'],
     [['--dampen-moves', 'five'], 'dampen-moves'],
     [['--id', 'a/b'], 'id'],
+    [['--stale-grace', 'soon'], 'stale-grace'],
+    [['--stale-probes', 'yes'], 'stale-probes'],
+    [['--stale-return', '0'], 'stale-return'],
   ];
   for (const [argv, field] of cases) {
     assert.throws(

@@ -134,40 +134,58 @@ test('dampening: a MAC bounced 6 times is frozen and shown as duplicate', async 
   }
 });
 
-test('lease expiry: a crashed host leaves every table within its TTL', async () => {
+test('lease expiry: a crashed host is kept stale, not ejected, until the probes of another host see it down', async () => {
   const mac = '02:00:00:00:0d:01';
   const survivor = new FakeAgent(etcd.endpoint, 'stays', '192.0.2.41', 2);
   const victim = new FakeAgent(etcd.endpoint, 'dies', '192.0.2.42', 2);
+  const flood = async (): Promise<(string | null)[]> => {
+    const res = await api<{ floodLists: { members: { host: string | null }[] }[] }>(
+      controller,
+      'GET',
+      '/v1/flood?vni=100',
+    );
+    return res.body.floodLists[0]?.members.map((m) => m.host) ?? [];
+  };
+  const hostState = async (name: string): Promise<string | undefined> =>
+    (await api<{ hosts: { host: string; state: string }[] }>(controller, 'GET', '/v1/hosts')).body.hosts.find(
+      (h) => h.host === name,
+    )?.state;
   try {
     await survivor.register([{ port: 'tap0', vni: 100 }]);
     await victim.register([{ port: 'tap0', vni: 100 }]);
     await victim.report(100, mac, 0);
     await entryWhere('victim entry', (e) => e?.host === 'dies', mac);
-    await waitFor('victim in flood list', async () => {
-      const res = await api<{ floodLists: { members: { host: string | null }[] }[] }>(
-        controller,
-        'GET',
-        '/v1/flood?vni=100',
-      );
-      return res.body.floodLists[0]?.members.some((m) => m.host === 'dies') ? true : undefined;
-    });
+    await waitFor('victim in flood list', async () => ((await flood()).includes('dies') ? true : undefined));
+    // The survivor's probes still reach the victim (its underlay is fine; it lost etcd).
+    await survivor.tunnelStatus([{ host: 'dies', address: '192.0.2.42', state: 'up' }]);
     victim.crash();
+
+    // Its lease runs out: its entry is kept, marked stale; it stays in the flood list.
+    const stale = await entryWhere('victim entry stale', (e) => e?.stale === true, mac);
+    assert.equal(stale?.host, 'dies');
+    assert.ok((await flood()).includes('dies'), 'a stale host stays in the flood list');
+    assert.equal(await hostState('dies'), 'stale');
+    const status = await api<{
+      hosts: { stale: number };
+      fdb: { stale: number };
+      problems: { kind: string; host?: string }[];
+    }>(controller, 'GET', '/v1/status');
+    assert.equal(status.body.hosts.stale, 1);
+    assert.equal(status.body.fdb.stale, 1);
+    assert.ok(status.body.problems.some((p) => p.kind === 'host-stale' && p.host === 'dies'));
+
+    // The survivor's probes now see it down too: its entries go.
+    await survivor.tunnelStatus([{ host: 'dies', address: '192.0.2.42', state: 'down' }]);
     await entryWhere('victim MAC removed', (e) => e === null, mac);
     await waitFor(
       'victim out of the flood list',
       async () => {
-        const res = await api<{ floodLists: { members: { host: string | null }[] }[] }>(
-          controller,
-          'GET',
-          '/v1/flood?vni=100',
-        );
-        const hosts = res.body.floodLists[0]?.members.map((m) => m.host) ?? [];
+        const hosts = await flood();
         return !hosts.includes('dies') && hosts.includes('stays') ? true : undefined;
       },
       8000,
     );
-    const hosts = await api<{ hosts: { host: string; state: string }[] }>(controller, 'GET', '/v1/hosts');
-    assert.equal(hosts.body.hosts.find((h) => h.host === 'dies')?.state, 'down');
+    assert.equal(await hostState('dies'), 'down');
   } finally {
     await survivor.close();
   }

@@ -1,4 +1,10 @@
-/** Exponential backoff with jitter for reconnect loops; `sleep` wakes early on `wake()`. */
+/**
+ * Exponential backoff with jitter for reconnect loops; `sleep` wakes early on
+ * `wake()`. The jitter is wide (each delay anywhere from half to one and a
+ * half times the current step) so that many clients failing together — a
+ * thousand agents started at once, or all of them after an etcd outage —
+ * spread their retries instead of coming back in lockstep.
+ */
 export class Backoff {
   private current: number;
   private wakeUp: (() => void) | null = null;
@@ -14,9 +20,9 @@ export class Backoff {
     this.current = this.minMs;
   }
 
-  /** Waits the current delay (±20 % jitter), then doubles it up to the maximum. */
+  /** Waits the current delay (±50 % jitter), then doubles it up to the maximum. */
   sleep(): Promise<void> {
-    const ms = this.current * (0.8 + Math.random() * 0.4);
+    const ms = this.current * (0.5 + Math.random());
     this.current = Math.min(this.current * 2, this.maxMs);
     return new Promise((resolve) => {
       const done = (): void => {

@@ -9,6 +9,13 @@
  *    waiting out a breaker.
  *  - Watches re-attach after 200 ms, doubling to 2 s (etcd3's default grows to
  *    30 s, far too slow after an outage); gRPC reconnects on the same scale.
+ *  - gRPC message limits are explicit (etcd3 leaves gRPC's 4 MiB receive
+ *    default, microsoft/etcd3#36): whole-range reads are paginated
+ *    (range-read.ts), so the receive limit only has to hold one page or one
+ *    watch response (all events of one revision: a leader's transaction);
+ *    the send limit sits above etcd's own request limit (--max-request-bytes,
+ *    1.5 MiB by default), so an oversized request gets etcd's clear refusal,
+ *    and dvs's writers keep their transactions well under both.
  */
 import { readFileSync } from 'node:fs';
 import { noop, type IBackoff } from 'cockatiel';
@@ -27,6 +34,11 @@ export interface EtcdConnectionOptions {
   callTimeoutMs?: number;
 }
 
+/** Largest message the client accepts: one range page or one watch response. */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Largest message the client sends (etcd refuses requests above 1.5 MiB unless configured otherwise). */
+export const MAX_SEND_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** Watch re-attach delays: `ms`, then doubling up to `maxMs`. */
 function watchBackoff(ms = 200, maxMs = 2000): IBackoff<unknown> {
   return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, maxMs), maxMs) };
@@ -44,6 +56,8 @@ export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
       'grpc.max_reconnect_backoff_ms': 2000,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5000,
+      'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
     },
   };
   if (options.caFile !== undefined) {

@@ -1,6 +1,6 @@
 /**
- * Follows one etcd key range into a sink: a full read at revision R, then a
- * watch from R+1. etcd3 re-attaches the watch after a disconnect from the last
+ * Follows one etcd key range into a sink: a full read at revision R (in
+ * pages, all pinned to R: range-read.ts), then a watch from R+1. etcd3 re-attaches the watch after a disconnect from the last
  * revision it saw; when that revision has been compacted etcd cancels the
  * watch, and the follower reads everything again (the sink's `reset` receives
  * the whole range and works out the difference itself). A failed read is
@@ -11,17 +11,11 @@
  * tables) and controller (the whole keyspace) both follow etcd through it.
  */
 import { EventEmitter } from 'node:events';
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, Watcher } from 'etcd3';
 import { Backoff } from './backoff.js';
+import { readRange, toFollowedKv, type FollowedKv, type KeyRange } from './range-read.js';
 
-export interface FollowedKv {
-  key: string;
-  value: Buffer;
-  modRevision: number;
-  createRevision: number;
-  /** Lease id ('0': none). */
-  lease: string;
-}
+export type { FollowedKv, KeyRange };
 
 export interface KeyspaceSink {
   /** The whole range at `revision` (initial load or resync). */
@@ -32,14 +26,13 @@ export interface KeyspaceSink {
   flush?(): void;
 }
 
-/** The keys followed: every key under `prefix`, or the range [start, end). */
-export type KeyRange = { prefix: string } | { start: string; end: string };
-
 export interface KeyspaceFollowerOptions {
   /** Names the range in `etcd:down`'s `during` ("reading tables"). Default 'keyspace'. */
   label?: string;
-  /** Delay between failed reads: `minMs` doubling up to `maxMs`, ±20 % jitter. Default 200 ms .. 3 s. */
+  /** Delay between failed reads: `minMs` doubling up to `maxMs`, jittered. Default 200 ms .. 3 s. */
   backoff?: { minMs: number; maxMs: number };
+  /** Keys per page of the full read (default 1000; see range-read.ts). */
+  pageSize?: number;
 }
 
 export interface KeyspaceFollowerEvents {
@@ -51,16 +44,6 @@ export interface KeyspaceFollowerEvents {
   'keyspace:resync': [reason: string];
 }
 
-export function toFollowedKv(kv: IKeyValue): FollowedKv {
-  return {
-    key: kv.key.toString(),
-    value: kv.value,
-    modRevision: Number(kv.mod_revision),
-    createRevision: Number(kv.create_revision),
-    lease: String(kv.lease),
-  };
-}
-
 export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   private watcher: Watcher | null = null;
   private stopped = false;
@@ -70,6 +53,8 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   private endWatch: ((reason: string) => void) | null = null;
   private readonly backoff: Backoff;
   private readonly label: string;
+  private readonly pageSize: number | undefined;
+  private readonly abort = new AbortController();
   /** Highest revision delivered to the sink. */
   revision = 0;
   /** Full reads done (1: the initial load; more: resyncs). */
@@ -83,6 +68,7 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   ) {
     super();
     this.label = options.label ?? 'keyspace';
+    this.pageSize = options.pageSize;
     this.backoff = new Backoff(options.backoff?.minMs ?? 200, options.backoff?.maxMs ?? 3000);
   }
 
@@ -97,6 +83,7 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.backoff.wake();
     this.endWatch?.('stopped');
     const w = this.watcher;
@@ -123,11 +110,12 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const all = this.client.getAll();
-        const res = await ('prefix' in this.range ? all.prefix(this.range.prefix) : all.inRange(this.range)).exec();
+        const { kvs, revision } = await readRange(this.client, this.range, {
+          signal: this.abort.signal,
+          ...(this.pageSize !== undefined ? { pageSize: this.pageSize } : {}),
+        });
         if (this.stopped) return;
-        const revision = Number(res.header.revision);
-        this.sink.reset(res.kvs.map(toFollowedKv), revision);
+        this.sink.reset(kvs, revision);
         this.revision = revision;
         this.loads++;
         this.markUp();

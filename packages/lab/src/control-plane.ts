@@ -12,13 +12,16 @@ import {
   CONTROLLER_PORT,
   ETCD_CLIENT_PORT,
   ETCD_PEER_PORT,
+  etcdMemberAddress,
+  namespaceName,
   UNDERLAY_CONTROL_ADDRESS,
   underlayNamespace,
 } from './lab-layout.js';
 import type { LabRecorder } from './lab-recorder.js';
-import { labDir, type EtcdCredentials, type RecordedProcess } from './lab-state.js';
+import { labDir, type EtcdCredentials, type EtcdMember, type RecordedProcess } from './lab-state.js';
 import { runCommand } from './command-runner.js';
-import { clientCert, etcdctlTlsEnv, etcdTlsFlags, makeLabPki } from './etcd-tls.js';
+import { clientCert, etcdctlTlsEnv, etcdTlsFlags, makeLabPki, memberCert, type LabPki } from './etcd-tls.js';
+import { connectHostToUnderlay } from './underlay.js';
 import { isBuilt, programs } from './programs.js';
 import { isRecordedProcessAlive, logTail } from './process-control.js';
 import { controllerApiFlags, labControllerClient, makeLabApiCredentials } from './api-credentials.js';
@@ -35,6 +38,91 @@ export interface ControlPlaneOptions {
   rbacHosts?: string[];
   /** TLS with client certificates for these agent host ids (and the controller); CN = etcd user. */
   tlsHosts?: string[];
+  /** etcd members: 1 (in the underlay namespace) or 3 (each in its own namespace; needs tlsHosts). */
+  etcdNodes?: number;
+}
+
+/** The three members of a lab's etcd cluster: name, namespace and underlay address. */
+export function etcdMembers(labId: string): EtcdMember[] {
+  return [1, 2, 3].map((k) => ({
+    name: `etcd-${k}`,
+    host: `e${k}`,
+    netns: namespaceName(labId, `e${k}`),
+    address: etcdMemberAddress(k),
+  }));
+}
+
+/**
+ * Three etcd members, each in its own namespace on the underlay bridge, TLS
+ * between peers (peer certificates, peer-client-cert-auth) and to clients.
+ */
+async function startEtcdCluster(
+  recorder: LabRecorder,
+  members: readonly EtcdMember[],
+  pki: LabPki,
+  dataDir: string,
+): Promise<RecordedProcess[]> {
+  const id = recorder.state.id;
+  const initialCluster = members.map((m) => `${m.name}=https://${m.address}:${ETCD_PEER_PORT}`).join(',');
+  const out: RecordedProcess[] = [];
+  for (const m of members) {
+    await recorder.createNamespace(m.netns);
+    await connectHostToUnderlay(id, m.host, m.netns, m.address);
+  }
+  for (const m of members) {
+    const own = memberCert(pki, m.name);
+    const client = `https://${m.address}:${ETCD_CLIENT_PORT}`;
+    const peer = `https://${m.address}:${ETCD_PEER_PORT}`;
+    out.push(
+      await recorder.spawn({
+        role: 'etcd',
+        name: m.name,
+        argv: [
+          'ip',
+          'netns',
+          'exec',
+          m.netns,
+          'etcd',
+          '--name',
+          m.name,
+          '--data-dir',
+          join(dataDir, m.name),
+          '--listen-client-urls',
+          client,
+          '--advertise-client-urls',
+          client,
+          '--listen-peer-urls',
+          peer,
+          '--initial-advertise-peer-urls',
+          peer,
+          '--initial-cluster',
+          initialCluster,
+          '--initial-cluster-state',
+          'new',
+          '--initial-cluster-token',
+          `dvl-${id}`,
+          '--cert-file',
+          own.cert,
+          '--key-file',
+          own.key,
+          '--trusted-ca-file',
+          pki.ca,
+          '--client-cert-auth',
+          '--peer-cert-file',
+          own.cert,
+          '--peer-key-file',
+          own.key,
+          '--peer-trusted-ca-file',
+          pki.ca,
+          '--peer-client-cert-auth',
+          '--log-level',
+          'warn',
+        ],
+        logFile: join(labDir(id), `${m.name}.log`),
+      }),
+    );
+  }
+  return out;
 }
 
 /** Waits until etcd answers inside the underlay namespace. */
@@ -108,40 +196,61 @@ export async function startControlPlane(
   const ns = underlayNamespace(id);
   const dataDir = join(dir, 'etcd-data');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pki = options.tlsHosts ? await makeLabPki(join(dir, 'pki'), options.tlsHosts) : null;
+  const members = (options.etcdNodes ?? 1) === 3 ? etcdMembers(id) : null;
+  const pki = options.tlsHosts ? await makeLabPki(join(dir, 'pki'), options.tlsHosts, members ?? undefined) : null;
   if (pki) progress('etcd: TLS with client certificates (deploy/etcd/make-certs.sh)');
-  const clientUrl = `${pki ? 'https' : 'http'}://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`;
   const etcdctlEnv: NodeJS.ProcessEnv = { ...process.env, ...(pki ? etcdctlTlsEnv(pki) : {}) };
-  const etcd = await recorder.spawn({
-    role: 'etcd',
-    name: 'etcd',
-    argv: [
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'etcd',
-      '--name',
-      `dvl-${id}`,
-      '--data-dir',
-      dataDir,
-      '--listen-client-urls',
-      clientUrl,
-      '--advertise-client-urls',
-      clientUrl,
-      '--listen-peer-urls',
-      `http://127.0.0.1:${ETCD_PEER_PORT}`,
-      '--initial-advertise-peer-urls',
-      `http://127.0.0.1:${ETCD_PEER_PORT}`,
-      '--initial-cluster',
-      `dvl-${id}=http://127.0.0.1:${ETCD_PEER_PORT}`,
-      '--log-level',
-      'warn',
-      ...(pki ? etcdTlsFlags(pki) : []),
-    ],
-    logFile: join(dir, 'etcd.log'),
-  });
-  await recorder.update((s) => (s.etcd = { endpoints: [clientUrl], dataDir, ...(pki ? { tls: pki } : {}) }));
+  let clientUrl: string;
+  let etcdProcesses: RecordedProcess[];
+  if (members !== null && pki !== null) {
+    progress(`etcd: ${members.length} members, each in its own namespace, TLS between peers and to clients`);
+    etcdProcesses = await startEtcdCluster(recorder, members, pki, dataDir);
+    clientUrl = members.map((m) => `https://${m.address}:${ETCD_CLIENT_PORT}`).join(',');
+  } else {
+    clientUrl = `${pki ? 'https' : 'http'}://${UNDERLAY_CONTROL_ADDRESS}:${ETCD_CLIENT_PORT}`;
+    etcdProcesses = [
+      await recorder.spawn({
+        role: 'etcd',
+        name: 'etcd',
+        argv: [
+          'ip',
+          'netns',
+          'exec',
+          ns,
+          'etcd',
+          '--name',
+          `dvl-${id}`,
+          '--data-dir',
+          dataDir,
+          '--listen-client-urls',
+          clientUrl,
+          '--advertise-client-urls',
+          clientUrl,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${ETCD_PEER_PORT}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${ETCD_PEER_PORT}`,
+          '--initial-cluster',
+          `dvl-${id}=http://127.0.0.1:${ETCD_PEER_PORT}`,
+          '--log-level',
+          'warn',
+          ...(pki ? etcdTlsFlags(pki) : []),
+        ],
+        logFile: join(dir, 'etcd.log'),
+      }),
+    ];
+  }
+  const etcd = etcdProcesses[0]!;
+  await recorder.update(
+    (s) =>
+      (s.etcd = {
+        endpoints: clientUrl.split(','),
+        dataDir,
+        ...(pki ? { tls: pki } : {}),
+        ...(members !== null ? { members } : {}),
+      }),
+  );
+  if (members !== null) await waitForEtcd(ns, clientUrl, etcd, etcdctlEnv);
   let credentials: EtcdCredentials | null = null;
   if (options.rbacHosts) {
     await waitForEtcd(ns, clientUrl, etcd, etcdctlEnv);
@@ -208,7 +317,7 @@ export async function startControlPlane(
       )
     )
       return;
-    for (const p of [etcd, controller]) {
+    for (const p of [...etcdProcesses, controller]) {
       if (!(await isRecordedProcessAlive(p))) {
         throw new LabError(
           'DVS_LAB_COMMAND_FAILED',

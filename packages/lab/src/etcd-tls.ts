@@ -19,15 +19,25 @@ export interface LabPki {
   serverKey: string;
 }
 
+/** A member's own certificate (server and peer; SAN = its name and address). */
+export const memberCert = (pki: LabPki, name: string) => ({
+  cert: join(pki.dir, `${name}.pem`),
+  key: join(pki.dir, `${name}-key.pem`),
+});
+
 export const clientCert = (pki: LabPki, user: string) => ({
   cert: join(pki.dir, `${user}.pem`),
   key: join(pki.dir, `${user}-key.pem`),
 });
 
-export async function makeLabPki(dir: string, agentHosts: readonly string[]): Promise<LabPki> {
-  await runCommand(['bash', programs.certScript, dir, `${ETCD_NODE_NAME}=${UNDERLAY_CONTROL_ADDRESS}`, ...agentHosts], {
-    timeoutMs: 60_000,
-  });
+/** The PKI of the lab's etcd: one server certificate per member (`name=address`; default the one at 198.51.100.1). */
+export async function makeLabPki(
+  dir: string,
+  agentHosts: readonly string[],
+  members: readonly { name: string; address: string }[] = [{ name: ETCD_NODE_NAME, address: UNDERLAY_CONTROL_ADDRESS }],
+): Promise<LabPki> {
+  const nodes = members.map((m) => `${m.name}=${m.address}`).join(',');
+  await runCommand(['bash', programs.certScript, dir, nodes, ...agentHosts], { timeoutMs: 60_000 });
   return {
     dir,
     ca: join(dir, 'ca.pem'),

@@ -14,6 +14,8 @@ export * from './mac-location.js';
 export { createLabCommand, DEFAULT_LAB_ID } from './lab-cli.js';
 export { labStatus, renderLabStatus, type LabStatus } from './lab-status.js';
 export { labEndpoints, type LabEndpoints } from './lab-endpoints.js';
+export { etcdctlTlsEnv, clientCert } from './etcd-tls.js';
+export { connectHostToUnderlay, setHostUnderlayLink } from './underlay.js';
 export { teardownOnSignal } from './signal-teardown.js';
 export { addAgentPort, removeAgentPort } from './agent-host.js';
 export * from './qemu/index.js';

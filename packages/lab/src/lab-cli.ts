@@ -80,6 +80,12 @@ export function createLabCommand(name = 'lab'): Command {
       '--etcd-tls',
       'etcd over TLS with client certificates (deploy/etcd/make-certs.sh); with --etcd-auth the CN is the user',
     )
+    .option(
+      '--etcd-nodes <n>',
+      'etcd members: 1, or 3 each in its own namespace with TLS between peers and to clients',
+      count,
+      1,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  dvs lab up --hosts 3 --vms 2 --networks 100:vxlan,200:gre-udp --kernel-hosts 1\n  dvs lab up --id t1 --hosts 2 --vms 1 --encap gre-udp\n  dvs lab up --hosts 3 --vms 1 --qemu-vms 2 --networks 100:vxlan,200:gre-udp',
@@ -97,6 +103,7 @@ export function createLabCommand(name = 'lab'): Command {
           controlPlane: boolean;
           etcdAuth?: boolean;
           etcdTls?: boolean;
+          etcdNodes: number;
         }) => {
           const spec: LabSpec = {
             hosts: o.hosts,
@@ -107,6 +114,7 @@ export function createLabCommand(name = 'lab'): Command {
             controlPlane: o.controlPlane,
             etcdAuth: o.etcdAuth === true,
             etcdTls: o.etcdTls === true,
+            etcdNodes: o.etcdNodes,
           };
           const uninstall = teardownOnSignal(o.id);
           try {

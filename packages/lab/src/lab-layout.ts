@@ -6,7 +6,8 @@
  *    (at most 15 bytes: IFNAMSIZ - 1).
  *  - Underlay: 198.51.100.0/24 on a bridge in the `ul` namespace. The bridge
  *    itself holds .1 (etcd and the controller listen there); dvs host i is
- *    .(10+i), kernel host j is .(100+j).
+ *    .(10+i), kernel host j is .(100+j), etcd member k of a 3-node cluster
+ *    .(200+k) (each in its own namespace `e<k>`).
  *  - Overlay: network 1 uses 192.0.2.0/24, network 2 203.0.113.0/24; VM n has
  *    host number 10+n in its network's subnet.
  *  - VM MACs are locally administered (02:…), stable per lab id and VM.
@@ -91,6 +92,11 @@ export function qemuVmName(k: number): string {
 
 export function dvsHostAddress(i: number): string {
   return `198.51.100.${10 + i}`;
+}
+
+/** Member k (1..3) of a lab's 3-node etcd cluster. */
+export function etcdMemberAddress(k: number): string {
+  return `198.51.100.${200 + k}`;
 }
 
 export function kernelHostAddress(j: number): string {

@@ -39,6 +39,11 @@ export interface LabSpec {
    * leave the host's bridge).
    */
   datapath?: 'userspace' | 'kernel';
+  /**
+   * etcd members (1 or 3, default 1). Three run each in its own namespace on
+   * the underlay (198.51.100.201-203), TLS between peers and to clients.
+   */
+  etcdNodes?: number;
 }
 
 export const DEFAULT_VNIS = [100, 200];
@@ -87,6 +92,12 @@ export function validateLabSpec(spec: LabSpec): void {
     throw bad(`at most ${MAX_VMS} VMs in a lab (namespace and QEMU VMs together)`);
   if (spec.networks.length < 1 || spec.networks.length > OVERLAY_SUBNETS.length) {
     throw bad(`--networks: 1 to ${OVERLAY_SUBNETS.length} networks (one overlay subnet each)`);
+  }
+  if (spec.etcdNodes !== undefined && spec.etcdNodes !== 1 && spec.etcdNodes !== 3) {
+    throw bad(`--etcd-nodes must be 1 or 3 (got ${spec.etcdNodes})`);
+  }
+  if (spec.etcdNodes === 3 && spec.controlPlane === false) {
+    throw bad('--etcd-nodes 3 needs the control plane: drop --no-control-plane');
   }
   if (spec.kernelHosts > 0 && !spec.networks.some((n) => n.encap === 'vxlan')) {
     throw bad('--kernel-hosts needs a vxlan network: the kernel hosts speak VXLAN only');

@@ -93,6 +93,15 @@ export interface QemuVmState {
   incoming?: QemuVmRecord;
 }
 
+/** One member of the lab's etcd cluster. */
+export interface EtcdMember {
+  name: string;
+  /** Its name on the underlay (device names). */
+  host: string;
+  netns: string;
+  address: string;
+}
+
 /** Passwords of the lab's etcd users when authentication is on (state file is mode 0600). */
 export interface EtcdCredentials {
   root: string;
@@ -125,6 +134,8 @@ export interface LabState {
     dataDir: string;
     /** TLS with client certificates: the lab's PKI (deploy/etcd/make-certs.sh). */
     tls?: { dir: string; ca: string; serverCert: string; serverKey: string };
+    /** A 3-node cluster (`--etcd-nodes 3`): its members. */
+    members?: EtcdMember[];
   };
   etcdCredentials?: EtcdCredentials;
   /** Agents follow etcd (controller tables); false: static peers from their config. */

@@ -85,7 +85,11 @@ export class Lab {
     const progress = options.onProgress ?? (() => undefined);
     progress('checking root, programs and kernel features');
     const controlPlane = options.spec.controlPlane !== false && isBuilt('controller');
-    const tools = ['ping', ...(controlPlane ? ['etcd', 'etcdctl'] : []), ...(options.spec.etcdTls ? ['openssl'] : [])];
+    const tools = [
+      'ping',
+      ...(controlPlane ? ['etcd', 'etcdctl'] : []),
+      ...(options.spec.etcdTls || options.spec.etcdNodes === 3 ? ['openssl'] : []),
+    ];
     await preflight({ labId: id, tools });
     const recorder = new LabRecorder(newLabState(id), options.onLimitation);
     const lab = new Lab(recorder.state);
@@ -140,7 +144,8 @@ export class Lab {
       const agentHosts = Array.from({ length: spec.hosts }, (_, i) => dvsHostName(i + 1));
       await startControlPlane(recorder, progress, {
         rbacHosts: spec.etcdAuth ? agentHosts : undefined,
-        tlsHosts: spec.etcdTls ? agentHosts : undefined,
+        tlsHosts: spec.etcdTls || spec.etcdNodes === 3 ? agentHosts : undefined,
+        etcdNodes: spec.etcdNodes ?? 1,
       });
       check();
     }

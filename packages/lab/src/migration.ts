@@ -254,7 +254,14 @@ export async function migrateVm(
   }
   const figures = options.ping ? movePingFigures(options.ping, startedAt, Date.now(), t0) : null;
 
-  const dataPlane = watched.filter((o) => o.kind !== 'controller');
+  // Agents that follow etcd follow only the VNIs they have ports in: a host left with no VM in
+  // the VNI (the source, when this was its last) drops its FDB, and takes no frame of it.
+  const follows = (host: string): boolean =>
+    !lab.state.agentsUseEtcd || lab.state.vms.some((v) => v.host === host && v.vni === vm.vni);
+  const dataPlane = watched.filter((o) => o.kind === 'kernel' || (o.kind === 'agent' && follows(o.name)));
+  for (const o of watched) {
+    if (o.kind === 'agent' && !follows(o.name)) notes.push(`${o.name} has no port left in VNI ${vm.vni}: not counted`);
+  }
   const controller = watched.find((o) => o.kind === 'controller');
   if (!controller) notes.push('no controller table fed by the agents in this lab: table convergence not measured');
   return {

@@ -46,7 +46,10 @@ test('validateLabSpec refuses impossible labs with DVS_LAB_BAD_SPEC', () => {
     /1 to 2 networks/,
   );
   bad(spec({ hosts: 50, vmsPerHost: 10 }), /at most 200 VMs/);
+  bad(spec({ etcdNodes: 2 }), /--etcd-nodes must be 1 or 3/);
+  bad(spec({ etcdNodes: 3, controlPlane: false }), /--etcd-nodes 3 needs the control plane/);
   validateLabSpec(spec({ kernelHosts: 1 }));
+  validateLabSpec(spec({ etcdNodes: 3 }));
 });
 
 test('lab ids are exactly 4 characters so device prefixes never overlap', () => {

@@ -177,6 +177,30 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
   });
 
   registry.register({
+    name: 'fdb/set',
+    usage: 'fdb/set <vni> <mac> <address>[:port]',
+    summary:
+      'point a MAC at a VTEP as a controller entry would (to test `dvs audit`; the next change or resync of the MAC overrides it)',
+    minArgs: 3,
+    maxArgs: 3,
+    run: ([vniText, macText, vtepText]) => {
+      const vni = vniArg(vniText)!;
+      const mac = parseMac(macText!);
+      if (mac === null) throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${macText}" is not a MAC`);
+      const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::(\d{1,5}))?$/.exec(vtepText!);
+      const address = v4 !== null ? v4[1]! : vtepText!;
+      const port = v4?.[2] !== undefined ? Number(v4[2]) : 4789;
+      const result = dp.apply([{ kind: 'fdb:set', vni, mac, vtep: { address, port }, seq: 0 }]);
+      if (result.rejected.length > 0)
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `refused: ${result.rejected[0]!.reason}`);
+      return {
+        text: `VNI ${vni} ${macText} → ${address}:${port}\n`,
+        data: { vni, mac: macText, vtep: { address, port } },
+      };
+    },
+  });
+
+  registry.register({
     name: 'fdb/flush',
     usage: 'fdb/flush [vni]',
     summary: 'forget learned entries (static and controller entries stay)',

@@ -7,7 +7,7 @@
  * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
  * address + UDP port; encaps are @dvs/wire's ENCAPS.
  */
-import type { Encap } from '@dvs/wire';
+import type { Encap, VniDigest, VtepRecord } from '@dvs/wire';
 
 export interface Vtep {
   address: string;
@@ -92,6 +92,14 @@ export interface ControlSurface {
    * synchronously, so the frame loop never sees half a batch.
    */
   apply(changes: readonly TableChange[]): ApplyResult;
+  /**
+   * The digests of one VNI's tables as the data path holds them (control FDB
+   * entries, flood list, accepted sources; table-digest.ts), kept up to date
+   * as changes are applied; null when it has no such network.
+   */
+  tableDigest?(vni: number): VniDigest | null;
+  /** Its control FDB entries, MAC text → VTEP (read only when a digest disagrees). */
+  controlEntries?(vni: number): Map<string, VtepRecord> | null;
 }
 
 /**

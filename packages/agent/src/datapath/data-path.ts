@@ -1,5 +1,13 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { isValidMac, isValidVni, parseIpAddress, type Encap } from '@dvs/wire';
+import {
+  isValidMac,
+  isValidVlanId,
+  isValidVni,
+  parseIpAddress,
+  type Encap,
+  type VniDigest,
+  type VtepRecord,
+} from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
@@ -13,6 +21,7 @@ import {
 } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { TableApplier } from './table-apply.js';
+import { controlEntries } from './table-digest.js';
 import { PeerRegistry } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget } from './pipeline.js';
 import { macEventQueue, type QueuedEvent } from './mac-events.js';
@@ -359,6 +368,15 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       }
     }
     return n;
+  }
+
+  tableDigest(vni: number): VniDigest | null {
+    return this.pipeline.networks.get(vni)?.digest.value(vni) ?? null;
+  }
+
+  controlEntries(vni: number): Map<string, VtepRecord> | null {
+    const net = this.pipeline.networks.get(vni);
+    return net === undefined ? null : controlEntries(net.controlMacs);
   }
 
   hasNetwork(vni: number): boolean {

@@ -5,15 +5,18 @@ import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';
 import { ipv6EqualsAt, ipv6HashAt, type Peer } from './peer.js';
 import type { PortMember } from './port.js';
+import { NetworkDigest } from './table-digest.js';
 
 /**
  * Everything the data path keeps for one VNI: its spec (encap, MTU), its FDB,
  * its flood list, its peers, the local ports that belong to it, and the set
  * of VTEPs accepted as outer sources.
  *
- * Known VTEPs (by IPv4 address) = peers ∪ flood list ∪ VTEPs named by control
- * FDB entries. The set is rebuilt whenever one of them changes (control-plane
- * rate, never per frame).
+ * Known VTEPs (by address) = peers ∪ flood list ∪ VTEPs named by control FDB
+ * entries. Each of those holds one reference on its VTEP here
+ * (`addSource`/`removeSource`); a VTEP is known while it has one. So one FDB
+ * change costs O(1) however large the VNI, and a resync of N entries O(N)
+ * (control-plane rate, never per frame).
  */
 export class NetworkState {
   spec: NetworkSpec;
@@ -24,8 +27,12 @@ export class NetworkState {
   members: PortMember[] = [];
   /** MACs placed by control/static FDB entries, and the VTEP each names (accepted as sources). */
   readonly controlMacs = new Map<number, Peer>();
-  /** Accepted outer sources, by IPv4 address. */
-  knownVteps = new KnownVteps();
+  /** Accepted outer sources, by address. */
+  readonly knownVteps = new KnownVteps();
+  /** Digests of the control entries, flood list and sources (table-digest.ts), kept as they change. */
+  readonly digest = new NetworkDigest();
+  /** References on each known VTEP (peers list, flood list, control entries). */
+  private readonly sourceRefs = new Map<Peer, number>();
 
   constructor(spec: NetworkSpec, counters: FdbCounters, fdbOptions: FdbOptions) {
     this.spec = spec;
@@ -40,16 +47,28 @@ export class NetworkState {
     return this.spec.encap;
   }
 
-  /** Rebuilds knownVteps; returns the peers no longer known (their learned entries must go). */
-  rebuildKnownVteps(): Peer[] {
-    const next = new KnownVteps();
-    for (const p of this.peers) next.add(p);
-    for (const p of this.floodList.peers) next.add(p);
-    for (const p of this.controlMacs.values()) next.add(p);
-    const gone: Peer[] = [];
-    for (const p of this.knownVteps.all()) if (!next.has(p)) gone.push(p);
-    this.knownVteps = next;
-    return gone;
+  /** One more reference on `peer` as an accepted source. */
+  addSource(peer: Peer): void {
+    const n = this.sourceRefs.get(peer) ?? 0;
+    this.sourceRefs.set(peer, n + 1);
+    if (n === 0) {
+      this.knownVteps.add(peer);
+      this.digest.sourceAdded(peer);
+    }
+  }
+
+  /** One reference less; true when `peer` is no longer a known VTEP (its learned entries must go). */
+  removeSource(peer: Peer): boolean {
+    const n = this.sourceRefs.get(peer);
+    if (n === undefined) return false;
+    if (n > 1) {
+      this.sourceRefs.set(peer, n - 1);
+      return false;
+    }
+    this.sourceRefs.delete(peer);
+    this.knownVteps.remove(peer);
+    this.digest.sourceRemoved(peer);
+    return true;
   }
 }
 
@@ -58,26 +77,66 @@ export class NetworkState {
  * a lookup allocates nothing (an address above 2^30 as a Map key would be
  * boxed on every call). IPv6: keyed by a small-integer hash of the 16 bytes,
  * then compared byte by byte. When two peers share an address (different
- * ports), the first added owns received packets.
+ * ports), the first added owns received packets; when it goes, the next one.
  */
 export class KnownVteps {
   private readonly v4 = new Map<number, Map<number, Peer>>();
   private readonly v6 = new Map<number, Peer[]>();
-  private readonly list: Peer[] = [];
+  /** Peers at an address another peer owns (other ports), waiting to own it: rare. */
+  private readonly waiting = new Map<string, Peer[]>();
+  private readonly peers = new Set<Peer>();
 
   add(peer: Peer): void {
+    if (this.peers.has(peer)) return;
+    this.peers.add(peer);
+    const owner = this.ownerOf(peer);
+    if (owner !== undefined) {
+      this.waiting.set(peer.address, [...(this.waiting.get(peer.address) ?? []), peer]);
+      return;
+    }
+    this.own(peer);
+  }
+
+  remove(peer: Peer): void {
+    if (!this.peers.delete(peer)) return;
+    const queue = this.waiting.get(peer.address) ?? [];
+    if (this.ownerOf(peer) !== peer) {
+      const rest = queue.filter((p) => p !== peer);
+      if (rest.length === 0) this.waiting.delete(peer.address);
+      else this.waiting.set(peer.address, rest);
+      return;
+    }
+    this.disown(peer);
+    const next = queue.shift();
+    if (queue.length === 0) this.waiting.delete(peer.address);
+    if (next !== undefined) this.own(next);
+  }
+
+  private ownerOf(peer: Peer): Peer | undefined {
+    return peer.family === 4 ? this.get(peer.ipv4) : this.getV6(peer.ipv6 as Uint8Array, 0);
+  }
+
+  private own(peer: Peer): void {
     if (peer.family === 4) {
       const high = peer.ipv4 >>> 16;
       let inner = this.v4.get(high);
       if (inner === undefined) this.v4.set(high, (inner = new Map()));
-      if (inner.has(peer.ipv4 & 0xffff)) return;
       inner.set(peer.ipv4 & 0xffff, peer);
     } else {
-      const bucket = this.v6.get(peer.ipv6Hash) ?? [];
-      if (bucket.some((p) => ipv6EqualsAt(p.ipv6 as Uint8Array, peer.ipv6 as Uint8Array, 0))) return;
-      this.v6.set(peer.ipv6Hash, [...bucket, peer]);
+      this.v6.set(peer.ipv6Hash, [...(this.v6.get(peer.ipv6Hash) ?? []), peer]);
     }
-    this.list.push(peer);
+  }
+
+  private disown(peer: Peer): void {
+    if (peer.family === 4) {
+      const inner = this.v4.get(peer.ipv4 >>> 16);
+      inner?.delete(peer.ipv4 & 0xffff);
+      if (inner?.size === 0) this.v4.delete(peer.ipv4 >>> 16);
+    } else {
+      const bucket = (this.v6.get(peer.ipv6Hash) ?? []).filter((p) => p !== peer);
+      if (bucket.length === 0) this.v6.delete(peer.ipv6Hash);
+      else this.v6.set(peer.ipv6Hash, bucket);
+    }
   }
 
   /** The peer at an IPv4 address (as an unsigned 32-bit number). Not for the hot path: see getHalves. */
@@ -106,10 +165,15 @@ export class KnownVteps {
 
   /** Whether `peer` owns its address here. */
   has(peer: Peer): boolean {
-    return (peer.family === 4 ? this.get(peer.ipv4) : this.getV6(peer.ipv6 as Uint8Array, 0)) === peer;
+    return this.peers.has(peer) && this.ownerOf(peer) === peer;
   }
 
-  all(): readonly Peer[] {
-    return this.list;
+  /** Every known VTEP, owners and waiting ones. */
+  all(): IterableIterator<Peer> {
+    return this.peers.values();
+  }
+
+  get size(): number {
+    return this.peers.size;
   }
 }

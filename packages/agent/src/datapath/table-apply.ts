@@ -29,9 +29,10 @@ export interface TableContext {
  * cannot fail.
  *
  * Peers are reference counted in the registry (one reference per peers list,
- * flood list and control FDB entry that names them); the VTEPs accepted as
- * outer sources are rebuilt after each change that can alter them, and
- * entries learned at a VTEP that is no longer known are dropped.
+ * flood list and control FDB entry that names them), and so are the VTEPs a
+ * network accepts as outer sources (NetworkState.addSource/removeSource): an
+ * FDB change costs O(1), a list O(its length), whatever the VNI's size.
+ * Entries learned at a VTEP that is no longer known are dropped.
  */
 export class TableApplier {
   constructor(private readonly ctx: TableContext) {}
@@ -107,9 +108,10 @@ export class TableApplier {
         const peers = this.acquireDistinct(change.vteps);
         if (peers === null) return false;
         const old = change.kind === 'flood:set' ? net.floodList.replace(peers) : net.peers;
+        if (change.kind === 'flood:set') net.digest.floodReplaced(old, peers);
         if (change.kind === 'peers:set') net.peers = peers;
-        for (const p of old) this.ctx.peers.release(p);
-        this.refreshKnownVteps(net);
+        for (const p of peers) net.addSource(p);
+        for (const p of old) this.releaseSource(net, p);
         return true;
       }
       default:
@@ -135,16 +137,22 @@ export class TableApplier {
     return out;
   }
 
+  /** The control entry of `mac` now names `peer` (whose registry reference it takes over), or none. */
   private setControlMac(net: NetworkState, mac: number, peer: Peer | null): void {
     const old = net.controlMacs.get(mac);
-    if (old !== undefined) this.ctx.peers.release(old);
+    net.digest.controlChanged(mac, old, peer);
     if (peer === null) net.controlMacs.delete(mac);
-    else net.controlMacs.set(mac, peer);
-    this.refreshKnownVteps(net);
+    else {
+      net.controlMacs.set(mac, peer);
+      net.addSource(peer);
+    }
+    if (old !== undefined) this.releaseSource(net, old);
   }
 
-  private refreshKnownVteps(net: NetworkState): void {
-    for (const gone of net.rebuildKnownVteps()) net.fdb.removeLocation(gone);
+  /** Drops one reference on `peer`, in the registry and as a source; its learned entries go with its last one. */
+  private releaseSource(net: NetworkState, peer: Peer): void {
+    if (net.removeSource(peer)) net.fdb.removeLocation(peer);
+    this.ctx.peers.release(peer);
   }
 }
 

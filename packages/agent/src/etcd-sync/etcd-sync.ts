@@ -7,11 +7,16 @@
  *     status on the same lease. Reports follow the data path's `mac:local` /
  *     `mac:gone` events with RFC 7432 §15 seqs (mobility-seq.ts), and are
  *     withdrawn when the authoritative FDB decides against them.
- *  3. Follows networks, FDB, flood lists and hosts (a KeyspaceFollower of @dvs/etcd) and turns
- *     every change into TableChange[] for ControlSurface.apply() — one call
- *     per etcd watch response or resync (table-state.ts).
+ *  3. Follows networks and hosts, and the FDB and flood list of each VNI it
+ *     has a port in (table-follower.ts: started when a port joins a VNI,
+ *     stopped when its last port leaves), and turns every change into
+ *     TableChange[] for ControlSurface.apply() (table-state.ts), applied a
+ *     slice at a time between data-path batches (apply-queue.ts).
  *  4. etcd away: the data path keeps its tables; reads, watch and writes
  *     retry with backoff; the outage is logged once (outage-log.ts).
+ *  5. Stopped cleanly, it deletes its ports and reports, then revokes its
+ *     lease: the controller tells a host that left from one that lost its
+ *     lease (whose entries it keeps, stale: docs/control-plane.md).
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -19,7 +24,9 @@ import {
   encodePort,
   encodeReport,
   encodeTunnelStatus,
+  decodeResyncRequest,
   KeyLayout,
+  RecordError,
   formatMac,
   isValidMac,
   type Encap,
@@ -31,12 +38,14 @@ import {
   type TunnelStatusRecord,
 } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions } from '@dvs/etcd';
+import { createEtcdClient, KeyspaceFollower, type EtcdConnectionOptions, type FollowedKv } from '@dvs/etcd';
 import type { ControlSurface, DataPathEvents, TableChange, Vtep } from '../datapath/control-surface.js';
+import { DigestPublisher } from './digest-publisher.js';
 import { LeasePublisher } from './lease-publisher.js';
 import { reportLost, seqBound, seqToReport } from './mobility-seq.js';
 import { OutageLog } from './outage-log.js';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
+import { TableFollower } from './table-follower.js';
 import { TableState } from './table-state.js';
 
 /** The data path's MAC events EtcdSync listens to (DataPath satisfies it). */
@@ -82,6 +91,12 @@ export interface EtcdSyncOptions {
   events?: MacEventSource;
   log?: SyncLogger;
   clock?: () => number;
+  /** Longest stretch (ms) the data path waits while a large table is applied (default 2). */
+  applySliceMs?: number;
+  /** How often the table digests are checked and published when changed (ms, default 1000). */
+  digestIntervalMs?: number;
+  /** Keys per page of a full read (default 1000). */
+  readPageSize?: number;
   signal?: AbortSignal;
 }
 
@@ -102,6 +117,10 @@ export interface EtcdSyncStatus {
   hosts: number;
   /** Keys ignored because their record does not decode. */
   invalidRecords: number;
+  /** VNIs whose FDB and flood list this host follows (those it has ports in). */
+  followedVnis: number[];
+  /** Applying tables to the data path: slices run, the longest (ms), jobs still queued. */
+  apply: { slices: number; maxSliceMs: number; maxSliceCpuMs: number; pending: number; changes: number };
 }
 
 export interface EtcdSyncEvents {
@@ -122,13 +141,16 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private readonly client: Etcd3;
   private readonly outage: OutageLog;
   private readonly publisher: LeasePublisher;
-  private readonly watch: KeyspaceFollower;
+  private readonly follower: TableFollower;
+  private readonly digests: DigestPublisher;
+  /** Follows `resync/<host>`: VNIs the controller asks this host to apply afresh (`dvs audit --repair`). */
+  private readonly resyncs: KeyspaceFollower;
+  private lastResyncId: string | null = null;
   private readonly log: SyncLogger;
   private readonly clock: () => number;
   /** Our MAC reports by etcd key. */
   private readonly reports = new Map<string, ReportRecord>();
   private readonly portKeys = new Set<string>();
-  private pending: TableChange[] = [];
   private started = false;
   private stopped = false;
 
@@ -164,35 +186,42 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     );
     this.publisher.on('lease:granted', (id) => this.emit('lease:granted', id));
     this.publisher.on('lease:lost', (reason) => this.emit('lease:lost', reason));
-    // fdb/ .. networks/ are adjacent sections: one range holds exactly fdb, flood, hosts, networks.
-    this.watch = new KeyspaceFollower(
-      this.client,
-      { start: this.keys.section('fdb'), end: this.keys.prefix + 'networks0' },
-      {
-        reset: (kvs, revision) => {
-          this.pending.push(...this.tables.reset(kvs, revision));
-          this.flushChanges();
-          this.checkReports(null);
-          this.emit('sync:loaded', revision);
-        },
-        put: (kv) => {
-          this.pending.push(...this.tables.put(kv));
-          this.checkReports(kv.key);
-        },
-        delete: (key, revision) => {
-          this.pending.push(...this.tables.delete(key, revision));
-          this.checkReports(key);
-        },
-        flush: () => this.flushChanges(),
-      },
-      { label: 'tables' },
-    );
-    this.watch.on('etcd:down', (err, during) => this.outage.failed(during, err));
-    this.watch.on('etcd:up', () => this.outage.succeeded());
-    this.watch.on('keyspace:resync', (reason) => {
-      this.log.info('resyncing tables', { reason });
-      this.emit('sync:resync', reason);
+    this.follower = new TableFollower({
+      client: this.client,
+      keys: this.keys,
+      tables: this.tables,
+      outage: this.outage,
+      log: this.log,
+      apply: (changes) => this.applyChanges(changes),
+      changed: (key) => this.checkReports(key),
+      ...(options.applySliceMs !== undefined ? { sliceMs: options.applySliceMs } : {}),
+      ...(options.readPageSize !== undefined ? { pageSize: options.readPageSize } : {}),
     });
+    this.digests = new DigestPublisher({
+      host: options.host,
+      surface: options.surface,
+      tables: this.tables,
+      followed: () => this.follower.followedVnis,
+      busy: () => this.follower.queue.stats.pending > 0,
+      publish: (record) => this.publisher.set(this.keys.digest(options.host), record),
+      clock: this.clock,
+      ...(options.digestIntervalMs !== undefined ? { intervalMs: options.digestIntervalMs } : {}),
+    });
+    const resyncKey = this.keys.resync(options.host);
+    this.resyncs = new KeyspaceFollower(
+      this.client,
+      { start: resyncKey, end: resyncKey + '\0' },
+      {
+        reset: (kvs: FollowedKv[]) => {
+          for (const kv of kvs) this.resyncRequested(kv);
+        },
+        put: (kv: FollowedKv) => this.resyncRequested(kv),
+        delete: () => undefined,
+      },
+      { label: 'resync requests' },
+    );
+    this.follower.on('sync:loaded', (revision) => this.emit('sync:loaded', revision));
+    this.follower.on('sync:resync', (reason) => this.emit('sync:resync', reason));
     this.publisher.set(
       this.keys.host(options.host),
       encodeHost({
@@ -218,7 +247,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     return {
       etcdUp: this.etcdUp,
       revision: this.tables.revision,
-      tableLoads: this.watch.loads,
+      tableLoads: this.follower.loads,
       leaseId: this.publisher.leaseId,
       reports: this.reports.size,
       ports: this.portKeys.size,
@@ -227,6 +256,14 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       floodLists: this.tables.flood.size,
       hosts: this.tables.hosts.size,
       invalidRecords: this.tables.invalid.size,
+      followedVnis: this.follower.followedVnis,
+      apply: {
+        slices: this.follower.queue.stats.slices,
+        maxSliceMs: this.follower.queue.stats.maxSliceMs,
+        maxSliceCpuMs: this.follower.queue.stats.maxSliceCpuMs,
+        pending: this.follower.queue.stats.pending,
+        changes: this.follower.queue.stats.changes,
+      },
     };
   }
 
@@ -241,7 +278,9 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.options.events?.on('mac:local', this.onMacLocal);
     this.options.events?.on('mac:gone', this.onMacGone);
     this.publisher.start();
-    this.watch.start();
+    this.follower.start();
+    this.resyncs.start();
+    this.digests.start();
     this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.log.info('etcd sync started', {
       host: this.options.host,
@@ -250,21 +289,32 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     });
   }
 
-  /** Resolves once the tables were read from etcd (the agent may serve before that on static config). */
+  /**
+   * Resolves once the tables were read from etcd and applied: the networks
+   * and hosts, and the FDB and flood list of every VNI followed now (the
+   * agent may serve before that on static config).
+   */
   ready(signal?: AbortSignal): Promise<void> {
-    if (this.tables.loaded) return Promise.resolve();
+    if (this.follower.loaded) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         this.off('sync:loaded', onLoaded);
         reject(signal!.reason as Error);
       };
       const onLoaded = (): void => {
+        if (!this.follower.loaded) return;
+        this.off('sync:loaded', onLoaded);
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      this.once('sync:loaded', onLoaded);
+      this.on('sync:loaded', onLoaded);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Resolves when every table change received so far is applied to the data path. */
+  applied(): Promise<void> {
+    return this.follower.queue.idle();
   }
 
   /** Resolves when every key of this host is written under a live lease. */
@@ -274,15 +324,23 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
 
   /**
    * Stops following etcd. `revoke` (default) removes this host's keys at once
-   * (graceful shutdown: the host leaves the tables now instead of after the TTL).
+   * (graceful shutdown: the host leaves the tables now instead of after the
+   * TTL): its reports and ports first, so the controller sees a host that
+   * left, not one that lost its lease.
    */
   async stop(options: { revoke?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.options.events?.off('mac:local', this.onMacLocal);
     this.options.events?.off('mac:gone', this.onMacGone);
-    await this.watch.stop();
-    await this.publisher.stop(options.revoke ?? true);
+    this.digests.stop();
+    await this.resyncs.stop();
+    await this.follower.stop();
+    const revoke = options.revoke ?? true;
+    await this.publisher.stop(
+      revoke,
+      revoke ? [this.keys.reportsOf(this.options.host), this.keys.portsOf(this.options.host)] : [],
+    );
     this.client.close();
     this.log.info('etcd sync stopped', { host: this.options.host });
   }
@@ -345,6 +403,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     for (const key of this.portKeys) if (!keep.has(key)) this.publisher.delete(key);
     this.portKeys.clear();
     for (const key of keep) this.portKeys.add(key);
+    this.follower.follow(new Set(ports.flatMap((p) => p.bindings.map((b) => b.vni))));
   }
 
   /** This host's tunnel health (`status/<host>`). */
@@ -352,12 +411,42 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.publisher.set(this.keys.status(this.options.host), encodeTunnelStatus({ ...record, host: this.options.host }));
   }
 
+  /** Publishes the table digests now if they changed (tests; otherwise every second). */
+  publishDigests(): boolean {
+    return this.digests.check();
+  }
+
+  /**
+   * Applies one VNI afresh (`dvs audit --repair`): the data path is given
+   * back what this agent handed it (what differs), and the VNI's FDB and
+   * flood list are read from etcd again.
+   */
+  resyncVni(vni: number): boolean {
+    const { surface } = this.options;
+    const tables = this.tables;
+    if (!this.follower.followedVnis.includes(vni)) return false;
+    this.follower.queue.push(function* () {
+      yield tables.repairChanges(vni, surface.controlEntries?.(vni) ?? new Map());
+    });
+    this.follower.refollow(vni);
+    return true;
+  }
+
+  private resyncRequested(kv: FollowedKv): void {
+    const request = decodeResyncRequest(kv.value);
+    if (request instanceof RecordError || request.host !== this.options.host) return;
+    if (request.id === this.lastResyncId) return;
+    this.lastResyncId = request.id;
+    const done = request.vnis.filter((vni) => this.resyncVni(vni));
+    this.log.info('resync requested by the controller: VNIs applied afresh', {
+      vnis: done.join(','),
+      notFollowed: request.vnis.filter((v) => !done.includes(v)).join(','),
+    });
+  }
+
   // ---- following the tables -------------------------------------------------
 
-  private flushChanges(): void {
-    if (this.pending.length === 0) return;
-    const changes = this.pending;
-    this.pending = [];
+  private applyChanges(changes: readonly TableChange[]): void {
     this.applying = true;
     try {
       const { rejected } = this.options.surface.apply(changes);

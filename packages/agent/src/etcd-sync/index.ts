@@ -7,6 +7,6 @@ export {
   type LocalPortInfo,
   type MacEventSource,
 } from './etcd-sync.js';
-export { TableState, type TableKv, type TableStateSelf } from './table-state.js';
+export { RESET_STEP, TableState, type TableKv, type TableScope, type TableStateSelf } from './table-state.js';
 export { seqToReport, seqBound, reportLost } from './mobility-seq.js';
 export { silentSyncLogger, type SyncLogger, type SyncLogFields } from './sync-logger.js';

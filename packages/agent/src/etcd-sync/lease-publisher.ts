@@ -7,14 +7,18 @@
  * lease, which is how the controller learns the host is gone. The lead key
  * (the host record) is written alone before the others, so a watcher sees
  * the host under its new lease before any record that rides on it.
+ *
+ * What changed meanwhile is written together: one transaction per batch of
+ * keys (@dvs/etcd txnBatches), not one request per key — a VM with a hundred
+ * MACs, or a host registering again after an outage, costs etcd a few
+ * requests, not hundreds. Failed writes wait a jittered backoff, so a
+ * thousand agents failing together do not come back together.
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, Lease } from 'etcd3';
-import { Backoff } from '@dvs/etcd';
+import { Backoff, prefixEnd, txnBatches } from '@dvs/etcd';
 import type { OutageLog } from './outage-log.js';
 import type { SyncLogger } from './sync-logger.js';
-
-const WRITE_BATCH = 128;
 
 export interface LeasePublisherEvents {
   'lease:granted': [leaseId: string];
@@ -31,6 +35,8 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
   private idleWaiters: (() => void)[] = [];
   private readonly backoff = new Backoff();
   leaseId: string | null = null;
+  /** Transactions written and the keys they carried. */
+  readonly writes = { transactions: 0, keys: 0 };
 
   constructor(
     private readonly client: Etcd3,
@@ -75,8 +81,13 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops; `revoke` removes every key at once (graceful shutdown), else they expire with the lease. */
-  async stop(revoke: boolean): Promise<void> {
+  /**
+   * Stops; `revoke` removes every key at once (graceful shutdown), else they
+   * expire with the lease. Keys under `leavePrefixes` are deleted first, in
+   * one transaction before the revocation (so a watcher sees them withdrawn
+   * while the lead key still stands: the host left, it did not lose its lease).
+   */
+  async stop(revoke: boolean, leavePrefixes: readonly string[] = []): Promise<void> {
     this.stopped = true;
     this.kick();
     this.backoff.wake();
@@ -85,7 +96,19 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
     this.lease = null;
     if (lease === null) return;
     if (revoke) {
-      await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      const leave = async (): Promise<void> => {
+        if (leavePrefixes.length > 0) {
+          await this.client.kv
+            .txn({
+              success: leavePrefixes.map((p) => ({
+                request_delete_range: { key: Buffer.from(p), range_end: prefixEnd(p) },
+              })),
+            })
+            .catch(() => undefined);
+        }
+        await lease.revoke().catch(() => undefined);
+      };
+      await Promise.race([leave(), new Promise((r) => setTimeout(r, 2000))]);
     } else lease.release();
   }
 
@@ -143,18 +166,25 @@ export class LeasePublisher extends EventEmitter<LeasePublisherEvents> {
     }
   }
 
+  /** Writes one transaction: the lead key alone when due, else the next batch of what changed. */
   private async writeBatch(): Promise<void> {
-    const lease = this.lease!;
+    const leaseId = this.leaseId!;
     const batch =
-      this.leadKey !== null && this.dirty.has(this.leadKey) ? [this.leadKey] : [...this.dirty].slice(0, WRITE_BATCH);
+      this.leadKey !== null && this.dirty.has(this.leadKey)
+        ? [this.leadKey]
+        : txnBatches(this.dirty, (key) => key.length + (this.desired.get(key)?.length ?? 0))[0]!;
     for (const key of batch) this.dirty.delete(key);
     try {
-      await Promise.all(
-        batch.map((key) => {
+      await this.client.kv.txn({
+        success: batch.map((key) => {
           const value = this.desired.get(key);
-          return value === undefined ? this.client.delete().key(key).exec() : lease.put(key).value(value).exec();
+          return value === undefined
+            ? { request_delete_range: { key: Buffer.from(key) } }
+            : { request_put: { key: Buffer.from(key), value, lease: leaseId } };
         }),
-      );
+      });
+      this.writes.transactions++;
+      this.writes.keys += batch.length;
       this.outage.succeeded();
       this.backoff.reset();
     } catch (err) {

@@ -6,7 +6,11 @@
  * Contracts:
  *  - Incremental: each put/delete yields only the changes it implies; a
  *    resync (`reset`) diffs the new snapshot against the cache, so a
- *    reconnect never flushes what the data path already has.
+ *    reconnect never flushes what the data path already has. A reset covers
+ *    a scope (the networks and hosts, or one VNI's FDB and flood list: the
+ *    agent follows only the VNIs it has ports in) and comes out in steps of a
+ *    bounded number of records (`resetSteps`), so the caller can apply a
+ *    large table a slice at a time between data-path batches.
  *  - This host is never its own peer: entries placing a MAC at this host and
  *    this host's own VTEP in flood lists are left out (local learning owns
  *    local MACs).
@@ -14,8 +18,9 @@
  *    accepted), then flood lists and peers, then FDB entries, network
  *    removals last.
  *  - A network's flood list is applied as its members (minus this host), or
- *    empty when the network's flood mode is `none`; its peers (accepted outer
- *    sources) are the flood members plus every VTEP its FDB entries point at.
+ *    empty when the network's flood mode is `none`; its peers are the flood
+ *    members (the data path also accepts every VTEP an FDB entry names as an
+ *    outer source: an FDB change never recomputes a list).
  *  - While etcd is away nothing here changes: the data path keeps forwarding
  *    on what it has.
  */
@@ -24,8 +29,11 @@ import {
   decodeFloodList,
   decodeHost,
   decodeNetwork,
+  fdbDigestMember,
   parseMac,
   RecordError,
+  SetDigest,
+  type TableDigest,
   type FdbEntryRecord,
   type FloodListRecord,
   type HostRecord,
@@ -46,6 +54,13 @@ export interface TableStateSelf {
 }
 
 type Section = 'network' | 'fdb' | 'flood' | 'host';
+
+/** What a reset covers: everything, the networks and hosts, one VNI's FDB entries, or its flood list. */
+export type TableScope =
+  { kind: 'all' } | { kind: 'base' } | { kind: 'fdb'; vni: number } | { kind: 'flood'; vni: number };
+
+/** Records decoded and diffed per reset step. */
+export const RESET_STEP = 16;
 
 interface Cached<T> {
   record: T;
@@ -71,10 +86,13 @@ export class TableState {
   /** Per VNI: what the data path was last given as flood list and peers. */
   private readonly appliedFlood = new Map<number, Vtep[]>();
   private readonly appliedPeers = new Map<number, Vtep[]>();
-  /** FDB entries handed to the data path as fdb:set, by `${vni}/${mac}`. */
-  private readonly appliedFdb = new Set<string>();
-  /** Per VNI: remote VTEPs named by FDB entries, with how many entries name each (peers without a scan). */
-  private readonly fdbVteps = new Map<number, Map<string, { vtep: Vtep; count: number }>>();
+  /** FDB entries handed to the data path as fdb:set, by `${vni}/${mac}`, by VNI. */
+  private readonly appliedFdb = new Map<number, Set<string>>();
+  /** Per VNI: the digest of the FDB entries handed to the data path, and the member each added. */
+  private readonly handedDigest = new Map<number, SetDigest>();
+  private readonly handedMember = new Map<string, string>();
+  /** Cached FDB entries (`${vni}/${mac}`) by VNI. */
+  private readonly fdbByVni = new Map<number, Set<string>>();
   revision = 0;
   loaded = false;
 
@@ -108,31 +126,79 @@ export class TableState {
     return touched === null ? [] : this.changesFor([touched]);
   }
 
-  /** A whole snapshot (first load or resync): replaces the cache, returns the difference. */
-  reset(kvs: readonly TableKv[], revision: number): TableChange[] {
-    const seen = new Set<string>();
-    const touched: Touched[] = [];
-    for (const kv of kvs) {
-      seen.add(kv.key);
-      const t = this.store(kv);
-      if (t !== null) touched.push(t);
-    }
-    for (const key of this.cachedKeys()) {
-      if (seen.has(key)) continue;
-      const t = this.remove(key);
-      if (t !== null) touched.push(t);
-    }
-    this.revision = revision;
-    this.loaded = true;
-    return this.changesFor(touched);
+  /** A whole snapshot (first load or resync) of `scope`: replaces that part of the cache, returns the difference. */
+  reset(kvs: readonly TableKv[], revision: number, scope: TableScope = { kind: 'all' }): TableChange[] {
+    const out: TableChange[] = [];
+    for (const step of this.resetSteps(kvs, revision, scope)) out.push(...step);
+    return out;
   }
 
-  private *cachedKeys(): Iterable<string> {
-    for (const vni of this.networks.keys()) yield this.keys.network(vni);
-    for (const { record } of this.fdb.values()) yield this.keys.fdb(record.vni, record.mac);
-    for (const vni of this.flood.keys()) yield this.keys.flood(vni);
-    for (const host of this.hosts.keys()) yield this.keys.host(host);
-    yield* this.invalid.keys();
+  /**
+   * `reset` a step at a time: each step decodes and diffs at most RESET_STEP
+   * records and yields the data path changes they imply (networks before
+   * what depends on them, as in one apply). The cache is consistent after
+   * every step; `loaded` is set after the last.
+   */
+  *resetSteps(
+    kvs: readonly TableKv[],
+    revision: number,
+    scope: TableScope = { kind: 'all' },
+  ): Generator<TableChange[]> {
+    const seen = new Set<string>();
+    for (let i = 0; i < kvs.length; i += RESET_STEP) {
+      const touched: Touched[] = [];
+      for (const kv of kvs.slice(i, i + RESET_STEP)) {
+        seen.add(kv.key);
+        const t = this.store(kv);
+        if (t !== null) touched.push(t);
+      }
+      yield this.changesFor(touched);
+    }
+    // What the snapshot no longer has, found a step at a time too (a VNI of 10,000 entries).
+    const gone: string[] = [];
+    let scanned = 0;
+    for (const key of this.cachedKeys(scope)) {
+      if (!seen.has(key)) gone.push(key);
+      if (++scanned % RESET_STEP === 0) yield [];
+    }
+    yield* this.removeSteps(gone);
+    this.revision = Math.max(this.revision, revision);
+    this.loaded = true;
+  }
+
+  /** Forgets everything in `scope` (the agent stopped following a VNI), a step at a time. */
+  *dropSteps(scope: TableScope): Generator<TableChange[]> {
+    yield* this.removeSteps([...this.cachedKeys(scope)]);
+  }
+
+  private *removeSteps(keys: readonly string[]): Generator<TableChange[]> {
+    for (let i = 0; i < keys.length; i += RESET_STEP) {
+      const touched: Touched[] = [];
+      for (const key of keys.slice(i, i + RESET_STEP)) {
+        const t = this.remove(key);
+        if (t !== null) touched.push(t);
+      }
+      yield this.changesFor(touched);
+    }
+  }
+
+  private *cachedKeys(scope: TableScope): Iterable<string> {
+    if (scope.kind === 'all' || scope.kind === 'base') {
+      for (const vni of this.networks.keys()) yield this.keys.network(vni);
+      for (const host of this.hosts.keys()) yield this.keys.host(host);
+    }
+    if (scope.kind === 'all') {
+      for (const { record } of this.fdb.values()) yield this.keys.fdb(record.vni, record.mac);
+      for (const vni of this.flood.keys()) yield this.keys.flood(vni);
+    }
+    if (scope.kind === 'fdb') {
+      for (const id of this.fdbByVni.get(scope.vni) ?? []) {
+        const record = this.fdb.get(id)?.record;
+        if (record !== undefined) yield this.keys.fdb(record.vni, record.mac);
+      }
+    }
+    if (scope.kind === 'flood' && this.flood.has(scope.vni)) yield this.keys.flood(scope.vni);
+    for (const key of this.invalid.keys()) if (inScope(this.keys, key, scope)) yield key;
   }
 
   /** Caches one put. Returns what it touched (null: foreign key or unchanged). */
@@ -159,10 +225,8 @@ export class TableState {
         const r = decodeFdbEntry(kv.value);
         if (r instanceof RecordError) return fail(r);
         this.invalid.delete(kv.key);
-        const old = this.fdb.get(id);
-        if (old !== undefined) this.countVtep(old.record, -1);
         this.fdb.set(id, { record: r, modRevision: kv.modRevision });
-        this.countVtep(r, 1);
+        indexAdd(this.fdbByVni, parsed.vni, id);
         return { section: 'fdb', vni: parsed.vni, mac: parsed.mac };
       }
       case 'flood': {
@@ -195,10 +259,8 @@ export class TableState {
         return this.networks.delete(parsed.vni) ? { section: 'network', vni: parsed.vni, removed: true } : null;
       case 'fdb': {
         const id = `${parsed.vni}/${parsed.mac}`;
-        const old = this.fdb.get(id);
-        if (old === undefined) return null;
-        this.countVtep(old.record, -1);
-        this.fdb.delete(id);
+        if (!this.fdb.delete(id)) return null;
+        indexRemove(this.fdbByVni, parsed.vni, id);
         return { section: 'fdb', vni: parsed.vni, mac: parsed.mac };
       }
       case 'flood':
@@ -208,17 +270,6 @@ export class TableState {
       default:
         return null;
     }
-  }
-
-  private countVtep(entry: FdbEntryRecord, delta: 1 | -1): void {
-    if (this.isSelf(entry.host, entry.vtep)) return;
-    let perVni = this.fdbVteps.get(entry.vni);
-    if (perVni === undefined) this.fdbVteps.set(entry.vni, (perVni = new Map()));
-    const id = vtepId(entry.vtep);
-    const slot = perVni.get(id);
-    const count = (slot?.count ?? 0) + delta;
-    if (count <= 0) perVni.delete(id);
-    else perVni.set(id, { vtep: { address: entry.vtep.address, port: entry.vtep.port }, count });
   }
 
   // ---- translating to data path changes ------------------------------------
@@ -243,13 +294,12 @@ export class TableState {
         floodVnis.add(t.vni!); // flood mode may have changed
         if (t.isNew) {
           // Entries that arrived before their network was known are replayed now.
-          for (const [id, { record }] of this.fdb) if (record.vni === t.vni) fdbIds.add(id);
+          for (const id of this.fdbByVni.get(t.vni!) ?? []) fdbIds.add(id);
         }
       } else if (t.section === 'flood') {
         floodVnis.add(t.vni!);
       } else if (t.section === 'fdb') {
         fdbIds.add(`${t.vni}/${t.mac}`);
-        floodVnis.add(t.vni!); // peers include FDB VTEPs
       }
     }
     const out: TableChange[] = [...networkSets];
@@ -265,7 +315,64 @@ export class TableState {
   private forgetVni(vni: number): void {
     this.appliedFlood.delete(vni);
     this.appliedPeers.delete(vni);
-    for (const id of [...this.appliedFdb]) if (id.startsWith(`${vni}/`)) this.appliedFdb.delete(id);
+    for (const id of this.appliedFdb.get(vni) ?? []) this.handedMember.delete(id);
+    this.appliedFdb.delete(vni);
+    this.handedDigest.delete(vni);
+  }
+
+  private handed(vni: number, id: string, member: string | null): void {
+    let digest = this.handedDigest.get(vni);
+    if (digest === undefined) this.handedDigest.set(vni, (digest = new SetDigest()));
+    const old = this.handedMember.get(id);
+    if (old !== undefined) digest.remove(old);
+    if (member === null) this.handedMember.delete(id);
+    else {
+      digest.add(member);
+      this.handedMember.set(id, member);
+    }
+  }
+
+  // ---- what the data path was given (for table digests) ---------------------
+
+  /** The digest of the FDB entries handed to the data path for `vni` (the agent's side of `dvs audit`). */
+  handedFdbDigest(vni: number): TableDigest {
+    return (this.handedDigest.get(vni) ?? new SetDigest()).value;
+  }
+
+  /** The FDB entries handed to the data path for `vni`: MAC text → VTEP. */
+  handedEntries(vni: number): Map<string, Vtep> {
+    const out = new Map<string, Vtep>();
+    for (const id of this.appliedFdb.get(vni) ?? []) {
+      const r = this.fdb.get(id)?.record;
+      if (r !== undefined) out.set(r.mac, { address: r.vtep.address, port: r.vtep.port });
+    }
+    return out;
+  }
+
+  /**
+   * The changes that make a data path holding `has` (its control entries)
+   * and any flood list hold what this cache handed it for `vni` again.
+   */
+  repairChanges(vni: number, has: ReadonlyMap<string, Vtep>): TableChange[] {
+    if (!this.networks.has(vni)) return [];
+    const out: TableChange[] = [];
+    const flood = this.appliedFlood.get(vni);
+    const peers = this.appliedPeers.get(vni);
+    if (flood !== undefined) out.push({ kind: 'flood:set', vni, vteps: flood });
+    if (peers !== undefined) out.push({ kind: 'peers:set', vni, vteps: peers });
+    const handed = this.handedEntries(vni);
+    for (const mac of has.keys()) {
+      if (handed.has(mac)) continue;
+      const n = parseMac(mac);
+      if (n !== null) out.push({ kind: 'fdb:del', vni, mac: n });
+    }
+    for (const mac of handed.keys()) {
+      const change = this.fdbChange(`${vni}/${mac}`);
+      const now = has.get(mac);
+      if (change !== null && (now === undefined || vtepId(now) !== vtepId((change as { vtep: Vtep }).vtep)))
+        out.push(change);
+    }
+    return out;
   }
 
   private floodChanges(vni: number): TableChange[] {
@@ -274,9 +381,9 @@ export class TableState {
       .filter((m) => !this.isSelf(m.host, m))
       .map((m) => ({ address: m.address, port: m.port }));
     const flood = network.floodMode === 'none' ? [] : members;
-    const peerMap = new Map<string, Vtep>(members.map((m) => [vtepId(m), m]));
-    for (const [id, { vtep }] of this.fdbVteps.get(vni) ?? []) peerMap.set(id, vtep);
-    const peers = [...peerMap.values()].sort((a, b) => vtepId(a).localeCompare(vtepId(b)));
+    const peers = [...new Map<string, Vtep>(members.map((m) => [vtepId(m), m])).values()].sort((a, b) =>
+      vtepId(a).localeCompare(vtepId(b)),
+    );
     const out: TableChange[] = [];
     const lastFlood = this.appliedFlood.get(vni);
     if (lastFlood === undefined || !sameVteps(lastFlood, flood)) {
@@ -297,12 +404,16 @@ export class TableState {
     const mac = parseMac(id.slice(slash + 1));
     if (mac === null || !this.networks.has(vni)) return null;
     const record = this.fdb.get(id)?.record;
+    const applied = this.appliedFdb.get(vni);
     if (record === undefined || this.isSelf(record.host, record.vtep)) {
       // Gone, or local to us: drop the remote location we had handed over.
-      if (!this.appliedFdb.delete(id)) return null;
+      if (applied === undefined || !applied.delete(id)) return null;
+      if (applied.size === 0) this.appliedFdb.delete(vni);
+      this.handed(vni, id, null);
       return { kind: 'fdb:del', vni, mac };
     }
-    this.appliedFdb.add(id);
+    indexAdd(this.appliedFdb, vni, id);
+    this.handed(vni, id, fdbDigestMember(record.mac, record.vtep));
     return {
       kind: 'fdb:set',
       vni,
@@ -312,6 +423,27 @@ export class TableState {
       ...(record.origin === 'static' ? { static: true } : {}),
     };
   }
+}
+
+function indexAdd<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set === undefined) index.set(key, new Set([value]));
+  else set.add(value);
+}
+
+function indexRemove<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  set?.delete(value);
+  if (set?.size === 0) index.delete(key);
+}
+
+/** Whether `key` is in `scope`. */
+export function inScope(keys: KeyLayout, key: string, scope: TableScope): boolean {
+  if (scope.kind === 'all') return true;
+  const parsed = keys.parse(key);
+  if (parsed === null) return false;
+  if (scope.kind === 'base') return parsed.kind === 'network' || parsed.kind === 'host';
+  return parsed.kind === scope.kind && parsed.vni === scope.vni;
 }
 
 interface Touched {

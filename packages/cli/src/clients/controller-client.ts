@@ -11,6 +11,8 @@ import { request as httpsRequest } from 'node:https';
 import { ipFamily } from '@dvs/wire';
 import type {
   AuditAnswer,
+  DivergencesView,
+  RepairView,
   ClearedFdbAnswer,
   DeletedFdbAnswer,
   DeletedNetworkAnswer,
@@ -263,6 +265,16 @@ export class ControllerClient {
   async tunnels(host?: string): Promise<TunnelStatusView[]> {
     const qs = host === undefined ? '' : `?host=${encodeURIComponent(host)}`;
     return (await this.request<TunnelsAnswer>('GET', `/v1/tunnels${qs}`)).tunnels;
+  }
+
+  /** Where agents' data paths disagree with the controller's tables (`dvs audit`). */
+  divergences(): Promise<DivergencesView> {
+    return this.request<DivergencesView>('GET', '/v1/divergences');
+  }
+
+  /** Asks the agents that diverge (or the one host and VNI given) to apply those VNIs afresh. */
+  repairDivergences(target: { host?: string; vni?: number } = {}): Promise<RepairView> {
+    return this.request<RepairView>('POST', '/v1/divergences/repair', target);
   }
 
   /** The newest audit records, oldest first (admin only). */

@@ -27,10 +27,13 @@ export function addClusterCommands(program: Command, ctx: CliContext): void {
     ],
     `the controller's GET /v1/status body:
 { "controller": { "id", "leader", "leaderId", "etcd" },
-  "hosts": { "up", "down" }, "networks": n, "fdb": { "entries", "duplicates" },
+  "hosts": { "up", "down", "stale" }, "networks": n, "fdb": { "entries", "duplicates", "stale" },
+  "invalidRecords": { kind: count }, "divergentHosts": n,
   "tunnels": { "up", "down", "init", "unmonitored" },
-  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"? } ] }
-problems are worst first: no-leader, etcd-down, host-down, tunnel-down, duplicate-mac.`,
+  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"?, "reason"?, "count"?, "recordKind"? } ] }
+problems are worst first: no-leader, etcd-down, host-stale (lease lost, entries kept), host-down,
+tunnel-down, duplicate-mac, record-ignored, record-invalid (keys that do not decode, per kind),
+tables-divergent (an agent's data path disagrees with the tables: dvs audit).`,
   );
   status.action(async (opts: Opts) => {
     const client = controllerClient(ctx, opts);

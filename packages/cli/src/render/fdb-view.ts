@@ -7,6 +7,7 @@ function flags(e: FdbEntryView): string {
   const out: string[] = [];
   if (e.origin === 'static') out.push('static');
   if (e.duplicate) out.push('DUPLICATE');
+  if (e.stale === true) out.push('stale');
   return out.join(',') || '-';
 }
 
@@ -21,7 +22,7 @@ export function renderFdb(entries: readonly FdbEntryView[], color: boolean): str
       { header: 'SEQ', value: (e) => String(e.seq), align: 'right' },
       { header: 'AGE', value: (e) => formatAge(e.ageMs), align: 'right' },
       { header: 'MOVES', value: (e) => String(e.moves), align: 'right' },
-      { header: 'FLAGS', value: flags, tone: (e) => (e.duplicate ? 'bad' : null) },
+      { header: 'FLAGS', value: flags, tone: (e) => (e.duplicate ? 'bad' : e.stale === true ? 'warn' : null) },
       { header: 'IPS', value: (e) => e.ips.join(',') || '-' },
     ],
     entries,

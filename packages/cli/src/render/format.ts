@@ -44,7 +44,7 @@ export function formatCount(n: number): string {
 export function stateTone(state: string): Tone | null {
   if (state === 'up' || state === 'ok') return 'good';
   if (state === 'down' || state === 'duplicate') return 'bad';
-  if (state === 'init') return 'warn';
+  if (state === 'init' || state === 'stale') return 'warn';
   if (state === 'unmonitored') return 'dim';
   return null;
 }

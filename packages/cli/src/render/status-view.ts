@@ -20,9 +20,13 @@ export function renderStatus(status: StatusView, color: boolean): string {
   const t = status.tunnels;
   out.push(
     renderFields([
-      ['hosts', `${status.hosts.up} up, ${status.hosts.down} down`],
+      [
+        'hosts',
+        `${status.hosts.up} up, ${status.hosts.stale} stale, ${status.hosts.down} down` +
+          (status.divergentHosts ? `, ${status.divergentHosts} divergent (dvs audit)` : ''),
+      ],
       ['networks', String(status.networks)],
-      ['fdb', `${status.fdb.entries} entries, ${status.fdb.duplicates} duplicate`],
+      ['fdb', `${status.fdb.entries} entries, ${status.fdb.duplicates} duplicate, ${status.fdb.stale} stale`],
       ['tunnels', `${t.up} up, ${t.down} down, ${t.init} init, ${t.unmonitored} unmonitored`],
     ]),
   );

@@ -13,6 +13,7 @@ import {
   type NetworkRecord,
 } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
+import { readRange } from '@dvs/etcd';
 import { ApiError } from './api-error.js';
 import { addressValue, udpPortValue } from './input.js';
 import { externalVtepValue, networkFromCreate, networkFromPatch } from './network-input.js';
@@ -27,9 +28,9 @@ export class NetworkStore {
   ) {}
 
   async list(): Promise<NetworkRecord[]> {
-    const kvs = await this.client.getAll().prefix(this.keys.section('network')).buffers();
+    const { kvs } = await readRange(this.client, { prefix: this.keys.section('network') });
     const out: NetworkRecord[] = [];
-    for (const [key, value] of Object.entries(kvs)) {
+    for (const { key, value } of kvs) {
       const parsed = this.keys.parseNetwork(key);
       const record = decodeNetwork(value);
       if (parsed !== null && !(record instanceof RecordError) && record.vni === parsed.vni) out.push(record);

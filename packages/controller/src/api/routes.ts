@@ -8,6 +8,8 @@ import type { AuditAnswer, HealthView, KeyLayout, NetworkRecord } from '@dvs/wir
 import type { ControllerMetrics } from '../metrics.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
+import type { TableAuditor } from '../view/table-audit.js';
+import { divergencesView, repairTarget, requestRepairs } from './divergences.js';
 import { ApiError } from './api-error.js';
 import type { AuditLog } from './audit-log.js';
 import { FdbStore } from './fdb-store.js';
@@ -31,6 +33,7 @@ export interface RouteDeps {
   metrics: ControllerMetrics;
   state: ApiState;
   audit: AuditLog;
+  auditor: TableAuditor;
   clock?: () => number;
 }
 
@@ -99,7 +102,14 @@ export function buildRouter(deps: RouteDeps): Router {
       contentType: 'text/plain; version=0.0.4',
     }))
     .add('GET', '/v1/status', () =>
-      ok(statusView(view, { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() }, state.ignoredRecords())),
+      ok(
+        statusView(
+          view,
+          { id: state.id, leader: state.isLeader(), etcdUp: state.etcdUp() },
+          state.ignoredRecords(),
+          deps.auditor.divergences,
+        ),
+      ),
     )
     .add('GET', '/v1/networks', async () =>
       ok({ networks: await orCached(() => networks.list(), cachedNetworks, state.etcdUp) }),
@@ -189,6 +199,12 @@ export function buildRouter(deps: RouteDeps): Router {
         .filter((r) => vni === undefined || r.vni === vni)
         .sort((a, b) => a.vni - b.vni);
       return ok({ floodLists: lists });
+    })
+    .add('GET', '/v1/divergences', () => ok(divergencesView(deps.auditor)))
+    .add('POST', '/v1/divergences/repair', async (ctx) => {
+      const target = repairTarget(await ctx.body());
+      ctx.audit.after = target;
+      return ok(await requestRepairs(deps.client, deps.keys, deps.auditor, target, clock()));
     })
     .add('GET', '/v1/tunnels', (ctx) => ok({ tunnels: tunnelViews(view, ctx.query.get('host') ?? undefined) }))
     .add(

@@ -2,7 +2,15 @@
  * Read views served from the controller's ClusterView (docs/api.md shapes;
  * the types are the API contract's, in @dvs/wire).
  */
-import type { FdbEntryRecord, HostPortView, HostView, Problem, StatusView, TunnelStatusRecord } from '@dvs/wire';
+import type {
+  DivergenceView,
+  FdbEntryRecord,
+  HostPortView,
+  HostView,
+  Problem,
+  StatusView,
+  TunnelStatusRecord,
+} from '@dvs/wire';
 import { describeIgnored, groupIgnored } from '../leader/ignored-records.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
@@ -27,8 +35,23 @@ export function hostViews(view: ClusterView): HostView[] {
       macs: macs.get(record.host) ?? 0,
     });
   }
+  const grace = view.stalePolicy?.graceMs ?? 0;
   for (const [id, down] of view.downHosts) {
     if (view.hosts.has(id)) continue;
+    const stale = view.stale.get(id);
+    if (stale !== undefined) {
+      out.push({
+        ...stale.record,
+        state: 'stale',
+        since: stale.lostAt,
+        staleUntil: stale.lostAt + grace,
+        ports: [...stale.ports.values()]
+          .map(({ record: { host: _, ...rest } }) => rest)
+          .sort((a, b) => a.port.localeCompare(b.port)),
+        macs: stale.reports.size,
+      });
+      continue;
+    }
     out.push({ ...down.record, state: 'down', since: down.lostAt, ports: [], macs: 0 });
   }
   return out.sort((a, b) => a.host.localeCompare(b.host));
@@ -65,6 +88,7 @@ export function statusView(
   view: ClusterView,
   self: { id: string; leader: boolean; etcdUp: boolean },
   ignored: readonly IgnoredRecord[] = [],
+  divergences: readonly DivergenceView[] = [],
 ): StatusView {
   const problems: Problem[] = [];
   const leaderId = view.leaderId();
@@ -76,8 +100,21 @@ export function statusView(
       message: `etcd is unreachable from controller ${self.id}; showing the last known state`,
     });
   let downHosts = 0;
-  for (const [id, down] of view.downHosts) {
+  let staleHosts = 0;
+  for (const [id, stale] of view.stale) {
     if (view.hosts.has(id)) continue;
+    staleHosts++;
+    const until = new Date(stale.lostAt + (view.stalePolicy?.graceMs ?? 0)).toISOString();
+    problems.push({
+      kind: 'host-stale',
+      host: id,
+      message:
+        `${id} lost its etcd lease at ${new Date(stale.lostAt).toISOString()}: its ${stale.reports.size} MAC(s) ` +
+        `are kept, stale, until it registers again, its tunnels are seen down, or ${until}`,
+    });
+  }
+  for (const [id, down] of view.downHosts) {
+    if (view.hosts.has(id) || view.stale.has(id)) continue;
     downHosts++;
     problems.push({
       kind: 'host-down',
@@ -114,7 +151,9 @@ export function statusView(
     }
   }
   let duplicates = 0;
+  let staleEntries = 0;
   for (const { record } of view.fdb.values()) {
+    if (record.stale === true) staleEntries++;
     if (!record.duplicate) continue;
     duplicates++;
     problems.push({ kind: 'duplicate-mac', vni: record.vni, mac: record.mac, message: record.reason });
@@ -130,11 +169,33 @@ export function statusView(
       message: describeIgnored(g),
     });
   }
+  const invalidRecords: Record<string, number> = {};
+  for (const [kind, k] of view.invalid.byKind()) {
+    invalidRecords[kind] = k.count;
+    problems.push({
+      kind: 'record-invalid',
+      recordKind: kind,
+      count: k.count,
+      message: `${k.count} ${kind} record(s) do not decode and are ignored, e.g. ${k.example.key} (${k.example.error.field}: ${k.example.error.message})`,
+    });
+  }
+  const divergentHosts = new Map<string, Set<number>>();
+  for (const d of divergences) divergentHosts.set(d.host, (divergentHosts.get(d.host) ?? new Set()).add(d.vni));
+  for (const [host, vnis] of divergentHosts) {
+    problems.push({
+      kind: 'tables-divergent',
+      host,
+      count: vnis.size,
+      message: `${host} forwards other than the controller intends in VNI ${[...vnis].sort((a, b) => a - b).join(', ')} (dvs audit; dvs audit --repair)`,
+    });
+  }
   return {
     controller: { id: self.id, leader: self.leader, leaderId, etcd: self.etcdUp ? 'up' : 'down' },
-    hosts: { up: view.hosts.size, down: downHosts },
+    hosts: { up: view.hosts.size, down: downHosts, stale: staleHosts },
     networks: view.networks.size,
-    fdb: { entries: view.fdb.size, duplicates },
+    fdb: { entries: view.fdb.size, duplicates, stale: staleEntries },
+    invalidRecords,
+    divergentHosts: divergentHosts.size,
     tunnels,
     problems,
   };

@@ -24,7 +24,7 @@ import {
   type KeyspaceLayoutRecord,
 } from '@dvs/wire';
 import { EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdPermissionDeniedError, type Etcd3 } from 'etcd3';
-import { Backoff } from '@dvs/etcd';
+import { Backoff, readRange } from '@dvs/etcd';
 import { ControllerError } from '../controller-error.js';
 import type { Logger } from '../log.js';
 
@@ -58,8 +58,8 @@ export async function readLayoutRecord(client: Etcd3, keys: KeyLayout): Promise<
 
 /** Layout-1 report keys under the prefix. */
 export async function legacyReportKeys(client: Etcd3, keys: KeyLayout): Promise<string[]> {
-  const all = await client.getAll().prefix(keys.section('report')).keys();
-  return all.filter((key) => keys.parseLegacyReport(key) !== null);
+  const { kvs } = await readRange(client, { prefix: keys.section('report') }, { keysOnly: true });
+  return kvs.map((kv) => kv.key).filter((key) => keys.parseLegacyReport(key) !== null);
 }
 
 export async function writeLayoutRecord(client: Etcd3, keys: KeyLayout, writtenBy: string): Promise<void> {

@@ -18,10 +18,10 @@
  */
 import { encodeKeyspaceLayout, KEY_LAYOUT_VERSION, type KeyLayout } from '@dvs/wire';
 import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
-import { toFollowedKv } from '@dvs/etcd';
+import { readRange, toFollowedKv } from '@dvs/etcd';
 import { ControllerError } from '../controller-error.js';
 import type { Logger } from '../log.js';
-import { readLayoutRecord } from './keyspace-layout.js';
+import { legacyReportKeys, readLayoutRecord } from './keyspace-layout.js';
 
 export interface MigrationSummary {
   prefix: string;
@@ -78,7 +78,9 @@ export async function migrateKeyspace(
       'prefix',
     );
   }
-  const campaigners = await client.getAll().prefix(keys.election()).keys();
+  const campaigners = (await readRange(client, { prefix: keys.election() }, { keysOnly: true })).kvs.map(
+    (kv) => kv.key,
+  );
   if (campaigners.length > 0) {
     throw new ControllerError(
       'DVS_KEYSPACE_LAYOUT',
@@ -86,9 +88,7 @@ export async function migrateKeyspace(
       'prefix',
     );
   }
-  const legacy = (await client.getAll().prefix(keys.section('report')).keys()).filter(
-    (key) => keys.parseLegacyReport(key) !== null,
-  );
+  const legacy = await legacyReportKeys(client, keys);
   if (record?.layout === KEY_LAYOUT_VERSION && legacy.length === 0) return { ...summary, from: KEY_LAYOUT_VERSION };
   for (const key of legacy) {
     const outcome = await moveReport(client, keys, key);

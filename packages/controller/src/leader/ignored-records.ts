@@ -2,12 +2,10 @@
  * The agent records the tables currently leave out (tables/admission.ts),
  * kept between leader rounds so each is counted and logged once: a record
  * counts again only when it changes (a new mod revision) or its reason does.
+ * The leader's incremental tables set and clear them record by record.
  * Feeds `dvs_controller_records_ignored_total` and `dvs status`.
  */
 import { IGNORE_REASONS, type IgnoredRecord, type IgnoreReason } from '../tables/admission.js';
-import type { ClusterView } from '../view/cluster-view.js';
-import type { AdmissionInputs } from '../tables/admission.js';
-import type { MobilityState } from '../tables/mobility.js';
 
 export type IgnoredCounts = Record<'report' | 'port', Record<IgnoreReason, number>>;
 
@@ -15,7 +13,8 @@ function zeroCounts(): Record<IgnoreReason, number> {
   return Object.fromEntries(IGNORE_REASONS.map((r) => [r, 0])) as Record<IgnoreReason, number>;
 }
 
-function identity(r: IgnoredRecord): string {
+/** One ignored record (a port: one per binding). */
+export function ignoredId(r: IgnoredRecord): string {
   return `${r.kind}|${r.key}|${r.vni}`;
 }
 
@@ -24,20 +23,21 @@ export class IgnoredRecords {
   /** Ignored records counted so far, by kind and reason. */
   readonly totals: IgnoredCounts = { report: zeroCounts(), port: zeroCounts() };
 
-  /** Replaces the current set; returns the records not ignored (for this reason, at this revision) before. */
-  update(list: readonly IgnoredRecord[]): IgnoredRecord[] {
-    const next = new Map<string, IgnoredRecord>();
-    const fresh: IgnoredRecord[] = [];
-    for (const r of list) {
-      const id = identity(r);
-      next.set(id, r);
-      const before = this.current.get(id);
-      if (before !== undefined && before.modRevision === r.modRevision && before.reason === r.reason) continue;
-      fresh.push(r);
-      this.totals[r.kind][r.reason]++;
+  /** Sets (or with null clears) one ignored record; true when it is newly ignored and was counted. */
+  set(id: string, r: IgnoredRecord | null): boolean {
+    if (r === null) {
+      this.current.delete(id);
+      return false;
     }
-    this.current = next;
-    return fresh;
+    const before = this.current.get(id);
+    this.current.set(id, r);
+    if (before !== undefined && before.modRevision === r.modRevision && before.reason === r.reason) return false;
+    this.totals[r.kind][r.reason]++;
+    return true;
+  }
+
+  get size(): number {
+    return this.current.size;
   }
 
   list(): IgnoredRecord[] {
@@ -47,34 +47,6 @@ export class IgnoredRecords {
   clear(): void {
     this.current = new Map();
   }
-}
-
-/** What admission needs, read from the view (`mobility`: the leader's memory, or empty). */
-export function admissionInputs(view: ClusterView, mobility: MobilityState): AdmissionInputs {
-  return {
-    hosts: new Map(
-      [...view.hosts].map(([id, v]) => [
-        id,
-        { record: v.record, lease: v.lease, pastLeases: view.pastLeases.get(id) ?? [] },
-      ]),
-    ),
-    networks: new Map([...view.networks].map(([k, v]) => [k, v.record])),
-    ports: [...view.ports.values()].map((v) => ({
-      key: view.keys.port(v.record.host, v.record.port),
-      record: v.record,
-      modRevision: v.modRevision,
-      lease: v.lease,
-    })),
-    reports: [...view.reports].map(([key, v]) => ({
-      key,
-      record: v.record,
-      modRevision: v.modRevision,
-      lease: v.lease,
-    })),
-    legacyReports: [...view.legacyReports].map(([key, v]) => ({ key, ...v })),
-    fdb: new Map([...view.fdb].map(([k, v]) => [k, v.record])),
-    mobility,
-  };
 }
 
 /** Ignored records grouped for people: one line per host, kind and reason (stale leftovers left out). */

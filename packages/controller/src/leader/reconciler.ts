@@ -1,31 +1,34 @@
 /**
  * The leader's loop: whenever the view changes (debounced) and on a slow
- * tick (for dampening release timers), admit the agents' records
- * (tables/admission.ts: lease, membership, seq jumps; what is left out is
- * counted and logged once), compute the desired FDB and flood lists from
- * them and write only the difference to etcd.
+ * tick (dampening release timers, the stale policy), compute the tables
+ * where something changed (incremental-tables.ts: admission of the records
+ * that changed, then the FDB of the MACs and the flood lists of the VNIs that
+ * depend on them) and write only the difference to etcd.
  *
- * Writes go in transactions of at most WRITE_BATCH keys. Each transaction
- * checks (a) the leader's campaign key still exists and (b) every key it
- * touches still has the mod revision the view saw (or is still absent). So a
- * deposed leader cannot overwrite its successor, and an operator's static
- * entry written meanwhile through another replica is never clobbered: the
- * transaction fails, the watch brings the new state, the next round decides
- * again. A successful write is applied to the view at once (the watch echo is
- * then a no-op), so rounds do not trip over their own writes.
+ * Writes go in bounded transactions (@dvs/etcd txnBatches: etcd refuses a
+ * request above 1.5 MiB and a transaction of more than 128 operations by
+ * default), up to WRITES_IN_FLIGHT at once. Each
+ * transaction checks (a) the leader's campaign key still exists and (b) every
+ * key it touches still has the mod revision the view saw (or is still
+ * absent). So a deposed leader cannot overwrite its successor, and an
+ * operator's static entry written meanwhile through another replica is never
+ * clobbered: the transaction fails, the watch brings the new state, the next
+ * round decides again. A successful write is applied to the view at once (the
+ * watch echo is then a no-op), so rounds do not trip over their own writes.
  */
-import { encodeFdbEntry, encodeFloodList, type FdbEntryRecord, type KeyLayout } from '@dvs/wire';
+import { encodeFdbEntry, encodeFloodList, type KeyLayout } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
+import { txnBatches } from '@dvs/etcd';
 import type { Logger } from '../log.js';
 import type { ControllerMetrics } from '../metrics.js';
-import { admit } from '../tables/admission.js';
-import { computeTables, sameFdbEntry, sameFloodList, type MacMove } from '../tables/compute-tables.js';
+import type { MacMove } from '../tables/compute-tables.js';
 import type { DampeningOptions, MacMobility } from '../tables/mobility.js';
 import type { ClusterView } from '../view/cluster-view.js';
-import { admissionInputs, groupIgnored, IgnoredRecords } from './ignored-records.js';
+import { groupIgnored, type IgnoredRecords } from './ignored-records.js';
+import { IncrementalTables, type RoundPlan } from './incremental-tables.js';
 import type { Leadership } from './leadership.js';
 
-export const WRITE_BATCH = 50;
+export const WRITES_IN_FLIGHT = 4;
 
 interface WriteOp {
   key: string;
@@ -47,9 +50,8 @@ export interface ReconcilerOptions {
 }
 
 export class Reconciler {
-  private mobility = new Map<string, MacMobility>();
-  /** Agent records the last round left out (read by status and metrics). */
-  readonly ignored = new IgnoredRecords();
+  readonly tables: IncrementalTables;
+  private tickDue = false;
   private timer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -64,10 +66,21 @@ export class Reconciler {
     private readonly metrics: ControllerMetrics,
     private readonly log: Logger,
     private readonly options: ReconcilerOptions,
-  ) {}
+  ) {
+    this.tables = new IncrementalTables(view, options.dampening);
+    view.changeListener = (change) => this.tables.note(change);
+  }
+
+  /** Agent records the tables leave out now (read by status and metrics). */
+  get ignored(): IgnoredRecords {
+    return this.tables.ignored;
+  }
 
   start(): void {
-    this.ticker = setInterval(() => this.schedule(), this.options.tickMs ?? 5000);
+    this.ticker = setInterval(() => {
+      this.tickDue = true;
+      this.schedule();
+    }, this.options.tickMs ?? 5000);
     this.ticker.unref();
     this.schedule();
   }
@@ -79,15 +92,14 @@ export class Reconciler {
     await this.running;
   }
 
-  /** Forget mobility history (on losing leadership: a later term starts from the records). */
+  /** Forget mobility history and every verdict (a new term starts from the records). */
   resetMobility(): void {
-    this.mobility = new Map();
-    this.ignored.clear();
+    this.tables.reset();
   }
 
   /** The leader's mobility memory (empty on a standby). */
   get mobilityState(): ReadonlyMap<string, MacMobility> {
-    return this.mobility;
+    return this.tables.mobility;
   }
 
   schedule(): void {
@@ -120,84 +132,69 @@ export class Reconciler {
     const guardKey = this.leadership.guardKey;
     if (guardKey === null || !this.view.loaded || this.options.etcdUp?.() === false) return;
     const now = (this.options.clock ?? Date.now)();
-    const inputs = admissionInputs(this.view, this.mobility);
-    const admitted = admit(inputs);
-    this.noteIgnored(admitted.ignored);
-    const floodNow = new Map([...this.view.flood].map(([k, v]) => [k, v.record]));
-    const out = computeTables({
-      networks: inputs.networks,
-      hosts: this.view.liveHosts(),
-      ports: admitted.ports,
-      reports: admitted.reports,
-      fdb: inputs.fdb,
-      flood: floodNow,
-      mobility: this.mobility,
-      dampening: this.options.dampening,
-      now,
-    });
-    this.metrics.reconciles++;
+    this.view.expireStale(now);
     this.view.expireDownHosts();
+    if (this.tickDue) {
+      this.tickDue = false;
+      this.tables.touchTimeDependent(now);
+    }
+    if (!this.tables.dirty) return;
+    const plan = this.tables.plan(now);
+    this.noteIgnored(plan);
+    this.metrics.reconciles++;
+    this.metrics.computedMacs += plan.computed.macs;
 
     const ops: WriteOp[] = [];
-    for (const [tableKey, desired] of out.fdb) {
-      const current = this.view.fdb.get(tableKey);
-      if (current !== undefined && sameFdbEntry(current.record, desired)) continue;
-      ops.push(this.fdbOp(tableKey, desired, current?.modRevision ?? 0));
-    }
-    for (const [tableKey, current] of this.view.fdb) {
-      if (!out.fdb.has(tableKey)) ops.push(this.fdbOp(tableKey, null, current.modRevision, current.record));
-    }
-    for (const [vni, desired] of out.flood) {
-      const current = this.view.flood.get(vni);
-      if (current !== undefined && sameFloodList(current.record, desired)) continue;
+    for (const w of plan.fdb) {
+      const record = (w.desired ?? w.current?.record)!;
       ops.push({
-        key: this.keys.flood(vni),
-        tableKey: String(vni),
-        value: encodeFloodList(desired),
-        expectModRevision: current?.modRevision ?? 0,
+        key: this.keys.fdb(record.vni, record.mac),
+        tableKey: w.tableKey,
+        value: w.desired === null ? null : encodeFdbEntry(w.desired),
+        expectModRevision: w.current?.modRevision ?? 0,
       });
     }
-    for (const [vni, current] of this.view.flood) {
-      if (!out.flood.has(vni)) {
-        ops.push({
-          key: this.keys.flood(vni),
-          tableKey: String(vni),
-          value: null,
-          expectModRevision: current.modRevision,
-        });
-      }
+    for (const w of plan.flood) {
+      ops.push({
+        key: this.keys.flood(w.vni),
+        tableKey: String(w.vni),
+        value: w.desired === null ? null : encodeFloodList(w.desired),
+        expectModRevision: w.current?.modRevision ?? 0,
+      });
     }
-
-    const failedKeys = new Set<string>();
-    for (let i = 0; i < ops.length; i += WRITE_BATCH) {
-      const batch = ops.slice(i, i + WRITE_BATCH);
-      if (!(await this.write(guardKey, batch))) for (const op of batch) failedKeys.add(op.tableKey);
-    }
-
-    // Keep mobility history only for keys whose decision reached etcd.
-    const next = new Map(out.mobility);
-    for (const key of failedKeys) {
-      const old = this.mobility.get(key);
-      if (old === undefined) next.delete(key);
-      else next.set(key, old);
-    }
-    this.mobility = next;
-    for (const move of out.moves) if (!failedKeys.has(`${move.vni}/${move.mac}`)) this.logMove(move);
+    const { failed, errored } = await this.writeAll(guardKey, ops);
+    this.tables.commit(plan, failed);
+    for (const move of plan.moves) if (!failed.has(`${move.vni}/${move.mac}`)) this.logMove(move);
+    // What was just written is computed once more against what it now is (a seq
+    // that moved re-judges reports); after an etcd error, the tick or etcd:up retries.
+    if (this.tables.dirty && !errored) this.schedule();
   }
 
-  private fdbOp(
-    tableKey: string,
-    desired: FdbEntryRecord | null,
-    expectModRevision: number,
-    current?: FdbEntryRecord,
-  ): WriteOp {
-    const record = (desired ?? current)!;
-    return {
-      key: this.keys.fdb(record.vni, record.mac),
-      tableKey,
-      value: desired === null ? null : encodeFdbEntry(desired),
-      expectModRevision,
+  /** Writes `ops` in bounded transactions, a few at once; returns the table keys whose transaction failed. */
+  private async writeAll(
+    guardKey: string,
+    ops: readonly WriteOp[],
+  ): Promise<{ failed: Set<string>; errored: boolean }> {
+    const batches = txnBatches(ops, (op) => op.key.length + (op.value?.length ?? 0));
+    const failed = new Set<string>();
+    const outcome: { error: Error | null } = { error: null };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const mine = batches[next++]!;
+        let ok = false;
+        try {
+          ok = await this.write(guardKey, mine);
+        } catch (err) {
+          outcome.error ??= err as Error;
+        }
+        if (!ok) for (const op of mine) failed.add(op.tableKey);
+      }
     };
+    await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, batches.length) }, worker));
+    if (outcome.error !== null)
+      this.log.warn('leader writes failed; will retry', { error: outcome.error.message, keys: failed.size });
+    return { failed, errored: outcome.error !== null };
   }
 
   private async write(guardKey: string, batch: WriteOp[]): Promise<boolean> {
@@ -222,17 +219,14 @@ export class Reconciler {
     }
     const revision = Number(res.header.revision);
     this.metrics.reconcileWrites += batch.length;
-    for (const op of batch) {
-      if (op.value === null) this.view.delete(op.key, revision);
-      else this.view.put({ key: op.key, value: op.value, modRevision: revision, createRevision: revision, lease: '0' });
-    }
+    this.metrics.reconcileTransactions++;
+    for (const op of batch) this.view.applyOwnWrite(op.key, op.value, revision);
     return true;
   }
 
-  /** Counts what is newly ignored and logs it, one line per host, kind and reason. */
-  private noteIgnored(list: Parameters<IgnoredRecords['update']>[0]): void {
-    const fresh = this.ignored.update(list);
-    for (const g of groupIgnored(fresh)) {
+  /** Logs what is newly ignored (counted when the tables set it), one line per host, kind and reason. */
+  private noteIgnored(plan: RoundPlan): void {
+    for (const g of groupIgnored(plan.freshlyIgnored)) {
       this.log.warn('ignoring agent records', {
         host: g.host,
         kind: g.kind,

@@ -36,7 +36,7 @@ import {
   type ReportRecord,
 } from '@dvs/wire';
 import { fdbKeyOf } from './compute-tables.js';
-import type { MobilityState } from './mobility.js';
+import type { MacMobility, MobilityState } from './mobility.js';
 
 export type IgnoreReason = 'stale-lease' | 'foreign-lease' | 'not-allowed' | 'seq-jump' | 'old-layout';
 export const IGNORE_REASONS: readonly IgnoreReason[] = [
@@ -111,85 +111,123 @@ function leaseVerdict(host: LiveHost, lease: string): { reason: IgnoreReason; de
 /** The highest seq accepted for a MAC: one above what the controller knows of it. */
 export function acceptedSeq(input: Pick<AdmissionInputs, 'fdb' | 'mobility'>, vni: number, mac: string): number {
   const key = fdbKeyOf(vni, mac);
-  const known = input.fdb.get(key)?.seq ?? input.mobility.get(key)?.lastClaim?.seq ?? 0;
-  return known + 1;
+  return seqAbove(input.fdb.get(key), input.mobility.get(key));
+}
+
+function seqAbove(entry: FdbEntryRecord | undefined, mobility: MacMobility | undefined): number {
+  return (entry?.seq ?? mobility?.lastClaim?.seq ?? 0) + 1;
+}
+
+/**
+ * One report's verdict: used (`report`), ignored with a reason (`ignored`),
+ * or null — left out silently (its host is not live, or its VNI has no
+ * network). `entry` and `mobility` are what the controller knows of its MAC.
+ */
+export function admitReport(
+  r: LeasedRecord<ReportRecord>,
+  host: LiveHost | undefined,
+  network: NetworkRecord | undefined,
+  entry: FdbEntryRecord | undefined,
+  mobility: MacMobility | undefined,
+): { report: ReportRecord } | { ignored: IgnoredRecord } | null {
+  const { record } = r;
+  if (host === undefined || network === undefined) return null;
+  const base = {
+    key: r.key,
+    modRevision: r.modRevision,
+    kind: 'report' as const,
+    host: record.host,
+    vni: record.vni,
+    mac: record.mac,
+  };
+  const lease = leaseVerdict(host, r.lease);
+  if (lease !== null) return { ignored: { ...base, ...lease } };
+  if (!networkAdmitsHost(network, host.record)) {
+    return {
+      ignored: { ...base, reason: 'not-allowed', detail: `${record.host} may not join VNI ${record.vni}` },
+    };
+  }
+  const max = seqAbove(entry, mobility);
+  if (entry?.origin !== 'static' && record.seq > max) {
+    return { ignored: { ...base, reason: 'seq-jump', detail: `seq ${record.seq}, at most ${max} accepted` } };
+  }
+  return { report: record };
+}
+
+/**
+ * One port's verdict: the port with only its admitted bindings (null when
+ * none is left, or its host is not live) and the bindings ignored, each with
+ * its reason. Bindings to a VNI without a network are kept (they join nothing).
+ */
+export function admitPort(
+  p: LeasedRecord<PortRecord>,
+  host: LiveHost | undefined,
+  networks: ReadonlyMap<number, NetworkRecord>,
+): { port: PortRecord | null; ignored: IgnoredRecord[] } {
+  const { record } = p;
+  const ignored: IgnoredRecord[] = [];
+  if (host === undefined) return { port: null, ignored };
+  const lease = leaseVerdict(host, p.lease);
+  const bindings = record.bindings.filter((binding) => {
+    const network = networks.get(binding.vni);
+    if (network === undefined) return true;
+    const base = {
+      key: p.key,
+      modRevision: p.modRevision,
+      kind: 'port' as const,
+      host: record.host,
+      vni: binding.vni,
+    };
+    if (lease !== null) {
+      ignored.push({ ...base, ...lease });
+      return false;
+    }
+    if (!networkAdmitsHost(network, host.record)) {
+      ignored.push({ ...base, reason: 'not-allowed', detail: `${record.host} may not join VNI ${binding.vni}` });
+      return false;
+    }
+    return true;
+  });
+  if (bindings.length === record.bindings.length) return { port: record, ignored };
+  return { port: bindings.length > 0 ? { ...record, bindings } : null, ignored };
+}
+
+/** A layout-1 report key, always ignored. */
+export function legacyIgnored(legacy: AdmissionInputs['legacyReports'][number]): IgnoredRecord {
+  return {
+    key: legacy.key,
+    modRevision: legacy.modRevision,
+    kind: 'report',
+    host: legacy.host,
+    reason: 'old-layout',
+    vni: legacy.vni,
+    mac: legacy.mac,
+    detail: 'a layout-1 key (reports/<vni>/<mac>/<host>): the agent is older than the key layout',
+  };
 }
 
 export function admit(input: AdmissionInputs): Admission {
   const ignored: IgnoredRecord[] = [];
   const reports: ReportRecord[] = [];
   for (const r of input.reports) {
-    const { record } = r;
-    const host = input.hosts.get(record.host);
-    const network = input.networks.get(record.vni);
-    if (host === undefined || network === undefined) continue;
-    const base = {
-      key: r.key,
-      modRevision: r.modRevision,
-      kind: 'report' as const,
-      host: record.host,
-      vni: record.vni,
-      mac: record.mac,
-    };
-    const lease = leaseVerdict(host, r.lease);
-    if (lease !== null) {
-      ignored.push({ ...base, ...lease });
-      continue;
-    }
-    if (!networkAdmitsHost(network, host.record)) {
-      ignored.push({ ...base, reason: 'not-allowed', detail: `${record.host} may not join VNI ${record.vni}` });
-      continue;
-    }
-    const fdbEntry = input.fdb.get(fdbKeyOf(record.vni, record.mac));
-    const max = acceptedSeq(input, record.vni, record.mac);
-    if (fdbEntry?.origin !== 'static' && record.seq > max) {
-      ignored.push({ ...base, reason: 'seq-jump', detail: `seq ${record.seq}, at most ${max} accepted` });
-      continue;
-    }
-    reports.push(record);
+    const key = fdbKeyOf(r.record.vni, r.record.mac);
+    const verdict = admitReport(
+      r,
+      input.hosts.get(r.record.host),
+      input.networks.get(r.record.vni),
+      input.fdb.get(key),
+      input.mobility.get(key),
+    );
+    if (verdict === null) continue;
+    if ('report' in verdict) reports.push(verdict.report);
+    else ignored.push(verdict.ignored);
   }
-
   const ports: PortRecord[] = [];
   for (const p of input.ports) {
-    const { record } = p;
-    const host = input.hosts.get(record.host);
-    if (host === undefined) continue;
-    const lease = leaseVerdict(host, p.lease);
-    const bindings = record.bindings.filter((binding) => {
-      const network = input.networks.get(binding.vni);
-      if (network === undefined) return true;
-      const base = {
-        key: p.key,
-        modRevision: p.modRevision,
-        kind: 'port' as const,
-        host: record.host,
-        vni: binding.vni,
-      };
-      if (lease !== null) {
-        ignored.push({ ...base, ...lease });
-        return false;
-      }
-      if (!networkAdmitsHost(network, host.record)) {
-        ignored.push({ ...base, reason: 'not-allowed', detail: `${record.host} may not join VNI ${binding.vni}` });
-        return false;
-      }
-      return true;
-    });
-    if (bindings.length === record.bindings.length) ports.push(record);
-    else if (bindings.length > 0) ports.push({ ...record, bindings });
+    const verdict = admitPort(p, input.hosts.get(p.record.host), input.networks);
+    ignored.push(...verdict.ignored);
+    if (verdict.port !== null) ports.push(verdict.port);
   }
-
-  for (const legacy of input.legacyReports) {
-    ignored.push({
-      key: legacy.key,
-      modRevision: legacy.modRevision,
-      kind: 'report',
-      host: legacy.host,
-      reason: 'old-layout',
-      vni: legacy.vni,
-      mac: legacy.mac,
-      detail: 'a layout-1 key (reports/<vni>/<mac>/<host>): the agent is older than the key layout',
-    });
-  }
+  for (const legacy of input.legacyReports) ignored.push(legacyIgnored(legacy));
   return { reports, ports, ignored };
 }

@@ -14,7 +14,14 @@
  *     mobility.ts says; a duplicate stays frozen at its last location.
  * Flood list, per network: every live host with a port whose device is there
  * (state up or down, not gone) or a report in the VNI, plus the network's
- * external VTEPs, sorted by VTEP.
+ * external VTEPs, sorted by VTEP (one member per VTEP: the lowest host id
+ * when hosts share one).
+ *
+ * A report marked `stale` (its host lost its etcd lease; view/stale-hosts.ts)
+ * is a claim like any other; an entry it wins is marked `stale`, and its host
+ * stays in flood lists. `computeFdb` and `computeFlood` are the two halves:
+ * the leader's incremental tables (incremental-tables.ts) call them on the
+ * MACs and VNIs that changed.
  */
 import {
   compareVteps,
@@ -29,12 +36,15 @@ import {
 } from '@dvs/wire';
 import { pruneMoves, type DampeningOptions, type MacMobility, type MobilityState } from './mobility.js';
 
+/** A report as the tables use it: `stale` when its host lost its lease and the claim is kept. */
+export type TableReport = ReportRecord & { stale?: boolean };
+
 export interface TableInputs {
   networks: ReadonlyMap<number, NetworkRecord>;
-  /** Live hosts (their lease holds). */
+  /** Live hosts (their lease holds), and stale ones (their last record). */
   hosts: ReadonlyMap<string, HostRecord>;
   ports: readonly PortRecord[];
-  reports: readonly ReportRecord[];
+  reports: readonly TableReport[];
   /** Current authoritative FDB keyed by `${vni}/${mac}`. */
   fdb: ReadonlyMap<string, FdbEntryRecord>;
   /** Current flood lists (to keep `updatedAt` when nothing changed). */
@@ -67,7 +77,7 @@ export function fdbKeyOf(vni: number, mac: string): string {
 }
 
 interface Claim {
-  report: ReportRecord;
+  report: TableReport;
   host: HostRecord;
   /** The host's VTEP for the network's encapsulation. */
   vtep: { address: string; port: number };
@@ -82,6 +92,11 @@ export function compareClaims(a: Claim, b: Claim): number {
 }
 
 export function computeTables(input: TableInputs): TableOutputs {
+  return { ...computeFdb(input), flood: computeFlood(input) };
+}
+
+/** The FDB half: entries, mobility and moves for every (vni, mac) in `reports` and `fdb` (ports unused). */
+export function computeFdb(input: Omit<TableInputs, 'ports' | 'flood'>): Omit<TableOutputs, 'flood'> {
   const claims = new Map<string, Claim[]>();
   for (const report of input.reports) {
     const host = input.hosts.get(report.host);
@@ -127,7 +142,7 @@ export function computeTables(input: TableInputs): TableOutputs {
     if (input.now - m.orphanedAt < input.dampening.windowMs) mobility.set(key, m);
   }
 
-  return { fdb, flood: computeFlood(input), mobility, moves };
+  return { fdb, mobility, moves };
 }
 
 function entryFrom(claim: Claim, now: number, moves: number): FdbEntryRecord {
@@ -143,6 +158,7 @@ function entryFrom(claim: Claim, now: number, moves: number): FdbEntryRecord {
     duplicate: false,
     reason: '',
     updatedAt: now,
+    ...(claim.report.stale === true ? { stale: true } : {}),
   };
 }
 
@@ -156,7 +172,7 @@ function settle(previous: FdbEntryRecord | undefined, next: FdbEntryRecord): Fdb
 function decide(
   key: string,
   claims: readonly Claim[],
-  input: TableInputs,
+  input: Omit<TableInputs, 'ports' | 'flood'>,
   moves: MacMove[],
 ): { entry: FdbEntryRecord; mobility: MacMobility } {
   const { now, dampening } = input;
@@ -240,46 +256,61 @@ function decide(
   return { entry: entryFrom(winner, now, moveTimes.length), mobility: moved };
 }
 
-function computeFlood(input: TableInputs): Map<number, FloodListRecord> {
-  const members = new Map<number, Map<string, FloodMember>>();
-  const add = (vni: number, member: FloodMember): void => {
-    if (!input.networks.has(vni)) return;
+/** The flood half: the flood list of every network, from the ports and reports of its hosts. */
+export function computeFlood(
+  input: Pick<TableInputs, 'networks' | 'hosts' | 'ports' | 'reports' | 'flood' | 'now'>,
+): Map<number, FloodListRecord> {
+  const members = new Map<number, Set<string>>();
+  const add = (vni: number, host: string): void => {
     let set = members.get(vni);
-    if (set === undefined) members.set(vni, (set = new Map()));
-    const id = `${member.address}|${member.port}`;
-    if (!set.has(id)) set.set(id, member);
-  };
-  const hostMember = (name: string, vni: number): FloodMember | null => {
-    const host = input.hosts.get(name);
-    const network = input.networks.get(vni);
-    if (host === undefined || network === undefined) return null;
-    return { ...hostVtepFor(host, network.encap), host: name };
+    if (set === undefined) members.set(vni, (set = new Set()));
+    set.add(host);
   };
   for (const port of input.ports) {
     // A port whose device is gone (the VM quit, the pod died) takes no frames: it is no reason to flood to its host.
     if (port.state === 'gone') continue;
-    for (const binding of port.bindings) {
-      const member = hostMember(port.host, binding.vni);
-      if (member !== null) add(binding.vni, member);
-    }
+    for (const binding of port.bindings) add(binding.vni, port.host);
   }
-  for (const report of input.reports) {
-    const member = hostMember(report.host, report.vni);
-    if (member !== null) add(report.vni, member);
-  }
+  for (const report of input.reports) add(report.vni, report.host);
   const out = new Map<number, FloodListRecord>();
   for (const network of input.networks.values()) {
-    for (const external of network.externalVteps) {
-      add(network.vni, { address: external.address, port: external.port, host: null });
-    }
-    const list = [...(members.get(network.vni)?.values() ?? [])].sort(
-      (a, b) => compareVteps(a, b) || (a.host ?? '').localeCompare(b.host ?? ''),
+    out.set(
+      network.vni,
+      floodListFor(network, members.get(network.vni) ?? [], input.hosts, input.flood.get(network.vni), input.now),
     );
-    const next: FloodListRecord = { vni: network.vni, members: list, updatedAt: input.now };
-    const previous = input.flood.get(network.vni);
-    out.set(network.vni, previous !== undefined && sameFloodList(previous, next) ? previous : next);
   }
   return out;
+}
+
+/**
+ * One network's flood list: its member hosts (those with a host record) at
+ * their VTEP for the network's encap, and its external VTEPs; sorted by
+ * VTEP, one member per VTEP. `previous` is kept when nothing but the time
+ * would change.
+ */
+export function floodListFor(
+  network: NetworkRecord,
+  memberHosts: Iterable<string>,
+  hosts: ReadonlyMap<string, HostRecord>,
+  previous: FloodListRecord | undefined,
+  now: number,
+): FloodListRecord {
+  const all: FloodMember[] = [];
+  for (const name of memberHosts) {
+    const host = hosts.get(name);
+    if (host !== undefined) all.push({ ...hostVtepFor(host, network.encap), host: name });
+  }
+  for (const external of network.externalVteps)
+    all.push({ address: external.address, port: external.port, host: null });
+  // At one VTEP a host wins over an external VTEP, the lowest host id over the others.
+  all.sort((a, b) => compareVteps(a, b) || (a.host ?? '\uffff').localeCompare(b.host ?? '\uffff'));
+  const list: FloodMember[] = [];
+  for (const m of all) {
+    const last = list[list.length - 1];
+    if (last === undefined || last.address !== m.address || last.port !== m.port) list.push(m);
+  }
+  const next: FloodListRecord = { vni: network.vni, members: list, updatedAt: now };
+  return previous !== undefined && sameFloodList(previous, next) ? previous : next;
 }
 
 /** Equal in everything but `updatedAt`. */
@@ -295,6 +326,7 @@ export function sameFdbEntry(a: FdbEntryRecord, b: FdbEntryRecord): boolean {
     a.moves === b.moves &&
     a.duplicate === b.duplicate &&
     a.reason === b.reason &&
+    (a.stale === true) === (b.stale === true) &&
     a.ips.length === b.ips.length &&
     a.ips.every((ip, i) => ip === b.ips[i])
   );

@@ -4,7 +4,7 @@
  * drive reports, moves and lease expiry precisely — and, logged in as its
  * own etcd identity (`auth`), try what a compromised host would.
  */
-import { encodeHost, encodePort, encodeReport, KeyLayout, type HostRecord } from '@dvs/wire';
+import { encodeHost, encodePort, encodeReport, encodeTunnelStatus, KeyLayout, type HostRecord } from '@dvs/wire';
 import { Etcd3, type Lease } from 'etcd3';
 
 export class FakeAgent {
@@ -62,6 +62,30 @@ export class FakeAgent {
     return encodeReport({ vni, mac, host: this.host, port, seq, ips: [], seenAt: Date.now() });
   }
 
+  /** Its tunnel status record: what its probes say of each peer (`status/<host>`). */
+  async tunnelStatus(peers: { host: string; address: string; state: 'up' | 'down' }[]): Promise<void> {
+    await this.lease.put(this.keys.status(this.host)).value(
+      encodeTunnelStatus({
+        host: this.host,
+        peers: peers.map((p) => ({
+          vtep: { address: p.address, port: 4789 },
+          host: p.host,
+          encap: 'vxlan',
+          state: p.state,
+          rtt: null,
+          lossPct: p.state === 'down' ? 100 : 0,
+          lastChange: Date.now(),
+          reason: p.state === 'down' ? 'probe timeout' : 'probe answered',
+          rxPackets: 0,
+          txPackets: 0,
+          rxBytes: 0,
+          txBytes: 0,
+        })),
+        updatedAt: Date.now(),
+      }),
+    );
+  }
+
   /** The id of the lease its records are on. */
   leaseId(): Promise<string> {
     return this.lease.grant();
@@ -77,7 +101,16 @@ export class FakeAgent {
     this.client.close();
   }
 
+  /** A clean stop, as dvs-agent's: its reports and ports deleted, then its lease revoked (nothing left stale). */
   async close(): Promise<void> {
+    await this.client
+      .delete()
+      .prefix(this.keys.reportsOf(this.host))
+      .catch(() => undefined);
+    await this.client
+      .delete()
+      .prefix(this.keys.portsOf(this.host))
+      .catch(() => undefined);
     await this.lease.revoke().catch(() => undefined);
     this.client.close();
   }

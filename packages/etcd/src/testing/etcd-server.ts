@@ -1,7 +1,11 @@
 /**
  * A private etcd server for tests, the lab and benchmarks: `/usr/bin/etcd`
  * (etcd 3.4, Debian's etcd-server) on 127.0.0.1 with random free ports and a
- * temporary data directory, auto-compaction off.
+ * temporary data directory, auto-compaction off, and a backend quota
+ * (`--quota-backend-bytes`, TEST_QUOTA_BACKEND_BYTES unless given): past it
+ * etcd raises its NOSPACE alarm and refuses writes, as in production
+ * (docs/operations.md). EtcdCluster (etcd-cluster.ts) starts several as the
+ * members of one cluster.
  *
  *   const etcd = await EtcdServer.start({ signal });
  *   … new Etcd3({ hosts: etcd.endpoint }) …
@@ -53,7 +57,22 @@ export interface EtcdServerOptions {
   binary?: string;
   /** Extra etcd flags. */
   extraArgs?: string[];
+  /** `--quota-backend-bytes` (default TEST_QUOTA_BACKEND_BYTES). */
+  quotaBackendBytes?: number;
+  /** As a member of a cluster (EtcdCluster): its name, ports and `--initial-cluster`; default a cluster of one. */
+  member?: EtcdMemberSpec;
 }
+
+export interface EtcdMemberSpec {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  /** `name=http://127.0.0.1:peerPort,…` of every member. */
+  initialCluster: string;
+}
+
+/** The backend quota of test servers: small enough that a runaway test hits NOSPACE, not the disk. */
+export const TEST_QUOTA_BACKEND_BYTES = 512 * 1024 * 1024;
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -61,7 +80,7 @@ process.on('exit', () => {
     if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
 });
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -109,14 +128,20 @@ export class EtcdServer {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const dataDir = await mkdtemp(join(tmpdir(), 'dvs-etcd-'));
-      const server = new EtcdServer(await freePort(), await freePort(), dataDir, options);
+      const member = options.member;
+      const server = new EtcdServer(
+        member?.clientPort ?? (await freePort()),
+        member?.peerPort ?? (await freePort()),
+        dataDir,
+        options,
+      );
       try {
         await server.launch();
         return server;
       } catch (err) {
         lastError = err;
         await server.stop();
-        if (options.signal?.aborted) throw err;
+        if (options.signal?.aborted || options.member !== undefined) throw err;
       }
     }
     throw lastError;
@@ -136,9 +161,10 @@ export class EtcdServer {
   private async launch(): Promise<void> {
     if (this.stopped) throw new EtcdServerError('DVS_ETCD_NOT_RUNNING', 'etcd server was stopped');
     const peer = `http://127.0.0.1:${this.peerPort}`;
+    const name = this.options.member?.name ?? 'dvs-test';
     const args = [
       '--name',
-      'dvs-test',
+      name,
       '--data-dir',
       this.dataDir,
       '--listen-client-urls',
@@ -150,11 +176,13 @@ export class EtcdServer {
       '--initial-advertise-peer-urls',
       peer,
       '--initial-cluster',
-      `dvs-test=${peer}`,
+      this.options.member?.initialCluster ?? `${name}=${peer}`,
       '--initial-cluster-state',
       'new',
       '--auto-compaction-retention',
       '0',
+      '--quota-backend-bytes',
+      String(this.options.quotaBackendBytes ?? TEST_QUOTA_BACKEND_BYTES),
       '--logger',
       'zap',
       '--log-level',
@@ -186,7 +214,7 @@ export class EtcdServer {
   }
 
   /** GET /health over http or https (with the client certificate when configured). */
-  private async healthy(signal: AbortSignal): Promise<boolean> {
+  async healthy(signal: AbortSignal = AbortSignal.timeout(2000)): Promise<boolean> {
     const tls = this.options.tls;
     const tlsOptions =
       tls === undefined
@@ -220,7 +248,8 @@ export class EtcdServer {
           `etcd exited (${child.exitCode ?? child.signalCode}) while starting:\n${this.recentOutput()}`,
         );
       }
-      if (await this.healthy(signal)) return;
+      // A member of a new cluster is healthy only once a quorum runs: EtcdCluster waits for that.
+      if (this.options.member !== undefined || (await this.healthy(signal))) return;
       try {
         await delay(50, signal);
       } catch {

@@ -73,11 +73,23 @@ export interface HealthView {
  * `record-ignored`: records of one host the controller leaves out of the
  * tables, grouped by kind and reason (docs/security.md#etcd-identities):
  * `foreign-lease`, `not-allowed`, `seq-jump`, `old-layout`.
+ * `record-invalid`: keys whose value does not decode, one problem per record
+ * kind with their count. `host-stale`: a host that lost its etcd lease whose
+ * entries are kept, stale, until the stale policy drops them.
  * `learn-conflict`: a host saw tunnel frames claim a MAC the controller
  * places elsewhere, and undid or held off the claim (docs/security.md).
  */
 export type ProblemKind =
-  'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored' | 'learn-conflict';
+  | 'no-leader'
+  | 'etcd-down'
+  | 'host-down'
+  | 'host-stale'
+  | 'tunnel-down'
+  | 'duplicate-mac'
+  | 'record-ignored'
+  | 'record-invalid'
+  | 'tables-divergent'
+  | 'learn-conflict';
 
 export interface Problem {
   kind: ProblemKind;
@@ -86,26 +98,72 @@ export interface Problem {
   peer?: string;
   vni?: number;
   mac?: string;
-  /** record-ignored: why, and how many records of that host share it. */
+  /** record-ignored: why, and how many records of that host share it; record-invalid: the record kind and how many. */
   reason?: string;
   count?: number;
+  /** record-invalid: the record kind (`report`, `fdb`, …). */
+  recordKind?: string;
+}
+
+/**
+ * One disagreement between what an agent's data path holds and what the
+ * controller intends (`GET /v1/divergences`, `dvs audit`): in its FDB (per
+ * MAC when the agent named it, else as digests), flood list or accepted sources.
+ */
+export interface DivergenceView {
+  host: string;
+  vni: number;
+  table: 'fdb' | 'flood' | 'sources';
+  /** The MAC, or null when only the digests differ. */
+  mac: string | null;
+  /** What the agent has: a VTEP, `nothing`, or a digest with its count. */
+  agentHas: string;
+  /** What the controller intends, in the same terms. */
+  intends: string;
+  /** When it was first seen (ms since the epoch). */
+  since?: number;
+}
+
+/** `GET /v1/divergences`. */
+export interface DivergencesView {
+  /** Hosts that publish digests (agents that follow etcd). */
+  checkedHosts: number;
+  divergentHosts: string[];
+  divergences: DivergenceView[];
+  /** A disagreement counts once it lasted this long (ms). */
+  settleMs: number;
+}
+
+/** `POST /v1/divergences/repair` `{ host?, vni? }` → the resyncs requested. */
+export interface RepairView {
+  requested: { host: string; vnis: number[] }[];
 }
 
 /** `GET /v1/status`. */
 export interface StatusView {
   controller: { id: string; leader: boolean; leaderId: string | null; etcd: 'up' | 'down' };
-  hosts: { up: number; down: number };
+  /** `stale`: lease lost, entries kept (docs/control-plane.md#lease-loss-stale-not-ejected). */
+  hosts: { up: number; down: number; stale: number };
   networks: number;
-  fdb: { entries: number; duplicates: number };
+  fdb: { entries: number; duplicates: number; stale: number };
+  /** Keys that do not decode, by record kind (each also a `record-invalid` problem). */
+  invalidRecords: Record<string, number>;
+  /** Agents whose data path disagrees with the controller's tables (each host also in a `tables-divergent` problem). */
+  divergentHosts?: number;
   tunnels: { up: number; down: number; init: number; unmonitored: number };
   problems: Problem[];
 }
 
 export type HostPortView = Omit<PortRecord, 'host'>;
 
-/** `GET /v1/hosts`: a host record with its liveness, ports and MAC count. */
+/**
+ * `GET /v1/hosts`: a host record with its liveness, ports and MAC count.
+ * `stale`: its lease expired, its entries are kept until the stale policy drops them (`staleUntil`).
+ */
 export interface HostView extends HostRecord {
-  state: 'up' | 'down';
+  state: 'up' | 'down' | 'stale';
+  /** stale: when its entries go at the latest (the grace period's end), ms since the epoch. */
+  staleUntil?: number;
   since: number;
   ports: HostPortView[];
   macs: number;

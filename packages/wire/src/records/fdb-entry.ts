@@ -2,6 +2,9 @@
  * `fdb/<vni>/<mac>` — written by the controller: the authoritative location
  * of a MAC. `host` is null for a MAC behind an external VTEP (static entry).
  * A duplicate entry is frozen at its last location; `reason` says why.
+ * A `stale` entry (1.1) still places the MAC at a host whose etcd lease
+ * expired: its claim is kept (and used) until the controller's stale policy
+ * drops it (docs/control-plane.md#lease-loss-stale-not-ejected).
  */
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
 import { stringAt } from './field-reader.js';
@@ -9,7 +12,7 @@ import type { RecordError } from './record-error.js';
 import { MAX_SEQ } from './report.js';
 import { readVtep, type VtepRecord } from './vtep.js';
 
-export const FDB_ENTRY_RECORD_VERSION: SchemaVersion = { major: 1, minor: 0 };
+export const FDB_ENTRY_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
 
 export type FdbOrigin = 'report' | 'static';
 
@@ -27,10 +30,13 @@ export interface FdbEntryRecord {
   /** Why the entry is what it is (`duplicate: 6 moves in 180 s`), empty when nothing to say. */
   reason: string;
   updatedAt: number;
+  /** The winning claim is from a host that lost its etcd lease (kept, still used). Absent: false. */
+  stale?: boolean;
 }
 
 export function encodeFdbEntry(record: FdbEntryRecord): Buffer {
-  return encodeRecord(FDB_ENTRY_RECORD_VERSION, record);
+  const { stale, ...rest } = record;
+  return encodeRecord(FDB_ENTRY_RECORD_VERSION, stale === true ? { ...rest, stale } : rest);
 }
 
 export function decodeFdbEntry(buf: Uint8Array): FdbEntryRecord | RecordError {
@@ -46,5 +52,6 @@ export function decodeFdbEntry(buf: Uint8Array): FdbEntryRecord | RecordError {
     duplicate: r.boolean('duplicate'),
     reason: r.string('reason', 256),
     updatedAt: r.time('updatedAt'),
+    ...(r.has('stale') && r.boolean('stale') ? { stale: true } : {}),
   }));
 }

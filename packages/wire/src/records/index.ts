@@ -88,3 +88,21 @@ export {
   decodeKeyspaceLayout,
   type KeyspaceLayoutRecord,
 } from './keyspace-layout.js';
+export {
+  TABLE_DIGEST_RECORD_VERSION,
+  RESYNC_REQUEST_RECORD_VERSION,
+  MAX_DIGEST_DIFF,
+  SetDigest,
+  digestOf,
+  vtepDigestMember,
+  fdbDigestMember,
+  encodeTableDigest,
+  decodeTableDigest,
+  encodeResyncRequest,
+  decodeResyncRequest,
+  type TableDigest,
+  type VniDigest,
+  type DigestDiff,
+  type TableDigestRecord,
+  type ResyncRequestRecord,
+} from './table-digest.js';

@@ -5,6 +5,8 @@
  *   ports/<host>/<port>          agent, on its lease   PortRecord
  *   reports/<host>/<vni>/<mac>   agent, on its lease   ReportRecord
  *   status/<host>                agent, on its lease   TunnelStatusRecord
+ *   digests/<host>               agent, on its lease   TableDigestRecord: what its data path holds, per VNI
+ *   resync/<host>                controller            ResyncRequestRecord: VNIs the agent applies afresh
  *   networks/<vni>               controller (API)      NetworkRecord
  *   fdb/<vni>/<mac>              controller            FdbEntryRecord
  *   flood/<vni>                  controller            FloodListRecord
@@ -14,7 +16,8 @@
  *
  * Everything a host writes starts with its own name after the section, so
  * etcd RBAC (which grants key prefixes) can confine each host to its own
- * keys: `hosts/<h>`, `ports/<h>/`, `reports/<h>/`, `status/<h>`.
+ * keys: `hosts/<h>`, `ports/<h>/`, `reports/<h>/`, `status/<h>`,
+ * `digests/<h>` (and read `resync/<h>`).
  * Layout 1 keyed reports `reports/<vni>/<mac>/<host>`; `parseLegacyReport`
  * recognises those keys, for the one-time conversion and to spot old agents.
  *
@@ -42,6 +45,8 @@ export type ParsedKey =
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
   | { kind: 'status'; host: string }
+  | { kind: 'digest'; host: string }
+  | { kind: 'resync'; host: string }
   | { kind: 'election'; name: string; rest: string };
 
 export type KeyKind = ParsedKey['kind'];
@@ -54,6 +59,8 @@ const SECTION: Record<KeyKind, string> = {
   fdb: 'fdb/',
   flood: 'flood/',
   status: 'status/',
+  digest: 'digests/',
+  resync: 'resync/',
   election: 'election/',
 };
 
@@ -126,6 +133,12 @@ export class KeyLayout {
   status(host: string): string {
     return `${this.section('status')}${hostText(host)}`;
   }
+  digest(host: string): string {
+    return `${this.section('digest')}${hostText(host)}`;
+  }
+  resync(host: string): string {
+    return `${this.section('resync')}${hostText(host)}`;
+  }
   /** Prefix of the controller election's keys. */
   election(name: string = CONTROLLER_ELECTION_NAME): string {
     return `${this.section('election')}${name}/`;
@@ -180,6 +193,10 @@ export class KeyLayout {
       }
       case 'status/':
         return parts.length === 1 && isHostId(parts[0]) ? { kind: 'status', host: parts[0] } : null;
+      case 'digests/':
+        return parts.length === 1 && isHostId(parts[0]) ? { kind: 'digest', host: parts[0] } : null;
+      case 'resync/':
+        return parts.length === 1 && isHostId(parts[0]) ? { kind: 'resync', host: parts[0] } : null;
       case 'election/':
         return parts.length >= 2 && parts[0] !== ''
           ? { kind: 'election', name: parts[0]!, rest: parts.slice(1).join('/') }
