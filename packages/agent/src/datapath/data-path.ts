@@ -1,7 +1,6 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import {
   isValidMac,
-  isValidVlanId,
   isValidVni,
   parseIpAddress,
   type Encap,
