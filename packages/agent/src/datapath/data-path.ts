@@ -1,12 +1,5 @@
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import {
-  isValidMac,
-  isValidVni,
-  parseIpAddress,
-  type Encap,
-  type VniDigest,
-  type VtepRecord,
-} from '@dvs/wire';
+import { isValidMac, isValidVni, parseIpAddress, type Encap, type VniDigest, type VtepRecord } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
