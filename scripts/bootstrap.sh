@@ -102,7 +102,12 @@ fi
 [ -d packages/netdev/build ] && echo "$native_hash" >"$native_stamp"
 
 say "building TypeScript (tsc -b)"
-if ! node_modules/.bin/tsc -b; then
+# The packages first, then the root (the end-to-end tests): in one tsc -b run
+# from a clean tree, test/ sometimes failed to resolve @dvs/lab although lab had
+# just been built (reproduced on clean clones); a second run resolves it.
+packages=()
+for dir in packages/*/; do [ -f "$dir/tsconfig.json" ] && packages+=("$dir"); done
+if ! node_modules/.bin/tsc -b "${packages[@]}" || ! node_modules/.bin/tsc -b; then
   # Say which project failed and why, not only the errors of those downstream.
   say "tsc -b failed; what each project did:"
   node_modules/.bin/tsc -b --verbose 2>&1 | grep -E "Project|error|Building|Skipping" | head -60 >&2 || true
