@@ -12,9 +12,11 @@ import {
   buildRarpAnnounce,
   decodeArp,
   decodeEthernet,
+  isEthernetIpv4Arp,
   parseIpv4Address,
   parseMac,
   writeArpFrame,
+  writeArpReplyInPlace,
   writeRarpAnnounce,
 } from '../src/frames/index.js';
 import { hex, toHex } from './hex-bytes.js';
@@ -143,5 +145,48 @@ describe('decodeArp', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('writeArpReplyInPlace (ARP suppression answers)', () => {
+  it('turns a 42-byte request into the 60-byte reply the target would send', () => {
+    const buf = Buffer.alloc(80, 0xee);
+    buildArpRequest(MAC_A, IP_A, IP_B).copy(buf, 4, 0, 42); // as Linux sends it on a TAP: unpadded
+    assert.equal(isEthernetIpv4Arp(buf, 4 + 14, 28), true);
+    assert.equal(writeArpReplyInPlace(buf, 4, Math.floor(MAC_B / 0x1000000), MAC_B % 0x1000000), 60);
+    assert.deepEqual(buf.subarray(4, 64), buildArpReply(MAC_B, IP_B, MAC_A, IP_A));
+    assert.equal(buf[3], 0xee, 'nothing written before the frame');
+    assert.equal(buf[64], 0xee, 'nothing written after 60 bytes');
+    assert.deepEqual(decodeArp(buf, 18, 46), {
+      op: ARP_OP_REPLY,
+      senderMac: MAC_B,
+      senderIp: IP_B,
+      targetMac: MAC_A,
+      targetIp: IP_A,
+    });
+  });
+
+  it('writes nothing when 60 bytes do not fit', () => {
+    const buf = Buffer.alloc(59);
+    buildArpRequest(MAC_A, IP_A, IP_B).copy(buf, 0, 0, 42);
+    const before = Buffer.from(buf);
+    assert.equal(writeArpReplyInPlace(buf, 0, 1, 2), -1);
+    assert.deepEqual(buf, before);
+  });
+
+  it('isEthernetIpv4Arp refuses what decodeArp refuses', () => {
+    const request = buildArpRequest(MAC_A, IP_A, IP_B);
+    for (const [at, value] of [
+      [15, 6],
+      [17, 0xdd],
+      [18, 8],
+      [19, 16],
+    ] as const) {
+      const bad = Buffer.from(request);
+      bad[at] = value;
+      assert.equal(isEthernetIpv4Arp(bad, 14, 46), false, `byte ${at}`);
+      assert.equal(decodeArp(bad, 14, 46), null);
+    }
+    assert.equal(isEthernetIpv4Arp(request, 14, 27), false, 'short');
   });
 });

@@ -59,7 +59,7 @@ export function renderPorts(ports: AgentPortView[], now: number): string {
 export function renderFdb(entries: FdbEntryView[]): string {
   if (entries.length === 0) return 'no FDB entries\n';
   return table(
-    ['VNI', 'MAC', 'TYPE', 'LOCATION', 'FLAGS', 'SEQ', 'AGE', 'MOVES'],
+    ['VNI', 'MAC', 'TYPE', 'LOCATION', 'FLAGS', 'SEQ', 'AGE', 'MOVES', 'IPS'],
     entries.map((e) => [
       e.vni,
       e.mac,
@@ -69,6 +69,7 @@ export function renderFdb(entries: FdbEntryView[]): string {
       e.seq,
       e.static || e.control ? '-' : `${e.ageSeconds}s`,
       e.moves,
+      e.ips.join(',') || '-',
     ]),
   );
 }
@@ -92,9 +93,31 @@ export function renderPeers(peers: PeerView[]): string {
 
 export function renderNetworks(networks: NetworkView[]): string {
   if (networks.length === 0) return 'no networks\n';
-  return table(
-    ['VNI', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST'],
-    networks.map((n) => [n.vni, n.encap, n.mtu, n.fdbSize, n.ports.join(',') || '-', n.floodList.join(',') || '-']),
+  return (
+    table(
+      ['VNI', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST', 'ARP-SUPPR', 'IPS', 'ANSWERED', 'FLOODED', 'CONFLICTS'],
+      networks.map((n) => [
+        n.vni,
+        n.encap,
+        n.mtu,
+        n.fdbSize,
+        n.ports.join(',') || '-',
+        n.floodList.join(',') || '-',
+        n.arpSuppression ? 'on' : 'off',
+        n.suppression.bindings,
+        n.suppression.answered,
+        n.suppression.flooded,
+        n.suppression.conflicts,
+      ]),
+    ) +
+    networks
+      .flatMap((n) =>
+        n.suppression.recentConflicts.map(
+          (c) => `VNI ${n.vni}: IP ${c.ip} is ${c.mac}'s; ${c.loser} claimed it too (${c.count}x)`,
+        ),
+      )
+      .map((line) => line + '\n')
+      .join('')
   );
 }
 

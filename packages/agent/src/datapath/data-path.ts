@@ -11,7 +11,7 @@ import { PeerRegistry } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget, type PipelineListener } from './pipeline.js';
 import { Port, type PortSpec } from './port.js';
 import type { ProbeHandler, ProbeTarget } from './probe.js';
-import { describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
+import { describeFdbEntry, describeIpsByMac, describeNetwork, describePeer, describePort } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
@@ -342,7 +342,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     for (const net of this.sortedNetworks()) {
       if (vni !== undefined && net.vni !== vni) continue;
       const entries = net.fdb.values().sort((a, b) => a.mac - b.mac);
-      for (const entry of entries) out.push(describeFdbEntry(entry, now));
+      const ips = describeIpsByMac(net);
+      for (const entry of entries) out.push(describeFdbEntry(entry, now, ips.get(entry.mac)));
     }
     return out;
   }
@@ -534,6 +535,9 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         queue.push({ name: 'mac:move', payload: { vni: net.vni, mac, from: name(movedFrom), to: peer.id } });
         if (movedFrom instanceof Port)
           queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
+      },
+      ipBound: (net, binding, port) => {
+        queue.push({ name: 'ip:bound', payload: { vni: net.vni, mac: binding.mac, ip: binding.ip, port: port.name } });
       },
       evicted: (net, mac, location) => {
         if (location instanceof Port)

@@ -7,7 +7,8 @@ import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 
 /** Table rows → JSON views (admin socket, metrics). Off the hot path. */
 
-export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
+/** `ips`: the IPs bound to the entry's MAC (describeIpsByMac). */
+export function describeFdbEntry(entry: FdbEntry, now: number, ips: string[] = []): FdbEntryView {
   const local = entry.location instanceof Port;
   return {
     vni: entry.vni,
@@ -19,7 +20,20 @@ export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
     seq: entry.seq,
     ageSeconds: Math.max(0, Math.floor((now - entry.lastSeen) / 1000)),
     moves: entry.moves,
+    ips,
   };
+}
+
+/** The IPs bound in a network, by MAC (48-bit number). */
+export function describeIpsByMac(net: NetworkState): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const b of net.bindings.values()) {
+    const list = out.get(b.mac);
+    if (list === undefined) out.set(b.mac, [b.ip]);
+    else list.push(b.ip);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
 }
 
 export function describePort(port: Port): PortView {
@@ -53,5 +67,16 @@ export function describeNetwork(net: NetworkState): NetworkView {
     floodList: net.floodList.peers.map((p) => p.id),
     peers: net.peers.map((p) => p.id),
     fdbSize: net.fdb.size,
+    arpSuppression: net.spec.arpSuppression === true,
+    suppression: {
+      bindings: net.bindings.size,
+      ...net.bindings.counters,
+      recentConflicts: net.bindings.conflicts.map((c) => ({
+        ip: c.binding.ip,
+        mac: formatMac(c.binding.mac),
+        loser: formatMac(c.loser),
+        count: c.count,
+      })),
+    },
   };
 }

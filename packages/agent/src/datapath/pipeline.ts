@@ -13,6 +13,8 @@
  *     (untagged/unmapped → `unmapped-vlan`, QinQ → `qinq`), tag stripped in place
  *  3. the VNI's network (`unknown-vni`); payload > overlay MTU → `mtu`
  *  4. source MAC: group address → `bad-src-mac`; learn (vni, src) → port
+ *  4b. ARP/ND (arp-responder.ts): IP bindings learned; with ARP suppression,
+ *     a request for a bound IP is answered in place, back out of the port
  *  5. destination: group address or FDB miss → flood (7); FDB hit →
  *     local port: the ingress port → `hairpin`, else queue it (tag pushed in
  *     place for a trunk); remote VTEP → (6)
@@ -57,6 +59,7 @@ import type { Peer } from './peer.js';
 import type { Port } from './port.js';
 import { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler } from './probe.js';
 import { FrameCopier } from './frame-copy.js';
+import { ArpResponder, type BindingListener } from './arp-responder.js';
 import { TxQueue, type TxSink } from './tx-queue.js';
 
 /** Bytes kept free in front of every frame: a tunnel header (8) plus an 802.1Q tag (4), rounded up. */
@@ -105,7 +108,7 @@ export class SocketTarget implements TxSink {
  * rarely, never per frame. The DataPath only queues these: its listeners run
  * after the batch (see DataPath.deliverEvents).
  */
-export interface PipelineListener {
+export interface PipelineListener extends BindingListener {
   learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
   learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
   evicted(net: NetworkState, mac: number, location: FdbLocation): void;
@@ -150,6 +153,7 @@ export class Pipeline {
   private source: PacketBatch | null = null;
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
+  private readonly responder: ArpResponder;
   // Memo of the previous frame's lookups. A bulk flow repeats the same VNI,
   // source and destination frame after frame; a repeat then skips the
   // network, learn, FDB and socket Map lookups. Valid only while the tables
@@ -172,7 +176,9 @@ export class Pipeline {
     readonly drops: DropCounters,
     private readonly now: () => number,
     private readonly listener: PipelineListener,
-  ) {}
+  ) {
+    this.responder = new ArpResponder(listener);
+  }
 
   /** Switches frames 0..n-1 of `batch`, read from `port` at HEADROOM, and flushes the output. */
   processPortBatch(port: Port, batch: PacketBatch, n: number): void {
@@ -292,6 +298,11 @@ export class Pipeline {
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
+    const answer = this.responder.handle(net, port, buf, off, len, now, this.tracer !== null);
+    if (answer > 0) {
+      batch.lengths[i] = answer;
+      return this.queueLocalRef(port, net.vni, batch, i);
+    }
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
     if (this.tracer !== null) this.tracer.lookedUp(entry);
     if (entry === undefined) return this.floodFromPort(net, port, batch, i);

@@ -66,6 +66,7 @@ export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
   seq: 'RFC 7432 sequence number',
   ageSeconds: 'seconds since last seen',
   moves: 'how often it moved',
+  ips: 'IPs bound to the MAC (ARP/ND suppression table)',
 };
 
 export const PEER_FIELDS: ReplyFields<AgentPeerView> = {

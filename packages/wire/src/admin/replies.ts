@@ -37,6 +37,8 @@ export interface AgentFdbEntryView {
   seq: number;
   ageSeconds: number;
   moves: number;
+  /** IPs bound to the MAC (ARP/ND suppression's table), canonical text. */
+  ips: string[];
 }
 
 /** A port as the data path sees it. */
@@ -100,6 +102,25 @@ export interface AgentNetworkView {
   floodList: string[];
   peers: string[];
   fdbSize: number;
+  /** Whether this host answers ARP requests and NSs for bound IPs itself. */
+  arpSuppression: boolean;
+  suppression: AgentSuppressionView;
+}
+
+/** ARP/ND suppression of one network on one host. */
+export interface AgentSuppressionView {
+  /** IP → MAC bindings held (learned from local ports, or published by the controller). */
+  bindings: number;
+  /** ARP requests and NSs answered locally. */
+  answered: number;
+  /** ARP requests and NSs for an IP with no live binding: flooded as before. */
+  flooded: number;
+  /** Claims of a bound IP by a second MAC (the first one keeps it). */
+  conflicts: number;
+  /** New bindings refused by a full table. */
+  refused: number;
+  /** The latest conflicts: the IP, the MAC that holds it, the MAC that lost, how often. */
+  recentConflicts: { ip: string; mac: string; loser: string; count: number }[];
 }
 
 /** FDB activity, summed over every VNI. */
