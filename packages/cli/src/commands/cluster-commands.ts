@@ -29,8 +29,9 @@ export function addClusterCommands(program: Command, ctx: CliContext): void {
 { "controller": { "id", "leader", "leaderId", "etcd" },
   "hosts": { "up", "down" }, "networks": n, "fdb": { "entries", "duplicates" },
   "tunnels": { "up", "down", "init", "unmonitored" },
-  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"? } ] }
-problems are worst first: no-leader, etcd-down, host-down, tunnel-down, duplicate-mac.`,
+  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"?, "ip"?, "holder"? } ] }
+problems are worst first: no-leader, etcd-down, host-down, tunnel-down, duplicate-mac;
+ip-conflict: a MAC claims an IP another MAC of the VNI holds (the first one keeps it).`,
   );
   status.action(async (opts: Opts) => {
     const client = controllerClient(ctx, opts);

@@ -73,8 +73,11 @@ export interface HealthView {
  * `record-ignored`: records of one host the controller leaves out of the
  * tables, grouped by kind and reason (docs/security.md#etcd-identities):
  * `foreign-lease`, `not-allowed`, `seq-jump`, `old-layout`.
+ * `ip-conflict`: a MAC (`mac`, reported by `host`) claims an IP (`ip`) that
+ * another MAC of the VNI holds (`holder`); the first one keeps it.
  */
-export type ProblemKind = 'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored';
+export type ProblemKind =
+  'no-leader' | 'etcd-down' | 'host-down' | 'tunnel-down' | 'duplicate-mac' | 'record-ignored' | 'ip-conflict';
 
 export interface Problem {
   kind: ProblemKind;
@@ -86,6 +89,9 @@ export interface Problem {
   /** record-ignored: why, and how many records of that host share it. */
   reason?: string;
   count?: number;
+  /** ip-conflict: the IP and the MAC that holds it. */
+  ip?: string;
+  holder?: string;
 }
 
 /** `GET /v1/status`. */
