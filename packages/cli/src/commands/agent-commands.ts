@@ -13,6 +13,7 @@ import {
   COUNTERS_FIELDS,
   describeReply,
   FDB_FIELDS,
+  NETWORK_FIELDS,
   PEER_FIELDS,
   PORT_FIELDS,
   TUNNELS_FIELDS,
@@ -78,6 +79,13 @@ const VIEWS: RunnableView[] = [
     argument: ['[vni]', 'only this VNI', (v) => String(parseVni(v))],
     examples: ['dvs agent fdb', 'dvs agent fdb 100', 'dvs agent fdb --json'],
     json: `the agent's fdb/show data: [ ${describeReply(FDB_FIELDS, '    ')} ]`,
+  }),
+  hostView({
+    name: 'networks',
+    command: 'networks/show',
+    description: "this host's networks: encap, MTU, ports, flood list, and ARP/ND suppression with its counters",
+    examples: ['dvs agent networks', 'dvs agent networks --json'],
+    json: `the agent's networks/show data: [ ${describeReply(NETWORK_FIELDS, '    ')} ]`,
   }),
   hostView({
     name: 'peers',

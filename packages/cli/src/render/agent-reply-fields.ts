@@ -5,6 +5,7 @@
  * compile: the help cannot drift from the data.
  */
 import type {
+  AgentNetworkView,
   AgentFdbEntryView,
   AgentPeerView,
   AgentPortView,
@@ -67,6 +68,19 @@ export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
   ageSeconds: 'seconds since last seen',
   moves: 'how often it moved',
   ips: 'IPs bound to the MAC (ARP/ND suppression table)',
+};
+
+export const NETWORK_FIELDS: ReplyFields<AgentNetworkView> = {
+  vni: 'the VNI',
+  encap: '"vxlan" | "gre-udp"',
+  mtu: 'overlay MTU',
+  ports: 'local ports ("name" or "name.vlan")',
+  floodList: 'flood-list VTEPs, "address:port"',
+  peers: 'VTEPs accepted as sources',
+  fdbSize: 'FDB entries',
+  arpSuppression: 'this host answers ARP/NS for bound IPs itself',
+  suppression:
+    '{ "bindings", "answered", "flooded", "conflicts", "refused", "recentConflicts": [ { "ip", "mac", "loser", "count" } ] }',
 };
 
 export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
