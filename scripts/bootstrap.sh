@@ -95,6 +95,15 @@ fi
 [ -d packages/netdev/build ] && echo "$native_hash" >"$native_stamp"
 
 say "building TypeScript (tsc -b)"
-node_modules/.bin/tsc -b
+if ! node_modules/.bin/tsc -b; then
+  # Say which project failed and why, not only the errors of those downstream.
+  say "tsc -b failed; what each project did:"
+  node_modules/.bin/tsc -b --verbose 2>&1 | grep -E "Project|error|Building|Skipping" | head -60 >&2 || true
+  for pkg in packages/*/package.json; do
+    types=$(node -e 'const p=require(process.argv[1]);console.log(p.types??"")' "$PWD/$pkg")
+    [ -z "$types" ] || [ -f "$(dirname "$pkg")/$types" ] || say "not built: $(dirname "$pkg")/$types"
+  done
+  exit 1
+fi
 # tsc does not set the execute bit; the bins (dvs, dvs-agent, dvs-controller) need it.
 chmod +x packages/*/dist/src/main.js 2>/dev/null || true
