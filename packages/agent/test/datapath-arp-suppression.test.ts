@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   buildArpReply,
   buildArpRequest,
+  buildDhcpAck,
   buildGratuitousArp,
   parseIpv4Address,
   parseIpv6Address,
@@ -225,6 +226,26 @@ test('unicast requests (a neighbour checking its entry) and ARP probes are never
     assert.equal(t1.takeWritten().length, 0);
     assert.equal(t2.takeWritten().length, 2, 'both reach VM2');
     assert.equal(a.dp.networkViews()[0]!.suppression.answered, 0);
+  } finally {
+    stopAll(a, b);
+  }
+});
+
+test('DHCP snooping: a DHCPACK from a local server binds the address it gives to its client', async () => {
+  const { a, b, t1, t2 } = setup(true);
+  try {
+    const SERVER = VM3;
+    t1.inject(buildGratuitousArp(VM1, IP1)); // the client is known (on t1)
+    t2.inject(buildDhcpAck({ serverMac: SERVER, serverIp: IP9, clientMac: VM1, clientIp: IP2 }));
+    await settle();
+    assert.deepEqual(a.dp.fdbEntries(100).find((e) => e.mac === '52:54:00:00:00:01')?.ips, [
+      '203.0.113.1',
+      '203.0.113.2',
+    ]);
+    // A DHCPACK for a client nobody knows binds nothing.
+    t2.inject(buildDhcpAck({ serverMac: SERVER, serverIp: IP9, clientMac: mac('52:54:00:00:00:77'), clientIp: IP9 }));
+    await settle();
+    assert.equal(a.dp.networkViews()[0]!.suppression.bindings, 2, "only VM1's two addresses");
   } finally {
     stopAll(a, b);
   }

@@ -6,7 +6,12 @@ import {
   ARP_OP_REPLY,
   ARP_OP_REQUEST,
   RARP_OP_REQUEST_REVERSE,
+  DHCP_CHADDR_OFFSET,
+  DHCP_YIADDR_OFFSET,
   buildArpReply,
+  buildDhcpAck,
+  dhcpAckAt,
+  readMac,
   buildArpRequest,
   buildGratuitousArp,
   buildRarpAnnounce,
@@ -188,5 +193,29 @@ describe('writeArpReplyInPlace (ARP suppression answers)', () => {
       assert.equal(decodeArp(bad, 14, 46), null);
     }
     assert.equal(isEthernetIpv4Arp(request, 14, 27), false, 'short');
+  });
+});
+
+describe('dhcpAckAt (DHCP snooping)', () => {
+  const ack = (): Buffer => buildDhcpAck({ serverMac: MAC_A, serverIp: IP_A, clientMac: MAC_B, clientIp: IP_B });
+  it('finds the BOOTP message of a DHCPACK, with the client MAC and the address given', () => {
+    const frame = ack();
+    const m = dhcpAckAt(frame, 14, frame.length - 14);
+    assert.ok(m > 0);
+    assert.equal(readMac(frame, m + DHCP_CHADDR_OFFSET), MAC_B);
+    assert.equal(frame.readUInt32BE(m + DHCP_YIADDR_OFFSET), IP_B);
+  });
+  it('refuses an OFFER, a request direction, a truncated message and a fragment', () => {
+    const offer = ack();
+    offer[14 + 28 + 242] = 2; // option 53 value
+    assert.equal(dhcpAckAt(offer, 14, offer.length - 14), -1, 'DHCPOFFER');
+    const toServer = ack();
+    toServer.writeUInt16BE(68, 34);
+    assert.equal(dhcpAckAt(toServer, 14, toServer.length - 14), -1, 'source port 68');
+    const frame = ack();
+    assert.equal(dhcpAckAt(frame, 14, 200), -1, 'truncated');
+    const fragment = ack();
+    fragment[20] |= 0x20; // more fragments
+    assert.equal(dhcpAckAt(fragment, 14, fragment.length - 14), -1, 'fragment');
   });
 });

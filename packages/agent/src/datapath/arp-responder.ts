@@ -9,8 +9,11 @@
  * from a unicast source binds that source to its source link-layer option;
  * an NA binds its target to its target link-layer option. Only a MAC that is
  * the frame's own Ethernet source and that the FDB holds on this very port is
- * bound: a port speaks for its own MACs, never for someone else's. The
- * binding table is ip-bindings.ts (first one wins, conflicts counted).
+ * bound: a port speaks for its own MACs, never for someone else's. One
+ * exception, as DHCP snooping has it: a DHCPACK from a local port (a DHCP
+ * server there) binds the address it gives (yiaddr) to its client (chaddr),
+ * when the FDB knows the client. The binding table is ip-bindings.ts (first
+ * one wins, conflicts counted).
  *
  * Answering (only with the network's `arpSuppression` on): a broadcast ARP
  * request, or an NS to a multicast (solicited-node) address, for an IP whose
@@ -33,7 +36,12 @@ import {
   ARP_TARGET_IP_OFFSET,
   ETHERNET_HEADER_LENGTH,
   ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
+  DHCP_CHADDR_OFFSET,
+  DHCP_YIADDR_OFFSET,
+  IP_PROTOCOL_UDP,
+  dhcpAckAt,
   ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT,
   ICMPV6_TYPE_NEIGHBOR_SOLICITATION,
   IPV6_HEADER_LENGTH,
@@ -59,6 +67,7 @@ const IPV6_AT = ETHERNET_HEADER_LENGTH;
 const ND_AT = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
 const ND_TARGET_AT = ND_AT + 8;
 const ND_MIN_FRAME = ND_AT + ND_MESSAGE_LENGTH;
+const IPV4_PROTOCOL_AT = ETHERNET_HEADER_LENGTH + 9;
 
 /** Whom the responder tells of a new binding (the data path queues it as an `ip:bound` event). */
 export interface BindingListener {
@@ -92,6 +101,12 @@ export class ArpResponder {
   handle(net: NetworkState, port: Port, buf: Buffer, off: number, len: number, now: number, dryRun: boolean): number {
     const ethertype = (buf[off + 12] << 8) | buf[off + 13];
     if (ethertype === ETHERTYPE_ARP) return this.arp(net, port, buf, off, len, now, dryRun);
+    if (ethertype === ETHERTYPE_IPV4) {
+      if (!dryRun && len > IPV4_PROTOCOL_AT && buf[off + IPV4_PROTOCOL_AT] === IP_PROTOCOL_UDP) {
+        this.dhcp(net, buf, off, len, now);
+      }
+      return NOT_ANSWERED;
+    }
     if (ethertype !== ETHERTYPE_IPV6 || len < ND_MIN_FRAME || buf[off + IPV6_AT + 6] !== IP_PROTOCOL_ICMPV6) {
       return NOT_ANSWERED;
     }
@@ -174,6 +189,22 @@ export class ArpResponder {
     if (written < 0) return NOT_ANSWERED;
     if (!dryRun) net.bindings.counters.answered++;
     return written;
+  }
+
+  /** A DHCPACK: its client (chaddr), when the FDB knows it, owns the address given (yiaddr). */
+  private dhcp(net: NetworkState, buf: Buffer, off: number, len: number, now: number): void {
+    const m = dhcpAckAt(buf, off + ETHERNET_HEADER_LENGTH, len - ETHERNET_HEADER_LENGTH);
+    if (m < 0) return;
+    const clientHigh = high24(buf, m + DHCP_CHADDR_OFFSET);
+    const clientLow = low24(buf, m + DHCP_CHADDR_OFFSET);
+    const client = net.fdb.lookupHalves(clientHigh, clientLow);
+    const ipHigh = high16(buf, m + DHCP_YIADDR_OFFSET);
+    const ipLow = high16(buf, m + DHCP_YIADDR_OFFSET + 2);
+    if (client === undefined || (ipHigh === 0 && ipLow === 0)) return;
+    const result = net.bindings.bindV4(ipHigh, ipLow, clientHigh, clientLow, 'local', now);
+    if (result === BindResult.Bound && client.local) {
+      this.listener.ipBound(net, net.bindings.lastBound as IpBinding, client.location as Port);
+    }
   }
 
   /** The frame's Ethernet source is the claimed MAC, and the FDB holds it on `port`. */
