@@ -2,7 +2,8 @@
  * `npm run demo`: 3 dvs hosts × 2 VMs plus one kernel-vxlan host, two networks
  * (VNI 100 VXLAN with the kernel host as external VTEP, VNI 200 GRE-in-UDP);
  * the ping matrix; a continuous 10 ms ping while a VM migrates to a third host
- * and back, with the migration report; `dvs tunnels` and `dvs fdb`; teardown.
+ * and back, with the migration report; ARP suppression switched on, with the
+ * broadcasts it saved; `dvs tunnels` and `dvs fdb`; teardown.
  * Exits non-zero when a step fails, and always tears down. Parts of dvs that
  * are not built yet are named, never faked.
  */
@@ -14,6 +15,7 @@ import { ContinuousPing } from './continuous-ping.js';
 import { migrateVm, type MigrationReport } from './migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
+import { demoArpSuppression } from './arp-suppression-demo.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
 import { isBuilt, programs } from './programs.js';
 
@@ -86,6 +88,13 @@ async function main(): Promise<number> {
     const after = await lab.exec(pinger.name, ['ping', '-n', '-q', '-c', '5', '-i', '0.1', '-W', '1', mover.address]);
     say(after.stdout.trim().split('\n').slice(-2).join('\n'));
     if (parsePingSummary(after.stdout).received === 0) failures.push('no ping answered after the moves');
+
+    if (lab.state.controller?.socketPath) {
+      section('ARP suppression on VNI 100: every VM forgets its neighbours and pings the others');
+      const arp = await demoArpSuppression(lab, 100);
+      say(arp.text);
+      if (arp.answered === 0) failures.push('ARP suppression answered nothing');
+    }
 
     const { views, note } = await overlayViews(lab);
     if (note) say(`\nNOT AVAILABLE YET: ${note}`);
