@@ -10,7 +10,9 @@
  *    ARP/ND suppression on: LOCAL_VM holds 203.0.113.2 and 2001:db8:100::2
  *    (it announced them on p2).
  *  - VNI 200, GRE-in-UDP: ports p4, p5 (access) and p3 (trunk, VLAN 20); the
- *    same remote and local MACs (on p5), two VTEPs in its flood list.
+ *    same remote and local MACs (on p5), two VTEPs in its flood list. p4 is
+ *    policed on ingress, p5 limited on egress (QoS), with buckets too deep
+ *    to run dry here: every frame takes its tokens and passes.
  */
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import {
@@ -117,6 +119,8 @@ export function pipelineRig(batchSize = 64): PipelineRig {
   dp.addPort({ name: 'p5', mode: 'access', vni: 200 }, device('p5'));
   dp.addStaticLocal(100, LOCAL_VM, 'p2');
   dp.addStaticLocal(200, LOCAL_VM, 'p5');
+  dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 });
+  dp.setPortPolicer('p5', 'egress', { rateKbps: 1000, burstKb: 100_000_000 });
   dp.injectFrame('p2', buildGratuitousArp(LOCAL_VM, LOCAL_VM_IP));
   const na = Buffer.alloc(86);
   writeNeighborAdvertisement(na, 0, {
@@ -211,14 +215,14 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       outPerFrame: { p2: 1 },
     },
     {
-      name: 'GRE-in-UDP: port → known remote VTEP (encap in place)',
+      name: 'GRE-in-UDP: port (ingress policed) → known remote VTEP (encap in place)',
       payload: rigFrame(REMOTE_VM, SENDER_VM),
       from: 4,
       run: fromPort('p4'),
       outPerFrame: { 'gre-udp': 1 },
     },
     {
-      name: 'GRE-in-UDP: port → flood (2 ports, 1 tagged, 2 VTEPs)',
+      name: 'GRE-in-UDP: policed port → flood (2 ports, 1 egress-limited, 1 tagged, 2 VTEPs)',
       payload: rigFrame(0xffffffffffff, SENDER_VM),
       from: 4,
       run: fromPort('p4'),

@@ -10,6 +10,7 @@ import {
 import { formatPortMapping, parsePortMapping } from '../config/port-mapping-text.js';
 import type { CountersSnapshot } from '../datapath/counters.js';
 import type { DataPath } from '../datapath/data-path.js';
+import { defaultBurstKb } from '../datapath/token-bucket.js';
 import type { AgentPortView, PortRequest } from '../ports/managed-port.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
 import { renderTraceReport } from './render-trace.js';
@@ -142,6 +143,38 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
       const frame = buildRarpAnnounce(mac);
       for (let i = 0; i < count; i++) dp.injectFrame(name, frame);
       return { text: `announced ${macText} on ${name} (${count} RARP)\n`, data: { port: name, mac: macText, count } };
+    },
+  });
+
+  registry.register({
+    name: 'ports/qos',
+    usage: 'ports/qos <name> <ingress|egress> <rate-kbps|off> [burst-kb]',
+    summary:
+      "police a port's frames with a token bucket (OVS's ingress_policing_rate/burst): beyond the rate they are dropped as policed; burst defaults to a tenth of the rate",
+    minArgs: 3,
+    maxArgs: 4,
+    run: ([name, direction, rateText, burstText]) => {
+      livePortArg(name);
+      if (direction !== 'ingress' && direction !== 'egress')
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `direction must be ingress or egress, got "${direction}"`);
+      if (rateText === 'off') {
+        if (burstText !== undefined)
+          throw new AdminCommandError('DVS_BAD_ARGUMENT', 'burst: not with off (off removes the policer)');
+        dp.setPortPolicer(name, direction, null);
+        return { text: `${name}: ${direction} policing off\n`, data: { port: name, direction, policer: null } };
+      }
+      const rateKbps = /^\d+$/.test(rateText) ? Number(rateText) : NaN;
+      if (Number.isNaN(rateKbps))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `rate: "${rateText}" is not a rate in kbit/s (or off)`);
+      const burstKb =
+        burstText === undefined ? defaultBurstKb(rateKbps) : /^\d+$/.test(burstText) ? Number(burstText) : NaN;
+      if (Number.isNaN(burstKb))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `burst: "${burstText}" is not a burst in kbit`);
+      dp.setPortPolicer(name, direction, { rateKbps, burstKb });
+      return {
+        text: `${name}: ${direction} policed at ${rateKbps} kbit/s, burst ${burstKb} kbit\n`,
+        data: { port: name, direction, policer: { rateKbps, burstKb } },
+      };
     },
   });
 

@@ -36,6 +36,8 @@ export const DROP_REASONS = [
   'tx-full',
   /** A probe frame arrived while no probe handler is registered. */
   'probe-unhandled',
+  /** A frame beyond its port's QoS rate (ingress policing or egress limit; token-bucket.ts). */
+  'policed',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -1,4 +1,5 @@
-import { formatMac } from '@dvs/wire';
+import { formatMac, type PortPolicerView } from '@dvs/wire';
+import type { TokenBucket } from './token-bucket.js';
 import type { FdbEntry } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { Port } from './port.js';
@@ -45,7 +46,12 @@ export function describePort(port: Port): PortView {
     device: port.device.name,
     mtu: port.device.mtu,
     counters: { ...port.counters },
+    qos: { ingress: describePolicer(port.ingressPolicer), egress: describePolicer(port.egressPolicer) },
   };
+}
+
+function describePolicer(bucket: TokenBucket | null): PortPolicerView | null {
+  return bucket === null ? null : { ...bucket.spec, policed: bucket.policed };
 }
 
 export function describePeer(peer: Peer, networks: readonly NetworkState[]): PeerView {

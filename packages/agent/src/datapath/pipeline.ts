@@ -8,7 +8,8 @@
  * throws (datapath-fuzz.test.ts).
  *
  * A frame from a local port (switchFromPort):
- *  1. count rx on the port; shorter than an Ethernet header → `malformed`
+ *  1. count rx on the port; shorter than an Ethernet header → `malformed`;
+ *     beyond the port's ingress rate → `policed` (token-bucket.ts)
  *  2. classify: access → the port's VNI; trunk → 802.1Q VLAN → VNI
  *     (untagged/unmapped → `unmapped-vlan`, QinQ → `qinq`), tag stripped in place
  *  3. the VNI's network (`unknown-vni`); payload > overlay MTU → `mtu`
@@ -23,7 +24,8 @@
  *  7. flood: every other local member of the VNI (untagged: zero-copy ref;
  *     tagged: a copy with its tag), and one copy with its own header per VTEP
  *     of the VNI's flood list (head-end replication)
- *  8. after the batch: every queue flushed (refs, then copies); what a device
+ *  8. after the batch: every queue flushed (refs, then copies; beyond a
+ *     port's egress rate → `policed`); what a device
  *     or socket refuses is dropped as `tx-full`, never queued; then the MAC
  *     events the batch caused (mac:local, mac:move, mac:gone) are delivered
  *
@@ -278,6 +280,8 @@ export class Pipeline {
     port.counters.rxFrames++;
     port.counters.rxBytes += len;
     if (len < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    const policer = port.ingressPolicer;
+    if (policer !== null && this.tracer === null && !policer.take(len, now)) return this.drop('policed');
     let vni = port.accessVni;
     if (vni < 0) {
       const vid = readVlanId(buf, off, len);
@@ -530,6 +534,8 @@ export class Pipeline {
     if (this.tracer !== null) return this.handOverToTracer(this.tracer, source);
     for (const port of this.ports.values()) {
       if (!port.tx.pending) continue;
+      if (port.egressPolicer !== null)
+        this.drops.policed += port.tx.police(port.egressPolicer, source, this.copyBatch, this.now());
       const refused = port.tx.flush(source, this.copyBatch, port.device, port.counters);
       this.drops['tx-full'] += refused;
     }

@@ -1,5 +1,6 @@
 import type { FrameDevice } from '@dvs/netdev';
 import { newTrafficCounters, type TrafficCounters } from './counters.js';
+import type { TokenBucket } from './token-bucket.js';
 import { TxQueue } from './tx-queue.js';
 
 /**
@@ -27,6 +28,9 @@ export class Port {
   /** rx/tx of the port; given by the caller when they continue (a device attached again after it was gone). */
   readonly counters: TrafficCounters;
   readonly tx: TxQueue;
+  /** QoS (token-bucket.ts): frames from the port, and frames to it, beyond their rate are dropped as `policed`. */
+  ingressPolicer: TokenBucket | null = null;
+  egressPolicer: TokenBucket | null = null;
 
   constructor(
     spec: PortSpec,

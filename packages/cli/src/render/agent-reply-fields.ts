@@ -55,6 +55,7 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
   deviceGone: 'how many times its device went away',
   reattached: 'how many times it was attached again',
   counters: TRAFFIC_TEXT,
+  qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {

@@ -52,6 +52,16 @@ export interface DataPathPortView {
   device: string;
   mtu: number;
   counters: TrafficCounters;
+  /** QoS policers (ports/qos); absent while the port has no device in the data path. */
+  qos?: { ingress: PortPolicerView | null; egress: PortPolicerView | null };
+}
+
+/** A port's token-bucket policer for one direction: OVS's ingress_policing_rate/burst. */
+export interface PortPolicerView {
+  rateKbps: number;
+  burstKb: number;
+  /** Frames it dropped. */
+  policed: number;
 }
 
 /** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
