@@ -10,7 +10,7 @@ import {
 import { formatPortMapping, parsePortMapping } from '../config/port-mapping-text.js';
 import type { CountersSnapshot } from '../datapath/counters.js';
 import type { DataPath } from '../datapath/data-path.js';
-import { defaultBurstKb } from '../datapath/token-bucket.js';
+import { defaultBurstKb, type PolicerSpec } from '../datapath/token-bucket.js';
 import type { AgentPortView, PortRequest } from '../ports/managed-port.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
 import { renderTraceReport } from './render-trace.js';
@@ -28,6 +28,8 @@ export interface AgentControl {
   /** Whether a port of that name is configured (its device there or gone). */
   hasPort(name: string): boolean;
   portViews(): AgentPortView[];
+  /** A port's policer for one direction (null: none), kept for later attaches; throws a coded error, changing nothing. */
+  setPortQos(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void;
   /** The data path's counters with those of ports whose device is gone. */
   counters(): CountersSnapshot;
 }
@@ -154,13 +156,13 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
     minArgs: 3,
     maxArgs: 4,
     run: ([name, direction, rateText, burstText]) => {
-      livePortArg(name);
+      portArg(name);
       if (direction !== 'ingress' && direction !== 'egress')
         throw new AdminCommandError('DVS_BAD_ARGUMENT', `direction must be ingress or egress, got "${direction}"`);
       if (rateText === 'off') {
         if (burstText !== undefined)
           throw new AdminCommandError('DVS_BAD_ARGUMENT', 'burst: not with off (off removes the policer)');
-        dp.setPortPolicer(name, direction, null);
+        agent.setPortQos(name, direction, null);
         return { text: `${name}: ${direction} policing off\n`, data: { port: name, direction, policer: null } };
       }
       const rateKbps = /^\d+$/.test(rateText) ? Number(rateText) : NaN;
@@ -170,7 +172,7 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
         burstText === undefined ? defaultBurstKb(rateKbps) : /^\d+$/.test(burstText) ? Number(burstText) : NaN;
       if (Number.isNaN(burstKb))
         throw new AdminCommandError('DVS_BAD_ARGUMENT', `burst: "${burstText}" is not a burst in kbit`);
-      dp.setPortPolicer(name, direction, { rateKbps, burstKb });
+      agent.setPortQos(name, direction, { rateKbps, burstKb });
       return {
         text: `${name}: ${direction} policed at ${rateKbps} kbit/s, burst ${burstKb} kbit\n`,
         data: { port: name, direction, policer: { rateKbps, burstKb } },

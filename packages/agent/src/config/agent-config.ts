@@ -2,6 +2,7 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
+import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
@@ -30,6 +31,8 @@ export interface NetworkConfig {
   /** VTEPs that are not dvs agents (a kernel vxlan device, a switch): peers that are never probed. */
   externalVteps: Vtep[];
   fdb: StaticFdbConfig[];
+  /** ARP and ND suppression (arp-responder.ts); default false. */
+  arpSuppression: boolean;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface NetworkConfig {
  */
 export type PortConfig = (
   { name: string; mode: 'access'; vni: number } | { name: string; mode: 'trunk'; vlans: Map<number, number> }
-) & { plug: PortPlug; persistent: boolean };
+) & { plug: PortPlug; persistent: boolean; qos: PortQos };
 
 export interface EtcdConfig {
   endpoints: string[];

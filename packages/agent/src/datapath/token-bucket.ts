@@ -33,6 +33,12 @@ export interface PolicerSpec {
   burstKb: number;
 }
 
+/** A port's policers: frames from it (ingress) and to it (egress); null: none. */
+export interface PortQos {
+  ingress: PolicerSpec | null;
+  egress: PolicerSpec | null;
+}
+
 /** The default burst for a rate: a tenth of a second's worth, at least MIN_BURST_KB. */
 export function defaultBurstKb(rateKbps: number): number {
   return Math.max(MIN_BURST_KB, Math.ceil(rateKbps / 10));

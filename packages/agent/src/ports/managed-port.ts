@@ -1,3 +1,4 @@
+import type { PortQos } from '../datapath/token-bucket.js';
 import {
   portKindOf,
   type AgentPortView,
@@ -21,6 +22,8 @@ export interface PortRequest {
   plug: PortPlug;
   /** A TAP the agent creates outlives the agent (plug create only). */
   persistent: boolean;
+  /** Policers from the config; ports/qos changes them at run time (ManagedPort.qos). */
+  qos?: PortQos;
 }
 
 /**
@@ -56,7 +59,14 @@ export class ManagedPort {
     now: number,
   ) {
     this.since = now;
+    this.qos = { ingress: request.qos?.ingress ?? null, egress: request.qos?.egress ?? null };
   }
+
+  /**
+   * The port's policers, put on the data-path port each time its device is
+   * (re)attached: the setting outlives a device that goes and comes back.
+   */
+  qos: PortQos;
 
   get name(): string {
     return this.request.name;
