@@ -79,4 +79,33 @@ for (const c of [baseline, ...cases]) {
     `${c.name.padEnd(56)} ${(r.fps / 1e6).toFixed(2).padStart(7)} Mframes/s  ${(baselineFps / r.fps).toFixed(2).padStart(6)}x baseline time  GCs ${r.gcs}`,
   );
 }
+
+// What a feature costs when it is on: the same path with it off and on, in
+// alternating short runs (a loaded machine drifts; alternating spreads the
+// drift over both), the median of the per-pair ratios.
+function featureCost(name: string, c: (typeof cases)[number], off: () => void, on: () => void): void {
+  const reset = loadCase(rig, c);
+  const ratios: number[] = [];
+  for (let k = 0; k < 11; k++) {
+    off();
+    const a = measure(reset, c.run).fps;
+    on();
+    const b = measure(reset, c.run).fps;
+    ratios.push(b / a);
+  }
+  ratios.sort((x, y) => x - y);
+  const median = ratios[Math.floor(ratios.length / 2)]!;
+  console.log(
+    `${name.padEnd(56)} ${((1 - median) * 100).toFixed(1).padStart(6)} % of throughput (median of ${ratios.length} alternating pairs)`,
+  );
+}
+const policed = cases.find((c) => c.name.startsWith('GRE-in-UDP: port (ingress policed)'));
+if (policed !== undefined) {
+  featureCost(
+    'cost of ingress policing (GRE port → remote VTEP)',
+    policed,
+    () => rig.dp.setPortPolicer('p4', 'ingress', null),
+    () => rig.dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 }),
+  );
+}
 if (hits < 0) console.log(hits);

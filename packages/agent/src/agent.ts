@@ -1,3 +1,4 @@
+import type { PolicerSpec } from './datapath/token-bucket.js';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { TunnelSocket } from '@dvs/netdev';
@@ -270,6 +271,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     return this.ports.views();
   }
 
+  /** A port's policer for one direction (ports/qos); kept for later attaches of its device. */
+  setPortQos(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    this.ports.setQos(name, direction, spec);
+  }
+
   /** The data path's counters, plus the kept counters of ports whose device is gone. */
   counters(): CountersSnapshot {
     const snapshot = this.dataPath.counters();
@@ -366,6 +372,7 @@ function portRequest(p: PortConfig): PortRequest {
     plug: p.plug,
     persistent: p.persistent,
     ...(p.security !== undefined ? { security: p.security } : {}),
+    qos: p.qos,
   };
 }
 
@@ -373,7 +380,10 @@ function portRequest(p: PortConfig): PortRequest {
 export function staticChanges(config: AgentConfig): TableChange[] {
   const changes: TableChange[] = [];
   for (const n of config.networks) {
-    changes.push({ kind: 'network:set', network: { vni: n.vni, encap: n.encap, mtu: n.mtu } });
+    changes.push({
+      kind: 'network:set',
+      network: { vni: n.vni, encap: n.encap, mtu: n.mtu, arpSuppression: n.arpSuppression },
+    });
     changes.push({ kind: 'peers:set', vni: n.vni, vteps: [...n.peers, ...n.externalVteps] });
     changes.push({ kind: 'flood:set', vni: n.vni, vteps: n.floodList });
     for (const e of n.fdb) {

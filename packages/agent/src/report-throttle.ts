@@ -18,13 +18,16 @@ import { TokenBucket } from './datapath/storm-control.js';
 
 type LocalEvent = DataPathEvents['mac:local'];
 type GoneEvent = DataPathEvents['mac:gone'];
+type BoundEvent = DataPathEvents['ip:bound'];
 
 /** The MAC events a throttle reads (the DataPath). */
 export interface MacEvents {
   on(event: 'mac:local', listener: (e: LocalEvent) => void): unknown;
   on(event: 'mac:gone', listener: (e: GoneEvent) => void): unknown;
+  on(event: 'ip:bound', listener: (e: BoundEvent) => void): unknown;
   off(event: 'mac:local', listener: (e: LocalEvent) => void): unknown;
   off(event: 'mac:gone', listener: (e: GoneEvent) => void): unknown;
+  off(event: 'ip:bound', listener: (e: BoundEvent) => void): unknown;
 }
 
 export interface ReportThrottleOptions {
@@ -47,6 +50,11 @@ export class ReportThrottle implements MacEvents {
   private readonly waiting = new Map<string, LocalEvent>();
   private readonly localListeners = new Set<(e: LocalEvent) => void>();
   private readonly goneListeners = new Set<(e: GoneEvent) => void>();
+  /** IP bindings are rare (ARP/ND of local ports, first per IP): passed at once, not rate-limited. */
+  private readonly boundListeners = new Set<(e: BoundEvent) => void>();
+  private readonly onBound = (e: BoundEvent): void => {
+    for (const l of this.boundListeners) l(e);
+  };
   private timer: NodeJS.Timeout | null = null;
   private passed = 0;
   private coalesced = 0;
@@ -73,21 +81,32 @@ export class ReportThrottle implements MacEvents {
     this.now = options.now ?? Date.now;
     source.on('mac:local', this.onLocal);
     source.on('mac:gone', this.onGone);
+    source.on('ip:bound', this.onBound);
   }
 
   on(event: 'mac:local', listener: (e: LocalEvent) => void): this;
   on(event: 'mac:gone', listener: (e: GoneEvent) => void): this;
-  on(event: 'mac:local' | 'mac:gone', listener: ((e: LocalEvent) => void) | ((e: GoneEvent) => void)): this {
+  on(event: 'ip:bound', listener: (e: BoundEvent) => void): this;
+  on(
+    event: 'mac:local' | 'mac:gone' | 'ip:bound',
+    listener: ((e: LocalEvent) => void) | ((e: GoneEvent) => void) | ((e: BoundEvent) => void),
+  ): this {
     if (event === 'mac:local') this.localListeners.add(listener as (e: LocalEvent) => void);
-    else this.goneListeners.add(listener as (e: GoneEvent) => void);
+    else if (event === 'mac:gone') this.goneListeners.add(listener as (e: GoneEvent) => void);
+    else this.boundListeners.add(listener as (e: BoundEvent) => void);
     return this;
   }
 
   off(event: 'mac:local', listener: (e: LocalEvent) => void): this;
   off(event: 'mac:gone', listener: (e: GoneEvent) => void): this;
-  off(event: 'mac:local' | 'mac:gone', listener: ((e: LocalEvent) => void) | ((e: GoneEvent) => void)): this {
+  off(event: 'ip:bound', listener: (e: BoundEvent) => void): this;
+  off(
+    event: 'mac:local' | 'mac:gone' | 'ip:bound',
+    listener: ((e: LocalEvent) => void) | ((e: GoneEvent) => void) | ((e: BoundEvent) => void),
+  ): this {
     if (event === 'mac:local') this.localListeners.delete(listener as (e: LocalEvent) => void);
-    else this.goneListeners.delete(listener as (e: GoneEvent) => void);
+    else if (event === 'mac:gone') this.goneListeners.delete(listener as (e: GoneEvent) => void);
+    else this.boundListeners.delete(listener as (e: BoundEvent) => void);
     return this;
   }
 
@@ -115,6 +134,7 @@ export class ReportThrottle implements MacEvents {
   close(): void {
     this.source.off('mac:local', this.onLocal);
     this.source.off('mac:gone', this.onGone);
+    this.source.off('ip:bound', this.onBound);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.waiting.clear();

@@ -253,3 +253,23 @@ test('a device that cannot be read any more is reported once by the data path (p
   );
   assert.equal(reads, 1, 'read once, then no longer watched');
 });
+
+test('QoS stays with the port: from the config, changed at run time, set while gone, put on the device when it comes back', async () => {
+  const { agent, kernel } = await setup({
+    ports: [{ name: 'vm1', vni: 100, qos: { ingress: { rate: 8000, burst: 800 } } }],
+  });
+  assert.deepEqual(view(agent, 'vm1').qos, {
+    ingress: { rateKbps: 8000, burstKb: 800, policed: 0 },
+    egress: null,
+  });
+  kernel.links.remove('vm1');
+  await waitFor('vm1 gone', () => (view(agent, 'vm1').state === 'gone' ? true : undefined));
+  agent.setPortQos('vm1', 'egress', { rateKbps: 100_000, burstKb: 10_000 });
+  assert.throws(() => agent.setPortQos('vm1', 'egress', { rateKbps: 0, burstKb: 10_000 }), /egress rate must be/);
+  kernel.precreate('vm1');
+  await waitFor('vm1 back', () => (view(agent, 'vm1').state === 'up' ? true : undefined));
+  assert.deepEqual(view(agent, 'vm1').qos, {
+    ingress: { rateKbps: 8000, burstKb: 800, policed: 0 },
+    egress: { rateKbps: 100_000, burstKb: 10_000, policed: 0 },
+  });
+});

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, parseConfigText, validateConfig } from '../src/index.js';
 
+const NO_QOS = { ingress: null, egress: null };
+
 const base = { host: 'host-a', vtep: { address: '198.51.100.1' } };
 
 function problem(raw: unknown): ConfigError {
@@ -71,6 +73,23 @@ test('ports: plug create (default), adopt or attach; persistent only for created
   assert.equal(validateConfig({ ...base, stateFile: 'off' }).stateFile, null);
   assert.equal(validateConfig({ ...base, stateFile: '/tmp/x.json' }).stateFile, '/tmp/x.json');
   assert.equal(problem({ ...base, stateFile: 7 }).field, 'stateFile');
+});
+
+test('port qos and network arpSuppression: defaults, and bad values named with a fix', () => {
+  const c = validateConfig({
+    ...base,
+    networks: [{ vni: 100, arpSuppression: true }],
+    ports: [{ name: 't', vni: 100, qos: { ingress: { rate: 8000 } } }],
+  });
+  assert.equal(c.networks[0].arpSuppression, true);
+  assert.deepEqual(c.ports[0].qos, { ingress: { rateKbps: 8000, burstKb: 800 }, egress: null });
+  const zero = problem({ ...base, ports: [{ name: 't', vni: 1, qos: { ingress: { rate: 0 } } }] });
+  assert.equal(zero.field, 'ports[0].qos.ingress.rate');
+  assert.match(zero.fix, /kbit\/s/);
+  const small = problem({ ...base, ports: [{ name: 't', vni: 1, qos: { egress: { rate: 8000, burst: 10 } } }] });
+  assert.equal(small.field, 'ports[0].qos.egress.burst');
+  assert.equal(problem({ ...base, ports: [{ name: 't', vni: 1, qos: { both: {} } }] }).field, 'ports[0].qos.both');
+  assert.equal(problem({ ...base, networks: [{ vni: 1, arpSuppression: 'on' }] }).field, 'networks[0].arpSuppression');
 });
 
 test('each invalid field is named with a fix', () => {
@@ -146,15 +165,37 @@ test('YAML file plus flags: flags override and add', async () => {
       name: 'vni-200',
       encap: 'gre-udp',
       mtu: 1400,
+      arpSuppression: false,
       peers: [{ address: '198.51.100.4', port: 4754 }],
       externalVteps: [],
       floodList: [{ address: '198.51.100.4', port: 4754 }],
       fdb: [],
       datapath: 'auto',
     });
-    assert.deepEqual(config.ports[1], { name: 'tap2', mode: 'access', vni: 200, plug: 'adopt', persistent: false });
-    assert.deepEqual(config.ports[2], { name: 'vnet3', mode: 'access', vni: 200, plug: 'attach', persistent: false });
-    assert.deepEqual(config.ports[3], { name: 'tap4', mode: 'access', vni: 200, plug: 'create', persistent: true });
+    assert.deepEqual(config.ports[1], {
+      name: 'tap2',
+      mode: 'access',
+      vni: 200,
+      plug: 'adopt',
+      persistent: false,
+      qos: NO_QOS,
+    });
+    assert.deepEqual(config.ports[2], {
+      name: 'vnet3',
+      mode: 'access',
+      vni: 200,
+      plug: 'attach',
+      persistent: false,
+      qos: NO_QOS,
+    });
+    assert.deepEqual(config.ports[3], {
+      name: 'tap4',
+      mode: 'access',
+      vni: 200,
+      plug: 'create',
+      persistent: true,
+      qos: NO_QOS,
+    });
     assert.equal(config.stateFile, join(dir, 'state.json'));
     assert.equal(config.ports[0].mode, 'trunk');
     assert.deepEqual(config.metrics, { host: '127.0.0.1', port: 0 });
@@ -206,6 +247,13 @@ test('deploy/examples/agent.yaml (every option) is a valid config', async () => 
     [config.fdb.confirmMoveMs, config.fdb.localHoldMs, config.fdb.reportsPerSecond, config.fdb.reportBurst],
     [1000, 2000, 200, 400],
   );
+  assert.equal(config.networks[0].arpSuppression, true);
+  assert.equal(config.networks[1].arpSuppression, false);
+  assert.deepEqual(config.ports[0].qos, {
+    ingress: { rateKbps: 20000, burstKb: 10000 },
+    egress: { rateKbps: 100000, burstKb: 10000 },
+  });
+  assert.deepEqual(config.ports[1].qos, { ingress: null, egress: null });
   assert.deepEqual(
     config.ports.map((p) => [p.name, p.plug, p.persistent]),
     [

@@ -382,3 +382,33 @@ test('compaction while cut off: the agent resyncs fully and applies only the dif
     await proxy.close();
   }
 });
+
+test('IP bindings: ip:bound joins the MAC report, the other agents get the IPs with fdb:set, and they move with the MAC', async () => {
+  const a = agent('ip-a', '192.0.2.41');
+  const b = agent('ip-b', '192.0.2.42');
+  await Promise.all([a.sync.ready(), b.sync.ready()]);
+  const mac = 0x0200000f0001;
+  a.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
+  a.events.emit('ip:bound', { vni: 100, mac, ip: '203.0.113.41', port: 'tap0' });
+  a.events.emit('ip:bound', { vni: 100, mac, ip: '2001:db8::41', port: 'tap0' });
+  const ipsAtB = (): readonly string[] | undefined => {
+    for (const batch of [...b.surface.applied].reverse()) {
+      for (const c of [...batch].reverse()) if (c.kind === 'fdb:set' && c.mac === mac) return c.ips ?? [];
+    }
+    return undefined;
+  };
+  await waitFor('b gets the IPs with the entry', () => (ipsAtB()?.length === 2 ? true : undefined));
+  assert.deepEqual(ipsAtB(), ['2001:db8::41', '203.0.113.41']);
+  const report = decodeReport((await client.get(keys.report('ip-a', 100, '02:00:00:0f:00:01')).buffer())!);
+  assert.ok(!(report instanceof RecordError));
+  assert.deepEqual(report.ips, ['2001:db8::41', '203.0.113.41']);
+
+  // The VM migrates to b (a RARP: no IP in it): b's report carries the IPs the table had.
+  b.events.emit('mac:local', { vni: 100, mac, port: 'tap0', seq: 0 });
+  const moved = await waitFor('the entry moved to b with its IPs', async () => {
+    const r = await api('GET', '/v1/fdb?mac=02:00:00:0f:00:01');
+    const e = (r.body as { entries: { host: string; ips: string[] }[] }).entries[0];
+    return e?.host === 'ip-b' ? e : undefined;
+  });
+  assert.deepEqual(moved.ips, ['2001:db8::41', '203.0.113.41']);
+});

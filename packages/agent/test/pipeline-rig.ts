@@ -7,15 +7,31 @@
  *  - VNI 100, VXLAN: ports p1, p2 (access) and p3 (trunk, VLAN 10); REMOTE_VM
  *    behind 198.51.100.2; LOCAL_VM static on p2; flood list of two VTEPs; an
  *    IPv6 peer (2001:db8::2).
+ *    ARP/ND suppression on: LOCAL_VM holds 203.0.113.2 and 2001:db8:100::2
+ *    (it announced them on p2).
  *  - VNI 200, GRE-in-UDP: ports p4, p5 (access) and p3 (trunk, VLAN 20); the
- *    same remote and local MACs (on p5), two VTEPs in its flood list.
+ *    same remote and local MACs (on p5), two VTEPs in its flood list. p4 is
+ *    policed on ingress, p5 limited on egress (QoS), with buckets too deep
+ *    to run dry here: every frame takes its tokens and passes.
  *  - VNI 300, VXLAN: p6 with port security (SENDER_VM at 90.90.90.90 — the
  *    frames' fill bytes — a MAC limit and storm control) and p7; PROVISIONAL_VM
  *    placed by the controller at 198.51.100.3 and claimed by 198.51.100.2
  *    (a provisional move: copies go to both).
  */
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
-import { DEFAULT_ENCAP_PORTS, ENCAPS, parseMac, writeMac, type Encap } from '@dvs/wire';
+import {
+  DEFAULT_ENCAP_PORTS,
+  ENCAPS,
+  buildArpRequest,
+  buildGratuitousArp,
+  parseIpv4Address,
+  parseIpv6Address,
+  parseMac,
+  writeMac,
+  writeNeighborAdvertisement,
+  writeNeighborSolicitation,
+  type Encap,
+} from '@dvs/wire';
 import { DataPath, HEADROOM } from '../src/datapath/index.js';
 import type { Pipeline, SocketTarget } from '../src/datapath/pipeline.js';
 import type { Port } from '../src/datapath/port.js';
@@ -27,6 +43,10 @@ export const SENDER_VM = mac('52:54:00:00:00:01');
 const PEER_B = '198.51.100.2';
 const PEER_B_NUMBER = 0xc6336402;
 const PEER_V6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 2]);
+const LOCAL_VM_IP = parseIpv4Address('203.0.113.2') as number;
+const LOCAL_VM_IPV6 = parseIpv6Address('2001:db8:100::2') as Uint8Array;
+const SENDER_IP = parseIpv4Address('203.0.113.1') as number;
+const SENDER_IPV6 = parseIpv6Address('2001:db8:100::1') as Uint8Array;
 const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
 export const PROVISIONAL_VM = mac('52:54:00:00:00:77');
 type PortName = (typeof PORTS)[number];
@@ -73,7 +93,7 @@ export function pipelineRig(batchSize = 64): PipelineRig {
   ] as const) {
     const port = DEFAULT_ENCAP_PORTS[encap];
     const result = dp.apply([
-      { kind: 'network:set', network: { vni, encap, mtu: 1450 } },
+      { kind: 'network:set', network: { vni, encap, mtu: 1450, arpSuppression: vni === 100 } },
       {
         kind: 'flood:set',
         vni,
@@ -125,6 +145,20 @@ export function pipelineRig(batchSize = 64): PipelineRig {
   dp.addPort({ name: 'p7', mode: 'access', vni: 300 }, device('p7'));
   dp.addStaticLocal(100, LOCAL_VM, 'p2');
   dp.addStaticLocal(200, LOCAL_VM, 'p5');
+  dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 });
+  dp.setPortPolicer('p5', 'egress', { rateKbps: 1000, burstKb: 100_000_000 });
+  dp.injectFrame('p2', buildGratuitousArp(LOCAL_VM, LOCAL_VM_IP));
+  const na = Buffer.alloc(86);
+  writeNeighborAdvertisement(na, 0, {
+    srcMac: LOCAL_VM,
+    dstMac: 0x333300000001,
+    srcIp: LOCAL_VM_IPV6,
+    dstIp: parseIpv6Address('ff02::1') as Uint8Array,
+    targetIp: LOCAL_VM_IPV6,
+    override: true,
+  });
+  dp.injectFrame('p2', na);
+  for (const key of Object.keys(out)) out[key as keyof OutCounts] = 0;
   const pipeline = (dp as unknown as { pipeline: Pipeline }).pipeline;
   const batch = new PacketBatch(batchSize, 9344);
   // 198.51.100.2 claims PROVISIONAL_VM: moved provisionally (the clock never reaches its deadline).
@@ -164,6 +198,14 @@ export interface PipelineCase {
   run(n: number): void;
   /** Frames out per frame in, by device or socket. */
   outPerFrame: Partial<OutCounts>;
+  /** The pipeline rewrites the frame in place (an answer): the payload is loaded again before each batch. */
+  rewritten?: boolean;
+}
+
+function neighborSolicitation(): Buffer {
+  const f = Buffer.alloc(86);
+  writeNeighborSolicitation(f, 0, { srcMac: SENDER_VM, srcIp: SENDER_IPV6, targetIp: LOCAL_VM_IPV6 });
+  return f;
 }
 
 export function pipelineCases(rig: PipelineRig): PipelineCase[] {
@@ -210,14 +252,14 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       outPerFrame: { p2: 1 },
     },
     {
-      name: 'GRE-in-UDP: port → known remote VTEP (encap in place)',
+      name: 'GRE-in-UDP: port (ingress policed) → known remote VTEP (encap in place)',
       payload: rigFrame(REMOTE_VM, SENDER_VM),
       from: 4,
       run: fromPort('p4'),
       outPerFrame: { 'gre-udp': 1 },
     },
     {
-      name: 'GRE-in-UDP: port → flood (2 ports, 1 tagged, 2 VTEPs)',
+      name: 'GRE-in-UDP: policed port → flood (2 ports, 1 egress-limited, 1 tagged, 2 VTEPs)',
       payload: rigFrame(0xffffffffffff, SENDER_VM),
       from: 4,
       run: fromPort('p4'),
@@ -245,6 +287,29 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       outPerFrame: { vxlan: 2 },
     },
     {
+      name: 'ARP suppression: request for a bound IP → answered back out of its port',
+      payload: buildArpRequest(SENDER_VM, SENDER_IP, LOCAL_VM_IP).subarray(0, 42),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { p1: 1 },
+      rewritten: true,
+    },
+    {
+      name: 'ND suppression: NS for a bound address → NA back out of its port',
+      payload: neighborSolicitation(),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { p1: 1 },
+      rewritten: true,
+    },
+    {
+      name: 'ARP suppression: request for an unknown IP → flood (bindings learned and refreshed)',
+      payload: buildArpRequest(SENDER_VM, SENDER_IP, parseIpv4Address('203.0.113.9') as number),
+      from: 4,
+      run: fromPort('p1'),
+      outPerFrame: { p2: 1, p3: 1, vxlan: 2 },
+    },
+    {
       name: 'tunnel → garbage (dropped as malformed)',
       payload: Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
       from: 4,
@@ -259,6 +324,15 @@ export function loadCase(rig: PipelineRig, c: PipelineCase): () => void {
   const { batch } = rig;
   for (let i = 0; i < batch.capacity; i++) batch.buffer.set(c.payload, i * batch.slotSize + HEADROOM);
   const length = c.payload.length;
+  if (c.rewritten === true) {
+    return () => {
+      for (let i = 0; i < batch.capacity; i++) {
+        batch.buffer.set(c.payload, i * batch.slotSize + HEADROOM);
+        batch.offsets[i] = HEADROOM;
+        batch.lengths[i] = length;
+      }
+    };
+  }
   return c.from === 4
     ? () => {
         for (let i = 0; i < batch.capacity; i++) {

@@ -115,5 +115,5 @@ export function parseEncap(text: string): Encap {
 export function parseBoolean(text: string, what: string): boolean {
   if (/^(true|yes|on|1)$/i.test(text)) return true;
   if (/^(false|no|off|0)$/i.test(text)) return false;
-  throw new UsageError(`${what} must be true or false, got "${text}"`);
+  throw new UsageError(`${what} must be on or off (true or false), got "${text}"`);
 }

@@ -81,6 +81,7 @@ test('usage errors exit 2 with a clear message and no stack trace', async () => 
     [['networks', 'create', '--vni', '5', '--name', 'x', '--encap', 'ipip'], /encap must be one of vxlan, gre-udp/],
     [['status', '--controller', 'not a url'], /--controller "not a url" is not a URL/],
     [['networks', 'update', '100'], /nothing to update/],
+    [['networks', 'update', '100', '--arp-suppression', 'maybe'], /--arp-suppression must be on or off/],
   ];
   for (const [args, message] of cases) {
     const r = await runDvs(args, env);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FdbEntryRecord, FloodListRecord, HostRecord, NetworkRecord, PortRecord, ReportRecord } from '@dvs/wire';
 import { computeTables, DEFAULT_DAMPENING, type MacMobility, type TableOutputs } from '../src/tables/index.js';
+import { ipConflictsOf } from '../src/tables/ip-conflicts.js';
 
 const MAC = '02:00:00:00:00:01';
 
@@ -362,4 +363,35 @@ test('an entry removed by someone else (the API clear) starts a fresh history', 
   w.step(1000);
   assert.equal(w.entry()?.duplicate, false);
   assert.equal(w.entry()?.moves, 0);
+});
+
+test('IP bindings travel with the FDB entry; an IP two MACs claim stays with the first', () => {
+  const w = new World();
+  const MAC_2 = '02:00:00:00:00:02';
+  const MAC_0 = '02:00:00:00:00:00';
+  w.reports = [{ ...report('host-a', 0), ips: ['203.0.113.1', '2001:db8::1'] }];
+  w.step();
+  assert.deepEqual(w.entry()?.ips, ['203.0.113.1', '2001:db8::1']);
+  // host-b's MAC_2, then a lower MAC_0, claim 203.0.113.1: the holder keeps it, whatever the MAC order.
+  w.reports.push({ ...report('host-b', 0, MAC_2), ips: ['203.0.113.1', '203.0.113.2'] });
+  w.reports.push({ ...report('host-b', 0, MAC_0), ips: ['203.0.113.1'] });
+  w.step();
+  assert.deepEqual(w.entry()?.ips, ['203.0.113.1', '2001:db8::1'], 'the first keeps it');
+  assert.deepEqual(w.entry(MAC_2)?.ips, ['203.0.113.2'], 'the claimant publishes without it');
+  assert.deepEqual(w.entry(MAC_0)?.ips, []);
+  assert.deepEqual(
+    ipConflictsOf(w.fdb.values(), w.reports).map((c) => `${c.ip} ${c.mac} ${c.claimant} ${c.host}`),
+    [`203.0.113.1 ${MAC} ${MAC_0} host-b`, `203.0.113.1 ${MAC} ${MAC_2} host-b`],
+  );
+  // The MAC migrates to host-c with its IPs (what the agent reports): nothing changes hands.
+  w.moveTo('host-c');
+  w.reports = w.reports.map((r) => (r.mac === MAC ? { ...r, ips: ['203.0.113.1', '2001:db8::1'] } : r));
+  w.step();
+  assert.equal(w.entry()?.host, 'host-c');
+  assert.deepEqual(w.entry()?.ips, ['203.0.113.1', '2001:db8::1']);
+  // The holder goes away: the IP passes to the lowest remaining claimant.
+  w.reports = w.reports.filter((r) => r.mac !== MAC);
+  w.step();
+  assert.deepEqual(w.entry(MAC_0)?.ips, ['203.0.113.1']);
+  assert.deepEqual(w.entry(MAC_2)?.ips, ['203.0.113.2']);
 });

@@ -94,6 +94,22 @@ test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JS
   }
   const patchVni = await api<ErrorBody>(controller, 'PATCH', '/v1/networks/100', { vni: 101 });
   assert.equal(patchVni.body.error.code, 'DVS_FIELD_INVALID');
+  // ARP suppression takes a boolean; anything else names the field and changes nothing.
+  const before = await api<{ network: { arpSuppression: boolean; updatedAt: number } }>(
+    controller,
+    'GET',
+    '/v1/networks/100',
+  );
+  const patchArp = await api<ErrorBody>(controller, 'PATCH', '/v1/networks/100', { arpSuppression: 'on' });
+  assert.equal(patchArp.status, 400);
+  assert.equal(patchArp.body.error.code, 'DVS_FIELD_INVALID');
+  assert.equal(patchArp.body.error.field, 'arpSuppression');
+  const unchanged = await api<{ network: { arpSuppression: boolean; updatedAt: number } }>(
+    controller,
+    'GET',
+    '/v1/networks/100',
+  );
+  assert.deepEqual(unchanged.body.network, before.body.network, 'nothing changed');
   const wrongMethod = await api<ErrorBody>(controller, 'DELETE', '/v1/networks');
   assert.equal(wrongMethod.status, 405);
   const nowhere = await api<ErrorBody>(controller, 'GET', '/v1/nowhere');

@@ -5,7 +5,8 @@
  * attaches; the ping matrix of the namespace VMs; a continuous 10 ms ping
  * while the QEMU VM live-migrates for real to a third host and back, with the
  * migration report (pings lost during QEMU's downtime and beyond it);
- * `dvs tunnels` and `dvs fdb`; teardown.
+ * ARP suppression switched on, with the broadcasts it saved; `dvs tunnels`
+ * and `dvs fdb`; teardown.
  * Exits non-zero when a step fails, and always tears down. Parts of dvs that
  * are not built yet are named, never faked.
  */
@@ -18,6 +19,7 @@ import type { MigrationReport } from './migration.js';
 import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
+import { demoArpSuppression } from './arp-suppression-demo.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
 import { isBuilt, programs } from './programs.js';
 
@@ -106,6 +108,13 @@ async function main(): Promise<number> {
       `  ${mover.name}'s console after the moves: ${guest.code === 0 ? `answers (kernel ${guest.stdout.trim()})` : 'DEAD'}`,
     );
     if (guest.code !== 0) failures.push(`${mover.name}'s console does not answer after the moves`);
+
+    if (lab.state.controller?.socketPath) {
+      section('ARP suppression on VNI 100: every VM forgets its neighbours and pings the others');
+      const arp = await demoArpSuppression(lab, 100);
+      say(arp.text);
+      if (arp.answered === 0) failures.push('ARP suppression answered nothing');
+    }
 
     const { views, note } = await overlayViews(lab);
     if (note) say(`\nNOT AVAILABLE YET: ${note}`);

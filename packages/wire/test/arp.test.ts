@@ -6,15 +6,22 @@ import {
   ARP_OP_REPLY,
   ARP_OP_REQUEST,
   RARP_OP_REQUEST_REVERSE,
+  DHCP_CHADDR_OFFSET,
+  DHCP_YIADDR_OFFSET,
   buildArpReply,
+  buildDhcpAck,
+  dhcpAckAt,
+  readMac,
   buildArpRequest,
   buildGratuitousArp,
   buildRarpAnnounce,
   decodeArp,
   decodeEthernet,
+  isEthernetIpv4Arp,
   parseIpv4Address,
   parseMac,
   writeArpFrame,
+  writeArpReplyInPlace,
   writeRarpAnnounce,
 } from '../src/frames/index.js';
 import { hex, toHex } from './hex-bytes.js';
@@ -143,5 +150,72 @@ describe('decodeArp', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('writeArpReplyInPlace (ARP suppression answers)', () => {
+  it('turns a 42-byte request into the 60-byte reply the target would send', () => {
+    const buf = Buffer.alloc(80, 0xee);
+    buildArpRequest(MAC_A, IP_A, IP_B).copy(buf, 4, 0, 42); // as Linux sends it on a TAP: unpadded
+    assert.equal(isEthernetIpv4Arp(buf, 4 + 14, 28), true);
+    assert.equal(writeArpReplyInPlace(buf, 4, Math.floor(MAC_B / 0x1000000), MAC_B % 0x1000000), 60);
+    assert.deepEqual(buf.subarray(4, 64), buildArpReply(MAC_B, IP_B, MAC_A, IP_A));
+    assert.equal(buf[3], 0xee, 'nothing written before the frame');
+    assert.equal(buf[64], 0xee, 'nothing written after 60 bytes');
+    assert.deepEqual(decodeArp(buf, 18, 46), {
+      op: ARP_OP_REPLY,
+      senderMac: MAC_B,
+      senderIp: IP_B,
+      targetMac: MAC_A,
+      targetIp: IP_A,
+    });
+  });
+
+  it('writes nothing when 60 bytes do not fit', () => {
+    const buf = Buffer.alloc(59);
+    buildArpRequest(MAC_A, IP_A, IP_B).copy(buf, 0, 0, 42);
+    const before = Buffer.from(buf);
+    assert.equal(writeArpReplyInPlace(buf, 0, 1, 2), -1);
+    assert.deepEqual(buf, before);
+  });
+
+  it('isEthernetIpv4Arp refuses what decodeArp refuses', () => {
+    const request = buildArpRequest(MAC_A, IP_A, IP_B);
+    for (const [at, value] of [
+      [15, 6],
+      [17, 0xdd],
+      [18, 8],
+      [19, 16],
+    ] as const) {
+      const bad = Buffer.from(request);
+      bad[at] = value;
+      assert.equal(isEthernetIpv4Arp(bad, 14, 46), false, `byte ${at}`);
+      assert.equal(decodeArp(bad, 14, 46), null);
+    }
+    assert.equal(isEthernetIpv4Arp(request, 14, 27), false, 'short');
+  });
+});
+
+describe('dhcpAckAt (DHCP snooping)', () => {
+  const ack = (): Buffer => buildDhcpAck({ serverMac: MAC_A, serverIp: IP_A, clientMac: MAC_B, clientIp: IP_B });
+  it('finds the BOOTP message of a DHCPACK, with the client MAC and the address given', () => {
+    const frame = ack();
+    const m = dhcpAckAt(frame, 14, frame.length - 14);
+    assert.ok(m > 0);
+    assert.equal(readMac(frame, m + DHCP_CHADDR_OFFSET), MAC_B);
+    assert.equal(frame.readUInt32BE(m + DHCP_YIADDR_OFFSET), IP_B);
+  });
+  it('refuses an OFFER, a request direction, a truncated message and a fragment', () => {
+    const offer = ack();
+    offer[14 + 28 + 242] = 2; // option 53 value
+    assert.equal(dhcpAckAt(offer, 14, offer.length - 14), -1, 'DHCPOFFER');
+    const toServer = ack();
+    toServer.writeUInt16BE(68, 34);
+    assert.equal(dhcpAckAt(toServer, 14, toServer.length - 14), -1, 'source port 68');
+    const frame = ack();
+    assert.equal(dhcpAckAt(frame, 14, 200), -1, 'truncated');
+    const fragment = ack();
+    fragment[20] |= 0x20; // more fragments
+    assert.equal(dhcpAckAt(fragment, 14, fragment.length - 14), -1, 'fragment');
   });
 });

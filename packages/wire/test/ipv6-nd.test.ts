@@ -14,6 +14,9 @@ import {
   solicitedNodeAddress,
   writeIpv6Header,
   writeNeighborAdvertisement,
+  writeNeighborAdvertisementInPlace,
+  checkNeighborMessage,
+  ND_INVALID,
   writeNeighborSolicitation,
 } from '../src/frames/index.js';
 import { hex } from './hex-bytes.js';
@@ -163,5 +166,43 @@ describe('ICMPv6 neighbour discovery (RFC 4861)', () => {
     dadWithOption.writeUInt16BE(icmpv6Checksum(dadWithOption, 14, 32), 56);
     assert.equal(decodeNeighborMessage(dadWithOption, 14, 72), null, 'NS from :: with a link-layer option');
     assert.equal(decodeNeighborMessage(hex(NS_FRAME), 14, 71), null, 'truncated');
+  });
+});
+
+describe('writeNeighborAdvertisementInPlace (ND suppression answers)', () => {
+  it('turns an NS into the solicited, override NA the target would send, checksum right', () => {
+    const buf = Buffer.alloc(120, 0xee);
+    const nsLength = writeNeighborSolicitation(buf, 6, { srcMac: MAC_A, srcIp: IP_A, targetIp: IP_B });
+    assert.equal(nsLength, 86);
+    assert.ok(checkNeighborMessage(buf, 6 + 14, nsLength - 14) > 0, 'NS with a source link-layer option');
+    const expected = Buffer.alloc(86);
+    writeNeighborAdvertisement(expected, 0, {
+      srcMac: MAC_B,
+      dstMac: MAC_A,
+      srcIp: IP_B,
+      dstIp: IP_A,
+      targetIp: IP_B,
+      solicited: true,
+      override: true,
+    });
+    assert.equal(writeNeighborAdvertisementInPlace(buf, 6, Math.floor(MAC_B / 0x1000000), MAC_B % 0x1000000), 86);
+    assert.deepEqual(buf.subarray(6, 92), expected);
+    assert.equal(buf[92], 0xee, 'nothing written after the NA');
+    const na = decodeNeighborMessage(buf, 20, 72);
+    assert.equal(na?.type, ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT);
+    assert.equal(na?.solicited, true);
+    assert.equal(na?.override, true);
+    assert.equal(na?.linkLayerMac, MAC_B);
+  });
+
+  it('checkNeighborMessage refuses a bad checksum and a routed hop limit', () => {
+    const buf = Buffer.alloc(86);
+    writeNeighborSolicitation(buf, 0, { srcMac: MAC_A, srcIp: IP_A, targetIp: IP_B });
+    const badSum = Buffer.from(buf);
+    badSum[57] ^= 1;
+    assert.equal(checkNeighborMessage(badSum, 14, 72), ND_INVALID);
+    const routed = Buffer.from(buf);
+    routed[21] = 254;
+    assert.equal(checkNeighborMessage(routed, 14, 72), ND_INVALID);
   });
 });

@@ -12,6 +12,7 @@ import {
 import { formatPortMapping, parsePortMapping } from '../config/port-mapping-text.js';
 import type { CountersSnapshot } from '../datapath/counters.js';
 import type { Datapaths } from '../dpif/datapaths.js';
+import { defaultBurstKb, type PolicerSpec } from '../datapath/token-bucket.js';
 import type { AgentPortView, PortRequest } from '../ports/managed-port.js';
 import { AdminCommandError, type CommandRegistry } from './command-registry.js';
 import { renderTraceReport } from './render-trace.js';
@@ -30,6 +31,8 @@ export interface AgentControl {
   /** Whether a port of that name is configured (its device there or gone). */
   hasPort(name: string): boolean;
   portViews(): AgentPortView[];
+  /** A port's policer for one direction (null: none), kept for later attaches; throws a coded error, changing nothing. */
+  setPortQos(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void;
   /** The data path's counters with those of ports whose device is gone. */
   counters(): CountersSnapshot;
 }
@@ -161,6 +164,38 @@ export function registerAgentCommands(registry: CommandRegistry, agent: AgentCon
       const frame = buildRarpAnnounce(mac);
       for (let i = 0; i < count; i++) dp.injectFrame(name, frame);
       return { text: `announced ${macText} on ${name} (${count} RARP)\n`, data: { port: name, mac: macText, count } };
+    },
+  });
+
+  registry.register({
+    name: 'ports/qos',
+    usage: 'ports/qos <name> <ingress|egress> <rate-kbps|off> [burst-kb]',
+    summary:
+      "police a port's frames with a token bucket (OVS's ingress_policing_rate/burst): beyond the rate they are dropped as policed; burst defaults to a tenth of the rate",
+    minArgs: 3,
+    maxArgs: 4,
+    run: ([name, direction, rateText, burstText]) => {
+      portArg(name);
+      if (direction !== 'ingress' && direction !== 'egress')
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `direction must be ingress or egress, got "${direction}"`);
+      if (rateText === 'off') {
+        if (burstText !== undefined)
+          throw new AdminCommandError('DVS_BAD_ARGUMENT', 'burst: not with off (off removes the policer)');
+        agent.setPortQos(name, direction, null);
+        return { text: `${name}: ${direction} policing off\n`, data: { port: name, direction, policer: null } };
+      }
+      const rateKbps = /^\d+$/.test(rateText) ? Number(rateText) : NaN;
+      if (Number.isNaN(rateKbps))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `rate: "${rateText}" is not a rate in kbit/s (or off)`);
+      const burstKb =
+        burstText === undefined ? defaultBurstKb(rateKbps) : /^\d+$/.test(burstText) ? Number(burstText) : NaN;
+      if (Number.isNaN(burstKb))
+        throw new AdminCommandError('DVS_BAD_ARGUMENT', `burst: "${burstText}" is not a burst in kbit`);
+      agent.setPortQos(name, direction, { rateKbps, burstKb });
+      return {
+        text: `${name}: ${direction} policed at ${rateKbps} kbit/s, burst ${burstKb} kbit\n`,
+        data: { port: name, direction, policer: { rateKbps, burstKb } },
+      };
     },
   });
 

@@ -79,7 +79,7 @@ export function renderPorts(ports: AgentPortView[], now: number): string {
 export function renderFdb(entries: FdbEntryView[]): string {
   if (entries.length === 0) return 'no FDB entries\n';
   return table(
-    ['VNI', 'MAC', 'TYPE', 'LOCATION', 'FLAGS', 'SEQ', 'AGE', 'MOVES'],
+    ['VNI', 'MAC', 'TYPE', 'LOCATION', 'FLAGS', 'SEQ', 'AGE', 'MOVES', 'IPS'],
     entries.map((e) => [
       e.vni,
       e.mac,
@@ -89,6 +89,7 @@ export function renderFdb(entries: FdbEntryView[]): string {
       e.seq,
       e.static || e.control ? '-' : `${e.ageSeconds}s`,
       e.moves,
+      e.ips.join(',') || '-',
     ]),
   );
 }
@@ -114,7 +115,20 @@ export function renderNetworks(networks: PlacedNetworkView[]): string {
   if (networks.length === 0) return 'no networks\n';
   return (
     table(
-      ['VNI', 'DATAPATH', 'ENCAP', 'MTU', 'FDB', 'PORTS', 'FLOOD-LIST'],
+      [
+        'VNI',
+        'DATAPATH',
+        'ENCAP',
+        'MTU',
+        'FDB',
+        'PORTS',
+        'FLOOD-LIST',
+        'ARP-SUPPR',
+        'IPS',
+        'ANSWERED',
+        'FLOODED',
+        'CONFLICTS',
+      ],
       networks.map((n) => [
         n.vni,
         n.provider,
@@ -123,8 +137,22 @@ export function renderNetworks(networks: PlacedNetworkView[]): string {
         n.fdbSize,
         n.ports.join(',') || '-',
         n.floodList.join(',') || '-',
+        n.arpSuppression ? 'on' : 'off',
+        n.suppression.bindings,
+        n.suppression.answered,
+        n.suppression.flooded,
+        n.suppression.conflicts,
       ]),
-    ) + networks.map((n) => `VNI ${n.vni} on ${n.provider}: ${n.providerReason}\n`).join('')
+    ) +
+    networks.map((n) => `VNI ${n.vni} on ${n.provider}: ${n.providerReason}\n`).join('') +
+    networks
+      .flatMap((n) =>
+        n.suppression.recentConflicts.map(
+          (c) => `VNI ${n.vni}: IP ${c.ip} is ${c.mac}'s; ${c.loser} claimed it too (${c.count}x)`,
+        ),
+      )
+      .map((line) => line + '\n')
+      .join('')
   );
 }
 

@@ -2,6 +2,7 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
+import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
@@ -34,6 +35,8 @@ export interface NetworkConfig {
   fdb: StaticFdbConfig[];
   /** The provider this network asks for (default auto: the host's VXLAN provider; userspace for GRE-in-UDP). */
   datapath: DatapathChoice;
+  /** ARP and ND suppression (arp-responder.ts); default false. */
+  arpSuppression: boolean;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface NetworkConfig {
  */
 export type PortConfig = (
   { name: string; mode: 'access'; vni: number } | { name: string; mode: 'trunk'; vlans: Map<number, number> }
-) & { plug: PortPlug; persistent: boolean; security?: PortSecurity };
+) & { plug: PortPlug; persistent: boolean; security?: PortSecurity; qos: PortQos };
 
 export interface EtcdConfig {
   endpoints: string[];

@@ -1,5 +1,13 @@
 import { portSecurityConfig } from './port-security-config.js';
 import {
+  MAX_BURST_KB,
+  MAX_RATE_KBPS,
+  MIN_BURST_KB,
+  defaultBurstKb,
+  type PolicerSpec,
+  type PortQos,
+} from '../datapath/token-bucket.js';
+import {
   DEFAULT_PORT_PLUG,
   PORT_PLUGS,
   DEFAULT_OVERLAY_MTU,
@@ -244,7 +252,18 @@ function checkDatapaths(agent: DatapathChoice, networks: NetworkConfig[]): void 
 
 function network(raw: unknown, path: string, ports: Record<Encap, number>): NetworkConfig {
   const n = object(raw, path, 'write each network as `{ vni: 100, encap: vxlan, mtu: 1450, peers: [...] }`');
-  known(n, path, ['vni', 'name', 'encap', 'mtu', 'peers', 'externalVteps', 'floodList', 'fdb', 'datapath']);
+  known(n, path, [
+    'vni',
+    'name',
+    'encap',
+    'mtu',
+    'peers',
+    'externalVteps',
+    'floodList',
+    'fdb',
+    'datapath',
+    'arpSuppression',
+  ]);
   const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
   if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
   const name = n.name === undefined ? `vni-${vni}` : string(n.name, `${path}.name`, 'give a short name');
@@ -265,8 +284,25 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
       ? [...peers, ...externalVteps]
       : list(n.floodList, `${path}.floodList`).map((v, i) => vtep(v, `${path}.floodList[${i}]`, ports[encap]));
   const fdb = list(n.fdb, `${path}.fdb`).map((e, i) => staticFdb(e, `${path}.fdb[${i}]`, ports[encap]));
+  if (n.arpSuppression !== undefined && typeof n.arpSuppression !== 'boolean')
+    throw new ConfigError(
+      `${path}.arpSuppression`,
+      'must be true or false',
+      'write arpSuppression: true or leave it out',
+    );
   const datapath = n.datapath === undefined ? 'auto' : datapathChoice(n.datapath, `${path}.datapath`);
-  return { vni, name, encap, mtu, peers, externalVteps, floodList, fdb, datapath };
+  return {
+    vni,
+    name,
+    encap,
+    mtu,
+    peers,
+    externalVteps,
+    floodList,
+    fdb,
+    datapath,
+    arpSuppression: n.arpSuppression === true,
+  };
 }
 
 function staticFdb(raw: unknown, path: string, defaultPort: number): StaticFdbConfig {
@@ -298,7 +334,7 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
       'is now called plug',
       `write plug: ${PORT_PLUGS.join(', plug: ')} (attach: adopt becomes plug: adopt)`,
     );
-  known(p, path, ['name', 'mode', 'vni', 'vlans', 'plug', 'persistent', 'security']);
+  known(p, path, ['name', 'mode', 'vni', 'vlans', 'plug', 'persistent', 'security', 'qos']);
   const name = string(p.name, `${path}.name`, 'give the device name (a TAP, a veth end, a macvlan, a NIC)');
   if (Buffer.byteLength(name) > 15 || !/^[A-Za-z0-9._-]+$/.test(name)) {
     throw new ConfigError(
@@ -326,6 +362,7 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
   const how = {
     plug,
     persistent,
+    qos: portQos(p.qos, `${path}.qos`),
     ...(p.security !== undefined ? { security: portSecurityConfig(p.security, `${path}.security`, name) } : {}),
   };
   const checkVni = (vni: number, field: string): void => {
@@ -357,6 +394,31 @@ function port(raw: unknown, path: string, vnis: Set<number>): PortConfig {
   }
   if (vlans.size === 0) throw new ConfigError(`${path}.vlans`, 'is empty', 'map at least one VLAN to a VNI');
   return { name, mode, vlans, ...how };
+}
+
+/** `qos: { ingress: { rate: 20000, burst: 2000 }, egress: { rate: 100000 } }`: kbit/s and kbit (token-bucket.ts). */
+function portQos(raw: unknown, path: string): PortQos {
+  if (raw === undefined || raw === null) return { ingress: null, egress: null };
+  const q = object(raw, path, 'write `qos: { ingress: { rate: 20000, burst: 2000 } }` (kbit/s, kbit)');
+  known(q, path, ['ingress', 'egress']);
+  const policer = (v: unknown, at: string): PolicerSpec | null => {
+    if (v === undefined || v === null) return null;
+    const o = object(v, at, 'write `{ rate: 20000, burst: 2000 }` (kbit/s, kbit; burst optional)');
+    known(o, at, ['rate', 'burst']);
+    const rateKbps = integer(o.rate, `${at}.rate`, 1, MAX_RATE_KBPS, `give the rate in kbit/s, 1..${MAX_RATE_KBPS}`);
+    const burstKb =
+      o.burst === undefined
+        ? defaultBurstKb(rateKbps)
+        : integer(
+            o.burst,
+            `${at}.burst`,
+            MIN_BURST_KB,
+            MAX_BURST_KB,
+            `give the burst in kbit, at least ${MIN_BURST_KB} (one jumbo frame), or leave it out (a tenth of the rate)`,
+          );
+    return { rateKbps, burstKb };
+  };
+  return { ingress: policer(q.ingress, `${path}.ingress`), egress: policer(q.egress, `${path}.egress`) };
 }
 
 function healthConfig(raw: unknown): HealthConfig {

@@ -19,7 +19,11 @@ export interface NetworkSpec {
   encap: Encap;
   /** Overlay MTU: largest inner frame payload (IP MTU) carried. */
   mtu: number;
-  /** Answer ARP for IPs the FDB knows, instead of flooding (optional feature). */
+  /**
+   * ARP and ND suppression: answer a broadcast ARP request or a multicast NS
+   * for an IP bound to a live MAC from the table, instead of flooding it
+   * (arp-responder.ts). Bindings are learned whatever this says.
+   */
   arpSuppression?: boolean;
 }
 
@@ -27,7 +31,8 @@ export type TableChange =
   | { kind: 'network:set'; network: NetworkSpec }
   | { kind: 'network:del'; vni: number }
   /** Authoritative remote location of a MAC (from the controller or static config). */
-  | { kind: 'fdb:set'; vni: number; mac: number; vtep: Vtep; seq: number; static?: boolean }
+  /** `ips`: the MAC's IP addresses as the controller publishes them (its remote IP bindings; absent: none). */
+  | { kind: 'fdb:set'; vni: number; mac: number; vtep: Vtep; seq: number; static?: boolean; ips?: readonly string[] }
   | { kind: 'fdb:del'; vni: number; mac: number }
   /** The complete flood list of a VNI (replaces the previous one). */
   | { kind: 'flood:set'; vni: number; vteps: Vtep[] }
@@ -46,6 +51,12 @@ export interface DataPathEvents {
   'mac:local': { vni: number; mac: number; port: string; seq: number };
   /** A local MAC aged out or its port was removed. */
   'mac:gone': { vni: number; mac: number; port: string };
+  /**
+   * A local port's frame bound an IP to one of its MACs (ARP, GARP, NS, NA),
+   * new or taken over from a MAC that was no longer live; `ip` is canonical
+   * text. A refresh of the same binding is not an event.
+   */
+  'ip:bound': { vni: number; mac: number; ip: string; port: string };
   /** A MAC moved (local↔remote or remote↔remote). */
   'mac:move': { vni: number; mac: number; from: string; to: string };
   /**

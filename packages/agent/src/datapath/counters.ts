@@ -48,6 +48,8 @@ export const DROP_REASONS = [
   'storm-control',
   /** A frame carrying an 802.1Q/802.1ad tag on an access port (RFC 7348 §6.1: VLAN hopping). */
   'tagged-on-access',
+  /** A frame beyond its port's QoS rate (ingress policing or egress limit; token-bucket.ts). */
+  'policed',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -20,9 +20,17 @@ import { macEventQueue, type QueuedEvent } from './mac-events.js';
 import { Port, checkPortSpec, type PortSpec } from './port.js';
 import { ProvisionalMoves, type LearnConflictView } from './provisional-moves.js';
 import { sendProbeFrame, type ProbeHandler, type ProbeTarget } from './probe.js';
-import { countersSnapshot, describeFdbEntry, describeNetwork, describePeer, describePort } from './describe.js';
+import {
+  countersSnapshot,
+  describeFdbEntry,
+  describeIpsByMac,
+  describeNetwork,
+  describePeer,
+  describePort,
+} from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { TokenBucket, policerSpecProblem, type PolicerSpec } from './token-bucket.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
@@ -186,6 +194,22 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       for (const entry of net.fdb.removeLocation(port, true)) this.emitGone(net.vni, entry);
     }
     return port.device;
+  }
+
+  /**
+   * Sets (or with null, removes) a port's QoS policer for one direction
+   * (token-bucket.ts). Throws DataPathError: DVS_PORT_NOT_FOUND,
+   * DVS_BAD_ARGUMENT naming the field (rate 0, a burst below one frame);
+   * nothing changes then.
+   */
+  setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    const port = this.pipeline.ports.get(name);
+    if (port === undefined) throw new DataPathError('DVS_PORT_NOT_FOUND', `no port ${name}`);
+    const problem = spec === null ? null : policerSpecProblem(spec);
+    if (problem !== null) throw new DataPathError('DVS_BAD_ARGUMENT', `port ${name}: ${direction} ${problem}`);
+    const bucket = spec === null ? null : new TokenBucket({ ...spec }, this.now());
+    if (direction === 'ingress') port.ingressPolicer = bucket;
+    else port.egressPolicer = bucket;
   }
 
   hasPort(name: string): boolean {
@@ -383,7 +407,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     for (const net of this.sortedNetworks()) {
       if (vni !== undefined && net.vni !== vni) continue;
       const entries = net.fdb.values().sort((a, b) => a.mac - b.mac);
-      for (const entry of entries) out.push(describeFdbEntry(entry, now));
+      const ips = describeIpsByMac(net);
+      for (const entry of entries) out.push(describeFdbEntry(entry, now, ips.get(entry.mac)));
     }
     return out;
   }

@@ -1,5 +1,6 @@
-import { formatMac } from '@dvs/wire';
+import { formatMac, type PortPolicerView } from '@dvs/wire';
 import type { CountersSnapshot, DropCounters, FdbCounters } from './counters.js';
+import type { TokenBucket } from './token-bucket.js';
 import type { FdbEntry } from './fdb.js';
 import type { NetworkState } from './network.js';
 import { Port } from './port.js';
@@ -8,7 +9,8 @@ import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 
 /** Table rows → JSON views (admin socket, metrics). Off the hot path. */
 
-export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
+/** `ips`: the IPs bound to the entry's MAC (describeIpsByMac). */
+export function describeFdbEntry(entry: FdbEntry, now: number, ips: string[] = []): FdbEntryView {
   const local = entry.location instanceof Port;
   return {
     vni: entry.vni,
@@ -21,7 +23,20 @@ export function describeFdbEntry(entry: FdbEntry, now: number): FdbEntryView {
     ageSeconds: Math.max(0, Math.floor((now - entry.lastSeen) / 1000)),
     moves: entry.moves,
     ...(entry.home !== null ? { provisionalHome: entry.home instanceof Port ? entry.home.name : entry.home.id } : {}),
+    ips,
   };
+}
+
+/** The IPs bound in a network, by MAC (48-bit number). */
+export function describeIpsByMac(net: NetworkState): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const b of net.bindings.values()) {
+    const list = out.get(b.mac);
+    if (list === undefined) out.set(b.mac, [b.ip]);
+    else list.push(b.ip);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
 }
 
 export function describePort(port: Port): PortView {
@@ -35,7 +50,12 @@ export function describePort(port: Port): PortView {
     device: port.device.name,
     mtu: port.device.mtu,
     counters: { ...port.counters },
+    qos: { ingress: describePolicer(port.ingressPolicer), egress: describePolicer(port.egressPolicer) },
   };
+}
+
+function describePolicer(bucket: TokenBucket | null): PortPolicerView | null {
+  return bucket === null ? null : { ...bucket.spec, policed: bucket.policed };
 }
 
 export function describePeer(peer: Peer, networks: readonly NetworkState[]): PeerView {
@@ -57,6 +77,17 @@ export function describeNetwork(net: NetworkState): NetworkView {
     floodList: net.floodList.peers.map((p) => p.id),
     peers: net.peers.map((p) => p.id),
     fdbSize: net.fdb.size,
+    arpSuppression: net.spec.arpSuppression === true,
+    suppression: {
+      bindings: net.bindings.size,
+      ...net.bindings.counters,
+      recentConflicts: net.bindings.conflicts.map((c) => ({
+        ip: c.binding.ip,
+        mac: formatMac(c.binding.mac),
+        loser: formatMac(c.loser),
+        count: c.count,
+      })),
+    },
   };
 }
 

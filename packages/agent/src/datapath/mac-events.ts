@@ -31,6 +31,9 @@ export function macEventQueue(queue: QueuedEvent[], conflict: PipelineListener['
         queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: movedFrom.name } });
     },
     conflict,
+    ipBound: (net, binding, port) => {
+      queue.push({ name: 'ip:bound', payload: { vni: net.vni, mac: binding.mac, ip: binding.ip, port: port.name } });
+    },
     evicted: (net, mac, location) => {
       if (location instanceof Port)
         queue.push({ name: 'mac:gone', payload: { vni: net.vni, mac, port: location.name } });

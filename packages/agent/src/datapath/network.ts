@@ -3,6 +3,7 @@ import type { NetworkSpec } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
 import { Fdb, type FdbOptions } from './fdb.js';
 import { FloodList } from './flood-list.js';
+import { IpBindings } from './ip-bindings.js';
 import { ipv6EqualsAt, ipv6HashAt, type Peer } from './peer.js';
 import type { PortMember } from './port.js';
 import { NetworkDigest } from './table-digest.js';
@@ -21,6 +22,8 @@ import { NetworkDigest } from './table-digest.js';
 export class NetworkState {
   spec: NetworkSpec;
   readonly fdb: Fdb;
+  /** IP → MAC bindings (ARP/ND suppression, ip-bindings.ts). */
+  readonly bindings: IpBindings;
   readonly floodList = new FloodList();
   peers: Peer[] = [];
   /** Local ports of the VNI with their egress VLAN (-1: untagged). Rebuilt on port add/remove. */
@@ -37,6 +40,7 @@ export class NetworkState {
   constructor(spec: NetworkSpec, counters: FdbCounters, fdbOptions: FdbOptions) {
     this.spec = spec;
     this.fdb = new Fdb(spec.vni, counters, fdbOptions);
+    this.bindings = new IpBindings(this.fdb);
   }
 
   get vni(): number {

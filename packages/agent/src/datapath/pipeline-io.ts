@@ -10,6 +10,7 @@ import type { NetworkState } from './network.js';
 import type { Peer } from './peer.js';
 import type { Port } from './port.js';
 import { TxQueue, type TxSink } from './tx-queue.js';
+import type { BindingListener } from './arp-responder.js';
 
 /** Bytes kept free in front of every frame: a tunnel header (8) plus an 802.1Q tag (4), rounded up. */
 export const HEADROOM = 64;
@@ -41,7 +42,7 @@ export class SocketTarget implements TxSink {
  * rarely, never per frame. The DataPath only queues these: its listeners run
  * after the batch (see DataPath.deliverEvents).
  */
-export interface PipelineListener {
+export interface PipelineListener extends BindingListener {
   learnedLocal(net: NetworkState, mac: number, port: Port, seq: number, movedFrom: FdbLocation | null): void;
   learnedRemote(net: NetworkState, mac: number, peer: Peer, movedFrom: FdbLocation | null): void;
   evicted(net: NetworkState, mac: number, location: FdbLocation): void;

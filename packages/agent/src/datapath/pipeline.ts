@@ -8,7 +8,8 @@
  * throws (datapath-fuzz.test.ts).
  *
  * A frame from a local port (switchFromPort):
- *  1. count rx on the port; shorter than an Ethernet header → `malformed`
+ *  1. count rx on the port; shorter than an Ethernet header → `malformed`;
+ *     beyond the port's ingress rate → `policed` (token-bucket.ts)
  *  2. classify: access → the port's VNI (a tagged frame → `tagged-on-access`);
  *     trunk → 802.1Q VLAN → VNI (untagged/unmapped → `unmapped-vlan`, QinQ →
  *     `qinq`), tag stripped in place
@@ -16,6 +17,8 @@
  *  4. source MAC: group address → `bad-src-mac`; port security
  *     (port-security.ts: `port-security`, `arp-spoof`, `nd-spoof`,
  *     `mac-limit`); learn (vni, src) → port
+ *  4b. ARP/ND (arp-responder.ts): IP bindings learned; with ARP suppression,
+ *     a request for a bound IP is answered in place, back out of the port
  *  5. destination: group address or FDB miss → storm control
  *     (`storm-control`), then flood (7); FDB hit on a provisional move → a
  *     copy to its home too (fdb.ts); FDB hit →
@@ -26,7 +29,8 @@
  *  7. flood: every other local member of the VNI (untagged: zero-copy ref;
  *     tagged: a copy with its tag), and one copy with its own header per VTEP
  *     of the VNI's flood list (head-end replication)
- *  8. after the batch: every queue flushed (refs, then copies); what a device
+ *  8. after the batch: every queue flushed (refs, then copies; beyond a
+ *     port's egress rate → `policed`); what a device
  *     or socket refuses is dropped as `tx-full`, never queued; then the MAC
  *     events the batch caused (mac:local, mac:move, mac:gone) are delivered
  *
@@ -66,6 +70,7 @@ import { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler } from './probe.js';
 import type { StormClass } from './storm-control.js';
 import { FrameCopier } from './frame-copy.js';
 import { HEADROOM, SocketTarget, setDestination, type PipelineListener, type PipelineTracer } from './pipeline-io.js';
+import { ArpResponder } from './arp-responder.js';
 
 export { HEADROOM, SocketTarget, type PipelineListener, type PipelineTracer };
 
@@ -82,6 +87,7 @@ export class Pipeline {
   private source: PacketBatch | null = null;
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
+  private readonly responder: ArpResponder;
   // Memo of the previous frame's lookups. A bulk flow repeats the same VNI,
   // source and destination frame after frame; a repeat then skips the
   // network, learn, FDB and socket Map lookups. Valid only while the tables
@@ -104,7 +110,9 @@ export class Pipeline {
     readonly drops: DropCounters,
     private readonly now: () => number,
     private readonly listener: PipelineListener,
-  ) {}
+  ) {
+    this.responder = new ArpResponder(listener);
+  }
 
   /** Switches frames 0..n-1 of `batch`, read from `port` at HEADROOM, and flushes the output. */
   processPortBatch(port: Port, batch: PacketBatch, n: number): void {
@@ -210,6 +218,8 @@ export class Pipeline {
     port.counters.rxFrames++;
     port.counters.rxBytes += len;
     if (len < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    const policer = port.ingressPolicer;
+    if (policer !== null && this.tracer === null && !policer.take(len, now)) return this.drop('policed');
     let vni = port.accessVni;
     if (vni < 0) {
       const vid = readVlanId(buf, off, len);
@@ -236,6 +246,11 @@ export class Pipeline {
       if (overMacLimit(guard, net.fdb, port, buf, off)) return this.dropAt(port, 'mac-limit');
     }
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), port, true, now);
+    const answer = this.responder.handle(net, port, buf, off, len, now, this.tracer !== null);
+    if (answer > 0) {
+      batch.lengths[i] = answer;
+      return this.queueLocalRef(port, net.vni, batch, i);
+    }
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
     if (this.tracer !== null) this.tracer.lookedUp(entry);
     if (entry === undefined) {
@@ -489,6 +504,8 @@ export class Pipeline {
     if (this.tracer !== null) return this.handOverToTracer(this.tracer, source);
     for (const port of this.ports.values()) {
       if (!port.tx.pending) continue;
+      if (port.egressPolicer !== null)
+        this.drops.policed += port.tx.police(port.egressPolicer, source, this.copyBatch, this.now());
       const refused = port.tx.flush(source, this.copyBatch, port.device, port.counters);
       this.drops['tx-full'] += refused;
     }

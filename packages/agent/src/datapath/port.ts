@@ -9,6 +9,7 @@ import {
   type PortSecurity,
   type PortSecurityCounters,
 } from './port-security.js';
+import type { TokenBucket } from './token-bucket.js';
 import { TxQueue } from './tx-queue.js';
 
 /**
@@ -58,6 +59,9 @@ export class Port {
   readonly securityDrops: PortSecurityCounters = newPortSecurityCounters();
   /** false once its device failed (port:gone): it no longer holds its MACs against tunnel claims. */
   up = true;
+  /** QoS (token-bucket.ts): frames from the port, and frames to it, beyond their rate are dropped as `policed`. */
+  ingressPolicer: TokenBucket | null = null;
+  egressPolicer: TokenBucket | null = null;
 
   constructor(
     spec: PortSpec,

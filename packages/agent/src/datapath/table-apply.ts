@@ -1,7 +1,17 @@
-import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, isEncap, isValidMac, isValidOverlayMtu, isValidVni } from '@dvs/wire';
+import {
+  MAX_OVERLAY_MTU,
+  MIN_OVERLAY_MTU,
+  isEncap,
+  isIpAddress,
+  isValidMac,
+  isValidOverlayMtu,
+  isValidVni,
+  parseIpAddress,
+  type ParsedIpAddress,
+} from '@dvs/wire';
 import type { DataPathEvents, TableChange, Vtep } from './control-surface.js';
 import type { FdbCounters } from './counters.js';
-import type { FdbEntry, FdbOptions } from './fdb.js';
+import { macHigh, macLow, type FdbEntry, type FdbOptions } from './fdb.js';
 import { NetworkState } from './network.js';
 import { isValidVtep, type Peer, type PeerRegistry } from './peer.js';
 
@@ -83,6 +93,8 @@ export class TableApplier {
           return true;
         }
         this.setControlMac(net, change.mac, peer);
+        const ips = (change.ips ?? []).map(parseIpAddress).filter((ip): ip is ParsedIpAddress => ip !== null);
+        net.bindings.setRemote(macHigh(change.mac), macLow(change.mac), ips, this.ctx.now());
         const claimant = net.fdb.lastContradicted;
         const placed = net.fdb.lookup(change.mac);
         if (claimant !== null && placed !== undefined) this.ctx.contradicted(net, placed, claimant);
@@ -99,6 +111,8 @@ export class TableApplier {
         const entry = net.fdb.lookup(change.mac);
         if (entry !== undefined && !entry.local) net.fdb.delete(change.mac);
         this.setControlMac(net, change.mac, null);
+        // The binding moves with the MAC: one that is local here now keeps its IPs.
+        net.bindings.dropRemote(macHigh(change.mac), macLow(change.mac), entry?.local === true);
         return true;
       }
       case 'flood:set':
@@ -184,6 +198,8 @@ export function validateTableChange(change: TableChange, vnis: Set<number>): str
       if (!isValidMac(change.mac)) return 'invalid MAC';
       if (!Number.isInteger(change.seq) || change.seq < 0) return 'seq must be an integer >= 0';
       if (!isValidVtep(change.vtep)) return 'invalid VTEP (IP address and UDP port 1..65535)';
+      if (change.ips !== undefined && (!Array.isArray(change.ips) || !change.ips.every(isIpAddress)))
+        return 'ips must be a list of IP addresses';
       return needsNetwork(change.vni);
     case 'fdb:del':
       if (!isValidMac(change.mac)) return 'invalid MAC';

@@ -1,6 +1,7 @@
 import type { PacketBatch } from '@dvs/netdev';
 import type { TrafficCounters } from './counters.js';
 import type { Peer } from './peer.js';
+import type { TokenBucket } from './token-bucket.js';
 
 /** Where a TxQueue writes: a FrameDevice (write) or a TunnelSocket adapted to the same shape. */
 export interface TxSink {
@@ -47,6 +48,17 @@ export class TxQueue {
   addCopy(slot: number, peer: Peer | null): void {
     this.copyPeers[this.nCopies] = peer;
     this.copies[this.nCopies++] = slot;
+  }
+
+  /**
+   * Keeps only the frames `bucket` lets through (refs, then copies, in
+   * order), compacting both lists in place; returns how many it dropped.
+   */
+  police(bucket: TokenBucket, source: PacketBatch, copyBatch: PacketBatch, now: number): number {
+    const before = this.nRefs + this.nCopies;
+    this.nRefs = policeList(bucket, source, this.refs, this.refPeers, this.nRefs, now);
+    this.nCopies = policeList(bucket, copyBatch, this.copies, this.copyPeers, this.nCopies, now);
+    return before - this.nRefs - this.nCopies;
   }
 
   /**
@@ -99,4 +111,22 @@ export class TxQueue {
     }
     return n - taken;
   }
+}
+
+function policeList(
+  bucket: TokenBucket,
+  batch: PacketBatch,
+  slots: Uint32Array,
+  peers: (Peer | null)[],
+  n: number,
+  now: number,
+): number {
+  let kept = 0;
+  for (let k = 0; k < n; k++) {
+    if (!bucket.take(batch.lengths[slots[k]], now)) continue;
+    peers[kept] = peers[k];
+    slots[kept++] = slots[k];
+  }
+  for (let k = kept; k < n; k++) peers[k] = null;
+  return kept;
 }

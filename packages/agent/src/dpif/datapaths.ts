@@ -8,6 +8,7 @@ import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import { TypedEmitter } from '../datapath/typed-emitter.js';
 import type { FdbEntryView, PeerView, PortView } from '../datapath/views.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
+import type { PolicerSpec } from '../datapath/token-bucket.js';
 import { placeNetwork, type VxlanOwner } from './datapath-choice.js';
 import { ProviderError } from './provider-error.js';
 import type {
@@ -59,6 +60,7 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
       p.on('mac:move', (e) => this.emitToEach('mac:move', e));
       p.on('port:gone', (e) => this.emitToEach('port:gone', e));
       p.on('mac:conflict', (e) => this.emitToEach('mac:conflict', e));
+      p.on('ip:bound', (e) => this.emitToEach('ip:bound', e));
     }
   }
 
@@ -277,6 +279,12 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
 
   trace(query: TraceQuery): TraceReport {
     return this.byVni(query.vni).trace(query);
+  }
+
+  setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    const home = this.portHome.get(name);
+    if (home === undefined) throw new ProviderError('DVS_PORT_NOT_FOUND', `no port ${name}`);
+    home.provider.setPortPolicer(name, direction, spec);
   }
 
   learnConflicts(windowMs?: number): LearnConflictView[] {

@@ -24,6 +24,7 @@
 import type { FrameDevice } from '@dvs/netdev';
 import type { ControlSurface, DataPathEvents, RejectedChange, TableChange } from '../datapath/control-surface.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
+import type { PolicerSpec } from '../datapath/token-bucket.js';
 import type { CountersSnapshot, TrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
@@ -109,6 +110,9 @@ export interface DatapathOperations extends ControlSurface {
   networkViews(): NetworkView[];
   counters(): CountersSnapshot;
   trace(query: TraceQuery): TraceReport;
+
+  /** A port's QoS policer for one direction (null: none); throws a coded error where the provider has none. */
+  setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void;
 
   // ---- MAC locations (issue 12 B) ------------------------------------------
   /** Tunnel-learned moves that the controller did not confirm, recent first ([] where nothing is learned from tunnels). */

@@ -8,6 +8,7 @@ import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
 import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
+import type { PolicerSpec } from '../datapath/token-bucket.js';
 import type { DatapathListener, DatapathProvider, PortDeviceUse } from './provider.js';
 
 /**
@@ -94,6 +95,10 @@ export class UserspaceProvider implements DatapathProvider {
 
   counters(): CountersSnapshot {
     return this.dataPath.counters();
+  }
+
+  setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    this.dataPath.setPortPolicer(name, direction, spec);
   }
 
   learnConflicts(windowMs?: number): LearnConflictView[] {

@@ -48,12 +48,17 @@ import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
 import { TableFollower } from './table-follower.js';
 import { TableState } from './table-state.js';
 
+/** Most IPs one report carries (the record's limit). */
+const MAX_REPORTED_IPS = 64;
+
 /** The data path's MAC events EtcdSync listens to (DataPath satisfies it). */
 export interface MacEventSource {
   on(event: 'mac:local', listener: (e: DataPathEvents['mac:local']) => void): unknown;
   on(event: 'mac:gone', listener: (e: DataPathEvents['mac:gone']) => void): unknown;
+  on(event: 'ip:bound', listener: (e: DataPathEvents['ip:bound']) => void): unknown;
   off(event: 'mac:local', listener: (e: DataPathEvents['mac:local']) => void): unknown;
   off(event: 'mac:gone', listener: (e: DataPathEvents['mac:gone']) => void): unknown;
+  off(event: 'ip:bound', listener: (e: DataPathEvents['ip:bound']) => void): unknown;
 }
 
 export interface LocalPortInfo {
@@ -155,6 +160,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   private stopped = false;
 
   private readonly onMacLocal = (e: DataPathEvents['mac:local']): void => this.reportLocal(e.vni, e.mac, e.port, e.seq);
+  private readonly onIpBound = (e: DataPathEvents['ip:bound']): void => this.reportIp(e.vni, e.mac, e.ip);
   /**
    * A MAC leaving a local port while we apply table changes was displaced by
    * an FDB entry (the data path gives up a local entry on a tie): whether our
@@ -277,6 +283,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.started = true;
     this.options.events?.on('mac:local', this.onMacLocal);
     this.options.events?.on('mac:gone', this.onMacGone);
+    this.options.events?.on('ip:bound', this.onIpBound);
     this.publisher.start();
     this.follower.start();
     this.resyncs.start();
@@ -333,6 +340,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     this.stopped = true;
     this.options.events?.off('mac:local', this.onMacLocal);
     this.options.events?.off('mac:gone', this.onMacGone);
+    this.options.events?.off('ip:bound', this.onIpBound);
     this.digests.stop();
     await this.resyncs.stop();
     await this.follower.stop();
@@ -361,11 +369,33 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       host: this.options.host,
       port,
       seq,
-      ips: existing?.ips ?? [],
+      // The binding moves with the MAC: a MAC new here (a VM that migrated in) keeps the IPs the table gave it.
+      ips: existing?.ips ?? [...(this.tables.entry(vni, macText)?.ips ?? [])],
       seenAt: this.clock(),
     };
     this.reports.set(key, record);
     this.publisher.set(key, encodeReport(record));
+  }
+
+  /**
+   * A local MAC was seen owning an IP (the data path's ip:bound): the IP joins
+   * its report (EVPN's MAC+IP route), and leaves any other report of ours in
+   * the VNI (it was bound to a MAC that is no longer live).
+   */
+  reportIp(vni: number, mac: number, ip: string): void {
+    if (!isValidMac(mac)) return;
+    const key = this.keys.report(this.options.host, vni, formatMac(mac));
+    for (const [otherKey, other] of this.reports) {
+      if (otherKey === key || other.vni !== vni || !other.ips.includes(ip)) continue;
+      const without = { ...other, ips: other.ips.filter((x) => x !== ip) };
+      this.reports.set(otherKey, without);
+      this.publisher.set(otherKey, encodeReport(without));
+    }
+    const report = this.reports.get(key);
+    if (report === undefined || report.ips.includes(ip) || report.ips.length >= MAX_REPORTED_IPS) return;
+    const withIp = { ...report, ips: [...report.ips, ip].sort() };
+    this.reports.set(key, withIp);
+    this.publisher.set(key, encodeReport(withIp));
   }
 
   /** A local MAC aged out or left (mac:gone); `port` guards against a stale event for an older port. */

@@ -421,6 +421,7 @@ export class TableState {
       vtep: { address: record.vtep.address, port: record.vtep.port },
       seq: record.seq,
       ...(record.origin === 'static' ? { static: true } : {}),
+      ...(record.ips.length > 0 ? { ips: [...record.ips] } : {}),
     };
   }
 }

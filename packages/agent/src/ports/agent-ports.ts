@@ -1,3 +1,4 @@
+import { policerSpecProblem, type PolicerSpec } from '../datapath/token-bucket.js';
 import { DEFAULT_OVERLAY_MTU } from '@dvs/wire';
 import type { AttachedFrameDevice, FrameDevice, LinkInfo, LinkMonitor } from '@dvs/netdev';
 import type { AgentDevices } from '../agent-devices.js';
@@ -263,6 +264,21 @@ export class AgentPorts {
   }
 
   /** Checks every port's device MTU against its networks' overlay MTU again (a network's MTU changed). */
+  /**
+   * Sets (null: removes) a port's policer for one direction, on its
+   * data-path port now if its device is there, and for every later attach.
+   * Throws AgentError DVS_NOT_FOUND, or the data path's DVS_BAD_ARGUMENT
+   * naming the field; nothing changes then.
+   */
+  setQos(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    const port = this.ports.get(name);
+    if (port === undefined) throw new AgentError('DVS_NOT_FOUND', `no port ${name}; ports/show lists them`);
+    const problem = spec === null ? null : policerSpecProblem(spec);
+    if (problem !== null) throw new AgentError('DVS_BAD_ARGUMENT', `port ${name}: ${direction} ${problem}`);
+    if (this.o.dataPath.hasPort(name)) this.o.dataPath.setPortPolicer(name, direction, spec);
+    port.qos = { ...port.qos, [direction]: spec };
+  }
+
   recheckMtus(): void {
     for (const port of this.ports.values()) this.checkMtu(port);
   }
@@ -332,6 +348,8 @@ export class AgentPorts {
     }
     try {
       this.o.dataPath.addPort(port.spec(), device, port.counters);
+      if (port.qos.ingress !== null) this.o.dataPath.setPortPolicer(name, 'ingress', port.qos.ingress);
+      if (port.qos.egress !== null) this.o.dataPath.setPortPolicer(name, 'egress', port.qos.egress);
       for (const e of this.o.staticEntries(name)) this.o.dataPath.addStaticLocal(e.vni, e.mac, name);
     } catch (err) {
       if (this.o.dataPath.hasPort(name)) this.o.dataPath.removePort(name);

@@ -1,3 +1,4 @@
+import type { PortQos } from '../datapath/token-bucket.js';
 import {
   portKindOf,
   type AgentPortView,
@@ -24,6 +25,8 @@ export interface PortRequest {
   persistent: boolean;
   /** Allowed MAC/IP pairs, MAC limit, storm control (datapath/port-security.ts); absent: none. */
   security?: PortSecurity;
+  /** Policers from the config; ports/qos changes them at run time (ManagedPort.qos). */
+  qos?: PortQos;
 }
 
 /**
@@ -59,7 +62,14 @@ export class ManagedPort {
     now: number,
   ) {
     this.since = now;
+    this.qos = { ingress: request.qos?.ingress ?? null, egress: request.qos?.egress ?? null };
   }
+
+  /**
+   * The port's policers, put on the data-path port each time its device is
+   * (re)attached: the setting outlives a device that goes and comes back.
+   */
+  qos: PortQos;
 
   get name(): string {
     return this.request.name;

@@ -83,7 +83,8 @@ const VIEWS: RunnableView[] = [
   hostView({
     name: 'networks',
     command: 'networks/show',
-    description: "this host's networks: the datapath provider (kernel or userspace) that serves each and why",
+    description:
+      "this host's networks: the datapath provider (kernel or userspace) that serves each and why, encap, MTU, ports, flood list, and ARP/ND suppression with its counters",
     examples: ['dvs agent networks', 'dvs agent networks --json'],
     json: `the agent's networks/show data: [ ${describeReply(NETWORK_FIELDS, '    ')} ]`,
   }),
@@ -224,6 +225,31 @@ function addPortCommands(agent: Command, ctx: CliContext): void {
   withJson(withSocket(del));
   helpAfter(del, ['dvs agent ports del vnet3'], '{ "name" }');
   del.action(async (name: string, opts: Opts) => agentCall(ctx, opts, 'ports/del', [name]));
+
+  const qos = ports
+    .command('qos')
+    .description(
+      "police a port's frames with a token bucket, as OVS's ingress_policing_rate/burst: beyond the rate they are dropped (counted policed); egress limits what the port receives",
+    )
+    .argument('<name>', 'the port name')
+    .addArgument(
+      new Argument('<direction>', 'frames from the port (ingress) or to it (egress)').choices(['ingress', 'egress']),
+    )
+    .argument('<rate>', 'kbit/s (1..100000000), or off')
+    .argument('[burst]', 'kbit (at least 74: one jumbo frame); default a tenth of the rate');
+  withJson(withSocket(qos));
+  helpAfter(
+    qos,
+    [
+      'dvs agent ports qos tap0 ingress 20000',
+      'dvs agent ports qos tap0 egress 100000 10000',
+      'dvs agent ports qos tap0 ingress off',
+    ],
+    '{ "port", "direction", "policer": { "rateKbps", "burstKb" } | null }; ports list --json shows it with its policed count',
+  );
+  qos.action(async (name: string, direction: string, rate: string, burst: string | undefined, opts: Opts) =>
+    agentCall(ctx, opts, 'ports/qos', [name, direction, rate, ...(burst === undefined ? [] : [burst])]),
+  );
 }
 
 interface PortSecurityOptions {

@@ -30,10 +30,11 @@ export function addClusterCommands(program: Command, ctx: CliContext): void {
   "hosts": { "up", "down", "stale" }, "networks": n, "fdb": { "entries", "duplicates", "stale" },
   "invalidRecords": { kind: count }, "divergentHosts": n,
   "tunnels": { "up", "down", "init", "unmonitored" },
-  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"?, "reason"?, "count"?, "recordKind"? } ] }
+  "problems": [ { "kind", "message", "host"?, "peer"?, "vni"?, "mac"?, "reason"?, "count"?, "recordKind"?, "ip"?, "holder"? } ] }
 problems are worst first: no-leader, etcd-down, host-stale (lease lost, entries kept), host-down,
 tunnel-down, duplicate-mac, record-ignored, record-invalid (keys that do not decode, per kind),
-tables-divergent (an agent's data path disagrees with the tables: dvs audit).`,
+tables-divergent (an agent's data path disagrees with the tables: dvs audit);
+ip-conflict: a MAC claims an IP another MAC of the VNI holds (the first one keeps it).`,
   );
   status.action(async (opts: Opts) => {
     const client = controllerClient(ctx, opts);

@@ -50,9 +50,10 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
     )
     .addOption(new Option('--flood-mode <mode>', 'BUM handling').choices(FLOOD_MODES))
     .addOption(
-      new Option('--arp-suppression <bool>', 'agents answer ARP for IPs the FDB knows').argParser((v) =>
-        parseBoolean(v, '--arp-suppression'),
-      ),
+      new Option(
+        '--arp-suppression <on|off>',
+        'on: each agent answers ARP requests and IPv6 neighbour solicitations for IPs bound to live MACs itself, instead of flooding them over the overlay',
+      ).argParser((v) => parseBoolean(v, '--arp-suppression')),
     )
     .option(
       '--external-vtep <address[:port]>',
@@ -169,6 +170,7 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
     update,
     [
       'dvs networks update 100 --mtu 1400',
+      'dvs networks update 100 --arp-suppression on',
       'dvs networks update 100 --add-external-vtep 203.0.113.9:4789',
       'dvs networks update 100 --remove-external-vtep 203.0.113.9',
       'dvs networks update 400 --allowed-hosts host-a,host-b,host-c',

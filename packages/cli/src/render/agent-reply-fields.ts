@@ -59,6 +59,7 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
     '{ "allowed": [{ "mac", "ips" }], "lockFirstMac", "maxMacs", "storm": { "broadcastPps", "multicastPps", "unknownUnicastPps" }, "lockedMac" } (absent: none)',
   securityDrops:
     '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
+  qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
@@ -72,6 +73,7 @@ export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
   ageSeconds: 'seconds since last seen',
   moves: 'how often it moved',
   provisionalHome: 'a provisional move: where it goes back unless the controller confirms (absent: none)',
+  ips: 'IPs bound to the MAC (ARP/ND suppression table)',
 };
 
 export const PEER_FIELDS: ReplyFields<AgentPeerView> = {
@@ -92,6 +94,9 @@ export const NETWORK_FIELDS: ReplyFields<AgentNetworkRow> = {
   ports: 'its local ports',
   floodList: 'VTEPs ("address:port") that get BUM copies',
   peers: 'VTEPs accepted as sources',
+  arpSuppression: 'this host answers ARP/NS for bound IPs itself',
+  suppression:
+    '{ "bindings", "answered", "flooded", "conflicts", "refused", "recentConflicts": [ { "ip", "mac", "loser", "count" } ] }',
   fdbSize: 'FDB entries',
 };
 

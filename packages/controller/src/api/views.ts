@@ -12,6 +12,7 @@ import type {
   TunnelStatusRecord,
 } from '@dvs/wire';
 import { describeIgnored, groupIgnored } from '../leader/ignored-records.js';
+import { ipConflictsOf } from '../tables/ip-conflicts.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
 
@@ -157,6 +158,21 @@ export function statusView(
     if (!record.duplicate) continue;
     duplicates++;
     problems.push({ kind: 'duplicate-mac', vni: record.vni, mac: record.mac, message: record.reason });
+  }
+  const fdbRecords = [...view.fdb.values()].map((v) => v.record);
+  for (const c of ipConflictsOf(
+    fdbRecords,
+    [...view.reports.values()].map((v) => v.record),
+  )) {
+    problems.push({
+      kind: 'ip-conflict',
+      host: c.host,
+      vni: c.vni,
+      mac: c.claimant,
+      ip: c.ip,
+      holder: c.mac,
+      message: `VNI ${c.vni}: ${c.ip} is ${c.mac}'s (first claim); ${c.claimant} on ${c.host} claims it too`,
+    });
   }
   for (const g of groupIgnored(ignored)) {
     problems.push({

@@ -12,6 +12,8 @@
  *  3. No claim left: the entry is removed (its host died or aged the MAC out).
  *  4. A winner at another host than the current entry is a move, dampened as
  *     mobility.ts says; a duplicate stays frozen at its last location.
+ *  5. IPs: an entry carries its winning report's IPs, except those another
+ *     MAC of the VNI holds first (ip-conflicts.ts).
  * Flood list, per network: every live host with a port whose device is there
  * (state up or down, not gone) or a report in the VNI, plus the network's
  * external VTEPs, sorted by VTEP (one member per VTEP: the lowest host id
@@ -34,6 +36,7 @@ import {
   type PortRecord,
   type ReportRecord,
 } from '@dvs/wire';
+import { resolveIpConflicts } from './ip-conflicts.js';
 import { pruneMoves, type DampeningOptions, type MacMobility, type MobilityState } from './mobility.js';
 
 /** A report as the tables use it: `stale` when its host lost its lease and the claim is kept. */
@@ -124,6 +127,8 @@ export function computeFdb(input: Omit<TableInputs, 'ports' | 'flood'>): Omit<Ta
     fdb.set(key, decided.entry);
     mobility.set(key, decided.mobility);
   }
+
+  resolveIpConflicts(fdb, input.fdb);
 
   // Entries removed now for lack of claims keep their history a window (see mobility.ts).
   for (const [key, entry] of input.fdb) {

@@ -40,6 +40,8 @@ export interface AgentFdbEntryView {
   moves: number;
   /** A provisional move: where the MAC goes back unless the controller confirms (port name or VTEP). */
   provisionalHome?: string;
+  /** IPs bound to the MAC (ARP/ND suppression's table), canonical text. */
+  ips: string[];
 }
 
 /** A port as the data path sees it. */
@@ -57,6 +59,16 @@ export interface DataPathPortView {
   security?: PortSecurity & { lockedMac?: string };
   /** Drops by port security and L2 hygiene on this port. */
   securityDrops?: PortSecurityCounters;
+  /** QoS policers (ports/qos); absent while the port has no device in the data path. */
+  qos?: { ingress: PortPolicerView | null; egress: PortPolicerView | null };
+}
+
+/** A port's token-bucket policer for one direction: OVS's ingress_policing_rate/burst. */
+export interface PortPolicerView {
+  rateKbps: number;
+  burstKb: number;
+  /** Frames it dropped. */
+  policed: number;
 }
 
 /** Where a port comes from: the config file, or `ports/add` at run time (kept in the state file). */
@@ -107,6 +119,25 @@ export interface AgentNetworkView {
   floodList: string[];
   peers: string[];
   fdbSize: number;
+  /** Whether this host answers ARP requests and NSs for bound IPs itself. */
+  arpSuppression: boolean;
+  suppression: AgentSuppressionView;
+}
+
+/** ARP/ND suppression of one network on one host. */
+export interface AgentSuppressionView {
+  /** IP → MAC bindings held (learned from local ports, or published by the controller). */
+  bindings: number;
+  /** ARP requests and NSs answered locally. */
+  answered: number;
+  /** ARP requests and NSs for an IP with no live binding: flooded as before. */
+  flooded: number;
+  /** Claims of a bound IP by a second MAC (the first one keeps it). */
+  conflicts: number;
+  /** New bindings refused by a full table. */
+  refused: number;
+  /** The latest conflicts: the IP, the MAC that holds it, the MAC that lost, how often. */
+  recentConflicts: { ip: string; mac: string; loser: string; count: number }[];
 }
 
 /** The datapath providers of an agent (packages/agent/src/dpif/): its own pipeline, or Linux's bridge + vxlan. */

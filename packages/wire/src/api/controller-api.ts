@@ -78,6 +78,8 @@ export interface HealthView {
  * entries are kept, stale, until the stale policy drops them.
  * `learn-conflict`: a host saw tunnel frames claim a MAC the controller
  * places elsewhere, and undid or held off the claim (docs/security.md).
+ * `ip-conflict`: a MAC (`mac`, reported by `host`) claims an IP (`ip`) that
+ * another MAC of the VNI holds (`holder`); the first one keeps it.
  */
 export type ProblemKind =
   | 'no-leader'
@@ -89,7 +91,8 @@ export type ProblemKind =
   | 'record-ignored'
   | 'record-invalid'
   | 'tables-divergent'
-  | 'learn-conflict';
+  | 'learn-conflict'
+  | 'ip-conflict';
 
 export interface Problem {
   kind: ProblemKind;
@@ -103,6 +106,9 @@ export interface Problem {
   count?: number;
   /** record-invalid: the record kind (`report`, `fdb`, …). */
   recordKind?: string;
+  /** ip-conflict: the IP and the MAC that holds it. */
+  ip?: string;
+  holder?: string;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   ETHERTYPE_RARP,
 } from './ethernet.js';
 import { readIpv4Address, writeIpv4Address } from './ipv4-address.js';
-import { BROADCAST_MAC, readMac, writeMac } from './mac.js';
+import { BROADCAST_MAC, readMac, writeMac, writeMacHalves } from './mac.js';
 
 export const ARP_LENGTH = 28;
 export const ARP_HTYPE_ETHERNET = 1;
@@ -27,11 +27,17 @@ export const RARP_OP_REPLY_REVERSE = 4;
 /** Length of every frame the builders write (Ethernet minimum without FCS). */
 export const ARP_FRAME_LENGTH = ETHERNET_MIN_FRAME_LENGTH;
 
-const OP_OFFSET = 6;
-const SENDER_MAC_OFFSET = 8;
-const SENDER_IP_OFFSET = 14;
-const TARGET_MAC_OFFSET = 18;
-const TARGET_IP_OFFSET = 24;
+/** Field offsets inside the ARP payload (after the Ethernet header). */
+export const ARP_OP_OFFSET = 6;
+export const ARP_SENDER_MAC_OFFSET = 8;
+export const ARP_SENDER_IP_OFFSET = 14;
+export const ARP_TARGET_MAC_OFFSET = 18;
+export const ARP_TARGET_IP_OFFSET = 24;
+const OP_OFFSET = ARP_OP_OFFSET;
+const SENDER_MAC_OFFSET = ARP_SENDER_MAC_OFFSET;
+const SENDER_IP_OFFSET = ARP_SENDER_IP_OFFSET;
+const TARGET_MAC_OFFSET = ARP_TARGET_MAC_OFFSET;
+const TARGET_IP_OFFSET = ARP_TARGET_IP_OFFSET;
 
 export interface ArpPacket {
   /** 1 request, 2 reply, 3 RARP request reverse, 4 RARP reply reverse (other values are returned as read). */
@@ -49,10 +55,7 @@ export interface ArpPacket {
  * plen 4). Trailing padding is ignored.
  */
 export function decodeArp(buf: Uint8Array, off: number, length: number): ArpPacket | null {
-  if (!(off >= 0) || length < ARP_LENGTH || off + ARP_LENGTH > buf.length) return null;
-  if (((buf[off] << 8) | buf[off + 1]) !== ARP_HTYPE_ETHERNET) return null;
-  if (((buf[off + 2] << 8) | buf[off + 3]) !== ETHERTYPE_IPV4) return null;
-  if (buf[off + 4] !== 6 || buf[off + 5] !== 4) return null;
+  if (!isEthernetIpv4Arp(buf, off, length)) return null;
   return {
     op: (buf[off + OP_OFFSET] << 8) | buf[off + OP_OFFSET + 1],
     senderMac: readMac(buf, off + SENDER_MAC_OFFSET),
@@ -60,6 +63,51 @@ export function decodeArp(buf: Uint8Array, off: number, length: number): ArpPack
     targetMac: readMac(buf, off + TARGET_MAC_OFFSET),
     targetIp: readIpv4Address(buf, off + TARGET_IP_OFFSET),
   };
+}
+
+/**
+ * What decodeArp checks, without decoding: 28 bytes at `off` inside `buf`
+ * and Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4). Allocates
+ * nothing (the data path's form; it then reads the fields at the ARP_*_OFFSETs).
+ */
+export function isEthernetIpv4Arp(buf: Uint8Array, off: number, length: number): boolean {
+  if (!(off >= 0) || length < ARP_LENGTH || off + ARP_LENGTH > buf.length) return false;
+  if (((buf[off] << 8) | buf[off + 1]) !== ARP_HTYPE_ETHERNET) return false;
+  if (((buf[off + 2] << 8) | buf[off + 3]) !== ETHERTYPE_IPV4) return false;
+  return buf[off + 4] === 6 && buf[off + 5] === 4;
+}
+
+/**
+ * Turns the ARP request frame at `off` (Ethernet header first, payload
+ * checked by isEthernetIpv4Arp) into the reply "target IP is at the MAC
+ * `high`:`low`", in place, as the owner of the target IP would answer: to
+ * the requester's MAC, sender = the answered MAC and IP, target = the
+ * requester's MAC and IP, padded with zeros to 60 bytes. Allocates nothing
+ * (the ARP suppression path). Returns 60, or -1 (nothing written) when 60
+ * bytes do not fit in `buf` at `off`.
+ */
+export function writeArpReplyInPlace(buf: Uint8Array, off: number, high: number, low: number): number {
+  if (!(off >= 0) || off + ARP_FRAME_LENGTH > buf.length) return -1;
+  const p = off + ETHERNET_HEADER_LENGTH;
+  // The answered IP, kept as bytes: the requester's IP takes its place.
+  const t0 = buf[p + TARGET_IP_OFFSET];
+  const t1 = buf[p + TARGET_IP_OFFSET + 1];
+  const t2 = buf[p + TARGET_IP_OFFSET + 2];
+  const t3 = buf[p + TARGET_IP_OFFSET + 3];
+  buf.copyWithin(off, p + SENDER_MAC_OFFSET, p + SENDER_MAC_OFFSET + 6);
+  writeMacHalves(buf, off + 6, high, low);
+  buf[off + 12] = ETHERTYPE_ARP >>> 8;
+  buf[off + 13] = ETHERTYPE_ARP & 0xff;
+  buf[p + OP_OFFSET] = 0;
+  buf[p + OP_OFFSET + 1] = ARP_OP_REPLY;
+  buf.copyWithin(p + TARGET_MAC_OFFSET, p + SENDER_MAC_OFFSET, p + SENDER_IP_OFFSET + 4);
+  writeMacHalves(buf, p + SENDER_MAC_OFFSET, high, low);
+  buf[p + SENDER_IP_OFFSET] = t0;
+  buf[p + SENDER_IP_OFFSET + 1] = t1;
+  buf[p + SENDER_IP_OFFSET + 2] = t2;
+  buf[p + SENDER_IP_OFFSET + 3] = t3;
+  buf.fill(0, p + ARP_LENGTH, off + ARP_FRAME_LENGTH);
+  return ARP_FRAME_LENGTH;
 }
 
 export interface ArpFrameFields extends ArpPacket {

@@ -21,3 +21,4 @@ export * from './gre-udp.js';
 export * from './encap.js';
 export * from './outer.js';
 export * from './pcap.js';
+export * from './dhcp.js';

@@ -36,6 +36,19 @@ export function writeMac(buf: Uint8Array, off: number, mac: number): void {
   buf[off + 5] = lo;
 }
 
+/**
+ * Writes the MAC whose upper and lower 24 bits are `high` and `low` (the data
+ * path's hot-path form: two small integers, never a boxed 48-bit number).
+ */
+export function writeMacHalves(buf: Uint8Array, off: number, high: number, low: number): void {
+  buf[off] = high >>> 16;
+  buf[off + 1] = high >>> 8;
+  buf[off + 2] = high;
+  buf[off + 3] = low >>> 16;
+  buf[off + 4] = low >>> 8;
+  buf[off + 5] = low;
+}
+
 /** True when `mac` is an integer in 0 .. 2^48-1. */
 export function isValidMac(mac: unknown): mac is number {
   return typeof mac === 'number' && Number.isInteger(mac) && mac >= 0 && mac <= MAX_MAC;

@@ -12,8 +12,15 @@ import { addChecksumBytes, finishChecksum } from './checksum.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6 } from './ethernet.js';
 import { writeEthernetHeader } from './ethernet-frame.js';
 import { IP_PROTOCOL_ICMPV6 } from './ipv4.js';
-import { IPV6_ADDRESS_LENGTH, IPV6_HEADER_LENGTH, decodeIpv6, ipv6PseudoHeaderSum, writeIpv6Header } from './ipv6.js';
-import { readMac, writeMac } from './mac.js';
+import {
+  IPV6_ADDRESS_LENGTH,
+  IPV6_DST_OFFSET,
+  IPV6_HEADER_LENGTH,
+  IPV6_SRC_OFFSET,
+  ipv6PseudoHeaderSum,
+  writeIpv6Header,
+} from './ipv6.js';
+import { readMac, writeMac, writeMacHalves } from './mac.js';
 
 export const ICMPV6_TYPE_NEIGHBOR_SOLICITATION = 135;
 export const ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT = 136;
@@ -55,52 +62,131 @@ export function icmpv6Checksum(buf: Uint8Array, ipOff: number, length: number): 
   return finishChecksum(addChecksumBytes(sum, buf, ipOff + IPV6_HEADER_LENGTH, length));
 }
 
+/** checkNeighborMessage's answer for anything that is not a valid NS or NA. */
+export const ND_INVALID = -1;
+/** checkNeighborMessage's answer for a valid NS or NA without the link-layer option it may carry. */
+export const ND_NO_LINK_LAYER_OPTION = 0;
+
 /**
- * Decodes an NS or NA carried directly in the IPv6 packet at `off` (`length`
- * bytes available; no extension headers). Null for anything else or when a
- * RFC 4861 §7.1 validity check fails: hop limit 255, code 0, length >= 24,
- * checksum, target not multicast, options well formed (non-zero length,
- * inside the message), an NS from :: has no source link-layer option, an NA
- * to a multicast destination is not solicited.
+ * Checks that the IPv6 packet at `off` (`length` bytes available; no
+ * extension headers) carries a valid NS or NA (RFC 4861 §7.1): hop limit 255,
+ * code 0, length >= 24, checksum, target not multicast, options well formed
+ * (non-zero length, inside the message), an NS from :: has no source
+ * link-layer option, an NA to a multicast destination is not solicited.
+ * Allocates nothing (the data path's form). Returns ND_INVALID; or, for a
+ * valid message, the absolute offset of the MAC in its source (NS) or target
+ * (NA) link-layer option, or ND_NO_LINK_LAYER_OPTION when it has none. The
+ * type is at off + 40, the target at off + 48.
  */
-export function decodeNeighborMessage(buf: Uint8Array, off: number, length: number): NeighborMessage | null {
-  const ip = decodeIpv6(buf, off, length);
-  if (ip === null || ip.nextHeader !== IP_PROTOCOL_ICMPV6 || ip.hopLimit !== ND_HOP_LIMIT) return null;
-  const m = ip.payloadOffset;
-  const messageLength = ip.payloadLength;
-  if (messageLength < ND_MESSAGE_LENGTH) return null;
+export function checkNeighborMessage(buf: Uint8Array, off: number, length: number): number {
+  if (!(off >= 0) || length < IPV6_HEADER_LENGTH || off + IPV6_HEADER_LENGTH > buf.length) return ND_INVALID;
+  if (buf[off] >>> 4 !== 6 || buf[off + 6] !== IP_PROTOCOL_ICMPV6 || buf[off + 7] !== ND_HOP_LIMIT) return ND_INVALID;
+  const messageLength = (buf[off + 4] << 8) | buf[off + 5];
+  if (messageLength > Math.min(length, buf.length - off) - IPV6_HEADER_LENGTH) return ND_INVALID;
+  if (messageLength < ND_MESSAGE_LENGTH) return ND_INVALID;
+  const m = off + IPV6_HEADER_LENGTH;
   const type = buf[m];
-  if (type !== ICMPV6_TYPE_NEIGHBOR_SOLICITATION && type !== ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT) return null;
-  if (buf[m + 1] !== 0) return null;
-  if (icmpv6Checksum(buf, off, messageLength) !== 0) return null;
-  const targetOffset = m + TARGET_OFFSET;
-  if (buf[targetOffset] === 0xff) return null;
+  if (type !== ICMPV6_TYPE_NEIGHBOR_SOLICITATION && type !== ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT) return ND_INVALID;
+  if (buf[m + 1] !== 0) return ND_INVALID;
+  if (icmpv6Checksum(buf, off, messageLength) !== 0) return ND_INVALID;
+  if (buf[m + TARGET_OFFSET] === 0xff) return ND_INVALID;
   const wanted = type === ICMPV6_TYPE_NEIGHBOR_SOLICITATION ? ND_OPTION_SOURCE_LINK_LAYER : ND_OPTION_TARGET_LINK_LAYER;
-  let linkLayerMac = -1;
+  let linkLayer = ND_NO_LINK_LAYER_OPTION;
   const end = m + messageLength;
   for (let o = m + ND_MESSAGE_LENGTH; o < end;) {
-    if (o + 2 > end) return null;
+    if (o + 2 > end) return ND_INVALID;
     const optionLength = buf[o + 1] * 8;
-    if (optionLength === 0 || o + optionLength > end) return null;
-    if (buf[o] === wanted && optionLength >= ND_LINK_LAYER_OPTION_LENGTH && linkLayerMac < 0) {
-      linkLayerMac = readMac(buf, o + 2);
+    if (optionLength === 0 || o + optionLength > end) return ND_INVALID;
+    if (buf[o] === wanted && optionLength >= ND_LINK_LAYER_OPTION_LENGTH && linkLayer === ND_NO_LINK_LAYER_OPTION) {
+      linkLayer = o + 2;
     }
     o += optionLength;
   }
+  if (type === ICMPV6_TYPE_NEIGHBOR_SOLICITATION) {
+    if (isUnspecified(buf, off + IPV6_SRC_OFFSET) && linkLayer !== ND_NO_LINK_LAYER_OPTION) return ND_INVALID;
+  } else if (buf[off + IPV6_DST_OFFSET] === 0xff && (buf[m + 4] & FLAG_SOLICITED) !== 0) return ND_INVALID;
+  return linkLayer;
+}
+
+/**
+ * Decodes an NS or NA carried directly in the IPv6 packet at `off` (`length`
+ * bytes available; no extension headers). Null for anything else or when a
+ * validity check of checkNeighborMessage fails.
+ */
+export function decodeNeighborMessage(buf: Uint8Array, off: number, length: number): NeighborMessage | null {
+  const linkLayer = checkNeighborMessage(buf, off, length);
+  if (linkLayer === ND_INVALID) return null;
+  const m = off + IPV6_HEADER_LENGTH;
+  const type = buf[m] as NeighborMessage['type'];
   const flags = type === ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT ? buf[m + 4] : 0;
-  const solicited = (flags & FLAG_SOLICITED) !== 0;
-  if (type === ICMPV6_TYPE_NEIGHBOR_SOLICITATION && isUnspecified(buf, ip.srcOffset) && linkLayerMac >= 0) return null;
-  if (type === ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT && buf[ip.dstOffset] === 0xff && solicited) return null;
   return {
     type,
-    srcOffset: ip.srcOffset,
-    dstOffset: ip.dstOffset,
-    targetOffset,
+    srcOffset: off + IPV6_SRC_OFFSET,
+    dstOffset: off + IPV6_DST_OFFSET,
+    targetOffset: m + TARGET_OFFSET,
     router: (flags & FLAG_ROUTER) !== 0,
-    solicited,
+    solicited: (flags & FLAG_SOLICITED) !== 0,
     override: (flags & FLAG_OVERRIDE) !== 0,
-    linkLayerMac,
+    linkLayerMac: linkLayer === ND_NO_LINK_LAYER_OPTION ? -1 : readMac(buf, linkLayer),
   };
+}
+
+/** Length of the NA frame writeNeighborAdvertisementInPlace writes: Ethernet, IPv6, NA, target link-layer option. */
+export const ND_ADVERTISEMENT_FRAME_LENGTH =
+  ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + ND_MESSAGE_LENGTH + ND_LINK_LAYER_OPTION_LENGTH;
+
+/**
+ * Turns the NS frame at `off` (Ethernet header first; checked by
+ * checkNeighborMessage, from a unicast source, not ::) into the solicited NA
+ * that the owner of the target address would send, in place: Ethernet to
+ * the soliciting MAC from the MAC `high`:`low`; IPv6 from the target to the
+ * solicitor's address, hop limit 255; flags solicited and override (as
+ * Linux's bridge answers for neighbour suppression), router when `router`;
+ * a target link-layer option with the MAC; checksum. Allocates nothing.
+ * Returns ND_ADVERTISEMENT_FRAME_LENGTH (86), or -1 (nothing written) when
+ * it does not fit.
+ */
+export function writeNeighborAdvertisementInPlace(
+  buf: Uint8Array,
+  off: number,
+  high: number,
+  low: number,
+  router = false,
+): number {
+  if (!(off >= 0) || off + ND_ADVERTISEMENT_FRAME_LENGTH > buf.length) return -1;
+  const ipOff = off + ETHERNET_HEADER_LENGTH;
+  const m = ipOff + IPV6_HEADER_LENGTH;
+  const messageLength = ND_MESSAGE_LENGTH + ND_LINK_LAYER_OPTION_LENGTH;
+  buf.copyWithin(off, off + 6, off + 12);
+  writeMacHalves(buf, off + 6, high, low);
+  buf[off + 12] = ETHERTYPE_IPV6 >>> 8;
+  buf[off + 13] = ETHERTYPE_IPV6 & 0xff;
+  buf[ipOff] = 0x60;
+  buf[ipOff + 1] = 0;
+  buf[ipOff + 2] = 0;
+  buf[ipOff + 3] = 0;
+  buf[ipOff + 4] = 0;
+  buf[ipOff + 5] = messageLength;
+  buf[ipOff + 6] = IP_PROTOCOL_ICMPV6;
+  buf[ipOff + 7] = ND_HOP_LIMIT;
+  buf.copyWithin(ipOff + IPV6_DST_OFFSET, ipOff + IPV6_SRC_OFFSET, ipOff + IPV6_DST_OFFSET);
+  buf.copyWithin(ipOff + IPV6_SRC_OFFSET, m + TARGET_OFFSET, m + TARGET_OFFSET + IPV6_ADDRESS_LENGTH);
+  buf[m] = ICMPV6_TYPE_NEIGHBOR_ADVERTISEMENT;
+  buf[m + 1] = 0;
+  buf[m + 2] = 0;
+  buf[m + 3] = 0;
+  buf[m + 4] = FLAG_SOLICITED | FLAG_OVERRIDE | (router ? FLAG_ROUTER : 0);
+  buf[m + 5] = 0;
+  buf[m + 6] = 0;
+  buf[m + 7] = 0;
+  const option = m + ND_MESSAGE_LENGTH;
+  buf[option] = ND_OPTION_TARGET_LINK_LAYER;
+  buf[option + 1] = ND_LINK_LAYER_OPTION_LENGTH / 8;
+  writeMacHalves(buf, option + 2, high, low);
+  const checksum = icmpv6Checksum(buf, ipOff, messageLength);
+  buf[m + 2] = checksum >>> 8;
+  buf[m + 3] = checksum & 0xff;
+  return ND_ADVERTISEMENT_FRAME_LENGTH;
 }
 
 /** ff02::1:ffXX:XXXX for a target address (RFC 4291 §2.7.1). */

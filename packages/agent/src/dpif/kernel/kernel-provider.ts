@@ -34,6 +34,7 @@ import type { FdbEntryView, NetworkView, PeerView, PortView } from '../../datapa
 import type { LearnConflictView } from '../../datapath/provisional-moves.js';
 import { silentLogger, type Logger } from '../../observe/logger.js';
 import { ProviderError } from '../provider-error.js';
+import type { PolicerSpec } from '../../datapath/token-bucket.js';
 import type { DatapathEventArgs, DatapathProvider, PortDeviceUse } from '../provider.js';
 import { KernelNetwork, vtepId } from './kernel-network.js';
 import type { KernelProbes } from './kernel-probes.js';
@@ -394,6 +395,9 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       floodList: net.flood.map(vtepId),
       peers: net.peers.map(vtepId),
       fdbSize: net.remote.size + net.local.size,
+      // ARP/ND suppression is the userspace pipeline's (the bridge's neigh_suppress is not programmed yet).
+      arpSuppression: false,
+      suppression: { bindings: 0, answered: 0, flooded: 0, conflicts: 0, refused: 0, recentConflicts: [] },
     }));
   }
 
@@ -427,6 +431,15 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
 
   setControlPlaneUp(): void {
     // Nothing to decide: without learning from tunnels there is no provisional move.
+  }
+
+  /** QoS policers are the userspace pipeline's: a port on a kernel network has none. */
+  setPortPolicer(name: string, _direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
+    if (spec === null) return;
+    throw new ProviderError(
+      'DVS_DATAPATH_UNSUPPORTED',
+      `port ${name} is on the kernel datapath, which has no QoS policer here: put its network on datapath: userspace`,
+    );
   }
 
   trace(query: TraceQuery): TraceReport {
@@ -783,5 +796,6 @@ function view(
     seq,
     ageSeconds: 0,
     moves: 0,
+    ips: [],
   };
 }
