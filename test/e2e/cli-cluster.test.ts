@@ -211,7 +211,7 @@ test('dvs hosts and dvs status: three hosts up, no problems', async () => {
     250,
   );
   assert.match(status.stdout, /^no problems$/m);
-  assert.match(status.stdout, /^hosts: {5}3 up, 0 down$/m);
+  assert.match(status.stdout, /^hosts: {5}3 up, 0 stale, 0 down$/m);
 });
 
 /** Tunnels between dvs hosts (the external VTEP's rows left out). */

@@ -540,11 +540,23 @@ export class Fdb {
     if (list.count === 0) this.dynamicByLocation.delete(entry.location);
   }
 
-  /** Fair eviction: the least recently seen entry of the location with the most dynamic entries. */
+  /**
+   * Fair eviction: the least recently seen entry of the location with the
+   * most dynamic entries. Ties go to the location whose oldest entry is the
+   * oldest, then to the lower MAC: never to the Map's insertion order, which
+   * a trace's undo may change (the trace must predict the eviction exactly).
+   */
   private evictOne(): boolean {
     let biggest: LruList<FdbEntry> | null = null;
-    for (const list of this.dynamicByLocation.values())
-      if (biggest === null || list.count > biggest.count) biggest = list;
+    for (const list of this.dynamicByLocation.values()) {
+      if (list.head === null) continue;
+      if (biggest === null || biggest.head === null || list.count > biggest.count) biggest = list;
+      else if (list.count === biggest.count) {
+        const a = list.head;
+        const b = biggest.head;
+        if (a.lastSeen < b.lastSeen || (a.lastSeen === b.lastSeen && a.mac < b.mac)) biggest = list;
+      }
+    }
     const victim = biggest?.head ?? null;
     if (victim === null) return false;
     this.remove(victim);

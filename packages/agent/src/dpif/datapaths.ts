@@ -1,5 +1,5 @@
 import type { FrameDevice } from '@dvs/netdev';
-import type { AgentNetworkRow } from '@dvs/wire';
+import type { AgentNetworkRow, VniDigest, VtepRecord } from '@dvs/wire';
 import type { ApplyResult, NetworkSpec, RejectedChange, TableChange } from '../datapath/control-surface.js';
 import { newDropCounters, type CountersSnapshot, type TrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
@@ -285,6 +285,15 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
     const home = this.portHome.get(name);
     if (home === undefined) throw new ProviderError('DVS_PORT_NOT_FOUND', `no port ${name}`);
     home.provider.setPortPolicer(name, direction, spec);
+  }
+
+  /** The digests of the VNI's tables in the provider that serves it (null where it keeps none: the kernel's). */
+  tableDigest(vni: number): VniDigest | null {
+    return this.byVni(vni).tableDigest?.(vni) ?? null;
+  }
+
+  controlEntries(vni: number): Map<string, VtepRecord> | null {
+    return this.byVni(vni).controlEntries?.(vni) ?? null;
   }
 
   learnConflicts(windowMs?: number): LearnConflictView[] {

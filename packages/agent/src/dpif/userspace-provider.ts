@@ -1,4 +1,5 @@
 import type { FrameDevice } from '@dvs/netdev';
+import type { VniDigest, VtepRecord } from '@dvs/wire';
 import type { ApplyResult, DataPathEvents, RejectedChange, TableChange } from '../datapath/control-surface.js';
 import { checkBatch } from './check-batch.js';
 import type { CountersSnapshot, TrafficCounters } from '../datapath/counters.js';
@@ -99,6 +100,14 @@ export class UserspaceProvider implements DatapathProvider {
 
   setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
     this.dataPath.setPortPolicer(name, direction, spec);
+  }
+
+  tableDigest(vni: number): VniDigest | null {
+    return this.dataPath.tableDigest(vni);
+  }
+
+  controlEntries(vni: number): Map<string, VtepRecord> | null {
+    return this.dataPath.controlEntries(vni);
   }
 
   learnConflicts(windowMs?: number): LearnConflictView[] {
