@@ -290,6 +290,9 @@ test('chaos: etcd members, the etcd leader, the leader controller and half the a
   t.diagnostic(
     `10 ms ping through all five faults (${Math.round((endedAt - startedAt) / 1000)} s): ${lost} of ${sent} lost`,
   );
-  assert.ok(sent >= 1000, `the ping ran through the faults (${sent} sent)`);
+  // Ran through the faults: at least a quarter of the pings a 10 ms interval gives over the window
+  // (ping stretches its interval on a loaded machine; a ping that stopped early sends far fewer).
+  const expected = (endedAt - startedAt) / 10;
+  assert.ok(sent >= expected / 4, `the ping ran through the faults (${sent} sent, ${Math.round(expected)} at 10 ms)`);
   assert.ok(lost <= sent * 0.01, `at most 1 % lost: ${lost} of ${sent}`);
 });

@@ -1,10 +1,11 @@
 /**
  * Follows one etcd key range into a sink: a full read at revision R (in
- * pages, all pinned to R: range-read.ts), then a watch from R+1. etcd3 re-attaches the watch after a disconnect from the last
- * revision it saw; when that revision has been compacted etcd cancels the
- * watch, and the follower reads everything again (the sink's `reset` receives
- * the whole range and works out the difference itself). A failed read is
- * retried with backoff until stop().
+ * pages, all pinned to R: range-read.ts), then a watch from R+1. A watch that
+ * disconnects is started again from the last revision delivered, so an etcd
+ * outage costs no full read. When etcd cancels the watch (the revision it
+ * would resume from was compacted) the follower reads everything again (the
+ * sink's `reset` receives the whole range and works out the difference
+ * itself). A failed read is retried with backoff until stop().
  *
  * Outages are announced once: `etcd:down` on the first failure, however many
  * retries fail, and `etcd:up` when the follower is live again. Agent (its
@@ -55,8 +56,10 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   private readonly label: string;
   private readonly pageSize: number | undefined;
   private readonly abort = new AbortController();
-  /** Highest revision delivered to the sink. */
+  /** Highest revision etcd reported while following (what the sink has is at least this fresh). */
   revision = 0;
+  /** Every event up to this revision reached the sink: a new watch starts after it. */
+  private delivered = 0;
   /** Full reads done (1: the initial load; more: resyncs). */
   loads = 0;
 
@@ -117,10 +120,11 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
         if (this.stopped) return;
         this.sink.reset(kvs, revision);
         this.revision = revision;
+        this.delivered = revision;
         this.loads++;
         this.markUp();
         this.backoff.reset();
-        const ended = await this.watchFrom(revision + 1);
+        const ended = await this.watchUntilCancelled();
         if (this.stopped) return;
         this.emit('keyspace:resync', ended);
       } catch (err) {
@@ -132,33 +136,66 @@ export class KeyspaceFollower extends EventEmitter<KeyspaceFollowerEvents> {
   }
 
   /**
-   * Watches until etcd cancels the watch (its start revision was compacted) or
-   * stop(); resolves with the reason. A real outage shows as the next full read failing.
+   * Watches from the revision after the last one delivered; a watch that
+   * disconnects is started again from there (after a backoff), so an outage
+   * costs no full read. Resolves when etcd cancels the watch (that revision
+   * was compacted): the caller then reads everything again.
    */
-  private watchFrom(startRevision: number): Promise<string> {
+  private async watchUntilCancelled(): Promise<string> {
+    for (;;) {
+      const ended = await this.watchFrom(this.delivered + 1);
+      if (this.stopped || ended.cancelled) return ended.reason;
+      await this.backoff.sleep();
+      if (this.stopped) return 'stopped';
+    }
+  }
+
+  /**
+   * One etcd3 watcher, until etcd cancels it, its stream disconnects, or
+   * stop(). etcd3 would re-attach a disconnected watcher itself, but from the
+   * revision of its last *create* response: a stream that broke again before
+   * the catch-up events arrived would skip them. So a disconnected watcher is
+   * dropped (etcd3 is idle then: cancel() only forgets it) and the caller
+   * starts another from `delivered`. A watcher etcd cancelled is already
+   * detached by etcd3: cancelling it again makes etcd3 throw on etcd's answer,
+   * which can stall every other watch on the stream.
+   */
+  private watchFrom(startRevision: number): Promise<{ reason: string; cancelled: boolean }> {
     const builder = this.client.watch();
     const ranged = 'prefix' in this.range ? builder.prefix(this.range.prefix) : builder.inRange(this.range);
     const watcher = ranged.startRevision(String(startRevision)).watcher();
     this.watcher = watcher;
-    return new Promise<string>((resolve) => {
-      this.endWatch = resolve;
-      watcher.on('connected', () => this.markUp());
+    return new Promise((resolve) => {
+      this.endWatch = (reason) => resolve({ reason, cancelled: false });
+      watcher.on('connected', () => {
+        this.markUp();
+        this.backoff.reset();
+      });
       watcher.on('data', (res) => {
+        let last = 0;
         for (const event of res.events) {
           if (event.type === 'Put') this.sink.put(toFollowedKv(event.kv));
           else this.sink.delete(event.kv.key.toString(), Number(event.kv.mod_revision));
+          last = Math.max(last, Number(event.kv.mod_revision));
         }
+        // A catch-up batch may stop short of its header's revision; a progress
+        // notification (no events) says everything up to the header was sent.
+        this.delivered = Math.max(this.delivered, res.events.length > 0 ? last : Number(res.header.revision));
         this.revision = Math.max(this.revision, Number(res.header.revision));
         this.sink.flush?.();
         this.markUp();
       });
-      watcher.on('disconnected', (err: Error) => this.markDown(err, 'watching'));
-      watcher.on('error', (err: Error) => {
-        this.watcher = null;
+      watcher.on('disconnected', (err: Error) => {
+        this.markDown(err, 'watching');
+        if (this.watcher === watcher) this.watcher = null;
         void watcher.cancel().catch(() => undefined);
-        resolve(`watch cancelled: ${err.message}`);
+        resolve({ reason: `watch disconnected: ${err.message}`, cancelled: false });
       });
-      watcher.on('end', () => resolve('watch ended'));
+      watcher.on('error', (err: Error) => {
+        if (this.watcher === watcher) this.watcher = null;
+        resolve({ reason: `watch cancelled: ${err.message}`, cancelled: true });
+      });
+      watcher.on('end', () => resolve({ reason: 'watch ended', cancelled: true }));
     });
   }
 }

@@ -149,3 +149,66 @@ test('cut off while the keyspace is compacted: the outage is announced once, the
     await proxy.close();
   }
 });
+
+test('four followers on one client, cut off and compacted five times: every mirror comes level each time', async () => {
+  const proxy = await TcpProxy.start(Number(new URL(etcd.endpoint).port));
+  const client = createEtcdClient({ endpoints: [proxy.endpoint], callTimeoutMs: 500 });
+  const prefixes = ['/m0/', '/m1/', '/m2/', '/m3/'];
+  const mirrors = prefixes.map(() => new Mirror());
+  const followers = prefixes.map(
+    (prefix, i) =>
+      new KeyspaceFollower(client, { prefix }, mirrors[i]!, { label: prefix, backoff: { minMs: 50, maxMs: 200 } }),
+  );
+  try {
+    for (const prefix of prefixes) await writer.put(`${prefix}round`).value('0');
+    for (const f of followers) f.start();
+    await waitFor('the initial reads', () => (mirrors.every((m) => m.resets >= 1) ? true : undefined));
+    for (let round = 1; round <= 5; round++) {
+      proxy.cut();
+      for (const prefix of prefixes) await writer.put(`${prefix}round`).value(String(round));
+      const head = await writer.get('/m0/round').exec();
+      await writer.kv.compact({ revision: head.header.revision, physical: true });
+      proxy.restore();
+      await waitFor(
+        `round ${round}: every mirror level`,
+        () => (prefixes.every((p, i) => mirrors[i]!.has(`${p}round`, String(round))) ? true : undefined),
+        15_000,
+      );
+      // The watches work again after the resync, not only the reads.
+      for (const prefix of prefixes) await writer.put(`${prefix}after`).value(String(round));
+      await waitFor(`round ${round}: every watch delivers`, () =>
+        prefixes.every((p, i) => mirrors[i]!.has(`${p}after`, String(round))) ? true : undefined,
+      );
+    }
+  } finally {
+    await Promise.all(followers.map((f) => f.stop()));
+    client.close();
+    await proxy.close();
+  }
+});
+
+test('cut off without a compaction: the writes made meanwhile all arrive, in order, once it is back', async () => {
+  const proxy = await TcpProxy.start(Number(new URL(etcd.endpoint).port));
+  const client = createEtcdClient({ endpoints: [proxy.endpoint], callTimeoutMs: 500 });
+  const mirror = new Mirror();
+  const follower = new KeyspaceFollower(client, { prefix: '/n/' }, mirror, { backoff: { minMs: 50, maxMs: 200 } });
+  try {
+    await writer.put('/n/a').value('1');
+    follower.start();
+    await waitFor('the initial read', () => (mirror.resets === 1 ? true : undefined));
+    for (let round = 0; round < 3; round++) {
+      proxy.cut();
+      await writer.put('/n/a').value(`cut ${round}`);
+      await writer.put(`/n/k${round}`).value('x');
+      proxy.restore();
+      await waitFor(`round ${round}`, () =>
+        mirror.has('/n/a', `cut ${round}`) && mirror.has(`/n/k${round}`, 'x') ? true : undefined,
+      );
+    }
+    assert.deepEqual([...mirror.kvs.keys()].sort(), ['/n/a', '/n/k0', '/n/k1', '/n/k2']);
+  } finally {
+    await follower.stop();
+    client.close();
+    await proxy.close();
+  }
+});

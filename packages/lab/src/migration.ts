@@ -273,7 +273,7 @@ export async function migrateVm(
     switchoverAt: t0,
     announce: canAnnounce ? 'agent ports/announce (QEMU RARP schedule)' : 'guest gratuitous ARP',
     announceRounds: canAnnounce ? offsets.length : 0,
-    observers: watched,
+    observers: watched.filter((o) => o.kind !== 'agent' || follows(o.name)),
     agentsConvergedMs: dataPlane.some((o) => o.convergedMs === null)
       ? null
       : Math.max(0, ...dataPlane.map((o) => o.convergedMs ?? 0)),
