@@ -287,7 +287,7 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
     home.provider.setPortPolicer(name, direction, spec);
   }
 
-  /** The digests of the VNI's tables in the provider that serves it (null where it keeps none: the kernel's). */
+  /** The digests of the VNI's tables in the provider that serves it (the kernel provider reads them from the kernel). */
   tableDigest(vni: number): VniDigest | null {
     return this.byVni(vni).tableDigest?.(vni) ?? null;
   }

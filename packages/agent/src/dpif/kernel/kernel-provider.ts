@@ -10,7 +10,7 @@ import {
   type KernelLink,
   type Rtnetlink,
 } from '@dvs/netdev';
-import { formatMac, readMac } from '@dvs/wire';
+import { formatMac, readMac, type VniDigest, type VtepRecord } from '@dvs/wire';
 import type {
   ApplyResult,
   DataPathEvents,
@@ -39,6 +39,7 @@ import type { DatapathEventArgs, DatapathProvider, PortDeviceUse } from '../prov
 import { KernelNetwork, vtepId } from './kernel-network.js';
 import type { KernelProbes } from './kernel-probes.js';
 import { traceKernel } from './kernel-trace.js';
+import { kernelDigest, kernelTables, type KernelTables } from './kernel-digest.js';
 
 /** The kernel I/O the provider drives: one rtnetlink socket and one FDB monitor (bridge tables), in the agent's namespace. */
 export interface KernelIo {
@@ -424,6 +425,17 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     };
   }
 
+  /** The digests of what the VNI's vxlan device holds now (kernel-digest.ts); null without such a network. */
+  tableDigest(vni: number): VniDigest | null {
+    const tables = this.heldTables(vni);
+    return tables === null ? null : kernelDigest(vni, tables, this.networks.get(vni)!.peers);
+  }
+
+  /** The vxlan device's unicast entries as MAC text → VTEP (an audit's diff, `dvs audit --repair`). */
+  controlEntries(vni: number): Map<string, VtepRecord> | null {
+    return this.heldTables(vni)?.control ?? null;
+  }
+
   /** The kernel learns nothing from tunnels (nolearning): remote MACs follow the controller only. */
   learnConflicts(): LearnConflictView[] {
     return [];
@@ -714,6 +726,19 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     } catch {
       return [];
     }
+  }
+
+  private heldTables(vni: number): KernelTables | null {
+    const net = this.networks.get(vni);
+    if (net === undefined) return null;
+    let held: FdbEntry[] = [];
+    if (net.problem === null)
+      try {
+        held = this.rtnl.fdb({ device: net.vxlan });
+      } catch {
+        // The device is gone: it holds nothing, which is what the audit should see.
+      }
+    return kernelTables(held, net.vxlanIndex, this.o.vtep.port);
   }
 
   private linkStats(): Map<number, TrafficCounters> {
