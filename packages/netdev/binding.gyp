@@ -16,7 +16,8 @@
         "src/native/monitor-socket.cc",
         "src/native/rtnetlink.cc",
         "src/native/link-program.cc",
-        "src/native/neighbour.cc"
+        "src/native/neighbour.cc",
+        "src/native/ip-neighbour.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

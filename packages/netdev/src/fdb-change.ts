@@ -42,6 +42,13 @@ export interface FdbChange {
   via?: LinkRef;
   /** A bridge with VLAN filtering: the VLAN (1..4094). */
   vlan?: number;
+  /**
+   * NTF_EXT_LEARNED (`bridge fdb … extern_learn`): put there by a control
+   * plane, as EVPN does. In a bridge's table such an entry never ages, and
+   * a frame from the MAC on another port takes it over (it becomes an
+   * ordinary learned entry there), where a static one would stay static.
+   */
+  extLearned?: boolean;
 }
 
 /** The size of one change as the addon reads it (src/native/neighbour.cc has the layout). */
@@ -60,6 +67,7 @@ const STATES: Record<FdbChangeState, number> = {
 };
 export const NTF_SELF = 0x02;
 export const NTF_MASTER = 0x04;
+export const NTF_EXT_LEARNED = 0x10;
 const HAS_VNI = 1;
 const HAS_SRC_VNI = 2;
 const MAC_MAX = 2 ** 48 - 1;
@@ -131,7 +139,7 @@ export function encodeFdbChanges(
     }
     records[at] = OPS[change.op as FdbOp];
     records[at + 1] = STATES[state];
-    records[at + 2] = table === 'self' ? NTF_SELF : NTF_MASTER;
+    records[at + 2] = (table === 'self' ? NTF_SELF : NTF_MASTER) | (change.extLearned === true ? NTF_EXT_LEARNED : 0);
     const ifindex = resolveRef(change.device, field('device'), resolve);
     if (ifindex === 0) missing.set(i, String(change.device));
     records.writeUInt32LE(ifindex, at + 4);

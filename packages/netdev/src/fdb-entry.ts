@@ -1,4 +1,4 @@
-import { NTF_SELF } from './fdb-change.js';
+import { NTF_EXT_LEARNED, NTF_SELF } from './fdb-change.js';
 import { isListMac } from './fdb-change.js';
 import type { NativeFdbRecord } from './native-binding.js';
 
@@ -51,7 +51,6 @@ const NUD_REACHABLE = 0x02;
 const NUD_STALE = 0x04;
 const NUD_NOARP = 0x40;
 const NUD_PERMANENT = 0x80;
-const NTF_EXT_LEARNED = 0x10;
 const NTF_STICKY = 0x40;
 
 function stateOf(nud: number): FdbEntryState {

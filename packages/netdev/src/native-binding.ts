@@ -139,6 +139,27 @@ export interface NativeFdbRecord {
   dumped?: boolean;
 }
 
+/** One IP neighbour change as src/native/ip-neighbour.cc reads it. */
+export interface NativeIpNeighChange {
+  op: 'replace' | 'del';
+  ifindex: number;
+  family: 4 | 6;
+  address: Buffer;
+  mac: number;
+  state: number;
+  flags: number;
+}
+
+/** One IP neighbour as src/native/ip-neighbour.cc dumps it (mac -1: none). */
+export interface NativeIpNeighRecord {
+  family: 4 | 6;
+  ifindex: number;
+  address: string;
+  mac: number;
+  state: number;
+  flags: number;
+}
+
 /** The TPACKET_V2/V3 receive ring of an attached device (src/native/packet-ring.cc). */
 export interface PacketRingHandle {
   recv(...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
@@ -221,6 +242,10 @@ export interface NativeBinding {
   fdbMonitorOpen(bufferBytes: number): number;
   /** tables: 0 every entry, 1 bridges' tables ('master') only, 2 devices' own ('self') only. */
   fdbMonitorRead(fd: number, dump: boolean, tables: 0 | 1 | 2): { records: NativeFdbRecord[]; overflow: boolean };
+  ipNeighApply(fd: number, changes: NativeIpNeighChange[]): { index: number; errno: number; message: string }[];
+  ipNeighDump(fd: number, ifindex: number): NativeIpNeighRecord[];
+  snoopOpen(receiveBufferBytes: number): number;
+  snoopRecv(fd: number, buffer: Buffer): { ifindex: number; length: number } | null;
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
 }

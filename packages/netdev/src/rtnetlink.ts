@@ -6,6 +6,8 @@ import type { FdbChange } from './fdb-change.js';
 import { fdbEntryOf } from './fdb-entry.js';
 import type { FdbEntry } from './fdb-entry.js';
 import { kernelLinkOf, linkCountersOf } from './kernel-link.js';
+import { encodeIpNeighbourChanges, ipNeighbourOf } from './ip-neighbour.js';
+import type { IpNeighbour, IpNeighbourChange } from './ip-neighbour.js';
 import type { KernelLink, LinkCounters } from './kernel-link.js';
 import { bridgeRequest, linkChangeRequest, vxlanRequest } from './kernel-link-spec.js';
 import type { BridgeSpec, LinkChange, LinkRef, VxlanSpec } from './kernel-link-spec.js';
@@ -210,6 +212,37 @@ export class Rtnetlink {
     const master = filter.master === undefined ? 0 : this.resolve(filter.master, 'master');
     const fd = this.fd();
     return this.call('dump fdb', () => nativeBinding().fdbDump(fd, ifindex, master)).map(fdbEntryOf);
+  }
+
+  /**
+   * Applies IP neighbour changes (ip-neighbour.ts), each acked, in one
+   * sendmsg per 4096. Every change is checked and its device resolved before
+   * anything is sent (DVS_NETLINK_INVALID, DVS_NO_DEVICE); after that, a
+   * refused one is reported in `failed` and the others are applied.
+   */
+  applyIpNeighbours(changes: readonly IpNeighbourChange[]): {
+    failed: { index: number; errno: string; message: string }[];
+  } {
+    const fd = this.fd();
+    const encoded = encodeIpNeighbourChanges(changes, (ref, field) => this.resolve(ref, field));
+    const failed: { index: number; errno: string; message: string }[] = [];
+    for (let start = 0; start < encoded.length; start += 4096) {
+      const part = encoded.slice(start, start + 4096);
+      for (const f of this.call('apply ip neighbours', () => nativeBinding().ipNeighApply(fd, part))) {
+        const errno = ERRNO_NAMES.get(f.errno) ?? `errno ${f.errno}`;
+        const c = changes[start + f.index]!;
+        const reason = f.message === '' ? errno : `${errno}; kernel: ${f.message}`;
+        failed.push({ index: start + f.index, errno, message: `neigh ${c.op} ${c.address} on ${c.device}: ${reason}` });
+      }
+    }
+    return { failed };
+  }
+
+  /** The IPv4 and IPv6 neighbours of a device (DVS_NO_DEVICE when there is none). */
+  ipNeighbours(device: LinkRef): IpNeighbour[] {
+    const ifindex = this.resolve(device, 'device');
+    const fd = this.fd();
+    return this.call('dump ip neighbours', () => nativeBinding().ipNeighDump(fd, ifindex)).map(ipNeighbourOf);
   }
 
   /** Closes the socket. Idempotent. */

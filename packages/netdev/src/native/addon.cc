@@ -35,6 +35,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fdbDump", Napi::Function::New<dvs::FdbDump>(env, "fdbDump"));
   exports.Set("fdbMonitorOpen", Napi::Function::New<dvs::FdbMonitorOpen>(env, "fdbMonitorOpen"));
   exports.Set("fdbMonitorRead", Napi::Function::New<dvs::FdbMonitorRead>(env, "fdbMonitorRead"));
+  exports.Set("ipNeighApply", Napi::Function::New<dvs::IpNeighApply>(env, "ipNeighApply"));
+  exports.Set("ipNeighDump", Napi::Function::New<dvs::IpNeighDump>(env, "ipNeighDump"));
+  exports.Set("snoopOpen", Napi::Function::New<dvs::SnoopOpen>(env, "snoopOpen"));
+  exports.Set("snoopRecv", Napi::Function::New<dvs::SnoopRecv>(env, "snoopRecv"));
   exports.Set("netnsEnter", Napi::Function::New<dvs::NetnsEnter>(env, "netnsEnter"));
   exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
   return exports;

@@ -29,6 +29,10 @@ Napi::Value FdbApply(const Napi::CallbackInfo& info);
 Napi::Value FdbDump(const Napi::CallbackInfo& info);
 Napi::Value FdbMonitorOpen(const Napi::CallbackInfo& info);
 Napi::Value FdbMonitorRead(const Napi::CallbackInfo& info);
+Napi::Value IpNeighApply(const Napi::CallbackInfo& info);
+Napi::Value IpNeighDump(const Napi::CallbackInfo& info);
+Napi::Value SnoopOpen(const Napi::CallbackInfo& info);
+Napi::Value SnoopRecv(const Napi::CallbackInfo& info);
 Napi::Value NetnsEnter(const Napi::CallbackInfo& info);
 Napi::Value NetnsRestore(const Napi::CallbackInfo& info);
 
