@@ -10,10 +10,10 @@
 //  - migration: the binding moves with the MAC; no stale answer after it
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { Lab, devices, labControllerClient, migrateVm, underlayNamespace, type VmState } from '@dvs/lab';
+import { Lab, migrateVm, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
-import { waitPidExit } from '../support/lab-vms.js';
+import * as sup from '../support/suppression-lab.js';
+import { ARP_REQUEST_FOR, NS_FOR, type Decoded } from '../support/suppression-lab.js';
 
 const VNI = 100;
 let lab: Lab | null = null;
@@ -31,129 +31,19 @@ after(async () => {
 
 const vm = (name: string): VmState => lab!.vm(name);
 const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
-const v6Of = (v: VmState): string => `2001:db8:${VNI}::${v.number}`;
-
-/** What one VXLAN packet carries, as tshark decodes it: ARP opcode and target, ICMPv6 type and ND target. */
-interface Decoded {
-  arpOp: string;
-  arpTarget: string;
-  icmpv6Type: string;
-  ndTarget: string;
-}
-
-/**
- * Counts the VXLAN packets that `host` sends into the underlay while `act`
- * runs and that `match`es, with tshark decoding live on the host's underlay
- * port. The capture proves itself: an ARP for an IP nobody holds (flooded
- * whatever the setting) must show before `act` and another after it, so a
- * count of 0 means nothing crossed, not that tshark was not yet listening.
- */
-async function countOnUnderlay(
-  host: string,
-  from: VmState,
-  match: (d: Decoded) => boolean,
-  act: () => Promise<void>,
-): Promise<number> {
-  const l = lab!;
-  const ns = underlayNamespace(l.id);
-  const port = devices.underlayPort(l.id, host);
-  const fields = ['arp.opcode', 'arp.dst.proto_ipv4', 'icmpv6.type', 'icmpv6.nd.ns.target_address'];
-  const argv = ['netns', 'exec', ns, 'tshark', '-i', port, '-f', 'udp port 4789', '-l', '-T', 'fields'];
-  const child = spawn('ip', [...argv, ...fields.flatMap((f) => ['-e', f])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const decoded = (): Decoded[] =>
-    stdout
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => {
-        const [arpOp = '', arpTarget = '', icmpv6Type = '', ndTarget = ''] = line.split('\t');
-        return { arpOp, arpTarget, icmpv6Type, ndTarget };
-      });
-  const marker = async (last: number): Promise<void> => {
-    const ip = `${from.address.split('.').slice(0, 3).join('.')}.${last}`;
-    await waitFor(
-      `tshark on ${port} sees an ARP for ${ip}`,
-      async () => {
-        await ping(from, ip);
-        return decoded().some((d) => d.arpOp === '1' && d.arpTarget === ip);
-      },
-      20_000,
-      100,
-    );
-  };
-  try {
-    await waitFor(`tshark capturing on ${port}`, () => stderr.includes('Capturing on'), 15_000);
-    await marker(251);
-    const start = decoded().length;
-    await act();
-    await marker(252);
-    return decoded().slice(start).filter(match).length;
-  } finally {
-    child.kill('SIGTERM');
-    await waitPidExit(child.pid!);
-  }
-}
-
-async function neighbour(from: VmState, ip: string): Promise<{ lladdr?: string; state?: string[] } | undefined> {
-  const r = await lab!.exec(from.name, ['ip', '-j', 'neigh', 'show', ip, 'dev', from.ifname]);
-  const entries = JSON.parse(r.stdout || '[]') as Array<{ dst: string; lladdr?: string; state?: string[] }>;
-  return entries.find((e) => e.dst === ip);
-}
-
-async function flushNeighbours(v: VmState): Promise<void> {
-  await lab!.exec(v.name, ['ip', 'neigh', 'flush', 'dev', v.ifname]);
-  await lab!.exec(v.name, ['ip', '-6', 'neigh', 'flush', 'dev', v.ifname]);
-}
-
-async function ping(from: VmState, to: string, family: 4 | 6 = 4): Promise<boolean> {
-  const r = await lab!.exec(from.name, ['ping', `-${family}`, '-n', '-q', '-c', '1', '-W', '2', to]);
-  return r.code === 0;
-}
-
-async function setSuppression(on: boolean): Promise<void> {
-  await labControllerClient(lab!.state).updateNetwork(VNI, { arpSuppression: on });
-  for (const h of lab!.state.hosts) {
-    await waitFor(
-      `${h.name} has ARP suppression ${on ? 'on' : 'off'}`,
-      async () => {
-        const { data } = await lab!.admin(h.name).call('networks/show');
-        return data.find((n) => n.vni === VNI)?.arpSuppression === on;
-      },
-      15_000,
-    );
-  }
-}
+const v6Of = (v: VmState): string => sup.v6Of(VNI, v);
+const countOnUnderlay = (host: string, from: VmState, match: (d: Decoded) => boolean, act: () => Promise<void>) =>
+  sup.countOnUnderlay(lab!, host, from, match, act);
+const neighbour = (from: VmState, ip: string) => sup.neighbour(lab!, from, ip);
+const flushNeighbours = (v: VmState) => sup.flushNeighbours(lab!, v);
+const ping = (from: VmState, to: string, family: 4 | 6 = 4) => sup.ping(lab!, from, to, family);
+const setSuppression = (on: boolean) => sup.setSuppression(lab!, VNI, on);
+const waitPublished = (v: VmState, ip: string, host = v.host) => sup.waitPublished(lab!, VNI, v, ip, host);
 
 async function suppressionOf(host: string) {
   const { data } = await lab!.admin(host).call('networks/show');
   return data.find((n) => n.vni === VNI)!.suppression;
 }
-
-/** The controller publishes `ip` with `v`'s MAC (the binding reached every agent's table through etcd). */
-async function waitPublished(v: VmState, ip: string, host = v.host): Promise<void> {
-  const client = labControllerClient(lab!.state);
-  await waitFor(
-    `the controller publishes ${ip} with ${v.mac} at ${host}`,
-    async () => {
-      const entries = await client.fdb({ vni: VNI, mac: v.mac });
-      return entries.some((e) => e.host === host && e.ips.includes(ip));
-    },
-    20_000,
-    100,
-  );
-}
-
-const ARP_REQUEST_FOR =
-  (ip: string) =>
-  (d: Decoded): boolean =>
-    d.arpOp === '1' && d.arpTarget === ip;
-const NS_FOR =
-  (ip: string) =>
-  (d: Decoded): boolean =>
-    d.icmpv6Type === '135' && d.ndTarget === ip;
 
 test('learning: each VM talks once, and the controller publishes its IP with its MAC (IPS column)', async () => {
   const [a, b, c] = [vmOn('h1'), vmOn('h2'), vmOn('h3')];
@@ -207,11 +97,7 @@ test('suppression on: none crosses, and the VM resolves the right MAC (IPv4)', a
 
 test('suppression on: an NS for a resolved IPv6 address does not cross; the VM gets the right MAC', async () => {
   const [a, b] = [vmOn('h1'), vmOn('h2')];
-  for (const v of [a, b]) {
-    await lab!.exec(v.name, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=0']);
-    await lab!.exec(v.name, ['sysctl', '-q', '-w', `net.ipv6.conf.${v.ifname}.disable_ipv6=0`]);
-    await lab!.exec(v.name, ['ip', '-6', 'addr', 'add', `${v6Of(v)}/64`, 'dev', v.ifname, 'nodad']);
-  }
+  await sup.addIpv6(lab!, VNI, [a, b]);
   // b solicits a: its NS binds b's address on h2, a's NA binds a's on h1.
   await waitFor(`${b.name} → ${a.name} over IPv6`, () => ping(b, v6Of(a), 6), 15_000, 200);
   await waitPublished(b, v6Of(b));

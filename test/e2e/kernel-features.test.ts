@@ -2,15 +2,24 @@
 // controller, agents with `datapath: kernel`, veth VMs in Linux bridges):
 //  - audit: the agents publish digests of what their vxlan devices hold;
 //    an entry deleted behind the agent's back (`bridge fdb del`) is a
-//    divergence, and `dvs audit --repair` puts it back.
+//    divergence, and `dvs audit --repair` puts it back;
+//  - ARP/ND suppression: the agents learn their VMs' IP bindings (ARP, NS,
+//    NA snooped in the kernel), the controller publishes them, and each
+//    agent installs them as neighbour entries of its bridge, whose
+//    neigh_suppress vxlan port then answers from them: tshark on the
+//    underlay counts the ARPs and NSs that cross (none with suppression on,
+//    some with it off), the VMs' `ip neigh` shows the right MAC, and after a
+//    migration the answer is still true.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient, type VmState } from '@dvs/lab';
+import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
 import type { DivergencesView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
+import * as sup from '../support/suppression-lab.js';
+import { ARP_REQUEST_FOR, NS_FOR } from '../support/suppression-lab.js';
 
 const VNI = 100;
 let lab: Lab | null = null;
@@ -85,4 +94,91 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
   const fdb = (await run(['bridge', '-n', h1.netns, 'fdb', 'show', 'dev', 'dvsvx100'])).stdout;
   assert.match(fdb, new RegExp(`${bMac} dst ${l.host('h2').underlayAddress.replace(/\./g, '\\.')} .*self`));
   await waitVmPing(l, a, b, 'after the repair');
+});
+
+/** The bridge's neighbour entry for `ip` on `host` (what the kernel answers from). */
+async function bridgeNeighbour(host: string, ip: string): Promise<{ lladdr?: string; state?: string[] } | undefined> {
+  const r = await run(['ip', '-n', lab!.host(host).netns, '-j', 'neigh', 'show', ip, 'dev', `dvsbr${VNI}`]);
+  return (JSON.parse(r.stdout || '[]') as { dst: string; lladdr?: string; state?: string[] }[]).find(
+    (e) => e.dst === ip,
+  );
+}
+
+async function neighSuppress(host: string): Promise<boolean> {
+  const r = await run(['bridge', '-n', lab!.host(host).netns, '-d', '-j', 'link', 'show', 'dev', `dvsvx${VNI}`]);
+  return (JSON.parse(r.stdout) as { neigh_suppress?: boolean }[])[0]?.neigh_suppress === true;
+}
+
+test('ARP suppression on the kernel provider: bindings learned and published; off: the ARP crosses; on: answered by the bridge', async () => {
+  const l = lab!;
+  const [a, b, c] = [vmOn('h1'), vmOn('h2'), vmOn('h3')];
+  for (const [x, y] of [
+    [b, a],
+    [c, a],
+  ] as const)
+    assert.ok(await sup.ping(l, x, y.address), `${x.name} → ${y.name}`);
+  for (const v of [a, b, c]) await sup.waitPublished(l, VNI, v, v.address);
+  await waitFor('h1 holds the binding of the h2 VM as a neighbour entry of its bridge', async () => {
+    const n = await bridgeNeighbour('h1', b.address);
+    return n?.lladdr === b.mac && n.state?.includes('NOARP') === true;
+  });
+  const { data } = await l.admin('h1').call('fdb/show', [String(VNI)]);
+  assert.deepEqual(data.find((e) => e.mac === b.mac)?.ips, [b.address], 'fdb/show lists the remote binding');
+
+  await sup.setSuppression(l, VNI, false);
+  assert.equal(await neighSuppress('h1'), false);
+  await sup.flushNeighbours(l, a);
+  const crossed = await sup.countOnUnderlay(l, 'h1', a, ARP_REQUEST_FOR(b.address), async () => {
+    assert.ok(await sup.ping(l, a, b.address));
+  });
+  assert.ok(crossed >= 1, `suppression off: expected the broadcast on the underlay, saw ${crossed}`);
+
+  await sup.setSuppression(l, VNI, true);
+  assert.equal(await neighSuppress('h1'), true, 'the vxlan port has neigh_suppress on');
+  await sup.flushNeighbours(l, a);
+  const suppressed = await sup.countOnUnderlay(l, 'h1', a, ARP_REQUEST_FOR(b.address), async () => {
+    assert.ok(await sup.ping(l, a, b.address), 'the ping works on the answer');
+  });
+  assert.equal(suppressed, 0, 'no ARP request for a resolved IP crossed the underlay');
+  await sup.assertResolved(l, a, b.address, b.mac);
+
+  const unknown = `${a.address.split('.').slice(0, 3).join('.')}.250`;
+  const flooded = await sup.countOnUnderlay(l, 'h1', a, ARP_REQUEST_FOR(unknown), async () => {
+    await sup.ping(l, a, unknown);
+  });
+  assert.ok(flooded >= 1, 'an IP nobody holds still floods');
+});
+
+test('ND suppression on the kernel provider: an NS for a resolved IPv6 address does not cross', async () => {
+  const l = lab!;
+  const [a, b] = [vmOn('h1'), vmOn('h2')];
+  await sup.addIpv6(l, VNI, [a, b]);
+  await waitFor(`${b.name} → ${a.name} over IPv6`, () => sup.ping(l, b, sup.v6Of(VNI, a), 6), 15_000, 200);
+  await sup.waitPublished(l, VNI, b, sup.v6Of(VNI, b));
+  await waitFor('h1 holds the IPv6 binding', async () => (await bridgeNeighbour('h1', sup.v6Of(VNI, b)))?.lladdr === b.mac);
+  await sup.flushNeighbours(l, a);
+  const crossed = await sup.countOnUnderlay(l, 'h1', a, NS_FOR(sup.v6Of(VNI, b)), async () => {
+    assert.ok(await sup.ping(l, a, sup.v6Of(VNI, b), 6), 'the IPv6 ping works on the answer');
+  });
+  assert.equal(crossed, 0, 'no NS for a resolved address crossed the underlay');
+  await sup.assertResolved(l, a, sup.v6Of(VNI, b), b.mac);
+});
+
+test('ARP suppression on the kernel provider: the binding moves with a migration; no stale answer', async () => {
+  const l = lab!;
+  const [a, b] = [vmOn('h1'), vmOn('h2')];
+  await migrateVm(l, b.name, 'h3');
+  const moved = l.vm(b.name);
+  assert.equal(moved.host, 'h3');
+  await sup.waitPublished(l, VNI, moved, b.address, 'h3');
+  await waitFor('h1 places the MAC behind its vxlan port at h3', async () => {
+    const fdb = (await run(['bridge', '-n', l.host('h1').netns, 'fdb', 'show', 'dev', `dvsvx${VNI}`])).stdout;
+    return fdb.includes(`${b.mac.toLowerCase()} dst ${l.host('h3').underlayAddress} `);
+  });
+  await sup.flushNeighbours(l, a);
+  const crossed = await sup.countOnUnderlay(l, 'h1', a, ARP_REQUEST_FOR(b.address), async () => {
+    assert.ok(await sup.ping(l, a, b.address), `${a.name} reaches ${b.name} at its new host`);
+  });
+  assert.equal(crossed, 0, 'answered from the binding that moved');
+  await sup.assertResolved(l, a, b.address, b.mac);
 });

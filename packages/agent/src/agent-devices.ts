@@ -4,6 +4,8 @@ import {
   isNetdevError,
   openAttachedDevice,
   openFdbMonitor,
+  openNeighbourSnooper,
+  enableIpv6Neighbours,
   openRtnetlink,
   openDgramTunnelSocket,
   openLinkMonitor,
@@ -89,7 +91,20 @@ export function linuxDevices(
       try {
         const monitor = openFdbMonitor({ tables: 'master' });
         monitor.unref();
-        return { rtnl, monitor, openSender: (name) => openAttachedDevice({ name, up: true }) };
+        try {
+          const snooper = openNeighbourSnooper();
+          snooper.unref();
+          return {
+            rtnl,
+            monitor,
+            snooper,
+            openSender: (name) => openAttachedDevice({ name, up: true }),
+            enableIpv6Neighbours,
+          };
+        } catch (err) {
+          monitor.close();
+          throw err;
+        }
       } catch (err) {
         rtnl.close();
         throw err;

@@ -98,7 +98,7 @@ test('the kernel network: flood list changes as all-zeros appends and deletions;
     ],
   );
   net.flood = [vtep(3)];
-  net.remote.set(0x020000000001, { vtep: vtep(2), seq: 1, static: false });
+  net.remote.set(0x020000000001, { vtep: vtep(2), seq: 1, static: false, ips: [] });
   const entry = (mac: number, dst: string, dstPort = 0): FdbEntry => ({
     ifindex: 7,
     master: 0,

@@ -43,6 +43,7 @@ export type { FdbChange, FdbOp, FdbChangeState } from './fdb-change.js';
 export { fdbEntryKey } from './fdb-entry.js';
 export type { IpNeighbour, IpNeighbourChange } from './ip-neighbour.js';
 export { NeighbourSnooper, openNeighbourSnooper } from './neighbour-snooper.js';
+export { enableIpv6Neighbours } from './ipv6-conf.js';
 export type { SnoopedFrameHandler } from './neighbour-snooper.js';
 export type { FdbEntry, FdbEntryState } from './fdb-entry.js';
 export { FdbMonitor } from './fdb-monitor.js';

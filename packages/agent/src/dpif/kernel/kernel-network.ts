@@ -1,12 +1,15 @@
 import type { FdbChange, FdbEntry } from '@dvs/netdev';
 import { dvsLinkName } from '@dvs/netdev';
 import type { NetworkSpec, Vtep } from '../../datapath/control-surface.js';
+import { KernelBindings } from './kernel-bindings.js';
 
 /** A remote MAC as the controller placed it. */
 export interface RemoteMac {
   vtep: Vtep;
   seq: number;
   static: boolean;
+  /** The IPs the controller publishes with it (its remote IP bindings). */
+  ips: readonly string[];
 }
 
 /** A MAC the bridge learned (or was given) on one of our ports. */
@@ -37,19 +40,42 @@ export class KernelNetwork {
   vxlanIndex = 0;
   /** Why the devices could not be made (null: they are there). */
   problem: string | null = null;
+  /** IP bindings: the bridge device's neighbour entries (ARP/ND suppression). */
+  readonly bindings: KernelBindings;
 
   constructor(public spec: NetworkSpec) {
     this.bridge = dvsLinkName('bridge', spec.vni);
     this.vxlan = dvsLinkName('vxlan', spec.vni);
+    this.bindings = new KernelBindings(this.bridge);
   }
 
   get vni(): number {
     return this.spec.vni;
   }
 
-  /** The static vxlan entry of a remote MAC (`bridge fdb replace MAC dev dvsvxN dst A port P static`). */
-  remoteEntry(mac: number, vtep: Vtep): FdbChange {
-    return { op: 'replace', device: this.vxlan, mac, dst: vtep.address, dstPort: vtep.port, state: 'static' };
+  /**
+   * A remote MAC's two entries: the vxlan device's own (`bridge fdb replace
+   * MAC dev dvsvxN dst A port P static`: where to send it) and the bridge's
+   * (`… dev dvsvxN master extern_learn`: the MAC is behind the vxlan port).
+   * The bridge's entry keeps unicast to the MAC off the local ports, and it
+   * is what neighbour suppression needs (the bridge answers only for a MAC
+   * its FDB places on a suppressing port). Being extern_learn, it never ages
+   * and a frame from the MAC on a local port takes it over (a migration),
+   * which the FDB monitor reports as a local MAC.
+   */
+  remoteEntries(mac: number, vtep: Vtep): FdbChange[] {
+    return [
+      { op: 'replace', device: this.vxlan, mac, dst: vtep.address, dstPort: vtep.port, state: 'static' },
+      { op: 'replace', device: this.vxlan, mac, table: 'master', state: 'dynamic', extLearned: true },
+    ];
+  }
+
+  /** Deletes a remote MAC's two entries. */
+  remoteDeletions(mac: number): FdbChange[] {
+    return [
+      { op: 'del', device: this.vxlan, mac },
+      { op: 'del', device: this.vxlan, mac, table: 'master' },
+    ];
   }
 
   /** The flood list as all-zeros entries: what to append and what to delete to go from `before` to `after`. */
@@ -68,7 +94,7 @@ export class KernelNetwork {
   /** Every entry the vxlan device should hold (after an adoption: replace is idempotent). */
   wantedEntries(): FdbChange[] {
     return [
-      ...[...this.remote].map(([mac, r]) => this.remoteEntry(mac, r.vtep)),
+      ...[...this.remote].flatMap(([mac, r]) => this.remoteEntries(mac, r.vtep)),
       ...this.flood.map((v): FdbChange => ({
         op: 'append',
         device: this.vxlan,
@@ -89,6 +115,12 @@ export class KernelNetwork {
     const flood = new Set(this.flood.map(vtepId));
     const out: FdbChange[] = [];
     for (const e of held) {
+      // The bridge's entries on the vxlan port that dvs put there (extern_learn) and no table names.
+      if (e.table === 'master' && e.ifindex === this.vxlanIndex) {
+        if (e.extLearned && !this.remote.has(e.mac))
+          out.push({ op: 'del', device: this.vxlan, mac: e.mac, table: 'master' });
+        continue;
+      }
       // The device's own addresses (permanent, no destination) are the kernel's.
       if (e.table !== 'self' || e.dst === '') continue;
       const port = e.dstPort === 0 ? devicePort : e.dstPort;

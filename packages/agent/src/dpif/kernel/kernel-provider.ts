@@ -7,7 +7,9 @@ import {
   type FdbEntry,
   type FdbMonitor,
   type FrameDevice,
+  type IpNeighbourChange,
   type KernelLink,
+  type NeighbourSnooper,
   type Rtnetlink,
 } from '@dvs/netdev';
 import { formatMac, readMac, type VniDigest, type VtepRecord } from '@dvs/wire';
@@ -40,6 +42,7 @@ import { KernelNetwork, vtepId } from './kernel-network.js';
 import type { KernelProbes } from './kernel-probes.js';
 import { traceKernel } from './kernel-trace.js';
 import { kernelDigest, kernelTables, type KernelTables } from './kernel-digest.js';
+import { bindingInFrame } from './kernel-bindings.js';
 
 /** The kernel I/O the provider drives: one rtnetlink socket and one FDB monitor (bridge tables), in the agent's namespace. */
 export interface KernelIo {
@@ -47,6 +50,10 @@ export interface KernelIo {
   monitor: FdbMonitor;
   /** A device to send frames out of a bridge (an AF_PACKET socket on it): ports/announce floods through it. */
   openSender(name: string): Promise<FrameDevice>;
+  /** The ARP/ND frames of the namespace's interfaces: local IP bindings (absent: none are learned). */
+  snooper?: NeighbourSnooper;
+  /** Lets a bridge hold IPv6 neighbour entries (ND suppression) without an address of its own; false: no IPv6 here. */
+  enableIpv6Neighbours?(bridge: string): boolean;
 }
 
 export interface KernelProviderOptions {
@@ -105,6 +112,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private readonly onAdd = (entry: FdbEntry, previous: FdbEntry | undefined): void => this.fdbAdded(entry, previous);
   private readonly onDel = (entry: FdbEntry): void => this.fdbDeleted(entry);
   private readonly onResync = (): void => this.resyncLocal();
+  private readonly onSnooped = (ifindex: number, frame: Buffer): void => this.snooped(ifindex, frame);
 
   constructor(private readonly o: KernelProviderOptions) {
     super();
@@ -130,26 +138,31 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     const rejected = this.check(changes);
     if (rejected.length > 0) return { applied: 0, rejected };
     const fdb: FdbChange[] = [];
+    const neigh: IpNeighbourChange[] = [];
     for (const change of changes) {
       switch (change.kind) {
         case 'network:set':
-          this.setNetwork(change.network, fdb);
+          this.setNetwork(change.network, fdb, neigh);
           break;
         case 'network:del':
-          this.deleteNetwork(change.vni, fdb);
+          this.deleteNetwork(change.vni, fdb, neigh);
           break;
         case 'fdb:set': {
           const net = this.networks.get(change.vni) as KernelNetwork;
-          net.remote.set(change.mac, { vtep: change.vtep, seq: change.seq, static: change.static === true });
+          const ips = change.ips ?? [];
+          net.remote.set(change.mac, { vtep: change.vtep, seq: change.seq, static: change.static === true, ips });
           const local = net.local.get(change.mac);
           if (local !== undefined && change.seq <= local.seq) break; // our newer local entry keeps its place
-          fdb.push(net.remoteEntry(change.mac, change.vtep));
-          if (local !== undefined) this.displaceLocal(net, change.mac, local.port, vtepId(change.vtep), fdb);
+          if (local !== undefined) this.displaceLocal(net, change.mac, local.port, vtepId(change.vtep), fdb, neigh);
+          fdb.push(...net.remoteEntries(change.mac, change.vtep));
+          net.bindings.setRemote(change.mac, ips, neigh);
           break;
         }
         case 'fdb:del': {
           const net = this.networks.get(change.vni) as KernelNetwork;
-          if (net.remote.delete(change.mac)) fdb.push({ op: 'del', device: net.vxlan, mac: change.mac });
+          if (!net.remote.delete(change.mac)) break;
+          if (!net.local.has(change.mac)) fdb.push(...net.remoteDeletions(change.mac));
+          net.bindings.dropMac(change.mac, 'remote', neigh);
           break;
         }
         case 'flood:set': {
@@ -164,6 +177,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       }
     }
     this.program(fdb);
+    this.programNeighbours(neigh);
     return { applied: changes.length, rejected: [] };
   }
 
@@ -183,6 +197,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     this.monitor.on('fdb:add', this.onAdd);
     this.monitor.on('fdb:del', this.onDel);
     this.monitor.on('monitor:resync', this.onResync);
+    this.o.io.snooper?.onFrame(this.onSnooped);
     this.resyncLocal();
     this.probes?.start();
   }
@@ -194,6 +209,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     this.monitor.off('fdb:add', this.onAdd);
     this.monitor.off('fdb:del', this.onDel);
     this.monitor.off('monitor:resync', this.onResync);
+    this.o.io.snooper?.onFrame(null);
     this.probes?.stop();
   }
 
@@ -201,6 +217,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   close(): void {
     this.stop();
     this.probes?.close();
+    this.o.io.snooper?.close();
     this.monitor.close();
     this.rtnl.close();
   }
@@ -251,11 +268,14 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     this.ports.delete(name);
     const net = this.networks.get(port.spec.vni);
     if (net !== undefined) {
+      const neigh: IpNeighbourChange[] = [];
       for (const [mac, local] of [...net.local])
         if (local.port === name) {
           net.local.delete(mac);
+          net.bindings.dropMac(mac, 'local', neigh);
           this.emitEvent('mac:gone', { vni: net.vni, mac, port: name });
         }
+      this.programNeighbours(neigh);
     }
     if (port.enslaved) {
       try {
@@ -313,7 +333,8 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         if (e.table === 'master' && e.state !== 'permanent') {
           const port = portNames.get(e.ifindex);
           if (port === undefined) continue;
-          out.push(view(net.vni, e.mac, 'port', port, e.state === 'static', false, net.local.get(e.mac)?.seq ?? 0));
+          const seq = net.local.get(e.mac)?.seq ?? 0;
+          out.push(view(net.vni, e.mac, 'port', port, e.state === 'static', false, seq, net.bindings.ipsOf(e.mac)));
         } else if (e.table === 'self' && e.ifindex === net.vxlanIndex && e.mac !== 0 && e.dst !== '') {
           const remote = net.remote.get(e.mac);
           const port = e.dstPort === 0 ? this.o.vtep.port : e.dstPort;
@@ -326,6 +347,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
               remote?.static ?? false,
               true,
               remote?.seq ?? 0,
+              net.bindings.ipsOf(e.mac),
             ),
           );
         }
@@ -396,9 +418,16 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       floodList: net.flood.map(vtepId),
       peers: net.peers.map(vtepId),
       fdbSize: net.remote.size + net.local.size,
-      // ARP/ND suppression is the userspace pipeline's (the bridge's neigh_suppress is not programmed yet).
-      arpSuppression: false,
-      suppression: { bindings: 0, answered: 0, flooded: 0, conflicts: 0, refused: 0, recentConflicts: [] },
+      arpSuppression: net.spec.arpSuppression === true,
+      // The bridge answers in the kernel and counts nothing: answered and flooded stay 0 here.
+      suppression: {
+        bindings: net.bindings.byIp.size,
+        answered: 0,
+        flooded: 0,
+        conflicts: net.bindings.conflicts,
+        refused: 0,
+        recentConflicts: [],
+      },
     }));
   }
 
@@ -504,12 +533,17 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     return null;
   }
 
-  private setNetwork(spec: NetworkSpec, fdb: FdbChange[]): void {
+  private setNetwork(spec: NetworkSpec, fdb: FdbChange[], neigh: IpNeighbourChange[]): void {
     const existing = this.networks.get(spec.vni);
     if (existing !== undefined) {
       const mtuChanged = existing.spec.mtu !== spec.mtu;
+      const suppressionChanged = (existing.spec.arpSuppression === true) !== (spec.arpSuppression === true);
       existing.spec = { ...spec };
       if (mtuChanged && existing.problem === null) this.kernel('set MTU', () => this.setMtu(existing));
+      if (suppressionChanged && existing.problem === null)
+        this.kernel('set neigh_suppress', () =>
+          this.rtnl.setLink(existing.vxlan, { bridgePort: { neighSuppress: spec.arpSuppression === true } }),
+        );
       return;
     }
     const net = new KernelNetwork({ ...spec });
@@ -523,17 +557,19 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       return;
     }
     fdb.push(...net.wantedEntries());
+    neigh.push(...net.bindings.all());
     for (const port of this.ports.values())
       if (port.spec.vni === spec.vni && !port.enslaved) this.kernel('enslave a port', () => this.enslave(port, net));
   }
 
-  private deleteNetwork(vni: number, fdb: FdbChange[]): void {
+  private deleteNetwork(vni: number, fdb: FdbChange[], neigh: IpNeighbourChange[]): void {
     const net = this.networks.get(vni) as KernelNetwork;
     this.networks.delete(vni);
     for (const [mac, local] of net.local) this.emitEvent('mac:gone', { vni, mac, port: local.port });
     for (const port of this.ports.values()) if (port.spec.vni === vni) port.enslaved = false;
     // Pending FDB changes for its device go with it.
     for (let i = fdb.length - 1; i >= 0; i--) if (fdb[i]!.device === net.vxlan) fdb.splice(i, 1);
+    for (let i = neigh.length - 1; i >= 0; i--) if (neigh[i]!.device === net.bridge) neigh.splice(i, 1);
     if (net.problem === null) {
       this.kernel('delete a vxlan device', () => this.rtnl.deleteLink(net.vxlan));
       this.kernel('delete a bridge', () => this.rtnl.deleteLink(net.bridge));
@@ -568,12 +604,19 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         port,
         learning: false,
         master: net.bridge,
+        bridgePort: { neighSuppress: net.spec.arpSuppression === true },
         mtu: net.spec.mtu,
         up: true,
       });
-    else this.rtnl.setLink(net.vxlan, { master: net.bridge, up: true, bridgePort: { learning: false } });
+    else
+      this.rtnl.setLink(net.vxlan, {
+        master: net.bridge,
+        up: true,
+        bridgePort: { learning: false, neighSuppress: net.spec.arpSuppression === true },
+      });
     net.bridgeIndex = bridge.ifindex;
     net.vxlanIndex = vxlan.ifindex;
+    this.kernel('enable IPv6 neighbours on a bridge', () => this.o.io.enableIpv6Neighbours?.(net.bridge));
     this.setMtu(net);
   }
 
@@ -603,6 +646,25 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       if (net.problem === null) stale.push(...net.staleEntries(this.rtnl.fdb({ device: net.vxlan }), this.o.vtep.port));
     if (stale.length > 0) this.logger.info('kernel datapath: removed stale FDB entries', { entries: stale.length });
     this.program(stale);
+    for (const net of this.networks.values()) if (net.problem === null) this.reconcileNeighbours(net);
+  }
+
+  /**
+   * The bridge's neighbour entries a restarted agent finds: dvs's (extern_learn)
+   * that a binding names stay; one of a local MAC is adopted as its local
+   * binding (and reported); the others go.
+   */
+  private reconcileNeighbours(net: KernelNetwork): void {
+    const neigh: IpNeighbourChange[] = [];
+    for (const n of this.rtnl.ipNeighbours(net.bridge)) {
+      if (!n.extLearned || n.mac === null || net.bindings.byIp.get(n.address)?.mac === n.mac) continue;
+      const local = net.local.get(n.mac);
+      if (local !== undefined && !net.bindings.byIp.has(n.address)) {
+        net.bindings.byIp.set(n.address, { mac: n.mac, origin: 'local' });
+        this.emitEvent('ip:bound', { vni: net.vni, mac: n.mac, ip: n.address, port: local.port });
+      } else neigh.push({ op: 'del', device: net.bridge, address: n.address });
+    }
+    this.programNeighbours(neigh);
   }
 
   // ---- local MACs (FDB monitor) ----------------------------------------------
@@ -626,6 +688,10 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         to: port.spec.name,
       });
     this.emitEvent('mac:local', { vni: net.vni, mac: entry.mac, port: port.spec.name, seq });
+    // Bindings snooped before the bridge's entry was reported join the report now.
+    for (const ip of net.bindings.ipsOf(entry.mac))
+      if (net.bindings.byIp.get(ip)?.origin === 'local')
+        this.emitEvent('ip:bound', { vni: net.vni, mac: entry.mac, ip, port: port.spec.name });
   }
 
   private fdbDeleted(entry: FdbEntry): void {
@@ -637,9 +703,15 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     if (known === undefined || port === undefined || known.port !== port.spec.name) return;
     net.local.delete(entry.mac);
     this.emitEvent('mac:gone', { vni: net.vni, mac: entry.mac, port: known.port });
-    // The MAC's remote entry (if the controller names one) serves again.
+    // The MAC's remote entry (if the controller names one) serves again, with its remote bindings.
+    const neigh: IpNeighbourChange[] = [];
+    net.bindings.dropMac(entry.mac, 'local', neigh);
     const remote = net.remote.get(entry.mac);
-    if (remote !== undefined) this.program([net.remoteEntry(entry.mac, remote.vtep)]);
+    if (remote !== undefined) {
+      this.program(net.remoteEntries(entry.mac, remote.vtep));
+      net.bindings.setRemote(entry.mac, remote.ips, neigh);
+    }
+    this.programNeighbours(neigh);
   }
 
   /** The monitor dumped again (or we start): local MACs are taken from its table. */
@@ -651,17 +723,28 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         seen.add(e.mac);
         this.fdbAdded(e, undefined);
       }
+      const neigh: IpNeighbourChange[] = [];
       for (const [mac, local] of [...net.local])
         if (!seen.has(mac)) {
           net.local.delete(mac);
+          net.bindings.dropMac(mac, 'local', neigh);
           this.emitEvent('mac:gone', { vni: net.vni, mac, port: local.port });
         }
+      this.programNeighbours(neigh);
     }
   }
 
   /** The controller placed a MAC we held locally elsewhere with a newer seq: the bridge forgets it on our port. */
-  private displaceLocal(net: KernelNetwork, mac: number, portName: string, to: string, fdb: FdbChange[]): void {
+  private displaceLocal(
+    net: KernelNetwork,
+    mac: number,
+    portName: string,
+    to: string,
+    fdb: FdbChange[],
+    neigh: IpNeighbourChange[],
+  ): void {
     net.local.delete(mac);
+    net.bindings.dropMac(mac, 'local', neigh);
     const port = this.ports.get(portName);
     if (port !== undefined) fdb.push({ op: 'del', device: port.ifindex, mac, table: 'master' });
     this.emitEvent('mac:move', { vni: net.vni, mac, from: portName, to });
@@ -709,6 +792,41 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       refused: real.length,
       first: real[0]!.message,
     });
+  }
+
+  private programNeighbours(changes: IpNeighbourChange[]): void {
+    if (changes.length === 0) return;
+    let failed: { errno: string; message: string }[];
+    try {
+      failed = this.rtnl.applyIpNeighbours(changes).failed;
+    } catch (err) {
+      this.kernelErrors++;
+      this.logger.error('kernel datapath: neighbour changes refused', { error: (err as Error).message });
+      return;
+    }
+    const real = failed.filter((f) => f.errno !== 'ENOENT');
+    if (real.length === 0) return;
+    this.kernelErrors += real.length;
+    this.logger.warn('kernel datapath: the kernel refused neighbour changes', {
+      refused: real.length,
+      first: real[0]!.message,
+    });
+  }
+
+  /** An ARP or ND frame arrived on an interface: a local port's states one of its IP bindings. */
+  private snooped(ifindex: number, frame: Buffer): void {
+    const port = this.portByIndex(ifindex);
+    if (port === undefined || !port.enslaved) return;
+    const net = this.networks.get(port.spec.vni);
+    const found = net === undefined ? null : bindingInFrame(frame);
+    if (net === undefined || found === null) return;
+    const neigh: IpNeighbourChange[] = [];
+    const live = (mac: number): boolean => net.local.has(mac) || net.remote.has(mac);
+    if (!net.bindings.learnLocal(found.ip, found.mac, live, neigh)) return;
+    this.programNeighbours(neigh);
+    // Reported once the bridge's entry for the MAC is (fdbAdded reports its bindings then).
+    if (net.local.get(found.mac)?.port === port.spec.name)
+      this.emitEvent('ip:bound', { vni: net.vni, mac: found.mac, ip: found.ip, port: port.spec.name });
   }
 
   private kernel(what: string, run: () => void): void {
@@ -810,6 +928,7 @@ function view(
   isStatic: boolean,
   control: boolean,
   seq: number,
+  ips: string[],
 ): FdbEntryView {
   return {
     vni,
@@ -821,6 +940,6 @@ function view(
     seq,
     ageSeconds: 0,
     moves: 0,
-    ips: [],
+    ips,
   };
 }
