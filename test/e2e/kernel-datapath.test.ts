@@ -8,7 +8,9 @@
 // included), trace explained from the kernel's tables, a live migration
 // converging, and an agent killed with SIGKILL under a continuous ping: the
 // kernel keeps forwarding while the agent is away, and the restarted agent
-// adopts its devices. No timing thresholds: lost pings are printed, not judged.
+// adopts its devices; switched to userspace, the host's tunnels to a
+// kernel-provider host come up both ways. No timing thresholds: lost pings
+// are printed, not judged.
 import { test, before, after } from 'node:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -271,4 +273,23 @@ test('the host switched to userspace: the kernel devices of the earlier run go, 
   const names = (await links(h3.netns)).map((x) => x.ifname);
   assert.ok(!names.includes('dvsbr100') && !names.includes('dvsvx100'), `kernel devices left: ${names.join(' ')}`);
   await waitVmPing(l, pinger, target, 'after the switch to userspace (kernel provider on h2, userspace on h3)');
+  // Tunnel health across the providers, both ways: the kernel host (h2) probes h3 on its VXLAN port from its
+  // probe port; the userspace host (h3) probes h2 on the probe port h2 advertises in its host record.
+  for (const [from, to] of [
+    ['h2', 'h3'],
+    ['h3', 'h2'],
+  ] as const)
+    await waitFor(
+      `${from} sees its tunnel to ${to} up on VNI 100`,
+      async () => {
+        try {
+          const { data: t } = await l.admin(from).call('tunnels/show', [], { timeoutMs: 1000 });
+          const peers = (t as { peers: { host?: string; vni: number; state: string }[] }).peers;
+          return peers.some((p) => p.host === to && p.vni === 100 && p.state === 'up');
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
 });

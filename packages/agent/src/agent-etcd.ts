@@ -41,6 +41,8 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
     ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),
     agentVersion: agent.version,
+    // The kernel's vxlan devices own the VXLAN port: peers probe this host on its probe port.
+    ...(agent.vxlanOwnerProvider === 'kernel' ? { probePort: agent.config.vtep.probePort } : {}),
     etcd: { ...connection, endpoints: etcd.endpoints },
     prefix: etcd.prefix,
     ...(leaseTtlSeconds !== undefined ? { leaseTtlSeconds } : {}),
@@ -55,6 +57,10 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
         n.record.externalVteps.some((e) => e.address === v.address && e.port === v.port),
       ),
     hostOf: (v) => [...sync.tables.hosts.values()].find((h) => h.record.vtep.address === v.address)?.record.host,
+    probePortOf: (v) => {
+      const host = [...sync.tables.hosts.values()].find((h) => h.record.vtep.address === v.address);
+      return host === undefined ? undefined : (host.record.probePort ?? null);
+    },
   });
   const publishPorts = (): void => sync.publishPorts(localPorts(agent));
   agent.on('ports:changed', publishPorts);

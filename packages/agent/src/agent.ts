@@ -55,6 +55,8 @@ export interface AgentStartOptions {
 export interface PeerInfo {
   isExternal(vtep: { address: string; port: number }): boolean;
   hostOf(vtep: { address: string; port: number }): string | undefined;
+  /** The probe port the host behind a VTEP advertises (null: none, it takes probes on its VTEP port; undefined: unknown). */
+  probePortOf?(vtep: { address: string; port: number }): number | null | undefined;
 }
 
 /** Agent events, `noun:verb`: the etcd sync republishes ports on `ports:changed`. */
@@ -154,6 +156,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           registry: this.registry,
           isExternal: (v) => external.has(`${v.address}:${v.port}`) || this.peerInfo?.isExternal(v) === true,
           hostOf: (v) => this.peerInfo?.hostOf(v),
+          probePortOf: (v) => this.peerInfo?.probePortOf?.(v),
         })
       : null;
   }
@@ -161,6 +164,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   /** More Prometheus lines for /metrics (the etcd side's report throttle). */
   addMetricSource(source: () => string[]): void {
     this.metricSources.push(source);
+  }
+
+  /** Which provider owns this host's VXLAN port. */
+  get vxlanOwnerProvider(): 'kernel' | 'userspace' {
+    return this.vxlanOwner.provider;
   }
 
   /** The control plane tells tunnel health which VTEPs are external and which host is behind a VTEP. */
@@ -324,6 +332,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           devices: removed.join(','),
         });
     } finally {
+      io.snooper?.close();
       io.monitor.close();
       io.rtnl.close();
     }

@@ -32,6 +32,12 @@ export interface ProbeTarget {
   vtep: Vtep;
   encap: Encap;
   vni: number;
+  /**
+   * Where the peer takes probes: a port it advertises (a kernel-datapath
+   * host's probe port), null when it advertises none (its VTEP port), or
+   * absent when nothing is known of it (static peers: a host like this one).
+   */
+  probePort?: number | null;
 }
 
 const PROBE_SLOTS = new Uint32Array([0]);
@@ -52,8 +58,9 @@ export function sendProbeFrame(
   writeTunnelHeader(target.encap, batch.buffer, HEADROOM - TUNNEL_HEADER_LENGTH, target.vni);
   batch.offsets[0] = HEADROOM - TUNNEL_HEADER_LENGTH;
   batch.lengths[0] = frame.length + TUNNEL_HEADER_LENGTH;
-  if (address.family === 4) batch.setIpv4Destination(0, address.ipv4, target.vtep.port);
-  else batch.setIpv6Destination(0, address.ipv6, target.vtep.port);
+  const port = target.probePort ?? target.vtep.port;
+  if (address.family === 4) batch.setIpv4Destination(0, address.ipv4, port);
+  else batch.setIpv6Destination(0, address.ipv6, port);
   try {
     const sent = socket.send(batch, PROBE_SLOTS, 1);
     // A datagram the kernel refused (ENETUNREACH, …) is consumed, not sent: the socket says why.

@@ -81,6 +81,8 @@ export interface EtcdSyncOptions {
   vtep: Vtep;
   /** UDP port per encap when not the default (gre-udp 4754; vxlan = vtep.port). */
   encapPorts?: Partial<Record<Encap, number>>;
+  /** The port this host takes tunnel probes on, when not its VXLAN port (HostRecord.probePort). */
+  probePort?: number;
   encaps: Encap[];
   /** What this host says about itself (`rack: r1`); networks may admit hosts by label. */
   labels?: Record<string, string>;
@@ -239,6 +241,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
           ? { labels: { ...options.labels } }
           : {}),
         agentVersion: options.agentVersion,
+        ...(options.probePort !== undefined ? { probePort: options.probePort } : {}),
         startedAt: options.startedAt ?? this.clock(),
       }),
     );

@@ -55,6 +55,8 @@ export interface AgentHealthOptions extends Partial<HealthOptions> {
   isExternal?: (vtep: { address: string; port: number }) => boolean;
   /** Host id behind a VTEP, when the control plane knows it (hosts/ records). */
   hostOf?: (vtep: { address: string; port: number }) => string | undefined;
+  /** Where the host behind a VTEP takes probes (ProbeTarget.probePort); undefined: not known. */
+  probePortOf?: (vtep: { address: string; port: number }) => number | null | undefined;
   /** Called on every tunnel state change (publish status/<host> now). */
   onChange?: (change: TunnelStateChange) => void;
   /** How often peers are re-read from the data path, ms. Default: the probe interval. */
@@ -78,7 +80,7 @@ export class AgentHealth {
       options.dataPath.networkViews().find((n) => n.vni === vni)?.encap;
     this.monitor = new TunnelMonitor({
       ...options,
-      transport: dataPathProbeTransport(options.dataPath, encapOf),
+      transport: dataPathProbeTransport(options.dataPath, encapOf, options.probePortOf),
     });
     if (options.onChange) this.monitor.on('tunnel:state', options.onChange);
     options.registry?.register({

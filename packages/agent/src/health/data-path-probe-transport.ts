@@ -36,10 +36,14 @@ export class ProbeSendError extends Error {
 export function dataPathProbeTransport(
   dataPath: ProbeCapableDataPath,
   encapOf: (vni: number) => Encap | undefined,
+  probePortOf?: (vtep: Vtep) => number | null | undefined,
 ): ProbeTransport {
   return {
     send(peer: TunnelPeer, frame: Uint8Array): void {
-      if (dataPath.sendProbe({ vtep: peer.vtep, encap: peer.encap, vni: peer.vni }, frame)) return;
+      // A probe port stands in for the VXLAN port only (a kernel-provider host's vxlan devices own it).
+      const probePort = peer.encap === 'vxlan' ? probePortOf?.(peer.vtep) : undefined;
+      const target = { vtep: peer.vtep, encap: peer.encap, vni: peer.vni };
+      if (dataPath.sendProbe(probePort === undefined ? target : { ...target, probePort }, frame)) return;
       throw new ProbeSendError(dataPath.lastProbeSendError?.() ?? 'ESENDFAILED', peer.vtep);
     },
     onReceive(handler: ((source: ProbeSource, frame: Uint8Array) => void) | null): void {

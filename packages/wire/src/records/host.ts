@@ -11,10 +11,10 @@ import { DEFAULT_ENCAP_PORTS, ENCAPS, type Encap } from '../frames/encap.js';
 import { readVtep, type VtepRecord } from './vtep.js';
 
 /**
- * 1.1 added `encapPorts`, 1.2 `labels` (both optional: older readers ignore
- * them, older records lack them).
+ * 1.1 added `encapPorts`, 1.2 `labels`, 1.3 `probePort` (all optional: older
+ * readers ignore them, older records lack them).
  */
-export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 2 };
+export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 3 };
 
 export interface HostRecord {
   host: string;
@@ -26,6 +26,13 @@ export interface HostRecord {
   /** What the host says about itself (`rack: r1`), from the agent's config; see host-labels.ts. */
   labels?: Record<string, string>;
   agentVersion: string;
+  /**
+   * The UDP port on which the host sends and answers tunnel probes of its
+   * VXLAN networks, when not its VXLAN port: a host whose VXLAN networks the
+   * kernel datapath serves (its vxlan devices own the VXLAN port). Peers send
+   * their VXLAN probes there; GRE-in-UDP probes keep the GRE port.
+   */
+  probePort?: number;
   /** Agent process start, ms since the epoch: a change means the agent restarted. */
   startedAt: number;
 }
@@ -42,6 +49,7 @@ export function decodeHost(buf: Uint8Array): HostRecord | RecordError {
     encaps: r.array('encaps', ENCAPS.length, (v, path) => oneOfAt(v, path, ENCAPS)),
     ...(r.has('labels') ? { labels: readLabels(r.map_('labels')) } : {}),
     agentVersion: r.string('agentVersion', 64),
+    ...(r.has('probePort') ? { probePort: r.int('probePort', 1, 65535) } : {}),
     startedAt: r.time('startedAt'),
   }));
 }

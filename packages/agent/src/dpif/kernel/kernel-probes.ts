@@ -21,9 +21,12 @@ const SEND_SLOT = new Uint32Array([0]);
  * VXLAN port, and a probe frame reaching them would be bridged like any
  * other, so probes travel on a UDP port of their own (`probePort`, the
  * agent's `vtep.probePort`), still VXLAN-encapsulated, between the same
- * underlay addresses: they measure the real underlay path. Both ends of a
- * tunnel must then listen on that port: two kernel-provider agents probe each
- * other; a userspace agent probes on its VXLAN port (see docs/agent.md).
+ * underlay addresses: they measure the real underlay path. A probe goes to
+ * the port the peer takes probes on: its advertised probe port (a kernel-
+ * provider host, `probePort` in its host record), its VXLAN port when it
+ * advertises none (a userspace agent, whose pipeline takes probes from any
+ * source port of a known VTEP address), or, when nothing is known of it
+ * (static peers), this host's own probe port.
  */
 export class KernelProbes {
   lastSendError: string | null = null;
@@ -69,8 +72,9 @@ export class KernelProbes {
     writeVxlanHeader(b.buffer, HEADROOM - VXLAN_HEADER_LENGTH, target.vni);
     b.offsets[0] = HEADROOM - VXLAN_HEADER_LENGTH;
     b.lengths[0] = frame.length + VXLAN_HEADER_LENGTH;
-    if (address.family === 4) b.setIpv4Destination(0, address.ipv4, this.probePort);
-    else b.setIpv6Destination(0, address.ipv6, this.probePort);
+    const port = target.probePort === undefined ? this.probePort : (target.probePort ?? target.vtep.port);
+    if (address.family === 4) b.setIpv4Destination(0, address.ipv4, port);
+    else b.setIpv6Destination(0, address.ipv6, port);
     this.lastSendError = null;
     try {
       const sent = this.socket.send(b, SEND_SLOT, 1);
