@@ -18,6 +18,8 @@ declare -A NEEDS=(
   [iputils-ping]=/usr/bin/ping
   [tshark]=/usr/bin/tshark
   [tcpdump]=/usr/bin/tcpdump
+  # The kernel datapath's port security: nftables bridge-family rules (dpif/kernel/kernel-port-security.ts).
+  [nftables]=/usr/sbin/nft
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
   # Real QEMU guests (packages/lab/src/qemu): QEMU, and for the guest image

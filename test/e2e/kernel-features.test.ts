@@ -9,13 +9,18 @@
 //    neigh_suppress vxlan port then answers from them: tshark on the
 //    underlay counts the ARPs and NSs that cross (none with suppression on,
 //    some with it off), the VMs' `ip neigh` shows the right MAC, and after a
-//    migration the answer is still true.
+//    migration the answer is still true;
+//  - port security: nftables bridge-family rules in dvs's table; spoofed
+//    source MACs and a spoofed ARP from a port are dropped and counted in
+//    the same counters as userspace, the victims keep working, and the
+//    table goes when the last secured port does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
-import type { DivergencesView } from '@dvs/wire';
+import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot, type DivergencesView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
+import { RawPort } from '../support/raw-port.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
 import * as sup from '../support/suppression-lab.js';
@@ -181,4 +186,63 @@ test('ARP suppression on the kernel provider: the binding moves with a migration
   });
   assert.equal(crossed, 0, 'answered from the binding that moved');
   await sup.assertResolved(l, a, b.address, b.mac);
+});
+
+const ATTACKER_MAC = '52:54:00:aa:00:01';
+const ATTACKER_IP = '10.99.0.1';
+
+function frameFrom(src: string): Buffer {
+  const f = Buffer.alloc(60, 0);
+  writeMac(f, 0, parseMac('ff:ff:ff:ff:ff:ff') as number);
+  writeMac(f, 6, parseMac(src) as number);
+  f.writeUInt16BE(0x0800, 12);
+  return f;
+}
+
+async function nftTable(host: string): Promise<string | null> {
+  const r = await run(['ip', 'netns', 'exec', lab!.host(host).netns, 'nft', 'list', 'table', 'bridge', 'dvs'], {
+    allowFailure: true,
+  });
+  return r.code === 0 ? r.stdout : null;
+}
+
+test('port security on the kernel provider: a spoofed MAC and a spoofed ARP are dropped by nft and counted; the victims keep working', async () => {
+  const l = lab!;
+  const h1 = l.host('h1');
+  const [a, c] = [vmOn('h1'), vmOn('h3')];
+  const name = `${l.id}atk`.slice(0, 15);
+  const wire = `${l.id}atv`.slice(0, 15);
+  await run(['ip', '-n', h1.netns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', wire]);
+  await run(['ip', '-n', h1.netns, 'link', 'set', wire, 'up']);
+  const counters = async (): Promise<CountersSnapshot> =>
+    (await l.admin('h1').call('counters/show')).data as CountersSnapshot;
+  await l.admin('h1').call('ports/add', [name, String(VNI), 'attach', `allow=${ATTACKER_MAC},${ATTACKER_IP}`]);
+  const port = new RawPort(h1.netns, wire);
+  try {
+    const table = await nftTable('h1');
+    assert.ok(table?.includes(`iifname "${name}"`), `dvs's nft table jumps to the port's chain:\n${table}`);
+    const before = await counters();
+    for (let i = 0; i < 5; i++) port.send(frameFrom(a.mac));
+    port.send(buildGratuitousArp(parseMac(ATTACKER_MAC) as number, parseIpv4Address(c.address) as number));
+    const after = await waitFor('the drops are counted', async () => {
+      const x = await counters();
+      return x.portSecurity[name]?.portSecurity === 5 && x.portSecurity[name]?.arpSpoof === 1 ? x : undefined;
+    });
+    assert.equal(after.drops['port-security'] - before.drops['port-security'], 5);
+    assert.equal(after.drops['arp-spoof'] - before.drops['arp-spoof'], 1);
+    // The spoofed MAC stays on its own port; the spoofed IP keeps its MAC in the bridge's neighbour table.
+    await waitVmPing(l, c, a, 'the spoofed VM is still reached');
+    await waitVmPing(l, a, c, 'the VM whose IP was claimed still answers');
+    const { data } = await l.admin('h1').call('fdb/show', [String(VNI)]);
+    assert.equal(data.find((e) => e.mac === a.mac)?.location, a.ifname, 'the spoofed MAC stays on its own port');
+    assert.equal((await bridgeNeighbour('h1', c.address))?.lladdr, c.mac, 'the claimed IP keeps its MAC');
+    const shown = (await l.admin('h1').call('ports/show')).text;
+    assert.match(shown, new RegExp(`${name}: security: allow=${ATTACKER_MAC},${ATTACKER_IP}`));
+    assert.match(shown, new RegExp(`${name}: dropped: port-security 5, arp-spoof 1`));
+  } finally {
+    port.close();
+    await l.admin('h1').call('ports/del', [name]);
+    await run(['ip', '-n', h1.netns, 'link', 'del', name]);
+  }
+  assert.equal(await nftTable('h1'), null, 'the table goes with the last secured port');
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import {
   describeLink,
@@ -100,6 +101,7 @@ export function linuxDevices(
             snooper,
             openSender: (name) => openAttachedDevice({ name, up: true }),
             enableIpv6Neighbours,
+            nft: runNft,
           };
         } catch (err) {
           monitor.close();
@@ -118,4 +120,14 @@ export function linuxDevices(
       return null;
     },
   };
+}
+
+/** `nft` from nftables (the kernel datapath's port security), its standard input given; throws with its own message. */
+function runNft(args: readonly string[], input?: string): string {
+  try {
+    return execFileSync('nft', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`nft ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`);
+  }
 }

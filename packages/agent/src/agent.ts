@@ -14,6 +14,7 @@ import { Datapaths } from './dpif/datapaths.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
 import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
+import { NftPortSecurity } from './dpif/kernel/kernel-port-security.js';
 import { UserspaceProvider } from './dpif/userspace-provider.js';
 import type { CountersSnapshot } from './datapath/counters.js';
 import { AgentPorts } from './ports/agent-ports.js';
@@ -327,6 +328,13 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     }
     try {
       const removed = removeKernelDevices(io.rtnl);
+      // Its port security table too (deleting a table that is not there is no error).
+      if (io.nft !== undefined)
+        try {
+          new NftPortSecurity(io.nft).remove();
+        } catch {
+          // No nft on this host: no table of ours either.
+        }
       if (removed.length > 0)
         this.logger.info('removed the kernel datapath devices of an earlier run: this host now forwards in userspace', {
           devices: removed.join(','),

@@ -27,6 +27,7 @@ import {
   type CountersSnapshot,
   type TrafficCounters,
 } from '../../datapath/counters.js';
+import { isEmptyPortSecurity, newPortSecurityCounters } from '../../datapath/port-security.js';
 import type { PortSpec } from '../../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../../datapath/probe.js';
 import { checkBatch } from '../check-batch.js';
@@ -43,6 +44,8 @@ import type { KernelProbes } from './kernel-probes.js';
 import { traceKernel } from './kernel-trace.js';
 import { kernelDigest, kernelTables, type KernelTables } from './kernel-digest.js';
 import { bindingInFrame } from './kernel-bindings.js';
+import { NftPortSecurity, allowsBinding, type NftRunner, type SecuredPort } from './kernel-port-security.js';
+
 
 /** The kernel I/O the provider drives: one rtnetlink socket and one FDB monitor (bridge tables), in the agent's namespace. */
 export interface KernelIo {
@@ -52,6 +55,8 @@ export interface KernelIo {
   openSender(name: string): Promise<FrameDevice>;
   /** The ARP/ND frames of the namespace's interfaces: local IP bindings (absent: none are learned). */
   snooper?: NeighbourSnooper;
+  /** Runs `nft` (port security in a bridge-family table); absent: ports with security are refused. */
+  nft?: NftRunner;
   /** Lets a bridge hold IPv6 neighbour entries (ND suppression) without an address of its own; false: no IPv6 here. */
   enableIpv6Neighbours?(bridge: string): boolean;
 }
@@ -74,6 +79,8 @@ interface KernelPort {
   ifindex: number;
   /** In its network's bridge (false while the network has not arrived yet). */
   enslaved: boolean;
+  /** lockFirstMac: the first MAC the bridge learned on it. */
+  lockedMac?: number;
 }
 
 /**
@@ -106,6 +113,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private readonly logger: Logger;
   private readonly rtnl: Rtnetlink;
   private readonly monitor: FdbMonitor;
+  private readonly security: NftPortSecurity | null;
   private probes: KernelProbes | null;
   private probeHandler: ProbeHandler | null = null;
   private watching = false;
@@ -119,6 +127,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     this.logger = o.logger ?? silentLogger;
     this.rtnl = o.io.rtnl;
     this.monitor = o.io.monitor;
+    this.security = o.io.nft === undefined ? null : new NftPortSecurity(o.io.nft);
     this.probes = o.probes ?? null;
   }
 
@@ -223,6 +232,8 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   }
 
   tablesLoaded(): void {
+    // The nft table of an earlier run: rewritten for the ports there are now (removed when none has security).
+    this.kernel('reconcile the port security table', () => this.applySecurity());
     try {
       this.removeStale();
     } catch (err) {
@@ -249,16 +260,25 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     const link = this.rtnl.link(device.name);
     if (link === undefined)
       throw new ProviderError('DVS_PORT_NOT_FOUND', `port ${spec.name}: no device ${device.name} in this namespace`);
+    const secured = !isEmptyPortSecurity(spec.security);
+    if (secured && this.security === null)
+      throw new ProviderError(
+        'DVS_DATAPATH_UNSUPPORTED',
+        `port ${spec.name} asks for port security, which the kernel datapath enforces with nft: install nftables (nft), or put its network on datapath: userspace`,
+      );
     const port: KernelPort = { spec, device, ifindex: link.ifindex, enslaved: false };
     this.ports.set(spec.name, port);
     const net = this.networks.get(spec.vni);
-    if (net !== undefined && net.problem === null) {
-      try {
-        this.enslave(port, net);
-      } catch (err) {
-        this.ports.delete(spec.name);
-        throw err;
-      }
+    try {
+      // The rules first (they match the device by name): the port never forwards unchecked.
+      if (secured) this.applySecurity();
+      if (net !== undefined && net.problem === null) this.enslave(port, net);
+    } catch (err) {
+      this.ports.delete(spec.name);
+      if (secured) this.kernel('restore the port security table', () => this.applySecurity());
+      throw err instanceof ProviderError
+        ? err
+        : new ProviderError('DVS_DATAPATH_UNSUPPORTED', `port ${spec.name}: ${(err as Error).message}`);
     }
   }
 
@@ -277,6 +297,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         }
       this.programNeighbours(neigh);
     }
+    if (!isEmptyPortSecurity(port.spec.security)) this.kernel('update port security', () => this.applySecurity());
     if (port.enslaved) {
       try {
         this.rtnl.setLink(port.ifindex, { master: null });
@@ -370,7 +391,17 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
 
   portViews(): PortView[] {
     const stats = this.linkStats();
+    const drops = this.securityDrops();
     return [...this.ports.values()].map((p) => ({
+      ...(isEmptyPortSecurity(p.spec.security)
+        ? {}
+        : {
+            security: {
+              ...p.spec.security,
+              ...(p.lockedMac !== undefined ? { lockedMac: formatMac(p.lockedMac) } : {}),
+            },
+            securityDrops: drops[p.spec.name] ?? newPortSecurityCounters(),
+          }),
       name: p.spec.name,
       mode: 'access',
       vni: p.spec.vni,
@@ -442,12 +473,19 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
       sizeByVni[String(net.vni)] = net.remote.size + net.local.size;
       size += net.remote.size + net.local.size;
     }
+    const portSecurity = this.securityDrops();
+    const drops = newDropCounters();
+    for (const c of Object.values(portSecurity)) {
+      drops['port-security'] += c.portSecurity;
+      drops['arp-spoof'] += c.arpSpoof;
+      drops['storm-control'] += c.stormBroadcast + c.stormMulticast;
+    }
     return {
-      drops: newDropCounters(),
+      drops,
       fdb: { ...newFdbCounters(), size, sizeByVni },
       ports,
       peers: {},
-      portSecurity: {},
+      portSecurity,
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.kernelErrors,
       listenerErrors: this.listenerErrors,
@@ -677,6 +715,10 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     if (port === undefined) return; // the vxlan port (it does not learn), or a device that is not ours
     const known = net.local.get(entry.mac);
     if (known !== undefined && known.port === port.spec.name) return; // a state change (stale, refreshed)
+    if (port.spec.security?.lockFirstMac === true && port.lockedMac === undefined && !port.spec.security.allowed?.length) {
+      port.lockedMac = entry.mac;
+      this.kernel('lock a port to its first MAC', () => this.applySecurity());
+    }
     const control = net.remote.get(entry.mac);
     const seq = Math.max(known?.seq ?? 0, control === undefined ? 0 : control.seq + 1);
     net.local.set(entry.mac, { port: port.spec.name, seq });
@@ -794,6 +836,30 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     });
   }
 
+  /** The nft table holds the rules of exactly the ports with security (the whole table, replaced at once). */
+  private applySecurity(): void {
+    if (this.security === null) return;
+    const secured: SecuredPort[] = [];
+    for (const p of this.ports.values())
+      if (!isEmptyPortSecurity(p.spec.security))
+        secured.push({
+          name: p.spec.name,
+          device: p.device.name,
+          security: p.spec.security!,
+          ...(p.lockedMac !== undefined ? { lockedMac: p.lockedMac } : {}),
+        });
+    this.security.apply(secured);
+  }
+
+  /** Port security drops by port, from the nft table's counters. */
+  private securityDrops(): CountersSnapshot['portSecurity'] {
+    const out: CountersSnapshot['portSecurity'] = {};
+    if (this.security === null || ![...this.ports.values()].some((p) => !isEmptyPortSecurity(p.spec.security)))
+      return out;
+    for (const [port, c] of this.security.counters()) if (this.ports.has(port)) out[port] = c;
+    return out;
+  }
+
   private programNeighbours(changes: IpNeighbourChange[]): void {
     if (changes.length === 0) return;
     let failed: { errno: string; message: string }[];
@@ -820,6 +886,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     const net = this.networks.get(port.spec.vni);
     const found = net === undefined ? null : bindingInFrame(frame);
     if (net === undefined || found === null) return;
+    if (!allowsBinding(port.spec.security, port.lockedMac, found.mac, found.ip)) return;
     const neigh: IpNeighbourChange[] = [];
     const live = (mac: number): boolean => net.local.has(mac) || net.remote.has(mac);
     if (!net.bindings.learnLocal(found.ip, found.mac, live, neigh)) return;
