@@ -17,7 +17,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
-import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot, type DivergencesView } from '@dvs/wire';
+import {
+  buildGratuitousArp,
+  parseIpv4Address,
+  parseMac,
+  writeMac,
+  type CountersSnapshot,
+  type DivergencesView,
+} from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { RawPort } from '../support/raw-port.js';
@@ -160,7 +167,10 @@ test('ND suppression on the kernel provider: an NS for a resolved IPv6 address d
   await sup.addIpv6(l, VNI, [a, b]);
   await waitFor(`${b.name} → ${a.name} over IPv6`, () => sup.ping(l, b, sup.v6Of(VNI, a), 6), 15_000, 200);
   await sup.waitPublished(l, VNI, b, sup.v6Of(VNI, b));
-  await waitFor('h1 holds the IPv6 binding', async () => (await bridgeNeighbour('h1', sup.v6Of(VNI, b)))?.lladdr === b.mac);
+  await waitFor(
+    'h1 holds the IPv6 binding',
+    async () => (await bridgeNeighbour('h1', sup.v6Of(VNI, b)))?.lladdr === b.mac,
+  );
   await sup.flushNeighbours(l, a);
   const crossed = await sup.countOnUnderlay(l, 'h1', a, NS_FOR(sup.v6Of(VNI, b)), async () => {
     assert.ok(await sup.ping(l, a, sup.v6Of(VNI, b), 6), 'the IPv6 ping works on the answer');

@@ -22,7 +22,14 @@
  * named counters, read back with `nft -j list counters`; a replacement
  * zeroes them, so their values are carried over by the caller.
  */
-import { canonicalIpAddress, formatMac, parseIpAddress, parseMac, type PortSecurity, type PortSecurityCounters } from '@dvs/wire';
+import {
+  canonicalIpAddress,
+  formatMac,
+  parseIpAddress,
+  parseMac,
+  type PortSecurity,
+  type PortSecurityCounters,
+} from '@dvs/wire';
 import { newPortSecurityCounters } from '../../datapath/port-security.js';
 
 export const NFT_TABLE = 'dvs';
@@ -92,7 +99,8 @@ function portRules(p: SecuredPort): string[] {
   }
   const storm = p.security.storm;
   // Bursts of a tenth of a second's worth, as storm-control.ts.
-  const limit = (pps: number): string => `limit rate over ${pps}/second burst ${Math.max(1, Math.ceil(pps / 10))} packets`;
+  const limit = (pps: number): string =>
+    `limit rate over ${pps}/second burst ${Math.max(1, Math.ceil(pps / 10))} packets`;
   if (storm?.broadcastPps !== undefined && storm.broadcastPps > 0)
     rules.push(
       `ether daddr ff:ff:ff:ff:ff:ff ${limit(storm.broadcastPps)} counter name ${counterName(p.name, 'bcast')} drop`,
@@ -109,7 +117,12 @@ function portRules(p: SecuredPort): string[] {
  * neighbour snooper reads frames before the nft rules drop them, so it
  * learns only what the rules would let through).
  */
-export function allowsBinding(security: PortSecurity | undefined, lockedMac: number | undefined, mac: number, ip: string): boolean {
+export function allowsBinding(
+  security: PortSecurity | undefined,
+  lockedMac: number | undefined,
+  mac: number,
+  ip: string,
+): boolean {
   const allowed = security?.allowed ?? [];
   if (allowed.length === 0) return lockedMac === undefined || lockedMac === mac;
   const pair = allowed.find((a) => parseMac(a.mac) === mac);
@@ -122,7 +135,8 @@ export function allowsBinding(security: PortSecurity | undefined, lockedMac: num
 export function portSecurityScript(ports: readonly SecuredPort[]): string {
   const lines = [`table ${NFT_FAMILY} ${NFT_TABLE}`, `delete table ${NFT_FAMILY} ${NFT_TABLE}`];
   lines.push(`table ${NFT_FAMILY} ${NFT_TABLE} {`);
-  for (const p of ports) for (const reason of Object.keys(REASONS) as Reason[]) lines.push(`  counter ${counterName(p.name, reason)} { }`);
+  for (const p of ports)
+    for (const reason of Object.keys(REASONS) as Reason[]) lines.push(`  counter ${counterName(p.name, reason)} { }`);
   lines.push('  chain ports {', '    type filter hook prerouting priority -200; policy accept;');
   for (const p of ports) lines.push(`    iifname ${JSON.stringify(p.device)} jump port_${tag(p.name)}`);
   lines.push('  }');

@@ -46,7 +46,6 @@ import { kernelDigest, kernelTables, type KernelTables } from './kernel-digest.j
 import { bindingInFrame } from './kernel-bindings.js';
 import { NftPortSecurity, allowsBinding, type NftRunner, type SecuredPort } from './kernel-port-security.js';
 
-
 /** The kernel I/O the provider drives: one rtnetlink socket and one FDB monitor (bridge tables), in the agent's namespace. */
 export interface KernelIo {
   rtnl: Rtnetlink;
@@ -715,7 +714,11 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     if (port === undefined) return; // the vxlan port (it does not learn), or a device that is not ours
     const known = net.local.get(entry.mac);
     if (known !== undefined && known.port === port.spec.name) return; // a state change (stale, refreshed)
-    if (port.spec.security?.lockFirstMac === true && port.lockedMac === undefined && !port.spec.security.allowed?.length) {
+    if (
+      port.spec.security?.lockFirstMac === true &&
+      port.lockedMac === undefined &&
+      !port.spec.security.allowed?.length
+    ) {
       port.lockedMac = entry.mac;
       this.kernel('lock a port to its first MAC', () => this.applySecurity());
     }
