@@ -1,7 +1,20 @@
 import type { FdbChange, FdbEntry } from '@dvs/netdev';
 import { dvsLinkName } from '@dvs/netdev';
+import type { FrameDevice } from '@dvs/netdev';
 import type { NetworkSpec, Vtep } from '../../datapath/control-surface.js';
+import type { PortSpec } from '../../datapath/port.js';
 import { KernelBindings } from './kernel-bindings.js';
+
+/** A port of the kernel provider: a device enslaved to its network's bridge. */
+export interface KernelPort {
+  spec: PortSpec & { mode: 'access' };
+  device: FrameDevice;
+  ifindex: number;
+  /** In its network's bridge (false while the network has not arrived yet). */
+  enslaved: boolean;
+  /** lockFirstMac: the first MAC the bridge learned on it. */
+  lockedMac?: number;
+}
 
 /** A remote MAC as the controller placed it. */
 export interface RemoteMac {

@@ -12,7 +12,7 @@ import {
   type NeighbourSnooper,
   type Rtnetlink,
 } from '@dvs/netdev';
-import { formatMac, readMac, type VniDigest, type VtepRecord } from '@dvs/wire';
+import { readMac, type VniDigest, type VtepRecord } from '@dvs/wire';
 import type {
   ApplyResult,
   DataPathEvents,
@@ -20,14 +20,8 @@ import type {
   RejectedChange,
   TableChange,
 } from '../../datapath/control-surface.js';
-import {
-  newDropCounters,
-  newFdbCounters,
-  newTrafficCounters,
-  type CountersSnapshot,
-  type TrafficCounters,
-} from '../../datapath/counters.js';
-import { isEmptyPortSecurity, newPortSecurityCounters } from '../../datapath/port-security.js';
+import type { CountersSnapshot } from '../../datapath/counters.js';
+import { isEmptyPortSecurity } from '../../datapath/port-security.js';
 import type { PortSpec } from '../../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../../datapath/probe.js';
 import { checkBatch } from '../check-batch.js';
@@ -39,9 +33,17 @@ import { silentLogger, type Logger } from '../../observe/logger.js';
 import { ProviderError } from '../provider-error.js';
 import type { PolicerSpec } from '../../datapath/token-bucket.js';
 import type { DatapathEventArgs, DatapathProvider, PortDeviceUse } from '../provider.js';
-import { KernelNetwork, vtepId } from './kernel-network.js';
+import { KernelNetwork, vtepId, type KernelPort } from './kernel-network.js';
 import type { KernelProbes } from './kernel-probes.js';
 import { traceKernel } from './kernel-trace.js';
+import {
+  kernelCounters,
+  kernelFdbEntries,
+  kernelNetworkViews,
+  kernelPeerViews,
+  kernelPortViews,
+  type KernelViewSource,
+} from './kernel-views.js';
 import { kernelDigest, kernelTables, type KernelTables } from './kernel-digest.js';
 import { bindingInFrame } from './kernel-bindings.js';
 import { NftPortSecurity, allowsBinding, type NftRunner, type SecuredPort } from './kernel-port-security.js';
@@ -70,16 +72,6 @@ export interface KernelProviderOptions {
   /** Tunnel probes on their own UDP port (the vxlan devices own the VXLAN port); null: no probes. */
   probes?: KernelProbes | null;
   logger?: Logger;
-}
-
-interface KernelPort {
-  spec: PortSpec & { mode: 'access' };
-  device: FrameDevice;
-  ifindex: number;
-  /** In its network's bridge (false while the network has not arrived yet). */
-  enslaved: boolean;
-  /** lockFirstMac: the first MAC the bridge learned on it. */
-  lockedMac?: number;
 }
 
 /**
@@ -121,6 +113,8 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private readonly onResync = (): void => this.resyncLocal();
   private readonly onSnooped = (ifindex: number, frame: Buffer): void => this.snooped(ifindex, frame);
 
+  private readonly viewSource: KernelViewSource;
+
   constructor(private readonly o: KernelProviderOptions) {
     super();
     this.logger = o.logger ?? silentLogger;
@@ -128,6 +122,19 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     this.monitor = o.io.monitor;
     this.security = o.io.nft === undefined ? null : new NftPortSecurity(o.io.nft);
     this.probes = o.probes ?? null;
+    this.viewSource = {
+      networks: this.networks,
+      ports: this.ports,
+      vtepPort: o.vtep.port,
+      rtnl: this.rtnl,
+      kernelFdb: (net) => this.kernelFdb(net),
+      securityDrops: () => this.securityDrops(),
+      errors: () => ({
+        rejectedChanges: this.rejectedChanges,
+        kernelErrors: this.kernelErrors,
+        listenerErrors: this.listenerErrors,
+      }),
+    };
   }
 
   // ---- control surface -------------------------------------------------------
@@ -344,36 +351,7 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
 
   /** From the kernel: the bridge's entries on our ports and the vxlan device's unicast entries. */
   fdbEntries(vni?: number): FdbEntryView[] {
-    const out: FdbEntryView[] = [];
-    for (const net of this.networks.values()) {
-      if (vni !== undefined && net.vni !== vni) continue;
-      if (net.problem !== null) continue;
-      const portNames = this.portNamesByIndex();
-      for (const e of this.kernelFdb(net)) {
-        if (e.table === 'master' && e.state !== 'permanent') {
-          const port = portNames.get(e.ifindex);
-          if (port === undefined) continue;
-          const seq = net.local.get(e.mac)?.seq ?? 0;
-          out.push(view(net.vni, e.mac, 'port', port, e.state === 'static', false, seq, net.bindings.ipsOf(e.mac)));
-        } else if (e.table === 'self' && e.ifindex === net.vxlanIndex && e.mac !== 0 && e.dst !== '') {
-          const remote = net.remote.get(e.mac);
-          const port = e.dstPort === 0 ? this.o.vtep.port : e.dstPort;
-          out.push(
-            view(
-              net.vni,
-              e.mac,
-              'vtep',
-              vtepId({ address: e.dst, port }),
-              remote?.static ?? false,
-              true,
-              remote?.seq ?? 0,
-              net.bindings.ipsOf(e.mac),
-            ),
-          );
-        }
-      }
-    }
-    return out.sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac));
+    return kernelFdbEntries(this.viewSource, vni);
   }
 
   flushFdb(vni?: number): number {
@@ -389,106 +367,20 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   }
 
   portViews(): PortView[] {
-    const stats = this.linkStats();
-    const drops = this.securityDrops();
-    return [...this.ports.values()].map((p) => ({
-      ...(isEmptyPortSecurity(p.spec.security)
-        ? {}
-        : {
-            security: {
-              ...p.spec.security,
-              ...(p.lockedMac !== undefined ? { lockedMac: formatMac(p.lockedMac) } : {}),
-            },
-            securityDrops: drops[p.spec.name] ?? newPortSecurityCounters(),
-          }),
-      name: p.spec.name,
-      mode: 'access',
-      vni: p.spec.vni,
-      vlans: {},
-      device: p.device.name,
-      mtu: this.rtnl.link(p.ifindex)?.mtu ?? p.device.mtu,
-      counters: stats.get(p.ifindex) ?? newTrafficCounters(),
-    }));
+    return kernelPortViews(this.viewSource);
   }
 
   peerViews(): PeerView[] {
-    const peers = new Map<string, PeerView>();
-    const touch = (vtep: { address: string; port: number }, vni: number, flood: boolean): void => {
-      const id = vtepId(vtep);
-      let p = peers.get(id);
-      if (p === undefined)
-        peers.set(
-          id,
-          (p = {
-            vtep: id,
-            address: vtep.address,
-            port: vtep.port,
-            vnis: [],
-            floodVnis: [],
-            counters: newTrafficCounters(),
-          }),
-        );
-      if (!p.vnis.includes(vni)) p.vnis.push(vni);
-      if (flood && !p.floodVnis.includes(vni)) p.floodVnis.push(vni);
-    };
-    for (const net of this.networks.values()) {
-      for (const v of net.peers) touch(v, net.vni, false);
-      for (const v of net.flood) touch(v, net.vni, true);
-      for (const r of net.remote.values()) touch(r.vtep, net.vni, false);
-    }
-    return [...peers.values()];
+    return kernelPeerViews(this.viewSource);
   }
 
   networkViews(): NetworkView[] {
-    return [...this.networks.values()].map((net) => ({
-      vni: net.vni,
-      encap: net.spec.encap,
-      mtu: net.spec.mtu,
-      ports: [...this.ports.values()].filter((p) => p.enslaved && p.spec.vni === net.vni).map((p) => p.spec.name),
-      floodList: net.flood.map(vtepId),
-      peers: net.peers.map(vtepId),
-      fdbSize: net.remote.size + net.local.size,
-      arpSuppression: net.spec.arpSuppression === true,
-      // The bridge answers in the kernel and counts nothing: answered and flooded stay 0 here.
-      suppression: {
-        bindings: net.bindings.byIp.size,
-        answered: 0,
-        flooded: 0,
-        conflicts: net.bindings.conflicts,
-        refused: 0,
-        recentConflicts: [],
-      },
-    }));
+    return kernelNetworkViews(this.viewSource);
   }
 
-  /** Port counters from the kernel's link stats; the kernel keeps no per-VTEP counters. */
+  /** Port counters from the kernel's link stats, port security drops from nft; no per-VTEP counters. */
   counters(): CountersSnapshot {
-    const stats = this.linkStats();
-    const ports: Record<string, TrafficCounters> = {};
-    for (const p of this.ports.values()) ports[p.spec.name] = stats.get(p.ifindex) ?? newTrafficCounters();
-    const sizeByVni: Record<string, number> = {};
-    let size = 0;
-    for (const net of this.networks.values()) {
-      sizeByVni[String(net.vni)] = net.remote.size + net.local.size;
-      size += net.remote.size + net.local.size;
-    }
-    const portSecurity = this.securityDrops();
-    const drops = newDropCounters();
-    for (const c of Object.values(portSecurity)) {
-      drops['port-security'] += c.portSecurity;
-      drops['arp-spoof'] += c.arpSpoof;
-      drops['storm-control'] += c.stormBroadcast + c.stormMulticast;
-    }
-    return {
-      drops,
-      fdb: { ...newFdbCounters(), size, sizeByVni },
-      ports,
-      peers: {},
-      portSecurity,
-      rejectedChanges: this.rejectedChanges,
-      internalErrors: this.kernelErrors,
-      listenerErrors: this.listenerErrors,
-    };
+    return kernelCounters(this.viewSource);
   }
 
   /** The digests of what the VNI's vxlan device holds now (kernel-digest.ts); null without such a network. */
@@ -929,24 +821,6 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
     return kernelTables(held, net.vxlanIndex, this.o.vtep.port);
   }
 
-  private linkStats(): Map<number, TrafficCounters> {
-    const out = new Map<number, TrafficCounters>();
-    if (this.ports.size === 0) return out;
-    try {
-      for (const c of this.rtnl.linkCounters([...this.ports.values()].map((p) => p.ifindex)))
-        out.set(c.ifindex, {
-          rxFrames: c.rxPackets,
-          rxBytes: c.rxBytes,
-          txFrames: c.txPackets,
-          txBytes: c.txBytes,
-          txDrops: c.txDropped,
-        });
-    } catch {
-      // Counters are a view: none this time.
-    }
-    return out;
-  }
-
   private networkOfBridge(ifindex: number): KernelNetwork | undefined {
     for (const net of this.networks.values()) if (net.bridgeIndex === ifindex) return net;
     return undefined;
@@ -955,10 +829,6 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private portByIndex(ifindex: number): KernelPort | undefined {
     for (const p of this.ports.values()) if (p.ifindex === ifindex) return p;
     return undefined;
-  }
-
-  private portNamesByIndex(): Map<number, string> {
-    return new Map([...this.ports.values()].map((p) => [p.ifindex, p.spec.name]));
   }
 
   private emitEvent<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void {
@@ -988,28 +858,4 @@ export function removeKernelDevices(rtnl: Rtnetlink): string[] {
 function vxlanMatches(link: KernelLink, vni: number, address: string, port: number): boolean {
   const v = link.vxlan;
   return v !== undefined && v.vni === vni && v.local === address && v.port === port && !v.learning;
-}
-
-function view(
-  vni: number,
-  mac: number,
-  kind: 'port' | 'vtep',
-  location: string,
-  isStatic: boolean,
-  control: boolean,
-  seq: number,
-  ips: string[],
-): FdbEntryView {
-  return {
-    vni,
-    mac: formatMac(mac),
-    kind,
-    location,
-    static: isStatic,
-    control,
-    seq,
-    ageSeconds: 0,
-    moves: 0,
-    ips,
-  };
 }
