@@ -21,7 +21,6 @@ const WARMUP_ROUNDS = 2000;
 
 declare const gc: () => void;
 
-
 const rig = pipelineRig();
 const n = rig.batch.capacity;
 for (const c of pipelineCases(rig)) {

@@ -27,7 +27,6 @@ import { type TcpFrameSpec, buildSuperFrame, patternPayload, timestampOptions } 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-
 const GSO = 1448;
 const SEGMENTS = 45;
 const V4: TcpFrameSpec = {
