@@ -1,6 +1,5 @@
 import {
   PacketBatch,
-  dvsLinkAlias,
   isDvsLink,
   parseDvsLinkName,
   type FdbChange,
@@ -8,7 +7,6 @@ import {
   type FdbMonitor,
   type FrameDevice,
   type IpNeighbourChange,
-  type KernelLink,
   type NeighbourSnooper,
   type Rtnetlink,
 } from '@dvs/netdev';
@@ -36,6 +34,7 @@ import type { DatapathEventArgs, DatapathProvider, PortDeviceUse } from '../prov
 import { KernelNetwork, vtepId, type KernelPort } from './kernel-network.js';
 import type { KernelProbes } from './kernel-probes.js';
 import { traceKernel } from './kernel-trace.js';
+import { makeKernelDevices, setKernelMtu } from './kernel-devices.js';
 import {
   kernelCounters,
   kernelFdbEntries,
@@ -507,51 +506,12 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
 
   /** Adopts the VNI's devices when they carry dvs's mark and match, else makes them (replacing a stale pair). */
   private makeDevices(net: KernelNetwork): void {
-    const { address, port } = this.o.vtep;
-    const alias = (role: string): string => dvsLinkAlias(`vni=${net.vni} role=${role} host=${this.o.host}`);
-    let bridge = this.rtnl.link(net.bridge);
-    let vxlan = this.rtnl.link(net.vxlan);
-    if (vxlan !== undefined && !(isDvsLink(vxlan) && vxlanMatches(vxlan, net.vni, address, port))) {
-      this.rtnl.deleteLink(net.vxlan);
-      vxlan = undefined;
-    }
-    if (bridge === undefined)
-      bridge = this.rtnl.createBridge({
-        name: net.bridge,
-        alias: alias('bridge'),
-        mtu: net.spec.mtu,
-        ageingSeconds: this.o.agingSeconds,
-        stp: false,
-        up: true,
-      });
-    if (vxlan === undefined)
-      vxlan = this.rtnl.createVxlan({
-        name: net.vxlan,
-        alias: alias('vxlan'),
-        vni: net.vni,
-        local: address,
-        port,
-        learning: false,
-        master: net.bridge,
-        bridgePort: { neighSuppress: net.spec.arpSuppression === true },
-        mtu: net.spec.mtu,
-        up: true,
-      });
-    else
-      this.rtnl.setLink(net.vxlan, {
-        master: net.bridge,
-        up: true,
-        bridgePort: { learning: false, neighSuppress: net.spec.arpSuppression === true },
-      });
-    net.bridgeIndex = bridge.ifindex;
-    net.vxlanIndex = vxlan.ifindex;
+    makeKernelDevices(this.rtnl, net, { host: this.o.host, vtep: this.o.vtep, agingSeconds: this.o.agingSeconds });
     this.kernel('enable IPv6 neighbours on a bridge', () => this.o.io.enableIpv6Neighbours?.(net.bridge));
-    this.setMtu(net);
   }
 
   private setMtu(net: KernelNetwork): void {
-    this.rtnl.setLink(net.vxlan, { mtu: net.spec.mtu, up: true });
-    this.rtnl.setLink(net.bridge, { mtu: net.spec.mtu, up: true });
+    setKernelMtu(this.rtnl, net);
   }
 
   private enslave(port: KernelPort, net: KernelNetwork): void {
@@ -834,28 +794,4 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
   private emitEvent<K extends keyof DataPathEvents>(event: K, payload: DataPathEvents[K]): void {
     this.listenerErrors += this.emitToEach(event, ...([payload] as DatapathEventArgs[K]));
   }
-}
-
-/**
- * Deletes the devices a kernel provider left in this namespace (marked dvs
- * bridges and vxlan devices): a host switched to the userspace provider would
- * otherwise find its VXLAN port held by them. Returns their names.
- */
-export function removeKernelDevices(rtnl: Rtnetlink): string[] {
-  const removed: string[] = [];
-  for (const link of rtnl.links()) {
-    if (parseDvsLinkName(link.name) === null || !isDvsLink(link)) continue;
-    try {
-      rtnl.deleteLink(link.ifindex);
-      removed.push(link.name);
-    } catch {
-      // Gone with its bridge already, or not ours to delete after all.
-    }
-  }
-  return removed;
-}
-
-function vxlanMatches(link: KernelLink, vni: number, address: string, port: number): boolean {
-  const v = link.vxlan;
-  return v !== undefined && v.vni === vni && v.local === address && v.port === port && !v.learning;
 }
