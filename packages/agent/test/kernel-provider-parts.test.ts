@@ -16,7 +16,12 @@ import {
 } from '@dvs/wire';
 import { KernelBindings, bindingInFrame } from '../src/dpif/kernel/kernel-bindings.js';
 import { kernelDigest, kernelTables } from '../src/dpif/kernel/kernel-digest.js';
-import { allowsBinding, parseNftCounters, portSecurityScript } from '../src/dpif/kernel/kernel-port-security.js';
+import {
+  NftPortSecurity,
+  allowsBinding,
+  parseNftCounters,
+  portSecurityScript,
+} from '../src/dpif/kernel/kernel-port-security.js';
 import { UserspaceProvider } from '../src/dpif/userspace-provider.js';
 
 const MAC_A = 0x020000000a0a;
@@ -157,4 +162,30 @@ test('kernel table digests equal the userspace provider digests for the same tab
   // An entry gone from the kernel changes the digest.
   const without = kernelTables(held.slice(0, 3), 7, 4789);
   assert.notDeepEqual(kernelDigest(100, without, [vtep(2), vtep(3), vtep(4)]).fdb, userspace.tableDigest(100)?.fdb);
+});
+
+test('NftPortSecurity: one whole-table transaction per change, counters carried across replacements, read at most once a second', () => {
+  const calls: string[] = [];
+  let packets = 3;
+  let now = 0;
+  const nft = (args: readonly string[], input?: string): string => {
+    calls.push(args.join(' ') + (input === undefined ? '' : ` <${input.split('\n')[0]}>`));
+    if (args[0] === '-j') return JSON.stringify({ nftables: [{ counter: { name: 'ps_766d31_mac', packets } }] });
+    return '';
+  };
+  const table = new NftPortSecurity(nft, () => now);
+  const vm1 = { name: 'vm1', device: 'vm1', security: { allowed: [{ mac: '52:54:00:aa:00:01' }] } };
+  table.apply([vm1]);
+  assert.deepEqual(calls, ['-f - <table bridge dvs>']);
+  assert.equal(table.counters().get('vm1')?.portSecurity, 3);
+  assert.equal(table.counters().get('vm1')?.portSecurity, 3);
+  assert.equal(calls.filter((c) => c.startsWith('-j')).length, 1, 'cached within a second');
+  // A replacement zeroes nft's counters: what they had is carried.
+  table.apply([vm1, { ...vm1, name: 'vm2', device: 'vm2' }]);
+  packets = 1;
+  now += 1000;
+  assert.equal(table.counters().get('vm1')?.portSecurity, 4);
+  table.apply([]);
+  assert.match(calls.at(-1)!, /delete table bridge dvs|table bridge dvs/);
+  assert.equal(table.counters().size, 0, 'no table, no ports: nothing carried');
 });

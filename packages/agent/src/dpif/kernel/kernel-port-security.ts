@@ -168,11 +168,18 @@ export function parseNftCounters(json: string): Map<string, PortSecurityCounters
 export class NftPortSecurity {
   private readonly carried = new Map<string, PortSecurityCounters>();
   private present = false;
+  /** The last read and when (counters are read by views and metrics, often per peer: one `nft` per second at most). */
+  private cache: { at: number; counters: Map<string, PortSecurityCounters> } | null = null;
 
-  constructor(private readonly nft: NftRunner) {}
+  constructor(
+    private readonly nft: NftRunner,
+    private readonly clock: () => number = Date.now,
+    private readonly maxAgeMs = 1000,
+  ) {}
 
   /** Makes the table hold exactly these ports' rules (none: the table goes). Throws when nft refuses. */
   apply(ports: readonly SecuredPort[]): void {
+    this.cache = null;
     const before = this.present ? this.read() : new Map<string, PortSecurityCounters>();
     for (const [port, c] of before) this.carried.set(port, sum(this.carried.get(port), c));
     if (ports.length === 0) this.remove();
@@ -186,13 +193,17 @@ export class NftPortSecurity {
 
   /** Deletes the table, if there (a host leaving the kernel provider, or no port with security). */
   remove(): void {
+    this.cache = null;
     this.nft(['-f', '-'], `table ${NFT_FAMILY} ${NFT_TABLE}\ndelete table ${NFT_FAMILY} ${NFT_TABLE}\n`);
     this.present = false;
   }
 
   /** Drops by port since the port got its rules. */
   counters(): Map<string, PortSecurityCounters> {
-    const now = this.present ? this.read() : new Map<string, PortSecurityCounters>();
+    const t = this.clock();
+    if (this.cache === null || t - this.cache.at >= this.maxAgeMs)
+      this.cache = { at: t, counters: this.present ? this.read() : new Map<string, PortSecurityCounters>() };
+    const now = this.cache.counters;
     const out = new Map<string, PortSecurityCounters>();
     for (const port of new Set([...now.keys(), ...this.carried.keys()]))
       out.set(port, sum(this.carried.get(port), now.get(port)));
