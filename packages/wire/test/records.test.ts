@@ -263,6 +263,15 @@ test('host record 1.2: labels, checked key by key', () => {
   assert.equal(tooMany.field, 'labels');
 });
 
+test('host record 1.3: the probe port of a kernel-datapath host round-trips; out of range names the field', () => {
+  const kernelHost: HostRecord = { ...host, probePort: 4793 };
+  assert.deepEqual(decodeHost(encodeHost(kernelHost)), kernelHost);
+  assert.equal('probePort' in (decodeHost(encodeHost(host)) as HostRecord), false, 'absent stays absent');
+  const bad = decodeHost(encodeHost({ ...host, probePort: 70000 }));
+  assert.ok(bad instanceof RecordError);
+  assert.equal(bad.field, 'probePort');
+});
+
 test('label text: key=value, nothing else', () => {
   assert.deepEqual(parseLabel('rack=r1'), { key: 'rack', value: 'r1' });
   assert.deepEqual(parseLabel('zone='), { key: 'zone', value: '' });
