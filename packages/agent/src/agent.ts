@@ -11,6 +11,8 @@ import type { Encap } from '@dvs/wire';
 import type { TableChange } from './datapath/control-surface.js';
 import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
+import { FlowExport } from './flow-export/flow-export.js';
+import { registerFlowCommands } from './flow-export/flow-commands.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
 import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
@@ -97,6 +99,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
+  /** sFlow and IPFIX export and the flow cache (userspace data path only). */
+  readonly flowExport: FlowExport;
   /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
   readonly health: AgentHealth | null;
 
@@ -144,6 +148,13 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       changed: () => this.emit('ports:changed'),
     });
     registerAgentCommands(this.registry, this);
+    this.flowExport = new FlowExport({
+      dataPath: this.userspace.dataPath,
+      agentAddress: this.config.vtep.address,
+      portCounters: () => this.counters().ports,
+      encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
+    });
+    registerFlowCommands(this.registry, this.flowExport);
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
       ? new AgentHealth({
@@ -239,6 +250,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     this.health?.stop();
+    this.flowExport.close();
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;

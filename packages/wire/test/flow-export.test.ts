@@ -99,7 +99,11 @@ describe('IPFIX messages', { skip: tsharkSkip }, () => {
     const length = b.finish();
     assert.equal(
       length,
-      IPFIX_MESSAGE_HEADER_LENGTH + IPFIX_TEMPLATE_SET_LENGTH + 2 * IPFIX_SET_HEADER_LENGTH + IPFIX_IPV4_RECORD_LENGTH + 94,
+      IPFIX_MESSAGE_HEADER_LENGTH +
+        IPFIX_TEMPLATE_SET_LENGTH +
+        2 * IPFIX_SET_HEADER_LENGTH +
+        IPFIX_IPV4_RECORD_LENGTH +
+        94,
     );
     const pcap = join(dir, 'ipfix.pcap');
     writeFileSync(pcap, buildPcap([udpFrame(buf.subarray(0, length), IPFIX_DEFAULT_PORT)]));

@@ -53,7 +53,15 @@ export class FlowTap {
     if (cache !== null) cache.count(vni, buf, off, len, port, output, now);
   }
 
-  fromTunnel(peer: object, vni: number, buf: Uint8Array, off: number, len: number, output: FlowEndpoint, now: number): void {
+  fromTunnel(
+    peer: object,
+    vni: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    output: FlowEndpoint,
+    now: number,
+  ): void {
     const cache = this.cache;
     if (cache !== null) cache.count(vni, buf, off, len, peer, output, now);
   }

@@ -63,7 +63,8 @@ const recordLength = (fields: readonly (readonly [number, number])[]): number =>
 export const IPFIX_IPV4_RECORD_LENGTH = recordLength(IPV4_FIELDS);
 export const IPFIX_IPV6_RECORD_LENGTH = recordLength(IPV6_FIELDS);
 /** The template set with both templates. */
-export const IPFIX_TEMPLATE_SET_LENGTH = IPFIX_SET_HEADER_LENGTH + 4 + IPV4_FIELDS.length * 4 + 4 + IPV6_FIELDS.length * 4;
+export const IPFIX_TEMPLATE_SET_LENGTH =
+  IPFIX_SET_HEADER_LENGTH + 4 + IPV4_FIELDS.length * 4 + 4 + IPV6_FIELDS.length * 4;
 
 /** One flow record as the exporter hands it over (off the per-frame path). */
 export interface IpfixFlowRecord {
@@ -109,6 +110,11 @@ export class IpfixMessageBuilder {
 
   constructor(buf: Buffer) {
     this.w = new ExportWriter(buf);
+  }
+
+  /** The buffer the message is built in. */
+  buf(): Buffer {
+    return this.w.buf;
   }
 
   begin(header: IpfixMessageHeader): void {

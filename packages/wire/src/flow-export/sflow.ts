@@ -111,6 +111,11 @@ export class SflowDatagramBuilder {
     this.w = new ExportWriter(buf);
   }
 
+  /** The buffer the datagram is built in. */
+  buf(): Buffer {
+    return this.w.buf;
+  }
+
   begin(h: SflowDatagramHeader): void {
     const w = this.w;
     w.offset = 0;
