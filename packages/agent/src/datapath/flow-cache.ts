@@ -64,6 +64,8 @@ export class FlowCache {
   private readonly buckets: Int32Array;
   private readonly mask: number;
   private freeHead: number;
+  /** The entry the last frame hit or made (-1: none). */
+  private last = -1;
   private readonly key = new Int32Array(WORDS);
 
   constructor(capacity: number) {
@@ -143,25 +145,22 @@ export class FlowCache {
         dport = (buf[l4] << 8) | buf[l4 + 1];
       }
     }
+    // A bulk transfer repeats its flow frame after frame: the last hit is tried before hashing.
+    const last = this.last;
+    if (last >= 0 && this.matches(last, vni, family, proto, sport, dport)) {
+      this.hit(last, octets, egress, now);
+      return true;
+    }
     let h = Math.imul(vni ^ (proto << 24) ^ (family << 16), 0x9e3779b1);
     h = Math.imul(h ^ ((sport << 16) | dport), 0x85ebca6b);
-    for (let k = 0; k < WORDS; k++) h = Math.imul(h ^ key[k], 0xc2b2ae35) ^ (h >>> 15);
+    h = Math.imul(h ^ key[0], 0xc2b2ae35) ^ (h >>> 15);
+    h = Math.imul(h ^ key[4], 0xc2b2ae35) ^ (h >>> 15);
+    if (family === 6) for (let k = 1; k < WORDS; k++) if (k !== 4) h = Math.imul(h ^ key[k], 0xc2b2ae35) ^ (h >>> 15);
     const b = h & this.mask;
     for (let e = this.buckets[b]; e >= 0; e = this.next[e]) {
-      if (
-        this.hashOf[e] !== h ||
-        this.vni[e] !== vni ||
-        this.protocol[e] !== proto ||
-        this.family[e] !== family ||
-        this.srcPort[e] !== sport ||
-        this.dstPort[e] !== dport ||
-        !this.sameWords(e)
-      )
-        continue;
-      this.packets[e]++;
-      this.octets[e] += octets;
-      this.lastMs[e] = now;
-      this.egress[e] = egress;
+      if (this.hashOf[e] !== h || !this.matches(e, vni, family, proto, sport, dport)) continue;
+      this.last = e;
+      this.hit(e, octets, egress, now);
       return true;
     }
     const e = this.freeHead;
@@ -189,6 +188,34 @@ export class FlowCache {
     this.lastMs[e] = now;
     this.ingress[e] = ingress;
     this.egress[e] = egress;
+    this.last = e;
+    return true;
+  }
+
+  private hit(e: number, octets: number, egress: FlowEndpoint, now: number): void {
+    this.packets[e]++;
+    this.octets[e] += octets;
+    this.lastMs[e] = now;
+    this.egress[e] = egress;
+  }
+
+  /** Whether entry `e` (in use) holds the key of the frame being counted. */
+  private matches(e: number, vni: number, family: number, proto: number, sport: number, dport: number): boolean {
+    if (
+      this.used[e] === 0 ||
+      this.vni[e] !== vni ||
+      this.protocol[e] !== proto ||
+      this.family[e] !== family ||
+      this.srcPort[e] !== sport ||
+      this.dstPort[e] !== dport
+    )
+      return false;
+    const base = e * WORDS;
+    const key = this.key;
+    const words = this.words;
+    if (words[base] !== key[0] || words[base + 4] !== key[4]) return false;
+    if (family === 4) return true;
+    for (let k = 1; k < WORDS; k++) if (words[base + k] !== key[k]) return false;
     return true;
   }
 
@@ -234,13 +261,6 @@ export class FlowCache {
     return out;
   }
 
-  private sameWords(e: number): boolean {
-    const base = e * WORDS;
-    const key = this.key;
-    for (let k = 0; k < WORDS; k++) if (this.words[base + k] !== key[k]) return false;
-    return true;
-  }
-
   private remove(e: number): void {
     const b = this.hashOf[e] & this.mask;
     if (this.buckets[b] === e) this.buckets[b] = this.next[e];
@@ -250,6 +270,7 @@ export class FlowCache {
       if (p >= 0) this.next[p] = this.next[e];
     }
     this.used[e] = 0;
+    if (this.last === e) this.last = -1;
     this.ingress[e] = this.egress[e] = null;
     this.next[e] = this.freeHead;
     this.freeHead = e;
