@@ -37,6 +37,17 @@ export interface DatapathSummary {
   /** Where the UDP test lost packets, per path (counts per run). */
   loss: Partial<Record<PathName, Partial<Record<keyof UdpLoss, Spread>>>>;
   targets: TargetCheck[];
+  /** Flow export paths: what each feature costs against dvs VXLAN of the same run (fractions). */
+  featureCosts?: FeatureCost[];
+}
+
+export interface FeatureCost {
+  path: PathName;
+  what: string;
+  targetPct: number;
+  tcp1: Spread | null;
+  tcp4: Spread | null;
+  udp64: Spread | null;
 }
 
 const LOSS_KEYS: ReadonlyArray<keyof UdpLoss> = [
@@ -96,7 +107,7 @@ export function runRatios(dvs: PathSample, kernel: PathSample): Record<RatioKey,
 }
 
 export function summarize(runs: readonly RunRecord[]): DatapathSummary {
-  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [] };
+  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [], featureCosts: [] };
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.samples) as PathName[]))];
   for (const name of names) {
     const per: Partial<Record<keyof PathSample, Spread>> = {};
@@ -124,8 +135,35 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
     }
     summary.ratios[name] = ratios;
   }
+  summary.featureCosts = featureCosts(runs);
   summary.targets = targetChecks(summary);
   return summary;
+}
+
+/** Feature paths and the share of dvs-vxlan's throughput each costs (target in %). */
+const FEATURES: readonly { path: PathName; what: string; targetPct: number }[] = [
+  { path: 'dvs-sflow', what: 'sFlow 1-in-1000', targetPct: 5 },
+  { path: 'dvs-ipfix', what: 'IPFIX', targetPct: 5 },
+];
+
+/** Per feature path: 1 − feature / dvs-vxlan of the same run (TCP ×1, ×4, UDP 64 B), median over runs. */
+function featureCosts(runs: readonly RunRecord[]): FeatureCost[] {
+  const out: FeatureCost[] = [];
+  for (const f of FEATURES) {
+    const pairs = runs.filter((r) => r.samples[f.path] && r.samples['dvs-vxlan']);
+    if (pairs.length === 0) continue;
+    const cost = (key: 'tcp1Gbps' | 'tcp4Gbps' | 'udp64RxPps') =>
+      spread(pairs.map((r) => 1 - r.samples[f.path]![key] / r.samples['dvs-vxlan']![key]));
+    out.push({
+      path: f.path,
+      what: f.what,
+      targetPct: f.targetPct,
+      tcp1: cost('tcp1Gbps'),
+      tcp4: cost('tcp4Gbps'),
+      udp64: cost('udp64RxPps'),
+    });
+  }
+  return out;
 }
 
 function targetChecks(s: DatapathSummary): TargetCheck[] {
@@ -133,6 +171,15 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
   const r = s.ratios['dvs-vxlan'];
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   const out: TargetCheck[] = [];
+  for (const f of s.featureCosts ?? []) {
+    const c = f.tcp1?.median;
+    out.push({
+      what: `cost of ${f.what} (TCP ×1, vs dvs VXLAN)`,
+      target: `≤ ${f.targetPct} %`,
+      figure: c === undefined ? 'n/a' : pct(c),
+      met: c === undefined ? null : c * 100 <= f.targetPct,
+    });
+  }
   const tcp = vx?.tcp1Gbps?.median;
   out.push({
     what: 'dvs VXLAN TCP 1 stream',
@@ -250,9 +297,20 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
       `| ${name} | ${f('sent')} | ${f('lost')} | ${f('senderNic')} | ${f('agents')} | ${f('hostSockets')} | ${f('receiverSocket')} | ${f('unaccounted')} |`,
     );
   }
+  if ((summary.featureCosts ?? []).length > 0) {
+    lines.push(
+      '',
+      '## What a feature costs: 1 − (dvs VXLAN with it on) / (dvs VXLAN) in the same run, median (min…max)',
+      '',
+      '| feature | TCP ×1 | TCP ×4 | UDP 64 B rx |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const f of summary.featureCosts ?? [])
+      lines.push(`| ${f.what} | ${fmt(f.tcp1 ?? undefined, 1, 100)} % | ${fmt(f.tcp4 ?? undefined, 1, 100)} % | ${fmt(f.udp64 ?? undefined, 1, 100)} % |`);
+  }
   lines.push(
     '',
-    '## Targets (issue 8; reported, never asserted)',
+    '## Targets (issues 8 and 13; reported, never asserted)',
     '',
     '| what | target | measured | |',
     '| --- | --- | --- | --- |',
