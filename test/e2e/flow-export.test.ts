@@ -31,6 +31,7 @@ import { Lab, devices, underlayNamespace, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { waitPidExit } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 
 const VNI = 100;
 const COLLECTOR = '198.51.100.1';
@@ -135,9 +136,15 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   await waitFor('tcpdump capturing', () => readdirSync(dir).includes('export.pcap'), 10_000, 100);
 
   const h1 = l.admin('h1');
-  await h1.call('ipfix/set', [`${COLLECTOR}:${IPFIX_PORT}`, 'idle=2', 'template=5']);
+  // Configured as an operator would, with the dvs CLI on each host.
+  const dvs = async (host: string, args: string[]): Promise<string> => {
+    const r = await runDvs(['--lab', `${l.id}/${host}`, ...args]);
+    assert.equal(r.code, 0, `dvs ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await dvs('h1', ['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '2', '--template', '5']);
   for (const host of ['h1', 'h2'])
-    await l.admin(host).call('sflow/set', [`${COLLECTOR}:${SFLOW_PORT}`, `sampling=${SAMPLING}`, 'polling=1']);
+    await dvs(host, ['sflow', 'set', `${COLLECTOR}:${SFLOW_PORT}`, '--sampling', String(SAMPLING), '--polling', '1']);
 
   const ping = await l.exec(src.name, ['ping', '-f', '-c', String(COUNT), '-s', String(PAYLOAD), dst.address], {
     timeoutMs: 120_000,
@@ -148,7 +155,7 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   assert.equal(Number(summary[2]), COUNT, 'every request answered: the true counts are COUNT each way');
 
   // Top talkers from the cache, before the idle timeout ends the flows.
-  const flows = (await h1.call('flows/show', [String(VNI), 'top=2'])).data as {
+  const flows = JSON.parse(await dvs('h1', ['flows', '--vni', String(VNI), '--top', '2', '--json'])) as {
     src: string;
     dst: string;
     packets: number;
@@ -296,3 +303,42 @@ async function tsharkFields(pcap: string, filter: string, fields: string[]): Pro
     .filter((line) => line.length > 0)
     .map((line) => line.split('\t').map((c) => (c === '' ? [] : c.split('|'))));
 }
+
+test('bad input changes nothing; an unreachable collector costs a counter, not a frame', async () => {
+  const l = lab!;
+  const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  for (const [args, field] of [
+    [['sflow', 'set', 'collector.invalid'], 'sflow.collectors'],
+    [['sflow', 'set', COLLECTOR, '--sampling', '0'], 'sflow.sampling'],
+    [['ipfix', 'set', COLLECTOR, '--idle', '0'], 'ipfix.idleTimeoutS'],
+  ] as const) {
+    const r = await runDvs(['--lab', `${l.id}/h2`, ...args]);
+    assert.notEqual(r.code, 0, `dvs ${args.join(' ')} refused`);
+    assert.match(r.stderr, new RegExp(field.replace('.', '\\.')), `the error names ${field}: ${r.stderr}`);
+  }
+  const afterwards = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  assert.equal(afterwards.stdout, before.stdout, 'sFlow settings unchanged');
+
+  // h2's namespace has no route to 203.0.113.0/24: every send fails, and only a counter says so.
+  const unreachable = '203.0.113.77';
+  const route = await l.exec('h2', ['ip', 'route', 'get', unreachable]);
+  assert.notEqual(route.code, 0, `h2 must have no route to ${unreachable}: ${route.stdout}`);
+  const set = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'set', unreachable, '--sampling', '1', '--polling', '1']);
+  assert.equal(set.code, 0, set.stderr);
+  const src = vmOn('h1');
+  const dst = vmOn('h2');
+  const ping = await l.exec(dst.name, ['ping', '-c', '20', '-i', '0.01', '-W', '2', src.address], {
+    timeoutMs: 30_000,
+  });
+  assert.match(ping.stdout, / 0% packet loss/, ping.stdout);
+  await waitFor(
+    'send errors counted',
+    async () => {
+      const v = (await l.admin('h2').call('sflow/show')).data as { counters: { sendErrors: number } };
+      return v.counters.sendErrors > 0;
+    },
+    10_000,
+    200,
+  );
+  await l.admin('h2').call('sflow/set', ['off']);
+});

@@ -12,6 +12,7 @@ import type { TableChange } from './datapath/control-surface.js';
 import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
 import { FlowExport } from './flow-export/flow-export.js';
+import { FlowExportError } from './flow-export/flow-export-config.js';
 import { registerFlowCommands } from './flow-export/flow-commands.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
@@ -211,6 +212,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();
       this.dataPath.start();
+      await this.startFlowExport(options.signal);
       this.health?.start();
       if (this.options.adminSocket !== false) {
         this.admin = new AdminServer(this.registry, this.config.adminSocket);
@@ -244,6 +246,18 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       adminSocket: this.admin?.path ?? null,
       metrics: this.metricsAddress,
     });
+  }
+
+  /** `flowExport:` of the config: collectors resolved now; one that does not resolve stops the start. */
+  private async startFlowExport(signal?: AbortSignal): Promise<void> {
+    const { sflow, ipfix } = this.config.flowExport;
+    try {
+      if (sflow !== null) await this.flowExport.setSflow(sflow, signal);
+      if (ipfix !== null) await this.flowExport.setIpfix(ipfix, signal);
+    } catch (err) {
+      if (!(err instanceof FlowExportError)) throw err;
+      throw new AgentError(err.code, `flowExport: ${err.message}`, { cause: err });
+    }
   }
 
   async stop(): Promise<void> {

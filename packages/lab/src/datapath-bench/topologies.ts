@@ -11,8 +11,7 @@
  *    (no etcd, no controller: the data path alone), the VM holds the TAP;
  *  - dvs-kernel: the same agents with `datapath: kernel`: they make and
  *    program the bridge + vxlan device, the VM on a veth the agent attaches
- *    (frames never reach the agent);
- *  - dvs-sflow / dvs-ipfix: dvs-vxlan with sFlow at 1-in-1000, or IPFIX, on.
+ *    (frames never reach the agent).
  *
  * No checksum-offload adjustment is needed: no path mixes a kernel VTEP with a
  * dvs agent (that mix is where partial checksums bite; see test/support).
@@ -27,27 +26,8 @@ import { BenchResources } from './bench-resources.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
-export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel' | 'dvs-sflow' | 'dvs-ipfix';
-export const PATHS: readonly PathName[] = [
-  'veth',
-  'kernel-vxlan',
-  'dvs-vxlan',
-  'dvs-gre-udp',
-  'dvs-kernel',
-  'dvs-sflow',
-  'dvs-ipfix',
-];
-
-/**
- * Flow export paths: dvs-vxlan with one feature on in both agents, measured
- * against dvs-vxlan of the same run (report.ts: its cost in % of
- * throughput). The collector is the host namespace's own loopback, where
- * nothing listens: the exporters do all their work, the datagrams go nowhere.
- */
-const FLOW_EXPORT: Partial<Record<PathName, { command: string; args: string[] }>> = {
-  'dvs-sflow': { command: 'sflow/set', args: ['127.0.0.1:6343', 'sampling=1000', 'polling=20'] },
-  'dvs-ipfix': { command: 'ipfix/set', args: ['127.0.0.1:4739'] },
-};
+export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel';
+export const PATHS: readonly PathName[] = ['veth', 'kernel-vxlan', 'dvs-vxlan', 'dvs-gre-udp', 'dvs-kernel'];
 
 export const VM_MTU = 1450;
 export const VNI = 100;
@@ -171,15 +151,6 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       agents.sockets.push(socket);
       agents.logs.push(log);
       await waitForAgent(socket, log, () => child.exitCode !== null, options.signal);
-      const feature = FLOW_EXPORT[name];
-      if (feature !== undefined) {
-        const client = new AdminClient(socket);
-        try {
-          await client.call(feature.command, feature.args, { timeoutMs: 5000 });
-        } finally {
-          client.close();
-        }
-      }
       if (kernelDatapath) {
         await vmInterface(resources, vms[i], 'dvbv', i);
         continue;
