@@ -2,12 +2,16 @@
  * What a flow export feature costs the dvs VXLAN path, in % of throughput.
  * On a shared, loaded machine two paths measured a minute apart differ by
  * more than the feature could cost; so the feature is switched off and on
- * (through the agents' admin sockets) on the one built path, in alternating
- * pairs of short iperf3 runs (TCP ×1, then UDP 64 B), and each pair gives
- * one ratio: 1 − on / off. report.ts prints the median and the spread.
+ * (through the agents' admin sockets) on the one built path, in pairs of
+ * short iperf3 runs (TCP ×1, then UDP 64 B; every other pair measures "on"
+ * first, so a drift within a pair does not always count against the
+ * feature), and each pair gives one ratio: 1 − on / off. The agents' CPU
+ * time per GB moved during the TCP runs is compared the same way: CPU is
+ * less at the mercy of other processes than throughput is.
+ * report.ts prints the medians and the spread.
  */
 import { AdminClient } from '@dvs/admin-client';
-import { IPERF_PORT, iperf, warmUp, type MeasureOptions } from './measure.js';
+import { IPERF_PORT, agentCpuTicks, iperf, warmUp, type MeasureOptions } from './measure.js';
 import type { BuiltPath } from './topologies.js';
 
 export interface FlowFeature {
@@ -44,6 +48,8 @@ export interface FeatureCostSample {
   targetPct: number;
   tcp1: number[];
   udp64: number[];
+  /** 1 − (agent CPU per GB off) / (on): the share of the agents' CPU the feature takes (TCP ×1). */
+  cpu: number[];
 }
 
 export async function measureFeatureCosts(
@@ -56,23 +62,28 @@ export async function measureFeatureCosts(
   const set = async (c: { command: string; args: string[] }): Promise<void> => {
     for (const client of clients) await client.call(c.command, c.args, { timeoutMs: 5000 });
   };
-  const once = async (): Promise<{ tcp1: number; udp64: number }> => {
+  const once = async (): Promise<{ tcp1: number; udp64: number; cpuPerByte: number }> => {
+    const before = await agentCpuTicks(path.agentPids);
     const tcp = await iperf(path, [], o);
+    const ticks = (await agentCpuTicks(path.agentPids)) - before;
     const udp = await iperf(path, ['-u', '-l', '64', '-b', '0'], o);
     const u = udp.end!.sum!;
-    return { tcp1: tcp.end!.sum_received!.bits_per_second, udp64: (u.packets - u.lost_packets) / u.seconds };
+    const r = tcp.end!.sum_received!;
+    return { tcp1: r.bits_per_second, udp64: (u.packets - u.lost_packets) / u.seconds, cpuPerByte: ticks / r.bytes };
   };
   try {
     const out: FeatureCostSample[] = [];
     for (const f of FLOW_FEATURES) {
-      const sample: FeatureCostSample = { what: f.what, targetPct: f.targetPct, tcp1: [], udp64: [] };
+      const sample: FeatureCostSample = { what: f.what, targetPct: f.targetPct, tcp1: [], udp64: [], cpu: [] };
       for (let k = 0; k < o.pairs; k++) {
-        await set(f.off);
-        const off = await once();
-        await set(f.on);
-        const on = await once();
-        sample.tcp1.push(1 - on.tcp1 / off.tcp1);
-        sample.udp64.push(1 - on.udp64 / off.udp64);
+        const measure = async (c: { command: string; args: string[] }) => (await set(c), await once());
+        const [off, on] =
+          k % 2 === 0
+            ? [await measure(f.off), await measure(f.on)]
+            : [await measure(f.on), await measure(f.off)].reverse();
+        sample.tcp1.push(1 - on!.tcp1 / off!.tcp1);
+        sample.udp64.push(1 - on!.udp64 / off!.udp64);
+        sample.cpu.push(1 - off!.cpuPerByte / on!.cpuPerByte);
       }
       await set(f.off);
       out.push(sample);

@@ -23,6 +23,7 @@ export interface FeatureCost {
   targetPct: number;
   tcp1: Spread | null;
   udp64: Spread | null;
+  cpu: Spread | null;
 }
 
 export interface Spread {
@@ -144,6 +145,7 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
     targetPct: samples[0]!.targetPct,
     tcp1: spread(samples.flatMap((s) => s.tcp1)),
     udp64: spread(samples.flatMap((s) => s.udp64)),
+    cpu: spread(samples.flatMap((s) => s.cpu ?? [])),
   }));
   summary.targets = targetChecks(summary);
   return summary;
@@ -290,11 +292,13 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
       '',
       '## What flow export costs: 1 − on/off on the dvs VXLAN path, alternating pairs (median, min…max)',
       '',
-      '| feature | TCP ×1 | UDP 64 B rx |',
-      '| --- | --- | --- |',
+      '| feature | TCP ×1 | UDP 64 B rx | agent CPU per GB (TCP ×1) |',
+      '| --- | --- | --- | --- |',
     );
     for (const f of summary.featureCosts)
-      lines.push(`| ${f.what} | ${fmt(f.tcp1 ?? undefined, 1, 100)} % | ${fmt(f.udp64 ?? undefined, 1, 100)} % |`);
+      lines.push(
+        `| ${f.what} | ${fmt(f.tcp1 ?? undefined, 1, 100)} % | ${fmt(f.udp64 ?? undefined, 1, 100)} % | ${fmt(f.cpu ?? undefined, 1, 100)} % |`,
+      );
   }
   lines.push(
     '',

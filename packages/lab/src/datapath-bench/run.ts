@@ -73,7 +73,7 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
           });
           for (const f of record.featureCosts)
             say(
-              `run ${run}/${runs} cost of ${f.what}: TCP ×1 ${f.tcp1.map(pct).join(', ')}; UDP 64 B ${f.udp64.map(pct).join(', ')}`,
+              `run ${run}/${runs} cost of ${f.what}: TCP ×1 ${f.tcp1.map(pct).join(', ')}; UDP 64 B ${f.udp64.map(pct).join(', ')}; agent CPU/GB ${f.cpu.map(pct).join(', ')}`,
             );
         }
       } finally {
