@@ -14,6 +14,7 @@ import { Datapaths } from './dpif/datapaths.js';
 import { FlowExport } from './flow-export/flow-export.js';
 import { FlowExportError } from './flow-export/flow-export-config.js';
 import { registerFlowCommands } from './flow-export/flow-commands.js';
+import { flowExportMetricLines } from './flow-export/flow-export-metrics.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
 import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
@@ -156,6 +157,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
     });
     registerFlowCommands(this.registry, this.flowExport);
+    this.metricSources.push(() => flowExportMetricLines(this.config.host, this.flowExport));
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
       ? new AgentHealth({

@@ -7,6 +7,7 @@ import { CommandRegistry } from '../src/admin/command-registry.js';
 import { DataPath, FlowCache, FlowEnd, FlowSampler } from '../src/datapath/index.js';
 import { FlowExport } from '../src/flow-export/flow-export.js';
 import { registerFlowCommands } from '../src/flow-export/flow-commands.js';
+import { flowExportMetricLines } from '../src/flow-export/flow-export-metrics.js';
 
 /** An untagged IPv4 frame: protocol, addresses (last octet of 10.0.0.x), ports (or ICMP type/code), IP total length. */
 function ipv4Frame(proto: number, src: number, dst: number, sport: number, dport: number, ipLength = 100): Buffer {
@@ -176,6 +177,9 @@ describe('flow export commands', () => {
       assert.equal(flows.ipfixView().settings, null, 'IPFIX still off');
       const noCache = await call(registry, 'flows/show', []);
       assert.equal(noCache.error?.code, 'DVS_NOT_FOUND');
+      const metrics = flowExportMetricLines('host-a', flows);
+      assert.ok(metrics.includes('dvs_agent_sflow_send_errors_total{host="host-a"} 0'), metrics.join('\n'));
+      assert.ok(!metrics.some((l) => l.startsWith('dvs_agent_ipfix')), 'no IPFIX families while it is off');
     } finally {
       flows.close();
     }
