@@ -49,7 +49,8 @@ export class FlowSampler {
   /** Next slot to write, next slot to read (ring indexes grow without bound; slot = index % capacity). */
   head = 0;
   tail = 0;
-  private seed = 0x2545f491;
+  /** Seeded once per sampler: agents (and restarts) do not sample the same pattern. */
+  private seed = (Math.random() * 0xffffffff) | 0 || 0x2545f491;
 
   constructor(capacity: number, headerBytes: number) {
     this.capacity = capacity;
