@@ -196,7 +196,8 @@ export class FlowCache {
     this.packets[e]++;
     this.octets[e] += octets;
     this.lastMs[e] = now;
-    this.egress[e] = egress;
+    // A pointer store costs a write barrier; the output rarely changes within a flow.
+    if (this.egress[e] !== egress) this.egress[e] = egress;
   }
 
   /** Whether entry `e` (in use) holds the key of the frame being counted. */
