@@ -66,7 +66,7 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
         if (name === 'dvs-vxlan' && (options.featurePairs ?? 2) > 0) {
           const pairs = options.featurePairs ?? 2;
           record.featureCosts = await measureFeatureCosts(path, {
-            seconds: 2,
+            seconds: Math.min(seconds, 2),
             pingCount,
             pairs,
             signal: options.signal,
