@@ -212,10 +212,13 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
     'cflow.packets',
     'cflow.octets',
     '_ws.malformed',
-    '_ws.expert.severity',
+    'cflow.inputint',
+    'cflow.outputint',
+    'cflow.layer2_segment_id',
   ]);
   let tsharkRequestPackets = 0;
   let tsharkRequestOctets = 0;
+  const requestInterfaces = new Set<string>();
   for (const r of ipfixRows) {
     assert.deepEqual(r[4], [], 'no malformed IPFIX');
     const srcs = r[0]!;
@@ -223,11 +226,14 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
       if (srcs[k] === src.address && r[1]![k] === dst.address) {
         tsharkRequestPackets += Number(r[2]![k]);
         tsharkRequestOctets += Number(r[3]![k]);
+        requestInterfaces.add(`${r[5]![k]} ${r[6]![k]} ${BigInt(r[7]![k]!) & 0xffffffn}`);
       }
     }
   }
   assert.equal(tsharkRequestPackets, COUNT, 'tshark: request packets');
   assert.equal(tsharkRequestOctets, COUNT * IP_BYTES, 'tshark: request bytes');
+  // In: h1's port (interface 1); out: the VTEP of h2 (16777217, the first VTEP number); the segment's VNI.
+  assert.deepEqual([...requestInterfaces], [`1 ${0x1000001} ${VNI}`], 'tshark: interfaces and VNI of the request flow');
 
   // sFlow through sfacctd (renormalized), within the binomial bound.
   const csv = readFileSync(sfacctdCsv, 'utf8');
