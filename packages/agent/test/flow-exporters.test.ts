@@ -109,6 +109,26 @@ describe('the IPFIX exporter', () => {
   });
 });
 
+describe('the IPFIX flow cache without a collector (cache-only)', () => {
+  it('ends flows on time and sends and counts nothing', async () => {
+    const settings = { ...IPFIX_DEFAULTS, collectors: [], idleTimeoutS: 2 };
+    const e = new IpfixExporter(settings, [], new InterfaceIndex(), () => 1);
+    try {
+      const a = udp(1);
+      e.cache.count(100, a, 0, a.length, PORT, PEER, 0);
+      e.tick(1000);
+      assert.equal(e.counters().flows, 1);
+      e.tick(3000);
+      assert.equal(e.counters().flows, 0, 'idle flow ended');
+      assert.equal(e.counters().records + e.counters().messages + e.counters().templates, 0);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(received.length, 0);
+    } finally {
+      e.close();
+    }
+  });
+});
+
 describe('the sFlow agent', () => {
   it('sends flow samples with pool, output VTEP and VNI, and counter samples on the polling interval', async () => {
     const settings = { ...SFLOW_DEFAULTS, collectors: [], sampling: 1, pollingS: 5 };

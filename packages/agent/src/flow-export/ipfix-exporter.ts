@@ -91,6 +91,11 @@ export class IpfixExporter {
       open = false;
     };
     const cache = this.cache;
+    if (this.socket.collectors.length === 0) {
+      // Cache only (flows/show): flows still end and restart, nothing is built or counted as sent.
+      cache.expire(now, s.idleTimeoutS * 1000, s.activeTimeoutS * 1000, force, () => undefined);
+      return;
+    }
     cache.expire(now, s.idleTimeoutS * 1000, s.activeTimeoutS * 1000, force, (e, reason) => {
       if (cache.packets[e] === 0) return;
       const r = this.fill(e, reason);
