@@ -20,6 +20,10 @@ declare -A NEEDS=(
   [tcpdump]=/usr/bin/tcpdump
   # The kernel datapath's port security: nftables bridge-family rules (dpif/kernel/kernel-port-security.ts).
   [nftables]=/usr/sbin/nft
+  # Flow collectors the flow-export e2e test exports to: nfcapd/nfdump
+  # (IPFIX) and pmacct's sfacctd (sFlow v5).
+  [nfdump]=/usr/bin/nfcapd
+  [pmacct]=/usr/sbin/sfacctd
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
   # Real QEMU guests (packages/lab/src/qemu): QEMU, and for the guest image
