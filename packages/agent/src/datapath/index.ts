@@ -9,3 +9,4 @@ export type { PortMode, PortSpec } from './port.js';
 export { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler, type ProbeTarget } from './probe.js';
 export type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 export { type TraceAction, type TraceOutputView, type TraceQuery, type TraceReport, type TraceStep } from './trace.js';
+export type { MirrorConfig, MirrorOutputSpec, MirrorSinkSpec, MirrorSpec, MirrorView } from './mirror.js';

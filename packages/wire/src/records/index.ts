@@ -106,3 +106,18 @@ export {
   type TableDigestRecord,
   type ResyncRequestRecord,
 } from './table-digest.js';
+export {
+  MIRROR_RECORD_VERSION,
+  MIRROR_DIRECTIONS,
+  MIRROR_NAME,
+  MAX_MIRROR_SAMPLE_EVERY,
+  MAX_MIRROR_SOURCES,
+  encodeMirror,
+  decodeMirror,
+  mirrorConfigProblem,
+  type MirrorRecord,
+  type MirrorPortRef,
+  type MirrorDirection,
+  type MirrorShape,
+  type MirrorProblem,
+} from './mirror.js';
