@@ -47,6 +47,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     surface: agent.dataPath,
     events: reports,
     log: logger,
+    mirrors: (config) => agent.dataPath.setMirrors(config),
     ...(signal !== undefined ? { signal } : {}),
   });
   agent.setPeerInfo({

@@ -5,6 +5,7 @@ import type { TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
+import { registerMirrorCommands } from './admin/mirror-commands.js';
 import { CommandRegistry } from './admin/command-registry.js';
 import { AgentError } from './agent-error.js';
 import type { Encap } from '@dvs/wire';
@@ -144,6 +145,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       changed: () => this.emit('ports:changed'),
     });
     registerAgentCommands(this.registry, this);
+    registerMirrorCommands(this.registry, this.dataPath);
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
       ? new AgentHealth({

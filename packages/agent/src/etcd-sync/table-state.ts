@@ -28,6 +28,7 @@ import {
   decodeFdbEntry,
   decodeFloodList,
   decodeHost,
+  decodeMirror,
   decodeNetwork,
   fdbDigestMember,
   parseMac,
@@ -38,6 +39,7 @@ import {
   type FloodListRecord,
   type HostRecord,
   type KeyLayout,
+  type MirrorRecord,
   type NetworkRecord,
 } from '@dvs/wire';
 import type { TableChange, Vtep } from '../datapath/control-surface.js';
@@ -53,7 +55,7 @@ export interface TableStateSelf {
   vtep: Vtep;
 }
 
-type Section = 'network' | 'fdb' | 'flood' | 'host';
+type Section = 'network' | 'fdb' | 'flood' | 'host' | 'mirror';
 
 /** What a reset covers: everything, the networks and hosts, one VNI's FDB entries, or its flood list. */
 export type TableScope =
@@ -81,6 +83,8 @@ export class TableState {
   readonly fdb = new Map<string, Cached<FdbEntryRecord>>();
   readonly flood = new Map<number, Cached<FloodListRecord>>();
   readonly hosts = new Map<string, Cached<HostRecord>>();
+  /** Port mirrors by name (etcd-sync/mirror-config.ts turns them into this host's share). */
+  readonly mirrors = new Map<string, Cached<MirrorRecord>>();
   /** Keys whose value did not decode, with why (reported once each by the caller). */
   readonly invalid = new Map<string, RecordError>();
   /** Per VNI: what the data path was last given as flood list and peers. */
@@ -186,6 +190,7 @@ export class TableState {
     if (scope.kind === 'all' || scope.kind === 'base') {
       for (const vni of this.networks.keys()) yield this.keys.network(vni);
       for (const host of this.hosts.keys()) yield this.keys.host(host);
+      for (const name of this.mirrors.keys()) yield this.keys.mirror(name);
     }
     if (scope.kind === 'all') {
       for (const { record } of this.fdb.values()) yield this.keys.fdb(record.vni, record.mac);
@@ -245,6 +250,14 @@ export class TableState {
         this.hosts.set(parsed.host, { record: r, modRevision: kv.modRevision });
         return { section: 'host' };
       }
+      case 'mirror': {
+        if (this.mirrors.get(parsed.name)?.modRevision === kv.modRevision) return null;
+        const r = decodeMirror(kv.value);
+        if (r instanceof RecordError) return fail(r);
+        this.invalid.delete(kv.key);
+        this.mirrors.set(parsed.name, { record: r, modRevision: kv.modRevision });
+        return { section: 'mirror' };
+      }
       default:
         return null;
     }
@@ -267,6 +280,8 @@ export class TableState {
         return this.flood.delete(parsed.vni) ? { section: 'flood', vni: parsed.vni } : null;
       case 'host':
         return this.hosts.delete(parsed.host) ? { section: 'host' } : null;
+      case 'mirror':
+        return this.mirrors.delete(parsed.name) ? { section: 'mirror' } : null;
       default:
         return null;
     }
@@ -443,7 +458,7 @@ export function inScope(keys: KeyLayout, key: string, scope: TableScope): boolea
   if (scope.kind === 'all') return true;
   const parsed = keys.parse(key);
   if (parsed === null) return false;
-  if (scope.kind === 'base') return parsed.kind === 'network' || parsed.kind === 'host';
+  if (scope.kind === 'base') return parsed.kind === 'network' || parsed.kind === 'host' || parsed.kind === 'mirror';
   return parsed.kind === scope.kind && parsed.vni === scope.vni;
 }
 

@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { ipFamily } from '@dvs/wire';
 import type {
+  MirrorRecord,
   AuditAnswer,
   DivergencesView,
   RepairView,
@@ -240,6 +241,16 @@ export class ControllerClient {
     return (await this.request<FdbAnswer>('GET', `/v1/fdb${qs ? `?${qs}` : ''}`)).entries;
   }
 
+  async mirrors(): Promise<MirrorRecord[]> {
+    return (await this.request<{ mirrors: MirrorRecord[] }>('GET', '/v1/mirrors')).mirrors;
+  }
+  async createMirror(body: Record<string, unknown>): Promise<MirrorRecord> {
+    return (await this.request<{ mirror: MirrorRecord }>('POST', '/v1/mirrors', body)).mirror;
+  }
+  async deleteMirror(name: string): Promise<{ name: string }> {
+    const path = `/v1/mirrors/${encodeURIComponent(name)}`;
+    return (await this.request<{ deleted: { name: string } }>('DELETE', path)).deleted;
+  }
   async addStaticFdb(body: StaticFdbCreate): Promise<FdbEntryView> {
     return (await this.request<FdbEntryAnswer>('POST', '/v1/fdb', body)).entry;
   }

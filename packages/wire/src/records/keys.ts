@@ -29,6 +29,7 @@
 import { isHostId, isPortName } from './field-reader.js';
 import { isCanonicalMac } from '../frames/mac.js';
 import { RecordError } from './record-error.js';
+import { MIRROR_NAME } from './mirror.js';
 import { isRecordVni } from './vni-range.js';
 
 export const DEFAULT_KEY_PREFIX = '/dvs/v1/';
@@ -42,6 +43,7 @@ export type ParsedKey =
   | { kind: 'port'; host: string; port: string }
   | { kind: 'report'; host: string; vni: number; mac: string }
   | { kind: 'network'; vni: number }
+  | { kind: 'mirror'; name: string }
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
   | { kind: 'status'; host: string }
@@ -56,6 +58,7 @@ const SECTION: Record<KeyKind, string> = {
   port: 'ports/',
   report: 'reports/',
   network: 'networks/',
+  mirror: 'mirrors/',
   fdb: 'fdb/',
   flood: 'flood/',
   status: 'status/',
@@ -120,6 +123,10 @@ export class KeyLayout {
   network(vni: number): string {
     return `${this.section('network')}${vniText(vni)}`;
   }
+  /** A port mirror (mirror.ts); inside the agents' read range `[fdb/, networks0)`. */
+  mirror(name: string): string {
+    return MIRROR_NAME.test(name) ? `${this.section('mirror')}${name}` : bad('mirror', name);
+  }
   fdb(vni: number, mac: string): string {
     return `${this.fdbOf(vni)}${macText(mac)}`;
   }
@@ -183,6 +190,8 @@ export class KeyLayout {
         const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
         return vni === null ? null : { kind: 'network', vni };
       }
+      case 'mirrors/':
+        return parts.length === 1 && MIRROR_NAME.test(parts[0]!) ? { kind: 'mirror', name: parts[0]! } : null;
       case 'fdb/': {
         const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
         return vni !== null && isCanonicalMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
