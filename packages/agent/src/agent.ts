@@ -196,6 +196,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
         );
       }
+      if (this.config.mirrors.mirrors.length + this.config.mirrors.sinks.length > 0)
+        this.dataPath.setMirrors(this.config.mirrors);
       // Without etcd the config's tables are all there is: what a kernel datapath holds beyond them is stale.
       if (this.config.etcd === null) this.dataPath.tablesLoaded();
       this.ports.watch();

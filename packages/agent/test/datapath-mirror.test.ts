@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { BROADCAST, frame, mac, settle, taggedFrame, vlanOf } from './frames.js';
 import { HOST_B, networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
 import type { MirrorConfig } from '../src/datapath/index.js';
+import { renderMetrics } from '../src/observe/metrics.js';
 
 const VM1 = mac('02:00:00:00:00:01');
 const VM2 = mac('02:00:00:00:00:02');
@@ -60,6 +61,7 @@ test('SPAN: ingress, egress or both of a port, exactly the selected frames; the 
     const c = a.dp.counters();
     assert.equal(c.drops['mirror-output'], 1);
     assert.deepEqual(c.mirrors?.['m1'], { mirrored: 8, mirroredBytes: 5 * 116 + 3 * 214, dropped: 0 });
+    assert.match(renderMetrics('a', c), /^dvs_agent_mirror_mirrored_total\{host="a",mirror="m1"\} 8$/m);
     assert.equal(
       a.dp.fdbEntries(100).some((e) => e.mac === '02:00:00:00:00:99'),
       false,

@@ -38,6 +38,7 @@ import {
   type StaticFdbConfig,
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
+import { mirrorsConfig } from './mirror-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
@@ -63,6 +64,8 @@ export function validateConfig(raw: unknown): AgentConfig {
     'etcd',
     'health',
     'datapath',
+    'mirrors',
+    'mirrorSinks',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -209,6 +212,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   const datapath = datapathChoice(top.datapath, 'datapath');
   checkDatapaths(datapath, networks);
+  const mirrors = mirrorsConfig(top.mirrors, top.mirrorSinks, new Set(networks.map((n) => n.vni)));
   return {
     host,
     labels,
@@ -224,6 +228,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     etcd,
     health,
     datapath,
+    mirrors,
   };
 }
 
