@@ -13,6 +13,7 @@ import { addClusterCommands } from './commands/cluster-commands.js';
 import { addConfigCommands } from './commands/config-commands.js';
 import { addFdbCommands } from './commands/fdb-commands.js';
 import { addMirrorCommands } from './commands/mirror-commands.js';
+import { addPortQosCommands } from './commands/port-qos-commands.js';
 import { addLabCommand } from './commands/lab-command.js';
 import { addNetworkCommands } from './commands/network-commands.js';
 import { addTraceCommand } from './commands/trace-command.js';
@@ -87,6 +88,7 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   addNetworkCommands(program, ctx);
   addFdbCommands(program, ctx);
   addMirrorCommands(program, ctx);
+  addPortQosCommands(program, ctx);
   addTraceCommand(program, ctx);
   addTableAuditCommand(program, ctx);
   addAuditCommand(program, ctx);

@@ -33,6 +33,7 @@ import {
   type PortBinding,
   type PortKind,
   type PortMode,
+  type PortQos,
   type PortState,
   type ReportRecord,
   type TunnelStatusRecord,
@@ -106,6 +107,8 @@ export interface EtcdSyncOptions {
   readPageSize?: number;
   /** This host's share of the controller's port mirrors, each time it changes (etcd-sync/mirror-config.ts). */
   mirrors?: (config: MirrorConfig) => void;
+  /** This host's port QoS from the controller (port name → policers), each time it changes. */
+  portQos?: (qos: Map<string, PortQos>) => void;
   signal?: AbortSignal;
 }
 
@@ -208,6 +211,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       changed: (key) => {
         this.checkReports(key);
         this.checkMirrors(key);
+        this.checkPortQos(key);
       },
       ...(options.applySliceMs !== undefined ? { sliceMs: options.applySliceMs } : {}),
       ...(options.readPageSize !== undefined ? { pageSize: options.readPageSize } : {}),
@@ -519,6 +523,17 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       this.options.host,
       this.options.vtep.address,
     );
+  }
+
+  /** Hands the agent this host's port QoS when a `limits/` key changed (or after a full read). */
+  private checkPortQos(key: string | null): void {
+    const handOver = this.options.portQos;
+    if (handOver === undefined) return;
+    if (key !== null && this.keys.parse(key)?.kind !== 'qos') return;
+    const mine = new Map<string, PortQos>();
+    for (const { record } of this.tables.portQos.values())
+      if (record.host === this.options.host) mine.set(record.port, { ingress: record.ingress, egress: record.egress });
+    handOver(mine);
   }
 
   /** Hands the data path this host's share of the mirrors when a mirror or a host changed it. */

@@ -11,6 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import { ipFamily } from '@dvs/wire';
 import type {
   MirrorRecord,
+  PortQosRecord,
   AuditAnswer,
   DivergencesView,
   RepairView,
@@ -241,6 +242,17 @@ export class ControllerClient {
     return (await this.request<FdbAnswer>('GET', `/v1/fdb${qs ? `?${qs}` : ''}`)).entries;
   }
 
+  async portQos(): Promise<PortQosRecord[]> {
+    return (await this.request<{ ports: PortQosRecord[] }>('GET', '/v1/qos')).ports;
+  }
+  async setPortQos(host: string, port: string, body: Record<string, unknown>): Promise<PortQosRecord> {
+    const path = `/v1/ports/${encodeURIComponent(host)}/${encodeURIComponent(port)}/qos`;
+    return (await this.request<{ qos: PortQosRecord }>('PUT', path, body)).qos;
+  }
+  async clearPortQos(host: string, port: string): Promise<{ host: string; port: string }> {
+    const path = `/v1/ports/${encodeURIComponent(host)}/${encodeURIComponent(port)}/qos`;
+    return (await this.request<{ deleted: { host: string; port: string } }>('DELETE', path)).deleted;
+  }
   async mirrors(): Promise<MirrorRecord[]> {
     return (await this.request<{ mirrors: MirrorRecord[] }>('GET', '/v1/mirrors')).mirrors;
   }

@@ -15,6 +15,7 @@ import type { AuditLog } from './audit-log.js';
 import { FdbStore } from './fdb-store.js';
 import { intValue, macValue, vniValue } from './input.js';
 import { MirrorStore } from './mirror-store.js';
+import { QosStore } from './qos-store.js';
 import { NetworkStore } from './network-store.js';
 import { Router, type Reply } from './router.js';
 import { fdbViews, hostViews, statusView, tunnelViews, type FdbFilter } from './views.js';
@@ -72,6 +73,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const networks = new NetworkStore(deps.client, deps.keys, clock);
   const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
   const mirrors = new MirrorStore(deps.client, deps.keys, networks, clock);
+  const qos = new QosStore(deps.client, deps.keys, clock);
   const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
   const cachedNetworks = (): NetworkRecord[] =>
     [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
@@ -171,6 +173,15 @@ export function buildRouter(deps: RouteDeps): Router {
     .add('DELETE', '/v1/mirrors/:name', async (ctx) => {
       ctx.audit.before = await mirrors.delete(ctx.params.name!);
       return ok({ deleted: { name: ctx.params.name } });
+    })
+    .add('GET', '/v1/qos', async () => ok({ ports: await qos.list() }))
+    .add('PUT', '/v1/ports/:host/:port/qos', async (ctx) => {
+      ctx.audit.after = await qos.set(ctx.params.host, ctx.params.port, await ctx.body());
+      return ok({ qos: ctx.audit.after });
+    })
+    .add('DELETE', '/v1/ports/:host/:port/qos', async (ctx) => {
+      await qos.delete(ctx.params.host, ctx.params.port);
+      return ok({ deleted: { host: ctx.params.host, port: ctx.params.port } });
     })
     .add('GET', '/v1/hosts', () => ok({ hosts: hostViews(view) }))
     .add('GET', '/v1/hosts/:host', (ctx) => {

@@ -121,3 +121,16 @@ export {
   type MirrorShape,
   type MirrorProblem,
 } from './mirror.js';
+export {
+  PORT_QOS_RECORD_VERSION,
+  MAX_RATE_KBPS,
+  MIN_BURST_KB,
+  MAX_BURST_KB,
+  defaultBurstKb,
+  policerSpecProblem,
+  encodePortQos,
+  decodePortQos,
+  type PolicerSpec,
+  type PortQos,
+  type PortQosRecord,
+} from './port-qos.js';

@@ -44,6 +44,7 @@ export type ParsedKey =
   | { kind: 'report'; host: string; vni: number; mac: string }
   | { kind: 'network'; vni: number }
   | { kind: 'mirror'; name: string }
+  | { kind: 'qos'; host: string; port: string }
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
   | { kind: 'status'; host: string }
@@ -59,6 +60,7 @@ const SECTION: Record<KeyKind, string> = {
   report: 'reports/',
   network: 'networks/',
   mirror: 'mirrors/',
+  qos: 'limits/',
   fdb: 'fdb/',
   flood: 'flood/',
   status: 'status/',
@@ -127,6 +129,10 @@ export class KeyLayout {
   mirror(name: string): string {
     return MIRROR_NAME.test(name) ? `${this.section('mirror')}${name}` : bad('mirror', name);
   }
+  /** A port's QoS policers (port-qos.ts); inside the agents' read range `[fdb/, networks0)`. */
+  portQos(host: string, port: string): string {
+    return `${this.section('qos')}${hostText(host)}/${portText(port)}`;
+  }
   fdb(vni: number, mac: string): string {
     return `${this.fdbOf(vni)}${macText(mac)}`;
   }
@@ -190,6 +196,10 @@ export class KeyLayout {
         const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
         return vni === null ? null : { kind: 'network', vni };
       }
+      case 'limits/':
+        return parts.length === 2 && isHostId(parts[0]) && isPortName(parts[1])
+          ? { kind: 'qos', host: parts[0], port: parts[1] }
+          : null;
       case 'mirrors/':
         return parts.length === 1 && MIRROR_NAME.test(parts[0]!) ? { kind: 'mirror', name: parts[0]! } : null;
       case 'fdb/': {
