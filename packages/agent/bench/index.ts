@@ -9,7 +9,15 @@
  *   npm run bench -w @dvs/agent        (or: node packages/agent/dist/bench/index.js [rounds])
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { loadCase, pipelineCases, pipelineRig, REMOTE_VM, rigFrame, SENDER_VM } from '../test/pipeline-rig.js';
+import {
+  loadCase,
+  pipelineCases,
+  pipelineRig,
+  REMOTE_VM,
+  RIG_MIRRORS,
+  rigFrame,
+  SENDER_VM,
+} from '../test/pipeline-rig.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20_000);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
@@ -107,5 +115,26 @@ if (policed !== undefined) {
     () => rig.dp.setPortPolicer('p4', 'ingress', null),
     () => rig.dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 }),
   );
+}
+const spanned = cases.find((c) => c.name.startsWith('port security: an allowed source'));
+if (spanned !== undefined) {
+  const noMirrors = { mirrors: [], sinks: [] };
+  const sampled = {
+    ...RIG_MIRRORS,
+    mirrors: RIG_MIRRORS.mirrors.map((m) => ({ ...m, sampleEvery: 1000 })),
+  };
+  featureCost(
+    'cost of SPAN of every frame (port → remote VTEP + a copy)',
+    spanned,
+    () => rig.dp.setMirrors(noMirrors),
+    () => rig.dp.setMirrors(RIG_MIRRORS),
+  );
+  featureCost(
+    'cost of SPAN sampled 1-in-1000 (same path)',
+    spanned,
+    () => rig.dp.setMirrors(noMirrors),
+    () => rig.dp.setMirrors(sampled),
+  );
+  rig.dp.setMirrors(RIG_MIRRORS);
 }
 if (hits < 0) console.log(hits);
