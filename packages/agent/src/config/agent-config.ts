@@ -3,6 +3,7 @@
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
 import type { MirrorConfig } from '../datapath/mirror.js';
+import type { FlowExportConfig } from '../flow-export/flow-export-config.js';
 import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
@@ -102,6 +103,8 @@ export interface AgentConfig {
   datapath: DatapathChoice;
   /** Port mirrors of a static setup (config/mirror-config.ts); with etcd, the controller's replace them. */
   mirrors: MirrorConfig;
+  /** sFlow and IPFIX turned on at start (flow-export/flow-export-config.ts); both null: off. */
+  flowExport: FlowExportConfig;
 }
 
 export const CONFIG_DEFAULTS = {

@@ -39,6 +39,7 @@ import {
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { mirrorsConfig } from './mirror-config.js';
+import { FlowExportError, flowExportFromConfig, type FlowExportConfig } from '../flow-export/flow-export-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
@@ -66,6 +67,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'datapath',
     'mirrors',
     'mirrorSinks',
+    'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -199,6 +201,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const datapath = datapathChoice(top.datapath, 'datapath');
   checkDatapaths(datapath, networks);
   const mirrors = mirrorsConfig(top.mirrors, top.mirrorSinks, new Set(networks.map((n) => n.vni)));
+  const flowExport = flowExportConfig(top.flowExport);
   return {
     host,
     labels,
@@ -215,7 +218,18 @@ export function validateConfig(raw: unknown): AgentConfig {
     health,
     datapath,
     mirrors,
+    flowExport,
   };
+}
+
+function flowExportConfig(raw: unknown): FlowExportConfig {
+  try {
+    return flowExportFromConfig(raw);
+  } catch (err) {
+    if (!(err instanceof FlowExportError)) throw err;
+    const [field, ...rest] = err.message.split(': ');
+    throw new ConfigError(field!, rest.join(': '), 'see docs/agent.md, "Flow export"');
+  }
 }
 
 function datapathChoice(raw: unknown, path: string): DatapathChoice {
