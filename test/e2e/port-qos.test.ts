@@ -1,4 +1,5 @@
-// Port QoS in the namespace lab, measured by iperf3 (not ours): a VM whose
+// Port QoS in the namespace lab, set with `dvs ports qos` (controller API →
+// etcd → agent), measured by iperf3 (not ours): a VM whose
 // port is policed at 20 Mbit/s on ingress sends UDP at twice that and TCP as
 // fast as it can; what arrives settles near the rate (UDP within ±10 %, TCP
 // with a wide tolerance: TCP backs off below a policer's rate). The other VM
@@ -10,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Lab, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { waitPidExit } from '../support/lab-vms.js';
+import { runDvs } from '../support/dvs-cli.js';
 
 const RATE_KBPS = 20_000;
 /** UDP: a tenth of a second's worth (the default). */
@@ -74,12 +76,35 @@ test('ingress policing at 20 Mbit/s: UDP sent at 40 arrives at the rate ±10 %, 
   assert.ok(policed && neighbour && sink1 && sink2, 'two VMs per host');
   await iperfServer(sink1, 5201);
   await iperfServer(sink2, 5202);
+  const dvs = (args: string[]) =>
+    runDvs(['--lab', lab!.id, ...args], process.env.DVS_LAB_DIR ? { DVS_LAB_DIR: process.env.DVS_LAB_DIR } : {});
+  const port = ['--host', 'h1', '--port', policed.ifname];
+  const ingressOnAgent = async () =>
+    (await lab!.admin('h1').call('ports/show')).data.find((p) => p.name === policed.ifname)?.qos?.ingress ?? null;
   const police = async (burstKb: number): Promise<void> => {
-    const { data } = await lab!
-      .admin('h1')
-      .call('ports/qos', [policed.ifname, 'ingress', String(RATE_KBPS), String(burstKb)]);
-    assert.deepEqual(data, { port: policed.ifname, direction: 'ingress', policer: { rateKbps: RATE_KBPS, burstKb } });
+    const r = await dvs([
+      'ports',
+      'qos',
+      'set',
+      ...port,
+      '--ingress-rate',
+      String(RATE_KBPS),
+      '--ingress-burst',
+      String(burstKb),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(
+      `the agent polices at ${RATE_KBPS} kbit/s, burst ${burstKb} kbit`,
+      async () => (await ingressOnAgent())?.burstKb === burstKb,
+      15_000,
+      100,
+    );
   };
+  // A rate of 0 is refused, naming the field; nothing changes.
+  const zero = await dvs(['ports', 'qos', 'set', ...port, '--ingress-rate', '0']);
+  assert.notEqual(zero.code, 0);
+  assert.match(zero.stderr, /ingress\.rateKbps/);
+  assert.match((await dvs(['ports', 'qos', '--json'])).stdout, /"ports": \[\]/);
   await police(UDP_BURST_KB);
   const udp = await iperf(policed, sink1, 5201, 40);
   await police(TCP_BURST_KB);
@@ -100,7 +125,6 @@ test('ingress policing at 20 Mbit/s: UDP sent at 40 arrives at the rate ±10 %, 
   assert.ok(counters.data.drops['policed']! > 0);
 
   // Off again: nothing left behind.
-  await lab!.admin('h1').call('ports/qos', [policed.ifname, 'ingress', 'off']);
-  const after = (await lab!.admin('h1').call('ports/show')).data.find((p) => p.name === policed.ifname);
-  assert.equal(after?.qos?.ingress, null);
+  assert.equal((await dvs(['ports', 'qos', 'clear', ...port])).code, 0);
+  await waitFor('the agent dropped the policer', async () => (await ingressOnAgent()) === null, 15_000, 100);
 });

@@ -15,6 +15,7 @@ import {
   pipelineCases,
   pipelineRig,
   REMOTE_VM,
+  RIG_MIRRORS,
   rigFlowTap,
   rigFrame,
   SENDER_VM,
@@ -116,6 +117,27 @@ if (policed !== undefined) {
     () => rig.dp.setPortPolicer('p4', 'ingress', null),
     () => rig.dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 }),
   );
+}
+const spanned = cases.find((c) => c.name.startsWith('port security: an allowed source'));
+if (spanned !== undefined) {
+  const noMirrors = { mirrors: [], sinks: [] };
+  const sampled = {
+    ...RIG_MIRRORS,
+    mirrors: RIG_MIRRORS.mirrors.map((m) => ({ ...m, sampleEvery: 1000 })),
+  };
+  featureCost(
+    'cost of SPAN of every frame (port → remote VTEP + a copy)',
+    spanned,
+    () => rig.dp.setMirrors(noMirrors),
+    () => rig.dp.setMirrors(RIG_MIRRORS),
+  );
+  featureCost(
+    'cost of SPAN sampled 1-in-1000 (same path)',
+    spanned,
+    () => rig.dp.setMirrors(noMirrors),
+    () => rig.dp.setMirrors(sampled),
+  );
+  rig.dp.setMirrors(RIG_MIRRORS);
 }
 // Flow export: the same IPv4/UDP frames from a VXLAN port to a remote VTEP,
 // with no flow tap, then with sFlow at 1-in-1000 or the IPFIX cache on (the

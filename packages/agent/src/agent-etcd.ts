@@ -1,3 +1,4 @@
+import { ControllerQos } from './ports/controller-qos.js';
 import { ENCAPS, type PortBinding } from '@dvs/wire';
 import type { Agent } from './agent.js';
 import type { TableChange } from './datapath/control-surface.js';
@@ -32,6 +33,10 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
   });
   agent.addMetricSource(() => reports.metricLines(agent.host));
   const { leaseTtlSeconds, ...connection } = etcd.options as { leaseTtlSeconds?: number } & Record<string, unknown>;
+  const controllerQos = new ControllerQos(agent, (message, port) =>
+    logger.warn("the controller's QoS for a port was refused", { port, error: message }),
+  );
+  agent.on('ports:changed', () => controllerQos.portsChanged());
   const sync = new EtcdSync({
     host: agent.host,
     vtep: { address: agent.config.vtep.address, port: agent.config.vtep.vxlanPort },
@@ -49,6 +54,8 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     surface: agent.dataPath,
     events: reports,
     log: logger,
+    mirrors: (config) => agent.dataPath.setMirrors(config),
+    portQos: (qos) => controllerQos.set(qos),
     ...(signal !== undefined ? { signal } : {}),
   });
   agent.setPeerInfo({

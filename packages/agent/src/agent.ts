@@ -5,6 +5,7 @@ import type { TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
+import { registerMirrorCommands } from './admin/mirror-commands.js';
 import { CommandRegistry } from './admin/command-registry.js';
 import { AgentError } from './agent-error.js';
 import type { Encap } from '@dvs/wire';
@@ -154,6 +155,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       changed: () => this.emit('ports:changed'),
     });
     registerAgentCommands(this.registry, this);
+    registerMirrorCommands(this.registry, this.dataPath);
     this.flowExport = new FlowExport({
       dataPath: this.userspace.dataPath,
       agentAddress: this.config.vtep.address,
@@ -218,6 +220,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           `the data path refused the configured tables: ${r.kind}: ${r.reason}`,
         );
       }
+      if (this.config.mirrors.mirrors.length + this.config.mirrors.sinks.length > 0)
+        this.dataPath.setMirrors(this.config.mirrors);
       // Without etcd the config's tables are all there is: what a kernel datapath holds beyond them is stale.
       if (this.config.etcd === null) this.dataPath.tablesLoaded();
       this.ports.watch();

@@ -17,6 +17,9 @@
  *    frames' fill bytes — a MAC limit and storm control) and p7; PROVISIONAL_VM
  *    placed by the controller at 198.51.100.3 and claimed by 198.51.100.2
  *    (a provisional move: copies go to both).
+ *  - Mirrors (mirror.ts): p6's ingress is copied to p8 (SPAN), p7's inside
+ *    mirror VNI 9999 to 198.51.100.2 (RSPAN), and p8 is the analyser of
+ *    mirror VNI 9999 (RSPAN copies arriving here).
  */
 import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
 import {
@@ -32,7 +35,7 @@ import {
   writeNeighborSolicitation,
   type Encap,
 } from '@dvs/wire';
-import { DataPath, FlowCache, FlowSampler, FlowTap, HEADROOM } from '../src/datapath/index.js';
+import { DataPath, FlowCache, FlowSampler, FlowTap, HEADROOM, type MirrorConfig } from '../src/datapath/index.js';
 import type { Pipeline, SocketTarget } from '../src/datapath/pipeline.js';
 import type { Port } from '../src/datapath/port.js';
 
@@ -47,7 +50,7 @@ const LOCAL_VM_IP = parseIpv4Address('203.0.113.2') as number;
 const LOCAL_VM_IPV6 = parseIpv6Address('2001:db8:100::2') as Uint8Array;
 const SENDER_IP = parseIpv4Address('203.0.113.1') as number;
 const SENDER_IPV6 = parseIpv6Address('2001:db8:100::1') as Uint8Array;
-const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
+const PORTS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'] as const;
 export const PROVISIONAL_VM = mac('52:54:00:00:00:77');
 type PortName = (typeof PORTS)[number];
 
@@ -60,6 +63,21 @@ export interface PipelineRig {
   batch: PacketBatch;
   out: OutCounts;
 }
+
+/** The rig's mirrors (bench/index.ts switches SPAN off and on to measure its cost). */
+export const RIG_MIRRORS: MirrorConfig = {
+  mirrors: [
+    { name: 'span-p6', sourcePorts: ['p6'], sourceVnis: [], direction: 'ingress', output: { port: 'p8' } },
+    {
+      name: 'rspan-p7',
+      sourcePorts: ['p7'],
+      sourceVnis: [],
+      direction: 'ingress',
+      output: { vni: 9999, encap: 'vxlan', vtep: { address: PEER_B, port: DEFAULT_ENCAP_PORTS.vxlan } },
+    },
+  ],
+  sinks: [{ vni: 9999, port: 'p8' }],
+};
 
 export function pipelineRig(batchSize = 64): PipelineRig {
   const out = Object.fromEntries([...PORTS, ...ENCAPS].map((k) => [k, 0])) as OutCounts;
@@ -143,6 +161,8 @@ export function pipelineRig(batchSize = 64): PipelineRig {
     device('p6'),
   );
   dp.addPort({ name: 'p7', mode: 'access', vni: 300 }, device('p7'));
+  dp.addPort({ name: 'p8', mode: 'access', vni: 300 }, device('p8'));
+  dp.setMirrors(RIG_MIRRORS);
   dp.addStaticLocal(100, LOCAL_VM, 'p2');
   dp.addStaticLocal(200, LOCAL_VM, 'p5');
   dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 });
@@ -168,7 +188,7 @@ export function pipelineRig(batchSize = 64): PipelineRig {
   batch.lengths[0] = claim.length;
   batch.setIpv4Destination(0, PEER_B_NUMBER, 40000);
   pipeline.processTunnelBatch(pipeline.sockets.get('vxlan') as SocketTarget, batch, 1);
-  out.p6 = out.p7 = 0;
+  out.p6 = out.p7 = out.p8 = 0;
   if (dp.fdbEntries(300).find((e) => e.provisionalHome !== undefined) === undefined)
     throw new Error('rig: the provisional move did not happen');
   return { dp, pipeline, batch, out };
@@ -292,14 +312,21 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       payload: rigFrame(REMOTE_VM, SENDER_VM),
       from: 4,
       run: fromPort('p6'),
-      outPerFrame: { vxlan: 1 },
+      outPerFrame: { vxlan: 1, p8: 1 },
     },
     {
       name: "provisional move: port → the claiming VTEP, and a copy to the controller's",
       payload: rigFrame(PROVISIONAL_VM, SENDER_VM),
       from: 4,
       run: fromPort('p7'),
-      outPerFrame: { vxlan: 2 },
+      outPerFrame: { vxlan: 3 },
+    },
+    {
+      name: 'RSPAN: tunnel in the mirror VNI → analyser port (decap)',
+      payload: vxlanOf(9999, rigFrame(REMOTE_VM, SENDER_VM)),
+      from: 4,
+      run: fromTunnel('vxlan'),
+      outPerFrame: { p8: 1 },
     },
     {
       name: 'ARP suppression: request for a bound IP → answered back out of its port',

@@ -13,6 +13,8 @@ import { addTableAuditCommand } from './commands/table-audit-command.js';
 import { addClusterCommands } from './commands/cluster-commands.js';
 import { addConfigCommands } from './commands/config-commands.js';
 import { addFdbCommands } from './commands/fdb-commands.js';
+import { addMirrorCommands } from './commands/mirror-commands.js';
+import { addPortQosCommands } from './commands/port-qos-commands.js';
 import { addLabCommand } from './commands/lab-command.js';
 import { addNetworkCommands } from './commands/network-commands.js';
 import { addTraceCommand } from './commands/trace-command.js';
@@ -86,6 +88,8 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   addClusterCommands(program, ctx);
   addNetworkCommands(program, ctx);
   addFdbCommands(program, ctx);
+  addMirrorCommands(program, ctx);
+  addPortQosCommands(program, ctx);
   addTraceCommand(program, ctx);
   addTableAuditCommand(program, ctx);
   addAuditCommand(program, ctx);

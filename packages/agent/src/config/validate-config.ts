@@ -38,6 +38,7 @@ import {
   type StaticFdbConfig,
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
+import { mirrorsConfig } from './mirror-config.js';
 import { FlowExportError, flowExportFromConfig, type FlowExportConfig } from '../flow-export/flow-export-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
@@ -64,6 +65,8 @@ export function validateConfig(raw: unknown): AgentConfig {
     'etcd',
     'health',
     'datapath',
+    'mirrors',
+    'mirrorSinks',
     'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
@@ -197,6 +200,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   const datapath = datapathChoice(top.datapath, 'datapath');
   checkDatapaths(datapath, networks);
+  const mirrors = mirrorsConfig(top.mirrors, top.mirrorSinks, new Set(networks.map((n) => n.vni)));
   const flowExport = flowExportConfig(top.flowExport);
   return {
     host,
@@ -213,6 +217,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     etcd,
     health,
     datapath,
+    mirrors,
     flowExport,
   };
 }

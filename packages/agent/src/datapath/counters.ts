@@ -50,6 +50,8 @@ export const DROP_REASONS = [
   'tagged-on-access',
   /** A frame beyond its port's QoS rate (ingress policing or egress limit; token-bucket.ts). */
   'policed',
+  /** A frame sent by a port that is a mirror's output or an RSPAN analyser port: it only receives copies (mirror.ts). */
+  'mirror-output',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -32,6 +32,14 @@ import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { FlowTap } from './flow-tap.js';
 import { TokenBucket, policerSpecProblem, type PolicerSpec } from './token-bucket.js';
+import {
+  checkMirrorConfig,
+  describeMirrors,
+  mirrorCounters,
+  type MirrorConfig,
+  type MirrorResolver,
+  type MirrorView,
+} from './mirror.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
@@ -108,6 +116,13 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private readonly agingTimerEnabled: boolean;
   private agingTimer: NodeJS.Timeout | null = null;
   private probeSendError: string | null = null;
+  /** How the mirror table finds ports, sockets and peers by name. */
+  private readonly mirrorResolver: MirrorResolver = {
+    port: (name) => this.pipeline.ports.get(name),
+    socket: (encap) => this.pipeline.sockets.get(encap),
+    acquirePeer: (vtep) => this.peerRegistry.acquire(vtep),
+    releasePeer: (peer) => this.peerRegistry.release(peer),
+  };
   private started = false;
 
   constructor(options: DataPathOptions = {}) {
@@ -165,6 +180,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       throw new DataPathError('DVS_BAD_ARGUMENT', `a ${encap} socket is already attached`);
     const target = new SocketTarget(encap, socket, this.rxBatch.capacity, this.pipeline.copyBatch.capacity);
     this.pipeline.sockets.set(encap, target);
+    this.rebuildMembers();
     if (this.started) this.watchSocket(target);
   }
 
@@ -211,6 +227,24 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     const bucket = spec === null ? null : new TokenBucket({ ...spec }, this.now());
     if (direction === 'ingress') port.ingressPolicer = bucket;
     else port.egressPolicer = bucket;
+  }
+
+  /**
+   * Replaces every mirror and RSPAN analyser port (mirror.ts). Ports named
+   * but not attached yet are bound when they come. Throws DataPathError
+   * (DVS_BAD_ARGUMENT) naming the field — a sampling rate of 0, an output
+   * that is a source, a mirror VNI that is a network here —; nothing
+   * changes then.
+   */
+  setMirrors(config: MirrorConfig): void {
+    checkMirrorConfig(config, new Set(this.pipeline.networks.keys()));
+    this.pipeline.mirrors.release(this.mirrorResolver);
+    this.pipeline.mirrors.set(config, this.mirrorResolver);
+    this.rebuildMembers();
+  }
+
+  mirrorViews(): MirrorView[] {
+    return describeMirrors(this.pipeline.mirrors);
   }
 
   hasPort(name: string): boolean {
@@ -443,6 +477,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
       rejectedChanges: this.rejectedChanges,
       internalErrors: this.internalErrors,
       listenerErrors: this.listenerErrors,
+      mirrors: mirrorCounters(this.pipeline.mirrors),
     });
   }
 
@@ -477,10 +512,14 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   // ---- internals ---------------------------------------------------------------
 
+  /** Members of each VNI, and the mirrors' bindings: an output port of a mirror is no member (mirror.ts). */
   private rebuildMembers(): void {
+    const mirrors = this.pipeline.mirrors;
+    mirrors.rebind(this.mirrorResolver);
     for (const net of this.pipeline.networks.values()) {
       net.members = [];
       for (const port of this.pipeline.ports.values()) {
+        if (mirrors.isOutput(port)) continue;
         const vlan = port.vniToVlan.get(net.vni);
         if (vlan !== undefined) net.members.push({ port, vlan });
       }

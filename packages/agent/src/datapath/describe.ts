@@ -102,6 +102,7 @@ export function countersSnapshot(
     rejectedChanges: number;
     internalErrors: number;
     listenerErrors: number;
+    mirrors: CountersSnapshot['mirrors'];
   },
 ): CountersSnapshot {
   const sizeByVni: Record<string, number> = {};
@@ -127,5 +128,6 @@ export function countersSnapshot(
     rejectedChanges: totals.rejectedChanges,
     internalErrors: totals.internalErrors,
     listenerErrors: totals.listenerErrors,
+    mirrors: totals.mirrors,
   };
 }

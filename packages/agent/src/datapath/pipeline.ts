@@ -13,7 +13,9 @@
  *  2. classify: access → the port's VNI (a tagged frame → `tagged-on-access`);
  *     trunk → 802.1Q VLAN → VNI (untagged/unmapped → `unmapped-vlan`, QinQ →
  *     `qinq`), tag stripped in place
- *  3. the VNI's network (`unknown-vni`); payload > overlay MTU → `mtu`
+ *     a port that is a mirror's output sends nothing in → `mirror-output`
+ *  3. the VNI's network (`unknown-vni`); ingress mirrors copy it (mirror.ts);
+ *     payload > overlay MTU → `mtu`
  *  4. source MAC: group address → `bad-src-mac`; port security
  *     (port-security.ts: `port-security`, `arp-spoof`, `nd-spoof`,
  *     `mac-limit`); learn (vni, src) → port
@@ -31,6 +33,8 @@
  *  7. flood: every other local member of the VNI (untagged: zero-copy ref;
  *     tagged: a copy with its tag), and one copy with its own header per VTEP
  *     of the VNI's flood list (head-end replication)
+ *  (every frame queued to a local port is first copied by that port's and
+ *  VNI's egress mirrors, before its tag is pushed)
  *  8. after the batch: every queue flushed (refs, then copies; beyond a
  *     port's egress rate → `policed`); what a device
  *     or socket refuses is dropped as `tx-full`, never queued; then the MAC
@@ -39,7 +43,8 @@
  * A packet from a tunnel socket (switchFromTunnel):
  *  1. tunnel header of the socket's encap (`malformed`)
  *  2. the VNI's network (`unknown-vni`), whose encap must be the socket's
- *     (`wrong-encap`)
+ *     (`wrong-encap`); a mirror VNI's copy (RSPAN) goes, decapsulated, to
+ *     its analyser port and nowhere else
  *  3. outer source address must be a known VTEP of the VNI (`unknown-vtep`);
  *     count rx on that peer
  *  4. decap in place (the slot now starts at the inner frame); inner shorter
@@ -74,6 +79,7 @@ import type { StormClass } from './storm-control.js';
 import { FrameCopier } from './frame-copy.js';
 import { HEADROOM, SocketTarget, setDestination, type PipelineListener, type PipelineTracer } from './pipeline-io.js';
 import { ArpResponder } from './arp-responder.js';
+import { MirrorTable } from './mirror.js';
 import type { FlowTap } from './flow-tap.js';
 
 export { HEADROOM, SocketTarget, type PipelineListener, type PipelineTracer };
@@ -86,6 +92,7 @@ export class Pipeline {
   readonly ports = new Map<string, Port>();
   readonly sockets = new Map<Encap, SocketTarget>();
   probeHandler: ProbeHandler | null = null;
+  readonly mirrors = new MirrorTable();
   /** sFlow sampling and the IPFIX flow cache (flow-tap.ts); null: flow export off. */
   flowTap: FlowTap | null = null;
   /** Set only while dryRun() runs. */
@@ -94,6 +101,8 @@ export class Pipeline {
   private copyUsed = 0;
   private readonly copier = new FrameCopier();
   private readonly responder: ArpResponder;
+  /** allocCopy() as a function made once, for the mirror table (no closure per frame). */
+  private readonly allocSlot = (): number => this.allocCopy();
   // Memo of the previous frame's lookups. A bulk flow repeats the same VNI,
   // source and destination frame after frame; a repeat then skips the
   // network, learn, FDB and socket Map lookups. Valid only while the tables
@@ -224,6 +233,7 @@ export class Pipeline {
     port.counters.rxFrames++;
     port.counters.rxBytes += len;
     if (len < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    if (this.mirrors.active && this.mirrors.isOutput(port)) return this.drop('mirror-output');
     const policer = port.ingressPolicer;
     if (policer !== null && this.tracer === null && !policer.take(len, now)) return this.drop('policed');
     let vni = port.accessVni;
@@ -243,6 +253,7 @@ export class Pipeline {
     if (this.tracer !== null) this.tracer.classified(vni);
     const net = this.networkOf(vni);
     if (net === undefined) return this.drop('unknown-vni');
+    if (this.mirrors.active && this.tracer === null) this.mirror(port, vni, batch, i, true);
     if (len - ETHERNET_HEADER_LENGTH > net.spec.mtu) return this.drop('mtu');
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     const guard = port.guard;
@@ -298,7 +309,10 @@ export class Pipeline {
     const vni = readTunnelVni(target.encap, buf, start, len);
     if (vni < 0) return this.drop('malformed');
     const net = this.networkOf(vni);
-    if (net === undefined) return this.drop('unknown-vni');
+    if (net === undefined) {
+      if (this.mirrors.active) return this.toMirrorSink(vni, batch, i);
+      return this.drop('unknown-vni');
+    }
     if (net.spec.encap !== target.encap) return this.drop('wrong-encap');
     const family = batch.family[i];
     const peer =
@@ -436,10 +450,37 @@ export class Pipeline {
     this.forgetMemo();
   }
 
+  /**
+   * Copies frame `i` (untagged, classified into `vni`) to the outputs of the
+   * mirrors of `port` and of `vni` in one direction; a mirror selecting it by
+   * both copies it once.
+   */
+  private mirror(port: Port, vni: number, batch: PacketBatch, i: number, ingress: boolean): void {
+    const m = this.mirrors;
+    const vlan = port.vniToVlan.get(vni) ?? -1;
+    const byPort = (ingress ? m.portIngress : m.portEgress).get(port);
+    if (byPort !== undefined) m.copy(byPort, null, batch, i, vlan, this.copyBatch, this.allocSlot);
+    const byVni = (ingress ? m.vniIngress : m.vniEgress).get(vni);
+    if (byVni !== undefined) m.copy(byVni, byPort ?? null, batch, i, vlan, this.copyBatch, this.allocSlot);
+  }
+
+  /** RSPAN, receive side: a packet of a mirror VNI goes, decapsulated, to its analyser port (zero copy). */
+  private toMirrorSink(vni: number, batch: PacketBatch, i: number): void {
+    const port = this.mirrors.sinks.get(vni);
+    if (port === undefined) return this.drop('unknown-vni');
+    const flen = batch.lengths[i] - TUNNEL_HEADER_LENGTH;
+    if (flen < ETHERNET_HEADER_LENGTH) return this.drop('malformed');
+    batch.offsets[i] += TUNNEL_HEADER_LENGTH;
+    batch.lengths[i] = flen;
+    this.mirrors.delivered(vni, flen);
+    port.tx.addRef(i, null);
+  }
+
   /** Unicast to a local port: zero copy; a trunk port gets its tag pushed in place. */
   private queueLocalRef(port: Port, vni: number, batch: PacketBatch, i: number): void {
     const vlan = port.vniToVlan.get(vni);
     if (vlan === undefined) return this.drop('unknown-vni');
+    if (this.mirrors.active && this.tracer === null) this.mirror(port, vni, batch, i, false);
     if (vlan >= 0) {
       const start = pushVlanTag(batch.buffer, batch.start(i), batch.lengths[i], vlan);
       if (start < 0) return this.drop('malformed');
@@ -475,6 +516,7 @@ export class Pipeline {
     for (let k = 0; k < members.length; k++) {
       const m = members[k];
       if (m.port === inPort) continue;
+      if (this.mirrors.active && this.tracer === null) this.mirror(m.port, net.vni, batch, i, false);
       if (m.vlan < 0) m.port.tx.addRef(i, null);
       else this.copyToPort(m.port, m.vlan, batch, i);
     }
@@ -512,7 +554,9 @@ export class Pipeline {
     const home = entry.home as FdbLocation;
     if (!entry.homeLocal) return this.copyToPeer(net, home as Peer, batch, i);
     const vlan = (home as Port).vniToVlan.get(net.vni);
-    if (home !== inPort && vlan !== undefined) this.copyToPort(home as Port, vlan, batch, i);
+    if (home === inPort || vlan === undefined) return;
+    if (this.mirrors.active && this.tracer === null) this.mirror(home as Port, net.vni, batch, i, false);
+    this.copyToPort(home as Port, vlan, batch, i);
   }
 
   /** A free slot of the copy batch; when it is full, everything queued so far is flushed first. */

@@ -20,38 +20,17 @@
  *    default.
  */
 
-/** Largest rate: 100 Gbit/s. */
-export const MAX_RATE_KBPS = 100_000_000;
-/** Smallest burst: one 9000-byte jumbo frame plus headers (9216 bytes). */
-export const MIN_BURST_KB = 74;
-export const MAX_BURST_KB = 100_000_000;
-
-export interface PolicerSpec {
-  /** kbit/s, 1..MAX_RATE_KBPS. */
-  rateKbps: number;
-  /** kbit, MIN_BURST_KB..MAX_BURST_KB; default max(rate / 10, MIN_BURST_KB). */
-  burstKb: number;
-}
-
-/** A port's policers: frames from it (ingress) and to it (egress); null: none. */
-export interface PortQos {
-  ingress: PolicerSpec | null;
-  egress: PolicerSpec | null;
-}
-
-/** The default burst for a rate: a tenth of a second's worth, at least MIN_BURST_KB. */
-export function defaultBurstKb(rateKbps: number): number {
-  return Math.max(MIN_BURST_KB, Math.ceil(rateKbps / 10));
-}
-
-/** Why `spec` is not a valid policer (naming the field), or null. */
-export function policerSpecProblem(spec: PolicerSpec): string | null {
-  if (!Number.isInteger(spec.rateKbps) || spec.rateKbps < 1 || spec.rateKbps > MAX_RATE_KBPS)
-    return `rate must be an integer in 1..${MAX_RATE_KBPS} kbit/s (to stop policing, switch it off), got ${spec.rateKbps}`;
-  if (!Number.isInteger(spec.burstKb) || spec.burstKb < MIN_BURST_KB || spec.burstKb > MAX_BURST_KB)
-    return `burst must be an integer in ${MIN_BURST_KB}..${MAX_BURST_KB} kbit (at least one jumbo frame), got ${spec.burstKb}`;
-  return null;
-}
+// The policer rule (rates, bursts, their limits) is wire's: the controller's API checks the same.
+export {
+  MAX_RATE_KBPS,
+  MIN_BURST_KB,
+  MAX_BURST_KB,
+  defaultBurstKb,
+  policerSpecProblem,
+  type PolicerSpec,
+  type PortQos,
+} from '@dvs/wire';
+import type { PolicerSpec } from '@dvs/wire';
 
 export class TokenBucket {
   private readonly bytesPerMs: number;

@@ -9,6 +9,7 @@ import { TypedEmitter } from '../datapath/typed-emitter.js';
 import type { FdbEntryView, PeerView, PortView } from '../datapath/views.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
 import type { PolicerSpec } from '../datapath/token-bucket.js';
+import type { MirrorConfig, MirrorView } from '../datapath/mirror.js';
 import { placeNetwork, type VxlanOwner } from './datapath-choice.js';
 import { ProviderError } from './provider-error.js';
 import type {
@@ -274,11 +275,24 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
       rejectedChanges: all.reduce((n, c) => n + c.rejectedChanges, 0),
       internalErrors: all.reduce((n, c) => n + c.internalErrors, 0),
       listenerErrors: all.reduce((n, c) => n + c.listenerErrors, 0),
+      mirrors: Object.assign({}, ...all.map((c) => c.mirrors ?? {})) as CountersSnapshot['mirrors'],
     };
   }
 
   trace(query: TraceQuery): TraceReport {
     return this.byVni(query.vni).trace(query);
+  }
+
+  /**
+   * Port mirrors are the userspace pipeline's: ports on the kernel datapath
+   * are not bound as sources or outputs (mirror.ts binds names it finds).
+   */
+  setMirrors(config: MirrorConfig): void {
+    this.o.userspace.setMirrors?.(config);
+  }
+
+  mirrorViews(): MirrorView[] {
+    return this.o.userspace.mirrorViews?.() ?? [];
   }
 
   setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {

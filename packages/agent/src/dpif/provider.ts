@@ -25,6 +25,7 @@ import type { FrameDevice } from '@dvs/netdev';
 import type { ControlSurface, DataPathEvents, RejectedChange, TableChange } from '../datapath/control-surface.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
 import type { PolicerSpec } from '../datapath/token-bucket.js';
+import type { MirrorConfig, MirrorView } from '../datapath/mirror.js';
 import type { CountersSnapshot, TrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
@@ -113,6 +114,9 @@ export interface DatapathOperations extends ControlSurface {
 
   /** A port's QoS policer for one direction (null: none); throws a coded error where the provider has none. */
   setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void;
+  /** Replaces the port mirrors (datapath/mirror.ts); absent where the provider has none (the kernel's). */
+  setMirrors?(config: MirrorConfig): void;
+  mirrorViews?(): MirrorView[];
 
   // ---- MAC locations (issue 12 B) ------------------------------------------
   /** Tunnel-learned moves that the controller did not confirm, recent first ([] where nothing is learned from tunnels). */

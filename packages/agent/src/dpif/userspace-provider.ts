@@ -10,6 +10,7 @@ import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
 import type { PolicerSpec } from '../datapath/token-bucket.js';
+import type { MirrorConfig, MirrorView } from '../datapath/mirror.js';
 import type { DatapathListener, DatapathProvider, PortDeviceUse } from './provider.js';
 
 /**
@@ -100,6 +101,14 @@ export class UserspaceProvider implements DatapathProvider {
 
   setPortPolicer(name: string, direction: 'ingress' | 'egress', spec: PolicerSpec | null): void {
     this.dataPath.setPortPolicer(name, direction, spec);
+  }
+
+  setMirrors(config: MirrorConfig): void {
+    this.dataPath.setMirrors(config);
+  }
+
+  mirrorViews(): MirrorView[] {
+    return this.dataPath.mirrorViews();
   }
 
   tableDigest(vni: number): VniDigest | null {

@@ -33,6 +33,7 @@ import {
   type PortBinding,
   type PortKind,
   type PortMode,
+  type PortQos,
   type PortState,
   type ReportRecord,
   type TunnelStatusRecord,
@@ -47,6 +48,8 @@ import { OutageLog } from './outage-log.js';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.js';
 import { TableFollower } from './table-follower.js';
 import { TableState } from './table-state.js';
+import { mirrorConfigFor } from './mirror-config.js';
+import type { MirrorConfig } from '../datapath/index.js';
 
 /** Most IPs one report carries (the record's limit). */
 const MAX_REPORTED_IPS = 64;
@@ -104,6 +107,10 @@ export interface EtcdSyncOptions {
   digestIntervalMs?: number;
   /** Keys per page of a full read (default 1000). */
   readPageSize?: number;
+  /** This host's share of the controller's port mirrors, each time it changes (etcd-sync/mirror-config.ts). */
+  mirrors?: (config: MirrorConfig) => void;
+  /** This host's port QoS from the controller (port name → policers), each time it changes. */
+  portQos?: (qos: Map<string, PortQos>) => void;
   signal?: AbortSignal;
 }
 
@@ -158,6 +165,8 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
   /** Our MAC reports by etcd key. */
   private readonly reports = new Map<string, ReportRecord>();
   private readonly portKeys = new Set<string>();
+  /** The mirror configuration last handed to the data path (JSON), so an unrelated host change hands nothing. */
+  private handedMirrors = '';
   private started = false;
   private stopped = false;
 
@@ -201,7 +210,11 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       outage: this.outage,
       log: this.log,
       apply: (changes) => this.applyChanges(changes),
-      changed: (key) => this.checkReports(key),
+      changed: (key) => {
+        this.checkReports(key);
+        this.checkMirrors(key);
+        this.checkPortQos(key);
+      },
       ...(options.applySliceMs !== undefined ? { sliceMs: options.applySliceMs } : {}),
       ...(options.readPageSize !== undefined ? { pageSize: options.readPageSize } : {}),
     });
@@ -513,6 +526,39 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
       this.options.host,
       this.options.vtep.address,
     );
+  }
+
+  /** Hands the agent this host's port QoS when a `limits/` key changed (or after a full read). */
+  private checkPortQos(key: string | null): void {
+    const handOver = this.options.portQos;
+    if (handOver === undefined) return;
+    if (key !== null && this.keys.parse(key)?.kind !== 'qos') return;
+    const mine = new Map<string, PortQos>();
+    for (const { record } of this.tables.portQos.values())
+      if (record.host === this.options.host) mine.set(record.port, { ingress: record.ingress, egress: record.egress });
+    handOver(mine);
+  }
+
+  /** Hands the data path this host's share of the mirrors when a mirror or a host changed it. */
+  private checkMirrors(key: string | null): void {
+    const handOver = this.options.mirrors;
+    if (handOver === undefined) return;
+    const kind = key === null ? null : this.keys.parse(key)?.kind;
+    if (kind !== null && kind !== 'mirror' && kind !== 'host') return;
+    const hosts = new Map([...this.tables.hosts].map(([name, c]) => [name, c.record]));
+    const config = mirrorConfigFor(
+      this.options.host,
+      [...this.tables.mirrors.values()].map((c) => c.record),
+      hosts,
+    );
+    const text = JSON.stringify(config);
+    if (text === this.handedMirrors) return;
+    this.handedMirrors = text;
+    try {
+      handOver(config);
+    } catch (err) {
+      this.log.warn('the mirrors from etcd were refused by the data path', { error: (err as Error).message });
+    }
   }
 
   /**

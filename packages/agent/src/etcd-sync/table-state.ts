@@ -28,7 +28,9 @@ import {
   decodeFdbEntry,
   decodeFloodList,
   decodeHost,
+  decodeMirror,
   decodeNetwork,
+  decodePortQos,
   fdbDigestMember,
   parseMac,
   RecordError,
@@ -38,7 +40,9 @@ import {
   type FloodListRecord,
   type HostRecord,
   type KeyLayout,
+  type MirrorRecord,
   type NetworkRecord,
+  type PortQosRecord,
 } from '@dvs/wire';
 import type { TableChange, Vtep } from '../datapath/control-surface.js';
 
@@ -53,7 +57,7 @@ export interface TableStateSelf {
   vtep: Vtep;
 }
 
-type Section = 'network' | 'fdb' | 'flood' | 'host';
+type Section = 'network' | 'fdb' | 'flood' | 'host' | 'mirror' | 'qos';
 
 /** What a reset covers: everything, the networks and hosts, one VNI's FDB entries, or its flood list. */
 export type TableScope =
@@ -81,6 +85,10 @@ export class TableState {
   readonly fdb = new Map<string, Cached<FdbEntryRecord>>();
   readonly flood = new Map<number, Cached<FloodListRecord>>();
   readonly hosts = new Map<string, Cached<HostRecord>>();
+  /** Port mirrors by name (etcd-sync/mirror-config.ts turns them into this host's share). */
+  readonly mirrors = new Map<string, Cached<MirrorRecord>>();
+  /** Port QoS by `host/port` (every host's: the agent picks its own). */
+  readonly portQos = new Map<string, Cached<PortQosRecord>>();
   /** Keys whose value did not decode, with why (reported once each by the caller). */
   readonly invalid = new Map<string, RecordError>();
   /** Per VNI: what the data path was last given as flood list and peers. */
@@ -186,6 +194,8 @@ export class TableState {
     if (scope.kind === 'all' || scope.kind === 'base') {
       for (const vni of this.networks.keys()) yield this.keys.network(vni);
       for (const host of this.hosts.keys()) yield this.keys.host(host);
+      for (const name of this.mirrors.keys()) yield this.keys.mirror(name);
+      for (const { record } of this.portQos.values()) yield this.keys.portQos(record.host, record.port);
     }
     if (scope.kind === 'all') {
       for (const { record } of this.fdb.values()) yield this.keys.fdb(record.vni, record.mac);
@@ -245,6 +255,23 @@ export class TableState {
         this.hosts.set(parsed.host, { record: r, modRevision: kv.modRevision });
         return { section: 'host' };
       }
+      case 'mirror': {
+        if (this.mirrors.get(parsed.name)?.modRevision === kv.modRevision) return null;
+        const r = decodeMirror(kv.value);
+        if (r instanceof RecordError) return fail(r);
+        this.invalid.delete(kv.key);
+        this.mirrors.set(parsed.name, { record: r, modRevision: kv.modRevision });
+        return { section: 'mirror' };
+      }
+      case 'qos': {
+        const id = `${parsed.host}/${parsed.port}`;
+        if (this.portQos.get(id)?.modRevision === kv.modRevision) return null;
+        const r = decodePortQos(kv.value);
+        if (r instanceof RecordError) return fail(r);
+        this.invalid.delete(kv.key);
+        this.portQos.set(id, { record: r, modRevision: kv.modRevision });
+        return { section: 'qos' };
+      }
       default:
         return null;
     }
@@ -267,6 +294,10 @@ export class TableState {
         return this.flood.delete(parsed.vni) ? { section: 'flood', vni: parsed.vni } : null;
       case 'host':
         return this.hosts.delete(parsed.host) ? { section: 'host' } : null;
+      case 'mirror':
+        return this.mirrors.delete(parsed.name) ? { section: 'mirror' } : null;
+      case 'qos':
+        return this.portQos.delete(`${parsed.host}/${parsed.port}`) ? { section: 'qos' } : null;
       default:
         return null;
     }
@@ -443,7 +474,8 @@ export function inScope(keys: KeyLayout, key: string, scope: TableScope): boolea
   if (scope.kind === 'all') return true;
   const parsed = keys.parse(key);
   if (parsed === null) return false;
-  if (scope.kind === 'base') return parsed.kind === 'network' || parsed.kind === 'host';
+  if (scope.kind === 'base')
+    return parsed.kind === 'network' || parsed.kind === 'host' || parsed.kind === 'mirror' || parsed.kind === 'qos';
   return parsed.kind === scope.kind && parsed.vni === scope.vni;
 }
 

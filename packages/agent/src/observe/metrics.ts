@@ -56,6 +56,16 @@ export function renderMetrics(host: string, counters: CountersSnapshot, extra: r
       for (const [id, c] of Object.entries(table)) out.push(`${name}{${h},${kind}="${escape(id)}"} ${c[key]}`);
     }
   }
+  for (const [key, help] of [
+    ['mirrored', 'copies made (an RSPAN analyser port: copies handed to it)'],
+    ['mirroredBytes', 'bytes of those copies'],
+    ['dropped', 'copies that could not be made (output absent or down, no socket)'],
+  ] as const) {
+    const name = `dvs_agent_mirror_${snake(key)}_total`;
+    family(name, 'counter', `Per mirror: ${help}.`);
+    for (const [id, c] of Object.entries(counters.mirrors ?? {}))
+      out.push(`${name}{${h},mirror="${escape(id)}"} ${c[key]}`);
+  }
   return out.concat(extra).join('\n') + '\n';
 }
 

@@ -10,6 +10,8 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { ipFamily } from '@dvs/wire';
 import type {
+  MirrorRecord,
+  PortQosRecord,
   AuditAnswer,
   DivergencesView,
   RepairView,
@@ -240,6 +242,27 @@ export class ControllerClient {
     return (await this.request<FdbAnswer>('GET', `/v1/fdb${qs ? `?${qs}` : ''}`)).entries;
   }
 
+  async portQos(): Promise<PortQosRecord[]> {
+    return (await this.request<{ ports: PortQosRecord[] }>('GET', '/v1/qos')).ports;
+  }
+  async setPortQos(host: string, port: string, body: Record<string, unknown>): Promise<PortQosRecord> {
+    const path = `/v1/ports/${encodeURIComponent(host)}/${encodeURIComponent(port)}/qos`;
+    return (await this.request<{ qos: PortQosRecord }>('PUT', path, body)).qos;
+  }
+  async clearPortQos(host: string, port: string): Promise<{ host: string; port: string }> {
+    const path = `/v1/ports/${encodeURIComponent(host)}/${encodeURIComponent(port)}/qos`;
+    return (await this.request<{ deleted: { host: string; port: string } }>('DELETE', path)).deleted;
+  }
+  async mirrors(): Promise<MirrorRecord[]> {
+    return (await this.request<{ mirrors: MirrorRecord[] }>('GET', '/v1/mirrors')).mirrors;
+  }
+  async createMirror(body: Record<string, unknown>): Promise<MirrorRecord> {
+    return (await this.request<{ mirror: MirrorRecord }>('POST', '/v1/mirrors', body)).mirror;
+  }
+  async deleteMirror(name: string): Promise<{ name: string }> {
+    const path = `/v1/mirrors/${encodeURIComponent(name)}`;
+    return (await this.request<{ deleted: { name: string } }>('DELETE', path)).deleted;
+  }
   async addStaticFdb(body: StaticFdbCreate): Promise<FdbEntryView> {
     return (await this.request<FdbEntryAnswer>('POST', '/v1/fdb', body)).entry;
   }

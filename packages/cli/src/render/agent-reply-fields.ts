@@ -109,6 +109,7 @@ export const COUNTERS_FIELDS: ReplyFields<CountersSnapshot> = {
   rejectedChanges: 'table changes refused (invalid or unknown network)',
   internalErrors: 'batches abandoned by a bug (stays 0)',
   listenerErrors: 'MAC event listeners that threw',
+  mirrors: '{ "<mirror>" | "rspan-<vni>": { "mirrored", "mirroredBytes", "dropped" } }',
 };
 
 const TUNNEL_ROW_FIELDS: ReplyFields<TunnelShowRow> = {

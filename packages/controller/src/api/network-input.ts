@@ -51,7 +51,7 @@ const CREATE_FIELDS = [
 const PATCH_FIELDS = CREATE_FIELDS;
 const EXTERNAL_FIELDS = ['address', 'port', 'description'];
 
-function encapValue(value: unknown): Encap {
+export function encapValue(value: unknown): Encap {
   if (!isEncap(value)) {
     throw new ApiError(
       'DVS_ENCAP_UNKNOWN',

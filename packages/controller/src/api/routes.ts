@@ -14,6 +14,8 @@ import { ApiError } from './api-error.js';
 import type { AuditLog } from './audit-log.js';
 import { FdbStore } from './fdb-store.js';
 import { intValue, macValue, vniValue } from './input.js';
+import { MirrorStore } from './mirror-store.js';
+import { QosStore } from './qos-store.js';
 import { NetworkStore } from './network-store.js';
 import { Router, type Reply } from './router.js';
 import { fdbViews, hostViews, statusView, tunnelViews, type FdbFilter } from './views.js';
@@ -70,6 +72,8 @@ export function buildRouter(deps: RouteDeps): Router {
   const clock = deps.clock ?? Date.now;
   const networks = new NetworkStore(deps.client, deps.keys, clock);
   const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
+  const mirrors = new MirrorStore(deps.client, deps.keys, networks, clock);
+  const qos = new QosStore(deps.client, deps.keys, clock);
   const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
   const cachedNetworks = (): NetworkRecord[] =>
     [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
@@ -117,6 +121,8 @@ export function buildRouter(deps: RouteDeps): Router {
     .add('POST', '/v1/networks', async (ctx) => {
       const body = await ctx.body();
       ctx.audit.before = await networkNow(bodyField(body, 'vni'));
+      const vni = bodyField(body, 'vni');
+      if (typeof vni === 'number') await mirrors.assertVniFree(vni);
       const network = await networks.create(body);
       ctx.audit.after = network;
       return ok({ network }, 201);
@@ -157,6 +163,25 @@ export function buildRouter(deps: RouteDeps): Router {
         ctx.query.get('port'),
       );
       return ok({ network: ctx.audit.after });
+    })
+    .add('GET', '/v1/mirrors', async () => ok({ mirrors: await mirrors.list() }))
+    .add('POST', '/v1/mirrors', async (ctx) => {
+      ctx.audit.after = await mirrors.create(await ctx.body());
+      return ok({ mirror: ctx.audit.after }, 201);
+    })
+    .add('GET', '/v1/mirrors/:name', async (ctx) => ok({ mirror: await mirrors.get(ctx.params.name!) }))
+    .add('DELETE', '/v1/mirrors/:name', async (ctx) => {
+      ctx.audit.before = await mirrors.delete(ctx.params.name!);
+      return ok({ deleted: { name: ctx.params.name } });
+    })
+    .add('GET', '/v1/qos', async () => ok({ ports: await qos.list() }))
+    .add('PUT', '/v1/ports/:host/:port/qos', async (ctx) => {
+      ctx.audit.after = await qos.set(ctx.params.host, ctx.params.port, await ctx.body());
+      return ok({ qos: ctx.audit.after });
+    })
+    .add('DELETE', '/v1/ports/:host/:port/qos', async (ctx) => {
+      await qos.delete(ctx.params.host, ctx.params.port);
+      return ok({ deleted: { host: ctx.params.host, port: ctx.params.port } });
     })
     .add('GET', '/v1/hosts', () => ok({ hosts: hostViews(view) }))
     .add('GET', '/v1/hosts/:host', (ctx) => {

@@ -198,6 +198,22 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
     figure: pd === undefined ? 'n/a' : `${pd >= 0 ? '+' : ''}${pd.toFixed(0)} µs`,
     met: pd === undefined ? null : pd <= TARGETS.pingAvgDeltaUs,
   });
+  // What a feature costs: its path's TCP against plain dvs-vxlan, when both were measured.
+  for (const [path, what, target] of [
+    ['dvs-vxlan-policed', 'cost of policing (both ports, both directions), TCP 1 stream', 0.1],
+    ['dvs-vxlan-rspan', 'cost of RSPAN of every frame (both ports, both directions), TCP 1 stream', null],
+  ] as const) {
+    const on = s.paths[path]?.tcp1Gbps?.median;
+    const off = vx?.tcp1Gbps?.median;
+    if (on === undefined || off === undefined) continue;
+    const cost = 1 - on / off;
+    out.push({
+      what,
+      target: target === null ? '(measured)' : `≤ ${pct(target)}`,
+      figure: pct(cost),
+      met: target === null ? null : cost <= target,
+    });
+  }
   // The kernel provider's rows only when it was measured (--only may leave it out).
   const k = s.ratios['dvs-kernel'];
   if (k === undefined) return out;

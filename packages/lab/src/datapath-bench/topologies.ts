@@ -26,8 +26,26 @@ import { BenchResources } from './bench-resources.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
-export type PathName = 'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel';
-export const PATHS: readonly PathName[] = ['veth', 'kernel-vxlan', 'dvs-vxlan', 'dvs-gre-udp', 'dvs-kernel'];
+/**
+ * dvs-vxlan-policed: dvs-vxlan with both ports policed in both directions at
+ * a rate they never reach (the cost of the token buckets); dvs-vxlan-rspan:
+ * dvs-vxlan with every frame of both ports mirrored (both directions) to the
+ * other host inside mirror VNI 9999 (the cost of the copies, which cross the
+ * underlay and are dropped there as unknown-vni: no analyser port).
+ */
+export type PathName =
+  'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel' | 'dvs-vxlan-policed' | 'dvs-vxlan-rspan';
+export const PATHS: readonly PathName[] = [
+  'veth',
+  'kernel-vxlan',
+  'dvs-vxlan',
+  'dvs-gre-udp',
+  'dvs-kernel',
+  'dvs-vxlan-policed',
+  'dvs-vxlan-rspan',
+];
+/** Policers that never run dry here: 100 Gbit/s, as deep as allowed. */
+const UNREACHED_POLICER = { rate: 100_000_000, burst: 100_000_000 };
 
 export const VM_MTU = 1450;
 export const VNI = 100;
@@ -137,7 +155,25 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
               peers: [HOST_ADDRESSES[1 - i]],
             },
           ],
-          ports: [kernelDatapath ? { name: 'dvbh', vni: VNI, plug: 'attach' } : { name: 'dvbtap', vni: VNI }],
+          ports: [
+            kernelDatapath
+              ? { name: 'dvbh', vni: VNI, plug: 'attach' }
+              : name === 'dvs-vxlan-policed'
+                ? { name: 'dvbtap', vni: VNI, qos: { ingress: UNREACHED_POLICER, egress: UNREACHED_POLICER } }
+                : { name: 'dvbtap', vni: VNI },
+          ],
+          ...(name === 'dvs-vxlan-rspan'
+            ? {
+                mirrors: [
+                  {
+                    name: 'bench',
+                    sources: ['dvbtap'],
+                    direction: 'both',
+                    output: { vni: 9999, vtep: { address: HOST_ADDRESSES[1 - i] } },
+                  },
+                ],
+              }
+            : {}),
         }),
       );
       const child = resources.spawn(

@@ -183,6 +183,32 @@ export interface CountersSnapshot<Drop extends string = string> {
   internalErrors: number;
   /** MAC event listeners that threw (after their batch was out: no frame lost). */
   listenerErrors: number;
+  /** Per mirror (and per RSPAN analyser port, `rspan-<vni>`): copies made and copies that could not be. */
+  mirrors?: Record<string, MirrorCounters>;
+}
+
+export interface MirrorCounters {
+  /** Copies queued to the output (an analyser port: copies handed to it), and their bytes. */
+  mirrored: number;
+  mirroredBytes: number;
+  /** Copies that could not be made (output port absent or down, no socket for the RSPAN encap). */
+  dropped: number;
+}
+
+/** One mirror of an agent (`mirrors/show`); an RSPAN analyser port shows as `rspan-<vni>` with output kind `sink`. */
+export interface MirrorView extends MirrorCounters {
+  name: string;
+  sourcePorts: string[];
+  sourceVnis: number[];
+  direction: 'ingress' | 'egress' | 'both';
+  srcMac: string | null;
+  dstMac: string | null;
+  vlan: number | null;
+  sampleEvery: number;
+  output:
+    | { kind: 'port'; port: string; /** false while the port is not attached */ present: boolean }
+    | { kind: 'rspan'; vni: number; encap: Encap; vtep: string }
+    | { kind: 'sink'; vni: number; port: string; present: boolean };
 }
 
 export type TraceStepName = 'classify' | 'network' | 'mtu' | 'source' | 'lookup' | 'output';
@@ -262,6 +288,7 @@ export interface AgentReplies {
   'peers/show': AgentPeerView[];
   'networks/show': AgentNetworkRow[];
   'counters/show': CountersSnapshot;
+  'mirrors/show': MirrorView[];
   'tunnels/show': TunnelsShowData;
   trace: TraceReport;
 }

@@ -106,3 +106,31 @@ export {
   type TableDigestRecord,
   type ResyncRequestRecord,
 } from './table-digest.js';
+export {
+  MIRROR_RECORD_VERSION,
+  MIRROR_DIRECTIONS,
+  MIRROR_NAME,
+  MAX_MIRROR_SAMPLE_EVERY,
+  MAX_MIRROR_SOURCES,
+  encodeMirror,
+  decodeMirror,
+  mirrorConfigProblem,
+  type MirrorRecord,
+  type MirrorPortRef,
+  type MirrorDirection,
+  type MirrorShape,
+  type MirrorProblem,
+} from './mirror.js';
+export {
+  PORT_QOS_RECORD_VERSION,
+  MAX_RATE_KBPS,
+  MIN_BURST_KB,
+  MAX_BURST_KB,
+  defaultBurstKb,
+  policerSpecProblem,
+  encodePortQos,
+  decodePortQos,
+  type PolicerSpec,
+  type PortQos,
+  type PortQosRecord,
+} from './port-qos.js';

@@ -29,6 +29,7 @@
 import { isHostId, isPortName } from './field-reader.js';
 import { isCanonicalMac } from '../frames/mac.js';
 import { RecordError } from './record-error.js';
+import { MIRROR_NAME } from './mirror.js';
 import { isRecordVni } from './vni-range.js';
 
 export const DEFAULT_KEY_PREFIX = '/dvs/v1/';
@@ -42,6 +43,8 @@ export type ParsedKey =
   | { kind: 'port'; host: string; port: string }
   | { kind: 'report'; host: string; vni: number; mac: string }
   | { kind: 'network'; vni: number }
+  | { kind: 'mirror'; name: string }
+  | { kind: 'qos'; host: string; port: string }
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
   | { kind: 'status'; host: string }
@@ -56,6 +59,8 @@ const SECTION: Record<KeyKind, string> = {
   port: 'ports/',
   report: 'reports/',
   network: 'networks/',
+  mirror: 'mirrors/',
+  qos: 'limits/',
   fdb: 'fdb/',
   flood: 'flood/',
   status: 'status/',
@@ -120,6 +125,14 @@ export class KeyLayout {
   network(vni: number): string {
     return `${this.section('network')}${vniText(vni)}`;
   }
+  /** A port mirror (mirror.ts); inside the agents' read range `[fdb/, networks0)`. */
+  mirror(name: string): string {
+    return MIRROR_NAME.test(name) ? `${this.section('mirror')}${name}` : bad('mirror', name);
+  }
+  /** A port's QoS policers (port-qos.ts); inside the agents' read range `[fdb/, networks0)`. */
+  portQos(host: string, port: string): string {
+    return `${this.section('qos')}${hostText(host)}/${portText(port)}`;
+  }
   fdb(vni: number, mac: string): string {
     return `${this.fdbOf(vni)}${macText(mac)}`;
   }
@@ -183,6 +196,12 @@ export class KeyLayout {
         const vni = parts.length === 1 ? parseVni(parts[0]!) : null;
         return vni === null ? null : { kind: 'network', vni };
       }
+      case 'limits/':
+        return parts.length === 2 && isHostId(parts[0]) && isPortName(parts[1])
+          ? { kind: 'qos', host: parts[0], port: parts[1] }
+          : null;
+      case 'mirrors/':
+        return parts.length === 1 && MIRROR_NAME.test(parts[0]!) ? { kind: 'mirror', name: parts[0]! } : null;
       case 'fdb/': {
         const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
         return vni !== null && isCanonicalMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
