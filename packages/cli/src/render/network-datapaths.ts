@@ -27,7 +27,8 @@ export function networkDatapaths(
   hosts: readonly HostView[],
 ): NetworkDatapathRow[] {
   const members = new Set(flood?.members.flatMap((m) => (m.host === null ? [] : [m.host])) ?? []);
-  const input = { vni: network.vni, name: network.name, encap: network.encap, datapath: network.datapath ?? 'auto' };
+  // No name: the reason reads as the agent's own (networks/show on the host), which knows the VNI only.
+  const input = { vni: network.vni, encap: network.encap, datapath: network.datapath ?? 'auto' };
   return hosts
     .filter((h) => members.has(h.host) || h.ports.some((p) => p.bindings.some((b) => b.vni === network.vni)))
     .map((h) => ({ host: h.host, state: h.state, ...servedBy(input, h.datapath ?? OLD_AGENT) }))
