@@ -127,7 +127,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       userspace: this.userspace,
       kernel: this.kernel,
       vxlanOwner: vxlan,
-      networkChoice: (vni) => this.config.networks.find((n) => n.vni === vni)?.datapath,
+      // A provider named for the network in this agent's config wins; auto (the default) leaves it to the record.
+      networkChoice: (vni) => {
+        const choice = this.config.networks.find((n) => n.vni === vni)?.datapath;
+        return choice === 'auto' ? undefined : choice;
+      },
     });
     this.ports = new AgentPorts({
       host: this.config.host,

@@ -30,8 +30,9 @@ export interface DatapathsOptions {
   kernel: DatapathProvider | null;
   vxlanOwner: VxlanOwner;
   /**
-   * A network's own choice in this agent's config (undefined: the config does
-   * not name the network). It wins over the network record's `datapath`.
+   * The provider this agent's config names for a network (undefined: the
+   * config does not name the network, or says auto). It wins over the
+   * network record's `datapath`.
    */
   networkChoice(vni: number): DatapathChoice | undefined;
 }
