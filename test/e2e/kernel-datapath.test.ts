@@ -339,12 +339,18 @@ test('dvs networks show: each host, the provider that serves the network and why
     const h2 = asked.rows.get('h2')!;
     assert.equal(h2.provider, 'kernel');
     assert.equal(h2.mismatch, true);
-    assert.match(h2.reason, /asks for the userspace datapath, but this host's VXLAN port belongs to the kernel provider/);
+    assert.match(
+      h2.reason,
+      /asks for the userspace datapath, but this host's VXLAN port belongs to the kernel provider/,
+    );
     assert.match(h2.reason, /set the network's datapath to auto or kernel, or the agent's datapath to userspace/);
     assert.match(asked.text, /h2\s+kernel \(!\)/);
     // The agents themselves say the same (they apply the same rule to the network record).
     await waitFor('h2 agent reports the mismatch', async () => (await agentReason('h2', 100)) === h2.reason);
-    await waitFor('h3 agent honours the network', async () => (await agentReason('h3', 100)) === 'network datapath: userspace');
+    await waitFor(
+      'h3 agent honours the network',
+      async () => (await agentReason('h3', 100)) === 'network datapath: userspace',
+    );
   } finally {
     const back = await runDvs(['--lab', lab!.id, 'networks', 'update', '100', '--datapath', 'auto']);
     assert.equal(back.code, 0, back.stderr);

@@ -18,7 +18,7 @@ import { ContinuousPing } from './continuous-ping.js';
 import type { MigrationReport } from './migration.js';
 import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
-import { overlayViews } from './cli-views.js';
+import { overlayViews, runDvsCli } from './cli-views.js';
 import { demoArpSuppression } from './arp-suppression-demo.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
 import { isBuilt, programs } from './programs.js';
@@ -61,7 +61,21 @@ async function main(): Promise<number> {
     });
 
     section('which datapath provider serves which network (h1: dvs agent networks)');
-    say((await lab.admin('h1').call('networks/show')).text.trimEnd());
+    const served = await lab.admin('h1').call('networks/show');
+    say(served.text.trimEnd());
+    const providers = new Set(served.data.map((n) => n.provider));
+    if (!providers.has('kernel') || !providers.has('userspace'))
+      failures.push(`expected one network on each provider, got ${[...providers].join(', ')}`);
+    if (lab.state.controller) {
+      // The same from the controller's side: every host of each network, its provider and why.
+      for (const n of lab.state.networks) {
+        const v = await runDvsCli(lab, ['networks', 'show', String(n.vni)]);
+        if (v === null) continue;
+        section(v.title);
+        const at = v.text.indexOf('datapath:');
+        say(at >= 0 ? v.text.slice(at) : v.text);
+      }
+    }
 
     section('ping matrix (every VM to every VM)');
     const matrix = await runPingMatrix(lab);

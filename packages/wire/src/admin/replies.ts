@@ -141,7 +141,6 @@ export interface AgentSuppressionView {
   recentConflicts: { ip: string; mac: string; loser: string; count: number }[];
 }
 
-
 /** A network as `networks/show` answers: its view and the provider that serves it, with why. */
 export interface AgentNetworkRow extends AgentNetworkView {
   provider: DatapathKind;
