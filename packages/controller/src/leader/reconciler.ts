@@ -1,6 +1,6 @@
 /**
- * The leader's loop: whenever the view changes and on a slow tick
- * (dampening release timers, the stale policy), compute the tables
+ * The leader's loop: whenever the view changes (debounced) and on a slow
+ * tick (dampening release timers, the stale policy), compute the tables
  * where something changed (incremental-tables.ts: admission of the records
  * that changed, then the FDB of the MACs and the flood lists of the VNIs that
  * depend on them) and write only the difference to etcd.
@@ -15,13 +15,6 @@
  * clobbered: the transaction fails, the watch brings the new state, the next
  * round decides again. A successful write is applied to the view at once (the
  * watch echo is then a no-op), so rounds do not trip over their own writes.
- *
- * Debounce on the trailing edge only: a change after a quiet `debounceMs`
- * (a MAC move: a VM's RARP at its new host) starts a round at once, on the
- * next turn of the loop, so that the events of one watch response still go
- * into one round; changes while rounds follow each other closely (a burst of
- * reports) wait `debounceMs` and are computed together. Each millisecond here
- * is one every agent waits for before it re-points a moved MAC.
  */
 import { encodeFdbEntry, encodeFloodList, type KeyLayout } from '@dvs/wire';
 import type { Etcd3 } from 'etcd3';
@@ -64,8 +57,6 @@ export class Reconciler {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  /** When the last round started (performance.now()); -Infinity: none yet. */
-  private lastRoundAt = -Infinity;
 
   constructor(
     private readonly client: Etcd3,
@@ -113,28 +104,22 @@ export class Reconciler {
 
   schedule(): void {
     if (this.stopped || this.timer !== null) return;
-    const debounceMs = this.options.debounceMs ?? 20;
-    const quiet = this.running === null && performance.now() - this.lastRoundAt >= debounceMs;
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        if (this.running !== null) {
-          this.again = true;
-          return;
-        }
-        this.lastRoundAt = performance.now();
-        this.running = this.round()
-          .catch((err: Error) => this.log.warn('reconcile failed; will retry', { error: err.message }))
-          .finally(() => {
-            this.running = null;
-            if (this.again) {
-              this.again = false;
-              this.schedule();
-            }
-          });
-      },
-      quiet ? 0 : debounceMs,
-    );
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.running !== null) {
+        this.again = true;
+        return;
+      }
+      this.running = this.round()
+        .catch((err: Error) => this.log.warn('reconcile failed; will retry', { error: err.message }))
+        .finally(() => {
+          this.running = null;
+          if (this.again) {
+            this.again = false;
+            this.schedule();
+          }
+        });
+    }, this.options.debounceMs ?? 20);
   }
 
   /** Runs one round now (tests, benchmarks); resolves when its writes are done. */
