@@ -4,6 +4,7 @@
 // Admin: the agent admin-socket protocol shared by agent and CLI.
 // API: the controller HTTP API contract shared by controller, CLI and lab.
 // Datapath: which provider serves a network on a host (agent, controller and CLI).
+// Flow export: sFlow v5 and IPFIX encoders.
 // Daemon: what dvs-agent and dvs-controller do on an uncaught error.
 export * from './frames/index.js';
 export * from './offload/index.js';
@@ -12,3 +13,4 @@ export * from './admin/index.js';
 export * from './api/index.js';
 export * from './daemon/index.js';
 export * from './datapath/index.js';
+export * from './flow-export/index.js';

@@ -2,6 +2,7 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
+import type { FlowExportConfig } from '../flow-export/flow-export-config.js';
 import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
@@ -99,6 +100,8 @@ export interface AgentConfig {
    * (the kernel when it can carry the VXLAN networks). See dpif/datapath-choice.ts.
    */
   datapath: DatapathChoice;
+  /** sFlow and IPFIX turned on at start (flow-export/flow-export-config.ts); both null: off. */
+  flowExport: FlowExportConfig;
 }
 
 export const CONFIG_DEFAULTS = {

@@ -38,6 +38,7 @@ import {
   type StaticFdbConfig,
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
+import { FlowExportError, flowExportFromConfig, type FlowExportConfig } from '../flow-export/flow-export-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
@@ -63,6 +64,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'etcd',
     'health',
     'datapath',
+    'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -195,6 +197,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   const health = healthConfig(top.health);
   const datapath = datapathChoice(top.datapath, 'datapath');
   checkDatapaths(datapath, networks);
+  const flowExport = flowExportConfig(top.flowExport);
   return {
     host,
     labels,
@@ -210,7 +213,18 @@ export function validateConfig(raw: unknown): AgentConfig {
     etcd,
     health,
     datapath,
+    flowExport,
   };
+}
+
+function flowExportConfig(raw: unknown): FlowExportConfig {
+  try {
+    return flowExportFromConfig(raw);
+  } catch (err) {
+    if (!(err instanceof FlowExportError)) throw err;
+    const [field, ...rest] = err.message.split(': ');
+    throw new ConfigError(field!, rest.join(': '), 'see docs/agent.md, "Flow export"');
+  }
 }
 
 function datapathChoice(raw: unknown, path: string): DatapathChoice {
