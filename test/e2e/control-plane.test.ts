@@ -1,9 +1,13 @@
 // The control plane end to end in the namespace lab: three dvs hosts whose
 // agents follow etcd (no static peers), one controller, a real etcd, two
-// networks (VNI 100 over VXLAN, VNI 200 over GRE-in-UDP).
+// networks (VNI 100 over VXLAN, VNI 200 over GRE-in-UDP). The agents run
+// `datapath: kernel`: VNI 100 is served by the kernel provider (Linux bridge +
+// vxlan), VNI 200 by the userspace pipeline (no FOU in this kernel), so each
+// case below runs on both providers in one lab.
 //  - The hosts converge from etcd alone: every VM pings every VM of its VNI.
-//  - etcd stopped for 30 s: a continuous 10 ms ping between known MACs loses
-//    at most 1 % of what it sent meanwhile, each agent logs the outage once;
+//  - etcd stopped for 30 s: a continuous 10 ms ping between known MACs, one
+//    per provider, loses at most 1 % of what it sent meanwhile (the kernel's
+//    FDB and the pipeline's cached tables), each agent logs the outage once;
 //    after etcd returns the agents resync and nothing is lost (the
 //    controller's FDB still has every VM at its host).
 //  - An agent SIGKILLed: its host leaves the controller's flood list and FDB
@@ -31,6 +35,7 @@ before(async () => {
       hosts: 3,
       vmsPerHost: 2,
       kernelHosts: 0,
+      datapath: 'kernel',
       networks: [
         { vni: VNI, encap: 'vxlan' },
         { vni: GRE_VNI, encap: 'gre-udp' },
@@ -47,6 +52,12 @@ after(async () => {
   }
   if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
 });
+
+/** Which provider serves each network on a host (its agent's networks/show). */
+async function providerOf(host: string): Promise<Map<number, string>> {
+  const { data } = await lab!.admin(host).call('networks/show');
+  return new Map(data.map((n) => [n.vni, n.provider]));
+}
 
 function controller(): ControllerClient {
   assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
@@ -122,13 +133,18 @@ test('etcd stopped for 30 s: a 10 ms ping loses at most 1 %, the outage is logge
   const etcdProc = l.state.processes.find((p) => p.role === 'etcd');
   assert.ok(etcdProc, 'the lab runs etcd');
   const argv = (await readFile(`/proc/${etcdProc.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-  const a = l.state.vms.find((v) => v.host === 'h1' && v.vni === VNI)!;
-  const b = l.state.vms.find((v) => v.host === 'h2' && v.vni === VNI)!;
-  const ping = new ContinuousPing(a.netns, b.address, 10);
+  // One ping per provider: VNI 100 on the kernel's tables, VNI 200 on the userspace pipeline's.
+  const providers = await providerOf('h1');
+  assert.deepEqual([providers.get(VNI), providers.get(GRE_VNI)], ['kernel', 'userspace']);
+  const pingsIn = [VNI, GRE_VNI].map((vni) => {
+    const a = l.state.vms.find((v) => v.host === 'h1' && v.vni === vni)!;
+    const b = l.state.vms.find((v) => v.host === 'h2' && v.vni === vni)!;
+    return { vni, ping: new ContinuousPing(a.netns, b.address, 10) };
+  });
   let downAt = 0;
   let upAt = 0;
   try {
-    await ping.waitForReplies(20, 10_000);
+    for (const { ping } of pingsIn) await ping.waitForReplies(20, 10_000);
     const exited = waitPidExit(etcdProc.pid);
     process.kill(etcdProc.pid, 'SIGTERM');
     await exited;
@@ -140,14 +156,19 @@ test('etcd stopped for 30 s: a 10 ms ping loses at most 1 %, the outage is logge
     ownEtcd = spawn('ip', ['netns', 'exec', underlayNamespace(l.id), ...argv], { stdio: ['ignore', log, log] });
     await waitOrExplain('controller sees every VM again', everyVmAtItsHost, 30_000);
   } finally {
-    await ping.stop();
+    for (const { ping } of pingsIn) await ping.stop();
   }
   // Every echo request sent while etcd was away, answered or not (a blackout with no
   // reply after it counts too): the data path forwards on its cached tables.
-  const { sent, lost } = pingLoss(ping, downAt, upAt);
-  t.diagnostic(`10 ms ping through ${OUTAGE_MS / 1000} s without etcd: ${lost} of ${sent} lost`);
-  assert.ok(sent >= 1000, `the ping ran through the outage (${sent} sent)`);
-  assert.ok(lost <= sent * 0.01, `at most 1 % lost while etcd was away: ${lost} of ${sent}`);
+  for (const { vni, ping } of pingsIn) {
+    const { sent, lost } = pingLoss(ping, downAt, upAt);
+    const provider = providers.get(vni);
+    t.diagnostic(
+      `${provider} provider (VNI ${vni}), 10 ms ping through ${OUTAGE_MS / 1000} s without etcd: ${lost} of ${sent} lost`,
+    );
+    assert.ok(sent >= 1000, `${provider}: the ping ran through the outage (${sent} sent)`);
+    assert.ok(lost <= sent * 0.01, `${provider}: at most 1 % lost while etcd was away: ${lost} of ${sent}`);
+  }
   for (const agent of l.state.processes.filter((p) => p.role === 'agent')) {
     const text = await waitOrExplain(
       `${agent.name} logs etcd back`,

@@ -9,8 +9,10 @@
 // converging, and an agent killed with SIGKILL under a continuous ping: the
 // kernel keeps forwarding while the agent is away, and the restarted agent
 // adopts its devices; switched to userspace, the host's tunnels to a
-// kernel-provider host come up both ways. No timing thresholds: lost pings
-// are printed, not judged.
+// kernel-provider host come up both ways. `dvs networks show` says, for each
+// host, which provider serves a network and why, also when a network asks for
+// a provider a host cannot give it. No timing thresholds: lost pings are
+// printed, not judged.
 import { test, before, after } from 'node:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { waitFor } from '@dvs/test-support';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
 import { run } from '../support/run-command.js';
+import { runDvs } from '../support/dvs-cli.js';
 import { waitPidExit, waitVmPing } from '../support/lab-vms.js';
 
 let lab: Lab | null = null;
@@ -292,4 +295,86 @@ test('the host switched to userspace: the kernel devices of the earlier run go, 
       },
       30_000,
     );
+});
+
+interface DatapathRow {
+  host: string;
+  provider: string;
+  reason: string;
+  mismatch: boolean;
+}
+
+/** `dvs networks show <vni> --json`: the exit status and, per host, the provider that serves the network and why. */
+async function servedOn(vni: number): Promise<{ code: number; rows: Map<string, DatapathRow>; text: string }> {
+  const r = await runDvs(['--lab', lab!.id, 'networks', 'show', String(vni), '--json']);
+  assert.ok(r.code === 0 || r.code === 1, `dvs networks show ${vni}: exit ${r.code}: ${r.stderr}`);
+  const rows = (JSON.parse(r.stdout) as { datapaths: DatapathRow[] }).datapaths;
+  const text = (await runDvs(['--lab', lab!.id, 'networks', 'show', String(vni)])).stdout;
+  return { code: r.code, rows: new Map(rows.map((x) => [x.host, x])), text };
+}
+
+async function agentReason(host: string, vni: number): Promise<string | undefined> {
+  const rows = (await lab!.admin(host).call('networks/show', [], { timeoutMs: 2000 })).data as NetworkRow[];
+  return rows.find((r) => r.vni === vni)?.providerReason;
+}
+
+test('dvs networks show: each host, the provider that serves the network and why; a network datapath the host cannot honour is shown as such', async () => {
+  // h2: agent datapath kernel; h3 was switched to userspace by the previous test (h1's VNI 100 VM moved away).
+  const vx = await servedOn(100);
+  assert.equal(vx.code, 0, vx.text);
+  assert.deepEqual(
+    ['h2', 'h3'].map((h) => [h, vx.rows.get(h)?.provider, vx.rows.get(h)?.reason]),
+    [
+      ['h2', 'kernel', 'agent datapath: kernel'],
+      ['h3', 'userspace', 'agent datapath: userspace'],
+    ],
+    vx.text,
+  );
+  assert.match(vx.text, /h3\s+userspace\s+agent datapath: userspace/);
+  // GRE-in-UDP: userspace everywhere, the kernel here has no FOU.
+  const gre = await servedOn(200);
+  assert.ok(gre.rows.size >= 2, gre.text);
+  for (const h of gre.rows.keys()) {
+    assert.equal(gre.rows.get(h)?.provider, 'userspace', h);
+    assert.match(gre.rows.get(h)!.reason, /gre-udp: this kernel has no FOU/, h);
+  }
+  assert.match(gre.text, /h2\s+userspace\s+gre-udp: this kernel has no FOU/);
+  // A GRE-in-UDP network cannot ask for the kernel: refused, naming the field, nothing changed.
+  const refused = await runDvs(['--lab', lab!.id, 'networks', 'update', '200', '--datapath', 'kernel']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /datapath/);
+  assert.match(refused.stderr, /no FOU/);
+  try {
+    // VNI 100 asks for userspace: h3 honours it; the kernel hosts cannot (one UDP port, one owner) and say so.
+    const set = await runDvs(['--lab', lab!.id, 'networks', 'update', '100', '--datapath', 'userspace']);
+    assert.equal(set.code, 0, set.stderr);
+    const asked = await servedOn(100);
+    assert.equal(asked.code, 1, 'a host that cannot serve the network as asked is a problem');
+    assert.deepEqual(asked.rows.get('h3'), {
+      host: 'h3',
+      state: 'up',
+      provider: 'userspace',
+      reason: 'network datapath: userspace',
+      mismatch: false,
+    });
+    const h2 = asked.rows.get('h2')!;
+    assert.equal(h2.provider, 'kernel');
+    assert.equal(h2.mismatch, true);
+    assert.match(
+      h2.reason,
+      /asks for the userspace datapath, but this host's VXLAN port belongs to the kernel provider/,
+    );
+    assert.match(h2.reason, /set the network's datapath to auto or kernel, or the agent's datapath to userspace/);
+    assert.match(asked.text, /h2\s+kernel \(!\)/);
+    // The agents themselves say the same (they apply the same rule to the network record).
+    await waitFor('h2 agent reports the mismatch', async () => (await agentReason('h2', 100)) === h2.reason);
+    await waitFor(
+      'h3 agent honours the network',
+      async () => (await agentReason('h3', 100)) === 'network datapath: userspace',
+    );
+  } finally {
+    const back = await runDvs(['--lab', lab!.id, 'networks', 'update', '100', '--datapath', 'auto']);
+    assert.equal(back.code, 0, back.stderr);
+  }
+  await waitFor('h2 back on the owner', async () => (await agentReason('h2', 100)) === 'agent datapath: kernel');
 });

@@ -43,6 +43,7 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     encapPorts: { vxlan: agent.config.vtep.vxlanPort, 'gre-udp': agent.config.vtep.grePort },
     encaps: [...ENCAPS],
     labels: agent.config.labels,
+    datapath: agent.vxlanOwner,
     // Only when not the defaults (gre-udp 4754; vxlan is vtep.port).
     ...(agent.config.vtep.grePort !== 4754 ? { encapPorts: { 'gre-udp': agent.config.vtep.grePort } } : {}),
     agentVersion: agent.version,

@@ -102,7 +102,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private readonly kernel: KernelProvider | null;
   /** Why the configured datapath cannot run here (start() fails with it), or null. */
   private readonly datapathProblem: string | null;
-  private readonly vxlanOwner: VxlanOwner;
+  /** The provider that owns this host's VXLAN port, and why (decided at construction). */
+  readonly vxlanOwner: VxlanOwner;
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
@@ -137,7 +138,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       userspace: this.userspace,
       kernel: this.kernel,
       vxlanOwner: vxlan,
-      networkChoice: (vni) => this.config.networks.find((n) => n.vni === vni)?.datapath ?? 'auto',
+      // A provider named for the network in this agent's config wins; auto (the default) leaves it to the record.
+      networkChoice: (vni) => {
+        const choice = this.config.networks.find((n) => n.vni === vni)?.datapath;
+        return choice === 'auto' ? undefined : choice;
+      },
     });
     this.ports = new AgentPorts({
       host: this.config.host,
@@ -432,7 +437,7 @@ export function staticChanges(config: AgentConfig): TableChange[] {
   for (const n of config.networks) {
     changes.push({
       kind: 'network:set',
-      network: { vni: n.vni, encap: n.encap, mtu: n.mtu, arpSuppression: n.arpSuppression },
+      network: { vni: n.vni, encap: n.encap, mtu: n.mtu, arpSuppression: n.arpSuppression, datapath: n.datapath },
     });
     changes.push({ kind: 'peers:set', vni: n.vni, vteps: [...n.peers, ...n.externalVteps] });
     changes.push({ kind: 'flood:set', vni: n.vni, vteps: n.floodList });

@@ -132,3 +132,31 @@ test('the kernel network: flood list changes as all-zeros appends and deletions;
     ],
   );
 });
+
+test("a network record's datapath places the network; an ask this host cannot meet is served where it can be, saying why", () => {
+  const userspace = new UserspaceProvider({ agingTimer: false });
+  const kernel = standIn();
+  const dp = new Datapaths({
+    userspace,
+    kernel,
+    vxlanOwner: { provider: 'kernel', reason: 'agent datapath: kernel' },
+    networkChoice: (vni) => (vni === 400 ? 'kernel' : undefined),
+  });
+  const result = dp.apply([
+    { kind: 'network:set', network: { vni: 100, encap: 'vxlan', mtu: 1450, datapath: 'kernel' } },
+    { kind: 'network:set', network: { vni: 200, encap: 'vxlan', mtu: 1450, datapath: 'userspace' } },
+    { kind: 'network:set', network: { vni: 300, encap: 'gre-udp', mtu: 1450, datapath: 'kernel' } },
+    // The agent's own config names VNI 400 (kernel): it wins over the record's userspace.
+    { kind: 'network:set', network: { vni: 400, encap: 'vxlan', mtu: 1450, datapath: 'userspace' } },
+  ]);
+  assert.deepEqual(result, { applied: 4, rejected: [] }, 'a network record never refuses the batch');
+  assert.deepEqual(dp.placementOf(100), { vni: 100, provider: 'kernel', reason: 'network datapath: kernel' });
+  const vx = dp.placementOf(200)!;
+  assert.equal(vx.provider, 'kernel');
+  assert.match(vx.reason, /asks for the userspace datapath, but this host's VXLAN port belongs to the kernel provider/);
+  assert.match(vx.reason, /one UDP port, one owner; set the network's datapath to auto or kernel/);
+  const gre = dp.placementOf(300)!;
+  assert.equal(gre.provider, 'userspace');
+  assert.match(gre.reason, /asks for the kernel datapath, but gre-udp: this kernel has no FOU/);
+  assert.deepEqual(dp.placementOf(400), { vni: 400, provider: 'kernel', reason: 'network datapath: kernel' });
+});

@@ -83,6 +83,8 @@ test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JS
     [{ vni: 300, name: 'x', allowedHosts: 'h1' }, 400, 'DVS_FIELD_INVALID', 'allowedHosts'],
     [{ vni: 300, name: 'x', allowedHosts: ['h1', 'a/b'] }, 400, 'DVS_FIELD_INVALID', 'allowedHosts.1'],
     [{ vni: 300, name: 'x', allowedLabels: ['zone'] }, 400, 'DVS_FIELD_INVALID', 'allowedLabels.0'],
+    [{ vni: 300, name: 'x', datapath: 'fast' }, 400, 'DVS_FIELD_INVALID', 'datapath'],
+    [{ vni: 300, name: 'x', encap: 'gre-udp', datapath: 'kernel' }, 400, 'DVS_FIELD_INVALID', 'datapath'],
     ['{not json', 400, 'DVS_INVALID_JSON', null],
   ];
   for (const [body, status, code, field] of cases) {
@@ -265,4 +267,35 @@ test('hosts, status, healthz and metrics views', async () => {
   } finally {
     await agent.close();
   }
+});
+
+test('networks: datapath is kept, changed by PATCH, absent means auto; kernel for GRE-in-UDP is refused, nothing changed', async () => {
+  const created = await api<{ network: Record<string, unknown> }>(controller, 'POST', '/v1/networks', {
+    vni: 800,
+    name: 'fast',
+    datapath: 'kernel',
+  });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.network.datapath, 'kernel');
+  const changed = await api<{ network: Record<string, unknown> }>(controller, 'PATCH', '/v1/networks/800', {
+    datapath: 'userspace',
+  });
+  assert.equal(changed.body.network.datapath, 'userspace');
+  const toKernel = await api<{ network: Record<string, unknown> }>(controller, 'PATCH', '/v1/networks/800', {
+    datapath: 'kernel',
+  });
+  assert.equal(toKernel.body.network.datapath, 'kernel');
+  // The encap may not move a kernel network to GRE-in-UDP: the kernel here has no FOU.
+  const gre = await api<ErrorBody>(controller, 'PATCH', '/v1/networks/800', { encap: 'gre-udp' });
+  assert.equal(gre.status, 400);
+  assert.equal(gre.body.error.field, 'datapath');
+  assert.match(gre.body.error.message, /no FOU.*set datapath to auto or userspace/);
+  const after = await api<{ network: Record<string, unknown> }>(controller, 'GET', '/v1/networks/800');
+  assert.equal(after.body.network.encap, 'vxlan', 'nothing changed');
+  const plain = await api<{ network: Record<string, unknown> }>(controller, 'POST', '/v1/networks', {
+    vni: 801,
+    name: 'plain',
+  });
+  assert.equal(plain.body.network.datapath, undefined, 'absent: auto');
+  for (const vni of [800, 801]) assert.equal((await api(controller, 'DELETE', `/v1/networks/${vni}`)).status, 200);
 });

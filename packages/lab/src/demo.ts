@@ -19,7 +19,7 @@ import { ContinuousPing } from './continuous-ping.js';
 import type { MigrationReport } from './migration.js';
 import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
-import { overlayViews } from './cli-views.js';
+import { overlayViews, runDvsCli } from './cli-views.js';
 import { demoArpSuppression } from './arp-suppression-demo.js';
 import { demoTopTalkers } from './flow-export-demo.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
@@ -63,7 +63,21 @@ async function main(): Promise<number> {
     });
 
     section('which datapath provider serves which network (h1: dvs agent networks)');
-    say((await lab.admin('h1').call('networks/show')).text.trimEnd());
+    const served = await lab.admin('h1').call('networks/show');
+    say(served.text.trimEnd());
+    const providers = new Set(served.data.map((n) => n.provider));
+    if (!providers.has('kernel') || !providers.has('userspace'))
+      failures.push(`expected one network on each provider, got ${[...providers].join(', ')}`);
+    if (lab.state.controller) {
+      // The same from the controller's side: every host of each network, its provider and why.
+      for (const n of lab.state.networks) {
+        const v = await runDvsCli(lab, ['networks', 'show', String(n.vni)]);
+        if (v === null) continue;
+        section(v.title);
+        const at = v.text.indexOf('datapath:');
+        say(at >= 0 ? v.text.slice(at) : v.text);
+      }
+    }
 
     section('ping matrix (every VM to every VM)');
     const matrix = await runPingMatrix(lab);
@@ -112,8 +126,11 @@ async function main(): Promise<number> {
     if (guest.code !== 0) failures.push(`${mover.name}'s console does not answer after the moves`);
 
     if (lab.state.controller?.socketPath) {
-      section('ARP suppression on VNI 100: every VM forgets its neighbours and pings the others');
-      const arp = await demoArpSuppression(lab, 100);
+      // Shown on the network the userspace pipeline serves: the kernel provider answers ARP with the
+      // bridge's neigh_suppress, which it does not program yet (its counters would say 0).
+      const userspaceVni = served.data.find((n) => n.provider === 'userspace')?.vni ?? 100;
+      section(`ARP suppression on VNI ${userspaceVni}: every VM forgets its neighbours and pings the others`);
+      const arp = await demoArpSuppression(lab, userspaceVni);
       say(arp.text);
       if (arp.answered === 0) failures.push('ARP suppression answered nothing');
     }

@@ -370,3 +370,26 @@ test('tunnel-status 1.1: learn conflicts round-trip; a 1.0 record without them s
   assert.ok(err instanceof RecordError);
   assert.equal(err.field, 'conflicts.0.outcome');
 });
+
+test('network record 1.2: datapath round-trips; a 1.1 record without it still decodes (auto); a bad one names the field', () => {
+  for (const datapath of ['kernel', 'userspace', 'auto'] as const) {
+    const r: NetworkRecord = { ...network, datapath };
+    assert.deepEqual(decodeNetwork(encodeNetwork(r)), r);
+  }
+  const old = plain.unpack(encodeNetwork(network)) as Record<string, unknown>;
+  const decoded = decodeNetwork(plain.pack({ ...old, v: [1, 1] }));
+  assert.deepEqual(decoded, network, 'a 1.1 record has no datapath');
+  const bad = decodeNetwork(plain.pack({ ...old, datapath: 'fast' }));
+  assert.ok(bad instanceof RecordError);
+  assert.equal(bad.field, 'datapath');
+});
+
+test('host record 1.3: the VXLAN owner round-trips; a 1.2 record without it still decodes; a bad one names the field', () => {
+  const withOwner: HostRecord = { ...host, datapath: { provider: 'kernel', reason: 'agent datapath: kernel' } };
+  assert.deepEqual(decodeHost(encodeHost(withOwner)), withOwner);
+  const old = plain.unpack(encodeHost(host)) as Record<string, unknown>;
+  assert.deepEqual(decodeHost(plain.pack({ ...old, v: [1, 2] })), host);
+  const bad = decodeHost(plain.pack({ ...old, datapath: { provider: 'ovs', reason: '' } }));
+  assert.ok(bad instanceof RecordError);
+  assert.equal(bad.field, 'datapath.provider');
+});

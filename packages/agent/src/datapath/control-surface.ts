@@ -7,7 +7,7 @@
  * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
  * address + UDP port; encaps are @dvs/wire's ENCAPS.
  */
-import type { Encap, VniDigest, VtepRecord } from '@dvs/wire';
+import type { DatapathChoice, Encap, VniDigest, VtepRecord } from '@dvs/wire';
 
 export interface Vtep {
   address: string;
@@ -25,6 +25,12 @@ export interface NetworkSpec {
    * (arp-responder.ts). Bindings are learned whatever this says.
    */
   arpSuppression?: boolean;
+  /**
+   * Which datapath provider should serve it (the network record's or the
+   * config's `datapath`; absent: auto). The provider ignores it; `Datapaths`
+   * (dpif/) places the network by it.
+   */
+  datapath?: DatapathChoice;
 }
 
 export type TableChange =

@@ -1,6 +1,6 @@
 import type { FrameDevice } from '@dvs/netdev';
 import type { AgentNetworkRow, VniDigest, VtepRecord } from '@dvs/wire';
-import type { ApplyResult, NetworkSpec, RejectedChange, TableChange } from '../datapath/control-surface.js';
+import type { ApplyResult, NetworkSpec, TableChange } from '../datapath/control-surface.js';
 import { newDropCounters, type CountersSnapshot, type TrafficCounters } from '../datapath/counters.js';
 import type { PortSpec } from '../datapath/port.js';
 import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
@@ -10,7 +10,7 @@ import type { FdbEntryView, PeerView, PortView } from '../datapath/views.js';
 import type { LearnConflictView } from '../datapath/provisional-moves.js';
 import type { PolicerSpec } from '../datapath/token-bucket.js';
 import type { MirrorConfig, MirrorView } from '../datapath/mirror.js';
-import { placeNetwork, type VxlanOwner } from './datapath-choice.js';
+import { servedBy, type ServedBy, type VxlanOwner } from './datapath-choice.js';
 import { ProviderError } from './provider-error.js';
 import type {
   DatapathChoice,
@@ -30,8 +30,12 @@ export interface DatapathsOptions {
   /** null: the kernel provider is not running on this host (then the VXLAN owner is userspace). */
   kernel: DatapathProvider | null;
   vxlanOwner: VxlanOwner;
-  /** A network's own choice (static config); networks from etcd say auto. */
-  networkChoice(vni: number): DatapathChoice;
+  /**
+   * The provider this agent's config names for a network (undefined: the
+   * config does not name the network, or says auto). It wins over the
+   * network record's `datapath`.
+   */
+  networkChoice(vni: number): DatapathChoice | undefined;
 }
 
 /**
@@ -100,16 +104,11 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
       const b = batchHome.get(vni);
       return b === null ? undefined : (b ?? this.placements.get(vni));
     };
-    const rejected: RejectedChange[] = [];
     const moved: number[] = [];
     changes.forEach((change, index) => {
       const vni = vniOf(change);
       if (change?.kind === 'network:set' && vni !== undefined) {
         const placement = this.place(change.network);
-        if (!placement.ok) {
-          rejected.push({ index, kind: change.kind, reason: `${placement.problem}; ${placement.fix}` });
-          return;
-        }
         const before = homeOf(vni);
         if (before !== undefined && before.provider !== placement.provider) {
           // The network changes provider: it leaves the old one in the same batch.
@@ -131,7 +130,6 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
       p.changes.push(change);
       p.index.push(index);
     });
-    if (rejected.length > 0) return { applied: 0, rejected };
     const kernelPart = this.o.kernel === null ? undefined : parts.get(this.o.kernel);
     if (kernelPart !== undefined && this.o.kernel !== null) {
       const bad = this.o.kernel.check(kernelPart.changes);
@@ -350,11 +348,15 @@ export class Datapaths extends TypedEmitter<DatapathEventArgs> implements Datapa
     return placement === undefined ? this.o.userspace : this.provider(placement.provider);
   }
 
-  private place(network: NetworkSpec): ReturnType<typeof placeNetwork> {
-    return placeNetwork(
-      { vni: network.vni, encap: network.encap, datapath: this.o.networkChoice(network.vni) },
-      this.o.vxlanOwner,
-    );
+  /**
+   * The agent's config was checked against the rule before start, so a
+   * network's ask that this host cannot meet comes from the controller: the
+   * network is served where it can be, the reason saying what was asked and
+   * why not (servedBy), rather than refused with its whole batch.
+   */
+  private place(network: NetworkSpec): ServedBy {
+    const datapath = this.o.networkChoice(network.vni) ?? network.datapath ?? 'auto';
+    return servedBy({ vni: network.vni, encap: network.encap, datapath }, this.o.vxlanOwner);
   }
 
   /** The provider a port goes to: its network's; trunks are userspace only. */

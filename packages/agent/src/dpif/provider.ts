@@ -32,17 +32,9 @@ import type { ProbeHandler, ProbeTarget } from '../datapath/probe.js';
 import type { TraceQuery, TraceReport } from '../datapath/trace.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from '../datapath/views.js';
 
-/** The providers (the admin replies name them too, so the list lives in @dvs/wire). */
-export { DATAPATH_KINDS, type DatapathKind } from '@dvs/wire';
+/** The providers and the choices (the admin replies, the network records and the CLI name them too: @dvs/wire). */
+export { DATAPATH_KINDS, DATAPATH_CHOICES, isDatapathChoice, type DatapathKind, type DatapathChoice } from '@dvs/wire';
 import type { DatapathKind } from '@dvs/wire';
-
-/** What an agent or a network asks for: a provider, or `auto` (kernel when it can carry the network). */
-export const DATAPATH_CHOICES = ['kernel', 'userspace', 'auto'] as const;
-export type DatapathChoice = (typeof DATAPATH_CHOICES)[number];
-
-export function isDatapathChoice(value: unknown): value is DatapathChoice {
-  return typeof value === 'string' && (DATAPATH_CHOICES as readonly string[]).includes(value);
-}
 
 /**
  * What a provider needs of a port's device:

@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  type VxlanOwner,
   encodeHost,
   encodePort,
   encodeReport,
@@ -89,6 +90,8 @@ export interface EtcdSyncOptions {
   encaps: Encap[];
   /** What this host says about itself (`rack: r1`); networks may admit hosts by label. */
   labels?: Record<string, string>;
+  /** The provider that owns this host's VXLAN port and why (published for `dvs networks show`). */
+  datapath?: VxlanOwner;
   agentVersion: string;
   /** Agent start time (ms); default now. */
   startedAt?: number;
@@ -253,6 +256,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
         ...(options.labels !== undefined && Object.keys(options.labels).length > 0
           ? { labels: { ...options.labels } }
           : {}),
+        ...(options.datapath !== undefined ? { datapath: { ...options.datapath } } : {}),
         agentVersion: options.agentVersion,
         ...(options.probePort !== undefined ? { probePort: options.probePort } : {}),
         startedAt: options.startedAt ?? this.clock(),

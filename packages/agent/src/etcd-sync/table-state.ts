@@ -320,7 +320,13 @@ export class TableState {
         const n = this.networks.get(t.vni!)!.record;
         networkSets.push({
           kind: 'network:set',
-          network: { vni: n.vni, encap: n.encap, mtu: n.mtu, arpSuppression: n.arpSuppression },
+          network: {
+            vni: n.vni,
+            encap: n.encap,
+            mtu: n.mtu,
+            arpSuppression: n.arpSuppression,
+            ...(n.datapath !== undefined ? { datapath: n.datapath } : {}),
+          },
         });
         floodVnis.add(t.vni!); // flood mode may have changed
         if (t.isNew) {

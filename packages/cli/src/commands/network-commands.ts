@@ -1,10 +1,11 @@
 /** `dvs networks list|show|create|update|delete`, including external VTEPs. */
-import { MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, type Encap } from '@dvs/wire';
+import { DATAPATH_CHOICES, MAX_OVERLAY_MTU, MIN_OVERLAY_MTU, type DatapathChoice, type Encap } from '@dvs/wire';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../cli-errors.js';
 import { controllerClient, useColor, type CliContext, type ControllerOption } from '../cli-context.js';
 import { FLOOD_MODES, type FloodMode, type NetworkCreate, type NetworkUpdate, type NetworkView } from '@dvs/wire';
 import { renderNetwork, renderNetworkList } from '../render/networks-view.js';
+import { networkDatapaths, renderNetworkDatapaths } from '../render/network-datapaths.js';
 import { formatVtep } from '../render/format.js';
 import { parseBoolean, parseEncap, parseHostList, parseLabelList, parseMtu, parseVni, parseVtep } from '../validate.js';
 import { printJson, runView, type ViewOptions } from '../view-runner.js';
@@ -21,12 +22,13 @@ interface NetworkFieldOpts {
   externalVtep?: { address: string; port?: number }[];
   allowedHosts?: string[];
   allowedLabels?: string[];
+  datapath?: DatapathChoice;
   description?: string;
 }
 
 const NETWORK_JSON = `{ "vni", "name", "encap", "mtu", "floodMode", "arpSuppression",
   "externalVteps": [ { "address", "port", "description" } ], "allowedHosts"?: [ host ], "allowedLabels"?: [ "key=value" ],
-  "description", "createdAt", "updatedAt" }`;
+  "datapath"?: "kernel" | "userspace" | "auto", "description", "createdAt", "updatedAt" }`;
 
 function collectVtep(value: string, previous: { address: string; port?: number }[] = []) {
   return [...previous, parseVtep(value, 'external VTEP')];
@@ -72,6 +74,12 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
         `hosts carrying one of these labels (comma-separated key=value, from the agent's labels) may join; "" for none${creating ? '' : '; replaces the list'}`,
       ).argParser((v) => parseLabelList(v, '--allowed-labels')),
     )
+    .addOption(
+      new Option(
+        '--datapath <provider>',
+        "which datapath provider should serve it on each host: kernel (Linux's bridge + vxlan), userspace (the agent's pipeline), or auto (the host's VXLAN owner; userspace for gre-udp). A host carries all its VXLAN networks on one provider: dvs networks show says where each host serves it and why",
+      ).choices(DATAPATH_CHOICES),
+    )
     .option('--description <text>', 'free text');
 }
 
@@ -85,6 +93,7 @@ function fieldsOf(opts: NetworkFieldOpts): NetworkUpdate {
   if (opts.externalVtep !== undefined) body.externalVteps = opts.externalVtep;
   if (opts.allowedHosts !== undefined) body.allowedHosts = opts.allowedHosts;
   if (opts.allowedLabels !== undefined) body.allowedLabels = opts.allowedLabels;
+  if (opts.datapath !== undefined) body.datapath = opts.datapath;
   if (opts.description !== undefined) body.description = opts.description;
   return body;
 }
@@ -112,20 +121,27 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
 
   const show = networks
     .command('show')
-    .description('one network with its external VTEPs and flood list')
+    .description(
+      'one network with its external VTEPs, its flood list, and for each of its hosts the datapath provider that serves it there and why',
+    )
     .argument('<vni>', 'VNI (1..16777215)', (v) => parseVni(v));
   withJson(withController(show));
   helpAfter(
     show,
     ['dvs networks show 100', 'dvs networks show 100 --json'],
-    `{ "network": Network, "floodList": { "vni", "members": [ { "address", "port", "host" } ], "updatedAt" } | null }`,
+    `{ "network": Network, "floodList": { "vni", "members": [ { "address", "port", "host" } ], "updatedAt" } | null,
+  "datapaths": [ { "host", "state", "provider": "kernel" | "userspace", "reason", "mismatch" } ] }`,
   );
   show.action(async (vni: number, opts: Opts) => {
     const client = controllerClient(ctx, opts);
     await runView(ctx, opts, async () => {
-      const network = await client.network(vni);
-      const flood = (await client.flood(vni)).find((f) => f.vni === vni) ?? null;
-      return { text: renderNetwork(network, flood, useColor(ctx)), json: { network, floodList: flood }, problems: 0 };
+      const [network, floods, hosts] = await Promise.all([client.network(vni), client.flood(vni), client.hosts()]);
+      const flood = floods.find((f) => f.vni === vni) ?? null;
+      const datapaths = networkDatapaths(network, flood, hosts);
+      const text = `${renderNetwork(network, flood, useColor(ctx))}\n\n${renderNetworkDatapaths(network, datapaths, useColor(ctx))}`;
+      // A host that cannot serve the network as it asks is a problem (exit status 1 with --json too).
+      const problems = datapaths.filter((d) => d.mismatch).length;
+      return { text, json: { network, floodList: flood, datapaths }, problems };
     });
   });
 
@@ -143,6 +159,7 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
       'dvs networks create --vni 200 --name red --encap gre-udp --mtu 1400',
       'dvs networks create --vni 300 --name lab --external-vtep 203.0.113.9 --external-vtep 203.0.113.10:4789',
       'dvs networks create --vni 400 --name pci --allowed-hosts host-a,host-b --allowed-labels zone=pci',
+      'dvs networks create --vni 500 --name fast --datapath kernel',
     ],
     `{ "network": Network }`,
   );
@@ -171,6 +188,7 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
     [
       'dvs networks update 100 --mtu 1400',
       'dvs networks update 100 --arp-suppression on',
+      'dvs networks update 100 --datapath userspace',
       'dvs networks update 100 --add-external-vtep 203.0.113.9:4789',
       'dvs networks update 100 --remove-external-vtep 203.0.113.9',
       'dvs networks update 400 --allowed-hosts host-a,host-b,host-c',

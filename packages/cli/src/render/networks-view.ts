@@ -13,6 +13,7 @@ export function renderNetworkList(networks: readonly NetworkView[], color: boole
       { header: 'MTU', value: (n) => String(n.mtu), align: 'right' },
       { header: 'FLOOD', value: (n) => n.floodMode },
       { header: 'ARP-SUPPRESS', value: (n) => (n.arpSuppression ? 'yes' : 'no') },
+      { header: 'DATAPATH', value: (n) => n.datapath ?? 'auto' },
       { header: 'EXTERNAL VTEPS', value: (n) => n.externalVteps.map(formatVtep).join(',') || '-' },
       { header: 'MEMBERS', value: (n) => membersText(n) },
     ],

@@ -17,6 +17,10 @@ import {
   MIN_OVERLAY_MTU,
   NETWORK_NAME,
   isEncap,
+  DATAPATH_CHOICES,
+  isDatapathChoice,
+  kernelMissing,
+  type DatapathChoice,
   type ExternalVtepRecord,
   type FloodMode,
   type NetworkRecord,
@@ -46,6 +50,7 @@ const CREATE_FIELDS = [
   'externalVteps',
   'allowedHosts',
   'allowedLabels',
+  'datapath',
   'description',
 ];
 const PATCH_FIELDS = CREATE_FIELDS;
@@ -59,6 +64,29 @@ export function encapValue(value: unknown): Encap {
       'encap',
     );
   }
+  return value;
+}
+
+/**
+ * A network's datapath: a provider or auto. Asking for the kernel where the
+ * kernel cannot carry the network on any host (GRE-in-UDP: no FOU) is
+ * refused; whether a host's VXLAN port can honour the rest is each host's
+ * to say (datapath-choice.ts servedBy; `dvs networks show`).
+ */
+function datapathValue(value: unknown, encap: Encap): DatapathChoice {
+  if (!isDatapathChoice(value))
+    throw new ApiError(
+      'DVS_FIELD_INVALID',
+      `datapath must be one of ${DATAPATH_CHOICES.join(', ')} (got ${JSON.stringify(value)})`,
+      'datapath',
+    );
+  const missing = kernelMissing({ encap });
+  if (value === 'kernel' && missing.length > 0)
+    throw new ApiError(
+      'DVS_FIELD_INVALID',
+      `datapath kernel cannot carry this network (${missing.join('; ')}): set datapath to auto or userspace, or encap to vxlan`,
+      'datapath',
+    );
   return value;
 }
 
@@ -190,6 +218,7 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
       floodMode: body.floodMode === undefined ? 'head-end' : floodModeValue(body.floodMode),
       arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
       externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
+      ...(body.datapath === undefined ? {} : { datapath: datapathValue(body.datapath, encap) }),
       description:
         body.description === undefined
           ? ''
@@ -224,6 +253,7 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
         body.arpSuppression === undefined ? current.arpSuppression : boolValue(body.arpSuppression, 'arpSuppression'),
       externalVteps:
         body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
+      ...datapathPatch(body.datapath ?? current.datapath, encap),
       description:
         body.description === undefined
           ? current.description
@@ -232,4 +262,9 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
     },
     allowed,
   );
+}
+
+/** The datapath after a patch, checked against the (maybe new) encap: an encap change cannot leave `kernel` on GRE-in-UDP. */
+function datapathPatch(value: unknown, encap: Encap): { datapath?: DatapathChoice } {
+  return value === undefined ? {} : { datapath: datapathValue(value, encap) };
 }

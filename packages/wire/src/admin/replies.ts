@@ -13,6 +13,7 @@ import type { PeerTunnelStatus } from '../records/tunnel-status.js';
 import type { PortKind, PortState } from '../records/port.js';
 import type { PortPlug } from './port-plug.js';
 import type { PortSecurity, PortSecurityCounters } from './port-security.js';
+import type { DatapathKind } from '../datapath/datapath-choice.js';
 
 /** rx/tx frames and bytes of one port or one peer. */
 export interface TrafficCounters {
@@ -139,10 +140,6 @@ export interface AgentSuppressionView {
   /** The latest conflicts: the IP, the MAC that holds it, the MAC that lost, how often. */
   recentConflicts: { ip: string; mac: string; loser: string; count: number }[];
 }
-
-/** The datapath providers of an agent (packages/agent/src/dpif/): its own pipeline, or Linux's bridge + vxlan. */
-export const DATAPATH_KINDS = ['kernel', 'userspace'] as const;
-export type DatapathKind = (typeof DATAPATH_KINDS)[number];
 
 /** A network as `networks/show` answers: its view and the provider that serves it, with why. */
 export interface AgentNetworkRow extends AgentNetworkView {

@@ -14,6 +14,7 @@ import type {
   TunnelStatusRecord,
 } from '../records/index.js';
 import type { Encap } from '../frames/encap.js';
+import type { DatapathChoice } from '../datapath/datapath-choice.js';
 
 export const DEFAULT_CONTROLLER_PORT = 7400;
 export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_PORT}`;
@@ -212,6 +213,8 @@ export interface NetworkCreate {
   allowedHosts?: string[];
   /** `key=value` host labels that let a host join. */
   allowedLabels?: string[];
+  /** Which datapath provider should serve it on each host (default auto); see datapath-choice.ts. */
+  datapath?: DatapathChoice;
   description?: string;
 }
 

@@ -9,9 +9,10 @@ import { isLabelKey, isLabelValue, LABEL_SYNTAX, MAX_HOST_LABELS } from './host-
 import type { RecordError } from './record-error.js';
 import { DEFAULT_ENCAP_PORTS, ENCAPS, type Encap } from '../frames/encap.js';
 import { readVtep, type VtepRecord } from './vtep.js';
+import { DATAPATH_KINDS, type VxlanOwner } from '../datapath/datapath-choice.js';
 
 /**
- * 1.1 added `encapPorts`, 1.2 `labels`, 1.3 `probePort` (all optional: older
+ * 1.1 added `encapPorts`, 1.2 `labels`, 1.3 `datapath` and `probePort` (all optional: older
  * readers ignore them, older records lack them).
  */
 export const HOST_RECORD_VERSION: SchemaVersion = { major: 1, minor: 3 };
@@ -25,6 +26,12 @@ export interface HostRecord {
   encaps: Encap[];
   /** What the host says about itself (`rack: r1`), from the agent's config; see host-labels.ts. */
   labels?: Record<string, string>;
+  /**
+   * The provider that owns the host's VXLAN port, and why (absent: an agent
+   * from before 1.3, userspace). With a network's encap and datapath it says
+   * where the network is served on this host (datapath-choice.ts servedBy).
+   */
+  datapath?: VxlanOwner;
   agentVersion: string;
   /**
    * The UDP port on which the host sends and answers tunnel probes of its
@@ -48,10 +55,15 @@ export function decodeHost(buf: Uint8Array): HostRecord | RecordError {
     ...(r.has('encapPorts') ? { encapPorts: readEncapPorts(r.map_('encapPorts')) } : {}),
     encaps: r.array('encaps', ENCAPS.length, (v, path) => oneOfAt(v, path, ENCAPS)),
     ...(r.has('labels') ? { labels: readLabels(r.map_('labels')) } : {}),
+    ...(r.has('datapath') ? { datapath: readOwner(r.map_('datapath')) } : {}),
     agentVersion: r.string('agentVersion', 64),
     ...(r.has('probePort') ? { probePort: r.int('probePort', 1, 65535) } : {}),
     startedAt: r.time('startedAt'),
   }));
+}
+
+function readOwner(r: FieldReader): VxlanOwner {
+  return { provider: r.oneOf('provider', DATAPATH_KINDS), reason: r.string('reason', 512) };
 }
 
 function readLabels(r: FieldReader): Record<string, string> {

@@ -15,9 +15,13 @@ import type { HostRecord } from './host.js';
 import type { RecordError } from './record-error.js';
 import { ENCAPS, type Encap } from '../frames/encap.js';
 import { readVtep } from './vtep.js';
+import { DATAPATH_CHOICES, type DatapathChoice } from '../datapath/datapath-choice.js';
 
-/** 1.1 added `allowedHosts` and `allowedLabels` (optional: absent = every host). */
-export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 1 };
+/**
+ * 1.1 added `allowedHosts` and `allowedLabels` (optional: absent = every host),
+ * 1.2 `datapath` (optional: absent = auto).
+ */
+export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 2 };
 
 /**
  * head-end: BUM frames are copied to every VTEP of the flood list.
@@ -66,6 +70,11 @@ export interface NetworkRecord {
   allowedHosts?: string[];
   /** `key=value` host labels that let a host join the VNI. */
   allowedLabels?: string[];
+  /**
+   * Which datapath provider should serve it on each host (absent: auto, the
+   * host's VXLAN owner). See datapath/datapath-choice.ts: one UDP port, one owner.
+   */
+  datapath?: DatapathChoice;
   description: string;
   createdAt: number;
   updatedAt: number;
@@ -107,6 +116,7 @@ export function decodeNetwork(buf: Uint8Array): NetworkRecord | RecordError {
             }),
           }
         : {}),
+      ...(r.has('datapath') ? { datapath: r.oneOf('datapath', DATAPATH_CHOICES) } : {}),
       description: r.string('description', 1024),
       createdAt: r.time('createdAt'),
       updatedAt: r.time('updatedAt'),
