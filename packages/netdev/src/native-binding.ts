@@ -150,14 +150,30 @@ type AddressArgs = [family: Uint8Array, ipv4: Uint32Array, ipv6: Buffer, port: U
 
 export interface NativeBinding {
   FdHandle: new (fd: number, callback: (events: number, status: number) => void) => FdHandle;
-  tapOpen(options: { name: string; persistent: number; owner: number; group: number; mtu: number; up: boolean }): {
+  tapOpen(options: {
+    name: string;
+    persistent: number;
+    owner: number;
+    group: number;
+    mtu: number;
+    up: boolean;
+    vnetHeaderLength: number;
+  }): {
     fd: number;
     name: string;
     mtu: number;
     existed: boolean;
   };
-  tapRead(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array]): number;
-  tapWrite(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+  tapRead(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  tapWrite(
+    fd: number,
+    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  /** TUNSETOFFLOAD: 0, or the errno of the kernel's refusal. */
+  tapSetOffload(fd: number, mask: number): number;
   udpOpen(
     family: number,
     address: Uint8Array,

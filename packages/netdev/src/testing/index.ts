@@ -9,3 +9,5 @@ export { FakeUdpNetwork, FakeTunnelSocket } from './fake-udp-network.js';
 export type { FakeDatagram } from './fake-udp-network.js';
 export { PacketSocket } from './packet-socket.js';
 export { LabNamespace } from './lab-namespace.js';
+export { runTcpTransfer } from './tcp-transfer.js';
+export type { TcpTransferOptions, TcpTransferResult, TcpTransferEnd } from './tcp-transfer.js';
