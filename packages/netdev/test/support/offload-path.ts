@@ -44,18 +44,30 @@ const BATCH = 64;
 const SEGMENT_STRIDE = 2048;
 const COALESCE_SLOTS = 8;
 
-/** Forwards every frame from `from` to `to` unchanged (header and all). Both must have the same header length. */
-export function forwardAsIs(from: FrameDevice, to: FrameDevice): () => void {
+/**
+ * Forwards every frame from `from` to `to` unchanged (header and all). Both
+ * must have the same header length. `stats.largestFrame` counts the header.
+ */
+export function forwardAsIs(
+  from: FrameDevice,
+  to: FrameDevice,
+): { stats: Pick<OffloadPathStats, 'read' | 'bytesRead' | 'largestFrame' | 'written'>; stop: () => void } {
   const batch = new PacketBatch(BATCH, SUPER_FRAME_SLOT_BYTES + 64);
   const slots = Uint32Array.from({ length: BATCH }, (_, i) => i);
+  const stats = { read: 0, bytesRead: 0, largestFrame: 0, written: 0 };
   from.onReadable(() => {
     for (let round = 0; round < 8; round++) {
       const n = from.read(batch, 64);
-      if (n > 0) to.write(batch, slots, n);
+      for (let i = 0; i < n; i++) {
+        stats.bytesRead += batch.lengths[i];
+        if (batch.lengths[i] > stats.largestFrame) stats.largestFrame = batch.lengths[i];
+      }
+      stats.read += n;
+      if (n > 0) stats.written += to.write(batch, slots, n);
       if (n < BATCH) return;
     }
   });
-  return () => from.onReadable(null);
+  return { stats, stop: () => from.onReadable(null) };
 }
 
 /**
@@ -110,7 +122,8 @@ export function forwardSegmenting(
       return;
     }
     input.buffer.copy(output.buffer, at, start, start + length);
-    if ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) completePartialChecksum(output.buffer, at + h, length - h, header);
+    if ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0)
+      completePartialChecksum(output.buffer, at + h, length - h, header);
     clearVirtioNetHeader(output.buffer, at, h);
     output.offsets[slot] = 0;
     output.lengths[slot] = length;
@@ -216,7 +229,7 @@ class CoalescingWriter {
       },
     });
     let written = 0;
-    for (let i = 0; i < this.order.length; ) {
+    for (let i = 0; i < this.order.length;) {
       const batch = this.order[i].batch;
       let run = 0;
       while (i + run < this.order.length && this.order[i + run].batch === batch) {
