@@ -212,9 +212,16 @@ export interface NativeBinding {
     promiscuous: boolean;
     receiveBufferBytes: number;
     up: boolean;
-  }): number;
-  attachRecv(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
-  attachSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+    vnetHeader?: boolean;
+  }): { fd: number; vnetHeaderErrno: number };
+  attachRecv(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  attachSend(
+    fd: number,
+    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
   attachStatus(fd: number): { error: string; ifindex: number };
   attachMtu(fd: number, ifindex: number): number;
   attachKernelStats(fd: number): { packets: number; drops: number };

@@ -148,6 +148,8 @@ export interface AttachedDeviceStats extends FrameDeviceStats {
   writeDropsQueueFull: number;
   /** 802.1Q/802.1ad tags put back into received frames (the kernel had moved them into metadata). */
   vlanTagsRestored: number;
+  /** With offloads: frames the kernel could not describe with a virtio-net header (a GSO type it has none for); it dropped them. */
+  readDropsNoVnetHeader: number;
 }
 
 /**
@@ -163,6 +165,7 @@ export interface AttachedFrameDevice extends FrameDevice {
   /** The device was deleted (or moved to another namespace) under us: reads throw DVS_DEVICE_GONE, writes are dropped. */
   readonly gone: boolean;
   readonly stats: AttachedDeviceStats;
+  readonly offloads: FrameOffloads;
 }
 
 export interface OpenAttachedOptions {
@@ -180,6 +183,13 @@ export interface OpenAttachedOptions {
   receiveBufferBytes?: number;
   /** 'tpacket-*': the ring's size in bytes. */
   ringBytes?: number;
+  /**
+   * Read and write frames behind a 10-byte virtio-net header
+   * (PACKET_VNET_HDR), so the port carries super-frames and partial
+   * checksums as the device has them. 'mmsg' batching only. Default false.
+   * A kernel that refuses it leaves plain frames, said in `offloads.refused`.
+   */
+  offloads?: boolean;
   signal?: AbortSignal;
 }
 
