@@ -4,6 +4,13 @@ export * from './ip-address.js';
 export { NetdevError, isNetdevError } from './errors.js';
 export type { NetdevErrorCode } from './errors.js';
 export { TapDevice, openTap, openTapSync, checkInterfaceName, INTERFACE_NAME_MAX_BYTES } from './tap-device.js';
+export {
+  DEFAULT_TAP_OFFLOADS,
+  DEFAULT_VNET_HEADER_LENGTH,
+  TAP_OFFLOADS,
+  TUN_OFFLOAD_BITS,
+  describeOffloads,
+} from './tap-offloads.js';
 export { NativeTunnelSocket, openTunnelSocket, openTunnelSocketSync } from './native-tunnel-socket.js';
 export { DgramTunnelSocket, openDgramTunnelSocket } from './dgram-tunnel-socket.js';
 export type { DgramTunnelOptions } from './dgram-tunnel-socket.js';

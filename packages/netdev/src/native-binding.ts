@@ -150,14 +150,30 @@ type AddressArgs = [family: Uint8Array, ipv4: Uint32Array, ipv6: Buffer, port: U
 
 export interface NativeBinding {
   FdHandle: new (fd: number, callback: (events: number, status: number) => void) => FdHandle;
-  tapOpen(options: { name: string; persistent: number; owner: number; group: number; mtu: number; up: boolean }): {
+  tapOpen(options: {
+    name: string;
+    persistent: number;
+    owner: number;
+    group: number;
+    mtu: number;
+    up: boolean;
+    vnetHeaderLength: number;
+  }): {
     fd: number;
     name: string;
     mtu: number;
     existed: boolean;
   };
-  tapRead(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array]): number;
-  tapWrite(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+  tapRead(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  tapWrite(
+    fd: number,
+    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  /** TUNSETOFFLOAD: 0, or the errno of the kernel's refusal. */
+  tapSetOffload(fd: number, mask: number): number;
   udpOpen(
     family: number,
     address: Uint8Array,
@@ -196,9 +212,16 @@ export interface NativeBinding {
     promiscuous: boolean;
     receiveBufferBytes: number;
     up: boolean;
-  }): number;
-  attachRecv(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
-  attachSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+    vnetHeader?: boolean;
+  }): { fd: number; vnetHeaderErrno: number };
+  attachRecv(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  attachSend(
+    fd: number,
+    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
   attachStatus(fd: number): { error: string; ifindex: number };
   attachMtu(fd: number, ifindex: number): number;
   attachKernelStats(fd: number): { packets: number; drops: number };

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { errnoName } from './errno-names.js';
 import { WatchedFd } from './watched-fd.js';
 import { nativeBinding } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
@@ -8,8 +8,6 @@ import { toNetdevError } from './system-error.js';
 import { checkTunnelOptions } from './tunnel-address.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
 
-/** Errno number → symbol (os.constants.errno reversed). */
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, errno]) => [errno, name]));
 /** udpSend's drops array: [dropped, last refused errno, refusals by errno 0..133]. */
 const SEND_DROP_SLOTS = 2 + 134;
 /** udpSend's gso[0] once the kernel refused UDP_SEGMENT: plain datagrams from then on. */
@@ -130,11 +128,11 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
   /** Off the common path: only after a send() in which the kernel refused a datagram. */
   private recordRefusals(): void {
     const drops = this.sendDrops;
-    this.lastRefusal = ERRNO_NAMES.get(drops[1]) ?? `ERRNO${drops[1]}`;
+    this.lastRefusal = errnoName(drops[1]);
     const byErrno = (this.stats.sendDropsByErrno ??= {});
     for (let e = 0; e < SEND_DROP_SLOTS - 2; e++) {
       if (drops[2 + e] === 0) continue;
-      const name = ERRNO_NAMES.get(e) ?? `ERRNO${e}`;
+      const name = errnoName(e);
       byErrno[name] = (byErrno[name] ?? 0) + drops[2 + e];
       drops[2 + e] = 0;
     }
