@@ -12,6 +12,7 @@ export {
   describeOffloads,
 } from './tap-offloads.js';
 export { NativeTunnelSocket, openTunnelSocket, openTunnelSocketSync } from './native-tunnel-socket.js';
+export { MAX_SOURCE_PORTS, checkSourcePorts } from './source-port-pool.js';
 export { DgramTunnelSocket, openDgramTunnelSocket } from './dgram-tunnel-socket.js';
 export type { DgramTunnelOptions } from './dgram-tunnel-socket.js';
 export { enterNetworkNamespace } from './netns.js';

@@ -181,6 +181,7 @@ export interface NativeBinding {
     recvBufferSize: number,
     sendBufferSize: number,
     dualStack: boolean,
+    reusePort?: boolean,
   ): { fd: number; port: number };
   udpRecv(fd: number, ...args: [...BatchArgs, headroom: number, ...AddressArgs, drops: Float64Array]): number;
   udpSend(
@@ -193,6 +194,9 @@ export interface NativeBinding {
       socketFamily: number,
       drops: Float64Array,
       gso?: Float64Array,
+      sourcePort?: Uint16Array,
+      poolFds?: Int32Array,
+      poolPorts?: Uint16Array,
     ]
   ): number;
   PacketRing: new (

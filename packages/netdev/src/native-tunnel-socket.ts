@@ -4,6 +4,7 @@ import { nativeBinding } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
+import { SourcePortPool } from './source-port-pool.js';
 import { toNetdevError } from './system-error.js';
 import { checkTunnelOptions } from './tunnel-address.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
@@ -49,8 +50,18 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     private readonly family: 4 | 6,
     readonly localAddress: string,
     readonly localPort: number,
+    private readonly pool: SourcePortPool | null = null,
   ) {
     super(fd);
+  }
+
+  get sourcePorts(): readonly number[] {
+    return this.pool === null ? [] : this.pool.ports;
+  }
+
+  override close(): void {
+    if (!this.isClosed) this.pool?.close();
+    super.close();
   }
 
   get lastSendError(): string | null {
@@ -93,6 +104,7 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     drops[1] = 0;
     this.lastRefusal = null;
     let taken: number;
+    const pool = this.pool;
     try {
       taken = nativeBinding().udpSend(
         this.fd,
@@ -110,6 +122,9 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
         this.family,
         drops,
         this.gso,
+        pool === null ? undefined : batch.sourcePort,
+        pool?.fds,
+        pool?.portArray,
       );
     } catch (err) {
       throw toNetdevError(err, `send on ${this.localAddress}:${this.localPort}`);
@@ -173,5 +188,14 @@ export function openTunnelSocketSync(options: OpenTunnelOptions): NativeTunnelSo
   } catch (err) {
     throw toNetdevError(err, `bind ${options.address} port ${options.port}`);
   }
-  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port);
+  let pool: SourcePortPool | null = null;
+  if (options.sourcePorts !== undefined) {
+    try {
+      pool = SourcePortPool.open(options.sourcePorts, parsed.family, bytes, dualStack, options.sendBufferSize ?? 0);
+    } catch (err) {
+      new (nativeBinding().FdHandle)(opened.fd, () => {}).close();
+      throw err;
+    }
+  }
+  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port, pool);
 }

@@ -244,6 +244,12 @@ export interface TunnelSocketStats {
 export interface TunnelSocket {
   readonly localAddress: string;
   readonly localPort: number;
+  /**
+   * The source-port pool (per-flow entropy, RFC 7348 §5): the local ports
+   * send() can send from, named per slot in PacketBatch.sourcePort. Empty
+   * or absent: every datagram leaves from localPort (sourcePort is ignored).
+   */
+  readonly sourcePorts?: readonly number[];
   recv(batch: PacketBatch, headroom: number): number;
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number;
   onReadable(handler: (() => void) | null): void;
@@ -291,5 +297,14 @@ export interface OpenTunnelOptions {
   /** Kernel socket buffer sizes in bytes (SO_RCVBUF/SO_SNDBUF); optional. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /**
+   * A source-port pool for per-flow entropy: send-only sockets bound to
+   * every port min..max (SO_REUSEPORT, so two encaps' pools may share the
+   * range), or `count` ports the kernel picks from its ephemeral range.
+   * At most MAX_SOURCE_PORTS ports. Absent: none (send from `port`).
+   */
+  sourcePorts?: SourcePortPoolOptions;
   signal?: AbortSignal;
 }
+
+export type SourcePortPoolOptions = { min: number; max: number } | { count: number };
