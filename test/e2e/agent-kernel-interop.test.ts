@@ -13,8 +13,13 @@ import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { disableTxChecksumOffload } from '../support/checksum-offload.js';
+import { tsharkCapture } from '../support/capture.js';
+import { run } from '../support/run-command.js';
 
 const lab = new NetnsLab('dvak');
+/** The agent's outer source-port range (per-flow entropy, RFC 7348 §5). */
+const SOURCE_MIN = 49200;
+const SOURCE_MAX = 49215;
 let hostA: string;
 let hostB: string;
 let vmA: string;
@@ -27,7 +32,7 @@ before(async () => {
   await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
   agent = await startAgent(lab, hostA, 'agent-a', {
     host: 'host-a',
-    vtep: { address: '198.51.100.1' },
+    vtep: { address: '198.51.100.1', sourcePorts: { min: SOURCE_MIN, max: SOURCE_MAX } },
     networks: [{ vni: 100, encap: 'vxlan', mtu: 1450, externalVteps: ['198.51.100.2'] }],
     ports: [{ name: lab.name('a1'), vni: 100 }],
   });
@@ -99,4 +104,54 @@ test('TCP both ways against the kernel VTEP: iperf3 throughput, and 16 MiB deliv
     assert.equal(sent.bytes, 16 * 1024 * 1024, `${what}: the whole stream was sent`);
     assert.deepEqual(received, sent, `${what}: the server received every byte, intact`);
   }
+});
+
+test('per-flow outer source ports: 24 inner flows leave from many ports of the range, each flow from one; the kernel VTEP still answers', async () => {
+  const capture = await tsharkCapture(
+    lab,
+    hostB,
+    lab.name('ub'),
+    'udp dst port 4789 and src host 198.51.100.1',
+    'entropy',
+  );
+  const flows = Array.from({ length: 24 }, (_, k) => 7000 + k);
+  // Two datagrams per flow (one socket each, inner UDP to ports 7000..7023), sent from the dvs VM.
+  const sender = `const d = require('node:dgram'); (async () => { for (const p of [${flows.join(',')}]) {
+    const s = d.createSocket('udp4'); for (let k = 0; k < 2; k++) await new Promise((r) => s.send('x', p, '192.0.2.21', r)); s.close(); } })();`;
+  await lab.exec(vmA, [process.execPath, '-e', sender]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const pcap = await capture.stop();
+  const fields = await run([
+    'tshark',
+    '-r',
+    pcap,
+    '-T',
+    'fields',
+    '-e',
+    'udp.srcport',
+    '-e',
+    'udp.dstport',
+    '-Y',
+    'vxlan',
+  ]);
+  const sourceOf = new Map<number, Set<number>>();
+  for (const line of fields.stdout.trim().split('\n')) {
+    const [src, dst] = line.split('\t').map((f) => f.split(',').map(Number));
+    if (dst === undefined || dst.length < 2 || !flows.includes(dst[1])) continue;
+    const ports = sourceOf.get(dst[1]) ?? new Set<number>();
+    ports.add(src[0]);
+    sourceOf.set(dst[1], ports);
+  }
+  assert.equal(sourceOf.size, flows.length, `every flow crossed the underlay (saw ${[...sourceOf.keys()].join(',')})`);
+  const used = new Set<number>();
+  for (const [flow, ports] of sourceOf) {
+    assert.equal(ports.size, 1, `flow to ${flow} left from one source port (${[...ports].join(',')})`);
+    const [port] = ports;
+    assert.ok(port >= SOURCE_MIN && port <= SOURCE_MAX, `source port ${port} is in the configured range`);
+    used.add(port);
+  }
+  console.log(`# 24 inner flows over ${used.size} of ${SOURCE_MAX - SOURCE_MIN + 1} outer source ports`);
+  assert.ok(used.size >= 6, `flows are spread over the range (${used.size} ports used)`);
+  // The probes and the kernel VTEP's replies still work: the ping of the first test, once more.
+  assert.ok(await pings(lab, vmB, '192.0.2.11'), 'kernel VM → dvs VM after the flows');
 });

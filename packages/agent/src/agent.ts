@@ -350,6 +350,9 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           port,
           recvBufferSize: 4 << 20,
           sendBufferSize: 4 << 20,
+          ...(encap !== 'probe' && this.config.vtep.sourcePorts !== null
+            ? { sourcePorts: this.config.vtep.sourcePorts }
+            : {}),
         });
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'DVS_IO';

@@ -326,7 +326,9 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
   const offloads = options.offloads ?? false;
   if (typeof offloads !== 'boolean') throw new RangeError(`offloads must be a boolean, got ${String(offloads)}`);
   if (offloads && batching !== 'mmsg') {
-    throw new RangeError(`offloads need batching 'mmsg' (the rings carry no virtio-net header here), got '${batching}'`);
+    throw new RangeError(
+      `offloads need batching 'mmsg' (the rings carry no virtio-net header here), got '${batching}'`,
+    );
   }
   const link = describeLink(options.name);
   checkAttachable(link);
@@ -379,7 +381,11 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
 function attachedOffloads(asked: boolean, refusedErrno: number): FrameOffloads {
   if (!asked) return NO_OFFLOADS;
   if (refusedErrno !== 0) {
-    const refusal = { offload: 'vnetHeader' as const, errno: errnoName(refusedErrno), reason: 'PACKET_VNET_HDR refused' };
+    const refusal = {
+      offload: 'vnetHeader' as const,
+      errno: errnoName(refusedErrno),
+      reason: 'PACKET_VNET_HDR refused',
+    };
     return Object.freeze({ ...NO_OFFLOADS, refused: Object.freeze([Object.freeze(refusal)]) });
   }
   return Object.freeze({ vnetHeaderLength: 10, enabled: TAP_OFFLOADS, refused: NO_OFFLOADS.refused });

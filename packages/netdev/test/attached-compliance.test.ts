@@ -46,5 +46,7 @@ frameDeviceOffloadCompliance('AttachedDevice with PACKET_VNET_HDR (a veth end in
 );
 
 for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[]) {
-  frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () => vethPort(batching, false));
+  frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () =>
+    vethPort(batching, false),
+  );
 }

@@ -75,7 +75,7 @@ function path(a: string, b: string): Path {
   };
 }
 
-test('an attached port with offloads reads a container\'s TCP super-frames; a TAP takes them as read', async () => {
+test("an attached port with offloads reads a container's TCP super-frames; a TAP takes them as read", async () => {
   const p = path('198.51.100.1', '198.51.100.2');
   const forward = forwardAsIs(p.port, p.tap);
   const back = forwardAsIs(p.tap, p.port);
@@ -90,7 +90,10 @@ test('an attached port with offloads reads a container\'s TCP super-frames; a TA
     });
     assert.equal(result.received.bytes, 4 * MIB);
     assert.equal(result.received.sha256, result.sent.sha256);
-    assert.ok(forward.stats.largestFrame > 1514 + 10, `super-frames came through (largest ${forward.stats.largestFrame} B)`);
+    assert.ok(
+      forward.stats.largestFrame > 1514 + 10,
+      `super-frames came through (largest ${forward.stats.largestFrame} B)`,
+    );
     assert.ok(forward.stats.read < (4 * MIB) / 1448, 'fewer reads than MTU-sized segments');
     assert.equal(p.tap.stats.writeDropsInvalid, 0, 'the TAP took every header the port read');
     assert.equal(p.port.stats.readDropsTooBig, 0);
@@ -101,7 +104,7 @@ test('an attached port with offloads reads a container\'s TCP super-frames; a TA
   }
 });
 
-test('a tagged super-frame: the port puts the 802.1Q tag back and the header\'s csum_start and hdr_len follow it', async () => {
+test("a tagged super-frame: the port puts the 802.1Q tag back and the header's csum_start and hdr_len follow it", async () => {
   // No VLAN devices in this kernel, so the container side is a port of ours
   // too: it sends a GSO_TCPV4 super-frame with a tag in place; the receiving
   // kernel moves the tag into metadata, and our port must put it back.
@@ -205,8 +208,14 @@ test('offloads on an attached port need recvmmsg; a bad value is a RangeError na
   host.ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`);
   try {
     host.run(() => {
-      assert.throws(() => openAttachedDeviceSync({ name: veth, offloads: true, batching: 'tpacket-v3' }), /offloads need batching 'mmsg'/);
-      assert.throws(() => openAttachedDeviceSync({ name: veth, offloads: 1 as unknown as boolean }), /offloads must be a boolean/);
+      assert.throws(
+        () => openAttachedDeviceSync({ name: veth, offloads: true, batching: 'tpacket-v3' }),
+        /offloads need batching 'mmsg'/,
+      );
+      assert.throws(
+        () => openAttachedDeviceSync({ name: veth, offloads: 1 as unknown as boolean }),
+        /offloads must be a boolean/,
+      );
       const plain = openAttachedDeviceSync({ name: veth });
       assert.equal(plain.offloads.vnetHeaderLength, 0);
       plain.close();

@@ -91,8 +91,16 @@ test('a pool of kernel-picked ports: distinct ports, all usable; closing the soc
 });
 
 test('bad pools are refused with DVS_ADDRESS_INVALID naming sourcePorts, and nothing stays open', () => {
-  for (const bad of [{ min: 0, max: 10 }, { min: 60000, max: 59999 }, { min: 1000, max: 1000 + MAX_SOURCE_PORTS }, { count: 0 }]) {
-    assert.throws(() => checkSourcePorts(bad), (err) => isNetdevError(err, 'DVS_ADDRESS_INVALID') && /sourcePorts/.test(err.message));
+  for (const bad of [
+    { min: 0, max: 10 },
+    { min: 60000, max: 59999 },
+    { min: 1000, max: 1000 + MAX_SOURCE_PORTS },
+    { count: 0 },
+  ]) {
+    assert.throws(
+      () => checkSourcePorts(bad),
+      (err) => isNetdevError(err, 'DVS_ADDRESS_INVALID') && /sourcePorts/.test(err.message),
+    );
     assert.throws(() => ns.run(() => openTunnelSocketSync({ address: '127.0.0.1', port: 4792, sourcePorts: bad })));
   }
   // The main socket was closed with the refused pool: its port binds again.

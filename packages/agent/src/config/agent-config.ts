@@ -2,6 +2,7 @@
  * The agent's configuration, as validated from YAML and flags. Every field is
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
+import type { SourcePortPoolOptions } from '@dvs/netdev';
 import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
@@ -66,8 +67,17 @@ export interface AgentConfig {
   host: string;
   /** `key: value` labels published in this host's record (networks may admit hosts by label). */
   labels: Record<string, string>;
-  /** probePort: the kernel datapath's tunnel probes (its vxlan devices own vxlanPort). */
-  vtep: { address: string; vxlanPort: number; grePort: number; probePort: number };
+  /**
+   * probePort: the kernel datapath's tunnel probes (its vxlan devices own vxlanPort).
+   * sourcePorts: the userspace tunnels' per-flow source ports (config/source-ports-config.ts); null: off.
+   */
+  vtep: {
+    address: string;
+    vxlanPort: number;
+    grePort: number;
+    probePort: number;
+    sourcePorts: SourcePortPoolOptions | null;
+  };
   adminSocket: string;
   /** `host:port` of the Prometheus endpoint, or null (off). */
   metrics: { host: string; port: number } | null;

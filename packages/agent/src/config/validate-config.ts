@@ -38,6 +38,7 @@ import {
   type StaticFdbConfig,
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
+import { sourcePortsConfig } from './source-ports-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
@@ -70,7 +71,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   }
   const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
-  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort', 'probePort']);
+  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort', 'probePort', 'sourcePorts']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
   if (ipFamily(address) === 0)
     throw new ConfigError(
@@ -87,6 +88,7 @@ export function validateConfig(raw: unknown): AgentConfig {
       'give the two encaps different UDP ports (defaults 4789 and 4754)',
     );
   const probePort = optionalPort(vtepRaw.probePort, 'vtep.probePort', CONFIG_DEFAULTS.probePort);
+  const sourcePorts = sourcePortsConfig(vtepRaw.sourcePorts);
   if (probePort === vxlanPort || probePort === grePort)
     throw new ConfigError(
       'vtep.probePort',
@@ -212,7 +214,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   return {
     host,
     labels,
-    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort, probePort },
+    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort, probePort, sourcePorts },
     adminSocket,
     metrics,
     logLevel,

@@ -146,5 +146,5 @@ export const TRACE_FIELDS: ReplyFields<TraceReport> = {
   steps: '[ { "step": "classify"|"network"|"mtu"|"source"|"lookup"|"output", "result" } ]',
   decision: `{ "action": "deliver-local"|"encap"|"flood"|"drop", "dropReason": <drop counter> | null, "reason",
       "outputs": [ { "kind": "port", "port", "vlan" }
-                 | { "kind": "vtep", "vtep", "address", "udpPort", "encap", "tunnelHeader" } ] }`,
+                 | { "kind": "vtep", "vtep", "address", "udpPort", "sourcePort"?, "encap", "tunnelHeader" } ] }`,
 };

@@ -200,6 +200,8 @@ export type TraceOutputView =
       address: string;
       /** UDP destination port of the tunnel packet. */
       udpPort: number;
+      /** UDP source port it leaves from (per-flow, from the source-port pool); absent when not known. */
+      sourcePort?: number;
       encap: Encap;
       /** The 8 bytes written in front of the frame, hex. */
       tunnelHeader: string;
