@@ -135,6 +135,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       devices: this.devices,
       logger: this.logger,
       stateFile: this.config.stateFile,
+      tapOffloads: this.config.offloads,
       staticEntries: (port) =>
         this.config.networks.flatMap((n) =>
           n.fdb.filter((e) => e.port === port).map((e) => ({ vni: n.vni, mac: e.mac })),

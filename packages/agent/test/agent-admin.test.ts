@@ -187,7 +187,10 @@ test('trace explains the decision through the socket (text and JSON) and changes
     },
   ]);
   assert.match(r.text, /^trace VNI 100 02:00:00:00:00:31 → ff:ff:ff:ff:ff:ff from port vm1/);
-  assert.match(r.text, /decision: flood: BUM frame\n {2}→ vxlan 198\.51\.100\.2:4789 udp 4789→4789 header 0800000000006400/);
+  assert.match(
+    r.text,
+    /decision: flood: BUM frame\n {2}→ vxlan 198\.51\.100\.2:4789 udp 4789→4789 header 0800000000006400/,
+  );
   const unknown = await client.call('trace', ['999', '02:00:00:00:00:31', '02:00:00:00:00:32']);
   assert.match(unknown.text, /decision: drop \(unknown-vni\)/);
   assert.equal(JSON.stringify((await client.call('counters/show')).data), before, 'nothing counted');

@@ -123,6 +123,16 @@ test('vtep.sourcePorts: a count, a range (object or "min-max") or off; bad ones 
   }
 });
 
+test('offloads: on by default, on|off (or a boolean), anything else named', () => {
+  assert.equal(validateConfig(base).offloads, true);
+  assert.equal(validateConfig({ ...base, offloads: 'off' }).offloads, false);
+  assert.equal(validateConfig({ ...base, offloads: false }).offloads, false);
+  assert.equal(validateConfig({ ...base, offloads: 'on' }).offloads, true);
+  const err = problem({ ...base, offloads: 'tso' });
+  assert.equal(err.field, 'offloads');
+  assert.match(err.fix, /on, off/);
+});
+
 test('each invalid field is named with a fix', () => {
   assert.equal(problem({ vtep: base.vtep }).field, 'host');
   assert.equal(problem({ ...base, vtep: { address: 'fe80::1%eth0' } }).field, 'vtep.address');

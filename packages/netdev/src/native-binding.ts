@@ -170,7 +170,14 @@ export interface NativeBinding {
   ): number;
   tapWrite(
     fd: number,
-    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+    ...args: [
+      ...BatchArgs,
+      slots: Uint32Array,
+      n: number,
+      drops: Float64Array,
+      vnetHeaderLength?: number,
+      headerless?: boolean,
+    ]
   ): number;
   /** TUNSETOFFLOAD: 0, or the errno of the kernel's refusal. */
   tapSetOffload(fd: number, mask: number): number;

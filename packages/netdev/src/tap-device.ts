@@ -82,6 +82,19 @@ export class TapDevice extends WatchedFd implements FrameDevice {
   }
 
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, false);
+  }
+
+  /**
+   * As write(), for a TAP opened with offloads whose caller holds plain frames
+   * (no header in the slot): each goes behind an all-zero virtio-net header
+   * (no flags, no GSO), in one writev. Without offloads, the same as write().
+   */
+  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, true);
+  }
+
+  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
     this.assertOpen();
     checkSlots(batch, slots, n);
     this.drops[0] = 0;
@@ -99,6 +112,7 @@ export class TapDevice extends WatchedFd implements FrameDevice {
         n,
         this.drops,
         this.headerLength,
+        headerless,
       );
     } catch (err) {
       throw toNetdevError(err, `write to TAP ${this.name}`);

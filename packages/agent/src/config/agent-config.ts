@@ -109,6 +109,12 @@ export interface AgentConfig {
    * (the kernel when it can carry the VXLAN networks). See dpif/datapath-choice.ts.
    */
   datapath: DatapathChoice;
+  /**
+   * TAP offloads (`offloads: on|off`, default on): TAP ports opened with
+   * virtio-net headers and TSO, super-frames segmented by the data path
+   * (datapath/segmenting-port-device.ts).
+   */
+  offloads: boolean;
 }
 
 export const CONFIG_DEFAULTS = {

@@ -64,6 +64,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'etcd',
     'health',
     'datapath',
+    'offloads',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -210,6 +211,11 @@ export function validateConfig(raw: unknown): AgentConfig {
   const etcd = top.etcd === undefined || top.etcd === null ? null : etcdConfig(top.etcd);
   const health = healthConfig(top.health);
   const datapath = datapathChoice(top.datapath, 'datapath');
+  const offloads =
+    oneOf(top.offloads === true ? 'on' : top.offloads === false ? 'off' : (top.offloads ?? 'on'), 'offloads', [
+      'on',
+      'off',
+    ] as const) === 'on';
   checkDatapaths(datapath, networks);
   return {
     host,
@@ -226,6 +232,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     etcd,
     health,
     datapath,
+    offloads,
   };
 }
 

@@ -60,6 +60,8 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
   securityDrops:
     '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
   qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
+  offloads:
+    '{ "enabled": [TAP offloads taken], "superFrames", "segments", "checksumsCompleted", "badHeaders", "unsegmentable" }: a TAP opened with offloads; absent otherwise',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {

@@ -172,7 +172,10 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
 }
 
 // tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[2],
-//          vnetHeaderLength = 0)
+//          vnetHeaderLength = 0, headerless = false)
+//   headerless (with vnetHeaderLength > 0): the slots hold plain frames; each
+//   is written behind an all-zero header (writev), so a TAP with headers
+//   takes frames that were never given one.
 //   -> slots consumed from the front: written, or dropped and counted —
 //   drops[0] invalid (runt: shorter than the header + 14 bytes; EINVAL, which
 //   with a header is also the kernel refusing it: tun_get_user checks it as
@@ -190,7 +193,12 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   if (drops == nullptr) return Napi::Value();
   int32_t vnetHeaderLength = 0;
   if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
-  const uint32_t shortest = 14 + static_cast<uint32_t>(vnetHeaderLength > 0 ? vnetHeaderLength : 0);
+  const bool headerless = vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
+  const uint32_t shortest = 14 + static_cast<uint32_t>(vnetHeaderLength > 0 && !headerless ? vnetHeaderLength : 0);
+  static const uint8_t kZeroHeader[12] = {0};
+  struct iovec iov[2];
+  iov[0].iov_base = const_cast<uint8_t*>(kZeroHeader);
+  iov[0].iov_len = headerless ? static_cast<size_t>(vnetHeaderLength) : 0;
   uint32_t taken = 0;
   while (taken < n) {
     uint32_t slot = slots[taken];
@@ -201,7 +209,9 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
       taken++;
       continue;
     }
-    ssize_t w = write(fd, src, len);
+    iov[1].iov_base = const_cast<uint8_t*>(src);
+    iov[1].iov_len = len;
+    ssize_t w = headerless ? writev(fd, iov, 2) : write(fd, src, len);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;

@@ -61,6 +61,20 @@ export interface DataPathPortView {
   securityDrops?: PortSecurityCounters;
   /** QoS policers (ports/qos); absent while the port has no device in the data path. */
   qos?: { ingress: PortPolicerView | null; egress: PortPolicerView | null };
+  /** A TAP opened with offloads (config `offloads`): what it took, and what the data path segmented or dropped. */
+  offloads?: PortOffloadView;
+}
+
+export interface PortOffloadView {
+  /** TUNSETOFFLOAD flags the kernel took ('csum', 'tso4', …). */
+  enabled: string[];
+  superFrames: number;
+  segments: number;
+  checksumsCompleted: number;
+  /** Frames whose virtio-net header did not decode: dropped. */
+  badHeaders: number;
+  /** Super-frames that could not be segmented: dropped. */
+  unsegmentable: number;
 }
 
 /** A port's token-bucket policer for one direction: OVS's ingress_policing_rate/burst. */
