@@ -107,6 +107,7 @@ test('TCP both ways against the kernel VTEP: iperf3 throughput, and 16 MiB deliv
   // Offloads are on (the default): the dvs VM's TSO super-frames were segmented on their way to the kernel VTEP.
   const port = (await agent.call('ports/show'))[0];
   assert.ok((port.offloads?.superFrames ?? 0) > 0, 'the dvs VM handed the agent super-frames');
+  assert.ok((port.offloads?.coalesced ?? 0) > 0, "the kernel VTEP's segments reached the dvs VM coalesced");
   assert.equal((port.offloads?.badHeaders ?? 0) + (port.offloads?.unsegmentable ?? 0), 0);
 });
 

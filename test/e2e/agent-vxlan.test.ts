@@ -114,6 +114,13 @@ test('iperf3 TCP across hosts', async () => {
   );
   assert.ok(off.superFrames > 0 && off.segments > off.superFrames, 'super-frames came through the pipeline, segmented');
   assert.equal(off.badHeaders + off.unsegmentable, 0);
+  // … and b1's agent glued the segments it received back into super-frames for b1's TAP.
+  const b1 = (await agentB.call('ports/show')).find((p) => p.name === tap('b1'))?.offloads;
+  console.log(`# b1 offloads: ${b1?.coalesced} super-frames coalesced from ${b1?.coalescedSegments} segments`);
+  assert.ok(
+    b1 !== undefined && b1.coalesced > 0 && b1.coalescedSegments > b1.coalesced,
+    'b1 got coalesced super-frames',
+  );
 });
 
 test('VNI isolation: VNI 100 cannot reach VNI 200, broadcasts included', async () => {

@@ -48,7 +48,7 @@ function join(from: SegmentingPortDevice, to: SegmentingPortDevice): { largest: 
   return seen;
 }
 
-test('super-frames from a TAP with offloads come out as MTU-sized segments and reach the other TAP intact', async () => {
+test('super-frames from a TAP with offloads come out as MTU-sized segments, are coalesced again into the other TAP, intact', async () => {
   const left = new SegmentingPortDevice(tapIn(a, '203.0.113.1'));
   const right = new SegmentingPortDevice(tapIn(b, '203.0.113.2'));
   const there = join(left, right);
@@ -74,7 +74,10 @@ test('super-frames from a TAP with offloads come out as MTU-sized segments and r
     console.log(
       `# ${c.superFrames} super-frames cut into ${c.segments} segments; largest frame out ${there.largest} B`,
     );
-    assert.equal(right.stats?.writeDropsInvalid, 0, 'the receiving TAP took every frame behind its zero header');
+    assert.equal(right.stats?.writeDropsInvalid, 0, 'the receiving TAP took every frame and super-frame header');
+    const w = right.writer.counters;
+    console.log(`# the receiving side wrote ${w.coalesced} super-frames of ${w.coalescedSegments} segments`);
+    assert.ok(w.coalesced > 0 && w.coalescedSegments > w.coalesced, 'segments were coalesced into super-frames');
   } finally {
     left.close();
     right.close();

@@ -53,7 +53,13 @@ export function describePort(port: Port): PortView {
     counters: { ...port.counters },
     qos: { ingress: describePolicer(port.ingressPolicer), egress: describePolicer(port.egressPolicer) },
     ...(port.device instanceof SegmentingPortDevice
-      ? { offloads: { enabled: [...port.device.tapOffloads.enabled], ...port.device.counters } }
+      ? {
+          offloads: {
+            enabled: [...port.device.tapOffloads.enabled],
+            ...port.device.counters,
+            ...port.device.writer.counters,
+          },
+        }
       : {}),
   };
 }

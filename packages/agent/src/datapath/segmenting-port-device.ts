@@ -6,8 +6,9 @@
  * into the caller's slots at its headroom (no per-frame allocation), finishes
  * partial checksums, and drops (and counts) a header that does not decode.
  * The segments of one super-frame are one flow to one destination, so the
- * tunnel socket sends them as one UDP GSO message. write() puts each plain
- * frame behind an all-zero header (TapDevice.writeHeaderless).
+ * tunnel socket sends them as one UDP GSO message. write() coalesces
+ * consecutive TCP segments of a flow into super-frames and writes the rest
+ * behind an all-zero header (CoalescingTapWriter).
  *
  * What a TAP reads in one call is kept here until the caller's batch has room
  * for it: a super-frame whose segments do not fit the rest of the batch waits
@@ -24,6 +25,7 @@ import {
   isGsoHeader,
   segmentSuperFrame,
 } from '@dvs/wire';
+import { CoalescingTapWriter } from './coalescing-tap-writer.js';
 
 /** The TAP operations this needs (TapDevice has them). */
 export interface HeaderTap extends FrameDevice {
@@ -83,8 +85,12 @@ export class SegmentingPortDevice implements FrameDevice {
     this.drain();
   };
 
+  /** The receive half: coalescing into super-frames (coalescing-tap-writer.ts). */
+  readonly writer: CoalescingTapWriter;
+
   constructor(readonly tap: HeaderTap) {
     this.headerLength = tap.offloads.vnetHeaderLength;
+    this.writer = new CoalescingTapWriter(tap);
   }
 
   get name(): string {
@@ -164,7 +170,7 @@ export class SegmentingPortDevice implements FrameDevice {
   }
 
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.tap.writeHeaderless(batch, slots, n);
+    return this.writer.write(batch, slots, n);
   }
 
   /**

@@ -61,7 +61,7 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
     '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
   qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
   offloads:
-    '{ "enabled": [TAP offloads taken], "superFrames", "segments", "checksumsCompleted", "badHeaders", "unsegmentable" }: a TAP opened with offloads; absent otherwise',
+    '{ "enabled": [TAP offloads taken], "superFrames", "segments", "checksumsCompleted", "badHeaders", "unsegmentable", "coalesced", "coalescedSegments", "writeDrops" }: a TAP opened with offloads; absent otherwise',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {

@@ -75,6 +75,11 @@ export interface PortOffloadView {
   badHeaders: number;
   /** Super-frames that could not be segmented: dropped. */
   unsegmentable: number;
+  /** Super-frames coalesced from segments and written to the TAP, and the segments they hold. */
+  coalesced: number;
+  coalescedSegments: number;
+  /** Frames the TAP had no room for when written: dropped. */
+  writeDrops: number;
 }
 
 /** A port's token-bucket policer for one direction: OVS's ingress_policing_rate/burst. */
