@@ -18,6 +18,10 @@ declare -A NEEDS=(
   [iputils-ping]=/usr/bin/ping
   [tshark]=/usr/bin/tshark
   [tcpdump]=/usr/bin/tcpdump
+  # Flow collectors the flow-export e2e test exports to: nfcapd/nfdump
+  # (IPFIX) and pmacct's sfacctd (sFlow v5).
+  [nfdump]=/usr/bin/nfcapd
+  [pmacct]=/usr/sbin/sfacctd
   [procps]=/usr/bin/pgrep
   [openssl]=/usr/bin/openssl
   # Real QEMU guests (packages/lab/src/qemu): QEMU, and for the guest image

@@ -9,7 +9,16 @@
  *   npm run bench -w @dvs/agent        (or: node packages/agent/dist/bench/index.js [rounds])
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { loadCase, pipelineCases, pipelineRig, REMOTE_VM, rigFrame, SENDER_VM } from '../test/pipeline-rig.js';
+import { FlowTap } from '../src/datapath/index.js';
+import {
+  loadCase,
+  pipelineCases,
+  pipelineRig,
+  REMOTE_VM,
+  rigFlowTap,
+  rigFrame,
+  SENDER_VM,
+} from '../test/pipeline-rig.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20_000);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
@@ -107,5 +116,28 @@ if (policed !== undefined) {
     () => rig.dp.setPortPolicer('p4', 'ingress', null),
     () => rig.dp.setPortPolicer('p4', 'ingress', { rateKbps: 1000, burstKb: 100_000_000 }),
   );
+}
+// Flow export: the same IPv4/UDP frames from a VXLAN port to a remote VTEP,
+// with no flow tap, then with sFlow at 1-in-1000 or the IPFIX cache on (the
+// sample ring drained after each batch, as the exporter does).
+const udpCase = cases.find((c) => c.name.startsWith('flow export: port'));
+if (udpCase !== undefined) {
+  const tap = rigFlowTap();
+  const sflowOnly = new FlowTap();
+  sflowOnly.sampler = tap.sampler;
+  const ipfixOnly = new FlowTap();
+  ipfixOnly.cache = tap.cache;
+  const p1 = rig.pipeline.ports.get('p1')!;
+  const plain = {
+    ...udpCase,
+    run: (n: number) => {
+      rig.pipeline.processPortBatch(p1, batch, n);
+      tap.sampler!.tail = tap.sampler!.head;
+    },
+  };
+  const off = (): void => rig.dp.setFlowTap(null);
+  featureCost('cost of sFlow 1-in-1000 (VXLAN port → remote VTEP)', plain, off, () => rig.dp.setFlowTap(sflowOnly));
+  featureCost('cost of IPFIX flow cache (VXLAN port → remote VTEP)', plain, off, () => rig.dp.setFlowTap(ipfixOnly));
+  rig.dp.setFlowTap(null);
 }
 if (hits < 0) console.log(hits);

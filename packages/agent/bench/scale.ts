@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { encodeFdbEntry, encodeNetwork, formatMac, KeyLayout } from '@dvs/wire';
-import { txnBatches } from '@dvs/etcd';
+import { sampleFdbEntry, sampleNetwork } from '@dvs/wire/testing';
+import { writeKeys } from '@dvs/etcd/testing';
 import { DataPath } from '../src/datapath/data-path.js';
 import { EtcdSync } from '../src/etcd-sync/index.js';
 import { ScaleControlPlane, procStats, type ProcStats } from './scale-cluster.js';
@@ -107,20 +108,9 @@ async function createNetworks(client: Etcd3): Promise<number[]> {
   const vnis = [...new Set(Array.from({ length: HOSTS }, (_, i) => plan.firstVni + Math.floor(i / plan.hostsPerVni)))];
   const now = Date.now();
   for (const vni of vnis) {
-    await client.put(keys.network(vni)).value(
-      encodeNetwork({
-        vni,
-        name: `scale-${vni}`,
-        encap: 'vxlan',
-        mtu: 1450,
-        floodMode: 'head-end',
-        arpSuppression: false,
-        externalVteps: [],
-        description: '',
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    await client
+      .put(keys.network(vni))
+      .value(encodeNetwork(sampleNetwork(vni, { name: `scale-${vni}`, createdAt: now, updatedAt: now })));
   }
   return vnis;
 }
@@ -234,45 +224,26 @@ async function main(): Promise<void> {
 
     // One agent applies a 10,000-entry VNI (static entries written straight to etcd).
     const bigVni = 999_999;
-    await client.put(keys.network(bigVni)).value(
-      encodeNetwork({
-        vni: bigVni,
-        name: 'scale-big',
-        encap: 'vxlan',
-        mtu: 1450,
-        floodMode: 'head-end',
-        arpSuppression: false,
-        externalVteps: [],
-        description: '',
-        createdAt: Date.now(),
-        updatedAt: Date.now(),
-      }),
-    );
+    await client
+      .put(keys.network(bigVni))
+      .value(encodeNetwork(sampleNetwork(bigVni, { name: 'scale-big', createdAt: Date.now(), updatedAt: Date.now() })));
     const big = Array.from({ length: 10_000 }, (_, i): [string, Buffer] => {
       const mac = formatMac(0x0e0000000000 + i);
       return [
         keys.fdb(bigVni, mac),
-        encodeFdbEntry({
-          vni: bigVni,
-          mac,
-          host: null,
-          vtep: vtepOf(i % 200),
-          seq: 0,
-          ips: [],
-          origin: 'static',
-          moves: 0,
-          duplicate: false,
-          reason: '',
-          updatedAt: Date.now(),
-        }),
+        encodeFdbEntry(
+          sampleFdbEntry({
+            vni: bigVni,
+            mac,
+            host: null,
+            vtep: vtepOf(i % 200),
+            origin: 'static',
+            updatedAt: Date.now(),
+          }),
+        ),
       ];
     });
-    for (const batch of txnBatches(big, ([key, v]) => key.length + v.length)) {
-      await client
-        .if('/bench/none', 'Create', '==', 0)
-        .then(...batch.map(([key, v]) => client.put(key).value(v)))
-        .commit();
-    }
+    await writeKeys(client, big, { parallel: 1 });
     const loner = new DataPath({ batchSize: 1, copyBatchSize: 1, slotSize: 256, agingTimer: false });
     const lonerSync = new EtcdSync({
       host: hostName(HOSTS + 1),

@@ -11,6 +11,10 @@ import type { Encap } from '@dvs/wire';
 import type { TableChange } from './datapath/control-surface.js';
 import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
+import { FlowExport } from './flow-export/flow-export.js';
+import { FlowExportError } from './flow-export/flow-export-config.js';
+import { registerFlowCommands } from './flow-export/flow-commands.js';
+import { flowExportMetricLines } from './flow-export/flow-export-metrics.js';
 import { vxlanOwner, type KernelAvailability, type VxlanOwner } from './dpif/datapath-choice.js';
 import { KernelProbes } from './dpif/kernel/kernel-probes.js';
 import { KernelProvider, removeKernelDevices, type KernelIo } from './dpif/kernel/kernel-provider.js';
@@ -97,6 +101,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
 
   /** What the control plane knows about peers (external VTEPs, host ids); null: static config only. */
   private peerInfo: PeerInfo | null = null;
+  /** sFlow and IPFIX export and the flow cache (userspace data path only). */
+  readonly flowExport: FlowExport;
   /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
   readonly health: AgentHealth | null;
 
@@ -145,6 +151,14 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       changed: () => this.emit('ports:changed'),
     });
     registerAgentCommands(this.registry, this);
+    this.flowExport = new FlowExport({
+      dataPath: this.userspace.dataPath,
+      agentAddress: this.config.vtep.address,
+      portCounters: () => this.counters().ports,
+      encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
+    });
+    registerFlowCommands(this.registry, this.flowExport);
+    this.metricSources.push(() => flowExportMetricLines(this.config.host, this.flowExport));
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
       ? new AgentHealth({
@@ -201,6 +215,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();
       this.dataPath.start();
+      await this.startFlowExport(options.signal);
       this.health?.start();
       if (this.options.adminSocket !== false) {
         this.admin = new AdminServer(this.registry, this.config.adminSocket);
@@ -236,10 +251,23 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     });
   }
 
+  /** `flowExport:` of the config: collectors resolved now; one that does not resolve stops the start. */
+  private async startFlowExport(signal?: AbortSignal): Promise<void> {
+    const { sflow, ipfix } = this.config.flowExport;
+    try {
+      if (sflow !== null) await this.flowExport.setSflow(sflow, signal);
+      if (ipfix !== null) await this.flowExport.setIpfix(ipfix, signal);
+    } catch (err) {
+      if (!(err instanceof FlowExportError)) throw err;
+      throw new AgentError(err.code, `flowExport: ${err.message}`, { cause: err });
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     this.health?.stop();
+    this.flowExport.close();
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;

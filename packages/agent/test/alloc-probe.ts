@@ -13,29 +13,13 @@
  * would measure the machine's load, not the data path. Compiling on the main
  * thread makes "after the warm-up" mean "optimized", whatever the load.
  */
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { gcsDuring } from '@dvs/test-support';
 import { loadCase, pipelineCases, pipelineRig, type OutCounts } from './pipeline-rig.js';
 
 const ROUNDS = 16_000; // × 64 frames = 1,024,000 frames per path
 const WARMUP_ROUNDS = 2000;
 
 declare const gc: () => void;
-
-async function gcsDuring(run: () => void): Promise<number> {
-  const seen: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) seen.push(e.startTime);
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  gc();
-  await new Promise((r) => setTimeout(r, 20));
-  const t0 = performance.now();
-  run();
-  const t1 = performance.now();
-  await new Promise((r) => setTimeout(r, 20));
-  observer.disconnect();
-  return seen.filter((t) => t >= t0 && t <= t1).length;
-}
 
 const rig = pipelineRig();
 const n = rig.batch.capacity;
@@ -52,7 +36,7 @@ for (const c of pipelineCases(rig)) {
       reset();
       c.run(n);
     }
-  });
+  }, gc);
   const out = Object.fromEntries(
     Object.entries(rig.out)
       .map(([k, v]) => [k, v - before[k as keyof OutCounts]])

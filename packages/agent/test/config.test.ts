@@ -155,6 +155,16 @@ test('each invalid field is named with a fix', () => {
     problem({ ...base, networks: [{ vni: 1, fdb: [{ mac: '02:00:00:00:00:01', port: 'x' }] }] }).field,
     'networks[0].fdb[0].port',
   );
+  assert.equal(problem({ ...base, flowExport: { sflow: { collectors: [] } } }).field, 'flowExport.sflow.collectors');
+  assert.equal(
+    problem({ ...base, flowExport: { sflow: { collectors: ['192.0.2.50'], sampling: 0 } } }).field,
+    'flowExport.sflow.sampling',
+  );
+  assert.equal(
+    problem({ ...base, flowExport: { ipfix: { collectors: ['192.0.2.50:70000'] } } }).field,
+    'flowExport.ipfix.collectors[0]',
+  );
+  assert.equal(problem({ ...base, flowExport: { ipfix: { idle: 5 } } }).field, 'flowExport.ipfix.idle');
 });
 
 test('YAML file plus flags: flags override and add', async () => {
@@ -295,6 +305,17 @@ test('deploy/examples/agent.yaml (every option) is a valid config', async () => 
     egress: { rateKbps: 100000, burstKb: 10000 },
   });
   assert.deepEqual(config.ports[1].qos, { ingress: null, egress: null });
+  assert.deepEqual(config.flowExport, {
+    sflow: { collectors: [{ host: '192.0.2.50', port: 6343 }], sampling: 1000, pollingS: 20, headerBytes: 128 },
+    ipfix: {
+      collectors: [{ host: '192.0.2.50', port: 4739 }],
+      activeTimeoutS: 60,
+      idleTimeoutS: 15,
+      templateRefreshS: 60,
+      cacheSize: 65536,
+      observationDomain: 1,
+    },
+  });
   assert.deepEqual(
     config.ports.map((p) => [p.name, p.plug, p.persistent]),
     [

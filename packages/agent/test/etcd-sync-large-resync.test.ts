@@ -6,9 +6,9 @@
 // the data path exactly the difference, a slice at a time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdServer, TcpProxy } from '@dvs/etcd/testing';
-import { txnBatches } from '@dvs/etcd';
+import { EtcdServer, TcpProxy, writeKeys } from '@dvs/etcd/testing';
 import { encodeFdbEntry, encodeFloodList, encodeNetwork, formatMac, KeyLayout, type FdbEntryRecord } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import { Etcd3 } from 'etcd3';
 import { waitFor } from '@dvs/test-support';
 import { EtcdSync } from '../src/etcd-sync/index.js';
@@ -51,20 +51,6 @@ function entry(i: number, seq: number, at: number): FdbEntryRecord {
   };
 }
 
-async function putAll(kvs: [string, Buffer | null][]): Promise<void> {
-  const batches = txnBatches(kvs, ([k, v]) => k.length + (v?.length ?? 0));
-  for (let i = 0; i < batches.length; i += 8) {
-    await Promise.all(
-      batches.slice(i, i + 8).map((batch) =>
-        client
-          .if(keys.prefix + 'never', 'Create', '==', 0)
-          .then(...batch.map(([k, v]) => (v === null ? client.delete().key(k) : client.put(k).value(v))))
-          .commit(),
-      ),
-    );
-  }
-}
-
 /** What the agent's data path should hold: MAC hex → VTEP and seq. */
 function expected(records: Map<number, FdbEntryRecord>): Map<string, string> {
   const out = new Map<string, string>();
@@ -89,22 +75,8 @@ test('a resync of more than 4 MiB of records after a forced compaction: paged, a
   const now = Date.now();
   const records = new Map<number, FdbEntryRecord>();
   for (let i = 0; i < MACS; i++) records.set(i, entry(i, 0, i % 500));
-  await putAll([
-    [
-      keys.network(VNI),
-      encodeNetwork({
-        vni: VNI,
-        name: 'big',
-        encap: 'vxlan',
-        mtu: 1450,
-        floodMode: 'head-end',
-        arpSuppression: false,
-        externalVteps: [],
-        description: '',
-        createdAt: now,
-        updatedAt: now,
-      }),
-    ],
+  await writeKeys(client, [
+    [keys.network(VNI), encodeNetwork(sampleNetwork(VNI, { name: 'big', createdAt: now, updatedAt: now }))],
     [
       keys.flood(VNI),
       encodeFloodList({
@@ -169,7 +141,7 @@ test('a resync of more than 4 MiB of records after a forced compaction: paged, a
       records.set(i, added);
       changes.push([keys.fdb(VNI, added.mac), encodeFdbEntry(added)]);
     }
-    await putAll(changes);
+    await writeKeys(client, changes);
     const head = await client.get('x').exec();
     await client.kv.compact({ revision: head.header.revision, physical: true });
 

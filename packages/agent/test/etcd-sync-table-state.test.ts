@@ -8,6 +8,7 @@ import {
   type FdbEntryRecord,
   type NetworkRecord,
 } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import { RESET_STEP, TableState, reportLost, seqToReport } from '../src/etcd-sync/index.js';
 
 const keys = new KeyLayout();
@@ -15,19 +16,7 @@ const self = { host: 'host-a', vtep: { address: '192.0.2.1', port: 4789 } };
 let rev = 0;
 
 function network(vni: number, extra: Partial<NetworkRecord> = {}): { key: string; value: Buffer; modRevision: number } {
-  const record: NetworkRecord = {
-    vni,
-    name: `n${vni}`,
-    encap: 'vxlan',
-    mtu: 1450,
-    floodMode: 'head-end',
-    arpSuppression: false,
-    externalVteps: [],
-    description: '',
-    createdAt: 0,
-    updatedAt: 0,
-    ...extra,
-  };
+  const record: NetworkRecord = sampleNetwork(vni, { name: `n${vni}`, ...extra });
   return { key: keys.network(vni), value: encodeNetwork(record), modRevision: ++rev };
 }
 

@@ -32,7 +32,7 @@ import {
   writeNeighborSolicitation,
   type Encap,
 } from '@dvs/wire';
-import { DataPath, HEADROOM } from '../src/datapath/index.js';
+import { DataPath, FlowCache, FlowSampler, FlowTap, HEADROOM } from '../src/datapath/index.js';
 import type { Pipeline, SocketTarget } from '../src/datapath/pipeline.js';
 import type { Port } from '../src/datapath/port.js';
 
@@ -215,6 +215,7 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
   const fromPort = (name: PortName) => (n: number) => pipeline.processPortBatch(port(name), batch, n);
   const fromTunnel = (encap: Encap) => (n: number) => pipeline.processTunnelBatch(socket(encap), batch, n);
   const toLocal = rigFrame(LOCAL_VM, REMOTE_VM);
+  const flowTap = rigFlowTap();
   return [
     {
       name: 'VXLAN: port → known remote VTEP (encap in place)',
@@ -242,6 +243,20 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       payload: vxlanOf(100, toLocal),
       from: 4,
       run: fromTunnel('vxlan'),
+      outPerFrame: { p2: 1 },
+    },
+    {
+      name: 'flow export: port → remote VTEP, sFlow 1-in-1000 + IPFIX cache',
+      payload: udpFrame(REMOTE_VM, SENDER_VM),
+      from: 4,
+      run: withFlowTap(rig, flowTap, fromPort('p1')),
+      outPerFrame: { vxlan: 1 },
+    },
+    {
+      name: 'flow export: tunnel → local port (decap), IPFIX cache',
+      payload: vxlanOf(100, udpFrame(LOCAL_VM, REMOTE_VM)),
+      from: 4,
+      run: withFlowTap(rig, flowTap, fromTunnel('vxlan')),
       outPerFrame: { p2: 1 },
     },
     {
@@ -317,6 +332,36 @@ export function pipelineCases(rig: PipelineRig): PipelineCase[] {
       outPerFrame: {},
     },
   ];
+}
+
+/** The flow tap of the flow export cases: sFlow at 1-in-1000 and an IPFIX cache, as an agent would set them. */
+export function rigFlowTap(): FlowTap {
+  const tap = new FlowTap();
+  tap.cache = new FlowCache(1024);
+  tap.sampler = new FlowSampler(1024, 128);
+  tap.sampler.rate = 1000;
+  return tap;
+}
+
+/** Runs `run` with the tap set, as the exporters see it: the sample ring drained after each batch. */
+function withFlowTap(rig: PipelineRig, tap: FlowTap, run: (n: number) => void): (n: number) => void {
+  return (n) => {
+    rig.dp.setFlowTap(tap);
+    run(n);
+    rig.dp.setFlowTap(null);
+    const sampler = tap.sampler as FlowSampler;
+    sampler.tail = sampler.head;
+  };
+}
+
+/** An untagged IPv4/UDP frame of `length` bytes (one flow: 203.0.113.1:5000 → 203.0.113.2:6000). */
+export function udpFrame(dst: number, src: number, length = 114): Buffer {
+  const f = rigFrame(dst, src, length);
+  f.set([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 203, 0, 113, 1, 203, 0, 113, 2], 14);
+  f.writeUInt16BE(length - 14, 16);
+  f.writeUInt16BE(5000, 34);
+  f.writeUInt16BE(6000, 36);
+  return f;
 }
 
 /** Loads `c.payload` into every slot of the rig's batch; returns the reset to call before each batch. */

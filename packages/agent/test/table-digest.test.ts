@@ -14,6 +14,7 @@ import {
   formatMac,
   KeyLayout,
 } from '@dvs/wire';
+import { sampleFdbEntry, sampleNetwork } from '@dvs/wire/testing';
 import { DataPath } from '../src/datapath/data-path.js';
 import { TableState } from '../src/etcd-sync/table-state.js';
 
@@ -63,21 +64,7 @@ test('a wrong entry injected into the data path changes its digest; the repair c
   dp.apply(
     t.reset(
       [
-        kv(
-          keys.network(VNI),
-          encodeNetwork({
-            vni: VNI,
-            name: 'n',
-            encap: 'vxlan',
-            mtu: 1450,
-            floodMode: 'head-end',
-            arpSuppression: false,
-            externalVteps: [],
-            description: '',
-            createdAt: now,
-            updatedAt: now,
-          }),
-        ),
+        kv(keys.network(VNI), encodeNetwork(sampleNetwork(VNI, { name: 'n', createdAt: now, updatedAt: now }))),
         kv(
           keys.flood(VNI),
           encodeFloodList({
@@ -92,19 +79,15 @@ test('a wrong entry injected into the data path changes its digest; the repair c
         ...[2, 3].map((i) =>
           kv(
             keys.fdb(VNI, formatMac(0x020000000000 + i)),
-            encodeFdbEntry({
-              vni: VNI,
-              mac: formatMac(0x020000000000 + i),
-              host: 'b',
-              vtep: { address: '192.0.2.2', port: 4789 },
-              seq: 0,
-              ips: [],
-              origin: 'report',
-              moves: 0,
-              duplicate: false,
-              reason: '',
-              updatedAt: now,
-            }),
+            encodeFdbEntry(
+              sampleFdbEntry({
+                vni: VNI,
+                mac: formatMac(0x020000000000 + i),
+                host: 'b',
+                vtep: { address: '192.0.2.2', port: 4789 },
+                updatedAt: now,
+              }),
+            ),
           ),
         ),
       ],

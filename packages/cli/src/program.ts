@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { addAgentCommands } from './commands/agent-commands.js';
+import { addFlowExportCommands } from './commands/flow-export-commands.js';
 import { addAuditCommand } from './commands/audit-command.js';
 import { addTableAuditCommand } from './commands/table-audit-command.js';
 import { addClusterCommands } from './commands/cluster-commands.js';
@@ -89,6 +90,7 @@ export function buildProgram(ctx: CliContext, options: ProgramOptions = {}): Com
   addTableAuditCommand(program, ctx);
   addAuditCommand(program, ctx);
   addAgentCommands(program, ctx);
+  addFlowExportCommands(program, ctx);
   addConfigCommands(program, ctx);
   addLabCommand(program);
   return program;

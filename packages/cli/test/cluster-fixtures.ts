@@ -1,5 +1,6 @@
 // Canned controller answers shaped as docs/api.md describes them.
 import type { TunnelStatusRecord } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import type { StatusView, FdbEntryView, FloodListView, HostView, NetworkView } from '@dvs/wire';
 
 export const NOW = 1_700_000_100_000;
@@ -19,18 +20,12 @@ export const statusWithProblems: StatusView = {
 
 export const statusOk: StatusView = { ...statusWithProblems, hosts: { up: 2, down: 0, stale: 0 }, problems: [] };
 
-export const blue: NetworkView = {
-  vni: 100,
+export const blue: NetworkView = sampleNetwork(100, {
   name: 'blue',
-  encap: 'vxlan',
-  mtu: 1450,
-  floodMode: 'head-end',
-  arpSuppression: false,
   externalVteps: [{ address: '203.0.113.9', port: 4789, description: 'tor-1' }],
-  description: '',
   createdAt: NOW - 60_000,
   updatedAt: NOW - 60_000,
-};
+});
 
 function host(name: string, address: string, state: HostView['state'] = 'up', ports: HostView['ports'] = []): HostView {
   return {

@@ -25,6 +25,7 @@ import {
   type PortRecord,
   type ReportRecord,
 } from '@dvs/wire';
+import { sampleFdbEntry, sampleNetwork } from '@dvs/wire/testing';
 import { Etcd3, type Lease } from 'etcd3';
 import { Controller } from '../src/index.js';
 import { admit, computeTables, DEFAULT_DAMPENING, type MacMobility } from '../src/tables/index.js';
@@ -64,23 +65,7 @@ async function putAll(lease: Lease, entries: [string, Buffer][], concurrency = 6
 
 function pureComputation(): void {
   const hosts = new Map(Array.from({ length: HOSTS }, (_, i) => [`host-${i}`, hostRecord(i)]));
-  const networks = new Map<number, NetworkRecord>([
-    [
-      VNI,
-      {
-        vni: VNI,
-        name: 'bench',
-        encap: 'vxlan',
-        mtu: 1450,
-        floodMode: 'head-end',
-        arpSuppression: false,
-        externalVteps: [],
-        description: '',
-        createdAt: 0,
-        updatedAt: 0,
-      },
-    ],
-  ]);
+  const networks = new Map<number, NetworkRecord>([[VNI, sampleNetwork(VNI, { name: 'bench' })]]);
   const ports: PortRecord[] = [...hosts.keys()].map((h) => ({
     host: h,
     port: 'tap0',
@@ -202,19 +187,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < CHANGES; i++) {
       const mac = formatMac(0x02aa00000000 + i);
       const seen = watchers.expect(mac, 'direct');
-      const entry: FdbEntryRecord = {
+      const entry: FdbEntryRecord = sampleFdbEntry({
         vni: 4242,
         mac,
         host: 'direct',
         vtep: { address: '198.51.100.200', port: 4789 },
-        seq: 0,
-        ips: [],
-        origin: 'report',
-        moves: 0,
-        duplicate: false,
-        reason: '',
         updatedAt: Date.now(),
-      };
+      });
       await client.put(keys.fdb(4242, mac)).value(encodeFdbEntry(entry));
       baseline.push(await seen);
     }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FdbEntryRecord, HostRecord, NetworkRecord, PortRecord, ReportRecord } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import {
   admit,
   type AdmissionInputs,
@@ -26,19 +27,7 @@ function live(name: string, lease: string, labels?: Record<string, string>, past
   return { record, lease, pastLeases };
 }
 function network(vni: number, extra: Partial<NetworkRecord> = {}): NetworkRecord {
-  return {
-    vni,
-    name: `n${vni}`,
-    encap: 'vxlan',
-    mtu: 1450,
-    floodMode: 'head-end',
-    arpSuppression: false,
-    externalVteps: [],
-    description: '',
-    createdAt: 0,
-    updatedAt: 0,
-    ...extra,
-  };
+  return sampleNetwork(vni, { name: `n${vni}`, ...extra });
 }
 function report(host: string, seq: number, lease: string, vni = 100, mac = MAC, modRevision = 10) {
   const record: ReportRecord = { vni, mac, host, port: 'tap0', seq, ips: [], seenAt: 0 };

@@ -19,6 +19,7 @@ import {
   KeyLayout,
   type Problem,
 } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import { Etcd3, type Lease } from 'etcd3';
 import type { Controller } from '../src/index.js';
 import { api, startController } from './support/controller-harness.js';
@@ -49,20 +50,9 @@ before(async () => {
   lease.on('lost', () => undefined);
   leaseId = await lease.grant();
   // What a layout-1 cluster leaves: the network, h1 on its lease with a port and a report, the FDB entry.
-  await client.put(keys.network(100)).value(
-    encodeNetwork({
-      vni: 100,
-      name: 'blue',
-      encap: 'vxlan',
-      mtu: 1450,
-      floodMode: 'head-end',
-      arpSuppression: false,
-      externalVteps: [],
-      description: '',
-      createdAt: 1,
-      updatedAt: 1,
-    }),
-  );
+  await client
+    .put(keys.network(100))
+    .value(encodeNetwork(sampleNetwork(100, { name: 'blue', createdAt: 1, updatedAt: 1 })));
   await lease.put(keys.host('h1')).value(
     encodeHost({
       host: 'h1',

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFdbEntry, encodeFdbEntry, encodeNetwork, KeyLayout, RecordError, type FdbEntryRecord } from '@dvs/wire';
+import { sampleNetwork } from '@dvs/wire/testing';
 import { Etcd3 } from 'etcd3';
 import type { Controller } from '../src/index.js';
 import { EtcdServer } from '@dvs/etcd/testing';
@@ -207,20 +208,13 @@ test('a fresh controller over an existing keyspace reconciles without wiping', a
     reason: '',
     updatedAt: 1,
   };
-  await client.put(k.network(7)).value(
-    encodeNetwork({
-      vni: 7,
-      name: 'old',
-      encap: 'vxlan',
-      mtu: 1450,
-      floodMode: 'head-end',
-      arpSuppression: false,
-      externalVteps: [],
-      description: 'made before the controller',
-      createdAt: 1,
-      updatedAt: 1,
-    }),
-  );
+  await client
+    .put(k.network(7))
+    .value(
+      encodeNetwork(
+        sampleNetwork(7, { name: 'old', description: 'made before the controller', createdAt: 1, updatedAt: 1 }),
+      ),
+    );
   await client.put(k.fdb(7, staticEntry.mac)).value(encodeFdbEntry(staticEntry));
   await client
     .put(k.fdb(7, '02:00:00:00:0f:02'))

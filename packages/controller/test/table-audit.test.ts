@@ -18,6 +18,7 @@ import {
   KeyLayout,
   type VniDigest,
 } from '@dvs/wire';
+import { sampleFdbEntry, sampleNetwork } from '@dvs/wire/testing';
 import { ClusterView } from '../src/view/cluster-view.js';
 import { compareDigests, intendedDigest, TableAuditor } from '../src/view/table-audit.js';
 
@@ -31,21 +32,7 @@ function viewWith(entries: [number, string][], floodHosts: string[], now = { t: 
   let rev = 0;
   const put = (key: string, value: Buffer) =>
     view.put({ key, value, modRevision: ++rev, createRevision: rev, lease: '0' });
-  put(
-    keys.network(VNI),
-    encodeNetwork({
-      vni: VNI,
-      name: 'n',
-      encap: 'vxlan',
-      mtu: 1450,
-      floodMode: 'head-end',
-      arpSuppression: false,
-      externalVteps: [],
-      description: '',
-      createdAt: 0,
-      updatedAt: 0,
-    }),
-  );
+  put(keys.network(VNI), encodeNetwork(sampleNetwork(VNI, { name: 'n' })));
   for (const h of HOSTS) {
     put(
       keys.host(h),
@@ -62,19 +49,7 @@ function viewWith(entries: [number, string][], floodHosts: string[], now = { t: 
     const mac = `02:00:00:00:00:${m.toString(16).padStart(2, '0')}`;
     put(
       keys.fdb(VNI, mac),
-      encodeFdbEntry({
-        vni: VNI,
-        mac,
-        host: h,
-        vtep: { address: address(h), port: 4789 },
-        seq: 0,
-        ips: [],
-        origin: 'report',
-        moves: 0,
-        duplicate: false,
-        reason: '',
-        updatedAt: 0,
-      }),
+      encodeFdbEntry(sampleFdbEntry({ vni: VNI, mac, host: h, vtep: { address: address(h), port: 4789 } })),
     );
   }
   put(

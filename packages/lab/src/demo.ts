@@ -5,8 +5,9 @@
  * attaches; the ping matrix of the namespace VMs; a continuous 10 ms ping
  * while the QEMU VM live-migrates for real to a third host and back, with the
  * migration report (pings lost during QEMU's downtime and beyond it);
- * ARP suppression switched on, with the broadcasts it saved; `dvs tunnels`
- * and `dvs fdb`; teardown.
+ * ARP suppression switched on, with the broadcasts it saved; the top talkers
+ * of VNI 100 from h1's flow cache (`dvs flows`); `dvs tunnels` and `dvs fdb`;
+ * teardown.
  * Exits non-zero when a step fails, and always tears down. Parts of dvs that
  * are not built yet are named, never faked.
  */
@@ -20,6 +21,7 @@ import { migrateQemuVm } from './lab-qemu-migration.js';
 import { renderMigrationReport } from './migration-report.js';
 import { overlayViews } from './cli-views.js';
 import { demoArpSuppression } from './arp-suppression-demo.js';
+import { demoTopTalkers } from './flow-export-demo.js';
 import { interruptedBySignal, teardownOnSignal } from './signal-teardown.js';
 import { isBuilt, programs } from './programs.js';
 
@@ -115,6 +117,11 @@ async function main(): Promise<number> {
       say(arp.text);
       if (arp.answered === 0) failures.push('ARP suppression answered nothing');
     }
+
+    section("top talkers on VNI 100, from the agent's flow cache (no collector)");
+    const talkers = await demoTopTalkers(lab, 100);
+    say(talkers.text);
+    if (talkers.flows === 0) failures.push('the flow cache saw no flow');
 
     const { views, note } = await overlayViews(lab);
     if (note) say(`\nNOT AVAILABLE YET: ${note}`);

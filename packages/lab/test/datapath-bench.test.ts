@@ -155,8 +155,18 @@ test(
       seconds: 1,
       pingCount: 20,
       paths: ['kernel-vxlan', 'dvs-vxlan'],
+      featurePairs: 1,
     });
     assert.equal(result.runs.length, 1);
+    // Flow export switched off and on through the agents' admin sockets: one pair each, every figure finite.
+    const costs = result.runs[0].featureCosts ?? [];
+    assert.deepEqual(
+      costs.map((c) => c.what),
+      ['sFlow 1-in-1000', 'IPFIX'],
+    );
+    for (const c of costs)
+      for (const v of [...c.tcp1, ...c.udp64, ...c.cpu]) assert.ok(Number.isFinite(v) && v < 1, `${c.what}: ${v}`);
+    assert.equal(result.summary.featureCosts.length, 2);
     for (const name of ['kernel-vxlan', 'dvs-vxlan'] as const) {
       const s = result.runs[0].samples[name];
       assert.ok(s, `${name} measured`);

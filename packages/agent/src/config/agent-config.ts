@@ -3,6 +3,7 @@
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
 import type { SourcePortPoolOptions } from '@dvs/netdev';
+import type { FlowExportConfig } from '../flow-export/flow-export-config.js';
 import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
@@ -115,6 +116,8 @@ export interface AgentConfig {
    * (datapath/segmenting-port-device.ts).
    */
   offloads: boolean;
+  /** sFlow and IPFIX turned on at start (flow-export/flow-export-config.ts); both null: off. */
+  flowExport: FlowExportConfig;
 }
 
 export const CONFIG_DEFAULTS = {

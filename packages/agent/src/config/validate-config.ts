@@ -39,6 +39,7 @@ import {
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { sourcePortsConfig } from './source-ports-config.js';
+import { FlowExportError, flowExportFromConfig, type FlowExportConfig } from '../flow-export/flow-export-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
 
@@ -65,6 +66,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'health',
     'datapath',
     'offloads',
+    'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
   if (!isHostId(host)) {
@@ -133,36 +135,22 @@ export function validateConfig(raw: unknown): AgentConfig {
     'reportsPerSecond',
     'reportBurst',
   ]);
-  const reportsPerSecond =
-    fdbRaw.reportsPerSecond === undefined
-      ? CONFIG_DEFAULTS.reportsPerSecond
-      : integer(fdbRaw.reportsPerSecond, 'fdb.reportsPerSecond', 1, 100_000, 'give a rate, 1..100000 (default 200)');
-  const reportBurst =
-    fdbRaw.reportBurst === undefined
-      ? Math.max(CONFIG_DEFAULTS.reportBurst, reportsPerSecond)
-      : integer(fdbRaw.reportBurst, 'fdb.reportBurst', 1, 1_000_000, 'give a count, 1..1000000 (default 400)');
-  const confirmMoveMs =
-    fdbRaw.confirmMoveMs === undefined
-      ? CONFIG_DEFAULTS.confirmMoveMs
-      : integer(fdbRaw.confirmMoveMs, 'fdb.confirmMoveMs', 50, 60_000, 'give milliseconds, 50..60000 (default 1000)');
-  const localHoldMs =
-    fdbRaw.localHoldMs === undefined
-      ? CONFIG_DEFAULTS.localHoldMs
-      : integer(fdbRaw.localHoldMs, 'fdb.localHoldMs', 0, 600_000, 'give milliseconds, 0..600000 (default 2000)');
-  const agingSeconds =
-    fdbRaw.agingSeconds === undefined
-      ? CONFIG_DEFAULTS.agingSeconds
-      : integer(fdbRaw.agingSeconds, 'fdb.agingSeconds', 1, 86400, 'give seconds, 1..86400 (default 300)');
-  const maxEntriesPerVni =
-    fdbRaw.maxEntriesPerVni === undefined
-      ? CONFIG_DEFAULTS.maxEntriesPerVni
-      : integer(
-          fdbRaw.maxEntriesPerVni,
-          'fdb.maxEntriesPerVni',
-          1,
-          1_000_000,
-          'give a count, 1..1000000 (default 8192)',
-        );
+  const fdbInteger = (field: string, min: number, max: number, dflt: number, unit: string): number =>
+    fdbRaw[field] === undefined
+      ? dflt
+      : integer(fdbRaw[field], `fdb.${field}`, min, max, `give ${unit}, ${min}..${max} (default ${dflt})`);
+  const reportsPerSecond = fdbInteger('reportsPerSecond', 1, 100_000, CONFIG_DEFAULTS.reportsPerSecond, 'a rate');
+  const reportBurst = fdbInteger(
+    'reportBurst',
+    1,
+    1_000_000,
+    Math.max(CONFIG_DEFAULTS.reportBurst, reportsPerSecond),
+    'a count',
+  );
+  const confirmMoveMs = fdbInteger('confirmMoveMs', 50, 60_000, CONFIG_DEFAULTS.confirmMoveMs, 'milliseconds');
+  const localHoldMs = fdbInteger('localHoldMs', 0, 600_000, CONFIG_DEFAULTS.localHoldMs, 'milliseconds');
+  const agingSeconds = fdbInteger('agingSeconds', 1, 86400, CONFIG_DEFAULTS.agingSeconds, 'seconds');
+  const maxEntriesPerVni = fdbInteger('maxEntriesPerVni', 1, 1_000_000, CONFIG_DEFAULTS.maxEntriesPerVni, 'a count');
 
   const ports = { vxlan: vxlanPort, 'gre-udp': grePort };
   const networks = list(top.networks, 'networks').map((n, i) => network(n, `networks[${i}]`, ports));
@@ -217,6 +205,7 @@ export function validateConfig(raw: unknown): AgentConfig {
       'off',
     ] as const) === 'on';
   checkDatapaths(datapath, networks);
+  const flowExport = flowExportConfig(top.flowExport);
   return {
     host,
     labels,
@@ -233,7 +222,18 @@ export function validateConfig(raw: unknown): AgentConfig {
     health,
     datapath,
     offloads,
+    flowExport,
   };
+}
+
+function flowExportConfig(raw: unknown): FlowExportConfig {
+  try {
+    return flowExportFromConfig(raw);
+  } catch (err) {
+    if (!(err instanceof FlowExportError)) throw err;
+    const [field, ...rest] = err.message.split(': ');
+    throw new ConfigError(field!, rest.join(': '), 'see docs/agent.md, "Flow export"');
+  }
 }
 
 function datapathChoice(raw: unknown, path: string): DatapathChoice {

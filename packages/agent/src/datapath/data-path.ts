@@ -30,6 +30,7 @@ import {
 } from './describe.js';
 import type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { FlowTap } from './flow-tap.js';
 import { TokenBucket, policerSpecProblem, type PolicerSpec } from './token-bucket.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
@@ -214,6 +215,15 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   hasPort(name: string): boolean {
     return this.pipeline.ports.has(name);
+  }
+
+  /**
+   * Sets (or with null, removes) the flow tap the pipeline feeds: sFlow
+   * sampling and the IPFIX flow cache (flow-tap.ts). The flow exporters own
+   * it and read it between batches.
+   */
+  setFlowTap(tap: FlowTap | null): void {
+    this.pipeline.flowTap = tap;
   }
 
   /** Starts reading every port and socket (and the aging timer). */

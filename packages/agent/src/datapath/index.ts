@@ -9,3 +9,8 @@ export type { PortMode, PortSpec } from './port.js';
 export { PROBE_ETHERTYPE, PROBE_MAC, type ProbeHandler, type ProbeTarget } from './probe.js';
 export type { FdbEntryView, NetworkView, PeerView, PortView } from './views.js';
 export { type TraceAction, type TraceOutputView, type TraceQuery, type TraceReport, type TraceStep } from './trace.js';
+export { FlowCache, FlowEnd, type FlowEndpoint } from './flow-cache.js';
+export { FlowSampler, PortSampling } from './flow-samples.js';
+export { FlowTap } from './flow-tap.js';
+export { Port } from './port.js';
+export { Peer } from './peer.js';

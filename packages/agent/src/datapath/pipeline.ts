@@ -19,7 +19,9 @@
  *     `mac-limit`); learn (vni, src) → port
  *  4b. ARP/ND (arp-responder.ts): IP bindings learned; with ARP suppression,
  *     a request for a bound IP is answered in place, back out of the port
- *  5. destination: group address or FDB miss → storm control
+ *  5. destination lookup; 5b. the flow tap, when flow export is on
+ *     (flow-tap.ts: sFlow sampling, the IPFIX flow cache);
+ *     group address or FDB miss → storm control
  *     (`storm-control`), then flood (7); FDB hit on a provisional move → a
  *     copy to its home too (fdb.ts); FDB hit →
  *     local port: the ingress port → `hairpin`, else queue it (tag pushed in
@@ -44,7 +46,8 @@
  *     than an Ethernet header → `malformed`
  *  5. probe frames (PROBE_MAC, 0x88b5) go to the ProbeHandler, not switched
  *  6. MTU; source MAC (`bad-src-mac`); learn (vni, src) → the peer
- *  7. destination: group address or FDB miss → every local member of the VNI
+ *  7. destination (the flow tap's IPFIX cache counts the frame here):
+ *     group address or FDB miss → every local member of the VNI
  *     (never back into a tunnel: split horizon); local port (or the local
  *     home of a provisional move) → queue it; another VTEP → `remote-dst`
  *  8. flush as above
@@ -71,6 +74,7 @@ import type { StormClass } from './storm-control.js';
 import { FrameCopier } from './frame-copy.js';
 import { HEADROOM, SocketTarget, setDestination, type PipelineListener, type PipelineTracer } from './pipeline-io.js';
 import { ArpResponder } from './arp-responder.js';
+import type { FlowTap } from './flow-tap.js';
 
 export { HEADROOM, SocketTarget, type PipelineListener, type PipelineTracer };
 
@@ -82,6 +86,8 @@ export class Pipeline {
   readonly ports = new Map<string, Port>();
   readonly sockets = new Map<Encap, SocketTarget>();
   probeHandler: ProbeHandler | null = null;
+  /** sFlow sampling and the IPFIX flow cache (flow-tap.ts); null: flow export off. */
+  flowTap: FlowTap | null = null;
   /** Set only while dryRun() runs. */
   private tracer: PipelineTracer | null = null;
   private source: PacketBatch | null = null;
@@ -253,6 +259,7 @@ export class Pipeline {
     }
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, macHighAt(buf, off), macLowAt(buf, off));
     if (this.tracer !== null) this.tracer.lookedUp(entry);
+    else if (this.flowTap !== null) this.tapFromPort(this.flowTap, net, port, buf, off, len, entry, now);
     if (entry === undefined) {
       if (guard !== null && guard.storm !== null) {
         const c = floodClassAt(buf, off);
@@ -267,6 +274,21 @@ export class Pipeline {
       return this.queueLocalRef(out, net.vni, batch, i);
     }
     this.queueTunnelRef(net, entry.location as Peer, batch, i);
+  }
+
+  /** Step 5b: the flow tap sees the frame with its output: a port, a VTEP, or a flood to so many. */
+  private tapFromPort(
+    tap: FlowTap,
+    net: NetworkState,
+    port: Port,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    entry: FdbEntry | undefined,
+    now: number,
+  ): void {
+    if (entry !== undefined) return tap.fromPort(port, net.vni, buf, off, len, entry.location, 1, now);
+    tap.fromPort(port, net.vni, buf, off, len, null, net.members.length - 1 + net.floodList.peers.length, now);
   }
 
   private switchFromTunnel(target: SocketTarget, batch: PacketBatch, i: number, now: number): void {
@@ -306,6 +328,7 @@ export class Pipeline {
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), peer, false, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, dstHigh, dstLow);
+    if (this.flowTap !== null) this.flowTap.fromTunnel(peer, vni, buf, off, flen, entry?.location ?? null, now);
     if (entry === undefined) return this.floodToMembers(net, null, batch, i);
     if (!entry.local) {
       // A MAC moved provisionally away from a local port is still delivered there.

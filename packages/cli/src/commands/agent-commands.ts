@@ -29,7 +29,7 @@ function downPeers(data: TunnelsShowData): number {
   return data.peers.filter((p) => p.state === 'down').length;
 }
 
-async function agentView<Command extends string>(
+export async function agentView<Command extends string>(
   ctx: CliContext,
   opts: Opts,
   command: Command,
@@ -275,7 +275,7 @@ function portSecurityWords(o: PortSecurityOptions): string[] {
 }
 
 /** One admin command; prints its text (or --json data). */
-async function agentCall(ctx: CliContext, opts: Opts, command: string, args: string[]): Promise<void> {
+export async function agentCall(ctx: CliContext, opts: Opts, command: string, args: string[]): Promise<void> {
   const client = adminClient(ctx, opts);
   try {
     const r = await client.call(command, args);

@@ -12,3 +12,4 @@ export {
 export { EtcdCluster, type EtcdClusterOptions } from './etcd-cluster.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { DVS_RBAC_SCRIPT, runDvsRbac, applyDvsRbac, type DvsRbac, type DvsRbacRun } from './dvs-rbac.js';
+export { writeKeys } from './write-keys.js';

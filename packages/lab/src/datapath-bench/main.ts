@@ -25,7 +25,8 @@ const HELP = `usage: npm run bench -- datapath [options]
 Measures dvs (VXLAN and GRE-in-UDP) against the kernel's vxlan device and a
 plain veth between two namespaces: TCP throughput (1 and 4 streams), the
 64-byte UDP packet rate, ping latency; prints dvs against the kernel paths
-measured in the same run.
+measured in the same run. On the dvs-vxlan path it also measures what sFlow
+(1-in-1000) and IPFIX cost: each switched off and on in alternating pairs.
 
 options:
   --runs N              runs of each path, results are medians (default 3)

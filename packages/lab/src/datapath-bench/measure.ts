@@ -36,10 +36,10 @@ export interface MeasureOptions {
   signal?: AbortSignal;
 }
 
-const IPERF_PORT = 5201;
+export const IPERF_PORT = 5201;
 const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
 
-interface IperfReport {
+export interface IperfReport {
   error?: string;
   end?: {
     sum_sent?: { bytes: number; retransmits?: number; seconds: number };
@@ -59,7 +59,7 @@ export async function agentCpuTicks(pids: readonly number[]): Promise<number> {
   return total;
 }
 
-async function iperf(path: BuiltPath, args: readonly string[], o: MeasureOptions): Promise<IperfReport> {
+export async function iperf(path: BuiltPath, args: readonly string[], o: MeasureOptions): Promise<IperfReport> {
   for (let attempt = 0; ; attempt++) {
     const r = await path.resources.exec(
       path.sender.netns,
@@ -114,7 +114,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Waits until the receiver answers a ping (ARP resolved, agents learned): at most ~5 s. */
-async function warmUp(path: BuiltPath, signal?: AbortSignal): Promise<void> {
+export async function warmUp(path: BuiltPath, signal?: AbortSignal): Promise<void> {
   const r = await path.resources.exec(
     path.sender.netns,
     ['ping', '-n', '-c', '1', '-w', '5', '-i', '0.05', path.receiver.address],

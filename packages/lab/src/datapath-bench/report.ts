@@ -8,10 +8,22 @@
 import type { UdpLoss } from './loss-accounting.js';
 import type { PathSample } from './measure.js';
 import type { PathName } from './topologies.js';
+import type { FeatureCostSample } from './feature-cost.js';
 
 export interface RunRecord {
   run: number;
   samples: Partial<Record<PathName, PathSample>>;
+  /** Flow export features on the dvs-vxlan path, in alternating off/on pairs (feature-cost.ts). */
+  featureCosts?: FeatureCostSample[];
+}
+
+/** A feature's cost over every pair of every run: 1 − on/off, as fractions. */
+export interface FeatureCost {
+  what: string;
+  targetPct: number;
+  tcp1: Spread | null;
+  udp64: Spread | null;
+  cpu: Spread | null;
 }
 
 export interface Spread {
@@ -37,6 +49,7 @@ export interface DatapathSummary {
   /** Where the UDP test lost packets, per path (counts per run). */
   loss: Partial<Record<PathName, Partial<Record<keyof UdpLoss, Spread>>>>;
   targets: TargetCheck[];
+  featureCosts: FeatureCost[];
 }
 
 const LOSS_KEYS: ReadonlyArray<keyof UdpLoss> = [
@@ -96,7 +109,7 @@ export function runRatios(dvs: PathSample, kernel: PathSample): Record<RatioKey,
 }
 
 export function summarize(runs: readonly RunRecord[]): DatapathSummary {
-  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [] };
+  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [], featureCosts: [] };
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.samples) as PathName[]))];
   for (const name of names) {
     const per: Partial<Record<keyof PathSample, Spread>> = {};
@@ -124,6 +137,16 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
     }
     summary.ratios[name] = ratios;
   }
+  const byFeature = new Map<string, FeatureCostSample[]>();
+  for (const f of runs.flatMap((r) => r.featureCosts ?? []))
+    byFeature.set(f.what, [...(byFeature.get(f.what) ?? []), f]);
+  summary.featureCosts = [...byFeature].map(([what, samples]) => ({
+    what,
+    targetPct: samples[0]!.targetPct,
+    tcp1: spread(samples.flatMap((s) => s.tcp1)),
+    udp64: spread(samples.flatMap((s) => s.udp64)),
+    cpu: spread(samples.flatMap((s) => s.cpu ?? [])),
+  }));
   summary.targets = targetChecks(summary);
   return summary;
 }
@@ -133,6 +156,20 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
   const r = s.ratios['dvs-vxlan'];
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   const out: TargetCheck[] = [];
+  for (const f of s.featureCosts) {
+    for (const [key, label] of [
+      ['tcp1', 'TCP ×1'],
+      ['udp64', 'UDP 64 B'],
+    ] as const) {
+      const c = f[key]?.median;
+      out.push({
+        what: `cost of ${f.what} on dvs VXLAN (${label}, off/on pairs)`,
+        target: `≤ ${f.targetPct} %`,
+        figure: c === undefined ? 'n/a' : pct(c),
+        met: c === undefined ? null : c * 100 <= f.targetPct,
+      });
+    }
+  }
   const tcp = vx?.tcp1Gbps?.median;
   out.push({
     what: 'dvs VXLAN TCP 1 stream',
@@ -250,9 +287,22 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
       `| ${name} | ${f('sent')} | ${f('lost')} | ${f('senderNic')} | ${f('agents')} | ${f('hostSockets')} | ${f('receiverSocket')} | ${f('unaccounted')} |`,
     );
   }
+  if (summary.featureCosts.length > 0) {
+    lines.push(
+      '',
+      '## What flow export costs: 1 − on/off on the dvs VXLAN path, alternating pairs (median, min…max)',
+      '',
+      '| feature | TCP ×1 | UDP 64 B rx | agent CPU per GB (TCP ×1) |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const f of summary.featureCosts)
+      lines.push(
+        `| ${f.what} | ${fmt(f.tcp1 ?? undefined, 1, 100)} % | ${fmt(f.udp64 ?? undefined, 1, 100)} % | ${fmt(f.cpu ?? undefined, 1, 100)} % |`,
+      );
+  }
   lines.push(
     '',
-    '## Targets (issue 8; reported, never asserted)',
+    '## Targets (issues 8 and 13; reported, never asserted)',
     '',
     '| what | target | measured | |',
     '| --- | --- | --- | --- |',

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runCommand } from '../command-runner.js';
 import { packageVersion, REPO_ROOT } from '../programs.js';
 import { measurePath, type PathSample } from './measure.js';
+import { measureFeatureCosts } from './feature-cost.js';
 import { renderMarkdown, summarize, type DatapathSummary, type RunRecord } from './report.js';
 import { buildPath, PATHS, type PathName } from './topologies.js';
 
@@ -22,6 +23,8 @@ export interface DatapathBenchOptions {
   pingCount?: number;
   /** Paths to measure, in this order (default all four). */
   paths?: readonly PathName[];
+  /** Off/on pairs per flow export feature on the dvs-vxlan path (feature-cost.ts); 0: none. Default 2. */
+  featurePairs?: number;
   /** Extra node options for the dvs agents (e.g. `--cpu-prof`). */
   agentNodeArgs?: readonly string[];
   /** Working directory of the agents (where `--cpu-prof` writes). */
@@ -63,6 +66,19 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
         const s = await measurePath(path, { seconds, pingCount, signal: options.signal });
         record.samples[name] = s;
         say(`run ${run}/${runs} ${name.padEnd(12)} ${sampleLine(s)}`);
+        if (name === 'dvs-vxlan' && (options.featurePairs ?? 2) > 0) {
+          const pairs = options.featurePairs ?? 2;
+          record.featureCosts = await measureFeatureCosts(path, {
+            seconds: Math.min(seconds, 2),
+            pingCount,
+            pairs,
+            signal: options.signal,
+          });
+          for (const f of record.featureCosts)
+            say(
+              `run ${run}/${runs} cost of ${f.what}: TCP ×1 ${f.tcp1.map(pct).join(', ')}; UDP 64 B ${f.udp64.map(pct).join(', ')}; agent CPU/GB ${f.cpu.map(pct).join(', ')}`,
+            );
+        }
       } finally {
         await path.release();
       }
@@ -75,6 +91,8 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
     summary: summarize(records),
   };
 }
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 
 export function sampleLine(s: PathSample): string {
   const cpu = s.agentCpuSecondsPerGB === null ? '' : `, agents ${s.agentCpuSecondsPerGB.toFixed(2)} CPU s/GB`;

@@ -1,0 +1,74 @@
+/**
+ * The pipeline's hook for flow export: where sFlow sampling and the IPFIX
+ * flow cache see frames. The pipeline calls it once per switched frame, after
+ * the destination lookup (so the output is known), only while a tap is set;
+ * with no tap the cost is one null check per frame.
+ *
+ *  - fromPort: a frame from a local port. sFlow: the port's countdown
+ *    (flow-samples.ts); IPFIX: the flow cache (flow-cache.ts).
+ *  - fromTunnel: a decapsulated frame from a peer VTEP. IPFIX only: sFlow
+ *    samples at the ingress of ports, so each frame is sampled once in the
+ *    cluster, by the host whose port it entered.
+ *
+ * Ports and peers are passed as objects (Port, Peer); the exporters give them
+ * interface numbers off the frame loop. Nothing here allocates per frame.
+ */
+import type { FlowCache, FlowEndpoint } from './flow-cache.js';
+import type { FlowSampler, PortSampling } from './flow-samples.js';
+
+export class FlowTap {
+  /** IPFIX's cache; null: IPFIX off. */
+  cache: FlowCache | null = null;
+  /** sFlow's sampler; null (or rate 0): sFlow off. */
+  sampler: FlowSampler | null = null;
+  private lastPort: object | null = null;
+  private lastSampling: PortSampling | null = null;
+
+  fromPort(
+    port: object,
+    vni: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    output: FlowEndpoint,
+    outputCount: number,
+    now: number,
+  ): void {
+    const sampler = this.sampler;
+    if (sampler !== null && sampler.rate > 0) {
+      // Frames come in batches from one port: one Map lookup per port change.
+      let s = this.lastSampling;
+      if (port !== this.lastPort || s === null) {
+        s = sampler.stateOf(port);
+        this.lastPort = port;
+        this.lastSampling = s;
+      }
+      s.pool++;
+      if (--s.skip <= 0) {
+        s.skip = sampler.nextSkip();
+        sampler.take(s, vni, buf, off, len, port, output, outputCount);
+      }
+    }
+    const cache = this.cache;
+    if (cache !== null) cache.count(vni, buf, off, len, port, output, now);
+  }
+
+  fromTunnel(
+    peer: object,
+    vni: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    output: FlowEndpoint,
+    now: number,
+  ): void {
+    const cache = this.cache;
+    if (cache !== null) cache.count(vni, buf, off, len, peer, output, now);
+  }
+
+  /** Forgets the memoized port (its sampler changed or the port went). */
+  reset(): void {
+    this.lastPort = null;
+    this.lastSampling = null;
+  }
+}

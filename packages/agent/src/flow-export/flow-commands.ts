@@ -1,0 +1,190 @@
+/**
+ * Admin commands of flow export: sflow/show, sflow/set, ipfix/show,
+ * ipfix/set, flows/show. Each validates everything (and resolves the
+ * collectors) before it changes anything.
+ */
+import { isValidVni } from '@dvs/wire';
+import { AdminCommandError, type CommandRegistry } from '../admin/command-registry.js';
+import {
+  FlowExportError,
+  IPFIX_DEFAULTS,
+  IPFIX_PORT,
+  SFLOW_DEFAULTS,
+  SFLOW_PORT,
+  applyWords,
+  parseCollector,
+  type Collector,
+  type IpfixSettings,
+  type SflowSettings,
+} from './flow-export-config.js';
+import type { FlowExport, FlowView, IpfixView, SflowView } from './flow-export.js';
+
+const SFLOW_KEYS = { sampling: 'sampling', polling: 'pollingS', header: 'headerBytes' } as const;
+const IPFIX_KEYS = {
+  active: 'activeTimeoutS',
+  idle: 'idleTimeoutS',
+  template: 'templateRefreshS',
+  cache: 'cacheSize',
+  domain: 'observationDomain',
+} as const;
+
+/** Runs `fn`, turning a FlowExportError into the admin error with the same code. */
+async function coded<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FlowExportError) throw new AdminCommandError(err.code, err.message);
+    throw err;
+  }
+}
+
+function collectorsArg(text: string, defaultPort: number, field: string): Collector[] {
+  return text.split(',').map((c) => parseCollector(c, defaultPort, field));
+}
+
+export function registerFlowCommands(registry: CommandRegistry, flows: FlowExport): void {
+  registry.register({
+    name: 'sflow/show',
+    usage: 'sflow/show',
+    summary: 'sFlow: collectors, sampling rate, polling interval, datagrams and samples sent, send errors',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const v = flows.sflowView();
+      return { text: renderSflow(v), data: v };
+    },
+  });
+  registry.register({
+    name: 'sflow/set',
+    usage: 'sflow/set <host[:port][,…]|off> [sampling=N] [polling=S] [header=BYTES]',
+    summary: `sFlow v5 to collectors (port ${SFLOW_PORT} by default): 1-in-N sampling per port (default ${SFLOW_DEFAULTS.sampling}), counters every S s (default ${SFLOW_DEFAULTS.pollingS})`,
+    minArgs: 1,
+    maxArgs: 4,
+    run: ([target, ...words]) =>
+      coded(async () => {
+        if (target === 'off') {
+          const v = await flows.setSflow(null);
+          return { text: 'sFlow off\n', data: v };
+        }
+        const base: SflowSettings = {
+          ...SFLOW_DEFAULTS,
+          collectors: collectorsArg(target!, SFLOW_PORT, 'sflow.collectors'),
+        };
+        const v = await flows.setSflow(applyWords(base, words, SFLOW_KEYS, 'sflow'));
+        return { text: renderSflow(v), data: v };
+      }),
+  });
+  registry.register({
+    name: 'ipfix/show',
+    usage: 'ipfix/show',
+    summary:
+      'IPFIX: collectors, timeouts, flows in the cache, records and messages sent, cache-full drops, send errors',
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => {
+      const v = flows.ipfixView();
+      return { text: renderIpfix(v), data: v };
+    },
+  });
+  registry.register({
+    name: 'ipfix/set',
+    usage: 'ipfix/set <host[:port][,…]|cache-only|off> [active=S] [idle=S] [template=S] [cache=FLOWS] [domain=N]',
+    summary: `IPFIX flow records to collectors (port ${IPFIX_PORT} by default); cache-only keeps the flow cache for flows/show without exporting`,
+    minArgs: 1,
+    maxArgs: 6,
+    run: ([target, ...words]) =>
+      coded(async () => {
+        if (target === 'off') {
+          const v = await flows.setIpfix(null);
+          return { text: 'IPFIX off\n', data: v };
+        }
+        const collectors = target === 'cache-only' ? [] : collectorsArg(target!, IPFIX_PORT, 'ipfix.collectors');
+        const base: IpfixSettings = { ...IPFIX_DEFAULTS, collectors };
+        const v = await flows.setIpfix(applyWords(base, words, IPFIX_KEYS, 'ipfix'));
+        return { text: renderIpfix(v), data: v };
+      }),
+  });
+  registry.register({
+    name: 'flows/show',
+    usage: 'flows/show [vni] [top=N]',
+    summary: 'top talkers: the flows in the flow cache by bytes (needs ipfix/set, cache-only will do)',
+    minArgs: 0,
+    maxArgs: 2,
+    run: (args) => {
+      let vni: number | undefined;
+      let top = 10;
+      for (const a of args) {
+        const m = /^top=(\d+)$/.exec(a);
+        if (m) top = Number(m[1]);
+        else if (/^\d+$/.test(a) && isValidVni(Number(a))) vni = Number(a);
+        else throw new AdminCommandError('DVS_BAD_ARGUMENT', `"${a}" is neither a VNI (1..16777215) nor top=N`);
+      }
+      if (!flows.caching)
+        throw new AdminCommandError(
+          'DVS_NOT_FOUND',
+          'no flow cache: turn it on with ipfix/set cache-only (or with a collector)',
+        );
+      const list = flows.topTalkers(vni, top);
+      return { text: renderFlows(list), data: list };
+    },
+  });
+}
+
+function collectorsText(v: SflowView | IpfixView): string {
+  return v.collectors.map((c) => `${c.host}:${c.port}${c.host === c.address ? '' : ` (${c.address})`}`).join(', ');
+}
+
+function renderSflow(v: SflowView): string {
+  if (v.settings === null || v.counters === null) return 'sFlow off\n';
+  const s = v.settings;
+  const c = v.counters;
+  return (
+    `sFlow to ${collectorsText(v)}: sampling 1-in-${s.sampling}, counters every ${s.pollingS} s, header ${s.headerBytes} bytes\n` +
+    `  sent ${c.datagrams} datagrams (${c.flowSamples} flow samples, ${c.counterSamples} counter samples), ` +
+    `samples dropped ${c.sampleDrops}, send errors ${c.sendErrors}${c.lastError ? ` (last: ${c.lastError})` : ''}\n`
+  );
+}
+
+function renderIpfix(v: IpfixView): string {
+  if (v.settings === null || v.counters === null) return 'IPFIX off\n';
+  const s = v.settings;
+  const c = v.counters;
+  const to = v.collectors.length === 0 ? 'no collector (cache only)' : collectorsText(v);
+  return (
+    `IPFIX to ${to}: active ${s.activeTimeoutS} s, idle ${s.idleTimeoutS} s, templates every ${s.templateRefreshS} s, cache ${s.cacheSize} flows, domain ${s.observationDomain}\n` +
+    `  ${c.flows} flows cached; sent ${c.records} records in ${c.messages} messages, ${c.templates} template sets; ` +
+    `cache full: ${c.cacheFull} flows (${c.cacheFullPackets} packets) not recorded; send errors ${c.sendErrors}${c.lastError ? ` (last: ${c.lastError})` : ''}\n`
+  );
+}
+
+const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
+
+function endpointText(e: FlowView['ingress']): string {
+  return e.kind === 'port' ? e.port : e.kind === 'vtep' ? `vtep ${e.vtep}` : 'flood';
+}
+
+function renderFlows(list: FlowView[]): string {
+  if (list.length === 0) return 'no flows in the cache\n';
+  const rows = list.map((f) => [
+    String(f.vni),
+    PROTOCOLS[f.protocol] ?? String(f.protocol),
+    `${f.src}${f.srcPort ? `:${f.srcPort}` : ''}`,
+    `${f.dst}${f.dstPort ? `:${f.dstPort}` : ''}`,
+    String(f.packets),
+    String(f.octets),
+    endpointText(f.ingress),
+    endpointText(f.egress),
+  ]);
+  const head = ['VNI', 'PROTO', 'SOURCE', 'DESTINATION', 'PACKETS', 'BYTES', 'IN', 'OUT'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return (
+    [head, ...rows]
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

@@ -1,0 +1,2 @@
+// @dvs/wire/testing: plain records for tests and benchmarks.
+export { sampleFdbEntry, sampleNetwork } from './records.js';
