@@ -105,6 +105,22 @@ test('iperf3 TCP across hosts', async () => {
   assert.ok(run.bytesReceived > 0, 'iperf3 moved data');
   const { sent, received } = await tcpTransfer(lab, vm.b1, '192.0.2.21', vm.a1);
   assert.deepEqual(received, sent, 'a1 → b1: every byte of the stream arrived, intact');
+  // Offloads are on (the default): a1's TAP handed the agent TSO super-frames, which it segmented.
+  const a1 = (await agentA.call('ports/show')).find((p) => p.name === tap('a1'));
+  const off = a1?.offloads;
+  assert.ok(off !== undefined && off.enabled.includes('tso4'), 'a1 was opened with TSO');
+  console.log(
+    `# a1 offloads: ${off.superFrames} super-frames cut into ${off.segments} segments, ${off.badHeaders} bad headers`,
+  );
+  assert.ok(off.superFrames > 0 && off.segments > off.superFrames, 'super-frames came through the pipeline, segmented');
+  assert.equal(off.badHeaders + off.unsegmentable, 0);
+  // … and b1's agent glued the segments it received back into super-frames for b1's TAP.
+  const b1 = (await agentB.call('ports/show')).find((p) => p.name === tap('b1'))?.offloads;
+  console.log(`# b1 offloads: ${b1?.coalesced} super-frames coalesced from ${b1?.coalescedSegments} segments`);
+  assert.ok(
+    b1 !== undefined && b1.coalesced > 0 && b1.coalescedSegments > b1.coalesced,
+    'b1 got coalesced super-frames',
+  );
 });
 
 test('VNI isolation: VNI 100 cannot reach VNI 200, broadcasts included', async () => {

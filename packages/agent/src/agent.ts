@@ -151,6 +151,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       devices: this.devices,
       logger: this.logger,
       stateFile: this.config.stateFile,
+      tapOffloads: this.config.offloads,
       staticEntries: (port) =>
         this.config.networks.flatMap((n) =>
           n.fdb.filter((e) => e.port === port).map((e) => ({ vni: n.vni, mac: e.mac })),
@@ -405,6 +406,9 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           port,
           recvBufferSize: 4 << 20,
           sendBufferSize: 4 << 20,
+          ...(encap !== 'probe' && this.config.vtep.sourcePorts !== null
+            ? { sourcePorts: this.config.vtep.sourcePorts }
+            : {}),
         });
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'DVS_IO';

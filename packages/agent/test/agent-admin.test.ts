@@ -181,12 +181,16 @@ test('trace explains the decision through the socket (text and JSON) and changes
       vtep: '198.51.100.2:4789',
       address: '198.51.100.2',
       udpPort: 4789,
+      sourcePort: 4789, // the fake socket has no source-port pool: the tunnel port itself
       encap: 'vxlan',
       tunnelHeader: '0800000000006400',
     },
   ]);
   assert.match(r.text, /^trace VNI 100 02:00:00:00:00:31 → ff:ff:ff:ff:ff:ff from port vm1/);
-  assert.match(r.text, /decision: flood: BUM frame\n {2}→ vxlan 198\.51\.100\.2:4789 udp 4789 header 0800000000006400/);
+  assert.match(
+    r.text,
+    /decision: flood: BUM frame\n {2}→ vxlan 198\.51\.100\.2:4789 udp 4789→4789 header 0800000000006400/,
+  );
   const unknown = await client.call('trace', ['999', '02:00:00:00:00:31', '02:00:00:00:00:32']);
   assert.match(unknown.text, /decision: drop \(unknown-vni\)/);
   assert.equal(JSON.stringify((await client.call('counters/show')).data), before, 'nothing counted');

@@ -24,7 +24,13 @@ function problem(raw: unknown): ConfigError {
 test('defaults fill everything but host and VTEP address', () => {
   const c = validateConfig(base);
   assert.equal(c.adminSocket, '/run/dvs/agent.sock');
-  assert.deepEqual(c.vtep, { address: '198.51.100.1', vxlanPort: 4789, grePort: 4754, probePort: 4793 });
+  assert.deepEqual(c.vtep, {
+    address: '198.51.100.1',
+    vxlanPort: 4789,
+    grePort: 4754,
+    probePort: 4793,
+    sourcePorts: { count: 16 },
+  });
   assert.deepEqual(c.fdb, {
     agingSeconds: 300,
     maxEntriesPerVni: 8192,
@@ -90,6 +96,41 @@ test('port qos and network arpSuppression: defaults, and bad values named with a
   assert.equal(small.field, 'ports[0].qos.egress.burst');
   assert.equal(problem({ ...base, ports: [{ name: 't', vni: 1, qos: { both: {} } }] }).field, 'ports[0].qos.both');
   assert.equal(problem({ ...base, networks: [{ vni: 1, arpSuppression: 'on' }] }).field, 'networks[0].arpSuppression');
+});
+
+test('vtep.sourcePorts: a count, a range (object or "min-max") or off; bad ones named with the fix', () => {
+  const ports = (sourcePorts: unknown): unknown =>
+    validateConfig({ ...base, vtep: { ...base.vtep, sourcePorts } }).vtep.sourcePorts;
+  assert.deepEqual(ports(4), { count: 4 });
+  assert.deepEqual(ports({ min: 49152, max: 49167 }), { min: 49152, max: 49167 });
+  assert.deepEqual(ports('50000-50255'), { min: 50000, max: 50255 });
+  assert.equal(ports('off'), null);
+  for (const bad of [
+    0,
+    257,
+    1.5,
+    { min: 10 },
+    { min: 5, max: 4 },
+    { min: 1, max: 70000 },
+    '50000-50256',
+    'many',
+    { min: 1, max: 2, step: 1 },
+  ]) {
+    const err = problem({ ...base, vtep: { ...base.vtep, sourcePorts: bad } });
+    assert.equal(err.field, 'vtep.sourcePorts', JSON.stringify(bad));
+    assert.equal(err.code, 'DVS_CONFIG_INVALID');
+    assert.match(err.fix, /count 1\.\.256.*range.*off/);
+  }
+});
+
+test('offloads: on by default, on|off (or a boolean), anything else named', () => {
+  assert.equal(validateConfig(base).offloads, true);
+  assert.equal(validateConfig({ ...base, offloads: 'off' }).offloads, false);
+  assert.equal(validateConfig({ ...base, offloads: false }).offloads, false);
+  assert.equal(validateConfig({ ...base, offloads: 'on' }).offloads, true);
+  const err = problem({ ...base, offloads: 'tso' });
+  assert.equal(err.field, 'offloads');
+  assert.match(err.fix, /on, off/);
 });
 
 test('each invalid field is named with a fix', () => {

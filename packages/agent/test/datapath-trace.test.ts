@@ -46,6 +46,7 @@ test('trace: known remote unicast is encapsulated to its VTEP with the header by
         vtep: `${HOST_B}:4789`,
         address: HOST_B,
         udpPort: 4789,
+        sourcePort: 4789, // the fake socket has no source-port pool: the tunnel port itself
         encap: 'vxlan',
         tunnelHeader: '0800000000006400', // I flag, VNI 100 (0x000064) << 8
       },

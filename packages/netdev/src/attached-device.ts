@@ -9,7 +9,15 @@ import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
 import { toNetdevError } from './system-error.js';
 import { checkInterfaceName } from './tap-device.js';
-import type { AttachBatching, AttachedDeviceStats, AttachedFrameDevice, OpenAttachedOptions } from './types.js';
+import { errnoName } from './errno-names.js';
+import { NO_OFFLOADS, TAP_OFFLOADS } from './tap-offloads.js';
+import type {
+  AttachBatching,
+  AttachedDeviceStats,
+  AttachedFrameDevice,
+  FrameOffloads,
+  OpenAttachedOptions,
+} from './types.js';
 import { WatchedFd } from './watched-fd.js';
 
 /**
@@ -81,6 +89,15 @@ function ringLayout(batching: AttachBatching, mtu: number, ringBytes: number): R
  *    link down (never throws). close() it; a device of the same name that
  *    comes back is a new device (a new ifindex): attach again.
  *  - `mtu` is read from the device on each access (the VM's side may change it).
+ *  - With `offloads` (PACKET_VNET_HDR): every frame read and written carries
+ *    a 10-byte virtio-net header, as on a TAP with offloads. read() hands
+ *    over what the device has: a veth peer's or a VM's 64 KiB TCP super-frame
+ *    (GSO_TCPV4/6, GSO_UDP_L4) and partial checksums (NEEDS_CSUM), which
+ *    without a header would be one oversized frame dropped as too big.
+ *    write() takes super-frames: the device's own TSO, or the kernel's
+ *    software GSO, cuts them. A restored 802.1Q tag moves the header along
+ *    and adds 4 to its csum_start and hdr_len. `offloads.refused` says
+ *    when the kernel refused the header (plain frames then).
  */
 export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
   private readonly counters: AttachedDeviceStats = {
@@ -91,6 +108,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     writeDropsLinkDown: 0,
     writeDropsQueueFull: 0,
     vlanTagsRestored: 0,
+    readDropsNoVnetHeader: 0,
     rxQueueDrops: 0,
   };
   private readonly fd: number;
@@ -99,6 +117,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
   private isGone = false;
   private lastMtu: number;
   private readonly stopGoneWatch: () => void;
+  private readonly headerLength: number;
 
   /** Use openAttachedDevice(). */
   constructor(
@@ -109,9 +128,11 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     mtu: number,
     readonly batching: AttachBatching,
     private readonly ring: PacketRingHandle | null,
+    readonly offloads: FrameOffloads = NO_OFFLOADS,
   ) {
     super(fd);
     this.fd = fd;
+    this.headerLength = offloads.vnetHeaderLength;
     this.lastMtu = mtu;
     // The socket reports its device going down or away as a pending error
     // (POLLERR), on which libuv stops watching: read the error (which clears
@@ -164,18 +185,20 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     out[0] = 0;
     out[1] = 0;
     out[2] = 0;
+    out[3] = 0;
     let n: number;
     const args = [batch.buffer, batch.slotSize, batch.capacity, batch.offsets, batch.lengths, headroom] as const;
     try {
       n =
         this.ring !== null
           ? this.ring.recv(...args, batch.family, out)
-          : nativeBinding().attachRecv(this.fd, ...args, batch.family, out);
+          : nativeBinding().attachRecv(this.fd, ...args, batch.family, out, this.headerLength);
     } catch (err) {
       throw toNetdevError(err, `read from ${this.describe()}`);
     }
     this.counters.readDropsTooBig += out[0];
     this.counters.vlanTagsRestored += out[2];
+    this.counters.readDropsNoVnetHeader += out[3];
     this.counters.framesRead += n;
     if (out[1] !== 0) this.refreshStatus();
     if (n === 0 && this.isGone) throw this.goneError();
@@ -187,7 +210,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     checkSlots(batch, slots, n);
     if (this.isGone) {
       for (let i = 0; i < n; i++) {
-        if (batch.lengths[slots[i]] < ETHERNET_HEADER_LENGTH) this.counters.writeDropsInvalid++;
+        if (batch.lengths[slots[i]] < ETHERNET_HEADER_LENGTH + this.headerLength) this.counters.writeDropsInvalid++;
         else this.counters.writeDropsLinkDown++;
       }
       return n;
@@ -206,6 +229,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
         this.slotList.of(slots, n),
         n,
         drops,
+        this.headerLength,
       );
     } catch (err) {
       throw toNetdevError(err, `write to ${this.describe()}`);
@@ -299,13 +323,20 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
     'receiveBufferBytes',
   );
   const ringBytes = positiveInteger(options.ringBytes, DEFAULT_ATTACH_RING_BYTES, 'ringBytes');
+  const offloads = options.offloads ?? false;
+  if (typeof offloads !== 'boolean') throw new RangeError(`offloads must be a boolean, got ${String(offloads)}`);
+  if (offloads && batching !== 'mmsg') {
+    throw new RangeError(
+      `offloads need batching 'mmsg' (the rings carry no virtio-net header here), got '${batching}'`,
+    );
+  }
   const link = describeLink(options.name);
   checkAttachable(link);
   const layout = ringLayout(batching, link.mtu, ringBytes);
   const binding = nativeBinding();
-  let fd: number;
+  let opened: { fd: number; vnetHeaderErrno: number };
   try {
-    fd = binding.attachOpen({
+    opened = binding.attachOpen({
       ifindex: link.ifindex,
       ringVersion: layout?.version ?? 0,
       ringBlockSize: layout?.blockSize ?? 0,
@@ -315,10 +346,12 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
       promiscuous: options.promiscuous ?? true,
       receiveBufferBytes,
       up: options.up ?? false,
+      vnetHeader: offloads,
     });
   } catch (err) {
     throw toNetdevError(err, `attach to ${options.name}`);
   }
+  const fd = opened.fd;
   let ring: PacketRingHandle | null = null;
   if (layout !== null) {
     try {
@@ -328,7 +361,34 @@ export function openAttachedDeviceSync(options: OpenAttachedOptions): AttachedDe
       throw toNetdevError(err, `map the receive ring of ${options.name}`);
     }
   }
-  return new AttachedDevice(fd, options.name, link.ifindex, link.kind, link.mtu, batching, ring);
+  return new AttachedDevice(
+    fd,
+    options.name,
+    link.ifindex,
+    link.kind,
+    link.mtu,
+    batching,
+    ring,
+    attachedOffloads(offloads, opened.vnetHeaderErrno),
+  );
+}
+
+/**
+ * A packet socket's header hands over whatever the device holds — any GSO
+ * type the header can name, partial checksums — so with the header every
+ * offload is on; without it (not asked, or refused) none is.
+ */
+function attachedOffloads(asked: boolean, refusedErrno: number): FrameOffloads {
+  if (!asked) return NO_OFFLOADS;
+  if (refusedErrno !== 0) {
+    const refusal = {
+      offload: 'vnetHeader' as const,
+      errno: errnoName(refusedErrno),
+      reason: 'PACKET_VNET_HDR refused',
+    };
+    return Object.freeze({ ...NO_OFFLOADS, refused: Object.freeze([Object.freeze(refusal)]) });
+  }
+  return Object.freeze({ vnetHeaderLength: 10, enabled: TAP_OFFLOADS, refused: NO_OFFLOADS.refused });
 }
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {

@@ -4,7 +4,15 @@ export * from './ip-address.js';
 export { NetdevError, isNetdevError } from './errors.js';
 export type { NetdevErrorCode } from './errors.js';
 export { TapDevice, openTap, openTapSync, checkInterfaceName, INTERFACE_NAME_MAX_BYTES } from './tap-device.js';
+export {
+  DEFAULT_TAP_OFFLOADS,
+  DEFAULT_VNET_HEADER_LENGTH,
+  TAP_OFFLOADS,
+  TUN_OFFLOAD_BITS,
+  describeOffloads,
+} from './tap-offloads.js';
 export { NativeTunnelSocket, openTunnelSocket, openTunnelSocketSync } from './native-tunnel-socket.js';
+export { MAX_SOURCE_PORTS, checkSourcePorts } from './source-port-pool.js';
 export { DgramTunnelSocket, openDgramTunnelSocket } from './dgram-tunnel-socket.js';
 export type { DgramTunnelOptions } from './dgram-tunnel-socket.js';
 export { enterNetworkNamespace } from './netns.js';

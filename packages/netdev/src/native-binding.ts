@@ -171,14 +171,37 @@ type AddressArgs = [family: Uint8Array, ipv4: Uint32Array, ipv6: Buffer, port: U
 
 export interface NativeBinding {
   FdHandle: new (fd: number, callback: (events: number, status: number) => void) => FdHandle;
-  tapOpen(options: { name: string; persistent: number; owner: number; group: number; mtu: number; up: boolean }): {
+  tapOpen(options: {
+    name: string;
+    persistent: number;
+    owner: number;
+    group: number;
+    mtu: number;
+    up: boolean;
+    vnetHeaderLength: number;
+  }): {
     fd: number;
     name: string;
     mtu: number;
     existed: boolean;
   };
-  tapRead(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array]): number;
-  tapWrite(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+  tapRead(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  tapWrite(
+    fd: number,
+    ...args: [
+      ...BatchArgs,
+      slots: Uint32Array,
+      n: number,
+      drops: Float64Array,
+      vnetHeaderLength?: number,
+      headerless?: boolean,
+    ]
+  ): number;
+  /** TUNSETOFFLOAD: 0, or the errno of the kernel's refusal. */
+  tapSetOffload(fd: number, mask: number): number;
   udpOpen(
     family: number,
     address: Uint8Array,
@@ -186,6 +209,7 @@ export interface NativeBinding {
     recvBufferSize: number,
     sendBufferSize: number,
     dualStack: boolean,
+    reusePort?: boolean,
   ): { fd: number; port: number };
   udpRecv(fd: number, ...args: [...BatchArgs, headroom: number, ...AddressArgs, drops: Float64Array]): number;
   udpSend(
@@ -198,6 +222,9 @@ export interface NativeBinding {
       socketFamily: number,
       drops: Float64Array,
       gso?: Float64Array,
+      sourcePort?: Uint16Array,
+      poolFds?: Int32Array,
+      poolPorts?: Uint16Array,
     ]
   ): number;
   PacketRing: new (
@@ -217,9 +244,16 @@ export interface NativeBinding {
     promiscuous: boolean;
     receiveBufferBytes: number;
     up: boolean;
-  }): number;
-  attachRecv(fd: number, ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array]): number;
-  attachSend(fd: number, ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array]): number;
+    vnetHeader?: boolean;
+  }): { fd: number; vnetHeaderErrno: number };
+  attachRecv(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array, vnetHeaderLength?: number]
+  ): number;
+  attachSend(
+    fd: number,
+    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+  ): number;
   attachStatus(fd: number): { error: string; ifindex: number };
   attachMtu(fd: number, ifindex: number): number;
   attachKernelStats(fd: number): { packets: number; drops: number };

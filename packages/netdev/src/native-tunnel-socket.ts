@@ -1,15 +1,14 @@
-import { constants } from 'node:os';
+import { errnoName } from './errno-names.js';
 import { WatchedFd } from './watched-fd.js';
 import { nativeBinding } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
+import { SourcePortPool } from './source-port-pool.js';
 import { toNetdevError } from './system-error.js';
 import { checkTunnelOptions } from './tunnel-address.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
 
-/** Errno number → symbol (os.constants.errno reversed). */
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, errno]) => [errno, name]));
 /** udpSend's drops array: [dropped, last refused errno, refusals by errno 0..133]. */
 const SEND_DROP_SLOTS = 2 + 134;
 /** udpSend's gso[0] once the kernel refused UDP_SEGMENT: plain datagrams from then on. */
@@ -51,8 +50,18 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     private readonly family: 4 | 6,
     readonly localAddress: string,
     readonly localPort: number,
+    private readonly pool: SourcePortPool | null = null,
   ) {
     super(fd);
+  }
+
+  get sourcePorts(): readonly number[] {
+    return this.pool === null ? [] : this.pool.ports;
+  }
+
+  override close(): void {
+    if (!this.isClosed) this.pool?.close();
+    super.close();
   }
 
   get lastSendError(): string | null {
@@ -95,6 +104,7 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     drops[1] = 0;
     this.lastRefusal = null;
     let taken: number;
+    const pool = this.pool;
     try {
       taken = nativeBinding().udpSend(
         this.fd,
@@ -112,6 +122,9 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
         this.family,
         drops,
         this.gso,
+        pool === null ? undefined : batch.sourcePort,
+        pool?.fds,
+        pool?.portArray,
       );
     } catch (err) {
       throw toNetdevError(err, `send on ${this.localAddress}:${this.localPort}`);
@@ -130,11 +143,11 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
   /** Off the common path: only after a send() in which the kernel refused a datagram. */
   private recordRefusals(): void {
     const drops = this.sendDrops;
-    this.lastRefusal = ERRNO_NAMES.get(drops[1]) ?? `ERRNO${drops[1]}`;
+    this.lastRefusal = errnoName(drops[1]);
     const byErrno = (this.stats.sendDropsByErrno ??= {});
     for (let e = 0; e < SEND_DROP_SLOTS - 2; e++) {
       if (drops[2 + e] === 0) continue;
-      const name = ERRNO_NAMES.get(e) ?? `ERRNO${e}`;
+      const name = errnoName(e);
       byErrno[name] = (byErrno[name] ?? 0) + drops[2 + e];
       drops[2 + e] = 0;
     }
@@ -175,5 +188,14 @@ export function openTunnelSocketSync(options: OpenTunnelOptions): NativeTunnelSo
   } catch (err) {
     throw toNetdevError(err, `bind ${options.address} port ${options.port}`);
   }
-  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port);
+  let pool: SourcePortPool | null = null;
+  if (options.sourcePorts !== undefined) {
+    try {
+      pool = SourcePortPool.open(options.sourcePorts, parsed.family, bytes, dualStack, options.sendBufferSize ?? 0);
+    } catch (err) {
+      new (nativeBinding().FdHandle)(opened.fd, () => {}).close();
+      throw err;
+    }
+  }
+  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port, pool);
 }

@@ -1,4 +1,12 @@
 /**
+ * Bytes a slot needs beyond its headroom to hold any frame a device with
+ * offloads reads or takes: a 12-byte virtio-net header, an 802.1Q tag and a
+ * 64 KiB super-frame (the kernel's GSO limit counts the Ethernet header), with
+ * room to spare. A batch of 64 such slots is about 4 MiB.
+ */
+export const SUPER_FRAME_SLOT_BYTES = 65536 + 64;
+
+/**
  * PacketBatch: the unit of I/O between the data path and every device.
  *
  * One preallocated Buffer is cut into `capacity` fixed-size slots of `slotSize`
@@ -13,6 +21,13 @@
  *  - ipv4[i]: the IPv4 address as an unsigned 32-bit number (family 4)
  *  - ipv6: 16 bytes per slot at ipv6[i * 16] (family 6)
  *  - port[i]: UDP port
+ *  - segmentSize[i]: 0 = the slot holds one datagram. n > 0: it holds several
+ *    back to back, n bytes each (the last may be shorter): a super-datagram,
+ *    which send() hands to the kernel as one UDP GSO message (UDP_SEGMENT n)
+ *    and recv() returns in GRO mode 'whole'. recv() sets it for every slot it fills.
+ *  - sourcePort[i]: send() only: the local UDP port to send from, one of the
+ *    socket's source-port pool (per-flow entropy, RFC 7348 §5); 0 = the
+ *    socket's own port. recv() leaves it alone.
  *
  * Ownership: a batch belongs to whoever created it. Devices only read from or
  * write into it during a call and keep no reference afterwards.
@@ -25,6 +40,8 @@ export class PacketBatch {
   readonly ipv4: Uint32Array;
   readonly ipv6: Buffer;
   readonly port: Uint16Array;
+  readonly segmentSize: Uint16Array;
+  readonly sourcePort: Uint16Array;
   /** slots[i] is a view of slot i's whole slot (slotSize bytes), made once. */
   readonly slots: readonly Buffer[];
 
@@ -45,6 +62,8 @@ export class PacketBatch {
     this.ipv4 = new Uint32Array(capacity);
     this.ipv6 = Buffer.alloc(capacity * 16);
     this.port = new Uint16Array(capacity);
+    this.segmentSize = new Uint16Array(capacity);
+    this.sourcePort = new Uint16Array(capacity);
     const slots: Buffer[] = [];
     for (let i = 0; i < capacity; i++) slots.push(this.buffer.subarray(i * slotSize, (i + 1) * slotSize));
     this.slots = slots;
@@ -64,6 +83,8 @@ export class PacketBatch {
     this.family[to] = src.family[from];
     this.ipv4[to] = src.ipv4[from];
     this.port[to] = src.port[from];
+    this.segmentSize[to] = src.segmentSize[from];
+    this.sourcePort[to] = src.sourcePort[from];
     if (src.family[from] === 6) src.ipv6.copy(this.ipv6, to * 16, from * 16, from * 16 + 16);
   }
 

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { errnoName } from './errno-names.js';
 import { NetdevError } from './errors.js';
 import { FdWatcher } from './fd-watcher.js';
 import { FDB_RECORD_SIZE, describeFdbChange, encodeFdbChanges } from './fdb-change.js';
@@ -68,8 +68,6 @@ interface EncodedBatch {
   /** Record index → the kernel's text for a refused one. */
   kernelText: Map<number, string>;
 }
-
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
  * Programs the kernel's own switching devices over one rtnetlink socket: the
@@ -229,7 +227,7 @@ export class Rtnetlink {
     for (let start = 0; start < encoded.length; start += 4096) {
       const part = encoded.slice(start, start + 4096);
       for (const f of this.call('apply ip neighbours', () => nativeBinding().ipNeighApply(fd, part))) {
-        const errno = ERRNO_NAMES.get(f.errno) ?? `errno ${f.errno}`;
+        const errno = errnoName(f.errno);
         const c = changes[start + f.index]!;
         const reason = f.message === '' ? errno : `${errno}; kernel: ${f.message}`;
         failed.push({ index: start + f.index, errno, message: `neigh ${c.op} ${c.address} on ${c.device}: ${reason}` });
@@ -279,7 +277,7 @@ export class Rtnetlink {
     }
     batch.sent.forEach((i, j) => {
       if (batch.errors[j] === 0) return;
-      const errno = ERRNO_NAMES.get(batch.errors[j]) ?? `errno ${batch.errors[j]}`;
+      const errno = errnoName(batch.errors[j]);
       const code = codeFor('RTM_NEWNEIGH', errno);
       const detail = batch.kernelText.get(j);
       const reason = detail === undefined ? errno : `${errno}; kernel: ${detail}`;

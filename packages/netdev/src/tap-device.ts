@@ -5,8 +5,10 @@ import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
 import { toNetdevError } from './system-error.js';
-import type { FrameDevice, FrameDeviceStats, OpenTapOptions } from './types.js';
+import type { FrameDevice, FrameDeviceStats, FrameOffloads, OpenTapOptions } from './types.js';
 import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';
+import { negotiateTapOffloads, parseTapOffloadOption } from './tap-offloads.js';
+import { errnoName } from './errno-names.js';
 
 /** IFNAMSIZ - 1: the kernel's limit for interface names, in bytes. */
 export const INTERFACE_NAME_MAX_BYTES = 15;
@@ -19,6 +21,12 @@ export const INTERFACE_NAME_MAX_BYTES = 15;
  *  - `existed`: whether the device was there before (adopted) or created now.
  *  - A device deleted under us (`ip link del`) wakes the readable handler, and
  *    read()/write() throw NetdevError DVS_DEVICE_GONE: close() it then.
+ *  - `offloads`: opened with `offloads`, every frame carries a virtio-net
+ *    header and the kernel may hand over what `offloads.enabled` lists
+ *    (partial checksums, TCP/UDP super-frames of up to 64 KiB: give read()
+ *    slots of SUPER_FRAME_SLOT_BYTES); `offloads.refused` is what it did not
+ *    take. Without, the TAP's offload features are reset to none, so a
+ *    persistent TAP that had them hands over plain frames again.
  */
 export class TapDevice extends WatchedFd implements FrameDevice {
   readonly stats: FrameDeviceStats = {
@@ -32,6 +40,7 @@ export class TapDevice extends WatchedFd implements FrameDevice {
   private readonly fd: number;
   private readonly drops = new Float64Array(2);
   private readonly slotList = new SlotList();
+  private readonly headerLength: number;
 
   /** Use openTap(). */
   constructor(
@@ -39,9 +48,11 @@ export class TapDevice extends WatchedFd implements FrameDevice {
     readonly name: string,
     readonly mtu: number,
     readonly existed: boolean,
+    readonly offloads: FrameOffloads,
   ) {
     super(fd);
     this.fd = fd;
+    this.headerLength = offloads.vnetHeaderLength;
   }
 
   read(batch: PacketBatch, headroom: number): number {
@@ -60,6 +71,7 @@ export class TapDevice extends WatchedFd implements FrameDevice {
         headroom,
         batch.family,
         this.drops,
+        this.headerLength,
       );
     } catch (err) {
       throw toNetdevError(err, `read from TAP ${this.name}`);
@@ -70,6 +82,19 @@ export class TapDevice extends WatchedFd implements FrameDevice {
   }
 
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, false);
+  }
+
+  /**
+   * As write(), for a TAP opened with offloads whose caller holds plain frames
+   * (no header in the slot): each goes behind an all-zero virtio-net header
+   * (no flags, no GSO), in one writev. Without offloads, the same as write().
+   */
+  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, true);
+  }
+
+  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
     this.assertOpen();
     checkSlots(batch, slots, n);
     this.drops[0] = 0;
@@ -86,6 +111,8 @@ export class TapDevice extends WatchedFd implements FrameDevice {
         this.slotList.of(slots, n),
         n,
         this.drops,
+        this.headerLength,
+        headerless,
       );
     } catch (err) {
       throw toNetdevError(err, `write to TAP ${this.name}`);
@@ -120,7 +147,8 @@ export function checkInterfaceName(name: string): void {
  * persistence, MTU and link up as asked. Throws NetdevError with code
  * DVS_NAME_TOO_LONG, DVS_NAME_INVALID, DVS_NO_TUN_DEVICE, DVS_PERMISSION,
  * DVS_NAME_IN_USE (a non-TAP device has the name), DVS_DEVICE_BUSY (another fd
- * holds it) or DVS_IO.
+ * holds it) or DVS_IO. An offload the kernel refuses is no error: it is in
+ * the device's `offloads.refused` (log it once: describeOffloads()).
  *
  * `persistent` undefined leaves an adopted device's persistence as it was (a
  * created one is not persistent).
@@ -137,18 +165,29 @@ export function openTapSync(options: OpenTapOptions): TapDevice {
   if (options.mtu !== undefined && !isLinkMtu(mtu)) {
     throw new RangeError(`mtu must be ${LINK_MTU_MIN}..${LINK_MTU_MAX}, got ${mtu}`);
   }
+  const request = parseTapOffloadOption(options.offloads);
+  const binding = nativeBinding();
   let opened: ReturnType<ReturnType<typeof nativeBinding>['tapOpen']>;
   try {
-    opened = nativeBinding().tapOpen({
+    opened = binding.tapOpen({
       name: options.name,
       persistent: options.persistent === undefined ? -1 : options.persistent ? 1 : 0,
       owner: options.owner ?? -1,
       group: options.group ?? -1,
       mtu,
       up: options.up ?? true,
+      vnetHeaderLength: request.vnetHeaderLength,
     });
   } catch (err) {
     throw toNetdevError(err, `open TAP ${options.name}`);
   }
-  return new TapDevice(opened.fd, opened.name, opened.mtu, opened.existed);
+  const fd = opened.fd;
+  let offloads: FrameOffloads;
+  try {
+    offloads = negotiateTapOffloads(request, (mask) => binding.tapSetOffload(fd, mask), errnoName);
+  } catch (err) {
+    new binding.FdHandle(fd, () => {}).close();
+    throw toNetdevError(err, `set offloads of TAP ${options.name}`);
+  }
+  return new TapDevice(fd, opened.name, opened.mtu, opened.existed, offloads);
 }

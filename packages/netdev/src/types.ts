@@ -39,10 +39,22 @@ import type { PacketBatch } from './packet-batch.js';
  *    write() takes n <= min(slots.length, 1024) slots, in the order given.
  *  - A slot index outside the batch, or offset + length beyond slotSize, is a
  *    programmer error: RangeError before anything is written.
- *  - Room for offloads (not built): with IFF_VNET_HDR/TUNSETOFFLOAD a frame
- *    would carry a virtio-net header (GSO type/size, checksum offsets) as
- *    per-slot metadata next to family/port in PacketBatch, and slots larger
- *    than the MTU (already allowed) would hold super-frames.
+ *  - Offloads: a device whose `offloads.vnetHeaderLength` is 10 or 12 reads
+ *    and writes every frame behind a virtio-net header of that length, in
+ *    the slot's bytes: read() puts header + frame at offsets[i] (lengths[i]
+ *    counts both; the frame starts at offsets[i] + vnetHeaderLength), and
+ *    write() takes header + frame. A header read says what the kernel left
+ *    undone — a partial checksum (NEEDS_CSUM), a super-frame to be cut
+ *    (gso_type/gso_size) — for the offloads in `offloads.enabled` only; decode
+ *    it with @dvs/wire's decodeVirtioNetHeader. A header written may ask the
+ *    same of the kernel (a coalesced GSO_TCPV4/6 super-frame, NEEDS_CSUM);
+ *    the all-zero header writes the frame as it is. A frame with a header the
+ *    kernel refuses (an unknown GSO type, hdr_len or csum_start past the
+ *    frame, …) is consumed and counted in writeDropsInvalid, never thrown; so
+ *    is one shorter than header + 14 bytes. Super-frames need slots of
+ *    SUPER_FRAME_SLOT_BYTES beyond the headroom; in smaller slots they are
+ *    dropped as too big. Without offloads (`offloads` absent or
+ *    vnetHeaderLength 0) frames are plain, as everywhere else here.
  *  - read/write after close(): NetdevError code DVS_CLOSED; so is setting a
  *    handler. onReadable(null)/onWritable(null) after close() is a no-op
  *    (clean-up code may run in any order).
@@ -62,6 +74,48 @@ export interface FrameDevice {
   onWritable?(handler: (() => void) | null): void;
   /** Counters kept by the device. Optional: every dvs implementation has them. */
   readonly stats?: FrameDeviceStats;
+  /** Whether frames carry a virtio-net header, and what the kernel took (see above). Absent: plain frames. */
+  readonly offloads?: FrameOffloads;
+}
+
+/** A TAP offload (TUNSETOFFLOAD): see src/tap-offloads.ts. */
+export type TapOffload = 'csum' | 'tso4' | 'tso6' | 'tsoEcn' | 'uso4' | 'uso6';
+
+/**
+ * openTap()'s `offloads` as an object: each flag defaults to true (ask for
+ * it), headerLength to 10. `true` is every flag; `false` none and no header.
+ */
+export interface TapOffloadOptions {
+  csum?: boolean;
+  tso4?: boolean;
+  tso6?: boolean;
+  tsoEcn?: boolean;
+  uso4?: boolean;
+  uso6?: boolean;
+  /** The virtio-net header's length: 10 (struct virtio_net_hdr) or 12 (with num_buffers, QEMU's vhost layout). */
+  headerLength?: 10 | 12;
+}
+
+/** Something asked for that the kernel refused, with its errno and the likely reason. */
+export interface OffloadRefusal {
+  /** 'vnetHeader': an attached device's PACKET_VNET_HDR. */
+  readonly offload: TapOffload | 'vnetHeader';
+  readonly errno: string;
+  readonly reason: string;
+}
+
+/**
+ * A device's offload capability, fixed at open: log it once (describeOffloads).
+ *  - vnetHeaderLength: 0 plain frames; 10 or 12: every frame read and
+ *    written carries a virtio-net header of this length.
+ *  - enabled: what read() may hand over: partial checksums (csum), TCP
+ *    super-frames (tso4/tso6/tsoEcn), UDP super-frames (uso4/uso6).
+ *  - refused: what was asked for and refused. The device works without it.
+ */
+export interface FrameOffloads {
+  readonly vnetHeaderLength: 0 | 10 | 12;
+  readonly enabled: readonly TapOffload[];
+  readonly refused: readonly OffloadRefusal[];
 }
 
 export interface FrameDeviceStats {
@@ -94,6 +148,8 @@ export interface AttachedDeviceStats extends FrameDeviceStats {
   writeDropsQueueFull: number;
   /** 802.1Q/802.1ad tags put back into received frames (the kernel had moved them into metadata). */
   vlanTagsRestored: number;
+  /** With offloads: frames the kernel could not describe with a virtio-net header (a GSO type it has none for); it dropped them. */
+  readDropsNoVnetHeader: number;
 }
 
 /**
@@ -109,6 +165,7 @@ export interface AttachedFrameDevice extends FrameDevice {
   /** The device was deleted (or moved to another namespace) under us: reads throw DVS_DEVICE_GONE, writes are dropped. */
   readonly gone: boolean;
   readonly stats: AttachedDeviceStats;
+  readonly offloads: FrameOffloads;
 }
 
 export interface OpenAttachedOptions {
@@ -126,6 +183,13 @@ export interface OpenAttachedOptions {
   receiveBufferBytes?: number;
   /** 'tpacket-*': the ring's size in bytes. */
   ringBytes?: number;
+  /**
+   * Read and write frames behind a 10-byte virtio-net header
+   * (PACKET_VNET_HDR), so the port carries super-frames and partial
+   * checksums as the device has them. 'mmsg' batching only. Default false.
+   * A kernel that refuses it leaves plain frames, said in `offloads.refused`.
+   */
+  offloads?: boolean;
   signal?: AbortSignal;
 }
 
@@ -180,6 +244,12 @@ export interface TunnelSocketStats {
 export interface TunnelSocket {
   readonly localAddress: string;
   readonly localPort: number;
+  /**
+   * The source-port pool (per-flow entropy, RFC 7348 §5): the local ports
+   * send() can send from, named per slot in PacketBatch.sourcePort. Empty
+   * or absent: every datagram leaves from localPort (sourcePort is ignored).
+   */
+  readonly sourcePorts?: readonly number[];
   recv(batch: PacketBatch, headroom: number): number;
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number;
   onReadable(handler: (() => void) | null): void;
@@ -209,6 +279,13 @@ export interface OpenTapOptions {
   persistent?: boolean;
   owner?: number;
   group?: number;
+  /**
+   * Open with a virtio-net header and ask for offloads (IFF_VNET_HDR,
+   * TUNSETVNETHDRSZ, TUNSETOFFLOAD): `true` for all of them, an object for
+   * some, `false` for plain frames. Default DEFAULT_TAP_OFFLOADS (false). What
+   * the kernel took and refused is the device's `offloads`.
+   */
+  offloads?: boolean | TapOffloadOptions;
   signal?: AbortSignal;
 }
 
@@ -220,5 +297,14 @@ export interface OpenTunnelOptions {
   /** Kernel socket buffer sizes in bytes (SO_RCVBUF/SO_SNDBUF); optional. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /**
+   * A source-port pool for per-flow entropy: send-only sockets bound to
+   * every port min..max (SO_REUSEPORT, so two encaps' pools may share the
+   * range), or `count` ports the kernel picks from its ephemeral range.
+   * At most MAX_SOURCE_PORTS ports. Absent: none (send from `port`).
+   */
+  sourcePorts?: SourcePortPoolOptions;
   signal?: AbortSignal;
 }
+
+export type SourcePortPoolOptions = { min: number; max: number } | { count: number };

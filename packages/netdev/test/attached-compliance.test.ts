@@ -3,6 +3,7 @@ import { openAttachedDeviceSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace, PacketSocket } from '../src/testing/index.js';
 import { frameDeviceCompliance } from './compliance/frame-device.js';
+import { frameDeviceOffloadCompliance } from './compliance/frame-device-offloads.js';
 import { wireSideHarness } from './compliance/wire-harness.js';
 
 // The attached device passes the whole FrameDevice suite, in both batching
@@ -21,23 +22,31 @@ before(() => {
 });
 after(() => ns.dispose());
 
+function vethPort(batching: AttachBatching, offloads: boolean): ReturnType<typeof wireSideHarness> {
+  const name = `dvn${process.pid}v${index++}`;
+  const peer = `${name}p`;
+  ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
+  ns.ip('link', 'set', peer, 'up');
+  ns.ip('link', 'set', name, 'up');
+  const { device, wire } = ns.run(() => ({
+    device: openAttachedDeviceSync({ name, batching, offloads }),
+    wire: new PacketSocket(peer),
+  }));
+  return wireSideHarness(
+    device,
+    wire,
+    (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
+    () => ns.ip('link', 'del', name),
+    batching === 'tpacket-v3',
+  );
+}
+
+frameDeviceOffloadCompliance('AttachedDevice with PACKET_VNET_HDR (a veth end in a namespace)', async () =>
+  vethPort('mmsg', true),
+);
+
 for (const batching of ['mmsg', 'tpacket-v2', 'tpacket-v3'] as AttachBatching[]) {
-  frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () => {
-    const name = `dvn${process.pid}v${index++}`;
-    const peer = `${name}p`;
-    ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
-    ns.ip('link', 'set', peer, 'up');
-    ns.ip('link', 'set', name, 'up');
-    const { device, wire } = ns.run(() => ({
-      device: openAttachedDeviceSync({ name, batching }),
-      wire: new PacketSocket(peer),
-    }));
-    return wireSideHarness(
-      device,
-      wire,
-      (up) => ns.ip('link', 'set', name, up ? 'up' : 'down'),
-      () => ns.ip('link', 'del', name),
-      batching === 'tpacket-v3',
-    );
-  });
+  frameDeviceCompliance(`AttachedDevice, ${batching} (a veth end in a namespace)`, async () =>
+    vethPort(batching, false),
+  );
 }

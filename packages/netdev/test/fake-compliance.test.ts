@@ -1,6 +1,7 @@
 import { FakeFrameDevice, FakeLinks, FakeUdpNetwork, createFakeFramePair } from '../src/testing/index.js';
 import { PacketBatch } from '../src/index.js';
 import { frameDeviceCompliance } from './compliance/frame-device.js';
+import { frameDeviceOffloadCompliance } from './compliance/frame-device-offloads.js';
 import { isTestFrame, packetsOf, place } from './compliance/frames.js';
 import { tunnelSocketCompliance } from './compliance/tunnel-socket.js';
 
@@ -46,6 +47,36 @@ frameDeviceCompliance('FakeAttachedDevice (FakeLinks; the test injects, the devi
     takeWritten: () => device.takeWritten().filter(isTestFrame),
     setLinkUp: (up) => links.setUp('vm1', up),
     dispose: () => device.close(),
+  };
+});
+
+frameDeviceOffloadCompliance('FakeFrameDevice with a 10-byte header', async () => {
+  const device = new FakeFrameDevice({ name: 'fake-offload', vnetHeaderLength: 10 });
+  return {
+    device,
+    inject: (frame) => device.inject(frame),
+    takeWritten: () => device.takeWritten().filter(isTestFrame),
+    setLinkUp: (up) => (device.linkUp = up),
+    dispose: () => device.close(),
+  };
+});
+
+frameDeviceOffloadCompliance('FakeFrameDevice pair, 12-byte header against a plain peer (the wire side)', async () => {
+  const [device, peer] = createFakeFramePair({ name: 'fake-c', vnetHeaderLength: 12 }, { name: 'fake-d' });
+  const out = new PacketBatch(1, 2048);
+  const rx = new PacketBatch(64, 2048);
+  return {
+    device,
+    inject: (frame) => {
+      place(out, 0, frame, 0);
+      peer.write(out, [0], 1);
+    },
+    takeWritten: () => packetsOf(rx, peer.read(rx, 0)).filter(isTestFrame),
+    setLinkUp: (up) => (device.linkUp = up),
+    dispose: () => {
+      device.close();
+      peer.close();
+    },
   };
 });
 

@@ -13,7 +13,7 @@ export function renderTraceReport(report: TraceReport): string {
     lines.push(
       out.kind === 'port'
         ? `  → port ${out.port}${out.vlan === null ? '' : ` vlan ${out.vlan}`}`
-        : `  → ${out.encap} ${out.vtep} udp ${out.udpPort} header ${out.tunnelHeader}`,
+        : `  → ${out.encap} ${out.vtep} udp ${out.sourcePort === undefined ? '' : `${out.sourcePort}→`}${out.udpPort} header ${out.tunnelHeader}`,
     );
   }
   return lines.join('\n') + '\n';

@@ -3,6 +3,7 @@
  * documented with its default in docs/agent.md and deploy/examples/agent.yaml.
  */
 import type { MirrorConfig } from '../datapath/mirror.js';
+import type { SourcePortPoolOptions } from '@dvs/netdev';
 import type { FlowExportConfig } from '../flow-export/flow-export-config.js';
 import type { PortQos } from '../datapath/token-bucket.js';
 import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
@@ -68,8 +69,17 @@ export interface AgentConfig {
   host: string;
   /** `key: value` labels published in this host's record (networks may admit hosts by label). */
   labels: Record<string, string>;
-  /** probePort: the kernel datapath's tunnel probes (its vxlan devices own vxlanPort). */
-  vtep: { address: string; vxlanPort: number; grePort: number; probePort: number };
+  /**
+   * probePort: the kernel datapath's tunnel probes (its vxlan devices own vxlanPort).
+   * sourcePorts: the userspace tunnels' per-flow source ports (config/source-ports-config.ts); null: off.
+   */
+  vtep: {
+    address: string;
+    vxlanPort: number;
+    grePort: number;
+    probePort: number;
+    sourcePorts: SourcePortPoolOptions | null;
+  };
   adminSocket: string;
   /** `host:port` of the Prometheus endpoint, or null (off). */
   metrics: { host: string; port: number } | null;
@@ -103,6 +113,12 @@ export interface AgentConfig {
   datapath: DatapathChoice;
   /** Port mirrors of a static setup (config/mirror-config.ts); with etcd, the controller's replace them. */
   mirrors: MirrorConfig;
+  /**
+   * TAP offloads (`offloads: on|off`, default on): TAP ports opened with
+   * virtio-net headers and TSO, super-frames segmented by the data path
+   * (datapath/segmenting-port-device.ts).
+   */
+  offloads: boolean;
   /** sFlow and IPFIX turned on at start (flow-export/flow-export-config.ts); both null: off. */
   flowExport: FlowExportConfig;
 }

@@ -39,6 +39,7 @@ import {
 } from './agent-config.js';
 import { ConfigError } from './config-error.js';
 import { mirrorsConfig } from './mirror-config.js';
+import { sourcePortsConfig } from './source-ports-config.js';
 import { FlowExportError, flowExportFromConfig, type FlowExportConfig } from '../flow-export/flow-export-config.js';
 import { DATAPATH_CHOICES, isDatapathChoice, type DatapathChoice } from '../dpif/provider.js';
 import { placeNetwork, vxlanOwner } from '../dpif/datapath-choice.js';
@@ -67,6 +68,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'datapath',
     'mirrors',
     'mirrorSinks',
+    'offloads',
     'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
@@ -75,7 +77,7 @@ export function validateConfig(raw: unknown): AgentConfig {
   }
   const labels = labelsConfig(top.labels);
   const vtepRaw = object(top.vtep, 'vtep', 'set `vtep: { address: <underlay address> }` (or --vtep-address)');
-  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort', 'probePort']);
+  known(vtepRaw, 'vtep', ['address', 'vxlanPort', 'grePort', 'probePort', 'sourcePorts']);
   const address = string(vtepRaw.address, 'vtep.address', 'set the underlay IPv4 or IPv6 address of this host');
   if (ipFamily(address) === 0)
     throw new ConfigError(
@@ -92,6 +94,7 @@ export function validateConfig(raw: unknown): AgentConfig {
       'give the two encaps different UDP ports (defaults 4789 and 4754)',
     );
   const probePort = optionalPort(vtepRaw.probePort, 'vtep.probePort', CONFIG_DEFAULTS.probePort);
+  const sourcePorts = sourcePortsConfig(vtepRaw.sourcePorts);
   if (probePort === vxlanPort || probePort === grePort)
     throw new ConfigError(
       'vtep.probePort',
@@ -199,13 +202,18 @@ export function validateConfig(raw: unknown): AgentConfig {
   const etcd = top.etcd === undefined || top.etcd === null ? null : etcdConfig(top.etcd);
   const health = healthConfig(top.health);
   const datapath = datapathChoice(top.datapath, 'datapath');
+  const offloads =
+    oneOf(top.offloads === true ? 'on' : top.offloads === false ? 'off' : (top.offloads ?? 'on'), 'offloads', [
+      'on',
+      'off',
+    ] as const) === 'on';
   checkDatapaths(datapath, networks);
   const mirrors = mirrorsConfig(top.mirrors, top.mirrorSinks, new Set(networks.map((n) => n.vni)));
   const flowExport = flowExportConfig(top.flowExport);
   return {
     host,
     labels,
-    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort, probePort },
+    vtep: { address: canonicalIpAddress(address) as string, vxlanPort, grePort, probePort, sourcePorts },
     adminSocket,
     metrics,
     logLevel,
@@ -218,6 +226,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     health,
     datapath,
     mirrors,
+    offloads,
     flowExport,
   };
 }

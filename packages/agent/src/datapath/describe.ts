@@ -1,4 +1,5 @@
 import { formatMac, type PortPolicerView } from '@dvs/wire';
+import { SegmentingPortDevice } from './segmenting-port-device.js';
 import type { CountersSnapshot, DropCounters, FdbCounters } from './counters.js';
 import type { TokenBucket } from './token-bucket.js';
 import type { FdbEntry } from './fdb.js';
@@ -51,6 +52,15 @@ export function describePort(port: Port): PortView {
     mtu: port.device.mtu,
     counters: { ...port.counters },
     qos: { ingress: describePolicer(port.ingressPolicer), egress: describePolicer(port.egressPolicer) },
+    ...(port.device instanceof SegmentingPortDevice
+      ? {
+          offloads: {
+            enabled: [...port.device.tapOffloads.enabled],
+            ...port.device.counters,
+            ...port.device.writer.counters,
+          },
+        }
+      : {}),
   };
 }
 

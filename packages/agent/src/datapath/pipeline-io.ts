@@ -3,7 +3,7 @@
  * listener of MAC events and the tracer of a dry run (see pipeline.ts).
  */
 import type { PacketBatch, TunnelSocket } from '@dvs/netdev';
-import type { Encap } from '@dvs/wire';
+import { innerFlowHash, type Encap } from '@dvs/wire';
 import type { DropReason } from './counters.js';
 import type { FdbEntry, FdbLocation, LearnResult } from './fdb.js';
 import type { NetworkState } from './network.js';
@@ -21,9 +21,16 @@ export function setDestination(batch: PacketBatch, i: number, peer: Peer): void 
   else batch.setIpv6Destination(i, peer.ipv6 as Uint8Array, peer.port);
 }
 
-/** An encap's socket as an output target. */
+/**
+ * An encap's socket as an output target. When the socket has a source-port
+ * pool, each frame's outer source port is a hash of its inner flow mapped
+ * onto the pool (RFC 7348 §5, RFC 8086 §3.2): one flow, one port; many flows,
+ * spread over the pool. Probes are sent elsewhere and leave from the tunnel
+ * port itself.
+ */
 export class SocketTarget implements TxSink {
   readonly tx: TxQueue;
+  private readonly pool: readonly number[];
   constructor(
     readonly encap: Encap,
     readonly socket: TunnelSocket,
@@ -31,6 +38,20 @@ export class SocketTarget implements TxSink {
     copyCapacity: number,
   ) {
     this.tx = new TxQueue(refCapacity, copyCapacity);
+    this.pool = socket.sourcePorts ?? [];
+  }
+
+  /** The UDP source port slot i leaves from (after stampSourcePort). */
+  sourcePortOf(batch: PacketBatch, i: number): number {
+    return this.pool.length === 0 ? this.socket.localPort : batch.sourcePort[i];
+  }
+
+  /** Sets slot i's source port from the inner frame after its tunnel header (no allocation). */
+  stampSourcePort(batch: PacketBatch, i: number, headerLength: number): void {
+    const pool = this.pool;
+    if (pool.length === 0) return;
+    const hash = innerFlowHash(batch.buffer, batch.start(i) + headerLength, batch.lengths[i] - headerLength);
+    batch.sourcePort[i] = pool[hash % pool.length];
   }
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
     return this.socket.send(batch, slots, n);

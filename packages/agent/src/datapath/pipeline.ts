@@ -499,6 +499,7 @@ export class Pipeline {
     batch.offsets[i] -= TUNNEL_HEADER_LENGTH;
     batch.lengths[i] += TUNNEL_HEADER_LENGTH;
     setDestination(batch, i, peer);
+    target.stampSourcePort(batch, i, TUNNEL_HEADER_LENGTH);
     target.tx.addRef(i, peer);
   }
 
@@ -533,6 +534,7 @@ export class Pipeline {
     copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
     copy.lengths[c] += TUNNEL_HEADER_LENGTH;
     setDestination(copy, c, peer);
+    target.stampSourcePort(copy, c, TUNNEL_HEADER_LENGTH);
     target.tx.addCopy(c, peer);
   }
 

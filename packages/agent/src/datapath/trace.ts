@@ -107,6 +107,7 @@ export class TraceRecorder implements PipelineTracer {
       vtep: peer?.id ?? '?',
       address: peer?.address ?? '?',
       udpPort: batch.port[slot],
+      sourcePort: target.sourcePortOf(batch, slot),
       encap: target.encap,
       tunnelHeader: header,
     });
@@ -181,7 +182,7 @@ const describeOutput = (out: TraceOutputView): string =>
     ? out.vlan === null
       ? `port ${out.port}`
       : `port ${out.port} (tag ${out.vlan})`
-    : `${out.encap} to ${out.vtep} (UDP ${out.udpPort}, header ${out.tunnelHeader})`;
+    : `${out.encap} to ${out.vtep} (UDP ${out.sourcePort === undefined ? '' : `${out.sourcePort} → `}${out.udpPort}, header ${out.tunnelHeader})`;
 
 function describeLearn(learn: NonNullable<TraceRecorder['learn']>, at: string): string {
   switch (learn.result) {

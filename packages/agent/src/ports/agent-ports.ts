@@ -11,6 +11,7 @@ import { ManagedPort, type AgentPortView, type PortOrigin, type PortRequest } fr
 import { AgentError } from '../agent-error.js';
 import { openLinkDevice } from './link-device.js';
 import { openPortDevice } from './port-device.js';
+import { SegmentingPortDevice } from '../datapath/segmenting-port-device.js';
 import { checkPortMtu, overlayMtuOf } from './port-mtu.js';
 import { StateFileWriter, readStateFile } from './state-file.js';
 
@@ -21,6 +22,8 @@ export interface AgentPortsOptions {
   dataPath: DatapathOperations;
   devices: AgentDevices;
   logger: Logger;
+  /** Open TAP ports with offloads (config `offloads`); default false. */
+  tapOffloads?: boolean;
   /** Where run-time ports are kept (state-file.ts); null: not kept. */
   stateFile: string | null;
   /** The config's static FDB entries on a port, added whenever its device is (again) in the data path. */
@@ -72,6 +75,8 @@ export class AgentPorts {
     port.failed = true;
     this.schedule(port, e.code === 'DVS_DEVICE_GONE' ? 'device deleted' : `device failed: ${e.message}`);
   };
+
+  private offloadsReported = false;
 
   constructor(private readonly o: AgentPortsOptions) {
     this.now = o.now ?? Date.now;
@@ -340,8 +345,11 @@ export class AgentPorts {
       throw new AgentError((err as { code?: string }).code ?? 'DVS_BAD_ARGUMENT', (err as Error).message);
     }
     const opener = use === 'link' ? openLinkDevice : openPortDevice;
-    const opened = await opener(port.request, this.o.devices, this.o.vtepAddress, () => this.tapMtu(port, phase));
+    const opened = await opener(port.request, this.o.devices, this.o.vtepAddress, () => this.tapMtu(port, phase), {
+      offloads: this.o.tapOffloads === true,
+    });
     const device = opened.device;
+    this.reportOffloads(device);
     if (this.closed || port.removed) {
       closeQuietly(device);
       throw new AgentError('DVS_AGENT_STATE', `port ${name} was removed while its device was being opened`);
@@ -460,6 +468,19 @@ export class AgentPorts {
    * (a TAP's MTU cannot follow later once a VM holds it). Unknown after
    * that: the default, with a warning.
    */
+  /** The first TAP whose kernel refused an offload says so, once; the port runs with what was taken. */
+  private reportOffloads(device: FrameDevice): void {
+    if (this.offloadsReported || !(device instanceof SegmentingPortDevice)) return;
+    const { enabled, refused } = device.tapOffloads;
+    if (refused.length === 0) return;
+    this.offloadsReported = true;
+    this.o.logger.warn('the kernel refused some TAP offloads: ports run with the ones it took', {
+      port: device.name,
+      enabled: enabled.join(','),
+      refused: refused.map((r) => `${r.offload}: ${r.reason}`).join('; '),
+    });
+  }
+
   private async tapMtu(port: ManagedPort, phase: Phase): Promise<number> {
     let mtu = this.overlayMtu(port);
     const deadline = this.now() + (phase === 'start' ? 0 : this.o.networkWaitMs());

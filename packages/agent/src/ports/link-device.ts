@@ -2,7 +2,7 @@ import type { FrameDevice, PacketBatch } from '@dvs/netdev';
 import { AgentError } from '../agent-error.js';
 import type { AgentDevices } from '../agent-devices.js';
 import type { PortRequest } from './managed-port.js';
-import { openError, type OpenedDevice } from './port-device.js';
+import { openError, type OpenedDevice, type PortDeviceOptions } from './port-device.js';
 
 /**
  * A port's device for a provider that wants the network device itself, not
@@ -20,6 +20,8 @@ export async function openLinkDevice(
   devices: AgentDevices,
   vtepAddress: string,
   mtu: () => Promise<number>,
+  // The kernel datapath reads no frames: TAP offloads are the kernel's own business there.
+  _options?: PortDeviceOptions,
 ): Promise<OpenedDevice> {
   const { name, plug } = request;
   try {

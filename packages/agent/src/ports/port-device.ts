@@ -3,6 +3,12 @@ import type { PortPlug } from '@dvs/wire';
 import { AgentError } from '../agent-error.js';
 import type { AgentDevices } from '../agent-devices.js';
 import type { PortRequest } from './managed-port.js';
+import { SegmentingPortDevice, hasHeaders } from '../datapath/segmenting-port-device.js';
+
+export interface PortDeviceOptions {
+  /** Open a TAP with offloads (virtio-net headers, TSO): the data path then sees it through a SegmentingPortDevice. */
+  offloads: boolean;
+}
 
 /** A port's device, opened: what it is and (attached) its ifindex. */
 export interface OpenedDevice {
@@ -24,6 +30,7 @@ export async function openPortDevice(
   devices: AgentDevices,
   vtepAddress: string,
   mtu: () => Promise<number>,
+  options: PortDeviceOptions = { offloads: false },
 ): Promise<OpenedDevice> {
   const { name, plug, persistent } = request;
   try {
@@ -40,8 +47,9 @@ export async function openPortDevice(
       name,
       up: true,
       ...(plug === 'create' ? { mtu: await mtu(), persistent } : {}),
+      ...(options.offloads ? { offloads: true } : {}),
     });
-    return { device, deviceKind: 'tap', ifindex: null };
+    return { device: hasHeaders(device) ? new SegmentingPortDevice(device) : device, deviceKind: 'tap', ifindex: null };
   } catch (err) {
     throw openError(err, name, plug);
   }

@@ -60,6 +60,8 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
   securityDrops:
     '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
   qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
+  offloads:
+    '{ "enabled": [TAP offloads taken], "superFrames", "segments", "checksumsCompleted", "badHeaders", "unsegmentable", "coalesced", "coalescedSegments", "writeDrops" }: a TAP opened with offloads; absent otherwise',
 };
 
 export const FDB_FIELDS: ReplyFields<AgentFdbEntryView> = {
@@ -147,5 +149,5 @@ export const TRACE_FIELDS: ReplyFields<TraceReport> = {
   steps: '[ { "step": "classify"|"network"|"mtu"|"source"|"lookup"|"output", "result" } ]',
   decision: `{ "action": "deliver-local"|"encap"|"flood"|"drop", "dropReason": <drop counter> | null, "reason",
       "outputs": [ { "kind": "port", "port", "vlan" }
-                 | { "kind": "vtep", "vtep", "address", "udpPort", "encap", "tunnelHeader" } ] }`,
+                 | { "kind": "vtep", "vtep", "address", "udpPort", "sourcePort"?, "encap", "tunnelHeader" } ] }`,
 };

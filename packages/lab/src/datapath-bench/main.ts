@@ -37,6 +37,7 @@ options:
   --agent-node-args "…" extra node options for the agents
   --agent-cwd DIR       the agents' working directory
   --profile DIR         run the agents under node --cpu-prof into DIR and summarise
+  --offloads on|off     the agents' TAP offloads (default: the agent's default, on)
   -h, --help            this text
 `;
 
@@ -54,6 +55,7 @@ const { values: opts } = (() => {
         'agent-node-args': { type: 'string' },
         'agent-cwd': { type: 'string' },
         profile: { type: 'string' },
+        offloads: { type: 'string' },
       },
       strict: true,
     });
@@ -94,6 +96,11 @@ async function main(): Promise<number> {
     paths = paths.filter((p) => !p.startsWith('dvs'));
   }
   const out = option('out') ?? 'results';
+  const offloads = option('offloads');
+  if (offloads !== undefined && offloads !== 'on' && offloads !== 'off') {
+    process.stderr.write(`datapath benchmark: --offloads must be on or off, got ${offloads}\n`);
+    process.exit(2);
+  }
   const profileDir = option('profile') === undefined ? undefined : resolve(option('profile')!);
   const agentNodeArgs =
     option('agent-node-args')
@@ -114,6 +121,7 @@ async function main(): Promise<number> {
     paths,
     agentNodeArgs,
     agentCwd: option('agent-cwd'),
+    ...(offloads === undefined ? {} : { offloads }),
     onProgress: (line) => console.log(line),
     signal: abort.signal,
   });

@@ -29,6 +29,8 @@ export interface DatapathBenchOptions {
   agentNodeArgs?: readonly string[];
   /** Working directory of the agents (where `--cpu-prof` writes). */
   agentCwd?: string;
+  /** The agents' `offloads` (default: the agent's own default). */
+  offloads?: 'on' | 'off';
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -57,6 +59,7 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
       const path = await buildPath(name, {
         agentNodeArgs: options.agentNodeArgs,
         agentCwd: options.agentCwd,
+        ...(options.offloads === undefined ? {} : { offloads: options.offloads }),
         signal: options.signal,
       });
       try {

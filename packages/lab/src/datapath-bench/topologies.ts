@@ -74,6 +74,8 @@ export interface BuildOptions {
   agentNodeArgs?: readonly string[];
   /** Where agents run (cwd: `--cpu-prof` writes there). Default: a temp dir removed on release. */
   agentCwd?: string;
+  /** The agents' `offloads` (default: the agent's own default). */
+  offloads?: 'on' | 'off';
   signal?: AbortSignal;
 }
 
@@ -147,6 +149,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
           logLevel: 'info',
           logFormat: 'logfmt',
           datapath: kernelDatapath ? 'kernel' : 'userspace',
+          ...(options.offloads === undefined ? {} : { offloads: options.offloads }),
           networks: [
             {
               vni: VNI,

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tapOpen", Napi::Function::New<dvs::TapOpen>(env, "tapOpen"));
   exports.Set("tapRead", Napi::Function::New<dvs::TapRead>(env, "tapRead"));
   exports.Set("tapWrite", Napi::Function::New<dvs::TapWrite>(env, "tapWrite"));
+  exports.Set("tapSetOffload", Napi::Function::New<dvs::TapSetOffload>(env, "tapSetOffload"));
   exports.Set("udpOpen", Napi::Function::New<dvs::UdpOpen>(env, "udpOpen"));
   exports.Set("udpRecv", Napi::Function::New<dvs::UdpRecv>(env, "udpRecv"));
   exports.Set("udpSend", Napi::Function::New<dvs::UdpSend>(env, "udpSend"));

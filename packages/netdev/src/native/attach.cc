@@ -37,6 +37,9 @@ namespace {
 constexpr uint32_t kMaxBatch = 1024;
 constexpr uint32_t kEthernetHeader = 14;
 constexpr uint32_t kMacPair = 12;
+constexpr uint8_t kVirtioNetHdrNeedsCsum = 1;
+// sizeof(struct virtio_net_hdr): the header PACKET_VNET_HDR puts in front of every frame.
+constexpr int32_t kVirtioNetHdrLength = 10;
 
 struct Scratch {
   struct mmsghdr msgs[kMaxBatch];
@@ -62,34 +65,48 @@ int32_t ReadIntOption(const Napi::Object& options, const char* key) {
 }  // namespace
 
 int32_t RestoreVlanTag(uint8_t* slot, uint32_t headroom, uint32_t room, uint32_t length, uint16_t tpid,
-                       uint16_t tci) {
-  uint8_t* frame = slot + headroom;
-  if (length < kMacPair) return -1;
+                       uint16_t tci, uint32_t vnetHeaderLength) {
+  uint8_t* data = slot + headroom;
+  const uint32_t before = vnetHeaderLength + kMacPair;  // what stays in front of the tag
+  if (length < before) return -1;
   uint8_t* tag;
   int32_t start;
   if (headroom >= 4) {
-    // Move the two MAC addresses 4 bytes back into the headroom: 12 bytes
-    // moved instead of the whole payload.
-    memmove(frame - 4, frame, kMacPair);
-    tag = frame - 4 + kMacPair;
+    // Move the header and the two MAC addresses 4 bytes back into the
+    // headroom: 12 (or 22) bytes moved instead of the whole payload.
+    memmove(data - 4, data, before);
+    tag = data - 4 + before;
     start = static_cast<int32_t>(headroom) - 4;
   } else {
     if (length + 4 > room) return -1;
-    memmove(frame + kMacPair + 4, frame + kMacPair, length - kMacPair);
-    tag = frame + kMacPair;
+    memmove(data + before + 4, data + before, length - before);
+    tag = data + before;
     start = static_cast<int32_t>(headroom);
   }
   tag[0] = tpid >> 8;
   tag[1] = tpid & 0xff;
   tag[2] = tci >> 8;
   tag[3] = tci & 0xff;
+  if (vnetHeaderLength > 0) {
+    uint8_t* h = slot + start;
+    auto grow = [](uint8_t* field) {
+      uint16_t v = static_cast<uint16_t>(field[0] | (field[1] << 8)) + 4;
+      field[0] = v & 0xff;
+      field[1] = v >> 8;
+    };
+    if (h[0] & kVirtioNetHdrNeedsCsum) grow(h + 6);  // csum_start
+    if ((h[2] | h[3]) != 0) grow(h + 2);             // hdr_len
+  }
   return start;
 }
 
 // attachOpen({ ifindex, ringVersion: 2|3, ringBlockSize, ringBlockCount, ringFrameSize, qdiscBypass,
-//              promiscuous, receiveBufferBytes, up })
-//   -> fd. ringBlockCount 0: no ring (recvmmsg). The ring itself is mapped by
-//   new PacketRing(fd, version, blockSize, blockCount, frameSize) afterwards.
+//              promiscuous, receiveBufferBytes, up, vnetHeader })
+//   -> { fd, vnetHeaderErrno }. ringBlockCount 0: no ring (recvmmsg). The
+//   ring itself is mapped by new PacketRing(fd, version, blockSize,
+//   blockCount, frameSize) afterwards. vnetHeader: PACKET_VNET_HDR (recvmmsg
+//   only), every frame read and sent behind a 10-byte virtio-net header;
+//   vnetHeaderErrno is the errno when the kernel refused it (0: taken).
 Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "attachOpen(options)");
@@ -103,10 +120,12 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
   bool bypass = options.Get("qdiscBypass").ToBoolean().Value();
   bool promiscuous = options.Get("promiscuous").ToBoolean().Value();
   bool up = options.Get("up").ToBoolean().Value();
+  bool vnetHeader = options.Get("vnetHeader").ToBoolean().Value();
   if (ifindex <= 0) return ThrowRange(env, "attachOpen: ifindex must be > 0");
   if (blockCount > 0 && ((ringVersion != 2 && ringVersion != 3) || frameSize <= 0 || blockSize <= 0)) {
     return ThrowRange(env, "attachOpen: a ring needs ringVersion 2|3, ringBlockSize and ringFrameSize");
   }
+  if (blockCount > 0 && vnetHeader) return ThrowRange(env, "attachOpen: a virtio-net header needs recvmmsg, not a ring");
 
   // Protocol 0: the socket receives nothing until bind() names the device.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -117,6 +136,10 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
     return ThrowErrno(env, what, err);
   };
   if (!SetInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)) return fail("PACKET_IGNORE_OUTGOING");
+  // A refusal is no error: the device then reads and writes plain frames, and
+  // says so (vnetHeaderErrno; see src/attached-device.ts).
+  int vnetHeaderErrno = 0;
+  if (vnetHeader && !SetInt(fd, SOL_PACKET, PACKET_VNET_HDR, 1)) vnetHeaderErrno = errno;
   if (bypass && !SetInt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1)) return fail("PACKET_QDISC_BYPASS");
   if (blockCount > 0 && ringVersion == 3) {
     if (!SetInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3)) return fail("PACKET_VERSION");
@@ -172,13 +195,20 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
       if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) return fail("SIOCSIFFLAGS");
     }
   }
-  return Napi::Number::New(env, fd);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, fd));
+  result.Set("vnetHeaderErrno", Napi::Number::New(env, vnetHeaderErrno));
+  return result;
 }
 
-// attachRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, out: Float64Array[3])
+// attachRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, out: Float64Array[3|4],
+//            vnetHeaderLength = 0)
 //   -> frames read (recvmmsg). out[0] += frames too big for the slot (dropped),
 //   out[1] = 1 when the socket reported a pending error (the link went down
-//   or away: ask attachStatus), out[2] += 802.1Q tags put back.
+//   or away: ask attachStatus), out[2] += 802.1Q tags put back. With a
+//   virtio-net header (PACKET_VNET_HDR) each frame comes behind it (lengths
+//   count it), and out[3] += frames the kernel could not describe with one
+//   (EINVAL: a GSO type the header has no word for; the kernel drops them).
 Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, headroomArg;
@@ -190,8 +220,13 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
     return ThrowRange(env, "headroom must be < slotSize");
   }
   const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  int32_t vnetHeaderLength = 0;
+  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
+  if (vnetHeaderLength != 0 && vnetHeaderLength != kVirtioNetHdrLength) {
+    return ThrowRange(env, "attachRecv: the virtio-net header is 10 bytes");
+  }
   uint8_t* family = ReadBytes(info, 7, batch.capacity);
-  double* out = ReadCounter(info, 8, 3);
+  double* out = ReadCounter(info, 8, vnetHeaderLength > 0 ? 4 : 3);
   if (family == nullptr || out == nullptr) return Napi::Value();
   const uint32_t room = batch.slotSize - headroom;
   Scratch* s = GetScratch();
@@ -219,6 +254,10 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
         out[1] = 1;  // the error was pending on the socket; reading it cleared it
         continue;
       }
+      if (errno == EINVAL && vnetHeaderLength > 0) {
+        out[3] += 1;  // that frame was dequeued and dropped: go on with the next
+        continue;
+      }
       if (n > 0) break;
       return ThrowErrno(env, "recvmmsg(AF_PACKET)", errno);
     }
@@ -242,7 +281,8 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
         memcpy(&aux, CMSG_DATA(c), sizeof aux);
         if ((aux.tp_status & TP_STATUS_VLAN_VALID) == 0) continue;
         uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
-        start = RestoreVlanTag(slot, headroom, room, length, tpid, static_cast<uint16_t>(aux.tp_vlan_tci));
+        start = RestoreVlanTag(slot, headroom, room, length, tpid, static_cast<uint16_t>(aux.tp_vlan_tci),
+                               static_cast<uint32_t>(vnetHeaderLength));
         if (start >= 0) {
           length += 4;
           out[2] += 1;
@@ -262,9 +302,11 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
-// attachSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[4])
+// attachSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[4],
+//            vnetHeaderLength = 0)
 //   -> slots consumed from the front (sendmmsg). Consumed but not sent, and
-//   counted: drops[0] invalid (runt, EINVAL, EMSGSIZE, any other refusal),
+//   counted: drops[0] invalid (runt: shorter than the header + 14 bytes;
+//   EINVAL, which with a header is also the kernel refusing it; EMSGSIZE, any other refusal),
 //   drops[1] link down (ENETDOWN; also ENXIO/ENODEV), drops[2] = 1 when the
 //   device is gone (ENXIO/ENODEV: the socket's device was unregistered),
 //   drops[3] queue full (ENOBUFS: the qdisc or the device dropped it).
@@ -279,13 +321,16 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
   double* drops = ReadCounter(info, 8, 4);
   if (drops == nullptr) return Napi::Value();
+  int32_t vnetHeaderLength = 0;
+  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
+  const uint32_t shortest = kEthernetHeader + static_cast<uint32_t>(vnetHeaderLength > 0 ? vnetHeaderLength : 0);
   if (n > kMaxBatch) n = kMaxBatch;
   Scratch* s = GetScratch();
   uint32_t taken = 0;
   while (taken < n) {
     // The run of sendable frames from `taken` up to the next runt.
     uint32_t run = 0;
-    while (taken + run < n && batch.lengths[slots[taken + run]] >= kEthernetHeader) {
+    while (taken + run < n && batch.lengths[slots[taken + run]] >= shortest) {
       uint32_t slot = slots[taken + run];
       s->iovs[run].iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
       s->iovs[run].iov_len = batch.lengths[slot];
@@ -325,7 +370,7 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
       if (err == ENETDOWN || err == ENXIO || err == ENODEV) {
         // Every remaining frame would fail the same way: drop them all now.
         if (err != ENETDOWN) drops[2] = 1;
-        for (uint32_t k = taken + done; k < n; k++) drops[batch.lengths[slots[k]] < kEthernetHeader ? 0 : 1] += 1;
+        for (uint32_t k = taken + done; k < n; k++) drops[batch.lengths[slots[k]] < shortest ? 0 : 1] += 1;
         return Napi::Number::New(env, n);
       }
       drops[err == ENOBUFS ? 3 : 0] += 1;  // this one frame is dropped; go on with the next

@@ -12,7 +12,11 @@ namespace dvs {
 // the headroom (12 bytes moved, the frame then starts at headroom - 4);
 // otherwise the payload moves 4 bytes on. Returns the frame's new start
 // offset in the slot, or -1 when there is no room (the caller drops it).
+// With a virtio-net header of vnetHeaderLength bytes in front of the frame
+// (PACKET_VNET_HDR; `length` counts it), the header moves with the MACs and
+// its csum_start and hdr_len, which count from the frame's first byte, grow
+// by the tag's 4 bytes.
 int32_t RestoreVlanTag(uint8_t* slot, uint32_t headroom, uint32_t room, uint32_t length, uint16_t tpid,
-                       uint16_t tci);
+                       uint16_t tci, uint32_t vnetHeaderLength = 0);
 
 }  // namespace dvs

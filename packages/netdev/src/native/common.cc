@@ -132,6 +132,18 @@ double* ReadCounter(const Napi::CallbackInfo& info, size_t index, size_t count) 
   return counter;
 }
 
+uint16_t* ReadU16(const Napi::CallbackInfo& info, size_t index, size_t length) {
+  uint16_t* v = info.Length() > index ? TypedArrayData<uint16_t, napi_uint16_array>(info[index], length) : nullptr;
+  if (v == nullptr) ThrowRange(info.Env(), "expected a Uint16Array");
+  return v;
+}
+
+int32_t* ReadI32(const Napi::CallbackInfo& info, size_t index, size_t length) {
+  int32_t* v = info.Length() > index ? TypedArrayData<int32_t, napi_int32_array>(info[index], length) : nullptr;
+  if (v == nullptr) ThrowRange(info.Env(), "expected an Int32Array");
+  return v;
+}
+
 uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length) {
   uint8_t* bytes = info.Length() > index ? TypedArrayData<uint8_t, napi_uint8_array>(info[index], length) : nullptr;
   if (bytes == nullptr) ThrowRange(info.Env(), "expected a Uint8Array");

@@ -58,6 +58,11 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
 // counters the call adds to). Returns nullptr with a JS exception pending otherwise.
 double* ReadCounter(const Napi::CallbackInfo& info, size_t index, size_t count = 1);
 
+// args[index] must be a Uint16Array / Int32Array of at least `length`
+// elements. Return nullptr with a JS exception pending otherwise.
+uint16_t* ReadU16(const Napi::CallbackInfo& info, size_t index, size_t length);
+int32_t* ReadI32(const Napi::CallbackInfo& info, size_t index, size_t length);
+
 // args[index] must be a Uint8Array of at least `length` elements.
 uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length);
 

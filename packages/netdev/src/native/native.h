@@ -8,6 +8,7 @@ namespace dvs {
 Napi::Value TapOpen(const Napi::CallbackInfo& info);
 Napi::Value TapRead(const Napi::CallbackInfo& info);
 Napi::Value TapWrite(const Napi::CallbackInfo& info);
+Napi::Value TapSetOffload(const Napi::CallbackInfo& info);
 Napi::Value UdpOpen(const Napi::CallbackInfo& info);
 Napi::Value UdpRecv(const Napi::CallbackInfo& info);
 Napi::Value UdpSend(const Napi::CallbackInfo& info);

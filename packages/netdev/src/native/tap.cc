@@ -1,7 +1,9 @@
-// TAP devices: open/create/adopt (IFF_TAP | IFF_NO_PI, non-blocking), MTU and
-// link state through ioctls on an AF_INET socket (no `ip` child process), and
-// batched frame read/write: one N-API crossing per batch, one syscall per frame
-// (a TAP without IFF_VNET_HDR has no multi-frame read).
+// TAP devices: open/create/adopt (IFF_TAP | IFF_NO_PI, non-blocking, and
+// IFF_VNET_HDR when offloads are asked for), MTU and link state through ioctls
+// on an AF_INET socket (no `ip` child process), offloads (TUNSETOFFLOAD, one
+// mask per call: src/tap-offloads.ts negotiates), and batched frame
+// read/write: one N-API crossing per batch, one syscall per frame (a TAP has
+// no multi-frame read; with offloads one frame can be a 64 KiB super-frame).
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -37,8 +39,11 @@ bool InterfaceIoctl(int ctl, unsigned long request, struct ifreq* ifr) { return 
 
 }  // namespace
 
-// tapOpen({ name, persistent: -1|0|1, owner: -1|uid, group: -1|gid, mtu: 0|n, up: bool })
+// tapOpen({ name, persistent: -1|0|1, owner: -1|uid, group: -1|gid, mtu: 0|n, up: bool,
+//           vnetHeaderLength: 0|10|12 })
 //   -> { fd, name, mtu, existed }
+//   vnetHeaderLength > 0: IFF_VNET_HDR and TUNSETVNETHDRSZ, so every frame
+//   read and written carries a virtio-net header of that length in front.
 Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "tapOpen(options)");
@@ -54,6 +59,11 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   int64_t group = options.Get("group").As<Napi::Number>().Int64Value();
   int mtu = options.Get("mtu").As<Napi::Number>().Int32Value();
   bool up = options.Get("up").ToBoolean().Value();
+  Napi::Value headerValue = options.Get("vnetHeaderLength");
+  int vnetHeaderLength = headerValue.IsNumber() ? headerValue.As<Napi::Number>().Int32Value() : 0;
+  if (vnetHeaderLength != 0 && vnetHeaderLength != 10 && vnetHeaderLength != 12) {
+    return ThrowRange(env, "tapOpen: vnetHeaderLength must be 0, 10 or 12");
+  }
   if (name.size() >= IFNAMSIZ) return ThrowErrno(env, "name", ENAMETOOLONG);
 
   FdGuard ctl{socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
@@ -65,10 +75,17 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
 
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnetHeaderLength > 0 ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(tun.fd, TUNSETIFF, &ifr) != 0) return ThrowErrno(env, "TUNSETIFF", errno);
   std::string actual(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  if (vnetHeaderLength > 0 && ioctl(tun.fd, TUNSETVNETHDRSZ, &vnetHeaderLength) != 0) {
+    return ThrowErrno(env, "TUNSETVNETHDRSZ", errno);
+  }
+  // The device's offload features outlive our fd on a persistent TAP: start
+  // from none (a reader without headers must never get a super-frame); the
+  // caller asks for what it wants with tapSetOffload.
+  if (ioctl(tun.fd, TUNSETOFFLOAD, 0UL) != 0) return ThrowErrno(env, "TUNSETOFFLOAD", errno);
 
   if (owner >= 0 && ioctl(tun.fd, TUNSETOWNER, static_cast<unsigned long>(owner)) != 0) {
     return ThrowErrno(env, "TUNSETOWNER", errno);
@@ -103,9 +120,12 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// tapRead(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, dropStats: Float64Array[1])
+// tapRead(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, dropStats: Float64Array[1],
+//         vnetHeaderLength = 0)
 //   -> frames read. Reads until EAGAIN or capacity; frames that do not fit in
-//   slotSize - headroom are dropped and counted in dropStats[0].
+//   slotSize - headroom are dropped and counted in dropStats[0]. With a
+//   12-byte header the kernel writes 10 bytes and skips num_buffers: it is
+//   zeroed here, so a slot never shows a previous frame's bytes there.
 Napi::Value TapRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, headroomArg;
@@ -120,6 +140,8 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
   uint8_t* family = ReadBytes(info, 7, batch.capacity);
   double* drops = ReadCounter(info, 8);
   if (family == nullptr || drops == nullptr) return Napi::Value();
+  int32_t vnetHeaderLength = 0;
+  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
   // Bounded even when every frame is too big, so one call never starves the loop.
@@ -129,6 +151,7 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
     // longer than the room (the kernel truncates silently), so it is dropped.
     uint8_t spill;
     struct iovec iov[2] = {{dst, room}, {&spill, 1}};
+    if (vnetHeaderLength == 12 && room >= 12) dst[10] = dst[11] = 0;
     ssize_t r = readv(fd, iov, 2);
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -148,9 +171,15 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
-// tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[2])
+// tapWrite(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[2],
+//          vnetHeaderLength = 0, headerless = false)
+//   headerless (with vnetHeaderLength > 0): the slots hold plain frames; each
+//   is written behind an all-zero header (writev), so a TAP with headers
+//   takes frames that were never given one.
 //   -> slots consumed from the front: written, or dropped and counted —
-//   drops[0] invalid (runt, EINVAL, …), drops[1] link down (EIO: the TAP is
+//   drops[0] invalid (runt: shorter than the header + 14 bytes; EINVAL, which
+//   with a header is also the kernel refusing it: tun_get_user checks it as
+//   virtio_net_hdr_to_skb does), drops[1] link down (EIO: the TAP is
 //   administratively down; a down port drops, it does not fail).
 Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -162,17 +191,27 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
   double* drops = ReadCounter(info, 8, 2);
   if (drops == nullptr) return Napi::Value();
+  int32_t vnetHeaderLength = 0;
+  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
+  const bool headerless = vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
+  const uint32_t shortest = 14 + static_cast<uint32_t>(vnetHeaderLength > 0 && !headerless ? vnetHeaderLength : 0);
+  static const uint8_t kZeroHeader[12] = {0};
+  struct iovec iov[2];
+  iov[0].iov_base = const_cast<uint8_t*>(kZeroHeader);
+  iov[0].iov_len = headerless ? static_cast<size_t>(vnetHeaderLength) : 0;
   uint32_t taken = 0;
   while (taken < n) {
     uint32_t slot = slots[taken];
     const uint8_t* src = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
     uint32_t len = batch.lengths[slot];
-    if (len < 14) {
+    if (len < shortest) {
       drops[0] += 1;
       taken++;
       continue;
     }
-    ssize_t w = write(fd, src, len);
+    iov[1].iov_base = const_cast<uint8_t*>(src);
+    iov[1].iov_len = len;
+    ssize_t w = headerless ? writev(fd, iov, 2) : write(fd, src, len);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -192,6 +231,21 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
     taken++;
   }
   return Napi::Number::New(env, taken);
+}
+
+// tapSetOffload(fd, mask) -> 0, or the errno of TUNSETOFFLOAD's refusal
+//   (EINVAL: a flag this kernel does not know, or one it takes only with
+//   another — TSO without CSUM, USO4 without USO6). Never throws for a
+//   refusal: refusals are what the negotiation (src/tap-offloads.ts) reports.
+Napi::Value TapSetOffload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd, mask;
+  if (!ReadInt(info, 0, &fd) || !ReadInt(info, 1, &mask)) return Napi::Value();
+  if (mask < 0) return ThrowRange(env, "tapSetOffload: mask must be >= 0");
+  if (ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(mask)) == 0) return Napi::Number::New(env, 0);
+  int err = errno;
+  if (err == EBADF || err == EBADFD) return ThrowErrno(env, "TUNSETOFFLOAD", err);
+  return Napi::Number::New(env, err);
 }
 
 }  // namespace dvs

@@ -36,6 +36,7 @@ struct MessageScratch {
   struct sockaddr_in6 addrs[kMaxBatch];
   uint32_t slotOf[kMaxBatch];  // send: position in slots[] of a message's first slot
   uint32_t segsOf[kMaxBatch];  // send: slots (GSO segments) in a message
+  int fdOf[kMaxBatch];         // send: the socket a message goes out of (its source port)
   alignas(struct cmsghdr) uint8_t control[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];  // send: UDP_SEGMENT
 };
 thread_local MessageScratch* scratch = nullptr;
@@ -55,8 +56,9 @@ const uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 }  // namespace
 
-// udpOpen(family 4|6, address: Uint8Array(4|16), port, recvBufferSize, sendBufferSize, dualStack)
-//   -> { fd, port }
+// udpOpen(family 4|6, address: Uint8Array(4|16), port, recvBufferSize, sendBufferSize, dualStack[, reusePort])
+//   -> { fd, port }. reusePort (SO_REUSEPORT) is for the source-port pool: its
+//   sockets only send, and two pools (one per encap) may share a range.
 Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t family, port, rcvbuf, sndbuf;
@@ -68,6 +70,7 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
   const uint8_t* address = ReadBytes(info, 1, family == 4 ? 4 : 16);
   if (address == nullptr) return Napi::Value();
   bool dualStack = info.Length() > 5 && info[5].ToBoolean().Value();
+  bool reusePort = info.Length() > 6 && info[6].ToBoolean().Value();
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return ThrowErrno(env, "socket", errno);
   auto fail = [&](const char* what) {
@@ -79,6 +82,8 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
     int v6only = dualStack ? 0 : 1;
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) return fail("IPV6_V6ONLY");
   }
+  int one = 1;
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return fail("SO_REUSEPORT");
   // The *FORCE variants pass rmem_max/wmem_max when we have CAP_NET_ADMIN.
   if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
@@ -211,6 +216,11 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
 //             UDP_SEGMENT on first use: plain datagrams from then on)
 //     gso[1]  GSO messages the kernel took (cumulative)
 //   Without gso every datagram is its own message (as before GSO).
+//   sourcePort, poolFds, poolPorts (optional, together: the batch's
+//   sourcePort array and the socket's source-port pool, RFC 7348 §5): a slot
+//   whose sourcePort is not 0 goes out of the pool socket bound to that port
+//   (one not in the pool is invalid: dropped and counted); 0 is this socket.
+//   Messages to one socket in a row share one sendmmsg.
 Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, socketFamily;
@@ -230,6 +240,34 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
     if (gso == nullptr) return Napi::Value();
   }
   const bool coalesce = gso != nullptr && gso[0] != kGsoDisabled;
+  uint16_t* sourcePort = nullptr;
+  int32_t* poolFds = nullptr;
+  uint16_t* poolPorts = nullptr;
+  size_t poolSize = 0;
+  if (info.Length() > 17 && !info[15].IsUndefined()) {
+    sourcePort = ReadU16(info, 15, batch.capacity);
+    if (sourcePort == nullptr) return Napi::Value();
+    poolSize = info[16].IsTypedArray() ? info[16].As<Napi::TypedArray>().ElementLength() : 0;
+    poolFds = ReadI32(info, 16, poolSize);
+    if (poolFds == nullptr) return Napi::Value();
+    poolPorts = ReadU16(info, 17, poolSize);
+    if (poolPorts == nullptr) return Napi::Value();
+  }
+  // The socket slot `slot` leaves by: this one, a pool socket, or -1 (no such source port).
+  uint16_t lastPort = 0;
+  int lastFd = fd;
+  auto socketOf = [&](uint32_t slot) {
+    uint16_t sp = sourcePort == nullptr ? 0 : sourcePort[slot];
+    if (sp == 0) return fd;
+    if (sp == lastPort) return lastFd;
+    for (size_t k = 0; k < poolSize; k++) {
+      if (poolPorts[k] != sp) continue;
+      lastPort = sp;
+      lastFd = poolFds[k];
+      return lastFd;
+    }
+    return -1;
+  };
   auto refused = [&](int err) {
     drops[0] += 1;
     if (dropSlots < 2) return;
@@ -245,7 +283,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   // stays exact. Invalid slots end a run.
   auto valid = [&](uint32_t slot) {
     uint8_t fam = addr.family[slot];
-    return (fam == 4 || fam == 6) && addr.port[slot] != 0 && !(socketFamily == 4 && fam == 6);
+    return (fam == 4 || fam == 6) && addr.port[slot] != 0 && !(socketFamily == 4 && fam == 6) && socketOf(slot) >= 0;
   };
   auto sameDestination = [&](uint32_t a, uint32_t b) {
     if (addr.family[a] != addr.family[b] || addr.port[a] != addr.port[b]) return false;
@@ -267,7 +305,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
     iov->iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
     iov->iov_len = length;
     if (runOpen && length > 0 && length <= runSize && s->segsOf[count - 1] < kMaxGsoSegments &&
-        runBytes + length <= kMaxGsoBytes && sameDestination(runSlot, slot)) {
+        runBytes + length <= kMaxGsoBytes && sameDestination(runSlot, slot) && socketOf(slot) == s->fdOf[count - 1]) {
       struct mmsghdr* m = &s->msgs[count - 1];
       if (s->segsOf[count - 1]++ == 1) {
         m->msg_hdr.msg_control = s->control[count - 1];
@@ -317,6 +355,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
     s->msgs[count].msg_hdr.msg_iovlen = 1;
     s->slotOf[count] = i;
     s->segsOf[count] = 1;
+    s->fdOf[count] = socketOf(slot);
     count++;
     runOpen = coalesce && length > 0;
     runSlot = slot;
@@ -338,7 +377,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
       one.msg_namelen = whole.msg_namelen;
       one.msg_iov = whole.msg_iov + j;
       one.msg_iovlen = 1;
-      if (sendmsg(fd, &one, MSG_DONTWAIT) >= 0) {
+      if (sendmsg(s->fdOf[msg], &one, MSG_DONTWAIT) >= 0) {
         j++;
         continue;
       }
@@ -361,7 +400,9 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
 
   uint32_t done = 0;  // messages sent or dropped
   while (done < count) {
-    int sent = sendmmsg(fd, s->msgs + done, count - done, MSG_DONTWAIT);
+    uint32_t same = 1;  // messages in a row out of one socket
+    while (done + same < count && s->fdOf[done + same] == s->fdOf[done]) same++;
+    int sent = sendmmsg(s->fdOf[done], s->msgs + done, same, MSG_DONTWAIT);
     if (sent < 0) {
       int err = errno;
       if (err == EINTR) continue;

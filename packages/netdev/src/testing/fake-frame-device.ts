@@ -1,6 +1,8 @@
+import { VirtioNetHeader, decodeVirtioNetHeader } from '@dvs/wire';
 import { NetdevError } from '../errors.js';
 import type { PacketBatch } from '../packet-batch.js';
-import type { FrameDevice, FrameDeviceStats } from '../types.js';
+import { NO_OFFLOADS, TAP_OFFLOADS } from '../tap-offloads.js';
+import type { FrameDevice, FrameDeviceStats, FrameOffloads } from '../types.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import { ReadableNotifier } from './readable-notifier.js';
 
@@ -19,12 +21,22 @@ import { ReadableNotifier } from './readable-notifier.js';
  *  - `linkUp = false` is an administratively down TAP: writes are dropped and counted.
  *  - the receive queue is bounded (`rxQueueLimit`); frames beyond it are dropped
  *    and counted, like a full TAP queue.
+ *  - `vnetHeaderLength` 10 or 12 is a TAP opened with every offload: read()
+ *    returns header + frame (inject() puts an all-zero header in front,
+ *    injectWithHeader() takes header + frame as they are: a super-frame, a
+ *    partial checksum); write() takes header + frame and refuses (counts in
+ *    writeDropsInvalid) what @dvs/wire's decodeVirtioNetHeader refuses — a
+ *    little stricter than the kernel, which lets unknown flags pass. A peer
+ *    with offloads gets header + frame; one without, or takeWritten(), the
+ *    frame alone (a super-frame as one frame: the fake does not segment).
  */
 export interface FakeFrameDeviceOptions {
   name?: string;
   mtu?: number;
   /** Frames queued for read() beyond this are dropped and counted. Default 1024. */
   rxQueueLimit?: number;
+  /** 0 (default): plain frames. 10 or 12: a TAP with every offload (see above). */
+  vnetHeaderLength?: 0 | 10 | 12;
 }
 
 let fakeIndex = 0;
@@ -51,11 +63,19 @@ export class FakeFrameDevice implements FrameDevice {
   private readonly initialMtu: number;
   private writableHandler: (() => void) | null = null;
   private isClosed = false;
+  readonly offloads: FrameOffloads;
+  private readonly headerLength: number;
+  private readonly header = new VirtioNetHeader();
 
   constructor(options: FakeFrameDeviceOptions = {}) {
     this.name = options.name ?? `fake${fakeIndex++}`;
     this.initialMtu = options.mtu ?? 1500;
     this.rxQueueLimit = options.rxQueueLimit ?? 1024;
+    const h = options.vnetHeaderLength ?? 0;
+    if (h !== 0 && h !== 10 && h !== 12) throw new RangeError(`vnetHeaderLength must be 0, 10 or 12, got ${String(h)}`);
+    this.headerLength = h;
+    this.offloads =
+      h === 0 ? NO_OFFLOADS : Object.freeze({ vnetHeaderLength: h, enabled: TAP_OFFLOADS, refused: Object.freeze([]) });
   }
 
   get mtu(): number {
@@ -71,8 +91,23 @@ export class FakeFrameDevice implements FrameDevice {
     return this.rx.length;
   }
 
-  /** Queues copies of frames for read() (the kernel side sending to us). Returns how many were queued. */
+  /**
+   * Queues copies of frames for read() (the kernel side sending to us), behind
+   * an all-zero virtio-net header when the device has one. Returns how many
+   * were queued.
+   */
   inject(...frames: Uint8Array[]): number {
+    const h = this.headerLength;
+    return this.queue(frames.map((frame) => (h === 0 ? Buffer.from(frame) : Buffer.concat([Buffer.alloc(h), frame]))));
+  }
+
+  /** With a header length: queues header + frame as given (a super-frame, a partial checksum). */
+  injectWithHeader(...framesWithHeaders: Uint8Array[]): number {
+    if (this.headerLength === 0) throw new RangeError(`${this.name} has no virtio-net header`);
+    return this.queue(framesWithHeaders.map((bytes) => Buffer.from(bytes)));
+  }
+
+  private queue(frames: Buffer[]): number {
     let queued = 0;
     for (const frame of frames) {
       if (this.isClosed) break;
@@ -80,15 +115,21 @@ export class FakeFrameDevice implements FrameDevice {
         this.stats.rxQueueDrops++;
         continue;
       }
-      this.rx.push(Buffer.from(frame));
+      this.rx.push(frame);
       queued++;
     }
     this.readable.poke();
     return queued;
   }
 
-  /** Returns and forgets the frames written while no other device shared the hub. */
+  /** Returns and forgets the frames written while no other device shared the hub (without their headers). */
   takeWritten(): Buffer[] {
+    const h = this.headerLength;
+    return this.written.splice(0, this.written.length).map((bytes) => bytes.subarray(h));
+  }
+
+  /** As takeWritten(), with each frame's virtio-net header in front (a device with offloads). */
+  takeWrittenWithHeaders(): Buffer[] {
     return this.written.splice(0, this.written.length);
   }
 
@@ -123,7 +164,12 @@ export class FakeFrameDevice implements FrameDevice {
       }
       const slot = slots[taken];
       const len = batch.lengths[slot];
-      if (len < ETHERNET_HEADER_LENGTH) {
+      const h = this.headerLength;
+      const start = batch.start(slot);
+      if (
+        len < h + ETHERNET_HEADER_LENGTH ||
+        (h > 0 && !decodeVirtioNetHeader(batch.buffer, start, len, h, this.header).ok)
+      ) {
         this.stats.writeDropsInvalid++;
         continue;
       }
@@ -131,14 +177,26 @@ export class FakeFrameDevice implements FrameDevice {
         this.stats.writeDropsLinkDown++;
         continue;
       }
-      const start = batch.start(slot);
-      const frame = batch.buffer.subarray(start, start + len);
+      const bytes = batch.buffer.subarray(start, start + len);
       const others = this.hub?.othersOf(this) ?? [];
-      if (others.length === 0) this.written.push(Buffer.from(frame));
-      else for (const other of others) other.inject(frame);
+      if (others.length === 0) this.written.push(Buffer.from(bytes));
+      else for (const other of others) other.deliver(bytes, h);
       this.stats.framesWritten++;
     }
     return taken;
+  }
+
+  /** A hub peer wrote `bytes` (behind a header of `h` bytes, 0 for none): take it as its device would. */
+  deliver(bytes: Uint8Array, h: number): void {
+    const mine = this.headerLength;
+    if (mine === 0) this.inject(bytes.subarray(h));
+    else if (h === 0) this.inject(bytes);
+    else {
+      const copy = Buffer.alloc(mine + bytes.length - h);
+      Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(h, mine, 10)).copy(copy, 0);
+      Buffer.from(bytes.buffer, bytes.byteOffset + h, bytes.length - h).copy(copy, mine);
+      this.injectWithHeader(copy);
+    }
   }
 
   onReadable(handler: (() => void) | null): void {

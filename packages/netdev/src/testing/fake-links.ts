@@ -84,7 +84,7 @@ export class FakeLinks {
     options.signal?.throwIfAborted();
     const link = this.describe(options.name);
     checkAttachable(link);
-    const device = new FakeAttachedDevice(this, link);
+    const device = new FakeAttachedDevice(this, link, options.offloads === true);
     device.linkUp = link.up;
     this.devices.add(device);
     return device;
@@ -199,11 +199,12 @@ export class FakeAttachedDevice extends FakeFrameDevice implements AttachedFrame
   constructor(
     private readonly links: FakeLinks,
     link: LinkInfo,
+    offloads = false,
   ) {
-    super({ name: link.name, mtu: link.mtu });
+    super({ name: link.name, mtu: link.mtu, vnetHeaderLength: offloads ? 10 : 0 });
     this.ifindex = link.ifindex;
     this.kind = link.kind;
-    Object.assign(this.stats, { writeDropsQueueFull: 0, vlanTagsRestored: 0 });
+    Object.assign(this.stats, { writeDropsQueueFull: 0, vlanTagsRestored: 0, readDropsNoVnetHeader: 0 });
   }
 
   get gone(): boolean {

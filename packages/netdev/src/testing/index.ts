@@ -12,3 +12,5 @@ export { LabNamespace } from './lab-namespace.js';
 export { TapHolder, REFLECT_OFFSET } from './tap-holder-client.js';
 export type { TapHolderGuest } from './tap-holder-client.js';
 export { TEST_ETHERTYPE, testFrame, isTestFrame, packetsOf, place } from './test-frames.js';
+export { runTcpTransfer } from './tcp-transfer.js';
+export type { TcpTransferOptions, TcpTransferResult, TcpTransferEnd } from './tcp-transfer.js';

@@ -27,7 +27,7 @@ export class PacketSocket {
   constructor(readonly interfaceName: string) {
     const link = describeLink(interfaceName);
     if (!link.exists) throw new NetdevError('DVS_NO_DEVICE', `no device ${interfaceName} in this network namespace`);
-    const fd = nativeBinding().attachOpen({
+    const { fd } = nativeBinding().attachOpen({
       ifindex: link.ifindex,
       ringVersion: 0,
       ringBlockSize: 0,

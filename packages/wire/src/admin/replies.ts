@@ -62,6 +62,25 @@ export interface DataPathPortView {
   securityDrops?: PortSecurityCounters;
   /** QoS policers (ports/qos); absent while the port has no device in the data path. */
   qos?: { ingress: PortPolicerView | null; egress: PortPolicerView | null };
+  /** A TAP opened with offloads (config `offloads`): what it took, and what the data path segmented or dropped. */
+  offloads?: PortOffloadView;
+}
+
+export interface PortOffloadView {
+  /** TUNSETOFFLOAD flags the kernel took ('csum', 'tso4', …). */
+  enabled: string[];
+  superFrames: number;
+  segments: number;
+  checksumsCompleted: number;
+  /** Frames whose virtio-net header did not decode: dropped. */
+  badHeaders: number;
+  /** Super-frames that could not be segmented: dropped. */
+  unsegmentable: number;
+  /** Super-frames coalesced from segments and written to the TAP, and the segments they hold. */
+  coalesced: number;
+  coalescedSegments: number;
+  /** Frames the TAP had no room for when written: dropped. */
+  writeDrops: number;
 }
 
 /** A port's token-bucket policer for one direction: OVS's ingress_policing_rate/burst. */
@@ -223,6 +242,8 @@ export type TraceOutputView =
       address: string;
       /** UDP destination port of the tunnel packet. */
       udpPort: number;
+      /** UDP source port it leaves from (per-flow, from the source-port pool); absent when not known. */
+      sourcePort?: number;
       encap: Encap;
       /** The 8 bytes written in front of the frame, hex. */
       tunnelHeader: string;
