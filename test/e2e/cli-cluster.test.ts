@@ -294,7 +294,10 @@ test("VMs talk; dvs fdb --mac finds each MAC on its host; dvs trace runs the pat
   // The outer source port is the flow's port of the socket's pool (RFC 7348 §5), named in the output step too.
   const out = /→ vxlan 198\.51\.100\.12:4789 udp (\d+)→4789 header 0800000000006400$/m.exec(trace.stdout);
   assert.ok(out, trace.stdout);
-  assert.match(trace.stdout, new RegExp(`^6\\. output\\s+vxlan to 198\\.51\\.100\\.12:4789 \\(UDP ${out[1]} → 4789,`, 'm'));
+  assert.match(
+    trace.stdout,
+    new RegExp(`^6\\. output\\s+vxlan to 198\\.51\\.100\\.12:4789 \\(UDP ${out[1]} → 4789,`, 'm'),
+  );
 });
 
 test("host views through host-1's admin socket: ports, FDB, peers, any command; trace answers from the agent's data path", async () => {
