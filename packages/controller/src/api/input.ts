@@ -70,6 +70,11 @@ export function stringValue(
   return value;
 }
 
+/** A record's free-text `description`: `fallback` when absent, else a string of at most 1024 characters. */
+export function descriptionValue(value: unknown, fallback: string): string {
+  return value === undefined ? fallback : stringValue(value, 'description', null, 1024, 'a string (≤ 1024)');
+}
+
 export function intValue(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ApiError(

@@ -18,7 +18,16 @@ import {
 } from '@dvs/wire';
 import { ApiError } from './api-error.js';
 import { encapValue } from './network-input.js';
-import { asBody, intValue, macValue, rejectUnknown, required, stringValue, vniValue } from './input.js';
+import {
+  asBody,
+  intValue,
+  macValue,
+  rejectUnknown,
+  required,
+  descriptionValue,
+  stringValue,
+  vniValue,
+} from './input.js';
 
 const CREATE_FIELDS = [
   'name',
@@ -74,10 +83,7 @@ export function mirrorFromCreate(raw: unknown, now: number): MirrorRecord {
     sampleEvery:
       body.sampleEvery === undefined ? 1 : intValue(body.sampleEvery, 'sampleEvery', 1, MAX_MIRROR_SAMPLE_EVERY),
     output: portRef(required(body, 'output'), 'output'),
-    description:
-      body.description === undefined
-        ? ''
-        : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+    description: descriptionValue(body.description, ''),
     createdAt: now,
     updatedAt: now,
   };

@@ -34,6 +34,7 @@ import {
   intValue,
   rejectUnknown,
   required,
+  descriptionValue,
   stringValue,
   udpPortValue,
   vniValue,
@@ -219,10 +220,7 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
       arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
       externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
       ...(body.datapath === undefined ? {} : { datapath: datapathValue(body.datapath, encap) }),
-      description:
-        body.description === undefined
-          ? ''
-          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      description: descriptionValue(body.description, ''),
       createdAt: now,
       updatedAt: now,
     },
@@ -254,10 +252,7 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
       externalVteps:
         body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
       ...datapathPatch(body.datapath ?? current.datapath, encap),
-      description:
-        body.description === undefined
-          ? current.description
-          : stringValue(body.description, 'description', null, 1024, 'a string (≤ 1024)'),
+      description: descriptionValue(body.description, current.description),
       updatedAt: now,
     },
     allowed,
