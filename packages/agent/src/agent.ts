@@ -398,6 +398,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
             ['gre-udp', grePort],
             ['probe', probePort],
           ];
+    let groRefusalLogged = false;
     for (const [encap, port] of sockets) {
       let socket: TunnelSocket;
       try {
@@ -409,6 +410,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           ...(encap !== 'probe' && this.config.vtep.sourcePorts !== null
             ? { sourcePorts: this.config.vtep.sourcePorts }
             : {}),
+          // UDP_GRO with the offloads: the data path splits super-datagrams in place (super-datagram-receive.ts).
+          ...(encap !== 'probe' && this.config.offloads ? { receiveOffload: true } : {}),
         });
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'DVS_IO';
@@ -417,6 +420,13 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
         });
       }
       this.sockets.push(socket);
+      if (socket.groRefusal != null && !groRefusalLogged) {
+        groRefusalLogged = true;
+        this.logger.warn('the kernel refused UDP_GRO: tunnel sockets receive datagrams one by one', {
+          errno: socket.groRefusal.errno,
+          reason: socket.groRefusal.reason,
+        });
+      }
       if (encap === 'probe') this.kernel?.attachProbes(new KernelProbes(socket, port));
       else this.userspace.dataPath.attachSocket(encap, socket);
     }

@@ -1,4 +1,10 @@
 export * from './packet-batch.js';
+export {
+  MAX_SUPER_DATAGRAM_BYTES,
+  MIN_VIEW_SEGMENT,
+  SuperDatagramViews,
+  datagramsInSlot,
+} from './super-datagram-views.js';
 export type * from './types.js';
 export * from './ip-address.js';
 export { NetdevError, isNetdevError } from './errors.js';

@@ -211,7 +211,12 @@ export interface NativeBinding {
     dualStack: boolean,
     reusePort?: boolean,
   ): { fd: number; port: number };
-  udpRecv(fd: number, ...args: [...BatchArgs, headroom: number, ...AddressArgs, drops: Float64Array]): number;
+  /** UDP_GRO on: 0, or the errno of the kernel's refusal. */
+  udpEnableGro(fd: number): number;
+  udpRecv(
+    fd: number,
+    ...args: [...BatchArgs, headroom: number, ...AddressArgs, drops: Float64Array, segmentSize?: Uint16Array]
+  ): number;
   udpSend(
     fd: number,
     ...args: [

@@ -5,9 +5,10 @@ import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { SlotList } from './slot-list.js';
 import { SourcePortPool } from './source-port-pool.js';
+import { datagramsInSlot } from './super-datagram-views.js';
 import { toNetdevError } from './system-error.js';
 import { checkTunnelOptions } from './tunnel-address.js';
-import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
+import type { OffloadRefusal, OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from './types.js';
 
 /** udpSend's drops array: [dropped, last refused errno, refusals by errno 0..133]. */
 const SEND_DROP_SLOTS = 2 + 134;
@@ -18,6 +19,8 @@ const GSO_DISABLED = 2;
  * of this process: for A/B measurements in one sitting, and as an escape hatch.
  */
 const GSO_ALLOWED = process.env.DVS_UDP_GSO !== '0';
+/** DVS_UDP_GRO=0 does the same for UDP_GRO on receive (openTunnelSocket's receiveOffload). */
+const GRO_ALLOWED = process.env.DVS_UDP_GRO !== '0';
 
 /**
  * The Linux tunnel socket: sendmmsg/recvmmsg through the addon, readiness by
@@ -36,8 +39,11 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     sendDropsByErrno: {},
     sendSegmentation: GSO_ALLOWED ? 'gso' : 'plain',
     sendGsoMessages: 0,
+    recvCoalescing: 'plain',
+    recvGroMessages: 0,
   };
-  private readonly drops = new Float64Array(1);
+  /** udpRecv's counters: [too big, super-datagrams]. */
+  private readonly drops = new Float64Array(2);
   private readonly sendDrops = new Float64Array(SEND_DROP_SLOTS);
   /** udpSend's UDP GSO state, kept across calls: [mode (GSO_DISABLED once refused), GSO messages sent]. */
   private readonly gso: Float64Array | undefined = GSO_ALLOWED ? new Float64Array(2) : undefined;
@@ -51,8 +57,12 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     readonly localAddress: string,
     readonly localPort: number,
     private readonly pool: SourcePortPool | null = null,
+    /** UDP_GRO is on (the caller enabled it on fd). */
+    readonly receivesSuperDatagrams = false,
+    readonly groRefusal: OffloadRefusal | null = null,
   ) {
     super(fd);
+    if (receivesSuperDatagrams) this.stats.recvCoalescing = 'gro';
   }
 
   get sourcePorts(): readonly number[] {
@@ -72,6 +82,7 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
     this.assertOpen();
     checkHeadroom(batch, headroom);
     this.drops[0] = 0;
+    this.drops[1] = 0;
     let n: number;
     try {
       n = nativeBinding().udpRecv(
@@ -87,12 +98,18 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
         batch.ipv6,
         batch.port,
         this.drops,
+        batch.segmentSize,
       );
     } catch (err) {
       throw toNetdevError(err, `recv on ${this.localAddress}:${this.localPort}`);
     }
     this.stats.recvDropsTooBig += this.drops[0];
-    this.stats.packetsReceived += n;
+    if (this.drops[1] === 0) {
+      this.stats.packetsReceived += n;
+      return n;
+    }
+    this.stats.recvGroMessages = (this.stats.recvGroMessages as number) + this.drops[1];
+    this.stats.packetsReceived += datagramsIn(batch, n);
     return n;
   }
 
@@ -158,6 +175,25 @@ export class NativeTunnelSocket extends WatchedFd implements TunnelSocket {
   }
 }
 
+/** Datagrams in slots 0..n-1, a super-datagram counting each one it holds. */
+function datagramsIn(batch: PacketBatch, n: number): number {
+  let count = 0;
+  for (let i = 0; i < n; i++) count += datagramsInSlot(batch, i);
+  return count;
+}
+
+/** UDP_GRO on fd, or why not. */
+function enableGro(fd: number): OffloadRefusal | null {
+  const errno = nativeBinding().udpEnableGro(fd);
+  if (errno === 0) return null;
+  const name = errnoName(errno);
+  const reason =
+    name === 'ENOPROTOOPT'
+      ? 'the kernel has no UDP_GRO (Linux < 5.0): datagrams are received one by one'
+      : 'the kernel refused UDP_GRO: datagrams are received one by one';
+  return Object.freeze({ offload: 'udpGro' as const, errno: name, reason });
+}
+
 /**
  * Opens the native (sendmmsg/recvmmsg) tunnel socket, the default on Linux.
  * Throws NetdevError DVS_ADDRESS_INVALID, DVS_ADDRESS_IN_USE,
@@ -197,5 +233,7 @@ export function openTunnelSocketSync(options: OpenTunnelOptions): NativeTunnelSo
       throw err;
     }
   }
-  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port, pool);
+  const groRefusal = options.receiveOffload === true && GRO_ALLOWED ? enableGro(opened.fd) : null;
+  const gro = options.receiveOffload === true && GRO_ALLOWED && groRefusal === null;
+  return new NativeTunnelSocket(opened.fd, parsed.family, options.address, opened.port, pool, gro, groRefusal);
 }

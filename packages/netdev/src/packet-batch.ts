@@ -23,8 +23,10 @@ export const SUPER_FRAME_SLOT_BYTES = 65536 + 64;
  *  - port[i]: UDP port
  *  - segmentSize[i]: 0 = the slot holds one datagram. n > 0: it holds several
  *    back to back, n bytes each (the last may be shorter): a super-datagram,
- *    which send() hands to the kernel as one UDP GSO message (UDP_SEGMENT n)
- *    and recv() returns in GRO mode 'whole'. recv() sets it for every slot it fills.
+ *    as the native socket's recv() returns with UDP_GRO on
+ *    (TunnelSocket.receivesSuperDatagrams; SuperDatagramViews splits it).
+ *    The native recv() sets it for every slot it fills. (send() does not
+ *    read it: it finds runs to glue into UDP GSO messages itself.)
  *  - sourcePort[i]: send() only: the local UDP port to send from, one of the
  *    socket's source-port pool (per-flow entropy, RFC 7348 §5); 0 = the
  *    socket's own port. recv() leaves it alone.
@@ -45,9 +47,15 @@ export class PacketBatch {
   /** slots[i] is a view of slot i's whole slot (slotSize bytes), made once. */
   readonly slots: readonly Buffer[];
 
+  /**
+   * `memory`: cut the slots from these bytes (at least capacity * slotSize)
+   * instead of new ones: a view of another batch's memory
+   * (SuperDatagramViews), or memory with room past the last slot.
+   */
   constructor(
     readonly capacity: number,
     readonly slotSize: number,
+    memory?: Buffer,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1024) {
       throw new RangeError(`PacketBatch capacity must be 1..1024, got ${capacity}`);
@@ -55,7 +63,10 @@ export class PacketBatch {
     if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize > 262144) {
       throw new RangeError(`PacketBatch slotSize must be 64..262144, got ${slotSize}`);
     }
-    this.buffer = Buffer.alloc(capacity * slotSize);
+    if (memory !== undefined && memory.length < capacity * slotSize) {
+      throw new RangeError(`PacketBatch memory must hold ${capacity * slotSize} bytes, has ${memory.length}`);
+    }
+    this.buffer = memory ?? Buffer.alloc(capacity * slotSize);
     this.offsets = new Uint32Array(capacity);
     this.lengths = new Uint32Array(capacity);
     this.family = new Uint8Array(capacity);

@@ -98,8 +98,8 @@ export interface TapOffloadOptions {
 
 /** Something asked for that the kernel refused, with its errno and the likely reason. */
 export interface OffloadRefusal {
-  /** 'vnetHeader': an attached device's PACKET_VNET_HDR. */
-  readonly offload: TapOffload | 'vnetHeader';
+  /** 'vnetHeader': an attached device's PACKET_VNET_HDR; 'udpGro': a tunnel socket's UDP_GRO. */
+  readonly offload: TapOffload | 'vnetHeader' | 'udpGro';
   readonly errno: string;
   readonly reason: string;
 }
@@ -214,6 +214,15 @@ export interface TunnelSocketStats {
   sendSegmentation?: 'gso' | 'plain';
   /** UDP GSO messages (of 2+ datagrams each) the kernel took. Optional: kept by the native socket. */
   sendGsoMessages?: number;
+  /**
+   * How recv() takes datagrams: 'gro' with UDP_GRO on (super-datagrams
+   * possible, see TunnelSocket.receivesSuperDatagrams); 'plain' one
+   * datagram per slot (not asked for, or the kernel refused). Optional:
+   * kept by the native socket.
+   */
+  recvCoalescing?: 'gro' | 'plain';
+  /** Super-datagrams recv() returned (each counted in packetsReceived once per datagram it holds). Optional. */
+  recvGroMessages?: number;
 }
 
 /**
@@ -250,6 +259,17 @@ export interface TunnelSocket {
    * or absent: every datagram leaves from localPort (sourcePort is ignored).
    */
   readonly sourcePorts?: readonly number[];
+  /**
+   * UDP_GRO is on: recv() may fill a slot with a super-datagram, several
+   * datagrams of one source back to back, each segmentSize[i] bytes (the
+   * last may be shorter), up to 64 KiB; split it with SuperDatagramViews.
+   * Read such a socket with slots of SUPER_FRAME_SLOT_BYTES beyond the
+   * headroom: a super-datagram that does not fit is dropped as too big.
+   * Absent or false: one datagram per slot, segmentSize[i] = 0.
+   */
+  readonly receivesSuperDatagrams?: boolean;
+  /** Why UDP_GRO was asked for and is off: the kernel's refusal, to be logged once. Absent or null: none. */
+  readonly groRefusal?: OffloadRefusal | null;
   recv(batch: PacketBatch, headroom: number): number;
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number;
   onReadable(handler: (() => void) | null): void;
@@ -304,6 +324,13 @@ export interface OpenTunnelOptions {
    * At most MAX_SOURCE_PORTS ports. Absent: none (send from `port`).
    */
   sourcePorts?: SourcePortPoolOptions;
+  /**
+   * Turn on UDP_GRO (see TunnelSocket.receivesSuperDatagrams). Default
+   * false. A kernel that refuses it leaves plain receive, said in the
+   * socket's groRefusal; DVS_UDP_GRO=0 in the environment turns it off for
+   * the whole process.
+   */
+  receiveOffload?: boolean;
   signal?: AbortSignal;
 }
 

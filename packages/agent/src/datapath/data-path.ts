@@ -40,6 +40,7 @@ import {
   type MirrorResolver,
   type MirrorView,
 } from './mirror.js';
+import { SuperDatagramReceiver } from './super-datagram-receive.js';
 import { NO_DEVICE, TraceRecorder, traceReport, writeTraceFrame, type TraceQuery, type TraceReport } from './trace.js';
 
 /** Event map in EventEmitter's shape: one payload object per `noun:verb` event. */
@@ -103,6 +104,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private readonly peerRegistry = new PeerRegistry();
   private readonly tables: TableApplier;
   private readonly rxBatch: PacketBatch;
+  /** Made when the first socket with UDP_GRO is attached (4 MiB of receive slots). */
+  private superReceiver: SuperDatagramReceiver | null = null;
   private readonly injectBatch: PacketBatch;
   private readonly probeBatch: PacketBatch;
   /** The one frame a trace switches (made on the first trace). */
@@ -179,6 +182,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     if (this.pipeline.sockets.has(encap))
       throw new DataPathError('DVS_BAD_ARGUMENT', `a ${encap} socket is already attached`);
     const target = new SocketTarget(encap, socket, this.rxBatch.capacity, this.pipeline.copyBatch.capacity);
+    if (socket.receivesSuperDatagrams === true) this.superReceiver ??= new SuperDatagramReceiver(this.rxBatch);
     this.pipeline.sockets.set(encap, target);
     this.rebuildMembers();
     if (this.started) this.watchSocket(target);
@@ -578,7 +582,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   }
 
   private pollSocket(target: SocketTarget): void {
-    const batch = this.rxBatch;
+    const receiver = target.socket.receivesSuperDatagrams === true ? this.superReceiver : null;
+    const batch = receiver === null ? this.rxBatch : receiver.batch;
     for (let round = 0; round < this.maxBatchesPerPoll; round++) {
       let n: number;
       try {
@@ -587,7 +592,8 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
-      this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
+      if (receiver === null) this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
+      else this.guarded(() => receiver.switch(this.pipeline, target, n));
       this.deliverEvents();
       if (n < batch.capacity) return;
     }

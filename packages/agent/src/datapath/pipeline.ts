@@ -139,12 +139,19 @@ export class Pipeline {
     this.source = null;
   }
 
-  /** Switches packets 0..n-1 of `batch`, received on `target`'s socket at HEADROOM, and flushes the output. */
-  processTunnelBatch(target: SocketTarget, batch: PacketBatch, n: number): void {
+  /**
+   * Switches packets first..n-1 of `batch` (at most the receive batch's
+   * capacity of them: the output queues hold that many), received on
+   * `target`'s socket, and flushes the output. A packet sits at HEADROOM,
+   * or at 0 in a view of a super-datagram (super-datagram-receive.ts): only
+   * its own tunnel header lies in front of the frame then, and switching
+   * writes no more than that (an 802.1Q tag) in front of a decapsulated frame.
+   */
+  processTunnelBatch(target: SocketTarget, batch: PacketBatch, n: number, first = 0): void {
     const now = this.now();
     this.source = batch;
     this.forgetMemo();
-    for (let i = 0; i < n; i++) this.switchFromTunnel(target, batch, i, now);
+    for (let i = first; i < n; i++) this.switchFromTunnel(target, batch, i, now);
     this.flushAll();
     this.source = null;
   }

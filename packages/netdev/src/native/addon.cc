@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tapWrite", Napi::Function::New<dvs::TapWrite>(env, "tapWrite"));
   exports.Set("tapSetOffload", Napi::Function::New<dvs::TapSetOffload>(env, "tapSetOffload"));
   exports.Set("udpOpen", Napi::Function::New<dvs::UdpOpen>(env, "udpOpen"));
+  exports.Set("udpEnableGro", Napi::Function::New<dvs::UdpEnableGro>(env, "udpEnableGro"));
   exports.Set("udpRecv", Napi::Function::New<dvs::UdpRecv>(env, "udpRecv"));
   exports.Set("udpSend", Napi::Function::New<dvs::UdpSend>(env, "udpSend"));
   exports.Set("PacketRing", dvs::PacketRing::Define(env));

@@ -10,6 +10,7 @@ Napi::Value TapRead(const Napi::CallbackInfo& info);
 Napi::Value TapWrite(const Napi::CallbackInfo& info);
 Napi::Value TapSetOffload(const Napi::CallbackInfo& info);
 Napi::Value UdpOpen(const Napi::CallbackInfo& info);
+Napi::Value UdpEnableGro(const Napi::CallbackInfo& info);
 Napi::Value UdpRecv(const Napi::CallbackInfo& info);
 Napi::Value UdpSend(const Napi::CallbackInfo& info);
 Napi::Value AttachOpen(const Napi::CallbackInfo& info);

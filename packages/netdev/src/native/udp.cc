@@ -38,6 +38,7 @@ struct MessageScratch {
   uint32_t segsOf[kMaxBatch];  // send: slots (GSO segments) in a message
   int fdOf[kMaxBatch];         // send: the socket a message goes out of (its source port)
   alignas(struct cmsghdr) uint8_t control[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];  // send: UDP_SEGMENT
+  alignas(struct cmsghdr) uint8_t groControl[kMaxBatch][CMSG_SPACE(sizeof(int))];      // recv: UDP_GRO
 };
 thread_local MessageScratch* scratch = nullptr;
 
@@ -120,9 +121,27 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// udpRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, ipv4, ipv6, port, drops)
-//   -> datagrams received; datagrams longer than slotSize - headroom are
+// udpEnableGro(fd) -> 0, or the errno with which the kernel refused UDP_GRO
+//   (Linux >= 5.0). With it on, the kernel hands one flow's consecutive
+//   datagrams of one size (a UDP GSO message sent over loopback or veth, or
+//   what a NIC's GRO glued) to recvmsg as ONE super-datagram with their size
+//   in a UDP_GRO cmsg, up to 64 KiB: udpRecv reports that size per slot.
+Napi::Value UdpEnableGro(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd;
+  if (!ReadInt(info, 0, &fd)) return Napi::Value();
+  int one = 1;
+  int err = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0 ? 0 : errno;
+  return Napi::Number::New(env, err);
+}
+
+// udpRecv(fd, buffer, slotSize, capacity, offsets, lengths, headroom, family, ipv4, ipv6, port, drops[, segmentSize])
+//   -> messages received; messages longer than slotSize - headroom are
 //   dropped (MSG_TRUNC) and counted in drops[0].
+//   segmentSize (optional Uint16Array, capacity long): set for every slot
+//   filled: 0 for one datagram, or the datagram size of a super-datagram
+//   (several datagrams back to back, the last may be shorter) that UDP_GRO
+//   made; drops[1] (when drops has 2 elements) counts those super-datagrams.
 Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd, headroomArg;
@@ -138,6 +157,12 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   if (!ReadAddressView(info, 7, batch.capacity, &addr)) return Napi::Value();
   double* drops = ReadCounter(info, 11);
   if (drops == nullptr) return Napi::Value();
+  double* superDatagrams = info[11].As<Napi::TypedArray>().ElementLength() >= 2 ? drops + 1 : nullptr;
+  uint16_t* segmentSize = nullptr;
+  if (info.Length() > 12 && !info[12].IsUndefined()) {
+    segmentSize = ReadU16(info, 12, batch.capacity);
+    if (segmentSize == nullptr) return Napi::Value();
+  }
   MessageScratch* s = Scratch();
   const size_t room = batch.slotSize - headroom;
   uint32_t n = 0;
@@ -152,6 +177,10 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
       s->msgs[k].msg_hdr.msg_iovlen = 1;
       s->msgs[k].msg_hdr.msg_name = &s->addrs[k];
       s->msgs[k].msg_hdr.msg_namelen = sizeof s->addrs[k];
+      if (segmentSize != nullptr) {
+        s->msgs[k].msg_hdr.msg_control = s->groControl[k];
+        s->msgs[k].msg_hdr.msg_controllen = sizeof s->groControl[k];
+      }
     }
     int got = recvmmsg(fd, s->msgs, want, MSG_DONTWAIT, nullptr);
     if (got < 0) {
@@ -173,6 +202,18 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
       }
       batch.offsets[slot] = headroom;
       batch.lengths[slot] = s->msgs[k].msg_len;
+      if (segmentSize != nullptr) {
+        int gso = 0;
+        struct msghdr* h = &s->msgs[k].msg_hdr;
+        for (struct cmsghdr* cm = CMSG_FIRSTHDR(h); cm != nullptr; cm = CMSG_NXTHDR(h, cm)) {
+          if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            memcpy(&gso, CMSG_DATA(cm), sizeof gso);
+          }
+        }
+        const bool glued = gso > 0 && static_cast<uint32_t>(gso) < s->msgs[k].msg_len;
+        segmentSize[slot] = glued ? static_cast<uint16_t>(gso) : 0;
+        if (glued && superDatagrams != nullptr) *superDatagrams += 1;
+      }
       const struct sockaddr* sa = reinterpret_cast<const struct sockaddr*>(&s->addrs[k]);
       if (sa->sa_family == AF_INET) {
         auto* sin = reinterpret_cast<const struct sockaddr_in*>(sa);
