@@ -7,6 +7,11 @@
  * out where it should (the devices and sockets count what they take), so the
  * path measured is the path that switched.
  *
+ * The super-frame path runs the same way through the whole offload chain of
+ * two data paths joined by real sockets over loopback (offload-rig.ts): a
+ * TAP's TSO super-frame, the real segmentation, UDP GSO, UDP GRO, the
+ * super-datagram views, the real coalescing, a super-frame to the far TAP.
+ *
  * The measuring runs in a child process with the JIT compiling on the main
  * thread (alloc-probe.ts says why).
  */
@@ -47,5 +52,50 @@ test('no garbage collection while switching a million frames on each path, and e
     assert.deepEqual(m.out, expected, `${m.name}: frames out`);
     const dropped = m.name.includes('garbage') ? { malformed: m.frames } : {};
     assert.deepEqual(m.drops, dropped, `${m.name}: drops`);
+  }
+});
+
+interface MeasuredOffload {
+  name: string;
+  superFrames: number;
+  segmentsIn: number;
+  payloadIn: number;
+  lost: number;
+  gcs: number;
+  superFramesOut: number;
+  framesOut: number;
+  segmentsOut: number;
+  payloadOut: number;
+  gsoMessages: number;
+  groMessages: number;
+}
+
+test('no garbage collection while a million segments go TAP super-frame → segmentation → UDP GSO → UDP GRO → coalescing → TAP, VXLAN and GRE-in-UDP, and every segment and byte comes out', () => {
+  const probe = fileURLToPath(new URL('./offload-alloc-probe.js', import.meta.url));
+  const child = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', probe], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  const measured = child.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as MeasuredOffload);
+  assert.deepEqual(
+    measured.map((m) => m.name.split(':')[0]),
+    ['vxlan', 'gre-udp'],
+    'both encaps measured',
+  );
+  for (const m of measured) {
+    assert.ok(m.segmentsIn >= 1_000_000, `${m.name}: ${m.segmentsIn} segments`);
+    assert.equal(m.gcs, 0, `${m.name}: ${m.gcs} garbage collections`);
+    assert.equal(m.lost, 0, `${m.name}: super-frames the far socket never got`);
+    assert.equal(m.segmentsOut, m.segmentsIn, `${m.name}: segments out`);
+    assert.equal(m.payloadOut, m.payloadIn, `${m.name}: TCP payload bytes out`);
+    // One UDP GSO message per super-frame, one GRO super-datagram per message, one coalesced super-frame per TAP write.
+    assert.equal(m.gsoMessages, m.superFrames, `${m.name}: UDP GSO messages`);
+    assert.equal(m.groMessages, m.superFrames, `${m.name}: super-datagrams received`);
+    assert.equal(m.superFramesOut, m.superFrames, `${m.name}: coalesced super-frames written`);
+    assert.equal(m.framesOut, m.superFrames, `${m.name}: nothing written but the super-frames`);
   }
 });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { addChecksumBytes, finishChecksum, foldChecksum, internetChecksum } from '../src/index.js';
 import { boundedView } from './bounded-view.js';
-import { referenceChecksum } from './tcp-frames.js';
+import { referenceChecksum } from '../src/testing/index.js';
 
 describe('addChecksumBytes', () => {
   it('agrees with a byte-pair sum for every alignment, length and view offset', () => {

@@ -25,7 +25,7 @@ import {
   patternPayload,
   readFrame,
   timestampOptions,
-} from './tcp-frames.js';
+} from '../src/testing/index.js';
 
 type Output =
   { kind: 'frame'; index: number } | { kind: 'super'; index: number; header: Buffer; frame: Buffer; segments: number };

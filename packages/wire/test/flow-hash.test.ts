@@ -13,7 +13,7 @@ import {
   pushVlanTag,
   tunnelSourcePort,
 } from '../src/index.js';
-import { type TcpFrameSpec, buildTcpFrame, patternPayload } from './tcp-frames.js';
+import { type TcpFrameSpec, buildTcpFrame, patternPayload } from '../src/testing/index.js';
 
 const hash = (f: Buffer): number => innerFlowHash(f, 0, f.length);
 const base: TcpFrameSpec = { version: 4, payload: patternPayload(100) };

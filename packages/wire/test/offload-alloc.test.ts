@@ -22,7 +22,7 @@ import {
   tunnelSourcePort,
   writeVirtioNetHeader,
 } from '../src/index.js';
-import { type TcpFrameSpec, buildSuperFrame, patternPayload, timestampOptions } from './tcp-frames.js';
+import { type TcpFrameSpec, buildSuperFrame, patternPayload, timestampOptions } from '../src/testing/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

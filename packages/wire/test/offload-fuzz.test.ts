@@ -28,7 +28,7 @@ import {
   readFrame,
   referenceChecksum,
   timestampOptions,
-} from './tcp-frames.js';
+} from '../src/testing/index.js';
 
 const KNOWN_REASONS = new Set([
   'truncated',

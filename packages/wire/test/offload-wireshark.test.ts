@@ -22,7 +22,13 @@ import {
   decodeVirtioNetHeader,
   segmentSuperFrame,
 } from '../src/index.js';
-import { type TcpFrameSpec, TYPICAL_OPTIONS, buildSuperFrame, patternPayload, timestampOptions } from './tcp-frames.js';
+import {
+  type TcpFrameSpec,
+  TYPICAL_OPTIONS,
+  buildSuperFrame,
+  patternPayload,
+  timestampOptions,
+} from '../src/testing/index.js';
 import { CHECKSUM_GOOD, assertTsharkPresent, runTshark, tsharkSkip } from './tshark.js';
 
 const FIELDS = [

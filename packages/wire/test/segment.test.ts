@@ -19,7 +19,7 @@ import {
   readFrame,
   referenceChecksum,
   timestampOptions,
-} from './tcp-frames.js';
+} from '../src/testing/index.js';
 
 const SLOT = 2048;
 const HEADROOM = 8;

@@ -557,7 +557,11 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
-      this.guarded(() => this.pipeline.processPortBatch(port, batch, n));
+      try {
+        this.pipeline.processPortBatch(port, batch, n);
+      } catch {
+        this.batchFailed();
+      }
       this.deliverEvents();
       if (n < batch.capacity) return;
     }
@@ -592,24 +596,26 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
-      if (receiver === null) this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
-      else this.guarded(() => receiver.switch(this.pipeline, target, n));
+      try {
+        if (receiver === null) this.pipeline.processTunnelBatch(target, batch, n);
+        else receiver.switch(this.pipeline, target, n);
+      } catch {
+        this.batchFailed();
+      }
       this.deliverEvents();
       if (n < batch.capacity) return;
     }
   }
 
   /**
-   * Runs one batch; a bug that throws must not stop the loop or leave
-   * half-queued output: the batch is abandoned and counted (internalErrors).
+   * Switching a batch threw (a bug): it must not stop the loop or leave
+   * half-queued output, so the batch is abandoned and counted
+   * (internalErrors). The pollers catch inline: a closure per batch would
+   * be garbage per batch.
    */
-  private guarded(run: () => void): void {
-    try {
-      run();
-    } catch {
-      this.internalErrors++;
-      this.pipeline.abandonBatch();
-    }
+  private batchFailed(): void {
+    this.internalErrors++;
+    this.pipeline.abandonBatch();
   }
 
   private sortedNetworks(): NetworkState[] {
