@@ -26,7 +26,7 @@ import type { AgentPortView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
 import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
-import { pings, plugVm } from '../support/vm-setup.js';
+import { pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
@@ -150,6 +150,22 @@ test('the VM behind each attached device pings a VM on host B', async () => {
   }
   const ports = await portsOf(agentA);
   for (const n of ['q', 'v', 'm']) assert.ok((ports.get(dev(n))?.counters.rxFrames ?? 0) > 0, `${n} counted rx`);
+});
+
+test('offloads on an attached veth (PACKET_VNET_HDR): the VM TSO super-frames come in whole, are segmented to the MTU, and a TCP stream to b1 arrives intact', async () => {
+  const { sent, received } = await tcpTransfer(lab, vm.b1, '192.0.2.21', vm.v, 8 * 1024 * 1024);
+  assert.deepEqual(received, sent, 'vv → b1: every byte of the stream arrived, intact');
+  const port = (await portsOf(agentA)).get(dev('v'));
+  const off = port?.offloads;
+  assert.ok(off !== undefined, 'the attached veth reports offloads');
+  console.log(
+    `# attached veth: ${off.superFrames} super-frames cut into ${off.segments} segments, ${off.badHeaders} bad headers`,
+  );
+  assert.ok(off.superFrames > 0, 'the veth handed the agent TSO super-frames');
+  assert.ok(off.segments > off.superFrames * 2, 'each was cut into several segments');
+  assert.equal(off.badHeaders + off.unsegmentable, 0);
+  // What went into the tunnel were segments: no frame over the overlay MTU was dropped on either agent.
+  for (const agent of [agentA, agentB]) assert.equal((await agent.call('counters/show')).drops.mtu ?? 0, 0);
 });
 
 test('a trunk port on an attached device keeps its VLAN tags: VLAN 10 reaches VNI 100, VLAN 20 VNI 200, replies tagged', async () => {

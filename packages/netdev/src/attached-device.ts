@@ -206,11 +206,25 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
   }
 
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, false);
+  }
+
+  /**
+   * With offloads: writes slots that hold plain frames (no header in the
+   * slot), each behind an all-zero virtio-net header, as
+   * TapDevice.writeHeaderless. Without offloads, the same as write().
+   */
+  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, true);
+  }
+
+  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
     this.assertOpen();
     checkSlots(batch, slots, n);
+    const shortest = ETHERNET_HEADER_LENGTH + (headerless ? 0 : this.headerLength);
     if (this.isGone) {
       for (let i = 0; i < n; i++) {
-        if (batch.lengths[slots[i]] < ETHERNET_HEADER_LENGTH + this.headerLength) this.counters.writeDropsInvalid++;
+        if (batch.lengths[slots[i]] < shortest) this.counters.writeDropsInvalid++;
         else this.counters.writeDropsLinkDown++;
       }
       return n;
@@ -230,6 +244,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
         n,
         drops,
         this.headerLength,
+        headerless,
       );
     } catch (err) {
       throw toNetdevError(err, `write to ${this.describe()}`);

@@ -257,7 +257,14 @@ export interface NativeBinding {
   ): number;
   attachSend(
     fd: number,
-    ...args: [...BatchArgs, slots: Uint32Array, n: number, drops: Float64Array, vnetHeaderLength?: number]
+    ...args: [
+      ...BatchArgs,
+      slots: Uint32Array,
+      n: number,
+      drops: Float64Array,
+      vnetHeaderLength?: number,
+      headerless?: boolean,
+    ]
   ): number;
   attachStatus(fd: number): { error: string; ifindex: number };
   attachMtu(fd: number, ifindex: number): number;

@@ -14,7 +14,7 @@ import {
 import { waitFor } from '@dvs/test-support';
 import { PacketBatch, SUPER_FRAME_SLOT_BYTES, openAttachedDeviceSync, openTapSync } from '../src/index.js';
 import type { AttachedDevice, TapDevice } from '../src/index.js';
-import { LabNamespace, runTcpTransfer } from '../src/testing/index.js';
+import { LabNamespace, isTestFrame, packetsOf, place, runTcpTransfer, testFrame } from '../src/testing/index.js';
 import { forwardAsIs } from '../src/testing/offload-path.js';
 
 // An attached port with PACKET_VNET_HDR carries super-frames as a TAP with
@@ -222,5 +222,34 @@ test('offloads on an attached port need recvmmsg; a bad value is a RangeError na
     });
   } finally {
     host.ip('link', 'del', veth);
+  }
+});
+
+test('writeHeaderless on an attached port with offloads: plain frames go out behind an all-zero header, byte for byte, in order', async () => {
+  const i = index;
+  const p = path('198.51.100.5', '198.51.100.6');
+  const rx = container.run(() => openAttachedDeviceSync({ name: `dvn${process.pid}f${i}`, batching: 'mmsg' }));
+  try {
+    const frames = [testFrame(1, 60), testFrame(2, 1514), testFrame(3, 14 + 4)];
+    const batch = new PacketBatch(frames.length, 2048);
+    frames.forEach((f, k) => place(batch, k, f, 64));
+    const slots = Uint32Array.from([0, 1, 2]);
+    assert.equal(p.port.writeHeaderless(batch, slots, 3), 3);
+    assert.equal(p.port.stats.writeDropsInvalid, 0);
+    const got: Buffer[] = [];
+    const inbox = new PacketBatch(16, 2048);
+    await waitFor(
+      'the three frames on the far end',
+      () => {
+        got.push(...packetsOf(inbox, rx.read(inbox, 0)).filter(isTestFrame));
+        return got.length >= 3;
+      },
+      5000,
+      5,
+    );
+    assert.deepEqual(got, frames);
+  } finally {
+    rx.close();
+    p.close();
   }
 });

@@ -22,7 +22,7 @@ export interface AgentPortsOptions {
   dataPath: DatapathOperations;
   devices: AgentDevices;
   logger: Logger;
-  /** Open TAP ports with offloads (config `offloads`); default false. */
+  /** Open TAP and attached ports with offloads (config `offloads`); default false. */
   tapOffloads?: boolean;
   /** Where run-time ports are kept (state-file.ts); null: not kept. */
   stateFile: string | null;
@@ -468,13 +468,17 @@ export class AgentPorts {
    * (a TAP's MTU cannot follow later once a VM holds it). Unknown after
    * that: the default, with a warning.
    */
-  /** The first TAP whose kernel refused an offload says so, once; the port runs with what was taken. */
+  /**
+   * The first port (TAP, or attached device's PACKET_VNET_HDR) whose kernel
+   * refused an offload says so, once; the port runs with what was taken.
+   */
   private reportOffloads(device: FrameDevice): void {
-    if (this.offloadsReported || !(device instanceof SegmentingPortDevice)) return;
-    const { enabled, refused } = device.tapOffloads;
-    if (refused.length === 0) return;
+    if (this.offloadsReported || this.o.tapOffloads !== true) return;
+    const offloads = device instanceof SegmentingPortDevice ? device.tapOffloads : device.offloads;
+    if (offloads === undefined || offloads.refused.length === 0) return;
+    const { enabled, refused } = offloads;
     this.offloadsReported = true;
-    this.o.logger.warn('the kernel refused some TAP offloads: ports run with the ones it took', {
+    this.o.logger.warn('the kernel refused some port offloads: ports run with the ones it took', {
       port: device.name,
       enabled: enabled.join(','),
       refused: refused.map((r) => `${r.offload}: ${r.reason}`).join('; '),

@@ -6,7 +6,10 @@ import type { PortRequest } from './managed-port.js';
 import { SegmentingPortDevice, hasHeaders } from '../datapath/segmenting-port-device.js';
 
 export interface PortDeviceOptions {
-  /** Open a TAP with offloads (virtio-net headers, TSO): the data path then sees it through a SegmentingPortDevice. */
+  /**
+   * Open a TAP with offloads (virtio-net headers, TSO), an attached device
+   * with PACKET_VNET_HDR: the data path then sees it through a SegmentingPortDevice.
+   */
   offloads: boolean;
 }
 
@@ -40,8 +43,15 @@ export async function openPortDevice(
           'DVS_DEVICE_UNSUITABLE',
           `${name} holds this agent's VTEP address ${vtepAddress} (the tunnel underlay): attaching it would switch tunnel packets into the overlay; attach the VM's or container's device instead`,
         );
-      const attached = await devices.openAttached({ name, up: true });
-      return { device: attached, deviceKind: attached.kind, ifindex: attached.ifindex };
+      // With offloads the socket carries virtio-net headers (PACKET_VNET_HDR, 'mmsg' batching only): a VM's
+      // TSO super-frames come in whole and are segmented here, as on a TAP; a kernel that refuses leaves plain frames.
+      const attached = await devices.openAttached({
+        name,
+        up: true,
+        ...(options.offloads ? { offloads: true, batching: 'mmsg' as const } : {}),
+      });
+      const device = hasHeaders(attached) ? new SegmentingPortDevice(attached) : attached;
+      return { device, deviceKind: attached.kind, ifindex: attached.ifindex };
     }
     const device = await devices.openTap({
       name,

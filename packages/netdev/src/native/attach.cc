@@ -44,6 +44,7 @@ constexpr int32_t kVirtioNetHdrLength = 10;
 struct Scratch {
   struct mmsghdr msgs[kMaxBatch];
   struct iovec iovs[kMaxBatch];
+  struct iovec headerless[kMaxBatch][2];  // send: an all-zero virtio-net header, then the frame
   alignas(struct cmsghdr) uint8_t control[kMaxBatch][CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 };
 thread_local Scratch* scratch = nullptr;
@@ -303,8 +304,10 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
 }
 
 // attachSend(fd, buffer, slotSize, capacity, offsets, lengths, slots, n, drops: Float64Array[4],
-//            vnetHeaderLength = 0)
-//   -> slots consumed from the front (sendmmsg). Consumed but not sent, and
+//            vnetHeaderLength = 0, headerless = false)
+//   -> slots consumed from the front (sendmmsg). headerless (with
+//   vnetHeaderLength > 0): the slots hold plain frames; each goes behind an
+//   all-zero header (no flags, no GSO: the frame as it is), a second iovec. Consumed but not sent, and
 //   counted: drops[0] invalid (runt: shorter than the header + 14 bytes;
 //   EINVAL, which with a header is also the kernel refusing it; EMSGSIZE, any other refusal),
 //   drops[1] link down (ENETDOWN; also ENXIO/ENODEV), drops[2] = 1 when the
@@ -323,7 +326,13 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
   if (drops == nullptr) return Napi::Value();
   int32_t vnetHeaderLength = 0;
   if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
-  const uint32_t shortest = kEthernetHeader + static_cast<uint32_t>(vnetHeaderLength > 0 ? vnetHeaderLength : 0);
+  const bool headerless = vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
+  const uint32_t shortest =
+      kEthernetHeader + static_cast<uint32_t>(vnetHeaderLength > 0 && !headerless ? vnetHeaderLength : 0);
+  static const uint8_t kZeroHeader[12] = {0};
+  if (headerless && vnetHeaderLength > static_cast<int32_t>(sizeof kZeroHeader)) {
+    return ThrowRange(env, "vnetHeaderLength must be 10 or 12");
+  }
   if (n > kMaxBatch) n = kMaxBatch;
   Scratch* s = GetScratch();
   uint32_t taken = 0;
@@ -338,6 +347,13 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
       memset(&m, 0, sizeof m);
       m.msg_iov = &s->iovs[run];
       m.msg_iovlen = 1;
+      if (headerless) {
+        s->headerless[run][0].iov_base = const_cast<uint8_t*>(kZeroHeader);
+        s->headerless[run][0].iov_len = static_cast<size_t>(vnetHeaderLength);
+        s->headerless[run][1] = s->iovs[run];
+        m.msg_iov = s->headerless[run];
+        m.msg_iovlen = 2;
+      }
       run++;
     }
     if (run == 0) {
