@@ -154,6 +154,18 @@ export class FakeFrameDevice implements FrameDevice {
   }
 
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, false);
+  }
+
+  /**
+   * As TapDevice.writeHeaderless: with a header length, the slots hold plain
+   * frames and each is written behind an all-zero header. Without, write().
+   */
+  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    return this.writeFrames(batch, slots, n, this.headerLength > 0);
+  }
+
+  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
     this.assertOpen();
     checkSlots(batch, slots, n);
     let taken = 0;
@@ -167,8 +179,8 @@ export class FakeFrameDevice implements FrameDevice {
       const h = this.headerLength;
       const start = batch.start(slot);
       if (
-        len < h + ETHERNET_HEADER_LENGTH ||
-        (h > 0 && !decodeVirtioNetHeader(batch.buffer, start, len, h, this.header).ok)
+        len < (headerless ? 0 : h) + ETHERNET_HEADER_LENGTH ||
+        (h > 0 && !headerless && !decodeVirtioNetHeader(batch.buffer, start, len, h, this.header).ok)
       ) {
         this.stats.writeDropsInvalid++;
         continue;
@@ -177,7 +189,8 @@ export class FakeFrameDevice implements FrameDevice {
         this.stats.writeDropsLinkDown++;
         continue;
       }
-      const bytes = batch.buffer.subarray(start, start + len);
+      const frame = batch.buffer.subarray(start, start + len);
+      const bytes = headerless ? Buffer.concat([Buffer.alloc(h), frame]) : frame;
       const others = this.hub?.othersOf(this) ?? [];
       if (others.length === 0) this.written.push(Buffer.from(bytes));
       else for (const other of others) other.deliver(bytes, h);
