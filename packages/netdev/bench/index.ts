@@ -26,17 +26,19 @@
  * transmit path only, as on a real host (loopback would also bill it the
  * receiver's whole stack). UDP → port receives from the generator over loopback.
  *
- * Last, the FDB apply rate of Rtnetlink against iproute2's `bridge -batch`
- * (fdb-apply.ts).
+ * Then the FDB apply rate of Rtnetlink against iproute2's `bridge -batch`
+ * (fdb-apply.ts), and last what UDP_GRO saves on receive, CPU per GB
+ * against plain recvmmsg (udp-gro.ts).
  *
- * DVS_BENCH_CONFIGS=b,c limits the rows (`fdb` names the FDB rows: `fdb` alone
- * runs only them); DVS_BENCH_SECONDS sets the time per cell.
+ * DVS_BENCH_CONFIGS=b,c limits the rows (`fdb` names the FDB rows, `gro` the
+ * UDP_GRO ones: `fdb` alone runs only them); DVS_BENCH_SECONDS sets the time per cell.
  */
 import { VXLAN_UDP_PORT, formatIpv4Address, parseIpv4Address } from '@dvs/wire';
 import { DEFAULT_QDISC_BYPASS, enterNetworkNamespace, openTapSync } from '../src/index.js';
 import type { AttachBatching } from '../src/index.js';
 import { LabNamespace } from '../src/testing/index.js';
 import { printFdbApply, runFdbApplyBench } from './fdb-apply.js';
+import { runUdpGroBench } from './udp-gro.js';
 import { MEASURE_S, runCell, runLatency } from './cells.js';
 import type { Config, Direction, PortKind, Result, Setup } from './cells.js';
 import type { Vtep } from './forwarder.js';
@@ -101,10 +103,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const asked = (process.env.DVS_BENCH_CONFIGS ?? [...Object.keys(CONFIGS), 'fdb'].join(',')).split(',');
+  const asked = (process.env.DVS_BENCH_CONFIGS ?? [...Object.keys(CONFIGS), 'fdb', 'gro'].join(',')).split(',');
   const selected = asked.filter((k) => k in CONFIGS);
   if (selected.length > 0) await forwarding(selected);
   if (asked.includes('fdb')) printFdbApply(await runFdbApplyBench());
+  if (asked.includes('gro')) runUdpGroBench();
 }
 
 async function forwarding(selected: string[]): Promise<void> {
