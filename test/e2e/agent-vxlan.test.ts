@@ -73,6 +73,13 @@ after(async () => {
   await lab.cleanup();
 });
 
+/** Datagrams the kernel of namespace `ns` delivered to UDP sockets (Udp InDatagrams of /proc/net/snmp). */
+async function udpDatagramsIn(ns: string): Promise<number> {
+  const snmp = (await lab.exec(ns, ['cat', '/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = snmp[0].split(/\s+/);
+  return Number(snmp[1].split(/\s+/)[names.indexOf('InDatagrams')]);
+}
+
 test('created TAPs carry the overlay MTU', async () => {
   const ports = await agentA.call('ports/show');
   assert.deepEqual(
@@ -103,8 +110,18 @@ test('iperf3 TCP across hosts', async () => {
     `# iperf3 a1 → b1 over dvs VXLAN: ${run.bytesReceived} bytes reported, ${(run.bitsPerSecond / 1e9).toFixed(3)} Gbit/s (tx-full drops on both agents: ${txFull})`,
   );
   assert.ok(run.bytesReceived > 0, 'iperf3 moved data');
+  const udpBefore = await udpDatagramsIn(hostB);
+  const b1Before = (await agentB.call('ports/show')).find((p) => p.name === tap('b1'))?.offloads;
   const { sent, received } = await tcpTransfer(lab, vm.b1, '192.0.2.21', vm.a1);
   assert.deepEqual(received, sent, 'a1 → b1: every byte of the stream arrived, intact');
+  // UDP_GRO on B's tunnel socket: the kernel counts a super-datagram as one, the agent its segments.
+  const udpIn = (await udpDatagramsIn(hostB)) - udpBefore;
+  const b1After = (await agentB.call('ports/show')).find((p) => p.name === tap('b1'))?.offloads;
+  const segmentsIn = (b1After?.coalescedSegments ?? 0) - (b1Before?.coalescedSegments ?? 0);
+  console.log(
+    `# host B's kernel handed its sockets ${udpIn} UDP datagrams for ${segmentsIn} segments coalesced into b1`,
+  );
+  assert.ok(segmentsIn > 4 * udpIn, 'the segments came in as super-datagrams (UDP_GRO), several per read');
   // Offloads are on (the default): a1's TAP handed the agent TSO super-frames, which it segmented.
   const a1 = (await agentA.call('ports/show')).find((p) => p.name === tap('a1'));
   const off = a1?.offloads;

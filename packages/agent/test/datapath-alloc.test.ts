@@ -70,7 +70,7 @@ interface MeasuredOffload {
   groMessages: number;
 }
 
-test('no garbage collection while a million segments go TAP super-frame → segmentation → UDP GSO → UDP GRO → coalescing → TAP, VXLAN and GRE-in-UDP, and every segment and byte comes out', () => {
+test('no garbage collection while a million segments go TAP super-frame → segmentation → UDP GSO → UDP GRO → coalescing → TAP, VXLAN over IPv4 and GRE-in-UDP over IPv6, and every segment and byte comes out', () => {
   const probe = fileURLToPath(new URL('./offload-alloc-probe.js', import.meta.url));
   const child = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', probe], {
     encoding: 'utf8',
@@ -83,7 +83,7 @@ test('no garbage collection while a million segments go TAP super-frame → segm
     .map((line) => JSON.parse(line) as MeasuredOffload);
   assert.deepEqual(
     measured.map((m) => m.name.split(':')[0]),
-    ['vxlan', 'gre-udp'],
+    ['vxlan over IPv4', 'gre-udp over IPv6'],
     'both encaps measured',
   );
   for (const m of measured) {

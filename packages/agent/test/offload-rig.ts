@@ -11,7 +11,8 @@
  *
  * The TAPs are fakes only so that one loop can run a million frames
  * synchronously and count exactly what came out: every segment, and every
- * byte of TCP payload, of VXLAN (IPv4 inside) and GRE-in-UDP (IPv6 inside).
+ * byte of TCP payload, of VXLAN (IPv4 inside, IPv4 underlay) and GRE-in-UDP
+ * (IPv6 inside, IPv6 underlay).
  */
 import type { PacketBatch } from '@dvs/netdev';
 import {
@@ -161,8 +162,8 @@ export interface OffloadRig {
 }
 
 const SPECS = [
-  { encap: 'vxlan', vni: 100, version: 4, gso: 1398, segments: 44 },
-  { encap: 'gre-udp', vni: 200, version: 6, gso: 1378, segments: 44 },
+  { encap: 'vxlan', vni: 100, version: 4, gso: 1398, segments: 44, underlay: '127.0.0.1' },
+  { encap: 'gre-udp', vni: 200, version: 6, gso: 1378, segments: 44, underlay: '::1' },
 ] as const;
 
 /** Two data paths (hosts A and B) joined over loopback, one network per encap. */
@@ -174,7 +175,7 @@ export function offloadRig(): OffloadRig {
   try {
     for (const spec of SPECS) {
       const open = (receiveOffload: boolean): DrivenSocket => {
-        const s = openTunnelSocketSync({ address: '127.0.0.1', port: 0, recvBufferSize: 4 << 20, receiveOffload });
+        const s = openTunnelSocketSync({ address: spec.underlay, port: 0, recvBufferSize: 4 << 20, receiveOffload });
         opened.push(s);
         return new DrivenSocket(s);
       };
@@ -188,7 +189,7 @@ export function offloadRig(): OffloadRig {
         [a, sb.localPort, MAC_B],
         [b, sa.localPort, MAC_A],
       ] as const) {
-        const vtep = { address: '127.0.0.1', port: peerPort };
+        const vtep = { address: spec.underlay, port: peerPort };
         const result = dp.apply([
           { kind: 'network:set', network: { vni, encap: spec.encap, mtu: 1450 } },
           { kind: 'peers:set', vni, vteps: [vtep] },
@@ -218,7 +219,7 @@ export function offloadRig(): OffloadRig {
       b.addPort({ name: tapB.name, mode: 'access', vni }, new SegmentingPortDevice(tapB));
       b.addStaticLocal(vni, MAC_B, tapB.name);
       cases.push({
-        name: `${spec.encap}: TAP super-frame (IPv${spec.version} TCP) → segmentation → UDP GSO → UDP GRO → views → coalescing → TAP super-frame`,
+        name: `${spec.encap} over IPv${spec.underlay === '::1' ? 6 : 4}: TAP super-frame (IPv${spec.version} TCP) → segmentation → UDP GSO → UDP GRO → views → coalescing → TAP super-frame`,
         encap: spec.encap,
         segments: spec.segments,
         payloadBytes,

@@ -30,6 +30,11 @@ export function datagramsInSlot(batch: PacketBatch, i: number): number {
   return size === 0 ? 1 : Math.ceil(batch.lengths[i] / size);
 }
 
+/** Slot `from`'s 16 IPv6 address bytes into slot `to`'s: byte by byte, as Buffer.copy with bounds makes a view per call. */
+function copyAddress(src: Buffer, from: number, dst: Buffer, to: number): void {
+  for (let k = 0; k < 16; k++) dst[to * 16 + k] = src[from * 16 + k];
+}
+
 export class SuperDatagramViews {
   /**
    * The batch to receive into: `capacity` slots of `slotSize`, in memory
@@ -81,7 +86,7 @@ export class SuperDatagramViews {
       v.ipv4[j] = ipv4;
       v.port[j] = port;
       v.segmentSize[j] = 0;
-      if (family === 6) b.ipv6.copy(v.ipv6, j * 16, i * 16, i * 16 + 16);
+      if (family === 6) copyAddress(b.ipv6, i, v.ipv6, j);
     }
     return v;
   }
@@ -104,7 +109,7 @@ export class SuperDatagramViews {
     into.ipv4[to] = b.ipv4[i];
     into.port[to] = b.port[i];
     into.segmentSize[to] = 0;
-    if (b.family[i] === 6) b.ipv6.copy(into.ipv6, to * 16, i * 16, i * 16 + 16);
+    if (b.family[i] === 6) copyAddress(b.ipv6, i, into.ipv6, to);
     return true;
   }
 }
