@@ -55,7 +55,8 @@ export interface AgentDevices {
  * Real TAPs, attached devices, native batched UDP sockets and rtnetlink.
  * When the netdev addon is not built the tunnel sockets fall back to
  * node:dgram (one datagram per system call: far slower), and the logger says
- * so in one warning, the first time. `openNative` is the native socket
+ * so in one warning, the first time; a kernel that refuses UDP_GRO likewise
+ * (the socket then receives one datagram at a time). `openNative` is the native socket
  * opener (tests pass one that fails).
  */
 export function linuxDevices(
@@ -63,12 +64,22 @@ export function linuxDevices(
   openNative: (options: OpenTunnelOptions) => Promise<TunnelSocket> = openTunnelSocket,
 ): AgentDevices {
   let warned = false;
+  let groRefusalWarned = false;
   return {
     openTap: (options) => openTap(options),
     openAttached: (options) => openAttachedDevice(options),
     async openTunnelSocket(options) {
       try {
-        return await openNative(options);
+        const socket = await openNative(options);
+        // UDP_GRO refused: the socket receives one datagram at a time (it works, slower); said once per process.
+        if (socket.groRefusal != null && !groRefusalWarned) {
+          groRefusalWarned = true;
+          logger.warn('the kernel refused UDP_GRO: tunnel sockets receive datagrams one by one', {
+            errno: socket.groRefusal.errno,
+            reason: socket.groRefusal.reason,
+          });
+        }
+        return socket;
       } catch (err) {
         if (!isNetdevError(err, 'DVS_NATIVE_UNAVAILABLE')) throw err;
         if (!warned) {

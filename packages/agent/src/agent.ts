@@ -398,7 +398,6 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
             ['gre-udp', grePort],
             ['probe', probePort],
           ];
-    let groRefusalLogged = false;
     for (const [encap, port] of sockets) {
       let socket: TunnelSocket;
       try {
@@ -420,13 +419,6 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
         });
       }
       this.sockets.push(socket);
-      if (socket.groRefusal != null && !groRefusalLogged) {
-        groRefusalLogged = true;
-        this.logger.warn('the kernel refused UDP_GRO: tunnel sockets receive datagrams one by one', {
-          errno: socket.groRefusal.errno,
-          reason: socket.groRefusal.reason,
-        });
-      }
       if (encap === 'probe') this.kernel?.attachProbes(new KernelProbes(socket, port));
       else this.userspace.dataPath.attachSocket(encap, socket);
     }

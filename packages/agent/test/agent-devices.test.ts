@@ -2,7 +2,7 @@
 // and it says so: one warning, the first time, never silently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetdevError } from '@dvs/netdev';
+import { NetdevError, openTunnelSocket, type TunnelSocket } from '@dvs/netdev';
 import { linuxDevices } from '../src/agent-devices.js';
 import { createLogger } from '../src/observe/logger.js';
 
@@ -39,4 +39,43 @@ test('any other failure to open the native socket is an error, not a fallback', 
   });
   await assert.rejects(devices.openTunnelSocket({ address: '127.0.0.1', port: 0 }), { code: 'DVS_ADDRESS_IN_USE' });
   assert.deepEqual(lines, []);
+});
+
+test('a kernel that refuses UDP_GRO: the socket is used as it is, and one warning says so', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ format: 'json', write: (line) => lines.push(line) });
+  const refusal = { offload: 'udpGro' as const, errno: 'ENOPROTOOPT', reason: 'the kernel has no UDP_GRO' };
+  const opened: TunnelSocket[] = [];
+  const devices = linuxDevices(logger, async (options) => {
+    const socket = await openTunnelSocket({ ...options, receiveOffload: false });
+    opened.push(socket);
+    // What openTunnelSocket returns when the kernel refused: plain receive, and why.
+    return Object.assign(Object.create(socket) as TunnelSocket, { groRefusal: refusal });
+  });
+  const sockets = [
+    await devices.openTunnelSocket({ address: '127.0.0.1', port: 0, receiveOffload: true }),
+    await devices.openTunnelSocket({ address: '127.0.0.1', port: 0, receiveOffload: true }),
+  ];
+  try {
+    for (const s of sockets) assert.notEqual(s.receivesSuperDatagrams, true, 'plain receive');
+    assert.equal(lines.length, 1, 'one warning for the process, not one per socket');
+    const warning = JSON.parse(lines[0]!) as { level: string; msg: string; errno: string };
+    assert.equal(warning.level, 'warn');
+    assert.match(warning.msg, /refused UDP_GRO: tunnel sockets receive datagrams one by one/);
+    assert.equal(warning.errno, 'ENOPROTOOPT');
+  } finally {
+    for (const s of opened) s.close();
+  }
+});
+
+test('UDP_GRO taken: no warning', async () => {
+  const lines: string[] = [];
+  const devices = linuxDevices(createLogger({ write: (line) => lines.push(line) }));
+  const socket = await devices.openTunnelSocket({ address: '127.0.0.1', port: 0, receiveOffload: true });
+  try {
+    assert.equal(socket.receivesSuperDatagrams, true);
+    assert.deepEqual(lines, []);
+  } finally {
+    socket.close();
+  }
 });
