@@ -1,7 +1,7 @@
 import type { PolicerSpec } from './datapath/token-bucket.js';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { TunnelSocket } from '@dvs/netdev';
+import { nativeAvailable, setLoopSpin, type TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
@@ -234,6 +234,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();
       this.dataPath.start();
+      // Spins only after the agent itself received frames: a kernel datapath never makes it spin.
+      if (this.config.busyPollUs > 0 && nativeAvailable()) setLoopSpin(this.config.busyPollUs);
       await this.startFlowExport(options.signal);
       this.health?.start();
       if (this.options.adminSocket !== false) {
@@ -287,6 +289,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.state = 'stopping';
     this.health?.stop();
     this.flowExport.close();
+    if (this.config.busyPollUs > 0 && nativeAvailable()) setLoopSpin(0);
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;

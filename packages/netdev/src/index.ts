@@ -67,3 +67,13 @@ export {
   isDvsLink,
 } from './dvs-links.js';
 export type { DvsLinkRole } from './dvs-links.js';
+export {
+  STAGE_MARKS,
+  DEFAULT_STAGE_TRACE_RECORDS,
+  startStageTrace,
+  takeStageTrace,
+  stopStageTrace,
+} from './stage-trace.js';
+export type { StageRecord, StageMarkName } from './stage-trace.js';
+export { LOOP_SPIN_MAX_US, setLoopSpin, loopSpinStats } from './loop-spin.js';
+export type { LoopSpinStats } from './loop-spin.js';

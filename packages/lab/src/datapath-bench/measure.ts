@@ -98,7 +98,10 @@ export async function iperf(path: BuiltPath, args: readonly string[], o: Measure
 }
 
 /** RTTs (ms) of `count` pings at 10 ms; lost ones are counted, not averaged. */
-async function ping(path: BuiltPath, o: MeasureOptions): Promise<{ rtts: number[]; lost: number }> {
+export async function ping(
+  path: BuiltPath,
+  o: Pick<MeasureOptions, 'pingCount' | 'signal'>,
+): Promise<{ rtts: number[]; lost: number }> {
   const r = await path.resources.exec(
     path.sender.netns,
     ['ping', '-n', '-i', '0.01', '-c', String(o.pingCount), '-W', '1', path.receiver.address],
