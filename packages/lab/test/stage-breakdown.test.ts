@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StageRecord, StageMarkName } from '@dvs/netdev';
-import { agentHops, matchPings, MATCH_WINDOW_US } from '../src/datapath-bench/stage-breakdown.js';
+import { agentHops, hopStages, matchPings, MATCH_WINDOW_US } from '../src/datapath-bench/stage-breakdown.js';
 
 const TAP = 50;
 const SOCK = 17;
@@ -83,4 +83,28 @@ test('a writable wake-up is not the readable one that preceded a read', () => {
     rec('send-done', SOCK, 50),
   ]);
   assert.equal(withSend.egress[0].poll, 10);
+});
+
+test('hopStages splits a hop at its JS marks; a hop without them is left out', () => {
+  const JS = -1;
+  const records: StageRecord[] = [
+    rec('poll', TAP, 100),
+    rec('js-handler', JS, 104),
+    rec('tap-read', TAP, 110),
+    rec('js-read', JS, 115),
+    rec('js-switched', JS, 125),
+    rec('send-start', SOCK, 130),
+    rec('send-done', SOCK, 150),
+    rec('poll', SOCK, 400),
+    rec('js-handler', JS, 402),
+    rec('recv-done', SOCK, 405),
+    rec('js-read', JS, 406),
+    rec('js-switched', JS, 410),
+    rec('tap-write-start', TAP, 411),
+    rec('tap-write', TAP, 430),
+  ];
+  const { egress, ingress } = hopStages(records);
+  assert.deepEqual(egress, [{ wakeToHandler: 4, handlerToRead: 11, switch: 10, flushToIo: 5, io: 20, hop: 50 }]);
+  assert.deepEqual(ingress, [{ wakeToHandler: 2, handlerToRead: 4, switch: 4, flushToIo: 1, io: 19, hop: 30 }]);
+  assert.equal(hopStages(onePing(1000).a).egress.length, 0, 'no JS marks: not split');
 });

@@ -286,6 +286,7 @@ export interface NativeBinding {
   stageTraceStart(capacity: number): void;
   stageTraceTake(): Float64Array;
   stageTraceStop(): void;
+  stageMark(mark: number): void;
   /** The loop spin (src/native/loop-spin.h; loop-spin.ts). */
   loopSpin(budgetUs: number): void;
   loopSpinStats(): Float64Array;

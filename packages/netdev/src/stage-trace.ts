@@ -24,13 +24,33 @@ export const STAGE_MARKS = {
   5: 'recv-done',
   6: 'tap-write',
   7: 'tap-write-start',
+  8: 'js-handler',
+  9: 'js-read',
+  10: 'js-switched',
 } as const;
+
+/** Marks the data path sets from JS (markStage). */
+export const STAGE_JS_HANDLER = 8;
+export const STAGE_JS_READ = 9;
+export const STAGE_JS_SWITCHED = 10;
+export type JsStageMark = typeof STAGE_JS_HANDLER | typeof STAGE_JS_READ | typeof STAGE_JS_SWITCHED;
+
+let running = false;
+
+/**
+ * A mark from JS: the data path's read handler entered (js-handler), a read
+ * returned frames to it (js-read), the pipeline switched a batch (js-switched).
+ * Off, one branch on a module flag; on, one N-API call.
+ */
+export function markStage(mark: JsStageMark): void {
+  if (running) nativeBinding().stageMark(mark);
+}
 
 export type StageMarkName = (typeof STAGE_MARKS)[keyof typeof STAGE_MARKS];
 
 export interface StageRecord {
   mark: StageMarkName;
-  /** The fd of the TAP or socket (the tunnel socket's own fd for a send, even out of a source-port socket). */
+  /** The fd of the TAP or socket (the tunnel socket's own fd for a send, even out of a source-port socket); -1 for a JS mark. */
   fd: number;
   /** Frames read, sent or written; for `poll`, the uv events (1 readable, 2 writable). */
   frames: number;
@@ -43,6 +63,7 @@ export const DEFAULT_STAGE_TRACE_RECORDS = 1 << 18;
 
 export function startStageTrace(capacity = DEFAULT_STAGE_TRACE_RECORDS): void {
   nativeBinding().stageTraceStart(capacity);
+  running = true;
 }
 
 /** The records since the start or the last take, oldest first; the ring is emptied. */
@@ -59,4 +80,5 @@ export function takeStageTrace(): StageRecord[] {
 
 export function stopStageTrace(): void {
   nativeBinding().stageTraceStop();
+  running = false;
 }

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   PacketBatch,
+  STAGE_JS_HANDLER,
+  markStage,
   nativeAvailable,
   openTunnelSocketSync,
   startStageTrace,

@@ -1,4 +1,11 @@
-import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import {
+  PacketBatch,
+  STAGE_JS_HANDLER,
+  STAGE_JS_READ,
+  markStage,
+  type FrameDevice,
+  type TunnelSocket,
+} from '@dvs/netdev';
 import { isValidMac, isValidVni, parseIpAddress, type Encap, type VniDigest, type VtepRecord } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
@@ -542,8 +549,10 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     }
   }
 
+  // markStage: the stage trace's JS marks (a branch while it is off; @dvs/netdev stage-trace.ts).
   private pollPort(port: Port): void {
     const batch = this.rxBatch;
+    markStage(STAGE_JS_HANDLER);
     for (let round = 0; round < this.maxBatchesPerPoll; round++) {
       let n: number;
       try {
@@ -553,6 +562,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
+      markStage(STAGE_JS_READ);
       this.guarded(() => this.pipeline.processPortBatch(port, batch, n));
       this.deliverEvents();
       if (n < batch.capacity) return;
@@ -579,6 +589,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
 
   private pollSocket(target: SocketTarget): void {
     const batch = this.rxBatch;
+    markStage(STAGE_JS_HANDLER);
     for (let round = 0; round < this.maxBatchesPerPoll; round++) {
       let n: number;
       try {
@@ -587,6 +598,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
+      markStage(STAGE_JS_READ);
       this.guarded(() => this.pipeline.processTunnelBatch(target, batch, n));
       this.deliverEvents();
       if (n < batch.capacity) return;

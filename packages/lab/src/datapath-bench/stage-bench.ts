@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentCpuTicks, percentile, ping, warmUp } from './measure.js';
 import { spread, type Spread } from './report.js';
-import { matchPings, STAGES, type PingStages } from './stage-breakdown.js';
+import { HOP_STAGES, hopStages, matchPings, STAGES, type HopStageName, type PingStages } from './stage-breakdown.js';
 import { buildPath, type BuildOptions } from './topologies.js';
 import type { StageRecord } from '@dvs/netdev';
 
@@ -35,6 +35,9 @@ export interface StageRun {
   kernelRttsUs: number[];
   dvsRttsUs: number[];
   pings: PingStages[];
+  /** Every complete hop of both agents, per direction (TAP → tunnel, tunnel → TAP). */
+  egressHops: Record<HopStageName, number>[];
+  ingressHops: Record<HopStageName, number>[];
   /** Matched pings whose agent span overlapped a GC of either agent. */
   pingsWithGc: number;
   /** GCs of both agents during the pings. */
@@ -56,6 +59,8 @@ export async function runStageBench(o: StageBenchOptions): Promise<StageRun[]> {
       kernelRttsUs: [],
       dvsRttsUs: [],
       pings: [],
+      egressHops: [],
+      ingressHops: [],
       pingsWithGc: 0,
       gcs: 0,
       idleCpuPct: NaN,
@@ -115,12 +120,15 @@ async function tracedDvsPing(o: StageBenchOptions): Promise<Partial<StageRun>> {
     }
     const [a, b] = await Promise.all(path.agentStageTraces.map(readTrace));
     const pings = matchPings(a.records, b.records);
+    const hops = [hopStages(a.records), hopStages(b.records)];
     const gcs = [...a.gcs, ...b.gcs];
     const first = pings.length === 0 ? Infinity : pings[0].startUs;
     const during = gcs.filter((g) => g.atUs >= first);
     return {
       dvsRttsUs: rtts,
       pings,
+      egressHops: hops.flatMap((h) => h.egress),
+      ingressHops: hops.flatMap((h) => h.ingress),
       gcs: during.length,
       pingsWithGc: pingsOverlappingGc(pings, during),
       idleCpuPct,
@@ -178,6 +186,20 @@ export function renderStageTable(runs: readonly StageRun[], context: string): st
     `| dvs RTT outside A's span (VM A's stack both ways, A woken by the request) | ${us(dvs.median - spanMedian)} | | |`,
     '',
   );
+  const egress = runs.flatMap((r) => r.egressHops);
+  const ingress = runs.flatMap((r) => r.ingressHops);
+  lines.push(
+    `One agent hop, both agents (${egress.length} TAP → tunnel, ${ingress.length} tunnel → TAP):`,
+    '',
+    '| stage of a hop | TAP → tunnel median µs | p99 µs | tunnel → TAP median µs | p99 µs |',
+    '|---|---|---|---|---|',
+  );
+  for (const [key, label] of HOP_STAGES) {
+    const e = stat(egress.map((h) => h[key]));
+    const i = stat(ingress.map((h) => h[key]));
+    lines.push(`| ${label} | ${us(e.median)} | ${us(e.p99)} | ${us(i.median)} | ${us(i.p99)} |`);
+  }
+  lines.push('');
   const cpu = (f: (r: StageRun) => number): Spread | null => spread(runs.map(f));
   const idle = cpu((r) => r.idleCpuPct);
   const busy = cpu((r) => r.pingCpuPct);

@@ -27,14 +27,24 @@ import type { StageRecord } from '@dvs/netdev';
 /** A hop further than this from the previous one is not the same ping's. */
 export const MATCH_WINDOW_US = 5000;
 
-export interface EgressHop {
+/** The JS marks inside a hop (-1: not in the trace). */
+interface JsMarks {
+  /** The data path's read handler entered. */
+  handler: number;
+  /** The read returned frames to the data path. */
+  jsRead: number;
+  /** The pipeline switched the batch; its flush begins. */
+  switched: number;
+}
+
+export interface EgressHop extends JsMarks {
   poll: number;
   read: number;
   sendStart: number;
   sendDone: number;
 }
 
-export interface IngressHop {
+export interface IngressHop extends JsMarks {
   poll: number;
   recv: number;
   writeStart: number;
@@ -78,22 +88,41 @@ export function agentHops(records: readonly StageRecord[]): { egress: EgressHop[
   const egress: EgressHop[] = [];
   const ingress: IngressHop[] = [];
   const lastPoll = new Map<number, number>();
-  let openEgress: { poll: number; read: number; sendStart: number } | null = null;
-  let openIngress: { poll: number; recv: number; writeStart: number } | null = null;
+  let lastHandler = -1;
+  let openEgress: (Omit<EgressHop, 'sendDone'> & JsMarks) | null = null;
+  let openIngress: (Omit<IngressHop, 'write'> & JsMarks) | null = null;
+  const open = (): JsMarks | null => openEgress ?? openIngress;
   for (const r of records) {
     switch (r.mark) {
       case 'poll':
         if ((r.frames & 1) !== 0) lastPoll.set(r.fd, r.atUs);
         break;
+      case 'js-handler':
+        lastHandler = r.atUs;
+        break;
+      case 'js-read': {
+        const hop = open();
+        if (hop !== null && hop.jsRead < 0) hop.jsRead = r.atUs;
+        break;
+      }
+      case 'js-switched': {
+        const hop = open();
+        if (hop !== null && hop.switched < 0) hop.switched = r.atUs;
+        break;
+      }
       case 'tap-read': {
         const poll = lastPoll.get(r.fd);
-        openEgress = poll === undefined ? null : { poll, read: r.atUs, sendStart: -1 };
+        const handler = poll !== undefined && lastHandler >= poll ? lastHandler : -1;
+        openEgress =
+          poll === undefined ? null : { poll, read: r.atUs, sendStart: -1, handler, jsRead: -1, switched: -1 };
         openIngress = null;
         break;
       }
       case 'recv-done': {
         const poll = lastPoll.get(r.fd);
-        openIngress = poll === undefined ? null : { poll, recv: r.atUs, writeStart: -1 };
+        const handler = poll !== undefined && lastHandler >= poll ? lastHandler : -1;
+        openIngress =
+          poll === undefined ? null : { poll, recv: r.atUs, writeStart: -1, handler, jsRead: -1, switched: -1 };
         openEgress = null;
         break;
       }
@@ -170,4 +199,43 @@ export function matchPings(sender: readonly StageRecord[], receiver: readonly St
     });
   }
   return out;
+}
+
+/** The stages of one agent hop, TAP → tunnel (egress) or tunnel → TAP (ingress), from the JS marks. */
+export const HOP_STAGES = [
+  ['wakeToHandler', "uv_poll wake-up → the data path's JS handler (N-API callback, dispatch)"],
+  ['handlerToRead', "handler → frames back in JS (read or recvmmsg, N-API, the TAP's offload edge)"],
+  ['switch', 'the pipeline switches the frame'],
+  ['flushToIo', 'flush → sendmmsg or TAP write starts'],
+  ['io', "sendmmsg or TAP write (the receiving kernel's work inside it)"],
+  ['hop', 'the whole hop: wake-up → I/O returns'],
+] as const;
+
+export type HopStageName = (typeof HOP_STAGES)[number][0];
+
+/** Every complete hop of one agent's trace, as stage durations (µs) per direction. */
+export function hopStages(records: readonly StageRecord[]): {
+  egress: Record<HopStageName, number>[];
+  ingress: Record<HopStageName, number>[];
+} {
+  const { egress, ingress } = agentHops(records);
+  const complete = (h: JsMarks): boolean => h.handler >= 0 && h.jsRead >= 0 && h.switched >= 0;
+  return {
+    egress: egress.filter(complete).map((h) => ({
+      wakeToHandler: h.handler - h.poll,
+      handlerToRead: h.jsRead - h.handler,
+      switch: h.switched - h.jsRead,
+      flushToIo: h.sendStart - h.switched,
+      io: h.sendDone - h.sendStart,
+      hop: h.sendDone - h.poll,
+    })),
+    ingress: ingress.filter(complete).map((h) => ({
+      wakeToHandler: h.handler - h.poll,
+      handlerToRead: h.jsRead - h.handler,
+      switch: h.switched - h.jsRead,
+      flushToIo: h.writeStart - h.switched,
+      io: h.write - h.writeStart,
+      hop: h.write - h.poll,
+    })),
+  };
 }

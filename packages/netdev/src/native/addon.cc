@@ -46,6 +46,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
   exports.Set("stageTraceStart", Napi::Function::New<dvs::StageTraceStart>(env, "stageTraceStart"));
   exports.Set("stageTraceTake", Napi::Function::New<dvs::StageTraceTake>(env, "stageTraceTake"));
+  exports.Set("stageMark", Napi::Function::New<dvs::StageMarkFromJs>(env, "stageMark"));
   exports.Set("stageTraceStop", Napi::Function::New<dvs::StageTraceStop>(env, "stageTraceStop"));
   exports.Set("loopSpin", Napi::Function::New<dvs::LoopSpin>(env, "loopSpin"));
   exports.Set("loopSpinStats", Napi::Function::New<dvs::LoopSpinStats>(env, "loopSpinStats"));

@@ -52,6 +52,14 @@ Napi::Value StageTraceTake(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value StageMarkFromJs(const Napi::CallbackInfo& info) {
+  int32_t mark;
+  if (!ReadInt(info, 0, &mark)) return Napi::Value();
+  if (mark < kStageJsHandler || mark > kStageJsSwitched) return ThrowRange(info.Env(), "stageMark: a JS mark 8..10");
+  MarkStage(static_cast<StageMark>(mark), -1, 0);
+  return info.Env().Undefined();
+}
+
 Napi::Value StageTraceStop(const Napi::CallbackInfo& info) {
   delete[] g_stageRing;
   g_stageRing = nullptr;

@@ -20,6 +20,9 @@ enum StageMark : uint32_t {
   kStageRecvDone = 5,   // udpRecv returns datagrams
   kStageTapWrite = 6,   // tapWrite after its last write
   kStageTapWriteStart = 7,  // tapWrite before its first write
+  kStageJsHandler = 8,      // from JS (stageMark): the data path's read handler entered
+  kStageJsRead = 9,         // from JS: a read or receive returned frames to the data path
+  kStageJsSwitched = 10,    // from JS: the pipeline switched the batch, its flush begins
 };
 
 // Non-null while the trace runs: the ring of records (4 doubles each).
@@ -37,5 +40,7 @@ inline void MarkStage(StageMark mark, int fd, uint32_t frames) {
 Napi::Value StageTraceStart(const Napi::CallbackInfo& info);
 Napi::Value StageTraceTake(const Napi::CallbackInfo& info);
 Napi::Value StageTraceStop(const Napi::CallbackInfo& info);
+// stageMark(mark 8..10): a mark from JS (no fd).
+Napi::Value StageMarkFromJs(const Napi::CallbackInfo& info);
 
 }  // namespace dvs
