@@ -43,6 +43,7 @@ options:
   --agent-cwd DIR       the agents' working directory
   --profile DIR         run the agents under node --cpu-prof into DIR and summarise
   --offloads on|off     the agents' TAP offloads (default: the agent's default, on)
+  --feature-pairs N     off/on pairs per flow export feature on dvs-vxlan (default 2; 0: none)
   --agent-config JSON   extra fields for both agents' configs, e.g. '{"busyPollUs":50}'
   --stages              ping latency only: kernel vxlan, then dvs-vxlan with the
                         agents' stage trace; prints the per-stage breakdown
@@ -66,6 +67,7 @@ const { values: opts } = (() => {
         profile: { type: 'string' },
         offloads: { type: 'string' },
         'agent-config': { type: 'string' },
+        'feature-pairs': { type: 'string' },
         stages: { type: 'boolean' },
       },
       strict: true,
@@ -87,6 +89,13 @@ function count(name: 'runs' | 'repeats' | 'seconds' | 'pings', fallback: number)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
   return n;
+}
+
+function featurePairs(): number | undefined {
+  const raw = option('feature-pairs');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new LabError('DVS_LAB_BAD_SPEC', '--feature-pairs must be a whole number ≥ 0');
+  return Number(raw);
 }
 
 const abort = new AbortController();
@@ -164,6 +173,7 @@ async function main(): Promise<number> {
     agentCwd: option('agent-cwd'),
     ...(offloads === undefined ? {} : { offloads }),
     agentConfig,
+    featurePairs: featurePairs(),
     onProgress: (line) => console.log(line),
     signal: abort.signal,
   });
