@@ -48,7 +48,13 @@ test(
       assert.equal(records[poll].frames & 1, 1, 'a readable wake-up');
       for (let k = 1; k < records.length; k++) assert.ok(records[k].atUs >= records[k - 1].atUs, 'one clock, in order');
       assert.equal(takeStageTrace().length, 0, 'take empties the ring');
+      markStage(STAGE_JS_HANDLER);
+      assert.deepEqual(
+        takeStageTrace().map((r) => [r.mark, r.fd]),
+        [['js-handler', -1]],
+      );
       stopStageTrace();
+      markStage(STAGE_JS_HANDLER);
       send();
       await waitFor('the second datagram', () => received === 2);
       assert.equal(takeStageTrace().length, 0, 'stopped: nothing recorded');
