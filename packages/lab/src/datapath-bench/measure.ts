@@ -37,7 +37,7 @@ export interface MeasureOptions {
 }
 
 export const IPERF_PORT = 5201;
-const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
+export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
 
 export interface IperfReport {
   error?: string;

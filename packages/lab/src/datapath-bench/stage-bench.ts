@@ -11,7 +11,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentCpuTicks, percentile, ping, warmUp } from './measure.js';
+import { agentCpuTicks, CLOCK_TICKS_PER_SECOND, percentile, ping, warmUp } from './measure.js';
 import { spread, type Spread } from './report.js';
 import { HOP_STAGES, hopStages, matchPings, STAGES, type HopStageName, type PingStages } from './stage-breakdown.js';
 import { buildPath, type BuildOptions } from './topologies.js';
@@ -46,7 +46,6 @@ export interface StageRun {
   pingCpuPct: number;
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
 const IDLE_SECONDS = 2;
 
 export async function runStageBench(o: StageBenchOptions): Promise<StageRun[]> {
