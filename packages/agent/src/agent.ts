@@ -1,7 +1,7 @@
 import type { PolicerSpec } from './datapath/token-bucket.js';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import { nativeAvailable, setLoopSpin, type TunnelSocket } from '@dvs/netdev';
+import { loopSpinStats, nativeAvailable, setLoopSpin, type TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
@@ -235,7 +235,10 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       await this.ports.restoreState();
       this.dataPath.start();
       // Spins only after the agent itself received frames: a kernel datapath never makes it spin.
-      if (this.config.busyPollUs > 0 && nativeAvailable()) setLoopSpin(this.config.busyPollUs);
+      if (this.config.busyPollUs > 0 && nativeAvailable()) {
+        setLoopSpin(this.config.busyPollUs);
+        this.logger.info('busy polling', { busyPollUs: this.config.busyPollUs });
+      }
       await this.startFlowExport(options.signal);
       this.health?.start();
       if (this.options.adminSocket !== false) {
@@ -284,12 +287,23 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     }
   }
 
+  /** Ends the loop spin and says what it did (the e2e suite reads it). */
+  private stopBusyPolling(): void {
+    const stats = loopSpinStats();
+    setLoopSpin(0);
+    this.logger.info('busy polling stopped', {
+      spins: stats.spins,
+      endedByReadiness: stats.spinsEndedByReadiness,
+      spunMs: Math.round(stats.spunMicroseconds / 1000),
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     this.health?.stop();
     this.flowExport.close();
-    if (this.config.busyPollUs > 0 && nativeAvailable()) setLoopSpin(0);
+    if (this.config.busyPollUs > 0 && nativeAvailable()) this.stopBusyPolling();
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;
