@@ -48,6 +48,8 @@ options:
   --stages              ping latency only: kernel vxlan, then dvs-vxlan with the
                         agents' stage trace; prints the per-stage breakdown
                         (median, p99) of --pings pings per run
+  --ping-interval S     seconds between pings with --stages (default 0.01;
+                        0.0005 keeps the agents warm: the cold/warm contrast)
   -h, --help            this text
 `;
 
@@ -69,6 +71,7 @@ const { values: opts } = (() => {
         'agent-config': { type: 'string' },
         'feature-pairs': { type: 'string' },
         stages: { type: 'boolean' },
+        'ping-interval': { type: 'string' },
       },
       strict: true,
     });
@@ -89,6 +92,15 @@ function count(name: 'runs' | 'repeats' | 'seconds' | 'pings', fallback: number)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
   return n;
+}
+
+function pingInterval(): number | undefined {
+  const raw = option('ping-interval');
+  if (raw === undefined) return undefined;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 0.0002 || s > 1)
+    throw new LabError('DVS_LAB_BAD_SPEC', '--ping-interval must be seconds, 0.0002..1');
+  return s;
 }
 
 function featurePairs(): number | undefined {
@@ -151,6 +163,7 @@ async function main(): Promise<number> {
     const runs = await runStageBench({
       runs: count('runs', count('repeats', 3)),
       pingCount: count('pings', 100),
+      pingIntervalS: pingInterval(),
       agentNodeArgs,
       agentConfig,
       ...(offloads === undefined ? {} : { offloads }),
@@ -160,7 +173,9 @@ async function main(): Promise<number> {
     const after = loadavg()
       .map((l) => l.toFixed(2))
       .join(' ');
-    const config = agentConfig === undefined ? '' : `, agent config ${JSON.stringify(agentConfig)}`;
+    const config =
+      (agentConfig === undefined ? '' : `, agent config ${JSON.stringify(agentConfig)}`) +
+      `, a ping every ${(pingInterval() ?? 0.01) * 1000} ms`;
     console.log('\n' + renderStageTable(runs, `load average ${load} before, ${after} after${config}`));
     return 0;
   }
