@@ -13,6 +13,7 @@ import { divergencesView, repairTarget, requestRepairs } from './divergences.js'
 import { ApiError } from './api-error.js';
 import type { AuditLog } from './audit-log.js';
 import { FdbStore } from './fdb-store.js';
+import { FlowExportStore } from './flow-export-store.js';
 import { intValue, macValue, vniValue } from './input.js';
 import { MirrorStore } from './mirror-store.js';
 import { QosStore } from './qos-store.js';
@@ -74,6 +75,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
   const mirrors = new MirrorStore(deps.client, deps.keys, networks, clock);
   const qos = new QosStore(deps.client, deps.keys, clock);
+  const flowExport = new FlowExportStore(deps.client, deps.keys, clock);
   const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
   const cachedNetworks = (): NetworkRecord[] =>
     [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
@@ -182,6 +184,26 @@ export function buildRouter(deps: RouteDeps): Router {
     .add('DELETE', '/v1/ports/:host/:port/qos', async (ctx) => {
       await qos.delete(ctx.params.host, ctx.params.port);
       return ok({ deleted: { host: ctx.params.host, port: ctx.params.port } });
+    })
+    .add('GET', '/v1/sflow', async () => ok({ sflow: await flowExport.get('sflow') }))
+    .add('PUT', '/v1/sflow', async (ctx) => {
+      ctx.audit.before = await current(() => flowExport.get('sflow'));
+      ctx.audit.after = await flowExport.set('sflow', await ctx.body());
+      return ok({ sflow: ctx.audit.after });
+    })
+    .add('DELETE', '/v1/sflow', async (ctx) => {
+      ctx.audit.before = await flowExport.clear('sflow');
+      return ok({ deleted: { exporter: 'sflow' } });
+    })
+    .add('GET', '/v1/ipfix', async () => ok({ ipfix: await flowExport.get('ipfix') }))
+    .add('PUT', '/v1/ipfix', async (ctx) => {
+      ctx.audit.before = await current(() => flowExport.get('ipfix'));
+      ctx.audit.after = await flowExport.set('ipfix', await ctx.body());
+      return ok({ ipfix: ctx.audit.after });
+    })
+    .add('DELETE', '/v1/ipfix', async (ctx) => {
+      ctx.audit.before = await flowExport.clear('ipfix');
+      return ok({ deleted: { exporter: 'ipfix' } });
     })
     .add('GET', '/v1/hosts', () => ok({ hosts: hostViews(view) }))
     .add('GET', '/v1/hosts/:host', (ctx) => {

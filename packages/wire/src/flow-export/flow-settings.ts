@@ -197,7 +197,7 @@ export async function resolveCollectors(
     } catch (err) {
       throw new FlowExportError(
         'DVS_COLLECTOR_UNRESOLVED',
-        `${field}: collector "${c.host}" does not resolve (${(err as { code?: string }).code ?? (err as Error).message}); give an IP address or a name this host resolves`,
+        `${field}[${i}]: collector "${c.host}" does not resolve (${(err as { code?: string }).code ?? (err as Error).message}); give an IP address or a name this host resolves`,
         `${field}[${i}]`,
       );
     }
