@@ -136,15 +136,24 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   await waitFor('tcpdump capturing', () => readdirSync(dir).includes('export.pcap'), 10_000, 100);
 
   const h1 = l.admin('h1');
-  // Configured as an operator would, with the dvs CLI on each host.
+  // Configured as an operator would, with the dvs CLI on each host (each host's own setting).
   const dvs = async (host: string, args: string[]): Promise<string> => {
     const r = await runDvs(['--lab', `${l.id}/${host}`, ...args]);
     assert.equal(r.code, 0, `dvs ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await dvs('h1', ['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '2', '--template', '5']);
+  await dvs('h1', ['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '2', '--template', '5', '--local']);
   for (const host of ['h1', 'h2'])
-    await dvs(host, ['sflow', 'set', `${COLLECTOR}:${SFLOW_PORT}`, '--sampling', String(SAMPLING), '--polling', '1']);
+    await dvs(host, [
+      'sflow',
+      'set',
+      `${COLLECTOR}:${SFLOW_PORT}`,
+      '--sampling',
+      String(SAMPLING),
+      '--polling',
+      '1',
+      '--local',
+    ]);
 
   const ping = await l.exec(src.name, ['ping', '-f', '-c', String(COUNT), '-s', String(PAYLOAD), dst.address], {
     timeoutMs: 120_000,
@@ -312,17 +321,17 @@ async function tsharkFields(pcap: string, filter: string, fields: string[]): Pro
 
 test('bad input changes nothing; an unreachable collector costs a counter, not a frame', async () => {
   const l = lab!;
-  const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json', '--local']);
   for (const [args, field] of [
-    [['sflow', 'set', 'collector.invalid'], 'sflow.collectors'],
-    [['sflow', 'set', COLLECTOR, '--sampling', '0'], 'sflow.sampling'],
-    [['ipfix', 'set', COLLECTOR, '--idle', '0'], 'ipfix.idleTimeoutS'],
+    [['sflow', 'set', 'collector.invalid', '--local'], 'sflow.collectors'],
+    [['sflow', 'set', COLLECTOR, '--sampling', '0', '--local'], 'sflow.sampling'],
+    [['ipfix', 'set', COLLECTOR, '--idle', '0', '--local'], 'ipfix.idleTimeoutS'],
   ] as const) {
     const r = await runDvs(['--lab', `${l.id}/h2`, ...args]);
     assert.notEqual(r.code, 0, `dvs ${args.join(' ')} refused`);
     assert.match(r.stderr, new RegExp(field.replace('.', '\\.')), `the error names ${field}: ${r.stderr}`);
   }
-  const afterwards = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  const afterwards = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json', '--local']);
   const settingsOf = (stdout: string): unknown => {
     const v = JSON.parse(stdout) as { settings: unknown; collectors: unknown };
     return { settings: v.settings, collectors: v.collectors };
@@ -333,7 +342,18 @@ test('bad input changes nothing; an unreachable collector costs a counter, not a
   const unreachable = '203.0.113.77';
   const route = await l.exec('h2', ['ip', 'route', 'get', unreachable]);
   assert.notEqual(route.code, 0, `h2 must have no route to ${unreachable}: ${route.stdout}`);
-  const set = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'set', unreachable, '--sampling', '1', '--polling', '1']);
+  const set = await runDvs([
+    '--lab',
+    `${l.id}/h2`,
+    'sflow',
+    'set',
+    unreachable,
+    '--sampling',
+    '1',
+    '--polling',
+    '1',
+    '--local',
+  ]);
   assert.equal(set.code, 0, set.stderr);
   const src = vmOn('h1');
   const dst = vmOn('h2');
