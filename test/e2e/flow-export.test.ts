@@ -23,15 +23,14 @@
 // estimate k*N within ±23.4 % of n.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, devices, underlayNamespace, type VmState } from '@dvs/lab';
+import { Lab, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
-import { waitPidExit } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
+import { FlowCollectors, tsharkFields } from '../support/flow-collectors.js';
 
 const VNI = 100;
 const COLLECTOR = '198.51.100.1';
@@ -44,15 +43,16 @@ const SAMPLING = 8;
 const SIGMAS = 5;
 
 let lab: Lab | null = null;
-const children: ChildProcess[] = [];
+let collectors: FlowCollectors | null = null;
 const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-export-e2e-'));
 
 before(async () => {
   lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
+  collectors = new FlowCollectors(lab, COLLECTOR, dir);
 });
 
 after(async () => {
-  for (const c of children) await stop(c);
+  await collectors?.stopAll();
   if (lab) {
     const problems = await lab.down();
     assert.deepEqual(problems, [], 'teardown left something behind');
@@ -60,80 +60,16 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
-  c.kill('SIGTERM');
-  await waitPidExit(c.pid);
-}
-
-/** Starts `argv` in the underlay namespace (ip netns exec execs it: the child's pid is the program's). */
-function inUnderlay(argv: string[], log: string): ChildProcess {
-  const child = spawn('ip', ['netns', 'exec', underlayNamespace(lab!.id), ...argv], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  child.on('exit', () => writeFileSync(join(dir, log), output));
-  children.push(child);
-  return child;
-}
-
-async function listening(port: number): Promise<void> {
-  await waitFor(
-    `a collector listening on udp ${port}`,
-    async () => (await lab!.exec('ul', ['ss', '-Hlun', `sport = :${port}`])).stdout.includes(`:${port}`),
-    15_000,
-    100,
-  );
-}
-
 const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
 
 test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampling error; tshark decodes both', async () => {
   const l = lab!;
   const src = vmOn('h1');
   const dst = vmOn('h2');
-  const nfdir = join(dir, 'nfcapd');
-  await run(['mkdir', '-p', nfdir]);
-  const nfcapd = inUnderlay(
-    ['nfcapd', '-w', nfdir, '-b', COLLECTOR, '-p', String(IPFIX_PORT), '-t', '3600'],
-    'nfcapd.log',
-  );
-  const sfacctdCsv = join(dir, 'sfacctd.csv');
-  const sfacctdConf = join(dir, 'sfacctd.conf');
-  writeFileSync(
-    sfacctdConf,
-    [
-      `sfacctd_ip: ${COLLECTOR}`,
-      `sfacctd_port: ${SFLOW_PORT}`,
-      'sfacctd_renormalize: true',
-      'plugins: print',
-      'aggregate: src_host, dst_host, proto',
-      'print_output: csv',
-      `print_output_file: ${sfacctdCsv}`,
-      'print_output_file_append: true',
-      'print_refresh_time: 1',
-      '',
-    ].join('\n'),
-  );
-  const sfacctd = inUnderlay(['sfacctd', '-f', sfacctdConf], 'sfacctd.log');
-  const pcap = join(dir, 'export.pcap');
-  const capture = inUnderlay(
-    [
-      'tcpdump',
-      '-i',
-      devices.underlayBridge(l.id),
-      '-U',
-      '-w',
-      pcap,
-      `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`,
-    ],
-    'tcpdump.log',
-  );
-  await listening(IPFIX_PORT);
-  await listening(SFLOW_PORT);
-  await waitFor('tcpdump capturing', () => readdirSync(dir).includes('export.pcap'), 10_000, 100);
+  const c = collectors!;
+  const { child: nfcapd, dir: nfdir } = await c.nfcapd(IPFIX_PORT);
+  const { child: sfacctd, csv: sfacctdCsv } = await c.sfacctd(SFLOW_PORT, 'src_host, dst_host, proto');
+  const { child: capture, pcap } = await c.capture('export.pcap', `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`);
 
   const h1 = l.admin('h1');
   // Configured as an operator would, with the dvs CLI on each host (each host's own setting).
@@ -189,9 +125,9 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   const ipfixView = (await h1.call('ipfix/show')).data as { counters: { sendErrors: number; cacheFull: number } };
   assert.equal(ipfixView.counters.sendErrors, 0);
   assert.equal(ipfixView.counters.cacheFull, 0);
-  await stop(capture);
-  await stop(nfcapd);
-  await stop(sfacctd);
+  await c.stop(capture);
+  await c.stop(nfcapd);
+  await c.stop(sfacctd);
 
   // IPFIX through nfdump: exactly the transfer, each way.
   const nf = await run(
@@ -294,30 +230,6 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
     `tshark's ${samples} samples × ${SAMPLING} are not within the bound of ${COUNT}`,
   );
 });
-
-async function tsharkFields(pcap: string, filter: string, fields: string[]): Promise<string[][][]> {
-  const args = [
-    '-r',
-    pcap,
-    '-n',
-    '-Y',
-    filter,
-    '-T',
-    'fields',
-    '-E',
-    'separator=\t',
-    '-E',
-    'aggregator=|',
-    '-E',
-    'occurrence=a',
-  ];
-  for (const f of fields) args.push('-e', f);
-  const r = await run(['tshark', ...args], { timeoutMs: 60_000 });
-  return r.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.split('\t').map((c) => (c === '' ? [] : c.split('|'))));
-}
 
 test('bad input changes nothing; an unreachable collector costs a counter, not a frame', async () => {
   const l = lab!;

@@ -11,12 +11,7 @@
  * errors name the field.
  */
 import { Option, type Command } from 'commander';
-import {
-  collectorText,
-  type FlowExporterName,
-  type IpfixRecord,
-  type SflowRecord,
-} from '@dvs/wire';
+import { collectorText, type FlowExporterName, type IpfixRecord, type SflowRecord } from '@dvs/wire';
 import { controllerClient, type CliContext, type ControllerOption, type SocketOption } from '../cli-context.js';
 import { printJson, runView, type ViewOptions } from '../view-runner.js';
 import { parseVni } from '../validate.js';
@@ -91,7 +86,11 @@ const EXPORTERS: ExporterCli[] = [
     targets:
       'host[:port][,host[:port]…] (UDP 4739 unless a port is given), cache-only (the flow cache for dvs flows, no export), or off',
     examples: {
-      set: ['dvs ipfix set 192.0.2.50', 'dvs ipfix set 192.0.2.50:4739 --idle 5 --active 30', 'dvs ipfix set cache-only'],
+      set: [
+        'dvs ipfix set 192.0.2.50',
+        'dvs ipfix set 192.0.2.50:4739 --idle 5 --active 30',
+        'dvs ipfix set cache-only',
+      ],
       local: ['dvs ipfix set cache-only --local', 'dvs ipfix set off --local'],
     },
   },
@@ -110,7 +109,8 @@ function withLocal(cmd: Command, what: string): Command {
 function renderCluster(e: ExporterCli, record: SflowRecord | IpfixRecord | null): string {
   if (record === null)
     return `cluster ${e.title}: none (only hosts with a setting of their own export; dvs ${e.name} show --local on a host)\n`;
-  const to = record.collectors.length === 0 ? 'no collector (flow cache only)' : record.collectors.map(collectorText).join(', ');
+  const to =
+    record.collectors.length === 0 ? 'no collector (flow cache only)' : record.collectors.map(collectorText).join(', ');
   const settings =
     'sampling' in record
       ? `sampling 1-in-${record.sampling}, counters every ${record.pollingS} s, header ${record.headerBytes} bytes`
@@ -139,7 +139,12 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
         ? "sFlow v5 export (1-in-N packet samples per port, port counters): the cluster's settings, or with --local this host's own"
         : "IPFIX (RFC 7011) flow records (inner 5-tuple, VNI, ports or VTEPs, packets, bytes): the cluster's settings, or with --local this host's own",
     );
-  helpAfter(top, [`dvs ${e.name} show`, ...e.examples.set.slice(0, 1), `dvs ${e.name} show --local`, `dvs ${e.name} clear`]);
+  helpAfter(top, [
+    `dvs ${e.name} show`,
+    ...e.examples.set.slice(0, 1),
+    `dvs ${e.name} show --local`,
+    `dvs ${e.name} clear`,
+  ]);
 
   const show = top
     .command('show')
@@ -168,11 +173,24 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
     )
     .argument('<collectors>', e.targets);
   for (const [option, [, , help]] of Object.entries(e.options)) {
-    const arg = option === 'header' ? 'bytes' : option === 'cache' ? 'flows' : option === 'domain' ? 'id' : option === 'sampling' ? 'n' : 'seconds';
+    const arg =
+      option === 'header'
+        ? 'bytes'
+        : option === 'cache'
+          ? 'flows'
+          : option === 'domain'
+            ? 'id'
+            : option === 'sampling'
+              ? 'n'
+              : 'seconds';
     set.addOption(new Option(`--${option} <${arg}>`, help));
   }
   withJson(withLocal(set, 'set'));
-  helpAfter(set, [...e.examples.set, ...e.examples.local], `{ "${e.name}": ${e.settingsJson.replace(/ }$/, ', "updatedAt" }')} }\n--local: ${e.localJson}`);
+  helpAfter(
+    set,
+    [...e.examples.set, ...e.examples.local],
+    `{ "${e.name}": ${e.settingsJson.replace(/ }$/, ', "updatedAt" }')} }\n--local: ${e.localJson}`,
+  );
   set.action(async (target: string, opts: Opts & Record<string, unknown>) => {
     if (local(opts)) {
       const words = Object.entries(e.options).flatMap(([option, [word]]) =>
@@ -192,7 +210,11 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
       `clear the cluster's ${e.title}: agents without a setting of their own stop exporting; --local: drop this host's own setting, the cluster's applies again`,
     );
   withJson(withLocal(clear, 'clear'));
-  helpAfter(clear, [`dvs ${e.name} clear`, `dvs ${e.name} clear --local`], `{ "deleted": { "exporter": "${e.name}" } }\n--local: ${e.localJson}`);
+  helpAfter(
+    clear,
+    [`dvs ${e.name} clear`, `dvs ${e.name} clear --local`],
+    `{ "deleted": { "exporter": "${e.name}" } }\n--local: ${e.localJson}`,
+  );
   clear.action(async (opts: Opts) => {
     if (local(opts)) return agentCall(ctx, opts, `${e.name}/clear`, []);
     await clearCluster(ctx, e, opts);
