@@ -10,16 +10,14 @@
 //    and each agent's flow cache saw the fixed transfer exactly, both ways.
 // Bad input through the API changes nothing, and clearing the settings
 // stops export: a capture at the collector sees no datagram afterwards.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Lab, type VmState } from '@dvs/lab';
+import { readFileSync } from 'node:fs';
+import type { Lab, VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
-import { FlowCollectors, tsharkFields } from '../support/flow-collectors.js';
+import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
 
 const VNI = 100;
 const COLLECTOR = '198.51.100.1';
@@ -32,30 +30,14 @@ const SAMPLING = 8;
 const SIGMAS = 5;
 const HOSTS = ['h1', 'h2'] as const;
 
-let lab: Lab | null = null;
-let collectors: FlowCollectors | null = null;
-const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-cluster-e2e-'));
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-  collectors = new FlowCollectors(lab, COLLECTOR, dir);
-});
-
-after(async () => {
-  await collectors?.stopAll();
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
-const addressOf = (host: string): string => lab!.state.hosts.find((h) => h.name === host)!.underlayAddress;
+const flowLab = useFlowLab(VNI, COLLECTOR);
+const lab = (): Lab => flowLab().lab;
+const vmOn = (host: string): VmState => flowLab().vmOn(host);
+const addressOf = (host: string): string => lab().state.hosts.find((h) => h.name === host)!.underlayAddress;
 
 /** `dvs --lab <id> …` (the lab's controller), which must succeed. */
 async function dvs(args: string[]): Promise<string> {
-  const r = await runDvs(['--lab', lab!.id, ...args]);
+  const r = await runDvs(['--lab', lab().id, ...args]);
   assert.equal(r.code, 0, `dvs ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -67,7 +49,7 @@ interface SourcedView {
 }
 
 async function agentView(host: string, exporter: 'sflow' | 'ipfix'): Promise<SourcedView> {
-  return (await lab!.admin(host).call(`${exporter}/show`)).data as SourcedView;
+  return (await lab().admin(host).call(`${exporter}/show`)).data as SourcedView;
 }
 
 async function everyAgent(what: string, ok: (sflow: SourcedView, ipfix: SourcedView) => boolean): Promise<void> {
@@ -83,7 +65,7 @@ async function everyAgent(what: string, ok: (sflow: SourcedView, ipfix: SourcedV
 }
 
 async function transfer(): Promise<void> {
-  const ping = await lab!.exec(
+  const ping = await lab().exec(
     vmOn('h1').name,
     ['ping', '-f', '-c', String(COUNT), '-s', String(PAYLOAD), vmOn('h2').address],
     { timeoutMs: 120_000 },
@@ -106,7 +88,7 @@ function csvRows(text: string): Record<string, string>[] {
 }
 
 test('set once through the controller: every agent exports to the collectors; clearing stops it', async () => {
-  const c = collectors!;
+  const c = flowLab().collectors;
   const src = vmOn('h1');
   const dst = vmOn('h2');
   const { child: nfcapd, dir: nfdir } = await c.nfcapd(IPFIX_PORT);
@@ -119,7 +101,7 @@ test('set once through the controller: every agent exports to the collectors; cl
     (s, i) => s.source === 'cluster' && s.settings?.sampling === SAMPLING && i.source === 'cluster',
   );
   assert.match(
-    (await runDvs(['--lab', `${lab!.id}/h2`, 'sflow', 'show', '--local'])).stdout,
+    (await runDvs(['--lab', `${lab().id}/h2`, 'sflow', 'show', '--local'])).stdout,
     /source: the cluster/,
     'dvs sflow show --local says where the settings come from',
   );
@@ -131,7 +113,7 @@ test('set once through the controller: every agent exports to the collectors; cl
     [['sflow', 'set', COLLECTOR, '--sampling', '0'], 'sampling: must be'],
     [['ipfix', 'set', COLLECTOR, '--idle', '0'], 'idleTimeoutS: must be'],
   ] as const) {
-    const r = await runDvs(['--lab', lab!.id, ...args]);
+    const r = await runDvs(['--lab', lab().id, ...args]);
     assert.notEqual(r.code, 0, `dvs ${args.join(' ')} refused`);
     assert.match(r.stderr, new RegExp(field), `the error names ${field}: ${r.stderr}`);
   }
@@ -145,7 +127,11 @@ test('set once through the controller: every agent exports to the collectors; cl
     "the transfer's flows ended (idle) and exported on every agent",
     async () => {
       for (const host of HOSTS) {
-        const cached = (await lab!.admin(host).call('flows/show', [String(VNI)])).data as { src: string }[];
+        const cached = (
+          await lab()
+            .admin(host)
+            .call('flows/show', [String(VNI)])
+        ).data as { src: string }[];
         if (cached.some((f) => f.src === src.address || f.src === dst.address)) return false;
         if (((await agentView(host, 'ipfix')).counters?.records ?? 0) < 2) return false;
       }

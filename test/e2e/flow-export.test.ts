@@ -21,16 +21,14 @@
 // conservative. We allow 5 standard deviations (a false failure about once
 // in 1.7 million runs): for n = 4000, N = 8 that is 500 ± 117 samples, the
 // estimate k*N within ±23.4 % of n.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Lab, type VmState } from '@dvs/lab';
+import { readFileSync } from 'node:fs';
+import type { Lab, VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
-import { FlowCollectors, tsharkFields } from '../support/flow-collectors.js';
+import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
 
 const VNI = 100;
 const COLLECTOR = '198.51.100.1';
@@ -42,31 +40,15 @@ const IP_BYTES = PAYLOAD + 8 + 20;
 const SAMPLING = 8;
 const SIGMAS = 5;
 
-let lab: Lab | null = null;
-let collectors: FlowCollectors | null = null;
-const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-export-e2e-'));
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-  collectors = new FlowCollectors(lab, COLLECTOR, dir);
-});
-
-after(async () => {
-  await collectors?.stopAll();
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
+const flowLab = useFlowLab(VNI, COLLECTOR);
+const lab = (): Lab => flowLab().lab;
+const vmOn = (host: string): VmState => flowLab().vmOn(host);
 
 test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampling error; tshark decodes both', async () => {
-  const l = lab!;
+  const l = lab();
   const src = vmOn('h1');
   const dst = vmOn('h2');
-  const c = collectors!;
+  const c = flowLab().collectors;
   const { child: nfcapd, dir: nfdir } = await c.nfcapd(IPFIX_PORT);
   const { child: sfacctd, csv: sfacctdCsv } = await c.sfacctd(SFLOW_PORT, 'src_host, dst_host, proto');
   const { child: capture, pcap } = await c.capture('export.pcap', `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`);
@@ -232,7 +214,7 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
 });
 
 test('bad input changes nothing; an unreachable collector costs a counter, not a frame', async () => {
-  const l = lab!;
+  const l = lab();
   const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json', '--local']);
   for (const [args, field] of [
     [['sflow', 'set', 'collector.invalid', '--local'], 'sflow.collectors'],

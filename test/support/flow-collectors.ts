@@ -5,9 +5,12 @@
  * tshark. Each is stopped by its PID (stopAll), also when a test fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devices, underlayNamespace, type Lab } from '@dvs/lab';
+import { Lab, devices, underlayNamespace, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { waitPidExit } from './lab-vms.js';
 import { run } from './run-command.js';
@@ -100,6 +103,53 @@ export class FlowCollectors {
     await waitFor('tcpdump capturing', () => readdirSync(this.dir).includes(file), 10_000, 100);
     return { child, pcap };
   }
+}
+
+/** The flow export e2e tests' lab: two dvs hosts with one VM each in `vni`, collectors in its underlay at `address`. */
+export class FlowLab {
+  private constructor(
+    readonly lab: Lab,
+    readonly collectors: FlowCollectors,
+    private readonly dir: string,
+  ) {}
+
+  static async up(vni: number, address: string): Promise<FlowLab> {
+    const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-e2e-'));
+    try {
+      const lab = await Lab.up({
+        spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni, encap: 'vxlan' }] },
+      });
+      return new FlowLab(lab, new FlowCollectors(lab, address, dir), dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The VM on `host`. */
+  vmOn(host: string): VmState {
+    return this.lab.state.vms.find((v) => v.host === host)!;
+  }
+
+  /** Stops the collectors, takes the lab down (asserting it left nothing behind), removes the files. */
+  async down(): Promise<void> {
+    await this.collectors.stopAll();
+    const problems = await this.lab.down();
+    rmSync(this.dir, { recursive: true, force: true });
+    assert.deepEqual(problems, [], 'teardown left something behind');
+  }
+}
+
+/** Brings a FlowLab up before the file's tests and down after them; the getter gives it to the tests. */
+export function useFlowLab(vni: number, address: string): () => FlowLab {
+  let flowLab: FlowLab | null = null;
+  before(async () => {
+    flowLab = await FlowLab.up(vni, address);
+  });
+  after(async () => {
+    await flowLab?.down();
+  });
+  return () => flowLab!;
 }
 
 /** tshark's fields of each packet matching `filter`: one row per packet, each field's occurrences. */

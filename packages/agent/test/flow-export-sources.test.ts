@@ -96,7 +96,7 @@ describe('flow export sources', () => {
     }
   });
 
-  it("a cluster setting this host cannot resolve: off here, the problem shown, applied once it can be", async () => {
+  it('a cluster setting this host cannot resolve: off here, the problem shown, applied once it can be', async () => {
     const { sources, flows, warnings, registry } = setup();
     try {
       await sources.setClusterSflow(cluster);

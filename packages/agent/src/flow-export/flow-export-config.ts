@@ -70,7 +70,6 @@ export function applyWords<T extends object>(
   return out as T;
 }
 
-
 /** `flowExport:` of the agent config: what the agent turns on at start (static setups). */
 export interface FlowExportConfig {
   sflow: SflowSettings | null;

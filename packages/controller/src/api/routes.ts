@@ -4,7 +4,7 @@
  * through the stores, and fill `ctx.audit` with the entry before and after.
  */
 import { EtcdError, GRPCGenericError, type Etcd3 } from 'etcd3';
-import type { AuditAnswer, HealthView, KeyLayout, NetworkRecord } from '@dvs/wire';
+import { FLOW_EXPORTERS, type AuditAnswer, type HealthView, type KeyLayout, type NetworkRecord } from '@dvs/wire';
 import type { ControllerMetrics } from '../metrics.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
@@ -85,7 +85,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const bodyField = (body: unknown, field: string): unknown =>
     typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 
-  return new Router()
+  const router = new Router()
     .add(
       'GET',
       '/healthz',
@@ -185,26 +185,6 @@ export function buildRouter(deps: RouteDeps): Router {
       await qos.delete(ctx.params.host, ctx.params.port);
       return ok({ deleted: { host: ctx.params.host, port: ctx.params.port } });
     })
-    .add('GET', '/v1/sflow', async () => ok({ sflow: await flowExport.get('sflow') }))
-    .add('PUT', '/v1/sflow', async (ctx) => {
-      ctx.audit.before = await current(() => flowExport.get('sflow'));
-      ctx.audit.after = await flowExport.set('sflow', await ctx.body());
-      return ok({ sflow: ctx.audit.after });
-    })
-    .add('DELETE', '/v1/sflow', async (ctx) => {
-      ctx.audit.before = await flowExport.clear('sflow');
-      return ok({ deleted: { exporter: 'sflow' } });
-    })
-    .add('GET', '/v1/ipfix', async () => ok({ ipfix: await flowExport.get('ipfix') }))
-    .add('PUT', '/v1/ipfix', async (ctx) => {
-      ctx.audit.before = await current(() => flowExport.get('ipfix'));
-      ctx.audit.after = await flowExport.set('ipfix', await ctx.body());
-      return ok({ ipfix: ctx.audit.after });
-    })
-    .add('DELETE', '/v1/ipfix', async (ctx) => {
-      ctx.audit.before = await flowExport.clear('ipfix');
-      return ok({ deleted: { exporter: 'ipfix' } });
-    })
     .add('GET', '/v1/hosts', () => ok({ hosts: hostViews(view) }))
     .add('GET', '/v1/hosts/:host', (ctx) => {
       const found = hostViews(view).find((h) => h.host === ctx.params.host);
@@ -265,4 +245,19 @@ export function buildRouter(deps: RouteDeps): Router {
       },
       'admin',
     );
+  // The cluster's flow export: /v1/sflow, /v1/ipfix.
+  for (const exporter of FLOW_EXPORTERS) {
+    router
+      .add('GET', `/v1/${exporter}`, async () => ok({ [exporter]: await flowExport.get(exporter) }))
+      .add('PUT', `/v1/${exporter}`, async (ctx) => {
+        ctx.audit.before = await current(() => flowExport.get(exporter));
+        ctx.audit.after = await flowExport.set(exporter, await ctx.body());
+        return ok({ [exporter]: ctx.audit.after });
+      })
+      .add('DELETE', `/v1/${exporter}`, async (ctx) => {
+        ctx.audit.before = await flowExport.clear(exporter);
+        return ok({ deleted: { exporter } });
+      });
+  }
+  return router;
 }

@@ -144,11 +144,7 @@ const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$/;
 /** Parses "host", "host:port" or "[v6addr]:port"; throws naming `field`. */
 export function parseCollector(text: string, defaultPort: number, field: string): Collector {
   const bad = (why: string): FlowExportError =>
-    new FlowExportError(
-      'DVS_BAD_ARGUMENT',
-      `${field}: "${text}" ${why}; write host[:port] or [IPv6]:port`,
-      field,
-    );
+    new FlowExportError('DVS_BAD_ARGUMENT', `${field}: "${text}" ${why}; write host[:port] or [IPv6]:port`, field);
   let host = text;
   let port = defaultPort;
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
