@@ -98,10 +98,13 @@ const EXPORTERS: ExporterCli[] = [
 
 const local = (opts: Opts): boolean => opts.local === true || opts.socket !== undefined;
 
-function withLocal(cmd: Command, what: string): Command {
+function withLocal(cmd: Command): Command {
   return withSocket(
     withController(
-      cmd.option('--local', `${what} this host's agent (its admin socket) instead of the cluster; --socket implies it`),
+      cmd.option(
+        '--local',
+        "this host's own setting, through its agent's admin socket, instead of the cluster's; --socket implies it",
+      ),
     ),
   );
 }
@@ -151,7 +154,7 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
     .description(
       `the cluster's ${e.title} settings; --local: what is in force on this host, from where (its own or the cluster's), and what it sent`,
     );
-  withWatch(withJson(withLocal(show, 'ask')));
+  withWatch(withJson(withLocal(show)));
   helpAfter(
     show,
     [`dvs ${e.name} show`, `dvs ${e.name} show --json`, `dvs ${e.name} show --local`],
@@ -185,7 +188,7 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
               : 'seconds';
     set.addOption(new Option(`--${option} <${arg}>`, help));
   }
-  withJson(withLocal(set, 'set'));
+  withJson(withLocal(set));
   helpAfter(
     set,
     [...e.examples.set, ...e.examples.local],
@@ -209,7 +212,7 @@ function addExporter(program: Command, ctx: CliContext, e: ExporterCli): void {
     .description(
       `clear the cluster's ${e.title}: agents without a setting of their own stop exporting; --local: drop this host's own setting, the cluster's applies again`,
     );
-  withJson(withLocal(clear, 'clear'));
+  withJson(withLocal(clear));
   helpAfter(
     clear,
     [`dvs ${e.name} clear`, `dvs ${e.name} clear --local`],
