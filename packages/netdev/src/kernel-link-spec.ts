@@ -1,4 +1,4 @@
-import { ipAddressBytes, parseIpAddress } from '@dvs/wire';
+import { formatMac, ipAddressBytes, isUnicastMac, isValidMac, parseIpAddress, writeMac } from '@dvs/wire';
 import { CENTISECONDS_PER_SECOND } from './kernel-link.js';
 import type { BridgePortFlags } from './kernel-link.js';
 import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';
@@ -22,6 +22,13 @@ interface LinkSpecCommon {
   /** IFLA_IFALIAS: how a restarted agent recognises its devices ('dvs:…', see dvsLinkAlias). */
   alias?: string;
   mtu?: number;
+  /**
+   * The link-layer address (a unicast MAC as a number). A bridge given one
+   * keeps it; without one it takes the lowest MAC of its ports, and each
+   * change of that flushes the bridge's neighbour table (ARP/ND suppression's
+   * bindings with it).
+   */
+  address?: number;
   /** Administratively up once created (default true). */
   up?: boolean;
 }
@@ -82,6 +89,8 @@ export interface VxlanSpec extends LinkSpecCommon {
 /** setLink(): what to change; absent fields stay as they are. */
 export interface LinkChange {
   mtu?: number;
+  /** The link-layer address (a unicast MAC as a number), as LinkSpecCommon.address. */
+  address?: number;
   up?: boolean;
   /** Enslave to this bridge; null releases the link from its master. */
   master?: LinkRef | null;
@@ -116,6 +125,19 @@ function checkMtu(value: unknown, field: string): number | undefined {
   return value;
 }
 
+function checkAddress(value: unknown, field: string): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!isValidMac(value) || !isUnicastMac(value) || value === 0) {
+    invalid(
+      field,
+      `must be a unicast MAC other than 00:00:00:00:00:00, got ${isValidMac(value) ? formatMac(value) : String(value)}`,
+    );
+  }
+  const bytes = new Uint8Array(6);
+  writeMac(bytes, 0, value);
+  return bytes;
+}
+
 function checkAlias(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || Buffer.byteLength(value) > LINK_ALIAS_MAX_BYTES) {
@@ -143,7 +165,14 @@ function commonSpec(spec: LinkSpecCommon, kind: 'bridge' | 'vxlan'): NativeLinkS
   checkInterfaceName(spec.name);
   checkAlias(spec.alias, 'alias');
   const mtu = checkMtu(spec.mtu, 'mtu');
-  return { kind, name: spec.name, up: checkBoolean(spec.up, 'up') ?? true, ...(mtu !== undefined && { mtu }) };
+  const address = checkAddress(spec.address, 'address');
+  return {
+    kind,
+    name: spec.name,
+    up: checkBoolean(spec.up, 'up') ?? true,
+    ...(mtu !== undefined && { mtu }),
+    ...(address !== undefined && { address }),
+  };
 }
 
 /** @internal The native request for createBridge(), every value checked. */
@@ -211,6 +240,8 @@ export function linkChangeRequest(change: LinkChange, resolve: LinkResolver): Na
   const request: NativeLinkChange = {};
   const mtu = checkMtu(change.mtu, 'mtu');
   if (mtu !== undefined) request.mtu = mtu;
+  const address = checkAddress(change.address, 'address');
+  if (address !== undefined) request.address = address;
   const up = checkBoolean(change.up, 'up');
   if (up !== undefined) request.up = up;
   if (change.master !== undefined) request.master = change.master === null ? 0 : resolve(change.master, 'master');

@@ -89,6 +89,8 @@ export interface NativeLinkSpec {
   kind: 'bridge' | 'vxlan';
   name: string;
   mtu?: number;
+  /** IFLA_ADDRESS: the link-layer address, 6 bytes. */
+  address?: Uint8Array;
   master?: number;
   up: boolean;
   bridge?: { ageingCentiseconds?: number; vlanFiltering?: boolean; stpState?: number; multicastSnooping?: boolean };
@@ -112,6 +114,8 @@ export interface NativeLinkSpec {
 /** rtnlLinkSet's change. */
 export interface NativeLinkChange {
   mtu?: number;
+  /** IFLA_ADDRESS: the link-layer address, 6 bytes. */
+  address?: Uint8Array;
   up?: boolean;
   /** 0 releases the link from its master. */
   master?: number;

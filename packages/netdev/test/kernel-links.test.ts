@@ -86,6 +86,42 @@ test('a bridge and a vxlan port made for a kernel datapath: no learning on the t
   assert.equal(rtnl.link(bridgeName), undefined);
 });
 
+test('a bridge given its address keeps it when a port with a lower MAC joins, and its neighbour entries stay; without one they are flushed', () => {
+  // The kernel gives an addressless bridge the lowest MAC of its ports, and each
+  // change of its address flushes its neighbour table (ARP/ND suppression's bindings).
+  const neighbours = (bridge: string): string => ns.ip('neigh', 'show', 'dev', bridge, 'nud', 'all');
+  const withPortOfLowerMac = (bridge: string): void => {
+    const port = uniqueName();
+    ns.ip('link', 'add', port, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', `${port}p`);
+    rtnl.setLink(port, { master: bridge, up: true });
+  };
+  const fixed = uniqueName();
+  const link = rtnl.createBridge({ name: fixed, address: 0x0affeeddccbb });
+  assert.equal(link.mac, '0a:ff:ee:dd:cc:bb');
+  const loose = uniqueName();
+  rtnl.createBridge({ name: loose });
+  for (const bridge of [fixed, loose]) {
+    ns.ip('neigh', 'replace', '192.0.2.77', 'lladdr', '02:00:00:00:00:77', 'dev', bridge, 'nud', 'noarp');
+    assert.match(neighbours(bridge), /192\.0\.2\.77 lladdr 02:00:00:00:00:77 NOARP/);
+    withPortOfLowerMac(bridge);
+  }
+  assert.equal(rtnl.link(fixed)?.mac, '0a:ff:ee:dd:cc:bb', 'the given address stays');
+  assert.match(neighbours(fixed), /192\.0\.2\.77 lladdr 02:00:00:00:00:77 NOARP/, 'the entry survives the new port');
+  assert.equal(rtnl.link(loose)?.mac, '02:00:00:00:00:01', "the addressless bridge took the port's MAC");
+  assert.doesNotMatch(
+    neighbours(loose),
+    /192\.0\.2\.77/,
+    'and lost its neighbour entries: the reason dvs sets the address',
+  );
+  assert.equal(rtnl.setLink(loose, { address: 0x0affeeddccba }).mac, '0a:ff:ee:dd:cc:ba', 'setLink sets it too');
+  throwsCode(
+    () => rtnl.createBridge({ name: uniqueName(), address: 0x010000000001 }),
+    'DVS_NETLINK_INVALID',
+    /^address must be a unicast MAC/,
+  );
+  for (const bridge of [fixed, loose]) rtnl.deleteLink(bridge);
+});
+
 test('setLink: MTU, down and up, enslave with port flags, release, alias removed', () => {
   const bridgeName = uniqueName();
   const port = uniqueName();

@@ -6,12 +6,12 @@
 // extended-ack text (`detail`).
 //
 // rtnlLinkCreate(fd, spec): spec = { kind: 'bridge' | 'vxlan', name, mtu?,
-//   master? (ifindex), up,
+//   address? (6-byte Uint8Array), master? (ifindex), up,
 //   bridge?: { ageingCentiseconds?, vlanFiltering?, stpState?, multicastSnooping? },
 //   vxlan?: { vni?, local? (4 or 16-byte Uint8Array), port?, underlay?,
 //             learning, external, vniFilter, ttl?, ageing?, limit?,
 //             udpChecksum?, udp6ZeroChecksumTx?, udp6ZeroChecksumRx? } }
-// rtnlLinkSet(fd, ifindex, change): change = { mtu?, up?, master? (0
+// rtnlLinkSet(fd, ifindex, change): change = { mtu?, address?, up?, master? (0
 //   releases), alias? ('' removes), bridgePort?: { learning?, neighSuppress?,
 //   unicastFlood?, multicastFlood?, broadcastFlood?, hairpin?, isolated? } }
 // rtnlLinkDelete(fd, ifindex)
@@ -149,6 +149,8 @@ Napi::Value RtnlLinkCreate(const Napi::CallbackInfo& info) {
   uint32_t value;
   if (OptU32(spec, "mtu", &value)) b.PutU32(IFLA_MTU, value);
   if (OptU32(spec, "master", &value)) b.PutU32(IFLA_MASTER, value);
+  std::string address;
+  if (OptBytes(spec, "address", &address)) b.Put(IFLA_ADDRESS, address.data(), address.size());
   size_t linkInfo = b.BeginNest(IFLA_LINKINFO);
   b.PutString(IFLA_INFO_KIND, kind);
   size_t data = b.BeginNest(IFLA_INFO_DATA);
@@ -185,6 +187,8 @@ Napi::Value RtnlLinkSet(const Napi::CallbackInfo& info) {
   uint32_t value;
   if (OptU32(change, "mtu", &value)) b.PutU32(IFLA_MTU, value);
   if (OptU32(change, "master", &value)) b.PutU32(IFLA_MASTER, value);
+  std::string address;
+  if (OptBytes(change, "address", &address)) b.Put(IFLA_ADDRESS, address.data(), address.size());
   if (Has(change, "alias")) {
     // An empty IFLA_IFALIAS (no NUL) removes the alias.
     std::string alias = change.Get("alias").ToString().Utf8Value();

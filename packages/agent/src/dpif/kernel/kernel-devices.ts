@@ -3,7 +3,14 @@
  * device `dvsvx<vni>` enslaved to it, with dvs's mark. Adopted when they
  * carry the mark and match (VNI, local address, port, no learning), made
  * otherwise; and all of them removed when a host leaves the kernel provider.
+ *
+ * The bridge gets a fixed address of its own (bridgeAddress): an addressless
+ * bridge takes the lowest MAC of its ports, and each change of that (a VM's
+ * port with a lower MAC plugged in or out) flushes the bridge's neighbour
+ * table, where ARP/ND suppression keeps its bindings (kernel-bindings.ts).
  */
+import { createHash } from 'node:crypto';
+import { formatMac, readMac } from '@dvs/wire';
 import { dvsLinkAlias, isDvsLink, parseDvsLinkName, type KernelLink, type Rtnetlink } from '@dvs/netdev';
 import type { KernelNetwork } from './kernel-network.js';
 
@@ -24,9 +31,13 @@ export function makeKernelDevices(rtnl: Rtnetlink, net: KernelNetwork, o: Kernel
     rtnl.deleteLink(net.vxlan);
     vxlan = undefined;
   }
+  const bridgeMac = bridgeAddress(o.host, net.vni);
+  if (bridge !== undefined && bridge.mac !== formatMac(bridgeMac))
+    bridge = rtnl.setLink(net.bridge, { address: bridgeMac });
   if (bridge === undefined)
     bridge = rtnl.createBridge({
       name: net.bridge,
+      address: bridgeMac,
       alias: alias('bridge'),
       mtu: net.spec.mtu,
       ageingSeconds: o.agingSeconds,
@@ -52,6 +63,13 @@ export function makeKernelDevices(rtnl: Rtnetlink, net: KernelNetwork, o: Kernel
   net.bridgeIndex = bridge.ifindex;
   net.vxlanIndex = vxlan.ifindex;
   setKernelMtu(rtnl, net);
+}
+
+/** A locally administered unicast MAC of the host and VNI: the same after a restart, distinct across hosts. */
+export function bridgeAddress(host: string, vni: number): number {
+  const digest = createHash('sha256').update(`dvs bridge ${host} ${vni}`).digest();
+  digest[0] = (digest[0]! & 0xfc) | 0x02;
+  return readMac(digest, 0);
 }
 
 export function setKernelMtu(rtnl: Rtnetlink, net: KernelNetwork): void {
