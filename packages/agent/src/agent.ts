@@ -13,6 +13,7 @@ import type { TableChange } from './datapath/control-surface.js';
 import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
 import { FlowExport } from './flow-export/flow-export.js';
+import { FlowExportSources } from './flow-export/flow-export-sources.js';
 import { FlowExportError } from './flow-export/flow-export-config.js';
 import { registerFlowCommands } from './flow-export/flow-commands.js';
 import { flowExportMetricLines } from './flow-export/flow-export-metrics.js';
@@ -109,6 +110,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private peerInfo: PeerInfo | null = null;
   /** sFlow and IPFIX export and the flow cache (userspace data path only). */
   readonly flowExport: FlowExport;
+  /** Which flow export settings are in force: this host's own over the cluster's (flow-export-sources.ts). */
+  readonly flowExportSources: FlowExportSources;
   /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
   readonly health: AgentHealth | null;
 
@@ -168,7 +171,10 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       portCounters: () => this.counters().ports,
       encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
     });
-    registerFlowCommands(this.registry, this.flowExport);
+    this.flowExportSources = new FlowExportSources(this.flowExport, (message, fields) =>
+      this.logger.warn(message, fields),
+    );
+    registerFlowCommands(this.registry, this.flowExportSources);
     this.metricSources.push(() => flowExportMetricLines(this.config.host, this.flowExport));
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
@@ -275,12 +281,15 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     });
   }
 
-  /** `flowExport:` of the config: collectors resolved now; one that does not resolve stops the start. */
+  /**
+   * `flowExport:` of the config, this host's own settings (over the cluster's):
+   * collectors resolved now; one that does not resolve stops the start.
+   */
   private async startFlowExport(signal?: AbortSignal): Promise<void> {
     const { sflow, ipfix } = this.config.flowExport;
     try {
-      if (sflow !== null) await this.flowExport.setSflow(sflow, signal);
-      if (ipfix !== null) await this.flowExport.setIpfix(ipfix, signal);
+      if (sflow !== null) await this.flowExportSources.setHostSflow(sflow, signal);
+      if (ipfix !== null) await this.flowExportSources.setHostIpfix(ipfix, signal);
     } catch (err) {
       if (!(err instanceof FlowExportError)) throw err;
       throw new AgentError(err.code, `flowExport: ${err.message}`, { cause: err });
