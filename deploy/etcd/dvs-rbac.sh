@@ -9,7 +9,7 @@
 #
 # Layout (prefix P, default /dvs/v1/, override with DVS_PREFIX):
 #   role dvs-controller  readwrite P                         (tables, networks, election, layout)
-#   role dvs-agent-read  read      [P fdb/, P networks0)     (what agents watch: fdb/ flood/ hosts/ layout networks/)
+#   role dvs-agent-read  read      [P fdb/, P networks0)     (what agents watch: fdb/ flood/ flow-export/ hosts/ layout limits/ mirrors/ networks/)
 #   role dvs-agent-<h>   readwrite P hosts/<h>               (its host record, exact key)
 #                        readwrite P ports/<h>/              (its ports)
 #                        readwrite P reports/<h>/            (its MAC reports)

@@ -17,7 +17,9 @@
         "src/native/rtnetlink.cc",
         "src/native/link-program.cc",
         "src/native/neighbour.cc",
-        "src/native/ip-neighbour.cc"
+        "src/native/ip-neighbour.cc",
+        "src/native/stage-trace.cc",
+        "src/native/loop-spin.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

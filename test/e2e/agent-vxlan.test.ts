@@ -49,6 +49,8 @@ before(async () => {
   agentB = await startAgent(lab, hostB, 'agent-b', {
     host: 'host-b',
     vtep: { address: '198.51.100.2' },
+    // Host B busy-polls: every test below also runs with the loop spin on one side.
+    busyPollUs: 50,
     networks: networks('198.51.100.1'),
     ports: [
       { name: tap('b1'), vni: 100 },
@@ -224,7 +226,7 @@ test('tunnel health probes run over the data path: each agent sees the other up'
   }
 });
 
-test('ports come and go at run time; SIGTERM deletes created TAPs and leaves adopted ones', async () => {
+test('ports come and go at run time; SIGTERM deletes created TAPs and leaves adopted ones; the busy-polling host spun', async () => {
   // An existing persistent TAP (as QEMU/libvirt leave them) is adopted at run time.
   const adopted = tap('ad');
   await lab.exec(hostB, ['ip', 'tuntap', 'add', adopted, 'mode', 'tap']);
@@ -253,4 +255,10 @@ test('ports come and go at run time; SIGTERM deletes created TAPs and leaves ado
     'the 1500-byte adopted TAP was warned about',
   );
   assert.match(log, /"msg":"agent stopped"/);
+  // The loop spin ran after the traffic above, and frames ended some spins early.
+  const line = log.split('\n').find((l) => l.includes('"msg":"busy polling stopped"'));
+  assert.ok(line !== undefined, 'busy polling was on and said what it did');
+  const spin = JSON.parse(line) as { spins: number; endedByReadiness: number };
+  assert.ok(spin.spins > 0, 'it spun after frames');
+  assert.ok(spin.endedByReadiness > 0, 'a frame arriving during a spin ended it');
 });

@@ -21,17 +21,14 @@
 // conservative. We allow 5 standard deviations (a false failure about once
 // in 1.7 million runs): for n = 4000, N = 8 that is 500 ± 117 samples, the
 // estimate k*N within ±23.4 % of n.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Lab, devices, underlayNamespace, type VmState } from '@dvs/lab';
+import { readFileSync } from 'node:fs';
+import type { Lab, VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
-import { waitPidExit } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
+import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
 
 const VNI = 100;
 const COLLECTOR = '198.51.100.1';
@@ -43,108 +40,38 @@ const IP_BYTES = PAYLOAD + 8 + 20;
 const SAMPLING = 8;
 const SIGMAS = 5;
 
-let lab: Lab | null = null;
-const children: ChildProcess[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-export-e2e-'));
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  for (const c of children) await stop(c);
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
-  c.kill('SIGTERM');
-  await waitPidExit(c.pid);
-}
-
-/** Starts `argv` in the underlay namespace (ip netns exec execs it: the child's pid is the program's). */
-function inUnderlay(argv: string[], log: string): ChildProcess {
-  const child = spawn('ip', ['netns', 'exec', underlayNamespace(lab!.id), ...argv], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  child.on('exit', () => writeFileSync(join(dir, log), output));
-  children.push(child);
-  return child;
-}
-
-async function listening(port: number): Promise<void> {
-  await waitFor(
-    `a collector listening on udp ${port}`,
-    async () => (await lab!.exec('ul', ['ss', '-Hlun', `sport = :${port}`])).stdout.includes(`:${port}`),
-    15_000,
-    100,
-  );
-}
-
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
+const flowLab = useFlowLab(VNI, COLLECTOR);
+const lab = (): Lab => flowLab().lab;
+const vmOn = (host: string): VmState => flowLab().vmOn(host);
 
 test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampling error; tshark decodes both', async () => {
-  const l = lab!;
+  const l = lab();
   const src = vmOn('h1');
   const dst = vmOn('h2');
-  const nfdir = join(dir, 'nfcapd');
-  await run(['mkdir', '-p', nfdir]);
-  const nfcapd = inUnderlay(
-    ['nfcapd', '-w', nfdir, '-b', COLLECTOR, '-p', String(IPFIX_PORT), '-t', '3600'],
-    'nfcapd.log',
-  );
-  const sfacctdCsv = join(dir, 'sfacctd.csv');
-  const sfacctdConf = join(dir, 'sfacctd.conf');
-  writeFileSync(
-    sfacctdConf,
-    [
-      `sfacctd_ip: ${COLLECTOR}`,
-      `sfacctd_port: ${SFLOW_PORT}`,
-      'sfacctd_renormalize: true',
-      'plugins: print',
-      'aggregate: src_host, dst_host, proto',
-      'print_output: csv',
-      `print_output_file: ${sfacctdCsv}`,
-      'print_output_file_append: true',
-      'print_refresh_time: 1',
-      '',
-    ].join('\n'),
-  );
-  const sfacctd = inUnderlay(['sfacctd', '-f', sfacctdConf], 'sfacctd.log');
-  const pcap = join(dir, 'export.pcap');
-  const capture = inUnderlay(
-    [
-      'tcpdump',
-      '-i',
-      devices.underlayBridge(l.id),
-      '-U',
-      '-w',
-      pcap,
-      `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`,
-    ],
-    'tcpdump.log',
-  );
-  await listening(IPFIX_PORT);
-  await listening(SFLOW_PORT);
-  await waitFor('tcpdump capturing', () => readdirSync(dir).includes('export.pcap'), 10_000, 100);
+  const c = flowLab().collectors;
+  const { child: nfcapd, dir: nfdir } = await c.nfcapd(IPFIX_PORT);
+  const { child: sfacctd, csv: sfacctdCsv } = await c.sfacctd(SFLOW_PORT, 'src_host, dst_host, proto');
+  const { child: capture, pcap } = await c.capture('export.pcap', `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`);
 
   const h1 = l.admin('h1');
-  // Configured as an operator would, with the dvs CLI on each host.
+  // Configured as an operator would, with the dvs CLI on each host (each host's own setting).
   const dvs = async (host: string, args: string[]): Promise<string> => {
     const r = await runDvs(['--lab', `${l.id}/${host}`, ...args]);
     assert.equal(r.code, 0, `dvs ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await dvs('h1', ['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '2', '--template', '5']);
+  await dvs('h1', ['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '2', '--template', '5', '--local']);
   for (const host of ['h1', 'h2'])
-    await dvs(host, ['sflow', 'set', `${COLLECTOR}:${SFLOW_PORT}`, '--sampling', String(SAMPLING), '--polling', '1']);
+    await dvs(host, [
+      'sflow',
+      'set',
+      `${COLLECTOR}:${SFLOW_PORT}`,
+      '--sampling',
+      String(SAMPLING),
+      '--polling',
+      '1',
+      '--local',
+    ]);
 
   const ping = await l.exec(src.name, ['ping', '-f', '-c', String(COUNT), '-s', String(PAYLOAD), dst.address], {
     timeoutMs: 120_000,
@@ -180,9 +107,9 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   const ipfixView = (await h1.call('ipfix/show')).data as { counters: { sendErrors: number; cacheFull: number } };
   assert.equal(ipfixView.counters.sendErrors, 0);
   assert.equal(ipfixView.counters.cacheFull, 0);
-  await stop(capture);
-  await stop(nfcapd);
-  await stop(sfacctd);
+  await c.stop(capture);
+  await c.stop(nfcapd);
+  await c.stop(sfacctd);
 
   // IPFIX through nfdump: exactly the transfer, each way.
   const nf = await run(
@@ -286,43 +213,19 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   );
 });
 
-async function tsharkFields(pcap: string, filter: string, fields: string[]): Promise<string[][][]> {
-  const args = [
-    '-r',
-    pcap,
-    '-n',
-    '-Y',
-    filter,
-    '-T',
-    'fields',
-    '-E',
-    'separator=\t',
-    '-E',
-    'aggregator=|',
-    '-E',
-    'occurrence=a',
-  ];
-  for (const f of fields) args.push('-e', f);
-  const r = await run(['tshark', ...args], { timeoutMs: 60_000 });
-  return r.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.split('\t').map((c) => (c === '' ? [] : c.split('|'))));
-}
-
 test('bad input changes nothing; an unreachable collector costs a counter, not a frame', async () => {
-  const l = lab!;
-  const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  const l = lab();
+  const before = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json', '--local']);
   for (const [args, field] of [
-    [['sflow', 'set', 'collector.invalid'], 'sflow.collectors'],
-    [['sflow', 'set', COLLECTOR, '--sampling', '0'], 'sflow.sampling'],
-    [['ipfix', 'set', COLLECTOR, '--idle', '0'], 'ipfix.idleTimeoutS'],
+    [['sflow', 'set', 'collector.invalid', '--local'], 'sflow.collectors'],
+    [['sflow', 'set', COLLECTOR, '--sampling', '0', '--local'], 'sflow.sampling'],
+    [['ipfix', 'set', COLLECTOR, '--idle', '0', '--local'], 'ipfix.idleTimeoutS'],
   ] as const) {
     const r = await runDvs(['--lab', `${l.id}/h2`, ...args]);
     assert.notEqual(r.code, 0, `dvs ${args.join(' ')} refused`);
     assert.match(r.stderr, new RegExp(field.replace('.', '\\.')), `the error names ${field}: ${r.stderr}`);
   }
-  const afterwards = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json']);
+  const afterwards = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'show', '--json', '--local']);
   const settingsOf = (stdout: string): unknown => {
     const v = JSON.parse(stdout) as { settings: unknown; collectors: unknown };
     return { settings: v.settings, collectors: v.collectors };
@@ -333,7 +236,18 @@ test('bad input changes nothing; an unreachable collector costs a counter, not a
   const unreachable = '203.0.113.77';
   const route = await l.exec('h2', ['ip', 'route', 'get', unreachable]);
   assert.notEqual(route.code, 0, `h2 must have no route to ${unreachable}: ${route.stdout}`);
-  const set = await runDvs(['--lab', `${l.id}/h2`, 'sflow', 'set', unreachable, '--sampling', '1', '--polling', '1']);
+  const set = await runDvs([
+    '--lab',
+    `${l.id}/h2`,
+    'sflow',
+    'set',
+    unreachable,
+    '--sampling',
+    '1',
+    '--polling',
+    '1',
+    '--local',
+  ]);
   assert.equal(set.code, 0, set.stderr);
   const src = vmOn('h1');
   const dst = vmOn('h2');

@@ -1,5 +1,5 @@
 import { ControllerQos } from './ports/controller-qos.js';
-import { ENCAPS, type PortBinding } from '@dvs/wire';
+import { ENCAPS, type IpfixSettings, type PortBinding, type SflowSettings } from '@dvs/wire';
 import type { Agent } from './agent.js';
 import type { TableChange } from './datapath/control-surface.js';
 import type { EtcdSync, LocalPortInfo } from './etcd-sync/index.js';
@@ -57,6 +57,11 @@ export async function startAgentEtcd(agent: Agent, logger: Logger, signal?: Abor
     log: logger,
     mirrors: (config) => agent.dataPath.setMirrors(config),
     portQos: (qos) => controllerQos.set(qos),
+    // The cluster's flow export; this host's own setting (config, admin socket) stays over it.
+    flowExport: (exporter, settings) =>
+      void (exporter === 'sflow'
+        ? agent.flowExportSources.setClusterSflow(settings as SflowSettings | null)
+        : agent.flowExportSources.setClusterIpfix(settings as IpfixSettings | null)),
     ...(signal !== undefined ? { signal } : {}),
   });
   agent.setPeerInfo({

@@ -78,6 +78,12 @@ SIGNALS
                       the TAPs the agent created (not persistent ones), leave
                       adopted TAPs and attached devices, exit 0.
 
+ENVIRONMENT
+    DVS_STAGE_TRACE=FILE  time-stamp every frame at the native I/O edges (poll
+                      wake-up, TAP read, send, receive, TAP write) and write
+                      the records to FILE as JSON at stop; for the latency
+                      breakdown (npm run bench -- datapath --stages).
+
 EXIT STATUS
     0 after a clean stop, 1 when starting failed (a device or socket could not
     be opened), 2 for an invalid configuration.

@@ -1,7 +1,7 @@
 import type { PolicerSpec } from './datapath/token-bucket.js';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { TunnelSocket } from '@dvs/netdev';
+import { loopSpinStats, nativeAvailable, setLoopSpin, type TunnelSocket } from '@dvs/netdev';
 import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
@@ -13,6 +13,7 @@ import type { TableChange } from './datapath/control-surface.js';
 import type { DataPathOptions } from './datapath/data-path.js';
 import { Datapaths } from './dpif/datapaths.js';
 import { FlowExport } from './flow-export/flow-export.js';
+import { FlowExportSources } from './flow-export/flow-export-sources.js';
 import { FlowExportError } from './flow-export/flow-export-config.js';
 import { registerFlowCommands } from './flow-export/flow-commands.js';
 import { flowExportMetricLines } from './flow-export/flow-export-metrics.js';
@@ -109,6 +110,8 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private peerInfo: PeerInfo | null = null;
   /** sFlow and IPFIX export and the flow cache (userspace data path only). */
   readonly flowExport: FlowExport;
+  /** Which flow export settings are in force: this host's own over the cluster's (flow-export-sources.ts). */
+  readonly flowExportSources: FlowExportSources;
   /** Tunnel health (probes to every peer VTEP), unless `health.enabled: false`. */
   readonly health: AgentHealth | null;
 
@@ -168,7 +171,10 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       portCounters: () => this.counters().ports,
       encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
     });
-    registerFlowCommands(this.registry, this.flowExport);
+    this.flowExportSources = new FlowExportSources(this.flowExport, (message, fields) =>
+      this.logger.warn(message, fields),
+    );
+    registerFlowCommands(this.registry, this.flowExportSources);
     this.metricSources.push(() => flowExportMetricLines(this.config.host, this.flowExport));
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
@@ -234,6 +240,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
       for (const p of this.config.ports) await this.ports.addConfigPort(portRequest(p));
       await this.ports.restoreState();
       this.dataPath.start();
+      // Spins only after the agent itself received frames: a kernel datapath never makes it spin.
+      if (this.config.busyPollUs > 0 && nativeAvailable()) {
+        setLoopSpin(this.config.busyPollUs);
+        this.logger.info('busy polling', { busyPollUs: this.config.busyPollUs });
+      }
       await this.startFlowExport(options.signal);
       this.health?.start();
       if (this.options.adminSocket !== false) {
@@ -270,16 +281,30 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     });
   }
 
-  /** `flowExport:` of the config: collectors resolved now; one that does not resolve stops the start. */
+  /**
+   * `flowExport:` of the config, this host's own settings (over the cluster's):
+   * collectors resolved now; one that does not resolve stops the start.
+   */
   private async startFlowExport(signal?: AbortSignal): Promise<void> {
     const { sflow, ipfix } = this.config.flowExport;
     try {
-      if (sflow !== null) await this.flowExport.setSflow(sflow, signal);
-      if (ipfix !== null) await this.flowExport.setIpfix(ipfix, signal);
+      if (sflow !== null) await this.flowExportSources.setHostSflow(sflow, signal);
+      if (ipfix !== null) await this.flowExportSources.setHostIpfix(ipfix, signal);
     } catch (err) {
       if (!(err instanceof FlowExportError)) throw err;
       throw new AgentError(err.code, `flowExport: ${err.message}`, { cause: err });
     }
+  }
+
+  /** Ends the loop spin and says what it did (the e2e suite reads it). */
+  private stopBusyPolling(): void {
+    const stats = loopSpinStats();
+    setLoopSpin(0);
+    this.logger.info('busy polling stopped', {
+      spins: stats.spins,
+      endedByReadiness: stats.spinsEndedByReadiness,
+      spunMs: Math.round(stats.spunMicroseconds / 1000),
+    });
   }
 
   async stop(): Promise<void> {
@@ -287,6 +312,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.state = 'stopping';
     this.health?.stop();
     this.flowExport.close();
+    if (this.config.busyPollUs > 0 && nativeAvailable()) this.stopBusyPolling();
     this.dataPath.stop();
     await this.admin?.close();
     this.admin = null;

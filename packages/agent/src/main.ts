@@ -13,6 +13,7 @@ import { describeCheckedConfig } from './config/config-check.js';
 import { loadConfig } from './config/load-config.js';
 import { startAgentEtcd, type AgentEtcd } from './agent-etcd.js';
 import { createLogger } from './observe/logger.js';
+import { stageTraceFromEnv } from './observe/stage-trace-file.js';
 
 async function main(argv: string[]): Promise<number> {
   let loaded;
@@ -54,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   let etcd: AgentEtcd | null = null;
+  const stageTrace = stageTraceFromEnv();
   try {
     await agent.start();
     etcd = await startAgentEtcd(agent, logger);
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     ?.stop(true)
     .catch((err: unknown) => logger.warn('etcd sync stop failed', { error: (err as Error).message }));
   await agent.stop();
+  stageTrace?.finish();
   return 0;
 }
 

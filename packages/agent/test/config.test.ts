@@ -133,6 +133,18 @@ test('offloads: on by default, on|off (or a boolean), anything else named', () =
   assert.match(err.fix, /on, off/);
 });
 
+test('busyPollUs: off (0) by default, microseconds 0..10000, anything else named with the range', () => {
+  assert.equal(validateConfig(base).busyPollUs, 0);
+  assert.equal(validateConfig({ ...base, busyPollUs: 100 }).busyPollUs, 100);
+  assert.equal(validateConfig({ ...base, busyPollUs: '50' }).busyPollUs, 50);
+  for (const bad of [-1, 10_001, 1.5, 'fast', true]) {
+    const err = problem({ ...base, busyPollUs: bad });
+    assert.equal(err.field, 'busyPollUs', JSON.stringify(bad));
+    assert.equal(err.code, 'DVS_CONFIG_INVALID');
+    assert.match(err.fix, /microseconds.*0\.\.10000/);
+  }
+});
+
 test('each invalid field is named with a fix', () => {
   assert.equal(problem({ vtep: base.vtep }).field, 'host');
   assert.equal(problem({ ...base, vtep: { address: 'fe80::1%eth0' } }).field, 'vtep.address');

@@ -4,9 +4,13 @@ import {
   encodeFdbEntry,
   encodeFloodList,
   encodeNetwork,
+  encodeSflowRecord,
+  decodeSflowRecord,
+  isRecordError,
   KeyLayout,
   type FdbEntryRecord,
   type NetworkRecord,
+  type SflowRecord,
 } from '@dvs/wire';
 import { sampleNetwork } from '@dvs/wire/testing';
 import { RESET_STEP, TableState, reportLost, seqToReport } from '../src/etcd-sync/index.js';
@@ -232,3 +236,37 @@ test('mobility: seq to report and when a report lost', () => {
   assert.equal(reportLost(4, at('host-a', 4), 'host-a', '192.0.2.10'), false);
   assert.equal(reportLost(4, undefined, 'host-a', '192.0.2.10'), false);
 });
+
+test("the cluster's flow export: cached with the networks, kept by a base resync that has it, gone when it has not", () => {
+  const t = new TableState(keys, self);
+  const sflow = {
+    key: keys.flowExport('sflow'),
+    value: encodeSflowRecord({
+      collectors: [{ host: '192.0.2.50', port: 6343 }],
+      sampling: 100,
+      pollingS: 20,
+      headerBytes: 128,
+      updatedAt: 1,
+    }),
+    modRevision: ++rev,
+  };
+  t.reset([network(100), sflow], rev, { kind: 'base' });
+  assert.equal((t.flowExport.get('sflow')?.record as { sampling: number }).sampling, 100);
+  // A resync of the base scope that still has it keeps it, unchanged.
+  t.reset([network(100), sflow], rev, { kind: 'base' });
+  assert.equal(t.flowExport.get('sflow')?.modRevision, sflow.modRevision);
+  // One that has it no more drops it.
+  t.reset([network(100)], ++rev, { kind: 'base' });
+  assert.equal(t.flowExport.has('sflow'), false);
+  // A record that breaks the shared rules is remembered as invalid, never cached.
+  const bad = { ...sflow, value: encodeSflowRecord({ ...decodeSflow(sflow.value), sampling: 0 }), modRevision: ++rev };
+  t.put(bad);
+  assert.equal(t.flowExport.has('sflow'), false);
+  assert.equal(t.invalid.get(bad.key)?.field, 'sampling');
+});
+
+function decodeSflow(buf: Buffer): SflowRecord {
+  const r = decodeSflowRecord(buf);
+  assert.ok(!isRecordError(r));
+  return r;
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CommandRegistry } from '../src/admin/command-registry.js';
 import { DataPath, FlowCache, FlowEnd, FlowSampler } from '../src/datapath/index.js';
+import { FlowExportSources } from '../src/flow-export/flow-export-sources.js';
 import { FlowExport } from '../src/flow-export/flow-export.js';
 import { registerFlowCommands } from '../src/flow-export/flow-commands.js';
 import { flowExportMetricLines } from '../src/flow-export/flow-export-metrics.js';
@@ -144,7 +145,7 @@ describe('flow export commands', () => {
       portCounters: () => ({}),
       encapOf: () => 'vxlan',
     });
-    registerFlowCommands(registry, flows);
+    registerFlowCommands(registry, new FlowExportSources(flows));
     return { registry, flows };
   };
   const call = async (

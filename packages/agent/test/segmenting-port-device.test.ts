@@ -115,3 +115,41 @@ test('a malformed virtio-net header is dropped and counted, and the next frame s
   assert.equal(batch.buffer.readUInt16BE(batch.start(0) + 12), 0x0806);
   assert.equal(device.counters.badHeaders, 1);
 });
+
+test('a TAP read that came back short is not followed by another one in the same read()', () => {
+  // A stand-in TAP that counts its reads: the first returns `first` plain frames, later ones none.
+  const standIn = (first: number) => {
+    let frames = first;
+    const stand = {
+      reads: 0,
+      name: 'fake',
+      mtu: 1500,
+      offloads: { vnetHeaderLength: 10 as const, enabled: [], refused: [] },
+      read(batch: PacketBatch, headroom: number): number {
+        stand.reads++;
+        const n = Math.min(frames, batch.capacity);
+        frames -= n;
+        for (let i = 0; i < n; i++) {
+          batch.buffer.fill(0, i * batch.slotSize + headroom, i * batch.slotSize + headroom + 10 + 60);
+          batch.buffer.writeUInt16BE(0x0806, i * batch.slotSize + headroom + 10 + 12);
+          batch.offsets[i] = headroom;
+          batch.lengths[i] = 10 + 60;
+        }
+        return n;
+      },
+      write: () => 0,
+      writeHeaderless: () => 0,
+      onReadable: () => undefined,
+      close: () => undefined,
+    };
+    return stand;
+  };
+  const one = standIn(1);
+  const batch = new PacketBatch(64, 2048);
+  assert.equal(new SegmentingPortDevice(one).read(batch, HEADROOM), 1);
+  assert.equal(one.reads, 1, 'one frame, one TAP read');
+  // A full input (16 frames) may leave more behind: the device reads on.
+  const full = standIn(20);
+  assert.equal(new SegmentingPortDevice(full).read(batch, HEADROOM), 20);
+  assert.equal(full.reads, 2, 'a full read, then the short one that drained it');
+});

@@ -31,6 +31,7 @@ export async function demoTopTalkers(lab: Lab, vni: number): Promise<TopTalkersD
       flows,
     };
   } finally {
-    await admin.call('ipfix/set', ['off']);
+    // Back to what it was: the cluster's setting, if any (set off would keep IPFIX off here for good).
+    await admin.call('ipfix/clear');
   }
 }

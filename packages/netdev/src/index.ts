@@ -73,3 +73,17 @@ export {
   isDvsLink,
 } from './dvs-links.js';
 export type { DvsLinkRole } from './dvs-links.js';
+export {
+  STAGE_MARKS,
+  DEFAULT_STAGE_TRACE_RECORDS,
+  startStageTrace,
+  takeStageTrace,
+  stopStageTrace,
+  markStage,
+  STAGE_JS_HANDLER,
+  STAGE_JS_READ,
+  STAGE_JS_SWITCHED,
+} from './stage-trace.js';
+export type { StageRecord, StageMarkName, JsStageMark } from './stage-trace.js';
+export { LOOP_SPIN_MAX_US, setLoopSpin, loopSpinStats } from './loop-spin.js';
+export type { LoopSpinStats } from './loop-spin.js';

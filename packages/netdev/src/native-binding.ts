@@ -298,6 +298,14 @@ export interface NativeBinding {
   snoopRecv(fd: number, buffer: Buffer): { ifindex: number; length: number } | null;
   netnsEnter(path: string): number;
   netnsRestore(savedFd: number): void;
+  /** The stage trace (src/native/stage-trace.h; stage-trace.ts). */
+  stageTraceStart(capacity: number): void;
+  stageTraceTake(): Float64Array;
+  stageTraceStop(): void;
+  stageMark(mark: number): void;
+  /** The loop spin (src/native/loop-spin.h; loop-spin.ts). */
+  loopSpin(budgetUs: number): void;
+  loopSpinStats(): Float64Array;
 }
 
 /** Where node-gyp puts the addon, relative to this file (dist/src/). */

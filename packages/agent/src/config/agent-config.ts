@@ -119,6 +119,13 @@ export interface AgentConfig {
    * (datapath/segmenting-port-device.ts).
    */
   offloads: boolean;
+  /**
+   * Busy polling (`busyPollUs`, default 0: off): after frames arrive, the
+   * agent's loop spins up to this many microseconds before it sleeps, so the
+   * next frame is taken without a wake-up (@dvs/netdev loop-spin.ts).
+   * Lower latency for CPU; docs/performance.md has the measured trade.
+   */
+  busyPollUs: number;
   /** sFlow and IPFIX turned on at start (flow-export/flow-export-config.ts); both null: off. */
   flowExport: FlowExportConfig;
 }

@@ -37,6 +37,7 @@ import {
   type PortConfig,
   type StaticFdbConfig,
 } from './agent-config.js';
+import { LOOP_SPIN_MAX_US } from '@dvs/netdev';
 import { ConfigError } from './config-error.js';
 import { mirrorsConfig } from './mirror-config.js';
 import { sourcePortsConfig } from './source-ports-config.js';
@@ -69,6 +70,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     'mirrors',
     'mirrorSinks',
     'offloads',
+    'busyPollUs',
     'flowExport',
   ]);
   const host = string(top.host, 'host', 'set `host: <host id>`, e.g. host-a (or --host)');
@@ -207,6 +209,16 @@ export function validateConfig(raw: unknown): AgentConfig {
       'on',
       'off',
     ] as const) === 'on';
+  const busyPollUs =
+    top.busyPollUs === undefined
+      ? 0
+      : integer(
+          top.busyPollUs,
+          'busyPollUs',
+          0,
+          LOOP_SPIN_MAX_US,
+          `give microseconds to spin after traffic before sleeping, 0..${LOOP_SPIN_MAX_US} (0, the default: off; 50..200 is the useful range)`,
+        );
   checkDatapaths(datapath, networks);
   const mirrors = mirrorsConfig(top.mirrors, top.mirrorSinks, new Set(networks.map((n) => n.vni)));
   const flowExport = flowExportConfig(top.flowExport);
@@ -227,6 +239,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     datapath,
     mirrors,
     offloads,
+    busyPollUs,
     flowExport,
   };
 }

@@ -1,4 +1,11 @@
-import { PacketBatch, type FrameDevice, type TunnelSocket } from '@dvs/netdev';
+import {
+  PacketBatch,
+  STAGE_JS_HANDLER,
+  STAGE_JS_READ,
+  markStage,
+  type FrameDevice,
+  type TunnelSocket,
+} from '@dvs/netdev';
 import { isValidMac, isValidVni, parseIpAddress, type Encap, type VniDigest, type VtepRecord } from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
@@ -546,8 +553,10 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     }
   }
 
+  // markStage: the stage trace's JS marks (a branch while it is off; @dvs/netdev stage-trace.ts).
   private pollPort(port: Port): void {
     const batch = this.rxBatch;
+    markStage(STAGE_JS_HANDLER);
     for (let round = 0; round < this.maxBatchesPerPoll; round++) {
       let n: number;
       try {
@@ -557,6 +566,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
+      markStage(STAGE_JS_READ);
       try {
         this.pipeline.processPortBatch(port, batch, n);
       } catch {
@@ -588,6 +598,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   private pollSocket(target: SocketTarget): void {
     const receiver = target.socket.receivesSuperDatagrams === true ? this.superReceiver : null;
     const batch = receiver === null ? this.rxBatch : receiver.batch;
+    markStage(STAGE_JS_HANDLER);
     for (let round = 0; round < this.maxBatchesPerPoll; round++) {
       let n: number;
       try {
@@ -596,6 +607,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         return;
       }
       if (n === 0) return;
+      markStage(STAGE_JS_READ);
       try {
         if (receiver === null) this.pipeline.processTunnelBatch(target, batch, n);
         else receiver.switch(this.pipeline, target, n);

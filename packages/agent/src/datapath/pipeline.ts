@@ -62,7 +62,7 @@
  * of counted, learns are taken back, and the flush hands the queued frames to
  * the tracer instead of the devices.
  */
-import type { PacketBatch } from '@dvs/netdev';
+import { STAGE_JS_SWITCHED, markStage, type PacketBatch } from '@dvs/netdev';
 import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
 import type { Encap } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
@@ -135,6 +135,7 @@ export class Pipeline {
     this.source = batch;
     this.forgetMemo();
     for (let i = 0; i < n; i++) this.switchFromPort(port, batch, i, now);
+    markStage(STAGE_JS_SWITCHED);
     this.flushAll();
     this.source = null;
   }
@@ -152,6 +153,7 @@ export class Pipeline {
     this.source = batch;
     this.forgetMemo();
     for (let i = first; i < n; i++) this.switchFromTunnel(target, batch, i, now);
+    markStage(STAGE_JS_SWITCHED);
     this.flushAll();
     this.source = null;
   }

@@ -114,12 +114,19 @@ export class SegmentingPortDevice implements FrameDevice {
     let used = 0;
     const input = this.input;
     const h = this.headerLength;
+    // The TAP reads until it has nothing more or the input is full; fewer
+    // than the input holds means it was empty a moment ago, and another read
+    // would cost a system call to say so (a frame that comes after wakes the
+    // loop again: readiness is level-triggered).
+    let drained = false;
     while (used < batch.capacity) {
       if (this.next === this.count) {
+        if (drained) break;
         this.next = 0;
         this.count = 0;
         this.count = this.tap.read(input, 0);
         if (this.count === 0) break;
+        drained = this.count < input.capacity;
       }
       const start = input.start(this.next);
       const length = input.lengths[this.next];

@@ -30,7 +30,11 @@ import {
   RecordError,
   formatMac,
   isValidMac,
+  FLOW_EXPORTERS,
   type Encap,
+  type FlowExporterName,
+  type IpfixSettings,
+  type SflowSettings,
   type PortBinding,
   type PortKind,
   type PortMode,
@@ -114,6 +118,8 @@ export interface EtcdSyncOptions {
   mirrors?: (config: MirrorConfig) => void;
   /** This host's port QoS from the controller (port name → policers), each time it changes. */
   portQos?: (qos: Map<string, PortQos>) => void;
+  /** The cluster's sFlow or IPFIX settings (null: none), each time one changes. */
+  flowExport?: (exporter: FlowExporterName, settings: SflowSettings | IpfixSettings | null) => void;
   signal?: AbortSignal;
 }
 
@@ -217,6 +223,7 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
         this.checkReports(key);
         this.checkMirrors(key);
         this.checkPortQos(key);
+        this.checkFlowExport(key);
       },
       ...(options.applySliceMs !== undefined ? { sliceMs: options.applySliceMs } : {}),
       ...(options.readPageSize !== undefined ? { pageSize: options.readPageSize } : {}),
@@ -541,6 +548,24 @@ export class EtcdSync extends EventEmitter<EtcdSyncEvents> {
     for (const { record } of this.tables.portQos.values())
       if (record.host === this.options.host) mine.set(record.port, { ingress: record.ingress, egress: record.egress });
     handOver(mine);
+  }
+
+  /** Hands the agent the cluster's flow export settings when a `flow-export/` key changed (or after a full read). */
+  private checkFlowExport(key: string | null): void {
+    const handOver = this.options.flowExport;
+    if (handOver === undefined) return;
+    const parsed = key === null ? null : this.keys.parse(key);
+    if (key !== null && parsed?.kind !== 'flow-export') return;
+    const exporters = parsed?.kind === 'flow-export' ? [parsed.exporter] : FLOW_EXPORTERS;
+    for (const exporter of exporters) {
+      const cached = this.tables.flowExport.get(exporter)?.record;
+      if (cached === undefined) {
+        handOver(exporter, null);
+        continue;
+      }
+      const { updatedAt: _updatedAt, ...settings } = cached;
+      handOver(exporter, settings);
+    }
   }
 
   /** Hands the data path this host's share of the mirrors when a mirror or a host changed it. */

@@ -1,6 +1,7 @@
 /**
  * Follows the tables this host needs, and only those: the networks and host
- * records (one range, for every VNI), and for each VNI this host has a port
+ * records, mirrors, port QoS and the cluster's flow export (one range, for
+ * every VNI), and for each VNI this host has a port
  * in, its FDB entries (`fdb/<vni>/`) and its flood list (`flood/<vni>`) —
  * two more watches per VNI, started when a port joins the VNI and stopped
  * when its last port leaves (its entries then leave the data path).
@@ -60,9 +61,9 @@ export class TableFollower extends EventEmitter<TableFollowerEvents> {
   constructor(private readonly options: TableFollowerOptions) {
     super();
     this.queue = new ApplyQueue(options.apply, options.sliceMs);
-    // hosts/ .. networks/: the two sections are adjacent but for the `layout` key (ignored).
+    // flow-export/ .. networks/: flow-export/, hosts/, limits/, mirrors/ and networks/ (and the `layout` key, ignored).
     const base = this.follower(
-      { start: options.keys.section('host'), end: options.keys.prefix + 'networks0' },
+      { start: options.keys.section('flow-export'), end: options.keys.prefix + 'networks0' },
       { kind: 'base' },
       'tables',
     );

@@ -27,6 +27,8 @@
 import {
   decodeFdbEntry,
   decodeFloodList,
+  decodeIpfixRecord,
+  decodeSflowRecord,
   decodeHost,
   decodeMirror,
   decodeNetwork,
@@ -38,7 +40,10 @@ import {
   type TableDigest,
   type FdbEntryRecord,
   type FloodListRecord,
+  type FlowExporterName,
   type HostRecord,
+  type IpfixRecord,
+  type SflowRecord,
   type KeyLayout,
   type MirrorRecord,
   type NetworkRecord,
@@ -57,7 +62,7 @@ export interface TableStateSelf {
   vtep: Vtep;
 }
 
-type Section = 'network' | 'fdb' | 'flood' | 'host' | 'mirror' | 'qos';
+type Section = 'network' | 'fdb' | 'flood' | 'host' | 'mirror' | 'qos' | 'flow-export';
 
 /** What a reset covers: everything, the networks and hosts, one VNI's FDB entries, or its flood list. */
 export type TableScope =
@@ -89,6 +94,8 @@ export class TableState {
   readonly mirrors = new Map<string, Cached<MirrorRecord>>();
   /** Port QoS by `host/port` (every host's: the agent picks its own). */
   readonly portQos = new Map<string, Cached<PortQosRecord>>();
+  /** The cluster's sFlow and IPFIX settings (`flow-export/sflow|ipfix`). */
+  readonly flowExport = new Map<FlowExporterName, Cached<SflowRecord | IpfixRecord>>();
   /** Keys whose value did not decode, with why (reported once each by the caller). */
   readonly invalid = new Map<string, RecordError>();
   /** Per VNI: what the data path was last given as flood list and peers. */
@@ -196,6 +203,7 @@ export class TableState {
       for (const host of this.hosts.keys()) yield this.keys.host(host);
       for (const name of this.mirrors.keys()) yield this.keys.mirror(name);
       for (const { record } of this.portQos.values()) yield this.keys.portQos(record.host, record.port);
+      for (const exporter of this.flowExport.keys()) yield this.keys.flowExport(exporter);
     }
     if (scope.kind === 'all') {
       for (const { record } of this.fdb.values()) yield this.keys.fdb(record.vni, record.mac);
@@ -272,6 +280,14 @@ export class TableState {
         this.portQos.set(id, { record: r, modRevision: kv.modRevision });
         return { section: 'qos' };
       }
+      case 'flow-export': {
+        if (this.flowExport.get(parsed.exporter)?.modRevision === kv.modRevision) return null;
+        const r = parsed.exporter === 'sflow' ? decodeSflowRecord(kv.value) : decodeIpfixRecord(kv.value);
+        if (r instanceof RecordError) return fail(r);
+        this.invalid.delete(kv.key);
+        this.flowExport.set(parsed.exporter, { record: r, modRevision: kv.modRevision });
+        return { section: 'flow-export' };
+      }
       default:
         return null;
     }
@@ -298,6 +314,8 @@ export class TableState {
         return this.mirrors.delete(parsed.name) ? { section: 'mirror' } : null;
       case 'qos':
         return this.portQos.delete(`${parsed.host}/${parsed.port}`) ? { section: 'qos' } : null;
+      case 'flow-export':
+        return this.flowExport.delete(parsed.exporter) ? { section: 'flow-export' } : null;
       default:
         return null;
     }
@@ -481,7 +499,13 @@ export function inScope(keys: KeyLayout, key: string, scope: TableScope): boolea
   const parsed = keys.parse(key);
   if (parsed === null) return false;
   if (scope.kind === 'base')
-    return parsed.kind === 'network' || parsed.kind === 'host' || parsed.kind === 'mirror' || parsed.kind === 'qos';
+    return (
+      parsed.kind === 'network' ||
+      parsed.kind === 'host' ||
+      parsed.kind === 'mirror' ||
+      parsed.kind === 'qos' ||
+      parsed.kind === 'flow-export'
+    );
   return parsed.kind === scope.kind && parsed.vni === scope.vni;
 }
 

@@ -18,9 +18,8 @@ import {
   type TrafficCounters,
 } from '@dvs/wire';
 import { FlowTap, type DataPath } from '../datapath/index.js';
+import { checkIpfixSettings, checkSflowSettings } from '@dvs/wire';
 import {
-  FlowExportError,
-  checkFlowField,
   resolveCollectors,
   type IpfixSettings,
   type ResolvedCollector,
@@ -86,13 +85,7 @@ export class FlowExport {
 
   /** Turns sFlow on with `settings` (or off with null); throws FlowExportError, changing nothing. */
   async setSflow(settings: SflowSettings | null, signal?: AbortSignal): Promise<SflowView> {
-    if (settings !== null) {
-      checkFlowField('sampling', settings.sampling, 'sflow');
-      checkFlowField('pollingS', settings.pollingS, 'sflow');
-      checkFlowField('headerBytes', settings.headerBytes, 'sflow');
-      if (settings.collectors.length === 0)
-        throw new FlowExportError('DVS_BAD_ARGUMENT', 'sflow.collectors: give at least one collector (host[:port])');
-    }
+    if (settings !== null) checkSflowSettings(settings, 'sflow');
     const resolved = settings === null ? [] : await resolveCollectors(settings.collectors, 'sflow.collectors', signal);
     this.sflow?.close();
     this.sflow =
@@ -107,10 +100,7 @@ export class FlowExport {
 
   /** Turns IPFIX on (collectors may be empty: the cache only, for `flows/show`) or off; throws FlowExportError, changing nothing. */
   async setIpfix(settings: IpfixSettings | null, signal?: AbortSignal): Promise<IpfixView> {
-    if (settings !== null) {
-      for (const f of ['activeTimeoutS', 'idleTimeoutS', 'templateRefreshS', 'cacheSize', 'observationDomain'] as const)
-        checkFlowField(f, settings[f], 'ipfix');
-    }
+    if (settings !== null) checkIpfixSettings(settings, 'ipfix');
     const resolved = settings === null ? [] : await resolveCollectors(settings.collectors, 'ipfix.collectors', signal);
     if (this.ipfix !== null) {
       // What the old cache holds is reported before it goes.

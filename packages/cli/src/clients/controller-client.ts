@@ -11,6 +11,9 @@ import { request as httpsRequest } from 'node:https';
 import { ipFamily } from '@dvs/wire';
 import type {
   MirrorRecord,
+  FlowExporterName,
+  IpfixRecord,
+  SflowRecord,
   PortQosRecord,
   AuditAnswer,
   DivergencesView,
@@ -262,6 +265,17 @@ export class ControllerClient {
   async deleteMirror(name: string): Promise<{ name: string }> {
     const path = `/v1/mirrors/${encodeURIComponent(name)}`;
     return (await this.request<{ deleted: { name: string } }>('DELETE', path)).deleted;
+  }
+  /** The cluster's sFlow or IPFIX settings (null: none). */
+  async flowExport(exporter: FlowExporterName): Promise<SflowRecord | IpfixRecord | null> {
+    const answer = await this.request<Record<string, SflowRecord | IpfixRecord | null>>('GET', `/v1/${exporter}`);
+    return answer[exporter] ?? null;
+  }
+  async setFlowExport(exporter: FlowExporterName, body: Record<string, unknown>): Promise<SflowRecord | IpfixRecord> {
+    return (await this.request<Record<string, SflowRecord | IpfixRecord>>('PUT', `/v1/${exporter}`, body))[exporter]!;
+  }
+  async clearFlowExport(exporter: FlowExporterName): Promise<{ exporter: string }> {
+    return (await this.request<{ deleted: { exporter: string } }>('DELETE', `/v1/${exporter}`)).deleted;
   }
   async addStaticFdb(body: StaticFdbCreate): Promise<FdbEntryView> {
     return (await this.request<FdbEntryAnswer>('POST', '/v1/fdb', body)).entry;

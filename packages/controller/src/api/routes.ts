@@ -4,7 +4,7 @@
  * through the stores, and fill `ctx.audit` with the entry before and after.
  */
 import { EtcdError, GRPCGenericError, type Etcd3 } from 'etcd3';
-import type { AuditAnswer, HealthView, KeyLayout, NetworkRecord } from '@dvs/wire';
+import { FLOW_EXPORTERS, type AuditAnswer, type HealthView, type KeyLayout, type NetworkRecord } from '@dvs/wire';
 import type { ControllerMetrics } from '../metrics.js';
 import type { IgnoredRecord } from '../tables/admission.js';
 import type { ClusterView } from '../view/cluster-view.js';
@@ -13,6 +13,7 @@ import { divergencesView, repairTarget, requestRepairs } from './divergences.js'
 import { ApiError } from './api-error.js';
 import type { AuditLog } from './audit-log.js';
 import { FdbStore } from './fdb-store.js';
+import { FlowExportStore } from './flow-export-store.js';
 import { intValue, macValue, vniValue } from './input.js';
 import { MirrorStore } from './mirror-store.js';
 import { QosStore } from './qos-store.js';
@@ -74,6 +75,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const fdb = new FdbStore(deps.client, deps.keys, networks, clock);
   const mirrors = new MirrorStore(deps.client, deps.keys, networks, clock);
   const qos = new QosStore(deps.client, deps.keys, clock);
+  const flowExport = new FlowExportStore(deps.client, deps.keys, clock);
   const vniParam = (text: string | undefined): number => vniValue(text ?? '', 'vni');
   const cachedNetworks = (): NetworkRecord[] =>
     [...view.networks.values()].map((v) => v.record).sort((a, b) => a.vni - b.vni);
@@ -83,7 +85,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const bodyField = (body: unknown, field: string): unknown =>
     typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 
-  return new Router()
+  const router = new Router()
     .add(
       'GET',
       '/healthz',
@@ -243,4 +245,19 @@ export function buildRouter(deps: RouteDeps): Router {
       },
       'admin',
     );
+  // The cluster's flow export: /v1/sflow, /v1/ipfix.
+  for (const exporter of FLOW_EXPORTERS) {
+    router
+      .add('GET', `/v1/${exporter}`, async () => ok({ [exporter]: await flowExport.get(exporter) }))
+      .add('PUT', `/v1/${exporter}`, async (ctx) => {
+        ctx.audit.before = await current(() => flowExport.get(exporter));
+        ctx.audit.after = await flowExport.set(exporter, await ctx.body());
+        return ok({ [exporter]: ctx.audit.after });
+      })
+      .add('DELETE', `/v1/${exporter}`, async (ctx) => {
+        ctx.audit.before = await flowExport.clear(exporter);
+        return ok({ deleted: { exporter } });
+      });
+  }
+  return router;
 }

@@ -67,9 +67,19 @@ export class BenchResources {
    * place, so the child's pid is the program's (its /proc/<pid>/stat is the
    * program's CPU time).
    */
-  spawn(ns: string, argv: readonly string[], logFile?: string, cwd?: string): ChildProcess {
+  spawn(
+    ns: string,
+    argv: readonly string[],
+    logFile?: string,
+    cwd?: string,
+    env?: Readonly<Record<string, string>>,
+  ): ChildProcess {
     const fd = logFile === undefined ? 'ignore' : openSync(logFile, 'a');
-    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', fd, fd], cwd });
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+      stdio: ['ignore', fd, fd],
+      cwd,
+      env: env === undefined ? process.env : { ...process.env, ...env },
+    });
     if (typeof fd === 'number') closeSync(fd);
     child.on('error', () => undefined);
     this.processes.push(child);

@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- datapath [--runs 3] [--seconds 3] [--pings 100]
  *   [--only veth,kernel-vxlan,dvs-vxlan,dvs-gre-udp] [--out results]
- *   [--agent-node-args "…"] [--profile <dir>]`
+ *   [--agent-node-args "…"] [--profile <dir>] [--stages] [--agent-config '{…}']`
  *
  * Prints the table and writes it as Markdown and JSON (default: results/ at
  * the repository root). Ctrl-C removes every namespace and process it made.
  * `--profile <dir>` runs the agents under `node --cpu-prof` (profiles land in
  * <dir>, one per agent and path) and prints where their time went.
+ * `--stages` measures only ping latency, kernel vxlan against dvs-vxlan with
+ * the agents' stage trace, and prints where a ping's time goes
+ * (stage-bench.ts).
  */
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -17,6 +20,8 @@ import { releaseAll } from './bench-resources.js';
 import { renderProfileSummary, summarizeProfileFile } from './cpu-profile-summary.js';
 import { renderMarkdown } from './report.js';
 import { runDatapathBench, writeResults } from './run.js';
+import { renderStageTable, runStageBench } from './stage-bench.js';
+import { loadavg } from 'node:os';
 import { PATHS, type PathName } from './topologies.js';
 
 const HELP = `usage: npm run bench -- datapath [options]
@@ -38,6 +43,13 @@ options:
   --agent-cwd DIR       the agents' working directory
   --profile DIR         run the agents under node --cpu-prof into DIR and summarise
   --offloads on|off     the agents' TAP offloads (default: the agent's default, on)
+  --feature-pairs N     off/on pairs per flow export feature on dvs-vxlan (default 2; 0: none)
+  --agent-config JSON   extra fields for both agents' configs, e.g. '{"busyPollUs":50}'
+  --stages              ping latency only: kernel vxlan, then dvs-vxlan with the
+                        agents' stage trace; prints the per-stage breakdown
+                        (median, p99) of --pings pings per run
+  --ping-interval S     seconds between pings with --stages (default 0.01;
+                        0.0005 keeps the agents warm: the cold/warm contrast)
   -h, --help            this text
 `;
 
@@ -56,6 +68,10 @@ const { values: opts } = (() => {
         'agent-cwd': { type: 'string' },
         profile: { type: 'string' },
         offloads: { type: 'string' },
+        'agent-config': { type: 'string' },
+        'feature-pairs': { type: 'string' },
+        stages: { type: 'boolean' },
+        'ping-interval': { type: 'string' },
       },
       strict: true,
     });
@@ -76,6 +92,22 @@ function count(name: 'runs' | 'repeats' | 'seconds' | 'pings', fallback: number)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
   return n;
+}
+
+function pingInterval(): number | undefined {
+  const raw = option('ping-interval');
+  if (raw === undefined) return undefined;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 0.0002 || s > 1)
+    throw new LabError('DVS_LAB_BAD_SPEC', '--ping-interval must be seconds, 0.0002..1');
+  return s;
+}
+
+function featurePairs(): number | undefined {
+  const raw = option('feature-pairs');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new LabError('DVS_LAB_BAD_SPEC', '--feature-pairs must be a whole number ≥ 0');
+  return Number(raw);
 }
 
 const abort = new AbortController();
@@ -107,6 +139,16 @@ async function main(): Promise<number> {
       ?.split(' ')
       .filter((a) => a !== '') ?? [];
   if (profileDir !== undefined) agentNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  let agentConfig: Record<string, unknown> | undefined;
+  const configText = option('agent-config');
+  if (configText !== undefined) {
+    try {
+      agentConfig = JSON.parse(configText) as Record<string, unknown>;
+    } catch (error) {
+      process.stderr.write(`datapath benchmark: --agent-config is not JSON: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: removing the benchmark's namespaces and processes`);
     abort.abort();
@@ -114,6 +156,29 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (opts.stages === true) {
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    const runs = await runStageBench({
+      runs: count('runs', count('repeats', 3)),
+      pingCount: count('pings', 100),
+      pingIntervalS: pingInterval(),
+      agentNodeArgs,
+      agentConfig,
+      ...(offloads === undefined ? {} : { offloads }),
+      onProgress: (line) => console.log(line),
+      signal: abort.signal,
+    });
+    const after = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    const config =
+      (agentConfig === undefined ? '' : `, agent config ${JSON.stringify(agentConfig)}`) +
+      `, a ping every ${(pingInterval() ?? 0.01) * 1000} ms`;
+    console.log('\n' + renderStageTable(runs, `load average ${load} before, ${after} after${config}`));
+    return 0;
+  }
   const result = await runDatapathBench({
     runs: count('runs', count('repeats', 3)),
     seconds: count('seconds', 3),
@@ -122,6 +187,8 @@ async function main(): Promise<number> {
     agentNodeArgs,
     agentCwd: option('agent-cwd'),
     ...(offloads === undefined ? {} : { offloads }),
+    agentConfig,
+    featurePairs: featurePairs(),
     onProgress: (line) => console.log(line),
     signal: abort.signal,
   });

@@ -37,7 +37,7 @@ export interface MeasureOptions {
 }
 
 export const IPERF_PORT = 5201;
-const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
+export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
 
 export interface IperfReport {
   error?: string;
@@ -97,11 +97,14 @@ export async function iperf(path: BuiltPath, args: readonly string[], o: Measure
   }
 }
 
-/** RTTs (ms) of `count` pings at 10 ms; lost ones are counted, not averaged. */
-async function ping(path: BuiltPath, o: MeasureOptions): Promise<{ rtts: number[]; lost: number }> {
+/** RTTs (ms) of `count` pings at 10 ms (or `intervalS`); lost ones are counted, not averaged. */
+export async function ping(
+  path: BuiltPath,
+  o: Pick<MeasureOptions, 'pingCount' | 'signal'> & { intervalS?: number },
+): Promise<{ rtts: number[]; lost: number }> {
   const r = await path.resources.exec(
     path.sender.netns,
-    ['ping', '-n', '-i', '0.01', '-c', String(o.pingCount), '-W', '1', path.receiver.address],
+    ['ping', '-n', '-i', String(o.intervalS ?? 0.01), '-c', String(o.pingCount), '-W', '1', path.receiver.address],
     { allowFailure: true, timeoutMs: (o.pingCount / 100 + 20) * 1000, signal: o.signal },
   );
   const rtts = [...r.stdout.matchAll(/icmp_seq=\d+ ttl=\d+ time=([\d.]+) ms(?! \(DUP!\))/g)].map((m) => Number(m[1]));

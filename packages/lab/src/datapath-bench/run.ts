@@ -31,6 +31,8 @@ export interface DatapathBenchOptions {
   agentCwd?: string;
   /** The agents' `offloads` (default: the agent's own default). */
   offloads?: 'on' | 'off';
+  /** Extra fields for both agents' configs. */
+  agentConfig?: Readonly<Record<string, unknown>>;
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -60,6 +62,7 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
         agentNodeArgs: options.agentNodeArgs,
         agentCwd: options.agentCwd,
         ...(options.offloads === undefined ? {} : { offloads: options.offloads }),
+        agentConfig: options.agentConfig,
         signal: options.signal,
       });
       try {

@@ -64,6 +64,8 @@ export interface BuiltPath {
   /** Agent admin sockets and logs (counters; failure messages). */
   agentSockets: string[];
   agentLogs: string[];
+  /** Where each agent writes its stage trace at stop (BuildOptions.stageTraceDir), else empty. */
+  agentStageTraces: string[];
   resources: BenchResources;
   /** Stops everything the path created; never throws. */
   release(): Promise<void>;
@@ -76,6 +78,10 @@ export interface BuildOptions {
   agentCwd?: string;
   /** The agents' `offloads` (default: the agent's own default). */
   offloads?: 'on' | 'off';
+  /** Run each agent with DVS_STAGE_TRACE=<dir>/h<i>.stages.json (the stage trace; written when it stops). */
+  stageTraceDir?: string;
+  /** Extra `dvs-agent` config fields, merged into both agents' configs (e.g. `busyPollUs`). */
+  agentConfig?: Readonly<Record<string, unknown>>;
   signal?: AbortSignal;
 }
 
@@ -92,7 +98,12 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
     const built = (
       ifnames: [string, string],
       hostNamespaces: string[] = [],
-      agents: { pids: number[]; sockets: string[]; logs: string[] } = { pids: [], sockets: [], logs: [] },
+      agents: { pids: number[]; sockets: string[]; logs: string[]; traces: string[] } = {
+        pids: [],
+        sockets: [],
+        logs: [],
+        traces: [],
+      },
     ): BuiltPath => ({
       name,
       sender: { netns: va, address: VM_ADDRESSES[0], ifname: ifnames[0] },
@@ -101,6 +112,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       agentPids: agents.pids,
       agentSockets: agents.sockets,
       agentLogs: agents.logs,
+      agentStageTraces: agents.traces,
       resources,
       release,
     });
@@ -131,7 +143,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       return built(['dvbv', 'dvbv'], hosts);
     }
     dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
-    const agents = { pids: [] as number[], sockets: [] as string[], logs: [] as string[] };
+    const agents = { pids: [] as number[], sockets: [] as string[], logs: [] as string[], traces: [] as string[] };
     const kernelDatapath = name === 'dvs-kernel';
     for (const [i, ns] of hosts.entries()) {
       if (kernelDatapath) await resources.ip(ns, [`link add dvbh type veth peer name dvbv netns ${vms[i]}`]);
@@ -150,6 +162,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
           logFormat: 'logfmt',
           datapath: kernelDatapath ? 'kernel' : 'userspace',
           ...(options.offloads === undefined ? {} : { offloads: options.offloads }),
+          ...options.agentConfig,
           networks: [
             {
               vni: VNI,
@@ -179,11 +192,14 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
             : {}),
         }),
       );
+      const trace = options.stageTraceDir === undefined ? undefined : join(options.stageTraceDir, `h${i}.stages.json`);
+      if (trace !== undefined) agents.traces.push(trace);
       const child = resources.spawn(
         ns,
         [process.execPath, ...(options.agentNodeArgs ?? []), programs.agent, '--config', config],
         log,
         options.agentCwd,
+        trace === undefined ? undefined : { DVS_STAGE_TRACE: trace },
       );
       if (child.pid === undefined) throw new LabError('DVS_LAB_COMMAND_FAILED', `could not start dvs-agent in ${ns}`);
       agents.pids.push(child.pid);

@@ -5,6 +5,8 @@
 #include "fd-handle.h"
 #include "native.h"
 #include "packet-ring.h"
+#include "loop-spin.h"
+#include "stage-trace.h"
 
 namespace {
 
@@ -43,6 +45,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("snoopRecv", Napi::Function::New<dvs::SnoopRecv>(env, "snoopRecv"));
   exports.Set("netnsEnter", Napi::Function::New<dvs::NetnsEnter>(env, "netnsEnter"));
   exports.Set("netnsRestore", Napi::Function::New<dvs::NetnsRestore>(env, "netnsRestore"));
+  exports.Set("stageTraceStart", Napi::Function::New<dvs::StageTraceStart>(env, "stageTraceStart"));
+  exports.Set("stageTraceTake", Napi::Function::New<dvs::StageTraceTake>(env, "stageTraceTake"));
+  exports.Set("stageMark", Napi::Function::New<dvs::StageMarkFromJs>(env, "stageMark"));
+  exports.Set("stageTraceStop", Napi::Function::New<dvs::StageTraceStop>(env, "stageTraceStop"));
+  exports.Set("loopSpin", Napi::Function::New<dvs::LoopSpin>(env, "loopSpin"));
+  exports.Set("loopSpinStats", Napi::Function::New<dvs::LoopSpinStats>(env, "loopSpinStats"));
   return exports;
 }
 

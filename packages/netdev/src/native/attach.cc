@@ -28,6 +28,7 @@
 #include <string>
 
 #include "common.h"
+#include "loop-spin.h"
 #include "native.h"
 
 namespace dvs {
@@ -300,6 +301,7 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
     }
     if (static_cast<uint32_t>(got) < want) break;
   }
+  NoteFramesReceived(n);
   return Napi::Number::New(env, n);
 }
 

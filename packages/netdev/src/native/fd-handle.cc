@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "stage-trace.h"
 
 namespace dvs {
 
@@ -91,6 +92,7 @@ void FdHandle::CloseNow() {
 void FdHandle::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<FdHandle*>(handle->data);
   if (self == nullptr) return;
+  MarkStage(kStagePoll, self->fd_, static_cast<uint32_t>(events));
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
   Napi::Object object = self->Value();

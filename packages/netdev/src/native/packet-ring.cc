@@ -9,6 +9,7 @@
 
 #include "attach.h"
 #include "common.h"
+#include "loop-spin.h"
 
 namespace dvs {
 
@@ -170,6 +171,7 @@ Napi::Value PacketRing::Recv(const Napi::CallbackInfo& info) {
   if (map_ == nullptr) return ThrowErrno(env, "PacketRing.recv", EBADF);
   const uint32_t headroom = static_cast<uint32_t>(headroomArg);
   uint32_t n = version_ == 2 ? RecvV2(batch, headroom, family, out) : RecvV3(batch, headroom, family, out);
+  NoteFramesReceived(n);
   return Napi::Number::New(env, n);
 }
 

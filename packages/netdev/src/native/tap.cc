@@ -16,6 +16,8 @@
 #include <string>
 
 #include "common.h"
+#include "loop-spin.h"
+#include "stage-trace.h"
 #include "native.h"
 
 namespace dvs {
@@ -168,6 +170,8 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
     family[n] = 0;
     n++;
   }
+  NoteFramesReceived(n);
+  if (n > 0) MarkStage(kStageTapRead, fd, n);
   return Napi::Number::New(env, n);
 }
 
@@ -200,6 +204,7 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   iov[0].iov_base = const_cast<uint8_t*>(kZeroHeader);
   iov[0].iov_len = headerless ? static_cast<size_t>(vnetHeaderLength) : 0;
   uint32_t taken = 0;
+  if (n > 0) MarkStage(kStageTapWriteStart, fd, n);
   while (taken < n) {
     uint32_t slot = slots[taken];
     const uint8_t* src = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
@@ -230,6 +235,7 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
     }
     taken++;
   }
+  if (n > 0) MarkStage(kStageTapWrite, fd, taken);
   return Napi::Number::New(env, taken);
 }
 

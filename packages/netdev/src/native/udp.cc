@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "common.h"
+#include "loop-spin.h"
+#include "stage-trace.h"
 #include "native.h"
 
 namespace dvs {
@@ -237,6 +239,8 @@ Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
     n = kept;
     if (static_cast<uint32_t>(got) < want) break;
   }
+  NoteFramesReceived(n);
+  if (n > 0) MarkStage(kStageRecvDone, fd, n);
   return Napi::Number::New(env, n);
 }
 
@@ -440,6 +444,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   };
 
   uint32_t done = 0;  // messages sent or dropped
+  if (count > 0) MarkStage(kStageSendStart, fd, n);
   while (done < count) {
     uint32_t same = 1;  // messages in a row out of one socket
     while (done + same < count && s->fdOf[done + same] == s->fdOf[done]) same++;
@@ -476,6 +481,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo& info) {
     }
     done += static_cast<uint32_t>(sent);
   }
+  if (count > 0) MarkStage(kStageSendDone, fd, done);
   // A message the kernel took counts all its segments (UDP takes a message
   // whole); one it did not take counts none of them.
   uint32_t taken = partial != UINT32_MAX ? partial : done == count ? n : s->slotOf[done];

@@ -134,3 +134,14 @@ export {
   type PortQos,
   type PortQosRecord,
 } from './port-qos.js';
+export {
+  FLOW_EXPORT_RECORD_VERSION,
+  FLOW_EXPORTERS,
+  encodeSflowRecord,
+  decodeSflowRecord,
+  encodeIpfixRecord,
+  decodeIpfixRecord,
+  type FlowExporterName,
+  type SflowRecord,
+  type IpfixRecord,
+} from './flow-export.js';

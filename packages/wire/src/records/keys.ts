@@ -8,6 +8,9 @@
  *   digests/<host>               agent, on its lease   TableDigestRecord: what its data path holds, per VNI
  *   resync/<host>                controller            ResyncRequestRecord: VNIs the agent applies afresh
  *   networks/<vni>               controller (API)      NetworkRecord
+ *   mirrors/<name>               controller (API)      MirrorRecord
+ *   limits/<host>/<port>         controller (API)      PortQosRecord
+ *   flow-export/sflow|ipfix      controller (API)      SflowRecord, IpfixRecord: the cluster's flow export
  *   fdb/<vni>/<mac>              controller            FdbEntryRecord
  *   flood/<vni>                  controller            FloodListRecord
  *   election/controller/…        controllers           etcd3 Election keys
@@ -31,6 +34,7 @@ import { isCanonicalMac } from '../frames/mac.js';
 import { RecordError } from './record-error.js';
 import { MIRROR_NAME } from './mirror.js';
 import { isRecordVni } from './vni-range.js';
+import { FLOW_EXPORTERS, type FlowExporterName } from './flow-export.js';
 
 export const DEFAULT_KEY_PREFIX = '/dvs/v1/';
 /** The key layout this code reads and writes (recorded at `<prefix>layout`). */
@@ -45,6 +49,7 @@ export type ParsedKey =
   | { kind: 'network'; vni: number }
   | { kind: 'mirror'; name: string }
   | { kind: 'qos'; host: string; port: string }
+  | { kind: 'flow-export'; exporter: FlowExporterName }
   | { kind: 'fdb'; vni: number; mac: string }
   | { kind: 'flood'; vni: number }
   | { kind: 'status'; host: string }
@@ -61,6 +66,7 @@ const SECTION: Record<KeyKind, string> = {
   network: 'networks/',
   mirror: 'mirrors/',
   qos: 'limits/',
+  'flow-export': 'flow-export/',
   fdb: 'fdb/',
   flood: 'flood/',
   status: 'status/',
@@ -133,6 +139,16 @@ export class KeyLayout {
   portQos(host: string, port: string): string {
     return `${this.section('qos')}${hostText(host)}/${portText(port)}`;
   }
+  /**
+   * The cluster's sFlow or IPFIX settings (flow-export.ts). The section sorts
+   * after `flood/` and before `hosts/`: inside the agents' read range
+   * `[fdb/, networks0)`, where the agent's base follower starts.
+   */
+  flowExport(exporter: FlowExporterName): string {
+    return FLOW_EXPORTERS.includes(exporter)
+      ? `${this.section('flow-export')}${exporter}`
+      : bad('flow exporter', exporter);
+  }
   fdb(vni: number, mac: string): string {
     return `${this.fdbOf(vni)}${macText(mac)}`;
   }
@@ -202,6 +218,10 @@ export class KeyLayout {
           : null;
       case 'mirrors/':
         return parts.length === 1 && MIRROR_NAME.test(parts[0]!) ? { kind: 'mirror', name: parts[0]! } : null;
+      case 'flow-export/':
+        return parts.length === 1 && (FLOW_EXPORTERS as readonly string[]).includes(parts[0]!)
+          ? { kind: 'flow-export', exporter: parts[0] as FlowExporterName }
+          : null;
       case 'fdb/': {
         const vni = parts.length === 2 ? parseVni(parts[0]!) : null;
         return vni !== null && isCanonicalMac(parts[1]) ? { kind: 'fdb', vni, mac: parts[1] } : null;
