@@ -1,3 +1,4 @@
+import { flowExportText } from '@dvs/wire';
 import type { CountersSnapshot } from '../datapath/counters.js';
 import type { FdbEntryView, PeerView } from '../datapath/views.js';
 import type { PlacedNetworkView } from '../dpif/datapaths.js';
@@ -124,6 +125,7 @@ export function renderNetworks(networks: PlacedNetworkView[]): string {
         'PORTS',
         'FLOOD-LIST',
         'ARP-SUPPR',
+        'FLOW-EXPORT',
         'IPS',
         'ANSWERED',
         'FLOODED',
@@ -138,6 +140,7 @@ export function renderNetworks(networks: PlacedNetworkView[]): string {
         n.ports.join(',') || '-',
         n.floodList.join(',') || '-',
         n.arpSuppression ? 'on' : 'off',
+        flowExportText(n.flowExport),
         n.suppression.bindings,
         n.suppression.answered,
         n.suppression.flooded,

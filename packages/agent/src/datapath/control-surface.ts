@@ -7,7 +7,7 @@
  * MACs are 48-bit numbers (see @dvs/wire readMac); VTEPs are underlay
  * address + UDP port; encaps are @dvs/wire's ENCAPS.
  */
-import type { DatapathChoice, Encap, VniDigest, VtepRecord } from '@dvs/wire';
+import type { DatapathChoice, Encap, NetworkFlowExport, VniDigest, VtepRecord } from '@dvs/wire';
 
 export interface Vtep {
   address: string;
@@ -31,6 +31,11 @@ export interface NetworkSpec {
    * (dpif/) places the network by it.
    */
   datapath?: DatapathChoice;
+  /**
+   * Whether sFlow samples its frames and IPFIX caches its flows (the network
+   * record's `flowExport`; absent: both). Read per frame by the flow tap.
+   */
+  flowExport?: NetworkFlowExport;
 }
 
 export type TableChange =

@@ -88,6 +88,7 @@ export function describeNetwork(net: NetworkState): NetworkView {
     peers: net.peers.map((p) => p.id),
     fdbSize: net.fdb.size,
     arpSuppression: net.spec.arpSuppression === true,
+    flowExport: { sflow: net.sflowExport, ipfix: net.ipfixExport },
     suppression: {
       bindings: net.bindings.size,
       ...net.bindings.counters,

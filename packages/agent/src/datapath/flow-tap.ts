@@ -10,11 +10,18 @@
  *    samples at the ingress of ports, so each frame is sampled once in the
  *    cluster, by the host whose port it entered.
  *
+ * A network whose spec turns an exporter off (`flowExport`) is skipped by it:
+ * one boolean read on the network per frame.
+ *
  * Ports and peers are passed as objects (Port, Peer); the exporters give them
  * interface numbers off the frame loop. Nothing here allocates per frame.
  */
 import type { FlowCache, FlowEndpoint } from './flow-cache.js';
 import type { FlowSampler, PortSampling } from './flow-samples.js';
+import type { NetworkState } from './network.js';
+
+/** What the tap reads of a frame's network. */
+export type FlowTapNetwork = Pick<NetworkState, 'vni' | 'sflowExport' | 'ipfixExport'>;
 
 export class FlowTap {
   /** IPFIX's cache; null: IPFIX off. */
@@ -26,7 +33,7 @@ export class FlowTap {
 
   fromPort(
     port: object,
-    vni: number,
+    net: FlowTapNetwork,
     buf: Uint8Array,
     off: number,
     len: number,
@@ -35,7 +42,7 @@ export class FlowTap {
     now: number,
   ): void {
     const sampler = this.sampler;
-    if (sampler !== null && sampler.rate > 0) {
+    if (sampler !== null && sampler.rate > 0 && net.sflowExport) {
       // Frames come in batches from one port: one Map lookup per port change.
       let s = this.lastSampling;
       if (port !== this.lastPort || s === null) {
@@ -46,16 +53,16 @@ export class FlowTap {
       s.pool++;
       if (--s.skip <= 0) {
         s.skip = sampler.nextSkip();
-        sampler.take(s, vni, buf, off, len, port, output, outputCount);
+        sampler.take(s, net.vni, buf, off, len, port, output, outputCount);
       }
     }
     const cache = this.cache;
-    if (cache !== null) cache.count(vni, buf, off, len, port, output, now);
+    if (cache !== null && net.ipfixExport) cache.count(net.vni, buf, off, len, port, output, now);
   }
 
   fromTunnel(
     peer: object,
-    vni: number,
+    net: FlowTapNetwork,
     buf: Uint8Array,
     off: number,
     len: number,
@@ -63,7 +70,7 @@ export class FlowTap {
     now: number,
   ): void {
     const cache = this.cache;
-    if (cache !== null) cache.count(vni, buf, off, len, peer, output, now);
+    if (cache !== null && net.ipfixExport) cache.count(net.vni, buf, off, len, peer, output, now);
   }
 
   /** Forgets the memoized port (its sampler changed or the port went). */

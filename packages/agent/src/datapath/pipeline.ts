@@ -307,8 +307,8 @@ export class Pipeline {
     entry: FdbEntry | undefined,
     now: number,
   ): void {
-    if (entry !== undefined) return tap.fromPort(port, net.vni, buf, off, len, entry.location, 1, now);
-    tap.fromPort(port, net.vni, buf, off, len, null, net.members.length - 1 + net.floodList.peers.length, now);
+    if (entry !== undefined) return tap.fromPort(port, net, buf, off, len, entry.location, 1, now);
+    tap.fromPort(port, net, buf, off, len, null, net.members.length - 1 + net.floodList.peers.length, now);
   }
 
   private switchFromTunnel(target: SocketTarget, batch: PacketBatch, i: number, now: number): void {
@@ -351,7 +351,7 @@ export class Pipeline {
     if (isGroupAt(buf, off + 6)) return this.drop('bad-src-mac');
     this.learn(net, macHighAt(buf, off + 6), macLowAt(buf, off + 6), peer, false, now);
     const entry = isGroupAt(buf, off) ? undefined : this.lookupDst(net, dstHigh, dstLow);
-    if (this.flowTap !== null) this.flowTap.fromTunnel(peer, vni, buf, off, flen, entry?.location ?? null, now);
+    if (this.flowTap !== null) this.flowTap.fromTunnel(peer, net, buf, off, flen, entry?.location ?? null, now);
     if (entry === undefined) return this.floodToMembers(net, null, batch, i);
     if (!entry.local) {
       // A MAC moved provisionally away from a local port is still delivered there.

@@ -344,6 +344,7 @@ export class TableState {
             mtu: n.mtu,
             arpSuppression: n.arpSuppression,
             ...(n.datapath !== undefined ? { datapath: n.datapath } : {}),
+            ...(n.flowExport !== undefined ? { flowExport: { ...n.flowExport } } : {}),
           },
         });
         floodVnis.add(t.vni!); // flood mode may have changed

@@ -23,12 +23,15 @@ interface NetworkFieldOpts {
   allowedHosts?: string[];
   allowedLabels?: string[];
   datapath?: DatapathChoice;
+  sflow?: boolean;
+  ipfix?: boolean;
   description?: string;
 }
 
 const NETWORK_JSON = `{ "vni", "name", "encap", "mtu", "floodMode", "arpSuppression",
   "externalVteps": [ { "address", "port", "description" } ], "allowedHosts"?: [ host ], "allowedLabels"?: [ "key=value" ],
-  "datapath"?: "kernel" | "userspace" | "auto", "description", "createdAt", "updatedAt" }`;
+  "datapath"?: "kernel" | "userspace" | "auto", "flowExport"?: { "sflow", "ipfix" } (absent: both true),
+  "description", "createdAt", "updatedAt" }`;
 
 function collectVtep(value: string, previous: { address: string; port?: number }[] = []) {
   return [...previous, parseVtep(value, 'external VTEP')];
@@ -80,6 +83,18 @@ function withNetworkFields(cmd: Command, creating: boolean): Command {
         "which datapath provider should serve it on each host: kernel (Linux's bridge + vxlan), userspace (the agent's pipeline), or auto (the host's VXLAN owner; userspace for gre-udp). A host carries all its VXLAN networks on one provider: dvs networks show says where each host serves it and why",
       ).choices(DATAPATH_CHOICES),
     )
+    .addOption(
+      new Option(
+        '--sflow <on|off>',
+        "off: sFlow samples none of its frames and sends none of its ports' counters, on hosts that run sFlow (default on)",
+      ).argParser((v) => parseBoolean(v, '--sflow')),
+    )
+    .addOption(
+      new Option(
+        '--ipfix <on|off>',
+        'off: its flows stay out of the IPFIX flow cache (no IPFIX records, not in dvs flows), on hosts that run IPFIX (default on). Only the userspace datapath exports flows: a host whose kernel provider serves the network exports none',
+      ).argParser((v) => parseBoolean(v, '--ipfix')),
+    )
     .option('--description <text>', 'free text');
 }
 
@@ -94,6 +109,11 @@ function fieldsOf(opts: NetworkFieldOpts): NetworkUpdate {
   if (opts.allowedHosts !== undefined) body.allowedHosts = opts.allowedHosts;
   if (opts.allowedLabels !== undefined) body.allowedLabels = opts.allowedLabels;
   if (opts.datapath !== undefined) body.datapath = opts.datapath;
+  if (opts.sflow !== undefined || opts.ipfix !== undefined)
+    body.flowExport = {
+      ...(opts.sflow !== undefined ? { sflow: opts.sflow } : {}),
+      ...(opts.ipfix !== undefined ? { ipfix: opts.ipfix } : {}),
+    };
   if (opts.description !== undefined) body.description = opts.description;
   return body;
 }
@@ -130,7 +150,8 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
     show,
     ['dvs networks show 100', 'dvs networks show 100 --json'],
     `{ "network": Network, "floodList": { "vni", "members": [ { "address", "port", "host" } ], "updatedAt" } | null,
-  "datapaths": [ { "host", "state", "provider": "kernel" | "userspace", "reason", "mismatch" } ] }`,
+  "datapaths": [ { "host", "state", "provider": "kernel" | "userspace", "reason", "mismatch",
+    "flowExport": { "sflow", "ipfix" } (what that host exports of it: nothing where the kernel serves it) } ] }`,
   );
   show.action(async (vni: number, opts: Opts) => {
     const client = controllerClient(ctx, opts);
@@ -189,6 +210,7 @@ export function addNetworkCommands(program: Command, ctx: CliContext): void {
       'dvs networks update 100 --mtu 1400',
       'dvs networks update 100 --arp-suppression on',
       'dvs networks update 100 --datapath userspace',
+      'dvs networks update 100 --sflow off --ipfix on',
       'dvs networks update 100 --add-external-vtep 203.0.113.9:4789',
       'dvs networks update 100 --remove-external-vtep 203.0.113.9',
       'dvs networks update 400 --allowed-hosts host-a,host-b,host-c',

@@ -97,6 +97,8 @@ export const NETWORK_FIELDS: ReplyFields<AgentNetworkRow> = {
   floodList: 'VTEPs ("address:port") that get BUM copies',
   peers: 'VTEPs accepted as sources',
   arpSuppression: 'this host answers ARP/NS for bound IPs itself',
+  flowExport:
+    '{ "sflow", "ipfix" }: whether this host samples / caches its traffic (the network\'s flowExport; both false where the kernel provider serves it: it exports no flows)',
   suppression:
     '{ "bindings", "answered", "flooded", "conflicts", "refused", "recentConflicts": [ { "ip", "mac", "loser", "count" } ] }',
   fdbSize: 'FDB entries',

@@ -4,7 +4,16 @@
  * its host record; with the network's encap and datapath the one rule
  * (@dvs/wire servedBy, which the agent itself applies) says the rest.
  */
-import { servedBy, type FloodListView, type HostView, type NetworkView, type VxlanOwner } from '@dvs/wire';
+import {
+  flowExportText,
+  networkFlowExport,
+  servedBy,
+  type FloodListView,
+  type HostView,
+  type NetworkFlowExport,
+  type NetworkView,
+  type VxlanOwner,
+} from '@dvs/wire';
 import { renderTable } from './table.js';
 
 /** One host of a network: which provider serves the network there, and why. */
@@ -15,7 +24,12 @@ export interface NetworkDatapathRow {
   reason: string;
   /** The network asked for the provider this host cannot give it (the reason says the fix). */
   mismatch: boolean;
+  /** What this host exports of the network's traffic: the network's choice, nothing where the kernel serves it. */
+  flowExport: NetworkFlowExport;
 }
+
+/** The kernel provider exports no flows (no sFlow sampling, no IPFIX cache). */
+const NOT_EXPORTED: NetworkFlowExport = { sflow: false, ipfix: false };
 
 /** An agent from before host record 1.3 says nothing: it only had the userspace pipeline. */
 const OLD_AGENT: VxlanOwner = { provider: 'userspace', reason: 'the agent predates datapath providers: userspace' };
@@ -31,7 +45,11 @@ export function networkDatapaths(
   const input = { vni: network.vni, encap: network.encap, datapath: network.datapath ?? 'auto' };
   return hosts
     .filter((h) => members.has(h.host) || h.ports.some((p) => p.bindings.some((b) => b.vni === network.vni)))
-    .map((h) => ({ host: h.host, state: h.state, ...servedBy(input, h.datapath ?? OLD_AGENT) }))
+    .map((h) => {
+      const served = servedBy(input, h.datapath ?? OLD_AGENT);
+      const flowExport = served.provider === 'kernel' ? NOT_EXPORTED : { ...networkFlowExport(network) };
+      return { host: h.host, state: h.state, ...served, flowExport };
+    })
     .sort((a, b) => a.host.localeCompare(b.host));
 }
 
@@ -48,6 +66,10 @@ export function renderNetworkDatapaths(
       [
         { header: '  HOST', value: (r) => `  ${r.host}${r.state === 'up' ? '' : ` (${r.state})`}` },
         { header: 'PROVIDER', value: (r) => (r.mismatch ? `${r.provider} (!)` : r.provider) },
+        {
+          header: 'FLOW-EXPORT',
+          value: (r) => flowExportText(r.flowExport) + (r.provider === 'kernel' ? ' (kernel: no flow export)' : ''),
+        },
         { header: 'WHY', value: (r) => r.reason },
       ],
       rows,

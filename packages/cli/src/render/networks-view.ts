@@ -1,5 +1,5 @@
 /** `dvs networks list|show`. */
-import type { FloodListView, NetworkView } from '@dvs/wire';
+import { flowExportText, networkFlowExport, type FloodListView, type NetworkView } from '@dvs/wire';
 import { formatVtep } from './format.js';
 import { renderFields, renderTable } from './table.js';
 
@@ -14,6 +14,7 @@ export function renderNetworkList(networks: readonly NetworkView[], color: boole
       { header: 'FLOOD', value: (n) => n.floodMode },
       { header: 'ARP-SUPPRESS', value: (n) => (n.arpSuppression ? 'yes' : 'no') },
       { header: 'DATAPATH', value: (n) => n.datapath ?? 'auto' },
+      { header: 'FLOW-EXPORT', value: (n) => flowExportText(networkFlowExport(n)) },
       { header: 'EXTERNAL VTEPS', value: (n) => n.externalVteps.map(formatVtep).join(',') || '-' },
       { header: 'MEMBERS', value: (n) => membersText(n) },
     ],
@@ -39,6 +40,7 @@ export function renderNetwork(network: NetworkView, flood: FloodListView | null,
       ['mtu', String(network.mtu)],
       ['flood mode', network.floodMode],
       ['arp suppression', network.arpSuppression ? 'yes' : 'no'],
+      ['flow export', flowExportText(networkFlowExport(network))],
       ['members', membersText(network)],
       ['description', network.description || '-'],
       ['created', new Date(network.createdAt).toISOString()],

@@ -20,7 +20,10 @@ import {
   DATAPATH_CHOICES,
   isDatapathChoice,
   kernelMissing,
+  FLOW_EXPORTED,
+  networkFlowExport,
   type DatapathChoice,
+  type NetworkFlowExport,
   type ExternalVtepRecord,
   type FloodMode,
   type NetworkRecord,
@@ -52,10 +55,12 @@ const CREATE_FIELDS = [
   'allowedHosts',
   'allowedLabels',
   'datapath',
+  'flowExport',
   'description',
 ];
 const PATCH_FIELDS = CREATE_FIELDS;
 const EXTERNAL_FIELDS = ['address', 'port', 'description'];
+const FLOW_EXPORT_FIELDS = ['sflow', 'ipfix'];
 
 export function encapValue(value: unknown): Encap {
   if (!isEncap(value)) {
@@ -89,6 +94,30 @@ function datapathValue(value: unknown, encap: Encap): DatapathChoice {
       'datapath',
     );
   return value;
+}
+
+/**
+ * `flowExport` from a body over `current`: each of `sflow` and `ipfix` left
+ * out keeps its value. Both on is the default and stored as absent, so a
+ * record stays as agents before 1.3 read it.
+ */
+function flowExportPatch(value: unknown, current: NetworkFlowExport): { flowExport?: NetworkFlowExport } {
+  let next = current;
+  if (value !== undefined) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new ApiError(
+        'DVS_FIELD_INVALID',
+        `flowExport must be an object like { "sflow": false, "ipfix": true } (got ${JSON.stringify(value)})`,
+        'flowExport',
+      );
+    const body = value as Body;
+    rejectUnknown(body, FLOW_EXPORT_FIELDS, 'flowExport.');
+    next = {
+      sflow: body.sflow === undefined ? current.sflow : boolValue(body.sflow, 'flowExport.sflow'),
+      ipfix: body.ipfix === undefined ? current.ipfix : boolValue(body.ipfix, 'flowExport.ipfix'),
+    };
+  }
+  return next.sflow && next.ipfix ? {} : { flowExport: { sflow: next.sflow, ipfix: next.ipfix } };
 }
 
 function floodModeValue(value: unknown): FloodMode {
@@ -220,6 +249,7 @@ export function networkFromCreate(raw: unknown, now: number): NetworkRecord {
       arpSuppression: body.arpSuppression === undefined ? false : boolValue(body.arpSuppression, 'arpSuppression'),
       externalVteps: body.externalVteps === undefined ? [] : externalVtepsValue(body.externalVteps, encap),
       ...(body.datapath === undefined ? {} : { datapath: datapathValue(body.datapath, encap) }),
+      ...flowExportPatch(body.flowExport, FLOW_EXPORTED),
       description: descriptionValue(body.description, ''),
       createdAt: now,
       updatedAt: now,
@@ -240,9 +270,10 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
   }
   const encap = body.encap === undefined ? current.encap : encapValue(body.encap);
   const allowed = membership(body, current);
+  const { flowExport: _flowExport, ...kept } = current;
   return withMembership(
     {
-      ...current,
+      ...kept,
       name: body.name === undefined ? current.name : nameValue(body.name),
       encap,
       mtu: body.mtu === undefined ? current.mtu : mtuValue(body.mtu),
@@ -252,6 +283,7 @@ export function networkFromPatch(current: NetworkRecord, raw: unknown, now: numb
       externalVteps:
         body.externalVteps === undefined ? current.externalVteps : externalVtepsValue(body.externalVteps, encap),
       ...datapathPatch(body.datapath ?? current.datapath, encap),
+      ...flowExportPatch(body.flowExport, networkFlowExport(current)),
       description: descriptionValue(body.description, current.description),
       updatedAt: now,
     },

@@ -141,6 +141,12 @@ export interface AgentNetworkView {
   fdbSize: number;
   /** Whether this host answers ARP requests and NSs for bound IPs itself. */
   arpSuppression: boolean;
+  /**
+   * What this host exports of its traffic: the network's `flowExport` on the
+   * userspace datapath (where the exporter is on); both false on the kernel
+   * provider, which exports no flows.
+   */
+  flowExport: { sflow: boolean; ipfix: boolean };
   suppression: AgentSuppressionView;
 }
 

@@ -14,6 +14,7 @@ import type {
   TunnelStatusRecord,
 } from '../records/index.js';
 import type { Encap } from '../frames/encap.js';
+import type { NetworkFlowExport } from '../records/network.js';
 import type { DatapathChoice } from '../datapath/datapath-choice.js';
 
 export const DEFAULT_CONTROLLER_PORT = 7400;
@@ -216,6 +217,11 @@ export interface NetworkCreate {
   allowedLabels?: string[];
   /** Which datapath provider should serve it on each host (default auto); see datapath-choice.ts. */
   datapath?: DatapathChoice;
+  /**
+   * Whether sFlow and IPFIX export its traffic (default both; a field left
+   * out keeps its value: true on create, the current one on update).
+   */
+  flowExport?: Partial<NetworkFlowExport>;
   description?: string;
 }
 

@@ -9,7 +9,7 @@
  * neither (or both empty), every host may join.
  */
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
-import { FieldInvalid, isHostId, mapAt, stringAt } from './field-reader.js';
+import { FieldInvalid, FieldReader, isHostId, mapAt, stringAt } from './field-reader.js';
 import { hasLabel, isLabelText, LABEL_SYNTAX } from './host-labels.js';
 import type { HostRecord } from './host.js';
 import type { RecordError } from './record-error.js';
@@ -19,9 +19,30 @@ import { DATAPATH_CHOICES, type DatapathChoice } from '../datapath/datapath-choi
 
 /**
  * 1.1 added `allowedHosts` and `allowedLabels` (optional: absent = every host),
- * 1.2 `datapath` (optional: absent = auto).
+ * 1.2 `datapath` (optional: absent = auto), 1.3 `flowExport` (optional:
+ * absent = exported by sFlow and IPFIX, as before).
  */
-export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 2 };
+export const NETWORK_RECORD_VERSION: SchemaVersion = { major: 1, minor: 3 };
+
+/**
+ * Whether a network's traffic is exported by sFlow (its frames sampled, its
+ * ports' counters sent) and by IPFIX (its flows entered into the flow cache,
+ * so also `dvs flows`), where the host has the exporter on. Only the
+ * userspace datapath exports flows: a network the kernel provider serves is
+ * exported by neither, whatever this says.
+ */
+export interface NetworkFlowExport {
+  sflow: boolean;
+  ipfix: boolean;
+}
+
+/** A network without `flowExport`: exported by both. */
+export const FLOW_EXPORTED: Readonly<NetworkFlowExport> = Object.freeze({ sflow: true, ipfix: true });
+
+/** The network's flow export choice, the default (both on) when the record has none. */
+export function networkFlowExport(network: { flowExport?: NetworkFlowExport }): NetworkFlowExport {
+  return network.flowExport ?? FLOW_EXPORTED;
+}
 
 /**
  * head-end: BUM frames are copied to every VTEP of the flood list.
@@ -75,6 +96,8 @@ export interface NetworkRecord {
    * host's VXLAN owner). See datapath/datapath-choice.ts: one UDP port, one owner.
    */
   datapath?: DatapathChoice;
+  /** Which flow exporters see its traffic (absent: both; see NetworkFlowExport). */
+  flowExport?: NetworkFlowExport;
   description: string;
   createdAt: number;
   updatedAt: number;
@@ -117,11 +140,21 @@ export function decodeNetwork(buf: Uint8Array): NetworkRecord | RecordError {
           }
         : {}),
       ...(r.has('datapath') ? { datapath: r.oneOf('datapath', DATAPATH_CHOICES) } : {}),
+      ...(r.has('flowExport') ? { flowExport: readFlowExport(r.map_('flowExport')) } : {}),
       description: r.string('description', 1024),
       createdAt: r.time('createdAt'),
       updatedAt: r.time('updatedAt'),
     };
   });
+}
+
+/** Which exporters a choice names, as views show it: `sflow,ipfix`, one of them, or `none`. */
+export function flowExportText(f: NetworkFlowExport): string {
+  return [f.sflow ? 'sflow' : '', f.ipfix ? 'ipfix' : ''].filter((w) => w !== '').join(',') || 'none';
+}
+
+function readFlowExport(f: FieldReader): NetworkFlowExport {
+  return { sflow: f.boolean('sflow'), ipfix: f.boolean('ipfix') };
 }
 
 /** True when the network restricts its membership (allowedHosts or allowedLabels not empty). */

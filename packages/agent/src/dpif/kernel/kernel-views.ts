@@ -124,6 +124,8 @@ export function kernelNetworkViews(k: KernelViewSource): NetworkView[] {
     peers: net.peers.map(vtepId),
     fdbSize: net.remote.size + net.local.size,
     arpSuppression: net.spec.arpSuppression === true,
+    // The kernel's bridge and vxlan devices export no flows, whatever the network asks.
+    flowExport: { sflow: false, ipfix: false },
     // The bridge answers in the kernel and counts nothing: answered and flooded stay 0 here.
     suppression: {
       bindings: net.bindings.byIp.size,
