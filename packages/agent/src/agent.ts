@@ -168,7 +168,11 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     this.flowExport = new FlowExport({
       dataPath: this.userspace.dataPath,
       agentAddress: this.config.vtep.address,
-      portCounters: () => this.counters().ports,
+      // A port whose networks all keep sFlow off sends no counter samples either.
+      portCounters: () =>
+        Object.fromEntries(
+          Object.entries(this.counters().ports).filter(([name]) => this.userspace.dataPath.sflowCountsPort(name)),
+        ),
       encapOf: (vni) => this.config.networks.find((n) => n.vni === vni)?.encap,
     });
     this.flowExportSources = new FlowExportSources(this.flowExport, (message, fields) =>
@@ -469,7 +473,14 @@ export function staticChanges(config: AgentConfig): TableChange[] {
   for (const n of config.networks) {
     changes.push({
       kind: 'network:set',
-      network: { vni: n.vni, encap: n.encap, mtu: n.mtu, arpSuppression: n.arpSuppression, datapath: n.datapath },
+      network: {
+        vni: n.vni,
+        encap: n.encap,
+        mtu: n.mtu,
+        arpSuppression: n.arpSuppression,
+        datapath: n.datapath,
+        flowExport: n.flowExport,
+      },
     });
     changes.push({ kind: 'peers:set', vni: n.vni, vteps: [...n.peers, ...n.externalVteps] });
     changes.push({ kind: 'flood:set', vni: n.vni, vteps: n.floodList });

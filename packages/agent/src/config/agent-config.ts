@@ -6,7 +6,7 @@ import type { MirrorConfig } from '../datapath/mirror.js';
 import type { SourcePortPoolOptions } from '@dvs/netdev';
 import type { FlowExportConfig } from '../flow-export/flow-export-config.js';
 import type { PortQos } from '../datapath/token-bucket.js';
-import { DEFAULT_ENCAP_PORTS, type Encap, type PortPlug } from '@dvs/wire';
+import { DEFAULT_ENCAP_PORTS, type Encap, type NetworkFlowExport, type PortPlug } from '@dvs/wire';
 import type { Vtep } from '../datapath/control-surface.js';
 import type { HealthOptions } from '../health/health-options.js';
 import type { PortSecurity } from '../datapath/port-security.js';
@@ -40,6 +40,8 @@ export interface NetworkConfig {
   datapath: DatapathChoice;
   /** ARP and ND suppression (arp-responder.ts); default false. */
   arpSuppression: boolean;
+  /** Whether sFlow and IPFIX export its traffic (default both; the network record's flowExport). */
+  flowExport: NetworkFlowExport;
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   PORT_PLUGS,
   DEFAULT_OVERLAY_MTU,
   ENCAPS,
+  FLOW_EXPORTED,
+  type NetworkFlowExport,
   LABEL_SYNTAX,
   MAX_HOST_LABELS,
   MAX_OVERLAY_MTU,
@@ -290,6 +292,7 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
     'fdb',
     'datapath',
     'arpSuppression',
+    'flowExport',
   ]);
   const vni = integer(n.vni, `${path}.vni`, 1, 16777215, 'give the VNI, 1..16777215');
   if (!isValidVni(vni)) throw new ConfigError(`${path}.vni`, 'invalid VNI', 'give 1..16777215');
@@ -329,7 +332,22 @@ function network(raw: unknown, path: string, ports: Record<Encap, number>): Netw
     fdb,
     datapath,
     arpSuppression: n.arpSuppression === true,
+    flowExport: networkFlowExportConfig(n.flowExport, `${path}.flowExport`),
   };
+}
+
+/** `flowExport: { sflow: false }`: each exporter left out stays on (as the network record's flowExport). */
+function networkFlowExportConfig(raw: unknown, path: string): NetworkFlowExport {
+  if (raw === undefined) return { ...FLOW_EXPORTED };
+  const f = object(raw, path, 'write `flowExport: { sflow: false, ipfix: true }` or leave it out');
+  known(f, path, ['sflow', 'ipfix']);
+  const flag = (key: 'sflow' | 'ipfix'): boolean => {
+    if (f[key] === undefined) return true;
+    if (typeof f[key] !== 'boolean')
+      throw new ConfigError(`${path}.${key}`, 'must be true or false', `write ${key}: false or leave it out`);
+    return f[key];
+  };
+  return { sflow: flag('sflow'), ipfix: flag('ipfix') };
 }
 
 function staticFdb(raw: unknown, path: string, defaultPort: number): StaticFdbConfig {

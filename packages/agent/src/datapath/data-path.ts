@@ -271,6 +271,17 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
     this.pipeline.flowTap = tap;
   }
 
+  /**
+   * Whether sFlow sends the counters of port `name`: not when every network
+   * it belongs to has sFlow export off (its spec's flowExport). A port this
+   * data path does not hold is not its to refuse.
+   */
+  sflowCountsPort(name: string): boolean {
+    const port = this.pipeline.ports.get(name);
+    if (port === undefined) return true;
+    return port.vnis().some((vni) => this.pipeline.networks.get(vni)?.sflowExport !== false);
+  }
+
   /** Starts reading every port and socket (and the aging timer). */
   start(): void {
     if (this.started) return;
