@@ -85,6 +85,9 @@ test('networks: clear errors for duplicate VNI, bad range, unknown encap, bad JS
     [{ vni: 300, name: 'x', allowedLabels: ['zone'] }, 400, 'DVS_FIELD_INVALID', 'allowedLabels.0'],
     [{ vni: 300, name: 'x', datapath: 'fast' }, 400, 'DVS_FIELD_INVALID', 'datapath'],
     [{ vni: 300, name: 'x', encap: 'gre-udp', datapath: 'kernel' }, 400, 'DVS_FIELD_INVALID', 'datapath'],
+    [{ vni: 300, name: 'x', flowExport: 'off' }, 400, 'DVS_FIELD_INVALID', 'flowExport'],
+    [{ vni: 300, name: 'x', flowExport: { sflow: 'off' } }, 400, 'DVS_FIELD_INVALID', 'flowExport.sflow'],
+    [{ vni: 300, name: 'x', flowExport: { netflow: false } }, 400, 'DVS_FIELD_UNKNOWN', 'flowExport.netflow'],
     ['{not json', 400, 'DVS_INVALID_JSON', null],
   ];
   for (const [body, status, code, field] of cases) {
@@ -298,4 +301,33 @@ test('networks: datapath is kept, changed by PATCH, absent means auto; kernel fo
   });
   assert.equal(plain.body.network.datapath, undefined, 'absent: auto');
   for (const vni of [800, 801]) assert.equal((await api(controller, 'DELETE', `/v1/networks/${vni}`)).status, 200);
+});
+
+test('networks: flowExport is kept and patched one exporter at a time; both on is stored as absent; a bad one changes nothing', async () => {
+  type NetworkBody = { network: Record<string, unknown> };
+  const created = await api<NetworkBody>(controller, 'POST', '/v1/networks', {
+    vni: 810,
+    name: 'quiet',
+    flowExport: { sflow: false },
+  });
+  assert.equal(created.status, 201);
+  assert.deepEqual(created.body.network.flowExport, { sflow: false, ipfix: true }, 'ipfix left out: on');
+  const ipfixOff = await api<NetworkBody>(controller, 'PATCH', '/v1/networks/810', { flowExport: { ipfix: false } });
+  assert.deepEqual(ipfixOff.body.network.flowExport, { sflow: false, ipfix: false }, 'sflow left out: kept');
+  const bad = await api<ErrorBody>(controller, 'PATCH', '/v1/networks/810', {
+    mtu: 1300,
+    flowExport: { sflow: true, ipfix: 'yes' },
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'flowExport.ipfix');
+  const after = await api<NetworkBody>(controller, 'GET', '/v1/networks/810');
+  assert.deepEqual(after.body.network.flowExport, { sflow: false, ipfix: false }, 'nothing changed');
+  assert.equal(after.body.network.mtu, 1450, 'nothing changed');
+  const on = await api<NetworkBody>(controller, 'PATCH', '/v1/networks/810', {
+    flowExport: { sflow: true, ipfix: true },
+  });
+  assert.equal(on.body.network.flowExport, undefined, 'both on: absent, as before 1.3');
+  const plain = await api<NetworkBody>(controller, 'POST', '/v1/networks', { vni: 811, name: 'loud' });
+  assert.equal(plain.body.network.flowExport, undefined, 'absent: exported');
+  for (const vni of [810, 811]) assert.equal((await api(controller, 'DELETE', `/v1/networks/${vni}`)).status, 200);
 });

@@ -20,6 +20,8 @@ import {
   encodeTunnelStatus,
   hostVtepFor,
   networkAdmitsHost,
+  networkFlowExport,
+  flowExportText,
   encodeKeyspaceLayout,
   decodeKeyspaceLayout,
   parseLabel,
@@ -392,4 +394,31 @@ test('host record 1.3: the VXLAN owner round-trips; a 1.2 record without it stil
   const bad = decodeHost(plain.pack({ ...old, datapath: { provider: 'ovs', reason: '' } }));
   assert.ok(bad instanceof RecordError);
   assert.equal(bad.field, 'datapath.provider');
+});
+
+test('network record 1.3: flowExport round-trips; a 1.2 record without it decodes as exported by both; a bad one names the field', () => {
+  for (const flowExport of [
+    { sflow: false, ipfix: false },
+    { sflow: false, ipfix: true },
+    { sflow: true, ipfix: false },
+  ]) {
+    const r: NetworkRecord = { ...network, flowExport };
+    assert.deepEqual(decodeNetwork(encodeNetwork(r)), r);
+  }
+  const old = plain.unpack(encodeNetwork(network)) as Record<string, unknown>;
+  const decoded = decodeNetwork(plain.pack({ ...old, v: [1, 2] })) as NetworkRecord;
+  assert.deepEqual(decoded, network, 'a 1.2 record has no flowExport');
+  assert.deepEqual(networkFlowExport(decoded), { sflow: true, ipfix: true }, 'absent: exported by both');
+  assert.equal(flowExportText(networkFlowExport(decoded)), 'sflow,ipfix');
+  assert.equal(flowExportText({ sflow: false, ipfix: false }), 'none');
+  const cases: [unknown, string][] = [
+    ['off', 'flowExport'],
+    [{ sflow: 'no', ipfix: true }, 'flowExport.sflow'],
+    [{ sflow: false }, 'flowExport.ipfix'],
+  ];
+  for (const [flowExport, field] of cases) {
+    const bad = decodeNetwork(plain.pack({ ...old, flowExport }));
+    assert.ok(bad instanceof RecordError, JSON.stringify(flowExport));
+    assert.equal(bad.field, field);
+  }
 });
