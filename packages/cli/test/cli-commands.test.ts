@@ -214,13 +214,14 @@ test('networks and static FDB writes send the documented bodies', async () => {
   assert.match(list.stdout, /^100\s+blue\s+vxlan/m);
   const show = await runDvs(['networks', 'show', '100', '--json'], env);
   const older = 'the agent predates datapath providers: userspace';
+  const both = { sflow: true, ipfix: true };
   assert.deepEqual(JSON.parse(show.stdout), {
     network: blue,
     floodList: flood[0],
     // host-a and host-b have a port in VNI 100; their records (agents before 1.3) name no VXLAN owner.
     datapaths: [
-      { host: 'host-a', state: 'up', provider: 'userspace', reason: older, mismatch: false },
-      { host: 'host-b', state: 'up', provider: 'userspace', reason: older, mismatch: false },
+      { host: 'host-a', state: 'up', provider: 'userspace', reason: older, mismatch: false, flowExport: both },
+      { host: 'host-b', state: 'up', provider: 'userspace', reason: older, mismatch: false, flowExport: both },
     ],
   });
 });
@@ -253,6 +254,22 @@ test('networks create/update --allowed-hosts/--allowed-labels send the membershi
   const badLabel = await runDvs(['networks', 'create', '--vni', '401', '--name', 'x', '--allowed-labels', 'zone'], env);
   assert.equal(badLabel.code, 2);
   assert.match(badLabel.stderr, /--allowed-labels: "zone" is not a label: key=value/);
+});
+
+test('networks create/update --sflow/--ipfix send flowExport with only the exporters given; a bad word is refused', async () => {
+  const created = await runDvs(['networks', 'create', '--vni', '410', '--name', 'quiet', '--sflow', 'off'], env);
+  assert.equal(created.code, 0, created.stderr);
+  const sent = controller.requests.filter((r) => r.method === 'POST' && r.url === '/v1/networks').at(-1)?.body;
+  assert.deepEqual(sent, { vni: 410, name: 'quiet', flowExport: { sflow: false } });
+  await runDvs(['networks', 'update', '100', '--ipfix', 'off', '--sflow', 'on'], env);
+  const patch = controller.requests.filter((r) => r.method === 'PATCH' && r.url === '/v1/networks/100').at(-1)?.body;
+  assert.deepEqual(patch, { flowExport: { sflow: true, ipfix: false } });
+  const bad = await runDvs(['networks', 'update', '100', '--ipfix', 'sometimes'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--ipfix must be on or off/);
+  const list = await runDvs(['networks', 'list'], env);
+  assert.match(list.stdout, /FLOW-EXPORT/);
+  assert.match(list.stdout, /^100\s+blue\s+.*\ssflow,ipfix\s/m);
 });
 
 test('fdb clear-duplicate: shows what the controller cleared (its answer has entry: null)', async () => {

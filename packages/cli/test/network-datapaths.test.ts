@@ -40,6 +40,18 @@ test('networks show: each host of the network, its provider and why, by the one 
     false,
   );
   assert.match(text, /^datapath: userspace \(asked\)/);
-  assert.match(text, /host-a\s+kernel \(!\)\s+network 100 asks/);
+  assert.match(text, /host-a\s+kernel \(!\)\s+none \(kernel: no flow export\)\s+network 100 asks/);
+  assert.match(text, /host-b\s+userspace\s+sflow,ipfix\s+network datapath: userspace/);
   assert.match(renderNetworkDatapaths(blue, [], false), /no host has a port in this VNI yet/);
+});
+
+test('networks show: what each host exports of the network, nothing where the kernel serves it', () => {
+  const quiet: NetworkView = { ...blue, flowExport: { sflow: false, ipfix: true } };
+  const exports = networkDatapaths(quiet, flood[0]!, fleet).map((r) => [r.host, r.provider, r.flowExport]);
+  assert.deepEqual(exports, [
+    ['host-a', 'kernel', { sflow: false, ipfix: false }],
+    ['host-b', 'userspace', { sflow: false, ipfix: true }],
+  ]);
+  const text = renderNetworkDatapaths(quiet, networkDatapaths(quiet, flood[0]!, fleet), false);
+  assert.match(text, /host-b\s+userspace\s+ipfix\s/);
 });
