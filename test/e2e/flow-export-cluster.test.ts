@@ -10,6 +10,9 @@
 //    and each agent's flow cache saw the fixed transfer exactly, both ways.
 // Bad input through the API changes nothing, and clearing the settings
 // stops export: a capture at the collector sees no datagram afterwards.
+// A second network (VNI 200) with flow export off through the API: tshark at
+// the collector decodes samples and records of VNI 100's transfer, and not
+// one of VNI 200's, which ran at the same time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { runDvs } from '../support/dvs-cli.js';
 import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
 
 const VNI = 100;
+const QUIET_VNI = 200;
 const COLLECTOR = '198.51.100.1';
 const IPFIX_PORT = 4739;
 const SFLOW_PORT = 6343;
@@ -30,9 +34,9 @@ const SAMPLING = 8;
 const SIGMAS = 5;
 const HOSTS = ['h1', 'h2'] as const;
 
-const flowLab = useFlowLab(VNI, COLLECTOR);
+const flowLab = useFlowLab(VNI, COLLECTOR, [QUIET_VNI]);
 const lab = (): Lab => flowLab().lab;
-const vmOn = (host: string): VmState => flowLab().vmOn(host);
+const vmOn = (host: string, vni = VNI): VmState => flowLab().vmOn(host, vni);
 const addressOf = (host: string): string => lab().state.hosts.find((h) => h.name === host)!.underlayAddress;
 
 /** `dvs --lab <id> …` (the lab's controller), which must succeed. */
@@ -64,15 +68,15 @@ async function everyAgent(what: string, ok: (sflow: SourcedView, ipfix: SourcedV
   );
 }
 
-async function transfer(): Promise<void> {
+async function transfer(vni = VNI, count = COUNT): Promise<void> {
   const ping = await lab().exec(
-    vmOn('h1').name,
-    ['ping', '-f', '-c', String(COUNT), '-s', String(PAYLOAD), vmOn('h2').address],
+    vmOn('h1', vni).name,
+    ['ping', '-f', '-c', String(count), '-s', String(PAYLOAD), vmOn('h2', vni).address],
     { timeoutMs: 120_000 },
   );
   const summary = /(\d+) packets transmitted, (\d+) received/.exec(ping.stdout);
   assert.ok(summary, `ping summary: ${ping.stdout}${ping.stderr}`);
-  assert.equal(Number(summary[2]), COUNT, 'every request answered: the true counts are COUNT each way');
+  assert.equal(Number(summary[2]), count, 'every request answered: the true counts are COUNT each way');
 }
 
 /** sfacctd's CSV rows (header names → values), the header read from the file. */
@@ -208,4 +212,65 @@ test('set once through the controller: every agent exports to the collectors; cl
   await c.stop(capture);
   const datagrams = await tsharkFields(pcap, 'udp', ['ip.src']);
   assert.deepEqual(datagrams, [], 'no sFlow or IPFIX datagram after the clear');
+});
+
+test("a network with flow export off through the controller: nothing of its traffic reaches the collector, the other network's does", async () => {
+  const c = flowLab().collectors;
+  const count = 400;
+  await dvs(['networks', 'update', String(QUIET_VNI), '--sflow', 'off', '--ipfix', 'off']);
+  assert.match(await dvs(['networks', 'show', String(QUIET_VNI)]), /flow export:\s+none/);
+  await waitFor(
+    `every agent keeps VNI ${QUIET_VNI} out of flow export`,
+    async () => {
+      for (const host of HOSTS) {
+        const nets = (await lab().admin(host).call('networks/show')).data as {
+          vni: number;
+          flowExport: { sflow: boolean; ipfix: boolean };
+        }[];
+        const quiet = nets.find((n) => n.vni === QUIET_VNI)?.flowExport;
+        if (quiet?.sflow !== false || quiet.ipfix !== false) return false;
+      }
+      return true;
+    },
+    20_000,
+    100,
+  );
+  // Captured from before the exporters start: tshark needs the IPFIX templates to decode the records.
+  const { child: capture, pcap } = await c.capture(
+    'per-network.pcap',
+    `udp port ${IPFIX_PORT} or udp port ${SFLOW_PORT}`,
+  );
+  await dvs(['sflow', 'set', `${COLLECTOR}:${SFLOW_PORT}`, '--sampling', '4', '--polling', '1']);
+  await dvs(['ipfix', 'set', `${COLLECTOR}:${IPFIX_PORT}`, '--idle', '1', '--template', '5']);
+  await everyAgent('every agent runs sFlow and IPFIX again', (s, i) => s.settings !== null && i.settings !== null);
+  await Promise.all([transfer(VNI, count), transfer(QUIET_VNI, count)]);
+  assert.deepEqual(
+    (
+      await lab()
+        .admin('h1')
+        .call('flows/show', [String(QUIET_VNI)])
+    ).data,
+    [],
+    `dvs flows --vni ${QUIET_VNI}: nothing cached`,
+  );
+  // Idle flows end within 2 s (idle 1 s, 1 s ticks); samples drain every 250 ms.
+  await new Promise((r) => setTimeout(r, 3000));
+  await c.stop(capture);
+  await dvs(['sflow', 'clear']);
+  await dvs(['ipfix', 'clear']);
+
+  // Every address tshark finds inside the datagrams: inner IPv4 headers of sFlow samples, IPFIX flow keys.
+  const seen = new Set<string>();
+  for (const r of await tsharkFields(pcap, `udp.dstport == ${SFLOW_PORT}`, ['ip.src', 'ip.dst']))
+    for (const column of r) for (const a of column.slice(1)) seen.add(a);
+  for (const r of await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, ['cflow.srcaddr', 'cflow.dstaddr']))
+    for (const column of r) for (const a of column) seen.add(a);
+  console.log(`# addresses the collector was told of: ${[...seen].sort().join(' ')}`);
+  for (const host of HOSTS) {
+    assert.ok(seen.has(vmOn(host).address), `VNI ${VNI}'s ${vmOn(host).address} exported`);
+    assert.ok(
+      !seen.has(vmOn(host, QUIET_VNI).address),
+      `VNI ${QUIET_VNI}'s ${vmOn(host, QUIET_VNI).address} not exported`,
+    );
+  }
 });

@@ -105,7 +105,10 @@ export class FlowCollectors {
   }
 }
 
-/** The flow export e2e tests' lab: two dvs hosts with one VM each in `vni`, collectors in its underlay at `address`. */
+/**
+ * The flow export e2e tests' lab: two dvs hosts with one VM each in `vni`
+ * (and one more in each of `moreVnis`), collectors in its underlay at `address`.
+ */
 export class FlowLab {
   private constructor(
     readonly lab: Lab,
@@ -113,11 +116,16 @@ export class FlowLab {
     private readonly dir: string,
   ) {}
 
-  static async up(vni: number, address: string): Promise<FlowLab> {
+  static async up(vni: number, address: string, moreVnis: readonly number[] = []): Promise<FlowLab> {
     const dir = mkdtempSync(join(tmpdir(), 'dvs-flow-e2e-'));
     try {
       const lab = await Lab.up({
-        spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni, encap: 'vxlan' }] },
+        spec: {
+          hosts: 2,
+          vmsPerHost: 1 + moreVnis.length,
+          kernelHosts: 0,
+          networks: [vni, ...moreVnis].map((v) => ({ vni: v, encap: 'vxlan' as const })),
+        },
       });
       return new FlowLab(lab, new FlowCollectors(lab, address, dir), dir);
     } catch (err) {
@@ -126,9 +134,9 @@ export class FlowLab {
     }
   }
 
-  /** The VM on `host`. */
-  vmOn(host: string): VmState {
-    return this.lab.state.vms.find((v) => v.host === host)!;
+  /** The VM on `host` (in `vni`: default the first network's). */
+  vmOn(host: string, vni?: number): VmState {
+    return this.lab.state.vms.find((v) => v.host === host && (vni === undefined || v.vni === vni))!;
   }
 
   /** Stops the collectors, takes the lab down (asserting it left nothing behind), removes the files. */
@@ -141,10 +149,10 @@ export class FlowLab {
 }
 
 /** Brings a FlowLab up before the file's tests and down after them; the getter gives it to the tests. */
-export function useFlowLab(vni: number, address: string): () => FlowLab {
+export function useFlowLab(vni: number, address: string, moreVnis: readonly number[] = []): () => FlowLab {
   let flowLab: FlowLab | null = null;
   before(async () => {
-    flowLab = await FlowLab.up(vni, address);
+    flowLab = await FlowLab.up(vni, address, moreVnis);
   });
   after(async () => {
     await flowLab?.down();
