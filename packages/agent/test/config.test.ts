@@ -98,6 +98,20 @@ test('port qos and network arpSuppression: defaults, and bad values named with a
   assert.equal(problem({ ...base, networks: [{ vni: 1, arpSuppression: 'on' }] }).field, 'networks[0].arpSuppression');
 });
 
+test('network flowExport: each exporter left out stays on; bad values named with a fix', () => {
+  const c = validateConfig({ ...base, networks: [{ vni: 100, flowExport: { sflow: false } }, { vni: 200 }] });
+  assert.deepEqual(c.networks[0].flowExport, { sflow: false, ipfix: true });
+  assert.deepEqual(c.networks[1].flowExport, { sflow: true, ipfix: true });
+  assert.equal(problem({ ...base, networks: [{ vni: 1, flowExport: 'off' }] }).field, 'networks[0].flowExport');
+  const word = problem({ ...base, networks: [{ vni: 1, flowExport: { ipfix: 'no' } }] });
+  assert.equal(word.field, 'networks[0].flowExport.ipfix');
+  assert.match(word.fix, /ipfix: false/);
+  assert.equal(
+    problem({ ...base, networks: [{ vni: 1, flowExport: { netflow: false } }] }).field,
+    'networks[0].flowExport.netflow',
+  );
+});
+
 test('vtep.sourcePorts: a count, a range (object or "min-max") or off; bad ones named with the fix', () => {
   const ports = (sourcePorts: unknown): unknown =>
     validateConfig({ ...base, vtep: { ...base.vtep, sourcePorts } }).vtep.sourcePorts;
@@ -229,6 +243,7 @@ test('YAML file plus flags: flags override and add', async () => {
       encap: 'gre-udp',
       mtu: 1400,
       arpSuppression: false,
+      flowExport: { sflow: true, ipfix: true },
       peers: [{ address: '198.51.100.4', port: 4754 }],
       externalVteps: [],
       floodList: [{ address: '198.51.100.4', port: 4754 }],
