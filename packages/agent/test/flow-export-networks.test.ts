@@ -66,7 +66,7 @@ describe('per-network flow export', () => {
     send(dp, 10);
     assert.deepEqual(exported(tap), { samples: { 100: 10 }, cached: { 100: 10 } });
     assert.equal(dp.sflowCountsPort('a'), true);
-    assert.equal(dp.sflowCountsPort('b'), false, "no sFlow counter samples for a port whose networks are all off");
+    assert.equal(dp.sflowCountsPort('b'), false, 'no sFlow counter samples for a port whose networks are all off');
     const views = Object.fromEntries(dp.networkViews().map((n) => [n.vni, n.flowExport]));
     assert.deepEqual(views, { 100: { sflow: true, ipfix: true }, 200: { sflow: false, ipfix: false } });
   });

@@ -9,7 +9,7 @@
  * neither (or both empty), every host may join.
  */
 import { decodeRecord, encodeRecord, type SchemaVersion } from './codec.js';
-import { FieldInvalid, FieldReader, isHostId, mapAt, stringAt } from './field-reader.js';
+import { FieldInvalid, isHostId, mapAt, stringAt, type FieldReader } from './field-reader.js';
 import { hasLabel, isLabelText, LABEL_SYNTAX } from './host-labels.js';
 import type { HostRecord } from './host.js';
 import type { RecordError } from './record-error.js';
