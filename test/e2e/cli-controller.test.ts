@@ -107,9 +107,15 @@ test('networks: create with external VTEPs, list and show in text and JSON, upda
     const r = await dvs('networks', 'list');
     return r.stdout.split('\n').length >= 3 ? r : undefined;
   });
-  assert.match(list.stdout, /^VNI\s+NAME\s+ENCAP\s+MTU\s+FLOOD\s+ARP-SUPPRESS\s+DATAPATH\s+EXTERNAL VTEPS\s+MEMBERS$/m);
-  assert.match(list.stdout, /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+auto\s+203\.0\.113\.9:4789\s+any host$/m);
-  assert.match(list.stdout, /^200\s+red\s+gre-udp\s+1400\s+head-end\s+no\s+userspace\s+-\s+any host$/m);
+  assert.match(
+    list.stdout,
+    /^VNI\s+NAME\s+ENCAP\s+MTU\s+FLOOD\s+ARP-SUPPRESS\s+DATAPATH\s+FLOW-EXPORT\s+EXTERNAL VTEPS\s+MEMBERS$/m,
+  );
+  assert.match(
+    list.stdout,
+    /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+auto\s+sflow,ipfix\s+203\.0\.113\.9:4789\s+any host$/m,
+  );
+  assert.match(list.stdout, /^200\s+red\s+gre-udp\s+1400\s+head-end\s+no\s+userspace\s+sflow,ipfix\s+-\s+any host$/m);
 
   const show = await dvsJson<{ network: { name: string; externalVteps: { address: string; port: number }[] } }>(
     'networks',

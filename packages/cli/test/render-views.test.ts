@@ -64,7 +64,10 @@ test('hosts and networks', () => {
   assert.match(h[3], /^host-c\s+down\s+30s ago\s+192\.0\.2\.3:4789.*\s-$/);
   assert.match(renderHosts([], NOW, false), /no hosts registered/);
   const list = renderNetworkList([blue], false).split('\n');
-  assert.match(list[1], /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+auto\s+203\.0\.113\.9:4789\s+any host$/);
+  assert.match(
+    list[1],
+    /^100\s+blue\s+vxlan\s+1450\s+head-end\s+no\s+auto\s+sflow,ipfix\s+203\.0\.113\.9:4789\s+any host$/,
+  );
   const restricted = renderNetworkList([{ ...blue, allowedHosts: ['host-a'], allowedLabels: ['zone=pci'] }], false);
   assert.match(restricted.split('\n')[1] ?? '', /\s+host-a,label zone=pci$/);
   const one = renderNetwork(blue, flood[0], false);
