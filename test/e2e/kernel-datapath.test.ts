@@ -53,6 +53,7 @@ interface NetworkRow {
   provider: string;
   providerReason: string;
   ports: string[];
+  flowExport: { sflow: boolean; ipfix: boolean };
 }
 
 async function links(netns: string): Promise<{ ifname: string; ifalias?: string; master?: string }[]> {
@@ -69,6 +70,9 @@ test('VXLAN on the kernel provider, GRE-in-UDP falls back to userspace; each say
   assert.equal(gre.provider, 'userspace');
   assert.match(gre.providerReason, /gre-udp: this kernel has no FOU/);
   assert.match(text, /VNI 200 on userspace: gre-udp: this kernel has no FOU/);
+  // The kernel provider exports no flows; the agent says so rather than leave it silent.
+  assert.deepEqual(vx.flowExport, { sflow: false, ipfix: false });
+  assert.deepEqual(gre.flowExport, { sflow: true, ipfix: true });
   // The kernel devices, marked as dvs's, with the VM's port in the bridge.
   const h1 = lab!.host('h1');
   const all = await links(h1.netns);
@@ -302,6 +306,7 @@ interface DatapathRow {
   provider: string;
   reason: string;
   mismatch: boolean;
+  flowExport: { sflow: boolean; ipfix: boolean };
 }
 
 /** `dvs networks show <vni> --json`: the exit status and, per host, the provider that serves the network and why. */
@@ -330,7 +335,10 @@ test('dvs networks show: each host, the provider that serves the network and why
     ],
     vx.text,
   );
-  assert.match(vx.text, /h3\s+userspace\s+agent datapath: userspace/);
+  assert.match(vx.text, /h3\s+userspace\s+sflow,ipfix\s+agent datapath: userspace/);
+  // The kernel provider exports no flows: shown, not silent.
+  assert.deepEqual(vx.rows.get('h2')?.flowExport, { sflow: false, ipfix: false });
+  assert.match(vx.text, /h2\s+kernel\s+none \(kernel: no flow export\)\s+agent datapath: kernel/);
   // GRE-in-UDP: userspace everywhere, the kernel here has no FOU.
   const gre = await servedOn(200);
   assert.ok(gre.rows.size >= 2, gre.text);
@@ -338,7 +346,7 @@ test('dvs networks show: each host, the provider that serves the network and why
     assert.equal(gre.rows.get(h)?.provider, 'userspace', h);
     assert.match(gre.rows.get(h)!.reason, /gre-udp: this kernel has no FOU/, h);
   }
-  assert.match(gre.text, /h2\s+userspace\s+gre-udp: this kernel has no FOU/);
+  assert.match(gre.text, /h2\s+userspace\s+sflow,ipfix\s+gre-udp: this kernel has no FOU/);
   // A GRE-in-UDP network cannot ask for the kernel: refused, naming the field, nothing changed.
   const refused = await runDvs(['--lab', lab!.id, 'networks', 'update', '200', '--datapath', 'kernel']);
   assert.equal(refused.code, 2, refused.stderr);
@@ -356,6 +364,7 @@ test('dvs networks show: each host, the provider that serves the network and why
       provider: 'userspace',
       reason: 'network datapath: userspace',
       mismatch: false,
+      flowExport: { sflow: true, ipfix: true },
     });
     const h2 = asked.rows.get('h2')!;
     assert.equal(h2.provider, 'kernel');
