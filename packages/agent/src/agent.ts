@@ -29,7 +29,7 @@ import type { AgentPortView, PortRequest } from './ports/managed-port.js';
 import { linuxDevices, type AgentDevices } from './agent-devices.js';
 import { silentLogger, type Logger } from './observe/logger.js';
 import { MetricsServer } from './observe/metrics-server.js';
-import { renderMetrics } from './observe/metrics.js';
+import { renderMetrics, suppressionMetricLines } from './observe/metrics.js';
 import { portMetricLines } from './ports/port-metrics.js';
 import { AgentHealth } from './health/agent-health.js';
 
@@ -180,6 +180,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     );
     registerFlowCommands(this.registry, this.flowExportSources);
     this.metricSources.push(() => flowExportMetricLines(this.config.host, this.flowExport));
+    this.metricSources.push(() => suppressionMetricLines(this.config.host, this.dataPath.networkViews()));
     const external = new Set(this.config.networks.flatMap((n) => n.externalVteps.map((v) => `${v.address}:${v.port}`)));
     this.health = this.config.health.enabled
       ? new AgentHealth({

@@ -16,6 +16,7 @@ import {
   writeNeighborSolicitation,
 } from '@dvs/wire';
 import type { DataPathEvents as Events } from '../src/datapath/index.js';
+import { suppressionMetricLines } from '../src/observe/metrics.js';
 import { mac, settle } from './frames.js';
 import { networkOnBoth, stopAll, twoHosts, HOST_B } from './two-hosts.js';
 
@@ -90,6 +91,11 @@ test('with suppression on, a bound IP is answered locally, byte for byte as its 
     assert.equal(far.takeWritten().length, 1, 'unknown IP: flooded to the other host');
     assert.equal(t2.takeWritten().length, 1, 'and to the other local port');
     assert.equal(a.dp.networkViews()[0]!.suppression.flooded, 1);
+    // The same counters on /metrics, per VNI.
+    const metrics = suppressionMetricLines('host-a', a.dp.networkViews()).join('\n');
+    assert.match(metrics, /^dvs_agent_suppression_answered_total\{host="host-a",vni="100"\} 1$/m);
+    assert.match(metrics, /^dvs_agent_suppression_flooded_total\{host="host-a",vni="100"\} 1$/m);
+    assert.match(metrics, /^dvs_agent_suppression_bindings\{host="host-a",vni="100"\} [1-9]/m);
 
     // The fdb view carries the IPs.
     const entry = a.dp.fdbEntries(100).find((e) => e.mac === '52:54:00:00:00:02');

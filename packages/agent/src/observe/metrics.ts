@@ -1,3 +1,4 @@
+import type { AgentNetworkView } from '@dvs/wire';
 import type { CountersSnapshot } from '../datapath/counters.js';
 
 /**
@@ -67,6 +68,25 @@ export function renderMetrics(host: string, counters: CountersSnapshot, extra: r
       out.push(`${name}{${h},mirror="${escape(id)}"} ${c[key]}`);
   }
   return out.concat(extra).join('\n') + '\n';
+}
+
+/** ARP/ND suppression per VNI (the `suppression` part of networks/show), on either provider. */
+export function suppressionMetricLines(host: string, networks: readonly AgentNetworkView[]): string[] {
+  if (networks.length === 0) return [];
+  const out: string[] = [];
+  const h = `host="${escape(host)}"`;
+  for (const [key, type, help] of [
+    ['bindings', 'gauge', 'IP bindings held (learned from local ports or published by the controller)'],
+    ['answered', 'counter', 'ARP requests and NSs answered locally'],
+    ['flooded', 'counter', 'ARP requests and NSs for an IP with no live binding, flooded'],
+    ['conflicts', 'counter', 'claims of a bound IP by a second MAC (the first keeps it)'],
+    ['refused', 'counter', 'new bindings refused by a full table'],
+  ] as const) {
+    const name = `dvs_agent_suppression_${key}${type === 'counter' ? '_total' : ''}`;
+    out.push(`# HELP ${name} ARP/ND suppression per VNI: ${help}.`, `# TYPE ${name} ${type}`);
+    for (const n of networks) out.push(`${name}{${h},vni="${n.vni}"} ${n.suppression[key]}`);
+  }
+  return out;
 }
 
 function snake(s: string): string {
