@@ -196,6 +196,20 @@ test('ARP suppression on the kernel provider: the binding moves with a migration
   });
   assert.equal(crossed, 0, 'answered from the binding that moved');
   await sup.assertResolved(l, a, b.address, b.mac);
+  // h3 had the MAC behind its vxlan port (towards h2): that entry goes once the MAC is local there.
+  await waitFor("h3's vxlan device forgets the MAC that came to h3", async () => {
+    const fdb = (await run(['bridge', '-n', l.host('h3').netns, 'fdb', 'show', 'dev', `dvsvx${VNI}`])).stdout;
+    return !fdb.toLowerCase().includes(`${b.mac.toLowerCase()} dst `);
+  });
+  await waitFor(
+    'a clean audit after the migration',
+    async () => {
+      const r = await audit();
+      return r.status === 0 && r.view.checkedHosts === 3 ? true : undefined;
+    },
+    30_000,
+    500,
+  );
 });
 
 const ATTACKER_MAC = '52:54:00:aa:00:01';

@@ -6,7 +6,7 @@
  * while the QEMU VM live-migrates for real to a third host and back, with the
  * migration report (pings lost during QEMU's downtime and beyond it);
  * ARP suppression switched on, with the broadcasts it saved; the top talkers
- * of VNI 100 from h1's flow cache (`dvs flows`); `dvs tunnels` and `dvs fdb`;
+ * of the userspace network from h1's flow cache (`dvs flows`); `dvs tunnels` and `dvs fdb`;
  * teardown.
  * Exits non-zero when a step fails, and always tears down. Parts of dvs that
  * are not built yet are named, never faked.
@@ -125,18 +125,18 @@ async function main(): Promise<number> {
     );
     if (guest.code !== 0) failures.push(`${mover.name}'s console does not answer after the moves`);
 
+    // Shown on the network the userspace pipeline serves: the kernel provider's bridge answers ARP
+    // (neigh_suppress) without counting the answers, and it keeps no flow cache.
+    const userspaceVni = served.data.find((n) => n.provider === 'userspace')?.vni ?? 100;
     if (lab.state.controller?.socketPath) {
-      // Shown on the network the userspace pipeline serves: the kernel provider answers ARP with the
-      // bridge's neigh_suppress, which it does not program yet (its counters would say 0).
-      const userspaceVni = served.data.find((n) => n.provider === 'userspace')?.vni ?? 100;
       section(`ARP suppression on VNI ${userspaceVni}: every VM forgets its neighbours and pings the others`);
       const arp = await demoArpSuppression(lab, userspaceVni);
       say(arp.text);
       if (arp.answered === 0) failures.push('ARP suppression answered nothing');
     }
 
-    section("top talkers on VNI 100, from the agent's flow cache (no collector)");
-    const talkers = await demoTopTalkers(lab, 100);
+    section(`top talkers on VNI ${userspaceVni}, from the agent's flow cache (no collector)`);
+    const talkers = await demoTopTalkers(lab, userspaceVni);
     say(talkers.text);
     if (talkers.flows === 0) failures.push('the flow cache saw no flow');
 

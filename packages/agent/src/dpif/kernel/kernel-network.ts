@@ -83,12 +83,14 @@ export class KernelNetwork {
     ];
   }
 
+  /** Deletes only the vxlan device's own entry of a MAC (its bridge entry is on a local port now). */
+  tunnelEntryDeletion(mac: number): FdbChange {
+    return { op: 'del', device: this.vxlan, mac };
+  }
+
   /** Deletes a remote MAC's two entries. */
   remoteDeletions(mac: number): FdbChange[] {
-    return [
-      { op: 'del', device: this.vxlan, mac },
-      { op: 'del', device: this.vxlan, mac, table: 'master' },
-    ];
+    return [this.tunnelEntryDeletion(mac), { op: 'del', device: this.vxlan, mac, table: 'master' }];
   }
 
   /** The flood list as all-zeros entries: what to append and what to delete to go from `before` to `after`. */

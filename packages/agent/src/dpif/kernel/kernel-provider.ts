@@ -175,7 +175,11 @@ export class KernelProvider extends TypedEmitter<DatapathEventArgs> implements D
         case 'fdb:del': {
           const net = this.networks.get(change.vni) as KernelNetwork;
           if (!net.remote.delete(change.mac)) break;
+          // A MAC that came here (a migration's destination) keeps its bridge entry on the local port,
+          // but the vxlan device's entry towards its old VTEP goes too: the audit would see it, and the
+          // MAC would be sent there once the bridge forgot the local entry.
           if (!net.local.has(change.mac)) fdb.push(...net.remoteDeletions(change.mac));
+          else fdb.push(net.tunnelEntryDeletion(change.mac));
           net.bindings.dropMac(change.mac, 'remote', neigh);
           break;
         }
