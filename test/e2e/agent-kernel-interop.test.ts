@@ -15,6 +15,7 @@ import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { disableNetdevFeature, disableTxChecksumOffload } from '../support/checksum-offload.js';
 import { tsharkCapture } from '../support/capture.js';
 import { run } from '../support/run-command.js';
+import { describeWireVerdict, runTsharkWire } from '@dvs/lab';
 
 const lab = new NetnsLab('dvak');
 /** The agent's outer source-port range (per-flow entropy, RFC 7348 §5). */
@@ -180,31 +181,13 @@ test('the wire with offloads on: every underlay datagram of a bulk transfer is w
   assert.deepEqual(received, sent, 'dvs → kernel vxlan: every byte, intact');
   await new Promise((resolve) => setTimeout(resolve, 500));
   const pcap = await capture.stop();
-  const fields = await run([
-    'tshark',
-    '-r',
-    pcap,
-    '-T',
-    'fields',
-    '-e',
-    'ip.len',
-    '-e',
-    '_ws.malformed',
-    '-e',
-    'tcp.len',
-  ]);
-  const rows = fields.stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.split('\t'));
-  // Outer IPv4 length first (ip.len lists outer, inner); the underlay veth's MTU is 1500.
-  const outer = rows.map((r) => Number(r[0].split(',')[0]));
-  const largest = Math.max(...outer);
-  const carrying = rows.filter((r) => Number(r[2] || 0) > 0).length;
-  console.log(
-    `# ${rows.length} underlay datagrams, ${carrying} with TCP payload; largest outer IP packet ${largest} B`,
+  // The shared wire check (the datapath benchmark's too): ≤ MTU, VXLAN down to the inner TCP, nothing malformed.
+  const wire = await runTsharkWire(pcap, { mtu: 1500, encap: 'vxlan' });
+  console.log(`# ${describeWireVerdict(wire)}`);
+  assert.ok(wire.carryingTcp > 2000, 'the capture saw the transfer (4 MiB in ≤ 1398-byte segments)');
+  assert.ok(
+    wire.largestIpLength <= 1500,
+    `every datagram fits the 1500-byte underlay MTU (largest ${wire.largestIpLength})`,
   );
-  assert.ok(carrying > 2000, 'the capture saw the transfer (4 MiB in ≤ 1398-byte segments)');
-  assert.ok(largest <= 1500, `every datagram fits the 1500-byte underlay MTU (largest ${largest})`);
-  assert.equal(rows.filter((r) => r[1] !== '' && r[1] !== undefined).length, 0, 'tshark found nothing malformed');
+  assert.ok(wire.pass, `tshark decodes every datagram cleanly: ${describeWireVerdict(wire)}`);
 });

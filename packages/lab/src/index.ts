@@ -22,3 +22,4 @@ export * from './qemu/index.js';
 export { migrateQemuVm, agentPortState, type QemuMigrateOptions } from './lab-qemu-migration.js';
 export { openQemuVm, execInGuest, qemuVmPlacement, LAB_GUEST_BOOT_PARAMETERS } from './lab-qemu.js';
 export * from './qemu-migration-report.js';
+export * from './underlay-wire.js';

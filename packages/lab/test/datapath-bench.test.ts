@@ -156,6 +156,7 @@ test(
       pingCount: 20,
       paths: ['kernel-vxlan', 'dvs-vxlan'],
       featurePairs: 1,
+      wirePackets: 500,
     });
     assert.equal(result.runs.length, 1);
     // Flow export switched off and on through the agents' admin sockets: one pair each, every figure finite.
@@ -194,6 +195,13 @@ test(
       assert.ok(r[key] && r[key].median > 0 && Number.isFinite(r[key].median), `ratio ${key}`);
     }
     assert.ok(Number.isFinite(r.pingAvgDeltaUs?.median), 'ping delta');
+    // The wire: 500 underlay datagrams of each path within the MTU, decoded by tshark down to the inner TCP.
+    for (const name of ['kernel-vxlan', 'dvs-vxlan'] as const) {
+      const w = result.runs[0].wire?.[name];
+      assert.ok(w, `${name}: wire sampled`);
+      assert.equal(w.datagrams, 500, `${name}: the capture stopped at its count`);
+      assert.ok(w.pass, `${name}: ${JSON.stringify(w)}`);
+    }
     assert.match(result.context.kernel, /\S/);
     assert.match(result.context.packages, /@dvs\/agent \d/);
     const left = (await runCommand(['ip', 'netns', 'list'])).stdout

@@ -86,6 +86,11 @@ export class BenchResources {
     return child;
   }
 
+  /** Stops one process this topology started (SIGTERM, SIGKILL after `graceMs`); already exited is fine. */
+  async stop(child: ChildProcess, graceMs = 3000): Promise<void> {
+    await stopProcess(child, graceMs);
+  }
+
   /** Stops processes (SIGTERM; SIGKILL after 10 s: an agent under --cpu-prof writes its profile on exit), then deletes the namespaces. Never throws. */
   async release(): Promise<void> {
     this.released = true;

@@ -13,8 +13,11 @@ export {
   spread,
   TARGETS,
   type DatapathSummary,
+  summarizeWire,
   type RunRecord,
+  type WireSummary,
 } from './report.js';
+export { sampleWire, pathEncap, DEFAULT_WIRE_PACKETS, type WireSample } from './wire-sample.js';
 export { measurePath, type PathSample } from './measure.js';
 export { buildPath, PATHS, type PathName, type BuiltPath } from './topologies.js';
 export { BENCH_PREFIX } from './bench-resources.js';

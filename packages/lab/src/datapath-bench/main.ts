@@ -1,9 +1,12 @@
 /**
  * `npm run bench -- datapath [--runs 3] [--seconds 3] [--pings 100]
  *   [--only veth,kernel-vxlan,dvs-vxlan,dvs-gre-udp] [--out results]
- *   [--agent-node-args "…"] [--profile <dir>] [--stages] [--agent-config '{…}']`
+ *   [--agent-node-args "…"] [--profile <dir>] [--stages] [--agent-config '{…}']
+ *   [--wire-packets 2000]`
  *
- * Prints the table and writes it as Markdown and JSON (default: results/ at
+ * After each path's measurements a wire sample (wire-sample.ts) checks its
+ * underlay datagrams with tshark; a failure is printed loudly (not an exit
+ * status). Prints the table and writes it as Markdown and JSON (default: results/ at
  * the repository root). Ctrl-C removes every namespace and process it made.
  * `--profile <dir>` runs the agents under `node --cpu-prof` (profiles land in
  * <dir>, one per agent and path) and prints where their time went.
@@ -43,6 +46,8 @@ options:
   --agent-cwd DIR       the agents' working directory
   --profile DIR         run the agents under node --cpu-prof into DIR and summarise
   --offloads on|off     the agents' TAP offloads (default: the agent's default, on)
+  --wire-packets N      underlay datagrams captured per path and run for the wire
+                        check (tcpdump -c, then tshark; default 2000; 0: no check)
   --feature-pairs N     off/on pairs per flow export feature on dvs-vxlan (default 2; 0: none)
   --agent-config JSON   extra fields for both agents' configs, e.g. '{"busyPollUs":50}'
   --stages              ping latency only: kernel vxlan, then dvs-vxlan with the
@@ -70,6 +75,7 @@ const { values: opts } = (() => {
         offloads: { type: 'string' },
         'agent-config': { type: 'string' },
         'feature-pairs': { type: 'string' },
+        'wire-packets': { type: 'string' },
         stages: { type: 'boolean' },
         'ping-interval': { type: 'string' },
       },
@@ -107,6 +113,13 @@ function featurePairs(): number | undefined {
   const raw = option('feature-pairs');
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new LabError('DVS_LAB_BAD_SPEC', '--feature-pairs must be a whole number ≥ 0');
+  return Number(raw);
+}
+
+function wirePackets(): number | undefined {
+  const raw = option('wire-packets');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new LabError('DVS_LAB_BAD_SPEC', '--wire-packets must be a whole number ≥ 0');
   return Number(raw);
 }
 
@@ -189,12 +202,22 @@ async function main(): Promise<number> {
     ...(offloads === undefined ? {} : { offloads }),
     agentConfig,
     featurePairs: featurePairs(),
+    wirePackets: wirePackets(),
     onProgress: (line) => console.log(line),
     signal: abort.signal,
   });
   console.log('\n' + renderMarkdown(result.summary, result.context, result.options.runs));
   const written = await writeResults(result, isAbsolute(out) ? out : join(REPO_ROOT, out));
   console.log(`written: ${written.markdown} and ${written.json}`);
+  // Not an exit status (the figures are noise-prone, the wire is not): loud, on stderr, at the end.
+  const wireFailures = Object.entries(result.summary.wire).filter(([, w]) => !w.pass);
+  for (const [name, w] of wireFailures) {
+    console.error(
+      `\n${'!'.repeat(72)}\nWIRE CHECK FAILED on ${name}: ${w.overMtu} datagram(s) over MTU ${w.mtu}, ${w.undecoded} undecoded, ${w.decodeErrors} decode error(s)`,
+    );
+    for (const p of w.problems) console.error(`  ${p}`);
+    console.error('!'.repeat(72));
+  }
   if (profileDir !== undefined) {
     for (const f of (await readdir(profileDir)).filter((x) => x.endsWith('.cpuprofile')).sort()) {
       console.log('\n' + renderProfileSummary(f, await summarizeProfileFile(join(profileDir, f))));

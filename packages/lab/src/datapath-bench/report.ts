@@ -9,12 +9,30 @@ import type { UdpLoss } from './loss-accounting.js';
 import type { PathSample } from './measure.js';
 import type { PathName } from './topologies.js';
 import type { FeatureCostSample } from './feature-cost.js';
+import type { WireVerdict } from '../underlay-wire.js';
 
 export interface RunRecord {
   run: number;
   samples: Partial<Record<PathName, PathSample>>;
   /** Flow export features on the dvs-vxlan path, in alternating off/on pairs (feature-cost.ts). */
   featureCosts?: FeatureCostSample[];
+  /** The wire check of each path with an underlay (wire-sample.ts). */
+  wire?: Partial<Record<PathName, WireVerdict>>;
+}
+
+/** A path's wire checks over every run: counts summed, the largest datagram, passed only if every run passed. */
+export interface WireSummary {
+  runs: number;
+  passedRuns: number;
+  datagrams: number;
+  carryingTcp: number;
+  largestIpLength: number;
+  mtu: number;
+  overMtu: number;
+  undecoded: number;
+  decodeErrors: number;
+  problems: string[];
+  pass: boolean;
 }
 
 /** A feature's cost over every pair of every run: 1 − on/off, as fractions. */
@@ -50,6 +68,8 @@ export interface DatapathSummary {
   loss: Partial<Record<PathName, Partial<Record<keyof UdpLoss, Spread>>>>;
   targets: TargetCheck[];
   featureCosts: FeatureCost[];
+  /** Per path with an underlay: its wire checks (absent when the bench ran without them). */
+  wire: Partial<Record<PathName, WireSummary>>;
 }
 
 const LOSS_KEYS: ReadonlyArray<keyof UdpLoss> = [
@@ -109,7 +129,7 @@ export function runRatios(dvs: PathSample, kernel: PathSample): Record<RatioKey,
 }
 
 export function summarize(runs: readonly RunRecord[]): DatapathSummary {
-  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [], featureCosts: [] };
+  const summary: DatapathSummary = { paths: {}, ratios: {}, loss: {}, targets: [], featureCosts: [], wire: {} };
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.samples) as PathName[]))];
   for (const name of names) {
     const per: Partial<Record<keyof PathSample, Spread>> = {};
@@ -147,8 +167,42 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
     udp64: spread(samples.flatMap((s) => s.udp64)),
     cpu: spread(samples.flatMap((s) => s.cpu ?? [])),
   }));
+  summary.wire = summarizeWire(runs);
   summary.targets = targetChecks(summary);
   return summary;
+}
+
+export function summarizeWire(runs: readonly RunRecord[]): Partial<Record<PathName, WireSummary>> {
+  const out: Partial<Record<PathName, WireSummary>> = {};
+  for (const r of runs) {
+    for (const [name, v] of Object.entries(r.wire ?? {}) as [PathName, WireVerdict][]) {
+      const w = (out[name] ??= {
+        runs: 0,
+        passedRuns: 0,
+        datagrams: 0,
+        carryingTcp: 0,
+        largestIpLength: 0,
+        mtu: v.mtu,
+        overMtu: 0,
+        undecoded: 0,
+        decodeErrors: 0,
+        problems: [],
+        pass: true,
+      });
+      w.runs++;
+      if (v.pass) w.passedRuns++;
+      w.pass &&= v.pass;
+      w.datagrams += v.datagrams;
+      w.carryingTcp += v.carryingTcp;
+      w.largestIpLength = Math.max(w.largestIpLength, v.largestIpLength);
+      w.mtu = Math.min(w.mtu, v.mtu);
+      w.overMtu += v.overMtu;
+      w.undecoded += v.undecoded;
+      w.decodeErrors += v.decodeErrors;
+      for (const p of v.problems) if (w.problems.length < 5) w.problems.push(`run ${r.run}: ${p}`);
+    }
+  }
+  return out;
 }
 
 function targetChecks(s: DatapathSummary): TargetCheck[] {
@@ -169,6 +223,16 @@ function targetChecks(s: DatapathSummary): TargetCheck[] {
         met: c === undefined ? null : c * 100 <= f.targetPct,
       });
     }
+  }
+  const wire = Object.entries(s.wire) as [PathName, WireSummary][];
+  if (wire.length > 0) {
+    const failed = wire.filter(([, w]) => !w.pass).map(([name]) => name);
+    out.push({
+      what: 'the wire: every sampled underlay datagram ≤ MTU, decoded cleanly by tshark',
+      target: 'every path',
+      figure: failed.length === 0 ? `${wire.length} path(s) pass` : `FAIL on ${failed.join(', ')}`,
+      met: failed.length === 0,
+    });
   }
   const tcp = vx?.tcp1Gbps?.median;
   out.push({
@@ -316,6 +380,7 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
         `| ${f.what} | ${fmt(f.tcp1 ?? undefined, 1, 100)} % | ${fmt(f.udp64 ?? undefined, 1, 100)} % | ${fmt(f.cpu ?? undefined, 1, 100)} % |`,
       );
   }
+  lines.push(...renderWire(summary.wire));
   lines.push(
     '',
     '## Targets (issues 8 and 13; reported, never asserted)',
@@ -327,4 +392,26 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
     lines.push(`| ${t.what} | ${t.target} | ${t.figure} | ${t.met === null ? '–' : t.met ? 'met' : 'NOT met'} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+function renderWire(wire: DatapathSummary['wire']): string[] {
+  const rows = Object.entries(wire) as [PathName, WireSummary][];
+  if (rows.length === 0) return [];
+  const lines = [
+    '',
+    '## The wire (issue 16): a tcpdump sample of the underlay during a TCP ×1 stream, judged by tshark',
+    '',
+    'Per path, summed over the runs: datagrams captured on the sending host’s underlay (both directions; GSO cut before the veth as before a NIC), those carrying inner TCP payload, the largest outer IP length against the underlay MTU, datagrams over the MTU, not decoded as the encapsulation, malformed or with an error-level expert finding.',
+    '',
+    '| path | runs passed | datagrams | with inner TCP | largest IP B / MTU | over MTU | undecoded | decode errors | wire |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [name, w] of rows) {
+    lines.push(
+      `| ${name} | ${w.passedRuns}/${w.runs} | ${w.datagrams} | ${w.carryingTcp} | ${w.largestIpLength} / ${w.mtu} | ${w.overMtu} | ${w.undecoded} | ${w.decodeErrors} | ${w.pass ? 'PASS' : '**FAIL**'} |`,
+    );
+  }
+  const problems = rows.flatMap(([name, w]) => w.problems.map((p) => `- ${name}, ${p}`));
+  if (problems.length > 0) lines.push('', 'What failed (first examples):', '', ...problems);
+  return lines;
 }

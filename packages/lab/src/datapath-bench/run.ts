@@ -13,6 +13,8 @@ import { measurePath, type PathSample } from './measure.js';
 import { measureFeatureCosts } from './feature-cost.js';
 import { renderMarkdown, summarize, type DatapathSummary, type RunRecord } from './report.js';
 import { buildPath, PATHS, type PathName } from './topologies.js';
+import { DEFAULT_WIRE_PACKETS, sampleWire } from './wire-sample.js';
+import { describeWireVerdict } from '../underlay-wire.js';
 
 export interface DatapathBenchOptions {
   /** Repetitions of the whole comparison (default 3). */
@@ -33,13 +35,15 @@ export interface DatapathBenchOptions {
   offloads?: 'on' | 'off';
   /** Extra fields for both agents' configs. */
   agentConfig?: Readonly<Record<string, unknown>>;
+  /** Datagrams of the underlay captured per path and run for the wire check (wire-sample.ts); 0: no check. Default 2000. */
+  wirePackets?: number;
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
 }
 
 export interface DatapathBenchResult {
   context: Record<string, string>;
-  options: { runs: number; seconds: number; pingCount: number; paths: PathName[] };
+  options: { runs: number; seconds: number; pingCount: number; paths: PathName[]; wirePackets: number };
   runs: RunRecord[];
   summary: DatapathSummary;
 }
@@ -50,6 +54,7 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
   const pingCount = options.pingCount ?? 100;
   const paths = [...(options.paths ?? PATHS)];
   const say = options.onProgress ?? (() => undefined);
+  const wirePackets = options.wirePackets ?? DEFAULT_WIRE_PACKETS;
   const records: RunRecord[] = [];
   for (let run = 1; run <= runs; run++) {
     const record: RunRecord = { run, samples: {} };
@@ -82,14 +87,27 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
               `run ${run}/${runs} cost of ${f.what}: TCP ×1 ${f.tcp1.map(pct).join(', ')}; UDP 64 B ${f.udp64.map(pct).join(', ')}; agent CPU/GB ${f.cpu.map(pct).join(', ')}`,
             );
         }
+        // Last, after every measured figure: the capture's cost stays out of them.
+        if (wirePackets > 0) {
+          const wire = await sampleWire(path, { packets: wirePackets, seconds: 2, signal: options.signal });
+          if (wire !== null) {
+            (record.wire ??= {})[name] = wire;
+            const line = `run ${run}/${runs} ${name.padEnd(12)} wire: ${describeWireVerdict(wire)}`;
+            say(
+              wire.pass
+                ? line
+                : `${line}\n${'!'.repeat(20)} WIRE CHECK FAILED on ${name}${wire.pcap === undefined ? '' : ` (pcap kept: ${wire.pcap})`}`,
+            );
+          }
+        }
       } finally {
         await path.release();
       }
     }
   }
   return {
-    context: await environment(seconds, pingCount),
-    options: { runs, seconds, pingCount, paths },
+    context: await environment(seconds, pingCount, wirePackets),
+    options: { runs, seconds, pingCount, paths, wirePackets },
     runs: records,
     summary: summarize(records),
   };
@@ -118,7 +136,7 @@ async function packageVersions(): Promise<string> {
   return out.join(', ');
 }
 
-async function environment(seconds: number, pingCount: number): Promise<Record<string, string>> {
+async function environment(seconds: number, pingCount: number, wirePackets: number): Promise<Record<string, string>> {
   const first = async (argv: string[]) =>
     (await runCommand(argv, { allowFailure: true }).catch(() => ({ stdout: '' }))).stdout.split('\n')[0].trim();
   const commit = await first(['git', '-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
@@ -132,6 +150,10 @@ async function environment(seconds: number, pingCount: number): Promise<Record<s
     commit: commit === '' ? 'unknown' : `${commit}${dirty === '' ? '' : ' (work tree has changes)'}`,
     iperf3: await first(['iperf3', '--version']),
     method: `iperf3 -t ${seconds} (TCP ×1, ×4; UDP -l 64 -b 0), ${pingCount} pings at 10 ms, MTU 1450 on every path`,
+    wire:
+      wirePackets === 0
+        ? 'not checked (--wire-packets 0)'
+        : `tcpdump -c ${wirePackets} on the sending host's underlay during a separate 2 s TCP ×1 stream after the measurements, judged by tshark`,
   };
 }
 

@@ -48,6 +48,8 @@ export const PATHS: readonly PathName[] = [
 const UNREACHED_POLICER = { rate: 100_000_000, burst: 100_000_000 };
 
 export const VM_MTU = 1450;
+/** The underlay veth between the two host namespaces (same name on both sides; MTU 1500). */
+export const UNDERLAY_IFNAME = 'dvbu';
 export const VNI = 100;
 const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
 const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
@@ -123,16 +125,21 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       return built(['dvbv', 'dvbw']);
     }
     const hosts = [await resources.namespace('ha'), await resources.namespace('hb')];
-    await resources.ip(hosts[0], [`link add dvbu type veth peer name dvbu netns ${hosts[1]}`]);
+    await resources.ip(hosts[0], [
+      `link add ${UNDERLAY_IFNAME} type veth peer name ${UNDERLAY_IFNAME} netns ${hosts[1]}`,
+    ]);
     for (const [i, ns] of hosts.entries()) {
-      await resources.ip(ns, [`addr add ${HOST_ADDRESSES[i]}/24 dev dvbu`, 'link set dvbu up']);
+      await resources.ip(ns, [
+        `addr add ${HOST_ADDRESSES[i]}/24 dev ${UNDERLAY_IFNAME}`,
+        `link set ${UNDERLAY_IFNAME} up`,
+      ]);
     }
     const vms = [va, vb];
     if (name === 'kernel-vxlan') {
       for (const [i, ns] of hosts.entries()) {
         await resources.ip(ns, [
           'link add dvbbr type bridge stp_state 0 forward_delay 0',
-          `link add dvbx type vxlan id ${VNI} local ${HOST_ADDRESSES[i]} remote ${HOST_ADDRESSES[1 - i]} dstport ${VXLAN_UDP_PORT} dev dvbu`,
+          `link add dvbx type vxlan id ${VNI} local ${HOST_ADDRESSES[i]} remote ${HOST_ADDRESSES[1 - i]} dstport ${VXLAN_UDP_PORT} dev ${UNDERLAY_IFNAME}`,
           `link set dvbx master dvbbr mtu ${VM_MTU} up`,
           `link add dvbh type veth peer name dvbv netns ${vms[i]}`,
           `link set dvbh master dvbbr mtu ${VM_MTU} up`,
