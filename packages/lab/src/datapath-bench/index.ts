@@ -19,7 +19,8 @@ export {
 } from './report.js';
 export { sampleWire, pathEncap, DEFAULT_WIRE_PACKETS, type WireSample } from './wire-sample.js';
 export { measurePath, type PathSample } from './measure.js';
-export { buildPath, PATHS, type PathName, type BuiltPath } from './topologies.js';
+export { buildPath, DEFAULT_PATHS, PATHS, type PathName, type BuiltPath } from './topologies.js';
+export { ensureOvsInstalled, missingOvsPackages } from './ovs-install.js';
 export { BENCH_PREFIX } from './bench-resources.js';
 export {
   summarizeProfile,

@@ -25,7 +25,7 @@ import { renderMarkdown } from './report.js';
 import { runDatapathBench, writeResults } from './run.js';
 import { renderStageTable, runStageBench } from './stage-bench.js';
 import { loadavg } from 'node:os';
-import { PATHS, type PathName } from './topologies.js';
+import { DEFAULT_PATHS, PATHS, type PathName } from './topologies.js';
 
 const HELP = `usage: npm run bench -- datapath [options]
    or: node packages/lab/dist/src/datapath-bench/main.js [options]   (as root)
@@ -40,7 +40,11 @@ options:
   --runs N              runs of each path, results are medians (default 3)
   --seconds N           seconds per throughput measurement (default 3)
   --pings N             pings per latency measurement (default 100)
-  --only a,b            paths to measure: ${PATHS.join(', ')} (default all)
+  --only a,b            paths to measure: ${PATHS.join(', ')}
+                        (default all but ovs-userspace)
+  --ovs                 add ovs-userspace: Open vSwitch 3.1's userspace datapath,
+                        a private OVS per host (installs openvswitch-switch from
+                        Debian on first use; starts no system service)
   --out DIR             where the Markdown and JSON results go (default results/)
   --agent-node-args "…" extra node options for the agents
   --agent-cwd DIR       the agents' working directory
@@ -77,6 +81,7 @@ const { values: opts } = (() => {
         'feature-pairs': { type: 'string' },
         'wire-packets': { type: 'string' },
         stages: { type: 'boolean' },
+        ovs: { type: 'boolean' },
         'ping-interval': { type: 'string' },
       },
       strict: true,
@@ -131,7 +136,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (process.getuid?.() !== 0) throw new LabError('DVS_LAB_NOT_ROOT', 'the data-path benchmark needs root (netns)');
-  const only = option('only')?.split(',') ?? [...PATHS];
+  const only = option('only')?.split(',') ?? [...DEFAULT_PATHS];
+  if (opts.ovs === true && !only.includes('ovs-userspace')) only.push('ovs-userspace');
   const bad = only.filter((p) => !PATHS.includes(p as PathName));
   if (bad.length > 0)
     throw new LabError('DVS_LAB_BAD_SPEC', `--only: unknown path ${bad.join(', ')} (${PATHS.join(', ')})`);

@@ -146,7 +146,8 @@ export function summarize(runs: readonly RunRecord[]): DatapathSummary {
       if (s) loss[k] = s;
     }
     summary.loss[name] = loss;
-    if (!name.startsWith('dvs')) continue;
+    // Every switch is compared with the kernel; the two baselines are not.
+    if (name === 'veth' || name === 'kernel-vxlan') continue;
     const perRun = runs
       .filter((r) => r.samples[name] && r.samples['kernel-vxlan'])
       .map((r) => runRatios(r.samples[name]!, r.samples['kernel-vxlan']!));

@@ -12,7 +12,8 @@ import { packageVersion, REPO_ROOT } from '../programs.js';
 import { measurePath, type PathSample } from './measure.js';
 import { measureFeatureCosts } from './feature-cost.js';
 import { renderMarkdown, summarize, type DatapathSummary, type RunRecord } from './report.js';
-import { buildPath, PATHS, type PathName } from './topologies.js';
+import { buildPath, DEFAULT_PATHS, type PathName } from './topologies.js';
+import { ensureOvsInstalled } from './ovs-install.js';
 import { DEFAULT_WIRE_PACKETS, sampleWire } from './wire-sample.js';
 import { describeWireVerdict } from '../underlay-wire.js';
 
@@ -52,9 +53,10 @@ export async function runDatapathBench(options: DatapathBenchOptions = {}): Prom
   const runs = options.runs ?? 3;
   const seconds = options.seconds ?? 3;
   const pingCount = options.pingCount ?? 100;
-  const paths = [...(options.paths ?? PATHS)];
+  const paths = [...(options.paths ?? DEFAULT_PATHS)];
   const say = options.onProgress ?? (() => undefined);
   const wirePackets = options.wirePackets ?? DEFAULT_WIRE_PACKETS;
+  if (paths.includes('ovs-userspace')) await ensureOvsInstalled(say, options.signal);
   const records: RunRecord[] = [];
   for (let run = 1; run <= runs; run++) {
     const record: RunRecord = { run, samples: {} };

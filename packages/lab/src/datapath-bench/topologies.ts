@@ -11,7 +11,10 @@
  *    (no etcd, no controller: the data path alone), the VM holds the TAP;
  *  - dvs-kernel: the same agents with `datapath: kernel`: they make and
  *    program the bridge + vxlan device, the VM on a veth the agent attaches
- *    (frames never reach the agent).
+ *    (frames never reach the agent);
+ *  - ovs-userspace: a private Open vSwitch per host, userspace (netdev)
+ *    datapath, the VM on a veth, a vxlan port to the other host
+ *    (ovs-path.ts).
  *
  * No checksum-offload adjustment is needed: no path mixes a kernel VTEP with a
  * dvs agent (that mix is where partial checksums bite; see test/support).
@@ -23,6 +26,7 @@ import { VXLAN_UDP_PORT } from '@dvs/wire';
 import { LabError } from '../errors.js';
 import { programs } from '../programs.js';
 import { BenchResources } from './bench-resources.js';
+import { startOvsHost, vmVethChecksumsOff } from './ovs-path.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
@@ -34,8 +38,16 @@ import { tmpdir } from 'node:os';
  * underlay and are dropped there as unknown-vni: no analyser port).
  */
 export type PathName =
-  'veth' | 'kernel-vxlan' | 'dvs-vxlan' | 'dvs-gre-udp' | 'dvs-kernel' | 'dvs-vxlan-policed' | 'dvs-vxlan-rspan';
-export const PATHS: readonly PathName[] = [
+  | 'veth'
+  | 'kernel-vxlan'
+  | 'dvs-vxlan'
+  | 'dvs-gre-udp'
+  | 'dvs-kernel'
+  | 'dvs-vxlan-policed'
+  | 'dvs-vxlan-rspan'
+  | 'ovs-userspace';
+/** The paths measured unless --only names others. */
+export const DEFAULT_PATHS: readonly PathName[] = [
   'veth',
   'kernel-vxlan',
   'dvs-vxlan',
@@ -44,6 +56,8 @@ export const PATHS: readonly PathName[] = [
   'dvs-vxlan-policed',
   'dvs-vxlan-rspan',
 ];
+/** Every path; ovs-userspace (ovs-path.ts) only on request (--ovs): it installs Open vSwitch on first use. */
+export const PATHS: readonly PathName[] = [...DEFAULT_PATHS, 'ovs-userspace'];
 /** Policers that never run dry here: 100 Gbit/s, as deep as allowed. */
 const UNREACHED_POLICER = { rate: 100_000_000, burst: 100_000_000 };
 
@@ -150,6 +164,33 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       return built(['dvbv', 'dvbv'], hosts);
     }
     dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
+    if (name === 'ovs-userspace') {
+      const pids: number[] = [];
+      const logs: string[] = [];
+      for (const [i, ns] of hosts.entries()) {
+        await resources.ip(ns, [
+          `link add dvbh type veth peer name dvbv netns ${vms[i]}`,
+          `link set dvbh mtu ${VM_MTU} up`,
+        ]);
+        const hostDir = join(dir, `h${i}`);
+        pids.push(
+          await startOvsHost(resources, {
+            ns,
+            dir: hostDir,
+            address: HOST_ADDRESSES[i],
+            peer: HOST_ADDRESSES[1 - i],
+            vni: VNI,
+            vmPort: 'dvbh',
+            underlay: UNDERLAY_IFNAME,
+            signal: options.signal,
+          }),
+        );
+        logs.push(join(hostDir, 'ovs-vswitchd.log'));
+        await vmVethChecksumsOff(resources, vms[i], 'dvbv');
+        await vmInterface(resources, vms[i], 'dvbv', i);
+      }
+      return built(['dvbv', 'dvbv'], hosts, { pids, sockets: [], logs, traces: [] });
+    }
     const agents = { pids: [] as number[], sockets: [] as string[], logs: [] as string[], traces: [] as string[] };
     const kernelDatapath = name === 'dvs-kernel';
     for (const [i, ns] of hosts.entries()) {
