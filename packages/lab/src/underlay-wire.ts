@@ -6,7 +6,11 @@
  * and the e2e tests judge their captures with this one rule.
  *
  * Checksums are not validated (tshark's default): a capture on a veth shows
- * partial checksums that the missing NIC would have finished.
+ * partial checksums that the missing NIC would have finished. Heuristic
+ * dissectors of TCP and UDP payloads are off (the protocols tshark lists as
+ * heuristics of those tables are disabled): the inner payload (iperf3's
+ * random bytes) is no protocol, and a heuristic that takes it for one (Thrift
+ * does) reports it "malformed" — a finding about the payload, not the wire.
  *
  * The parsing is pure (judgeUnderlayWire over tshark's text); runTsharkWire
  * runs tshark over a pcap and judges it.
@@ -50,9 +54,13 @@ export interface WireVerdict {
   pass: boolean;
 }
 
-/** tshark's arguments to read `pcap` for the wire check (GRE-in-UDP decoded on its port). */
-export function tsharkWireArgs(pcap: string, encap: UnderlayEncap): string[] {
+/**
+ * tshark's arguments to read `pcap` for the wire check (GRE-in-UDP decoded on
+ * its port), with the `disabled` protocols (payloadHeuristics()) off.
+ */
+export function tsharkWireArgs(pcap: string, encap: UnderlayEncap, disabled: readonly string[] = []): string[] {
   const args = ['-r', pcap, '-n'];
+  for (const p of disabled) args.push('--disable-protocol', p);
   if (encap === 'gre-udp') args.push('-d', `udp.port==${GRE_UDP_PORT},gre`);
   args.push('-T', 'fields', '-E', 'separator=\t', '-E', 'aggregator=|', '-E', 'occurrence=a');
   for (const f of WIRE_FIELDS) args.push('-e', f);
@@ -134,12 +142,39 @@ export function judgeUnderlayWire(tsharkOutput: string, options: { mtu: number; 
   return verdict;
 }
 
+/** Protocols of the wire check's own layers: never disabled, whatever a listing says. */
+const WIRE_LAYERS = new Set(['eth', 'ip', 'ipv6', 'arp', 'icmp', 'udp', 'tcp', 'vxlan', 'gre']);
+
+/**
+ * The protocols with an enabled heuristic on TCP or UDP payloads, from
+ * `tshark -G heuristic-decodes` (lines "table<TAB>protocol<TAB>T|F"), once each.
+ */
+export function parseHeuristicDecodes(listing: string): string[] {
+  const names = listing
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter(([table, name, enabled]) => (table === 'tcp' || table === 'udp') && name && enabled?.trim() === 'T')
+    .map(([, name]) => name)
+    .filter((name) => !WIRE_LAYERS.has(name));
+  return [...new Set(names)];
+}
+
+let heuristics: Promise<string[]> | null = null;
+
+/** The payload heuristics' protocols to turn off for this tshark (asked once per process). */
+export function payloadHeuristics(): Promise<string[]> {
+  heuristics ??= runCommand(['tshark', '-G', 'heuristic-decodes'], { timeoutMs: 60_000 }).then((r) =>
+    parseHeuristicDecodes(r.stdout),
+  );
+  return heuristics;
+}
+
 /** Runs tshark over `pcap` and judges it (judgeUnderlayWire). */
 export async function runTsharkWire(
   pcap: string,
   options: { mtu: number; encap: UnderlayEncap; signal?: AbortSignal },
 ): Promise<WireVerdict> {
-  const r = await runCommand(['tshark', ...tsharkWireArgs(pcap, options.encap)], {
+  const r = await runCommand(['tshark', ...tsharkWireArgs(pcap, options.encap, await payloadHeuristics())], {
     timeoutMs: 120_000,
     signal: options.signal,
   });

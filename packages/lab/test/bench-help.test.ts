@@ -19,6 +19,8 @@ for (const [name, file] of [
     assert.equal(help.stderr, '', 'nothing but the help text');
     if (name === 'migration') assert.match(help.stdout, /--qemu +real QEMU VMs/);
     if (name === 'datapath') {
+      assert.match(help.stdout, /--wire-packets N +underlay datagrams captured/);
+      assert.match(help.stdout, /--ovs +add ovs-userspace/);
       const bad = spawnSync(process.execPath, [file, '--no-such-option'], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /Unknown option '--no-such-option'; --help lists the options/);

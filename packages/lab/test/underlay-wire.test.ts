@@ -12,6 +12,7 @@ import {
   WIRE_FIELDS,
   describeWireVerdict,
   judgeUnderlayWire,
+  parseHeuristicDecodes,
   tsharkWireArgs,
   underlayCaptureFilter,
 } from '../src/underlay-wire.js';
@@ -139,4 +140,20 @@ test('the report sums a path’s wire samples over runs and fails it if any run 
     /## The wire/,
     'no section without samples',
   );
+});
+
+test('payload heuristics: the protocols of enabled TCP and UDP heuristics, once each, never the wire’s own layers', () => {
+  const listing = [
+    'tcp\tthrift\tT',
+    'udp\tthrift\tT',
+    'tcp\txml\tF',
+    'udp\tstun\tT',
+    'udp\tvxlan\tT',
+    'eth\tcbor\tT',
+    '',
+  ].join('\n');
+  const names = parseHeuristicDecodes(listing);
+  assert.deepEqual(names, ['thrift', 'stun'], 'disabled ones, other tables and vxlan are left alone');
+  const args = tsharkWireArgs('x.pcap', 'vxlan', names);
+  assert.deepEqual(args.slice(3, 7), ['--disable-protocol', 'thrift', '--disable-protocol', 'stun']);
 });

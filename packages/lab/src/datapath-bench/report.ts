@@ -343,7 +343,7 @@ export function renderMarkdown(summary: DatapathSummary, context: Record<string,
   }
   lines.push(
     '',
-    '## dvs / kernel vxlan, per run (median, min…max)',
+    '## dvs (and OVS) / kernel vxlan, per run (median, min…max)',
     '',
     '| path | TCP ×1 | TCP ×4 | UDP 64 B rx | ping avg Δ µs | ping p99 Δ µs |',
     '| --- | --- | --- | --- | --- | --- |',
