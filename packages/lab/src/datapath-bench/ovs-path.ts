@@ -70,41 +70,31 @@ export async function startOvsHost(resources: BenchResources, h: OvsHostSpec): P
   const db = join(h.dir, 'conf.db');
   const dbSocket = join(h.dir, 'db.sock');
   await run(['ovsdb-tool', 'create', db, OVS_SCHEMA]);
-  const ovsdbLog = join(h.dir, 'ovsdb-server.log');
-  const ovsdb = resources.spawn(
-    h.ns,
-    [
-      'ovsdb-server',
-      db,
-      `--remote=punix:${dbSocket}`,
-      `--unixctl=${join(h.dir, 'ovsdb-server.ctl')}`,
-      `--pidfile=${join(h.dir, 'ovsdb-server.pid')}`,
-      `--log-file=${ovsdbLog}`,
-    ],
-    join(h.dir, 'ovsdb-server.out'),
-    undefined,
-    env,
-  );
-  await waitForFile(dbSocket, 'ovsdb-server', () => ovsdb.exitCode !== null, ovsdbLog);
+  /** Starts an OVS daemon in the foreground with its files in h.dir; resolves once `ready` (a file) exists. */
+  const daemon = async (program: string, first: string, ready: string): Promise<number> => {
+    const log = join(h.dir, `${program}.log`);
+    const child = resources.spawn(
+      h.ns,
+      [
+        program,
+        first,
+        `--unixctl=${join(h.dir, `${program}.ctl`)}`,
+        `--pidfile=${join(h.dir, `${program}.pid`)}`,
+        `--log-file=${log}`,
+        ...(program === 'ovsdb-server' ? [`--remote=punix:${dbSocket}`] : []),
+      ],
+      join(h.dir, `${program}.out`),
+      undefined,
+      env,
+    );
+    if (child.pid === undefined) throw new LabError('DVS_LAB_COMMAND_FAILED', `could not start ${program} in ${h.ns}`);
+    await waitForFile(ready, program, () => child.exitCode !== null, log);
+    return child.pid;
+  };
+  await daemon('ovsdb-server', db, dbSocket);
   const vsctl = (...args: string[]) => run(['ovs-vsctl', `--db=unix:${dbSocket}`, '--timeout=30', ...args]);
   await vsctl('--no-wait', 'init');
-  const vswitchdLog = join(h.dir, 'ovs-vswitchd.log');
-  const vswitchd = resources.spawn(
-    h.ns,
-    [
-      'ovs-vswitchd',
-      `unix:${dbSocket}`,
-      `--unixctl=${join(h.dir, 'ovs-vswitchd.ctl')}`,
-      `--pidfile=${join(h.dir, 'ovs-vswitchd.pid')}`,
-      `--log-file=${vswitchdLog}`,
-    ],
-    join(h.dir, 'ovs-vswitchd.out'),
-    undefined,
-    env,
-  );
-  if (vswitchd.pid === undefined)
-    throw new LabError('DVS_LAB_COMMAND_FAILED', `could not start ovs-vswitchd in ${h.ns}`);
-  await waitForFile(join(h.dir, 'ovs-vswitchd.ctl'), 'ovs-vswitchd', () => vswitchd.exitCode !== null, vswitchdLog);
+  const vswitchd = await daemon('ovs-vswitchd', `unix:${dbSocket}`, join(h.dir, 'ovs-vswitchd.ctl'));
   // One transaction; without --no-wait it returns once ovs-vswitchd has applied it.
   await vsctl(
     ...['add-br', 'dvbint', '--', 'set', 'bridge', 'dvbint', 'datapath_type=netdev'],
@@ -130,7 +120,7 @@ export async function startOvsHost(resources: BenchResources, h: OvsHostSpec): P
       '',
     ].join('\n'),
   });
-  return vswitchd.pid;
+  return vswitchd;
 }
 
 /** Turns TX checksum offload (and so TSO) off on the VM's veth: see the module comment. */
