@@ -16,7 +16,7 @@ import {
   tsharkWireArgs,
   underlayCaptureFilter,
 } from '../src/underlay-wire.js';
-import { renderMarkdown, summarize, summarizeWire, type RunRecord } from '../src/datapath-bench/index.js';
+import { pathEncap, renderMarkdown, summarize, summarizeWire, type RunRecord } from '../src/datapath-bench/index.js';
 
 const WARN = String(0x00600000);
 const VXLAN_TCP = 'eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp:data';
@@ -156,4 +156,11 @@ test('payload heuristics: the protocols of enabled TCP and UDP heuristics, once 
   assert.deepEqual(names, ['thrift', 'stun'], 'disabled ones, other tables and vxlan are left alone');
   const args = tsharkWireArgs('x.pcap', 'vxlan', names);
   assert.deepEqual(args.slice(3, 7), ['--disable-protocol', 'thrift', '--disable-protocol', 'stun']);
+});
+
+test('each bench path is judged as the encapsulation it puts on its underlay; the direct veth has none', () => {
+  assert.equal(pathEncap('veth'), null);
+  assert.equal(pathEncap('dvs-gre-udp'), 'gre-udp');
+  for (const name of ['kernel-vxlan', 'dvs-vxlan', 'dvs-kernel', 'dvs-vxlan-rspan', 'ovs-userspace'] as const)
+    assert.equal(pathEncap(name), 'vxlan', name);
 });
