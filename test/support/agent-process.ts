@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminClient, type ReplyOf } from '@dvs/admin-client';
 import type { NetnsLab } from './netns-lab.js';
+import { offloadsFromEnv } from './offloads.js';
 import { waitFor } from '@dvs/test-support';
 
 /** The built dvs-agent entry point. */
@@ -21,7 +22,8 @@ export interface AgentProcess {
 }
 
 /**
- * Writes `config` (JSON is YAML) with the admin socket and the state file in the lab's temp dir,
+ * Writes `config` (JSON is YAML) with the admin socket and the state file in the lab's temp dir
+ * (and `offloads` from DVS_E2E_OFFLOADS when set and the config has none),
  * starts `node main.js --config …` inside `ns`, and waits until the admin
  * socket answers `version`.
  */
@@ -37,7 +39,14 @@ export async function startAgent(
   const logFile = join(dir, `${name}.log`);
   // The state file stays in the lab's directory unless the test names one (never /var/lib/dvs).
   const stateFile = join(dir, `${name}-state.json`);
-  await writeFile(file, JSON.stringify({ adminSocket: socket, logLevel: 'debug', stateFile, ...config }, null, 2));
+  const offloads = offloadsFromEnv();
+  const defaults = {
+    adminSocket: socket,
+    logLevel: 'debug',
+    stateFile,
+    ...(offloads === undefined ? {} : { offloads }),
+  };
+  await writeFile(file, JSON.stringify({ ...defaults, ...config }, null, 2));
   const child = lab.spawn(ns, [process.execPath, AGENT_MAIN, '--config', file], logFile);
   const admin = new AdminClient(socket);
   await waitFor(

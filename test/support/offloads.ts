@@ -2,11 +2,12 @@
  * The agents' `offloads` in the e2e tests. The files that carry frames
  * through the userspace data path run their traffic with offloads on and off
  * (offloadModes(); test names say which, "(offloads off)"), and each mode
- * asserts its own truth (offloadsState() checked against the kernel).
+ * asserts its own truth (assertOffloadsState() checks the agent against the
+ * kernel).
  *
  * DVS_E2E_OFFLOADS=on|off narrows those files to one mode, and is the mode of
  * agents started with startAgent() without an `offloads` of their own
- * (default: on, the agent's default).
+ * (unset: the agent's default, on).
  */
 import assert from 'node:assert/strict';
 import type { AgentPortView, TunnelSocketView } from '@dvs/wire';
@@ -14,7 +15,8 @@ import { run } from './run-command.js';
 
 export type OffloadsMode = 'on' | 'off';
 
-function fromEnv(): OffloadsMode | undefined {
+/** DVS_E2E_OFFLOADS (on|off), or undefined when unset. */
+export function offloadsFromEnv(): OffloadsMode | undefined {
   const v = process.env.DVS_E2E_OFFLOADS;
   if (v === undefined || v === '') return undefined;
   if (v !== 'on' && v !== 'off') throw new RangeError(`DVS_E2E_OFFLOADS must be on or off, got "${v}"`);
@@ -23,13 +25,8 @@ function fromEnv(): OffloadsMode | undefined {
 
 /** The modes a two-mode file runs, in order: both, or the one DVS_E2E_OFFLOADS names. */
 export function offloadModes(): OffloadsMode[] {
-  const one = fromEnv();
+  const one = offloadsFromEnv();
   return one === undefined ? ['on', 'off'] : [one];
-}
-
-/** The mode of agents whose test does not choose one. */
-export function defaultOffloads(): OffloadsMode {
-  return fromEnv() ?? 'on';
 }
 
 /** IFF_VNET_HDR in /sys/class/net/<tap>/tun_flags. */
