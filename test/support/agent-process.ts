@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminClient, type ReplyOf } from '@dvs/admin-client';
 import type { NetnsLab } from './netns-lab.js';
-import { offloadsFromEnv } from './offloads.js';
 import { waitFor } from '@dvs/test-support';
 
 /** The built dvs-agent entry point. */
@@ -22,8 +21,7 @@ export interface AgentProcess {
 }
 
 /**
- * Writes `config` (JSON is YAML) with the admin socket and the state file in the lab's temp dir
- * (and `offloads` from DVS_E2E_OFFLOADS when set and the config has none),
+ * Writes `config` (JSON is YAML) with the admin socket and the state file in the lab's temp dir,
  * starts `node main.js --config …` inside `ns`, and waits until the admin
  * socket answers `version`.
  */
@@ -39,14 +37,7 @@ export async function startAgent(
   const logFile = join(dir, `${name}.log`);
   // The state file stays in the lab's directory unless the test names one (never /var/lib/dvs).
   const stateFile = join(dir, `${name}-state.json`);
-  const offloads = offloadsFromEnv();
-  const defaults = {
-    adminSocket: socket,
-    logLevel: 'debug',
-    stateFile,
-    ...(offloads === undefined ? {} : { offloads }),
-  };
-  await writeFile(file, JSON.stringify({ ...defaults, ...config }, null, 2));
+  await writeFile(file, JSON.stringify({ adminSocket: socket, logLevel: 'debug', stateFile, ...config }, null, 2));
   const child = lab.spawn(ns, [process.execPath, AGENT_MAIN, '--config', file], logFile);
   const admin = new AdminClient(socket);
   await waitFor(

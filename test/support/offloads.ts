@@ -5,9 +5,9 @@
  * asserts its own truth (assertOffloadsState() checks the agent against the
  * kernel).
  *
- * DVS_E2E_OFFLOADS=on|off narrows those files to one mode, and is the mode of
- * agents started with startAgent() without an `offloads` of their own
- * (unset: the agent's default, on).
+ * DVS_E2E_OFFLOADS=on|off narrows those files to one mode (a quicker run
+ * while working on one side). Files that run one mode use the agent's
+ * default (on); docs/agent.md lists which files run which.
  */
 import assert from 'node:assert/strict';
 import type { AgentPortView, TunnelSocketView } from '@dvs/wire';
@@ -16,7 +16,7 @@ import { run } from './run-command.js';
 export type OffloadsMode = 'on' | 'off';
 
 /** DVS_E2E_OFFLOADS (on|off), or undefined when unset. */
-export function offloadsFromEnv(): OffloadsMode | undefined {
+function offloadsFromEnv(): OffloadsMode | undefined {
   const v = process.env.DVS_E2E_OFFLOADS;
   if (v === undefined || v === '') return undefined;
   if (v !== 'on' && v !== 'off') throw new RangeError(`DVS_E2E_OFFLOADS must be on or off, got "${v}"`);
