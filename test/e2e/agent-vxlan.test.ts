@@ -26,6 +26,7 @@ import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
 import { waitFor } from '@dvs/test-support';
 import { sendGarbage } from '../support/garbage.js';
+import { runDvs } from '../support/dvs-cli.js';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
 
 /** Datagrams the kernel of namespace `ns` delivered to UDP sockets (Udp InDatagrams of /proc/net/snmp). */
@@ -142,6 +143,11 @@ function agentVxlan(mode: OffloadsMode): void {
       assert.ok(a1 !== undefined && b1 !== undefined);
       await assertOffloadsState(mode, { ns: vm.a1, port: a1 }, await agentA.call('sockets/show'));
       await assertOffloadsState(mode, { ns: vm.b1, port: b1 }, await agentB.call('sockets/show'));
+      // The same through the real `dvs` binary, as an operator reads it.
+      const cli = await runDvs(['agent', 'sockets', '--socket', agentB.socket]);
+      assert.equal(cli.code, 0, cli.stderr);
+      const receive = mode === 'on' ? 'gro' : 'plain';
+      assert.match(cli.stdout, new RegExp(`vxlan\\s+198\\.51\\.100\\.2:4789\\s+${receive}\\s`));
       if (mode === 'off') {
         // Plain frames and datagrams: the kernel counts each datagram the agent reads, and no super-frame exists.
         assert.equal(groReads, 0, 'no super-datagram read');
