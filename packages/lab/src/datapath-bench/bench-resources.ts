@@ -12,7 +12,10 @@
  * namespace), so deleting the namespaces deletes every device.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCommand, type RunOptions, type RunResult } from '../command-runner.js';
 import { LabError } from '../errors.js';
 
@@ -30,6 +33,7 @@ export class BenchResources {
   readonly tag: string;
   private readonly namespaces: string[] = [];
   private readonly processes: ChildProcess[] = [];
+  private readonly tempDirs = new Set<string>();
   private released = false;
 
   constructor() {
@@ -51,6 +55,21 @@ export class BenchResources {
     await this.exec(ns, ['ip', 'link', 'set', 'lo', 'up']);
     await this.exec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     return ns;
+  }
+
+  /**
+   * A temp dir `/tmp/<tag>-<label>-XXXXXX`, removed by release() (also on
+   * Ctrl-C and at exit) unless keep() took it back.
+   */
+  tempDir(label: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `${this.tag}-${label}-`));
+    this.tempDirs.add(dir);
+    return dir;
+  }
+
+  /** Leaves `dir` (from tempDir) in place at release: what it holds is wanted afterwards. */
+  keep(dir: string): void {
+    this.tempDirs.delete(dir);
   }
 
   exec(ns: string, argv: readonly string[], options?: RunOptions): Promise<RunResult> {
@@ -91,7 +110,7 @@ export class BenchResources {
     await stopProcess(child, graceMs);
   }
 
-  /** Stops processes (SIGTERM; SIGKILL after 10 s: an agent under --cpu-prof writes its profile on exit), then deletes the namespaces. Never throws. */
+  /** Stops processes (SIGTERM; SIGKILL after 10 s: an agent under --cpu-prof writes its profile on exit), then deletes the namespaces and temp dirs. Never throws. */
   async release(): Promise<void> {
     this.released = true;
     await Promise.all(this.processes.splice(0).map((p) => stopProcess(p, 10_000)));
@@ -103,6 +122,8 @@ export class BenchResources {
     for (const ns of new Set([...this.namespaces.splice(0).reverse(), ...swept])) {
       await runCommand(['ip', 'netns', 'del', ns], { allowFailure: true }).catch(() => undefined);
     }
+    for (const dir of this.tempDirs) await rm(dir, { recursive: true, force: true });
+    this.tempDirs.clear();
     live.delete(this);
   }
 
@@ -116,6 +137,7 @@ export class BenchResources {
         // Already gone.
       }
     }
+    for (const dir of this.tempDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

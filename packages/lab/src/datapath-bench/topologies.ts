@@ -27,8 +27,6 @@ import { LabError } from '../errors.js';
 import { programs } from '../programs.js';
 import { BenchResources } from './bench-resources.js';
 import { startOvsHost, vmVethChecksumsOff } from './ovs-path.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 
 /**
  * dvs-vxlan-policed: dvs-vxlan with both ports policed in both directions at
@@ -103,11 +101,8 @@ export interface BuildOptions {
 
 export async function buildPath(name: PathName, options: BuildOptions = {}): Promise<BuiltPath> {
   const resources = new BenchResources();
-  let dir: string | null = null;
-  const release = async () => {
-    await resources.release();
-    if (dir !== null) await rm(dir, { recursive: true, force: true });
-  };
+  // Namespaces, processes and the path's temp dir (resources.tempDir) go with it.
+  const release = () => resources.release();
   try {
     const va = await resources.namespace('va');
     const vb = await resources.namespace('vb');
@@ -163,7 +158,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       }
       return built(['dvbv', 'dvbv'], hosts);
     }
-    dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
+    const dir = resources.tempDir('path');
     if (name === 'ovs-userspace') {
       const pids: number[] = [];
       const logs: string[] = [];

@@ -18,12 +18,11 @@
  *    datagrams a wire would carry. The setting is restored afterwards.
  *
  * tcpdump is started and stopped by its PID (and released with the path on
- * failure); the pcap is removed unless the check fails (then it is kept and
- * named in the verdict).
+ * failure); the pcap is removed with the path unless the check fails (then it
+ * is kept and named in the verdict).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { runTsharkWire, underlayCaptureFilter, type UnderlayEncap, type WireVerdict } from '../underlay-wire.js';
@@ -85,8 +84,7 @@ export async function sampleWire(path: BuiltPath, o: WireSampleOptions): Promise
   const encap = pathEncap(path.name);
   const [sendingHost] = path.hostNamespaces;
   if (encap === null || sendingHost === undefined) return null;
-  const dir = await mkdtemp(join(tmpdir(), `${path.resources.tag}-wire-`));
-  let keep = false;
+  const dir = path.resources.tempDir('wire');
   const restore: Array<{ ns: string; segs: number }> = [];
   try {
     const { mtu } = await linkDetails(path, sendingHost);
@@ -121,12 +119,11 @@ export async function sampleWire(path: BuiltPath, o: WireSampleOptions): Promise
     }
     const verdict: WireSample = await runTsharkWire(pcap, { mtu, encap, signal: o.signal });
     if (!verdict.pass) {
-      keep = true;
+      path.resources.keep(dir);
       verdict.pcap = pcap;
     }
     return verdict;
   } finally {
     for (const { ns, segs } of restore) await setGsoMaxSegs(path, ns, segs).catch(() => undefined);
-    if (!keep) await rm(dir, { recursive: true, force: true });
   }
 }
