@@ -1,0 +1,2 @@
+export { WorkerPool, MAX_WORKERS, type WorkerPoolEvents, type WorkerPoolOptions } from './worker-pool.js';
+export type { WorkerCounters, WorkerSetup } from './worker-messages.js';

@@ -1,0 +1,71 @@
+/**
+ * What the main thread and a data-path worker say to each other over the
+ * worker's MessagePort (structured clones; docs/multi-core.md). The main
+ * thread is the only writer of the tables: it posts every batch of changes
+ * to every worker in the same order, numbered by a generation; a worker
+ * applies a batch between its frame batches (a message is handled only when
+ * the event loop is between callbacks), so a frame batch sees one table.
+ */
+import type { CountersSnapshot, Encap } from '@dvs/wire';
+import type { SourcePortPoolOptions } from '@dvs/netdev';
+import type { ApplyResult, DataPathEvents, TableChange } from '../datapath/control-surface.js';
+
+/** Everything a worker needs to open its queue and socket and run its pipeline (its workerData). */
+export interface WorkerSetup {
+  /** 0..N-1: which worker this is (names its counters and logs). */
+  index: number;
+  /** The multi-queue TAP the worker opens one queue of, and the port it becomes. */
+  tap: {
+    name: string;
+    /** The VNI of the access port. */
+    vni: number;
+    /** Set on the open that creates the TAP (the first worker's); later opens leave it. */
+    mtu?: number;
+    /** virtio-net headers and TSO, segmented by the pipeline (SegmentingPortDevice). */
+    offloads: boolean;
+  };
+  /** The worker's own tunnel socket: SO_REUSEPORT on the same address and port as the other workers'. */
+  tunnel: {
+    encap: Encap;
+    address: string;
+    port: number;
+    /** Per-flow outer source ports (each worker opens its own pool); null: send from `port`. */
+    sourcePorts: SourcePortPoolOptions | null;
+    /** UDP_GRO. */
+    receiveOffload: boolean;
+  };
+  /**
+   * A network namespace (name under /var/run/netns, or a path) the worker
+   * thread enters before it opens anything; absent: the one the thread was
+   * started in (the process's).
+   */
+  netns?: string;
+  /** DataPath aging timer (default true). */
+  agingTimer?: boolean;
+}
+
+/** What one worker carried: the device and socket counters and its pipeline's snapshot. */
+export interface WorkerCounters {
+  index: number;
+  /** Reads from its TAP queue (a super-frame with offloads counts once). */
+  tapReads: number;
+  /** Frames written to its TAP queue. */
+  tapWrites: number;
+  tunnelPacketsReceived: number;
+  tunnelPacketsSent: number;
+  dataPath: CountersSnapshot;
+}
+
+export type ToWorker =
+  | { kind: 'tables:apply'; generation: number; changes: readonly TableChange[] }
+  | { kind: 'counters:ask'; id: number }
+  | { kind: 'worker:stop' };
+
+export type FromWorker =
+  | { kind: 'worker:ready'; index: number }
+  | { kind: 'worker:failed'; index: number; code: string; message: string }
+  | { kind: 'tables:applied'; index: number; generation: number; result: ApplyResult }
+  | { kind: 'counters:report'; id: number; counters: WorkerCounters }
+  /** A MAC this worker learned on its port (the main thread decides and reports; the worker switches on at once). */
+  | { kind: 'mac:local'; index: number; event: DataPathEvents['mac:local'] }
+  | { kind: 'worker:stopped'; index: number };
