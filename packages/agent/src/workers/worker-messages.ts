@@ -29,7 +29,16 @@ export interface WorkerSetup {
     encap: Encap;
     address: string;
     port: number;
-    /** Per-flow outer source ports (each worker opens its own pool); null: send from `port`. */
+    /**
+     * Per-flow outer source ports; null: send from `port`. Each worker opens
+     * its own pool: give a range ({ min, max }, bound by every worker with
+     * SO_REUSEPORT), so a flow leaves from the same port whichever worker
+     * sends it. With a count, each worker gets other ephemeral ports, and a
+     * flow that moves between workers (the TAP steers a flow to the queue its
+     * replies were written to) changes its outer port, lands on another
+     * worker at the peer, and its segments are reordered: the workers bench
+     * measured thousands of TCP retransmits so, none with a shared range.
+     */
     sourcePorts: SourcePortPoolOptions | null;
     /** UDP_GRO. */
     receiveOffload: boolean;

@@ -31,6 +31,10 @@ options:
   --workers N    workers on the N side (default 2)
   --seconds N    seconds per iperf3 test (default 3)
   --pings N      pings at 10 ms per measurement (default 100)
+  --source-ports shared|own
+                 shared (default): every worker sends from one port range
+                 (SO_REUSEPORT), so a flow keeps its outer source port
+                 whichever worker sends it; own: 16 ephemeral ports per worker
   --skip-agent   do not measure today's dvs-agent as the reference
   -h, --help     this text
 `;
@@ -43,6 +47,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string' },
     pings: { type: 'string' },
     'skip-agent': { type: 'boolean' },
+    'source-ports': { type: 'string' },
   },
   strict: true,
 });
@@ -70,6 +75,9 @@ async function main(): Promise<number> {
   if (process.getuid?.() !== 0) throw new LabError('DVS_LAB_NOT_ROOT', 'the workers benchmark needs root (netns)');
   if (!netdevAddonBuilt())
     throw new LabError('DVS_LAB_UNAVAILABLE', 'the netdev addon is not built: scripts/bootstrap.sh');
+  const sourcePorts = opts['source-ports'] ?? 'shared';
+  if (sourcePorts !== 'shared' && sourcePorts !== 'own')
+    throw new LabError('DVS_LAB_BAD_SPEC', `--source-ports must be shared or own, got ${sourcePorts}`);
   const pairs = count('pairs', 2);
   const many = count('workers', 2);
   const o = { seconds: count('seconds', 3), pingCount: count('pings', 100), signal: abort.signal };
@@ -89,7 +97,7 @@ async function main(): Promise<number> {
     const order = k % 2 === 0 ? [1, many] : [many, 1];
     const pair: WorkerSample[] = [];
     for (const workers of order) {
-      const path = await buildWorkerPath(workers, abort.signal);
+      const path = await buildWorkerPath(workers, sourcePorts, abort.signal);
       let sample: Omit<WorkerSample, 'shares' | 'drops'>;
       try {
         sample = await measureWorkers(path, path.switchPids, o);
@@ -120,7 +128,7 @@ async function main(): Promise<number> {
         date: new Date().toISOString(),
         commit,
         load: `${loadBefore} before, ${load()} after`,
-        conditions: `${o.seconds} s per iperf3 test, ${o.pingCount} pings at 10 ms, offloads on, 16 source ports`,
+        conditions: `${o.seconds} s per iperf3 test, ${o.pingCount} pings at 10 ms, offloads on, 16 outer source ports (${sourcePorts === 'shared' ? 'one range shared by the workers' : 'per worker'})`,
       }),
   );
   return 0;

@@ -36,7 +36,11 @@ export interface WorkerPath extends VmPair {
   release(): Promise<WorkerCounters[][]>;
 }
 
-export async function buildWorkerPath(workers: number, signal?: AbortSignal): Promise<WorkerPath> {
+export async function buildWorkerPath(
+  workers: number,
+  sourcePorts: 'shared' | 'own',
+  signal?: AbortSignal,
+): Promise<WorkerPath> {
   const resources = new BenchResources();
   const dir = await mkdtemp(join(tmpdir(), `${resources.tag}-`));
   const countersFiles = [join(dir, 'h0.counters.json'), join(dir, 'h1.counters.json')];
@@ -63,6 +67,7 @@ export async function buildWorkerPath(workers: number, signal?: AbortSignal): Pr
         peer: HOST_ADDRESSES[1 - i],
         remoteMac: vmMac(1 - i),
         countersFile: countersFiles[i],
+        sourcePorts,
       };
       const child = resources.spawn(ns, [process.execPath, SWITCH_JS, JSON.stringify(config)], logs[i]);
       if (child.pid === undefined)

@@ -24,9 +24,18 @@ export interface SwitchConfig {
   /** The remote VM's MAC: an FDB entry fed to every worker. */
   remoteMac: string;
   countersFile: string;
+  /**
+   * The workers' outer source ports: `shared` (default), one range every
+   * worker binds (SO_REUSEPORT), so a flow leaves from the same port
+   * whichever worker sends it; `own`, 16 ephemeral ports per worker.
+   */
+  sourcePorts?: 'shared' | 'own';
   /** TAP offloads and UDP_GRO, as the agent's `offloads: on` (default true). */
   offloads?: boolean;
 }
+
+/** 16 ports, as the agent's default count. */
+const SHARED_SOURCE_PORTS = { min: 49152, max: 49167 };
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '') as SwitchConfig;
@@ -38,7 +47,7 @@ async function main(): Promise<void> {
       encap: 'vxlan',
       address: config.address,
       port: VXLAN_UDP_PORT,
-      sourcePorts: { count: 16 },
+      sourcePorts: config.sourcePorts === 'own' ? { count: 16 } : SHARED_SOURCE_PORTS,
       receiveOffload: offloads,
     },
   });
