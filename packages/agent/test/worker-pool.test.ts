@@ -28,6 +28,33 @@ after(async () => {
   for (const ns of namespaces.reverse()) ns.dispose();
 });
 
+test('a pool that cannot start says why, with a stable code, and leaves nothing behind', async () => {
+  const [ha] = namespaces;
+  const setup = {
+    netns: ha.name,
+    tap: { name: `${tag}x`, vni: VNI, mtu: 1450, offloads: false },
+    tunnel: {
+      encap: 'vxlan' as const,
+      address: '203.0.113.77',
+      port: VXLAN_UDP_PORT,
+      sourcePorts: null,
+      receiveOffload: false,
+    },
+  };
+  await assert.rejects(WorkerPool.start({ ...setup, workers: 0 }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'DVS_BAD_ARGUMENT');
+    assert.match(err.message, /workers must be 1\.\.16, got 0/);
+    return true;
+  });
+  // 203.0.113.77 is on no device of the namespace: worker 0 opens its TAP queue, then cannot bind.
+  await assert.rejects(WorkerPool.start({ ...setup, workers: 2 }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'DVS_ADDRESS_UNAVAILABLE');
+    assert.match(err.message, /worker 0 could not start/);
+    return true;
+  });
+  assert.doesNotMatch(ha.ip('link', 'show'), new RegExp(`${tag}x`), 'the TAP went with its last queue');
+});
+
 test('two workers per host: TCP flows arrive intact, and every worker carried frames', async () => {
   const [ha, hb, va, vb] = namespaces;
   ha.ip('link', 'add', `${tag}u`, 'type', 'veth', 'peer', 'name', `${tag}u`, 'netns', hb.name);
