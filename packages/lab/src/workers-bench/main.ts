@@ -39,18 +39,25 @@ options:
   -h, --help     this text
 `;
 
-const { values: opts } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h' },
-    pairs: { type: 'string' },
-    workers: { type: 'string' },
-    seconds: { type: 'string' },
-    pings: { type: 'string' },
-    'skip-agent': { type: 'boolean' },
-    'source-ports': { type: 'string' },
-  },
-  strict: true,
-});
+const { values: opts } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        pairs: { type: 'string' },
+        workers: { type: 'string' },
+        seconds: { type: 'string' },
+        pings: { type: 'string' },
+        'skip-agent': { type: 'boolean' },
+        'source-ports': { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    process.stderr.write(`workers benchmark: ${(error as Error).message}; --help lists the options\n`);
+    process.exit(2);
+  }
+})();
 
 function count(name: 'pairs' | 'workers' | 'seconds' | 'pings', fallback: number): number {
   const raw = opts[name];
