@@ -62,6 +62,9 @@ export interface WorkerCounters {
   tapWrites: number;
   tunnelPacketsReceived: number;
   tunnelPacketsSent: number;
+  /** The worker's event loop since it started (performance.eventLoopUtilization): ms busy and ms idle. */
+  loopActiveMs: number;
+  loopIdleMs: number;
   dataPath: CountersSnapshot;
 }
 

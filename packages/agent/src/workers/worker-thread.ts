@@ -5,6 +5,7 @@
  * the table changes the main thread posts, in the order posted. It imports
  * the data path and netdev only, never the control plane.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   enterNetworkNamespace,
@@ -56,12 +57,15 @@ async function start(): Promise<void> {
 }
 
 function counters(): WorkerCounters {
+  const loop = performance.eventLoopUtilization();
   return {
     index: setup.index,
     tapReads: tap?.stats.framesRead ?? 0,
     tapWrites: tap?.stats.framesWritten ?? 0,
     tunnelPacketsReceived: socket?.stats?.packetsReceived ?? 0,
     tunnelPacketsSent: socket?.stats?.packetsSent ?? 0,
+    loopActiveMs: loop.active,
+    loopIdleMs: loop.idle,
     // A structured clone carries plain data only.
     dataPath: JSON.parse(JSON.stringify(dataPath?.counters() ?? null)) as WorkerCounters['dataPath'],
   };

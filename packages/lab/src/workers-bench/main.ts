@@ -107,7 +107,7 @@ async function main(): Promise<number> {
       const path = await buildWorkerPath(workers, sourcePorts, abort.signal);
       let sample: Omit<WorkerSample, 'shares' | 'drops'>;
       try {
-        sample = await measureWorkers(path, path.switchPids, o);
+        sample = await measureWorkers(path, path.switchPids, o, () => path.snapshot());
       } catch (err) {
         await path.release();
         throw err;
@@ -121,7 +121,13 @@ async function main(): Promise<number> {
     if (opts['skip-agent'] !== true) {
       const path = await buildPath('dvs-vxlan', { signal: abort.signal });
       try {
-        const sample = { ...(await measureWorkers(path, path.agentPids, o)), name: 'dvs-agent', shares: [], drops: [] };
+        const sample = {
+          ...(await measureWorkers(path, path.agentPids, o)),
+          name: 'dvs-agent',
+          shares: [],
+          drops: [],
+          loops4: [],
+        };
         reference.push(sample);
         console.log(`pair ${k + 1}: ${line(sample)}  (load ${load()})`);
       } finally {
@@ -143,10 +149,12 @@ async function main(): Promise<number> {
 
 function line(s: WorkerSample): string {
   const shares = s.shares.map((h) => h.map((v) => `${Math.round(v * 100)}%`).join('/')).join(' | ');
+  const loops = s.loops4.map((h) => h.map((v) => `${Math.round(v * 100)}%`).join('/')).join(' | ');
   return (
     `${s.name.padEnd(10)} TCP×1 ${s.tcp1Gbps.toFixed(2)} Gb/s, TCP×4 ${s.tcp4Gbps.toFixed(2)} Gb/s ` +
     `(${s.tcp4Retransmits} retr), ping ${(s.pingAvgMs * 1000).toFixed(0)}/${(s.pingP99Ms * 1000).toFixed(0)} µs, ` +
     `CPU ${s.cpu1PerGB.toFixed(2)}/${s.cpu4PerGB.toFixed(2)} s/GB${shares === '' ? '' : `, worker shares ${shares}`}` +
+    (loops === '' ? '' : `, loops busy in ×4 ${loops}`) +
     (s.drops.length === 0 ? '' : `, drops ${s.drops.map((d) => JSON.stringify(d)).join(' | ')}`)
   );
 }

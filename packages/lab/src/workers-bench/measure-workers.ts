@@ -30,6 +30,12 @@ export interface WorkerSample {
   pingLost: number;
   /** Per host, each worker's share of the frames it carried (TAP reads + writes + tunnel packets); empty for the agent. */
   shares: number[][];
+  /**
+   * Per host, each worker's event-loop utilisation during the TCP ×4 test
+   * (busy / (busy + idle)): near 1, the loop is the limit; well below, the
+   * frames or the CPU are. Empty for the agent.
+   */
+  loops4: number[][];
   /** Per host, the workers' drops by reason (only reasons that counted); empty for the agent. */
   drops: Record<string, number>[];
 }
@@ -44,6 +50,8 @@ export async function measureWorkers(
   path: VmPair,
   pids: readonly number[],
   o: WorkerMeasureOptions,
+  /** The workers' counters now, per host (absent: the agent, no loops to read). */
+  snapshot?: () => Promise<WorkerCounters[][]>,
 ): Promise<Omit<WorkerSample, 'shares' | 'drops'>> {
   await warmUp(path, o.signal);
   const server = path.resources.spawn(path.receiver.netns, ['iperf3', '-s', '-p', String(IPERF_PORT)]);
@@ -51,7 +59,9 @@ export async function measureWorkers(
     const c0 = await agentCpuTicks(pids);
     const tcp1 = await iperf(path, [], o);
     const c1 = await agentCpuTicks(pids);
+    const loopsBefore = await snapshot?.();
     const tcp4 = await iperf(path, ['-P', '4'], o);
+    const loopsAfter = await snapshot?.();
     const c2 = await agentCpuTicks(pids);
     const { rtts, lost } = await ping(path, o);
     const sorted = [...rtts].sort((a, b) => a - b);
@@ -67,6 +77,7 @@ export async function measureWorkers(
       pingAvgMs: sorted.length === 0 ? NaN : sorted.reduce((s, v) => s + v, 0) / sorted.length,
       pingP99Ms: percentile(sorted, 99),
       pingLost: lost,
+      loops4: loopsBefore === undefined || loopsAfter === undefined ? [] : loopUtilization(loopsBefore, loopsAfter),
     };
   } finally {
     server.kill('SIGTERM');
@@ -86,4 +97,16 @@ export function workerDrops(counters: readonly WorkerCounters[]): Record<string,
   for (const c of counters)
     for (const [reason, n] of Object.entries(c.dataPath.drops)) if (n > 0) sum[reason] = (sum[reason] ?? 0) + n;
   return sum;
+}
+
+/** Per host and worker: busy / (busy + idle) of its event loop between two snapshots. */
+export function loopUtilization(before: readonly WorkerCounters[][], after: readonly WorkerCounters[][]): number[][] {
+  return after.map((host, h) =>
+    host.map((w, i) => {
+      const b = before[h]?.[i];
+      const active = w.loopActiveMs - (b?.loopActiveMs ?? 0);
+      const idle = w.loopIdleMs - (b?.loopIdleMs ?? 0);
+      return active + idle > 0 ? active / (active + idle) : 0;
+    }),
+  );
 }

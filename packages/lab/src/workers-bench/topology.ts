@@ -6,7 +6,7 @@
  * The VM namespace takes the TAP, as a hypervisor would; the workers' queues
  * stay attached to it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,8 @@ const TAP = 'dvbtap';
 export interface WorkerPath extends VmPair {
   /** The two worker-switch processes (their /proc/<pid>/stat counts every thread). */
   switchPids: number[];
+  /** Each host's worker counters now (SIGUSR2 to each switch; it writes a snapshot). */
+  snapshot(): Promise<WorkerCounters[][]>;
   /** Stops everything; resolves with each host's worker counters (written by the switch as it stops). */
   release(): Promise<WorkerCounters[][]>;
 }
@@ -84,6 +86,7 @@ export async function buildWorkerPath(
       receiver: { netns: vms[1], address: VM_ADDRESSES[1], ifname: TAP },
       agentLogs: logs,
       switchPids,
+      snapshot: () => Promise.all(switchPids.map((pid, i) => snapshotOf(pid, countersFiles[i]))),
       release,
     };
   } catch (err) {
@@ -100,4 +103,15 @@ async function waitForReady(log: string, exited: () => boolean, signal?: AbortSi
     if (i > 300) throw new LabError('DVS_LAB_TIMEOUT', `worker-switch did not get ready (log: ${log})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+async function snapshotOf(pid: number, countersFile: string): Promise<WorkerCounters[]> {
+  const snap = `${countersFile}.snap`;
+  rmSync(snap, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(snap)) return JSON.parse(readFileSync(snap, 'utf8')) as WorkerCounters[];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new LabError('DVS_LAB_TIMEOUT', `worker-switch ${pid} wrote no counters snapshot`);
 }

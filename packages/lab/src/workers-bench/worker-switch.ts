@@ -7,9 +7,10 @@
  * Starts a WorkerPool (N workers, a multi-queue TAP, N SO_REUSEPORT VXLAN
  * sockets), feeds it the tables (network, flood list, peers and the remote
  * VM's MAC) from this main thread, and prints `ready` once they are applied.
- * On SIGTERM it writes every worker's counters to `countersFile` and exits.
+ * On SIGUSR2 it writes every worker's counters to `<countersFile>.snap`; on
+ * SIGTERM to `countersFile`, and exits.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { WorkerPool, type TableChange } from '@dvs/agent';
 import { VXLAN_UDP_PORT, parseMac } from '@dvs/wire';
 
@@ -67,6 +68,13 @@ async function main(): Promise<void> {
   for (const result of await pool.apply(changes)) {
     if (result.rejected.length > 0) throw new Error(`tables refused: ${JSON.stringify(result.rejected)}`);
   }
+  // SIGUSR2: a snapshot of the counters to `<countersFile>.snap` (the bench reads the loops' load around a test).
+  process.on('SIGUSR2', () => {
+    void pool.counters().then((counters) => {
+      writeFileSync(`${config.countersFile}.tmp`, JSON.stringify(counters));
+      renameSync(`${config.countersFile}.tmp`, `${config.countersFile}.snap`);
+    });
+  });
   process.once('SIGTERM', () => {
     void (async () => {
       writeFileSync(config.countersFile, JSON.stringify(await pool.counters()));
