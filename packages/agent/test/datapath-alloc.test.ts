@@ -21,6 +21,20 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pipelineCases, pipelineRig } from './pipeline-rig.js';
 
+/** Runs a probe next to this file in a child process with --expose-gc; its stdout is one JSON result per line. */
+function runProbe<T>(file: string): T[] {
+  const probe = fileURLToPath(new URL(file, import.meta.url));
+  const child = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', probe], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return child.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as T);
+}
+
 interface Measured {
   name: string;
   frames: number;
@@ -30,16 +44,7 @@ interface Measured {
 }
 
 test('no garbage collection while switching a million frames on each path, and every frame comes out', () => {
-  const probe = fileURLToPath(new URL('./alloc-probe.js', import.meta.url));
-  const child = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', probe], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  assert.equal(child.status, 0, child.stderr);
-  const measured = child.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Measured);
+  const measured = runProbe<Measured>('./alloc-probe.js');
   const cases = pipelineCases(pipelineRig());
   assert.deepEqual(
     measured.map((m) => m.name),
@@ -71,16 +76,7 @@ interface MeasuredOffload {
 }
 
 test('no garbage collection while a million segments go TAP super-frame → segmentation → UDP GSO → UDP GRO → coalescing → TAP, VXLAN over IPv4 and GRE-in-UDP over IPv6, and every segment and byte comes out', () => {
-  const probe = fileURLToPath(new URL('./offload-alloc-probe.js', import.meta.url));
-  const child = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', probe], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  assert.equal(child.status, 0, child.stderr);
-  const measured = child.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as MeasuredOffload);
+  const measured = runProbe<MeasuredOffload>('./offload-alloc-probe.js');
   assert.deepEqual(
     measured.map((m) => m.name.split(':')[0]),
     ['vxlan over IPv4', 'gre-udp over IPv6'],

@@ -14,7 +14,7 @@
  * byte of TCP payload, of VXLAN (IPv4 inside, IPv4 underlay) and GRE-in-UDP
  * (IPv6 inside, IPv6 underlay).
  */
-import type { PacketBatch } from '@dvs/netdev';
+import { zeroFrameDeviceStats, type PacketBatch } from '@dvs/netdev';
 import {
   openTunnelSocketSync,
   type FrameDeviceStats,
@@ -46,14 +46,7 @@ export interface TapOut {
 class CountingTap implements HeaderTap {
   readonly mtu = 1450;
   readonly offloads = OFFLOADS;
-  readonly stats: FrameDeviceStats = {
-    framesRead: 0,
-    framesWritten: 0,
-    readDropsTooBig: 0,
-    writeDropsInvalid: 0,
-    writeDropsLinkDown: 0,
-    rxQueueDrops: 0,
-  };
+  readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
   readonly out: TapOut = { frames: 0, superFrames: 0, segments: 0, payloadBytes: 0 };
   readable: (() => void) | null = null;
   private armed = 0;

@@ -70,14 +70,21 @@ test('ratios are taken per run against that run’s kernel vxlan, then summarize
   assert.equal(s.paths['kernel-vxlan']!.agentCpuSecondsPerGB, undefined, 'kernel paths have no agent CPU');
   assert.equal(s.ratios['kernel-vxlan'], undefined, 'only dvs paths get ratios');
   const met = Object.fromEntries(s.targets.map((t) => [t.what, t.met]));
-  assert.deepEqual(Object.values(met), [false, false, true, false]);
+  assert.deepEqual(met, {
+    'dvs VXLAN TCP ×1 / kernel vxlan': false,
+    'dvs VXLAN TCP ×4 / kernel vxlan': false,
+    'dvs VXLAN 64 B UDP received / kernel vxlan': true,
+    'dvs VXLAN ping avg − kernel vxlan': true,
+    'dvs VXLAN ping p99 − kernel vxlan': true,
+    'dvs VXLAN agent CPU per GB carried': false,
+  });
   const md = renderMarkdown(s, { kernel: 'x' }, 3);
   assert.match(md, /\| dvs-vxlan \| 0\.80 \(0\.50…1\.00\) \|/);
   assert.match(
     md,
     /\| dvs-vxlan \| 10\.0 \(10\.0…10\.0\) % \| 10\.0 \(10\.0…10\.0\) % \| 50\.0 \(40\.0…60\.0\) % \| \+200/,
   );
-  assert.match(md, /≥ 1\.2 Gb\/s \| 0\.80 Gb\/s \| NOT met/);
+  assert.match(md, /\| dvs VXLAN agent CPU per GB carried \| ≤ 1\.5 s\/GB \| 9\.00 s\/GB \| NOT met \|/);
   assert.deepEqual(s.loss['dvs-vxlan']!.agents, { median: 1, min: 1, max: 1, n: 3 });
   assert.equal(s.loss['kernel-vxlan']!.agents, undefined, 'no agents, no agent drops');
   assert.match(

@@ -19,6 +19,7 @@ import type {
   OpenAttachedOptions,
 } from './types.js';
 import { WatchedFd } from './watched-fd.js';
+import { zeroFrameDeviceStats } from './frame-device-stats.js';
 
 /**
  * How an attached device batches reads unless told otherwise: 'mmsg'
@@ -101,15 +102,10 @@ function ringLayout(batching: AttachBatching, mtu: number, ringBytes: number): R
  */
 export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
   private readonly counters: AttachedDeviceStats = {
-    framesRead: 0,
-    framesWritten: 0,
-    readDropsTooBig: 0,
-    writeDropsInvalid: 0,
-    writeDropsLinkDown: 0,
+    ...zeroFrameDeviceStats(),
     writeDropsQueueFull: 0,
     vlanTagsRestored: 0,
     readDropsNoVnetHeader: 0,
-    rxQueueDrops: 0,
   };
   private readonly fd: number;
   private readonly out = new Float64Array(4);

@@ -6,6 +6,7 @@ export {
   datagramsInSlot,
 } from './super-datagram-views.js';
 export type * from './types.js';
+export { zeroFrameDeviceStats } from './frame-device-stats.js';
 export * from './ip-address.js';
 export { NetdevError, isNetdevError } from './errors.js';
 export type { NetdevErrorCode } from './errors.js';

@@ -9,6 +9,7 @@ import type { FrameDevice, FrameDeviceStats, FrameOffloads, OpenTapOptions } fro
 import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';
 import { negotiateTapOffloads, parseTapOffloadOption } from './tap-offloads.js';
 import { errnoName } from './errno-names.js';
+import { zeroFrameDeviceStats } from './frame-device-stats.js';
 
 /** IFNAMSIZ - 1: the kernel's limit for interface names, in bytes. */
 export const INTERFACE_NAME_MAX_BYTES = 15;
@@ -29,14 +30,7 @@ export const INTERFACE_NAME_MAX_BYTES = 15;
  *    persistent TAP that had them hands over plain frames again.
  */
 export class TapDevice extends WatchedFd implements FrameDevice {
-  readonly stats: FrameDeviceStats = {
-    framesRead: 0,
-    framesWritten: 0,
-    readDropsTooBig: 0,
-    writeDropsInvalid: 0,
-    writeDropsLinkDown: 0,
-    rxQueueDrops: 0,
-  };
+  readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
   private readonly fd: number;
   private readonly drops = new Float64Array(2);
   private readonly slotList = new SlotList();

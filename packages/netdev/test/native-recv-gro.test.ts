@@ -1,6 +1,5 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { parseIpAddress } from '@dvs/wire';
 import {
   PacketBatch,
@@ -9,7 +8,7 @@ import {
   openTunnelSocketSync,
   type NativeTunnelSocket,
 } from '../src/index.js';
-import { LabNamespace } from '../src/testing/index.js';
+import { LabNamespace, vethAcross } from '../src/testing/index.js';
 import { waitFor } from '@dvs/test-support';
 
 // UDP_GRO on receive: a sender using UDP GSO (the native socket glues runs to
@@ -187,24 +186,7 @@ after(() => {
   nsA.dispose();
   nsB.dispose();
 });
-execFileSync('ip', [
-  '-n',
-  nsA.name,
-  'link',
-  'add',
-  'veth0',
-  'type',
-  'veth',
-  'peer',
-  'name',
-  'veth1',
-  'netns',
-  nsB.name,
-]);
-nsA.ip('addr', 'add', '198.51.100.1/24', 'dev', 'veth0');
-nsB.ip('addr', 'add', '198.51.100.2/24', 'dev', 'veth1');
-nsA.ip('link', 'set', 'veth0', 'up');
-nsB.ip('link', 'set', 'veth1', 'up');
+vethAcross(nsA, nsB);
 
 test('native recv (UDP_GRO) across a veth between namespaces: super-datagrams split exact, in order, counted', async () => {
   const receiver = nsB.run(() =>

@@ -1,9 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { parseIpAddress } from '@dvs/wire';
 import { PacketBatch, openTunnelSocketSync } from '../src/index.js';
-import { LabNamespace } from '../src/testing/index.js';
+import { LabNamespace, vethAcross } from '../src/testing/index.js';
 import { waitFor } from '@dvs/test-support';
 
 // A UDP GSO message whose segments do not fit the route's MTU is refused
@@ -19,28 +18,7 @@ after(() => {
   nsA.dispose();
   nsB.dispose();
 });
-execFileSync('ip', [
-  '-n',
-  nsA.name,
-  'link',
-  'add',
-  'veth0',
-  'mtu',
-  '1000',
-  'type',
-  'veth',
-  'peer',
-  'name',
-  'veth1',
-  'mtu',
-  '1000',
-  'netns',
-  nsB.name,
-]);
-nsA.ip('addr', 'add', '198.51.100.1/24', 'dev', 'veth0');
-nsA.ip('link', 'set', 'veth0', 'up');
-nsB.ip('addr', 'add', '198.51.100.2/24', 'dev', 'veth1');
-nsB.ip('link', 'set', 'veth1', 'up');
+vethAcross(nsA, nsB, { mtu: 1000 });
 
 test('native send: a GSO message too big for the MTU goes again datagram by datagram, and GSO stays on', async () => {
   const receiver = nsB.run(() => openTunnelSocketSync({ address: '198.51.100.2', port: 0, recvBufferSize: 1 << 20 }));

@@ -1,9 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { parseIpAddress } from '@dvs/wire';
 import { PacketBatch, openTunnelSocketSync, type NativeTunnelSocket } from '../src/index.js';
-import { LabNamespace } from '../src/testing/index.js';
+import { LabNamespace, vethAcross } from '../src/testing/index.js';
 import { waitFor } from '@dvs/test-support';
 
 // The native socket coalesces runs of listed slots to one destination with one
@@ -147,31 +146,7 @@ after(() => {
   nsA.dispose();
   nsB.dispose();
 });
-execFileSync('ip', [
-  '-n',
-  nsA.name,
-  'link',
-  'add',
-  'veth0',
-  'type',
-  'veth',
-  'peer',
-  'name',
-  'veth1',
-  'netns',
-  nsB.name,
-]);
-for (const [ns, last] of [
-  [nsA, 1],
-  [nsB, 2],
-] as const) {
-  execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0']);
-  const dev = ns === nsA ? 'veth0' : 'veth1';
-  execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=0`]);
-  ns.ip('addr', 'add', `198.51.100.${last}/24`, 'dev', dev);
-  ns.ip('addr', 'add', `2001:db8::${last}/64`, 'dev', dev, 'nodad');
-  ns.ip('link', 'set', dev, 'up');
-}
+vethAcross(nsA, nsB, { ipv6: true });
 
 for (const family of [4, 6] as const) {
   const to = family === 4 ? '198.51.100.2' : '2001:db8::2';

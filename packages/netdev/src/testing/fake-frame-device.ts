@@ -5,6 +5,7 @@ import { NO_OFFLOADS, TAP_OFFLOADS } from '../tap-offloads.js';
 import type { FrameDevice, FrameDeviceStats, FrameOffloads } from '../types.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import { ReadableNotifier } from './readable-notifier.js';
+import { zeroFrameDeviceStats } from '../frame-device-stats.js';
 
 /**
  * An in-memory TAP for unit tests: honours every FrameDevice contract (see
@@ -43,14 +44,7 @@ let fakeIndex = 0;
 
 export class FakeFrameDevice implements FrameDevice {
   readonly name: string;
-  readonly stats: FrameDeviceStats = {
-    framesRead: 0,
-    framesWritten: 0,
-    readDropsTooBig: 0,
-    writeDropsInvalid: 0,
-    writeDropsLinkDown: 0,
-    rxQueueDrops: 0,
-  };
+  readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
   /** null: unlimited. A number: write() takes at most that many more frames, then reports EAGAIN. */
   writeBudget: number | null = null;
   /** Administrative link state, as `ip link set up/down`: a down device drops what is written to it. */

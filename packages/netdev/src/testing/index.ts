@@ -9,6 +9,8 @@ export { FakeUdpNetwork, FakeTunnelSocket } from './fake-udp-network.js';
 export type { FakeDatagram } from './fake-udp-network.js';
 export { PacketSocket } from './packet-socket.js';
 export { LabNamespace } from './lab-namespace.js';
+export { vethAcross } from './veth-across.js';
+export type { VethAcrossOptions } from './veth-across.js';
 export { TapHolder, REFLECT_OFFSET } from './tap-holder-client.js';
 export type { TapHolderGuest } from './tap-holder-client.js';
 export { TEST_ETHERTYPE, testFrame, isTestFrame, packetsOf, place } from './test-frames.js';
