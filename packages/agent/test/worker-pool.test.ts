@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { LabNamespace, runTcpTransfer } from '@dvs/netdev/testing';
+import { LabNamespace, runTcpTransfer, vethAcross } from '@dvs/netdev/testing';
 import { VXLAN_UDP_PORT } from '@dvs/wire';
 import { WorkerPool } from '../src/workers/index.js';
 import type { TableChange } from '../src/datapath/control-surface.js';
@@ -57,11 +57,7 @@ test('a pool that cannot start says why, with a stable code, and leaves nothing 
 
 test('two workers per host: TCP flows arrive intact, and every worker carried frames', async () => {
   const [ha, hb, va, vb] = namespaces;
-  ha.ip('link', 'add', `${tag}u`, 'type', 'veth', 'peer', 'name', `${tag}u`, 'netns', hb.name);
-  for (const [i, host] of [ha, hb].entries()) {
-    host.ip('addr', 'add', `${HOSTS[i]}/24`, 'dev', `${tag}u`);
-    host.ip('link', 'set', `${tag}u`, 'up');
-  }
+  vethAcross(ha, hb); // 198.51.100.1 and .2: HOSTS
   for (const [i, host] of [ha, hb].entries()) {
     const pool = await WorkerPool.start({
       workers: 2,
