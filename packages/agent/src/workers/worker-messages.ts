@@ -8,6 +8,7 @@
  */
 import type { CountersSnapshot, Encap } from '@dvs/wire';
 import type { SourcePortPoolOptions } from '@dvs/netdev';
+import type { BatchTally } from './batch-tally.js';
 import type { ApplyResult, DataPathEvents, TableChange } from '../datapath/control-surface.js';
 
 /** Everything a worker needs to open its queue and socket and run its pipeline (its workerData). */
@@ -65,6 +66,9 @@ export interface WorkerCounters {
   /** The worker's event loop since it started (performance.eventLoopUtilization): ms busy and ms idle. */
   loopActiveMs: number;
   loopIdleMs: number;
+  /** Calls of its TAP queue's read() and of its socket's recv(): how full its batches are (batch-tally.ts). */
+  tapReadBatches: BatchTally;
+  tunnelRecvBatches: BatchTally;
   dataPath: CountersSnapshot;
 }
 

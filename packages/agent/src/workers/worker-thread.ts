@@ -17,6 +17,7 @@ import {
 } from '@dvs/netdev';
 import { DataPath } from '../datapath/data-path.js';
 import { SegmentingPortDevice, hasHeaders } from '../datapath/segmenting-port-device.js';
+import { newBatchTally, tallied } from './batch-tally.js';
 import type { FromWorker, ToWorker, WorkerCounters, WorkerSetup } from './worker-messages.js';
 
 const setup = workerData as WorkerSetup;
@@ -28,6 +29,8 @@ const post = (message: FromWorker): void => port.postMessage(message);
 let tap: TapDevice | null = null;
 let socket: TunnelSocket | null = null;
 let dataPath: DataPath | null = null;
+const tapTally = newBatchTally();
+const recvTally = newBatchTally();
 
 async function start(): Promise<void> {
   // setns is per thread: this worker stays there (its devices with it); no switch back.
@@ -48,9 +51,10 @@ async function start(): Promise<void> {
     ...(setup.tunnel.sourcePorts !== null ? { sourcePorts: setup.tunnel.sourcePorts } : {}),
     ...(setup.tunnel.receiveOffload ? { receiveOffload: true } : {}),
   });
-  const device: FrameDevice = hasHeaders(tap) ? new SegmentingPortDevice(tap) : tap;
+  const queue = tallied(tap, 'read', tapTally);
+  const device: FrameDevice = hasHeaders(queue) ? new SegmentingPortDevice(queue) : queue;
   dataPath = new DataPath({ agingTimer: setup.agingTimer ?? true });
-  dataPath.attachSocket(setup.tunnel.encap, socket);
+  dataPath.attachSocket(setup.tunnel.encap, tallied(socket, 'recv', recvTally));
   dataPath.addPort({ name: setup.tap.name, mode: 'access', vni: setup.tap.vni }, device);
   dataPath.on('mac:local', (event) => post({ kind: 'mac:local', index: setup.index, event }));
   dataPath.start();
@@ -66,6 +70,8 @@ function counters(): WorkerCounters {
     tunnelPacketsSent: socket?.stats?.packetsSent ?? 0,
     loopActiveMs: loop.active,
     loopIdleMs: loop.idle,
+    tapReadBatches: { ...tapTally },
+    tunnelRecvBatches: { ...recvTally },
     // A structured clone carries plain data only.
     dataPath: JSON.parse(JSON.stringify(dataPath?.counters() ?? null)) as WorkerCounters['dataPath'],
   };

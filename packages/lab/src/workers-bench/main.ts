@@ -155,6 +155,9 @@ function line(s: WorkerSample): string {
     `(${s.tcp4Retransmits} retr), ping ${(s.pingAvgMs * 1000).toFixed(0)}/${(s.pingP99Ms * 1000).toFixed(0)} µs, ` +
     `CPU ${s.cpu1PerGB.toFixed(2)}/${s.cpu4PerGB.toFixed(2)} s/GB${shares === '' ? '' : `, worker shares ${shares}`}` +
     (loops === '' ? '' : `, loops busy in ×4 ${loops}`) +
+    (s.batches4.length === 0
+      ? ''
+      : `, batch tap/recv ${s.batches4.map((b) => `${b.tap.toFixed(1)}/${b.recv.toFixed(1)}`).join(' | ')}`) +
     (s.drops.length === 0 ? '' : `, drops ${s.drops.map((d) => JSON.stringify(d)).join(' | ')}`)
   );
 }

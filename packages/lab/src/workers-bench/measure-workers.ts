@@ -36,6 +36,11 @@ export interface WorkerSample {
    * frames or the CPU are. Empty for the agent.
    */
   loops4: number[][];
+  /**
+   * Per host, during TCP ×4: frames per TAP read and slots per tunnel recv
+   * that brought anything (all the host's workers together); empty for the agent.
+   */
+  batches4: { tap: number; recv: number }[];
   /** Per host, the workers' drops by reason (only reasons that counted); empty for the agent. */
   drops: Record<string, number>[];
 }
@@ -78,6 +83,7 @@ export async function measureWorkers(
       pingP99Ms: percentile(sorted, 99),
       pingLost: lost,
       loops4: loopsBefore === undefined || loopsAfter === undefined ? [] : loopUtilization(loopsBefore, loopsAfter),
+      batches4: loopsBefore === undefined || loopsAfter === undefined ? [] : batchSizes(loopsBefore, loopsAfter),
     };
   } finally {
     server.kill('SIGTERM');
@@ -109,4 +115,21 @@ export function loopUtilization(before: readonly WorkerCounters[][], after: read
       return active + idle > 0 ? active / (active + idle) : 0;
     }),
   );
+}
+
+/** Per host: frames per non-empty TAP read and slots per non-empty recv between two snapshots. */
+export function batchSizes(
+  before: readonly WorkerCounters[][],
+  after: readonly WorkerCounters[][],
+): { tap: number; recv: number }[] {
+  const per = (h: number, key: 'tapReadBatches' | 'tunnelRecvBatches'): number => {
+    let items = 0;
+    let nonEmpty = 0;
+    after[h].forEach((w, i) => {
+      items += w[key].items - (before[h]?.[i]?.[key].items ?? 0);
+      nonEmpty += w[key].nonEmpty - (before[h]?.[i]?.[key].nonEmpty ?? 0);
+    });
+    return nonEmpty === 0 ? 0 : items / nonEmpty;
+  };
+  return after.map((_, h) => ({ tap: per(h, 'tapReadBatches'), recv: per(h, 'tunnelRecvBatches') }));
 }

@@ -33,7 +33,8 @@ function row(pair: string, s: WorkerSample): string {
     .map((d) => d || '0')
     .join(' · ');
   const loops = s.loops4.map((h) => h.map((v) => `${Math.round(v * 100)}`).join('/')).join(' · ');
-  return `| ${pair} | ${s.name} | ${f2(s.tcp1Gbps)} | ${f2(s.tcp4Gbps)} | ${s.tcp4Retransmits} | ${us(s.pingAvgMs)} | ${us(s.pingP99Ms)} | ${f2(s.cpu1PerGB)} | ${f2(s.cpu4PerGB)} | ${shares || '–'} | ${loops || '–'} | ${drops || '–'} |`;
+  const batches = s.batches4.map((b) => `${b.tap.toFixed(1)}/${b.recv.toFixed(1)}`).join(' · ');
+  return `| ${pair} | ${s.name} | ${f2(s.tcp1Gbps)} | ${f2(s.tcp4Gbps)} | ${s.tcp4Retransmits} | ${us(s.pingAvgMs)} | ${us(s.pingP99Ms)} | ${f2(s.cpu1PerGB)} | ${f2(s.cpu4PerGB)} | ${shares || '–'} | ${loops || '–'} | ${batches || '–'} | ${drops || '–'} |`;
 }
 
 /** `runs[k]` = [1-worker sample, N-worker sample] of pair k; `reference` = the agent's sample per pair. */
@@ -47,8 +48,8 @@ export function renderWorkerReport(
     '',
     `Load average (1/5/15 min): ${context.load}. ${context.conditions}.`,
     '',
-    '| pair | switch | TCP×1 Gb/s | TCP×4 Gb/s | TCP×4 retr | ping avg µs | ping p99 µs | CPU s/GB ×1 | CPU s/GB ×4 | worker shares % (host a · host b) | loops busy in ×4 % | drops (host a · host b) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| pair | switch | TCP×1 Gb/s | TCP×4 Gb/s | TCP×4 retr | ping avg µs | ping p99 µs | CPU s/GB ×1 | CPU s/GB ×4 | worker shares % (host a · host b) | loops busy in ×4 % | batch in ×4: TAP reads / recv slots per call | drops (host a · host b) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   runs.forEach((pair, k) => {
     for (const s of pair) lines.push(row(String(k + 1), s));
