@@ -6,6 +6,7 @@ import type { AgentConfig, PortConfig } from './config/agent-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { registerAgentCommands, type AgentControl } from './admin/agent-commands.js';
 import { registerMirrorCommands } from './admin/mirror-commands.js';
+import { registerSocketCommands, type OpenTunnelSocket } from './admin/socket-commands.js';
 import { CommandRegistry } from './admin/command-registry.js';
 import { AgentError } from './agent-error.js';
 import type { Encap } from '@dvs/wire';
@@ -92,7 +93,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
   private readonly devices: AgentDevices;
   private readonly logger: Logger;
   private readonly ports: AgentPorts;
-  private readonly sockets: TunnelSocket[] = [];
+  private readonly sockets: OpenTunnelSocket[] = [];
   private admin: AdminServer | null = null;
   private metrics: MetricsServer | null = null;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -165,6 +166,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     });
     registerAgentCommands(this.registry, this);
     registerMirrorCommands(this.registry, this.dataPath);
+    registerSocketCommands(this.registry, () => this.sockets);
     this.flowExport = new FlowExport({
       dataPath: this.userspace.dataPath,
       agentAddress: this.config.vtep.address,
@@ -324,7 +326,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
     await this.metrics?.close();
     this.metrics = null;
     this.ports.close();
-    for (const s of this.sockets.splice(0)) close(s);
+    for (const s of this.sockets.splice(0)) close(s.socket);
     // The kernel's devices and tables stay: it keeps forwarding while the agent is away.
     this.kernel?.close();
     this.state = 'stopped';
@@ -449,7 +451,7 @@ export class Agent extends EventEmitter<AgentEvents> implements AgentControl {
           cause: err,
         });
       }
-      this.sockets.push(socket);
+      this.sockets.push({ encap, socket });
       if (encap === 'probe') this.kernel?.attachProbes(new KernelProbes(socket, port));
       else this.userspace.dataPath.attachSocket(encap, socket);
     }

@@ -74,6 +74,7 @@ test('list-commands lists the registry with usage, text and JSON', async () => {
     'fdb/flush',
     'peers/show',
     'counters/show',
+    'sockets/show',
     'trace',
     'version',
   ]) {
@@ -166,6 +167,26 @@ test('fdb/flush, counters/show and peers/show through the socket', async () => {
     ],
   );
   assert.match((await client.call('counters/show')).text, /unknown-vtep +0/);
+});
+
+test('sockets/show: each tunnel socket with its encap, address, receive and send mode, and datagrams (text and JSON)', async () => {
+  const before = (await client.call('sockets/show')).data as { encap: string; datagramsOut: number }[];
+  // A broadcast from vm1 floods to VNI 100's VXLAN peer: one datagram out of the VXLAN socket.
+  kernel.taps.get('vm1')?.inject(frame(BROADCAST, mac('02:00:00:00:00:08')));
+  await settle();
+  const r = await client.call('sockets/show');
+  const data = r.data as { encap: string; address: string; port: number; receive: string; datagramsOut: number }[];
+  assert.deepEqual(
+    data.map((s) => [s.encap, s.address, s.port, s.receive]),
+    [
+      ['vxlan', '198.51.100.1', 4789, 'plain'],
+      ['gre-udp', '198.51.100.1', 4754, 'plain'],
+    ],
+    'the fake sockets take no UDP_GRO',
+  );
+  assert.equal(data[0].datagramsOut - before[0].datagramsOut, 1);
+  assert.match(r.text, /^ENCAP\s+ADDRESS\s+RECEIVE\s+SEND/);
+  assert.match(r.text, /vxlan\s+198\.51\.100\.1:4789\s+plain/);
 });
 
 test('trace explains the decision through the socket (text and JSON) and changes nothing', async () => {

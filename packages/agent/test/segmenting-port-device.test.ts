@@ -153,3 +153,37 @@ test('a TAP read that came back short is not followed by another one in the same
   assert.equal(new SegmentingPortDevice(full).read(batch, HEADROOM), 20);
   assert.equal(full.reads, 2, 'a full read, then the short one that drained it');
 });
+
+test('without coalescing (an attached device, offloads off), write() hands every frame over plain, behind no GSO header', () => {
+  const calls = { plain: 0, withHeader: 0 };
+  const stand = {
+    name: 'fake',
+    mtu: 1500,
+    offloads: { vnetHeaderLength: 10 as const, enabled: [], refused: [] },
+    read: () => 0,
+    write: (_b: PacketBatch, _s: ArrayLike<number>, n: number) => ((calls.withHeader += n), n),
+    // Room for all but one: the last is dropped and counted.
+    writeHeaderless: (_b: PacketBatch, _s: ArrayLike<number>, n: number) => ((calls.plain += n), n - 1),
+    onReadable: () => undefined,
+    close: () => undefined,
+  };
+  const device = new SegmentingPortDevice(stand, { coalesce: false });
+  // Eight TCP frames of one flow, in order.
+  const batch = new PacketBatch(8, 2048);
+  for (let i = 0; i < 8; i++) {
+    const at = batch.start(i);
+    batch.buffer.fill(0, at, at + 14 + 20 + 20 + 100);
+    batch.buffer.writeUInt16BE(0x0800, at + 12);
+    batch.buffer.writeUInt8(0x45, at + 14);
+    batch.buffer.writeUInt16BE(20 + 20 + 100, at + 16);
+    batch.buffer.writeUInt8(64, at + 22);
+    batch.buffer.writeUInt8(6, at + 23);
+    batch.buffer.writeUInt32BE(1000 + 100 * i, at + 34 + 4);
+    batch.buffer.writeUInt8(0x50, at + 34 + 12);
+    batch.buffer.writeUInt8(0x10, at + 34 + 13);
+    batch.lengths[i] = 14 + 20 + 20 + 100;
+  }
+  assert.equal(device.write(batch, Uint32Array.from(batch.offsets.keys()), 8), 8, 'every frame taken or counted');
+  assert.deepEqual(calls, { plain: 8, withHeader: 0 });
+  assert.deepEqual(device.writer.counters, { coalesced: 0, coalescedSegments: 0, writeDrops: 1 });
+});

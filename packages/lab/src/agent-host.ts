@@ -36,6 +36,7 @@ export function agentConfig(state: LabState, host: HostState, adminSocket: strin
     logLevel: 'info',
     logFormat: 'logfmt',
     datapath: state.agentDatapath ?? 'userspace',
+    ...(state.agentOffloads === undefined ? {} : { offloads: state.agentOffloads }),
     networks: state.networks.map((n) => ({
       vni: n.vni,
       name: n.name,

@@ -39,6 +39,8 @@ export interface LabSpec {
    * leave the host's bridge).
    */
   datapath?: 'userspace' | 'kernel';
+  /** The agents' `offloads` (TAP offloads, UDP_GRO). Default: the agent's own (on). */
+  offloads?: 'on' | 'off';
   /**
    * etcd members (1 or 3, default 1). Three run each in its own namespace on
    * the underlay (198.51.100.201-203), TLS between peers and to clients.

@@ -142,6 +142,8 @@ export interface LabState {
   agentsUseEtcd?: boolean;
   /** The agents' datapath (LabSpec.datapath); absent: userspace. */
   agentDatapath?: 'userspace' | 'kernel';
+  /** The agents' offloads (LabSpec.offloads); absent: the agent's default. */
+  agentOffloads?: 'on' | 'off';
   /** What the lab could not do with the parts of dvs built so far, said plainly. */
   limitations: string[];
 }

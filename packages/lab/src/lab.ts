@@ -126,6 +126,7 @@ export class Lab {
     const id = this.id;
     await recorder.update((s) => {
       if (spec.datapath !== undefined) s.agentDatapath = spec.datapath;
+      if (spec.offloads !== undefined) s.agentOffloads = spec.offloads;
       s.networks = spec.networks.map((n, index) => ({
         index,
         vni: n.vni,

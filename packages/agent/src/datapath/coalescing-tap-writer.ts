@@ -7,6 +7,9 @@
  * be coalesced (other protocols, out of order, PSH/FIN ending a run, a bad
  * checksum) is written unchanged behind an all-zero header, in push order.
  *
+ * Without coalescing (`coalesce` false: an attached device of an agent with
+ * offloads off), every frame is written plain behind an all-zero header.
+ *
  * A write the TAP refuses for want of room (EAGAIN) is not retried: the
  * frames are dropped and counted (`writeDrops`), as a full tun ring drops
  * them; TCP recovers. Everything here is preallocated.
@@ -43,7 +46,10 @@ export class CoalescingTapWriter {
   private readonly run = new Uint32Array(MAX_FRAMES);
   private readonly sink: CoalescedFrameSink;
 
-  constructor(private readonly tap: HeaderTap) {
+  constructor(
+    private readonly tap: HeaderTap,
+    private readonly coalesce = true,
+  ) {
     const h = tap.offloads.vnetHeaderLength;
     this.superBatch = new PacketBatch(SUPER_FRAMES, superSlotBytes(h));
     this.coalescer = new TcpCoalescer({
@@ -66,6 +72,10 @@ export class CoalescingTapWriter {
 
   /** Writes slots[0..n-1] of `batch` (plain frames); returns n: every frame is written or counted as dropped. */
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
+    if (!this.coalesce) {
+      this.counters.writeDrops += n - this.tap.writeHeaderless(batch, slots, n);
+      return n;
+    }
     let i = 0;
     while (i < n) {
       let pushed = 0;

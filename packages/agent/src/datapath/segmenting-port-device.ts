@@ -8,7 +8,9 @@
  * The segments of one super-frame are one flow to one destination, so the
  * tunnel socket sends them as one UDP GSO message. write() coalesces
  * consecutive TCP segments of a flow into super-frames and writes the rest
- * behind an all-zero header (CoalescingTapWriter).
+ * behind an all-zero header (CoalescingTapWriter); with `coalesce: false`
+ * (an attached device of an agent with offloads off) it writes every frame
+ * plain behind an all-zero header.
  *
  * What a TAP reads in one call is kept here until the caller's batch has room
  * for it: a super-frame whose segments do not fit the rest of the batch waits
@@ -88,9 +90,12 @@ export class SegmentingPortDevice implements FrameDevice {
   /** The receive half: coalescing into super-frames (coalescing-tap-writer.ts). */
   readonly writer: CoalescingTapWriter;
 
-  constructor(readonly tap: HeaderTap) {
+  constructor(
+    readonly tap: HeaderTap,
+    options: { coalesce?: boolean } = {},
+  ) {
     this.headerLength = tap.offloads.vnetHeaderLength;
-    this.writer = new CoalescingTapWriter(tap);
+    this.writer = new CoalescingTapWriter(tap, options.coalesce ?? true);
   }
 
   get name(): string {

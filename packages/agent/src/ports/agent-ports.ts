@@ -22,7 +22,7 @@ export interface AgentPortsOptions {
   dataPath: DatapathOperations;
   devices: AgentDevices;
   logger: Logger;
-  /** Open TAP and attached ports with offloads (config `offloads`); default false. */
+  /** Open TAP ports with offloads and coalesce toward TAP and attached ports (config `offloads`); default false. */
   tapOffloads?: boolean;
   /** Where run-time ports are kept (state-file.ts); null: not kept. */
   stateFile: string | null;
@@ -473,7 +473,7 @@ export class AgentPorts {
    * refused an offload says so, once; the port runs with what was taken.
    */
   private reportOffloads(device: FrameDevice): void {
-    if (this.offloadsReported || this.o.tapOffloads !== true) return;
+    if (this.offloadsReported) return;
     const offloads = device instanceof SegmentingPortDevice ? device.tapOffloads : device.offloads;
     if (offloads === undefined || offloads.refused.length === 0) return;
     const { enabled, refused } = offloads;

@@ -7,8 +7,10 @@ import { SegmentingPortDevice, hasHeaders } from '../datapath/segmenting-port-de
 
 export interface PortDeviceOptions {
   /**
-   * Open a TAP with offloads (virtio-net headers, TSO), an attached device
-   * with PACKET_VNET_HDR: the data path then sees it through a SegmentingPortDevice.
+   * Open a TAP with offloads (virtio-net headers, TSO), and coalesce what
+   * goes to TAP and attached ports into super-frames. Attached devices take
+   * PACKET_VNET_HDR either way (see openPortDevice). The data path sees a
+   * device with headers through a SegmentingPortDevice.
    */
   offloads: boolean;
 }
@@ -43,14 +45,15 @@ export async function openPortDevice(
           'DVS_DEVICE_UNSUITABLE',
           `${name} holds this agent's VTEP address ${vtepAddress} (the tunnel underlay): attaching it would switch tunnel packets into the overlay; attach the VM's or container's device instead`,
         );
-      // With offloads the socket carries virtio-net headers (PACKET_VNET_HDR, 'mmsg' batching only): a VM's
-      // TSO super-frames come in whole and are segmented here, as on a TAP; a kernel that refuses leaves plain frames.
-      const attached = await devices.openAttached({
-        name,
-        up: true,
-        ...(options.offloads ? { offloads: true, batching: 'mmsg' as const } : {}),
-      });
-      const device = hasHeaders(attached) ? new SegmentingPortDevice(attached) : attached;
+      // The socket carries virtio-net headers (PACKET_VNET_HDR, 'mmsg' batching only) whatever `offloads` says:
+      // unlike a TAP's, an attached device's super-frames (a veth peer's or a VM's TSO) are not ours to refuse,
+      // and without the header each would be one frame too big, dropped. They come in whole and are segmented
+      // here, as on a TAP; without offloads, frames to the device go plain (no coalescing). A kernel that
+      // refuses the header leaves plain frames (logged once).
+      const attached = await devices.openAttached({ name, up: true, offloads: true, batching: 'mmsg' });
+      const device = hasHeaders(attached)
+        ? new SegmentingPortDevice(attached, { coalesce: options.offloads })
+        : attached;
       return { device, deviceKind: attached.kind, ifindex: attached.ifindex };
     }
     const device = await devices.openTap({

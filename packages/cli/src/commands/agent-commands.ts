@@ -16,6 +16,7 @@ import {
   NETWORK_FIELDS,
   PEER_FIELDS,
   PORT_FIELDS,
+  SOCKET_FIELDS,
   TUNNELS_FIELDS,
 } from '../render/agent-reply-fields.js';
 import { Argument } from 'commander';
@@ -110,6 +111,14 @@ const VIEWS: RunnableView[] = [
     examples: ['dvs agent tunnels', 'dvs agent tunnels 192.0.2.2', 'dvs agent tunnels --json'],
     json: `the agent's tunnels/show data: ${describeReply(TUNNELS_FIELDS)}`,
     problemsOf: downPeers,
+  }),
+  hostView({
+    name: 'sockets',
+    command: 'sockets/show',
+    description:
+      "this host's tunnel sockets: whether the kernel reads them with UDP_GRO and sends with UDP GSO (offloads), and their datagrams",
+    examples: ['dvs agent sockets', 'dvs agent sockets --json'],
+    json: `the agent's sockets/show data: [ ${describeReply(SOCKET_FIELDS, '    ')} ]`,
   }),
 ];
 

@@ -13,6 +13,7 @@ import type {
   TraceReport,
   TrafficCounters,
   TunnelShowRow,
+  TunnelSocketView,
   TunnelsShowData,
 } from '@dvs/wire';
 
@@ -141,6 +142,18 @@ export const TUNNELS_FIELDS: ReplyFields<TunnelsShowData> = {
   multiplier: 'probes missed before down',
   upAfter: 'replies needed before up',
   peers: `[ ${describeReply(TUNNEL_ROW_FIELDS, '      ')} ]`,
+};
+
+export const SOCKET_FIELDS: ReplyFields<TunnelSocketView> = {
+  encap: '"vxlan"|"gre-udp": an encap of the userspace datapath; "probe": probes of the kernel provider',
+  address: 'the local address it is bound to',
+  port: 'the local UDP port',
+  receive: '"gro": UDP_GRO on, super-datagrams read whole (offloads on); "plain": one datagram per read',
+  send: '"gso": runs of datagrams to one VTEP sent as UDP GSO messages; "plain": one message per datagram',
+  datagramsIn: 'datagrams received',
+  datagramsOut: 'datagrams sent',
+  groMessages: 'super-datagrams read (each holds several of datagramsIn)',
+  gsoMessages: 'UDP GSO messages sent (each holds several of datagramsOut)',
 };
 
 export const TRACE_FIELDS: ReplyFields<TraceReport> = {

@@ -293,6 +293,28 @@ export interface TunnelsShowData {
   peers: TunnelShowRow[];
 }
 
+/**
+ * One tunnel socket of the agent (`sockets/show`) and how it meets the
+ * kernel: with `offloads: on` the encap sockets read with UDP_GRO; off, or
+ * when the kernel refused it, one datagram per read.
+ */
+export interface TunnelSocketView {
+  /** What it carries: an encap of the userspace datapath, or the kernel provider's probes. */
+  encap: Encap | 'probe';
+  address: string;
+  port: number;
+  /** 'gro': UDP_GRO on, super-datagrams read whole; 'plain': one datagram per read slot. */
+  receive: 'gro' | 'plain';
+  /** 'gso': runs of datagrams to one VTEP leave as UDP GSO messages; 'plain': one message per datagram. */
+  send: 'gso' | 'plain';
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Super-datagrams read (each holds several of datagramsIn). */
+  groMessages: number;
+  /** UDP GSO messages sent (each holds several of datagramsOut). */
+  gsoMessages: number;
+}
+
 /** `version`. */
 export interface VersionReply {
   version: string;
@@ -314,6 +336,7 @@ export interface AgentReplies {
   'counters/show': CountersSnapshot;
   'mirrors/show': MirrorView[];
   'tunnels/show': TunnelsShowData;
+  'sockets/show': TunnelSocketView[];
   trace: TraceReport;
 }
 
