@@ -9,6 +9,7 @@ const bench = (path: string): string => fileURLToPath(new URL(path, import.meta.
 
 for (const [name, file] of [
   ['datapath', bench('../src/datapath-bench/main.js')],
+  ['workers', bench('../src/workers-bench/main.js')],
   ['migration', bench('../bench/migration.js')],
 ] as const) {
   test(`the ${name} benchmark: --help prints its options and exits 0 at once; an unknown option exits 2`, () => {
@@ -18,7 +19,7 @@ for (const [name, file] of [
     assert.match(help.stdout, /-h, --help/);
     assert.equal(help.stderr, '', 'nothing but the help text');
     if (name === 'migration') assert.match(help.stdout, /--qemu +real QEMU VMs/);
-    if (name === 'datapath') {
+    if (name === 'datapath' || name === 'workers') {
       const bad = spawnSync(process.execPath, [file, '--no-such-option'], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /Unknown option '--no-such-option'; --help lists the options/);

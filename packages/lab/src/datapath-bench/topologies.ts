@@ -49,8 +49,13 @@ const UNREACHED_POLICER = { rate: 100_000_000, burst: 100_000_000 };
 
 export const VM_MTU = 1450;
 export const VNI = 100;
-const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
-const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+export const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+export const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+
+/** The MAC of VM `index` (0: the sender, 1: the receiver). */
+export function vmMac(index: number): string {
+  return `02:00:00:00:0b:0${index + 1}`;
+}
 
 export interface BuiltPath {
   name: PathName;
@@ -122,11 +127,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       await vmInterface(resources, vb, 'dvbw', 1);
       return built(['dvbv', 'dvbw']);
     }
-    const hosts = [await resources.namespace('ha'), await resources.namespace('hb')];
-    await resources.ip(hosts[0], [`link add dvbu type veth peer name dvbu netns ${hosts[1]}`]);
-    for (const [i, ns] of hosts.entries()) {
-      await resources.ip(ns, [`addr add ${HOST_ADDRESSES[i]}/24 dev dvbu`, 'link set dvbu up']);
-    }
+    const hosts = await hostPair(resources);
     const vms = [va, vb];
     if (name === 'kernel-vxlan') {
       for (const [i, ns] of hosts.entries()) {
@@ -221,15 +222,31 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
   }
 }
 
-async function vmInterface(resources: BenchResources, ns: string, ifname: string, index: number): Promise<void> {
+/** Two host namespaces, ha and hb, joined by the underlay veth dvbu (HOST_ADDRESSES). */
+export async function hostPair(resources: BenchResources): Promise<[string, string]> {
+  const hosts: [string, string] = [await resources.namespace('ha'), await resources.namespace('hb')];
+  await resources.ip(hosts[0], [`link add dvbu type veth peer name dvbu netns ${hosts[1]}`]);
+  for (const [i, ns] of hosts.entries()) {
+    await resources.ip(ns, [`addr add ${HOST_ADDRESSES[i]}/24 dev dvbu`, 'link set dvbu up']);
+  }
+  return hosts;
+}
+
+/** A VM's NIC: MAC 02:00:00:00:0b:0<index+1> (vmMac), VM_MTU, VM_ADDRESSES[index], up. */
+export async function vmInterface(resources: BenchResources, ns: string, ifname: string, index: number): Promise<void> {
   await resources.ip(ns, [
-    `link set ${ifname} address 02:00:00:00:0b:0${index + 1} mtu ${VM_MTU}`,
+    `link set ${ifname} address ${vmMac(index)} mtu ${VM_MTU}`,
     `addr add ${VM_ADDRESSES[index]}/24 dev ${ifname}`,
     `link set ${ifname} up`,
   ]);
 }
 
-async function waitForAgent(socket: string, log: string, exited: () => boolean, signal?: AbortSignal): Promise<void> {
+export async function waitForAgent(
+  socket: string,
+  log: string,
+  exited: () => boolean,
+  signal?: AbortSignal,
+): Promise<void> {
   const client = new AdminClient(socket);
   try {
     for (let i = 0; ; i++) {
