@@ -5,6 +5,7 @@
 //   scale: simulated agents (real EtcdSync + table application) on 3 etcd members and 2 controllers
 //   migration: 20 live migrations in the lab; --qemu: 10 real QEMU live migrations (packages/lab/dist/bench/migration.js)
 //   datapath: dvs against kernel vxlan and a veth (packages/lab/dist/src/datapath-bench/main.js)
+//   workers: 1 against 2 data-path worker threads per host (packages/lab/dist/src/workers-bench/main.js)
 //   qemu-guest: real QEMU guests, boot time and live migration on a bridge (packages/lab/dist/bench/qemu-guest.js)
 //   qemu-soak: guests that crash after a live migration, per set of guest clock parameters (packages/lab/dist/bench/qemu-migration-soak.js)
 // Extra arguments after the names go to every benchmark (e.g. `-- migration --moves 6`).
@@ -22,6 +23,7 @@ const benches = {
   scale: 'packages/agent/dist/bench/scale.js',
   migration: 'packages/lab/dist/bench/migration.js',
   datapath: 'packages/lab/dist/src/datapath-bench/main.js',
+  workers: 'packages/lab/dist/src/workers-bench/main.js',
   'qemu-guest': 'packages/lab/dist/bench/qemu-guest.js',
   'qemu-soak': 'packages/lab/dist/bench/qemu-migration-soak.js',
 };

@@ -44,3 +44,4 @@ export {
 export { createLogger, silentLogger, type Logger, type LogFields, type LoggerOptions } from './observe/logger.js';
 export { renderMetrics } from './observe/metrics.js';
 export { MetricsServer } from './observe/metrics-server.js';
+export * from './workers/index.js';

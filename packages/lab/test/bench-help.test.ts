@@ -9,6 +9,7 @@ const bench = (path: string): string => fileURLToPath(new URL(path, import.meta.
 
 for (const [name, file] of [
   ['datapath', bench('../src/datapath-bench/main.js')],
+  ['workers', bench('../src/workers-bench/main.js')],
   ['migration', bench('../bench/migration.js')],
 ] as const) {
   test(`the ${name} benchmark: --help prints its options and exits 0 at once; an unknown option exits 2`, () => {
@@ -21,6 +22,8 @@ for (const [name, file] of [
     if (name === 'datapath') {
       assert.match(help.stdout, /--wire-packets N +underlay datagrams captured/);
       assert.match(help.stdout, /--ovs +add ovs-userspace/);
+    }
+    if (name === 'datapath' || name === 'workers') {
       const bad = spawnSync(process.execPath, [file, '--no-such-option'], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /Unknown option '--no-such-option'; --help lists the options/);

@@ -211,6 +211,12 @@ function setSource(batch: PacketBatch, slot: number, from: RemoteInfo): void {
 export async function openDgramTunnelSocket(options: DgramTunnelOptions): Promise<DgramTunnelSocket> {
   options.signal?.throwIfAborted();
   const { parsed, dualStack } = checkTunnelOptions(options);
+  if (options.reusePort === true) {
+    throw new NetdevError(
+      'DVS_NATIVE_UNAVAILABLE',
+      'reusePort (one tunnel socket per worker) needs the native socket: build the netdev addon (scripts/bootstrap.sh)',
+    );
+  }
   const socket = createSocket({
     type: parsed.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: parsed.family === 6 && !dualStack,

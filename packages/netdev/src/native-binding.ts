@@ -183,6 +183,7 @@ export interface NativeBinding {
     mtu: number;
     up: boolean;
     vnetHeaderLength: number;
+    multiQueue?: boolean;
   }): {
     fd: number;
     name: string;

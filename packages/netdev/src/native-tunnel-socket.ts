@@ -220,6 +220,7 @@ export function openTunnelSocketSync(options: OpenTunnelOptions): NativeTunnelSo
       options.recvBufferSize ?? 0,
       options.sendBufferSize ?? 0,
       dualStack,
+      options.reusePort === true,
     );
   } catch (err) {
     throw toNetdevError(err, `bind ${options.address} port ${options.port}`);

@@ -171,6 +171,7 @@ export function openTapSync(options: OpenTapOptions): TapDevice {
       mtu,
       up: options.up ?? true,
       vnetHeaderLength: request.vnetHeaderLength,
+      multiQueue: options.multiQueue === true,
     });
   } catch (err) {
     throw toNetdevError(err, `open TAP ${options.name}`);

@@ -306,6 +306,15 @@ export interface OpenTapOptions {
    * the kernel took and refused is the device's `offloads`.
    */
   offloads?: boolean | TapOffloadOptions;
+  /**
+   * IFF_MULTI_QUEUE: every open of the same name attaches one more queue of
+   * the device, with its own fd (one per worker thread, workers/ in the
+   * agent). The kernel spreads the frames the device transmits (what the VM
+   * sends) over the queues by flow hash; a frame written to any queue is
+   * received by the device. Every open of a multi-queue TAP must ask for it
+   * (an open without is refused: DVS_IO, EINVAL). Default false.
+   */
+  multiQueue?: boolean;
   signal?: AbortSignal;
 }
 
@@ -331,6 +340,14 @@ export interface OpenTunnelOptions {
    * the whole process.
    */
   receiveOffload?: boolean;
+  /**
+   * SO_REUSEPORT on the receiving socket: several sockets (one per worker
+   * thread) bind the same address and port, and the kernel spreads the
+   * datagrams among them by a hash of their 4-tuple (so one outer source
+   * port, one inner flow with per-flow source ports, reaches one socket).
+   * Native socket only: the node:dgram fallback refuses it. Default false.
+   */
+  reusePort?: boolean;
   signal?: AbortSignal;
 }
 

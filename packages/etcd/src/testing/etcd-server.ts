@@ -17,6 +17,7 @@
  * process-exit hook SIGKILLs servers a crashed test left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
@@ -291,6 +292,7 @@ export class EtcdServer {
     const pid = this.pid;
     if (pid === null) throw new EtcdServerError('DVS_ETCD_NOT_RUNNING', 'etcd server is not running');
     process.kill(pid, 'SIGSTOP');
+    waitUntilStopped(pid);
   }
 
   /** SIGCONT after pause(). */
@@ -309,5 +311,31 @@ export class EtcdServer {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/**
+ * SIGSTOP is queued, not done, when kill() returns: a thread running on
+ * another CPU stops when it next enters the kernel. Wait (up to 2 s) until
+ * every thread of pid shows state T, so that a request sent after pause()
+ * really meets a stopped server.
+ */
+function waitUntilStopped(pid: number): void {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 2000; waited++) {
+    if (allThreadsStopped(pid)) return;
+    Atomics.wait(tick, 0, 0, 1);
+  }
+}
+
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state === 'T' || state === 't';
+    });
+  } catch {
+    return true; // gone: nothing left to answer
   }
 }

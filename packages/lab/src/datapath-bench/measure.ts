@@ -36,6 +36,9 @@ export interface MeasureOptions {
   signal?: AbortSignal;
 }
 
+/** What iperf(), ping() and warmUp() need of a path: its two VMs and where to run commands (BuiltPath is one). */
+export type VmPair = Pick<BuiltPath, 'resources' | 'sender' | 'receiver' | 'agentLogs'> & { name: string };
+
 export const IPERF_PORT = 5201;
 export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
 
@@ -59,7 +62,7 @@ export async function agentCpuTicks(pids: readonly number[]): Promise<number> {
   return total;
 }
 
-export async function iperf(path: BuiltPath, args: readonly string[], o: MeasureOptions): Promise<IperfReport> {
+export async function iperf(path: VmPair, args: readonly string[], o: MeasureOptions): Promise<IperfReport> {
   for (let attempt = 0; ; attempt++) {
     const r = await path.resources.exec(
       path.sender.netns,
@@ -99,7 +102,7 @@ export async function iperf(path: BuiltPath, args: readonly string[], o: Measure
 
 /** RTTs (ms) of `count` pings at 10 ms (or `intervalS`); lost ones are counted, not averaged. */
 export async function ping(
-  path: BuiltPath,
+  path: VmPair,
   o: Pick<MeasureOptions, 'pingCount' | 'signal'> & { intervalS?: number },
 ): Promise<{ rtts: number[]; lost: number }> {
   const r = await path.resources.exec(
@@ -117,7 +120,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Waits until the receiver answers a ping (ARP resolved, agents learned): at most ~5 s. */
-export async function warmUp(path: BuiltPath, signal?: AbortSignal): Promise<void> {
+export async function warmUp(path: VmPair, signal?: AbortSignal): Promise<void> {
   const r = await path.resources.exec(
     path.sender.netns,
     ['ping', '-n', '-c', '1', '-w', '5', '-i', '0.05', path.receiver.address],

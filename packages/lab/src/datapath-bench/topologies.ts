@@ -63,8 +63,13 @@ export const VM_MTU = 1450;
 /** The underlay veth between the two host namespaces (same name on both sides; MTU 1500). */
 export const UNDERLAY_IFNAME = 'dvbu';
 export const VNI = 100;
-const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
-const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+export const VM_ADDRESSES = ['192.0.2.1', '192.0.2.2'] as const;
+export const HOST_ADDRESSES = ['198.51.100.1', '198.51.100.2'] as const;
+
+/** The MAC of VM `index` (0: the sender, 1: the receiver). */
+export function vmMac(index: number): string {
+  return `02:00:00:00:0b:0${index + 1}`;
+}
 
 export interface BuiltPath {
   name: PathName;
@@ -133,16 +138,7 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
       await vmInterface(resources, vb, 'dvbw', 1);
       return built(['dvbv', 'dvbw']);
     }
-    const hosts = [await resources.namespace('ha'), await resources.namespace('hb')];
-    await resources.ip(hosts[0], [
-      `link add ${UNDERLAY_IFNAME} type veth peer name ${UNDERLAY_IFNAME} netns ${hosts[1]}`,
-    ]);
-    for (const [i, ns] of hosts.entries()) {
-      await resources.ip(ns, [
-        `addr add ${HOST_ADDRESSES[i]}/24 dev ${UNDERLAY_IFNAME}`,
-        `link set ${UNDERLAY_IFNAME} up`,
-      ]);
-    }
+    const hosts = await hostPair(resources);
     const vms = [va, vb];
     if (name === 'kernel-vxlan') {
       for (const [i, ns] of hosts.entries()) {
@@ -264,15 +260,36 @@ export async function buildPath(name: PathName, options: BuildOptions = {}): Pro
   }
 }
 
-async function vmInterface(resources: BenchResources, ns: string, ifname: string, index: number): Promise<void> {
+/** Two host namespaces, ha and hb, joined by the underlay veth UNDERLAY_IFNAME (HOST_ADDRESSES). */
+export async function hostPair(resources: BenchResources): Promise<[string, string]> {
+  const hosts: [string, string] = [await resources.namespace('ha'), await resources.namespace('hb')];
+  await resources.ip(hosts[0], [
+    `link add ${UNDERLAY_IFNAME} type veth peer name ${UNDERLAY_IFNAME} netns ${hosts[1]}`,
+  ]);
+  for (const [i, ns] of hosts.entries()) {
+    await resources.ip(ns, [
+      `addr add ${HOST_ADDRESSES[i]}/24 dev ${UNDERLAY_IFNAME}`,
+      `link set ${UNDERLAY_IFNAME} up`,
+    ]);
+  }
+  return hosts;
+}
+
+/** A VM's NIC: MAC 02:00:00:00:0b:0<index+1> (vmMac), VM_MTU, VM_ADDRESSES[index], up. */
+export async function vmInterface(resources: BenchResources, ns: string, ifname: string, index: number): Promise<void> {
   await resources.ip(ns, [
-    `link set ${ifname} address 02:00:00:00:0b:0${index + 1} mtu ${VM_MTU}`,
+    `link set ${ifname} address ${vmMac(index)} mtu ${VM_MTU}`,
     `addr add ${VM_ADDRESSES[index]}/24 dev ${ifname}`,
     `link set ${ifname} up`,
   ]);
 }
 
-async function waitForAgent(socket: string, log: string, exited: () => boolean, signal?: AbortSignal): Promise<void> {
+export async function waitForAgent(
+  socket: string,
+  log: string,
+  exited: () => boolean,
+  signal?: AbortSignal,
+): Promise<void> {
   const client = new AdminClient(socket);
   try {
     for (let i = 0; ; i++) {

@@ -8,7 +8,8 @@
 
 namespace dvs {
 
-uint64_t g_framesSinceSpin = 0;
+// Per thread: each worker thread's loop spins (or not) on its own frames.
+thread_local uint64_t g_framesSinceSpin = 0;
 
 namespace {
 

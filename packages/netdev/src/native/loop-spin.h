@@ -13,7 +13,7 @@ namespace dvs {
 
 // Frames received (TAP reads, UDP receives, AF_PACKET receives) since the
 // last spin: the spin is taken only when this is not 0.
-extern uint64_t g_framesSinceSpin;
+extern thread_local uint64_t g_framesSinceSpin;
 
 inline void NoteFramesReceived(uint32_t n) { g_framesSinceSpin += n; }
 

@@ -42,10 +42,12 @@ bool InterfaceIoctl(int ctl, unsigned long request, struct ifreq* ifr) { return 
 }  // namespace
 
 // tapOpen({ name, persistent: -1|0|1, owner: -1|uid, group: -1|gid, mtu: 0|n, up: bool,
-//           vnetHeaderLength: 0|10|12 })
+//           vnetHeaderLength: 0|10|12, multiQueue: bool })
 //   -> { fd, name, mtu, existed }
 //   vnetHeaderLength > 0: IFF_VNET_HDR and TUNSETVNETHDRSZ, so every frame
 //   read and written carries a virtio-net header of that length in front.
+//   multiQueue: IFF_MULTI_QUEUE; each open of the same name attaches one more
+//   queue (its own fd); every open of the device must ask for it.
 Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowRange(env, "tapOpen(options)");
@@ -63,6 +65,7 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   bool up = options.Get("up").ToBoolean().Value();
   Napi::Value headerValue = options.Get("vnetHeaderLength");
   int vnetHeaderLength = headerValue.IsNumber() ? headerValue.As<Napi::Number>().Int32Value() : 0;
+  const bool multiQueue = options.Get("multiQueue").ToBoolean().Value();
   if (vnetHeaderLength != 0 && vnetHeaderLength != 10 && vnetHeaderLength != 12) {
     return ThrowRange(env, "tapOpen: vnetHeaderLength must be 0, 10 or 12");
   }
@@ -77,7 +80,7 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
 
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnetHeaderLength > 0 ? IFF_VNET_HDR : 0);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnetHeaderLength > 0 ? IFF_VNET_HDR : 0) | (multiQueue ? IFF_MULTI_QUEUE : 0);
   memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(tun.fd, TUNSETIFF, &ifr) != 0) return ThrowErrno(env, "TUNSETIFF", errno);
   std::string actual(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
