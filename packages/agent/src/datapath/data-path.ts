@@ -6,7 +6,15 @@ import {
   type FrameDevice,
   type TunnelSocket,
 } from '@dvs/netdev';
-import { isValidMac, isValidVni, parseIpAddress, type Encap, type VniDigest, type VtepRecord } from '@dvs/wire';
+import {
+  isValidMac,
+  isValidVni,
+  networkFlowExport,
+  parseIpAddress,
+  type Encap,
+  type VniDigest,
+  type VtepRecord,
+} from '@dvs/wire';
 import type { ApplyResult, ControlSurface, DataPathEvents, RejectedChange, TableChange } from './control-surface.js';
 import { newDropCounters, newFdbCounters, type CountersSnapshot, type TrafficCounters } from './counters.js';
 import { DataPathError } from './data-path-error.js';
@@ -279,7 +287,10 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
   sflowCountsPort(name: string): boolean {
     const port = this.pipeline.ports.get(name);
     if (port === undefined) return true;
-    return port.vnis().some((vni) => this.pipeline.networks.get(vni)?.sflowExport !== false);
+    return port.vnis().some((vni) => {
+      const net = this.pipeline.networks.get(vni);
+      return net === undefined || networkFlowExport(net.spec).sflow;
+    });
   }
 
   /** Starts reading every port and socket (and the aging timer). */

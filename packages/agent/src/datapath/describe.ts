@@ -1,4 +1,4 @@
-import { formatMac, type PortPolicerView } from '@dvs/wire';
+import { formatMac, networkFlowExport, type PortPolicerView } from '@dvs/wire';
 import { SegmentingPortDevice } from './segmenting-port-device.js';
 import type { CountersSnapshot, DropCounters, FdbCounters } from './counters.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -88,7 +88,7 @@ export function describeNetwork(net: NetworkState): NetworkView {
     peers: net.peers.map((p) => p.id),
     fdbSize: net.fdb.size,
     arpSuppression: net.spec.arpSuppression === true,
-    flowExport: { sflow: net.sflowExport, ipfix: net.ipfixExport },
+    flowExport: { ...networkFlowExport(net.spec) },
     suppression: {
       bindings: net.bindings.size,
       ...net.bindings.counters,

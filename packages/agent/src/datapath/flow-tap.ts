@@ -10,18 +10,20 @@
  *    samples at the ingress of ports, so each frame is sampled once in the
  *    cluster, by the host whose port it entered.
  *
- * A network whose spec turns an exporter off (`flowExport`) is skipped by it:
- * one boolean read on the network per frame.
+ * A network whose spec turns an exporter off (`flowExport`, read with
+ * @dvs/wire's networkFlowExport: absent = both on) is skipped by it: a field
+ * read on the network's spec per frame.
  *
  * Ports and peers are passed as objects (Port, Peer); the exporters give them
  * interface numbers off the frame loop. Nothing here allocates per frame.
  */
 import type { FlowCache, FlowEndpoint } from './flow-cache.js';
 import type { FlowSampler, PortSampling } from './flow-samples.js';
+import { networkFlowExport } from '@dvs/wire';
 import type { NetworkState } from './network.js';
 
-/** What the tap reads of a frame's network. */
-export type FlowTapNetwork = Pick<NetworkState, 'vni' | 'sflowExport' | 'ipfixExport'>;
+/** What the tap reads of a frame's network: its VNI and its spec's flowExport. */
+export type FlowTapNetwork = Pick<NetworkState, 'vni' | 'spec'>;
 
 export class FlowTap {
   /** IPFIX's cache; null: IPFIX off. */
@@ -42,7 +44,7 @@ export class FlowTap {
     now: number,
   ): void {
     const sampler = this.sampler;
-    if (sampler !== null && sampler.rate > 0 && net.sflowExport) {
+    if (sampler !== null && sampler.rate > 0 && networkFlowExport(net.spec).sflow) {
       // Frames come in batches from one port: one Map lookup per port change.
       let s = this.lastSampling;
       if (port !== this.lastPort || s === null) {
@@ -57,7 +59,7 @@ export class FlowTap {
       }
     }
     const cache = this.cache;
-    if (cache !== null && net.ipfixExport) cache.count(net.vni, buf, off, len, port, output, now);
+    if (cache !== null && networkFlowExport(net.spec).ipfix) cache.count(net.vni, buf, off, len, port, output, now);
   }
 
   fromTunnel(
@@ -70,7 +72,7 @@ export class FlowTap {
     now: number,
   ): void {
     const cache = this.cache;
-    if (cache !== null && net.ipfixExport) cache.count(net.vni, buf, off, len, peer, output, now);
+    if (cache !== null && networkFlowExport(net.spec).ipfix) cache.count(net.vni, buf, off, len, peer, output, now);
   }
 
   /** Forgets the memoized port (its sampler changed or the port went). */

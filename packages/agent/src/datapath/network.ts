@@ -20,11 +20,7 @@ import { NetworkDigest } from './table-digest.js';
  * (control-plane rate, never per frame).
  */
 export class NetworkState {
-  private currentSpec: NetworkSpec;
-  /** sFlow samples this network's frames (spec.flowExport; read per frame by the flow tap). */
-  sflowExport = true;
-  /** IPFIX caches this network's flows (spec.flowExport). */
-  ipfixExport = true;
+  spec: NetworkSpec;
   readonly fdb: Fdb;
   /** IP → MAC bindings (ARP/ND suppression, ip-bindings.ts). */
   readonly bindings: IpBindings;
@@ -42,20 +38,9 @@ export class NetworkState {
   private readonly sourceRefs = new Map<Peer, number>();
 
   constructor(spec: NetworkSpec, counters: FdbCounters, fdbOptions: FdbOptions) {
-    this.currentSpec = spec;
     this.spec = spec;
     this.fdb = new Fdb(spec.vni, counters, fdbOptions);
     this.bindings = new IpBindings(this.fdb);
-  }
-
-  get spec(): NetworkSpec {
-    return this.currentSpec;
-  }
-
-  set spec(spec: NetworkSpec) {
-    this.currentSpec = spec;
-    this.sflowExport = spec.flowExport?.sflow !== false;
-    this.ipfixExport = spec.flowExport?.ipfix !== false;
   }
 
   get vni(): number {
