@@ -16,8 +16,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LabError } from '../errors.js';
+import { parseBenchArgs, wholeNumberOption } from '../bench-args.js';
 import { isBuilt, netdevAddonBuilt, REPO_ROOT } from '../programs.js';
 import { releaseAll } from './bench-resources.js';
 import { renderProfileSummary, summarizeProfileFile } from './cpu-profile-summary.js';
@@ -62,35 +62,25 @@ options:
   -h, --help            this text
 `;
 
-const { values: opts } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        runs: { type: 'string' },
-        repeats: { type: 'string' },
-        seconds: { type: 'string' },
-        pings: { type: 'string' },
-        only: { type: 'string' },
-        out: { type: 'string' },
-        'agent-node-args': { type: 'string' },
-        'agent-cwd': { type: 'string' },
-        profile: { type: 'string' },
-        offloads: { type: 'string' },
-        'agent-config': { type: 'string' },
-        'feature-pairs': { type: 'string' },
-        'wire-packets': { type: 'string' },
-        stages: { type: 'boolean' },
-        ovs: { type: 'boolean' },
-        'ping-interval': { type: 'string' },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    process.stderr.write(`datapath benchmark: ${(error as Error).message}; --help lists the options\n`);
-    process.exit(2);
-  }
-})();
+const opts = parseBenchArgs('datapath', {
+  help: { type: 'boolean', short: 'h' },
+  runs: { type: 'string' },
+  repeats: { type: 'string' },
+  seconds: { type: 'string' },
+  pings: { type: 'string' },
+  only: { type: 'string' },
+  out: { type: 'string' },
+  'agent-node-args': { type: 'string' },
+  'agent-cwd': { type: 'string' },
+  profile: { type: 'string' },
+  offloads: { type: 'string' },
+  'agent-config': { type: 'string' },
+  'feature-pairs': { type: 'string' },
+  'wire-packets': { type: 'string' },
+  stages: { type: 'boolean' },
+  ovs: { type: 'boolean' },
+  'ping-interval': { type: 'string' },
+});
 
 function option(name: keyof typeof opts): string | undefined {
   const value = opts[name];
@@ -98,11 +88,7 @@ function option(name: keyof typeof opts): string | undefined {
 }
 
 function count(name: 'runs' | 'repeats' | 'seconds' | 'pings', fallback: number): number {
-  const raw = option(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
-  return n;
+  return wholeNumberOption(name, option(name), fallback);
 }
 
 function pingInterval(): number | undefined {

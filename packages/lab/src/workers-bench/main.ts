@@ -10,8 +10,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { LabError } from '../errors.js';
+import { parseBenchArgs, wholeNumberOption } from '../bench-args.js';
 import { netdevAddonBuilt, REPO_ROOT } from '../programs.js';
 import { releaseAll } from '../datapath-bench/bench-resources.js';
 import { buildPath } from '../datapath-bench/topologies.js';
@@ -39,32 +39,18 @@ options:
   -h, --help     this text
 `;
 
-const { values: opts } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        pairs: { type: 'string' },
-        workers: { type: 'string' },
-        seconds: { type: 'string' },
-        pings: { type: 'string' },
-        'skip-agent': { type: 'boolean' },
-        'source-ports': { type: 'string' },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    process.stderr.write(`workers benchmark: ${(error as Error).message}; --help lists the options\n`);
-    process.exit(2);
-  }
-})();
+const opts = parseBenchArgs('workers', {
+  help: { type: 'boolean', short: 'h' },
+  pairs: { type: 'string' },
+  workers: { type: 'string' },
+  seconds: { type: 'string' },
+  pings: { type: 'string' },
+  'skip-agent': { type: 'boolean' },
+  'source-ports': { type: 'string' },
+});
 
 function count(name: 'pairs' | 'workers' | 'seconds' | 'pings', fallback: number): number {
-  const raw = opts[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new LabError('DVS_LAB_BAD_SPEC', `--${name} must be a whole number ≥ 1`);
-  return n;
+  return wholeNumberOption(name, opts[name], fallback);
 }
 
 const load = (): string =>
