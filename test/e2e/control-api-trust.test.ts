@@ -145,6 +145,9 @@ before(async () => {
   const admin = new ControllerClient(url, { ca: await readFile(join(pki, 'api-ca.pem')), token: token.admin });
   await waitFor('the controller to be healthy', async () => (await admin.health(1000)).status === 'ok');
   await admin.createNetwork({ vni: 100, name: 'blue' });
+  // The controller writes the network's flood list after answering; the
+  // byte-for-byte comparisons below start once it has.
+  await waitFor('the controller to write flood/100', async () => (await kv.get(`${PREFIX}flood/100`)) !== null);
 });
 
 after(async () => {
