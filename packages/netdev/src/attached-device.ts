@@ -5,8 +5,8 @@ import { describeLink } from './link-info.js';
 import { nativeBinding } from './native-binding.js';
 import type { PacketRingHandle } from './native-binding.js';
 import type { PacketBatch } from './packet-batch.js';
-import { checkHeadroom, checkSlots } from './slot-check.js';
-import { SlotList } from './slot-list.js';
+import { NativeFrameDevice } from './native-frame-device.js';
+import { checkHeadroom } from './slot-check.js';
 import { toNetdevError } from './system-error.js';
 import { checkInterfaceName } from './tap-device.js';
 import { errnoName } from './errno-names.js';
@@ -18,7 +18,6 @@ import type {
   FrameOffloads,
   OpenAttachedOptions,
 } from './types.js';
-import { WatchedFd } from './watched-fd.js';
 import { zeroFrameDeviceStats } from './frame-device-stats.js';
 
 /**
@@ -100,20 +99,16 @@ function ringLayout(batching: AttachBatching, mtu: number, ringBytes: number): R
  *    and adds 4 to its csum_start and hdr_len. `offloads.refused` says
  *    when the kernel refused the header (plain frames then).
  */
-export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
+export class AttachedDevice extends NativeFrameDevice implements AttachedFrameDevice {
   private readonly counters: AttachedDeviceStats = {
     ...zeroFrameDeviceStats(),
     writeDropsQueueFull: 0,
     vlanTagsRestored: 0,
     readDropsNoVnetHeader: 0,
   };
-  private readonly fd: number;
-  private readonly out = new Float64Array(4);
-  private readonly slotList = new SlotList();
   private isGone = false;
   private lastMtu: number;
   private readonly stopGoneWatch: () => void;
-  private readonly headerLength: number;
 
   /** Use openAttachedDevice(). */
   constructor(
@@ -124,11 +119,12 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     mtu: number,
     readonly batching: AttachBatching,
     private readonly ring: PacketRingHandle | null,
-    readonly offloads: FrameOffloads = NO_OFFLOADS,
+    offloads: FrameOffloads = NO_OFFLOADS,
   ) {
-    super(fd);
-    this.fd = fd;
-    this.headerLength = offloads.vnetHeaderLength;
+    // attachRecv's and the ring's counters: [too big, link error pending,
+    // tags restored, no vnet header]; attachSend's: [invalid, link down,
+    // device gone, queue full].
+    super(fd, offloads, 4);
     this.lastMtu = mtu;
     // The socket reports its device going down or away as a pending error
     // (POLLERR), on which libuv stops watching: read the error (which clears
@@ -177,21 +173,12 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     this.assertOpen();
     checkHeadroom(batch, headroom);
     if (this.isGone) throw this.goneError();
-    const out = this.out;
-    out[0] = 0;
-    out[1] = 0;
-    out[2] = 0;
-    out[3] = 0;
-    let n: number;
-    const args = [batch.buffer, batch.slotSize, batch.capacity, batch.offsets, batch.lengths, headroom] as const;
-    try {
-      n =
-        this.ring !== null
-          ? this.ring.recv(...args, batch.family, out)
-          : nativeBinding().attachRecv(this.fd, ...args, batch.family, out, this.headerLength);
-    } catch (err) {
-      throw toNetdevError(err, `read from ${this.describe()}`);
-    }
+    const ring = this.ring;
+    const n =
+      ring === null
+        ? this.nativeRead(nativeBinding().attachRecv, batch, headroom)
+        : this.ringRead(ring, batch, headroom);
+    const out = this.callCounters;
     this.counters.readDropsTooBig += out[0];
     this.counters.vlanTagsRestored += out[2];
     this.counters.readDropsNoVnetHeader += out[3];
@@ -201,22 +188,7 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
     return n;
   }
 
-  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.writeFrames(batch, slots, n, false);
-  }
-
-  /**
-   * With offloads: writes slots that hold plain frames (no header in the
-   * slot), each behind an all-zero virtio-net header, as
-   * TapDevice.writeHeaderless. Without offloads, the same as write().
-   */
-  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.writeFrames(batch, slots, n, true);
-  }
-
-  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
-    this.assertOpen();
-    checkSlots(batch, slots, n);
+  protected writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
     const shortest = ETHERNET_HEADER_LENGTH + (headerless ? 0 : this.headerLength);
     if (this.isGone) {
       for (let i = 0; i < n; i++) {
@@ -225,32 +197,26 @@ export class AttachedDevice extends WatchedFd implements AttachedFrameDevice {
       }
       return n;
     }
-    const drops = this.out;
-    drops.fill(0);
-    let taken: number;
-    try {
-      taken = nativeBinding().attachSend(
-        this.fd,
-        batch.buffer,
-        batch.slotSize,
-        batch.capacity,
-        batch.offsets,
-        batch.lengths,
-        this.slotList.of(slots, n),
-        n,
-        drops,
-        this.headerLength,
-        headerless,
-      );
-    } catch (err) {
-      throw toNetdevError(err, `write to ${this.describe()}`);
-    }
+    const taken = this.nativeWrite(nativeBinding().attachSend, batch, slots, n, headerless);
+    const drops = this.callCounters;
     this.counters.writeDropsInvalid += drops[0];
     this.counters.writeDropsLinkDown += drops[1];
     this.counters.writeDropsQueueFull += drops[3];
     this.counters.framesWritten += taken - drops[0] - drops[1] - drops[3];
     if (drops[2] !== 0) this.isGone = true;
     return taken;
+  }
+
+  /** The TPACKET ring's read: as attachRecv, without a virtio-net header. */
+  private ringRead(ring: PacketRingHandle, batch: PacketBatch, headroom: number): number {
+    const out = this.callCounters;
+    out.fill(0);
+    const { buffer, slotSize, capacity, offsets, lengths } = batch;
+    try {
+      return ring.recv(buffer, slotSize, capacity, offsets, lengths, headroom, batch.family, out);
+    } catch (err) {
+      throw toNetdevError(err, `read from ${this.describe()}`);
+    }
   }
 
   override close(): void {

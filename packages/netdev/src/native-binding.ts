@@ -173,6 +173,25 @@ export interface PacketRingHandle {
 type BatchArgs = [buffer: Buffer, slotSize: number, capacity: number, offsets: Uint32Array, lengths: Uint32Array];
 type AddressArgs = [family: Uint8Array, ipv4: Uint32Array, ipv6: Buffer, port: Uint16Array];
 
+/** tapRead and attachRecv: one argument list (src/native/common.h ReadBatchWithHeadroom) -> frames read. */
+export type NativeFrameRead = (
+  fd: number,
+  ...args: [...BatchArgs, headroom: number, family: Uint8Array, counters: Float64Array, vnetHeaderLength?: number]
+) => number;
+
+/** tapWrite and attachSend: one argument list (src/native/common.h FrameWriteArgs) -> slots consumed. */
+export type NativeFrameWrite = (
+  fd: number,
+  ...args: [
+    ...BatchArgs,
+    slots: Uint32Array,
+    n: number,
+    counters: Float64Array,
+    vnetHeaderLength?: number,
+    headerless?: boolean,
+  ]
+) => number;
+
 export interface NativeBinding {
   FdHandle: new (fd: number, callback: (events: number, status: number) => void) => FdHandle;
   tapOpen(options: {
@@ -190,21 +209,10 @@ export interface NativeBinding {
     mtu: number;
     existed: boolean;
   };
-  tapRead(
-    fd: number,
-    ...args: [...BatchArgs, headroom: number, family: Uint8Array, drops: Float64Array, vnetHeaderLength?: number]
-  ): number;
-  tapWrite(
-    fd: number,
-    ...args: [
-      ...BatchArgs,
-      slots: Uint32Array,
-      n: number,
-      drops: Float64Array,
-      vnetHeaderLength?: number,
-      headerless?: boolean,
-    ]
-  ): number;
+  /** counters: [too big]. */
+  tapRead: NativeFrameRead;
+  /** counters: [invalid, link down]. */
+  tapWrite: NativeFrameWrite;
   /** TUNSETOFFLOAD: 0, or the errno of the kernel's refusal. */
   tapSetOffload(fd: number, mask: number): number;
   udpOpen(
@@ -256,21 +264,10 @@ export interface NativeBinding {
     up: boolean;
     vnetHeader?: boolean;
   }): { fd: number; vnetHeaderErrno: number };
-  attachRecv(
-    fd: number,
-    ...args: [...BatchArgs, headroom: number, family: Uint8Array, out: Float64Array, vnetHeaderLength?: number]
-  ): number;
-  attachSend(
-    fd: number,
-    ...args: [
-      ...BatchArgs,
-      slots: Uint32Array,
-      n: number,
-      drops: Float64Array,
-      vnetHeaderLength?: number,
-      headerless?: boolean,
-    ]
-  ): number;
+  /** counters: [too big, link error pending, 802.1Q tags restored, no vnet header]. */
+  attachRecv: NativeFrameRead;
+  /** counters: [invalid, link down, device gone, queue full]. */
+  attachSend: NativeFrameWrite;
   attachStatus(fd: number): { error: string; ifindex: number };
   attachMtu(fd: number, ifindex: number): number;
   attachKernelStats(fd: number): { packets: number; drops: number };

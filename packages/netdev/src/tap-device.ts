@@ -1,9 +1,8 @@
 import { NetdevError } from './errors.js';
-import { WatchedFd } from './watched-fd.js';
 import { nativeBinding } from './native-binding.js';
+import { NativeFrameDevice } from './native-frame-device.js';
 import type { PacketBatch } from './packet-batch.js';
-import { checkHeadroom, checkSlots } from './slot-check.js';
-import { SlotList } from './slot-list.js';
+import { checkHeadroom } from './slot-check.js';
 import { toNetdevError } from './system-error.js';
 import type { FrameDevice, FrameDeviceStats, FrameOffloads, OpenTapOptions } from './types.js';
 import { LINK_MTU_MAX, LINK_MTU_MIN, isLinkMtu } from './link-mtu.js';
@@ -29,12 +28,8 @@ export const INTERFACE_NAME_MAX_BYTES = 15;
  *    take. Without, the TAP's offload features are reset to none, so a
  *    persistent TAP that had them hands over plain frames again.
  */
-export class TapDevice extends WatchedFd implements FrameDevice {
+export class TapDevice extends NativeFrameDevice implements FrameDevice {
   readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
-  private readonly fd: number;
-  private readonly drops = new Float64Array(2);
-  private readonly slotList = new SlotList();
-  private readonly headerLength: number;
 
   /** Use openTap(). */
   constructor(
@@ -42,78 +37,27 @@ export class TapDevice extends WatchedFd implements FrameDevice {
     readonly name: string,
     readonly mtu: number,
     readonly existed: boolean,
-    readonly offloads: FrameOffloads,
+    offloads: FrameOffloads,
   ) {
-    super(fd);
-    this.fd = fd;
-    this.headerLength = offloads.vnetHeaderLength;
+    // tapRead's counters: [too big]; tapWrite's: [invalid, link down].
+    super(fd, offloads, 2);
   }
 
   read(batch: PacketBatch, headroom: number): number {
     this.assertOpen();
     checkHeadroom(batch, headroom);
-    this.drops[0] = 0;
-    let n: number;
-    try {
-      n = nativeBinding().tapRead(
-        this.fd,
-        batch.buffer,
-        batch.slotSize,
-        batch.capacity,
-        batch.offsets,
-        batch.lengths,
-        headroom,
-        batch.family,
-        this.drops,
-        this.headerLength,
-      );
-    } catch (err) {
-      throw toNetdevError(err, `read from TAP ${this.name}`);
-    }
-    this.stats.readDropsTooBig += this.drops[0];
+    const n = this.nativeRead(nativeBinding().tapRead, batch, headroom);
+    this.stats.readDropsTooBig += this.callCounters[0];
     this.stats.framesRead += n;
     return n;
   }
 
-  write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.writeFrames(batch, slots, n, false);
-  }
-
-  /**
-   * As write(), for a TAP opened with offloads whose caller holds plain frames
-   * (no header in the slot): each goes behind an all-zero virtio-net header
-   * (no flags, no GSO), in one writev. Without offloads, the same as write().
-   */
-  writeHeaderless(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    return this.writeFrames(batch, slots, n, true);
-  }
-
-  private writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
-    this.assertOpen();
-    checkSlots(batch, slots, n);
-    this.drops[0] = 0;
-    this.drops[1] = 0;
-    let taken: number;
-    try {
-      taken = nativeBinding().tapWrite(
-        this.fd,
-        batch.buffer,
-        batch.slotSize,
-        batch.capacity,
-        batch.offsets,
-        batch.lengths,
-        this.slotList.of(slots, n),
-        n,
-        this.drops,
-        this.headerLength,
-        headerless,
-      );
-    } catch (err) {
-      throw toNetdevError(err, `write to TAP ${this.name}`);
-    }
-    this.stats.writeDropsInvalid += this.drops[0];
-    this.stats.writeDropsLinkDown += this.drops[1];
-    this.stats.framesWritten += taken - this.drops[0] - this.drops[1];
+  protected writeFrames(batch: PacketBatch, slots: ArrayLike<number>, n: number, headerless: boolean): number {
+    const taken = this.nativeWrite(nativeBinding().tapWrite, batch, slots, n, headerless);
+    const drops = this.callCounters;
+    this.stats.writeDropsInvalid += drops[0];
+    this.stats.writeDropsLinkDown += drops[1];
+    this.stats.framesWritten += taken - drops[0] - drops[1];
     return taken;
   }
 

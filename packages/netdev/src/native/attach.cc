@@ -36,7 +36,6 @@ namespace dvs {
 namespace {
 
 constexpr uint32_t kMaxBatch = 1024;
-constexpr uint32_t kEthernetHeader = 14;
 constexpr uint32_t kMacPair = 12;
 constexpr uint8_t kVirtioNetHdrNeedsCsum = 1;
 // sizeof(struct virtio_net_hdr): the header PACKET_VNET_HDR puts in front of every frame.
@@ -213,15 +212,10 @@ Napi::Value AttachOpen(const Napi::CallbackInfo& info) {
 //   (EINVAL: a GSO type the header has no word for; the kernel drops them).
 Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd, headroomArg;
+  int32_t fd;
   BatchView batch;
-  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
-    return Napi::Value();
-  }
-  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
-    return ThrowRange(env, "headroom must be < slotSize");
-  }
-  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  uint32_t headroom;
+  if (!ReadInt(info, 0, &fd) || !ReadBatchWithHeadroom(info, 1, &batch, &headroom)) return Napi::Value();
   int32_t vnetHeaderLength = 0;
   if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
   if (vnetHeaderLength != 0 && vnetHeaderLength != kVirtioNetHdrLength) {
@@ -318,30 +312,18 @@ Napi::Value AttachRecv(const Napi::CallbackInfo& info) {
 //   Stops at EAGAIN (the socket's send buffer is full).
 Napi::Value AttachSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd;
-  BatchView batch;
-  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch)) return Napi::Value();
-  const uint32_t* slots;
-  uint32_t n;
-  if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
-  double* drops = ReadCounter(info, 8, 4);
-  if (drops == nullptr) return Napi::Value();
-  int32_t vnetHeaderLength = 0;
-  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
-  const bool headerless = vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
-  const uint32_t shortest =
-      kEthernetHeader + static_cast<uint32_t>(vnetHeaderLength > 0 && !headerless ? vnetHeaderLength : 0);
-  static const uint8_t kZeroHeader[12] = {0};
-  if (headerless && vnetHeaderLength > static_cast<int32_t>(sizeof kZeroHeader)) {
-    return ThrowRange(env, "vnetHeaderLength must be 10 or 12");
-  }
-  if (n > kMaxBatch) n = kMaxBatch;
+  FrameWriteArgs w;
+  if (!ReadFrameWriteArgs(info, 4, &w)) return Napi::Value();
+  const BatchView& batch = w.batch;
+  const uint32_t* slots = w.slots;
+  double* drops = w.drops;
+  const uint32_t n = w.n > kMaxBatch ? kMaxBatch : w.n;
   Scratch* s = GetScratch();
   uint32_t taken = 0;
   while (taken < n) {
     // The run of sendable frames from `taken` up to the next runt.
     uint32_t run = 0;
-    while (taken + run < n && batch.lengths[slots[taken + run]] >= shortest) {
+    while (taken + run < n && batch.lengths[slots[taken + run]] >= w.shortest) {
       uint32_t slot = slots[taken + run];
       s->iovs[run].iov_base = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
       s->iovs[run].iov_len = batch.lengths[slot];
@@ -349,9 +331,9 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
       memset(&m, 0, sizeof m);
       m.msg_iov = &s->iovs[run];
       m.msg_iovlen = 1;
-      if (headerless) {
-        s->headerless[run][0].iov_base = const_cast<uint8_t*>(kZeroHeader);
-        s->headerless[run][0].iov_len = static_cast<size_t>(vnetHeaderLength);
+      if (w.headerless) {
+        s->headerless[run][0].iov_base = const_cast<uint8_t*>(kZeroVnetHeader);
+        s->headerless[run][0].iov_len = static_cast<size_t>(w.vnetHeaderLength);
         s->headerless[run][1] = s->iovs[run];
         m.msg_iov = s->headerless[run];
         m.msg_iovlen = 2;
@@ -367,7 +349,7 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
     bool stop = false;
     bool staleErrorCleared = false;
     while (done < run) {
-      int sent = sendmmsg(fd, s->msgs + done, run - done, MSG_DONTWAIT);
+      int sent = sendmmsg(w.fd, s->msgs + done, run - done, MSG_DONTWAIT);
       if (sent > 0) {
         done += static_cast<uint32_t>(sent);
         continue;
@@ -388,7 +370,7 @@ Napi::Value AttachSend(const Napi::CallbackInfo& info) {
       if (err == ENETDOWN || err == ENXIO || err == ENODEV) {
         // Every remaining frame would fail the same way: drop them all now.
         if (err != ENETDOWN) drops[2] = 1;
-        for (uint32_t k = taken + done; k < n; k++) drops[batch.lengths[slots[k]] < shortest ? 0 : 1] += 1;
+        for (uint32_t k = taken + done; k < n; k++) drops[batch.lengths[slots[k]] < w.shortest ? 0 : 1] += 1;
         return Napi::Number::New(env, n);
       }
       drops[err == ENOBUFS ? 3 : 0] += 1;  // this one frame is dropped; go on with the next

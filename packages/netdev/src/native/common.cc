@@ -48,23 +48,24 @@ const char* ErrnoName(int err) {
   }
 }
 
-Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
-  std::string message = std::string(syscall) + ": " + strerror(err);
+// The error both ThrowErrno and ThrowErrnoDetail throw, before the detail.
+static Napi::Error ErrnoError(Napi::Env env, const char* syscall, int err, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("errno", Napi::String::New(env, ErrnoName(err)));
   error.Set("errnoNumber", Napi::Number::New(env, err));
   error.Set("syscall", Napi::String::New(env, syscall));
-  error.ThrowAsJavaScriptException();
+  return error;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+  ErrnoError(env, syscall, err, std::string(syscall) + ": " + strerror(err)).ThrowAsJavaScriptException();
   return Napi::Value();
 }
 
 Napi::Value ThrowErrnoDetail(Napi::Env env, const char* syscall, int err, const std::string& detail) {
   std::string message = std::string(syscall) + ": " + strerror(err);
   if (!detail.empty()) message += " (kernel: " + detail + ")";
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("errno", Napi::String::New(env, ErrnoName(err)));
-  error.Set("errnoNumber", Napi::Number::New(env, err));
-  error.Set("syscall", Napi::String::New(env, syscall));
+  Napi::Error error = ErrnoError(env, syscall, err, message);
   error.Set("detail", Napi::String::New(env, detail));
   error.ThrowAsJavaScriptException();
   return Napi::Value();
@@ -126,28 +127,29 @@ bool ReadAddressView(const Napi::CallbackInfo& info, size_t first, uint32_t capa
   return true;
 }
 
+// args[index] as a typed array of Type with at least `length` elements, or
+// nullptr with a RangeError pending that says what was `expected`.
+template <typename T, napi_typedarray_type Type>
+static T* ReadTypedArray(const Napi::CallbackInfo& info, size_t index, size_t length, const char* expected) {
+  T* data = info.Length() > index ? TypedArrayData<T, Type>(info[index], length) : nullptr;
+  if (data == nullptr) ThrowRange(info.Env(), expected);
+  return data;
+}
+
 double* ReadCounter(const Napi::CallbackInfo& info, size_t index, size_t count) {
-  double* counter = info.Length() > index ? TypedArrayData<double, napi_float64_array>(info[index], count) : nullptr;
-  if (counter == nullptr) ThrowRange(info.Env(), "expected a Float64Array counter");
-  return counter;
+  return ReadTypedArray<double, napi_float64_array>(info, index, count, "expected a Float64Array counter");
 }
 
 uint16_t* ReadU16(const Napi::CallbackInfo& info, size_t index, size_t length) {
-  uint16_t* v = info.Length() > index ? TypedArrayData<uint16_t, napi_uint16_array>(info[index], length) : nullptr;
-  if (v == nullptr) ThrowRange(info.Env(), "expected a Uint16Array");
-  return v;
+  return ReadTypedArray<uint16_t, napi_uint16_array>(info, index, length, "expected a Uint16Array");
 }
 
 int32_t* ReadI32(const Napi::CallbackInfo& info, size_t index, size_t length) {
-  int32_t* v = info.Length() > index ? TypedArrayData<int32_t, napi_int32_array>(info[index], length) : nullptr;
-  if (v == nullptr) ThrowRange(info.Env(), "expected an Int32Array");
-  return v;
+  return ReadTypedArray<int32_t, napi_int32_array>(info, index, length, "expected an Int32Array");
 }
 
 uint8_t* ReadBytes(const Napi::CallbackInfo& info, size_t index, size_t length) {
-  uint8_t* bytes = info.Length() > index ? TypedArrayData<uint8_t, napi_uint8_array>(info[index], length) : nullptr;
-  if (bytes == nullptr) ThrowRange(info.Env(), "expected a Uint8Array");
-  return bytes;
+  return ReadTypedArray<uint8_t, napi_uint8_array>(info, index, length, "expected a Uint8Array");
 }
 
 bool ReadInt(const Napi::CallbackInfo& info, size_t index, int32_t* out) {
@@ -180,6 +182,39 @@ bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView&
       return false;
     }
   }
+  return true;
+}
+
+bool ReadBatchWithHeadroom(const Napi::CallbackInfo& info, size_t first, BatchView* batch, uint32_t* headroom) {
+  int32_t headroomArg;
+  if (!ReadBatchView(info, first, batch) || !ReadInt(info, first + 5, &headroomArg)) return false;
+  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch->slotSize) {
+    ThrowRange(info.Env(), "headroom must be < slotSize");
+    return false;
+  }
+  *headroom = static_cast<uint32_t>(headroomArg);
+  return true;
+}
+
+const uint8_t kZeroVnetHeader[12] = {0};
+
+bool ReadFrameWriteArgs(const Napi::CallbackInfo& info, size_t dropSlots, FrameWriteArgs* out) {
+  if (!ReadInt(info, 0, &out->fd) || !ReadBatchView(info, 1, &out->batch) ||
+      !ReadSlotList(info, 6, out->batch, &out->slots, &out->n)) {
+    return false;
+  }
+  out->drops = ReadCounter(info, 8, dropSlots);
+  if (out->drops == nullptr) return false;
+  out->vnetHeaderLength = 0;
+  if (info.Length() > 9 && !ReadInt(info, 9, &out->vnetHeaderLength)) return false;
+  out->headerless = out->vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
+  if (out->headerless && out->vnetHeaderLength > static_cast<int32_t>(sizeof kZeroVnetHeader)) {
+    ThrowRange(info.Env(), "vnetHeaderLength must be 10 or 12");
+    return false;
+  }
+  const uint32_t ethernetHeader = 14;
+  out->shortest = ethernetHeader +
+                  static_cast<uint32_t>(out->vnetHeaderLength > 0 && !out->headerless ? out->vnetHeaderLength : 0);
   return true;
 }
 

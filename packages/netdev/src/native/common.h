@@ -72,4 +72,35 @@ bool ReadInt(const Napi::CallbackInfo& info, size_t index, int32_t* out);
 bool ReadSlotList(const Napi::CallbackInfo& info, size_t first, const BatchView& batch, const uint32_t** slots,
                   uint32_t* n);
 
+// Parses args[first..first+5] = buffer, slotSize, capacity, offsets, lengths,
+// headroom: a batch to read into, with headroom < slotSize. Returns false
+// (with a JS exception pending) otherwise.
+bool ReadBatchWithHeadroom(const Napi::CallbackInfo& info, size_t first, BatchView* batch, uint32_t* headroom);
+
+// The all-zero virtio-net header (10 or 12 bytes used) that a headerless
+// write puts in front of each plain frame: no flags, no GSO.
+extern const uint8_t kZeroVnetHeader[12];
+
+// A frame write's arguments (tapWrite, attachSend): (fd, buffer, slotSize,
+// capacity, offsets, lengths, slots, n, drops: Float64Array[dropSlots],
+// vnetHeaderLength = 0, headerless = false).
+struct FrameWriteArgs {
+  int32_t fd = -1;
+  BatchView batch;
+  const uint32_t* slots = nullptr;
+  uint32_t n = 0;
+  double* drops = nullptr;
+  int32_t vnetHeaderLength = 0;
+  // With vnetHeaderLength > 0: the slots hold plain frames, each written
+  // behind kZeroVnetHeader.
+  bool headerless = false;
+  // A slot shorter than this is a runt: an Ethernet header, plus the
+  // virtio-net header when the slot holds one.
+  uint32_t shortest = 0;
+};
+
+// Returns false (with a JS exception pending) when the arguments do not
+// describe a write, or a headerless write's header is longer than kZeroVnetHeader.
+bool ReadFrameWriteArgs(const Napi::CallbackInfo& info, size_t dropSlots, FrameWriteArgs* out);
+
 }  // namespace dvs

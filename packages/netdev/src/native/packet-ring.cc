@@ -160,16 +160,12 @@ uint32_t PacketRing::RecvV2(const BatchView& batch, uint32_t headroom, uint8_t* 
 Napi::Value PacketRing::Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   BatchView batch;
-  int32_t headroomArg;
-  if (!ReadBatchView(info, 0, &batch) || !ReadInt(info, 5, &headroomArg)) return Napi::Value();
-  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
-    return ThrowRange(env, "headroom must be < slotSize");
-  }
+  uint32_t headroom;
+  if (!ReadBatchWithHeadroom(info, 0, &batch, &headroom)) return Napi::Value();
   uint8_t* family = ReadBytes(info, 6, batch.capacity);
   double* out = ReadCounter(info, 7, 3);
   if (family == nullptr || out == nullptr) return Napi::Value();
   if (map_ == nullptr) return ThrowErrno(env, "PacketRing.recv", EBADF);
-  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
   uint32_t n = version_ == 2 ? RecvV2(batch, headroom, family, out) : RecvV3(batch, headroom, family, out);
   NoteFramesReceived(n);
   return Napi::Number::New(env, n);

@@ -133,15 +133,10 @@ Napi::Value TapOpen(const Napi::CallbackInfo& info) {
 //   zeroed here, so a slot never shows a previous frame's bytes there.
 Napi::Value TapRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd, headroomArg;
+  int32_t fd;
   BatchView batch;
-  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
-    return Napi::Value();
-  }
-  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
-    return ThrowRange(env, "headroom must be < slotSize");
-  }
-  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  uint32_t headroom;
+  if (!ReadInt(info, 0, &fd) || !ReadBatchWithHeadroom(info, 1, &batch, &headroom)) return Napi::Value();
   uint8_t* family = ReadBytes(info, 7, batch.capacity);
   double* drops = ReadCounter(info, 8);
   if (family == nullptr || drops == nullptr) return Napi::Value();
@@ -190,46 +185,36 @@ Napi::Value TapRead(const Napi::CallbackInfo& info) {
 //   administratively down; a down port drops, it does not fail).
 Napi::Value TapWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd;
-  BatchView batch;
-  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch)) return Napi::Value();
-  const uint32_t* slots;
-  uint32_t n;
-  if (!ReadSlotList(info, 6, batch, &slots, &n)) return Napi::Value();
-  double* drops = ReadCounter(info, 8, 2);
-  if (drops == nullptr) return Napi::Value();
-  int32_t vnetHeaderLength = 0;
-  if (info.Length() > 9 && !ReadInt(info, 9, &vnetHeaderLength)) return Napi::Value();
-  const bool headerless = vnetHeaderLength > 0 && info.Length() > 10 && info[10].ToBoolean().Value();
-  const uint32_t shortest = 14 + static_cast<uint32_t>(vnetHeaderLength > 0 && !headerless ? vnetHeaderLength : 0);
-  static const uint8_t kZeroHeader[12] = {0};
+  FrameWriteArgs w;
+  if (!ReadFrameWriteArgs(info, 2, &w)) return Napi::Value();
+  const BatchView& batch = w.batch;
   struct iovec iov[2];
-  iov[0].iov_base = const_cast<uint8_t*>(kZeroHeader);
-  iov[0].iov_len = headerless ? static_cast<size_t>(vnetHeaderLength) : 0;
+  iov[0].iov_base = const_cast<uint8_t*>(kZeroVnetHeader);
+  iov[0].iov_len = w.headerless ? static_cast<size_t>(w.vnetHeaderLength) : 0;
   uint32_t taken = 0;
-  if (n > 0) MarkStage(kStageTapWriteStart, fd, n);
-  while (taken < n) {
-    uint32_t slot = slots[taken];
+  if (w.n > 0) MarkStage(kStageTapWriteStart, w.fd, w.n);
+  while (taken < w.n) {
+    uint32_t slot = w.slots[taken];
     const uint8_t* src = batch.data + static_cast<size_t>(slot) * batch.slotSize + batch.offsets[slot];
     uint32_t len = batch.lengths[slot];
-    if (len < shortest) {
-      drops[0] += 1;
+    if (len < w.shortest) {
+      w.drops[0] += 1;
       taken++;
       continue;
     }
     iov[1].iov_base = const_cast<uint8_t*>(src);
     iov[1].iov_len = len;
-    ssize_t w = headerless ? writev(fd, iov, 2) : write(fd, src, len);
-    if (w < 0) {
+    ssize_t written = w.headerless ? writev(w.fd, iov, 2) : write(w.fd, src, len);
+    if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (errno == EIO) {
-        drops[1] += 1;
+        w.drops[1] += 1;
         taken++;
         continue;
       }
       if (errno == EINVAL || errno == EMSGSIZE || errno == EFAULT || errno == ENOMEM || errno == ENOBUFS) {
-        drops[0] += 1;
+        w.drops[0] += 1;
         taken++;
         continue;
       }
@@ -238,7 +223,7 @@ Napi::Value TapWrite(const Napi::CallbackInfo& info) {
     }
     taken++;
   }
-  if (n > 0) MarkStage(kStageTapWrite, fd, taken);
+  if (w.n > 0) MarkStage(kStageTapWrite, w.fd, taken);
   return Napi::Number::New(env, taken);
 }
 

@@ -146,15 +146,10 @@ Napi::Value UdpEnableGro(const Napi::CallbackInfo& info) {
 //   made; drops[1] (when drops has 2 elements) counts those super-datagrams.
 Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int32_t fd, headroomArg;
+  int32_t fd;
   BatchView batch;
-  if (!ReadInt(info, 0, &fd) || !ReadBatchView(info, 1, &batch) || !ReadInt(info, 6, &headroomArg)) {
-    return Napi::Value();
-  }
-  if (headroomArg < 0 || static_cast<uint32_t>(headroomArg) >= batch.slotSize) {
-    return ThrowRange(env, "headroom must be < slotSize");
-  }
-  const uint32_t headroom = static_cast<uint32_t>(headroomArg);
+  uint32_t headroom;
+  if (!ReadInt(info, 0, &fd) || !ReadBatchWithHeadroom(info, 1, &batch, &headroom)) return Napi::Value();
   AddressView addr;
   if (!ReadAddressView(info, 7, batch.capacity, &addr)) return Napi::Value();
   double* drops = ReadCounter(info, 11);

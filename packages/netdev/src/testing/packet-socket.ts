@@ -2,6 +2,7 @@ import { NetdevError } from '../errors.js';
 import { FdWatcher } from '../fd-watcher.js';
 import { describeLink } from '../link-info.js';
 import { nativeBinding } from '../native-binding.js';
+import { readFrameBatch, writeFrameBatch } from '../native-frame-calls.js';
 import type { PacketBatch } from '../packet-batch.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import { SlotList } from '../slot-list.js';
@@ -43,32 +44,13 @@ export class PacketSocket {
 
   send(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
     checkSlots(batch, slots, n);
-    return nativeBinding().attachSend(
-      this.watcher.fd,
-      batch.buffer,
-      batch.slotSize,
-      batch.capacity,
-      batch.offsets,
-      batch.lengths,
-      this.slotList.of(slots, n),
-      n,
-      this.out,
-    );
+    const list = this.slotList.of(slots, n);
+    return writeFrameBatch(nativeBinding().attachSend, this.watcher.fd, batch, list, n, this.out);
   }
 
   recv(batch: PacketBatch, headroom: number): number {
     checkHeadroom(batch, headroom);
-    return nativeBinding().attachRecv(
-      this.watcher.fd,
-      batch.buffer,
-      batch.slotSize,
-      batch.capacity,
-      batch.offsets,
-      batch.lengths,
-      headroom,
-      batch.family,
-      this.out,
-    );
+    return readFrameBatch(nativeBinding().attachRecv, this.watcher.fd, batch, headroom, this.out);
   }
 
   /** Level-triggered readable notification on Node's loop; null stops it. */
