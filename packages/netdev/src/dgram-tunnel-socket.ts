@@ -77,13 +77,10 @@ export class DgramTunnelSocket implements TunnelSocket {
     let n = 0;
     while (n < batch.capacity && this.rx.length > 0) {
       const { data, from } = this.rx.shift() as { data: Buffer; from: RemoteInfo };
-      if (data.length > batch.slotSize - headroom) {
+      if (!batch.putPacket(n, data, headroom)) {
         this.stats.recvDropsTooBig++;
         continue;
       }
-      data.copy(batch.buffer, n * batch.slotSize + headroom);
-      batch.offsets[n] = headroom;
-      batch.lengths[n] = data.length;
       setSource(batch, n, from);
       n++;
     }

@@ -85,6 +85,15 @@ export class PacketBatch {
     return i * this.slotSize + this.offsets[i];
   }
 
+  /** Copies `bytes` into slot i at `headroom` as its packet; false (nothing written) when they do not fit. */
+  putPacket(i: number, bytes: Uint8Array, headroom: number): boolean {
+    if (bytes.length > this.slotSize - headroom) return false;
+    this.buffer.set(bytes, i * this.slotSize + headroom);
+    this.offsets[i] = headroom;
+    this.lengths[i] = bytes.length;
+    return true;
+  }
+
   /** Copies packet `from` of `src` into slot `to` of this batch at `headroom`, with its UDP metadata. */
   copyFrom(src: PacketBatch, from: number, to: number, headroom: number): void {
     const len = src.lengths[from];

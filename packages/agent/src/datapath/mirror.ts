@@ -35,7 +35,6 @@ import {
   isValidVlanId,
   isValidVni,
   mirrorConfigProblem,
-  pushVlanTag,
   type Encap,
   type MirrorCounters,
   type MirrorDirection,
@@ -43,11 +42,11 @@ import {
 } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
 import { DataPathError } from './data-path-error.js';
-import { TUNNEL_HEADER_LENGTH, writeTunnelHeader } from './encap.js';
 import { macHigh, macLow } from './fdb.js';
 import { FrameCopier } from './frame-copy.js';
 import { macHighAt, macLowAt } from './frame-read.js';
 import type { Peer } from './peer.js';
+import { pushSlotTunnelHeader, pushSlotVlanTag } from './slot-headers.js';
 import { HEADROOM, setDestination, type SocketTarget } from './pipeline-io.js';
 import type { Port } from './port.js';
 
@@ -245,13 +244,9 @@ export class MirrorTable {
       }
       const c = alloc();
       this.copier.copy(batch, i, copyBatch, c, HEADROOM);
-      if (vlan >= 0) {
-        if (pushVlanTag(copyBatch.buffer, copyBatch.start(c), copyBatch.lengths[c], vlan) < 0) {
-          rule.counters.dropped++;
-          continue;
-        }
-        copyBatch.offsets[c] -= 4;
-        copyBatch.lengths[c] += 4;
+      if (vlan >= 0 && !pushSlotVlanTag(copyBatch, c, vlan)) {
+        rule.counters.dropped++;
+        continue;
       }
       rule.counters.mirrored++;
       rule.counters.mirroredBytes += copyBatch.lengths[c];
@@ -261,9 +256,7 @@ export class MirrorTable {
       }
       const out = rule.spec.output as { vni: number; encap: Encap };
       const peer = rule.outPeer as Peer;
-      writeTunnelHeader(out.encap, copyBatch.buffer, copyBatch.start(c) - TUNNEL_HEADER_LENGTH, out.vni);
-      copyBatch.offsets[c] -= TUNNEL_HEADER_LENGTH;
-      copyBatch.lengths[c] += TUNNEL_HEADER_LENGTH;
+      pushSlotTunnelHeader(copyBatch, c, out.encap, out.vni);
       setDestination(copyBatch, c, peer);
       (target as SocketTarget).tx.addCopy(c, peer);
     }

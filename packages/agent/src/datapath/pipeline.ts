@@ -63,11 +63,11 @@
  * the tracer instead of the devices.
  */
 import { STAGE_JS_SWITCHED, markStage, type PacketBatch } from '@dvs/netdev';
-import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, pushVlanTag, readVlanId } from '@dvs/wire';
+import { ETHERNET_HEADER_LENGTH, VLAN_QINQ, VLAN_UNTAGGED, popVlanTag, readVlanId } from '@dvs/wire';
 import type { Encap } from '@dvs/wire';
 import type { Vtep } from './control-surface.js';
 import type { DropCounters, DropReason } from './counters.js';
-import { TUNNEL_HEADER_LENGTH, readTunnelVni, writeTunnelHeader } from './encap.js';
+import { TUNNEL_HEADER_LENGTH, readTunnelVni } from './encap.js';
 import { LearnResult, macHigh, macLow, type FdbEntry, type FdbLocation } from './fdb.js';
 import { isGroupAt, macHighAt, macLowAt } from './frame-read.js';
 import type { NetworkState } from './network.js';
@@ -79,6 +79,7 @@ import type { StormClass } from './storm-control.js';
 import { FrameCopier } from './frame-copy.js';
 import { HEADROOM, SocketTarget, setDestination, type PipelineListener, type PipelineTracer } from './pipeline-io.js';
 import { ArpResponder } from './arp-responder.js';
+import { pushSlotTunnelHeader, pushSlotVlanTag } from './slot-headers.js';
 import { MirrorTable } from './mirror.js';
 import type { FlowTap } from './flow-tap.js';
 
@@ -490,12 +491,7 @@ export class Pipeline {
     const vlan = port.vniToVlan.get(vni);
     if (vlan === undefined) return this.drop('unknown-vni');
     if (this.mirrors.active && this.tracer === null) this.mirror(port, vni, batch, i, false);
-    if (vlan >= 0) {
-      const start = pushVlanTag(batch.buffer, batch.start(i), batch.lengths[i], vlan);
-      if (start < 0) return this.drop('malformed');
-      batch.offsets[i] -= 4;
-      batch.lengths[i] += 4;
-    }
+    if (vlan >= 0 && !pushSlotVlanTag(batch, i, vlan)) return this.drop('malformed');
     port.tx.addRef(i, null);
   }
 
@@ -503,10 +499,7 @@ export class Pipeline {
   private queueTunnelRef(net: NetworkState, peer: Peer, batch: PacketBatch, i: number): void {
     const target = this.targetOf(net.spec.encap);
     if (target === undefined) return this.drop('no-socket');
-    const start = batch.start(i) - TUNNEL_HEADER_LENGTH;
-    writeTunnelHeader(net.spec.encap, batch.buffer, start, net.vni);
-    batch.offsets[i] -= TUNNEL_HEADER_LENGTH;
-    batch.lengths[i] += TUNNEL_HEADER_LENGTH;
+    pushSlotTunnelHeader(batch, i, net.spec.encap, net.vni);
     setDestination(batch, i, peer);
     target.stampSourcePort(batch, i, TUNNEL_HEADER_LENGTH);
     target.tx.addRef(i, peer);
@@ -539,9 +532,7 @@ export class Pipeline {
     const c = this.allocCopy();
     const copy = this.copyBatch;
     this.copier.copy(batch, i, copy, c, HEADROOM);
-    writeTunnelHeader(net.spec.encap, copy.buffer, copy.start(c) - TUNNEL_HEADER_LENGTH, net.vni);
-    copy.offsets[c] -= TUNNEL_HEADER_LENGTH;
-    copy.lengths[c] += TUNNEL_HEADER_LENGTH;
+    pushSlotTunnelHeader(copy, c, net.spec.encap, net.vni);
     setDestination(copy, c, peer);
     target.stampSourcePort(copy, c, TUNNEL_HEADER_LENGTH);
     target.tx.addCopy(c, peer);
@@ -552,11 +543,7 @@ export class Pipeline {
     const c = this.allocCopy();
     const copy = this.copyBatch;
     this.copier.copy(batch, i, copy, c, HEADROOM);
-    if (vlan >= 0) {
-      if (pushVlanTag(copy.buffer, copy.start(c), copy.lengths[c], vlan) < 0) return this.drop('malformed');
-      copy.offsets[c] -= 4;
-      copy.lengths[c] += 4;
-    }
+    if (vlan >= 0 && !pushSlotVlanTag(copy, c, vlan)) return this.drop('malformed');
     port.tx.addCopy(c, null);
   }
 

@@ -35,11 +35,8 @@ import {
   type FlowExporterName,
   type IpfixSettings,
   type SflowSettings,
-  type PortBinding,
-  type PortKind,
-  type PortMode,
+  type PortRecord,
   type PortQos,
-  type PortState,
   type ReportRecord,
   type TunnelStatusRecord,
 } from '@dvs/wire';
@@ -69,19 +66,8 @@ export interface MacEventSource {
   off(event: 'ip:bound', listener: (e: DataPathEvents['ip:bound']) => void): unknown;
 }
 
-export interface LocalPortInfo {
-  port: string;
-  mode: PortMode;
-  /** Access: one binding with vlan null; trunk: one per VLAN. */
-  bindings: PortBinding[];
-  state: PortState;
-  macCount: number;
-  kind?: PortKind;
-  /** 'tap', 'veth', 'macvlan', 'physical', … */
-  deviceKind?: string;
-  /** When the port entered its state (ms since the epoch). */
-  since?: number;
-}
+/** A port of this host as it is published: the wire's port record, the host left to EtcdSync. */
+export type LocalPortInfo = Omit<PortRecord, 'host'>;
 
 export interface EtcdSyncOptions {
   host: string;

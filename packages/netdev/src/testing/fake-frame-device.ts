@@ -5,6 +5,7 @@ import { NO_OFFLOADS, TAP_OFFLOADS } from '../tap-offloads.js';
 import type { FrameDevice, FrameDeviceStats, FrameOffloads } from '../types.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import { ReadableNotifier } from './readable-notifier.js';
+import { WritableNotifier } from './writable-notifier.js';
 import { zeroFrameDeviceStats } from '../frame-device-stats.js';
 
 /**
@@ -45,8 +46,6 @@ let fakeIndex = 0;
 export class FakeFrameDevice implements FrameDevice {
   readonly name: string;
   readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
-  /** null: unlimited. A number: write() takes at most that many more frames, then reports EAGAIN. */
-  writeBudget: number | null = null;
   /** Administrative link state, as `ip link set up/down`: a down device drops what is written to it. */
   linkUp = true;
   hub: FakeFrameHub | null = null;
@@ -55,8 +54,8 @@ export class FakeFrameDevice implements FrameDevice {
   private readonly written: Buffer[] = [];
   private readonly readable = new ReadableNotifier(() => this.hasPendingRead());
   private readonly initialMtu: number;
-  private writableHandler: (() => void) | null = null;
   private isClosed = false;
+  private readonly writable = new WritableNotifier(() => this.isClosed);
   readonly offloads: FrameOffloads;
   private readonly headerLength: number;
   private readonly header = new VirtioNetHeader();
@@ -70,6 +69,11 @@ export class FakeFrameDevice implements FrameDevice {
     this.headerLength = h;
     this.offloads =
       h === 0 ? NO_OFFLOADS : Object.freeze({ vnetHeaderLength: h, enabled: TAP_OFFLOADS, refused: Object.freeze([]) });
+  }
+
+  /** null: unlimited. A number: write() takes at most that many more frames, then reports EAGAIN. */
+  get writeBudget(): number | null {
+    return this.writable.budget;
   }
 
   get mtu(): number {
@@ -133,13 +137,10 @@ export class FakeFrameDevice implements FrameDevice {
     let n = 0;
     while (n < batch.capacity && this.rx.length > 0) {
       const frame = this.rx.shift() as Buffer;
-      if (frame.length > batch.slotSize - headroom) {
+      if (!batch.putPacket(n, frame, headroom)) {
         this.stats.readDropsTooBig++;
         continue;
       }
-      frame.copy(batch.buffer, n * batch.slotSize + headroom);
-      batch.offsets[n] = headroom;
-      batch.lengths[n] = frame.length;
       batch.family[n] = 0;
       n++;
     }
@@ -164,10 +165,7 @@ export class FakeFrameDevice implements FrameDevice {
     checkSlots(batch, slots, n);
     let taken = 0;
     for (; taken < n; taken++) {
-      if (this.writeBudget !== null) {
-        if (this.writeBudget <= 0) break;
-        this.writeBudget--;
-      }
+      if (!this.writable.take()) break;
       const slot = slots[taken];
       const len = batch.lengths[slot];
       const h = this.headerLength;
@@ -215,14 +213,12 @@ export class FakeFrameDevice implements FrameDevice {
   onWritable(handler: (() => void) | null): void {
     if (handler === null && this.isClosed) return;
     this.assertOpen();
-    this.writableHandler = handler;
-    this.pokeWritable();
+    this.writable.set(handler);
   }
 
   /** Lifts or changes the EAGAIN simulation; fires a pending onWritable handler when there is room. */
   setWriteBudget(budget: number | null): void {
-    this.writeBudget = budget;
-    this.pokeWritable();
+    this.writable.setBudget(budget);
   }
 
   close(): void {
@@ -230,7 +226,7 @@ export class FakeFrameDevice implements FrameDevice {
     this.isClosed = true;
     this.readable.cancel();
     this.readable.set(null);
-    this.writableHandler = null;
+    this.writable.set(null);
     this.rx.length = 0;
     this.hub?.detach(this);
   }
@@ -243,15 +239,6 @@ export class FakeFrameDevice implements FrameDevice {
   /** Runs the readable handler on a later loop turn if hasPendingRead() says so. */
   protected pokeReadable(): void {
     this.readable.poke();
-  }
-
-  private pokeWritable(): void {
-    if (this.writableHandler === null || (this.writeBudget !== null && this.writeBudget <= 0)) return;
-    const handler = this.writableHandler;
-    this.writableHandler = null;
-    setImmediate(() => {
-      if (!this.isClosed) handler();
-    });
   }
 
   protected assertOpen(): void {

@@ -5,6 +5,7 @@ import type { PacketBatch } from '../packet-batch.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from '../types.js';
 import { ReadableNotifier } from './readable-notifier.js';
+import { WritableNotifier } from './writable-notifier.js';
 
 /**
  * An in-memory UDP underlay for unit tests. FakeTunnelSockets bound on one
@@ -107,12 +108,10 @@ export class FakeTunnelSocket implements TunnelSocket {
   readonly stats: TunnelSocketStats = { packetsReceived: 0, packetsSent: 0, recvDropsTooBig: 0, sendDropsInvalid: 0 };
   /** Datagrams dropped because the receive queue was full. */
   rxQueueDrops = 0;
-  /** null: unlimited. A number: send() takes at most that many more packets, then reports EAGAIN. */
-  sendBudget: number | null = null;
   private readonly rx: QueuedDatagram[] = [];
   private readonly readable = new ReadableNotifier(() => this.rx.length > 0);
-  private writableHandler: (() => void) | null = null;
   private isClosed = false;
+  private readonly writable = new WritableNotifier(() => this.isClosed);
 
   constructor(
     private readonly network: FakeUdpNetwork,
@@ -121,6 +120,11 @@ export class FakeTunnelSocket implements TunnelSocket {
     private readonly bound: Bound,
     private readonly rxQueueLimit: number,
   ) {}
+
+  /** null: unlimited. A number: send() takes at most that many more packets, then reports EAGAIN. */
+  get sendBudget(): number | null {
+    return this.writable.budget;
+  }
 
   get closed(): boolean {
     return this.isClosed;
@@ -136,13 +140,10 @@ export class FakeTunnelSocket implements TunnelSocket {
     let n = 0;
     while (n < batch.capacity && this.rx.length > 0) {
       const d = this.rx.shift() as QueuedDatagram;
-      if (d.data.length > batch.slotSize - headroom) {
+      if (!batch.putPacket(n, d.data, headroom)) {
         this.stats.recvDropsTooBig++;
         continue;
       }
-      d.data.copy(batch.buffer, n * batch.slotSize + headroom);
-      batch.offsets[n] = headroom;
-      batch.lengths[n] = d.data.length;
       if (d.family === 4) batch.setIpv4Destination(n, d.ipv4, d.port);
       else batch.setIpv6Destination(n, d.ipv6 as Uint8Array, d.port);
       n++;
@@ -156,10 +157,7 @@ export class FakeTunnelSocket implements TunnelSocket {
     checkSlots(batch, slots, n);
     let taken = 0;
     for (; taken < n; taken++) {
-      if (this.sendBudget !== null) {
-        if (this.sendBudget <= 0) break;
-        this.sendBudget--;
-      }
+      if (!this.writable.take()) break;
       const slot = slots[taken];
       const family = batch.family[slot];
       const len = batch.lengths[slot];
@@ -193,21 +191,19 @@ export class FakeTunnelSocket implements TunnelSocket {
   onWritable(handler: (() => void) | null): void {
     if (handler === null && this.isClosed) return;
     this.assertOpen();
-    this.writableHandler = handler;
-    this.pokeWritable();
+    this.writable.set(handler);
   }
 
   /** Lifts or changes the EAGAIN simulation; fires a pending onWritable handler when there is room. */
   setSendBudget(budget: number | null): void {
-    this.sendBudget = budget;
-    this.pokeWritable();
+    this.writable.setBudget(budget);
   }
 
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.readable.set(null);
-    this.writableHandler = null;
+    this.writable.set(null);
     this.rx.length = 0;
     this.network.unbind(this);
   }
@@ -241,15 +237,6 @@ export class FakeTunnelSocket implements TunnelSocket {
     if (family === 4) return this.bound.family === 4 || this.localAddress === '::';
     if (family === 6) return this.bound.family === 6;
     return false;
-  }
-
-  private pokeWritable(): void {
-    if (this.writableHandler === null || (this.sendBudget !== null && this.sendBudget <= 0)) return;
-    const handler = this.writableHandler;
-    this.writableHandler = null;
-    setImmediate(() => {
-      if (!this.isClosed) handler();
-    });
   }
 
   private assertOpen(): void {
