@@ -1,11 +1,9 @@
 import { VirtioNetHeader, decodeVirtioNetHeader } from '@dvs/wire';
-import { NetdevError } from '../errors.js';
 import type { PacketBatch } from '../packet-batch.js';
 import { NO_OFFLOADS, TAP_OFFLOADS } from '../tap-offloads.js';
 import type { FrameDevice, FrameDeviceStats, FrameOffloads } from '../types.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
-import { ReadableNotifier } from './readable-notifier.js';
-import { WritableNotifier } from './writable-notifier.js';
+import { FakeWatchedFd } from './fake-watched-fd.js';
 import { zeroFrameDeviceStats } from '../frame-device-stats.js';
 
 /**
@@ -43,7 +41,7 @@ export interface FakeFrameDeviceOptions {
 
 let fakeIndex = 0;
 
-export class FakeFrameDevice implements FrameDevice {
+export class FakeFrameDevice extends FakeWatchedFd implements FrameDevice {
   readonly name: string;
   readonly stats: FrameDeviceStats = zeroFrameDeviceStats();
   /** Administrative link state, as `ip link set up/down`: a down device drops what is written to it. */
@@ -52,15 +50,13 @@ export class FakeFrameDevice implements FrameDevice {
   private readonly rxQueueLimit: number;
   private readonly rx: Buffer[] = [];
   private readonly written: Buffer[] = [];
-  private readonly readable = new ReadableNotifier(() => this.hasPendingRead());
   private readonly initialMtu: number;
-  private isClosed = false;
-  private readonly writable = new WritableNotifier(() => this.isClosed);
   readonly offloads: FrameOffloads;
   private readonly headerLength: number;
   private readonly header = new VirtioNetHeader();
 
   constructor(options: FakeFrameDeviceOptions = {}) {
+    super();
     this.name = options.name ?? `fake${fakeIndex++}`;
     this.initialMtu = options.mtu ?? 1500;
     this.rxQueueLimit = options.rxQueueLimit ?? 1024;
@@ -78,10 +74,6 @@ export class FakeFrameDevice implements FrameDevice {
 
   get mtu(): number {
     return this.initialMtu;
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   /** Frames waiting for read(). */
@@ -204,29 +196,14 @@ export class FakeFrameDevice implements FrameDevice {
     }
   }
 
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.readable.set(handler);
-  }
-
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.writable.set(handler);
-  }
-
   /** Lifts or changes the EAGAIN simulation; fires a pending onWritable handler when there is room. */
   setWriteBudget(budget: number | null): void {
     this.writable.setBudget(budget);
   }
 
-  close(): void {
+  override close(): void {
     if (this.isClosed) return;
-    this.isClosed = true;
-    this.readable.cancel();
-    this.readable.set(null);
-    this.writable.set(null);
+    super.close();
     this.rx.length = 0;
     this.hub?.detach(this);
   }
@@ -241,8 +218,8 @@ export class FakeFrameDevice implements FrameDevice {
     this.readable.poke();
   }
 
-  protected assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `device ${this.name} is closed`);
+  protected describe(): string {
+    return `device ${this.name}`;
   }
 }
 

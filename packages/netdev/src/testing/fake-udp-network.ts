@@ -4,8 +4,7 @@ import { slotAddressText } from '../ip-address.js';
 import type { PacketBatch } from '../packet-batch.js';
 import { checkHeadroom, checkSlots } from '../slot-check.js';
 import type { OpenTunnelOptions, TunnelSocket, TunnelSocketStats } from '../types.js';
-import { ReadableNotifier } from './readable-notifier.js';
-import { WritableNotifier } from './writable-notifier.js';
+import { FakeWatchedFd } from './fake-watched-fd.js';
 
 /**
  * An in-memory UDP underlay for unit tests. FakeTunnelSockets bound on one
@@ -104,14 +103,11 @@ export class FakeUdpNetwork {
   }
 }
 
-export class FakeTunnelSocket implements TunnelSocket {
+export class FakeTunnelSocket extends FakeWatchedFd implements TunnelSocket {
   readonly stats: TunnelSocketStats = { packetsReceived: 0, packetsSent: 0, recvDropsTooBig: 0, sendDropsInvalid: 0 };
   /** Datagrams dropped because the receive queue was full. */
   rxQueueDrops = 0;
   private readonly rx: QueuedDatagram[] = [];
-  private readonly readable = new ReadableNotifier(() => this.rx.length > 0);
-  private isClosed = false;
-  private readonly writable = new WritableNotifier(() => this.isClosed);
 
   constructor(
     private readonly network: FakeUdpNetwork,
@@ -119,15 +115,13 @@ export class FakeTunnelSocket implements TunnelSocket {
     readonly localPort: number,
     private readonly bound: Bound,
     private readonly rxQueueLimit: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** null: unlimited. A number: send() takes at most that many more packets, then reports EAGAIN. */
   get sendBudget(): number | null {
     return this.writable.budget;
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   get pendingRecv(): number {
@@ -182,28 +176,14 @@ export class FakeTunnelSocket implements TunnelSocket {
     return taken;
   }
 
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.readable.set(handler);
-  }
-
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.writable.set(handler);
-  }
-
   /** Lifts or changes the EAGAIN simulation; fires a pending onWritable handler when there is room. */
   setSendBudget(budget: number | null): void {
     this.writable.setBudget(budget);
   }
 
-  close(): void {
+  override close(): void {
     if (this.isClosed) return;
-    this.isClosed = true;
-    this.readable.set(null);
-    this.writable.set(null);
+    super.close();
     this.rx.length = 0;
     this.network.unbind(this);
   }
@@ -239,8 +219,12 @@ export class FakeTunnelSocket implements TunnelSocket {
     return false;
   }
 
-  private assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `socket ${this.localAddress}:${this.localPort} is closed`);
+  protected hasPendingRead(): boolean {
+    return this.rx.length > 0;
+  }
+
+  protected describe(): string {
+    return `socket ${this.localAddress}:${this.localPort}`;
   }
 }
 
