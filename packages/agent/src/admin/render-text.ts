@@ -5,9 +5,10 @@ import type { PlacedNetworkView } from '../dpif/datapaths.js';
 import type { AgentPortView } from '../ports/managed-port.js';
 import { formatPortSecurity } from '../config/port-security-config.js';
 import type { PortSecurityCounters } from '../datapath/port-security.js';
+import type { PortDeviceDrops } from '@dvs/wire';
 
-/** "port-security 3, storm-broadcast 120" (non-zero only), or ''. */
-function securityDropsText(c: PortSecurityCounters | undefined): string {
+/** "port-security 3, storm-broadcast 120" (non-zero only, by drop reason), or ''. */
+function dropsByReasonText(c: PortSecurityCounters | PortDeviceDrops | undefined): string {
   if (c === undefined) return '';
   return Object.entries(c)
     .filter(([, n]) => n > 0)
@@ -72,9 +73,14 @@ export function renderPorts(ports: AgentPortView[], now: number): string {
           `${p.name}: security: ${formatPortSecurity(p.security)}${p.security.lockedMac !== undefined ? ` (locked to ${p.security.lockedMac})` : ''}`,
         ]
       : []),
-    ...(securityDropsText(p.securityDrops) !== '' ? [`${p.name}: dropped: ${securityDropsText(p.securityDrops)}`] : []),
+    ...(droppedText(p) !== '' ? [`${p.name}: dropped: ${droppedText(p)}`] : []),
   ]);
   return rows + notes.map((n) => n + '\n').join('');
+}
+
+/** A port's drops by reason: port security's, then its device's ("too-big 3"). */
+function droppedText(p: AgentPortView): string {
+  return [dropsByReasonText(p.securityDrops), dropsByReasonText(p.deviceDrops)].filter((t) => t !== '').join(', ');
 }
 
 export function renderFdb(entries: FdbEntryView[]): string {
@@ -164,9 +170,9 @@ export function renderCounters(c: CountersSnapshot): string {
   let out = 'drops:\n' + drops.map(([reason, n]) => `  ${reason.padEnd(16)} ${n}`).join('\n') + '\n';
   out += `fdb: size ${c.fdb.size}, learns ${c.fdb.learns}, moves ${c.fdb.moves}, evictions ${c.fdb.evictions}, aged ${c.fdb.aged}, refused ${c.fdb.refused}\n`;
   out += `mac locations: provisional ${c.fdb.provisional}, confirmed ${c.fdb.confirmed}, learn-conflict ${c.fdb.learnConflicts}, claims ignored ${c.fdb.claimsIgnored}\n`;
-  const secured = Object.entries(c.portSecurity).filter(([, s]) => securityDropsText(s) !== '');
+  const secured = Object.entries(c.portSecurity).filter(([, s]) => dropsByReasonText(s) !== '');
   if (secured.length > 0)
-    out += 'port security drops:\n' + secured.map(([port, s]) => `  ${port}: ${securityDropsText(s)}\n`).join('');
+    out += 'port security drops:\n' + secured.map(([port, s]) => `  ${port}: ${dropsByReasonText(s)}\n`).join('');
   out += `table changes rejected: ${c.rejectedChanges}, internal errors: ${c.internalErrors}, event listener errors: ${c.listenerErrors}\n`;
   const traffic = (title: string, t: CountersSnapshot['ports']) =>
     Object.keys(t).length === 0

@@ -34,6 +34,12 @@ export const DROP_REASONS = [
   'no-socket',
   /** A device or socket took fewer frames than offered (EAGAIN); never queued. */
   'tx-full',
+  /**
+   * A frame longer than the read slot, dropped by the port's device before
+   * switching (a TSO super-frame from an attached device whose kernel
+   * refused PACKET_VNET_HDR); also counted per port (deviceDrops).
+   */
+  'too-big',
   /** A probe frame arrived while no probe handler is registered. */
   'probe-unhandled',
   /** A frame from a port whose source MAC (or IPv4/IPv6 source) is not among the port's allowed pairs. */

@@ -33,6 +33,7 @@ import { PeerRegistry } from './peer.js';
 import { HEADROOM, Pipeline, SocketTarget } from './pipeline.js';
 import { macEventQueue, type QueuedEvent } from './mac-events.js';
 import { Port, checkPortSpec, type PortSpec } from './port.js';
+import { countDeviceDrops } from './port-ingress.js';
 import { ProvisionalMoves, type LearnConflictView } from './provisional-moves.js';
 import { sendProbeFrame, type ProbeHandler, type ProbeTarget } from './probe.js';
 import {
@@ -587,6 +588,7 @@ export class DataPath extends TypedEmitter<DataPathEventArgs> implements Control
         this.portFailed(port, err);
         return;
       }
+      countDeviceDrops(port, this.pipeline.drops);
       if (n === 0) return;
       markStage(STAGE_JS_READ);
       try {

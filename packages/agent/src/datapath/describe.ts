@@ -44,6 +44,7 @@ export function describePort(port: Port): PortView {
   return {
     ...(port.guard !== null ? { security: port.guard.describe() } : {}),
     securityDrops: { ...port.securityDrops },
+    deviceDrops: { ...port.deviceDrops },
     name: port.name,
     mode: port.mode,
     vni: port.mode === 'access' ? port.accessVni : null,

@@ -2,9 +2,10 @@
  * The L2 hygiene steps of a frame from a local port that are not port
  * security's allowed pairs (port-security.ts): tags on access ports, the
  * per-port MAC limit, the storm-control class of a flooded frame, and the
- * per-port drop counters. Hot path: nothing allocates.
+ * per-port drop counters (the pipeline's, and the device's own). Hot path:
+ * nothing allocates.
  */
-import type { DropReason } from './counters.js';
+import type { DropCounters, DropReason } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { isBroadcastAt, isGroupAt, macHighAt, macLowAt, u16At } from './frame-read.js';
 import type { Port } from './port.js';
@@ -58,4 +59,18 @@ export function countPortDrop(port: Port, reason: DropReason, storm?: StormClass
     default:
       break;
   }
+}
+
+/**
+ * Charges what the port's device dropped in its last read as too big for the
+ * slot (its stats, read without a system call) to the port and to `too-big`.
+ */
+export function countDeviceDrops(port: Port, drops: DropCounters): void {
+  const stats = port.deviceStats;
+  if (stats === null) return;
+  const tooBig = stats.readDropsTooBig - port.tooBigCharged;
+  if (tooBig === 0) return;
+  port.tooBigCharged = stats.readDropsTooBig;
+  port.deviceDrops.tooBig += tooBig;
+  drops['too-big'] += tooBig;
 }

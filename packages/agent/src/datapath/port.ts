@@ -1,5 +1,5 @@
-import type { FrameDevice } from '@dvs/netdev';
-import { isValidVlanId, isValidVni } from '@dvs/wire';
+import type { FrameDevice, FrameDeviceStats } from '@dvs/netdev';
+import { isValidVlanId, isValidVni, type PortDeviceDrops } from '@dvs/wire';
 import { DataPathError } from './data-path-error.js';
 import { newTrafficCounters, type TrafficCounters } from './counters.js';
 import {
@@ -57,6 +57,12 @@ export class Port {
   readonly guard: PortGuard | null;
   /** Drops of port security and L2 hygiene on this port. */
   readonly securityDrops: PortSecurityCounters = newPortSecurityCounters();
+  /** Drops by the device itself, before switching (countDeviceDrops). */
+  readonly deviceDrops: PortDeviceDrops = { tooBig: 0 };
+  /** The device's own counters (one object it updates in place), or null when it keeps none. */
+  readonly deviceStats: FrameDeviceStats | null;
+  /** deviceStats.readDropsTooBig when last charged to deviceDrops. */
+  tooBigCharged: number;
   /** false once its device failed (port:gone): it no longer holds its MACs against tunnel claims. */
   up = true;
   /** QoS (token-bucket.ts): frames from the port, and frames to it, beyond their rate are dropped as `policed`. */
@@ -71,6 +77,8 @@ export class Port {
     counters: TrafficCounters = newTrafficCounters(),
   ) {
     this.counters = counters;
+    this.deviceStats = device.stats ?? null;
+    this.tooBigCharged = this.deviceStats?.readDropsTooBig ?? 0;
     this.name = spec.name;
     this.mode = spec.mode;
     if (spec.mode === 'access') {

@@ -60,6 +60,8 @@ export const PORT_FIELDS: ReplyFields<AgentPortView> = {
     '{ "allowed": [{ "mac", "ips" }], "lockFirstMac", "maxMacs", "storm": { "broadcastPps", "multicastPps", "unknownUnicastPps" }, "lockedMac" } (absent: none)',
   securityDrops:
     '{ "portSecurity", "arpSpoof", "ndSpoof", "macLimit", "taggedOnAccess", "stormBroadcast", "stormMulticast", "stormUnknownUnicast" }',
+  deviceDrops:
+    '{ "tooBig" }: frames its device dropped before switching (too-big: longer than the read slot, e.g. an attached device\'s TSO super-frame when the kernel refused PACKET_VNET_HDR)',
   qos: '{ "ingress", "egress": { "rateKbps", "burstKb", "policed" } | null } (ports/qos), absent while gone',
   offloads:
     '{ "enabled": [TAP offloads taken], "superFrames", "segments", "checksumsCompleted", "badHeaders", "unsegmentable", "coalesced", "coalescedSegments", "writeDrops" }: a TAP opened with offloads; absent otherwise',

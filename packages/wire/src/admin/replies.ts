@@ -60,10 +60,22 @@ export interface DataPathPortView {
   security?: PortSecurity & { lockedMac?: string };
   /** Drops by port security and L2 hygiene on this port. */
   securityDrops?: PortSecurityCounters;
+  /** Frames the port's device dropped before the data path saw them (since the device was opened). */
+  deviceDrops?: PortDeviceDrops;
   /** QoS policers (ports/qos); absent while the port has no device in the data path. */
   qos?: { ingress: PortPolicerView | null; egress: PortPolicerView | null };
   /** A TAP opened with offloads (config `offloads`): what it took, and what the data path segmented or dropped. */
   offloads?: PortOffloadView;
+}
+
+/** A port's device drops, by reason (each is also a data-path drop reason). */
+export interface PortDeviceDrops {
+  /**
+   * `too-big`: longer than the data path's read slot. An attached device
+   * whose kernel refused PACKET_VNET_HDR hands over each TSO super-frame of
+   * its VM or veth peer as one such frame.
+   */
+  tooBig: number;
 }
 
 export interface PortOffloadView {
