@@ -8,7 +8,8 @@
  * checksum) is written unchanged behind an all-zero header, in push order.
  *
  * Without coalescing (`coalesce` false: an attached device of an agent with
- * offloads off), every frame is written plain behind an all-zero header.
+ * offloads off), every frame is written plain behind an all-zero header, and
+ * nothing is reserved for coalescing (superFrameBytes 0; with it, ~0.5 MiB).
  *
  * A write the TAP refuses for want of room (EAGAIN) is not retried: the
  * frames are dropped and counted (`writeDrops`), as a full tun ring drops
@@ -34,28 +35,23 @@ export interface CoalescingCounters {
   writeDrops: number;
 }
 
-export class CoalescingTapWriter {
-  readonly counters: CoalescingCounters = { coalesced: 0, coalescedSegments: 0, writeDrops: 0 };
-  private readonly coalescer: TcpCoalescer;
-  private readonly superBatch: PacketBatch;
+/** What coalescing holds: the coalescer, the super-frames it builds, and the flush order. */
+class Coalescing {
+  readonly coalescer: TcpCoalescer;
+  readonly superBatch: PacketBatch;
   /** flush() order: kind 0 = the source slot as it is, 1 = a super-frame slot. */
-  private readonly orderKind = new Uint8Array(MAX_FRAMES);
-  private readonly orderSlot = new Uint32Array(MAX_FRAMES);
-  private readonly orderSegments = new Uint32Array(MAX_FRAMES);
-  private orderLength = 0;
-  private readonly run = new Uint32Array(MAX_FRAMES);
-  private readonly sink: CoalescedFrameSink;
+  readonly orderKind = new Uint8Array(MAX_FRAMES);
+  readonly orderSlot = new Uint32Array(MAX_FRAMES);
+  readonly orderSegments = new Uint32Array(MAX_FRAMES);
+  orderLength = 0;
+  readonly sink: CoalescedFrameSink;
 
-  constructor(
-    private readonly tap: HeaderTap,
-    private readonly coalesce = true,
-  ) {
-    const h = tap.offloads.vnetHeaderLength;
-    this.superBatch = new PacketBatch(SUPER_FRAMES, superSlotBytes(h));
+  constructor(headerLength: number) {
+    this.superBatch = new PacketBatch(SUPER_FRAMES, superSlotBytes(headerLength));
     this.coalescer = new TcpCoalescer({
       maxFrames: MAX_FRAMES,
       maxSuperFrames: SUPER_FRAMES,
-      headerLength: h,
+      headerLength,
       storage: this.superBatch.buffer,
     });
     const slotSize = this.superBatch.slotSize;
@@ -70,9 +66,36 @@ export class CoalescingTapWriter {
     };
   }
 
+  private order(kind: number, slot: number, segments: number): void {
+    const k = this.orderLength++;
+    this.orderKind[k] = kind;
+    this.orderSlot[k] = slot;
+    this.orderSegments[k] = segments;
+  }
+}
+
+export class CoalescingTapWriter {
+  readonly counters: CoalescingCounters = { coalesced: 0, coalescedSegments: 0, writeDrops: 0 };
+  /** null without coalescing: nothing reserved for it. */
+  private readonly coalescing: Coalescing | null;
+  private readonly run = new Uint32Array(MAX_FRAMES);
+
+  constructor(
+    private readonly tap: HeaderTap,
+    coalesce = true,
+  ) {
+    this.coalescing = coalesce ? new Coalescing(tap.offloads.vnetHeaderLength) : null;
+  }
+
+  /** Bytes of super-frame storage this writer holds: 0 without coalescing. */
+  get superFrameBytes(): number {
+    return this.coalescing === null ? 0 : this.coalescing.superBatch.buffer.length;
+  }
+
   /** Writes slots[0..n-1] of `batch` (plain frames); returns n: every frame is written or counted as dropped. */
   write(batch: PacketBatch, slots: ArrayLike<number>, n: number): number {
-    if (!this.coalesce) {
+    const c = this.coalescing;
+    if (c === null) {
       this.counters.writeDrops += n - this.tap.writeHeaderless(batch, slots, n);
       return n;
     }
@@ -81,7 +104,7 @@ export class CoalescingTapWriter {
       let pushed = 0;
       while (i < n && pushed < MAX_FRAMES) {
         const s = slots[i];
-        if (this.coalescer.push(batch.buffer, batch.start(s), batch.lengths[s], 0, s) === COALESCE_FULL) break;
+        if (c.coalescer.push(batch.buffer, batch.start(s), batch.lengths[s], 0, s) === COALESCE_FULL) break;
         pushed++;
         i++;
       }
@@ -91,40 +114,31 @@ export class CoalescingTapWriter {
         this.counters.writeDrops += 1 - this.tap.writeHeaderless(batch, this.run, 1);
         continue;
       }
-      this.orderLength = 0;
-      this.coalescer.flush(this.sink);
-      this.writeInOrder(batch);
+      c.orderLength = 0;
+      c.coalescer.flush(c.sink);
+      this.writeInOrder(c, batch);
     }
     return n;
   }
 
-  private order(kind: number, slot: number, segments: number): void {
-    const k = this.orderLength++;
-    this.orderKind[k] = kind;
-    this.orderSlot[k] = slot;
-    this.orderSegments[k] = segments;
-  }
-
   /** Runs of plain frames and of super-frames, in flush order. */
-  private writeInOrder(batch: PacketBatch): void {
-    for (let k = 0; k < this.orderLength;) {
-      const kind = this.orderKind[k];
+  private writeInOrder(c: Coalescing, batch: PacketBatch): void {
+    for (let k = 0; k < c.orderLength;) {
+      const kind = c.orderKind[k];
       let length = 0;
-      while (k + length < this.orderLength && this.orderKind[k + length] === kind) {
-        this.run[length] = this.orderSlot[k + length];
+      while (k + length < c.orderLength && c.orderKind[k + length] === kind) {
+        this.run[length] = c.orderSlot[k + length];
         length++;
       }
       const written =
-        kind === 0
-          ? this.tap.writeHeaderless(batch, this.run, length)
-          : this.tap.write(this.superBatch, this.run, length);
+        kind === 0 ? this.tap.writeHeaderless(batch, this.run, length) : this.tap.write(c.superBatch, this.run, length);
       if (kind === 1) {
-        for (let j = 0; j < written; j++) this.counters.coalescedSegments += this.orderSegments[k + j];
+        for (let j = 0; j < written; j++) this.counters.coalescedSegments += c.orderSegments[k + j];
         this.counters.coalesced += written;
       }
       if (written < length) {
         let lost = 0;
-        for (let j = written; j < length; j++) lost += this.orderSegments[k + j];
+        for (let j = written; j < length; j++) lost += c.orderSegments[k + j];
         this.counters.writeDrops += lost;
       }
       k += length;
