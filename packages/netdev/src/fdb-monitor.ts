@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { fdbEntryKey } from './fdb-entry.js';
 import type { FdbEntry } from './fdb-entry.js';
+import { NotifiedTable } from './notified-table.js';
 
 /**
  * Events of an FdbMonitor, emitted on Node's loop after its table holds the
@@ -22,8 +22,6 @@ export interface FdbMonitorEvents {
   'monitor:resync': [];
 }
 
-type PendingEvent = { [K in keyof FdbMonitorEvents]: [K, ...FdbMonitorEvents[K]] }[keyof FdbMonitorEvents];
-
 /** Which entries a monitor keeps: a bridge's table ('master'), devices' own ('self'), or both. */
 export type FdbMonitorTables = 'master' | 'self' | 'all';
 
@@ -33,17 +31,11 @@ export type FdbMonitorTables = 'master' | 'self' | 'all';
  * what identifies an entry is fdbEntryKey()). The real monitor
  * (openFdbMonitor) feeds it; a fake can feed it the same way.
  */
-export class FdbMonitor extends EventEmitter<FdbMonitorEvents> {
+export class FdbMonitor extends NotifiedTable<FdbMonitorEvents, FdbEntry, string> {
   private readonly table = new Map<string, FdbEntry>();
-  private readonly pending: PendingEvent[] = [];
-  protected isClosed = false;
 
   constructor(private readonly tables: FdbMonitorTables = 'all') {
     super();
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   /** Every entry held now. */
@@ -56,65 +48,36 @@ export class FdbMonitor extends EventEmitter<FdbMonitorEvents> {
     return this.entries().filter((e) => (e.table === 'master' ? e.master : e.ifindex) === ifindex);
   }
 
-  /** Stops watching. Idempotent; no event is emitted afterwards. */
-  close(): void {
-    this.isClosed = true;
-    this.pending.length = 0;
-  }
-
   protected accepts(entry: FdbEntry): boolean {
     return this.tables === 'all' || entry.table === this.tables;
   }
 
-  /** Sets the table without events (the state when watching starts). */
   protected seed(entries: readonly FdbEntry[]): void {
     this.table.clear();
     for (const entry of entries) if (this.accepts(entry)) this.table.set(fdbEntryKey(entry), entry);
   }
 
-  /** Applies one notification; its event waits for flush(). Returns the entry's key. */
-  protected applyEntry(entry: FdbEntry, deleted: boolean): string {
+  protected applyChange(entry: FdbEntry, deleted: boolean): string {
     const key = fdbEntryKey(entry);
     if (!this.accepts(entry)) return key;
     const previous = this.table.get(key);
     if (deleted) {
       if (previous === undefined) return key;
       this.table.delete(key);
-      this.pending.push(['fdb:del', entry]);
+      this.queue(['fdb:del', entry]);
       return key;
     }
     this.table.set(key, entry);
-    if (previous === undefined || !sameEntry(previous, entry)) this.pending.push(['fdb:add', entry, previous]);
+    if (previous === undefined || !sameEntry(previous, entry)) this.queue(['fdb:add', entry, previous]);
     return key;
   }
 
-  /**
-   * Replaces the table with a fresh dump, queuing the events its difference
-   * makes. Keys in `touched` changed by notification during the dump: their
-   * notified state is newer and is kept.
-   */
-  protected replaceAll(entries: readonly FdbEntry[], touched: ReadonlySet<string>): void {
-    const seen = new Set<string>();
-    for (const entry of entries) {
-      const key = fdbEntryKey(entry);
-      seen.add(key);
-      if (!touched.has(key)) this.applyEntry(entry, false);
-    }
-    for (const [key, entry] of [...this.table]) {
-      if (!seen.has(key) && !touched.has(key)) this.applyEntry(entry, true);
-    }
+  protected keyOf(entry: FdbEntry): string {
+    return fdbEntryKey(entry);
   }
 
-  protected queueResync(): void {
-    this.pending.push(['monitor:resync']);
-  }
-
-  /** Emits the queued events, in order. */
-  protected flush(): void {
-    while (this.pending.length > 0 && !this.isClosed) {
-      const [name, ...args] = this.pending.shift() as PendingEvent;
-      (this.emit as (event: string, ...rest: unknown[]) => boolean)(name, ...args);
-    }
+  protected held(): Iterable<[string, FdbEntry]> {
+    return this.table;
   }
 }
 

@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import type { LinkInfo } from './link-info.js';
+import { NotifiedTable } from './notified-table.js';
 
 /**
  * Events of a LinkMonitor, emitted on Node's loop after the monitor's table
@@ -27,23 +27,15 @@ export interface LinkMonitorEvents {
   'monitor:resync': [];
 }
 
-type PendingEvent = { [K in keyof LinkMonitorEvents]: [K, ...LinkMonitorEvents[K]] }[keyof LinkMonitorEvents];
-
 /**
  * The table of links of one network namespace, kept current from link
  * notifications, and the typed events made from its changes. The real monitor
  * (openLinkMonitor: rtnetlink) and the fake one (@dvs/netdev/testing) both
  * feed it, so the rules for which event a change makes live here only.
  */
-export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
+export class LinkMonitor extends NotifiedTable<LinkMonitorEvents, LinkInfo, number> {
   private readonly byIndex = new Map<number, LinkInfo>();
   private readonly byName = new Map<string, number>();
-  private readonly pending: PendingEvent[] = [];
-  protected isClosed = false;
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
 
   /** The link of that name now, if there is one. */
   get(name: string): LinkInfo | undefined {
@@ -60,31 +52,24 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     return [...this.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex);
   }
 
-  /** Stops watching. Idempotent; no event is emitted afterwards. */
-  close(): void {
-    this.isClosed = true;
-    this.pending.length = 0;
-  }
-
-  /** Sets the table without events (the state when watching starts). */
   protected seed(links: readonly LinkInfo[]): void {
     this.byIndex.clear();
     this.byName.clear();
     for (const link of links) this.put(link);
   }
 
-  /** Applies one notification: a link's new state, or its deletion. Events wait for flush(). */
-  protected applyLink(link: LinkInfo, deleted: boolean): void {
+  /** A link's new state, or its deletion. */
+  protected applyChange(link: LinkInfo, deleted: boolean): number {
     const previous = this.byIndex.get(link.ifindex);
     if (deleted) {
       if (previous !== undefined) this.remove(previous);
-      this.pending.push(['link:del', previous === undefined ? link : { ...previous, ...link }]);
-      return;
+      this.queue(['link:del', previous === undefined ? link : { ...previous, ...link }]);
+      return link.ifindex;
     }
     this.put(link, previous);
     if (previous === undefined) {
-      this.pending.push(['link:new', link]);
-      return;
+      this.queue(['link:new', link]);
+      return link.ifindex;
     }
     if (
       previous.name !== link.name ||
@@ -93,43 +78,18 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       previous.masterIndex !== link.masterIndex ||
       previous.kind !== link.kind
     ) {
-      this.pending.push(['link:change', link, previous]);
+      this.queue(['link:change', link, previous]);
     }
-    if (previous.up !== link.up) this.pending.push([link.up ? 'link:up' : 'link:down', link]);
+    if (previous.up !== link.up) this.queue([link.up ? 'link:up' : 'link:down', link]);
+    return link.ifindex;
   }
 
-  /**
-   * Replaces the table with a fresh read of every link, queuing the events
-   * its difference makes. Links in `touched` changed by notification while
-   * the read was under way: their notified state is newer and is kept.
-   */
-  protected replaceAll(links: readonly LinkInfo[], touched: ReadonlySet<number>): void {
-    const seen = new Set<number>();
-    for (const link of links) {
-      seen.add(link.ifindex);
-      if (!touched.has(link.ifindex)) this.applyLink(link, false);
-    }
-    for (const link of [...this.byIndex.values()]) {
-      if (!seen.has(link.ifindex) && !touched.has(link.ifindex)) this.applyLink(link, true);
-    }
+  protected keyOf(link: LinkInfo): number {
+    return link.ifindex;
   }
 
-  /** Queues `monitor:resync` after the events queued so far. */
-  protected queueResync(): void {
-    this.pending.push(['monitor:resync']);
-  }
-
-  /** Forgets queued events (state read while nobody could be listening yet). */
-  protected discardPending(): void {
-    this.pending.length = 0;
-  }
-
-  /** Emits the queued events, in order. */
-  protected flush(): void {
-    while (this.pending.length > 0 && !this.isClosed) {
-      const [name, ...args] = this.pending.shift() as PendingEvent;
-      (this.emit as (event: string, ...rest: unknown[]) => boolean)(name, ...args);
-    }
+  protected held(): Iterable<[number, LinkInfo]> {
+    return this.byIndex;
   }
 
   private put(link: LinkInfo, previous = this.byIndex.get(link.ifindex)): void {

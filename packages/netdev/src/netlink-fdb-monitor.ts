@@ -2,9 +2,7 @@ import { fdbEntryOf } from './fdb-entry.js';
 import { FdbMonitor } from './fdb-monitor.js';
 import type { FdbMonitorTables } from './fdb-monitor.js';
 import { nativeBinding } from './native-binding.js';
-import type { NativeFdbRecord } from './native-binding.js';
 import { NetlinkFeed, openMonitorSocket } from './netlink-feed.js';
-import type { FeedTable } from './netlink-feed.js';
 
 export interface OpenFdbMonitorOptions {
   /** Aborting closes the monitor. */
@@ -29,33 +27,12 @@ const NATIVE_TABLES: Record<FdbMonitorTables, 0 | 1 | 2> = { all: 0, master: 1, 
  * keeps the process alive; unref() lets it exit anyway.
  */
 export class NetlinkFdbMonitor extends FdbMonitor {
-  private readonly feed: NetlinkFeed<NativeFdbRecord, string>;
-
   /** Use openFdbMonitor(). */
   constructor(fd: number, tables: FdbMonitorTables, signal?: AbortSignal) {
     super(tables);
-    const table: FeedTable<NativeFdbRecord, string> = {
-      read: (socket, dump) => nativeBinding().fdbMonitorRead(socket, dump, NATIVE_TABLES[tables]),
-      seed: (dumped) => this.seed(dumped.map(fdbEntryOf)),
-      apply: (record) => this.applyEntry(fdbEntryOf(record), record.deleted),
-      replaceAll: (dumped, touched) => this.replaceAll(dumped.map(fdbEntryOf), touched),
-      resynced: () => this.queueResync(),
-      flush: () => this.flush(),
-    };
-    this.feed = new NetlinkFeed(fd, table, 'fdb', signal, () => this.close());
-  }
-
-  unref(): void {
-    this.feed.unref();
-  }
-
-  ref(): void {
-    this.feed.ref();
-  }
-
-  override close(): void {
-    super.close();
-    this.feed.close();
+    const native = NATIVE_TABLES[tables];
+    const table = this.feedTable((socket, dump) => nativeBinding().fdbMonitorRead(socket, dump, native), fdbEntryOf);
+    this.holdFeed(new NetlinkFeed(fd, table, 'fdb', signal, () => this.close()));
   }
 }
 

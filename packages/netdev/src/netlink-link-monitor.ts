@@ -1,9 +1,7 @@
 import { linkInfoOf } from './link-info.js';
 import { LinkMonitor } from './link-monitor.js';
 import { nativeBinding } from './native-binding.js';
-import type { NativeLinkRecord } from './native-binding.js';
 import { NetlinkFeed, openMonitorSocket } from './netlink-feed.js';
-import type { FeedTable } from './netlink-feed.js';
 
 export interface OpenLinkMonitorOptions {
   /** Aborting closes the monitor. */
@@ -29,36 +27,11 @@ export interface OpenLinkMonitorOptions {
  * lets it exit anyway.
  */
 export class NetlinkLinkMonitor extends LinkMonitor {
-  private readonly feed: NetlinkFeed<NativeLinkRecord, number>;
-
   /** Use openLinkMonitor(). */
   constructor(fd: number, signal?: AbortSignal) {
     super();
-    const table: FeedTable<NativeLinkRecord, number> = {
-      read: (socket, dump) => nativeBinding().linkMonitorRead(socket, dump),
-      seed: (dumped) => this.seed(dumped.map(linkInfoOf)),
-      apply: (record) => {
-        this.applyLink(linkInfoOf(record), record.deleted);
-        return record.ifindex;
-      },
-      replaceAll: (dumped, touched) => this.replaceAll(dumped.map(linkInfoOf), touched),
-      resynced: () => this.queueResync(),
-      flush: () => this.flush(),
-    };
-    this.feed = new NetlinkFeed(fd, table, 'link', signal, () => this.close());
-  }
-
-  unref(): void {
-    this.feed.unref();
-  }
-
-  ref(): void {
-    this.feed.ref();
-  }
-
-  override close(): void {
-    super.close();
-    this.feed.close();
+    const table = this.feedTable((socket, dump) => nativeBinding().linkMonitorRead(socket, dump), linkInfoOf);
+    this.holdFeed(new NetlinkFeed(fd, table, 'link', signal, () => this.close()));
   }
 }
 

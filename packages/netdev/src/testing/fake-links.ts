@@ -167,7 +167,7 @@ export class FakeLinkMonitor extends LinkMonitor {
   /** @internal called by FakeLinks */
   notify(link: LinkInfo, deleted: boolean): void {
     if (this.isClosed) return;
-    this.applyLink(link, deleted);
+    this.applyChange(link, deleted);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
