@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderPorts } from '../src/admin/render-text.js';
 import { ManagedPort } from '../src/ports/managed-port.js';
+import { portMetricLines } from '../src/ports/port-metrics.js';
 import { BROADCAST, frame, mac, settle } from './frames.js';
 import { networkOnBoth, stopAll, twoHosts } from './two-hosts.js';
 
@@ -36,8 +37,11 @@ test('a frame longer than the read slot is dropped by the port device and counte
       'config',
       0,
     );
-    const text = renderPorts([managed.view(a.dp.portViews().find((p) => p.name === 'vm1'))], 0);
+    const view2 = a.dp.portViews().find((p) => p.name === 'vm1');
+    const text = renderPorts([managed.view(view2)], 0);
     assert.match(text, /^vm1: dropped: too-big 2$/m);
+    const metrics = portMetricLines('host-a', [managed.view(view2)], 0).join('\n');
+    assert.match(metrics, /^dvs_agent_port_device_drops_total\{host="host-a",port="vm1",reason="too_big"\} 2$/m);
   } finally {
     stopAll(a, b);
   }

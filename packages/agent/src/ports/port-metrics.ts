@@ -4,8 +4,8 @@ import type { AgentPortView } from './managed-port.js';
 
 /**
  * Prometheus lines of the ports' life cycle (beside the traffic counters of
- * observe/metrics.ts): state, since when, device gone and back, MTU warnings,
- * state file write errors.
+ * observe/metrics.ts): state, since when, device gone and back, the device's
+ * own drops, MTU warnings, state file write errors.
  */
 export function portMetricLines(host: string, ports: readonly AgentPortView[], stateFileErrors: number): string[] {
   const out: string[] = [];
@@ -32,6 +32,17 @@ export function portMetricLines(host: string, ports: readonly AgentPortView[], s
     "Times a port's device went away (deleted, VM quit, pod died).",
   );
   for (const p of ports) out.push(`dvs_agent_port_device_gone_total{${h},port="${escape(p.name)}"} ${p.deviceGone}`);
+  family(
+    'dvs_agent_port_device_drops_total',
+    'counter',
+    'Per port: frames its device dropped before switching, by reason (too_big: longer than the read slot), since the device was opened.',
+  );
+  for (const p of ports) {
+    if (p.deviceDrops === undefined) continue;
+    out.push(
+      `dvs_agent_port_device_drops_total{${h},port="${escape(p.name)}",reason="too_big"} ${p.deviceDrops.tooBig}`,
+    );
+  }
   family('dvs_agent_port_reattached_total', 'counter', "Times a port's device came back and was attached again.");
   for (const p of ports) out.push(`dvs_agent_port_reattached_total{${h},port="${escape(p.name)}"} ${p.reattached}`);
   family(
