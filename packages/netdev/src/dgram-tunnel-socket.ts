@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire';
 import { NetdevError } from './errors.js';
+import { EndpointLifecycle } from './endpoint-lifecycle.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { checkTunnelOptions } from './tunnel-address.js';
@@ -27,7 +28,7 @@ export interface DgramTunnelOptions extends OpenTunnelOptions {
  * node:dgram has no EAGAIN: it queues sends without limit. We count sends in
  * flight and report EAGAIN (a short send() count) at sendQueueLimit instead.
  */
-export class DgramTunnelSocket implements TunnelSocket {
+export class DgramTunnelSocket extends EndpointLifecycle implements TunnelSocket {
   readonly stats: TunnelSocketStats = { packetsReceived: 0, packetsSent: 0, recvDropsTooBig: 0, sendDropsInvalid: 0 };
   /** Datagrams dropped because the receive queue was full. */
   rxQueueDrops = 0;
@@ -40,7 +41,6 @@ export class DgramTunnelSocket implements TunnelSocket {
   private readableHandler: (() => void) | null = null;
   private writableHandler: (() => void) | null = null;
   private readableScheduled = false;
-  private isClosed = false;
   private readonly sent = (err: Error | null): void => {
     this.inFlight--;
     if (err) this.sendErrors++;
@@ -60,15 +60,12 @@ export class DgramTunnelSocket implements TunnelSocket {
     readonly localPort: number,
     options: DgramTunnelOptions,
   ) {
+    super();
     this.rxQueueLimit = options.rxQueueLimit ?? 1024;
     this.sendQueueLimit = options.sendQueueLimit ?? 1024;
     socket.on('message', (data, from) => this.received(data, from));
     // Without a listener a failed send would be thrown from the event loop.
     socket.on('error', () => this.sendErrors++);
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   recv(batch: PacketBatch, headroom: number): number {
@@ -113,16 +110,12 @@ export class DgramTunnelSocket implements TunnelSocket {
     return taken;
   }
 
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
+  protected watchReadable(handler: (() => void) | null): void {
     this.readableHandler = handler;
     this.scheduleReadable();
   }
 
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
+  protected watchWritable(handler: (() => void) | null): void {
     this.writableHandler = handler;
     if (handler !== null && this.inFlight < this.sendQueueLimit) {
       this.writableHandler = null;
@@ -182,8 +175,8 @@ export class DgramTunnelSocket implements TunnelSocket {
     return null;
   }
 
-  private assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `socket ${this.localAddress}:${this.localPort} is closed`);
+  protected describe(): string {
+    return `socket ${this.localAddress}:${this.localPort}`;
   }
 }
 

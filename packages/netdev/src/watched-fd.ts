@@ -1,33 +1,17 @@
-import { NetdevError } from './errors.js';
+import { EndpointLifecycle } from './endpoint-lifecycle.js';
 import { FdWatcher } from './fd-watcher.js';
 
 /**
- * The lifecycle half that TapDevice and NativeTunnelSocket share: one native fd
- * watched on Node's loop (FdWatcher), readable/writable handlers, ref/unref,
- * an idempotent close() that closes the fd, and DVS_CLOSED for use after close.
+ * The lifecycle half that the native devices and NativeTunnelSocket share:
+ * one native fd watched on Node's loop (FdWatcher) for the handlers
+ * (EndpointLifecycle), ref/unref, and an idempotent close() that closes the fd.
  */
-export abstract class WatchedFd {
+export abstract class WatchedFd extends EndpointLifecycle {
   protected readonly watcher: FdWatcher;
-  protected isClosed = false;
 
   constructor(fd: number) {
+    super();
     this.watcher = new FdWatcher(fd);
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  onReadable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onReadable(handler);
-  }
-
-  onWritable(handler: (() => void) | null): void {
-    if (handler === null && this.isClosed) return;
-    this.assertOpen();
-    this.watcher.onWritable(handler);
   }
 
   /** Lets the process exit while this fd is still watched (like socket.unref()). */
@@ -45,10 +29,11 @@ export abstract class WatchedFd {
     this.watcher.close();
   }
 
-  /** What to call this fd in errors: "TAP vm1", "socket 0.0.0.0:4789". */
-  protected abstract describe(): string;
+  protected watchReadable(handler: (() => void) | null): void {
+    this.watcher.onReadable(handler);
+  }
 
-  protected assertOpen(): void {
-    if (this.isClosed) throw new NetdevError('DVS_CLOSED', `${this.describe()} is closed`);
+  protected watchWritable(handler: (() => void) | null): void {
+    this.watcher.onWritable(handler);
   }
 }
