@@ -3,6 +3,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '@dvs/wire';
 import { NetdevError } from './errors.js';
 import { EndpointLifecycle } from './endpoint-lifecycle.js';
+import { ReadableNotifier } from './readable-notifier.js';
 import type { PacketBatch } from './packet-batch.js';
 import { checkHeadroom, checkSlots } from './slot-check.js';
 import { checkTunnelOptions } from './tunnel-address.js';
@@ -38,9 +39,8 @@ export class DgramTunnelSocket extends EndpointLifecycle implements TunnelSocket
   private readonly rxQueueLimit: number;
   private readonly sendQueueLimit: number;
   private inFlight = 0;
-  private readableHandler: (() => void) | null = null;
   private writableHandler: (() => void) | null = null;
-  private readableScheduled = false;
+  private readonly readable = new ReadableNotifier(() => this.rx.length > 0);
   private readonly sent = (err: Error | null): void => {
     this.inFlight--;
     if (err) this.sendErrors++;
@@ -111,8 +111,7 @@ export class DgramTunnelSocket extends EndpointLifecycle implements TunnelSocket
   }
 
   protected watchReadable(handler: (() => void) | null): void {
-    this.readableHandler = handler;
-    this.scheduleReadable();
+    this.readable.set(handler);
   }
 
   protected watchWritable(handler: (() => void) | null): void {
@@ -136,7 +135,7 @@ export class DgramTunnelSocket extends EndpointLifecycle implements TunnelSocket
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.readableHandler = null;
+    this.readable.set(null);
     this.writableHandler = null;
     this.rx.length = 0;
     this.socket.close();
@@ -149,19 +148,7 @@ export class DgramTunnelSocket extends EndpointLifecycle implements TunnelSocket
       return;
     }
     this.rx.push({ data, from });
-    this.scheduleReadable();
-  }
-
-  /** Level-triggered like uv_poll: once per loop turn while datagrams wait. */
-  private scheduleReadable(): void {
-    if (this.readableScheduled || this.readableHandler === null || this.rx.length === 0) return;
-    this.readableScheduled = true;
-    setImmediate(() => {
-      this.readableScheduled = false;
-      if (this.readableHandler === null || this.rx.length === 0) return;
-      this.readableHandler();
-      this.scheduleReadable();
-    });
+    this.readable.poke();
   }
 
   private destination(batch: PacketBatch, slot: number): string | null {

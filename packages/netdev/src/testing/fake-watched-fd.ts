@@ -1,5 +1,5 @@
 import { EndpointLifecycle } from '../endpoint-lifecycle.js';
-import { ReadableNotifier } from './readable-notifier.js';
+import { ReadableNotifier } from '../readable-notifier.js';
 import { WritableNotifier } from './writable-notifier.js';
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Level-triggered readiness for the fakes, shaped like uv_poll on a real fd:
+ * Level-triggered readiness for what has no fd to poll (the dgram socket, the
+ * fakes), shaped like uv_poll on a real fd:
  * while something is pending and a handler is set, the handler runs once per
  * event-loop turn (setImmediate, never synchronously inside the call that made
  * data pending, never a microtask storm). A handler that does not drain is
