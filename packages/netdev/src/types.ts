@@ -72,7 +72,11 @@ export interface FrameDevice {
   close(): void;
   /** One-shot writable notification (see above). Optional: every dvs implementation has it. */
   onWritable?(handler: (() => void) | null): void;
-  /** Counters kept by the device. Optional: every dvs implementation has them. */
+  /**
+   * Counters kept by the device: one object for its life, updated in place
+   * (a reader may keep it; the data path does, per port). Optional: every dvs
+   * implementation has them.
+   */
   readonly stats?: FrameDeviceStats;
   /** Whether frames carry a virtio-net header, and what the kernel took (see above). Absent: plain frames. */
   readonly offloads?: FrameOffloads;
