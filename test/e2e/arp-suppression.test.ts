@@ -54,8 +54,13 @@ test('learning: each VM talks once, and the controller publishes its IP with its
     assert.ok(await ping(x, y.address), `${x.name} → ${y.name}`);
   }
   for (const v of [a, b, c]) await waitPublished(v, v.address);
-  const { data } = await lab!.admin('h1').call('fdb/show', [String(VNI)]);
-  assert.deepEqual(data.find((e) => e.mac === b.mac)?.ips, [b.address], 'h1 holds vm-on-h2 IP as a remote binding');
+  // The controller's table has it; h1 gets it through its etcd watch, a moment later.
+  const ips = await waitFor('h1 holds a binding for vm-on-h2', async () => {
+    const { data } = await lab!.admin('h1').call('fdb/show', [String(VNI)]);
+    const held = data.find((e) => e.mac === b.mac)?.ips;
+    return held !== undefined && held.length > 0 ? held : undefined;
+  });
+  assert.deepEqual(ips, [b.address], 'h1 holds vm-on-h2 IP as a remote binding');
 });
 
 test('suppression off: an ARP request for a resolved IP crosses the underlay', async () => {

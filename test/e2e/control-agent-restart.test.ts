@@ -148,11 +148,14 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
       return row?.kind === 'vtep' && row.control && row.location.startsWith(`${vtep}:`);
     });
   }
-  const { data: peers } = await l.admin('h1').call('peers/show');
+  // The flood list is an etcd key of its own: h1 may apply it a moment after the FDB entries.
   for (const vm of remote) {
     const address = l.host(vm.host).underlayAddress;
-    const peer = (peers as AgentPeerRow[]).find((x) => x.address === address);
-    assert.ok(peer?.floodVnis.includes(VNI), `${vm.host} in h1's flood list for ${VNI}: ${JSON.stringify(peers)}`);
+    await waitFor(`${vm.host} in h1's flood list for ${VNI}`, async () => {
+      const { data: peers } = await l.admin('h1').call('peers/show');
+      const peer = (peers as AgentPeerRow[]).find((x) => x.address === address);
+      return peer?.floodVnis.includes(VNI) === true;
+    });
   }
   const { data: ports } = await l.admin('h1').call('ports/show');
   assert.deepEqual(

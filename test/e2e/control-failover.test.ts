@@ -208,9 +208,17 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   await waitFor(`${standby.id} places ${y.name} at h2`, async () => {
     return (await entryAt(standby, NEW_VNI, y.mac.toLowerCase()))?.host === 'h2';
   });
-  const flood = await standby.client.send('GET', `/v1/flood?vni=${NEW_VNI}`);
-  const members = (flood.body as { floodLists: { members: { host: string | null }[] }[] }).floodLists[0]!.members;
-  assert.deepEqual(members.map((m) => m.host).sort(), ['h1', 'h2']);
+  // The flood list is recomputed from the ports apart from the FDB entries: read once it has both hosts.
+  const floodHosts = async (): Promise<(string | null)[]> => {
+    const flood = await standby.client.send('GET', `/v1/flood?vni=${NEW_VNI}`);
+    const lists = (flood.body as { floodLists: { members: { host: string | null }[] }[] }).floodLists;
+    return (lists[0]?.members ?? []).map((m) => m.host).sort();
+  };
+  const members = await waitFor(`${standby.id}'s flood list for ${NEW_VNI} has h1 and h2`, async () => {
+    const hosts = await floodHosts();
+    return hosts.length >= 2 ? hosts : undefined;
+  });
+  assert.deepEqual(members, ['h1', 'h2']);
 
   // x moves to h3 (QEMU-style, the lab's migration): the new leader records
   // the move with seq + 1, every agent follows, and so does traffic.

@@ -53,8 +53,29 @@ interface Frame {
   echo: 'request' | 'reply' | null;
 }
 
-/** tcpdump in `vm`'s namespace, capturing what its interface receives (not what it sends) into a file. */
-async function capture(vm: VmState, name: string): Promise<{ stop: () => Promise<Frame[]> }> {
+/** The frames tcpdump has written to `file` so far (it writes each one as it comes: -U). */
+async function framesIn(file: string): Promise<Frame[]> {
+  const r = await run(['tcpdump', '-r', file, '-n', '-e'], { allowFailure: true });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const m = /^\S+ (\S+) > (\S+), .*?length (\d+):/.exec(line);
+      assert.ok(m, `tcpdump line: ${line}`);
+      const echo = /ICMP echo request/.test(line) ? 'request' : /ICMP echo reply/.test(line) ? 'reply' : null;
+      return { src: m[1]!, dst: m[2]!, length: Number(m[3]), echo };
+    });
+}
+
+/**
+ * tcpdump in `vm`'s namespace, capturing what its interface receives (not what it sends) into a file.
+ * frames() reads what it has captured so far; stop() ends it (a frame it has not read by then is lost:
+ * wait on frames() first) and returns every frame it captured.
+ */
+async function capture(
+  vm: VmState,
+  name: string,
+): Promise<{ frames: () => Promise<Frame[]>; stop: () => Promise<Frame[]> }> {
   const file = join(dir, `${name}.pcap`);
   const ns = lab!.namespaceOf(vm.name);
   const child: ChildProcess = spawn(
@@ -66,19 +87,11 @@ async function capture(vm: VmState, name: string): Promise<{ stop: () => Promise
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   await waitFor(`tcpdump listening in ${vm.name}`, () => stderr.includes('listening on'), 10_000, 50);
   return {
+    frames: () => framesIn(file),
     stop: async () => {
       child.kill('SIGINT');
       await waitPidExit(child.pid!);
-      const r = await run(['tcpdump', '-r', file, '-n', '-e'], { allowFailure: true });
-      return r.stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((line) => {
-          const m = /^\S+ (\S+) > (\S+), .*?length (\d+):/.exec(line);
-          assert.ok(m, `tcpdump line: ${line}`);
-          const echo = /ICMP echo request/.test(line) ? 'request' : /ICMP echo reply/.test(line) ? 'reply' : null;
-          return { src: m[1]!, dst: m[2]!, length: Number(m[3]), echo };
-        });
+      return framesIn(file);
     },
   };
 }
@@ -152,17 +165,21 @@ test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored fram
   const atB = await capture(b, 'span');
   const atD = await capture(d, 'rspan');
   await ping(a, c);
-  // The copies are queued with the frames: once the pings are answered, they are out.
+  // The copies reach the analysers' captures (RSPAN through h2's sink) some time after the pings
+  // are answered; each is in before the captures stop (the counts below then catch any extra copy).
   await waitFor(
-    'the analysers got the copies',
+    'the analysers captured the copies',
     async () => {
-      const h1 = await mirrorsOn('h1');
-      return (h1.find((m) => m.name === 'rspan1')?.mirrored ?? 0) >= PINGS;
+      const [nowB, nowD] = [await atB.frames(), await atD.frames()];
+      return (
+        nowB.filter((f) => f.echo === 'request' && f.src === a.mac).length >= PINGS &&
+        nowB.filter((f) => f.echo === 'reply' && f.dst === a.mac).length >= PINGS &&
+        nowD.filter((f) => f.echo === 'request').length >= PINGS
+      );
     },
-    5000,
-    50,
+    15_000,
+    100,
   );
-  await new Promise((r) => setTimeout(r, 300));
   const seenB = await atB.stop();
   const seenD = await atD.stop();
 
@@ -227,7 +244,13 @@ test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored fram
   const againD = await capture(d, 'rspan-off');
   await ping(a, c);
   await ping(a, b); // B is switched again: A reaches it
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(
+    "B's capture holds A's pings to B",
+    async () =>
+      (await againB.frames()).filter((f) => f.echo === 'request' && f.src === a.mac && f.dst === b.mac).length >= PINGS,
+    15_000,
+    100,
+  );
   const afterB = await againB.stop();
   const afterD = await againD.stop();
   assert.equal(afterB.filter((f) => f.echo !== null && f.dst === c.mac).length, 0, 'no more copies at B');

@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContinuousPing, Lab, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
 import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
 import { RawPort } from '../support/raw-port.js';
 import { vmPingReplies } from '../support/lab-vms.js';
 
@@ -114,15 +115,18 @@ test("a forged VXLAN frame from a known VTEP (h3) claiming h2's VM: every FDB st
     await ping.stop();
   }
   assert.deepEqual(await placements(victim.mac), expected);
-  const after = await counters('h1');
+  const after = await waitFor('h1 counts the learn conflict', async () => {
+    const c = await counters('h1');
+    return c.fdb.learnConflicts > before.fdb.learnConflicts ? c : undefined;
+  });
   assert.equal(after.fdb.learnConflicts - before.fdb.learnConflicts, 1, 'one learn conflict on h1');
-  // The status record carries it to the controller: dvs status names the MAC, the claimant and the controller's VTEP.
-  let found: { message: string } | undefined;
-  for (let i = 0; i < 100 && found === undefined; i++) {
-    found = (await problems()).find((p) => p.kind === 'learn-conflict' && p.mac === victim.mac);
-    if (found === undefined) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(found, 'no learn-conflict problem in dvs status');
+  // The status record (every 5 s) carries it to the controller: dvs status names the MAC, the claimant and the controller's VTEP.
+  const found = await waitFor(
+    'a learn-conflict problem in dvs status',
+    async () => (await problems()).find((p) => p.kind === 'learn-conflict' && p.mac === victim.mac),
+    30_000,
+    100,
+  );
   assert.match(found.message, new RegExp(`${vtepOf('h3')} claimed ${victim.mac}.*at VTEP ${vtepOf('h2')}`));
 });
 
@@ -137,8 +141,10 @@ test('a forged VXLAN frame from an address that is no VTEP is dropped as unknown
   assert.equal(added.code, 0, added.stderr);
   const before = await counters('h1');
   await sendVxlan('h3', stranger, l.host('h1').underlayAddress, [frameFrom(victim.mac), frameFrom(victim.mac)]);
-  await new Promise((r) => setTimeout(r, 300));
-  const after = await counters('h1');
+  const after = await waitFor('h1 counts both forged frames', async () => {
+    const c = await counters('h1');
+    return c.drops['unknown-vtep'] - before.drops['unknown-vtep'] >= 2 ? c : undefined;
+  });
   assert.equal(after.drops['unknown-vtep'] - before.drops['unknown-vtep'], 2);
   assert.equal(after.fdb.moves, before.fdb.moves);
   assert.deepEqual(await placements(victim.mac), { h1: vtepOf('h2'), h2: 'local', h3: vtepOf('h2') });
@@ -176,8 +182,11 @@ test('port security: spoofed MAC and ARP from a VM are dropped; the victim keeps
     // Frames with the pinger's MAC (a VM on the same host), and an ARP claiming the victim's address.
     for (let i = 0; i < 5; i++) port.send(frameFrom(pinger.mac));
     port.send(buildGratuitousArp(parseMac(ATTACKER_MAC) as number, parseIpv4Address(victim.address) as number));
-    await new Promise((r) => setTimeout(r, 300));
-    const after = await counters('h1');
+    const after = await waitFor('h1 counts the spoofed frames and the ARP', async () => {
+      const c = await counters('h1');
+      const dropped = c.portSecurity[name];
+      return dropped !== undefined && dropped.portSecurity >= 5 && dropped.arpSpoof >= 1 ? c : undefined;
+    });
     assert.equal(after.portSecurity[name]?.portSecurity, 5);
     assert.equal(after.portSecurity[name]?.arpSpoof, 1);
     assert.equal(after.drops['port-security'] - before.drops['port-security'], 5);
@@ -269,8 +278,11 @@ test('storm control holds a broadcast flood to its rate while unicast between th
     qinq.writeUInt16BE(200, 18);
     qinq.writeUInt16BE(0x0800, 20);
     port.send(qinq);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await counters('h1')).portSecurity[name]?.taggedOnAccess, 1);
+    const tagged = await waitFor('h1 counts the double-tagged frame', async () => {
+      const n = (await counters('h1')).portSecurity[name]?.taggedOnAccess ?? 0;
+      return n >= 1 ? n : undefined;
+    });
+    assert.equal(tagged, 1);
   } finally {
     port.close();
     await l.admin('h1').call('ports/del', [name]);
