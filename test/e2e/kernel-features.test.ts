@@ -17,19 +17,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
-import {
-  buildGratuitousArp,
-  parseIpv4Address,
-  parseMac,
-  writeMac,
-  type CountersSnapshot,
-  type DivergencesView,
-} from '@dvs/wire';
+import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { RawPort } from '../support/raw-port.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
+import { waitForCleanAudit, waitForFdbDivergence } from '../support/lab-audit.js';
 import * as sup from '../support/suppression-lab.js';
 import { ARP_REQUEST_FOR, NS_FOR } from '../support/suppression-lab.js';
 
@@ -48,12 +42,6 @@ after(async () => {
 
 const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
 
-async function audit(): Promise<{ status: number; view: DivergencesView }> {
-  const r = await runDvs(['--lab', lab!.id, 'audit', '--json']);
-  assert.ok(r.code === 0 || r.code === 1, `dvs audit: ${r.stdout}${r.stderr}`);
-  return { status: r.code, view: JSON.parse(r.stdout) as DivergencesView };
-}
-
 test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridge fdb del` diverges and is repaired', async () => {
   const l = lab!;
   const [a, b] = [vmOn('h1'), vmOn('h2')];
@@ -64,29 +52,12 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
     const entries = await labControllerClient(l.state).fdb({ vni: VNI, mac: bMac });
     return entries[0]?.host === 'h2';
   });
-  const clean = await waitFor(
-    'a clean audit of the three kernel-provider hosts',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? r.view : undefined;
-    },
-    30_000,
-    500,
-  );
+  const clean = await waitForCleanAudit(l, 3, 'a clean audit of the three kernel-provider hosts');
   assert.deepEqual(clean.divergences, []);
 
   const h1 = l.host('h1');
   await run(['bridge', '-n', h1.netns, 'fdb', 'del', bMac, 'dev', 'dvsvx100', 'self']);
-  const caught = await waitFor(
-    'the audit names the deleted entry',
-    async () => {
-      const r = await audit();
-      const d = r.view.divergences.find((x) => x.table === 'fdb' && x.mac === bMac);
-      return r.status === 1 && d !== undefined ? { view: r.view, d } : undefined;
-    },
-    30_000,
-    500,
-  );
+  const caught = await waitForFdbDivergence(l, bMac, 'the audit names the deleted entry');
   assert.equal(caught.d.host, 'h1');
   assert.equal(caught.d.agentHas, 'nothing', JSON.stringify(caught.d));
   assert.equal(caught.d.intends, `${l.host('h2').underlayAddress}:4789`);
@@ -94,15 +65,7 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
 
   const repair = await runDvs(['--lab', l.id, 'audit', '--repair']);
   assert.match(repair.stdout, new RegExp(`resync requested: h1 VNI ${VNI}`));
-  await waitFor(
-    'a clean audit after the repair',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 3, 'a clean audit after the repair');
   const fdb = (await run(['bridge', '-n', h1.netns, 'fdb', 'show', 'dev', 'dvsvx100'])).stdout;
   assert.match(fdb, new RegExp(`${bMac} dst ${l.host('h2').underlayAddress.replace(/\./g, '\\.')} .*self`));
   await waitVmPing(l, a, b, 'after the repair');
@@ -201,15 +164,7 @@ test('ARP suppression on the kernel provider: the binding moves with a migration
     const fdb = (await run(['bridge', '-n', l.host('h3').netns, 'fdb', 'show', 'dev', `dvsvx${VNI}`])).stdout;
     return !fdb.toLowerCase().includes(`${b.mac.toLowerCase()} dst `);
   });
-  await waitFor(
-    'a clean audit after the migration',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 3, 'a clean audit after the migration');
 });
 
 const ATTACKER_MAC = '52:54:00:aa:00:01';
