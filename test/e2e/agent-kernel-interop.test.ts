@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
+import { twoHostUnderlay } from '../support/two-hosts.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { disableNetdevFeature, disableTxChecksumOffload } from '../support/checksum-offload.js';
 import { tsharkCapture } from '../support/capture.js';
@@ -35,9 +36,7 @@ function kernelInterop(mode: OffloadsMode): void {
   let agent: AgentProcess;
 
   before(async () => {
-    hostA = await lab.netns('ha');
-    hostB = await lab.netns('hb');
-    await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
+    ({ hostA, hostB } = await twoHostUnderlay(lab));
     agent = await startAgent(lab, hostA, 'agent-a', {
       host: 'host-a',
       offloads: mode,
