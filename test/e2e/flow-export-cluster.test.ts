@@ -21,17 +21,19 @@ import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
+import {
+  COLLECTOR,
+  IP_BYTES,
+  IPFIX_PORT,
+  PAYLOAD,
+  SAMPLING,
+  SFLOW_PORT,
+  sflowErrorBound,
+} from '../support/flow-export-settings.js';
 
 const VNI = 100;
 const QUIET_VNI = 200;
-const COLLECTOR = '198.51.100.1';
-const IPFIX_PORT = 4739;
-const SFLOW_PORT = 6343;
 const COUNT = 2000;
-const PAYLOAD = 1000;
-const IP_BYTES = PAYLOAD + 8 + 20;
-const SAMPLING = 8;
-const SIGMAS = 5;
 const HOSTS = ['h1', 'h2'] as const;
 
 const flowLab = useFlowLab(VNI, COLLECTOR, [QUIET_VNI]);
@@ -181,8 +183,7 @@ test('set once through the controller: every agent exports to the collectors; cl
   // sFlow: each agent samples what enters its port; sfacctd renormalizes per agent.
   const rows = csvRows(readFileSync(csv, 'utf8'));
   console.log(`# sfacctd:\n${readFileSync(csv, 'utf8')}`);
-  const p = 1 / SAMPLING;
-  const bound = (SIGMAS * Math.sqrt(COUNT * p * (1 - p))) / (COUNT * p);
+  const bound = sflowErrorBound(COUNT);
   for (const [host, from, to] of [
     ['h1', src.address, dst.address],
     ['h2', dst.address, src.address],

@@ -29,16 +29,18 @@ import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
+import {
+  COLLECTOR,
+  IP_BYTES,
+  IPFIX_PORT,
+  PAYLOAD,
+  SAMPLING,
+  SFLOW_PORT,
+  sflowErrorBound,
+} from '../support/flow-export-settings.js';
 
 const VNI = 100;
-const COLLECTOR = '198.51.100.1';
-const IPFIX_PORT = 4739;
-const SFLOW_PORT = 6343;
 const COUNT = 4000;
-const PAYLOAD = 1000;
-const IP_BYTES = PAYLOAD + 8 + 20;
-const SAMPLING = 8;
-const SIGMAS = 5;
 
 const flowLab = useFlowLab(VNI, COLLECTOR);
 const lab = (): Lab => flowLab().lab;
@@ -174,8 +176,7 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
       estimateBytes += Number(c[4]);
     }
   }
-  const p = 1 / SAMPLING;
-  const bound = (SIGMAS * Math.sqrt(COUNT * p * (1 - p))) / (COUNT * p);
+  const bound = sflowErrorBound(COUNT);
   const error = estimate / COUNT - 1;
   console.log(
     `# sFlow 1-in-${SAMPLING}: sfacctd estimates ${estimate} packets / ${estimateBytes} bytes of ${COUNT} / ${COUNT * IP_BYTES}: error ${(error * 100).toFixed(1)} % (bound ±${(bound * 100).toFixed(1)} %)`,
