@@ -93,6 +93,15 @@ function csvRows(text: string): Record<string, string>[] {
   return rows;
 }
 
+/** sfacctd's estimate of the ICMP from `from` to `to` that `host`'s agent sampled (packets, summed over its prints). */
+function sfacctdEstimate(rows: Record<string, string>[], host: string, from: string, to: string): number {
+  let estimate = 0;
+  for (const r of rows)
+    if (r.PEER_SRC_IP === addressOf(host) && r.SRC_IP === from && r.DST_IP === to && /icmp/i.test(r.PROTOCOL ?? ''))
+      estimate += Number(r.PACKETS);
+  return estimate;
+}
+
 test('set once through the controller: every agent exports to the collectors; clearing stops it', async () => {
   const c = flowLab().collectors;
   const src = vmOn('h1');
@@ -146,8 +155,23 @@ test('set once through the controller: every agent exports to the collectors; cl
     20_000,
     200,
   );
-  // sFlow samples are drained every 250 ms; sfacctd prints every second.
-  await new Promise((r) => setTimeout(r, 2500));
+  // sFlow samples are drained every 250 ms; sfacctd prints every second: its print is read until it holds
+  // each agent's samples of the transfer (up to the bound's low end); they are judged below, once it stopped.
+  const sampled = [
+    ['h1', src.address, dst.address],
+    ['h2', dst.address, src.address],
+  ] as const;
+  await waitFor(
+    "sfacctd printed each agent's samples of the transfer",
+    () => {
+      const rows = csvRows(readFileSync(csv, 'utf8'));
+      return sampled.every(
+        ([host, from, to]) => sfacctdEstimate(rows, host, from, to) >= COUNT * (1 - sflowErrorBound(COUNT)),
+      );
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   for (const host of HOSTS) {
     const s = await agentView(host, 'sflow');
     assert.ok((s.counters?.flowSamples ?? 0) > 0, `${host} sent flow samples`);
@@ -184,14 +208,8 @@ test('set once through the controller: every agent exports to the collectors; cl
   const rows = csvRows(readFileSync(csv, 'utf8'));
   console.log(`# sfacctd:\n${readFileSync(csv, 'utf8')}`);
   const bound = sflowErrorBound(COUNT);
-  for (const [host, from, to] of [
-    ['h1', src.address, dst.address],
-    ['h2', dst.address, src.address],
-  ] as const) {
-    let estimate = 0;
-    for (const r of rows)
-      if (r.PEER_SRC_IP === addressOf(host) && r.SRC_IP === from && r.DST_IP === to && /icmp/i.test(r.PROTOCOL ?? ''))
-        estimate += Number(r.PACKETS);
+  for (const [host, from, to] of sampled) {
+    const estimate = sfacctdEstimate(rows, host, from, to);
     const error = estimate / COUNT - 1;
     console.log(
       `# sFlow from ${host}: ${estimate} of ${COUNT} (${(error * 100).toFixed(1)} %, bound ±${(bound * 100).toFixed(1)} %)`,

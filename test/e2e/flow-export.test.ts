@@ -43,6 +43,20 @@ const VNI = 100;
 const COUNT = 4000;
 
 const flowLab = useFlowLab(VNI, COLLECTOR);
+
+/** sfacctd's estimate of the ICMP from `src` to `dst` in its CSV (packets and bytes, summed over its prints). */
+function sfacctdEstimate(csv: string, src: string, dst: string): { packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  for (const line of csv.split('\n')) {
+    const c = line.split(',');
+    if (c[0] === src && c[1] === dst && c[2]?.toLowerCase() === 'icmp') {
+      packets += Number(c[3]);
+      bytes += Number(c[4]);
+    }
+  }
+  return { packets, bytes };
+}
 const lab = (): Lab => flowLab().lab;
 const vmOn = (host: string): VmState => flowLab().vmOn(host);
 
@@ -104,8 +118,29 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
     20_000,
     200,
   );
-  // sFlow: every sample drained and sent (the ring is drained every 250 ms), then a refresh of sfacctd's print.
-  await new Promise((r) => setTimeout(r, 2500));
+  // The collectors take the export in after the agent sent it (the sample ring is drained every 250 ms,
+  // sfacctd prints every second, tcpdump writes each datagram once it has read it): both are read until
+  // they hold the transfer: sfacctd's estimate up to the bound's low end, the captured IPFIX records all
+  // of its requests. What they hold is judged below, on what they have when stopped.
+  await waitFor(
+    'sfacctd printed the transfer and the capture holds its IPFIX records',
+    async () => {
+      const printed = sfacctdEstimate(readFileSync(sfacctdCsv, 'utf8'), src.address, dst.address);
+      if (printed.packets < COUNT * (1 - sflowErrorBound(COUNT))) return false;
+      const captured = await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, [
+        'cflow.srcaddr',
+        'cflow.dstaddr',
+        'cflow.packets',
+      ]);
+      let requests = 0;
+      for (const r of captured)
+        for (let k = 0; k < (r[0]?.length ?? 0); k++)
+          if (r[0]![k] === src.address && r[1]![k] === dst.address) requests += Number(r[2]![k]);
+      return requests >= COUNT;
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   const ipfixView = (await h1.call('ipfix/show')).data as { counters: { sendErrors: number; cacheFull: number } };
   assert.equal(ipfixView.counters.sendErrors, 0);
   assert.equal(ipfixView.counters.cacheFull, 0);
@@ -167,15 +202,7 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   // sFlow through sfacctd (renormalized), within the binomial bound.
   const csv = readFileSync(sfacctdCsv, 'utf8');
   console.log(`# sfacctd:\n${csv}`);
-  let estimate = 0;
-  let estimateBytes = 0;
-  for (const line of csv.split('\n')) {
-    const c = line.split(',');
-    if (c[0] === src.address && c[1] === dst.address && c[2]?.toLowerCase() === 'icmp') {
-      estimate += Number(c[3]);
-      estimateBytes += Number(c[4]);
-    }
-  }
+  const { packets: estimate, bytes: estimateBytes } = sfacctdEstimate(csv, src.address, dst.address);
   const bound = sflowErrorBound(COUNT);
   const error = estimate / COUNT - 1;
   console.log(
