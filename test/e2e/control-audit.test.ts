@@ -5,33 +5,26 @@
 // what the controller intends — `dvs status` counts the host among its
 // problems, and `dvs audit --repair` makes the agent apply the VNI afresh:
 // the audit is clean again and the VMs reach each other.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient } from '@dvs/lab';
+import { labControllerClient } from '@dvs/lab';
 import type { StatusView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { waitForCleanAudit, waitForFdbDivergence } from '../support/lab-audit.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
 const WRONG_VTEP = '198.51.100.99';
-let lab: Lab | null = null;
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab({ hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] });
 
 function dvs(...args: string[]) {
-  return runDvs(['--lab', lab!.id, ...args]);
+  return runDvs(['--lab', lab().id, ...args]);
 }
 
 test('dvs audit catches a wrong FDB entry injected through an agent admin socket; --repair fixes it', async () => {
-  const l = lab!;
+  const l = lab();
   const a = l.state.vms.find((v) => v.host === 'h1')!;
   const b = l.state.vms.find((v) => v.host === 'h2')!;
   const h2 = l.host('h2');

@@ -14,14 +14,13 @@
 // then the standby leads.
 //
 // No timing thresholds in assertions; waits fail after generous deadlines.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import {
   ContinuousPing,
-  Lab,
   ControllerClient,
   labControllerClient,
   migrateVm,
@@ -31,13 +30,13 @@ import {
 import { NetnsLab } from '../support/netns-lab.js';
 import { waitFor } from '@dvs/test-support';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 const VNI = 100;
 const NEW_VNI = 300;
 
-let lab: Lab | null = null;
-/** Holds the second controller replica (stopped by pid in after()). */
+/** Holds the second controller replica (stopped by pid before the lab goes down). */
 const extra = new NetnsLab('dvr');
 
 interface Replica {
@@ -51,29 +50,34 @@ interface Replica {
 }
 const replicas: Replica[] = [];
 
+const lab = useLab(
+  { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+  { beforeDown: () => extra.cleanup() },
+);
+
 before(async () => {
-  lab = await Lab.up({ spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-  const first = lab.state.processes.find((p) => p.role === 'controller')!;
-  const firstSocket = lab.state.controller!.socketPath!;
+  const l = lab();
+  const first = l.state.processes.find((p) => p.role === 'controller')!;
+  const firstSocket = l.state.controller!.socketPath!;
   replicas.push({
-    id: `lab-${lab.id}`,
-    client: labControllerClient(lab.state),
-    url: lab.state.controller!.url,
+    id: `lab-${l.id}`,
+    client: labControllerClient(l.state),
+    url: l.state.controller!.url,
     socketPath: firstSocket,
     pid: first.pid,
   });
 
   const dir = await extra.tempDir();
   const socketPath = join(dir, 'standby.sock');
-  const api = lab.state.controller!.api!;
-  const id = `standby-${lab.id}`;
+  const api = l.state.controller!.api!;
+  const id = `standby-${l.id}`;
   const child = extra.spawn(
-    underlayNamespace(lab.id),
+    underlayNamespace(l.id),
     [
       process.execPath,
       CONTROLLER_MAIN,
       '--etcd',
-      lab.state.etcd!.endpoints.join(','),
+      l.state.etcd!.endpoints.join(','),
       '--listen',
       socketPath,
       '--id',
@@ -83,7 +87,7 @@ before(async () => {
     ],
     join(dir, 'standby.log'),
   );
-  const client = new ControllerClient(lab.state.controller!.url, {
+  const client = new ControllerClient(l.state.controller!.url, {
     socketPath,
     ca: readFileSync(api.ca),
     token: readFileSync(api.adminTokenFile, 'utf8').trim(),
@@ -101,11 +105,6 @@ before(async () => {
     100,
   );
   replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
-});
-
-after(async () => {
-  await extra.cleanup();
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
 });
 
 interface Health {
@@ -135,7 +134,7 @@ async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry |
 }
 
 test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {
-  const l = lab!;
+  const l = lab();
   // One leader, and both replicas name it.
   const leader = await waitFor('one leader that both replicas name', async () => {
     const states = await Promise.all(replicas.map(health));
@@ -146,7 +145,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   });
   const standby = replicas.find((r) => r !== leader)!;
   const [a, b] = [l.vm('vm1'), l.vm('vm2')];
-  await waitVmPing(lab!, a, b, 'before the failover');
+  await waitVmPing(lab(), a, b, 'before the failover');
 
   // Traffic between known MACs runs all through the failover: a 10 ms ping.
   const ping = new ContinuousPing(a.netns, b.address, 10);
@@ -178,7 +177,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   // credentials (the standby serves the lab's certificate and tokens), its socket.
   l.state.controller = { ...l.state.controller!, socketPath: standby.socketPath };
   await l.save();
-  await waitVmPing(lab!, a, b, 'after the failover');
+  await waitVmPing(lab(), a, b, 'after the failover');
 
   // A network created through the new leader reaches every agent.
   const created = await standby.client.send('POST', '/v1/networks', {
@@ -197,8 +196,8 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   // VMs plugged into it on h1 and h2 reach each other across the hosts.
   const x = await attachVmToAgent(l, { number: 50, host: 'h1', vni: NEW_VNI, subnet: 1 });
   const y = await attachVmToAgent(l, { number: 51, host: 'h2', vni: NEW_VNI, subnet: 1 });
-  await waitVmPing(lab!, x, y, 'in the new network');
-  await waitVmPing(lab!, y, x, 'in the new network');
+  await waitVmPing(lab(), x, y, 'in the new network');
+  await waitVmPing(lab(), y, x, 'in the new network');
   // The new leader computed its table and flood list from the agents' reports.
   const xMac = x.mac.toLowerCase();
   const placed = await waitFor(`${standby.id} places ${x.name} at h1`, async () => {
@@ -235,6 +234,6 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   t.diagnostic(
     `move h1 → h3: agents converged in ${report.agentsConvergedMs} ms, the new leader in ${report.controllerConvergedMs} ms`,
   );
-  await waitVmPing(lab!, y, x, 'after the move');
-  await waitVmPing(lab!, x, y, 'after the move');
+  await waitVmPing(lab(), y, x, 'after the move');
+  await waitVmPing(lab(), x, y, 'after the move');
 });

@@ -14,9 +14,9 @@
 //    source MACs and a spoofed ARP from a port are dropped and counted in
 //    the same counters as userspace, the victims keep working, and the
 //    table goes when the last secured port does.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
+import { labControllerClient, migrateVm, type VmState } from '@dvs/lab';
 import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
@@ -26,24 +26,21 @@ import { run } from '../support/run-command.js';
 import { waitForCleanAudit, waitForFdbDivergence } from '../support/lab-audit.js';
 import * as sup from '../support/suppression-lab.js';
 import { ARP_REQUEST_FOR, NS_FOR } from '../support/suppression-lab.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
-let lab: Lab | null = null;
-
-before(async () => {
-  lab = await Lab.up({
-    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, datapath: 'kernel', networks: [{ vni: VNI, encap: 'vxlan' }] },
-  });
+const lab = useLab({
+  hosts: 3,
+  vmsPerHost: 1,
+  kernelHosts: 0,
+  datapath: 'kernel',
+  networks: [{ vni: VNI, encap: 'vxlan' }],
 });
 
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
-
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
+const vmOn = (host: string): VmState => lab().state.vms.find((v) => v.host === host)!;
 
 test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridge fdb del` diverges and is repaired', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await waitVmPing(l, a, b, 'before');
   await waitVmPing(l, b, a, 'before');
@@ -73,19 +70,19 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
 
 /** The bridge's neighbour entry for `ip` on `host` (what the kernel answers from). */
 async function bridgeNeighbour(host: string, ip: string): Promise<{ lladdr?: string; state?: string[] } | undefined> {
-  const r = await run(['ip', '-n', lab!.host(host).netns, '-j', 'neigh', 'show', ip, 'dev', `dvsbr${VNI}`]);
+  const r = await run(['ip', '-n', lab().host(host).netns, '-j', 'neigh', 'show', ip, 'dev', `dvsbr${VNI}`]);
   return (JSON.parse(r.stdout || '[]') as { dst: string; lladdr?: string; state?: string[] }[]).find(
     (e) => e.dst === ip,
   );
 }
 
 async function neighSuppress(host: string): Promise<boolean> {
-  const r = await run(['bridge', '-n', lab!.host(host).netns, '-d', '-j', 'link', 'show', 'dev', `dvsvx${VNI}`]);
+  const r = await run(['bridge', '-n', lab().host(host).netns, '-d', '-j', 'link', 'show', 'dev', `dvsvx${VNI}`]);
   return (JSON.parse(r.stdout) as { neigh_suppress?: boolean }[])[0]?.neigh_suppress === true;
 }
 
 test('ARP suppression on the kernel provider: bindings learned and published; off: the ARP crosses; on: answered by the bridge', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b, c] = [vmOn('h1'), vmOn('h2'), vmOn('h3')];
   for (const [x, y] of [
     [b, a],
@@ -125,7 +122,7 @@ test('ARP suppression on the kernel provider: bindings learned and published; of
 });
 
 test('ND suppression on the kernel provider: an NS for a resolved IPv6 address does not cross', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await sup.addIpv6(l, VNI, [a, b]);
   await waitFor(`${b.name} → ${a.name} over IPv6`, () => sup.ping(l, b, sup.v6Of(VNI, a), 6), 15_000, 200);
@@ -143,7 +140,7 @@ test('ND suppression on the kernel provider: an NS for a resolved IPv6 address d
 });
 
 test('ARP suppression on the kernel provider: the binding moves with a migration; no stale answer', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await migrateVm(l, b.name, 'h3');
   const moved = l.vm(b.name);
@@ -179,14 +176,14 @@ function frameFrom(src: string): Buffer {
 }
 
 async function nftTable(host: string): Promise<string | null> {
-  const r = await run(['ip', 'netns', 'exec', lab!.host(host).netns, 'nft', 'list', 'table', 'bridge', 'dvs'], {
+  const r = await run(['ip', 'netns', 'exec', lab().host(host).netns, 'nft', 'list', 'table', 'bridge', 'dvs'], {
     allowFailure: true,
   });
   return r.code === 0 ? r.stdout : null;
 }
 
 test('port security on the kernel provider: a spoofed MAC and a spoofed ARP are dropped by nft and counted; the victims keep working', async () => {
-  const l = lab!;
+  const l = lab();
   const h1 = l.host('h1');
   const [a, c] = [vmOn('h1'), vmOn('h3')];
   const name = `${l.id}atk`.slice(0, 15);

@@ -15,36 +15,33 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, type VmState } from '@dvs/lab';
+import type { VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
 import { waitPidExit } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 const PINGS = 5;
 /** ICMP payload: each echo is 14 + 20 + 8 + 300 = 342 bytes on the wire. */
 const PAYLOAD = 300;
 const FRAME = 14 + 20 + 8 + PAYLOAD;
 const MIRROR_VNI = 9999;
-let lab: Lab | null = null;
+const lab = useLab({ hosts: 2, vmsPerHost: 2, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] });
 let dir = '';
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dvs-mirror-'));
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 2, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] } });
 });
 
+// After the lab's own teardown (hooks run in the order they are added).
 after(async () => {
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
   await rm(dir, { recursive: true, force: true });
 });
 
-const vmsOn = (host: string): VmState[] => lab!.state.vms.filter((v) => v.host === host);
+const vmsOn = (host: string): VmState[] => lab().state.vms.filter((v) => v.host === host);
 const dvs = (args: string[]) =>
-  runDvs(['--lab', lab!.id, ...args], process.env.DVS_LAB_DIR ? { DVS_LAB_DIR: process.env.DVS_LAB_DIR } : {});
+  runDvs(['--lab', lab().id, ...args], process.env.DVS_LAB_DIR ? { DVS_LAB_DIR: process.env.DVS_LAB_DIR } : {});
 
 interface Frame {
   src: string;
@@ -77,7 +74,7 @@ async function capture(
   name: string,
 ): Promise<{ frames: () => Promise<Frame[]>; stop: () => Promise<Frame[]> }> {
   const file = join(dir, `${name}.pcap`);
-  const ns = lab!.namespaceOf(vm.name);
+  const ns = lab().namespaceOf(vm.name);
   const child: ChildProcess = spawn(
     'ip',
     ['netns', 'exec', ns, 'tcpdump', '--immediate-mode', '-i', vm.ifname, '-Q', 'in', '-U', '-n', '-w', file],
@@ -97,7 +94,7 @@ async function capture(
 }
 
 async function ping(from: VmState, to: VmState): Promise<void> {
-  const r = await lab!.exec(
+  const r = await lab().exec(
     from.name,
     ['ping', '-c', String(PINGS), '-i', '0.2', '-s', String(PAYLOAD), '-q', to.address],
     {
@@ -108,7 +105,7 @@ async function ping(from: VmState, to: VmState): Promise<void> {
 }
 
 async function mirrorsOn(host: string) {
-  return (await lab!.admin(host).call('mirrors/show')).data;
+  return (await lab().admin(host).call('mirrors/show')).data;
 }
 
 test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored frames; bad input changes nothing; deleted, nothing is left', async () => {
@@ -238,7 +235,7 @@ test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored fram
     15_000,
     100,
   );
-  const countersBefore = (await lab!.admin('h1').call('counters/show')).data;
+  const countersBefore = (await lab().admin('h1').call('counters/show')).data;
   assert.deepEqual(countersBefore.mirrors, {}, 'no mirror counters left');
   const againB = await capture(b, 'span-off');
   const againD = await capture(d, 'rspan-off');

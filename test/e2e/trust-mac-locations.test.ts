@@ -6,35 +6,29 @@
 // (AF_PACKET on its TAP): spoofing, 100,000 random source MACs, a broadcast
 // storm and a double-tagged frame. Bounds come from the configuration
 // (confirmMoveMs, max-macs, storm pps), never from this machine's speed.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContinuousPing, Lab, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
+import { ContinuousPing, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
 import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { RawPort } from '../support/raw-port.js';
 import { vmPingReplies } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 /** The agents' default confirmation bound (fdb.confirmMoveMs). */
 const CONFIRM_MS = 1000;
 const PING_MS = 10;
 
-let lab: Lab | null = null;
+const lab = useLab({ hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] });
 let victim: VmState;
 let pinger: VmState;
 let third: VmState;
 
-before(async () => {
-  lab = await Lab.up({
-    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] },
-  });
-  const on = (h: string) => lab!.state.vms.find((v) => v.host === h)!;
+before(() => {
+  const on = (h: string) => lab().state.vms.find((v) => v.host === h)!;
   pinger = on('h1');
   victim = on('h2');
   third = on('h3');
-});
-
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
 });
 
 interface FdbRow {
@@ -44,10 +38,10 @@ interface FdbRow {
   control: boolean;
 }
 const fdbOf = async (host: string): Promise<FdbRow[]> =>
-  (await lab!.admin(host).call('fdb/show', ['100'])).data as FdbRow[];
+  (await lab().admin(host).call('fdb/show', ['100'])).data as FdbRow[];
 const counters = async (host: string): Promise<CountersSnapshot> =>
-  (await lab!.admin(host).call('counters/show')).data as CountersSnapshot;
-const vtepOf = (host: string) => `${lab!.host(host).underlayAddress}:4789`;
+  (await lab().admin(host).call('counters/show')).data as CountersSnapshot;
+const vtepOf = (host: string) => `${lab().host(host).underlayAddress}:4789`;
 
 /** Where every agent places `mac`. */
 async function placements(mac: string): Promise<Record<string, string>> {
@@ -70,7 +64,7 @@ async function sendVxlan(host: string, from: string, target: string, frames: Buf
       s.close();
     });`;
   const vxlan = (f: Buffer) => Buffer.concat([Buffer.from([0x08, 0, 0, 0, 0, 0, 100, 0]), f]).toString('hex');
-  const r = await lab!.exec(host, [process.execPath, '-e', script, target, from, JSON.stringify(frames.map(vxlan))]);
+  const r = await lab().exec(host, [process.execPath, '-e', script, target, from, JSON.stringify(frames.map(vxlan))]);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -84,12 +78,12 @@ function frameFrom(src: string, dst = 'ff:ff:ff:ff:ff:ff', type = 0x0800): Buffe
 }
 
 async function problems(): Promise<Array<{ kind: string; message: string; mac?: string }>> {
-  const r = await labControllerClient(lab!.state).send('GET', '/v1/status');
+  const r = await labControllerClient(lab().state).send('GET', '/v1/status');
   return (r.body as { problems: Array<{ kind: string; message: string; mac?: string }> }).problems;
 }
 
 test("a forged VXLAN frame from a known VTEP (h3) claiming h2's VM: every FDB stays where the controller has it, the ping loses at most the bound, dvs status names it", async () => {
-  const l = lab!;
+  const l = lab();
   const expected = { h1: vtepOf('h2'), h2: 'local', h3: vtepOf('h2') };
   // The controller's table has it (the VM pinged at start-up, in Lab.up).
   assert.equal((await vmPingReplies(l, pinger, victim)) > 0, true);
@@ -131,7 +125,7 @@ test("a forged VXLAN frame from a known VTEP (h3) claiming h2's VM: every FDB st
 });
 
 test('a forged VXLAN frame from an address that is no VTEP is dropped as unknown-vtep; nothing moves', async () => {
-  const l = lab!;
+  const l = lab();
   const stranger = '198.51.100.199';
   const dev = (await l.exec('h3', ['ip', '-o', 'route', 'get', l.host('h1').underlayAddress])).stdout.match(
     /dev (\S+)/,
@@ -160,7 +154,7 @@ const STORM_PPS = 50;
 
 /** A port on h1 with `security` words, its TAP driven from user space (IPv6 off: the kernel sends nothing of its own). */
 async function attackerPort(security: string[]): Promise<{ port: RawPort; name: string }> {
-  const l = lab!;
+  const l = lab();
   const name = `${l.id}atk`.slice(0, 15);
   await l.admin('h1').call('ports/add', [name, '100', 'create', ...security]);
   for (const argv of [
@@ -175,7 +169,7 @@ async function attackerPort(security: string[]): Promise<{ port: RawPort; name: 
 const ALLOW = `allow=${ATTACKER_MAC},${ATTACKER_IP}`;
 
 test('port security: spoofed MAC and ARP from a VM are dropped; the victim keeps working; ports/show says so', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([ALLOW, `max-macs=${MAX_MACS}`]);
   try {
     const before = await counters('h1');
@@ -205,7 +199,7 @@ test('port security: spoofed MAC and ARP from a VM are dropped; the victim keeps
 });
 
 test('100,000 random source MACs: the FDB and etcd writes stay within the port limit; the other VMs keep pinging', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([`max-macs=${MAX_MACS}`]);
   const ctl = labControllerClient(l.state);
   const revision = async () => ((await ctl.send('GET', '/healthz')).body as { revision: number }).revision;
@@ -241,7 +235,7 @@ test('100,000 random source MACs: the FDB and etcd writes stay within the port l
 });
 
 test('storm control holds a broadcast flood to its rate while unicast between the other VMs is unaffected; a double-tagged frame is dropped', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([ALLOW, `storm-broadcast=${STORM_PPS}`]);
   try {
     const before = await counters('h1');
