@@ -14,7 +14,7 @@
 // one goes with the agent, as docs/agent.md says.
 //
 // No timing thresholds in assertions; waits fail after generous deadlines.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { labControllerClient, type ControllerClient } from '@dvs/lab';
@@ -31,20 +31,20 @@ let survivor: PersistentTapVm | null = null;
 const restarted = new NetnsLab('dvr');
 const lab = useLab(
   { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
-  { beforeDown: () => restarted.cleanup() },
+  {
+    afterUp: async (l) => {
+      survivor = await attachVmBehindPersistentTap(l, { number: 9, host: 'h1', vni: VNI, subnet: 0 });
+      // The port goes into h1's config, where an operator (or a libvirt hook) keeps
+      // it, and into the running agent at run time: both adopt the same TAP.
+      const h1 = l.host('h1');
+      const config = JSON.parse(await readFile(h1.configFile!, 'utf8')) as Record<string, unknown>;
+      config.ports = [{ name: survivor.tap, vni: VNI, plug: 'adopt' }];
+      await writeFile(h1.configFile!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+      await l.admin('h1').call('ports/add', [survivor.tap, String(VNI), 'adopt']);
+    },
+    beforeDown: () => restarted.cleanup(),
+  },
 );
-
-before(async () => {
-  const l = lab();
-  survivor = await attachVmBehindPersistentTap(l, { number: 9, host: 'h1', vni: VNI, subnet: 0 });
-  // The port goes into h1's config, where an operator (or a libvirt hook) keeps
-  // it, and into the running agent at run time: both adopt the same TAP.
-  const h1 = l.host('h1');
-  const config = JSON.parse(await readFile(h1.configFile!, 'utf8')) as Record<string, unknown>;
-  config.ports = [{ name: survivor.tap, vni: VNI, plug: 'adopt' }];
-  await writeFile(h1.configFile!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  await l.admin('h1').call('ports/add', [survivor.tap, String(VNI), 'adopt']);
-});
 
 interface FdbEntry {
   vni: number;

@@ -14,7 +14,7 @@
 // then the standby leads.
 //
 // No timing thresholds in assertions; waits fail after generous deadlines.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,60 +52,60 @@ const replicas: Replica[] = [];
 
 const lab = useLab(
   { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
-  { beforeDown: () => extra.cleanup() },
-);
+  {
+    afterUp: async (l) => {
+      const first = l.state.processes.find((p) => p.role === 'controller')!;
+      const firstSocket = l.state.controller!.socketPath!;
+      replicas.push({
+        id: `lab-${l.id}`,
+        client: labControllerClient(l.state),
+        url: l.state.controller!.url,
+        socketPath: firstSocket,
+        pid: first.pid,
+      });
 
-before(async () => {
-  const l = lab();
-  const first = l.state.processes.find((p) => p.role === 'controller')!;
-  const firstSocket = l.state.controller!.socketPath!;
-  replicas.push({
-    id: `lab-${l.id}`,
-    client: labControllerClient(l.state),
-    url: l.state.controller!.url,
-    socketPath: firstSocket,
-    pid: first.pid,
-  });
-
-  const dir = await extra.tempDir();
-  const socketPath = join(dir, 'standby.sock');
-  const api = l.state.controller!.api!;
-  const id = `standby-${l.id}`;
-  const child = extra.spawn(
-    underlayNamespace(l.id),
-    [
-      process.execPath,
-      CONTROLLER_MAIN,
-      '--etcd',
-      l.state.etcd!.endpoints.join(','),
-      '--listen',
-      socketPath,
-      '--id',
-      id,
-      // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
-      ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
-    ],
-    join(dir, 'standby.log'),
-  );
-  const client = new ControllerClient(l.state.controller!.url, {
-    socketPath,
-    ca: readFileSync(api.ca),
-    token: readFileSync(api.adminTokenFile, 'utf8').trim(),
-  });
-  await waitFor(
-    'second controller healthy',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
-      return client.health(1000).then(
-        (h) => h.status === 'ok',
-        () => false,
+      const dir = await extra.tempDir();
+      const socketPath = join(dir, 'standby.sock');
+      const api = l.state.controller!.api!;
+      const id = `standby-${l.id}`;
+      const child = extra.spawn(
+        underlayNamespace(l.id),
+        [
+          process.execPath,
+          CONTROLLER_MAIN,
+          '--etcd',
+          l.state.etcd!.endpoints.join(','),
+          '--listen',
+          socketPath,
+          '--id',
+          id,
+          // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
+          ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
+        ],
+        join(dir, 'standby.log'),
       );
+      const client = new ControllerClient(l.state.controller!.url, {
+        socketPath,
+        ca: readFileSync(api.ca),
+        token: readFileSync(api.adminTokenFile, 'utf8').trim(),
+      });
+      await waitFor(
+        'second controller healthy',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
+          return client.health(1000).then(
+            (h) => h.status === 'ok',
+            () => false,
+          );
+        },
+        20_000,
+        100,
+      );
+      replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
     },
-    20_000,
-    100,
-  );
-  replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
-});
+    beforeDown: () => extra.cleanup(),
+  },
+);
 
 interface Health {
   id: string;

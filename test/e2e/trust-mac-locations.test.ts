@@ -6,7 +6,7 @@
 // (AF_PACKET on its TAP): spoofing, 100,000 random source MACs, a broadcast
 // storm and a double-tagged frame. Bounds come from the configuration
 // (confirmMoveMs, max-macs, storm pps), never from this machine's speed.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContinuousPing, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
 import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
@@ -19,17 +19,20 @@ import { useLab } from '../support/use-lab.js';
 const CONFIRM_MS = 1000;
 const PING_MS = 10;
 
-const lab = useLab({ hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] });
 let victim: VmState;
 let pinger: VmState;
 let third: VmState;
-
-before(() => {
-  const on = (h: string) => lab().state.vms.find((v) => v.host === h)!;
-  pinger = on('h1');
-  victim = on('h2');
-  third = on('h3');
-});
+const lab = useLab(
+  { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] },
+  {
+    afterUp: (l) => {
+      const on = (h: string) => l.state.vms.find((v) => v.host === h)!;
+      pinger = on('h1');
+      victim = on('h2');
+      third = on('h3');
+    },
+  },
+);
 
 interface FdbRow {
   mac: string;

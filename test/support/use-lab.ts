@@ -20,13 +20,19 @@ export const THREE_HOSTS_VXLAN_AND_GRE: LabSpec = {
 /**
  * Brings a namespace lab of `spec` up before the tests of the file (or of
  * the describe block it is called in) and down after them, asserting the
- * teardown left nothing behind; `beforeDown` first stops what the tests
- * started beside the lab. The getter gives the lab to the tests.
+ * teardown left nothing behind. `afterUp` sets up more on the lab once it is
+ * up, in the same hook (a file's own top-level `before` may run alongside
+ * this one, not after it); `beforeDown` first stops what the tests started
+ * beside the lab. The getter gives the lab to the tests.
  */
-export function useLab(spec: LabSpec, options: { beforeDown?: () => Promise<void> } = {}): () => Lab {
+export function useLab(
+  spec: LabSpec,
+  options: { afterUp?: (lab: Lab) => Promise<void> | void; beforeDown?: () => Promise<void> } = {},
+): () => Lab {
   let lab: Lab | null = null;
   before(async () => {
     lab = await Lab.up({ spec });
+    await options.afterUp?.(lab);
   });
   after(async () => {
     await options.beforeDown?.();
