@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import type { CountersSnapshot } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
-import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
+import { twoHostUnderlay, twoVxlanNetworksAgent } from '../support/two-hosts.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
@@ -50,12 +50,8 @@ function agentVxlan(mode: OffloadsMode): void {
 
   before(async () => {
     ({ hostA, hostB } = await twoHostUnderlay(lab));
-    const networks = twoVxlanNetworks;
     agentA = await startAgent(lab, hostA, 'agent-a', {
-      host: 'host-a',
-      offloads: mode,
-      vtep: { address: '198.51.100.1' },
-      networks: networks('198.51.100.2'),
+      ...twoVxlanNetworksAgent('a', mode),
       ports: [
         { name: tap('a1'), vni: 100 },
         { name: tap('a2'), vni: 200 },
@@ -63,12 +59,9 @@ function agentVxlan(mode: OffloadsMode): void {
       ],
     });
     agentB = await startAgent(lab, hostB, 'agent-b', {
-      host: 'host-b',
-      offloads: mode,
-      vtep: { address: '198.51.100.2' },
+      ...twoVxlanNetworksAgent('b', mode),
       // Host B busy-polls: every test below also runs with the loop spin on one side.
       busyPollUs: 50,
-      networks: networks('198.51.100.1'),
       ports: [
         { name: tap('b1'), vni: 100 },
         { name: tap('b2'), vni: 200 },

@@ -26,12 +26,23 @@ export async function twoHostUnderlay(
   return { hostA, hostB, vtepA: a, vtepB: b };
 }
 
-/** VNIs 100 and 200 over VXLAN, overlay MTU 1450, with `peer` as their static peer. */
-export function twoVxlanNetworks(peer: string): Record<string, unknown>[] {
-  return [
-    { vni: 100, encap: 'vxlan', mtu: 1450, peers: [peer] },
-    { vni: 200, encap: 'vxlan', mtu: 1450, peers: [peer] },
-  ];
+/**
+ * The agent config of host A or host B (IPv4 underlay) with VNIs 100 and 200
+ * over VXLAN, overlay MTU 1450, the other host their static peer: `host-a`
+ * or `host-b`, offloads as `offloads` says. Callers spread in its ports.
+ */
+export function twoVxlanNetworksAgent(side: 'a' | 'b', offloads: OffloadsMode): Record<string, unknown> {
+  const { a, b } = UNDERLAY.ipv4;
+  const [self, peer] = side === 'a' ? [a, b] : [b, a];
+  return {
+    host: `host-${side}`,
+    offloads,
+    vtep: { address: self },
+    networks: [
+      { vni: 100, encap: 'vxlan', mtu: 1450, peers: [peer] },
+      { vni: 200, encap: 'vxlan', mtu: 1450, peers: [peer] },
+    ],
+  };
 }
 
 export interface TwoAgents {
