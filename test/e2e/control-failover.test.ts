@@ -17,7 +17,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import {
   ContinuousPing,
@@ -28,11 +27,11 @@ import {
   underlayNamespace,
 } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
+import { CONTROLLER_MAIN } from '../support/controller-process.js';
 import { waitFor } from '@dvs/test-support';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
 import { useLab } from '../support/use-lab.js';
 
-const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 const VNI = 100;
 const NEW_VNI = 300;
 
