@@ -272,18 +272,50 @@ test("a network with flow export off through the controller: nothing of its traf
     [],
     `dvs flows --vni ${QUIET_VNI}: nothing cached`,
   );
-  // Idle flows end within 2 s (idle 1 s, 1 s ticks); samples drain every 250 ms.
-  await new Promise((r) => setTimeout(r, 3000));
+  // Both transfers' flows end after 1 s idle and leave each agent's cache in the tick that exports them (a
+  // flow of the quiet network too, were it cached); samples drain every 250 ms, well before.
+  const transferAddresses = HOSTS.flatMap((host) => [vmOn(host).address, vmOn(host, QUIET_VNI).address]);
+  await waitFor(
+    "both transfers' flows ended on every agent",
+    async () => {
+      for (const host of HOSTS)
+        for (const vni of [VNI, QUIET_VNI]) {
+          const cached = (
+            await lab()
+              .admin(host)
+              .call('flows/show', [String(vni)])
+          ).data as { src: string }[];
+          if (cached.some((f) => transferAddresses.includes(f.src))) return false;
+        }
+      return true;
+    },
+    20_000,
+    200,
+  );
+  // Every address tshark finds inside the datagrams: inner IPv4 headers of sFlow samples, IPFIX flow keys.
+  const addressesIn = async (): Promise<Set<string>> => {
+    const found = new Set<string>();
+    for (const r of await tsharkFields(pcap, `udp.dstport == ${SFLOW_PORT}`, ['ip.src', 'ip.dst']))
+      for (const column of r) for (const a of column.slice(1)) found.add(a);
+    for (const r of await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, ['cflow.srcaddr', 'cflow.dstaddr']))
+      for (const column of r) for (const a of column) found.add(a);
+    return found;
+  };
+  // The capture is written as it goes: read until it holds VNI 100's export from both hosts, then stopped.
+  await waitFor(
+    `the capture holds VNI ${VNI}'s export`,
+    async () => {
+      const found = await addressesIn();
+      return HOSTS.every((host) => found.has(vmOn(host).address));
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   await c.stop(capture);
   await dvs(['sflow', 'clear']);
   await dvs(['ipfix', 'clear']);
 
-  // Every address tshark finds inside the datagrams: inner IPv4 headers of sFlow samples, IPFIX flow keys.
-  const seen = new Set<string>();
-  for (const r of await tsharkFields(pcap, `udp.dstport == ${SFLOW_PORT}`, ['ip.src', 'ip.dst']))
-    for (const column of r) for (const a of column.slice(1)) seen.add(a);
-  for (const r of await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, ['cflow.srcaddr', 'cflow.dstaddr']))
-    for (const column of r) for (const a of column) seen.add(a);
+  const seen = await addressesIn();
   console.log(`# addresses the collector was told of: ${[...seen].sort().join(' ')}`);
   for (const host of HOSTS) {
     assert.ok(seen.has(vmOn(host).address), `VNI ${VNI}'s ${vmOn(host).address} exported`);
