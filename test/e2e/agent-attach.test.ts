@@ -27,7 +27,7 @@ import { TapHolder } from '@dvs/netdev/testing';
 import type { AgentPortView } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
-import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
+import { twoHostUnderlay, twoVxlanNetworksAgent } from '../support/two-hosts.js';
 import { pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { waitFor } from '@dvs/test-support';
@@ -49,8 +49,6 @@ function attachedPorts(mode: OffloadsMode): void {
   let trunkVm: RawPort | null = null;
   const vm: Record<string, string> = {};
 
-  const networks = twoVxlanNetworks;
-
   /** The QEMU stand-in: TAP q in host A, held; its guest NIC eth0 in vq, with the VM's MAC and address. */
   async function startQemu(): Promise<TapHolder> {
     const holder = await TapHolder.start(hostA, dev('q'), { namespace: vm.q, name: 'eth0' });
@@ -68,19 +66,10 @@ function attachedPorts(mode: OffloadsMode): void {
   before(async () => {
     ({ hostA, hostB } = await twoHostUnderlay(lab));
     const dir = await lab.tempDir();
-    configA = {
-      host: 'host-a',
-      offloads: mode,
-      vtep: { address: '198.51.100.1' },
-      networks: networks('198.51.100.2'),
-      stateFile: join(dir, 'host-a-state.json'),
-    };
+    configA = { ...twoVxlanNetworksAgent('a', mode), stateFile: join(dir, 'host-a-state.json') };
     agentA = await startAgent(lab, hostA, 'agent-a', configA);
     agentB = await startAgent(lab, hostB, 'agent-b', {
-      host: 'host-b',
-      offloads: mode,
-      vtep: { address: '198.51.100.2' },
-      networks: networks('198.51.100.1'),
+      ...twoVxlanNetworksAgent('b', mode),
       ports: [
         { name: dev('b1'), vni: 100 },
         { name: dev('b2'), vni: 200 },

@@ -7,11 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import type { AgentProcess } from '../support/agent-process.js';
 import { tsharkCapture } from '../support/capture.js';
 import { NetnsLab } from '../support/netns-lab.js';
 import { run } from '../support/run-command.js';
-import { pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
+import { twoAgentsOneVmEach } from '../support/two-hosts.js';
+import { pings, tcpTransfer } from '../support/vm-setup.js';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
 
 /** The whole file, with the agents' offloads on or off. */
@@ -19,33 +20,14 @@ function agentGre(mode: OffloadsMode): void {
   const lab = new NetnsLab(mode === 'on' ? 'dvag' : 'dvgf');
   const named = (what: string) => `${what} (offloads ${mode})`;
   let hostA: string;
-  let hostB: string;
   let vmA: string;
   let vmB: string;
-  const agents: AgentProcess[] = [];
+  let agents: AgentProcess[] = [];
 
   before(async () => {
-    hostA = await lab.netns('ha');
-    hostB = await lab.netns('hb');
-    await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
-    for (const [host, self, peer, tap] of [
-      [hostA, '198.51.100.1', '198.51.100.2', lab.name('a1')],
-      [hostB, '198.51.100.2', '198.51.100.1', lab.name('b1')],
-    ] as const) {
-      agents.push(
-        await startAgent(lab, host, `agent-${tap}`, {
-          host: `host-${self.split('.')[3]}`,
-          vtep: { address: self },
-          offloads: mode,
-          networks: [{ vni: 300, encap: 'gre-udp', mtu: 1450, peers: [peer] }],
-          ports: [{ name: tap, vni: 300 }],
-        }),
-      );
-    }
-    vmA = await lab.netns('va1');
-    vmB = await lab.netns('vb1');
-    await plugVm(lab, hostA, lab.name('a1'), vmA, ['192.0.2.11/24']);
-    await plugVm(lab, hostB, lab.name('b1'), vmB, ['192.0.2.21/24']);
+    const two = await twoAgentsOneVmEach(lab, { network: { vni: 300, encap: 'gre-udp', mtu: 1450 }, offloads: mode });
+    ({ hostA, vmA, vmB } = two);
+    agents = [two.agentA, two.agentB];
   });
 
   after(async () => {

@@ -7,9 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import type { AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
-import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
+import { twoAgentsOneVmEach } from '../support/two-hosts.js';
+import { iperf3, pings, tcpTransfer } from '../support/vm-setup.js';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
 
 /** The whole file, with the agents' offloads on or off. */
@@ -22,29 +23,11 @@ function ipv6Underlay(mode: OffloadsMode): void {
   let agentB: AgentProcess;
 
   before(async () => {
-    const hostA = await lab.netns('ha', { ipv6: true });
-    const hostB = await lab.netns('hb', { ipv6: true });
-    await lab.veth(hostA, lab.name('ua'), '2001:db8::1/64', hostB, lab.name('ub'), '2001:db8::2/64');
-    const agents: AgentProcess[] = [];
-    for (const [host, self, peer, tap] of [
-      [hostA, '2001:db8::1', '2001:db8::2', lab.name('a1')],
-      [hostB, '2001:db8::2', '2001:db8::1', lab.name('b1')],
-    ] as const) {
-      agents.push(
-        await startAgent(lab, host, `agent-${tap}`, {
-          host: `host-${tap}`,
-          vtep: { address: self },
-          networks: [{ vni: 100, encap: 'vxlan', mtu: 1430, peers: [peer] }],
-          ports: [{ name: tap, vni: 100 }],
-          offloads: mode,
-        }),
-      );
-    }
-    [agentA, agentB] = agents;
-    vmA = await lab.netns('va1');
-    vmB = await lab.netns('vb1');
-    await plugVm(lab, hostA, lab.name('a1'), vmA, ['192.0.2.11/24']);
-    await plugVm(lab, hostB, lab.name('b1'), vmB, ['192.0.2.21/24']);
+    ({ agentA, agentB, vmA, vmB } = await twoAgentsOneVmEach(lab, {
+      network: { vni: 100, encap: 'vxlan', mtu: 1430 },
+      offloads: mode,
+      ipv6: true,
+    }));
   });
 
   after(async () => {

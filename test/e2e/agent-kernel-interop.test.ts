@@ -13,12 +13,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
+import { twoHostUnderlay } from '../support/two-hosts.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { disableNetdevFeature, disableTxChecksumOffload } from '../support/checksum-offload.js';
 import { tsharkCapture } from '../support/capture.js';
 import { run } from '../support/run-command.js';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
 import { describeWireVerdict, runTsharkWire } from '@dvs/lab';
+import { waitFor } from '@dvs/test-support';
 
 /** The agent's outer source-port range (per-flow entropy, RFC 7348 §5). */
 const SOURCE_MIN = 49200;
@@ -35,9 +37,7 @@ function kernelInterop(mode: OffloadsMode): void {
   let agent: AgentProcess;
 
   before(async () => {
-    hostA = await lab.netns('ha');
-    hostB = await lab.netns('hb');
-    await lab.veth(hostA, lab.name('ua'), '198.51.100.1/24', hostB, lab.name('ub'), '198.51.100.2/24');
+    ({ hostA, hostB } = await twoHostUnderlay(lab));
     agent = await startAgent(lab, hostA, 'agent-a', {
       host: 'host-a',
       offloads: mode,
@@ -146,25 +146,40 @@ function kernelInterop(mode: OffloadsMode): void {
       assert.ok(await pings(lab, vmA, '192.0.2.21', 1), 'dvs VM → kernel VM');
       await lab.exec(vmA, [process.execPath, '-e', sender]);
       await lab.exec(vmA, [process.execPath, '-e', sender]);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const pcap = await capture.stop();
-      const fields = await run([
-        'tshark',
-        '-r',
-        pcap,
-        '-T',
-        'fields',
-        '-e',
-        'udp.srcport',
-        '-e',
-        'udp.dstport',
-        '-Y',
-        'vxlan',
-      ]);
+      // Outer and inner UDP ports of each captured VXLAN datagram.
+      const captured = async (): Promise<string[]> =>
+        (
+          await run([
+            'tshark',
+            '-r',
+            capture.pcap,
+            '-T',
+            'fields',
+            '-e',
+            'udp.srcport',
+            '-e',
+            'udp.dstport',
+            '-Y',
+            'vxlan',
+          ])
+        ).stdout
+          .trim()
+          .split('\n');
+      // The datagrams cross the agent and the underlay after the senders are done: the capture (written as it
+      // goes) is read until the last flow's datagrams are in it, then stopped; what it holds is judged below.
+      const last = flows[flows.length - 1]!;
+      await waitFor(
+        'the capture holds the last flow of the second round',
+        async () => (await captured()).filter((line) => line.endsWith(`,${last}`)).length >= 4,
+        15_000,
+        200,
+      ).catch(() => undefined);
+      await capture.stop();
+      const lines = await captured();
       // A flow is an inner (source port, destination port) pair: each round's sockets are new flows.
       const sourceOf = new Map<string, Set<number>>();
       const reached = new Set<number>();
-      for (const line of fields.stdout.trim().split('\n')) {
+      for (const line of lines) {
         const [src, dst] = line.split('\t').map((f) => f.split(',').map(Number));
         if (dst === undefined || dst.length < 2 || !flows.includes(dst[1])) continue;
         reached.add(dst[1]);
@@ -210,7 +225,13 @@ function kernelInterop(mode: OffloadsMode): void {
       );
       const { sent, received } = await tcpTransfer(lab, vmB, '192.0.2.21', vmA, 4 * 1024 * 1024);
       assert.deepEqual(received, sent, 'dvs → kernel vxlan: every byte, intact');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The capture is written as it goes, behind the transfer: read until it holds the transfer, then stopped.
+      await waitFor(
+        'the capture holds the transfer',
+        async () => (await runTsharkWire(capture.pcap, { mtu: 1500, encap: 'vxlan' })).carryingTcp > 2000,
+        20_000,
+        500,
+      ).catch(() => undefined);
       const pcap = await capture.stop();
       // The shared wire check (the datapath benchmark's too): ≤ MTU, VXLAN down to the inner TCP, nothing malformed.
       const wire = await runTsharkWire(pcap, { mtu: 1500, encap: 'vxlan' });

@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import type { CountersSnapshot } from '@dvs/agent';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { NetnsLab } from '../support/netns-lab.js';
-import { twoHostUnderlay, twoVxlanNetworks } from '../support/two-hosts.js';
+import { twoHostUnderlay, twoVxlanNetworksAgent } from '../support/two-hosts.js';
 import { iperf3, pings, plugVm, tcpTransfer } from '../support/vm-setup.js';
 import { RawPort, arpOverVlan } from '../support/raw-port.js';
 import { tcpdump } from '../support/capture.js';
@@ -50,12 +50,8 @@ function agentVxlan(mode: OffloadsMode): void {
 
   before(async () => {
     ({ hostA, hostB } = await twoHostUnderlay(lab));
-    const networks = twoVxlanNetworks;
     agentA = await startAgent(lab, hostA, 'agent-a', {
-      host: 'host-a',
-      offloads: mode,
-      vtep: { address: '198.51.100.1' },
-      networks: networks('198.51.100.2'),
+      ...twoVxlanNetworksAgent('a', mode),
       ports: [
         { name: tap('a1'), vni: 100 },
         { name: tap('a2'), vni: 200 },
@@ -63,12 +59,9 @@ function agentVxlan(mode: OffloadsMode): void {
       ],
     });
     agentB = await startAgent(lab, hostB, 'agent-b', {
-      host: 'host-b',
-      offloads: mode,
-      vtep: { address: '198.51.100.2' },
+      ...twoVxlanNetworksAgent('b', mode),
       // Host B busy-polls: every test below also runs with the loop spin on one side.
       busyPollUs: 50,
-      networks: networks('198.51.100.1'),
       ports: [
         { name: tap('b1'), vni: 100 },
         { name: tap('b2'), vni: 200 },
@@ -186,8 +179,17 @@ function agentVxlan(mode: OffloadsMode): void {
     await lab.exec(vm.a1, ['ping', '-n', '-q', '-b', '-c', '3', '-i', '0.2', '-w', '2', '192.0.2.127'], {
       allowFailure: true,
     });
-    const afterShow = Object.fromEntries((await agentB.call('ports/show')).map((p) => [p.name, p.counters.txFrames]));
-    assert.ok(afterShow[tap('b1')] - before[tap('b1')] >= 3, 'VNI 100 broadcasts reach b1');
+    const txFrames = async () =>
+      Object.fromEntries((await agentB.call('ports/show')).map((p) => [p.name, p.counters.txFrames]));
+    // The broadcasts cross to B in the background of ping's deadline: counted once B has written them to b1.
+    const afterShow = await waitFor(
+      'VNI 100 broadcasts reach b1',
+      async () => {
+        const now = await txFrames();
+        return now[tap('b1')] - before[tap('b1')] >= 3 ? now : undefined;
+      },
+      15_000,
+    );
     assert.equal(afterShow[tap('b2')] - before[tap('b2')], 0, 'and never b2 (VNI 200)');
   });
 
@@ -218,8 +220,10 @@ function agentVxlan(mode: OffloadsMode): void {
     }
     const before = (await agentA.call('counters/show')).drops['unmapped-vlan'];
     await arpOverVlan(port, tMac, '192.0.2.33', '192.0.2.21', 30, 300);
-    const afterDrops = (await agentA.call('counters/show')).drops['unmapped-vlan'];
-    assert.ok(afterDrops - before >= 1, 'VLAN 30 is unmapped: dropped and counted');
+    await waitFor(
+      'VLAN 30 is unmapped: dropped and counted',
+      async () => (await agentA.call('counters/show')).drops['unmapped-vlan'] - before >= 1,
+    );
   });
 
   test(named('garbage at the tunnel ports is dropped and counted; VMs still ping'), async () => {
@@ -235,8 +239,19 @@ function agentVxlan(mode: OffloadsMode): void {
       onlyValid: true,
     });
     assert.ok(await pings(lab, vm.a1, '192.0.2.21'), 'still switching');
-    const afterDrops = (await agentA.call('counters/show')).drops;
-    const delta = (r: keyof CountersSnapshot['drops']) => afterDrops[r] - before[r];
+    // The datagrams wait in two sockets (VXLAN and GRE-in-UDP): each is read and counted, not necessarily before the pings.
+    let delta: (r: keyof CountersSnapshot['drops']) => number = () => 0;
+    await waitFor(
+      'every garbage datagram dropped and counted',
+      async () => {
+        const afterDrops = (await agentA.call('counters/show')).drops;
+        delta = (r) => afterDrops[r] - before[r];
+        return (
+          delta('malformed') >= sent.malformed && delta('unknown-vni') >= sent.unknownVni && delta('unknown-vtep') >= 1
+        );
+      },
+      15_000,
+    ).catch(() => undefined);
     assert.ok(delta('malformed') >= sent.malformed, `malformed +${delta('malformed')} of ${sent.malformed}`);
     assert.ok(delta('unknown-vni') >= sent.unknownVni, `unknown-vni +${delta('unknown-vni')}`);
     assert.ok(delta('unknown-vtep') >= 1, 'unknown-vtep counted');

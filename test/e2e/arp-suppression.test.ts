@@ -8,40 +8,30 @@
 //    right MAC (REACHABLE/STALE/DELAY), for IPv4 and for IPv6
 //  - an unknown IP still floods
 //  - migration: the binding moves with the MAC; no stale answer after it
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, migrateVm, type VmState } from '@dvs/lab';
+import { migrateVm, type VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import * as sup from '../support/suppression-lab.js';
 import { ARP_REQUEST_FOR, NS_FOR, type Decoded } from '../support/suppression-lab.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
-let lab: Lab | null = null;
+const lab = useLab({ hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] });
 
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
-});
-
-const vm = (name: string): VmState => lab!.vm(name);
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
+const vm = (name: string): VmState => lab().vm(name);
+const vmOn = (host: string): VmState => lab().state.vms.find((v) => v.host === host)!;
 const v6Of = (v: VmState): string => sup.v6Of(VNI, v);
 const countOnUnderlay = (host: string, from: VmState, match: (d: Decoded) => boolean, act: () => Promise<void>) =>
-  sup.countOnUnderlay(lab!, host, from, match, act);
-const neighbour = (from: VmState, ip: string) => sup.neighbour(lab!, from, ip);
-const flushNeighbours = (v: VmState) => sup.flushNeighbours(lab!, v);
-const ping = (from: VmState, to: string, family: 4 | 6 = 4) => sup.ping(lab!, from, to, family);
-const setSuppression = (on: boolean) => sup.setSuppression(lab!, VNI, on);
-const waitPublished = (v: VmState, ip: string, host = v.host) => sup.waitPublished(lab!, VNI, v, ip, host);
+  sup.countOnUnderlay(lab(), host, from, match, act);
+const neighbour = (from: VmState, ip: string) => sup.neighbour(lab(), from, ip);
+const flushNeighbours = (v: VmState) => sup.flushNeighbours(lab(), v);
+const ping = (from: VmState, to: string, family: 4 | 6 = 4) => sup.ping(lab(), from, to, family);
+const setSuppression = (on: boolean) => sup.setSuppression(lab(), VNI, on);
+const waitPublished = (v: VmState, ip: string, host = v.host) => sup.waitPublished(lab(), VNI, v, ip, host);
 
 async function suppressionOf(host: string) {
-  const { data } = await lab!.admin(host).call('networks/show');
+  const { data } = await lab().admin(host).call('networks/show');
   return data.find((n) => n.vni === VNI)!.suppression;
 }
 
@@ -54,8 +44,15 @@ test('learning: each VM talks once, and the controller publishes its IP with its
     assert.ok(await ping(x, y.address), `${x.name} → ${y.name}`);
   }
   for (const v of [a, b, c]) await waitPublished(v, v.address);
-  const { data } = await lab!.admin('h1').call('fdb/show', [String(VNI)]);
-  assert.deepEqual(data.find((e) => e.mac === b.mac)?.ips, [b.address], 'h1 holds vm-on-h2 IP as a remote binding');
+  // The controller's table has it; h1 gets it through its etcd watch, a moment later.
+  const ips = await waitFor('h1 holds a binding for vm-on-h2', async () => {
+    const { data } = await lab()
+      .admin('h1')
+      .call('fdb/show', [String(VNI)]);
+    const held = data.find((e) => e.mac === b.mac)?.ips;
+    return held !== undefined && held.length > 0 ? held : undefined;
+  });
+  assert.deepEqual(ips, [b.address], 'h1 holds vm-on-h2 IP as a remote binding');
 });
 
 test('suppression off: an ARP request for a resolved IP crosses the underlay', async () => {
@@ -97,7 +94,7 @@ test('suppression on: none crosses, and the VM resolves the right MAC (IPv4)', a
 
 test('suppression on: an NS for a resolved IPv6 address does not cross; the VM gets the right MAC', async () => {
   const [a, b] = [vmOn('h1'), vmOn('h2')];
-  await sup.addIpv6(lab!, VNI, [a, b]);
+  await sup.addIpv6(lab(), VNI, [a, b]);
   // b solicits a: its NS binds b's address on h2, a's NA binds a's on h1.
   await waitFor(`${b.name} → ${a.name} over IPv6`, () => ping(b, v6Of(a), 6), 15_000, 200);
   await waitPublished(b, v6Of(b));
@@ -116,11 +113,13 @@ test('suppression on: an NS for a resolved IPv6 address does not cross; the VM g
 
 test('migration: the binding moves with the MAC; answers stay true and nothing crosses', async () => {
   const [a, b] = [vmOn('h1'), vmOn('h2')];
-  await migrateVm(lab!, b.name, 'h3');
+  await migrateVm(lab(), b.name, 'h3');
   assert.equal(vm(b.name).host, 'h3');
   await waitPublished(vm(b.name), b.address, 'h3');
   // The old host holds no local binding for it any more: its answer would come from the FDB at h3.
-  const { data } = await lab!.admin('h2').call('fdb/show', [String(VNI)]);
+  const { data } = await lab()
+    .admin('h2')
+    .call('fdb/show', [String(VNI)]);
   const atOld = data.find((e) => e.mac === b.mac);
   assert.ok(atOld === undefined || atOld.kind === 'vtep', 'h2 lets go of the MAC');
   await flushNeighbours(a);

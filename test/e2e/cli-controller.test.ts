@@ -7,19 +7,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { EtcdServer } from '@dvs/etcd/testing';
 import { waitFor } from '@dvs/test-support';
 import type { RunResult } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
-
-const CONTROLLER = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
+import { startController, type ControllerProcess } from '../support/controller-process.js';
 
 let etcd: EtcdServer;
-let controller: ChildProcess;
+let controller: ControllerProcess | undefined;
 let controllerUrl = '';
-let controllerLog = '';
 
 function dvs(...args: string[]): Promise<RunResult> {
   return runDvs(args, { DVS_CONTROLLER: controllerUrl });
@@ -33,23 +29,11 @@ async function dvsJson<T>(...args: string[]): Promise<T> {
 
 before(async () => {
   etcd = await EtcdServer.start();
-  controller = spawn(
-    process.execPath,
-    [CONTROLLER, '--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli', '--insecure-local'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  controller.stdout?.on('data', (c: Buffer) => (controllerLog += c.toString()));
-  controller.stderr?.on('data', (c: Buffer) => (controllerLog += c.toString()));
-  controllerUrl = await waitFor(
-    'dvs-controller to listen',
-    () => {
-      if (controller.exitCode !== null) throw new Error(`controller exited ${controller.exitCode}: ${controllerLog}`);
-      return /"listen":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(controllerLog)?.[1];
-    },
-    20_000,
-  );
+  controller = await startController([
+    ...['--etcd', etcd.endpoint, '--listen', '127.0.0.1:0', '--id', 'ctl-cli', '--insecure-local'],
+  ]);
+  controllerUrl = controller.url;
+  assert.match(controllerUrl, /^http:\/\//, 'a plain API (--insecure-local)');
   await waitFor('the controller to be leader', async () => {
     const s = await dvsJson<{ controller: { leader: boolean } }>('status');
     return s.controller.leader;
@@ -57,11 +41,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (controller && controller.exitCode === null) {
-    const exited = new Promise((r) => controller.once('exit', r));
-    controller.kill('SIGTERM');
-    await exited;
-  }
+  await controller?.stop();
   await etcd?.stop();
 });
 
@@ -224,9 +204,7 @@ test('delete networks; then a stopped controller is "not reachable" (exit 1), ne
     'no networks listed',
     async () => (await dvsJson<{ networks: unknown[] }>('networks')).networks.length === 0,
   );
-  const exited = new Promise((r) => controller.once('exit', r));
-  controller.kill('SIGTERM');
-  await exited;
+  await controller!.stop();
   const r = await dvs('status');
   assert.equal(r.code, 1);
   assert.equal(

@@ -14,38 +14,37 @@
 // one goes with the agent, as docs/agent.md says.
 //
 // No timing thresholds in assertions; waits fail after generous deadlines.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { Lab, labControllerClient, type ControllerClient } from '@dvs/lab';
+import { labControllerClient, type ControllerClient } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
 import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { attachVmBehindPersistentTap, waitPidExit, waitVmPing, type PersistentTapVm } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
-let lab: Lab | null = null;
 let survivor: PersistentTapVm | null = null;
-/** Holds the restarted agent's process (stopped by pid in after()). */
+/** Holds the restarted agent's process (stopped by pid before the lab goes down). */
 const restarted = new NetnsLab('dvr');
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-  survivor = await attachVmBehindPersistentTap(lab, { number: 9, host: 'h1', vni: VNI, subnet: 0 });
-  // The port goes into h1's config, where an operator (or a libvirt hook) keeps
-  // it, and into the running agent at run time: both adopt the same TAP.
-  const h1 = lab.host('h1');
-  const config = JSON.parse(await readFile(h1.configFile!, 'utf8')) as Record<string, unknown>;
-  config.ports = [{ name: survivor.tap, vni: VNI, plug: 'adopt' }];
-  await writeFile(h1.configFile!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  await lab.admin('h1').call('ports/add', [survivor.tap, String(VNI), 'adopt']);
-});
-
-after(async () => {
-  await restarted.cleanup();
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab(
+  { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+  {
+    afterUp: async (l) => {
+      survivor = await attachVmBehindPersistentTap(l, { number: 9, host: 'h1', vni: VNI, subnet: 0 });
+      // The port goes into h1's config, where an operator (or a libvirt hook) keeps
+      // it, and into the running agent at run time: both adopt the same TAP.
+      const h1 = l.host('h1');
+      const config = JSON.parse(await readFile(h1.configFile!, 'utf8')) as Record<string, unknown>;
+      config.ports = [{ name: survivor.tap, vni: VNI, plug: 'adopt' }];
+      await writeFile(h1.configFile!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+      await l.admin('h1').call('ports/add', [survivor.tap, String(VNI), 'adopt']);
+    },
+    beforeDown: () => restarted.cleanup(),
+  },
+);
 
 interface FdbEntry {
   vni: number;
@@ -72,8 +71,8 @@ interface AgentPeerRow {
 }
 
 function controller(): ControllerClient {
-  assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
-  return labControllerClient(lab!.state);
+  assert.ok(lab().state.controller?.socketPath, 'the lab has a controller');
+  return labControllerClient(lab().state);
 }
 
 async function controllerEntry(mac: string): Promise<FdbEntry | undefined> {
@@ -88,7 +87,7 @@ async function hostView(name: string): Promise<HostView> {
 }
 
 test('agent SIGKILLed and started again from the same config: registers, tables back from etcd, its VM pings again', async (t) => {
-  const l = lab!;
+  const l = lab();
   const p = survivor!.vm;
   const lost = l.state.vms.find((v) => v.host === 'h1' && v !== p)!;
   const remote = l.state.vms.filter((v) => v.host !== 'h1');
@@ -97,7 +96,7 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
 
   // Before: every VM reaches every other (so every MAC is reported), the controller places p at h1.
   for (const from of [p, lost, ...remote]) {
-    for (const to of [p, lost, ...remote]) if (from !== to) await waitVmPing(lab!, from, to, 'before the restart');
+    for (const to of [p, lost, ...remote]) if (from !== to) await waitVmPing(lab(), from, to, 'before the restart');
   }
   const before = await waitFor('controller has p at h1', async () => {
     const e = await controllerEntry(mac);
@@ -148,11 +147,14 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
       return row?.kind === 'vtep' && row.control && row.location.startsWith(`${vtep}:`);
     });
   }
-  const { data: peers } = await l.admin('h1').call('peers/show');
+  // The flood list is an etcd key of its own: h1 may apply it a moment after the FDB entries.
   for (const vm of remote) {
     const address = l.host(vm.host).underlayAddress;
-    const peer = (peers as AgentPeerRow[]).find((x) => x.address === address);
-    assert.ok(peer?.floodVnis.includes(VNI), `${vm.host} in h1's flood list for ${VNI}: ${JSON.stringify(peers)}`);
+    await waitFor(`${vm.host} in h1's flood list for ${VNI}`, async () => {
+      const { data: peers } = await l.admin('h1').call('peers/show');
+      const peer = (peers as AgentPeerRow[]).find((x) => x.address === address);
+      return peer?.floodVnis.includes(VNI) === true;
+    });
   }
   const { data: ports } = await l.admin('h1').call('ports/show');
   assert.deepEqual(
@@ -162,8 +164,8 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
 
   // And p reaches every remote VM again, both ways.
   for (const vm of remote) {
-    await waitVmPing(lab!, p, vm, 'after the restart');
-    await waitVmPing(lab!, vm, p, 'after the restart');
+    await waitVmPing(lab(), p, vm, 'after the restart');
+    await waitVmPing(lab(), vm, p, 'after the restart');
   }
   t.diagnostic(`p pings every remote VM both ways ${Date.now() - restartedAt} ms after the agent was started again`);
   // p never left h1: the re-report carries the table's seq, no move counted.
@@ -193,5 +195,5 @@ test('agent SIGKILLed and started again from the same config: registers, tables 
   assert.equal(settled.state, 'up');
   assert.equal(settled.startedAt, again.startedAt);
   assert.equal((await controllerEntry(mac))?.host, 'h1');
-  for (const vm of remote) await waitVmPing(lab!, vm, p, 'after the old lease expired');
+  for (const vm of remote) await waitVmPing(lab(), vm, p, 'after the old lease expired');
 });

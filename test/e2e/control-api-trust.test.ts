@@ -10,7 +10,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -23,9 +22,13 @@ import { ControllerClient } from '@dvs/cli';
 import { waitFor } from '@dvs/test-support';
 import { run, type RunResult } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
+import {
+  CONTROLLER_MAIN as CONTROLLER,
+  startController,
+  type ControllerProcess,
+} from '../support/controller-process.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const CONTROLLER = join(REPO, 'packages/controller/dist/src/main.js');
 const MAKE_API_CERTS = join(REPO, 'deploy/api/make-api-certs.sh');
 const PREFIX = `/dvs-trust-${process.pid}/`;
 
@@ -33,8 +36,7 @@ let etcd: EtcdServer;
 let kv: Etcd3;
 let dir: string;
 let pki: string;
-let controller: ChildProcess;
-let controllerLog = '';
+let controller: ControllerProcess | undefined;
 let url = '';
 const token = {
   admin: randomBytes(24).toString('hex'),
@@ -122,26 +124,14 @@ before(async () => {
   await writeFile(join(dir, 'cert-roles'), 'CN=ops-cert operator\nCN=viewer-cert viewer\n');
   await writeFile(join(dir, 'admin.token'), `${token.admin}\n`, { mode: 0o600 });
   // Listening on 127.0.0.1 but without --insecure-local: TLS and authentication are required.
-  controller = spawn(
-    process.execPath,
-    [
-      CONTROLLER,
-      ...['--etcd', etcd.endpoint, '--prefix', PREFIX, '--listen', '127.0.0.1:0', '--id', 'ctl-trust'],
-      ...['--tls-cert', join(pki, 'controller-api.pem'), '--tls-key', join(pki, 'controller-api-key.pem')],
-      ...['--tls-client-ca', join(pki, 'api-ca.pem'), '--api-cert-roles', join(dir, 'cert-roles')],
-      ...['--api-tokens', join(dir, 'tokens')],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  controller.stderr?.on('data', (c: Buffer) => (controllerLog += c.toString()));
-  url = await waitFor(
-    'dvs-controller to listen',
-    () => {
-      if (controller.exitCode !== null) throw new Error(`controller exited ${controller.exitCode}: ${controllerLog}`);
-      return /"listen":"(https:\/\/127\.0\.0\.1:\d+)"/.exec(controllerLog)?.[1];
-    },
-    20_000,
-  );
+  controller = await startController([
+    ...['--etcd', etcd.endpoint, '--prefix', PREFIX, '--listen', '127.0.0.1:0', '--id', 'ctl-trust'],
+    ...['--tls-cert', join(pki, 'controller-api.pem'), '--tls-key', join(pki, 'controller-api-key.pem')],
+    ...['--tls-client-ca', join(pki, 'api-ca.pem'), '--api-cert-roles', join(dir, 'cert-roles')],
+    ...['--api-tokens', join(dir, 'tokens')],
+  ]);
+  url = controller.url;
+  assert.match(url, /^https:\/\//, 'a TLS API');
   const admin = new ControllerClient(url, { ca: await readFile(join(pki, 'api-ca.pem')), token: token.admin });
   await waitFor('the controller to be healthy', async () => (await admin.health(1000)).status === 'ok');
   await admin.createNetwork({ vni: 100, name: 'blue' });
@@ -151,11 +141,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (controller && controller.exitCode === null) {
-    const exited = new Promise((r) => controller.once('exit', r));
-    controller.kill('SIGTERM');
-    await exited;
-  }
+  await controller?.stop();
   kv?.close();
   await etcd?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -314,7 +300,7 @@ test('allowed writes by token and certificate; dvs audit-log shows them and the 
   const patch = full.records.find((r) => r.request.method === 'PATCH' && r.request.path === '/v1/networks/200');
   assert.deepEqual([patch?.before?.mtu, patch?.after?.mtu], [1450, 1400]);
   // The controller's log has one line per write too.
-  assert.match(controllerLog, /"msg":"api write refused".*"who":"view"/);
+  assert.match(controller!.log(), /"msg":"api write refused".*"who":"view"/);
 
   const viewerLog = await dvs(['audit-log', '--controller', url, '--cacert', ca, '--token', token.view]);
   assert.equal(viewerLog.code, 1);

@@ -5,38 +5,26 @@
 // what the controller intends — `dvs status` counts the host among its
 // problems, and `dvs audit --repair` makes the agent apply the VNI afresh:
 // the audit is clean again and the VMs reach each other.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient } from '@dvs/lab';
-import type { DivergencesView, StatusView } from '@dvs/wire';
+import { labControllerClient } from '@dvs/lab';
+import type { StatusView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { runDvs } from '../support/dvs-cli.js';
+import { waitForCleanAudit, waitForFdbDivergence } from '../support/lab-audit.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
 const WRONG_VTEP = '198.51.100.99';
-let lab: Lab | null = null;
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab({ hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] });
 
 function dvs(...args: string[]) {
-  return runDvs(['--lab', lab!.id, ...args]);
-}
-
-async function audit(): Promise<{ status: number; view: DivergencesView }> {
-  const r = await dvs('audit', '--json');
-  assert.ok(r.code === 0 || r.code === 1, `dvs audit: ${r.stdout}${r.stderr}`);
-  return { status: r.code, view: JSON.parse(r.stdout) as DivergencesView };
+  return runDvs(['--lab', lab().id, ...args]);
 }
 
 test('dvs audit catches a wrong FDB entry injected through an agent admin socket; --repair fixes it', async () => {
-  const l = lab!;
+  const l = lab();
   const a = l.state.vms.find((v) => v.host === 'h1')!;
   const b = l.state.vms.find((v) => v.host === 'h2')!;
   const h2 = l.host('h2');
@@ -49,29 +37,12 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
   });
 
   // Clean: both agents publish digests that match the tables.
-  const clean = await waitFor(
-    'a clean audit of both hosts',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 2 ? r.view : undefined;
-    },
-    30_000,
-    500,
-  );
+  const clean = await waitForCleanAudit(l, 2, 'a clean audit of both hosts');
   assert.deepEqual(clean.divergences, []);
 
   // h1's data path now sends h2's VM to a VTEP nobody has.
   await l.admin('h1').call('fdb/set', [String(VNI), bMac, WRONG_VTEP]);
-  const caught = await waitFor(
-    'the audit names the injected entry',
-    async () => {
-      const r = await audit();
-      const d = r.view.divergences.find((x) => x.table === 'fdb' && x.mac === bMac);
-      return r.status === 1 && d !== undefined ? { view: r.view, d } : undefined;
-    },
-    30_000,
-    500,
-  );
+  const caught = await waitForFdbDivergence(l, bMac, 'the audit names the injected entry');
   assert.deepEqual(caught.d, {
     host: 'h1',
     vni: VNI,
@@ -100,15 +71,7 @@ test('dvs audit catches a wrong FDB entry injected through an agent admin socket
   const repair = await dvs('audit', '--repair');
   assert.equal(repair.code, 1, 'it still reports what diverged when asked to repair');
   assert.match(repair.stdout, new RegExp(`resync requested: h1 VNI ${VNI}`));
-  await waitFor(
-    'a clean audit after the repair',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 2 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 2, 'a clean audit after the repair');
   const { data } = await l.admin('h1').call('fdb/show', [String(VNI)]);
   const entry = (data as { mac: string; location: string }[]).find((e) => e.mac === bMac);
   assert.ok(entry !== undefined && !JSON.stringify(entry).includes(WRONG_VTEP), JSON.stringify(entry));

@@ -2,22 +2,15 @@
 // and forth six times within a minute is frozen by the controller as a
 // duplicate (EVPN's 5 moves in 180 s) and shown so, while the data plane
 // keeps reaching it; clearing it through the API re-decides its location.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient, migrateVm, type ControllerClient } from '@dvs/lab';
+import { labControllerClient, migrateVm, type ControllerClient } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { vmPings } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
-let lab: Lab | null = null;
 const VNI = 100;
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab({ hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] });
 
 interface Entry {
   mac: string;
@@ -29,8 +22,8 @@ interface Entry {
 }
 
 function controller(): ControllerClient {
-  assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
-  return labControllerClient(lab!.state);
+  assert.ok(lab().state.controller?.socketPath, 'the lab has a controller');
+  return labControllerClient(lab().state);
 }
 
 async function entryOf(mac: string): Promise<Entry | undefined> {
@@ -39,11 +32,11 @@ async function entryOf(mac: string): Promise<Entry | undefined> {
 }
 
 test('a VM bounced 6 times in a minute is frozen as duplicate, still reachable, and released by clear', async () => {
-  const l = lab!;
+  const l = lab();
   const moving = l.state.vms.find((v) => v.host === 'h1')!;
   const other = l.state.vms.find((v) => v.host === 'h2')!;
   const mac = moving.mac.toLowerCase();
-  await waitFor('both VMs reach each other', () => vmPings(lab!, other, moving), 15_000, 100);
+  await waitFor('both VMs reach each other', () => vmPings(lab(), other, moving), 15_000, 100);
   await waitFor(
     'controller knows the VM at h1',
     async () => ((await entryOf(mac))?.host === 'h1' ? true : undefined),
@@ -97,7 +90,7 @@ test('a VM bounced 6 times in a minute is frozen as duplicate, still reachable, 
   );
 
   // The data plane followed the VM's own announcements: it stays reachable while frozen.
-  await waitFor('reachable while frozen', () => vmPings(lab!, other, moving), 15_000, 100);
+  await waitFor('reachable while frozen', () => vmPings(lab(), other, moving), 15_000, 100);
 
   const cleared = await controller().send('POST', `/v1/fdb/${VNI}/${mac}/clear`);
   assert.equal(cleared.status, 200);
@@ -111,5 +104,5 @@ test('a VM bounced 6 times in a minute is frozen as duplicate, still reachable, 
     100,
   );
   assert.equal(released.moves, 0);
-  assert.ok(await vmPings(lab!, other, moving));
+  assert.ok(await vmPings(lab(), other, moving));
 });

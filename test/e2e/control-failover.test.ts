@@ -14,14 +14,12 @@
 // then the standby leads.
 //
 // No timing thresholds in assertions; waits fail after generous deadlines.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import {
   ContinuousPing,
-  Lab,
   ControllerClient,
   labControllerClient,
   migrateVm,
@@ -29,15 +27,15 @@ import {
   underlayNamespace,
 } from '@dvs/lab';
 import { NetnsLab } from '../support/netns-lab.js';
+import { CONTROLLER_MAIN } from '../support/controller-process.js';
 import { waitFor } from '@dvs/test-support';
 import { attachVmToAgent, waitPidExit, waitVmPing } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
-const CONTROLLER_MAIN = fileURLToPath(new URL('../../../packages/controller/dist/src/main.js', import.meta.url));
 const VNI = 100;
 const NEW_VNI = 300;
 
-let lab: Lab | null = null;
-/** Holds the second controller replica (stopped by pid in after()). */
+/** Holds the second controller replica (stopped by pid before the lab goes down). */
 const extra = new NetnsLab('dvr');
 
 interface Replica {
@@ -51,62 +49,62 @@ interface Replica {
 }
 const replicas: Replica[] = [];
 
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-  const first = lab.state.processes.find((p) => p.role === 'controller')!;
-  const firstSocket = lab.state.controller!.socketPath!;
-  replicas.push({
-    id: `lab-${lab.id}`,
-    client: labControllerClient(lab.state),
-    url: lab.state.controller!.url,
-    socketPath: firstSocket,
-    pid: first.pid,
-  });
+const lab = useLab(
+  { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+  {
+    afterUp: async (l) => {
+      const first = l.state.processes.find((p) => p.role === 'controller')!;
+      const firstSocket = l.state.controller!.socketPath!;
+      replicas.push({
+        id: `lab-${l.id}`,
+        client: labControllerClient(l.state),
+        url: l.state.controller!.url,
+        socketPath: firstSocket,
+        pid: first.pid,
+      });
 
-  const dir = await extra.tempDir();
-  const socketPath = join(dir, 'standby.sock');
-  const api = lab.state.controller!.api!;
-  const id = `standby-${lab.id}`;
-  const child = extra.spawn(
-    underlayNamespace(lab.id),
-    [
-      process.execPath,
-      CONTROLLER_MAIN,
-      '--etcd',
-      lab.state.etcd!.endpoints.join(','),
-      '--listen',
-      socketPath,
-      '--id',
-      id,
-      // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
-      ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
-    ],
-    join(dir, 'standby.log'),
-  );
-  const client = new ControllerClient(lab.state.controller!.url, {
-    socketPath,
-    ca: readFileSync(api.ca),
-    token: readFileSync(api.adminTokenFile, 'utf8').trim(),
-  });
-  await waitFor(
-    'second controller healthy',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
-      return client.health(1000).then(
-        (h) => h.status === 'ok',
-        () => false,
+      const dir = await extra.tempDir();
+      const socketPath = join(dir, 'standby.sock');
+      const api = l.state.controller!.api!;
+      const id = `standby-${l.id}`;
+      const child = extra.spawn(
+        underlayNamespace(l.id),
+        [
+          process.execPath,
+          CONTROLLER_MAIN,
+          '--etcd',
+          l.state.etcd!.endpoints.join(','),
+          '--listen',
+          socketPath,
+          '--id',
+          id,
+          // The same API certificate and tokens as the lab's own controller (TLS through the unix socket).
+          ...['--tls-cert', api.serverCert, '--tls-key', api.serverKey, '--api-tokens', api.tokensFile],
+        ],
+        join(dir, 'standby.log'),
       );
+      const client = new ControllerClient(l.state.controller!.url, {
+        socketPath,
+        ca: readFileSync(api.ca),
+        token: readFileSync(api.adminTokenFile, 'utf8').trim(),
+      });
+      await waitFor(
+        'second controller healthy',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`second controller exited ${child.exitCode}; log in ${dir}`);
+          return client.health(1000).then(
+            (h) => h.status === 'ok',
+            () => false,
+          );
+        },
+        20_000,
+        100,
+      );
+      replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
     },
-    20_000,
-    100,
-  );
-  replicas.push({ id, client, url: `unix:${socketPath}`, socketPath, pid: child.pid! });
-});
-
-after(async () => {
-  await extra.cleanup();
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+    beforeDown: () => extra.cleanup(),
+  },
+);
 
 interface Health {
   id: string;
@@ -135,7 +133,7 @@ async function entryAt(r: Replica, vni: number, mac: string): Promise<FdbEntry |
 }
 
 test('two controllers: SIGKILL the leader, the standby leads; a new network and a MAC move in it propagate', async (t) => {
-  const l = lab!;
+  const l = lab();
   // One leader, and both replicas name it.
   const leader = await waitFor('one leader that both replicas name', async () => {
     const states = await Promise.all(replicas.map(health));
@@ -146,7 +144,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   });
   const standby = replicas.find((r) => r !== leader)!;
   const [a, b] = [l.vm('vm1'), l.vm('vm2')];
-  await waitVmPing(lab!, a, b, 'before the failover');
+  await waitVmPing(lab(), a, b, 'before the failover');
 
   // Traffic between known MACs runs all through the failover: a 10 ms ping.
   const ping = new ContinuousPing(a.netns, b.address, 10);
@@ -178,7 +176,7 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   // credentials (the standby serves the lab's certificate and tokens), its socket.
   l.state.controller = { ...l.state.controller!, socketPath: standby.socketPath };
   await l.save();
-  await waitVmPing(lab!, a, b, 'after the failover');
+  await waitVmPing(lab(), a, b, 'after the failover');
 
   // A network created through the new leader reaches every agent.
   const created = await standby.client.send('POST', '/v1/networks', {
@@ -197,8 +195,8 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   // VMs plugged into it on h1 and h2 reach each other across the hosts.
   const x = await attachVmToAgent(l, { number: 50, host: 'h1', vni: NEW_VNI, subnet: 1 });
   const y = await attachVmToAgent(l, { number: 51, host: 'h2', vni: NEW_VNI, subnet: 1 });
-  await waitVmPing(lab!, x, y, 'in the new network');
-  await waitVmPing(lab!, y, x, 'in the new network');
+  await waitVmPing(lab(), x, y, 'in the new network');
+  await waitVmPing(lab(), y, x, 'in the new network');
   // The new leader computed its table and flood list from the agents' reports.
   const xMac = x.mac.toLowerCase();
   const placed = await waitFor(`${standby.id} places ${x.name} at h1`, async () => {
@@ -208,9 +206,17 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   await waitFor(`${standby.id} places ${y.name} at h2`, async () => {
     return (await entryAt(standby, NEW_VNI, y.mac.toLowerCase()))?.host === 'h2';
   });
-  const flood = await standby.client.send('GET', `/v1/flood?vni=${NEW_VNI}`);
-  const members = (flood.body as { floodLists: { members: { host: string | null }[] }[] }).floodLists[0]!.members;
-  assert.deepEqual(members.map((m) => m.host).sort(), ['h1', 'h2']);
+  // The flood list is recomputed from the ports apart from the FDB entries: read once it has both hosts.
+  const floodHosts = async (): Promise<(string | null)[]> => {
+    const flood = await standby.client.send('GET', `/v1/flood?vni=${NEW_VNI}`);
+    const lists = (flood.body as { floodLists: { members: { host: string | null }[] }[] }).floodLists;
+    return (lists[0]?.members ?? []).map((m) => m.host).sort();
+  };
+  const members = await waitFor(`${standby.id}'s flood list for ${NEW_VNI} has h1 and h2`, async () => {
+    const hosts = await floodHosts();
+    return hosts.length >= 2 ? hosts : undefined;
+  });
+  assert.deepEqual(members, ['h1', 'h2']);
 
   // x moves to h3 (QEMU-style, the lab's migration): the new leader records
   // the move with seq + 1, every agent follows, and so does traffic.
@@ -227,6 +233,6 @@ test('two controllers: SIGKILL the leader, the standby leads; a new network and 
   t.diagnostic(
     `move h1 → h3: agents converged in ${report.agentsConvergedMs} ms, the new leader in ${report.controllerConvergedMs} ms`,
   );
-  await waitVmPing(lab!, y, x, 'after the move');
-  await waitVmPing(lab!, x, y, 'after the move');
+  await waitVmPing(lab(), y, x, 'after the move');
+  await waitVmPing(lab(), x, y, 'after the move');
 });

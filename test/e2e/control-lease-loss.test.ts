@@ -12,11 +12,10 @@
 //  - etcd reachable again: h1 registers with a new lease, republishes, and is
 //    `up` with no stale entry left.
 // No timing thresholds; waits fail after generous timeouts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ContinuousPing,
-  Lab,
   labControllerClient,
   pingLoss,
   UNDERLAY_CONTROL_ADDRESS,
@@ -26,19 +25,18 @@ import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
-let lab: Lab | null = null;
 let blackholed: string | null = null;
-
-before(async () => {
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] } });
-});
-
-after(async () => {
-  if (blackholed !== null) await cutFromEtcd(blackholed, false).catch(() => undefined);
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab(
+  { hosts: 2, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: VNI, encap: 'vxlan' }] },
+  {
+    beforeDown: async () => {
+      if (blackholed !== null) await cutFromEtcd(blackholed, false).catch(() => undefined);
+    },
+  },
+);
 
 /** A blackhole route to etcd's address in the host's namespace: etcd away, the underlay to the other hosts kept. */
 async function cutFromEtcd(netns: string, cut: boolean): Promise<void> {
@@ -46,11 +44,11 @@ async function cutFromEtcd(netns: string, cut: boolean): Promise<void> {
 }
 
 function controller(): ControllerClient {
-  return labControllerClient(lab!.state);
+  return labControllerClient(lab().state);
 }
 
 async function dvsJson<T>(...args: string[]): Promise<T> {
-  const r = await runDvs(['--lab', lab!.id, ...args, '--json']);
+  const r = await runDvs(['--lab', lab().id, ...args, '--json']);
   assert.ok(r.code === 0 || r.code === 1, `dvs ${args.join(' ')}: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -77,7 +75,7 @@ async function hostState(name: string): Promise<string | undefined> {
 }
 
 test('lease loss: the host turns stale, not ejected, while traffic continues; it comes back with a new lease', async (t) => {
-  const l = lab!;
+  const l = lab();
   const h1 = l.host('h1');
   const [a, b] = [l.state.vms.find((v) => v.host === 'h1')!, l.state.vms.find((v) => v.host === 'h2')!];
   await waitVmPing(l, a, b, 'before the cut');

@@ -13,55 +13,45 @@
 //  - An agent SIGKILLed: its host leaves the controller's flood list and FDB
 //    and the other agents' flood lists within its lease TTL.
 // No timing thresholds in assertions; waits fail after generous timeouts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { Lab, ContinuousPing, labControllerClient, pingLoss, type ControllerClient, underlayNamespace } from '@dvs/lab';
+import { ContinuousPing, labControllerClient, pingLoss, type ControllerClient, underlayNamespace } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { vmPings, waitPidExit } from '../support/lab-vms.js';
+import { THREE_HOSTS_VXLAN_AND_GRE, useLab } from '../support/use-lab.js';
 
-let lab: Lab | null = null;
 let ownEtcd: ChildProcess | null = null;
 const VNI = 100;
 const GRE_VNI = 200;
 /** How long etcd stays away. */
 const OUTAGE_MS = 30_000;
 
-before(async () => {
-  lab = await Lab.up({
-    spec: {
-      hosts: 3,
-      vmsPerHost: 2,
-      kernelHosts: 0,
-      datapath: 'kernel',
-      networks: [
-        { vni: VNI, encap: 'vxlan' },
-        { vni: GRE_VNI, encap: 'gre-udp' },
-      ],
+// VNI (100) over VXLAN, GRE_VNI (200) over GRE-in-UDP; the etcd this file starts again is stopped before the lab goes.
+const lab = useLab(
+  { ...THREE_HOSTS_VXLAN_AND_GRE, datapath: 'kernel' },
+  {
+    beforeDown: async () => {
+      if (ownEtcd !== null && ownEtcd.exitCode === null && ownEtcd.pid !== undefined) {
+        const exited = new Promise((r) => ownEtcd!.once('exit', r));
+        process.kill(ownEtcd.pid, 'SIGKILL');
+        await exited;
+      }
     },
-  });
-});
-
-after(async () => {
-  if (ownEtcd !== null && ownEtcd.exitCode === null && ownEtcd.pid !== undefined) {
-    const exited = new Promise((r) => ownEtcd!.once('exit', r));
-    process.kill(ownEtcd.pid, 'SIGKILL');
-    await exited;
-  }
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+  },
+);
 
 /** Which provider serves each network on a host (its agent's networks/show). */
 async function providerOf(host: string): Promise<Map<number, string>> {
-  const { data } = await lab!.admin(host).call('networks/show');
+  const { data } = await lab().admin(host).call('networks/show');
   return new Map(data.map((n) => [n.vni, n.provider]));
 }
 
 function controller(): ControllerClient {
-  assert.ok(lab!.state.controller?.socketPath, 'the lab has a controller');
-  return labControllerClient(lab!.state);
+  assert.ok(lab().state.controller?.socketPath, 'the lab has a controller');
+  return labControllerClient(lab().state);
 }
 
 interface FdbView {
@@ -79,17 +69,19 @@ async function waitOrExplain<T>(what: string, probe: () => Promise<T | undefined
     const fdb = await controller()
       .send('GET', `/v1/fdb?vni=${VNI}`)
       .catch((e: Error) => ({ body: e.message }));
-    const vms = lab!.state.vms.map((v) => `${v.name}@${v.host} ${v.mac}`).join(', ');
+    const vms = lab()
+      .state.vms.map((v) => `${v.name}@${v.host} ${v.mac}`)
+      .join(', ');
     throw new Error(`${(err as Error).message} (VMs: ${vms}; controller FDB: ${JSON.stringify(fdb.body)})`);
   }
 }
 
-const pings = (from: string, to: string): Promise<boolean> => vmPings(lab!, lab!.vm(from), lab!.vm(to));
+const pings = (from: string, to: string): Promise<boolean> => vmPings(lab(), lab().vm(from), lab().vm(to));
 
 async function everyVmAtItsHost(): Promise<true | undefined> {
   const res = await controller().send('GET', '/v1/fdb');
   const entries = (res.body as FdbView).entries;
-  for (const vm of lab!.state.vms) {
+  for (const vm of lab().state.vms) {
     if (entries.find((e) => e.vni === vm.vni && e.mac === vm.mac.toLowerCase())?.host !== vm.host) return undefined;
   }
   return true;
@@ -97,15 +89,15 @@ async function everyVmAtItsHost(): Promise<true | undefined> {
 
 /** Ordered pairs of VMs in the same VNI. */
 function sameVniPairs(): [string, string][] {
-  const vms = lab!.state.vms;
+  const vms = lab().state.vms;
   return vms.flatMap((a) =>
     vms.filter((b) => b !== a && b.vni === a.vni).map((b): [string, string] => [a.name, b.name]),
   );
 }
 
 test('hosts converge from etcd alone: no static peers, every VM reaches every VM of its VNI (VXLAN and GRE-in-UDP)', async () => {
-  assert.equal(lab!.state.agentsUseEtcd, true, lab!.state.limitations.join('; '));
-  for (const host of lab!.state.hosts) {
+  assert.equal(lab().state.agentsUseEtcd, true, lab().state.limitations.join('; '));
+  for (const host of lab().state.hosts) {
     const config = parseYaml(await readFile(host.configFile!, 'utf8')) as {
       networks: { peers?: string[] }[];
       etcd?: unknown;
@@ -129,7 +121,7 @@ test('hosts converge from etcd alone: no static peers, every VM reaches every VM
 });
 
 test('etcd stopped for 30 s: a 10 ms ping loses at most 1 %, the outage is logged once, agents resync after', async (t) => {
-  const l = lab!;
+  const l = lab();
   const etcdProc = l.state.processes.find((p) => p.role === 'etcd');
   assert.ok(etcdProc, 'the lab runs etcd');
   const argv = (await readFile(`/proc/${etcdProc.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
@@ -187,7 +179,7 @@ test('etcd stopped for 30 s: a 10 ms ping loses at most 1 %, the outage is logge
 });
 
 test('an agent SIGKILLed leaves every table within its lease TTL', async () => {
-  const l = lab!;
+  const l = lab();
   const victim = l.state.hosts.find((h) => h.name === 'h3')!;
   const proc = l.state.processes.find((p) => p.role === 'agent' && p.name === 'h3')!;
   const vm = l.state.vms.find((v) => v.host === 'h3' && v.vni === VNI)!;

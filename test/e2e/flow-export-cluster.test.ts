@@ -21,17 +21,19 @@ import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
+import {
+  COLLECTOR,
+  IP_BYTES,
+  IPFIX_PORT,
+  PAYLOAD,
+  SAMPLING,
+  SFLOW_PORT,
+  sflowErrorBound,
+} from '../support/flow-export-settings.js';
 
 const VNI = 100;
 const QUIET_VNI = 200;
-const COLLECTOR = '198.51.100.1';
-const IPFIX_PORT = 4739;
-const SFLOW_PORT = 6343;
 const COUNT = 2000;
-const PAYLOAD = 1000;
-const IP_BYTES = PAYLOAD + 8 + 20;
-const SAMPLING = 8;
-const SIGMAS = 5;
 const HOSTS = ['h1', 'h2'] as const;
 
 const flowLab = useFlowLab(VNI, COLLECTOR, [QUIET_VNI]);
@@ -91,6 +93,15 @@ function csvRows(text: string): Record<string, string>[] {
   return rows;
 }
 
+/** sfacctd's estimate of the ICMP from `from` to `to` that `host`'s agent sampled (packets, summed over its prints). */
+function sfacctdEstimate(rows: Record<string, string>[], host: string, from: string, to: string): number {
+  let estimate = 0;
+  for (const r of rows)
+    if (r.PEER_SRC_IP === addressOf(host) && r.SRC_IP === from && r.DST_IP === to && /icmp/i.test(r.PROTOCOL ?? ''))
+      estimate += Number(r.PACKETS);
+  return estimate;
+}
+
 test('set once through the controller: every agent exports to the collectors; clearing stops it', async () => {
   const c = flowLab().collectors;
   const src = vmOn('h1');
@@ -144,8 +155,23 @@ test('set once through the controller: every agent exports to the collectors; cl
     20_000,
     200,
   );
-  // sFlow samples are drained every 250 ms; sfacctd prints every second.
-  await new Promise((r) => setTimeout(r, 2500));
+  // sFlow samples are drained every 250 ms; sfacctd prints every second: its print is read until it holds
+  // each agent's samples of the transfer (up to the bound's low end); they are judged below, once it stopped.
+  const sampled = [
+    ['h1', src.address, dst.address],
+    ['h2', dst.address, src.address],
+  ] as const;
+  await waitFor(
+    "sfacctd printed each agent's samples of the transfer",
+    () => {
+      const rows = csvRows(readFileSync(csv, 'utf8'));
+      return sampled.every(
+        ([host, from, to]) => sfacctdEstimate(rows, host, from, to) >= COUNT * (1 - sflowErrorBound(COUNT)),
+      );
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   for (const host of HOSTS) {
     const s = await agentView(host, 'sflow');
     assert.ok((s.counters?.flowSamples ?? 0) > 0, `${host} sent flow samples`);
@@ -181,16 +207,9 @@ test('set once through the controller: every agent exports to the collectors; cl
   // sFlow: each agent samples what enters its port; sfacctd renormalizes per agent.
   const rows = csvRows(readFileSync(csv, 'utf8'));
   console.log(`# sfacctd:\n${readFileSync(csv, 'utf8')}`);
-  const p = 1 / SAMPLING;
-  const bound = (SIGMAS * Math.sqrt(COUNT * p * (1 - p))) / (COUNT * p);
-  for (const [host, from, to] of [
-    ['h1', src.address, dst.address],
-    ['h2', dst.address, src.address],
-  ] as const) {
-    let estimate = 0;
-    for (const r of rows)
-      if (r.PEER_SRC_IP === addressOf(host) && r.SRC_IP === from && r.DST_IP === to && /icmp/i.test(r.PROTOCOL ?? ''))
-        estimate += Number(r.PACKETS);
+  const bound = sflowErrorBound(COUNT);
+  for (const [host, from, to] of sampled) {
+    const estimate = sfacctdEstimate(rows, host, from, to);
     const error = estimate / COUNT - 1;
     console.log(
       `# sFlow from ${host}: ${estimate} of ${COUNT} (${(error * 100).toFixed(1)} %, bound ±${(bound * 100).toFixed(1)} %)`,
@@ -253,18 +272,50 @@ test("a network with flow export off through the controller: nothing of its traf
     [],
     `dvs flows --vni ${QUIET_VNI}: nothing cached`,
   );
-  // Idle flows end within 2 s (idle 1 s, 1 s ticks); samples drain every 250 ms.
-  await new Promise((r) => setTimeout(r, 3000));
+  // Both transfers' flows end after 1 s idle and leave each agent's cache in the tick that exports them (a
+  // flow of the quiet network too, were it cached); samples drain every 250 ms, well before.
+  const transferAddresses = HOSTS.flatMap((host) => [vmOn(host).address, vmOn(host, QUIET_VNI).address]);
+  await waitFor(
+    "both transfers' flows ended on every agent",
+    async () => {
+      for (const host of HOSTS)
+        for (const vni of [VNI, QUIET_VNI]) {
+          const cached = (
+            await lab()
+              .admin(host)
+              .call('flows/show', [String(vni)])
+          ).data as { src: string }[];
+          if (cached.some((f) => transferAddresses.includes(f.src))) return false;
+        }
+      return true;
+    },
+    20_000,
+    200,
+  );
+  // Every address tshark finds inside the datagrams: inner IPv4 headers of sFlow samples, IPFIX flow keys.
+  const addressesIn = async (): Promise<Set<string>> => {
+    const found = new Set<string>();
+    for (const r of await tsharkFields(pcap, `udp.dstport == ${SFLOW_PORT}`, ['ip.src', 'ip.dst']))
+      for (const column of r) for (const a of column.slice(1)) found.add(a);
+    for (const r of await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, ['cflow.srcaddr', 'cflow.dstaddr']))
+      for (const column of r) for (const a of column) found.add(a);
+    return found;
+  };
+  // The capture is written as it goes: read until it holds VNI 100's export from both hosts, then stopped.
+  await waitFor(
+    `the capture holds VNI ${VNI}'s export`,
+    async () => {
+      const found = await addressesIn();
+      return HOSTS.every((host) => found.has(vmOn(host).address));
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   await c.stop(capture);
   await dvs(['sflow', 'clear']);
   await dvs(['ipfix', 'clear']);
 
-  // Every address tshark finds inside the datagrams: inner IPv4 headers of sFlow samples, IPFIX flow keys.
-  const seen = new Set<string>();
-  for (const r of await tsharkFields(pcap, `udp.dstport == ${SFLOW_PORT}`, ['ip.src', 'ip.dst']))
-    for (const column of r) for (const a of column.slice(1)) seen.add(a);
-  for (const r of await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, ['cflow.srcaddr', 'cflow.dstaddr']))
-    for (const column of r) for (const a of column) seen.add(a);
+  const seen = await addressesIn();
   console.log(`# addresses the collector was told of: ${[...seen].sort().join(' ')}`);
   for (const host of HOSTS) {
     assert.ok(seen.has(vmOn(host).address), `VNI ${VNI}'s ${vmOn(host).address} exported`);

@@ -29,18 +29,34 @@ import { waitFor } from '@dvs/test-support';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { tsharkFields, useFlowLab } from '../support/flow-collectors.js';
+import {
+  COLLECTOR,
+  IP_BYTES,
+  IPFIX_PORT,
+  PAYLOAD,
+  SAMPLING,
+  SFLOW_PORT,
+  sflowErrorBound,
+} from '../support/flow-export-settings.js';
 
 const VNI = 100;
-const COLLECTOR = '198.51.100.1';
-const IPFIX_PORT = 4739;
-const SFLOW_PORT = 6343;
 const COUNT = 4000;
-const PAYLOAD = 1000;
-const IP_BYTES = PAYLOAD + 8 + 20;
-const SAMPLING = 8;
-const SIGMAS = 5;
 
 const flowLab = useFlowLab(VNI, COLLECTOR);
+
+/** sfacctd's estimate of the ICMP from `src` to `dst` in its CSV (packets and bytes, summed over its prints). */
+function sfacctdEstimate(csv: string, src: string, dst: string): { packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  for (const line of csv.split('\n')) {
+    const c = line.split(',');
+    if (c[0] === src && c[1] === dst && c[2]?.toLowerCase() === 'icmp') {
+      packets += Number(c[3]);
+      bytes += Number(c[4]);
+    }
+  }
+  return { packets, bytes };
+}
 const lab = (): Lab => flowLab().lab;
 const vmOn = (host: string): VmState => flowLab().vmOn(host);
 
@@ -102,8 +118,29 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
     20_000,
     200,
   );
-  // sFlow: every sample drained and sent (the ring is drained every 250 ms), then a refresh of sfacctd's print.
-  await new Promise((r) => setTimeout(r, 2500));
+  // The collectors take the export in after the agent sent it (the sample ring is drained every 250 ms,
+  // sfacctd prints every second, tcpdump writes each datagram once it has read it): both are read until
+  // they hold the transfer: sfacctd's estimate up to the bound's low end, the captured IPFIX records all
+  // of its requests. What they hold is judged below, on what they have when stopped.
+  await waitFor(
+    'sfacctd printed the transfer and the capture holds its IPFIX records',
+    async () => {
+      const printed = sfacctdEstimate(readFileSync(sfacctdCsv, 'utf8'), src.address, dst.address);
+      if (printed.packets < COUNT * (1 - sflowErrorBound(COUNT))) return false;
+      const captured = await tsharkFields(pcap, `udp.dstport == ${IPFIX_PORT}`, [
+        'cflow.srcaddr',
+        'cflow.dstaddr',
+        'cflow.packets',
+      ]);
+      let requests = 0;
+      for (const r of captured)
+        for (let k = 0; k < (r[0]?.length ?? 0); k++)
+          if (r[0]![k] === src.address && r[1]![k] === dst.address) requests += Number(r[2]![k]);
+      return requests >= COUNT;
+    },
+    20_000,
+    250,
+  ).catch(() => undefined);
   const ipfixView = (await h1.call('ipfix/show')).data as { counters: { sendErrors: number; cacheFull: number } };
   assert.equal(ipfixView.counters.sendErrors, 0);
   assert.equal(ipfixView.counters.cacheFull, 0);
@@ -165,17 +202,8 @@ test('IPFIX: nfdump shows the transfer exactly; sFlow: sfacctd within the sampli
   // sFlow through sfacctd (renormalized), within the binomial bound.
   const csv = readFileSync(sfacctdCsv, 'utf8');
   console.log(`# sfacctd:\n${csv}`);
-  let estimate = 0;
-  let estimateBytes = 0;
-  for (const line of csv.split('\n')) {
-    const c = line.split(',');
-    if (c[0] === src.address && c[1] === dst.address && c[2]?.toLowerCase() === 'icmp') {
-      estimate += Number(c[3]);
-      estimateBytes += Number(c[4]);
-    }
-  }
-  const p = 1 / SAMPLING;
-  const bound = (SIGMAS * Math.sqrt(COUNT * p * (1 - p))) / (COUNT * p);
+  const { packets: estimate, bytes: estimateBytes } = sfacctdEstimate(csv, src.address, dst.address);
+  const bound = sflowErrorBound(COUNT);
   const error = estimate / COUNT - 1;
   console.log(
     `# sFlow 1-in-${SAMPLING}: sfacctd estimates ${estimate} packets / ${estimateBytes} bytes of ${COUNT} / ${COUNT * IP_BYTES}: error ${(error * 100).toFixed(1)} % (bound ±${(bound * 100).toFixed(1)} %)`,

@@ -13,40 +13,24 @@
 // host, which provider serves a network and why, also when a network asks for
 // a provider a host cannot give it. No timing thresholds: lost pings are
 // printed, not judged.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { Lab, ContinuousPing, migrateVm, runPingMatrix, renderPingMatrix, pingWindowFigures } from '@dvs/lab';
+import { ContinuousPing, migrateVm, runPingMatrix, renderPingMatrix, pingWindowFigures } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { NetnsLab } from '../support/netns-lab.js';
 import { AGENT_MAIN } from '../support/agent-process.js';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { waitPidExit, waitVmPing } from '../support/lab-vms.js';
+import { THREE_HOSTS_VXLAN_AND_GRE, useLab } from '../support/use-lab.js';
 
-let lab: Lab | null = null;
 const restarted = new NetnsLab('dkr');
-
-before(async () => {
-  lab = await Lab.up({
-    spec: {
-      hosts: 3,
-      vmsPerHost: 2,
-      kernelHosts: 1,
-      datapath: 'kernel',
-      networks: [
-        { vni: 100, encap: 'vxlan' },
-        { vni: 200, encap: 'gre-udp' },
-      ],
-    },
-  });
-});
-
-after(async () => {
-  await restarted.cleanup();
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab(
+  { ...THREE_HOSTS_VXLAN_AND_GRE, kernelHosts: 1, datapath: 'kernel' },
+  { beforeDown: () => restarted.cleanup() },
+);
 
 interface NetworkRow {
   vni: number;
@@ -61,7 +45,7 @@ async function links(netns: string): Promise<{ ifname: string; ifalias?: string;
 }
 
 test('VXLAN on the kernel provider, GRE-in-UDP falls back to userspace; each says why', async () => {
-  const { data, text } = await lab!.admin('h1').call('networks/show');
+  const { data, text } = await lab().admin('h1').call('networks/show');
   const rows = data as NetworkRow[];
   const vx = rows.find((n) => n.vni === 100)!;
   const gre = rows.find((n) => n.vni === 200)!;
@@ -74,51 +58,51 @@ test('VXLAN on the kernel provider, GRE-in-UDP falls back to userspace; each say
   assert.deepEqual(vx.flowExport, { sflow: false, ipfix: false });
   assert.deepEqual(gre.flowExport, { sflow: true, ipfix: true });
   // The kernel devices, marked as dvs's, with the VM's port in the bridge.
-  const h1 = lab!.host('h1');
+  const h1 = lab().host('h1');
   const all = await links(h1.netns);
   const bridge = all.find((l) => l.ifname === 'dvsbr100');
   const vxlan = all.find((l) => l.ifname === 'dvsvx100');
   assert.ok(bridge && vxlan, 'dvsbr100 and dvsvx100 exist');
   assert.match(bridge.ifalias ?? '', /^dvs:vni=100 role=bridge/);
   assert.equal(vxlan.master, 'dvsbr100');
-  const vm = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
+  const vm = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
   assert.equal(all.find((l) => l.ifname === vm.ifname)?.master, 'dvsbr100', 'the VM port is a bridge port');
   assert.deepEqual(vx.ports, [vm.ifname]);
   // Tunnel health: probes on their own UDP port between kernel-provider hosts; the plain kernel host is unmonitored.
   const tunnels = await waitFor(
     'h1 tunnels to h2 up on both networks',
     async () => {
-      const { data: t } = await lab!.admin('h1').call('tunnels/show');
+      const { data: t } = await lab().admin('h1').call('tunnels/show');
       const peers = (t as { peers: { host?: string; vni: number; state: string; vtep: { address: string } }[] }).peers;
       const h2 = peers.filter((p) => p.host === 'h2');
       return h2.length === 2 && h2.every((p) => p.state === 'up') ? peers : undefined;
     },
     30_000,
   );
-  const k1 = lab!.host('k1');
+  const k1 = lab().host('k1');
   assert.ok(tunnels.filter((p) => p.vtep.address === k1.underlayAddress).every((p) => p.state === 'unmonitored'));
 });
 
 test('ping matrix on the kernel provider: reachable within a VNI (plain kernel host too), isolated across', async () => {
-  const m = await runPingMatrix(lab!);
-  assert.ok(m.ok, renderPingMatrix(lab!, m));
-  const kernelHostVm = lab!.state.vms.find((v) => v.host === 'k1')!;
-  const h1vm = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
+  const m = await runPingMatrix(lab());
+  assert.ok(m.ok, renderPingMatrix(lab(), m));
+  const kernelHostVm = lab().state.vms.find((v) => v.host === 'k1')!;
+  const h1vm = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
   const pair = (a: string, b: string) => m.results.find((r) => r.from === a && r.to === b)!;
   assert.equal(pair(kernelHostVm.name, h1vm.name).reached, true, 'plain kernel vxlan host -> kernel provider');
   assert.equal(pair(h1vm.name, kernelHostVm.name).reached, true, 'kernel provider -> plain kernel vxlan host');
-  const other = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 200)!;
+  const other = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 200)!;
   assert.equal(pair(h1vm.name, other.name).reached, false, 'VNI 100 does not reach VNI 200');
 });
 
 test('remote MACs are static entries on the vxlan device, from the controller; trace reads the kernel', async () => {
-  const h1 = lab!.host('h1');
-  const remote = lab!.state.vms.find((v) => v.host === 'h2' && v.vni === 100)!;
+  const h1 = lab().host('h1');
+  const remote = lab().state.vms.find((v) => v.host === 'h2' && v.vni === 100)!;
   const fdb = (await run(['bridge', '-n', h1.netns, 'fdb', 'show', 'dev', 'dvsvx100'])).stdout;
   assert.match(fdb, new RegExp(`${remote.mac.toLowerCase()} dst 198\\.51\\.100\\.\\d+ .*self (static|permanent)`));
   assert.match(fdb, /00:00:00:00:00:00 dst 198\.51\.100\.\d+ .*self permanent/, 'flood list as all-zeros entries');
-  const local = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
-  const { data } = await lab!.admin('h1').call('trace', ['100', local.mac, remote.mac, local.ifname]);
+  const local = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
+  const { data } = await lab().admin('h1').call('trace', ['100', local.mac, remote.mac, local.ifname]);
   const report = data as { steps: { result: string }[]; decision: { action: string; outputs: { kind: string }[] } };
   assert.match(report.steps[0]!.result, /kernel datapath: explained from the kernel's bridge and vxlan FDB/);
   assert.equal(report.decision.action, 'encap');
@@ -126,7 +110,7 @@ test('remote MACs are static entries on the vxlan device, from the controller; t
 });
 
 test('a VM migrates between kernel-provider hosts under a 10 ms ping: every agent re-points it, no flap', async () => {
-  const l = lab!;
+  const l = lab();
   const ping = new ContinuousPing(l.vm('vm5').netns, l.vm('vm1').address, 10);
   try {
     await ping.waitForReplies(20, 10_000);
@@ -148,7 +132,7 @@ test('a VM migrates between kernel-provider hosts under a 10 ms ping: every agen
 });
 
 test('agent SIGKILLed under a continuous ping: the kernel keeps forwarding; the restarted agent adopts its devices', async () => {
-  const l = lab!;
+  const l = lab();
   const h3 = l.host('h3');
   const target = l.state.vms.find((v) => v.host === 'h3' && v.vni === 100)!;
   const pinger = l.state.vms.find((v) => v.host === 'k1')!;
@@ -243,7 +227,7 @@ test('agent SIGKILLed under a continuous ping: the kernel keeps forwarding; the 
 });
 
 test('the host switched to userspace: the kernel devices of the earlier run go, its VM still reaches the others', async () => {
-  const l = lab!;
+  const l = lab();
   const h3 = l.host('h3');
   const target = l.state.vms.find((v) => v.host === 'h3' && v.vni === 100)!;
   const pinger = l.state.vms.find((v) => v.host === 'h2' && v.vni === 100)!;
@@ -311,15 +295,15 @@ interface DatapathRow {
 
 /** `dvs networks show <vni> --json`: the exit status and, per host, the provider that serves the network and why. */
 async function servedOn(vni: number): Promise<{ code: number; rows: Map<string, DatapathRow>; text: string }> {
-  const r = await runDvs(['--lab', lab!.id, 'networks', 'show', String(vni), '--json']);
+  const r = await runDvs(['--lab', lab().id, 'networks', 'show', String(vni), '--json']);
   assert.ok(r.code === 0 || r.code === 1, `dvs networks show ${vni}: exit ${r.code}: ${r.stderr}`);
   const rows = (JSON.parse(r.stdout) as { datapaths: DatapathRow[] }).datapaths;
-  const text = (await runDvs(['--lab', lab!.id, 'networks', 'show', String(vni)])).stdout;
+  const text = (await runDvs(['--lab', lab().id, 'networks', 'show', String(vni)])).stdout;
   return { code: r.code, rows: new Map(rows.map((x) => [x.host, x])), text };
 }
 
 async function agentReason(host: string, vni: number): Promise<string | undefined> {
-  const rows = (await lab!.admin(host).call('networks/show', [], { timeoutMs: 2000 })).data as NetworkRow[];
+  const rows = (await lab().admin(host).call('networks/show', [], { timeoutMs: 2000 })).data as NetworkRow[];
   return rows.find((r) => r.vni === vni)?.providerReason;
 }
 
@@ -348,13 +332,13 @@ test('dvs networks show: each host, the provider that serves the network and why
   }
   assert.match(gre.text, /h2\s+userspace\s+sflow,ipfix\s+gre-udp: this kernel has no FOU/);
   // A GRE-in-UDP network cannot ask for the kernel: refused, naming the field, nothing changed.
-  const refused = await runDvs(['--lab', lab!.id, 'networks', 'update', '200', '--datapath', 'kernel']);
+  const refused = await runDvs(['--lab', lab().id, 'networks', 'update', '200', '--datapath', 'kernel']);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /datapath/);
   assert.match(refused.stderr, /no FOU/);
   try {
     // VNI 100 asks for userspace: h3 honours it; the kernel hosts cannot (one UDP port, one owner) and say so.
-    const set = await runDvs(['--lab', lab!.id, 'networks', 'update', '100', '--datapath', 'userspace']);
+    const set = await runDvs(['--lab', lab().id, 'networks', 'update', '100', '--datapath', 'userspace']);
     assert.equal(set.code, 0, set.stderr);
     const asked = await servedOn(100);
     assert.equal(asked.code, 1, 'a host that cannot serve the network as asked is a problem');
@@ -382,7 +366,7 @@ test('dvs networks show: each host, the provider that serves the network and why
       async () => (await agentReason('h3', 100)) === 'network datapath: userspace',
     );
   } finally {
-    const back = await runDvs(['--lab', lab!.id, 'networks', 'update', '100', '--datapath', 'auto']);
+    const back = await runDvs(['--lab', lab().id, 'networks', 'update', '100', '--datapath', 'auto']);
     assert.equal(back.code, 0, back.stderr);
   }
   await waitFor('h2 back on the owner', async () => (await agentReason('h2', 100)) === 'agent datapath: kernel');

@@ -14,48 +14,33 @@
 //    source MACs and a spoofed ARP from a port are dropped and counted in
 //    the same counters as userspace, the victims keep working, and the
 //    table goes when the last secured port does.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labControllerClient, migrateVm, type VmState } from '@dvs/lab';
-import {
-  buildGratuitousArp,
-  parseIpv4Address,
-  parseMac,
-  writeMac,
-  type CountersSnapshot,
-  type DivergencesView,
-} from '@dvs/wire';
+import { labControllerClient, migrateVm, type VmState } from '@dvs/lab';
+import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
 import { waitVmPing } from '../support/lab-vms.js';
 import { RawPort } from '../support/raw-port.js';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
+import { waitForCleanAudit, waitForFdbDivergence } from '../support/lab-audit.js';
 import * as sup from '../support/suppression-lab.js';
 import { ARP_REQUEST_FOR, NS_FOR } from '../support/suppression-lab.js';
+import { useLab } from '../support/use-lab.js';
 
 const VNI = 100;
-let lab: Lab | null = null;
-
-before(async () => {
-  lab = await Lab.up({
-    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, datapath: 'kernel', networks: [{ vni: VNI, encap: 'vxlan' }] },
-  });
+const lab = useLab({
+  hosts: 3,
+  vmsPerHost: 1,
+  kernelHosts: 0,
+  datapath: 'kernel',
+  networks: [{ vni: VNI, encap: 'vxlan' }],
 });
 
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
-
-const vmOn = (host: string): VmState => lab!.state.vms.find((v) => v.host === host)!;
-
-async function audit(): Promise<{ status: number; view: DivergencesView }> {
-  const r = await runDvs(['--lab', lab!.id, 'audit', '--json']);
-  assert.ok(r.code === 0 || r.code === 1, `dvs audit: ${r.stdout}${r.stderr}`);
-  return { status: r.code, view: JSON.parse(r.stdout) as DivergencesView };
-}
+const vmOn = (host: string): VmState => lab().state.vms.find((v) => v.host === host)!;
 
 test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridge fdb del` diverges and is repaired', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await waitVmPing(l, a, b, 'before');
   await waitVmPing(l, b, a, 'before');
@@ -64,29 +49,12 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
     const entries = await labControllerClient(l.state).fdb({ vni: VNI, mac: bMac });
     return entries[0]?.host === 'h2';
   });
-  const clean = await waitFor(
-    'a clean audit of the three kernel-provider hosts',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? r.view : undefined;
-    },
-    30_000,
-    500,
-  );
+  const clean = await waitForCleanAudit(l, 3, 'a clean audit of the three kernel-provider hosts');
   assert.deepEqual(clean.divergences, []);
 
   const h1 = l.host('h1');
   await run(['bridge', '-n', h1.netns, 'fdb', 'del', bMac, 'dev', 'dvsvx100', 'self']);
-  const caught = await waitFor(
-    'the audit names the deleted entry',
-    async () => {
-      const r = await audit();
-      const d = r.view.divergences.find((x) => x.table === 'fdb' && x.mac === bMac);
-      return r.status === 1 && d !== undefined ? { view: r.view, d } : undefined;
-    },
-    30_000,
-    500,
-  );
+  const caught = await waitForFdbDivergence(l, bMac, 'the audit names the deleted entry');
   assert.equal(caught.d.host, 'h1');
   assert.equal(caught.d.agentHas, 'nothing', JSON.stringify(caught.d));
   assert.equal(caught.d.intends, `${l.host('h2').underlayAddress}:4789`);
@@ -94,15 +62,7 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
 
   const repair = await runDvs(['--lab', l.id, 'audit', '--repair']);
   assert.match(repair.stdout, new RegExp(`resync requested: h1 VNI ${VNI}`));
-  await waitFor(
-    'a clean audit after the repair',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 3, 'a clean audit after the repair');
   const fdb = (await run(['bridge', '-n', h1.netns, 'fdb', 'show', 'dev', 'dvsvx100'])).stdout;
   assert.match(fdb, new RegExp(`${bMac} dst ${l.host('h2').underlayAddress.replace(/\./g, '\\.')} .*self`));
   await waitVmPing(l, a, b, 'after the repair');
@@ -110,19 +70,19 @@ test('audit: a kernel-provider host is in sync; an FDB entry deleted with `bridg
 
 /** The bridge's neighbour entry for `ip` on `host` (what the kernel answers from). */
 async function bridgeNeighbour(host: string, ip: string): Promise<{ lladdr?: string; state?: string[] } | undefined> {
-  const r = await run(['ip', '-n', lab!.host(host).netns, '-j', 'neigh', 'show', ip, 'dev', `dvsbr${VNI}`]);
+  const r = await run(['ip', '-n', lab().host(host).netns, '-j', 'neigh', 'show', ip, 'dev', `dvsbr${VNI}`]);
   return (JSON.parse(r.stdout || '[]') as { dst: string; lladdr?: string; state?: string[] }[]).find(
     (e) => e.dst === ip,
   );
 }
 
 async function neighSuppress(host: string): Promise<boolean> {
-  const r = await run(['bridge', '-n', lab!.host(host).netns, '-d', '-j', 'link', 'show', 'dev', `dvsvx${VNI}`]);
+  const r = await run(['bridge', '-n', lab().host(host).netns, '-d', '-j', 'link', 'show', 'dev', `dvsvx${VNI}`]);
   return (JSON.parse(r.stdout) as { neigh_suppress?: boolean }[])[0]?.neigh_suppress === true;
 }
 
 test('ARP suppression on the kernel provider: bindings learned and published; off: the ARP crosses; on: answered by the bridge', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b, c] = [vmOn('h1'), vmOn('h2'), vmOn('h3')];
   for (const [x, y] of [
     [b, a],
@@ -162,7 +122,7 @@ test('ARP suppression on the kernel provider: bindings learned and published; of
 });
 
 test('ND suppression on the kernel provider: an NS for a resolved IPv6 address does not cross', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await sup.addIpv6(l, VNI, [a, b]);
   await waitFor(`${b.name} → ${a.name} over IPv6`, () => sup.ping(l, b, sup.v6Of(VNI, a), 6), 15_000, 200);
@@ -180,7 +140,7 @@ test('ND suppression on the kernel provider: an NS for a resolved IPv6 address d
 });
 
 test('ARP suppression on the kernel provider: the binding moves with a migration; no stale answer', async () => {
-  const l = lab!;
+  const l = lab();
   const [a, b] = [vmOn('h1'), vmOn('h2')];
   await migrateVm(l, b.name, 'h3');
   const moved = l.vm(b.name);
@@ -201,15 +161,7 @@ test('ARP suppression on the kernel provider: the binding moves with a migration
     const fdb = (await run(['bridge', '-n', l.host('h3').netns, 'fdb', 'show', 'dev', `dvsvx${VNI}`])).stdout;
     return !fdb.toLowerCase().includes(`${b.mac.toLowerCase()} dst `);
   });
-  await waitFor(
-    'a clean audit after the migration',
-    async () => {
-      const r = await audit();
-      return r.status === 0 && r.view.checkedHosts === 3 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 3, 'a clean audit after the migration');
 });
 
 const ATTACKER_MAC = '52:54:00:aa:00:01';
@@ -224,14 +176,14 @@ function frameFrom(src: string): Buffer {
 }
 
 async function nftTable(host: string): Promise<string | null> {
-  const r = await run(['ip', 'netns', 'exec', lab!.host(host).netns, 'nft', 'list', 'table', 'bridge', 'dvs'], {
+  const r = await run(['ip', 'netns', 'exec', lab().host(host).netns, 'nft', 'list', 'table', 'bridge', 'dvs'], {
     allowFailure: true,
   });
   return r.code === 0 ? r.stdout : null;
 }
 
 test('port security on the kernel provider: a spoofed MAC and a spoofed ARP are dropped by nft and counted; the victims keep working', async () => {
-  const l = lab!;
+  const l = lab();
   const h1 = l.host('h1');
   const [a, c] = [vmOn('h1'), vmOn('h3')];
   const name = `${l.id}atk`.slice(0, 15);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, devicePrefix } from '@dvs/lab';
 import { TapHolder } from '@dvs/netdev/testing';
+import { waitFor } from '@dvs/test-support';
 import type { AgentPortView } from '@dvs/wire';
 
 const qemuDir = join(process.cwd(), 'deploy/qemu');
@@ -56,12 +57,19 @@ async function waitPort(
   what: string,
   match: (p: PortRow | undefined) => boolean,
 ): Promise<PortRow | undefined> {
-  for (let i = 0; i < 300; i++) {
-    const p = (await portViews()).find((x) => x.name === name);
-    if (match(p)) return p;
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    return await waitFor(
+      `port ${name}: ${what}`,
+      async () => {
+        const p = (await portViews()).find((x) => x.name === name);
+        return match(p) ? { p } : undefined;
+      },
+      30_000,
+      50,
+    ).then((found) => found.p);
+  } catch {
+    assert.fail(`port ${name}: ${what}: ${JSON.stringify((await portViews()).find((x) => x.name === name))}`);
   }
-  assert.fail(`port ${name}: ${what}: ${JSON.stringify((await portViews()).find((x) => x.name === name))}`);
 }
 
 /**
@@ -77,8 +85,8 @@ const qmpPath = (ifname: string) => join(tmpdir(), `${ifname}.qmp`);
  * enough: QMP's I/O runs in a thread of its own, which greets earlier.)
  */
 async function qemuReady(ifname: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const answered = await new Promise<boolean>((resolve) => {
+  const answers = (): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
       const c = connect(qmpPath(ifname));
       let text = '';
       c.on('data', (d) => {
@@ -95,10 +103,8 @@ async function qemuReady(ifname: string): Promise<void> {
       c.once('error', () => resolve(false));
       c.once('close', () => resolve(false));
     });
-    if (answered) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`QEMU for ${ifname} never answered on QMP`);
+  // QEMU under TCG on a loaded machine can take a while to get there.
+  await waitFor(`QEMU for ${ifname} to answer on QMP`, answers, 60_000, 50);
 }
 
 function startQemu(ifname: string): ChildProcess {

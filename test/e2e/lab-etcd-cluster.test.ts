@@ -11,6 +11,7 @@ import { waitFor } from '@dvs/test-support';
 import { waitPidExit, waitVmPing } from '../support/lab-vms.js';
 import { run } from '../support/run-command.js';
 import { runDvs } from '../support/dvs-cli.js';
+import { waitForCleanAudit } from '../support/lab-audit.js';
 
 const id = randomLabId();
 let lab: Lab | null = null;
@@ -99,13 +100,5 @@ test('three etcd members in their own namespaces with TLS; the cluster survives 
     });
   }
   await waitVmPing(l, a, b, 'after the etcd leader died');
-  await waitFor(
-    'a clean dvs audit',
-    async () => {
-      const r = await dvs('--lab', id, 'audit', '--json');
-      return r.code === 0 && (JSON.parse(r.stdout) as { checkedHosts: number }).checkedHosts === 2 ? true : undefined;
-    },
-    30_000,
-    500,
-  );
+  await waitForCleanAudit(l, 2, 'a clean dvs audit');
 });

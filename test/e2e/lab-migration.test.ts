@@ -5,50 +5,29 @@
 // it, nothing flaps back. No timing thresholds: the figures are the
 // benchmark's business. With the agents' offloads on and off
 // (support/offloads.ts), a lab each.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ContinuousPing, migrateVm, type MigrationReport } from '@dvs/lab';
+import { ContinuousPing, migrateVm, type MigrationReport } from '@dvs/lab';
 import { vmPingReplies } from '../support/lab-vms.js';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
+import { THREE_HOSTS_VXLAN_AND_GRE, useLab } from '../support/use-lab.js';
 
 /** The whole file, with the agents' offloads on or off. */
 function migration(mode: OffloadsMode): void {
   const named = (what: string) => `${what} (offloads ${mode})`;
-  let lab: Lab | null = null;
-
-  before(async () => {
-    lab = await Lab.up({
-      spec: {
-        hosts: 3,
-        vmsPerHost: 2,
-        kernelHosts: 0,
-        networks: [
-          { vni: 100, encap: 'vxlan' },
-          { vni: 200, encap: 'gre-udp' },
-        ],
-        offloads: mode,
-      },
-    });
-  });
-
-  after(async () => {
-    if (lab) {
-      const problems = await lab.down();
-      assert.deepEqual(problems, [], 'teardown left something behind');
-    }
-  });
+  const lab = useLab({ ...THREE_HOSTS_VXLAN_AND_GRE, offloads: mode });
 
   /** At least one of a few pings answered (a loaded machine may lose one; none answered is a failure). */
   const reaches = async (from: string, to: string): Promise<boolean> =>
-    (await vmPingReplies(lab!, lab!.vm(from), lab!.vm(to))) > 0;
+    (await vmPingReplies(lab(), lab().vm(from), lab().vm(to))) > 0;
 
   async function localPortsOf(host: string): Promise<string[]> {
-    const { data } = await lab!.admin(host).call('ports/show');
+    const { data } = await lab().admin(host).call('ports/show');
     return (data as Array<{ name: string }>).map((p) => p.name);
   }
 
   async function moveAndCheck(vmName: string, to: string, pinger: string): Promise<MigrationReport> {
-    const l = lab!;
+    const l = lab();
     const from = l.vm(vmName).host;
     const oldTap = l.vm(vmName).ifname;
     const ping = new ContinuousPing(l.vm(pinger).netns, l.vm(vmName).address, 10);
@@ -96,8 +75,8 @@ function migration(mode: OffloadsMode): void {
   }
 
   test(named('every VM reaches every other of its network before the moves'), async () => {
-    for (const a of lab!.state.vms) {
-      for (const b of lab!.state.vms) {
+    for (const a of lab().state.vms) {
+      for (const b of lab().state.vms) {
         if (a !== b && a.vni === b.vni) assert.ok(await reaches(a.name, b.name), `${a.name} -> ${b.name}`);
       }
     }

@@ -4,37 +4,28 @@
 // and none of the other VNI, although every VM has an on-link route to the
 // other network's subnet (so only the overlay's isolation stops the ping).
 // With the agents' offloads on and off (support/offloads.ts), a lab each.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, runPingMatrix, renderPingMatrix, labStatus } from '@dvs/lab';
+import { runPingMatrix, renderPingMatrix, labStatus } from '@dvs/lab';
 import { assertOffloadsState, offloadModes, type OffloadsMode } from '../support/offloads.js';
+import { useLab } from '../support/use-lab.js';
 
 /** The whole file, with the agents' offloads on or off. */
 function pingMatrix(mode: OffloadsMode): void {
   const named = (what: string) => `${what} (offloads ${mode})`;
-  let lab: Lab | null = null;
-
-  before(async () => {
-    lab = await Lab.up({
-      spec: {
-        hosts: 2,
-        vmsPerHost: 2,
-        kernelHosts: 1,
-        networks: [
-          { vni: 100, encap: 'vxlan' },
-          { vni: 200, encap: 'vxlan' },
-        ],
-        offloads: mode,
-      },
-    });
-  });
-
-  after(async () => {
-    if (lab) assert.deepEqual(await lab.down(), []);
+  const lab = useLab({
+    hosts: 2,
+    vmsPerHost: 2,
+    kernelHosts: 1,
+    networks: [
+      { vni: 100, encap: 'vxlan' },
+      { vni: 200, encap: 'vxlan' },
+    ],
+    offloads: mode,
   });
 
   test(named('the lab records its hosts, VMs and running processes'), async () => {
-    const st = await labStatus(lab!);
+    const st = await labStatus(lab());
     assert.equal(st.phase, 'up');
     assert.deepEqual(
       st.hosts.map((h) => [h.name, h.kind]),
@@ -53,25 +44,25 @@ function pingMatrix(mode: OffloadsMode): void {
   });
 
   test(named('ping matrix: reachable within a VNI (dvs and kernel vxlan alike), isolated across VNIs'), async () => {
-    const m = await runPingMatrix(lab!);
-    const text = renderPingMatrix(lab!, m);
+    const m = await runPingMatrix(lab());
+    const text = renderPingMatrix(lab(), m);
     assert.ok(m.ok, text);
-    const vm = (name: string) => lab!.vm(name);
+    const vm = (name: string) => lab().vm(name);
     const pair = (a: string, b: string) => m.results.find((r) => r.from === a && r.to === b)!;
     // A kernel-host VM and a dvs VM of the same VNI: interop both ways.
-    const kernelVm = lab!.state.vms.find((v) => v.host === 'k1' && v.vni === 100)!;
-    const dvsVm = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
+    const kernelVm = lab().state.vms.find((v) => v.host === 'k1' && v.vni === 100)!;
+    const dvsVm = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 100)!;
     assert.equal(pair(kernelVm.name, dvsVm.name).reached, true);
     assert.equal(pair(dvsVm.name, kernelVm.name).reached, true);
     // Same host, other VNI: isolated.
-    const other = lab!.state.vms.find((v) => v.host === 'h1' && v.vni === 200)!;
+    const other = lab().state.vms.find((v) => v.host === 'h1' && v.vni === 200)!;
     assert.equal(vm(other.name).vni, 200);
     assert.equal(pair(dvsVm.name, other.name).reached, false);
     assert.equal(pair(other.name, dvsVm.name).reached, false);
     // The dvs VM's TAP and its host's sockets are in the mode, as the agent says and as the kernel has them.
-    const port = (await lab!.admin('h1').call('ports/show')).data.find((p) => p.name === dvsVm.ifname);
+    const port = (await lab().admin('h1').call('ports/show')).data.find((p) => p.name === dvsVm.ifname);
     assert.ok(port !== undefined, `h1 has port ${dvsVm.ifname}`);
-    await assertOffloadsState(mode, { ns: dvsVm.netns, port }, (await lab!.admin('h1').call('sockets/show')).data);
+    await assertOffloadsState(mode, { ns: dvsVm.netns, port }, (await lab().admin('h1').call('sockets/show')).data);
   });
 }
 

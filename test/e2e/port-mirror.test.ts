@@ -15,36 +15,33 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, type VmState } from '@dvs/lab';
+import type { VmState } from '@dvs/lab';
 import { waitFor } from '@dvs/test-support';
 import { runDvs } from '../support/dvs-cli.js';
 import { run } from '../support/run-command.js';
 import { waitPidExit } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 const PINGS = 5;
 /** ICMP payload: each echo is 14 + 20 + 8 + 300 = 342 bytes on the wire. */
 const PAYLOAD = 300;
 const FRAME = 14 + 20 + 8 + PAYLOAD;
 const MIRROR_VNI = 9999;
-let lab: Lab | null = null;
+const lab = useLab({ hosts: 2, vmsPerHost: 2, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] });
 let dir = '';
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dvs-mirror-'));
-  lab = await Lab.up({ spec: { hosts: 2, vmsPerHost: 2, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] } });
 });
 
+// After the lab's own teardown (hooks run in the order they are added).
 after(async () => {
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
   await rm(dir, { recursive: true, force: true });
 });
 
-const vmsOn = (host: string): VmState[] => lab!.state.vms.filter((v) => v.host === host);
+const vmsOn = (host: string): VmState[] => lab().state.vms.filter((v) => v.host === host);
 const dvs = (args: string[]) =>
-  runDvs(['--lab', lab!.id, ...args], process.env.DVS_LAB_DIR ? { DVS_LAB_DIR: process.env.DVS_LAB_DIR } : {});
+  runDvs(['--lab', lab().id, ...args], process.env.DVS_LAB_DIR ? { DVS_LAB_DIR: process.env.DVS_LAB_DIR } : {});
 
 interface Frame {
   src: string;
@@ -53,10 +50,31 @@ interface Frame {
   echo: 'request' | 'reply' | null;
 }
 
-/** tcpdump in `vm`'s namespace, capturing what its interface receives (not what it sends) into a file. */
-async function capture(vm: VmState, name: string): Promise<{ stop: () => Promise<Frame[]> }> {
+/** The frames tcpdump has written to `file` so far (it writes each one as it comes: -U). */
+async function framesIn(file: string): Promise<Frame[]> {
+  const r = await run(['tcpdump', '-r', file, '-n', '-e'], { allowFailure: true });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const m = /^\S+ (\S+) > (\S+), .*?length (\d+):/.exec(line);
+      assert.ok(m, `tcpdump line: ${line}`);
+      const echo = /ICMP echo request/.test(line) ? 'request' : /ICMP echo reply/.test(line) ? 'reply' : null;
+      return { src: m[1]!, dst: m[2]!, length: Number(m[3]), echo };
+    });
+}
+
+/**
+ * tcpdump in `vm`'s namespace, capturing what its interface receives (not what it sends) into a file.
+ * frames() reads what it has captured so far; stop() ends it (a frame it has not read by then is lost:
+ * wait on frames() first) and returns every frame it captured.
+ */
+async function capture(
+  vm: VmState,
+  name: string,
+): Promise<{ frames: () => Promise<Frame[]>; stop: () => Promise<Frame[]> }> {
   const file = join(dir, `${name}.pcap`);
-  const ns = lab!.namespaceOf(vm.name);
+  const ns = lab().namespaceOf(vm.name);
   const child: ChildProcess = spawn(
     'ip',
     ['netns', 'exec', ns, 'tcpdump', '--immediate-mode', '-i', vm.ifname, '-Q', 'in', '-U', '-n', '-w', file],
@@ -66,25 +84,17 @@ async function capture(vm: VmState, name: string): Promise<{ stop: () => Promise
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   await waitFor(`tcpdump listening in ${vm.name}`, () => stderr.includes('listening on'), 10_000, 50);
   return {
+    frames: () => framesIn(file),
     stop: async () => {
       child.kill('SIGINT');
       await waitPidExit(child.pid!);
-      const r = await run(['tcpdump', '-r', file, '-n', '-e'], { allowFailure: true });
-      return r.stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((line) => {
-          const m = /^\S+ (\S+) > (\S+), .*?length (\d+):/.exec(line);
-          assert.ok(m, `tcpdump line: ${line}`);
-          const echo = /ICMP echo request/.test(line) ? 'request' : /ICMP echo reply/.test(line) ? 'reply' : null;
-          return { src: m[1]!, dst: m[2]!, length: Number(m[3]), echo };
-        });
+      return framesIn(file);
     },
   };
 }
 
 async function ping(from: VmState, to: VmState): Promise<void> {
-  const r = await lab!.exec(
+  const r = await lab().exec(
     from.name,
     ['ping', '-c', String(PINGS), '-i', '0.2', '-s', String(PAYLOAD), '-q', to.address],
     {
@@ -95,7 +105,7 @@ async function ping(from: VmState, to: VmState): Promise<void> {
 }
 
 async function mirrorsOn(host: string) {
-  return (await lab!.admin(host).call('mirrors/show')).data;
+  return (await lab().admin(host).call('mirrors/show')).data;
 }
 
 test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored frames; bad input changes nothing; deleted, nothing is left', async () => {
@@ -152,17 +162,21 @@ test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored fram
   const atB = await capture(b, 'span');
   const atD = await capture(d, 'rspan');
   await ping(a, c);
-  // The copies are queued with the frames: once the pings are answered, they are out.
+  // The copies reach the analysers' captures (RSPAN through h2's sink) some time after the pings
+  // are answered; each is in before the captures stop (the counts below then catch any extra copy).
   await waitFor(
-    'the analysers got the copies',
+    'the analysers captured the copies',
     async () => {
-      const h1 = await mirrorsOn('h1');
-      return (h1.find((m) => m.name === 'rspan1')?.mirrored ?? 0) >= PINGS;
+      const [nowB, nowD] = [await atB.frames(), await atD.frames()];
+      return (
+        nowB.filter((f) => f.echo === 'request' && f.src === a.mac).length >= PINGS &&
+        nowB.filter((f) => f.echo === 'reply' && f.dst === a.mac).length >= PINGS &&
+        nowD.filter((f) => f.echo === 'request').length >= PINGS
+      );
     },
-    5000,
-    50,
+    15_000,
+    100,
   );
-  await new Promise((r) => setTimeout(r, 300));
   const seenB = await atB.stop();
   const seenD = await atD.stop();
 
@@ -221,13 +235,19 @@ test('SPAN and RSPAN by dvs mirrors: the analysers see exactly the mirrored fram
     15_000,
     100,
   );
-  const countersBefore = (await lab!.admin('h1').call('counters/show')).data;
+  const countersBefore = (await lab().admin('h1').call('counters/show')).data;
   assert.deepEqual(countersBefore.mirrors, {}, 'no mirror counters left');
   const againB = await capture(b, 'span-off');
   const againD = await capture(d, 'rspan-off');
   await ping(a, c);
   await ping(a, b); // B is switched again: A reaches it
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(
+    "B's capture holds A's pings to B",
+    async () =>
+      (await againB.frames()).filter((f) => f.echo === 'request' && f.src === a.mac && f.dst === b.mac).length >= PINGS,
+    15_000,
+    100,
+  );
   const afterB = await againB.stop();
   const afterD = await againD.stop();
   assert.equal(afterB.filter((f) => f.echo !== null && f.dst === c.mac).length, 0, 'no more copies at B');

@@ -25,11 +25,10 @@
  * check that a guest answers at its destination. Each move's report is
  * printed as a diagnostic.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ContinuousPing,
-  Lab,
   migrateQemuVm,
   openQemuVm,
   execInGuest,
@@ -42,33 +41,9 @@ import {
 } from '@dvs/lab';
 import { DEFAULT_OVERLAY_MTU, type AgentPortView } from '@dvs/wire';
 import { waitFor } from '@dvs/test-support';
+import { THREE_HOSTS_VXLAN_AND_GRE, useLab } from '../support/use-lab.js';
 
-let lab: Lab | null = null;
-
-before(async () => {
-  lab = await Lab.up({
-    spec: {
-      hosts: 3,
-      vmsPerHost: 2,
-      kernelHosts: 0,
-      datapath: 'kernel',
-      networks: [
-        { vni: 100, encap: 'vxlan' },
-        { vni: 200, encap: 'gre-udp' },
-      ],
-      qemuVms: 4,
-    },
-  });
-});
-
-after(async () => {
-  if (lab) {
-    const problems = await lab.down();
-    assert.deepEqual(problems, [], 'teardown left something behind');
-  }
-});
-
-const L = (): Lab => lab!;
+const L = useLab({ ...THREE_HOSTS_VXLAN_AND_GRE, datapath: 'kernel', qemuVms: 4 });
 
 async function portsOf(host: string): Promise<Map<string, AgentPortView>> {
   const { data } = await L().admin(host).call('ports/show');

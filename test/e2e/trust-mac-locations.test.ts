@@ -6,35 +6,33 @@
 // (AF_PACKET on its TAP): spoofing, 100,000 random source MACs, a broadcast
 // storm and a double-tagged frame. Bounds come from the configuration
 // (confirmMoveMs, max-macs, storm pps), never from this machine's speed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContinuousPing, Lab, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
+import { ContinuousPing, labControllerClient, pingLoss, type VmState } from '@dvs/lab';
 import { buildGratuitousArp, parseIpv4Address, parseMac, writeMac, type CountersSnapshot } from '@dvs/wire';
+import { waitFor } from '@dvs/test-support';
 import { RawPort } from '../support/raw-port.js';
 import { vmPingReplies } from '../support/lab-vms.js';
+import { useLab } from '../support/use-lab.js';
 
 /** The agents' default confirmation bound (fdb.confirmMoveMs). */
 const CONFIRM_MS = 1000;
 const PING_MS = 10;
 
-let lab: Lab | null = null;
 let victim: VmState;
 let pinger: VmState;
 let third: VmState;
-
-before(async () => {
-  lab = await Lab.up({
-    spec: { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] },
-  });
-  const on = (h: string) => lab!.state.vms.find((v) => v.host === h)!;
-  pinger = on('h1');
-  victim = on('h2');
-  third = on('h3');
-});
-
-after(async () => {
-  if (lab) assert.deepEqual(await lab.down(), [], 'teardown left something behind');
-});
+const lab = useLab(
+  { hosts: 3, vmsPerHost: 1, kernelHosts: 0, networks: [{ vni: 100, encap: 'vxlan' }] },
+  {
+    afterUp: (l) => {
+      const on = (h: string) => l.state.vms.find((v) => v.host === h)!;
+      pinger = on('h1');
+      victim = on('h2');
+      third = on('h3');
+    },
+  },
+);
 
 interface FdbRow {
   mac: string;
@@ -43,10 +41,10 @@ interface FdbRow {
   control: boolean;
 }
 const fdbOf = async (host: string): Promise<FdbRow[]> =>
-  (await lab!.admin(host).call('fdb/show', ['100'])).data as FdbRow[];
+  (await lab().admin(host).call('fdb/show', ['100'])).data as FdbRow[];
 const counters = async (host: string): Promise<CountersSnapshot> =>
-  (await lab!.admin(host).call('counters/show')).data as CountersSnapshot;
-const vtepOf = (host: string) => `${lab!.host(host).underlayAddress}:4789`;
+  (await lab().admin(host).call('counters/show')).data as CountersSnapshot;
+const vtepOf = (host: string) => `${lab().host(host).underlayAddress}:4789`;
 
 /** Where every agent places `mac`. */
 async function placements(mac: string): Promise<Record<string, string>> {
@@ -69,7 +67,7 @@ async function sendVxlan(host: string, from: string, target: string, frames: Buf
       s.close();
     });`;
   const vxlan = (f: Buffer) => Buffer.concat([Buffer.from([0x08, 0, 0, 0, 0, 0, 100, 0]), f]).toString('hex');
-  const r = await lab!.exec(host, [process.execPath, '-e', script, target, from, JSON.stringify(frames.map(vxlan))]);
+  const r = await lab().exec(host, [process.execPath, '-e', script, target, from, JSON.stringify(frames.map(vxlan))]);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -83,12 +81,12 @@ function frameFrom(src: string, dst = 'ff:ff:ff:ff:ff:ff', type = 0x0800): Buffe
 }
 
 async function problems(): Promise<Array<{ kind: string; message: string; mac?: string }>> {
-  const r = await labControllerClient(lab!.state).send('GET', '/v1/status');
+  const r = await labControllerClient(lab().state).send('GET', '/v1/status');
   return (r.body as { problems: Array<{ kind: string; message: string; mac?: string }> }).problems;
 }
 
 test("a forged VXLAN frame from a known VTEP (h3) claiming h2's VM: every FDB stays where the controller has it, the ping loses at most the bound, dvs status names it", async () => {
-  const l = lab!;
+  const l = lab();
   const expected = { h1: vtepOf('h2'), h2: 'local', h3: vtepOf('h2') };
   // The controller's table has it (the VM pinged at start-up, in Lab.up).
   assert.equal((await vmPingReplies(l, pinger, victim)) > 0, true);
@@ -114,20 +112,23 @@ test("a forged VXLAN frame from a known VTEP (h3) claiming h2's VM: every FDB st
     await ping.stop();
   }
   assert.deepEqual(await placements(victim.mac), expected);
-  const after = await counters('h1');
+  const after = await waitFor('h1 counts the learn conflict', async () => {
+    const c = await counters('h1');
+    return c.fdb.learnConflicts > before.fdb.learnConflicts ? c : undefined;
+  });
   assert.equal(after.fdb.learnConflicts - before.fdb.learnConflicts, 1, 'one learn conflict on h1');
-  // The status record carries it to the controller: dvs status names the MAC, the claimant and the controller's VTEP.
-  let found: { message: string } | undefined;
-  for (let i = 0; i < 100 && found === undefined; i++) {
-    found = (await problems()).find((p) => p.kind === 'learn-conflict' && p.mac === victim.mac);
-    if (found === undefined) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(found, 'no learn-conflict problem in dvs status');
+  // The status record (every 5 s) carries it to the controller: dvs status names the MAC, the claimant and the controller's VTEP.
+  const found = await waitFor(
+    'a learn-conflict problem in dvs status',
+    async () => (await problems()).find((p) => p.kind === 'learn-conflict' && p.mac === victim.mac),
+    30_000,
+    100,
+  );
   assert.match(found.message, new RegExp(`${vtepOf('h3')} claimed ${victim.mac}.*at VTEP ${vtepOf('h2')}`));
 });
 
 test('a forged VXLAN frame from an address that is no VTEP is dropped as unknown-vtep; nothing moves', async () => {
-  const l = lab!;
+  const l = lab();
   const stranger = '198.51.100.199';
   const dev = (await l.exec('h3', ['ip', '-o', 'route', 'get', l.host('h1').underlayAddress])).stdout.match(
     /dev (\S+)/,
@@ -137,8 +138,10 @@ test('a forged VXLAN frame from an address that is no VTEP is dropped as unknown
   assert.equal(added.code, 0, added.stderr);
   const before = await counters('h1');
   await sendVxlan('h3', stranger, l.host('h1').underlayAddress, [frameFrom(victim.mac), frameFrom(victim.mac)]);
-  await new Promise((r) => setTimeout(r, 300));
-  const after = await counters('h1');
+  const after = await waitFor('h1 counts both forged frames', async () => {
+    const c = await counters('h1');
+    return c.drops['unknown-vtep'] - before.drops['unknown-vtep'] >= 2 ? c : undefined;
+  });
   assert.equal(after.drops['unknown-vtep'] - before.drops['unknown-vtep'], 2);
   assert.equal(after.fdb.moves, before.fdb.moves);
   assert.deepEqual(await placements(victim.mac), { h1: vtepOf('h2'), h2: 'local', h3: vtepOf('h2') });
@@ -154,7 +157,7 @@ const STORM_PPS = 50;
 
 /** A port on h1 with `security` words, its TAP driven from user space (IPv6 off: the kernel sends nothing of its own). */
 async function attackerPort(security: string[]): Promise<{ port: RawPort; name: string }> {
-  const l = lab!;
+  const l = lab();
   const name = `${l.id}atk`.slice(0, 15);
   await l.admin('h1').call('ports/add', [name, '100', 'create', ...security]);
   for (const argv of [
@@ -169,15 +172,18 @@ async function attackerPort(security: string[]): Promise<{ port: RawPort; name: 
 const ALLOW = `allow=${ATTACKER_MAC},${ATTACKER_IP}`;
 
 test('port security: spoofed MAC and ARP from a VM are dropped; the victim keeps working; ports/show says so', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([ALLOW, `max-macs=${MAX_MACS}`]);
   try {
     const before = await counters('h1');
     // Frames with the pinger's MAC (a VM on the same host), and an ARP claiming the victim's address.
     for (let i = 0; i < 5; i++) port.send(frameFrom(pinger.mac));
     port.send(buildGratuitousArp(parseMac(ATTACKER_MAC) as number, parseIpv4Address(victim.address) as number));
-    await new Promise((r) => setTimeout(r, 300));
-    const after = await counters('h1');
+    const after = await waitFor('h1 counts the spoofed frames and the ARP', async () => {
+      const c = await counters('h1');
+      const dropped = c.portSecurity[name];
+      return dropped !== undefined && dropped.portSecurity >= 5 && dropped.arpSpoof >= 1 ? c : undefined;
+    });
     assert.equal(after.portSecurity[name]?.portSecurity, 5);
     assert.equal(after.portSecurity[name]?.arpSpoof, 1);
     assert.equal(after.drops['port-security'] - before.drops['port-security'], 5);
@@ -196,7 +202,7 @@ test('port security: spoofed MAC and ARP from a VM are dropped; the victim keeps
 });
 
 test('100,000 random source MACs: the FDB and etcd writes stay within the port limit; the other VMs keep pinging', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([`max-macs=${MAX_MACS}`]);
   const ctl = labControllerClient(l.state);
   const revision = async () => ((await ctl.send('GET', '/healthz')).body as { revision: number }).revision;
@@ -232,7 +238,7 @@ test('100,000 random source MACs: the FDB and etcd writes stay within the port l
 });
 
 test('storm control holds a broadcast flood to its rate while unicast between the other VMs is unaffected; a double-tagged frame is dropped', async () => {
-  const l = lab!;
+  const l = lab();
   const { port, name } = await attackerPort([ALLOW, `storm-broadcast=${STORM_PPS}`]);
   try {
     const before = await counters('h1');
@@ -269,8 +275,11 @@ test('storm control holds a broadcast flood to its rate while unicast between th
     qinq.writeUInt16BE(200, 18);
     qinq.writeUInt16BE(0x0800, 20);
     port.send(qinq);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await counters('h1')).portSecurity[name]?.taggedOnAccess, 1);
+    const tagged = await waitFor('h1 counts the double-tagged frame', async () => {
+      const n = (await counters('h1')).portSecurity[name]?.taggedOnAccess ?? 0;
+      return n >= 1 ? n : undefined;
+    });
+    assert.equal(tagged, 1);
   } finally {
     port.close();
     await l.admin('h1').call('ports/del', [name]);
