@@ -16,10 +16,13 @@
  *    the send limit sits above etcd's own request limit (--max-request-bytes,
  *    1.5 MiB by default), so an oversized request gets etcd's clear refusal,
  *    and dvs's writers keep their transactions well under both.
+ *  - A watch response for a watch etcd3 no longer holds is dropped instead
+ *    of thrown as an unhandled rejection (watch-response-guard.ts).
  */
 import { readFileSync } from 'node:fs';
 import { noop, type IBackoff } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
+import { installWatchResponseGuard } from './watch-response-guard.js';
 
 export interface EtcdConnectionOptions {
   /** `http://host:port` or `https://host:port`, one or more. */
@@ -45,6 +48,7 @@ function watchBackoff(ms = 200, maxMs = 2000): IBackoff<unknown> {
 }
 
 export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
+  installWatchResponseGuard();
   const callTimeoutMs = options.callTimeoutMs ?? 3000;
   const etcdOptions: IOptions = {
     hosts: options.endpoints,

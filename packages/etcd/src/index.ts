@@ -25,4 +25,5 @@ export {
   type RangeRead,
   type RangeReadOptions,
 } from './range-read.js';
+export { strayWatchResponses, watchResponseGuardInstalled } from './watch-response-guard.js';
 export { TXN_MAX_BYTES, TXN_MAX_OPS, txnBatches } from './txn-batches.js';
