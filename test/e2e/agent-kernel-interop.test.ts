@@ -131,6 +131,10 @@ function kernelInterop(mode: OffloadsMode): void {
       'per-flow outer source ports: 48 inner flows leave from many ports of the range, each flow from one; the kernel VTEP still answers',
     ),
     async () => {
+      // Back-to-back datagrams to one VTEP from one outer source port leave the agent as one UDP GSO send, and
+      // a veth carries that whole: the capture would show one datagram (the first inner flow) for several. Host
+      // A's veth cuts them in software instead, as a NIC without USO would, so each datagram is seen on its own.
+      await disableNetdevFeature(lab, hostA, lab.name('ua'), 'tx-udp-segmentation');
       const capture = await tsharkCapture(
         lab,
         hostB,
@@ -214,7 +218,8 @@ function kernelInterop(mode: OffloadsMode): void {
       'the wire: every underlay datagram of a bulk transfer is within the underlay MTU and decodes cleanly in tshark',
     ),
     async () => {
-      // The agent sends UDP GSO; host A's veth gets it cut in software, as a NIC without USO would (see disableNetdevFeature).
+      // The agent sends UDP GSO; host A's veth cuts it in software, as a NIC without USO would (set since the
+      // per-flow test; set again so this test stands alone).
       await disableNetdevFeature(lab, hostA, lab.name('ua'), 'tx-udp-segmentation');
       const capture = await tsharkCapture(
         lab,
